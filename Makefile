@@ -1,0 +1,48 @@
+# sluice — the two commands a newcomer needs:
+#   make demo   build and run the quickstart sync (faker → local files)
+#   make test   build and run every test (unit + end-to-end)
+# Both install what they need first (scripts/setup.sh, idempotent).
+
+BUILD       ?= build
+ASAN_BUILD  ?= build-asan
+JOBS        ?= $(shell nproc)
+CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all setup build demo test test-unit test-e2e test-asan bench clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)/sluice
+
+# Every test, unit and end-to-end, through CTest (one closing summary line).
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j $(JOBS)
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -E '^e2e\.' -j $(JOBS)
+
+test-e2e: build
+	cd $(BUILD) && ctest --output-on-failure -R '^e2e\.' -j $(JOBS)
+
+# The unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: setup
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -E '^e2e\.' -j $(JOBS)
+
+# End-to-end benchmarks against reference tools (not part of `make test`).
+bench: build
+	@bash bench/run.sh $(BUILD)/sluice
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

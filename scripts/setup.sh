@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything sluice needs to build, test and demo on Debian 12. Idempotent: a second run
+# only checks. Used by `make demo` and `make test`; safe to run by hand.
+set -euo pipefail
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config python3 python3-pip
+  libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
+  zlib1g-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  zstd gzip time python3-yaml python3-jsonschema python3-pytest
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq -o DPkg::Lock::Timeout=600
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+fi

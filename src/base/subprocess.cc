@@ -1,0 +1,145 @@
+#include "base/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+extern char** environ;
+
+namespace sluice {
+
+namespace {
+std::string ErrnoText(int err) { return std::strerror(err); }
+}  // namespace
+
+Result<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::string>& argv, bool pipe_stdin) {
+  if (argv.empty()) return Status::ConfigError("command is empty");
+  int in[2] = {-1, -1}, out[2], err[2];
+  if ((pipe_stdin && pipe2(in, O_CLOEXEC) != 0) || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    return Status::SystemError("cannot create pipes: " + ErrnoText(errno));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (pipe_stdin) {
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (pipe_stdin) close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    if (pipe_stdin) close(in[1]);
+    close(out[0]);
+    close(err[0]);
+    return Status::ConfigError("cannot run '" + argv[0] + "': " + ErrnoText(rc));
+  }
+  auto p = std::unique_ptr<Subprocess>(new Subprocess());
+  p->pid_ = pid;
+  p->stdin_fd_ = pipe_stdin ? in[1] : -1;
+  p->stdout_fd_ = out[0];
+  p->stderr_fd_ = err[0];
+  return p;
+}
+
+Subprocess::~Subprocess() {
+  CloseStdin();
+  if (!reaped_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    Wait();
+  }
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+  if (stderr_fd_ >= 0) close(stderr_fd_);
+}
+
+Status Subprocess::WriteStdin(std::string_view data) {
+  if (stdin_fd_ < 0) return Status::TransientError("the process's input is closed");
+  while (!data.empty()) {
+    const ssize_t n = write(stdin_fd_, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::TransientError("the connector process stopped reading its input: " + ErrnoText(errno));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+void Subprocess::CloseStdin() {
+  if (stdin_fd_ >= 0) {
+    close(stdin_fd_);
+    stdin_fd_ = -1;
+  }
+}
+
+Result<size_t> Subprocess::ReadStdout(char* buf, size_t n) {
+  while (true) {
+    const ssize_t r = read(stdout_fd_, buf, n);
+    if (r >= 0) return static_cast<size_t>(r);
+    if (errno == EINTR) continue;
+    return Status::SystemError("reading the connector's output: " + ErrnoText(errno));
+  }
+}
+
+int Subprocess::Wait() {
+  if (reaped_) return exit_code_;
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return exit_code_;
+}
+
+void Subprocess::Signal(int sig) {
+  if (!reaped_ && pid_ > 0) kill(pid_, sig);
+}
+
+Status WritePrivateFile(const std::string& path, std::string_view content) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::SystemError("cannot write '" + path + "': " + ErrnoText(errno));
+  while (!content.empty()) {
+    const ssize_t n = write(fd, content.data(), content.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      close(fd);
+      return Status::SystemError("cannot write '" + path + "': " + ErrnoText(e));
+    }
+    content.remove_prefix(static_cast<size_t>(n));
+  }
+  close(fd);
+  return Status::Ok();
+}
+
+Result<std::string> MakeTempDir(std::string_view prefix) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + std::string(prefix) + "XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return Status::SystemError("cannot create a temporary folder: " + ErrnoText(errno));
+  }
+  return pattern;
+}
+
+void RemoveTree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+}  // namespace sluice

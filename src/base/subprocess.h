@@ -1,0 +1,52 @@
+#pragma once
+// Subprocess: a child process with pipes, for external connectors (any executable speaking the
+// Airbyte protocol). POSIX only.
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace sluice {
+
+class Subprocess {
+ public:
+  //! Starts `argv` (argv[0] looked up in PATH) with stdout and stderr piped; stdin piped when
+  //! `pipe_stdin`, else /dev/null. A missing executable is a config error.
+  static Result<std::unique_ptr<Subprocess>> Start(const std::vector<std::string>& argv, bool pipe_stdin);
+  ~Subprocess();  //!< kills (SIGKILL) and reaps a child still running
+
+  int stdout_fd() const { return stdout_fd_; }
+  int stderr_fd() const { return stderr_fd_; }
+  //! Writes all of `data` to the child's stdin; a closed pipe is a transient error.
+  Status WriteStdin(std::string_view data);
+  void CloseStdin();
+  //! Reads up to `n` bytes of stdout; 0 at end of file.
+  Result<size_t> ReadStdout(char* buf, size_t n);
+  //! Waits for the child; returns its exit code, or 128+signal when killed.
+  int Wait();
+  void Signal(int sig);
+  pid_t pid() const { return pid_; }
+
+ private:
+  Subprocess() = default;
+  pid_t pid_ = -1;
+  int stdin_fd_ = -1;
+  int stdout_fd_ = -1;
+  int stderr_fd_ = -1;
+  bool reaped_ = false;
+  int exit_code_ = 0;
+};
+
+//! Writes `content` to a new file readable only by this user (configs carry secrets).
+Status WritePrivateFile(const std::string& path, std::string_view content);
+//! A fresh private temporary directory (mode 0700) under $TMPDIR or /tmp.
+Result<std::string> MakeTempDir(std::string_view prefix);
+//! Removes a directory tree; errors are ignored.
+void RemoveTree(const std::string& path);
+
+}  // namespace sluice

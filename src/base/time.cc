@@ -1,0 +1,252 @@
+#include "base/time.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace sluice {
+
+// Howard Hinnant's public-domain civil calendar algorithms.
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+namespace {
+
+void AppendDigits(std::string& out, uint64_t value, int width) {
+  char buf[24];
+  int n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0);
+  for (int i = n; i < width; ++i) out.push_back('0');
+  while (n > 0) out.push_back(buf[--n]);
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// Appends the date part; returns true when the year is BC (the caller appends " BC" last).
+bool AppendDatePart(std::string& out, int64_t days) {
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, y, m, d);
+  const bool bc = y <= 0;
+  AppendDigits(out, static_cast<uint64_t>(bc ? 1 - y : y), 4);
+  out.push_back('-');
+  AppendDigits(out, m, 2);
+  out.push_back('-');
+  AppendDigits(out, d, 2);
+  return bc;
+}
+
+void AppendTimePart(std::string& out, int64_t micros) {
+  const int64_t secs = micros / kMicrosPerSecond;
+  const int64_t frac = micros % kMicrosPerSecond;
+  AppendDigits(out, static_cast<uint64_t>(secs / 3600), 2);
+  out.push_back(':');
+  AppendDigits(out, static_cast<uint64_t>(secs / 60 % 60), 2);
+  out.push_back(':');
+  AppendDigits(out, static_cast<uint64_t>(secs % 60), 2);
+  if (frac != 0) {
+    out.push_back('.');
+    int64_t f = frac;
+    int width = 6;
+    while (f % 10 == 0) {
+      f /= 10;
+      --width;
+    }
+    AppendDigits(out, static_cast<uint64_t>(f), width);
+  }
+}
+
+struct Cursor {
+  std::string_view s;
+  size_t i = 0;
+  bool Done() const { return i >= s.size(); }
+  char Peek() const { return i < s.size() ? s[i] : '\0'; }
+  bool Digits(int count, int64_t& out) {
+    out = 0;
+    for (int k = 0; k < count; ++k) {
+      if (i >= s.size() || s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i++] - '0');
+    }
+    return true;
+  }
+  bool Eat(char c) {
+    if (Peek() != c) return false;
+    ++i;
+    return true;
+  }
+};
+
+bool ParseDateAt(Cursor& c, int64_t& days) {
+  int64_t y, m, d;
+  size_t start = c.i;
+  while (!c.Done() && c.Peek() >= '0' && c.Peek() <= '9') ++c.i;
+  size_t ylen = c.i - start;
+  if (ylen < 4 || ylen > 9) return false;
+  c.i = start;
+  if (!c.Digits(static_cast<int>(ylen), y)) return false;
+  if (!c.Eat('-') || !c.Digits(2, m) || !c.Eat('-') || !c.Digits(2, d)) return false;
+  if (m < 1 || m > 12 || d < 1 || d > 31) return false;
+  static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (d > kDaysIn[m - 1]) return false;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (m == 2 && d == 29 && !leap) return false;
+  days = DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return true;
+}
+
+bool ParseTimeAt(Cursor& c, int64_t& micros) {
+  int64_t h, mi, s = 0;
+  if (!c.Digits(2, h) || !c.Eat(':') || !c.Digits(2, mi)) return false;
+  if (c.Eat(':') && !c.Digits(2, s)) return false;
+  if (h > 24 || mi > 59 || s > 60) return false;
+  int64_t frac = 0;
+  if (c.Eat('.')) {
+    int n = 0;
+    while (!c.Done() && c.Peek() >= '0' && c.Peek() <= '9') {
+      if (n < 6) frac = frac * 10 + (c.Peek() - '0');
+      ++n;
+      ++c.i;
+    }
+    if (n == 0) return false;
+    for (int k = n; k < 6; ++k) frac *= 10;
+  }
+  micros = ((h * 60 + mi) * 60 + s) * kMicrosPerSecond + frac;
+  return true;
+}
+
+// Parses an optional "Z" / "+hh[:mm]" / "-hhmm"; `offset_micros` is added to local to get UTC.
+bool ParseOffsetAt(Cursor& c, bool& had, int64_t& to_utc) {
+  had = false;
+  to_utc = 0;
+  if (c.Eat('Z') || c.Eat('z')) {
+    had = true;
+    return true;
+  }
+  if (c.Peek() != '+' && c.Peek() != '-') return true;
+  const int sign = c.Peek() == '+' ? 1 : -1;
+  ++c.i;
+  int64_t oh, om = 0;
+  size_t start = c.i;
+  while (!c.Done() && c.Peek() >= '0' && c.Peek() <= '9') ++c.i;
+  size_t n = c.i - start;
+  c.i = start;
+  if (n == 1 || n == 2) {
+    if (!c.Digits(static_cast<int>(n), oh)) return false;
+    if (c.Eat(':') && !c.Digits(2, om)) return false;
+  } else if (n == 4) {
+    if (!c.Digits(2, oh) || !c.Digits(2, om)) return false;
+  } else {
+    return false;
+  }
+  had = true;
+  to_utc = -sign * (oh * 3600 + om * 60) * kMicrosPerSecond;
+  return true;
+}
+
+bool ParseBc(Cursor& c) {
+  if (c.s.substr(c.i) == " BC") {
+    c.i = c.s.size();
+    return true;
+  }
+  return false;
+}
+
+// Converts a year parsed as written ("0044 ... BC") to the astronomical year in place.
+int64_t ApplyBc(int64_t days) {
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, y, m, d);
+  return DaysFromCivil(1 - y, m, d);
+}
+
+}  // namespace
+
+void AppendDate(std::string& out, int64_t days) {
+  if (AppendDatePart(out, days)) out += " BC";
+}
+
+void AppendTime(std::string& out, int64_t micros_of_day, bool utc) {
+  AppendTimePart(out, micros_of_day);
+  if (utc) out.push_back('Z');
+}
+
+void AppendTimestamp(std::string& out, int64_t micros, bool utc) {
+  const int64_t days = FloorDiv(micros, kMicrosPerDay);
+  const bool bc = AppendDatePart(out, days);
+  out.push_back('T');
+  AppendTimePart(out, micros - days * kMicrosPerDay);
+  if (utc) out.push_back('Z');
+  if (bc) out += " BC";
+}
+
+std::optional<int64_t> ParseDate(std::string_view text) {
+  Cursor c{text};
+  int64_t days;
+  if (!ParseDateAt(c, days)) return std::nullopt;
+  if (ParseBc(c)) days = ApplyBc(days);
+  if (!c.Done()) return std::nullopt;
+  return days;
+}
+
+std::optional<int64_t> ParseTime(std::string_view text, bool* had_offset) {
+  Cursor c{text};
+  int64_t micros;
+  bool had;
+  int64_t to_utc;
+  if (!ParseTimeAt(c, micros) || !ParseOffsetAt(c, had, to_utc) || !c.Done()) return std::nullopt;
+  if (had_offset) *had_offset = had;
+  micros += to_utc;
+  micros = ((micros % kMicrosPerDay) + kMicrosPerDay) % kMicrosPerDay;
+  return micros;
+}
+
+std::optional<int64_t> ParseTimestamp(std::string_view text, bool* had_offset) {
+  Cursor c{text};
+  int64_t days;
+  if (!ParseDateAt(c, days)) return std::nullopt;
+  int64_t micros = 0;
+  bool had = false;
+  int64_t to_utc = 0;
+  if (c.Eat('T') || c.Eat('t') || (c.Peek() == ' ' && text.substr(c.i) != " BC" && c.Eat(' '))) {
+    if (!ParseTimeAt(c, micros) || !ParseOffsetAt(c, had, to_utc)) return std::nullopt;
+  }
+  if (ParseBc(c)) days = ApplyBc(days);
+  if (!c.Done()) return std::nullopt;
+  if (had_offset) *had_offset = had;
+  return days * kMicrosPerDay + micros + to_utc;
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t MonotonicMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace sluice

@@ -1,0 +1,110 @@
+#include "cli/commands.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "base/log.h"
+#include "base/status.h"
+#include "cli/connector_command.h"
+#include "cli/sync_command.h"
+#include "connectors/sdk/registry.h"
+
+namespace sluice {
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+int ListConnectors(bool json) {
+  const auto& all = Registry::Builtins().connectors();
+  if (json) {
+    Json arr = Json::array();
+    for (const auto& c : all) {
+      arr.push_back({{"name", c.name},
+                     {"kind", c.kind == ConnectorKind::kSource ? "source" : "destination"},
+                     {"title", c.title},
+                     {"description", c.description}});
+    }
+    std::cout << arr.dump(2) << std::endl;
+    return 0;
+  }
+  std::cout << fmt::format("{:<26} {:<12} {}\n", "NAME", "KIND", "DESCRIPTION");
+  for (const auto& c : all) {
+    std::cout << fmt::format("{:<26} {:<12} {}\n", c.name, c.kind == ConnectorKind::kSource ? "source" : "destination",
+                             c.description);
+  }
+  std::cout << "\nAny executable that speaks the Airbyte protocol can also be used: "
+               "`command: [...]` in a pipeline file.\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"sluice: move data from sources to destinations (Airbyte-protocol compatible ELT)", "sluice"};
+  app.require_subcommand(1);
+  std::string log_level;
+  app.add_option("--log-level", log_level, "trace, debug, info (default), warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.set_version_flag("--version", kVersion);
+
+  SyncCommandArgs sync_args;
+  auto* sync = app.add_subcommand("sync", "Run the connection a pipeline file describes, once");
+  sync->add_option("pipeline", sync_args.pipeline_file, "the pipeline YAML file")->required();
+  sync->add_option("--state-file", sync_args.state_file,
+                   "where the state is kept (default: .sluice-state/<name>.state.json beside the pipeline file)");
+  sync->add_option("--state-dir", sync_args.state_dir, "keep the state in DIR/<pipeline file name>.state.json");
+  sync->add_flag("--reset", sync_args.reset, "forget the saved state: every stream starts over");
+  sync->add_flag("--json", sync_args.json, "print a machine-readable summary on stdout");
+  bool no_progress = false;
+  sync->add_flag("--no-progress", no_progress, "no live progress display");
+  sync->add_option("--channel-mb", sync_args.channel_mb, "memory between source and destination, MiB (default 64)")
+      ->check(CLI::Range(1, 4096));
+
+  ConnectorCommandArgs connector_args;
+  auto* connector = app.add_subcommand("connector", "Run one built-in connector by the Airbyte protocol");
+  connector->add_option("name", connector_args.name, "connector name, e.g. source-faker or faker")->required();
+  connector->add_option("command", connector_args.verb, "spec, check, discover, read or write")->required();
+  connector->add_option("--config", connector_args.config, "config JSON file");
+  connector->add_option("--catalog", connector_args.catalog, "configured catalog JSON file (read, write)");
+  connector->add_option("--state", connector_args.state, "state JSON file (read)");
+
+  bool connectors_json = false;
+  auto* connectors = app.add_subcommand("connectors", "List the built-in connectors");
+  connectors->add_flag("--json", connectors_json, "as JSON");
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitConfigError;
+  }
+  if (log_level == "trace") SetLogLevel(LogLevel::kTrace);
+  if (log_level == "debug") SetLogLevel(LogLevel::kDebug);
+  if (log_level == "warn") SetLogLevel(LogLevel::kWarn);
+  if (log_level == "error") SetLogLevel(LogLevel::kError);
+
+  if (sync->parsed()) {
+    sync_args.progress = !no_progress;
+    return RunSyncCommand(sync_args);
+  }
+  if (connector->parsed()) return RunConnectorCommand(connector_args);
+  if (connectors->parsed()) return ListConnectors(connectors_json);
+  if (version->parsed()) {
+    std::cout << "sluice " << kVersion << std::endl;
+    return 0;
+  }
+  return kExitConfigError;
+}
+
+}  // namespace sluice

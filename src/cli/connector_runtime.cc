@@ -1,0 +1,59 @@
+#include "cli/connector_runtime.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "connectors/external/external_connector.h"
+#include "connectors/sdk/config_validator.h"
+
+namespace sluice {
+
+Result<ResolvedConnector> ResolveConnector(ConnectorKind kind, const std::string& name,
+                                           const std::vector<std::string>& command) {
+  ResolvedConnector r;
+  if (!command.empty()) {
+    for (const auto& a : command) r.name += (r.name.empty() ? "" : " ") + a;
+    if (kind == ConnectorKind::kSource) {
+      r.source = MakeExternalSource(command);
+      r.spec = r.source->Spec();
+    } else {
+      r.destination = MakeExternalDestination(command);
+      r.spec = r.destination->Spec();
+    }
+    return r;
+  }
+  SLUICE_ASSIGN_OR_RETURN(const ConnectorInfo* info, Registry::Builtins().Find(name, kind));
+  r.name = info->name;
+  if (kind == ConnectorKind::kSource) {
+    r.source = info->make_source();
+    r.spec = r.source->Spec();
+  } else {
+    r.destination = info->make_destination();
+    r.spec = r.destination->Spec();
+  }
+  return r;
+}
+
+Result<Json> PrepareConnectorConfig(const ResolvedConnector& connector, const Json& config) {
+  const Json& schema = connector.spec.connection_specification;
+  if (schema.is_null() || schema.empty()) return config;
+  return PrepareConfig(schema, config, connector.name + " config");
+}
+
+Result<Json> ReadJsonFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::ConfigError(std::string(what) + ": cannot read '" + path + "': " + std::strerror(errno));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return Json::parse(ss.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    return Status::ConfigError(std::string(what) + ": '" + path + "' is not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace sluice

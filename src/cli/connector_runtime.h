@@ -1,0 +1,31 @@
+#pragma once
+// Shared by the CLI commands: finding connectors (built-in by name, or an external command),
+// reading JSON files, and preparing a config (validated against the spec, defaults applied).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/json.h"
+#include "base/status.h"
+#include "connectors/sdk/registry.h"
+
+namespace sluice {
+
+//! A source or destination ready to use, with its spec.
+struct ResolvedConnector {
+  std::string name;  //!< "source-faker", or the external command line
+  std::unique_ptr<Source> source;
+  std::unique_ptr<Destination> destination;
+  ConnectorSpec spec;
+};
+
+//! A built-in connector by name ("faker", "source-faker") or an external command.
+Result<ResolvedConnector> ResolveConnector(ConnectorKind kind, const std::string& name,
+                                           const std::vector<std::string>& command);
+//! Validates `config` against the connector's spec (every violation listed) and applies defaults.
+Result<Json> PrepareConnectorConfig(const ResolvedConnector& connector, const Json& config);
+//! Reads and parses a JSON file; errors name `what` and the path.
+Result<Json> ReadJsonFile(const std::string& path, std::string_view what);
+
+}  // namespace sluice

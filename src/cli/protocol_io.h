@@ -1,0 +1,24 @@
+#pragma once
+// The protocol edges of `sluice connector NAME read|write`: a Source that parses Airbyte
+// messages from stdin, and a Destination that prints them on stdout. Both run in the same engine
+// as a normal sync, so a built-in connector behaves the same inside sluice and as an executable.
+
+#include <memory>
+#include <string_view>
+
+#include "connectors/sdk/destination.h"
+#include "connectors/sdk/source.h"
+
+namespace sluice {
+
+//! Writes to stdout under a process-wide lock, so LOG lines never split records.
+void WriteStdout(std::string_view data);
+//! Routes the log into LOG messages on stdout (the protocol's only channel).
+void LogToStdoutAsProtocol();
+
+//! Reads Airbyte messages from file descriptor `fd` (stdin for `write`).
+std::unique_ptr<Source> MakeProtocolInputSource(int fd);
+//! Prints RECORD and STATE messages (with sourceStats) on stdout, for `read`.
+std::unique_ptr<Destination> MakeProtocolOutputDestination();
+
+}  // namespace sluice

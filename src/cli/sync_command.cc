@@ -1,0 +1,158 @@
+#include "cli/sync_command.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "base/log.h"
+#include "cli/connector_runtime.h"
+#include "cli/pipeline.h"
+#include "cli/progress.h"
+#include "cli/signals.h"
+#include "engine/sync_runner.h"
+
+namespace sluice {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Replaces `path` atomically and durably: write a temp file, fsync, rename, fsync the folder.
+Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  const fs::path p(path);
+  std::error_code ec;
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  const std::string tmp = path + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::SystemError("cannot write state file '" + tmp + "': " + std::strerror(errno));
+  std::string_view data = content;
+  while (!data.empty()) {
+    const ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      close(fd);
+      return Status::SystemError("cannot write state file '" + tmp + "': " + std::strerror(e));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    return Status::SystemError("cannot sync state file '" + tmp + "': " + std::strerror(errno));
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::SystemError("cannot replace state file '" + path + "': " + std::strerror(errno));
+  }
+  const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  return Status::Ok();
+}
+
+std::string StateFileFor(const SyncCommandArgs& args, const Pipeline& pipeline) {
+  if (!args.state_file.empty()) return args.state_file;
+  if (!args.state_dir.empty()) {
+    return (fs::path(args.state_dir) / (fs::path(args.pipeline_file).stem().string() + ".state.json")).string();
+  }
+  return pipeline.state_file;
+}
+
+std::string DisplayName(const ConfiguredStream& s) {
+  return s.stream.namespace_ ? *s.stream.namespace_ + "." + s.stream.name : s.stream.name;
+}
+
+int Report(const Status& status, bool json) {
+  if (json) {
+    Json j = {{"status", status.cancelled() ? "cancelled" : "failed"},
+              {"error", {{"message", status.message()}, {"failure_type", FailureTypeName(status.failure_type())}}}};
+    std::cout << j.dump(2) << std::endl;
+  }
+  std::cerr << "sluice: " << status.ToString() << std::endl;
+  return ExitCodeFor(status.failure_type());
+}
+
+}  // namespace
+
+int RunSyncCommand(const SyncCommandArgs& args) {
+  auto loaded = LoadPipeline(args.pipeline_file);
+  if (!loaded.ok()) return Report(loaded.status(), args.json);
+  const Pipeline& pipeline = *loaded;
+
+  auto source = ResolveConnector(ConnectorKind::kSource, pipeline.source.connector, pipeline.source.command);
+  if (!source.ok()) return Report(source.status().WithContext("source"), args.json);
+  auto destination =
+      ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector, pipeline.destination.command);
+  if (!destination.ok()) return Report(destination.status().WithContext("destination"), args.json);
+
+  auto source_config = PrepareConnectorConfig(*source, pipeline.source.config);
+  if (!source_config.ok()) return Report(source_config.status(), args.json);
+  auto destination_config = PrepareConnectorConfig(*destination, pipeline.destination.config);
+  if (!destination_config.ok()) return Report(destination_config.status(), args.json);
+
+  auto discovered = source->source->Discover(*source_config);
+  if (!discovered.ok()) return Report(discovered.status().WithContext("discover"), args.json);
+  auto catalog = BuildConfiguredCatalog(pipeline, *discovered, destination->spec);
+  if (!catalog.ok()) return Report(catalog.status(), args.json);
+  ConfiguredCatalog destination_catalog = MapToDestination(*catalog, pipeline);
+
+  const std::string state_file = StateFileFor(args, pipeline);
+  StateStore state;
+  if (!args.reset && !state_file.empty() && fs::exists(state_file)) {
+    auto json = ReadJsonFile(state_file, "state file");
+    if (!json.ok()) return Report(json.status(), args.json);
+    auto parsed = StateStore::FromJson(*json);
+    if (!parsed.ok()) return Report(parsed.status().WithContext("state file '" + state_file + "'"), args.json);
+    state = std::move(parsed).value();
+  }
+  if (args.reset) {
+    Log(LogLevel::kInfo, "--reset: ignoring saved state, every stream starts over");
+    if (!state_file.empty()) {
+      Status st = WriteFileAtomically(state_file, "[]\n");
+      if (!st.ok()) return Report(st, args.json);
+    }
+  }
+
+  std::vector<std::string> names;
+  for (const auto& s : catalog->streams) names.push_back(DisplayName(s));
+  Log(LogLevel::kInfo, "sync '{}': {} → {}, {} stream(s)", pipeline.name, source->name, destination->name,
+      catalog->streams.size());
+
+  InstallStopSignalHandlers();
+  SyncProgress progress(catalog->streams.size());
+  SyncOptions options;
+  options.channel_bytes = args.channel_mb << 20;
+  options.stop = &StopRequested();
+  options.progress = &progress;
+  options.on_checkpoint = [&](const StateMessage&, const StateStore& all) -> Status {
+    if (state_file.empty()) return Status::Ok();
+    return WriteFileAtomically(state_file, all.ToJson().dump(2) + "\n");
+  };
+
+  const bool live = args.progress && isatty(2) && !args.json;
+  ProgressDisplay display(progress, names, live);
+  display.Start();
+  SyncResult result = RunSync(*source->source, *source_config, *catalog, *destination->destination,
+                              *destination_config, destination_catalog, state, options);
+  display.Stop();
+
+  if (args.json) {
+    std::cout << SummaryJson(pipeline.name, result, names, state_file).dump(2) << std::endl;
+  } else {
+    std::cout << FormatSummary(pipeline.name, result, names, state_file) << std::flush;
+  }
+  if (!result.status.ok()) {
+    std::string where = result.failed_stream ? " (stream " + result.failed_stream->ToString() + ")" : "";
+    std::cerr << "sluice: sync failed" << where << ": " << result.status.ToString() << std::endl;
+    if (!result.status.detail().empty()) Log(LogLevel::kDebug, "detail: {}", result.status.detail());
+    return ExitCodeFor(result.status.failure_type());
+  }
+  return 0;
+}
+
+}  // namespace sluice

@@ -1,0 +1,53 @@
+#pragma once
+// The source seam: a connector that reads streams and emits RecordBatches and state checkpoints.
+
+#include <cstdint>
+
+#include "base/json.h"
+#include "base/status.h"
+#include "connectors/sdk/spec.h"
+#include "protocol/catalog.h"
+#include "protocol/record_batch.h"
+#include "protocol/state.h"
+
+namespace sluice {
+
+//! A stream's lifecycle, as Airbyte's STREAM_STATUS trace messages.
+enum class StreamStatus { kStarted, kRunning, kComplete, kIncomplete };
+std::string_view StreamStatusName(StreamStatus status);  //!< "STARTED", ...
+
+//! Where a source sends its output. Implemented by the engine (and by the protocol printer of
+//! `sluice connector NAME read`). Called from the source's thread only.
+class Emitter {
+ public:
+  virtual ~Emitter() = default;
+  //! Hands over a finished batch (batch.stream() = index in the ConfiguredCatalog). May block
+  //! while the channel is full. Returns Cancelled when the run is stopping: the source must then
+  //! return promptly (returning that Status is fine).
+  virtual Status Emit(RecordBatch batch) = 0;
+  //! A checkpoint covering every batch emitted before it. STREAM states name the stream by the
+  //! source's descriptor. The engine fills sourceStats.recordCount when absent.
+  virtual Status EmitState(StateMessage state) = 0;
+  virtual Status EmitStreamStatus(uint32_t stream, StreamStatus status) = 0;
+  //! True once the run is stopping; long loops should poll it between batches.
+  virtual bool cancelled() const = 0;
+};
+
+//! One instance per run; methods are not called concurrently. `config` has been validated
+//! against Spec() and its defaults applied before any call.
+class Source {
+ public:
+  virtual ~Source() = default;
+  //! Pure: no I/O.
+  virtual ConnectorSpec Spec() const = 0;
+  //! Verifies the config can be used (may do I/O). A config error names the field.
+  virtual Status Check(const Json& config) = 0;
+  virtual Result<Catalog> Discover(const Json& config) = 0;
+  //! Reads the selected streams. REQUIRES: catalog.Bind() done (every stream has its schema);
+  //! batches use catalog.streams[i].schema. `state` is the last committed state (may be empty).
+  //! Returns OK only if every stream was read completely.
+  virtual Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state,
+                      Emitter& out) = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,369 @@
+#include "engine/sync_runner.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <thread>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "engine/channel.h"
+
+namespace sluice {
+
+namespace {
+
+// The source side: turns Emitter calls into channel items, counting as it goes.
+class ChannelEmitter : public Emitter {
+ public:
+  ChannelEmitter(Channel& channel, const std::atomic<bool>* stop, SyncProgress* progress)
+      : channel_(channel), stop_(stop), progress_(progress) {}
+
+  Status Emit(RecordBatch batch) override {
+    if (cancelled()) return Status::Cancelled();
+    if (batch.num_rows() == 0) return Status::Ok();
+    if (batch.emitted_at_ms() == 0) batch.set_emitted_at_ms(NowMicros() / 1000);
+    ChannelItem item;
+    item.kind = ChannelItem::Kind::kBatch;
+    item.bytes = batch.ByteSize();
+    if (progress_ && batch.stream() < progress_->num_streams()) {
+      auto& p = progress_->stream(batch.stream());
+      p.records_emitted += batch.num_rows();
+      p.bytes_emitted += item.bytes;
+    }
+    item.batch = std::move(batch);
+    if (!channel_.Push(std::move(item))) return Status::Cancelled();
+    return Status::Ok();
+  }
+
+  Status EmitState(StateMessage state) override {
+    if (cancelled()) return Status::Cancelled();
+    ChannelItem item;
+    item.kind = ChannelItem::Kind::kState;
+    item.bytes = 256;
+    item.state = std::move(state);
+    if (!channel_.Push(std::move(item))) return Status::Cancelled();
+    return Status::Ok();
+  }
+
+  Status EmitStreamStatus(uint32_t stream, StreamStatus status) override {
+    if (cancelled()) return Status::Cancelled();
+    ChannelItem item;
+    item.kind = ChannelItem::Kind::kStreamStatus;
+    item.stream = stream;
+    item.status = status;
+    if (!channel_.Push(std::move(item))) return Status::Cancelled();
+    return Status::Ok();
+  }
+
+  bool cancelled() const override {
+    return (stop_ && stop_->load(std::memory_order_relaxed)) || aborted_.load(std::memory_order_relaxed);
+  }
+  void Abort() { aborted_ = true; }
+
+ private:
+  Channel& channel_;
+  const std::atomic<bool>* stop_;
+  SyncProgress* progress_;
+  std::atomic<bool> aborted_{false};
+};
+
+StreamDescriptor MapDescriptor(const StreamDescriptor& d, const ConfiguredCatalog& from, const ConfiguredCatalog& to) {
+  const int i = from.Find(d);
+  return i < 0 ? d : to.streams[static_cast<size_t>(i)].descriptor();
+}
+
+// The destination side.
+class Consumer {
+ public:
+  Consumer(const ConfiguredCatalog& source_catalog, Destination& destination,
+           const ConfiguredCatalog& destination_catalog, const SyncOptions& options, SyncResult& result,
+           SyncProgress& progress)
+      : source_catalog_(source_catalog),
+        destination_(destination),
+        destination_catalog_(destination_catalog),
+        options_(options),
+        result_(result),
+        progress_(progress),
+        n_(source_catalog.streams.size()),
+        writers_(n_),
+        dirty_(n_, false),
+        since_state_(n_, 0),
+        uncommitted_(n_, 0),
+        complete_(n_, false) {}
+
+  Status Open() {
+    for (uint32_t i = 0; i < n_; ++i) {
+      auto w = destination_.Open(i);
+      if (!w.ok()) {
+        failed_stream_ = source_catalog_.streams[i].descriptor();
+        return w.status();
+      }
+      writers_[i] = std::move(w).value();
+    }
+    return Status::Ok();
+  }
+
+  Status Handle(ChannelItem& item) {
+    switch (item.kind) {
+      case ChannelItem::Kind::kBatch: return HandleBatch(item.batch);
+      case ChannelItem::Kind::kState: return HandleState(item.state);
+      case ChannelItem::Kind::kStreamStatus:
+        if (item.stream < n_) {
+          auto& p = progress_.stream(item.stream);
+          p.status = static_cast<int>(item.status);
+          const int64_t now = MonotonicMicros();
+          if (item.status == StreamStatus::kStarted && p.started_us == 0) p.started_us = now;
+          if (item.status == StreamStatus::kComplete || item.status == StreamStatus::kIncomplete) p.finished_us = now;
+          if (item.status == StreamStatus::kComplete) complete_[item.stream] = true;
+        }
+        return Status::Ok();
+    }
+    return Status::Ok();
+  }
+
+  // Ends every stream: complete when the whole read succeeded or the stream reported COMPLETE
+  // before a failure elsewhere, and the destination side had no error.
+  Status Finish(bool source_ok, bool destination_ok) {
+    Status first;
+    if (source_ok && destination_ok) {
+      for (uint32_t i = 0; i < n_; ++i) {
+        if (!dirty_[i]) continue;
+        Status st = writers_[i]->Flush();
+        if (!st.ok()) {
+          failed_stream_ = source_catalog_.streams[i].descriptor();
+          first = st;
+          destination_ok = false;
+          break;
+        }
+        dirty_[i] = false;
+      }
+    }
+    for (uint32_t i = 0; i < n_; ++i) {
+      if (!writers_[i]) continue;
+      const bool complete = destination_ok && (source_ok || complete_[i]);
+      Status st = writers_[i]->Finish(complete ? StreamOutcome::kComplete : StreamOutcome::kIncomplete);
+      auto& p = progress_.stream(i);
+      if (p.finished_us == 0) p.finished_us = MonotonicMicros();
+      if (!st.ok()) {
+        if (first.ok()) {
+          first = st;
+          failed_stream_ = source_catalog_.streams[i].descriptor();
+        }
+        destination_ok = false;
+        continue;
+      }
+      result_.streams[i].complete = complete;
+    }
+    return first;
+  }
+
+  std::optional<StreamDescriptor> failed_stream() const { return failed_stream_; }
+
+ private:
+  Status HandleBatch(const RecordBatch& batch) {
+    const uint32_t s = batch.stream();
+    if (s >= n_) return Status::SystemError(fmt::format("batch for unknown stream index {}", s));
+    auto& p = progress_.stream(s);
+    if (p.started_us == 0) p.started_us = MonotonicMicros();
+    Status st = writers_[s]->Write(batch);
+    if (!st.ok()) {
+      failed_stream_ = source_catalog_.streams[s].descriptor();
+      return st;
+    }
+    dirty_[s] = true;
+    since_state_[s] += batch.num_rows();
+    since_global_ += batch.num_rows();
+    uncommitted_[s] += batch.num_rows();
+    result_.streams[s].records += batch.num_rows();
+    result_.streams[s].bytes += batch.ByteSize();
+    return Status::Ok();
+  }
+
+  Status HandleState(StateMessage& state) {
+    // What this checkpoint covers, by the engine's count.
+    uint64_t count = 0;
+    std::vector<uint32_t> covered;
+    if (state.type == StateType::kStream) {
+      const int i = source_catalog_.Find(state.stream.descriptor);
+      if (i < 0) {
+        return Status::SystemError(fmt::format("the source emitted state for stream '{}', which is not in the catalog",
+                                               state.stream.descriptor.ToString()));
+      }
+      covered.push_back(static_cast<uint32_t>(i));
+      count = since_state_[static_cast<size_t>(i)];
+    } else {
+      for (uint32_t i = 0; i < n_; ++i) covered.push_back(i);
+      count = since_global_;
+    }
+    if (state.source_record_count && std::llround(*state.source_record_count) != static_cast<long long>(count)) {
+      return Status::SystemError(fmt::format(
+          "record count mismatch: the source's checkpoint says {} records{} but the engine received {}",
+          std::llround(*state.source_record_count),
+          state.type == StateType::kStream ? " for stream " + state.stream.descriptor.ToString() : std::string(),
+          count));
+    }
+    state.source_record_count = static_cast<double>(count);
+
+    // Make everything before the checkpoint durable, then let the destination commit it. A
+    // STREAM checkpoint only needs its own stream, but flushing every dirty writer keeps one
+    // simple rule: a committed checkpoint never depends on unflushed data.
+    for (uint32_t i = 0; i < n_; ++i) {
+      if (!dirty_[i]) continue;
+      Status st = writers_[i]->Flush();
+      if (!st.ok()) {
+        failed_stream_ = source_catalog_.streams[i].descriptor();
+        return st;
+      }
+      dirty_[i] = false;
+    }
+    StateMessage mapped = state;
+    mapped.destination_record_count.reset();
+    if (mapped.type == StateType::kStream) {
+      mapped.stream.descriptor = MapDescriptor(mapped.stream.descriptor, source_catalog_, destination_catalog_);
+    } else if (mapped.type == StateType::kGlobal) {
+      for (auto& s : mapped.stream_states) s.descriptor = MapDescriptor(s.descriptor, source_catalog_, destination_catalog_);
+    }
+    SLUICE_RETURN_IF_ERROR(destination_.Commit(mapped));
+    if (mapped.destination_record_count &&
+        std::llround(*mapped.destination_record_count) != static_cast<long long>(count)) {
+      return Status::SystemError(fmt::format(
+          "record count mismatch: the destination confirmed {} records for a checkpoint covering {}",
+          std::llround(*mapped.destination_record_count), count));
+    }
+    state.destination_record_count = static_cast<double>(count);
+
+    result_.state.Apply(state);
+    if (options_.on_checkpoint) SLUICE_RETURN_IF_ERROR(options_.on_checkpoint(state, result_.state));
+    ++result_.checkpoints;
+    ++progress_.checkpoints;
+    // Everything received so far has been flushed, so all of it is now committed.
+    for (uint32_t i = 0; i < n_; ++i) {
+      result_.streams[i].records_committed += uncommitted_[i];
+      progress_.stream(i).records_committed += uncommitted_[i];
+      uncommitted_[i] = 0;
+    }
+    if (state.type == StateType::kStream) {
+      since_state_[covered[0]] = 0;
+    } else {
+      std::fill(since_state_.begin(), since_state_.end(), 0);
+    }
+    if (state.type != StateType::kStream) since_global_ = 0;
+    return Status::Ok();
+  }
+
+  const ConfiguredCatalog& source_catalog_;
+  Destination& destination_;
+  const ConfiguredCatalog& destination_catalog_;
+  const SyncOptions& options_;
+  SyncResult& result_;
+  SyncProgress& progress_;
+  const uint32_t n_;
+  std::vector<std::unique_ptr<StreamWriter>> writers_;
+  std::vector<bool> dirty_;
+  std::vector<uint64_t> since_state_;
+  uint64_t since_global_ = 0;
+  std::vector<uint64_t> uncommitted_;
+  std::vector<bool> complete_;
+  std::optional<StreamDescriptor> failed_stream_;
+};
+
+}  // namespace
+
+SyncResult RunSync(Source& source, const Json& source_config, const ConfiguredCatalog& source_catalog,
+                   Destination& destination, const Json& destination_config,
+                   const ConfiguredCatalog& destination_catalog, const StateStore& state, const SyncOptions& options) {
+  SyncResult result;
+  result.state = state;
+  const int64_t start = MonotonicMicros();
+  const size_t n = source_catalog.streams.size();
+  SyncProgress own_progress(n);
+  SyncProgress& progress = options.progress ? *options.progress : own_progress;
+  progress.started_us = start;
+  for (size_t i = 0; i < n; ++i) result.streams.push_back({.stream = source_catalog.streams[i].descriptor()});
+
+  auto finish = [&](Status status) {
+    result.status = std::move(status);
+    result.duration_us = MonotonicMicros() - start;
+    for (size_t i = 0; i < n; ++i) {
+      result.records += result.streams[i].records;
+      result.bytes += result.streams[i].bytes;
+      const auto& p = progress.stream(i);
+      const int64_t s = p.started_us.load(), f = p.finished_us.load();
+      result.streams[i].duration_us = s == 0 ? 0 : (f == 0 ? MonotonicMicros() : f) - s;
+    }
+    return result;
+  };
+
+  if (destination_catalog.streams.size() != n) {
+    return finish(Status::SystemError("source and destination catalogs differ in length"));
+  }
+  Status begun = destination.Begin(destination_config, destination_catalog);
+  if (!begun.ok()) return finish(begun);
+
+  Consumer consumer(source_catalog, destination, destination_catalog, options, result, progress);
+  Status destination_status = consumer.Open();
+
+  Channel channel(options.channel_bytes);
+  ChannelEmitter emitter(channel, options.stop, &progress);
+  Status source_status;
+  std::thread source_thread;
+  if (destination_status.ok()) {
+    source_thread = std::thread([&] {
+      try {
+        source_status = source.Read(source_config, source_catalog, state, emitter);
+      } catch (const std::exception& e) {
+        source_status = Status::SystemError(std::string("source failed: ") + e.what());
+      }
+      channel.Close();
+    });
+
+    bool stopped = false;
+    while (true) {
+      ChannelItem item;
+      const auto r = channel.Pop(item, std::chrono::milliseconds(100));
+      if (r == Channel::PopResult::kEnd) break;
+      if (options.stop && options.stop->load()) {
+        stopped = true;
+        emitter.Abort();
+        channel.Abort();
+        break;
+      }
+      if (r == Channel::PopResult::kTimeout) continue;
+      try {
+        destination_status = consumer.Handle(item);
+      } catch (const std::exception& e) {
+        destination_status = Status::SystemError(std::string("destination failed: ") + e.what());
+      }
+      if (!destination_status.ok()) {
+        emitter.Abort();
+        channel.Abort();
+        break;
+      }
+    }
+    source_thread.join();
+    if (stopped && destination_status.ok()) destination_status = Status::Cancelled("the sync was stopped");
+  }
+
+  // A source that stopped only because we aborted it is not the cause.
+  if (!destination_status.ok() && source_status.cancelled()) source_status = Status::Ok();
+  if (source_status.ok() && options.stop && options.stop->load() && destination_status.ok()) {
+    // Stopped after the source finished: the data is complete, nothing to undo.
+  }
+  const bool source_ok = source_status.ok();
+  const bool destination_ok = destination_status.ok();
+  Status finished = consumer.Finish(source_ok, destination_ok);
+  Status ended = destination.End(source_ok && destination_ok && finished.ok());
+
+  Status overall = !destination_status.ok() ? destination_status
+                   : !source_status.ok()    ? source_status
+                   : !finished.ok()         ? finished
+                                            : ended;
+  if (!overall.ok()) {
+    result.failed_stream = consumer.failed_stream();
+    if (!source_status.ok() && destination_status.ok()) result.failed_stream.reset();
+  }
+  return finish(overall);
+}
+
+}  // namespace sluice

@@ -1,0 +1,87 @@
+#pragma once
+// RunSync: one sync of a source into a destination.
+//
+//   source thread: Source::Read → Emitter → Channel (bounded in bytes)
+//   calling thread: Channel → StreamWriter::Write; at each checkpoint Flush + Commit, then the
+//                   checkpoint is handed to `on_checkpoint` (persist it) — never before.
+//
+// State is committed only after the destination confirmed everything before it; each
+// checkpoint's sourceStats/destinationStats.recordCount are checked against the engine's own
+// counts. A stop request (SIGINT/SIGTERM) or any error stops both sides; streams that did not
+// complete are finished as kIncomplete so the destination keeps its previous data.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "base/json.h"
+#include "base/status.h"
+#include "connectors/sdk/destination.h"
+#include "connectors/sdk/source.h"
+#include "protocol/catalog.h"
+#include "protocol/state.h"
+
+namespace sluice {
+
+//! Live per-stream counters; written by the engine, readable from any thread (progress display).
+struct StreamProgress {
+  std::atomic<uint64_t> records_emitted{0};
+  std::atomic<uint64_t> bytes_emitted{0};    //!< in-memory batch bytes
+  std::atomic<uint64_t> records_committed{0};  //!< covered by a committed checkpoint
+  std::atomic<int64_t> started_us{0};        //!< monotonic; 0 = not started
+  std::atomic<int64_t> finished_us{0};       //!< monotonic; 0 = not finished
+  std::atomic<int> status{-1};               //!< StreamStatus, -1 = none yet
+};
+
+class SyncProgress {
+ public:
+  explicit SyncProgress(size_t streams) : streams_(streams) {}
+  StreamProgress& stream(size_t i) { return streams_[i]; }
+  const StreamProgress& stream(size_t i) const { return streams_[i]; }
+  size_t num_streams() const { return streams_.size(); }
+  std::atomic<int64_t> started_us{0};
+  std::atomic<uint64_t> checkpoints{0};
+
+ private:
+  std::vector<StreamProgress> streams_;
+};
+
+struct SyncOptions {
+  size_t channel_bytes = 64 << 20;  //!< channel capacity, bytes (default 64 MiB)
+  //! Called on the destination thread when a checkpoint is durable, with the checkpoint (its
+  //! stats filled) and the folded state so far. Persist it here; an error fails the sync.
+  std::function<Status(const StateMessage&, const StateStore&)> on_checkpoint;
+  //! Set (e.g. by a signal handler) to stop the run; the result is then Cancelled.
+  const std::atomic<bool>* stop = nullptr;
+  SyncProgress* progress = nullptr;  //!< optional live counters; sized to the catalog
+};
+
+struct StreamResult {
+  StreamDescriptor stream;
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  uint64_t records_committed = 0;
+  int64_t duration_us = 0;
+  bool complete = false;
+};
+
+struct SyncResult {
+  Status status;                      //!< OK, or the first failure (source's or destination's)
+  std::optional<StreamDescriptor> failed_stream;  //!< when the failure is tied to one stream
+  std::vector<StreamResult> streams;
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  uint64_t checkpoints = 0;
+  int64_t duration_us = 0;
+  StateStore state;                   //!< the last committed state
+};
+
+//! Runs one sync. `source_catalog` and `destination_catalog` have the same streams in the same
+//! order (the destination's may carry mapped namespaces / prefixed names). `state` is the last
+//! committed state; the result's `state` folds in every checkpoint committed by this run.
+SyncResult RunSync(Source& source, const Json& source_config, const ConfiguredCatalog& source_catalog,
+                   Destination& destination, const Json& destination_config,
+                   const ConfiguredCatalog& destination_catalog, const StateStore& state, const SyncOptions& options);
+
+}  // namespace sluice

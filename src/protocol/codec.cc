@@ -1,0 +1,842 @@
+#include "protocol/codec.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "base/time.h"
+
+namespace sluice {
+
+// ---- Output -------------------------------------------------------------------------------
+
+namespace {
+
+// 0: copy as is; 1: needs escaping (control, quote, backslash); 2: non-ASCII (validate UTF-8).
+constexpr auto kEscapeClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 1;
+  t['"'] = 1;
+  t['\\'] = 1;
+  for (int c = 0x80; c < 0x100; ++c) t[c] = 2;
+  return t;
+}();
+
+// Length of a valid UTF-8 sequence starting at s[i], or 0 when invalid.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  const uint8_t c = b(i);
+  const size_t left = s.size() - i;
+  auto cont = [&](size_t k) { return (b(k) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
+    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(i + 1) > 0x9F) return 0;   // surrogates
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    if (c == 0xF0 && b(i + 1) < 0x90) return 0;
+    if (c == 0xF4 && b(i + 1) > 0x8F) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+void AppendDouble(std::string& out, double v, bool quote_specials) {
+  if (std::isnan(v) || std::isinf(v)) {
+    const char* text = std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity");
+    if (quote_specials) out.push_back('"');
+    out += text;
+    if (quote_specials) out.push_back('"');
+    return;
+  }
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, r.ptr);
+}
+
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, r.ptr);
+}
+
+// Appends the text form of a non-null value; `json` adds quotes/escaping for string-like values.
+void AppendValue(std::string& out, const Column& col, size_t row, bool json) {
+  auto quoted = [&](auto&& write) {
+    if (json) out.push_back('"');
+    write();
+    if (json) out.push_back('"');
+  };
+  switch (col.type()) {
+    case TypeId::kBoolean: out += col.Bool(row) ? "true" : "false"; return;
+    case TypeId::kInteger: AppendInt(out, col.Int64(row)); return;
+    case TypeId::kNumber: AppendDouble(out, col.Double(row), json); return;
+    case TypeId::kDecimal: {
+      std::string_view v = col.Bytes(row);
+      const bool special = !v.empty() && !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9'));
+      if (special && json) {
+        AppendJsonString(out, v);
+      } else {
+        out.append(v);
+      }
+      return;
+    }
+    case TypeId::kString:
+      if (json) {
+        AppendJsonString(out, col.Bytes(row));
+      } else {
+        out.append(col.Bytes(row));
+      }
+      return;
+    case TypeId::kBinary: quoted([&] { AppendBase64(out, col.Bytes(row)); }); return;
+    case TypeId::kDate: quoted([&] { AppendDate(out, col.Int32(row)); }); return;
+    case TypeId::kTimeNoTz:
+    case TypeId::kTimeTz:
+      quoted([&] { AppendTime(out, col.Int64(row), col.type() == TypeId::kTimeTz); });
+      return;
+    case TypeId::kTimestampNoTz:
+    case TypeId::kTimestampTz: {
+      const int64_t v = col.Int64(row);
+      quoted([&] {
+        if (v == kInfinityMicros) {
+          out += "infinity";
+        } else if (v == kMinusInfinityMicros) {
+          out += "-infinity";
+        } else {
+          AppendTimestamp(out, v, col.type() == TypeId::kTimestampTz);
+        }
+      });
+      return;
+    }
+    case TypeId::kJson: out.append(col.Bytes(row)); return;
+  }
+}
+
+// Per-thread cache of `"name":` prefixes for the last schema written.
+struct FieldPrefixes {
+  const Schema* schema = nullptr;
+  std::vector<std::string> prefixes;
+};
+
+const std::vector<std::string>& PrefixesFor(const Schema& schema) {
+  thread_local FieldPrefixes cache;
+  if (cache.schema != &schema || cache.prefixes.size() != schema.num_fields()) {
+    cache.schema = &schema;
+    cache.prefixes.clear();
+    for (size_t i = 0; i < schema.num_fields(); ++i) {
+      std::string p = i == 0 ? "" : ",";
+      AppendJsonString(p, schema.field(i).name);
+      p.push_back(':');
+      cache.prefixes.push_back(std::move(p));
+    }
+  }
+  return cache.prefixes;
+}
+
+constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run_start = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    const uint8_t c = static_cast<uint8_t>(s[i]);
+    const uint8_t cls = kEscapeClass[c];
+    if (cls == 0) {
+      ++i;
+      continue;
+    }
+    if (cls == 2) {
+      const size_t n = Utf8SequenceLength(s, i);
+      if (n != 0) {
+        i += n;
+        continue;
+      }
+    }
+    out.append(s.data() + run_start, i - run_start);
+    if (cls == 2) {
+      out += "\xEF\xBF\xBD";  // U+FFFD for an invalid byte
+    } else {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+      }
+    }
+    ++i;
+    run_start = i;
+  }
+  out.append(s.data() + run_start, s.size() - run_start);
+  out.push_back('"');
+}
+
+void AppendValueJson(std::string& out, const Column& column, size_t row) { AppendValue(out, column, row, true); }
+void AppendValueText(std::string& out, const Column& column, size_t row) { AppendValue(out, column, row, false); }
+
+void AppendRecordData(std::string& out, const RecordBatch& batch, size_t row) {
+  const auto& prefixes = PrefixesFor(batch.schema());
+  out.push_back('{');
+  for (size_t i = 0; i < batch.num_columns(); ++i) {
+    out += prefixes[i];
+    const Column& c = batch.column(i);
+    if (c.IsNull(row)) {
+      out += "null";
+    } else {
+      AppendValue(out, c, row, true);
+    }
+  }
+  out.push_back('}');
+}
+
+void AppendRecordMeta(std::string& out, const RecordBatch& batch, size_t row, size_t& cursor) {
+  const auto& changes = batch.changes();
+  while (cursor < changes.size() && changes[cursor].row < row) ++cursor;
+  if (cursor >= changes.size() || changes[cursor].row != row) return;
+  out += "{\"changes\":[";
+  bool first = true;
+  while (cursor < changes.size() && changes[cursor].row == row) {
+    const RecordChange& ch = changes[cursor++];
+    if (!first) out.push_back(',');
+    first = false;
+    out += "{\"field\":";
+    AppendJsonString(out, ch.field);
+    out += ",\"change\":\"";
+    out += ChangeKindName(ch.change);
+    out += "\",\"reason\":\"";
+    out += ChangeReasonName(ch.reason);
+    out += "\"}";
+  }
+  out += "]}";
+}
+
+void AppendRecordMessages(std::string& out, const RecordBatch& batch, const StreamDescriptor& stream) {
+  std::string head = "{\"type\":\"RECORD\",\"record\":{";
+  if (stream.namespace_) {
+    head += "\"namespace\":";
+    AppendJsonString(head, *stream.namespace_);
+    head.push_back(',');
+  }
+  head += "\"stream\":";
+  AppendJsonString(head, stream.name);
+  head += ",\"data\":";
+  std::string tail = ",\"emitted_at\":";
+  AppendInt(tail, batch.emitted_at_ms());
+  size_t cursor = 0;
+  for (size_t row = 0; row < batch.num_rows(); ++row) {
+    out += head;
+    AppendRecordData(out, batch, row);
+    out += tail;
+    if (cursor < batch.changes().size() && batch.changes()[cursor].row <= row) {
+      const size_t before = out.size();
+      out += ",\"meta\":";
+      const size_t mark = out.size();
+      AppendRecordMeta(out, batch, row, cursor);
+      if (out.size() == mark) out.resize(before);
+    }
+    out += "}}\n";
+  }
+}
+
+std::string SerializeMessage(const Json& message) {
+  return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Json LogMessageJson(LogLevel level, std::string_view text) {
+  return Json{{"type", "LOG"}, {"log", {{"level", LogLevelName(level)}, {"message", std::string(text)}}}};
+}
+
+Json TraceErrorMessage(const Status& status, const StreamDescriptor* stream) {
+  Json error = {{"message", status.message()},
+                {"failure_type", status.cancelled() ? "system_error" : FailureTypeName(status.failure_type())}};
+  if (!status.detail().empty()) error["internal_message"] = status.detail();
+  if (stream) error["stream_descriptor"] = stream->ToJson();
+  return Json{{"type", "TRACE"},
+              {"trace", {{"type", "ERROR"}, {"emitted_at", static_cast<double>(NowMicros() / 1000)}, {"error", error}}}};
+}
+
+Json StreamStatusMessage(const StreamDescriptor& stream, std::string_view status) {
+  return Json{{"type", "TRACE"},
+              {"trace",
+               {{"type", "STREAM_STATUS"},
+                {"emitted_at", static_cast<double>(NowMicros() / 1000)},
+                {"stream_status", {{"stream_descriptor", stream.ToJson()}, {"status", std::string(status)}}}}}};
+}
+
+Json StateMessageJson(const StateMessage& state) { return Json{{"type", "STATE"}, {"state", state.ToJson()}}; }
+
+void AppendBase64(std::string& out, std::string_view bytes) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_t n = bytes.size();
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
+    out.push_back(kBase64Alphabet[v >> 18]);
+    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
+    out.push_back(kBase64Alphabet[(v >> 6) & 63]);
+    out.push_back(kBase64Alphabet[v & 63]);
+  }
+  if (i < n) {
+    uint32_t v = p[i] << 16;
+    if (i + 1 < n) v |= p[i + 1] << 8;
+    out.push_back(kBase64Alphabet[v >> 18]);
+    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
+    out.push_back(i + 1 < n ? kBase64Alphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+}
+
+bool DecodeBase64(std::string_view text, std::string& out) {
+  static constexpr auto kDecode = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int i = 0; i < 64; ++i) t[static_cast<uint8_t>(kBase64Alphabet[i])] = static_cast<int8_t>(i);
+    return t;
+  }();
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : text) {
+    const int8_t d = kDecode[static_cast<uint8_t>(ch)];
+    if (d < 0) return false;
+    acc = (acc << 6) | static_cast<uint32_t>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return bits < 6;
+}
+
+// ---- Input --------------------------------------------------------------------------------
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+std::string_view TrimRight(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool IsNumberText(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && s[i] == '-') ++i;
+  size_t digits = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
+  if (digits == 0) return false;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    size_t frac = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++frac;
+    if (frac == 0) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    size_t exp = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++exp;
+    if (exp == 0) return false;
+  }
+  return i == s.size();
+}
+
+// The raw JSON text of any value (objects and arrays whole).
+simdjson::error_code RawJson(od::value& v, od::json_type type, std::string_view& out) {
+  if (type == od::json_type::object) {
+    od::object o;
+    if (auto e = v.get_object().get(o)) return e;
+    return o.raw_json().get(out);
+  }
+  if (type == od::json_type::array) {
+    od::array a;
+    if (auto e = v.get_array().get(a)) return e;
+    return a.raw_json().get(out);
+  }
+  out = TrimRight(v.raw_json_token());
+  return simdjson::SUCCESS;
+}
+
+// Appends one JSON value to `col`. Returns false when it does not fit the column's type (the
+// caller appends null and notes the change); a malformed document is a simdjson error.
+simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits, std::string& scratch) {
+  fits = true;
+  od::json_type type;
+  if (auto e = v.type().get(type)) return e;
+  if (type == od::json_type::null) {
+    bool is_null;
+    if (auto e = v.is_null().get(is_null)) return e;
+    col.AppendNull();
+    return simdjson::SUCCESS;
+  }
+  std::string_view text;
+  switch (col.type()) {
+    case TypeId::kBoolean: {
+      if (type != od::json_type::boolean) break;
+      bool b;
+      if (auto e = v.get_bool().get(b)) return e;
+      col.AppendBool(b);
+      return simdjson::SUCCESS;
+    }
+    case TypeId::kInteger: {
+      if (type == od::json_type::number) {
+        int64_t i;
+        if (v.get_int64().get(i) == simdjson::SUCCESS) {
+          col.AppendInt64(i);
+          return simdjson::SUCCESS;
+        }
+        double d;
+        if (auto e = v.get_double().get(d)) return e;
+        if (std::floor(d) == d && std::fabs(d) < 9.2e18) {
+          col.AppendInt64(static_cast<int64_t>(d));
+          return simdjson::SUCCESS;
+        }
+        break;
+      }
+      if (type == od::json_type::string) {
+        if (auto e = v.get_string().get(text)) return e;
+        int64_t i;
+        auto r = std::from_chars(text.data(), text.data() + text.size(), i);
+        if (r.ec == std::errc() && r.ptr == text.data() + text.size()) {
+          col.AppendInt64(i);
+          return simdjson::SUCCESS;
+        }
+      }
+      break;
+    }
+    case TypeId::kNumber: {
+      if (type == od::json_type::number) {
+        double d;
+        if (auto e = v.get_double().get(d)) return e;
+        col.AppendDouble(d);
+        return simdjson::SUCCESS;
+      }
+      if (type == od::json_type::string) {
+        if (auto e = v.get_string().get(text)) return e;
+        if (text == "NaN") {
+          col.AppendDouble(std::nan(""));
+          return simdjson::SUCCESS;
+        }
+        if (text == "Infinity" || text == "-Infinity") {
+          col.AppendDouble(text[0] == '-' ? -HUGE_VAL : HUGE_VAL);
+          return simdjson::SUCCESS;
+        }
+        double d;
+        auto r = std::from_chars(text.data(), text.data() + text.size(), d);
+        if (r.ec == std::errc() && r.ptr == text.data() + text.size()) {
+          col.AppendDouble(d);
+          return simdjson::SUCCESS;
+        }
+      }
+      break;
+    }
+    case TypeId::kDecimal: {
+      if (type == od::json_type::number) {
+        col.AppendBytes(TrimRight(v.raw_json_token()));
+        return simdjson::SUCCESS;
+      }
+      if (type == od::json_type::string) {
+        if (auto e = v.get_string().get(text)) return e;
+        if (IsNumberText(text) || text == "NaN" || text == "Infinity" || text == "-Infinity") {
+          col.AppendBytes(text);
+          return simdjson::SUCCESS;
+        }
+      }
+      break;
+    }
+    case TypeId::kString: {
+      if (type == od::json_type::string) {
+        if (auto e = v.get_string().get(text)) return e;
+        col.AppendBytes(text);
+        return simdjson::SUCCESS;
+      }
+      // Another JSON value in a string column keeps its JSON text: nothing is lost.
+      if (auto e = RawJson(v, type, text)) return e;
+      col.AppendBytes(text);
+      return simdjson::SUCCESS;
+    }
+    case TypeId::kBinary: {
+      if (type != od::json_type::string) break;
+      if (auto e = v.get_string().get(text)) return e;
+      std::string& bytes = col.bytes();
+      const size_t mark = bytes.size();
+      if (DecodeBase64(text, bytes)) {
+        col.CommitBytes();
+        return simdjson::SUCCESS;
+      }
+      bytes.resize(mark);
+      break;
+    }
+    case TypeId::kDate: {
+      if (type != od::json_type::string) break;
+      if (auto e = v.get_string().get(text)) return e;
+      if (auto d = ParseDate(text)) {
+        col.AppendInt32(static_cast<int32_t>(*d));
+        return simdjson::SUCCESS;
+      }
+      break;
+    }
+    case TypeId::kTimeNoTz:
+    case TypeId::kTimeTz: {
+      if (type != od::json_type::string) break;
+      if (auto e = v.get_string().get(text)) return e;
+      if (auto t = ParseTime(text)) {
+        col.AppendInt64(*t);
+        return simdjson::SUCCESS;
+      }
+      break;
+    }
+    case TypeId::kTimestampNoTz:
+    case TypeId::kTimestampTz: {
+      if (type != od::json_type::string) break;
+      if (auto e = v.get_string().get(text)) return e;
+      if (text == "infinity" || text == "-infinity") {
+        col.AppendInt64(text[0] == '-' ? kMinusInfinityMicros : kInfinityMicros);
+        return simdjson::SUCCESS;
+      }
+      if (auto t = ParseTimestamp(text)) {
+        col.AppendInt64(*t);
+        return simdjson::SUCCESS;
+      }
+      break;
+    }
+    case TypeId::kJson: {
+      if (auto e = RawJson(v, type, text)) return e;
+      col.AppendBytes(text);
+      return simdjson::SUCCESS;
+    }
+  }
+  (void)scratch;
+  fits = false;
+  return simdjson::SUCCESS;
+}
+
+Status JsonError(simdjson::error_code e, std::string_view where) {
+  return Status::ConfigError(std::string(where) + ": invalid JSON (" + simdjson::error_message(e) + ")");
+}
+
+}  // namespace
+
+Status AppendJsonObjectRow(od::object& object, RecordBatch& batch, ChangeReason reason, size_t* unknown_fields) {
+  const Schema& schema = batch.schema();
+  const size_t row = batch.num_rows();
+  size_t expected = 0;
+  std::string scratch;
+  for (auto field : object) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) {
+      batch.AbandonRow();
+      return JsonError(e, "record");
+    }
+    int index = -1;
+    if (expected < schema.num_fields() && schema.field(expected).name == key) {
+      index = static_cast<int>(expected);
+    } else {
+      index = schema.IndexOf(key);
+    }
+    od::value value;
+    if (auto e = field.value().get(value)) {
+      batch.AbandonRow();
+      return JsonError(e, "record");
+    }
+    if (index < 0 || batch.column(static_cast<size_t>(index)).size() != row) {
+      // Unknown (or duplicate) field: skip its value.
+      if (unknown_fields) ++*unknown_fields;
+      continue;
+    }
+    expected = static_cast<size_t>(index) + 1;
+    Column& col = batch.column(static_cast<size_t>(index));
+    bool fits;
+    if (auto e = AppendJsonValue(value, col, fits, scratch)) {
+      batch.AbandonRow();
+      return JsonError(e, "record field '" + std::string(key) + "'");
+    }
+    if (!fits) {
+      col.AppendNull();
+      batch.AddChange(schema.field(static_cast<size_t>(index)).name, ChangeKind::kNulled, reason);
+    }
+  }
+  batch.FinishRow();
+  return Status::Ok();
+}
+
+struct ProtocolReader::Impl {
+  const ConfiguredCatalog& catalog;
+  MessageHandler& handler;
+  ProtocolReaderOptions options;
+  od::parser parser;
+  od::parser data_parser;  // for record data that came before its stream name
+  std::string buffer;      // unparsed input, with simdjson padding room
+  uint64_t line_number = 0;
+  std::vector<RecordBatch> pending;       // one open batch per stream (empty schema = none yet)
+  std::vector<bool> warned_unknown;
+  std::unordered_map<std::string, int> by_name;  // stream name → index if unique, -2 if ambiguous
+  std::string scratch;
+  int last_stream = -1;
+  std::string last_name;
+  std::optional<std::string> last_ns;
+
+  Impl(const ConfiguredCatalog& c, MessageHandler& h, ProtocolReaderOptions o)
+      : catalog(c), handler(h), options(o) {
+    pending.resize(catalog.streams.size());
+    warned_unknown.resize(catalog.streams.size());
+    for (size_t i = 0; i < catalog.streams.size(); ++i) {
+      auto [it, inserted] = by_name.emplace(catalog.streams[i].stream.name, static_cast<int>(i));
+      if (!inserted) it->second = -2;
+    }
+  }
+
+  RecordBatch& BatchFor(int stream) {
+    RecordBatch& b = pending[static_cast<size_t>(stream)];
+    if (!b.schema_ptr()) b = RecordBatch(catalog.streams[static_cast<size_t>(stream)].schema, static_cast<uint32_t>(stream));
+    return b;
+  }
+
+  Status FlushStream(size_t i) {
+    RecordBatch& b = pending[i];
+    if (!b.schema_ptr() || b.num_rows() == 0) return Status::Ok();
+    RecordBatch out = std::move(b);
+    b = RecordBatch();
+    return handler.OnBatch(std::move(out));
+  }
+
+  Status FlushAll() {
+    for (size_t i = 0; i < pending.size(); ++i) SLUICE_RETURN_IF_ERROR(FlushStream(i));
+    return Status::Ok();
+  }
+
+  std::string Where() const { return "line " + std::to_string(line_number); }
+
+  Status Invalid(std::string message) {
+    if (options.skip_invalid_lines) {
+      Log(LogLevel::kWarn, "skipping {}: {}", Where(), message);
+      return Status::Ok();
+    }
+    return Status::ConfigError(Where() + ": " + message);
+  }
+
+  // Resolves a stream; -1 when unknown.
+  int Resolve(std::string_view name, const std::optional<std::string_view>& ns) {
+    if (!ns) {
+      auto it = by_name.find(std::string(name));
+      if (it != by_name.end() && it->second >= 0) return it->second;
+    }
+    for (size_t i = 0; i < catalog.streams.size(); ++i) {
+      const auto& s = catalog.streams[i].stream;
+      if (s.name != name) continue;
+      if (ns ? (s.namespace_ && *s.namespace_ == *ns) : !s.namespace_) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  // The stream of a record whose data comes now, or -1 if its namespace might still follow.
+  int ResolveEarly(std::string_view name, const std::optional<std::string_view>& ns) {
+    if (last_stream >= 0 && name == last_name && ns.has_value() == last_ns.has_value() &&
+        (!ns || *ns == *last_ns)) {
+      return last_stream;
+    }
+    int stream = -1;
+    if (ns) {
+      stream = Resolve(name, ns);
+    } else {
+      auto it = by_name.find(std::string(name));
+      if (it != by_name.end() && it->second >= 0) stream = it->second;
+    }
+    if (stream >= 0) {
+      last_stream = stream;
+      last_name.assign(name);
+      last_ns = ns ? std::optional<std::string>(std::string(*ns)) : std::nullopt;
+    }
+    return stream;
+  }
+
+  Status AppendRecord(int stream, od::object& data, int64_t emitted_at) {
+    RecordBatch& batch = BatchFor(stream);
+    if (batch.num_rows() == 0) batch.set_emitted_at_ms(emitted_at);
+    size_t unknown = 0;
+    Status st = AppendJsonObjectRow(data, batch, ChangeReason::kPlatformSerializationError, &unknown);
+    if (!st.ok()) return Invalid(st.message());
+    if (unknown > 0 && !warned_unknown[static_cast<size_t>(stream)]) {
+      warned_unknown[static_cast<size_t>(stream)] = true;
+      Log(LogLevel::kWarn, "stream {}: records carry fields not in the catalog's json_schema; they are dropped",
+          catalog.streams[static_cast<size_t>(stream)].descriptor().ToString());
+    }
+    if (batch.num_rows() >= options.batch_rows || batch.ByteSize() >= options.batch_bytes) {
+      return FlushStream(static_cast<size_t>(stream));
+    }
+    return Status::Ok();
+  }
+
+  Status ParseRecord(od::object& record) {
+    std::string_view name;
+    std::optional<std::string_view> ns;
+    bool have_name = false;
+    int64_t emitted_at = 0;
+    std::string_view deferred_data;  // raw data object seen before the stream was known
+    bool data_done = false;
+    for (auto field : record) {
+      std::string_view key;
+      if (auto e = field.unescaped_key().get(key)) return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
+      od::value v;
+      if (auto e = field.value().get(v)) return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
+      if (key == "stream") {
+        if (v.get_string().get(name)) return Invalid("record.stream must be a string");
+        have_name = true;
+      } else if (key == "namespace") {
+        bool is_null = false;
+        if (v.is_null().get(is_null) == simdjson::SUCCESS && is_null) continue;
+        std::string_view n;
+        if (v.get_string().get(n)) return Invalid("record.namespace must be a string");
+        ns = n;
+      } else if (key == "emitted_at") {
+        double d;
+        if (v.get_double().get(d)) return Invalid("record.emitted_at must be a number");
+        emitted_at = static_cast<int64_t>(d);
+      } else if (key == "data") {
+        od::object data;
+        if (v.get_object().get(data)) return Invalid("record.data must be an object");
+        // Parse in place when the stream is already known and its namespace cannot follow.
+        const int stream = have_name ? ResolveEarly(name, ns) : -1;
+        if (stream >= 0) {
+          SLUICE_RETURN_IF_ERROR(AppendRecord(stream, data, emitted_at));
+          data_done = true;
+        } else {
+          if (data.raw_json().get(deferred_data)) return Invalid("record.data is not valid JSON");
+        }
+      }
+    }
+    if (!have_name) return Invalid("record has no 'stream'");
+    if (data_done) return Status::Ok();
+    const int stream = Resolve(name, ns);
+    if (stream < 0) {
+      return Invalid("record for stream '" + std::string(ns ? std::string(*ns) + "." : "") + std::string(name) +
+                     "' which is not in the catalog");
+    }
+    if (deferred_data.empty()) return Invalid("record has no 'data' object");
+    simdjson::padded_string padded(deferred_data);
+    od::document doc;
+    if (data_parser.iterate(padded).get(doc)) return Invalid("record.data is not valid JSON");
+    od::object data;
+    if (doc.get_object().get(data)) return Invalid("record.data must be an object");
+    return AppendRecord(stream, data, emitted_at);
+  }
+
+  Status ParseNonRecord(std::string_view line) {
+    Json message;
+    try {
+      message = Json::parse(line);
+    } catch (const std::exception& e) {
+      return Invalid(std::string("invalid JSON: ") + e.what());
+    }
+    const std::string type = message.value("type", "");
+    if (type == "STATE") {
+      if (!message.contains("state")) return Invalid("STATE message has no 'state'");
+      auto state = StateMessage::FromJson(message["state"], Where() + " state");
+      if (!state.ok()) return state.status();
+      SLUICE_RETURN_IF_ERROR(FlushAll());
+      return handler.OnState(std::move(state).value());
+    }
+    return handler.OnOtherMessage(message);
+  }
+
+  // `line` points into `buffer`, which has at least SIMDJSON_PADDING bytes of capacity after it.
+  Status ParseLine(const char* data, size_t len, size_t capacity) {
+    ++line_number;
+    std::string_view line(data, len);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    size_t lead = 0;
+    while (lead < line.size() && (line[lead] == ' ' || line[lead] == '\t')) ++lead;
+    if (lead == line.size()) return Status::Ok();  // blank line
+    // Fast path: only records go through simdjson; everything else is rare and goes to nlohmann.
+    od::document doc;
+    if (auto e = parser.iterate(data, line.size(), capacity).get(doc)) {
+      return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
+    }
+    od::object top;
+    if (doc.get_object().get(top)) return Invalid("a protocol message must be a JSON object");
+    bool is_record = false;
+    bool saw_type = false;
+    for (auto field : top) {
+      std::string_view key;
+      if (auto e = field.unescaped_key().get(key)) return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
+      od::value v;
+      if (auto e = field.value().get(v)) return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
+      if (key == "type") {
+        std::string_view t;
+        if (v.get_string().get(t)) return Invalid("message 'type' must be a string");
+        saw_type = true;
+        if (t != "RECORD") return ParseNonRecord(line);
+        is_record = true;
+      } else if (key == "record") {
+        od::object record;
+        if (v.get_object().get(record)) return Invalid("'record' must be an object");
+        SLUICE_RETURN_IF_ERROR(ParseRecord(record));
+        if (saw_type && is_record) return Status::Ok();
+        is_record = true;
+      }
+    }
+    if (!saw_type) return Invalid("message has no 'type'");
+    if (!is_record) return Invalid("RECORD message has no 'record'");
+    return Status::Ok();
+  }
+};
+
+ProtocolReader::ProtocolReader(const ConfiguredCatalog& catalog, MessageHandler& handler, ProtocolReaderOptions options)
+    : impl_(std::make_unique<Impl>(catalog, handler, options)) {}
+
+ProtocolReader::~ProtocolReader() = default;
+
+uint64_t ProtocolReader::lines() const { return impl_->line_number; }
+
+Status ProtocolReader::Feed(std::string_view data) {
+  std::string& buf = impl_->buffer;
+  buf.append(data);
+  const size_t end = buf.rfind('\n');
+  if (end == std::string::npos) return Status::Ok();
+  // Room for simdjson to read past the end of the last line.
+  if (buf.capacity() < buf.size() + simdjson::SIMDJSON_PADDING) buf.reserve(buf.size() + simdjson::SIMDJSON_PADDING);
+  const size_t capacity_end = buf.capacity();
+  size_t start = 0;
+  while (start <= end) {
+    const size_t nl = buf.find('\n', start);
+    const Status st = impl_->ParseLine(buf.data() + start, nl - start, capacity_end - start);
+    if (!st.ok()) {
+      buf.erase(0, nl + 1);
+      return st;
+    }
+    start = nl + 1;
+  }
+  buf.erase(0, end + 1);
+  return Status::Ok();
+}
+
+Status ProtocolReader::Finish() {
+  std::string& buf = impl_->buffer;
+  if (!buf.empty()) {
+    buf.push_back('\n');
+    SLUICE_RETURN_IF_ERROR(Feed(""));
+  }
+  return impl_->FlushAll();
+}
+
+}  // namespace sluice

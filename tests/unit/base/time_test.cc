@@ -1,0 +1,67 @@
+#include "base/time.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+std::string Ts(int64_t micros, bool utc) {
+  std::string s;
+  AppendTimestamp(s, micros, utc);
+  return s;
+}
+
+TEST(TimeTest, CivilRoundTripsOverFourHundredYears) {
+  for (int64_t d = -200000; d < 200000; d += 7) {
+    int64_t y;
+    unsigned m, day;
+    CivilFromDays(d, y, m, day);
+    ASSERT_EQ(DaysFromCivil(y, m, day), d);
+  }
+  EXPECT_EQ(DaysFromCivil(1970, 1, 1), 0);
+  EXPECT_EQ(DaysFromCivil(2000, 3, 1), 11017);
+}
+
+TEST(TimeTest, FormatsTimestamps) {
+  EXPECT_EQ(Ts(0, true), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(Ts(1'500'000, false), "1970-01-01T00:00:01.5");
+  EXPECT_EQ(Ts(-1, true), "1969-12-31T23:59:59.999999Z");
+  // Year 0 is 1 BC.
+  const int64_t bc = DaysFromCivil(0, 1, 1) * kMicrosPerDay;
+  EXPECT_EQ(Ts(bc, true), "0001-01-01T00:00:00Z BC");
+}
+
+TEST(TimeTest, ParsesTimestampsWithOffsets) {
+  bool had = false;
+  EXPECT_EQ(ParseTimestamp("2022-01-23T01:23:45Z", &had), (DaysFromCivil(2022, 1, 23) * 86400 + 5025) * kMicrosPerSecond);
+  EXPECT_TRUE(had);
+  EXPECT_EQ(ParseTimestamp("2022-01-23T03:23:45+02:00"), ParseTimestamp("2022-01-23T01:23:45Z"));
+  EXPECT_EQ(ParseTimestamp("2022-01-23 01:23:45.5", &had), *ParseTimestamp("2022-01-23T01:23:45Z") + 500000);
+  EXPECT_FALSE(had);
+  EXPECT_EQ(ParseTimestamp("2022-01-23"), DaysFromCivil(2022, 1, 23) * kMicrosPerDay);
+  EXPECT_FALSE(ParseTimestamp("2022-02-30T00:00:00"));
+  EXPECT_FALSE(ParseTimestamp("yesterday"));
+  EXPECT_FALSE(ParseTimestamp("2022-01-23T01:23:45Zjunk"));
+}
+
+TEST(TimeTest, DatesAndTimesRoundTrip) {
+  for (const char* text : {"2024-02-29", "1900-01-01", "9999-12-31", "0044-03-15 BC"}) {
+    auto d = ParseDate(text);
+    ASSERT_TRUE(d) << text;
+    std::string out;
+    AppendDate(out, *d);
+    EXPECT_EQ(out, text);
+  }
+  EXPECT_FALSE(ParseDate("2023-02-29"));
+  auto t = ParseTime("13:45:01.25");
+  ASSERT_TRUE(t);
+  std::string out;
+  AppendTime(out, *t, false);
+  EXPECT_EQ(out, "13:45:01.25");
+  bool had;
+  EXPECT_EQ(ParseTime("01:00:00+02:00", &had), 23 * 3600 * kMicrosPerSecond);
+  EXPECT_TRUE(had);
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,295 @@
+#include "engine/sync_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "engine/channel.h"
+
+namespace sluice {
+namespace {
+
+ConfiguredCatalog Catalog(int streams) {
+  ConfiguredCatalog c;
+  for (int i = 0; i < streams; ++i) {
+    ConfiguredStream s;
+    s.stream.name = "s" + std::to_string(i);
+    s.stream.json_schema = Json::parse(R"({"type":"object","properties":{"v":{"type":"integer"}}})");
+    s.stream.supported_sync_modes = {SyncMode::kFullRefresh};
+    c.streams.push_back(s);
+  }
+  EXPECT_TRUE(c.Bind().ok());
+  return c;
+}
+
+RecordBatch Batch(const ConfiguredCatalog& c, uint32_t stream, int rows, int64_t start = 0) {
+  RecordBatch b(c.streams[stream].schema, stream);
+  for (int i = 0; i < rows; ++i) {
+    b.column(0).AppendInt64(start + i);
+    b.FinishRow();
+  }
+  return b;
+}
+
+StateMessage State(const std::string& stream, int cursor) {
+  StateMessage m;
+  m.type = StateType::kStream;
+  m.stream.descriptor.name = stream;
+  m.stream.stream_state = {{"cursor", cursor}};
+  return m;
+}
+
+// A source scripted by a function.
+class FakeSource : public Source {
+ public:
+  std::function<Status(const ConfiguredCatalog&, Emitter&)> read;
+  ConnectorSpec Spec() const override { return {}; }
+  Status Check(const Json&) override { return Status::Ok(); }
+  Result<sluice::Catalog> Discover(const Json&) override { return sluice::Catalog{}; }
+  Status Read(const Json&, const ConfiguredCatalog& c, const StateStore&, Emitter& out) override { return read(c, out); }
+};
+
+// Records what the engine asks; can be told to fail.
+struct DestLog {
+  std::vector<std::string> events;
+  uint64_t written = 0;
+  uint64_t durable = 0;
+  int fail_flush_at = -1;  // the Nth flush fails (transient)
+  int fail_write_at = -1;
+  int flushes = 0;
+  int writes = 0;
+};
+
+class FakeWriter : public StreamWriter {
+ public:
+  FakeWriter(DestLog& log, uint32_t i) : log_(log), i_(i) {}
+  Status Write(const RecordBatch& b) override {
+    if (++log_.writes == log_.fail_write_at) return Status::TransientError("disk went away");
+    log_.written += b.num_rows();
+    pending_ += b.num_rows();
+    return Status::Ok();
+  }
+  Status Flush() override {
+    if (++log_.flushes == log_.fail_flush_at) return Status::TransientError("flush failed");
+    log_.durable += pending_;
+    pending_ = 0;
+    return Status::Ok();
+  }
+  Status Finish(StreamOutcome o) override {
+    log_.events.push_back("finish " + std::to_string(i_) + (o == StreamOutcome::kComplete ? " complete" : " incomplete"));
+    return Status::Ok();
+  }
+
+ private:
+  DestLog& log_;
+  uint32_t i_;
+  uint64_t pending_ = 0;
+};
+
+class FakeDestination : public Destination {
+ public:
+  explicit FakeDestination(DestLog& log) : log_(log) {}
+  ConnectorSpec Spec() const override { return {}; }
+  Status Check(const Json&) override { return Status::Ok(); }
+  Status Begin(const Json&, const ConfiguredCatalog&) override { return Status::Ok(); }
+  Result<std::unique_ptr<StreamWriter>> Open(uint32_t i) override {
+    return std::unique_ptr<StreamWriter>(std::make_unique<FakeWriter>(log_, i));
+  }
+  Status Commit(StateMessage&) override {
+    log_.events.push_back("commit");
+    return Status::Ok();
+  }
+  Status End(bool ok) override {
+    log_.events.push_back(ok ? "end ok" : "end failed");
+    return Status::Ok();
+  }
+
+ private:
+  DestLog& log_;
+};
+
+TEST(SyncRunnerTest, CommitsStateOnlyAfterTheDataIsDurable) {
+  ConfiguredCatalog c = Catalog(2);
+  FakeSource src;
+  src.read = [](const ConfiguredCatalog& c, Emitter& out) {
+    for (int k = 0; k < 5; ++k) {
+      SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 100, k * 100)));
+      SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 1, 10)));
+      SLUICE_RETURN_IF_ERROR(out.EmitState(State("s0", k)));
+    }
+    return Status::Ok();
+  };
+  DestLog log;
+  FakeDestination dst(log);
+  std::vector<std::pair<int, uint64_t>> persisted;
+  SyncOptions options;
+  options.channel_bytes = 4096;  // force back-pressure
+  options.on_checkpoint = [&](const StateMessage& s, const StateStore&) {
+    // Everything before the checkpoint is durable by now.
+    EXPECT_EQ(log.durable, log.written);
+    EXPECT_EQ(*s.source_record_count, 100);  // s0's records since its last state
+    EXPECT_EQ(*s.destination_record_count, 100);
+    persisted.emplace_back(s.stream.stream_state["cursor"].get<int>(), log.durable);
+    return Status::Ok();
+  };
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(persisted.size(), 5u);
+  EXPECT_EQ(persisted.back().first, 4);
+  EXPECT_EQ(r.records, 550u);
+  EXPECT_EQ(r.streams[0].records, 500u);
+  EXPECT_EQ(r.streams[1].records_committed, 50u);
+  EXPECT_EQ(r.checkpoints, 5u);
+  EXPECT_EQ((*r.state.Find({"s0", std::nullopt}))["cursor"], 4);
+  EXPECT_TRUE(r.streams[0].complete);
+  EXPECT_EQ(log.events.back(), "end ok");
+}
+
+TEST(SyncRunnerTest, AFailedFlushKeepsTheLastConfirmedStateAndFinishesIncomplete) {
+  ConfiguredCatalog c = Catalog(1);
+  FakeSource src;
+  bool source_saw_cancel = false;
+  src.read = [&](const ConfiguredCatalog& c, Emitter& out) {
+    for (int k = 0;; ++k) {
+      Status st = out.Emit(Batch(c, 0, 10));
+      if (st.ok()) st = out.EmitState(State("s0", k));
+      if (!st.ok()) {
+        source_saw_cancel = st.cancelled();
+        return st;
+      }
+    }
+  };
+  DestLog log;
+  log.fail_flush_at = 3;
+  FakeDestination dst(log);
+  int last_persisted = -1;
+  SyncOptions options;
+  options.on_checkpoint = [&](const StateMessage& s, const StateStore&) {
+    last_persisted = s.stream.stream_state["cursor"].get<int>();
+    return Status::Ok();
+  };
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.failure_type(), FailureType::kTransient);
+  EXPECT_EQ(last_persisted, 1);  // checkpoints 0 and 1 were flushed; the third flush failed
+  EXPECT_TRUE(source_saw_cancel);
+  EXPECT_EQ((*r.state.Find({"s0", std::nullopt}))["cursor"], 1);
+  EXPECT_EQ(log.events[log.events.size() - 2], "finish 0 incomplete");
+  EXPECT_EQ(log.events.back(), "end failed");
+  ASSERT_TRUE(r.failed_stream);
+  EXPECT_EQ(r.failed_stream->name, "s0");
+}
+
+TEST(SyncRunnerTest, SourceErrorsKeepTheirClass) {
+  ConfiguredCatalog c = Catalog(1);
+  FakeSource src;
+  src.read = [](const ConfiguredCatalog& c, Emitter& out) {
+    SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 5)));
+    return Status::ConfigError("file x.csv line 7: expected 3 fields, found 4");
+  };
+  DestLog log;
+  FakeDestination dst(log);
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, {});
+  EXPECT_EQ(r.status.failure_type(), FailureType::kConfig);
+  EXPECT_NE(r.status.message().find("line 7"), std::string::npos);
+  EXPECT_EQ(log.events[0], "finish 0 incomplete");
+}
+
+TEST(SyncRunnerTest, ACompletedStreamIsFinalizedEvenIfALaterOneFails) {
+  ConfiguredCatalog c = Catalog(2);
+  FakeSource src;
+  src.read = [](const ConfiguredCatalog& c, Emitter& out) {
+    SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 5)));
+    SLUICE_RETURN_IF_ERROR(out.EmitStreamStatus(0, StreamStatus::kComplete));
+    SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 1, 5)));
+    return Status::TransientError("connection reset");
+  };
+  DestLog log;
+  FakeDestination dst(log);
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, {});
+  EXPECT_EQ(r.status.failure_type(), FailureType::kTransient);
+  EXPECT_EQ(log.events[0], "finish 0 complete");
+  EXPECT_EQ(log.events[1], "finish 1 incomplete");
+}
+
+TEST(SyncRunnerTest, MismatchedSourceStatsFailTheSync) {
+  ConfiguredCatalog c = Catalog(1);
+  FakeSource src;
+  src.read = [](const ConfiguredCatalog& c, Emitter& out) {
+    SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 5)));
+    StateMessage s = State("s0", 1);
+    s.source_record_count = 6;
+    return out.EmitState(s);
+  };
+  DestLog log;
+  FakeDestination dst(log);
+  int persisted = 0;
+  SyncOptions options;
+  options.on_checkpoint = [&](const StateMessage&, const StateStore&) {
+    ++persisted;
+    return Status::Ok();
+  };
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  EXPECT_EQ(r.status.failure_type(), FailureType::kSystem);
+  EXPECT_NE(r.status.message().find("says 6 records"), std::string::npos) << r.status.message();
+  EXPECT_EQ(persisted, 0);
+}
+
+TEST(SyncRunnerTest, StopFlagCancelsAndKeepsCommittedState) {
+  ConfiguredCatalog c = Catalog(1);
+  FakeSource src;
+  std::atomic<bool> stop{false};
+  src.read = [&](const ConfiguredCatalog& c, Emitter& out) {
+    for (int k = 0;; ++k) {
+      SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 10)));
+      SLUICE_RETURN_IF_ERROR(out.EmitState(State("s0", k)));
+      if (k == 50) stop = true;
+      if (out.cancelled()) return Status::Cancelled();
+    }
+  };
+  DestLog log;
+  FakeDestination dst(log);
+  int last = -1;
+  SyncOptions options;
+  options.stop = &stop;
+  options.on_checkpoint = [&](const StateMessage& s, const StateStore&) {
+    last = s.stream.stream_state["cursor"].get<int>();
+    return Status::Ok();
+  };
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  EXPECT_TRUE(r.status.cancelled()) << r.status.ToString();
+  EXPECT_GE(last, 0);
+  EXPECT_LE(last, 50);
+  if (last >= 0) {
+    EXPECT_EQ((*r.state.Find({"s0", std::nullopt}))["cursor"], last);
+  }
+  EXPECT_NE(std::find(log.events.begin(), log.events.end(), "finish 0 incomplete"), log.events.end());
+}
+
+TEST(ChannelTest, BoundsBytesAndDrainsAfterClose) {
+  Channel ch(100);
+  std::thread producer([&] {
+    for (int i = 0; i < 50; ++i) {
+      ChannelItem it;
+      it.bytes = 40;
+      it.stream = static_cast<uint32_t>(i);
+      ASSERT_TRUE(ch.Push(std::move(it)));
+      EXPECT_LE(ch.bytes_in_flight(), 120u);
+    }
+    ch.Close();
+  });
+  uint32_t expected = 0;
+  ChannelItem it;
+  while (true) {
+    auto r = ch.Pop(it, std::chrono::milliseconds(1000));
+    if (r == Channel::PopResult::kEnd) break;
+    ASSERT_EQ(r, Channel::PopResult::kItem);
+    EXPECT_EQ(it.stream, expected++);
+  }
+  producer.join();
+  EXPECT_EQ(expected, 50u);
+}
+
+}  // namespace
+}  // namespace sluice
