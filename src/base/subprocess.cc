@@ -137,7 +137,7 @@ Result<std::string> MakeTempDir(std::string_view prefix) {
   return pattern;
 }
 
-void RemoveTree(const std::string& path) {
+void RemoveTreeIgnoringErrors(const std::string& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
 }

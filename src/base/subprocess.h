@@ -46,7 +46,7 @@ class Subprocess {
 Status WritePrivateFile(const std::string& path, std::string_view content);
 //! A fresh private temporary directory (mode 0700) under $TMPDIR or /tmp.
 Result<std::string> MakeTempDir(std::string_view prefix);
-//! Removes a directory tree; errors are ignored.
-void RemoveTree(const std::string& path);
+//! Removes a directory tree; errors are ignored (temporary files).
+void RemoveTreeIgnoringErrors(const std::string& path);
 
 }  // namespace sluice

@@ -87,6 +87,7 @@ int RunConnectorCommand(const ConnectorCommandArgs& args) {
   InstallStopSignalHandlers();
   SyncOptions options;
   options.stop = &StopRequested();
+  options.commit_interval_ms = 0;  // the protocol peer decides how often to checkpoint
   SyncResult result;
   if (verb == "read") {
     StateStore state;

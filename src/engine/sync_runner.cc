@@ -89,7 +89,8 @@ class Consumer {
         writers_(n_),
         dirty_(n_, false),
         since_state_(n_, 0),
-        uncommitted_(n_, 0),
+        received_(n_, 0),
+        committed_(n_, 0),
         complete_(n_, false) {}
 
   Status Open() {
@@ -123,21 +124,14 @@ class Consumer {
   }
 
   // Ends every stream: complete when the whole read succeeded or the stream reported COMPLETE
-  // before a failure elsewhere, and the destination side had no error.
-  Status Finish(bool source_ok, bool destination_ok) {
+  // before a failure elsewhere, and the destination side had no error. Pending checkpoints are
+  // committed first whenever the destination is healthy: the data they cover was received.
+  Status Finish(bool source_ok, bool destination_ok, bool stopped) {
     Status first;
-    if (source_ok && destination_ok) {
-      for (uint32_t i = 0; i < n_; ++i) {
-        if (!dirty_[i]) continue;
-        Status st = writers_[i]->Flush();
-        if (!st.ok()) {
-          failed_stream_ = source_catalog_.streams[i].descriptor();
-          first = st;
-          destination_ok = false;
-          break;
-        }
-        dirty_[i] = false;
-      }
+    if (destination_ok || stopped) {
+      first = CommitPending();
+      if (first.ok() && source_ok && destination_ok) first = FlushDirty();
+      if (!first.ok()) destination_ok = false;
     }
     for (uint32_t i = 0; i < n_; ++i) {
       if (!writers_[i]) continue;
@@ -154,6 +148,8 @@ class Consumer {
         continue;
       }
       result_.streams[i].complete = complete;
+      // A completed stream is durable as a whole, checkpoint or not.
+      if (complete) result_.streams[i].records_committed = result_.streams[i].records;
     }
     return first;
   }
@@ -174,7 +170,7 @@ class Consumer {
     dirty_[s] = true;
     since_state_[s] += batch.num_rows();
     since_global_ += batch.num_rows();
-    uncommitted_[s] += batch.num_rows();
+    received_[s] += batch.num_rows();
     result_.streams[s].records += batch.num_rows();
     result_.streams[s].bytes += batch.ByteSize();
     return Status::Ok();
@@ -182,32 +178,50 @@ class Consumer {
 
   Status HandleState(StateMessage& state) {
     // What this checkpoint covers, by the engine's count.
-    uint64_t count = 0;
-    std::vector<uint32_t> covered;
+    Pending entry;
     if (state.type == StateType::kStream) {
       const int i = source_catalog_.Find(state.stream.descriptor);
       if (i < 0) {
         return Status::SystemError(fmt::format("the source emitted state for stream '{}', which is not in the catalog",
                                                state.stream.descriptor.ToString()));
       }
-      covered.push_back(static_cast<uint32_t>(i));
-      count = since_state_[static_cast<size_t>(i)];
+      entry.key = i;
+      entry.count = since_state_[static_cast<size_t>(i)];
+      entry.received.assign(n_, 0);
+      entry.received[static_cast<size_t>(i)] = received_[static_cast<size_t>(i)];
     } else {
-      for (uint32_t i = 0; i < n_; ++i) covered.push_back(i);
-      count = since_global_;
+      entry.key = -1;
+      entry.count = since_global_;
+      entry.received = received_;
     }
-    if (state.source_record_count && std::llround(*state.source_record_count) != static_cast<long long>(count)) {
+    if (state.source_record_count &&
+        std::llround(*state.source_record_count) != static_cast<long long>(entry.count)) {
       return Status::SystemError(fmt::format(
           "record count mismatch: the source's checkpoint says {} records{} but the engine received {}",
           std::llround(*state.source_record_count),
           state.type == StateType::kStream ? " for stream " + state.stream.descriptor.ToString() : std::string(),
-          count));
+          entry.count));
     }
-    state.source_record_count = static_cast<double>(count);
+    if (entry.key >= 0) {
+      since_state_[static_cast<size_t>(entry.key)] = 0;
+    } else {
+      std::fill(since_state_.begin(), since_state_.end(), 0);
+      since_global_ = 0;
+    }
+    // A newer checkpoint of the same stream replaces a pending one and covers its records too.
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->key != entry.key) continue;
+      entry.count += it->count;
+      pending_.erase(it);
+      break;
+    }
+    entry.state = std::move(state);
+    pending_.push_back(std::move(entry));
+    if (MonotonicMicros() - last_commit_us_ >= options_.commit_interval_ms * 1000) return CommitPending();
+    return Status::Ok();
+  }
 
-    // Make everything before the checkpoint durable, then let the destination commit it. A
-    // STREAM checkpoint only needs its own stream, but flushing every dirty writer keeps one
-    // simple rule: a committed checkpoint never depends on unflushed data.
+  Status FlushDirty() {
     for (uint32_t i = 0; i < n_; ++i) {
       if (!dirty_[i]) continue;
       Status st = writers_[i]->Flush();
@@ -217,40 +231,58 @@ class Consumer {
       }
       dirty_[i] = false;
     }
-    StateMessage mapped = state;
-    mapped.destination_record_count.reset();
-    if (mapped.type == StateType::kStream) {
-      mapped.stream.descriptor = MapDescriptor(mapped.stream.descriptor, source_catalog_, destination_catalog_);
-    } else if (mapped.type == StateType::kGlobal) {
-      for (auto& s : mapped.stream_states) s.descriptor = MapDescriptor(s.descriptor, source_catalog_, destination_catalog_);
-    }
-    SLUICE_RETURN_IF_ERROR(destination_.Commit(mapped));
-    if (mapped.destination_record_count &&
-        std::llround(*mapped.destination_record_count) != static_cast<long long>(count)) {
-      return Status::SystemError(fmt::format(
-          "record count mismatch: the destination confirmed {} records for a checkpoint covering {}",
-          std::llround(*mapped.destination_record_count), count));
-    }
-    state.destination_record_count = static_cast<double>(count);
-
-    result_.state.Apply(state);
-    if (options_.on_checkpoint) SLUICE_RETURN_IF_ERROR(options_.on_checkpoint(state, result_.state));
-    ++result_.checkpoints;
-    ++progress_.checkpoints;
-    // Everything received so far has been flushed, so all of it is now committed.
-    for (uint32_t i = 0; i < n_; ++i) {
-      result_.streams[i].records_committed += uncommitted_[i];
-      progress_.stream(i).records_committed += uncommitted_[i];
-      uncommitted_[i] = 0;
-    }
-    if (state.type == StateType::kStream) {
-      since_state_[covered[0]] = 0;
-    } else {
-      std::fill(since_state_.begin(), since_state_.end(), 0);
-    }
-    if (state.type != StateType::kStream) since_global_ = 0;
     return Status::Ok();
   }
+
+  // Makes everything received durable, then commits the pending checkpoints in order. Flushing
+  // every dirty writer keeps one simple rule: a committed checkpoint never depends on unflushed data.
+  Status CommitPending() {
+    last_commit_us_ = MonotonicMicros();
+    if (pending_.empty()) return Status::Ok();
+    SLUICE_RETURN_IF_ERROR(FlushDirty());
+    for (Pending& p : pending_) {
+      StateMessage& state = p.state;
+      state.source_record_count = static_cast<double>(p.count);
+      StateMessage mapped = state;
+      mapped.destination_record_count.reset();
+      if (mapped.type == StateType::kStream) {
+        mapped.stream.descriptor = MapDescriptor(mapped.stream.descriptor, source_catalog_, destination_catalog_);
+      } else if (mapped.type == StateType::kGlobal) {
+        for (auto& s : mapped.stream_states) {
+          s.descriptor = MapDescriptor(s.descriptor, source_catalog_, destination_catalog_);
+        }
+      }
+      SLUICE_RETURN_IF_ERROR(destination_.Commit(mapped));
+      if (mapped.destination_record_count &&
+          std::llround(*mapped.destination_record_count) != static_cast<long long>(p.count)) {
+        return Status::SystemError(fmt::format(
+            "record count mismatch: the destination confirmed {} records for a checkpoint covering {}",
+            std::llround(*mapped.destination_record_count), p.count));
+      }
+      state.destination_record_count = static_cast<double>(p.count);
+      result_.state.Apply(state);
+      if (options_.on_checkpoint) SLUICE_RETURN_IF_ERROR(options_.on_checkpoint(state, result_.state));
+      ++result_.checkpoints;
+      ++progress_.checkpoints;
+      for (uint32_t i = 0; i < n_; ++i) {
+        if (p.received[i] <= committed_[i]) continue;
+        const uint64_t delta = p.received[i] - committed_[i];
+        committed_[i] = p.received[i];
+        result_.streams[i].records_committed += delta;
+        progress_.stream(i).records_committed += delta;
+      }
+    }
+    pending_.clear();
+    return Status::Ok();
+  }
+
+  // A checkpoint waiting to be committed.
+  struct Pending {
+    StateMessage state;
+    int key = -1;                    //!< stream index of a STREAM state; -1 for GLOBAL/LEGACY
+    uint64_t count = 0;              //!< records it covers (coalesced checkpoints add up)
+    std::vector<uint64_t> received;  //!< per stream: records received when it arrived
+  };
 
   const ConfiguredCatalog& source_catalog_;
   Destination& destination_;
@@ -263,7 +295,10 @@ class Consumer {
   std::vector<bool> dirty_;
   std::vector<uint64_t> since_state_;
   uint64_t since_global_ = 0;
-  std::vector<uint64_t> uncommitted_;
+  std::vector<uint64_t> received_;   //!< per stream, since the run began
+  std::vector<uint64_t> committed_;  //!< per stream: records covered by committed checkpoints
+  std::vector<Pending> pending_;
+  int64_t last_commit_us_ = MonotonicMicros();
   std::vector<bool> complete_;
   std::optional<StreamDescriptor> failed_stream_;
 };
@@ -352,7 +387,7 @@ SyncResult RunSync(Source& source, const Json& source_config, const ConfiguredCa
   }
   const bool source_ok = source_status.ok();
   const bool destination_ok = destination_status.ok();
-  Status finished = consumer.Finish(source_ok, destination_ok);
+  Status finished = consumer.Finish(source_ok, destination_ok, destination_status.cancelled());
   Status ended = destination.End(source_ok && destination_ok && finished.ok());
 
   Status overall = !destination_status.ok() ? destination_status

@@ -52,6 +52,11 @@ struct SyncOptions {
   //! Called on the destination thread when a checkpoint is durable, with the checkpoint (its
   //! stats filled) and the folded state so far. Persist it here; an error fails the sync.
   std::function<Status(const StateMessage&, const StateStore&)> on_checkpoint;
+  //! Checkpoints arriving within this many milliseconds of the last commit wait and are
+  //! coalesced (the newest state per stream wins, its record count covers both); 0 commits
+  //! every checkpoint as it arrives. Each commit flushes the destination, so this bounds the
+  //! number of files / transactions per second. Pending checkpoints are committed at the end.
+  int64_t commit_interval_ms = 1000;
   //! Set (e.g. by a signal handler) to stop the run; the result is then Cancelled.
   const std::atomic<bool>* stop = nullptr;
   SyncProgress* progress = nullptr;  //!< optional live counters; sized to the catalog

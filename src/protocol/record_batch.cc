@@ -1,40 +1,66 @@
 #include "protocol/record_batch.h"
 
+#include <new>
 #include <stdexcept>
 
 namespace sluice {
 
-Column::Column(TypeId type) : type_(type) {
-  if (IsVariableLength(type)) offsets_.push_back(0);
+void PodBuffer::Grow(size_t need) {
+  size_t cap = capacity_ < 64 ? 64 : capacity_;
+  while (cap < need) cap *= 2;
+  auto* p = static_cast<uint8_t*>(std::realloc(data_, cap));
+  if (p == nullptr) throw std::bad_alloc();
+  data_ = p;
+  capacity_ = cap;
 }
 
+Column::Column(TypeId type) : type_(type) {
+  if (IsVariableLength(type)) {
+    const uint32_t zero = 0;
+    offsets_.Append(&zero, sizeof(zero));
+  }
+}
+
+void Column::Reserve(size_t rows, size_t data_bytes) {
+  validity_.Reserve(rows / 8 + 1);
+  if (IsVariableLength(type_)) {
+    offsets_.Reserve((rows + 1) * 4);
+    if (data_bytes > 0) data_.reserve(data_bytes);
+  } else {
+    values_.Reserve(rows * static_cast<size_t>(FixedWidth(type_)));
+  }
+}
+
+void RecordBatch::Reserve(size_t rows) {
+  for (auto& c : columns_) c.Reserve(rows);
+}
+
+void Column::ThrowTooLarge() { throw std::length_error("column bytes exceed 4 GiB in one batch"); }
+
 void Column::AppendNull() {
-  if ((size_ & 7) == 0) validity_.push_back(0);
+  if ((size_ & 7) == 0) *validity_.Extend(1) = 0;
   if (IsVariableLength(type_)) {
     DiscardUncommittedBytes();
-    offsets_.push_back(static_cast<uint32_t>(data_.size()));
+    const uint32_t end = static_cast<uint32_t>(data_.size());
+    offsets_.Append(&end, sizeof(end));
   } else {
-    values_.resize(values_.size() + static_cast<size_t>(FixedWidth(type_)));
+    const size_t w = static_cast<size_t>(FixedWidth(type_));
+    std::memset(values_.Extend(w), 0, w);
   }
   ++size_;
   ++null_count_;
 }
 
-void Column::CommitBytes() {
-  if (data_.size() > UINT32_MAX) throw std::length_error("column bytes exceed 4 GiB in one batch");
-  offsets_.push_back(static_cast<uint32_t>(data_.size()));
-  MarkValid();
-}
-
 void Column::Clear() {
   size_ = 0;
   null_count_ = 0;
-  validity_.clear();
-  values_.clear();
+  validity_.Clear();
+  values_.Clear();
   data_.clear();
   if (IsVariableLength(type_)) {
-    offsets_.clear();
-    offsets_.push_back(0);
+    offsets_.Clear();
+    const uint32_t zero = 0;
+    offsets_.Append(&zero, sizeof(zero));
   }
 }
 

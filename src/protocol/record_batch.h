@@ -10,6 +10,7 @@
 // Thread-safety: none; a batch is owned by one thread at a time (moved through the channel).
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -19,6 +20,52 @@
 
 namespace sluice {
 
+//! A growable byte buffer for plain data: no zero-filling on growth, appends inline.
+class PodBuffer {
+ public:
+  PodBuffer() = default;
+  PodBuffer(const PodBuffer& other) { Append(other.data_, other.size_); }
+  PodBuffer(PodBuffer&& other) noexcept : data_(other.data_), size_(other.size_), capacity_(other.capacity_) {
+    other.data_ = nullptr;
+    other.size_ = other.capacity_ = 0;
+  }
+  PodBuffer& operator=(PodBuffer other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
+    return *this;
+  }
+  ~PodBuffer() { std::free(data_); }
+
+  uint8_t* data() { return data_; }
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  //! Grows by `n` bytes (uninitialized) and returns where they start.
+  uint8_t* Extend(size_t n) {
+    if (size_ + n > capacity_) Grow(size_ + n);
+    uint8_t* p = data_ + size_;
+    size_ += n;
+    return p;
+  }
+  void Append(const void* p, size_t n) {
+    if (n > 0) std::memcpy(Extend(n), p, n);
+  }
+  void Resize(size_t n) {
+    if (n > capacity_) Grow(n);
+    size_ = n;
+  }
+  void Clear() { size_ = 0; }
+  void Reserve(size_t n) {
+    if (n > capacity_) Grow(n);
+  }
+
+ private:
+  void Grow(size_t need);
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 class Column {
  public:
   explicit Column(TypeId type);
@@ -26,15 +73,16 @@ class Column {
   TypeId type() const { return type_; }
   size_t size() const { return size_; }
   size_t null_count() const { return null_count_; }
-  bool IsNull(size_t row) const { return (validity_[row >> 3] & (1u << (row & 7))) == 0; }
+  bool IsNull(size_t row) const { return (validity_.data()[row >> 3] & (1u << (row & 7))) == 0; }
 
   // Readers. REQUIRES: row < size() and the accessor matches type() (see types.h).
-  bool Bool(size_t row) const { return values_[row] != 0; }
+  bool Bool(size_t row) const { return values_.data()[row] != 0; }
   int32_t Int32(size_t row) const { return Load<int32_t>(row); }
   int64_t Int64(size_t row) const { return Load<int64_t>(row); }
   double Double(size_t row) const { return Load<double>(row); }
   std::string_view Bytes(size_t row) const {
-    return std::string_view(data_.data() + offsets_[row], offsets_[row + 1] - offsets_[row]);
+    const uint32_t begin = Offset(row), end = Offset(row + 1);
+    return std::string_view(data_.data() + begin, end - begin);
   }
 
   // Builders: each appends one value at row size().
@@ -49,14 +97,21 @@ class Column {
   }
   //! For writing a variable-length value in place: append to bytes(), then CommitBytes().
   std::string& bytes() { return data_; }
-  void CommitBytes();
+  void CommitBytes() {
+    if (data_.size() > UINT32_MAX) ThrowTooLarge();
+    const uint32_t end = static_cast<uint32_t>(data_.size());
+    offsets_.Append(&end, sizeof(end));
+    MarkValid();
+  }
   //! Drops the bytes appended to bytes() since the last committed value.
-  void DiscardUncommittedBytes() { data_.resize(offsets_[size_]); }
+  void DiscardUncommittedBytes() { data_.resize(Offset(size_)); }
 
   //! Removes all rows; keeps capacity.
   void Clear();
+  //! Makes room for `rows` values (and `data_bytes` of variable-length data) without regrowth.
+  void Reserve(size_t rows, size_t data_bytes = 0);
   //! Memory held by values (not capacity), used for channel accounting.
-  size_t ByteSize() const { return validity_.size() + values_.size() + offsets_.size() * 4 + data_.size(); }
+  size_t ByteSize() const { return validity_.size() + values_.size() + offsets_.size() + data_.size(); }
 
  private:
   template <typename T>
@@ -65,25 +120,30 @@ class Column {
     std::memcpy(&v, values_.data() + row * sizeof(T), sizeof(T));
     return v;
   }
+  uint32_t Offset(size_t i) const { return Load32(offsets_, i); }
+  static uint32_t Load32(const PodBuffer& b, size_t i) {
+    uint32_t v;
+    std::memcpy(&v, b.data() + i * 4, 4);
+    return v;
+  }
   template <typename T>
   void AppendFixed(T v) {
-    const size_t at = values_.size();
-    values_.resize(at + sizeof(T));
-    std::memcpy(values_.data() + at, &v, sizeof(T));
+    std::memcpy(values_.Extend(sizeof(T)), &v, sizeof(T));
     MarkValid();
   }
   void MarkValid() {
-    if ((size_ & 7) == 0) validity_.push_back(0);
-    validity_[size_ >> 3] |= static_cast<uint8_t>(1u << (size_ & 7));
+    if ((size_ & 7) == 0) *validity_.Extend(1) = 0;
+    validity_.data()[size_ >> 3] |= static_cast<uint8_t>(1u << (size_ & 7));
     ++size_;
   }
+  [[noreturn]] static void ThrowTooLarge();
 
   TypeId type_;
   size_t size_ = 0;
   size_t null_count_ = 0;
-  std::vector<uint8_t> validity_;
-  std::vector<uint8_t> values_;
-  std::vector<uint32_t> offsets_;
+  PodBuffer validity_;
+  PodBuffer values_;
+  PodBuffer offsets_;  //!< uint32 offsets, size()+1 of them for variable-length types
   std::string data_;
 };
 
@@ -153,6 +213,8 @@ class RecordBatch {
   size_t ByteSize() const;
   //! Removes all rows; keeps capacity.
   void Clear();
+  //! Makes room for `rows` rows in every column (variable-length data is sized by the caller).
+  void Reserve(size_t rows);
 
  private:
   SchemaPtr schema_;

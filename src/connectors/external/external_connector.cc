@@ -168,7 +168,7 @@ class TempFiles {
     return Status::Ok();
   }
   ~TempFiles() {
-    if (!dir_.empty()) RemoveTree(dir_);
+    if (!dir_.empty()) RemoveTreeIgnoringErrors(dir_);
   }
   Result<std::string> Write(const std::string& name, const Json& content) {
     const std::string path = dir_ + "/" + name;

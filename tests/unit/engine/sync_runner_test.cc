@@ -124,6 +124,7 @@ TEST(SyncRunnerTest, CommitsStateOnlyAfterTheDataIsDurable) {
   FakeDestination dst(log);
   std::vector<std::pair<int, uint64_t>> persisted;
   SyncOptions options;
+  options.commit_interval_ms = 0;
   options.channel_bytes = 4096;  // force back-pressure
   options.on_checkpoint = [&](const StateMessage& s, const StateStore&) {
     // Everything before the checkpoint is durable by now.
@@ -139,7 +140,7 @@ TEST(SyncRunnerTest, CommitsStateOnlyAfterTheDataIsDurable) {
   EXPECT_EQ(persisted.back().first, 4);
   EXPECT_EQ(r.records, 550u);
   EXPECT_EQ(r.streams[0].records, 500u);
-  EXPECT_EQ(r.streams[1].records_committed, 50u);
+  EXPECT_EQ(r.streams[1].records_committed, 50u);  // no checkpoint of its own, but it completed
   EXPECT_EQ(r.checkpoints, 5u);
   EXPECT_EQ((*r.state.Find({"s0", std::nullopt}))["cursor"], 4);
   EXPECT_TRUE(r.streams[0].complete);
@@ -165,6 +166,7 @@ TEST(SyncRunnerTest, AFailedFlushKeepsTheLastConfirmedStateAndFinishesIncomplete
   FakeDestination dst(log);
   int last_persisted = -1;
   SyncOptions options;
+  options.commit_interval_ms = 0;
   options.on_checkpoint = [&](const StateMessage& s, const StateStore&) {
     last_persisted = s.stream.stream_state["cursor"].get<int>();
     return Status::Ok();
@@ -190,7 +192,7 @@ TEST(SyncRunnerTest, SourceErrorsKeepTheirClass) {
   };
   DestLog log;
   FakeDestination dst(log);
-  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, {});
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, SyncOptions{.commit_interval_ms = 0});
   EXPECT_EQ(r.status.failure_type(), FailureType::kConfig);
   EXPECT_NE(r.status.message().find("line 7"), std::string::npos);
   EXPECT_EQ(log.events[0], "finish 0 incomplete");
@@ -207,7 +209,7 @@ TEST(SyncRunnerTest, ACompletedStreamIsFinalizedEvenIfALaterOneFails) {
   };
   DestLog log;
   FakeDestination dst(log);
-  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, {});
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, SyncOptions{.commit_interval_ms = 0});
   EXPECT_EQ(r.status.failure_type(), FailureType::kTransient);
   EXPECT_EQ(log.events[0], "finish 0 complete");
   EXPECT_EQ(log.events[1], "finish 1 incomplete");
@@ -226,6 +228,7 @@ TEST(SyncRunnerTest, MismatchedSourceStatsFailTheSync) {
   FakeDestination dst(log);
   int persisted = 0;
   SyncOptions options;
+  options.commit_interval_ms = 0;
   options.on_checkpoint = [&](const StateMessage&, const StateStore&) {
     ++persisted;
     return Status::Ok();
@@ -244,7 +247,6 @@ TEST(SyncRunnerTest, StopFlagCancelsAndKeepsCommittedState) {
     for (int k = 0;; ++k) {
       SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 10)));
       SLUICE_RETURN_IF_ERROR(out.EmitState(State("s0", k)));
-      if (k == 50) stop = true;
       if (out.cancelled()) return Status::Cancelled();
     }
   };
@@ -252,19 +254,53 @@ TEST(SyncRunnerTest, StopFlagCancelsAndKeepsCommittedState) {
   FakeDestination dst(log);
   int last = -1;
   SyncOptions options;
+  options.commit_interval_ms = 0;
   options.stop = &stop;
   options.on_checkpoint = [&](const StateMessage& s, const StateStore&) {
     last = s.stream.stream_state["cursor"].get<int>();
+    if (last == 5) stop = true;
     return Status::Ok();
   };
   SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
   EXPECT_TRUE(r.status.cancelled()) << r.status.ToString();
-  EXPECT_GE(last, 0);
-  EXPECT_LE(last, 50);
+  EXPECT_GE(last, 5);
   if (last >= 0) {
     EXPECT_EQ((*r.state.Find({"s0", std::nullopt}))["cursor"], last);
   }
   EXPECT_NE(std::find(log.events.begin(), log.events.end(), "finish 0 incomplete"), log.events.end());
+}
+
+TEST(SyncRunnerTest, CoalescesCheckpointsWithinTheCommitInterval) {
+  ConfiguredCatalog c = Catalog(2);
+  FakeSource src;
+  src.read = [](const ConfiguredCatalog& c, Emitter& out) {
+    for (int k = 0; k < 100; ++k) {
+      SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 10)));
+      SLUICE_RETURN_IF_ERROR(out.EmitState(State("s0", k)));
+      SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 1, 3)));
+      SLUICE_RETURN_IF_ERROR(out.EmitState(State("s1", k)));
+    }
+    return Status::Ok();
+  };
+  DestLog log;
+  FakeDestination dst(log);
+  std::vector<StateMessage> persisted;
+  SyncOptions options;
+  options.commit_interval_ms = 60'000;  // nothing is committed before the end
+  options.on_checkpoint = [&](const StateMessage& s, const StateStore&) {
+    EXPECT_EQ(log.durable, log.written);
+    persisted.push_back(s);
+    return Status::Ok();
+  };
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(persisted.size(), 2u);  // the newest of each stream, counts added up
+  EXPECT_EQ(persisted[0].stream.stream_state["cursor"], 99);
+  EXPECT_EQ(*persisted[0].source_record_count, 1000);
+  EXPECT_EQ(*persisted[1].destination_record_count, 300);
+  EXPECT_EQ(r.streams[0].records_committed, 1000u);
+  EXPECT_EQ(r.streams[1].records_committed, 300u);
+  EXPECT_EQ(log.flushes, 2);
 }
 
 TEST(ChannelTest, BoundsBytesAndDrainsAfterClose) {

@@ -1,0 +1,121 @@
+#include "connectors/sources/file/schema_inference.h"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+
+#include "test_util.h"
+
+namespace sluice {
+namespace {
+
+TypeId Infer(std::initializer_list<std::string_view> values) {
+  TypeInferrer inferrer;
+  for (auto v : values) inferrer.AddText(v);
+  return inferrer.Type();
+}
+
+TEST(SchemaInferenceTest, ClassifiesText) {
+  EXPECT_EQ(ClassifyText("true"), TypeInferrer::kBoolean);
+  EXPECT_EQ(ClassifyText("FALSE"), TypeInferrer::kBoolean);
+  EXPECT_EQ(ClassifyText("t"), TypeInferrer::kString);
+  EXPECT_EQ(ClassifyText("0"), TypeInferrer::kInteger);
+  EXPECT_EQ(ClassifyText("-12"), TypeInferrer::kInteger);
+  EXPECT_EQ(ClassifyText("+12"), TypeInferrer::kInteger);
+  EXPECT_EQ(ClassifyText(" 42 "), TypeInferrer::kInteger);
+  EXPECT_EQ(ClassifyText("9223372036854775807"), TypeInferrer::kInteger);
+  EXPECT_EQ(ClassifyText("9223372036854775808"), TypeInferrer::kNumber);  // beyond int64
+  EXPECT_EQ(ClassifyText("1.5"), TypeInferrer::kNumber);
+  EXPECT_EQ(ClassifyText(".5"), TypeInferrer::kNumber);
+  EXPECT_EQ(ClassifyText("0.5"), TypeInferrer::kNumber);
+  EXPECT_EQ(ClassifyText("-1e-3"), TypeInferrer::kNumber);
+  EXPECT_EQ(ClassifyText("007"), TypeInferrer::kString);
+  EXPECT_EQ(ClassifyText("00.5"), TypeInferrer::kString);
+  EXPECT_EQ(ClassifyText("inf"), TypeInferrer::kString);
+  EXPECT_EQ(ClassifyText("nan"), TypeInferrer::kString);
+  EXPECT_EQ(ClassifyText("1,5"), TypeInferrer::kString);
+  EXPECT_EQ(ClassifyText("-"), TypeInferrer::kString);
+  EXPECT_EQ(ClassifyText("2024-02-29"), TypeInferrer::kDate);
+  EXPECT_EQ(ClassifyText("2023-02-29"), TypeInferrer::kString);
+  EXPECT_EQ(ClassifyText("2024-02-29T10:11:12"), TypeInferrer::kTimestampNoTz);
+  EXPECT_EQ(ClassifyText("2024-02-29 10:11:12.123456"), TypeInferrer::kTimestampNoTz);
+  EXPECT_EQ(ClassifyText("2024-02-29T10:11:12Z"), TypeInferrer::kTimestampTz);
+  EXPECT_EQ(ClassifyText("2024-02-29 10:11:12+05:30"), TypeInferrer::kTimestampTz);
+  EXPECT_EQ(ClassifyText("2024-02-29X10:11:12"), TypeInferrer::kString);
+  EXPECT_EQ(ClassifyText("10:11:12"), TypeInferrer::kString);
+  EXPECT_EQ(ClassifyText("hello"), TypeInferrer::kString);
+}
+
+TEST(SchemaInferenceTest, Widening) {
+  EXPECT_EQ(Infer({}), TypeId::kString);
+  EXPECT_EQ(Infer({"true", "False"}), TypeId::kBoolean);
+  EXPECT_EQ(Infer({"1", "2"}), TypeId::kInteger);
+  EXPECT_EQ(Infer({"1", "2.5", "3"}), TypeId::kNumber);
+  EXPECT_EQ(Infer({"2024-01-01", "2024-01-02"}), TypeId::kDate);
+  EXPECT_EQ(Infer({"2024-01-01", "2024-01-02T00:00:00"}), TypeId::kTimestampNoTz);
+  EXPECT_EQ(Infer({"2024-01-01", "2024-01-02T00:00:00Z"}), TypeId::kTimestampTz);
+  EXPECT_EQ(Infer({"2024-01-02T00:00:00", "2024-01-02T00:00:00Z"}), TypeId::kTimestampTz);
+  EXPECT_EQ(Infer({"true", "1"}), TypeId::kString);
+  EXPECT_EQ(Infer({"1", "2024-01-01"}), TypeId::kString);
+  EXPECT_EQ(Infer({"1", "x", "2"}), TypeId::kString);
+  TypeInferrer json;
+  json.Add(TypeInferrer::kString);
+  json.Add(TypeInferrer::kJson);
+  EXPECT_EQ(json.Type(), TypeId::kJson);
+}
+
+TEST(SchemaInferenceTest, CsvSampleIsLimitedToInferRows) {
+  testing::TempDir dir;
+  const std::string a = dir.Write("a.csv", "n,s\n1,x\n2,y\n");
+  const std::string b = dir.Write("b.csv", "s,n\nz,2.5\n");
+  auto schema = InferCsvSchema({a, b}, CsvOptions(), 2);
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  EXPECT_EQ((*schema)->field(0).type, TypeId::kInteger);  // b.csv is past the sample
+  schema = InferCsvSchema({a, b}, CsvOptions(), 100);
+  ASSERT_TRUE(schema.ok());
+  EXPECT_EQ((*schema)->field(0).name, "n");
+  EXPECT_EQ((*schema)->field(0).type, TypeId::kNumber);
+  EXPECT_EQ((*schema)->field(1).type, TypeId::kString);
+}
+
+TEST(SchemaInferenceTest, CustomNullValuesDoNotAffectTypes) {
+  testing::TempDir dir;
+  const std::string a = dir.Write("a.csv", "n,m\nNA,NA\n1,NA\n,\n");
+  CsvOptions options;
+  options.null_values = {"NA", ""};
+  auto schema = InferCsvSchema({a}, options, 100);
+  ASSERT_TRUE(schema.ok());
+  EXPECT_EQ((*schema)->field(0).type, TypeId::kInteger);
+  EXPECT_EQ((*schema)->field(1).type, TypeId::kString);  // all null
+}
+
+TEST(SchemaInferenceTest, JsonlKeysInFirstSeenOrder) {
+  testing::TempDir dir;
+  const std::string a = dir.Write("a.jsonl", "{\"b\":1,\"a\":\"x\"}\n{\"c\":{\"d\":1},\"b\":2.0}\n");
+  auto schema = InferJsonlSchema({a}, 100, false);
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  ASSERT_EQ((*schema)->num_fields(), 3u);
+  EXPECT_EQ((*schema)->field(0).name, "b");
+  EXPECT_EQ((*schema)->field(0).type, TypeId::kNumber);
+  EXPECT_EQ((*schema)->field(1).name, "a");
+  EXPECT_EQ((*schema)->field(2).name, "c");
+  EXPECT_EQ((*schema)->field(2).type, TypeId::kJson);
+
+  const std::string bad = dir.Write("bad.jsonl", "{\"a\":1}\n\"text\"\n");
+  auto failed = InferJsonlSchema({bad}, 100, false);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().message(), "file " + bad + " line 2: expected a JSON object");
+  EXPECT_TRUE(InferJsonlSchema({bad}, 100, true).ok());
+}
+
+TEST(SchemaInferenceTest, TypeNames) {
+  EXPECT_EQ(ColumnTypeFromName("timestamp"), TypeId::kTimestampNoTz);
+  EXPECT_EQ(ColumnTypeFromName("timestamp_with_timezone"), TypeId::kTimestampTz);
+  EXPECT_EQ(ColumnTypeFromName("time"), TypeId::kTimeNoTz);
+  EXPECT_EQ(ColumnTypeFromName("json"), TypeId::kJson);
+  EXPECT_FALSE(ColumnTypeFromName("money").has_value());
+  for (const auto& name : ColumnTypeNames()) EXPECT_TRUE(ColumnTypeFromName(name).has_value()) << name;
+}
+
+}  // namespace
+}  // namespace sluice
