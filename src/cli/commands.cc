@@ -62,6 +62,9 @@ int RunCli(int argc, char** argv) {
   sync->add_flag("--no-progress", no_progress, "no live progress display");
   sync->add_option("--channel-mb", sync_args.channel_mb, "memory between source and destination, MiB (default 64)")
       ->check(CLI::Range(1, 4096));
+  sync->add_option("--commit-interval-ms", sync_args.commit_interval_ms,
+                   "commit checkpoints at most this often, ms (default 1000; 0 = every checkpoint)")
+      ->check(CLI::Range(0, 3600000));
 
   ConnectorCommandArgs connector_args;
   auto* connector = app.add_subcommand("connector", "Run one built-in connector by the Airbyte protocol");

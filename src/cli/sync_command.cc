@@ -127,6 +127,7 @@ int RunSyncCommand(const SyncCommandArgs& args) {
   SyncProgress progress(catalog->streams.size());
   SyncOptions options;
   options.channel_bytes = args.channel_mb << 20;
+  options.commit_interval_ms = args.commit_interval_ms;
   options.stop = &StopRequested();
   options.progress = &progress;
   options.on_checkpoint = [&](const StateMessage&, const StateStore& all) -> Status {

@@ -13,6 +13,7 @@ struct SyncCommandArgs {
   bool json = false;       //!< --json: machine-readable summary on stdout
   bool progress = true;    //!< live display on a terminal
   size_t channel_mb = 64;  //!< --channel-mb
+  int64_t commit_interval_ms = 1000;  //!< --commit-interval-ms: checkpoints closer than this are coalesced
 };
 
 //! Returns the process exit code.

@@ -9,7 +9,7 @@ source:
   config: {count: 10}
 destination:
   connector: local
-  config: {destination_path: OUT}
+  config: {destination_path: "OUT"}
 """
 
 

@@ -37,7 +37,7 @@ def test_faker_into_external_destination(tmp_path):
     })
     summary = json.loads(run("sync", pipeline, "--json").stdout)
     assert summary["status"] == "succeeded"
-    assert summary["checkpoints"] >= 3
+    assert summary["checkpoints"] >= 1  # confirmed by the process echoing STATE back
     lines = [json.loads(line) for line in output.read_text().splitlines()]
     assert len(lines) == 120
     assert sorted(r["data"]["id"] for r in lines) == list(range(1, 121))

@@ -35,7 +35,7 @@ class OutputStream {
 
 struct OutputFileOptions {
   Compression compression = Compression::kNone;  //!< kNone or kGzip
-  int gzip_level = 6;                            //!< 1 (fastest) … 9 (smallest); zlib's default is 6
+  int gzip_level = 1;  //!< 1 (fastest, default: data files are written once, read rarely) … 9 (smallest)
   bool sync = true;                              //!< fsync the file in Close()
 };
 

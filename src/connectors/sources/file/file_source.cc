@@ -1,6 +1,7 @@
 #include "connectors/sources/file/file_source.h"
 
 #include <glob.h>
+#include <unistd.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -65,7 +66,7 @@ Json SpecJson() {
         "additionalProperties": false,
         "properties": {
           "name": {"title": "Stream name", "description": "The stream's name in the catalog.", "type": "string", "minLength": 1},
-          "path": {"title": "Path", "description": "A local file, e.g. /data/orders.csv or /data/events.jsonl.gz. Give path or glob, not both.", "type": "string", "minLength": 1},
+          "path": {"title": "Path", "description": "A local file, e.g. /data/orders.csv or /data/events.jsonl.gz; a path with wildcards (/data/*.csv) is read as a glob. Give path or glob, not both.", "type": "string", "minLength": 1},
           "glob": {"title": "Glob", "description": "A glob(3) pattern, e.g. /data/orders/*.csv; every matching file is read, in name order, as one stream with the first file's columns. Give path or glob, not both.", "type": "string", "minLength": 1},
           "format": {"title": "Format", "description": "File format. Default: from the file name: .csv and .tsv are csv, .jsonl and .ndjson are jsonl (also with a .gz or .zst suffix).", "type": "string", "enum": ["csv", "jsonl"]},
           "csv": {
@@ -181,7 +182,8 @@ Result<FileConfig> ParseConfig(const Json& config) {
       return Status::ConfigError(where + (has_path ? ".path" : ".glob") + " must be a non-empty string");
     }
     s.pattern = location.get<std::string>();
-    s.is_glob = has_glob;
+    // A path with wildcards that names no file is a glob too, as users expect.
+    s.is_glob = has_glob || (s.pattern.find_first_of("*?[") != std::string::npos && access(s.pattern.c_str(), F_OK) != 0);
     if (j.contains("format")) {
       const Json& f = j["format"];
       if (f == "csv") {
