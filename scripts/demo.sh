@@ -9,4 +9,4 @@ echo
 echo "Output written under ./demo-output/ :"
 find demo-output -type f -not -name '.*' | sort | head -20
 echo
-echo "Try: head -c 600 \$(find demo-output/users -type f | head -1)"
+echo "Try: zcat demo-output/users/*.jsonl.gz | head -n 1"

@@ -200,3 +200,39 @@ def test_sigterm_stops_cleanly_and_keeps_the_last_state(tmp_path):
     rows = read_records(tmp_path / "out" / "users")
     assert max(r["_airbyte_data"]["updated_at"] for r in rows) >= cursor
     assert len(rows) >= users["records_committed"]
+
+
+@pytest.mark.parametrize("mode,expected_after_two_runs", [("Full Refresh | Overwrite", 3), ("Full Refresh | Append", 6)])
+def test_file_to_local_modes(tmp_path, mode, expected_after_two_runs):
+    src = tmp_path / "orders.csv"
+    src.write_text(CSV_TEXT)
+    p = write_pipeline(tmp_path / "file.yaml", {
+        "name": "file modes",
+        "source": {"connector": "file", "config": {"streams": [{"name": "orders", "path": str(src)}]}},
+        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out"),
+                                                         "format": {"format_type": "CSV"}}},
+        "streams": [{"name": "orders", "mode": mode}],
+    })
+    sync_json(p)
+    sync_json(p)
+    import csv
+    rows = []
+    for f in data_files(tmp_path / "out" / "orders"):
+        with open(f, newline="") as fh:
+            rows += list(csv.DictReader(fh))
+    assert len(rows) == expected_after_two_runs
+    assert rows[0]["name"] == "Smith, Anna" and rows[1]["name"] == "Line\nbreak"
+
+
+def test_file_source_rejects_incremental(tmp_path):
+    src = tmp_path / "orders.csv"
+    src.write_text(CSV_TEXT)
+    p = write_pipeline(tmp_path / "file.yaml", {
+        "name": "file incremental",
+        "source": {"connector": "file", "config": {"streams": [{"name": "orders", "path": str(src)}]}},
+        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}},
+        "streams": [{"name": "orders", "mode": "Incremental | Append", "cursor_field": "id"}],
+    })
+    r = run("sync", p, check=False)
+    assert r.returncode == 2
+    assert "orders" in r.stderr and "incremental" in r.stderr
