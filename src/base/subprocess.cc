@@ -1,5 +1,7 @@
 #include "base/subprocess.h"
 
+#include "base/file_util.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -70,13 +72,8 @@ Subprocess::~Subprocess() {
 
 Status Subprocess::WriteStdin(std::string_view data) {
   if (stdin_fd_ < 0) return Status::TransientError("the process's input is closed");
-  while (!data.empty()) {
-    const ssize_t n = write(stdin_fd_, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::TransientError("the connector process stopped reading its input: " + ErrnoText(errno));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
+  if (const int err = WriteAll(stdin_fd_, data); err != 0) {
+    return Status::TransientError("the connector process stopped reading its input: " + ErrnoText(err));
   }
   return Status::Ok();
 }
@@ -109,23 +106,6 @@ int Subprocess::Wait() {
 
 void Subprocess::Signal(int sig) {
   if (!reaped_ && pid_ > 0) kill(pid_, sig);
-}
-
-Status WritePrivateFile(const std::string& path, std::string_view content) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::SystemError("cannot write '" + path + "': " + ErrnoText(errno));
-  while (!content.empty()) {
-    const ssize_t n = write(fd, content.data(), content.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      close(fd);
-      return Status::SystemError("cannot write '" + path + "': " + ErrnoText(e));
-    }
-    content.remove_prefix(static_cast<size_t>(n));
-  }
-  close(fd);
-  return Status::Ok();
 }
 
 Result<std::string> MakeTempDir(std::string_view prefix) {

@@ -42,8 +42,6 @@ class Subprocess {
   int exit_code_ = 0;
 };
 
-//! Writes `content` to a new file readable only by this user (configs carry secrets).
-Status WritePrivateFile(const std::string& path, std::string_view content);
 //! A fresh private temporary directory (mode 0700) under $TMPDIR or /tmp.
 Result<std::string> MakeTempDir(std::string_view prefix);
 //! Removes a directory tree; errors are ignored (temporary files).

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "base/file_util.h"
 #include "base/log.h"
 #include "protocol/codec.h"
 
@@ -19,16 +20,8 @@ std::mutex& StdoutMutex() {
   return m;
 }
 
-void WriteFd1(std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = write(1, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;  // stdout closed: nothing sensible left to do
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-}
+// A closed stdout leaves nothing sensible to do, so errors are dropped.
+void WriteFd1(std::string_view data) { (void)WriteAll(1, data); }
 
 class InputSource : public Source {
  public:

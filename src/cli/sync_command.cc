@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "base/file_util.h"
 #include "base/log.h"
 #include "cli/connector_runtime.h"
 #include "cli/pipeline.h"
@@ -20,40 +21,6 @@ namespace sluice {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Replaces `path` atomically and durably: write a temp file, fsync, rename, fsync the folder.
-Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  const fs::path p(path);
-  std::error_code ec;
-  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
-  const std::string tmp = path + ".tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::SystemError("cannot write state file '" + tmp + "': " + std::strerror(errno));
-  std::string_view data = content;
-  while (!data.empty()) {
-    const ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      close(fd);
-      return Status::SystemError("cannot write state file '" + tmp + "': " + std::strerror(e));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    return Status::SystemError("cannot sync state file '" + tmp + "': " + std::strerror(errno));
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::SystemError("cannot replace state file '" + path + "': " + std::strerror(errno));
-  }
-  const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
-  const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
-  }
-  return Status::Ok();
-}
 
 std::string StateFileFor(const SyncCommandArgs& args, const Pipeline& pipeline) {
   if (!args.state_file.empty()) return args.state_file;
@@ -113,7 +80,7 @@ int RunSyncCommand(const SyncCommandArgs& args) {
   if (args.reset) {
     Log(LogLevel::kInfo, "--reset: ignoring saved state, every stream starts over");
     if (!state_file.empty()) {
-      Status st = WriteFileAtomically(state_file, "[]\n");
+      Status st = ReplaceFileDurably(state_file, "[]\n");
       if (!st.ok()) return Report(st, args.json);
     }
   }
@@ -132,7 +99,7 @@ int RunSyncCommand(const SyncCommandArgs& args) {
   options.progress = &progress;
   options.on_checkpoint = [&](const StateMessage&, const StateStore& all) -> Status {
     if (state_file.empty()) return Status::Ok();
-    return WriteFileAtomically(state_file, all.ToJson().dump(2) + "\n");
+    return ReplaceFileDurably(state_file, all.ToJson().dump(2) + "\n");
   };
 
   const bool live = args.progress && isatty(2) && !args.json;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/file_util.h"
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "protocol/codec.h"
@@ -192,19 +193,26 @@ ConnectorSpec SpecOf(const std::vector<std::string>& command, Status& status) {
   return ConnectorSpec::FromJson((*m)["spec"]);
 }
 
-Status CheckWith(const std::vector<std::string>& command, const Json& config) {
+// Runs `command verb --config FILE` and returns the `field` of the first `type` message it printed.
+Result<Json> RunWithConfig(const std::vector<std::string>& command, const std::string& verb, const Json& config,
+                           std::string_view type, const char* field) {
   TempFiles files;
   SLUICE_RETURN_IF_ERROR(files.Init());
   SLUICE_ASSIGN_OR_RETURN(auto config_path, files.Write("config.json", config));
-  CommandOutput out = RunCommand(command, {"check", "--config", config_path});
+  CommandOutput out = RunCommand(command, {verb, "--config", config_path});
   SLUICE_RETURN_IF_ERROR(out.status);
-  const Json* m = FindMessage(out, "CONNECTION_STATUS");
-  if (!m || !m->contains("connectionStatus")) {
-    return Status::SystemError("connector '" + CommandName(command) + "' printed no CONNECTION_STATUS message");
+  const Json* m = FindMessage(out, type);
+  if (!m || !m->contains(field)) {
+    return Status::SystemError("connector '" + CommandName(command) + "' printed no " + std::string(type) +
+                               " message");
   }
-  const Json& cs = (*m)["connectionStatus"];
-  if (cs.value("status", "") == "SUCCEEDED") return Status::Ok();
-  return Status::ConfigError(cs.value("message", "the connection check failed"));
+  return (*m)[field];
+}
+
+Status CheckWith(const std::vector<std::string>& command, const Json& config) {
+  SLUICE_ASSIGN_OR_RETURN(Json status, RunWithConfig(command, "check", config, "CONNECTION_STATUS", "connectionStatus"));
+  if (status.value("status", "") == "SUCCEEDED") return Status::Ok();
+  return Status::ConfigError(status.value("message", "the connection check failed"));
 }
 
 class ExternalSource : public Source {
@@ -221,16 +229,8 @@ class ExternalSource : public Source {
   Status Check(const Json& config) override { return CheckWith(command_, config); }
 
   Result<Catalog> Discover(const Json& config) override {
-    TempFiles files;
-    SLUICE_RETURN_IF_ERROR(files.Init());
-    SLUICE_ASSIGN_OR_RETURN(auto config_path, files.Write("config.json", config));
-    CommandOutput out = RunCommand(command_, {"discover", "--config", config_path});
-    SLUICE_RETURN_IF_ERROR(out.status);
-    const Json* m = FindMessage(out, "CATALOG");
-    if (!m || !m->contains("catalog")) {
-      return Status::SystemError("connector '" + CommandName(command_) + "' printed no CATALOG message");
-    }
-    auto catalog = Catalog::FromJson((*m)["catalog"]);
+    SLUICE_ASSIGN_OR_RETURN(Json json, RunWithConfig(command_, "discover", config, "CATALOG", "catalog"));
+    auto catalog = Catalog::FromJson(json);
     if (!catalog.ok()) return Status::SystemError("the connector's catalog is invalid: " + catalog.status().message());
     return catalog;
   }
