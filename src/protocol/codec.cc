@@ -119,16 +119,18 @@ void AppendValue(std::string& out, const Column& col, size_t row, bool json) {
   }
 }
 
-// Per-thread cache of `"name":` prefixes for the last schema written.
+// Per-thread cache of `"name":` prefixes for the last schema written. It holds the schema, so
+// a freed schema's address cannot be reused by another while it is cached.
 struct FieldPrefixes {
-  const Schema* schema = nullptr;
+  SchemaPtr schema;
   std::vector<std::string> prefixes;
 };
 
-const std::vector<std::string>& PrefixesFor(const Schema& schema) {
+const std::vector<std::string>& PrefixesFor(const SchemaPtr& schema_ptr) {
   thread_local FieldPrefixes cache;
-  if (cache.schema != &schema || cache.prefixes.size() != schema.num_fields()) {
-    cache.schema = &schema;
+  const Schema& schema = *schema_ptr;
+  if (cache.schema != schema_ptr) {
+    cache.schema = schema_ptr;
     cache.prefixes.clear();
     for (size_t i = 0; i < schema.num_fields(); ++i) {
       std::string p = i == 0 ? "" : ",";
@@ -192,7 +194,7 @@ void AppendValueJson(std::string& out, const Column& column, size_t row) { Appen
 void AppendValueText(std::string& out, const Column& column, size_t row) { AppendValue(out, column, row, false); }
 
 void AppendRecordData(std::string& out, const RecordBatch& batch, size_t row) {
-  const auto& prefixes = PrefixesFor(batch.schema());
+  const auto& prefixes = PrefixesFor(batch.schema_ptr());
   out.push_back('{');
   for (size_t i = 0; i < batch.num_columns(); ++i) {
     out += prefixes[i];
