@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
+#include "protocol/codec.h"
 
 namespace sluice {
 
@@ -155,6 +156,8 @@ Json SummaryJson(const std::string& pipeline_name, const SyncResult& result, con
     out["error"] = {{"message", result.status.message()},
                     {"failure_type", FailureTypeName(result.status.failure_type())}};
     if (result.failed_stream) out["error"]["stream"] = result.failed_stream->ToString();
+    // The same failure as the Airbyte protocol reports it, for tools that read TRACE messages.
+    out["error"]["trace"] = TraceErrorMessage(result.status, result.failed_stream ? &*result.failed_stream : nullptr);
   }
   return out;
 }

@@ -63,6 +63,7 @@ def test_external_source_errors_keep_their_failure_type(tmp_path):
     assert p.returncode == 4, p.stderr  # system error: exited with code 3
     summary = json.loads(p.stdout)
     assert "exited with code 3" in summary["error"]["message"]
+    assert summary["error"]["trace"]["trace"]["error"]["failure_type"] == "system_error"
     # The first checkpoint (id 10) was committed before the crash; nothing after it was lost.
     state = json.loads((tmp_path / ".sluice-state" / "p2.state.json").read_text())
     assert state[0]["stream"]["stream_state"]["id"] == 10
