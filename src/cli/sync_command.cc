@@ -30,10 +30,6 @@ std::string StateFileFor(const SyncCommandArgs& args, const Pipeline& pipeline) 
   return pipeline.state_file;
 }
 
-std::string DisplayName(const ConfiguredStream& s) {
-  return s.stream.namespace_ ? *s.stream.namespace_ + "." + s.stream.name : s.stream.name;
-}
-
 int Report(const Status& status, bool json) {
   if (json) {
     Json j = {{"status", status.cancelled() ? "cancelled" : "failed"},
@@ -86,7 +82,7 @@ int RunSyncCommand(const SyncCommandArgs& args) {
   }
 
   std::vector<std::string> names;
-  for (const auto& s : catalog->streams) names.push_back(DisplayName(s));
+  for (const auto& s : catalog->streams) names.push_back(s.descriptor().ToString());
   Log(LogLevel::kInfo, "sync '{}': {} → {}, {} stream(s)", pipeline.name, source->name, destination->name,
       catalog->streams.size());
 

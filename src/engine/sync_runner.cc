@@ -107,7 +107,7 @@ class Consumer {
 
   Status Handle(ChannelItem& item) {
     switch (item.kind) {
-      case ChannelItem::Kind::kBatch: return HandleBatch(item.batch);
+      case ChannelItem::Kind::kBatch: return HandleBatch(item.batch, item.bytes);
       case ChannelItem::Kind::kState: return HandleState(item.state);
       case ChannelItem::Kind::kStreamStatus:
         if (item.stream < n_) {
@@ -157,7 +157,8 @@ class Consumer {
   std::optional<StreamDescriptor> failed_stream() const { return failed_stream_; }
 
  private:
-  Status HandleBatch(const RecordBatch& batch) {
+  // `bytes` is the batch's ByteSize(), measured once by the emitter.
+  Status HandleBatch(const RecordBatch& batch, size_t bytes) {
     const uint32_t s = batch.stream();
     if (s >= n_) return Status::SystemError(fmt::format("batch for unknown stream index {}", s));
     auto& p = progress_.stream(s);
@@ -172,7 +173,7 @@ class Consumer {
     since_global_ += batch.num_rows();
     received_[s] += batch.num_rows();
     result_.streams[s].records += batch.num_rows();
-    result_.streams[s].bytes += batch.ByteSize();
+    result_.streams[s].bytes += bytes;
     return Status::Ok();
   }
 
@@ -382,9 +383,6 @@ SyncResult RunSync(Source& source, const Json& source_config, const ConfiguredCa
 
   // A source that stopped only because we aborted it is not the cause.
   if (!destination_status.ok() && source_status.cancelled()) source_status = Status::Ok();
-  if (source_status.ok() && options.stop && options.stop->load() && destination_status.ok()) {
-    // Stopped after the source finished: the data is complete, nothing to undo.
-  }
   const bool source_ok = source_status.ok();
   const bool destination_ok = destination_status.ok();
   Status finished = consumer.Finish(source_ok, destination_ok, destination_status.cancelled());

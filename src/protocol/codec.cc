@@ -381,7 +381,7 @@ simdjson::error_code RawJson(od::value& v, od::json_type type, std::string_view&
 
 // Appends one JSON value to `col`. Returns false when it does not fit the column's type (the
 // caller appends null and notes the change); a malformed document is a simdjson error.
-simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits, std::string& scratch) {
+simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
   fits = true;
   od::json_type type;
   if (auto e = v.type().get(type)) return e;
@@ -528,7 +528,6 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits, std:
       return simdjson::SUCCESS;
     }
   }
-  (void)scratch;
   fits = false;
   return simdjson::SUCCESS;
 }
@@ -543,7 +542,6 @@ Status AppendJsonObjectRow(od::object& object, RecordBatch& batch, ChangeReason 
   const Schema& schema = batch.schema();
   const size_t row = batch.num_rows();
   size_t expected = 0;
-  std::string scratch;
   for (auto field : object) {
     std::string_view key;
     if (auto e = field.unescaped_key().get(key)) {
@@ -569,7 +567,7 @@ Status AppendJsonObjectRow(od::object& object, RecordBatch& batch, ChangeReason 
     expected = static_cast<size_t>(index) + 1;
     Column& col = batch.column(static_cast<size_t>(index));
     bool fits;
-    if (auto e = AppendJsonValue(value, col, fits, scratch)) {
+    if (auto e = AppendJsonValue(value, col, fits)) {
       batch.AbandonRow();
       return JsonError(e, "record field '" + std::string(key) + "'");
     }
@@ -593,7 +591,6 @@ struct ProtocolReader::Impl {
   std::vector<RecordBatch> pending;       // one open batch per stream (empty schema = none yet)
   std::vector<bool> warned_unknown;
   std::unordered_map<std::string, int> by_name;  // stream name → index if unique, -2 if ambiguous
-  std::string scratch;
   int last_stream = -1;
   std::string last_name;
   std::optional<std::string> last_ns;

@@ -205,6 +205,41 @@ std::string BranchName(const Json& branch, size_t index) {
   return fmt::format("option {}", index + 1);
 }
 
+// The object keywords that decide which subschemas a member is checked against.
+struct MemberSchemas {
+  const Json* properties = nullptr;
+  const Json* patterns = nullptr;
+  const Json* additional = nullptr;
+
+  explicit MemberSchemas(const Json& schema) {
+    if (auto it = schema.find("properties"); it != schema.end() && it->is_object()) properties = &*it;
+    if (auto it = schema.find("patternProperties"); it != schema.end() && it->is_object()) patterns = &*it;
+    if (auto it = schema.find("additionalProperties"); it != schema.end()) additional = &*it;
+  }
+
+  //! Calls `visit(subschema)` for the `properties` and matching `patternProperties` entries of
+  //! `key`; returns false when none describes it (then `additional` applies).
+  template <typename Matches, typename Visit>
+  bool VisitDescribed(const std::string& key, Matches&& matches, Visit&& visit) const {
+    bool described = false;
+    if (properties != nullptr) {
+      if (auto p = properties->find(key); p != properties->end()) {
+        described = true;
+        visit(*p);
+      }
+    }
+    if (patterns != nullptr) {
+      for (const auto& [pattern, sub] : patterns->items()) {
+        if (matches(pattern, key)) {
+          described = true;
+          visit(sub);
+        }
+      }
+    }
+    return described;
+  }
+};
+
 class Validator {
  public:
   explicit Validator(const Json& root) : root_(root) {}
@@ -481,36 +516,21 @@ class Validator {
     if (auto it = schema.find("maxProperties"); it != schema.end() && it->is_number() && v.size() > AsLongDouble(*it)) {
       out.push_back({path, fmt::format("must have at most {} propert(ies), got {}", NumberText(*it), v.size())});
     }
-    const Json* props =
-        schema.contains("properties") && schema["properties"].is_object() ? &schema["properties"] : nullptr;
-    const Json* patterns = schema.contains("patternProperties") && schema["patternProperties"].is_object()
-                               ? &schema["patternProperties"]
-                               : nullptr;
-    const Json* additional = schema.contains("additionalProperties") ? &schema["additionalProperties"] : nullptr;
+    const MemberSchemas members(schema);
     const Json* names = schema.contains("propertyNames") ? &schema["propertyNames"] : nullptr;
+    const auto matches = [this](const std::string& pattern, const std::string& key) {
+      bool bad_pattern = false;
+      return MatchesRegex(pattern, key, bad_pattern);
+    };
     for (const auto& [key, value] : v.items()) {
       const std::string key_path = JsonPathKey(path, key);
-      bool described = false;
-      if (props != nullptr) {
-        if (auto p = props->find(key); p != props->end()) {
-          described = true;
-          Validate(*p, value, key_path, secret, out, depth + 1);
-        }
-      }
-      if (patterns != nullptr) {
-        for (const auto& [pattern, sub] : patterns->items()) {
-          bool bad_pattern = false;
-          if (MatchesRegex(pattern, key, bad_pattern)) {
-            described = true;
-            Validate(sub, value, key_path, secret, out, depth + 1);
-          }
-        }
-      }
-      if (!described && additional != nullptr) {
-        if (additional->is_boolean() && !additional->get<bool>()) {
-          out.push_back({key_path, UnknownPropertyMessage(props, patterns)});
+      const bool described = members.VisitDescribed(
+          key, matches, [&](const Json& sub) { Validate(sub, value, key_path, secret, out, depth + 1); });
+      if (!described && members.additional != nullptr) {
+        if (members.additional->is_boolean() && !members.additional->get<bool>()) {
+          out.push_back({key_path, UnknownPropertyMessage(members.properties, members.patterns)});
         } else {
-          Validate(*additional, value, key_path, secret, out, depth + 1);
+          Validate(*members.additional, value, key_path, secret, out, depth + 1);
         }
       }
       if (names != nullptr) {
@@ -724,29 +744,16 @@ class SecretWalker {
       return;
     }
     if (v.is_object()) {
-      const Json* props =
-          schema.contains("properties") && schema["properties"].is_object() ? &schema["properties"] : nullptr;
-      const Json* patterns = schema.contains("patternProperties") && schema["patternProperties"].is_object()
-                                 ? &schema["patternProperties"]
-                                 : nullptr;
-      const Json* additional = schema.contains("additionalProperties") ? &schema["additionalProperties"] : nullptr;
+      const MemberSchemas members(schema);
+      const auto matches = [this](const std::string& pattern, const std::string& key) {
+        bool bad_pattern = false;
+        return validator_.MatchesRegex(pattern, key, bad_pattern);
+      };
       for (auto& [key, item] : v.items()) {
         const std::string key_path = JsonPathKey(path, key);
-        bool described = false;
-        if (props != nullptr && props->contains(key)) {
-          described = true;
-          Walk((*props)[key], item, key_path, depth + 1);
-        }
-        if (patterns != nullptr) {
-          for (const auto& [pattern, sub] : patterns->items()) {
-            bool bad_pattern = false;
-            if (validator_.MatchesRegex(pattern, key, bad_pattern)) {
-              described = true;
-              Walk(sub, item, key_path, depth + 1);
-            }
-          }
-        }
-        if (!described && additional != nullptr) Walk(*additional, item, key_path, depth + 1);
+        const bool described =
+            members.VisitDescribed(key, matches, [&](const Json& sub) { Walk(sub, item, key_path, depth + 1); });
+        if (!described && members.additional != nullptr) Walk(*members.additional, item, key_path, depth + 1);
       }
     }
     if (v.is_array()) {
