@@ -8,6 +8,8 @@ APT_PACKAGES=(
   libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   zlib1g-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev
   zstd gzip time python3-yaml python3-jsonschema python3-pytest
+  libpq-dev postgresql-15 libcurl4-openssl-dev libssl-dev libsnappy-dev liblz4-dev
+  python3-boto3 python3-psycopg2 pgloader hyperfine
 )
 
 missing=()
@@ -19,4 +21,12 @@ if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq -o DPkg::Lock::Timeout=600
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+fi
+
+# Independent readers and servers the tests compare against (hyparquet, DuckDB, s3rver), from npm.
+# Node.js is part of the machine image; npm only installs what package-lock.json pins.
+JS_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/js"
+if [ -f "$JS_DIR/package.json" ] && { [ ! -d "$JS_DIR/node_modules" ] || [ "$JS_DIR/package.json" -nt "$JS_DIR/node_modules" ]; }; then
+  echo "setup: npm install in tests/js"
+  (cd "$JS_DIR" && npm install --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
 fi
