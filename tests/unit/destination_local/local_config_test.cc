@@ -99,7 +99,7 @@ TEST(LocalConfigTest, SpecDescribesTheConfig) {
     EXPECT_TRUE(schema["properties"][key].contains("title")) << key;
     EXPECT_TRUE(schema["properties"][key].contains("description")) << key;
   }
-  EXPECT_EQ(schema["properties"]["format"]["properties"]["format_type"]["enum"], Json::array({"JSONL", "CSV"}));
+  EXPECT_EQ(schema["properties"]["format"]["properties"]["format_type"]["enum"], Json::array({"JSONL", "CSV", "Parquet"}));
   EXPECT_TRUE(spec.Supports(DestinationSyncMode::kOverwrite));
   EXPECT_TRUE(spec.Supports(DestinationSyncMode::kAppend));
   EXPECT_FALSE(spec.Supports(DestinationSyncMode::kAppendDedup));

@@ -10,6 +10,7 @@
 
 #include "connectors/destinations/local/local_layout.h"
 #include "base/time.h"
+#include "formats/parquet/parquet_reader.h"
 #include "test_util.h"
 
 namespace sluice {
@@ -221,6 +222,47 @@ TEST_F(LocalDestinationTest, RollsToANewPartBySize) {
   std::vector<Json> records = ReadRecords(folder);
   ASSERT_EQ(records.size(), 3000u);
   for (size_t i = 0; i < records.size(); ++i) ASSERT_EQ(records[i]["_airbyte_data"]["id"], i + 1);
+}
+
+TEST_F(LocalDestinationTest, ParquetRollsBySizeCountingTheBufferedRowGroup) {
+  ConfiguredCatalog catalog = MakeCatalog({{"users", "", "append"}});
+  auto dest = MakeDestination();
+  // Row groups (128 MB) are never full here: only the row group still in memory can make a part
+  // reach file_size_mb.
+  const Json format = {{"format_type", "Parquet"}, {"compression_codec", "UNCOMPRESSED"}, {"dictionary_encoding", false}};
+  SLUICE_ASSERT_OK(dest->Begin(Config({{"file_size_mb", 1}, {"format", format}}), catalog));
+  auto w = dest->Open(0);
+  ASSERT_TRUE(w.ok());
+  const std::string folder = Folder("users");
+  // ~1.2 KB of names per row, 3 batches of 1000: about 3 × 0.9 MB.
+  for (int b = 0; b < 3; ++b) SLUICE_ASSERT_OK((*w)->Write(MakeUsersBatch(catalog, 0, 1 + b * 1000, 1000, 1200)));
+  EXPECT_TRUE(VisibleNames(folder).empty());
+  SLUICE_ASSERT_OK((*w)->Flush());
+  SLUICE_ASSERT_OK((*w)->Finish(StreamOutcome::kComplete));
+  const auto names = VisibleNames(folder);
+  ASSERT_EQ(names.size(), 2u);  // rolled after the second batch (~1.8 MB), the third in its own
+  int64_t rows = 0;
+  int64_t next_id = 1;
+  for (const std::string& name : names) {
+    EXPECT_TRUE(name.ends_with(".parquet")) << name;
+    auto file = OpenRandomAccessFile(folder + "/" + name);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    auto reader = ParquetReader::Open(std::move(*file));
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_EQ((*reader)->num_row_groups(), 1) << name;
+    rows += (*reader)->num_rows();
+    RecordBatch batch((*reader)->schema(), 0);
+    for (;;) {
+      auto more = (*reader)->Next(batch, 4096);
+      ASSERT_TRUE(more.ok()) << more.status().ToString();
+      if (!*more) break;
+    }
+    const int id_column = batch.schema().IndexOf("id");
+    ASSERT_GE(id_column, 0);
+    for (size_t r = 0; r < batch.num_rows(); ++r) ASSERT_EQ(batch.column(static_cast<size_t>(id_column)).Int64(r), next_id++);
+  }
+  EXPECT_EQ(rows, 3000);
+  EXPECT_GE(fs::file_size(folder + "/" + names[0]), 1u << 20);
 }
 
 TEST_F(LocalDestinationTest, OverwriteReplacesTheFolderOnlyAtCompletion) {

@@ -42,16 +42,53 @@ constexpr const char* kSpec = R"json({
         "format_type": {
           "type": "string",
           "title": "Format Type",
-          "description": "JSONL: one JSON object per line with the _airbyte_* columns and the record in _airbyte_data. CSV: the _airbyte_* columns, then one column per top-level field (nested values as JSON text).",
-          "enum": ["JSONL", "CSV"],
+          "description": "JSONL: one JSON object per line with the _airbyte_* columns and the record in _airbyte_data. CSV: the _airbyte_* columns, then one column per top-level field (nested values as JSON text). Parquet: typed columns _airbyte_raw_id (UUID), _airbyte_extracted_at (timestamp), _airbyte_generation_id, _airbyte_meta (JSON), then one column per top-level field (nested values as JSON).",
+          "enum": ["JSONL", "CSV", "Parquet"],
           "default": "JSONL"
         },
         "compression": {
           "type": "string",
           "title": "Compression",
-          "description": "gzip adds .gz to the file names.",
+          "description": "JSONL and CSV: gzip adds .gz to the file names. Parquet compresses its pages instead (compression_codec).",
           "enum": ["none", "gzip"],
           "default": "none"
+        },
+        "compression_codec": {
+          "type": "string",
+          "title": "Parquet Compression Codec",
+          "description": "Parquet only: how data pages are compressed.",
+          "enum": ["UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD"],
+          "default": "ZSTD"
+        },
+        "block_size_mb": {
+          "type": "integer",
+          "title": "Parquet Row Group Size (MB)",
+          "description": "Parquet only: a row group is closed at about this encoded, compressed size; memory use is about this much per stream being written.",
+          "default": 128,
+          "minimum": 1,
+          "maximum": 4096
+        },
+        "page_size_kb": {
+          "type": "integer",
+          "title": "Parquet Page Size (KB)",
+          "description": "Parquet only: a data page is closed once its values take about this many bytes.",
+          "default": 1024,
+          "minimum": 1,
+          "maximum": 1048576
+        },
+        "dictionary_encoding": {
+          "type": "boolean",
+          "title": "Parquet Dictionary Encoding",
+          "description": "Parquet only: dictionary-encode columns (each falls back to plain values once its dictionary outgrows dictionary_page_size_kb).",
+          "default": true
+        },
+        "dictionary_page_size_kb": {
+          "type": "integer",
+          "title": "Parquet Dictionary Size (KB)",
+          "description": "Parquet only: the largest dictionary of a column chunk.",
+          "default": 1024,
+          "minimum": 1,
+          "maximum": 1048576
         },
         "delimiter": {
           "type": "string",
@@ -103,6 +140,38 @@ void AppendSanitized(std::string& out, std::string_view name) {
   for (char c : name) out += (c == '/' || c == '\0') ? '_' : c;
 }
 
+// A positive integer option of `format` (absent: `fallback`), times `unit`.
+Result<int64_t> SizeField(const Json& format, const char* key, int64_t fallback, int64_t max, int64_t unit) {
+  auto it = format.find(key);
+  if (it == format.end() || it->is_null()) return fallback * unit;
+  if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > max) {
+    return Status::ConfigError(fmt::format("format.{}: must be an integer from 1 to {}", key, max));
+  }
+  return it->get<int64_t>() * unit;
+}
+
+Status ParseParquetOptions(const Json& format, LocalConfig& c) {
+  if (c.compression != Compression::kNone) {
+    return Status::ConfigError(
+        "format.compression: Parquet files compress their pages (format.compression_codec); set compression to none");
+  }
+  SLUICE_ASSIGN_OR_RETURN(std::string codec, StringField(format, "compression_codec", "format.", "ZSTD"));
+  if (!ParseParquetCodec(codec, c.parquet.codec)) {
+    return Status::ConfigError(
+        fmt::format("format.compression_codec: '{}' is not one of UNCOMPRESSED, SNAPPY, GZIP, ZSTD", codec));
+  }
+  SLUICE_ASSIGN_OR_RETURN(c.parquet.row_group_bytes, SizeField(format, "block_size_mb", 128, 4096, int64_t{1} << 20));
+  SLUICE_ASSIGN_OR_RETURN(c.parquet.page_bytes, SizeField(format, "page_size_kb", 1024, 1 << 20, 1024));
+  SLUICE_ASSIGN_OR_RETURN(c.parquet.max_dictionary_bytes,
+                          SizeField(format, "dictionary_page_size_kb", 1024, 1 << 20, 1024));
+  auto dictionary = format.find("dictionary_encoding");
+  if (dictionary != format.end() && !dictionary->is_null()) {
+    if (!dictionary->is_boolean()) return Status::ConfigError("format.dictionary_encoding: must be true or false");
+    c.parquet.dictionary = dictionary->get<bool>();
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 ConnectorSpec LocalDestinationSpec() {
@@ -131,8 +200,10 @@ Result<LocalConfig> ParseLocalConfig(const Json& config) {
       c.format = LocalFileFormat::kJsonl;
     } else if (EqualsIgnoreCase(type, "CSV")) {
       c.format = LocalFileFormat::kCsv;
+    } else if (EqualsIgnoreCase(type, "Parquet")) {
+      c.format = LocalFileFormat::kParquet;
     } else {
-      return Status::ConfigError(fmt::format("format.format_type: '{}' is not one of JSONL, CSV", type));
+      return Status::ConfigError(fmt::format("format.format_type: '{}' is not one of JSONL, CSV, Parquet", type));
     }
     SLUICE_ASSIGN_OR_RETURN(std::string compression, StringField(*format, "compression", "format.", "none"));
     if (EqualsIgnoreCase(compression, "none")) {
@@ -149,6 +220,7 @@ Result<LocalConfig> ParseLocalConfig(const Json& config) {
           fmt::format("format.delimiter: '{}' must be one character other than a quote or a line break", delimiter));
     }
     c.csv_delimiter = delimiter[0];
+    if (c.format == LocalFileFormat::kParquet) SLUICE_RETURN_IF_ERROR(ParseParquetOptions(*format, c));
   }
 
   auto size = config.find("file_size_mb");
@@ -245,6 +317,7 @@ Result<std::string> ExpandPathFormat(std::string_view path_format, const StreamD
 }
 
 std::string DataFileExtension(const LocalConfig& config) {
+  if (config.format == LocalFileFormat::kParquet) return "parquet";
   std::string ext = config.format == LocalFileFormat::kCsv ? "csv" : "jsonl";
   if (config.compression == Compression::kGzip) ext += ".gz";
   return ext;

@@ -10,18 +10,21 @@
 #include "base/status.h"
 #include "connectors/sdk/spec.h"
 #include "formats/compression/input_stream.h"  // Compression
+#include "formats/parquet/parquet_writer.h"
 #include "protocol/catalog.h"
 
 namespace sluice {
 
-enum class LocalFileFormat { kJsonl, kCsv };
+enum class LocalFileFormat { kJsonl, kCsv, kParquet };
 
 struct LocalConfig {
   std::string destination_path;                       //!< root folder; relative to the working directory
   std::string path_format = "${NAMESPACE}/${STREAM_NAME}";  //!< a stream's folder under the root
   LocalFileFormat format = LocalFileFormat::kJsonl;
-  Compression compression = Compression::kNone;       //!< kNone or kGzip
+  Compression compression = Compression::kNone;       //!< kNone or kGzip (JSONL, CSV)
   char csv_delimiter = ',';
+  //! Parquet: codec, row group (block_size_mb), page (page_size_kb), dictionary options.
+  ParquetWriterOptions parquet;
   uint64_t file_size_bytes = 256ull << 20;            //!< a part is rolled at about this size
 };
 
@@ -41,7 +44,7 @@ Result<LocalConfig> ParseLocalConfig(const Json& config);
 Result<std::string> ExpandPathFormat(std::string_view path_format, const StreamDescriptor& stream,
                                      int64_t sync_start_micros);
 
-//! The extension of data files: "jsonl", "csv", plus ".gz" when gzip-compressed.
+//! The extension of data files: "jsonl", "csv", plus ".gz" when gzip-compressed, or "parquet".
 std::string DataFileExtension(const LocalConfig& config);
 
 }  // namespace sluice

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <random>
@@ -71,6 +72,19 @@ void UuidV4Generator::Append(std::string& out) {
   out.append(buf, sizeof(buf));
 }
 
+void UuidV4Generator::AppendBytes(std::string& out) {
+  uint64_t hi = Next();
+  uint64_t lo = Next();
+  hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
+  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
+  char buf[16];
+  for (int i = 0; i < 8; ++i) {
+    buf[i] = static_cast<char>(hi >> (56 - 8 * i));
+    buf[8 + i] = static_cast<char>(lo >> (56 - 8 * i));
+  }
+  out.append(buf, sizeof(buf));
+}
+
 // ---- LocalStreamWriter ----------------------------------------------------------------------
 
 LocalStreamWriter::LocalStreamWriter(const LocalConfig& config, LocalStreamPlan plan)
@@ -114,6 +128,12 @@ Status LocalStreamWriter::OpenPart() {
   current_.temp_path = JoinPath(dir_, TempFileName(name));
   SLUICE_ASSIGN_OR_RETURN(out_, OpenOutputFile(current_.temp_path, {.compression = config_.compression}));
   if (config_.format == LocalFileFormat::kCsv) csv_.AppendHeader(buffer_, csv_header_);
+  if (config_.format == LocalFileFormat::kParquet) {
+    ParquetWriterOptions options = config_.parquet;
+    options.key_value_metadata.emplace_back(std::string(kParquetJsonSchemaKey), stream_json_schema_);
+    options.key_value_metadata.emplace_back("airbyte.stream", plan_.name);
+    SLUICE_ASSIGN_OR_RETURN(parquet_, ParquetWriter::Open(parquet_schema_, std::move(options), out_.get()));
+  }
   return Status::Ok();
 }
 
@@ -125,6 +145,10 @@ Status LocalStreamWriter::Drain() {
 }
 
 Status LocalStreamWriter::ClosePart() {
+  if (parquet_) {
+    SLUICE_RETURN_IF_ERROR(parquet_->Close());  // the last row group and the footer
+    parquet_.reset();
+  }
   SLUICE_RETURN_IF_ERROR(Drain());
   SLUICE_RETURN_IF_ERROR(out_->Close());
   out_.reset();
@@ -175,8 +199,151 @@ void LocalStreamWriter::AppendCsvRow(const RecordBatch& batch, size_t row, size_
   csv_.EndRow(buffer_);
 }
 
+void LocalStreamWriter::PlanParquetColumns(const Schema& stream) {
+  std::vector<Field> fields = {
+      // 16 raw bytes: a UUID column (FIXED_LEN_BYTE_ARRAY(16)) without formatting and parsing text.
+      {"_airbyte_raw_id", TypeId::kBinary, false, Json{{"type", "string"}, {"format", "uuid"}}},
+      {"_airbyte_extracted_at", TypeId::kTimestampTz, false, Json()},
+      {"_airbyte_generation_id", TypeId::kInteger, false, Json()},
+      {"_airbyte_meta", TypeId::kJson, false, Json{{"type", "object"}}},
+  };
+  const size_t meta_count = fields.size();
+  parquet_fields_.clear();
+  parquet_checked_.clear();
+  for (size_t i = 0; i < stream.num_fields(); ++i) {
+    Field f = stream.field(i);
+    if (f.name.starts_with("_airbyte_") &&
+        std::any_of(fields.begin(), fields.begin() + static_cast<std::ptrdiff_t>(meta_count),
+                    [&](const Field& m) { return m.name == f.name; })) {
+      Log(LogLevel::kWarn, "stream '{}': field '{}' clashes with the Parquet column of the same name and is not written",
+          plan_.name, f.name);
+      continue;
+    }
+    f.nullable = true;  // a source's schema is no promise: any field may be null
+    parquet::ColumnDescriptor desc = parquet::DescribeColumn(f);
+    if (desc.kind == parquet::ValueKind::kDecimalFixed || desc.kind == parquet::ValueKind::kUuid ||
+        desc.kind == parquet::ValueKind::kUuidBytes) {
+      parquet_checked_.push_back({i, fields.size(), std::move(desc), Column(f.type)});
+    }
+    fields.push_back(std::move(f));
+    parquet_fields_.push_back(i);
+  }
+  stream_columns_ = stream.num_fields();
+  parquet_schema_ = std::make_shared<Schema>(std::move(fields));
+  stream_json_schema_ = (plan_.schema ? *plan_.schema : stream).ToJsonSchema().dump();
+  meta_columns_.clear();
+  for (size_t i = 0; i < meta_count; ++i) meta_columns_.emplace_back(parquet_schema_->field(i).type);
+}
+
+void LocalStreamWriter::NullUnrepresentable(const RecordBatch& batch) {
+  nulled_.clear();
+  for (CheckedColumn& checked : parquet_checked_) {
+    const size_t index = checked.batch_column;
+    const Column& c = batch.column(index);
+    const parquet::ColumnDescriptor& desc = checked.desc;
+    checked.repaired_used = false;
+    auto fits = [&](std::string_view v) {
+      uint8_t uuid[16];
+      __int128 unscaled;
+      switch (desc.kind) {
+        case parquet::ValueKind::kUuid: return parquet::ParseUuid(v, uuid);
+        case parquet::ValueKind::kUuidBytes: return v.size() == 16;
+        default: return parquet::ParseDecimal(v, desc.precision, desc.scale, unscaled);
+      }
+    };
+    size_t first_bad = c.size();
+    for (size_t r = 0; r < batch.num_rows(); ++r) {
+      if (!c.IsNull(r) && !fits(c.Bytes(r))) {
+        first_bad = r;
+        break;
+      }
+    }
+    if (first_bad == c.size()) continue;
+    Column& copy = checked.repaired;
+    copy.Clear();
+    for (size_t r = 0; r < batch.num_rows(); ++r) {
+      if (c.IsNull(r)) {
+        copy.AppendNull();
+      } else if (r >= first_bad && !fits(c.Bytes(r))) {
+        copy.AppendNull();
+        nulled_.push_back({static_cast<uint32_t>(r), index});
+      } else {
+        copy.AppendBytes(c.Bytes(r));
+      }
+    }
+    checked.repaired_used = true;
+  }
+  std::sort(nulled_.begin(), nulled_.end(), [](const NulledValue& a, const NulledValue& b) { return a.row < b.row; });
+}
+
+Status LocalStreamWriter::WriteParquet(const RecordBatch& batch) {
+  if (!parquet_schema_) PlanParquetColumns(batch.schema());
+  if (batch.num_columns() != stream_columns_) {
+    return Status::SystemError(fmt::format("a batch has {} columns; the stream has {}", batch.num_columns(), stream_columns_));
+  }
+  if (batch.num_rows() == 0) return Status::Ok();
+  if (!out_) SLUICE_RETURN_IF_ERROR(OpenPart());
+  const size_t rows = batch.num_rows();
+  const int64_t extracted_at_us = (batch.emitted_at_ms() != 0 ? batch.emitted_at_ms() : plan_.sync_ms) * 1000;
+  if (!parquet_checked_.empty()) NullUnrepresentable(batch);
+  for (Column& c : meta_columns_) c.Clear();
+  Column& raw_id = meta_columns_[0];
+  Column& extracted_at = meta_columns_[1];
+  Column& generation = meta_columns_[2];
+  Column& meta = meta_columns_[3];
+  size_t change_cursor = 0;
+  size_t nulled = 0;
+  for (size_t row = 0; row < rows; ++row) {
+    uuid_.AppendBytes(raw_id.bytes());
+    raw_id.CommitBytes();
+    extracted_at.AppendInt64(extracted_at_us);
+    generation.AppendInt64(plan_.generation_id);
+    if (nulled < nulled_.size() && nulled_[nulled].row == row) {
+      // {"changes":[<the source's>, <ours>],"sync_id":N}
+      std::string& out = meta.bytes();
+      const size_t mark = out.size();
+      AppendRecordMeta(out, batch, row, change_cursor);
+      if (out.size() == mark) {
+        out += "{\"changes\":[";
+      } else {
+        out.resize(out.size() - 2);  // "]}"
+        out.push_back(',');
+      }
+      for (bool first = true; nulled < nulled_.size() && nulled_[nulled].row == row; ++nulled, first = false) {
+        if (!first) out.push_back(',');
+        out += "{\"field\":";
+        AppendJsonString(out, batch.schema().field(nulled_[nulled].column).name);
+        out += ",\"change\":\"NULLED\",\"reason\":\"DESTINATION_SERIALIZATION_ERROR\"}";
+      }
+      out += ']';
+      out += meta_tail_;
+    } else {
+      AppendMeta(meta.bytes(), batch, row, change_cursor);
+    }
+    meta.CommitBytes();
+  }
+  parquet_columns_.clear();
+  for (const Column& c : meta_columns_) parquet_columns_.push_back(&c);
+  for (size_t i : parquet_fields_) parquet_columns_.push_back(&batch.column(i));
+  for (const CheckedColumn& checked : parquet_checked_) {
+    if (checked.repaired_used) parquet_columns_[checked.file_column] = &checked.repaired;
+  }
+  SLUICE_RETURN_IF_ERROR(parquet_->Write(parquet_columns_, rows));
+  if (parquet_->estimated_file_bytes() >= config_.file_size_bytes) SLUICE_RETURN_IF_ERROR(ClosePart());
+  return Status::Ok();
+}
+
 Status LocalStreamWriter::Write(const RecordBatch& batch) {
   if (failed_ || finished_) return Status::SystemError(fmt::format("stream '{}': write after an error or Finish", plan_.name));
+  if (config_.format == LocalFileFormat::kParquet) {
+    Status status = WriteParquet(batch);
+    if (!status.ok()) {
+      failed_ = true;
+      return status.WithContext(fmt::format("stream '{}'", plan_.name));
+    }
+    rows_ += batch.num_rows();
+    return Status::Ok();
+  }
   extracted_at_.clear();
   AppendInt(extracted_at_, batch.emitted_at_ms() != 0 ? batch.emitted_at_ms() : plan_.sync_ms);
   const bool compressed = config_.compression != Compression::kNone;
@@ -227,6 +394,7 @@ Status LocalStreamWriter::Flush() {
 
 Status LocalStreamWriter::Abandon() {
   Status first;
+  parquet_.reset();
   out_.reset();  // closes without a trailer or fsync: the temp file is deleted next
   if (!current_.temp_path.empty()) closed_.push_back(std::move(current_));
   current_ = {};
@@ -247,7 +415,15 @@ Status LocalStreamWriter::Abandon() {
 Status LocalStreamWriter::Finish(StreamOutcome outcome) {
   if (finished_) return Status::Ok();
   if (outcome == StreamOutcome::kComplete && !failed_) {
-    Status status = Flush();
+    Status status;
+    if (config_.format == LocalFileFormat::kParquet && plan_.mode == DestinationSyncMode::kOverwrite && rows_ == 0 &&
+        committed_ == 0 && !out_) {
+      // An empty stream still gets one (empty) Parquet file: readers of the folder find its schema
+      // (overwrite only: in append mode every empty sync would add a file).
+      if (!parquet_schema_) PlanParquetColumns(plan_.schema ? *plan_.schema : Schema());
+      status = OpenPart();
+    }
+    if (status.ok()) status = Flush();
     if (status.ok() && plan_.mode == DestinationSyncMode::kOverwrite) {
       status = ReplaceFolder(dir_, plan_.folder, plan_.sync_ms).WithContext(fmt::format("stream '{}'", plan_.name));
     }

@@ -1,8 +1,9 @@
 #pragma once
-// LocalStreamWriter: one stream's records as rolled JSONL/CSV part files (layout and crash
-// safety: local_layout.h).
+// LocalStreamWriter: one stream's records as rolled JSONL/CSV/Parquet part files (layout and
+// crash safety: local_layout.h).
 //
-// Rows go into a buffer that is handed to the current part's file in ~512 KB chunks. A part is
+// JSONL/CSV rows go into a buffer that is handed to the current part's file in ~512 KB chunks;
+// Parquet batches go to a ParquetWriter (one row group buffered in memory, then written). A part is
 // written as a hidden temp file; it is closed when it reaches file_size_mb (and then waits,
 // still hidden) or at Flush(), which fsyncs every closed part, renames them to their final names
 // and fsyncs the folder. So whatever is visible under a final name was flushed, and everything
@@ -18,6 +19,8 @@
 #include "connectors/sdk/destination.h"
 #include "formats/compression/output_stream.h"
 #include "formats/csv/csv_writer.h"
+#include "formats/parquet/parquet_schema.h"
+#include "formats/parquet/parquet_writer.h"
 
 namespace sluice {
 
@@ -39,6 +42,8 @@ class UuidV4Generator {
   UuidV4Generator();
   //! Appends "xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx" (lowercase hex).
   void Append(std::string& out);
+  //! Appends the same kind of UUID as 16 raw bytes (big-endian, as RFC 4122 lays them out).
+  void AppendBytes(std::string& out);
 
  private:
   uint64_t Next();
@@ -75,6 +80,13 @@ class LocalStreamWriter final : public StreamWriter {
   Status ClosePart();
   //! Deletes every unflushed part (and an overwrite's staging folder).
   Status Abandon();
+  //! Parquet: the file's columns (the _airbyte_* columns, then the stream's fields) for the
+  //! stream schema `stream`, built at the first batch.
+  void PlanParquetColumns(const Schema& stream);
+  Status WriteParquet(const RecordBatch& batch);
+  //! Replaces values a Parquet column cannot hold (a decimal beyond the column's precision or
+  //! scale, NaN, a malformed UUID) by null in a copy of their column, noting each in nulled_.
+  void NullUnrepresentable(const RecordBatch& batch);
   void AppendJsonlRow(const RecordBatch& batch, size_t row, size_t& change_cursor);
   void AppendCsvRow(const RecordBatch& batch, size_t row, size_t& change_cursor);
   //! {"changes":[...],"sync_id":N}
@@ -89,6 +101,27 @@ class LocalStreamWriter final : public StreamWriter {
   UuidV4Generator uuid_;
 
   std::unique_ptr<OutputStream> out_;  // the open part, if any
+  std::unique_ptr<ParquetWriter> parquet_;  // writes the open part (Parquet)
+  SchemaPtr parquet_schema_;                // the Parquet file's columns
+  std::vector<size_t> parquet_fields_;      // batch column of each stream column in the file
+  size_t stream_columns_ = 0;               // columns a batch of the stream has
+  std::vector<Column> meta_columns_;        // this batch's _airbyte_* values
+  std::vector<const Column*> parquet_columns_;
+  //! A stream column written as DECIMAL(p, s) or UUID, whose values may not fit.
+  struct CheckedColumn {
+    size_t batch_column;
+    size_t file_column;
+    parquet::ColumnDescriptor desc;
+    Column repaired;  // this batch's values with the unrepresentable ones nulled
+    bool repaired_used = false;
+  };
+  std::vector<CheckedColumn> parquet_checked_;
+  struct NulledValue {
+    uint32_t row;
+    size_t column;  // batch column
+  };
+  std::vector<NulledValue> nulled_;  // this batch's, by row
+  std::string stream_json_schema_;          // key-value metadata of every Parquet file
   Part current_;
   std::vector<Part> closed_;  // closed parts waiting for Flush
   uint32_t next_part_ = 0;
