@@ -339,7 +339,7 @@ TEST(FileSourceTest, CheckNamesStreamAndPath) {
   const std::string dat = dir.Write("x.dat", "a\n");
   st = source->Check(OneStream({{"name", "x"}, {"path", dat}}));
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.message(), "stream 'x': cannot tell the format of '" + dat + "' from its name; set format to csv or jsonl");
+  EXPECT_EQ(st.message(), "stream 'x': cannot tell the format of '" + dat + "' from its name; set format to csv, jsonl or parquet");
   EXPECT_TRUE(source->Check(OneStream({{"name", "x"}, {"path", dat}, {"format", "csv"}})).ok());
 
   const std::string latin = dir.Write("l.csv", "a\n");
@@ -349,7 +349,7 @@ TEST(FileSourceTest, CheckNamesStreamAndPath) {
 
   st = source->Check(OneStream({{"name", "both"}, {"path", ok}, {"glob", ok}}));
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.message(), "streams[0] (stream 'both') needs either path or glob");
+  EXPECT_EQ(st.message(), "streams[0] (stream 'both') has both path and glob; give only one of path, url and glob");
 
   auto discovered = source->Discover(OneStream({{"name", "missing"}, {"path", missing}}));
   ASSERT_FALSE(discovered.ok());

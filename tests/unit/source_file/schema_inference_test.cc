@@ -100,6 +100,17 @@ TEST(SchemaInferenceTest, JsonlKeysInFirstSeenOrder) {
   EXPECT_EQ((*schema)->field(1).name, "a");
   EXPECT_EQ((*schema)->field(2).name, "c");
   EXPECT_EQ((*schema)->field(2).type, TypeId::kJson);
+  EXPECT_EQ((*schema)->field(2).json_schema, Json::parse(R"({"type": ["null", "object"]})"));
+  EXPECT_TRUE((*schema)->field(0).json_schema.is_null());
+
+  const std::string mixed = dir.Write("m.jsonl", "{\"t\":[1],\"u\":[1],\"v\":{}}\n{\"t\":null,\"u\":{},\"v\":\"x\"}\n");
+  schema = InferJsonlSchema({mixed}, 100, false);
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  EXPECT_EQ((*schema)->field(0).json_schema, Json::parse(R"({"type": ["null", "array"]})"));
+  EXPECT_TRUE((*schema)->field(1).json_schema.is_null());  // arrays and objects: any JSON
+  EXPECT_EQ((*schema)->field(1).type, TypeId::kJson);
+  EXPECT_TRUE((*schema)->field(2).json_schema.is_null());
+  EXPECT_EQ((*schema)->field(2).type, TypeId::kJson);
 
   const std::string bad = dir.Write("bad.jsonl", "{\"a\":1}\n\"text\"\n");
   auto failed = InferJsonlSchema({bad}, 100, false);

@@ -1,6 +1,5 @@
 #include "connectors/sources/file/file_source.h"
 
-#include <glob.h>
 #include <unistd.h>
 #include <simdjson.h>
 
@@ -10,9 +9,11 @@
 
 #include "base/log.h"
 #include "base/time.h"
+#include "connectors/sources/file/file_store.h"
 #include "connectors/sources/file/schema_inference.h"
 #include "formats/compression/input_stream.h"
 #include "formats/csv/csv_reader.h"
+#include "formats/parquet/parquet_reader.h"
 #include "protocol/codec.h"
 
 namespace sluice {
@@ -25,12 +26,15 @@ constexpr size_t kMaxNotedRows = 5;  // malformed rows named in the summary log 
 
 // ---- Config ---------------------------------------------------------------------------------
 
-enum class FileFormat { kCsv, kJsonl };
+enum class FileFormat { kCsv, kJsonl, kParquet };
 
 struct StreamConfig {
   std::string name;
-  std::string pattern;  // the path, or the glob pattern
+  std::string pattern;  // the path or URL, or the glob pattern
   bool is_glob = false;
+  FileScheme scheme = FileScheme::kLocal;
+  FileProvider provider;              // the one serving `scheme` (the default: local / environment)
+  std::shared_ptr<FileStore> store;   // made by PrepareStream
   std::optional<FileFormat> format;  // set by ResolveFormat when not configured
   CsvOptions csv;
   bool delimiter_given = false;
@@ -43,6 +47,7 @@ struct StreamConfig {
 
 struct FileConfig {
   std::vector<StreamConfig> streams;
+  std::optional<FileProvider> provider;  // the source-level provider block
   uint64_t infer_rows = 10000;
 };
 
@@ -50,7 +55,7 @@ Json SpecJson() {
   Json spec = Json::parse(R"json({
   "$schema": "http://json-schema.org/draft-07/schema#",
   "title": "File Source Spec",
-  "description": "Reads local CSV and JSONL files, plain or gzip/zstd-compressed. Each entry of streams becomes one stream.",
+  "description": "Reads CSV and JSONL files (plain or gzip/zstd-compressed) and Parquet files: local paths, s3://bucket/key objects and http(s):// URLs. Each entry of streams becomes one stream.",
   "type": "object",
   "required": ["streams"],
   "additionalProperties": false,
@@ -66,9 +71,11 @@ Json SpecJson() {
         "additionalProperties": false,
         "properties": {
           "name": {"title": "Stream name", "description": "The stream's name in the catalog.", "type": "string", "minLength": 1},
-          "path": {"title": "Path", "description": "A local file, e.g. /data/orders.csv or /data/events.jsonl.gz; a path with wildcards (/data/*.csv) is read as a glob. Give path or glob, not both.", "type": "string", "minLength": 1},
-          "glob": {"title": "Glob", "description": "A glob(3) pattern, e.g. /data/orders/*.csv; every matching file is read, in name order, as one stream with the first file's columns. Give path or glob, not both.", "type": "string", "minLength": 1},
-          "format": {"title": "Format", "description": "File format. Default: from the file name: .csv and .tsv are csv, .jsonl and .ndjson are jsonl (also with a .gz or .zst suffix).", "type": "string", "enum": ["csv", "jsonl"]},
+          "path": {"title": "Path or URL", "description": "A local file (/data/orders.csv, /data/events.jsonl.gz), an S3 object (s3://bucket/key) or an http(s):// URL; a local or s3:// path with wildcards (/data/*.csv) is read as a glob. Give one of path, url and glob.", "type": "string", "minLength": 1},
+          "url": {"title": "URL", "description": "Same as path (Airbyte source-file's name).", "type": "string", "minLength": 1},
+          "glob": {"title": "Glob", "description": "A glob(3) pattern over local files (/data/orders/*.csv) or S3 keys (s3://bucket/orders/*.csv; * does not cross '/'); every matching file is read, in name order, as one stream with the first file's columns. Give one of path, url and glob.", "type": "string", "minLength": 1},
+          "provider": {"description": "The storage provider for this stream's URL; overrides the source-level provider."},
+          "format": {"title": "Format", "description": "File format. Default: from the file name: .csv and .tsv are csv, .jsonl and .ndjson are jsonl (also with a .gz or .zst suffix), .parquet is parquet (its columns and types come from the file).", "type": "string", "enum": ["csv", "jsonl", "parquet"]},
           "csv": {
             "title": "CSV options",
             "description": "How CSV files are written.",
@@ -97,10 +104,16 @@ Json SpecJson() {
         }
       }
     },
+    "provider": {"description": "Storage provider for s3:// or http(s):// URLs (credentials, endpoint, CA certificate)."},
     "infer_rows": {"title": "Rows sampled for types", "description": "How many rows (from the first files) are read to infer column types.", "type": "integer", "minimum": 1, "default": 10000}
   }
 })json");
   spec["properties"]["streams"]["items"]["properties"]["schema"]["additionalProperties"]["enum"] = ColumnTypeNames();
+  for (Json* provider : {&spec["properties"]["provider"], &spec["properties"]["streams"]["items"]["properties"]["provider"]}) {
+    const std::string description = (*provider)["description"].get<std::string>();
+    *provider = FileProviderSpecJson();
+    (*provider)["description"] = description;
+  }
   return spec;
 }
 
@@ -163,6 +176,9 @@ Result<FileConfig> ParseConfig(const Json& config) {
     if (!v.is_number_integer() || v.get<int64_t>() < 1) return Status::ConfigError("infer_rows must be a positive integer");
     out.infer_rows = v.get<uint64_t>();
   }
+  if (config.contains("provider")) {
+    SLUICE_ASSIGN_OR_RETURN(out.provider, ParseFileProvider(config["provider"], "provider"));
+  }
   std::set<std::string> names;
   for (size_t i = 0; i < config["streams"].size(); ++i) {
     const Json& j = config["streams"][i];
@@ -174,24 +190,51 @@ Result<FileConfig> ParseConfig(const Json& config) {
     }
     s.name = j["name"].get<std::string>();
     if (!names.insert(s.name).second) return Status::ConfigError(where + ": stream name '" + s.name + "' is used twice");
-    const bool has_path = j.contains("path");
-    const bool has_glob = j.contains("glob");
-    if (has_path == has_glob) return Status::ConfigError(where + " (" + s.Label() + ") needs either path or glob");
-    const Json& location = has_path ? j["path"] : j["glob"];
+    const char* key = nullptr;
+    for (const char* k : {"path", "url", "glob"}) {
+      if (!j.contains(k)) continue;
+      if (key != nullptr) {
+        return Status::ConfigError(where + " (" + s.Label() + ") has both " + key + " and " + k +
+                                   "; give only one of path, url and glob");
+      }
+      key = k;
+    }
+    if (key == nullptr) return Status::ConfigError(where + " (" + s.Label() + ") needs path, url or glob");
+    const bool has_glob = std::string_view(key) == "glob";
+    const Json& location = j[key];
     if (!location.is_string() || location.get<std::string>().empty()) {
-      return Status::ConfigError(where + (has_path ? ".path" : ".glob") + " must be a non-empty string");
+      return Status::ConfigError(where + "." + key + " must be a non-empty string");
     }
     s.pattern = location.get<std::string>();
-    // A path with wildcards that names no file is a glob too, as users expect.
-    s.is_glob = has_glob || (s.pattern.find_first_of("*?[") != std::string::npos && access(s.pattern.c_str(), F_OK) != 0);
+    s.scheme = SchemeOf(s.pattern);
+    if (s.scheme == FileScheme::kHttp) {
+      if (has_glob) return Status::ConfigError(where + ".glob: http(s) URLs cannot be globs (a server cannot list files)");
+      s.is_glob = false;  // '?' starts a query string
+    } else if (s.scheme == FileScheme::kS3) {
+      s.is_glob = has_glob || s.pattern.find_first_of("*?[") != std::string::npos;
+    } else {
+      // A path with wildcards that names no file is a glob too, as users expect.
+      s.is_glob = has_glob || (s.pattern.find_first_of("*?[") != std::string::npos && access(s.pattern.c_str(), F_OK) != 0);
+    }
+    if (j.contains("provider")) {
+      SLUICE_ASSIGN_OR_RETURN(s.provider, ParseFileProvider(j["provider"], where + ".provider"));
+      if (!ProviderServes(s.provider, s.scheme)) {
+        return Status::ConfigError(where + ".provider: storage does not match " + key + " (S3 serves s3:// URLs, "
+                                   "HTTPS http(s):// URLs, local paths)");
+      }
+    } else if (out.provider && ProviderServes(*out.provider, s.scheme)) {
+      s.provider = *out.provider;
+    }
     if (j.contains("format")) {
       const Json& f = j["format"];
       if (f == "csv") {
         s.format = FileFormat::kCsv;
       } else if (f == "jsonl") {
         s.format = FileFormat::kJsonl;
+      } else if (f == "parquet") {
+        s.format = FileFormat::kParquet;
       } else {
-        return Status::ConfigError(where + ".format must be csv or jsonl");
+        return Status::ConfigError(where + ".format must be csv, jsonl or parquet");
       }
     }
     if (j.contains("csv")) SLUICE_RETURN_IF_ERROR(ParseCsvOptions(j["csv"], where + ".csv", s));
@@ -237,25 +280,14 @@ Result<FileConfig> ParseConfig(const Json& config) {
 //! The files of a stream: its path, or its glob's matches (regular files only, sorted).
 Result<std::vector<std::string>> ListFiles(const StreamConfig& s) {
   if (!s.is_glob) return std::vector<std::string>{s.pattern};
-  glob_t g{};
-  const int rc = ::glob(s.pattern.c_str(), GLOB_MARK, nullptr, &g);
-  std::vector<std::string> files;
-  if (rc == 0) {
-    for (size_t i = 0; i < g.gl_pathc; ++i) {
-      std::string path = g.gl_pathv[i];
-      if (!path.empty() && path.back() != '/') files.push_back(std::move(path));  // GLOB_MARK: dirs end in '/'
-    }
-  }
-  globfree(&g);
-  if (rc != 0 && rc != GLOB_NOMATCH) {
-    return Status::ConfigError(s.Label() + ": cannot expand glob '" + s.pattern + "'");
-  }
-  if (files.empty()) return Status::ConfigError(s.Label() + ": no file matches glob '" + s.pattern + "'");
+  auto files = s.store->Glob(s.pattern);
+  if (!files.ok()) return files.status().WithContext(s.Label());
+  if (files->empty()) return Status::ConfigError(s.Label() + ": no file matches glob '" + s.pattern + "'");
   return files;
 }
 
 std::string LowerExtension(std::string_view path) {
-  path = StripCompressionExtension(path);
+  path = StripCompressionExtension(FileNameOf(path));
   const size_t slash = path.rfind('/');
   const size_t dot = path.rfind('.');
   if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return "";
@@ -270,30 +302,47 @@ std::string LowerExtension(std::string_view path) {
 //! .tsv files.
 Status ResolveFormat(StreamConfig& s, const std::vector<std::string>& files) {
   std::string ext = LowerExtension(s.pattern);
-  if (ext != ".csv" && ext != ".tsv" && ext != ".jsonl" && ext != ".ndjson" && !files.empty()) {
+  if (ext != ".csv" && ext != ".tsv" && ext != ".jsonl" && ext != ".ndjson" && ext != ".parquet" && !files.empty()) {
     ext = LowerExtension(files[0]);
   }
   if (ext == ".tsv" && !s.delimiter_given) s.csv.delimiter = '\t';
-  if (s.format) return Status::Ok();
-  if (ext == ".csv" || ext == ".tsv") {
-    s.format = FileFormat::kCsv;
-  } else if (ext == ".jsonl" || ext == ".ndjson") {
-    s.format = FileFormat::kJsonl;
-  } else {
-    return Status::ConfigError(s.Label() + ": cannot tell the format of '" + (files.empty() ? s.pattern : files[0]) +
-                               "' from its name; set format to csv or jsonl");
+  if (!s.format) {
+    if (ext == ".csv" || ext == ".tsv") {
+      s.format = FileFormat::kCsv;
+    } else if (ext == ".jsonl" || ext == ".ndjson") {
+      s.format = FileFormat::kJsonl;
+    } else if (ext == ".parquet" || ext == ".pq") {
+      s.format = FileFormat::kParquet;
+    } else {
+      return Status::ConfigError(s.Label() + ": cannot tell the format of '" + (files.empty() ? s.pattern : files[0]) +
+                                 "' from its name; set format to csv, jsonl or parquet");
+    }
+  }
+  if (*s.format == FileFormat::kParquet && s.schema) {
+    return Status::ConfigError(s.Label() + ": Parquet files carry their own column types; leave out the schema option");
   }
   return Status::Ok();
 }
 
+//! A Parquet file's reader (footer read and checked).
+Result<std::unique_ptr<ParquetReader>> OpenParquet(FileStore& store, const std::string& path) {
+  SLUICE_ASSIGN_OR_RETURN(auto file, store.OpenRandomAccess(path));
+  return ParquetReader::Open(std::move(file));
+}
+
 Result<std::vector<std::string>> PrepareStream(StreamConfig& s) {
+  if (!s.store) {
+    auto store = MakeFileStore(s.scheme, s.provider);
+    if (!store.ok()) return store.status().WithContext(s.Label());
+    s.store = std::move(*store);
+  }
   SLUICE_ASSIGN_OR_RETURN(auto files, ListFiles(s));
   SLUICE_RETURN_IF_ERROR(ResolveFormat(s, files));
   return files;
 }
 
-Result<std::unique_ptr<CsvReader>> OpenCsv(const std::string& path, const CsvOptions& options) {
-  SLUICE_ASSIGN_OR_RETURN(auto input, OpenInputFile(path));
+Result<std::unique_ptr<CsvReader>> OpenCsv(FileStore& store, const std::string& path, const CsvOptions& options) {
+  SLUICE_ASSIGN_OR_RETURN(auto input, store.Open(path));
   return CsvReader::Open(std::move(input), options);
 }
 
@@ -523,7 +572,11 @@ class StreamReader {
 
   Status Run(const std::vector<std::string>& files) {
     for (const auto& file : files) {
-      SLUICE_RETURN_IF_ERROR(*config_.format == FileFormat::kCsv ? ReadCsvFile(file) : ReadJsonlFile(file));
+      switch (*config_.format) {
+        case FileFormat::kCsv: SLUICE_RETURN_IF_ERROR(ReadCsvFile(file)); break;
+        case FileFormat::kJsonl: SLUICE_RETURN_IF_ERROR(ReadJsonlFile(file)); break;
+        case FileFormat::kParquet: SLUICE_RETURN_IF_ERROR(ReadParquetFile(file)); break;
+      }
       ++files_read_;
     }
     SLUICE_RETURN_IF_ERROR(Flush());
@@ -552,7 +605,7 @@ class StreamReader {
   };
 
   Status ReadCsvFile(const std::string& path) {
-    SLUICE_ASSIGN_OR_RETURN(auto reader, OpenCsv(path, config_.csv));
+    SLUICE_ASSIGN_OR_RETURN(auto reader, OpenCsv(*config_.store, path, config_.csv));
     std::vector<std::string> names = reader->column_names();
     if (names.empty()) return Status::Ok();  // an empty file
     if (!config_.csv.header && config_.schema) {
@@ -621,8 +674,36 @@ class StreamReader {
     return Status::Ok();
   }
 
+  // Columns are matched by name (SetOutputSchema); the first file's columns are the stream's,
+  // and a later file may lack some (null) but not bring new ones, as with CSV headers.
+  Status ReadParquetFile(const std::string& path) {
+    SLUICE_ASSIGN_OR_RETURN(auto reader, OpenParquet(*config_.store, path));
+    const Schema& file_schema = *reader->schema();
+    if (first_header_.empty()) {
+      for (const Field& f : file_schema.fields()) first_header_.push_back(f.name);
+      first_file_ = path;
+    } else {
+      for (const Field& f : file_schema.fields()) {
+        if (std::find(first_header_.begin(), first_header_.end(), f.name) == first_header_.end()) {
+          return Status::ConfigError("file " + path + ": column '" + f.name + "' is not in the first file (" +
+                                     first_file_ + ")");
+        }
+      }
+    }
+    SLUICE_RETURN_IF_ERROR(reader->SetOutputSchema(schema_));
+    for (;;) {
+      const size_t before = batch_.num_rows();
+      const size_t room = kBatchRows - before;
+      SLUICE_ASSIGN_OR_RETURN(const bool got, reader->Next(batch_, std::min<size_t>(room, 4096)));
+      if (!got) break;
+      rows_ += batch_.num_rows() - before;
+      if (batch_.num_rows() >= kBatchRows || batch_.ByteSize() >= kBatchBytes) SLUICE_RETURN_IF_ERROR(Flush());
+    }
+    return Status::Ok();
+  }
+
   Status ReadJsonlFile(const std::string& path) {
-    SLUICE_ASSIGN_OR_RETURN(auto input, OpenInputFile(path));
+    SLUICE_ASSIGN_OR_RETURN(auto input, config_.store->Open(path));
     LineReader lines(std::move(input), simdjson::SIMDJSON_PADDING);
     std::string_view line;
     std::vector<uint64_t> bad_lines;
@@ -739,8 +820,17 @@ class FileSource final : public Source {
       SLUICE_ASSIGN_OR_RETURN(auto files, PrepareStream(s));
       SchemaPtr schema = s.schema;
       if (!schema) {
-        auto inferred = *s.format == FileFormat::kCsv ? InferCsvSchema(files, s.csv, parsed.infer_rows)
-                                                      : InferJsonlSchema(files, parsed.infer_rows, s.skip_errors);
+        const FileOpener open = [&s](const std::string& file) { return s.store->Open(file); };
+        Result<SchemaPtr> inferred = Status::SystemError("no format");
+        switch (*s.format) {
+          case FileFormat::kCsv: inferred = InferCsvSchema(files, s.csv, parsed.infer_rows, open); break;
+          case FileFormat::kJsonl: inferred = InferJsonlSchema(files, parsed.infer_rows, s.skip_errors, open); break;
+          case FileFormat::kParquet: {
+            auto reader = OpenParquet(*s.store, files[0]);
+            inferred = reader.ok() ? Result<SchemaPtr>((*reader)->schema()) : Result<SchemaPtr>(reader.status());
+            break;
+          }
+        }
         if (!inferred.ok()) return inferred.status().WithContext(s.Label());
         schema = *inferred;
       }
@@ -783,12 +873,13 @@ class FileSource final : public Source {
 
  private:
   static Status CheckFile(const StreamConfig& s, const std::string& file) {
+    if (*s.format == FileFormat::kParquet) return OpenParquet(*s.store, file).status();
     if (*s.format == FileFormat::kCsv) {
       CsvOptions options = s.csv;
       options.chunk_bytes = 64 << 10;
-      return OpenCsv(file, options).status();
+      return OpenCsv(*s.store, file, options).status();
     }
-    SLUICE_ASSIGN_OR_RETURN(auto input, OpenInputFile(file));
+    SLUICE_ASSIGN_OR_RETURN(auto input, s.store->Open(file));
     char probe[4096];
     return input->Read(probe, sizeof(probe)).status();
   }

@@ -1,6 +1,7 @@
 #pragma once
-// source-file: local CSV and JSONL files, plain or gzip/zstd-compressed, one stream per
-// configured path or glob (all files a glob matches form one stream). Full refresh only.
+// source-file: CSV and JSONL files (plain or gzip/zstd-compressed) and Parquet files, from local
+// paths, s3://bucket/key objects or http(s):// URLs, one stream per configured path or glob (all
+// files a glob matches form one stream). Full refresh only.
 // See README.md for the config and the type rules.
 
 #include <memory>

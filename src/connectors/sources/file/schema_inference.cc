@@ -74,7 +74,7 @@ void TypeInferrer::AddText(std::string_view text) {
 TypeId TypeInferrer::Type() const {
   const unsigned s = seen_;
   if (s == 0) return TypeId::kString;
-  if (s & kJson) return TypeId::kJson;
+  if (s & (kJson | kArray)) return TypeId::kJson;
   if (s & kString) return TypeId::kString;
   if (s == kBoolean) return TypeId::kBoolean;
   if ((s & ~(kInteger | kNumber)) == 0) return s == kInteger ? TypeId::kInteger : TypeId::kNumber;
@@ -85,13 +85,20 @@ TypeId TypeInferrer::Type() const {
   return TypeId::kString;
 }
 
-Result<SchemaPtr> InferCsvSchema(const std::vector<std::string>& files, const CsvOptions& options, uint64_t max_rows) {
+Json TypeInferrer::JsonSchema() const {
+  if (seen_ == kArray) return Json{{"type", Json::array({"null", "array"})}};
+  if (seen_ == kJson) return Json{{"type", Json::array({"null", "object"})}};
+  return Json();
+}
+
+Result<SchemaPtr> InferCsvSchema(const std::vector<std::string>& files, const CsvOptions& options, uint64_t max_rows,
+                                 const FileOpener& open) {
   std::vector<std::string> names;
   std::vector<TypeInferrer> inferrers;
   uint64_t rows = 0;
   std::vector<int> to_column;  // file column → inferred column, or -1
   for (size_t f = 0; f < files.size() && rows < max_rows; ++f) {
-    SLUICE_ASSIGN_OR_RETURN(auto input, OpenInputFile(files[f]));
+    SLUICE_ASSIGN_OR_RETURN(auto input, open ? open(files[f]) : OpenInputFile(files[f]));
     SLUICE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(std::move(input), options));
     const auto& file_names = reader->column_names();
     if (names.empty()) {
@@ -129,15 +136,15 @@ struct NameHash {
 };
 
 // The kind of one JSON value, or 0 for null.
-simdjson::error_code ClassifyJson(simdjson::ondemand::value& value, uint8_t& kind) {
+simdjson::error_code ClassifyJson(simdjson::ondemand::value& value, uint16_t& kind) {
   namespace od = simdjson::ondemand;
   od::json_type type;
   if (auto e = value.type().get(type)) return e;
   switch (type) {
     case od::json_type::null: kind = 0; return simdjson::SUCCESS;
     case od::json_type::boolean: kind = TypeInferrer::kBoolean; return simdjson::SUCCESS;
-    case od::json_type::object:
-    case od::json_type::array: kind = TypeInferrer::kJson; return simdjson::SUCCESS;
+    case od::json_type::object: kind = TypeInferrer::kJson; return simdjson::SUCCESS;
+    case od::json_type::array: kind = TypeInferrer::kArray; return simdjson::SUCCESS;
     case od::json_type::number: {
       simdjson::ondemand::number_type number_type;
       if (value.get_number_type().get(number_type) != simdjson::SUCCESS) {
@@ -160,14 +167,15 @@ simdjson::error_code ClassifyJson(simdjson::ondemand::value& value, uint8_t& kin
 
 }  // namespace
 
-Result<SchemaPtr> InferJsonlSchema(const std::vector<std::string>& files, uint64_t max_rows, bool skip_malformed) {
+Result<SchemaPtr> InferJsonlSchema(const std::vector<std::string>& files, uint64_t max_rows, bool skip_malformed,
+                                   const FileOpener& open) {
   std::vector<std::string> names;
   std::vector<TypeInferrer> inferrers;
   std::unordered_map<std::string, size_t, NameHash, std::equal_to<>> index;
   simdjson::ondemand::parser parser;
   uint64_t rows = 0;
   for (size_t f = 0; f < files.size() && rows < max_rows; ++f) {
-    SLUICE_ASSIGN_OR_RETURN(auto input, OpenInputFile(files[f]));
+    SLUICE_ASSIGN_OR_RETURN(auto input, open ? open(files[f]) : OpenInputFile(files[f]));
     LineReader lines(std::move(input), simdjson::SIMDJSON_PADDING);
     std::string_view line;
     while (rows < max_rows) {
@@ -188,11 +196,11 @@ Result<SchemaPtr> InferJsonlSchema(const std::vector<std::string>& files, uint64
                                                   : std::string("invalid JSON (") + simdjson::error_message(e) + ")");
       }
       // Collect first so a malformed line in skip mode leaves no trace.
-      std::vector<std::pair<size_t, uint8_t>> seen;
+      std::vector<std::pair<size_t, uint16_t>> seen;
       for (auto field : object) {
         std::string_view key;
         simdjson::ondemand::value value;
-        uint8_t kind = 0;
+        uint16_t kind = 0;
         if (!e) e = field.unescaped_key().get(key);
         if (!e) e = field.value().get(value);
         if (!e) e = ClassifyJson(value, kind);
@@ -217,7 +225,9 @@ Result<SchemaPtr> InferJsonlSchema(const std::vector<std::string>& files, uint64
   }
   std::vector<Field> fields;
   fields.reserve(names.size());
-  for (size_t k = 0; k < names.size(); ++k) fields.push_back(Field{names[k], inferrers[k].Type(), true, Json()});
+  for (size_t k = 0; k < names.size(); ++k) {
+    fields.push_back(Field{names[k], inferrers[k].Type(), true, inferrers[k].JsonSchema()});
+  }
   return SchemaPtr(std::make_shared<Schema>(std::move(fields)));
 }
 

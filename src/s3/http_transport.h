@@ -1,0 +1,54 @@
+#pragma once
+// HttpTransport: the seam between the S3 client and the network. The production implementation
+// uses libcurl (keep-alive connections pooled per transport); tests plug in fakes to script
+// responses and failures.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "s3/sigv4_signer.h"  // HttpHeader
+
+namespace sluice {
+
+struct HttpRequest {
+  std::string method;                //!< GET, HEAD, PUT, POST, DELETE
+  std::string url;                   //!< absolute, already encoded
+  std::vector<HttpHeader> headers;   //!< sent as given (Host included)
+  std::string_view body;             //!< must stay valid during Send
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::vector<HttpHeader> headers;  //!< names lowercased
+  std::string body;
+
+  //! The first header named `name` (lowercase), or nullptr.
+  const std::string* Header(std::string_view name) const;
+};
+
+struct HttpTransportOptions {
+  int64_t connect_timeout_ms = 10'000;  //!< TCP + TLS handshake
+  //! A transfer that moves no byte for this long is abandoned (a stalled connection).
+  int64_t stall_timeout_ms = 60'000;
+  bool verify_tls = true;  //!< verify the server certificate and host name (https)
+};
+
+//! Sends requests. Thread-safe: several threads may Send at once.
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  //! Sends `request` and fills `response` (any HTTP status is OK here). A failure to get a
+  //! response is a TransientError when trying again may help (connection refused or reset,
+  //! timeout, DNS failure) and a ConfigError otherwise (malformed URL, unsupported scheme,
+  //! certificate rejected); its detail carries the library's text.
+  virtual Status Send(const HttpRequest& request, HttpResponse& response) = 0;
+};
+
+//! The libcurl transport. `curl_global_init` happens once per process on first use.
+std::shared_ptr<HttpTransport> MakeCurlTransport(HttpTransportOptions options = {});
+
+}  // namespace sluice
