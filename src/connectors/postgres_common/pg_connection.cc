@@ -29,7 +29,9 @@ FailureType ClassifyConnectFailure(std::string_view message) {
       "does not exist",                 "no pg_hba.conf entry", "could not translate host name",
       "server does not support SSL",    "certificate",          "invalid sslmode",
       "invalid connection option",      "invalid integer value", "permission denied",
-      "SSL error",                      "unsupported frontend protocol"};
+      "SSL error",                      "unsupported frontend protocol",
+      "pg_hba.conf rejects connection", "invalid value for parameter",
+      "unrecognized configuration parameter"};
   for (std::string_view marker : kConfigMarkers) {
     if (Contains(message, marker)) return FailureType::kConfig;
   }
