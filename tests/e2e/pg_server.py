@@ -122,3 +122,21 @@ def pg():
         yield server
     finally:
         server.stop()
+
+
+if __name__ == "__main__":
+    # `python3 pg_server.py serve`: starts a server, prints "DSN postgres://user:password@host:port/postgres"
+    # and stops it when stdin reaches end of file (the parent closed it or died) or on SIGTERM.
+    # Used by the C++ tests (tests/unit/metadata).
+    import signal
+    import sys
+
+    if sys.argv[1:] != ["serve"]:
+        sys.exit("usage: pg_server.py serve")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = PgServer()
+    try:
+        print(f"DSN postgres://{server.user}:{server.password}@{server.host}:{server.port}/postgres", flush=True)
+        sys.stdin.read()
+    finally:
+        server.stop()

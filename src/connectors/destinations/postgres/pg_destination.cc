@@ -1,0 +1,392 @@
+#include "connectors/destinations/postgres/pg_destination.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "connectors/destinations/postgres/pg_destination_config.h"
+#include "connectors/destinations/postgres/pg_identifiers.h"
+#include "connectors/destinations/postgres/pg_stream_plan.h"
+#include "connectors/destinations/postgres/pg_stream_writer.h"
+
+namespace sluice {
+namespace {
+
+struct ExistingColumn {
+  PgColumnType type;
+  std::string sql;            //!< format_type(): "character varying(20)", "numeric(38,9)", ...
+  std::string default_expr;   //!< pg_get_expr() of its DEFAULT, empty when none
+};
+
+// An existing table's columns by name; `exists` false when there is no such relation.
+struct ExistingTable {
+  bool exists = false;
+  char relkind = 'r';
+  std::map<std::string, ExistingColumn> columns;
+};
+
+Result<ExistingTable> DescribeTable(PgConnection& conn, const std::string& schema, const std::string& table) {
+  SLUICE_ASSIGN_OR_RETURN(
+      PgResult r,
+      conn.Query("SELECT c.relkind, a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod), "
+                 "pg_get_expr(d.adbin, d.adrelid) "
+                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                 "LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum "
+                 "WHERE n.nspname = $1 AND c.relname = $2 ORDER BY a.attnum",
+                 {schema, table}));
+  ExistingTable t;
+  for (int i = 0; i < r.rows(); ++i) {
+    t.exists = true;
+    t.relkind = r.Get(i, 0).empty() ? 'r' : r.Get(i, 0)[0];
+    if (r.IsNull(i, 1)) continue;
+    ExistingColumn c;
+    c.type.oid = static_cast<uint32_t>(std::stoul(std::string(r.Get(i, 2))));
+    c.type.typmod = std::stoi(std::string(r.Get(i, 3)));
+    c.sql = std::string(r.Get(i, 4));
+    c.default_expr = std::string(r.Get(i, 5));
+    t.columns.emplace(std::string(r.Get(i, 1)), std::move(c));
+  }
+  return t;
+}
+
+std::string Qualified(const std::string& schema, const std::string& table) {
+  return QuoteIdent(schema) + "." + QuoteIdent(table);
+}
+
+Status EnsureSchema(PgConnection& conn, const std::string& schema) {
+  SLUICE_ASSIGN_OR_RETURN(PgResult r, conn.Query("SELECT 1 FROM pg_namespace WHERE nspname = $1", {schema}));
+  if (r.rows() > 0) return Status::Ok();
+  return conn.Exec("CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(schema));
+}
+
+// Finds a top-level field for a key or cursor path.
+Result<int> ResolveField(const PgStreamPlan& plan, const FieldPath& path, std::string_view what) {
+  if (path.size() != 1) {
+    std::string joined;
+    for (const auto& p : path) joined += (joined.empty() ? "" : ".") + p;
+    return Status::ConfigError(fmt::format(
+        "stream '{}': {} '{}' is a nested field; destination-postgres needs a top-level field", plan.name, what, joined));
+  }
+  const int i = plan.schema->IndexOf(path[0]);
+  if (i < 0) {
+    return Status::ConfigError(
+        fmt::format("stream '{}': {} '{}' is not a field of the stream", plan.name, what, path[0]));
+  }
+  return i;
+}
+
+class PostgresDestination final : public Destination {
+ public:
+  ConnectorSpec Spec() const override { return PgDestinationSpec(); }
+
+  Status Check(const Json& config) override {
+    SLUICE_ASSIGN_OR_RETURN(PgDestinationConfig c, ParsePgDestinationConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(c.connection, "sluice destination-postgres check"));
+    // Everything happens in a transaction that is rolled back: Check leaves nothing behind.
+    SLUICE_RETURN_IF_ERROR(conn->Exec("BEGIN"));
+    std::vector<std::string> schemas;
+    if (c.writes_final()) schemas.push_back(c.schema);
+    if (c.writes_raw()) schemas.push_back(c.raw_data_schema);
+    for (const std::string& schema : schemas) {
+      Status st = EnsureSchema(*conn, schema);
+      if (!st.ok()) return st.WithContext(fmt::format("schema '{}'", schema));
+      const std::string table = Qualified(schema, fmt::format("_airbyte_connection_test_{:x}", NowMicros()));
+      st = conn->Exec(fmt::format("CREATE TABLE {0} (id integer); INSERT INTO {0} VALUES (1); DROP TABLE {0}", table));
+      if (!st.ok()) return st.WithContext(fmt::format("creating a table in schema '{}'", schema));
+    }
+    return conn->Exec("ROLLBACK");
+  }
+
+  Status Begin(const Json& config, const ConfiguredCatalog& catalog) override {
+    SLUICE_ASSIGN_OR_RETURN(config_, ParsePgDestinationConfig(config));
+    plans_.clear();
+    plans_.reserve(catalog.streams.size());
+    const ConnectorSpec spec = Spec();
+    for (uint32_t i = 0; i < catalog.streams.size(); ++i) {
+      SLUICE_ASSIGN_OR_RETURN(PgStreamPlan plan, MakePlan(catalog.streams[i], i, spec));
+      plans_.push_back(std::move(plan));
+    }
+    SLUICE_RETURN_IF_ERROR(CheckDistinctTables());
+
+    pool_ = std::make_unique<PgConnectionPool>(config_.connection);
+    SLUICE_ASSIGN_OR_RETURN(auto link, pool_->Acquire());
+    PgConnection& conn = *link->conn;
+    SLUICE_RETURN_IF_ERROR(conn.Exec("BEGIN"));
+    std::set<std::string> schemas;
+    for (const PgStreamPlan& p : plans_) {
+      if (p.write_final) schemas.insert(p.final_schema);
+      if (p.write_raw) schemas.insert(p.raw_schema);
+    }
+    for (const std::string& schema : schemas) {
+      Status st = EnsureSchema(conn, schema);
+      if (!st.ok()) return st.WithContext(fmt::format("creating schema '{}'", schema));
+    }
+    for (PgStreamPlan& p : plans_) {
+      SLUICE_RETURN_IF_ERROR(PrepareFinal(conn, p));
+      SLUICE_RETURN_IF_ERROR(PrepareRaw(conn, p));
+    }
+    SLUICE_RETURN_IF_ERROR(conn.Exec("COMMIT"));
+    pool_->Release(std::move(link));
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<StreamWriter>> Open(uint32_t stream) override {
+    if (stream >= plans_.size() || !pool_) return Status::SystemError(fmt::format("Open: no stream {}", stream));
+    return std::unique_ptr<StreamWriter>(new PgStreamWriter(plans_[stream], *pool_));
+  }
+
+  Status End(bool success) override {
+    (void)success;
+    if (pool_) pool_->Clear();
+    return Status::Ok();
+  }
+
+ private:
+  Result<PgStreamPlan> MakePlan(const ConfiguredStream& s, uint32_t index, const ConnectorSpec& spec) const {
+    PgStreamPlan p;
+    p.index = index;
+    p.name = s.descriptor().ToString();
+    p.mode = s.destination_sync_mode;
+    if (!spec.Supports(p.mode)) {
+      return Status::ConfigError(fmt::format(
+          "stream '{}': destination-postgres does not support destination sync mode {} (supported: overwrite, "
+          "append, append_dedup)",
+          p.name, DestinationSyncModeName(p.mode)));
+    }
+    if (!s.schema) return Status::SystemError(fmt::format("stream '{}': catalog not bound", p.name));
+    p.schema = s.schema;
+    p.generation_id = s.generation_id.value_or(0);
+    p.sync_id = s.sync_id.value_or(0);
+    p.write_final = config_.writes_final();
+    p.write_raw = config_.writes_raw();
+    p.cdc_deletion_mode = config_.cdc_deletion_mode;
+    p.drop_cascade = config_.drop_cascade;
+    p.parallel_copies = config_.parallel_copies;
+
+    const std::string ns =
+        s.stream.namespace_ && !s.stream.namespace_->empty() ? *s.stream.namespace_ : config_.schema;
+    p.final_schema = PgIdentifier(ns);
+    p.final_table = PgIdentifier(s.stream.name);
+    p.raw_schema = PgIdentifier(config_.raw_data_schema);
+    p.raw_table = RawTableName(ns, s.stream.name);
+
+    std::vector<std::string> names;
+    for (const Field& f : p.schema->fields()) names.push_back(f.name);
+    p.columns = AssignColumnNames(names, {kColRawId, kColExtractedAt, kColMeta, kColGenerationId, kColSeq});
+
+    if (p.mode == DestinationSyncMode::kAppendDedup) {
+      const auto& pk = !s.primary_key.empty() ? s.primary_key : s.stream.source_defined_primary_key;
+      if (pk.empty() && p.write_final) {
+        return Status::ConfigError(
+            fmt::format("stream '{}': append_dedup needs a primary key (primary_key in the catalog)", p.name));
+      }
+      for (const FieldPath& path : pk) {
+        SLUICE_ASSIGN_OR_RETURN(int k, ResolveField(p, path, "primary key field"));
+        p.primary_key.push_back(k);
+      }
+      const auto& cursor = !s.cursor_field.empty() ? s.cursor_field : s.stream.default_cursor_field;
+      if (!cursor.empty()) {
+        SLUICE_ASSIGN_OR_RETURN(p.cursor, ResolveField(p, cursor, "cursor field"));
+      }
+      p.cdc_deleted_at = p.schema->IndexOf(kCdcDeletedAt);
+    }
+    if (p.overwrite()) {
+      p.load_table = TmpTableName(p.final_table);
+      p.raw_load_table = TmpTableName(p.raw_table);
+    } else if (p.dedup()) {
+      p.load_table = fmt::format("sluice_stage_{}", index);
+      p.raw_load_table = p.raw_table;
+    } else {
+      p.load_table = p.final_table;
+      p.raw_load_table = p.raw_table;
+    }
+    return p;
+  }
+
+  // Two streams must not share a table (or a tmp table).
+  Status CheckDistinctTables() const {
+    std::map<std::pair<std::string, std::string>, const PgStreamPlan*> seen;
+    for (const PgStreamPlan& p : plans_) {
+      std::vector<std::pair<std::string, std::string>> tables;
+      if (p.write_final) {
+        tables.emplace_back(p.final_schema, p.final_table);
+        if (p.overwrite()) tables.emplace_back(p.final_schema, p.load_table);
+      }
+      if (p.write_raw) {
+        tables.emplace_back(p.raw_schema, p.raw_table);
+        if (p.overwrite()) tables.emplace_back(p.raw_schema, p.raw_load_table);
+      }
+      for (const auto& t : tables) {
+        auto [it, inserted] = seen.emplace(t, &p);
+        if (!inserted && it->second != &p) {
+          return Status::ConfigError(fmt::format("streams '{}' and '{}' would both write table {}", it->second->name,
+                                                 p.name, Qualified(t.first, t.second)));
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status PrepareFinal(PgConnection& conn, PgStreamPlan& p) {
+    if (!p.write_final) return Status::Ok();
+    const size_t n = p.columns.size();
+    p.column_sql.clear();
+    p.encoders.clear();
+    auto natural = [&] {
+      for (size_t i = 0; i < n; ++i) {
+        const TypeId type = p.schema->field(i).type;
+        p.column_sql.emplace_back(PgTypeForField(type));
+        p.encoders.push_back(*ValueEncoder::Make(type, PgColumnTypeForField(type)));
+      }
+    };
+    const std::string context = fmt::format("stream '{}'", p.name);
+    if (p.overwrite()) {
+      const std::string tmp = Qualified(p.final_schema, p.load_table);
+      Status st = conn.Exec(fmt::format("DROP TABLE IF EXISTS {}; {}", tmp, p.CreateFinalSql(tmp)));
+      if (!st.ok()) return st.WithContext(context);
+      natural();
+      return Status::Ok();
+    }
+    SLUICE_ASSIGN_OR_RETURN(ExistingTable table, DescribeTable(conn, p.final_schema, p.final_table));
+    if (!table.exists) {
+      Status st = conn.Exec(p.CreateFinalSql(p.FinalName()));
+      if (!st.ok()) return st.WithContext(context);
+      natural();
+    } else {
+      if (table.relkind != 'r' && table.relkind != 'p') {
+        return Status::ConfigError(fmt::format("{}: {} exists and is not a table (relkind '{}')", context,
+                                               p.FinalName(), table.relkind));
+      }
+      SLUICE_RETURN_IF_ERROR(CheckMetaColumns(conn, p, table));
+      std::vector<std::string> additions;
+      for (size_t i = 0; i < n; ++i) {
+        const Field& field = p.schema->field(i);
+        auto it = table.columns.find(p.columns[i]);
+        if (it == table.columns.end()) {
+          additions.push_back(fmt::format("ADD COLUMN {} {}", QuoteIdent(p.columns[i]), PgTypeForField(field.type)));
+          p.column_sql.emplace_back(PgTypeForField(field.type));
+          p.encoders.push_back(*ValueEncoder::Make(field.type, PgColumnTypeForField(field.type)));
+          continue;
+        }
+        auto encoder = ValueEncoder::Make(field.type, it->second.type);
+        if (!encoder.ok()) {
+          return Status::ConfigError(fmt::format(
+              "{}: column {} of {} has type {}, which destination-postgres cannot write {} values into; alter or "
+              "drop the column",
+              context, QuoteIdent(p.columns[i]), p.FinalName(), it->second.sql, TypeName(field.type)));
+        }
+        if (encoder->converts()) {
+          Log(LogLevel::kWarn,
+              "{}: column {} of {} is {} but the stream's type is {}: values are converted, those that do not fit "
+              "become NULL (DESTINATION_TYPECAST_ERROR in _airbyte_meta)",
+              context, QuoteIdent(p.columns[i]), p.FinalName(), it->second.sql, TypeName(field.type));
+        }
+        p.column_sql.push_back(it->second.sql);
+        p.encoders.push_back(std::move(encoder).value());
+      }
+      if (!additions.empty()) {
+        std::string sql = "ALTER TABLE " + p.FinalName() + " ";
+        for (size_t k = 0; k < additions.size(); ++k) sql += (k ? ", " : "") + additions[k];
+        Status st = conn.Exec(sql);
+        if (!st.ok()) return st.WithContext(context + ": adding new columns");
+        Log(LogLevel::kInfo, "{}: added {} new column(s) to {}", context, additions.size(), p.FinalName());
+      }
+    }
+    if (p.dedup()) {
+      std::string cols, key;
+      for (int k : p.primary_key) {
+        cols += (cols.empty() ? "" : ", ") + QuoteIdent(p.columns[static_cast<size_t>(k)]);
+        key += "\x1f" + p.columns[static_cast<size_t>(k)];
+      }
+      const std::string index = PgIdentifier(fmt::format("{}_pk_{:08x}", p.final_table,
+                                                         static_cast<uint32_t>(Fnv1a64(key))));
+      Status st = conn.Exec(
+          fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({})", QuoteIdent(index), p.FinalName(), cols));
+      if (!st.ok()) return st.WithContext(context + ": creating the primary key index");
+    }
+    return Status::Ok();
+  }
+
+  // The Airbyte columns of an existing final table: added when missing, their types checked.
+  Status CheckMetaColumns(PgConnection& conn, const PgStreamPlan& p, const ExistingTable& table) {
+    using namespace pg_oid;
+    struct Meta {
+      const char* name;
+      const char* sql;
+      std::vector<uint32_t> accepted;
+    };
+    const Meta metas[] = {{kColRawId, "character varying(36)", {kVarchar, kText}},
+                          {kColExtractedAt, "timestamp with time zone", {kTimestampTz, kTimestamp}},
+                          {kColMeta, "jsonb", {kJsonb}},
+                          {kColGenerationId, "bigint", {kInt8}}};
+    for (const Meta& m : metas) {
+      auto it = table.columns.find(m.name);
+      if (it == table.columns.end()) {
+        Status st = conn.Exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", p.FinalName(), QuoteIdent(m.name), m.sql));
+        if (!st.ok()) return st.WithContext(fmt::format("stream '{}'", p.name));
+        continue;
+      }
+      bool ok = false;
+      for (uint32_t oid : m.accepted) ok = ok || it->second.type.oid == oid;
+      if (!ok) {
+        return Status::ConfigError(fmt::format("stream '{}': column {} of {} has type {}, expected {}", p.name,
+                                               QuoteIdent(m.name), p.FinalName(), it->second.sql, m.sql));
+      }
+    }
+    return EnsureMetaDefault(conn, p, p.FinalName(), table);
+  }
+
+  // Rows without changes are COPYed without _airbyte_meta: its DEFAULT must be this run's.
+  static Status EnsureMetaDefault(PgConnection& conn, const PgStreamPlan& p, const std::string& table_name,
+                                  const ExistingTable& table) {
+    auto it = table.columns.find(kColMeta);
+    if (it != table.columns.end() && it->second.default_expr == p.MetaDefaultSql()) return Status::Ok();
+    Status st = conn.Exec(fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}", table_name, QuoteIdent(kColMeta),
+                                      p.MetaDefaultSql()));
+    return st.ok() ? st : st.WithContext(fmt::format("stream '{}'", p.name));
+  }
+
+  Status PrepareRaw(PgConnection& conn, PgStreamPlan& p) {
+    if (!p.write_raw) return Status::Ok();
+    const std::string context = fmt::format("stream '{}': raw table", p.name);
+    if (p.overwrite()) {
+      const std::string tmp = p.RawLoadName();
+      Status st = conn.Exec(fmt::format("DROP TABLE IF EXISTS {}; {}", tmp, p.CreateRawSql(tmp, false)));
+      return st.ok() ? st : st.WithContext(context);
+    }
+    SLUICE_ASSIGN_OR_RETURN(ExistingTable table, DescribeTable(conn, p.raw_schema, p.raw_table));
+    if (!table.exists) {
+      Status st = conn.Exec(p.CreateRawSql(p.RawName(), true));
+      return st.ok() ? st : st.WithContext(context);
+    }
+    // Raw tables of older Airbyte versions lack these.
+    for (const auto& [name, sql] : {std::pair{kColMeta, "jsonb"}, std::pair{kColGenerationId, "bigint"}}) {
+      if (table.columns.count(name)) continue;
+      Status st = conn.Exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", p.RawName(), QuoteIdent(name), sql));
+      if (!st.ok()) return st.WithContext(context);
+    }
+    for (const char* name : {kColRawId, kColData, kColExtractedAt, kColLoadedAt}) {
+      if (!table.columns.count(name)) {
+        return Status::ConfigError(
+            fmt::format("{}: {} exists but has no column {}; is it a raw table?", context, p.RawName(), name));
+      }
+    }
+    return EnsureMetaDefault(conn, p, p.RawName(), table);
+  }
+
+  PgDestinationConfig config_;
+  std::vector<PgStreamPlan> plans_;
+  std::unique_ptr<PgConnectionPool> pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Destination> MakePostgresDestination() { return std::make_unique<PostgresDestination>(); }
+
+}  // namespace sluice

@@ -1,0 +1,160 @@
+#include "connectors/destinations/postgres/pg_stream_plan.h"
+
+#include <fmt/format.h>
+
+#include "connectors/destinations/postgres/pg_identifiers.h"
+#include "connectors/postgres_common/pg_connection.h"
+
+namespace sluice {
+
+namespace {
+
+std::string Qualified(const std::string& schema, const std::string& table) {
+  return QuoteIdent(schema) + "." + QuoteIdent(table);
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string PgStreamPlan::FinalName() const { return Qualified(final_schema, final_table); }
+std::string PgStreamPlan::RawName() const { return Qualified(raw_schema, raw_table); }
+std::string PgStreamPlan::RawLoadName() const { return Qualified(raw_schema, raw_load_table); }
+std::string PgStreamPlan::LoadName() const {
+  return dedup() ? "pg_temp." + QuoteIdent(load_table) : Qualified(final_schema, load_table);
+}
+
+std::string PgStreamPlan::MetaDefaultSql() const {
+  return fmt::format("'{{\"changes\": [], \"sync_id\": {}}}'::jsonb", sync_id);
+}
+
+std::string PgStreamPlan::CopyFinalSql(bool with_meta) const {
+  std::vector<std::string> cols = {QuoteIdent(kColRawId), QuoteIdent(kColExtractedAt), QuoteIdent(kColGenerationId)};
+  for (const auto& c : columns) cols.push_back(QuoteIdent(c));
+  if (dedup()) cols.push_back(QuoteIdent(kColSeq));
+  if (with_meta) cols.push_back(QuoteIdent(kColMeta));
+  return fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", LoadName(), Join(cols, ", "));
+}
+
+std::string PgStreamPlan::CopyRawSql(bool with_meta) const {
+  return fmt::format("COPY {} ({}, {}, {}, {}, {}{}) FROM STDIN (FORMAT binary)", RawLoadName(), QuoteIdent(kColRawId),
+                     QuoteIdent(kColData), QuoteIdent(kColExtractedAt), QuoteIdent(kColLoadedAt),
+                     QuoteIdent(kColGenerationId), with_meta ? ", " + QuoteIdent(kColMeta) : std::string());
+}
+
+std::string PgStreamPlan::CreateFinalSql(const std::string& qualified_name) const {
+  std::vector<std::string> cols = {
+      fmt::format("{} character varying(36) NOT NULL", QuoteIdent(kColRawId)),
+      fmt::format("{} timestamp with time zone NOT NULL", QuoteIdent(kColExtractedAt)),
+      fmt::format("{} jsonb NOT NULL DEFAULT {}", QuoteIdent(kColMeta), MetaDefaultSql()),
+      fmt::format("{} bigint", QuoteIdent(kColGenerationId)),
+  };
+  for (size_t i = 0; i < columns.size(); ++i) {
+    cols.push_back(fmt::format("{} {}", QuoteIdent(columns[i]), PgTypeForField(schema->field(i).type)));
+  }
+  return fmt::format("CREATE TABLE {} ({})", qualified_name, Join(cols, ", "));
+}
+
+std::string PgStreamPlan::CreateRawSql(const std::string& qualified_name, bool if_not_exists) const {
+  return fmt::format(
+      "CREATE TABLE {}{} ({} character varying(36) NOT NULL, {} jsonb, {} timestamp with time zone NOT NULL, "
+      "{} timestamp with time zone, {} jsonb DEFAULT {}, {} bigint)",
+      if_not_exists ? "IF NOT EXISTS " : "", qualified_name, QuoteIdent(kColRawId), QuoteIdent(kColData),
+      QuoteIdent(kColExtractedAt), QuoteIdent(kColLoadedAt), QuoteIdent(kColMeta), MetaDefaultSql(),
+      QuoteIdent(kColGenerationId));
+}
+
+std::string PgStreamPlan::CreateStageSql() const {
+  std::vector<std::string> cols = {
+      fmt::format("{} character varying(36)", QuoteIdent(kColRawId)),
+      fmt::format("{} timestamp with time zone", QuoteIdent(kColExtractedAt)),
+      fmt::format("{} bigint", QuoteIdent(kColGenerationId)),
+  };
+  for (size_t i = 0; i < columns.size(); ++i) cols.push_back(fmt::format("{} {}", QuoteIdent(columns[i]), column_sql[i]));
+  cols.push_back(fmt::format("{} bigint", QuoteIdent(kColSeq)));
+  cols.push_back(fmt::format("{} jsonb DEFAULT {}", QuoteIdent(kColMeta), MetaDefaultSql()));
+  return fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS", QuoteIdent(load_table),
+                     Join(cols, ", "));
+}
+
+std::string PgStreamPlan::StageHasNullKeySql() const {
+  std::vector<std::string> tests;
+  for (int k : primary_key) tests.push_back(QuoteIdent(columns[static_cast<size_t>(k)]) + " IS NULL");
+  return fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE {})", LoadName(), Join(tests, " OR "));
+}
+
+std::vector<std::string> PgStreamPlan::MergeSql(bool null_keys) const {
+  const std::string stage = LoadName(), final_name = FinalName();
+  std::vector<std::string> key_eq, key_null, key_is_null;
+  for (int k : primary_key) {
+    const std::string c = QuoteIdent(columns[static_cast<size_t>(k)]);
+    key_eq.push_back(fmt::format("f.{0} = s.{0}", c));
+    key_null.push_back(fmt::format("f.{0} IS NOT DISTINCT FROM s.{0}", c));
+    key_is_null.push_back(fmt::format("s.{} IS NULL", c));
+  }
+  const std::string ext = QuoteIdent(kColExtractedAt);
+  // "f is better than s" under ORDER BY cursor DESC NULLS LAST, extracted_at DESC.
+  std::string f_better;
+  if (cursor >= 0) {
+    const std::string c = QuoteIdent(columns[static_cast<size_t>(cursor)]);
+    f_better = fmt::format(
+        "((f.{0} IS NOT NULL AND s.{0} IS NULL) OR f.{0} > s.{0} OR "
+        "((f.{0} = s.{0} OR (f.{0} IS NULL AND s.{0} IS NULL)) AND f.{1} > s.{1}))",
+        c, ext);
+  } else {
+    f_better = fmt::format("f.{0} > s.{0}", ext);
+  }
+  const std::string match =
+      null_keys ? fmt::format("({}) AND ({})", Join(key_null, " AND "), Join(key_is_null, " OR ")) : Join(key_eq, " AND ");
+  // Rows the final table already has in a better version are dropped; the others replace theirs.
+  return {fmt::format("DELETE FROM {} AS s USING {} AS f WHERE {} AND {}", stage, final_name, match, f_better),
+          fmt::format("DELETE FROM {} AS f USING {} AS s WHERE {}", final_name, stage, match)};
+}
+
+std::vector<std::string> PgStreamPlan::DedupStageSql() const {
+  const std::string stage = LoadName();
+  std::vector<std::string> keys;
+  for (int k : primary_key) keys.push_back(QuoteIdent(columns[static_cast<size_t>(k)]));
+  const std::string order =
+      cursor >= 0 ? QuoteIdent(columns[static_cast<size_t>(cursor)]) + " DESC NULLS LAST, " : std::string();
+  // The stage (one checkpoint's arrivals) keeps the best row per key; ties: the latest to arrive.
+  return {fmt::format("DELETE FROM {0} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER (PARTITION "
+                      "BY {1} ORDER BY {2}{3} DESC, {4} DESC) AS rn FROM {0}) AS ranked WHERE rn > 1)",
+                      stage, Join(keys, ", "), order, QuoteIdent(kColExtractedAt), QuoteIdent(kColSeq)),
+          "ANALYZE " + stage};
+}
+
+std::string PgStreamPlan::InsertFromStageSql() const {
+  std::vector<std::string> cols = {QuoteIdent(kColRawId), QuoteIdent(kColExtractedAt), QuoteIdent(kColGenerationId)};
+  for (const auto& c : columns) cols.push_back(QuoteIdent(c));
+  cols.push_back(QuoteIdent(kColMeta));
+  const std::string list = Join(cols, ", ");
+  std::string sql = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", FinalName(), list, list, LoadName());
+  if (cdc_deleted_at >= 0 && cdc_deletion_mode == CdcDeletionMode::kHardDelete) {
+    sql += fmt::format(" WHERE {} IS NULL", QuoteIdent(columns[static_cast<size_t>(cdc_deleted_at)]));
+  }
+  return sql;
+}
+
+std::vector<std::string> PgStreamPlan::SwapSql() const {
+  const char* cascade = drop_cascade ? " CASCADE" : "";
+  std::vector<std::string> sql;
+  if (write_final) {
+    sql.push_back(fmt::format("DROP TABLE IF EXISTS {}{}", FinalName(), cascade));
+    sql.push_back(fmt::format("ALTER TABLE {} RENAME TO {}", LoadName(), QuoteIdent(final_table)));
+  }
+  if (write_raw) {
+    sql.push_back(fmt::format("DROP TABLE IF EXISTS {}{}", RawName(), cascade));
+    sql.push_back(fmt::format("ALTER TABLE {} RENAME TO {}", RawLoadName(), QuoteIdent(raw_table)));
+  }
+  return sql;
+}
+
+}  // namespace sluice

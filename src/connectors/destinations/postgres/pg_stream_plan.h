@@ -1,0 +1,95 @@
+#pragma once
+// PgStreamPlan: where and how one stream lands (tables, columns, encoders, keys), and the SQL
+// built from it. Begin() makes the plans; writers only read them.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "connectors/destinations/postgres/pg_copy_encoder.h"
+#include "connectors/destinations/postgres/pg_destination_config.h"
+#include "protocol/catalog.h"
+
+namespace sluice {
+
+inline constexpr const char* kColRawId = "_airbyte_raw_id";
+inline constexpr const char* kColExtractedAt = "_airbyte_extracted_at";
+inline constexpr const char* kColLoadedAt = "_airbyte_loaded_at";
+inline constexpr const char* kColData = "_airbyte_data";
+inline constexpr const char* kColMeta = "_airbyte_meta";
+inline constexpr const char* kColGenerationId = "_airbyte_generation_id";
+inline constexpr const char* kColSeq = "_sluice_seq";  //!< staging only: arrival order inside a batch
+inline constexpr const char* kCdcDeletedAt = "_ab_cdc_deleted_at";
+
+struct PgStreamPlan {
+  uint32_t index = 0;
+  std::string name;  //!< "namespace.stream" for messages
+  DestinationSyncMode mode = DestinationSyncMode::kAppend;
+  SchemaPtr schema;
+  int64_t generation_id = 0;
+  int64_t sync_id = 0;
+  bool write_final = true;
+  bool write_raw = true;
+  CdcDeletionMode cdc_deletion_mode = CdcDeletionMode::kHardDelete;
+  bool drop_cascade = false;
+  int parallel_copies = 1;  //!< connections per table kind (overwrite, append)
+
+  std::string final_schema;
+  std::string final_table;  //!< the table readers see
+  std::string raw_schema;
+  std::string raw_table;
+  //! Where typed rows are COPYed: final_table (append), its _airbyte_tmp (overwrite) or a
+  //! session temp table (append_dedup; merged into final_table at every Flush).
+  std::string load_table;
+  std::string raw_load_table;  //!< raw_table, or its _airbyte_tmp (overwrite)
+
+  std::vector<std::string> columns;     //!< per field: the column name
+  std::vector<std::string> column_sql;  //!< per field: the column's SQL type (existing or new)
+  std::vector<ValueEncoder> encoders;   //!< per field
+  std::vector<int> primary_key;         //!< field indexes (append_dedup)
+  int cursor = -1;                      //!< field index of the cursor, or -1: latest extracted wins
+  int cdc_deleted_at = -1;              //!< field index of _ab_cdc_deleted_at, or -1
+
+  bool overwrite() const { return mode == DestinationSyncMode::kOverwrite; }
+  bool dedup() const { return mode == DestinationSyncMode::kAppendDedup && write_final; }
+
+  //! "schema"."table" of the final/load/raw tables.
+  std::string FinalName() const;
+  std::string LoadName() const;
+  std::string RawLoadName() const;
+  std::string RawName() const;
+
+  //! `_airbyte_meta` of a row without changes: '{"changes": [], "sync_id": N}'::jsonb. It is
+  //! the column's DEFAULT, so such rows are COPYed without it (jsonb input is costly).
+  std::string MetaDefaultSql() const;
+
+  //! COPY ... FROM STDIN (FORMAT binary) for typed rows: columns raw id, extracted at,
+  //! generation id, the fields, [_sluice_seq], [meta] — the order the writer encodes.
+  std::string CopyFinalSql(bool with_meta) const;
+  //! COPY for raw rows: raw id, data, extracted at, loaded at, generation id, [meta].
+  std::string CopyRawSql(bool with_meta) const;
+  //! Number of fields per typed / raw COPY row without meta.
+  int16_t FinalFieldCount() const { return static_cast<int16_t>(columns.size() + 3 + (dedup() ? 1 : 0)); }
+  static constexpr int16_t kRawFieldCount = 5;
+
+  //! CREATE TABLE for a final (or tmp) table with the natural column types.
+  std::string CreateFinalSql(const std::string& qualified_name) const;
+  //! CREATE TABLE [IF NOT EXISTS] for a raw table.
+  std::string CreateRawSql(const std::string& qualified_name, bool if_not_exists) const;
+  //! CREATE TEMP TABLE for the dedup staging table.
+  std::string CreateStageSql() const;
+  //! Dedup (append_dedup), run in the transaction that loaded the stage, in this order:
+  //! DedupStageSql() — one row per key left in the stage, then ANALYZE;
+  //! MergeSql(false) — staged rows that lose to the final table's row are dropped, the final
+  //! rows they replace are deleted; MergeSql(true) — the same for keys with NULLs (only when
+  //! StageHasNullKeySql() says there are some); InsertFromStageSql() — the survivors go in.
+  std::vector<std::string> DedupStageSql() const;
+  std::vector<std::string> MergeSql(bool null_keys) const;
+  std::string InsertFromStageSql() const;
+  //! SELECT true when some staged row has a NULL in its primary key.
+  std::string StageHasNullKeySql() const;
+  //! The statements that replace the final (and raw) table by the tmp ones (overwrite).
+  std::vector<std::string> SwapSql() const;
+};
+
+}  // namespace sluice

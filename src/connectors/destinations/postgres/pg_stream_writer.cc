@@ -1,0 +1,350 @@
+#include "connectors/destinations/postgres/pg_stream_writer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "protocol/codec.h"
+
+namespace sluice {
+
+namespace {
+
+// COPY data goes to a lane in pieces of about this size; when one lane takes both raw and typed
+// rows (append_dedup), the bigger size keeps COPY switches (each a round trip) rare.
+constexpr size_t kSendBytes = 1 << 20;
+constexpr size_t kSendBytesSwitching = 8 << 20;
+// While rows are encoded, queued COPY data moves on to the sockets every this many rows.
+constexpr size_t kRowsPerSendQueued = 512;
+
+void AppendChange(std::string& out, std::string_view field, std::string_view change, std::string_view reason) {
+  out += "{\"field\":";
+  AppendJsonString(out, field);
+  out += ",\"change\":\"";
+  out += change;
+  out += "\",\"reason\":\"";
+  out += reason;
+  out += "\"}";
+}
+
+}  // namespace
+
+// ---- Writer ---------------------------------------------------------------------------------
+
+PgStreamWriter::PgStreamWriter(const PgStreamPlan& plan, PgConnectionPool& pool) : plan_(plan), pool_(pool) {
+  if (plan_.write_final) {
+    copy_sql_[kFinal] = plan_.CopyFinalSql(false);
+    copy_sql_[kFinalMeta] = plan_.CopyFinalSql(true);
+    what_[kFinal] = what_[kFinalMeta] = fmt::format("stream '{}': COPY into {}", plan_.name, plan_.LoadName());
+  }
+  if (plan_.write_raw) {
+    copy_sql_[kRaw] = plan_.CopyRawSql(false);
+    copy_sql_[kRawMeta] = plan_.CopyRawSql(true);
+    what_[kRaw] = what_[kRawMeta] = fmt::format("stream '{}': COPY into {}", plan_.name, plan_.RawLoadName());
+  }
+  size_t lanes = 1;
+  if (!plan_.dedup()) {
+    lanes_per_kind_ = static_cast<size_t>(std::max(1, plan_.parallel_copies));
+    raw_lane_base_ = plan_.write_final ? lanes_per_kind_ : 0;
+    lanes = lanes_per_kind_ * ((plan_.write_final ? 1 : 0) + (plan_.write_raw ? 1 : 0));
+  }
+  for (size_t i = 0; i < lanes; ++i) lanes_.emplace_back(pool_);
+  send_bytes_ = plan_.dedup() && plan_.write_raw ? kSendBytesSwitching : kSendBytes;
+  for (size_t i = 0; i < plan_.schema->num_fields(); ++i) {
+    std::string p = i == 0 ? "" : ",";
+    AppendJsonString(p, plan_.schema->field(i).name);
+    p.push_back(':');
+    data_prefixes_.push_back(std::move(p));
+  }
+  meta_tail_ = fmt::format("],\"sync_id\":{}}}", plan_.sync_id);
+}
+
+PgStreamWriter::~PgStreamWriter() { Abort(); }
+
+Status PgStreamWriter::Fail(Status status) {
+  failed_ = true;
+  Abort();
+  return status;
+}
+
+Status PgStreamWriter::Write(const RecordBatch& batch) {
+  if (failed_) return Status::SystemError(fmt::format("stream '{}': the writer failed earlier", plan_.name));
+  if (batch.num_columns() != plan_.schema->num_fields()) {
+    return Fail(Status::SystemError(fmt::format("stream '{}': batch has {} columns, the stream {}", plan_.name,
+                                                batch.num_columns(), plan_.schema->num_fields())));
+  }
+  loaded_at_micros_ = NowMicros();
+  size_t change_cursor = 0;
+  for (size_t row = 0; row < batch.num_rows(); ++row) {
+    EncodeRow(batch, row, change_cursor);
+    for (int t = 0; t < kTargets; ++t) {
+      if (buffers_[t].size() >= send_bytes_) SLUICE_RETURN_IF_ERROR(Send(static_cast<Target>(t)));
+    }
+    if (row % kRowsPerSendQueued == kRowsPerSendQueued - 1) SLUICE_RETURN_IF_ERROR(SendQueued());
+  }
+  rows_in_transaction_ += batch.num_rows();
+  return Status::Ok();
+}
+
+void PgStreamWriter::EncodeRow(const RecordBatch& batch, size_t row, size_t& change_cursor) {
+  const auto& changes = batch.changes();
+  while (change_cursor < changes.size() && changes[change_cursor].row < row) ++change_cursor;
+  const size_t first_change = change_cursor;
+  char uuid[36];
+  uuid_.Next(uuid);
+  const std::string_view raw_id(uuid, sizeof(uuid));
+  const int64_t extracted_micros = batch.emitted_at_ms() * 1000;
+
+  if (plan_.write_final) {
+    CopyBuffer& out = buffers_[kFinal];
+    final_changes_.clear();
+    const size_t start = out.size();
+    out.BeginRow(plan_.FinalFieldCount());
+    out.AppendBytes(raw_id);
+    if (!AppendTimestampMicros(out, extracted_micros)) out.AppendNull();
+    out.AppendInt64(plan_.generation_id);
+    for (size_t i = 0; i < plan_.encoders.size(); ++i) {
+      if (!plan_.encoders[i].Encode(batch.column(i), row, out, scratch_)) {
+        final_changes_.push_back(&plan_.schema->field(i).name);
+      }
+    }
+    if (plan_.dedup()) out.AppendInt64(seq_++);
+    EndRow(kFinal, start, batch, row, first_change, final_changes_, ChangeReason::kDestinationTypecastError);
+  }
+  if (plan_.write_raw) {
+    CopyBuffer& out = buffers_[kRaw];
+    raw_changes_.clear();
+    const size_t start = out.size();
+    out.BeginRow(PgStreamPlan::kRawFieldCount);
+    out.AppendBytes(raw_id);
+    AppendRawData(out.raw(), batch, row);
+    if (!AppendTimestampMicros(out, extracted_micros)) out.AppendNull();
+    if (plan_.write_final) {
+      AppendTimestampMicros(out, loaded_at_micros_);
+    } else {
+      out.AppendNull();
+    }
+    out.AppendInt64(plan_.generation_id);
+    EndRow(kRaw, start, batch, row, first_change, raw_changes_, ChangeReason::kDestinationSerializationError);
+  }
+}
+
+// A row with changes gets Airbyte's _airbyte_meta as its last field, a jsonb value
+// {"changes":[{"field":…,"change":…,"reason":…}…],"sync_id":N} — the source's changes of the
+// row, then the fields this destination nulled (`extra`, with `extra_reason`) — and moves to
+// the COPY that lists the column. Rows without changes get the column's DEFAULT.
+void PgStreamWriter::EndRow(Target plain, size_t row_start, const RecordBatch& batch, size_t row,
+                            size_t first_change, const std::vector<const std::string*>& extra,
+                            ChangeReason extra_reason) {
+  const auto& changes = batch.changes();
+  const bool source_changes = first_change < changes.size() && changes[first_change].row == row;
+  if (!source_changes && extra.empty()) return;
+  CopyBuffer& from = buffers_[plain];
+  CopyBuffer& to = buffers_[plain + 1];
+  const size_t row_bytes = from.size() - row_start;
+  uint8_t* dest = to.raw().Extend(row_bytes);
+  std::memcpy(dest, from.data() + row_start, row_bytes);
+  const unsigned fields = ((static_cast<unsigned>(dest[0]) << 8) | dest[1]) + 1;  // one more: meta
+  dest[0] = static_cast<uint8_t>(fields >> 8);
+  dest[1] = static_cast<uint8_t>(fields & 0xFF);
+  from.raw().Resize(row_start);
+
+  json_.clear();
+  json_ += "{\"changes\":[";
+  bool first = true;
+  for (size_t k = first_change; k < changes.size() && changes[k].row == row; ++k) {
+    if (!first) json_.push_back(',');
+    first = false;
+    AppendChange(json_, changes[k].field, ChangeKindName(changes[k].change), ChangeReasonName(changes[k].reason));
+  }
+  const std::string_view reason = ChangeReasonName(extra_reason);
+  for (const std::string* field : extra) {
+    if (!first) json_.push_back(',');
+    first = false;
+    AppendChange(json_, *field, ChangeKindName(ChangeKind::kNulled), reason);
+  }
+  json_ += meta_tail_;
+  to.AppendJsonb(json_);
+}
+
+// Writes _airbyte_data as jsonb: the record as JSON, with what jsonb cannot hold (a NUL in a
+// string, a JSON value with \u0000 or a lone surrogate) nulled and noted in raw_changes_.
+void PgStreamWriter::AppendRawData(PodBuffer& out, const RecordBatch& batch, size_t row) {
+  json_.clear();
+  json_.push_back('{');
+  for (size_t i = 0; i < batch.num_columns(); ++i) {
+    json_ += data_prefixes_[i];
+    const Column& c = batch.column(i);
+    if (c.IsNull(row)) {
+      json_ += "null";
+      continue;
+    }
+    switch (c.type()) {
+      case TypeId::kString: {
+        const std::string_view s = c.Bytes(row);
+        if (std::memchr(s.data(), 0, s.size()) != nullptr) {
+          json_ += "null";
+          raw_changes_.push_back(&plan_.schema->field(i).name);
+        } else {
+          AppendJsonString(json_, s);
+        }
+        break;
+      }
+      case TypeId::kJson: {
+        const std::string_view s = c.Bytes(row);
+        if (JsonbAccepts(s)) {
+          json_ += s;
+        } else {
+          json_ += "null";
+          raw_changes_.push_back(&plan_.schema->field(i).name);
+        }
+        break;
+      }
+      case TypeId::kDecimal: {
+        // A number jsonb's numeric cannot hold (or text that is no number) is kept as a string.
+        const std::string_view s = c.Bytes(row);
+        if (NumericTextFits(s)) {
+          AppendValueJson(json_, c, row);
+        } else {
+          AppendJsonString(json_, s);
+        }
+        break;
+      }
+      default: AppendValueJson(json_, c, row);
+    }
+  }
+  json_.push_back('}');
+  const uint32_t len = __builtin_bswap32(static_cast<uint32_t>(json_.size() + 1));
+  uint8_t* p = out.Extend(4 + 1 + json_.size());
+  std::memcpy(p, &len, 4);
+  p[4] = 1;
+  std::memcpy(p + 5, json_.data(), json_.size());
+}
+
+size_t PgStreamWriter::NextLane(Target target) {
+  if (lanes_.size() == 1) return 0;
+  const int kind = target == kRaw || target == kRawMeta ? 1 : 0;
+  const size_t lane = (kind == 1 ? raw_lane_base_ : 0) + next_lane_[kind];
+  next_lane_[kind] = (next_lane_[kind] + 1) % lanes_per_kind_;
+  return lane;
+}
+
+Status PgStreamWriter::BeginLane(size_t lane) {
+  Status st = plan_.dedup() ? lanes_[lane].Begin(plan_.load_table, plan_.CreateStageSql()) : lanes_[lane].Begin();
+  return st.ok() ? st : st.WithContext(fmt::format("stream '{}': starting a transaction", plan_.name));
+}
+
+Status PgStreamWriter::Send(Target target) {
+  CopyBuffer& buffer = buffers_[target];
+  if (buffer.size() == 0) return Status::Ok();
+  const size_t lane = NextLane(target);
+  Status st = BeginLane(lane);
+  // Other lanes' queued data keeps moving while this one catches up.
+  if (st.ok()) st = WaitUntilSent(lanes_, lane);
+  if (st.ok()) st = lanes_[lane].Put(target, copy_sql_[target], what_[target], buffer.data(), buffer.size());
+  buffer.Clear();
+  if (!st.ok()) return Fail(st);
+  return Status::Ok();
+}
+
+Status PgStreamWriter::SendQueued() {
+  for (PgCopyLane& lane : lanes_) {
+    if (!lane.open()) continue;
+    Status st = lane.SendQueued();
+    if (!st.ok()) return Fail(st);
+  }
+  return Status::Ok();
+}
+
+Status PgStreamWriter::ExecSteps(PgCopyLane& lane, const std::vector<std::string>& sql, std::string_view what) {
+  for (const std::string& statement : sql) {
+    SLUICE_RETURN_IF_ERROR(lane.Exec(statement, fmt::format("stream '{}': {}", plan_.name, what)));
+  }
+  return Status::Ok();
+}
+
+Status PgStreamWriter::Drain() {
+  for (int t = 0; t < kTargets; ++t) SLUICE_RETURN_IF_ERROR(Send(static_cast<Target>(t)));
+  // Every COPY ends before the first result is awaited: the backends finish side by side.
+  Status st = WaitUntilSent(lanes_, static_cast<size_t>(-1));
+  for (PgCopyLane& lane : lanes_) {
+    if (st.ok() && lane.open()) st = lane.SendCopyEnd();
+  }
+  for (PgCopyLane& lane : lanes_) {
+    if (st.ok() && lane.open()) st = lane.FinishCopyEnd();
+  }
+  PgCopyLane& lane = lanes_[0];
+  if (st.ok() && plan_.dedup() && lane.open()) {
+    st = ExecSteps(lane, plan_.DedupStageSql(), "deduplicating the staged rows");
+    if (st.ok()) st = ExecSteps(lane, plan_.MergeSql(false), "merging into the final table");
+    if (st.ok()) {
+      auto has_null = lane.Query(plan_.StageHasNullKeySql());
+      if (!has_null.ok()) {
+        st = has_null.status();
+      } else if (has_null->rows() == 1 && has_null->Get(0, 0) == "t") {
+        st = ExecSteps(lane, plan_.MergeSql(true), "merging rows with NULL keys into the final table");
+      }
+    }
+    if (st.ok()) st = ExecSteps(lane, {plan_.InsertFromStageSql()}, "merging into the final table");
+  }
+  if (!st.ok()) return Fail(st);
+  return Status::Ok();
+}
+
+Status PgStreamWriter::Commit() {
+  const std::string what = fmt::format("stream '{}': COMMIT", plan_.name);
+  Status st;
+  for (PgCopyLane& lane : lanes_) {
+    if (st.ok()) st = lane.SendCommit(what);
+  }
+  for (PgCopyLane& lane : lanes_) {
+    Status one = lane.FinishCommit();
+    if (st.ok()) st = one;
+  }
+  if (!st.ok()) return Fail(st);
+  next_lane_[0] = next_lane_[1] = 0;  // a small checkpoint needs one connection per kind
+  rows_in_transaction_ = 0;
+  return Status::Ok();
+}
+
+Status PgStreamWriter::Flush() {
+  if (failed_) return Status::SystemError(fmt::format("stream '{}': the writer failed earlier", plan_.name));
+  SLUICE_RETURN_IF_ERROR(Drain());
+  return Commit();
+}
+
+Status PgStreamWriter::Finish(StreamOutcome outcome) {
+  if (finished_) return Status::Ok();
+  finished_ = true;
+  if (outcome == StreamOutcome::kIncomplete || failed_) {
+    Abort();
+    if (failed_ && outcome == StreamOutcome::kComplete) {
+      return Status::SystemError(fmt::format("stream '{}': the writer failed earlier", plan_.name));
+    }
+    return Status::Ok();
+  }
+  SLUICE_RETURN_IF_ERROR(Drain());
+  SLUICE_RETURN_IF_ERROR(Commit());
+  if (!plan_.overwrite()) return Status::Ok();
+  // Every lane committed its rows into the tmp tables: swap them in, in one transaction.
+  Status st = BeginLane(0);
+  if (st.ok()) st = ExecSteps(lanes_[0], plan_.SwapSql(), "replacing the table with the newly loaded one");
+  if (!st.ok()) {
+    if (plan_.drop_cascade == false && st.message().find("2BP01") != std::string::npos) {
+      st = Status::ConfigError(st.message() + " (set drop_cascade: true to drop the dependent objects too)");
+    }
+    return Fail(st);
+  }
+  return Commit();
+}
+
+void PgStreamWriter::Abort() {
+  for (CopyBuffer& b : buffers_) b.Clear();
+  for (PgCopyLane& lane : lanes_) lane.Abort();
+  rows_in_transaction_ = 0;
+}
+
+}  // namespace sluice
