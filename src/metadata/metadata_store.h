@@ -1,0 +1,191 @@
+#pragma once
+// MetadataStore: the typed API of `sluice server`'s metadata (workspaces, sources, destinations,
+// connections, the job queue with attempts and logs, connection state, users, API keys,
+// sessions) over the SQL seam, on SQLite or PostgreSQL.
+//
+// Thread-safe: any thread may call any method. Time is always a parameter (`now`, epoch ms): the
+// store never reads a clock. Lookups return std::nullopt for an unknown id (the API's 404);
+// errors are Status values (config: invalid reference or duplicate; transient: retry).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metadata/metadata_types.h"
+#include "metadata/sql_database.h"
+
+namespace sluice {
+
+struct MetadataStoreOptions {
+  SqlOptions sql;
+  //! Attempts per job before a failure (or a lost worker) fails the job. Default 3.
+  int max_attempts = 3;
+};
+
+struct EnqueueResult {
+  Job job;
+  bool created = false;  //!< false: the connection already had an unfinished job, returned instead
+};
+
+struct ClaimedJob {
+  Job job;          //!< now running, leased to the worker
+  Attempt attempt;  //!< the new running attempt
+};
+
+enum class LeaseStatus {
+  kHeld,             //!< keep going
+  kCancelRequested,  //!< keep the lease but stop the attempt: the user cancelled
+  kLost,             //!< the job is no longer this worker's (lease expired and reclaimed): stop
+};
+
+enum class AttemptOutcome { kSucceeded, kFailed, kCancelled };
+
+struct AttemptResult {
+  AttemptOutcome outcome = AttemptOutcome::kSucceeded;
+  Json stats;            //!< per stream: records/bytes emitted and committed
+  Json failure_summary;  //!< Airbyte's AttemptFailureSummary when failed
+  //! kFailed only: retry no earlier than this time (job → incomplete) while attempts remain;
+  //! nullopt means do not retry (job → failed).
+  std::optional<int64_t> retry_at;
+};
+
+//! Which jobs ListJobs / CountJobs return; newest (highest id) first.
+struct JobQuery {
+  std::optional<std::string> connection_id;
+  std::optional<JobConfigType> config_type;
+  int64_t limit = 20;  //!< page size
+  int64_t offset = 0;  //!< rows skipped
+};
+
+class MetadataStore {
+ public:
+  //! Opens the database by URL (see OpenSqlDatabase) and migrates it. `now_ms` stamps migrations.
+  static Result<std::unique_ptr<MetadataStore>> Open(std::string_view url, int64_t now_ms,
+                                                     MetadataStoreOptions options = {});
+  //! REQUIRES: `db` migrated to LatestSchemaVersion().
+  MetadataStore(std::unique_ptr<SqlDatabase> db, MetadataStoreOptions options);
+
+  SqlDatabase& database() { return *db_; }
+
+  // --- workspaces (a default one exists after the first migration) ---
+  //! A new id is generated; a null notification_settings becomes the default.
+  Result<Workspace> CreateWorkspace(Workspace workspace, int64_t now);
+  Result<std::optional<Workspace>> GetWorkspace(const std::string& workspace_id);
+  //! Oldest first: the first one is the default workspace.
+  Result<std::vector<Workspace>> ListWorkspaces();
+  //! Writes every field but the id and created_at.
+  Result<std::optional<Workspace>> UpdateWorkspace(const Workspace& workspace, int64_t now);
+
+  // --- sources and destinations ---
+  //! A new id is generated. The workspace must exist (config error naming workspaceId).
+  Result<Actor> CreateActor(Actor actor, int64_t now);
+  //! nullopt for unknown or deleted ids and for an id of the other kind.
+  Result<std::optional<Actor>> GetActor(ActorKind kind, const std::string& id);
+  Result<std::vector<Actor>> ListActors(ActorKind kind, const std::string& workspace_id);
+  //! Writes name and configuration.
+  Result<std::optional<Actor>> UpdateActor(const Actor& actor, int64_t now);
+  //! Tombstones the actor and deletes (deprecates, see DeleteConnection) every connection using
+  //! it, in one transaction — Airbyte's behaviour. Returns false for an unknown id.
+  Result<bool> DeleteActor(ActorKind kind, const std::string& id, int64_t now);
+
+  // --- connections ---
+  //! A new id is generated. Source and destination must exist, be of the right kind and share a
+  //! workspace (config errors naming sourceId / destinationId).
+  Result<Connection> CreateConnection(Connection connection, int64_t now);
+  //! Also returns deprecated (deleted) connections, whose jobs stay readable.
+  Result<std::optional<Connection>> GetConnection(const std::string& connection_id);
+  //! Oldest first; all workspaces when `workspace_id` is nullopt (the scheduler's view).
+  Result<std::vector<Connection>> ListConnections(const std::optional<std::string>& workspace_id,
+                                                  bool include_deprecated = false);
+  //! Writes the mutable fields (not source/destination). Going from inactive to active resets
+  //! consecutive_failures. A deprecated connection cannot be updated (config error).
+  Result<std::optional<Connection>> UpdateConnection(const Connection& connection, int64_t now);
+  //! Soft delete as Airbyte: status → deprecated, its pending/incomplete jobs cancelled and a
+  //! running one asked to cancel. History stays. False for an unknown id.
+  Result<bool> DeleteConnection(const std::string& connection_id, int64_t now);
+
+  // --- the job queue ---
+  //! Adds a pending job, unless the connection already has an unfinished (pending, running,
+  //! incomplete) job: that one is returned with created=false. Unknown or deprecated connection:
+  //! config error.
+  Result<EnqueueResult> EnqueueJob(const std::string& connection_id, JobConfigType type, int64_t now);
+  //! The oldest claimable job (pending, or incomplete with not_before <= now) becomes running
+  //! with a new attempt, leased to `worker_id` until now + lease_ms. nullopt when none.
+  //! Concurrent claimers never get the same job (SKIP LOCKED / BEGIN IMMEDIATE).
+  Result<std::optional<ClaimedJob>> ClaimJob(const std::string& worker_id, int64_t lease_ms, int64_t now);
+  //! Extends the lease to `lease_until` while attempt `attempt_number` of the job still runs
+  //! for `worker_id`. Errors are database failures only (retry); a lost lease is kLost.
+  Result<LeaseStatus> Heartbeat(JobId job_id, int attempt_number, const std::string& worker_id, int64_t lease_until,
+                                int64_t now);
+  //! Running jobs whose lease expired before `now`: their attempt fails ("worker lost"), the job
+  //! goes to incomplete (claimable at once), or to failed after max_attempts, or to cancelled if
+  //! a cancel was requested. Returns the jobs changed.
+  Result<std::vector<Job>> ReclaimExpired(int64_t now);
+  //! Ends the running attempt of a job the worker still owns and sets the job's status:
+  //! succeeded; failed → incomplete (retry_at set and attempts left) or failed; cancelled, and
+  //! failed with a cancel requested → cancelled. Keeps connections.consecutive_failures (a failed
+  //! job +1, a succeeded one → 0). A lost lease is a system error; nothing changes then.
+  Result<Job> FinishAttempt(JobId job_id, int attempt_number, const std::string& worker_id, const AttemptResult& result,
+                            int64_t now);
+  //! pending/incomplete → cancelled at once; running → cancel_requested (the worker sees it at its
+  //! next heartbeat); finished jobs unchanged. nullopt for an unknown id.
+  Result<std::optional<Job>> RequestCancel(JobId job_id, int64_t now);
+  Result<std::optional<Job>> GetJob(JobId job_id);
+  Result<std::vector<Job>> ListJobs(const JobQuery& query);
+  Result<int64_t> CountJobs(const JobQuery& query);  //!< ignores limit and offset
+  Result<std::map<JobStatus, int64_t>> CountJobsByStatus();
+  Result<std::vector<Attempt>> ListAttempts(JobId job_id);  //!< by attempt number
+
+  //! Appends lines to an attempt's log (numbered from 1 in order).
+  Status AppendLogLines(JobId job_id, int attempt_number, const std::vector<std::string>& lines);
+  //! Lines with seq > after_seq in order, at most `limit` (-1: all).
+  Result<std::vector<LogLine>> ReadLog(JobId job_id, int attempt_number, int64_t after_seq = 0, int64_t limit = -1);
+  //! The last `n` lines, in order.
+  Result<std::vector<LogLine>> TailLog(JobId job_id, int attempt_number, int64_t n);
+
+  // --- connection state (only ever saved from confirmed checkpoints: the caller's duty) ---
+  Result<std::optional<ConnectionState>> GetState(const std::string& connection_id);
+  Status SaveState(const std::string& connection_id, const Json& state, int64_t now);
+
+  // --- users, API keys, sessions ---
+  //! A new id is generated. An email already used (ignoring ASCII case) is a config error.
+  Result<User> CreateUser(User user, int64_t now);
+  Result<std::optional<User>> GetUser(const std::string& user_id);
+  Result<std::optional<User>> GetUserByEmail(const std::string& email);  //!< case-insensitive
+  Result<std::vector<User>> ListUsers();
+  //! Writes email, name, role, password_hash, must_change_password.
+  Result<std::optional<User>> UpdateUser(const User& user, int64_t now);
+  //! Also deletes the user's API keys and sessions.
+  Result<bool> DeleteUser(const std::string& user_id);
+
+  //! A new id is generated.
+  Result<ApiKey> CreateApiKey(const std::string& user_id, const std::string& name, const std::string& token_hash,
+                              int64_t now);
+  Result<std::optional<ApiKey>> GetApiKeyByHash(const std::string& token_hash);
+  Result<std::vector<ApiKey>> ListApiKeys(const std::string& user_id);
+  Status TouchApiKey(const std::string& id, int64_t now);  //!< sets last_used_at
+  Result<bool> DeleteApiKey(const std::string& id);
+
+  Status CreateSession(const Session& session);
+  //! nullopt when unknown or expired at `now`.
+  Result<std::optional<Session>> GetSession(const std::string& token_hash, int64_t now);
+  Result<bool> DeleteSession(const std::string& token_hash);
+  Result<int64_t> DeleteExpiredSessions(int64_t now);
+  Result<int64_t> DeleteUserSessions(const std::string& user_id);
+
+ private:
+  Result<std::optional<Job>> LoadJob(SqlSession& session, JobId job_id, bool for_update);
+  Status SetJobFinished(SqlSession& tx, const Job& job, JobStatus status, int64_t now);
+
+  std::unique_ptr<SqlDatabase> db_;
+  MetadataStoreOptions options_;
+};
+
+//! A random (version 4) UUID, lowercase.
+std::string NewUuid();
+
+}  // namespace sluice

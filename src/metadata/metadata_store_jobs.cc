@@ -1,0 +1,359 @@
+// MetadataStore: the job queue — jobs, attempts, attempt logs. Every state change is one
+// transaction; rows are locked FOR UPDATE on PostgreSQL (SQLite write transactions are exclusive).
+#include <fmt/format.h>
+
+#include "metadata/metadata_store.h"
+#include "metadata/store_internal.h"
+
+namespace sluice {
+
+using store_internal::Execute;
+using store_internal::ForUpdate;
+using store_internal::JsonColumn;
+using store_internal::JsonParam;
+
+namespace {
+
+constexpr const char* kJobSelect =
+    "SELECT id, connection_id, config_type, status, created_at, updated_at, started_at, not_before, "
+    "cancel_requested, worker_id, lease_expires_at, "
+    "(SELECT COUNT(*) FROM attempts a WHERE a.job_id = jobs.id) FROM jobs ";
+
+constexpr const char* kUnfinished = "('pending', 'running', 'incomplete')";
+
+Job JobFromRow(const SqlRow& row) {
+  Job j;
+  j.id = row.GetInt(0);
+  j.connection_id = row.GetText(1);
+  j.config_type = ParseJobConfigType(row.GetText(2)).value_or(JobConfigType::kSync);
+  j.status = ParseJobStatus(row.GetText(3)).value_or(JobStatus::kFailed);
+  j.created_at = row.GetInt(4);
+  j.updated_at = row.GetInt(5);
+  j.started_at = row.GetOptionalInt(6);
+  j.not_before = row.GetInt(7);
+  j.cancel_requested = row.GetBool(8);
+  j.worker_id = row.GetOptionalText(9);
+  j.lease_expires_at = row.GetOptionalInt(10);
+  j.attempt_count = static_cast<int>(row.GetInt(11));
+  return j;
+}
+
+Attempt AttemptFromRow(const SqlRow& row) {
+  Attempt a;
+  a.job_id = row.GetInt(0);
+  a.attempt_number = static_cast<int>(row.GetInt(1));
+  const std::string status = row.GetText(2);
+  a.status = status == "succeeded" ? AttemptStatus::kSucceeded
+             : status == "failed"  ? AttemptStatus::kFailed
+                                   : AttemptStatus::kRunning;
+  a.worker_id = row.GetOptionalText(3);
+  a.created_at = row.GetInt(4);
+  a.ended_at = row.GetOptionalInt(5);
+  a.stats = JsonColumn(row, 6);
+  a.failure_summary = JsonColumn(row, 7);
+  return a;
+}
+
+Json WorkerLostFailure(const Job& job, int64_t now) {
+  return {
+      {"failures",
+       Json::array({{{"failureOrigin", "airbyte_platform"},
+                     {"failureType", "transient_error"},
+                     {"externalMessage", "worker lost: the worker running this attempt stopped heart-beating"},
+                     {"internalMessage", fmt::format("worker {} let its lease expire at {}",
+                                                     job.worker_id.value_or("?"), job.lease_expires_at.value_or(0))},
+                     {"timestamp", now}}})},
+      {"partialSuccess", false}};
+}
+
+}  // namespace
+
+Result<std::optional<Job>> MetadataStore::LoadJob(SqlSession& session, JobId job_id, bool for_update) {
+  std::string sql = std::string(kJobSelect) + "WHERE id = ?";
+  if (for_update) sql += ForUpdate(session.dialect());
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, session.Query(sql, {job_id}));
+  if (rows.empty()) return std::optional<Job>();
+  return std::optional<Job>(JobFromRow(rows[0]));
+}
+
+Status MetadataStore::SetJobFinished(SqlSession& tx, const Job& job, JobStatus status, int64_t now) {
+  SLUICE_RETURN_IF_ERROR(Execute(tx,
+                                 "UPDATE jobs SET status = ?, worker_id = NULL, lease_expires_at = NULL, "
+                                 "updated_at = ? WHERE id = ?",
+                                 {JobStatusName(status), now, job.id}));
+  const char* failures = status == JobStatus::kFailed      ? "consecutive_failures + 1"
+                         : status == JobStatus::kSucceeded ? "0"
+                                                           : nullptr;
+  if (failures) {
+    SLUICE_RETURN_IF_ERROR(
+        Execute(tx, fmt::format("UPDATE connections SET consecutive_failures = {} WHERE id = ?", failures),
+                {job.connection_id}));
+  }
+  return Status::Ok();
+}
+
+Result<EnqueueResult> MetadataStore::EnqueueJob(const std::string& connection_id, JobConfigType type, int64_t now) {
+  SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
+  // Locking the connection row serializes enqueues per connection on PostgreSQL; the partial
+  // unique index on jobs backs the rule up.
+  SLUICE_ASSIGN_OR_RETURN(SqlRows connection, tx->Query(std::string("SELECT status FROM connections WHERE id = ?") +
+                                                            ForUpdate(db_->dialect()),
+                                                        {connection_id}));
+  if (connection.empty()) return Status::ConfigError(fmt::format("connectionId: no connection '{}'", connection_id));
+  if (connection[0].GetText(0) == "deprecated") {
+    return Status::ConfigError(fmt::format("connectionId: connection '{}' is deleted", connection_id));
+  }
+  SLUICE_ASSIGN_OR_RETURN(
+      SqlRows existing,
+      tx->Query(fmt::format("{}WHERE connection_id = ? AND status IN {}", kJobSelect, kUnfinished), {connection_id}));
+  if (!existing.empty()) {
+    SLUICE_RETURN_IF_ERROR(tx->Commit());
+    return EnqueueResult{JobFromRow(existing[0]), false};
+  }
+  SLUICE_ASSIGN_OR_RETURN(SqlRows inserted,
+                          tx->Query("INSERT INTO jobs (connection_id, config_type, status, created_at, updated_at) "
+                                    "VALUES (?, ?, 'pending', ?, ?) RETURNING id",
+                                    {connection_id, JobConfigTypeName(type), now, now}));
+  SLUICE_ASSIGN_OR_RETURN(auto job, LoadJob(*tx, inserted.at(0).GetInt(0), false));
+  SLUICE_RETURN_IF_ERROR(tx->Commit());
+  return EnqueueResult{std::move(*job), true};
+}
+
+Result<std::optional<ClaimedJob>> MetadataStore::ClaimJob(const std::string& worker_id, int64_t lease_ms, int64_t now) {
+  SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
+  std::string sql =
+      "SELECT id FROM jobs WHERE status IN ('pending', 'incomplete') AND not_before <= ? ORDER BY id LIMIT 1";
+  if (db_->dialect() == Dialect::kPostgres) sql += " FOR UPDATE SKIP LOCKED";
+  SLUICE_ASSIGN_OR_RETURN(SqlRows found, tx->Query(sql, {now}));
+  if (found.empty()) {
+    SLUICE_RETURN_IF_ERROR(tx->Commit());
+    return std::optional<ClaimedJob>();
+  }
+  const JobId job_id = found[0].GetInt(0);
+  SLUICE_ASSIGN_OR_RETURN(
+      SqlRows numbers,
+      tx->Query("SELECT COALESCE(MAX(attempt_number), 0) + 1 FROM attempts WHERE job_id = ?", {job_id}));
+  const int attempt_number = static_cast<int>(numbers.at(0).GetInt(0));
+  SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                 "UPDATE jobs SET status = 'running', worker_id = ?, lease_expires_at = ?, "
+                                 "started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ?",
+                                 {worker_id, now + lease_ms, now, now, job_id}));
+  SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                 "INSERT INTO attempts (job_id, attempt_number, status, worker_id, created_at) "
+                                 "VALUES (?, ?, 'running', ?, ?)",
+                                 {job_id, attempt_number, worker_id, now}));
+  SLUICE_ASSIGN_OR_RETURN(auto job, LoadJob(*tx, job_id, false));
+  SLUICE_RETURN_IF_ERROR(tx->Commit());
+  Attempt attempt;
+  attempt.job_id = job_id;
+  attempt.attempt_number = attempt_number;
+  attempt.worker_id = worker_id;
+  attempt.created_at = now;
+  return std::optional<ClaimedJob>(ClaimedJob{std::move(*job), std::move(attempt)});
+}
+
+Result<LeaseStatus> MetadataStore::Heartbeat(JobId job_id, int attempt_number, const std::string& worker_id,
+                                             int64_t lease_until, int64_t now) {
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows,
+                          db_->Query("UPDATE jobs SET lease_expires_at = ?, updated_at = ? "
+                                     "WHERE id = ? AND worker_id = ? AND status = 'running' "
+                                     "AND (SELECT MAX(attempt_number) FROM attempts a WHERE a.job_id = jobs.id) = ? "
+                                     "RETURNING cancel_requested",
+                                     {lease_until, now, job_id, worker_id, attempt_number}));
+  if (rows.empty()) return LeaseStatus::kLost;
+  return rows[0].GetBool(0) ? LeaseStatus::kCancelRequested : LeaseStatus::kHeld;
+}
+
+Result<std::vector<Job>> MetadataStore::ReclaimExpired(int64_t now) {
+  SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
+  std::string sql = "SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < ? ORDER BY id";
+  if (db_->dialect() == Dialect::kPostgres) sql += " FOR UPDATE SKIP LOCKED";  // skip jobs being heart-beaten
+  SLUICE_ASSIGN_OR_RETURN(SqlRows expired, tx->Query(sql, {now}));
+  std::vector<Job> changed;
+  for (const SqlRow& row : expired) {
+    SLUICE_ASSIGN_OR_RETURN(auto job, LoadJob(*tx, row.GetInt(0), false));
+    if (!job) continue;
+    SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                   "UPDATE attempts SET status = 'failed', ended_at = ?, failure_summary = ? "
+                                   "WHERE job_id = ? AND status = 'running'",
+                                   {now, WorkerLostFailure(*job, now).dump(), job->id}));
+    if (job->cancel_requested) {
+      SLUICE_RETURN_IF_ERROR(SetJobFinished(*tx, *job, JobStatus::kCancelled, now));
+    } else if (job->attempt_count >= options_.max_attempts) {
+      SLUICE_RETURN_IF_ERROR(SetJobFinished(*tx, *job, JobStatus::kFailed, now));
+    } else {
+      SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                     "UPDATE jobs SET status = 'incomplete', worker_id = NULL, "
+                                     "lease_expires_at = NULL, not_before = ?, updated_at = ? WHERE id = ?",
+                                     {now, now, job->id}));
+    }
+    SLUICE_ASSIGN_OR_RETURN(auto reloaded, LoadJob(*tx, job->id, false));
+    changed.push_back(std::move(*reloaded));
+  }
+  SLUICE_RETURN_IF_ERROR(tx->Commit());
+  return changed;
+}
+
+Result<Job> MetadataStore::FinishAttempt(JobId job_id, int attempt_number, const std::string& worker_id,
+                                         const AttemptResult& result, int64_t now) {
+  SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
+  SLUICE_ASSIGN_OR_RETURN(auto job, LoadJob(*tx, job_id, true));
+  if (!job) return Status::ConfigError(fmt::format("jobId: no job {}", job_id));
+  SLUICE_ASSIGN_OR_RETURN(
+      SqlRows attempt,
+      tx->Query("SELECT status FROM attempts WHERE job_id = ? AND attempt_number = ?", {job_id, attempt_number}));
+  if (job->status != JobStatus::kRunning || job->worker_id != worker_id || attempt.empty() ||
+      attempt[0].GetText(0) != "running" || attempt_number != job->attempt_count) {
+    return Status::SystemError(fmt::format("attempt {} of job {} is no longer running for worker {} (lease lost)",
+                                           attempt_number, job_id, worker_id));
+  }
+  const bool succeeded = result.outcome == AttemptOutcome::kSucceeded;
+  SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                 "UPDATE attempts SET status = ?, ended_at = ?, stats = ?, failure_summary = ? "
+                                 "WHERE job_id = ? AND attempt_number = ?",
+                                 {succeeded ? "succeeded" : "failed", now, JsonParam(result.stats),
+                                  JsonParam(result.failure_summary), job_id, attempt_number}));
+  if (succeeded) {
+    SLUICE_RETURN_IF_ERROR(SetJobFinished(*tx, *job, JobStatus::kSucceeded, now));
+  } else if (result.outcome == AttemptOutcome::kCancelled || job->cancel_requested) {
+    SLUICE_RETURN_IF_ERROR(SetJobFinished(*tx, *job, JobStatus::kCancelled, now));
+  } else if (result.retry_at && job->attempt_count < options_.max_attempts) {
+    SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                   "UPDATE jobs SET status = 'incomplete', worker_id = NULL, "
+                                   "lease_expires_at = NULL, not_before = ?, updated_at = ? WHERE id = ?",
+                                   {*result.retry_at, now, job_id}));
+  } else {
+    SLUICE_RETURN_IF_ERROR(SetJobFinished(*tx, *job, JobStatus::kFailed, now));
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto finished, LoadJob(*tx, job_id, false));
+  SLUICE_RETURN_IF_ERROR(tx->Commit());
+  return std::move(*finished);
+}
+
+Result<std::optional<Job>> MetadataStore::RequestCancel(JobId job_id, int64_t now) {
+  SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
+  SLUICE_ASSIGN_OR_RETURN(auto job, LoadJob(*tx, job_id, true));
+  if (!job) return std::optional<Job>();
+  if (job->status == JobStatus::kPending || job->status == JobStatus::kIncomplete) {
+    SLUICE_RETURN_IF_ERROR(SetJobFinished(*tx, *job, JobStatus::kCancelled, now));
+  } else if (job->status == JobStatus::kRunning && !job->cancel_requested) {
+    SLUICE_RETURN_IF_ERROR(
+        Execute(*tx, "UPDATE jobs SET cancel_requested = TRUE, updated_at = ? WHERE id = ?", {now, job_id}));
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto updated, LoadJob(*tx, job_id, false));
+  SLUICE_RETURN_IF_ERROR(tx->Commit());
+  return updated;
+}
+
+Result<std::optional<Job>> MetadataStore::GetJob(JobId job_id) { return LoadJob(*db_, job_id, false); }
+
+namespace {
+
+std::string JobWhere(const JobQuery& q, SqlParams& params) {
+  std::string where = "WHERE 1 = 1";
+  if (q.connection_id) {
+    where += " AND connection_id = ?";
+    params.emplace_back(*q.connection_id);
+  }
+  if (q.config_type) {
+    where += " AND config_type = ?";
+    params.emplace_back(JobConfigTypeName(*q.config_type));
+  }
+  return where;
+}
+
+}  // namespace
+
+Result<std::vector<Job>> MetadataStore::ListJobs(const JobQuery& query) {
+  SqlParams params;
+  std::string sql = std::string(kJobSelect) + JobWhere(query, params) + " ORDER BY id DESC LIMIT ? OFFSET ?";
+  params.emplace_back(std::max<int64_t>(query.limit, 0));
+  params.emplace_back(std::max<int64_t>(query.offset, 0));
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query(sql, params));
+  std::vector<Job> out;
+  out.reserve(rows.size());
+  for (const SqlRow& row : rows) out.push_back(JobFromRow(row));
+  return out;
+}
+
+Result<int64_t> MetadataStore::CountJobs(const JobQuery& query) {
+  SqlParams params;
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query("SELECT COUNT(*) FROM jobs " + JobWhere(query, params), params));
+  return rows.at(0).GetInt(0);
+}
+
+Result<std::map<JobStatus, int64_t>> MetadataStore::CountJobsByStatus() {
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query("SELECT status, COUNT(*) FROM jobs GROUP BY status"));
+  std::map<JobStatus, int64_t> out;
+  for (const SqlRow& row : rows) {
+    if (auto status = ParseJobStatus(row.GetText(0))) out[*status] = row.GetInt(1);
+  }
+  return out;
+}
+
+Result<std::vector<Attempt>> MetadataStore::ListAttempts(JobId job_id) {
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows,
+                          db_->Query("SELECT job_id, attempt_number, status, worker_id, created_at, ended_at, stats, "
+                                     "failure_summary FROM attempts WHERE job_id = ? ORDER BY attempt_number",
+                                     {job_id}));
+  std::vector<Attempt> out;
+  for (const SqlRow& row : rows) out.push_back(AttemptFromRow(row));
+  return out;
+}
+
+Status MetadataStore::AppendLogLines(JobId job_id, int attempt_number, const std::vector<std::string>& lines) {
+  if (lines.empty()) return Status::Ok();
+  SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
+  // Locking the attempt serializes appenders, so seq numbers never collide.
+  SLUICE_ASSIGN_OR_RETURN(SqlRows attempt,
+                          tx->Query(std::string("SELECT 1 FROM attempts WHERE job_id = ? AND attempt_number = ?") +
+                                        ForUpdate(db_->dialect()),
+                                    {job_id, attempt_number}));
+  if (attempt.empty()) return Status::ConfigError(fmt::format("no attempt {} of job {}", attempt_number, job_id));
+  SLUICE_ASSIGN_OR_RETURN(SqlRows last, tx->Query("SELECT COALESCE(MAX(seq), 0) FROM attempt_logs "
+                                                  "WHERE job_id = ? AND attempt_number = ?",
+                                                  {job_id, attempt_number}));
+  int64_t seq = last.at(0).GetInt(0);
+  constexpr size_t kRowsPerInsert = 200;
+  for (size_t start = 0; start < lines.size(); start += kRowsPerInsert) {
+    const size_t end = std::min(lines.size(), start + kRowsPerInsert);
+    std::string sql = "INSERT INTO attempt_logs (job_id, attempt_number, seq, line) VALUES ";
+    SqlParams params;
+    params.reserve((end - start) * 4);
+    for (size_t i = start; i < end; ++i) {
+      sql += i == start ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)";
+      params.insert(params.end(), {job_id, attempt_number, ++seq, lines[i]});
+    }
+    SLUICE_RETURN_IF_ERROR(Execute(*tx, sql, params));
+  }
+  return tx->Commit();
+}
+
+Result<std::vector<LogLine>> MetadataStore::ReadLog(JobId job_id, int attempt_number, int64_t after_seq,
+                                                    int64_t limit) {
+  std::string sql =
+      "SELECT seq, line FROM attempt_logs WHERE job_id = ? AND attempt_number = ? AND seq > ? ORDER BY seq";
+  SqlParams params = {job_id, attempt_number, after_seq};
+  if (limit >= 0) {
+    sql += " LIMIT ?";
+    params.emplace_back(limit);
+  }
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query(sql, params));
+  std::vector<LogLine> out;
+  out.reserve(rows.size());
+  for (const SqlRow& row : rows) out.push_back(LogLine{row.GetInt(0), row.GetText(1)});
+  return out;
+}
+
+Result<std::vector<LogLine>> MetadataStore::TailLog(JobId job_id, int attempt_number, int64_t n) {
+  SLUICE_ASSIGN_OR_RETURN(
+      SqlRows rows, db_->Query("SELECT seq, line FROM (SELECT seq, line FROM attempt_logs "
+                               "WHERE job_id = ? AND attempt_number = ? ORDER BY seq DESC LIMIT ?) t ORDER BY seq",
+                               {job_id, attempt_number, std::max<int64_t>(n, 0)}));
+  std::vector<LogLine> out;
+  out.reserve(rows.size());
+  for (const SqlRow& row : rows) out.push_back(LogLine{row.GetInt(0), row.GetText(1)});
+  return out;
+}
+
+}  // namespace sluice

@@ -1,0 +1,158 @@
+#pragma once
+// The entities of the metadata store. Field names follow Airbyte's Config API (in snake_case);
+// enums keep Airbyte's wire names (JobStatusName etc.). Ids are UUID text, except job ids
+// (increasing integers). Timestamps are epoch milliseconds. JSON fields are stored verbatim.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/json.h"
+
+namespace sluice {
+
+using JobId = int64_t;
+
+//! A workspace's notification settings when none are given (the seed's threshold: 3 failures).
+inline constexpr const char* kDefaultNotificationSettingsJson =
+    R"({"slackWebhookUrl":null,"sendOnFailure":true,"sendOnSuccess":false,)"
+    R"("sendOnConnectionDisabled":true,"consecutiveFailureThreshold":3})";
+
+struct Workspace {
+  std::string workspace_id;
+  std::string name;
+  std::optional<std::string> email;
+  bool initial_setup_complete = false;
+  bool anonymous_data_collection = false;
+  bool news = false;
+  bool security_updates = false;
+  Json notification_settings;  //!< null on create means kDefaultNotificationSettingsJson
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+enum class ActorKind { kSource, kDestination };
+std::string_view ActorKindName(ActorKind kind);  //!< "source" / "destination"
+
+//! A source or a destination (Airbyte's `actor`).
+struct Actor {
+  ActorKind kind = ActorKind::kSource;
+  std::string id;
+  std::string workspace_id;
+  std::string definition_name;  //!< the connector, e.g. "source-postgres"
+  std::string name;
+  std::string configuration;  //!< opaque (already encrypted by the caller)
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+enum class ConnectionStatus { kActive, kInactive, kDeprecated };
+enum class ScheduleType { kManual, kBasic, kCron };
+std::string_view ConnectionStatusName(ConnectionStatus status);
+std::optional<ConnectionStatus> ParseConnectionStatus(std::string_view name);
+std::string_view ScheduleTypeName(ScheduleType type);
+std::optional<ScheduleType> ParseScheduleType(std::string_view name);
+
+struct Connection {
+  std::string connection_id;
+  std::string name;
+  std::string source_id;
+  std::string destination_id;
+  std::string workspace_id;  //!< read-only: the source's workspace
+  ConnectionStatus status = ConnectionStatus::kActive;
+  ScheduleType schedule_type = ScheduleType::kManual;
+  Json schedule_data;  //!< Airbyte's scheduleData, null for manual
+  Json sync_catalog = Json::object();
+  std::string namespace_definition = "source";  //!< source | destination | customformat
+  std::optional<std::string> namespace_format;
+  std::string prefix;
+  Json resource_requirements;  //!< null when none
+  bool notify_schema_changes = false;
+  std::string non_breaking_changes_preference = "ignore";
+  int consecutive_failures = 0;  //!< read-only: maintained by FinishAttempt / ReclaimExpired
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+enum class JobConfigType { kSync, kResetConnection };
+//! pending → running → succeeded | failed | cancelled; running → incomplete (an attempt failed,
+//! another will come) → running …  "Unfinished" = pending, running or incomplete.
+enum class JobStatus { kPending, kRunning, kIncomplete, kFailed, kSucceeded, kCancelled };
+enum class AttemptStatus { kRunning, kFailed, kSucceeded };
+std::string_view JobConfigTypeName(JobConfigType type);  //!< "sync" / "reset_connection"
+std::optional<JobConfigType> ParseJobConfigType(std::string_view name);
+std::string_view JobStatusName(JobStatus status);
+std::optional<JobStatus> ParseJobStatus(std::string_view name);
+std::string_view AttemptStatusName(AttemptStatus status);
+bool IsTerminal(JobStatus status);  //!< failed, succeeded or cancelled
+
+struct Job {
+  JobId id = 0;
+  std::string connection_id;
+  JobConfigType config_type = JobConfigType::kSync;
+  JobStatus status = JobStatus::kPending;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  std::optional<int64_t> started_at;  //!< first claim
+  int64_t not_before = 0;             //!< not claimed before this time (retry backoff)
+  bool cancel_requested = false;
+  std::optional<std::string> worker_id;     //!< while running
+  std::optional<int64_t> lease_expires_at;  //!< while running
+  int attempt_count = 0;
+};
+
+struct Attempt {
+  JobId job_id = 0;
+  int attempt_number = 0;  //!< 1, 2, …
+  AttemptStatus status = AttemptStatus::kRunning;
+  std::optional<std::string> worker_id;
+  int64_t created_at = 0;
+  std::optional<int64_t> ended_at;
+  Json stats;            //!< records/bytes emitted and committed, per stream; null until known
+  Json failure_summary;  //!< Airbyte's AttemptFailureSummary; null unless failed
+};
+
+struct LogLine {
+  int64_t seq = 0;  //!< 1, 2, … per attempt
+  std::string line;
+};
+
+struct ConnectionState {
+  std::string connection_id;
+  Json state;
+  int64_t updated_at = 0;
+};
+
+enum class UserRole { kAdmin, kDataEngineer, kAnalyst, kViewer };
+std::string_view UserRoleName(UserRole role);  //!< "admin", "data_engineer", "analyst", "viewer"
+std::optional<UserRole> ParseUserRole(std::string_view name);
+
+struct User {
+  std::string user_id;
+  std::string email;  //!< unique, compared case-insensitively (ASCII)
+  std::string name;
+  UserRole role = UserRole::kViewer;
+  std::string password_hash;  //!< opaque (argon2 string from the auth module)
+  bool must_change_password = false;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+struct ApiKey {
+  std::string id;
+  std::string user_id;
+  std::string name;
+  std::string token_hash;  //!< opaque; the token itself is never stored
+  int64_t created_at = 0;
+  std::optional<int64_t> last_used_at;
+};
+
+struct Session {
+  std::string token_hash;
+  std::string user_id;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+};
+
+}  // namespace sluice

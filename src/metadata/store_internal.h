@@ -1,0 +1,36 @@
+#pragma once
+// Helpers shared by the metadata_store*.cc files (not part of the module's API).
+
+#include <string>
+
+#include "base/json.h"
+#include "metadata/sql_database.h"
+
+namespace sluice::store_internal {
+
+//! A JSON document as a TEXT parameter; a null document is SQL NULL.
+inline SqlValue JsonParam(const Json& value) {
+  if (value.is_null()) return SqlValue();
+  return SqlValue(value.dump());
+}
+
+//! A TEXT column as JSON; SQL NULL is a null document. Text that is not JSON (edited by hand)
+//! comes back as a JSON string rather than failing the whole read.
+inline Json JsonColumn(const SqlRow& row, size_t column) {
+  if (row.IsNull(column)) return Json();
+  const std::string text = row.GetText(column);
+  Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? Json(text) : parsed;
+}
+
+//! Runs a statement whose affected-row count does not matter.
+inline Status Execute(SqlSession& session, std::string_view sql, const SqlParams& params = {}) {
+  auto done = session.Exec(sql, params);
+  return done.ok() ? Status::Ok() : done.status();
+}
+
+//! " FOR UPDATE" on PostgreSQL (row lock until the end of the transaction); SQLite needs none,
+//! its write transactions are exclusive.
+inline const char* ForUpdate(Dialect dialect) { return dialect == Dialect::kPostgres ? " FOR UPDATE" : ""; }
+
+}  // namespace sluice::store_internal

@@ -1,0 +1,61 @@
+#pragma once
+// Schedule: when a connection's next sync is due, from Airbyte's three schedule types.
+//
+// - manual: never due by itself.
+// - basic: every `units` `timeUnit` (minutes, hours, days, weeks, months; a month is 30 days,
+//   as in Airbyte), counted from the start of the last job; due at once when there is none.
+// - cron: the first fire time of `cronExpression` in `cronTimeZone` after the start of the last
+//   job (after now when there is none). Fire times missed while the server was down fold into
+//   one run, due at once (Quartz's default "fire once now" misfire policy).
+// A due time at or before now means "start now". Pure: no clock, no I/O but time zone files.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+#include "base/status.h"
+#include "scheduler/cron.h"
+
+namespace sluice {
+
+//! An immutable schedule; copyable, safe to share between threads.
+class Schedule {
+ public:
+  enum class Type { kManual, kBasic, kCron };
+
+  static Schedule Manual();
+  //! `units` > 0 of `time_unit` ("minutes", "hours", "days", "weeks", "months").
+  static Result<Schedule> Basic(int64_t units, std::string_view time_unit);
+  //! A cron expression (5-field Unix or 6/7-field Quartz) read in an IANA time zone.
+  static Result<Schedule> Cron(std::string_view expression, std::string_view time_zone);
+
+  //! Reads a connection body as Airbyte's API carries it: `scheduleType` manual | basic | cron
+  //! with `scheduleData.basicSchedule {units, timeUnit}` or `scheduleData.cron
+  //! {cronExpression, cronTimeZone}`; without `scheduleType`, the legacy `schedule {units,
+  //! timeUnit}` (basic) or nothing (manual). Errors name the JSON field.
+  static Result<Schedule> FromAirbyte(const nlohmann::json& connection);
+  //! `scheduleType` and `scheduleData` (plus the legacy `schedule` for basic), as Airbyte returns them.
+  nlohmann::json ToAirbyte() const;
+
+  //! When the next sync is due, given the start of the connection's last job (nullopt: none
+  //! yet) and now. nullopt: never (manual, or a cron expression that never fires again).
+  std::optional<absl::Time> NextDue(std::optional<absl::Time> last_start, absl::Time now) const;
+
+  Type type() const { return type_; }
+
+ private:
+  Schedule() = default;
+
+  Type type_ = Type::kManual;
+  int64_t units_ = 0;      //!< basic
+  std::string time_unit_;  //!< basic: "minutes" … "months"
+  absl::Duration interval_;
+  std::optional<CronExpression> cron_;
+  std::string time_zone_name_;  //!< cron
+  absl::TimeZone time_zone_;
+};
+
+}  // namespace sluice

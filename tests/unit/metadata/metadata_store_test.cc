@@ -1,0 +1,393 @@
+// MetadataStore entities: workspaces, sources/destinations, connections, state, users, API keys,
+// sessions — every test on SQLite and on PostgreSQL.
+#include <gtest/gtest.h>
+
+#include "backends.h"
+
+namespace sluice {
+namespace {
+
+using testing_metadata::DialectParamName;
+using testing_metadata::StoreTest;
+
+class EntitiesTest : public StoreTest {
+ protected:
+  std::string DefaultWorkspaceId() {
+    auto list = store().ListWorkspaces();
+    EXPECT_TRUE(list.ok() && !list->empty());
+    return list.ok() && !list->empty() ? (*list)[0].workspace_id : "";
+  }
+  Actor MakeActor(ActorKind kind, const std::string& name) {
+    Actor a;
+    a.kind = kind;
+    a.workspace_id = DefaultWorkspaceId();
+    a.definition_name = kind == ActorKind::kSource ? "source-postgres" : "destination-s3";
+    a.name = name;
+    a.configuration = "enc:v1:opaque-ciphertext==";
+    auto created = store().CreateActor(a, kStart + 10);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? *created : a;
+  }
+  Connection MakeConnection(const std::string& name, int64_t now = kStart + 20) {
+    Connection c;
+    c.name = name;
+    c.source_id = MakeActor(ActorKind::kSource, name + " source").id;
+    c.destination_id = MakeActor(ActorKind::kDestination, name + " destination").id;
+    c.schedule_type = ScheduleType::kCron;
+    c.schedule_data = Json::parse(R"({"cron":{"cronExpression":"0 */6 * * *","cronTimeZone":"UTC"}})");
+    c.sync_catalog = Json::parse(R"({"streams":[{"stream":{"name":"users"},"config":{"syncMode":"incremental",)"
+                                 R"("destinationSyncMode":"append_dedup","cursorField":["updated_at"],)"
+                                 R"("primaryKey":[["id"]],"selected":true}}]})");
+    c.namespace_definition = "customformat";
+    c.namespace_format = "${SOURCE_NAMESPACE}_raw";
+    c.prefix = "pg_";
+    c.resource_requirements = Json::parse(R"({"memory_limit":"2Gi","cpu_limit":"1"})");
+    auto created = store().CreateConnection(c, now);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? *created : c;
+  }
+};
+
+TEST_P(EntitiesTest, DefaultWorkspaceExistsAndUpdates) {
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto list, store().ListWorkspaces());
+  ASSERT_EQ(list.size(), 1u);
+  Workspace w = list[0];
+  EXPECT_EQ(w.name, "Default Workspace");
+  EXPECT_FALSE(w.initial_setup_complete);
+  EXPECT_EQ(w.notification_settings["consecutiveFailureThreshold"], 3);
+  EXPECT_TRUE(w.notification_settings["slackWebhookUrl"].is_null());
+
+  w.name = "Data team";
+  w.email = "data@example.com";
+  w.initial_setup_complete = true;
+  w.news = true;
+  w.notification_settings["slackWebhookUrl"] = "https://hooks.slack.com/services/T/B/X";
+  w.notification_settings["consecutiveFailureThreshold"] = 5;
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto updated, store().UpdateWorkspace(w, kStart + 5));
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->name, "Data team");
+  EXPECT_EQ(updated->email, "data@example.com");
+  EXPECT_TRUE(updated->initial_setup_complete);
+  EXPECT_TRUE(updated->news);
+  EXPECT_FALSE(updated->security_updates);
+  EXPECT_EQ(updated->notification_settings, w.notification_settings);
+  EXPECT_EQ(updated->updated_at, kStart + 5);
+
+  Workspace unknown = w;
+  unknown.workspace_id = NewUuid();
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto missing, store().UpdateWorkspace(unknown, kStart));
+  EXPECT_FALSE(missing);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto got, store().GetWorkspace(unknown.workspace_id));
+  EXPECT_FALSE(got);
+
+  Workspace second;
+  second.name = "Second";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto created, store().CreateWorkspace(second, kStart + 9));
+  EXPECT_EQ(created.notification_settings["consecutiveFailureThreshold"], 3);
+  SLUICE_ASSERT_OK_AND_ASSIGN(list, store().ListWorkspaces());
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].workspace_id, w.workspace_id);  // the default stays first
+}
+
+TEST_P(EntitiesTest, SourcesAndDestinationsCrud) {
+  Actor source = MakeActor(ActorKind::kSource, "Shop DB");
+  Actor destination = MakeActor(ActorKind::kDestination, "Lake");
+  EXPECT_EQ(source.id.size(), 36u);
+  EXPECT_EQ(source.created_at, kStart + 10);
+
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto got, store().GetActor(ActorKind::kSource, source.id));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->name, "Shop DB");
+  EXPECT_EQ(got->definition_name, "source-postgres");
+  EXPECT_EQ(got->configuration, "enc:v1:opaque-ciphertext==");
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto wrong_kind, store().GetActor(ActorKind::kDestination, source.id));
+  EXPECT_FALSE(wrong_kind);
+
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto sources, store().ListActors(ActorKind::kSource, source.workspace_id));
+  ASSERT_EQ(sources.size(), 1u);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto destinations, store().ListActors(ActorKind::kDestination, source.workspace_id));
+  ASSERT_EQ(destinations.size(), 1u);
+  EXPECT_EQ(destinations[0].id, destination.id);
+
+  got->name = "Shop DB (replica)";
+  got->configuration = "enc:v1:new";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto updated, store().UpdateActor(*got, kStart + 30));
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->name, "Shop DB (replica)");
+  EXPECT_EQ(updated->configuration, "enc:v1:new");
+  EXPECT_EQ(updated->created_at, kStart + 10);
+  EXPECT_EQ(updated->updated_at, kStart + 30);
+
+  SLUICE_ASSERT_OK_AND_ASSIGN(bool deleted, store().DeleteActor(ActorKind::kSource, source.id, kStart + 40));
+  EXPECT_TRUE(deleted);
+  SLUICE_ASSERT_OK_AND_ASSIGN(deleted, store().DeleteActor(ActorKind::kSource, source.id, kStart + 41));
+  EXPECT_FALSE(deleted);
+  SLUICE_ASSERT_OK_AND_ASSIGN(got, store().GetActor(ActorKind::kSource, source.id));
+  EXPECT_FALSE(got);
+  SLUICE_ASSERT_OK_AND_ASSIGN(sources, store().ListActors(ActorKind::kSource, source.workspace_id));
+  EXPECT_TRUE(sources.empty());
+  SLUICE_ASSERT_OK_AND_ASSIGN(updated, store().UpdateActor(source, kStart + 50));
+  EXPECT_FALSE(updated);
+
+  Actor orphan;
+  orphan.workspace_id = NewUuid();
+  orphan.name = "x";
+  auto refused = store().CreateActor(orphan, kStart);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().failure_type(), FailureType::kConfig);
+  EXPECT_NE(refused.status().message().find("workspaceId"), std::string::npos);
+}
+
+TEST_P(EntitiesTest, ConnectionsCrud) {
+  Connection c = MakeConnection("Shop to lake");
+  EXPECT_EQ(c.connection_id.size(), 36u);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto got, store().GetConnection(c.connection_id));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->name, "Shop to lake");
+  EXPECT_EQ(got->workspace_id, DefaultWorkspaceId());
+  EXPECT_EQ(got->status, ConnectionStatus::kActive);
+  EXPECT_EQ(got->schedule_type, ScheduleType::kCron);
+  EXPECT_EQ(got->schedule_data, c.schedule_data);
+  EXPECT_EQ(got->sync_catalog, c.sync_catalog);
+  EXPECT_EQ(got->sync_catalog.dump(), c.sync_catalog.dump());  // key order kept
+  EXPECT_EQ(got->namespace_definition, "customformat");
+  EXPECT_EQ(got->namespace_format, "${SOURCE_NAMESPACE}_raw");
+  EXPECT_EQ(got->prefix, "pg_");
+  EXPECT_EQ(got->resource_requirements, c.resource_requirements);
+  EXPECT_EQ(got->consecutive_failures, 0);
+
+  got->name = "Renamed";
+  got->status = ConnectionStatus::kInactive;
+  got->schedule_type = ScheduleType::kManual;
+  got->schedule_data = Json();
+  got->namespace_format = std::nullopt;
+  got->notify_schema_changes = true;
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto updated, store().UpdateConnection(*got, kStart + 100));
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->name, "Renamed");
+  EXPECT_EQ(updated->status, ConnectionStatus::kInactive);
+  EXPECT_TRUE(updated->schedule_data.is_null());
+  EXPECT_FALSE(updated->namespace_format);
+  EXPECT_TRUE(updated->notify_schema_changes);
+  EXPECT_EQ(updated->source_id, c.source_id);
+
+  Connection other = MakeConnection("Second", kStart + 21);  // lists are oldest first
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto list, store().ListConnections(DefaultWorkspaceId()));
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].connection_id, c.connection_id);
+  SLUICE_ASSERT_OK_AND_ASSIGN(list, store().ListConnections(std::nullopt));
+  EXPECT_EQ(list.size(), 2u);
+  SLUICE_ASSERT_OK_AND_ASSIGN(list, store().ListConnections(NewUuid()));
+  EXPECT_TRUE(list.empty());
+
+  SLUICE_ASSERT_OK_AND_ASSIGN(bool deleted, store().DeleteConnection(other.connection_id, kStart + 200));
+  EXPECT_TRUE(deleted);
+  SLUICE_ASSERT_OK_AND_ASSIGN(list, store().ListConnections(DefaultWorkspaceId()));
+  ASSERT_EQ(list.size(), 1u);
+  SLUICE_ASSERT_OK_AND_ASSIGN(list, store().ListConnections(DefaultWorkspaceId(), /*include_deprecated=*/true));
+  EXPECT_EQ(list.size(), 2u);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto deprecated, store().GetConnection(other.connection_id));
+  ASSERT_TRUE(deprecated);
+  EXPECT_EQ(deprecated->status, ConnectionStatus::kDeprecated);
+  deprecated->status = ConnectionStatus::kActive;
+  auto refused = store().UpdateConnection(*deprecated, kStart + 300);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().failure_type(), FailureType::kConfig);
+  SLUICE_ASSERT_OK_AND_ASSIGN(deleted, store().DeleteConnection(NewUuid(), kStart));
+  EXPECT_FALSE(deleted);
+}
+
+TEST_P(EntitiesTest, ConnectionsNeedLiveActorsOfTheRightKind) {
+  Actor source = MakeActor(ActorKind::kSource, "s");
+  Actor destination = MakeActor(ActorKind::kDestination, "d");
+  Connection c;
+  c.name = "bad";
+  c.source_id = destination.id;  // wrong kind
+  c.destination_id = destination.id;
+  auto refused = store().CreateConnection(c, kStart);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("sourceId"), std::string::npos) << refused.status().ToString();
+  c.source_id = source.id;
+  c.destination_id = NewUuid();
+  refused = store().CreateConnection(c, kStart);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("destinationId"), std::string::npos) << refused.status().ToString();
+}
+
+TEST_P(EntitiesTest, DeletingASourceDeprecatesItsConnectionsAndCancelsTheirJobs) {
+  Connection c = MakeConnection("uses the source");
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto enqueued, store().EnqueueJob(c.connection_id, JobConfigType::kSync, kStart + 50));
+  SLUICE_ASSERT_OK_AND_ASSIGN(bool deleted, store().DeleteActor(ActorKind::kSource, c.source_id, kStart + 60));
+  EXPECT_TRUE(deleted);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto got, store().GetConnection(c.connection_id));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, ConnectionStatus::kDeprecated);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto job, store().GetJob(enqueued.job.id));
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->status, JobStatus::kCancelled);
+  auto refused = store().EnqueueJob(c.connection_id, JobConfigType::kSync, kStart + 70);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().failure_type(), FailureType::kConfig);
+  // The destination is still there and can be used again.
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto destination, store().GetActor(ActorKind::kDestination, c.destination_id));
+  EXPECT_TRUE(destination);
+}
+
+TEST_P(EntitiesTest, StateIsSetAndReplaced) {
+  Connection c = MakeConnection("stateful");
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto none, store().GetState(c.connection_id));
+  EXPECT_FALSE(none);
+  const Json first = Json::parse(R"([{"type":"STREAM","stream":{"stream_descriptor":{"name":"users"},)"
+                                 R"("stream_state":{"cursor":"2024-01-01"}}}])");
+  SLUICE_ASSERT_OK(store().SaveState(c.connection_id, first, kStart + 1));
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto got, store().GetState(c.connection_id));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, first);
+  EXPECT_EQ(got->updated_at, kStart + 1);
+  Json second = first;
+  second[0]["stream"]["stream_state"]["cursor"] = "2024-02-01";
+  SLUICE_ASSERT_OK(store().SaveState(c.connection_id, second, kStart + 2));
+  SLUICE_ASSERT_OK_AND_ASSIGN(got, store().GetState(c.connection_id));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, second);
+  EXPECT_EQ(got->updated_at, kStart + 2);
+  Status unknown = store().SaveState(NewUuid(), first, kStart);
+  EXPECT_FALSE(unknown.ok());
+}
+
+TEST_P(EntitiesTest, UsersWithCaseInsensitiveUniqueEmails) {
+  User admin;
+  admin.email = "Airbyte@Example.com";
+  admin.name = "Admin";
+  admin.role = UserRole::kAdmin;
+  admin.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+  admin.must_change_password = true;
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto created, store().CreateUser(admin, kStart));
+  EXPECT_EQ(created.user_id.size(), 36u);
+
+  User duplicate = admin;
+  duplicate.email = "airbyte@EXAMPLE.COM";
+  auto refused = store().CreateUser(duplicate, kStart);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().failure_type(), FailureType::kConfig);
+  EXPECT_NE(refused.status().message().find("email"), std::string::npos);
+
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto by_email, store().GetUserByEmail("AIRBYTE@example.COM"));
+  ASSERT_TRUE(by_email);
+  EXPECT_EQ(by_email->user_id, created.user_id);
+  EXPECT_EQ(by_email->email, "Airbyte@Example.com");  // kept as written
+  EXPECT_EQ(by_email->role, UserRole::kAdmin);
+  EXPECT_TRUE(by_email->must_change_password);
+  EXPECT_EQ(by_email->password_hash, admin.password_hash);
+
+  User analyst;
+  analyst.email = "ana@example.com";
+  analyst.name = "Ana";
+  analyst.role = UserRole::kAnalyst;
+  analyst.password_hash = "h";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto ana, store().CreateUser(analyst, kStart + 1));
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto users, store().ListUsers());
+  ASSERT_EQ(users.size(), 2u);
+
+  ana.role = UserRole::kDataEngineer;
+  ana.must_change_password = false;
+  ana.password_hash = "h2";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto updated, store().UpdateUser(ana, kStart + 2));
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->role, UserRole::kDataEngineer);
+  EXPECT_EQ(updated->password_hash, "h2");
+  ana.email = "AIRBYTE@example.com";  // taken by the admin
+  auto clash = store().UpdateUser(ana, kStart + 3);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.status().failure_type(), FailureType::kConfig);
+
+  SLUICE_ASSERT_OK_AND_ASSIGN(bool deleted, store().DeleteUser(ana.user_id));
+  EXPECT_TRUE(deleted);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto gone, store().GetUser(ana.user_id));
+  EXPECT_FALSE(gone);
+}
+
+TEST_P(EntitiesTest, ApiKeysAndSessionsByHash) {
+  User u;
+  u.email = "eng@example.com";
+  u.name = "Eng";
+  u.role = UserRole::kDataEngineer;
+  u.password_hash = "h";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto user, store().CreateUser(u, kStart));
+
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto key, store().CreateApiKey(user.user_id, "ci", "sha256:abc", kStart + 1));
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto found, store().GetApiKeyByHash("sha256:abc"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, key.id);
+  EXPECT_EQ(found->user_id, user.user_id);
+  EXPECT_FALSE(found->last_used_at);
+  SLUICE_ASSERT_OK(store().TouchApiKey(key.id, kStart + 5));
+  SLUICE_ASSERT_OK_AND_ASSIGN(found, store().GetApiKeyByHash("sha256:abc"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->last_used_at, kStart + 5);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto keys, store().ListApiKeys(user.user_id));
+  EXPECT_EQ(keys.size(), 1u);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto none, store().GetApiKeyByHash("sha256:other"));
+  EXPECT_FALSE(none);
+  auto orphan = store().CreateApiKey(NewUuid(), "x", "sha256:x", kStart);
+  EXPECT_FALSE(orphan.ok());
+
+  SLUICE_ASSERT_OK(store().CreateSession(Session{"sess-hash-1", user.user_id, kStart, kStart + 1000}));
+  SLUICE_ASSERT_OK(store().CreateSession(Session{"sess-hash-2", user.user_id, kStart, kStart + 10}));
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto session, store().GetSession("sess-hash-1", kStart + 500));
+  ASSERT_TRUE(session);
+  EXPECT_EQ(session->user_id, user.user_id);
+  SLUICE_ASSERT_OK_AND_ASSIGN(session, store().GetSession("sess-hash-1", kStart + 1000));
+  EXPECT_FALSE(session);  // expired
+  SLUICE_ASSERT_OK_AND_ASSIGN(int64_t expired, store().DeleteExpiredSessions(kStart + 100));
+  EXPECT_EQ(expired, 1);
+  SLUICE_ASSERT_OK_AND_ASSIGN(bool deleted, store().DeleteSession("sess-hash-1"));
+  EXPECT_TRUE(deleted);
+
+  // Deleting the user takes keys and sessions along.
+  SLUICE_ASSERT_OK(store().CreateSession(Session{"sess-hash-3", user.user_id, kStart, kStart + 1000}));
+  SLUICE_ASSERT_OK_AND_ASSIGN(deleted, store().DeleteUser(user.user_id));
+  EXPECT_TRUE(deleted);
+  SLUICE_ASSERT_OK_AND_ASSIGN(found, store().GetApiKeyByHash("sha256:abc"));
+  EXPECT_FALSE(found);
+  SLUICE_ASSERT_OK_AND_ASSIGN(session, store().GetSession("sess-hash-3", kStart));
+  EXPECT_FALSE(session);
+  SLUICE_ASSERT_OK_AND_ASSIGN(deleted, store().DeleteApiKey(key.id));
+  EXPECT_FALSE(deleted);
+}
+
+TEST_P(EntitiesTest, ReopeningKeepsEverything) {
+  Connection c = MakeConnection("durable");
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto job, store().EnqueueJob(c.connection_id, JobConfigType::kSync, kStart + 1));
+  SLUICE_ASSERT_OK(store().SaveState(c.connection_id, Json::parse(R"({"cursor":7})"), kStart + 2));
+  User u;
+  u.email = "keep@example.com";
+  u.name = "Keep";
+  u.password_hash = "h";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto user, store().CreateUser(u, kStart));
+
+  Reopen();
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto got, store().GetConnection(c.connection_id));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->sync_catalog, c.sync_catalog);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto pending, store().GetJob(job.job.id));
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(pending->status, JobStatus::kPending);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto state, store().GetState(c.connection_id));
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->state["cursor"], 7);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto again, store().GetUserByEmail("keep@example.com"));
+  EXPECT_TRUE(again);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto workspaces, store().ListWorkspaces());
+  EXPECT_EQ(workspaces.size(), 1u);
+  // The queued job resumes: a worker can claim it after the restart.
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto claimed, store().ClaimJob("worker-after-restart", 30'000, kStart + 10));
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->job.id, job.job.id);
+}
+
+INSTANTIATE_TEST_SUITE_P(Dialects, EntitiesTest, ::testing::Values(Dialect::kSqlite, Dialect::kPostgres),
+                         DialectParamName);
+
+}  // namespace
+}  // namespace sluice
