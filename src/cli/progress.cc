@@ -47,16 +47,22 @@ void ProgressDisplay::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void ProgressDisplay::Stop() {
   if (!thread_.joinable()) return;
-  done_ = true;
+  {
+    std::lock_guard lock(mu_);
+    done_ = true;
+  }
+  wake_.notify_one();
   thread_.join();
   if (live_) Draw(true);
 }
 
 void ProgressDisplay::Run() {
   int64_t last_log = MonotonicMicros();
-  while (!done_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(live_ ? 200 : 250));
-    if (done_) break;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (wake_.wait_for(lock, std::chrono::milliseconds(live_ ? 200 : 250), [this] { return done_; })) break;
+    }
     if (live_) {
       Draw(false);
     } else if (MonotonicMicros() - last_log >= log_every_secs_ * kMicrosPerSecond) {

@@ -5,7 +5,8 @@
 // stderr. Otherwise: a plain log line per stream every `log_every_secs`. The summary is a table
 // (or JSON with --json) on stdout.
 
-#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,7 +33,9 @@ class ProgressDisplay {
   std::vector<std::string> names_;
   bool live_;
   int log_every_secs_;
-  std::atomic<bool> done_{false};
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool done_ = false;  //!< guarded by mu_
   std::thread thread_;
   size_t lines_drawn_ = 0;
 };
