@@ -43,6 +43,9 @@ test-asan: setup
 # End-to-end benchmarks against reference tools (not part of `make test`).
 bench: build
 	@bash bench/run.sh $(BUILD)/sluice
+	@bash bench/postgres_bench.sh $(BUILD)/sluice
+	@bash bench/parquet_bench.sh $(BUILD)/sluice
+	@bash bench/s3_bench.sh $(BUILD)/sluice
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
