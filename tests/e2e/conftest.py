@@ -13,7 +13,7 @@ import yaml
 
 SOURCE_DIR = pathlib.Path(os.environ.get("SLUICE_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
 SLUICE = os.environ.get("SLUICE_BIN", str(SOURCE_DIR / "build" / "sluice"))
-PROTOCOL_DIR = SOURCE_DIR.parent / "shared" / "protocol"
+PROTOCOL_DIR = SOURCE_DIR / "tests" / "protocol"  # the published Airbyte protocol, vendored
 
 
 def run(*args, check=True, input=None, env=None, cwd=None, timeout=300):

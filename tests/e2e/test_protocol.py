@@ -1,5 +1,5 @@
 """Protocol conformance: every message a built-in connector prints validates against the
-published Airbyte protocol schema (../shared/protocol/airbyte_protocol.yaml)."""
+published Airbyte protocol schema (tests/protocol/airbyte_protocol.yaml)."""
 import json
 import pathlib
 
