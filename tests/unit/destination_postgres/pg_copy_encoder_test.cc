@@ -471,28 +471,5 @@ TEST(ValueEncoder, JsonIntoTextAndOtherTypesIntoJsonb) {
   EXPECT_EQ(Encode(ts, {pg_oid::kJson, -1}).bytes, TextValue("\"1970-01-01T00:00:00Z\""));
 }
 
-TEST(Uuid, Version4Format) {
-  UuidGenerator g;
-  std::set<std::string> seen;
-  for (int i = 0; i < 1000; ++i) {
-    char buf[36];
-    g.Next(buf);
-    const std::string s(buf, 36);
-    ASSERT_EQ(s[8], '-');
-    ASSERT_EQ(s[13], '-');
-    ASSERT_EQ(s[14], '4');
-    ASSERT_EQ(s[18], '-');
-    ASSERT_TRUE(s[19] == '8' || s[19] == '9' || s[19] == 'a' || s[19] == 'b');
-    ASSERT_EQ(s[23], '-');
-    seen.insert(s);
-  }
-  EXPECT_EQ(seen.size(), 1000u);
-  UuidGenerator other;
-  char a[36], b[36];
-  g.Next(a);
-  other.Next(b);
-  EXPECT_NE(std::string(a, 36), std::string(b, 36));
-}
-
 }  // namespace
 }  // namespace sluice

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -24,66 +23,7 @@ void AppendInt(std::string& out, int64_t v) {
   out.append(buf, r.ptr);
 }
 
-uint64_t SplitMix64(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 }  // namespace
-
-// ---- UuidV4Generator ------------------------------------------------------------------------
-
-UuidV4Generator::UuidV4Generator() {
-  std::random_device device;
-  uint64_t seed = (static_cast<uint64_t>(device()) << 32) ^ device();
-  seed ^= reinterpret_cast<uintptr_t>(this);
-  for (uint64_t& s : s_) s = SplitMix64(seed);
-}
-
-uint64_t UuidV4Generator::Next() {
-  const auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-void UuidV4Generator::Append(std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  uint64_t hi = Next();
-  uint64_t lo = Next();
-  hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
-  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
-  char buf[36];
-  int pos = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) buf[pos++] = '-';
-    const uint8_t byte = static_cast<uint8_t>(i < 8 ? hi >> (56 - 8 * i) : lo >> (56 - 8 * (i - 8)));
-    buf[pos++] = kHex[byte >> 4];
-    buf[pos++] = kHex[byte & 15];
-  }
-  out.append(buf, sizeof(buf));
-}
-
-void UuidV4Generator::AppendBytes(std::string& out) {
-  uint64_t hi = Next();
-  uint64_t lo = Next();
-  hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
-  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
-  char buf[16];
-  for (int i = 0; i < 8; ++i) {
-    buf[i] = static_cast<char>(hi >> (56 - 8 * i));
-    buf[8 + i] = static_cast<char>(lo >> (56 - 8 * i));
-  }
-  out.append(buf, sizeof(buf));
-}
 
 // ---- LocalStreamWriter ----------------------------------------------------------------------
 

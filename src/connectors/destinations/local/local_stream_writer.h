@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/uuid.h"
 #include "connectors/destinations/local/local_config.h"
 #include "connectors/sdk/destination.h"
 #include "formats/compression/output_stream.h"
@@ -33,21 +34,6 @@ struct LocalStreamPlan {
   int64_t generation_id = 0; //!< _airbyte_generation_id
   int64_t sync_id = 0;       //!< _airbyte_meta.sync_id
   SchemaPtr schema;          //!< the stream's columns (CSV header)
-};
-
-//! 128 random bits as a version 4 UUID, from a per-instance xoshiro256** generator seeded once
-//! from the OS (no system call per UUID). Not for secrets.
-class UuidV4Generator {
- public:
-  UuidV4Generator();
-  //! Appends "xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx" (lowercase hex).
-  void Append(std::string& out);
-  //! Appends the same kind of UUID as 16 raw bytes (big-endian, as RFC 4122 lays them out).
-  void AppendBytes(std::string& out);
-
- private:
-  uint64_t Next();
-  uint64_t s_[4];
 };
 
 class LocalStreamWriter final : public StreamWriter {

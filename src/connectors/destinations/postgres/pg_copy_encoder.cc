@@ -755,49 +755,4 @@ bool ValueEncoder::Encode(const Column& column, size_t row, CopyBuffer& out, std
   return ok;
 }
 
-// ---- UUIDs ----------------------------------------------------------------------------------
-
-UuidGenerator::UuidGenerator() {
-  std::random_device rd;
-  uint64_t seed = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-                  static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
-                  reinterpret_cast<uintptr_t>(this);
-  for (uint64_t& s : s_) {  // splitmix64 to fill the state
-    seed += 0x9e3779b97f4a7c15ull;
-    uint64_t z = seed;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    s = z ^ (z >> 31);
-  }
-}
-
-uint64_t UuidGenerator::Next64() {  // xoshiro256**
-  auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-void UuidGenerator::Next(char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  uint8_t b[16];
-  const uint64_t hi = Next64(), lo = Next64();
-  std::memcpy(b, &hi, 8);
-  std::memcpy(b + 8, &lo, 8);
-  b[6] = static_cast<uint8_t>((b[6] & 0x0F) | 0x40);  // version 4
-  b[8] = static_cast<uint8_t>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  int o = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-    out[o++] = kHex[b[i] >> 4];
-    out[o++] = kHex[b[i] & 15];
-  }
-}
-
 }  // namespace sluice

@@ -192,16 +192,4 @@ bool AppendTimestampMicros(CopyBuffer& out, int64_t micros);
 //! Appends a date (days since 1970); false when outside PostgreSQL's range.
 bool AppendDateDays(CopyBuffer& out, int64_t days);
 
-//! Random UUID v4 text (36 bytes) from a fast seeded generator.
-class UuidGenerator {
- public:
-  UuidGenerator();
-  //! Writes 36 characters at `out`.
-  void Next(char* out);
-
- private:
-  uint64_t Next64();
-  uint64_t s_[4];
-};
-
 }  // namespace sluice

@@ -94,7 +94,7 @@ void PgStreamWriter::EncodeRow(const RecordBatch& batch, size_t row, size_t& cha
   while (change_cursor < changes.size() && changes[change_cursor].row < row) ++change_cursor;
   const size_t first_change = change_cursor;
   char uuid[36];
-  uuid_.Next(uuid);
+  uuid_.Write(uuid);
   const std::string_view raw_id(uuid, sizeof(uuid));
   const int64_t extracted_micros = batch.emitted_at_ms() * 1000;
 

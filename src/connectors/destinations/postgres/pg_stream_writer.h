@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "base/uuid.h"
 #include "connectors/destinations/postgres/pg_copy_encoder.h"
 #include "connectors/destinations/postgres/pg_copy_lane.h"
 #include "connectors/destinations/postgres/pg_destination_config.h"
@@ -82,7 +83,7 @@ class PgStreamWriter final : public StreamWriter {
   CopyBuffer buffers_[kTargets];
   std::string copy_sql_[kTargets];
   std::string what_[kTargets];  //!< "stream 's': COPY into table", for messages
-  UuidGenerator uuid_;
+  UuidV4Generator uuid_;
   std::string scratch_;
   std::string json_;
   std::vector<const std::string*> final_changes_;  //!< fields nulled in the typed row

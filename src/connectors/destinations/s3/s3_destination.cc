@@ -36,7 +36,7 @@ class S3Destination final : public Destination {
     folder = folder.substr(0, folder.rfind('/') == std::string::npos ? 0 : folder.rfind('/') + 1);
     while (!folder.empty() && folder.front() == '/') folder.erase(0, 1);
     std::string key = folder + "_airbyte_connection_test_";
-    UuidV4Source().Append(key);
+    UuidV4Generator().Append(key);
     SLUICE_RETURN_IF_ERROR(client->PutObject(c.bucket, key, "check"));
     bool seen = false;
     Status listed = client->ListAll(c.bucket, key, [&](const S3Object& o) {
@@ -57,7 +57,7 @@ class S3Destination final : public Destination {
     SLUICE_ASSIGN_OR_RETURN(config_, ParseS3DestinationConfig(config));
     const int64_t start_micros = options_.now_micros();
     plans_.clear();
-    UuidV4Source uuids;
+    UuidV4Generator uuids;
     for (const ConfiguredStream& s : catalog.streams) {
       const std::string name = s.descriptor().ToString();
       if (s.destination_sync_mode != DestinationSyncMode::kOverwrite &&

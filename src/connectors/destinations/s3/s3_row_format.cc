@@ -1,7 +1,6 @@
 #include "connectors/destinations/s3/s3_row_format.h"
 
 #include <cstring>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -11,13 +10,6 @@
 namespace sluice {
 namespace {
 
-uint64_t SplitMix64(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 bool IsAirbyteColumn(std::string_view name) {
   for (const char* c : AirbyteRowFormatter::kAirbyteColumns) {
     if (name == c) return true;
@@ -26,40 +18,6 @@ bool IsAirbyteColumn(std::string_view name) {
 }
 
 }  // namespace
-
-UuidV4Source::UuidV4Source() {
-  std::random_device device;
-  uint64_t seed = (static_cast<uint64_t>(device()) << 32) ^ device() ^ reinterpret_cast<uintptr_t>(this);
-  for (uint64_t& s : s_) s = SplitMix64(seed);
-}
-
-uint64_t UuidV4Source::Next() {
-  const auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-void UuidV4Source::Append(std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  const uint64_t hi = (Next() & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
-  const uint64_t lo = (Next() & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
-  char buf[36];
-  int pos = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) buf[pos++] = '-';
-    const uint8_t byte = static_cast<uint8_t>(i < 8 ? hi >> (56 - 8 * i) : lo >> (56 - 8 * (i - 8)));
-    buf[pos++] = kHex[byte >> 4];
-    buf[pos++] = kHex[byte & 15];
-  }
-  out.append(buf, sizeof(buf));
-}
 
 AirbyteRowFormatter::AirbyteRowFormatter(S3Flattening flattening, SchemaPtr schema, int64_t generation_id,
                                          int64_t sync_id, int64_t default_extracted_ms, const std::string& stream_name)

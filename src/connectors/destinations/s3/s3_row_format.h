@@ -10,23 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "base/uuid.h"
 #include "connectors/destinations/s3/s3_destination_config.h"
 #include "formats/csv/csv_writer.h"
 #include "protocol/record_batch.h"
 
 namespace sluice {
-
-//! UUID v4 strings from a per-instance xoshiro256** generator seeded once from the OS.
-class UuidV4Source {
- public:
-  UuidV4Source();
-  //! Appends "xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx".
-  void Append(std::string& out);
-
- private:
-  uint64_t Next();
-  uint64_t s_[4];
-};
 
 //! Formats one stream's rows. Not thread-safe; one per stream writer.
 class AirbyteRowFormatter {
@@ -70,7 +59,7 @@ class AirbyteRowFormatter {
   std::string generation_text_;
   std::string extracted_text_;
   int64_t extracted_at_ms_ = 0;
-  UuidV4Source uuid_;
+  UuidV4Generator uuid_;
   CsvWriter csv_;
   std::string scratch_;
 };
