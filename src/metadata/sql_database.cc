@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "base/text.h"
 #include "metadata/postgres_database.h"
 #include "metadata/sqlite_database.h"
 
@@ -84,28 +85,11 @@ std::string ToNumberedPlaceholders(std::string_view sql) {
 
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-Result<std::string> PercentDecode(std::string_view text, std::string_view what) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%') {
-      if (i + 2 >= text.size()) {
-        return Status::ConfigError(fmt::format("metadata URL: bad percent-escape in the {}", what));
-      }
-      const int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
-      if (hi < 0 || lo < 0) return Status::ConfigError(fmt::format("metadata URL: bad percent-escape in the {}", what));
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
+// Percent-decodes one part of the metadata URL; a malformed escape is a config error.
+Result<std::string> PercentDecodeUrlPart(std::string_view text, std::string_view what) {
+  bool valid = true;
+  std::string out = PercentDecode(text, &valid);
+  if (!valid) return Status::ConfigError(fmt::format("metadata URL: bad percent-escape in the {}", what));
   return out;
 }
 
@@ -134,8 +118,8 @@ Result<PgConnectionConfig> ParsePostgresUrl(std::string_view url) {
       user = userinfo.substr(0, colon);
       pass = userinfo.substr(colon + 1);
     }
-    SLUICE_ASSIGN_OR_RETURN(config.username, PercentDecode(user, "user name"));
-    SLUICE_ASSIGN_OR_RETURN(config.password, PercentDecode(pass, "password"));
+    SLUICE_ASSIGN_OR_RETURN(config.username, PercentDecodeUrlPart(user, "user name"));
+    SLUICE_ASSIGN_OR_RETURN(config.password, PercentDecodeUrlPart(pass, "password"));
   }
   std::string_view host = rest;
   if (!host.empty() && host.front() == '[') {  // [ipv6]:port
@@ -163,7 +147,7 @@ Result<PgConnectionConfig> ParsePostgresUrl(std::string_view url) {
     config.port = port;
   }
   if (config.host.empty()) config.host = "localhost";
-  SLUICE_ASSIGN_OR_RETURN(config.database, PercentDecode(path, "database name"));
+  SLUICE_ASSIGN_OR_RETURN(config.database, PercentDecodeUrlPart(path, "database name"));
   if (config.database.empty()) config.database = config.username.empty() ? "postgres" : config.username;
   while (!query.empty()) {
     const size_t amp = query.find('&');
@@ -174,8 +158,8 @@ Result<PgConnectionConfig> ParsePostgresUrl(std::string_view url) {
     if (eq == std::string_view::npos) {
       return Status::ConfigError(fmt::format("metadata URL: query parameter '{}' is not key=value", pair));
     }
-    SLUICE_ASSIGN_OR_RETURN(std::string key, PercentDecode(pair.substr(0, eq), "query"));
-    SLUICE_ASSIGN_OR_RETURN(std::string value, PercentDecode(pair.substr(eq + 1), "query"));
+    SLUICE_ASSIGN_OR_RETURN(std::string key, PercentDecodeUrlPart(pair.substr(0, eq), "query"));
+    SLUICE_ASSIGN_OR_RETURN(std::string value, PercentDecodeUrlPart(pair.substr(eq + 1), "query"));
     if (key == "sslmode") {
       config.ssl_mode = value;
     } else if (key == "connect_timeout") {

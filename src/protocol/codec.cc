@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/text.h"
 #include "base/time.h"
 
 namespace sluice {
@@ -25,28 +26,6 @@ constexpr auto kEscapeClass = [] {
   for (int c = 0x80; c < 0x100; ++c) t[c] = 2;
   return t;
 }();
-
-// Length of a valid UTF-8 sequence starting at s[i], or 0 when invalid.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t c = b(i);
-  const size_t left = s.size() - i;
-  auto cont = [&](size_t k) { return (b(k) & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
-    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
-    if (c == 0xED && b(i + 1) > 0x9F) return 0;   // surrogates
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    if (c == 0xF0 && b(i + 1) < 0x90) return 0;
-    if (c == 0xF4 && b(i + 1) > 0x8F) return 0;
-    return 4;
-  }
-  return 0;
-}
 
 void AppendDouble(std::string& out, double v, bool quote_specials) {
   if (std::isnan(v) || std::isinf(v)) {

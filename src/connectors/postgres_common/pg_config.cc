@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "base/text.h"
+
 namespace sluice {
 
 std::string PgConnectionConfig::Describe() const { return fmt::format("{}:{}/{}", host, port, database); }
@@ -50,31 +52,6 @@ Json PgConnectionSpecProperties(int first_order) {
                                    {"minimum", 1}, {"maximum", 600}, {"default", 10}, {"order", order++}};
   return properties;
 }
-
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX-decoding, as JDBC URL parameters are URL-encoded.
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<PgConnectionConfig> ParsePgConnectionConfig(const Json& config) {
   PgConnectionConfig c;

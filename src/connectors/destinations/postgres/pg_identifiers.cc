@@ -4,33 +4,11 @@
 
 #include <unordered_set>
 
+#include "base/text.h"
+
 namespace sluice {
 
 namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when invalid (NUL counts as invalid here).
-size_t Utf8Length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t c = b(i);
-  const size_t left = s.size() - i;
-  auto cont = [&](size_t k) { return (b(k) & 0xC0) == 0x80; };
-  if (c == 0) return 0;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
-    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;
-    if (c == 0xED && b(i + 1) > 0x9F) return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    if (c == 0xF0 && b(i + 1) < 0x90) return 0;
-    if (c == 0xF4 && b(i + 1) > 0x8F) return 0;
-    return 4;
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -47,7 +25,7 @@ std::string PgIdentifier(std::string_view name, size_t max_bytes) {
   std::string clean;
   clean.reserve(name.size());
   for (size_t i = 0; i < name.size();) {
-    const size_t n = Utf8Length(name, i);
+    const size_t n = name[i] == '\0' ? 0 : Utf8SequenceLength(name, i);  // NUL is invalid here
     if (n == 0) {
       clean.push_back('_');
       ++i;

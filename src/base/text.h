@@ -1,0 +1,20 @@
+#pragma once
+// Small text helpers shared across layers: UTF-8 sequence checks and URL percent-decoding.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace sluice {
+
+//! Length (1 to 4) of the valid UTF-8 sequence starting at s[i], or 0 when the bytes there are
+//! not valid UTF-8 (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, or a
+//! sequence cut off by the end of `s`). An ASCII byte, NUL included, is a sequence of length 1.
+//! REQUIRES: i < s.size().
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+
+//! `text` with every %XX escape decoded. An escape that is not '%' and two hex digits is kept
+//! as it is, and `*all_valid` (when given) is set to false.
+std::string PercentDecode(std::string_view text, bool* all_valid = nullptr);
+
+}  // namespace sluice
