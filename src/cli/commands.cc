@@ -8,7 +8,10 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "cli/connector_command.h"
+#include "cli/run_attempt_command.h"
+#include "cli/server_command.h"
 #include "cli/sync_command.h"
+#include "cli/worker_command.h"
 #include "connectors/sdk/registry.h"
 
 namespace sluice {
@@ -78,6 +81,28 @@ int RunCli(int argc, char** argv) {
   auto* connectors = app.add_subcommand("connectors", "List the built-in connectors");
   connectors->add_flag("--json", connectors_json, "as JSON");
 
+  ServerCommandArgs server_args;
+  auto* server = app.add_subcommand("server", "Run the API, web UI, scheduler and workers");
+  server->add_option("--data-dir", server_args.data_dir, "metadata (SQLite), secret key and scratch (default ./sluice-data)");
+  server->add_option("--metadata", server_args.metadata_url, "metadata store URL, e.g. postgres://user@host/db (default: SQLite in the data dir)");
+  server->add_option("--host", server_args.host, "address to listen on (default 127.0.0.1)");
+  server->add_option("--port", server_args.port, "port of the API and web UI (default 8000)")->check(CLI::Range(1, 65535));
+  server->add_option("--api-port", server_args.api_port, "second port serving the API, as Airbyte's 8001 (0 = off)")
+      ->check(CLI::Range(0, 65535));
+  server->add_flag("--no-auth", server_args.no_auth, "no authentication (only allowed on a loopback address)");
+  server->add_option("--workers", server_args.workers, "attempts run at once by this process (default 2, 0 = none)")
+      ->check(CLI::Range(0, 64));
+  server->add_option("--public-url", server_args.public_url, "the server's URL as users reach it (links in notifications)");
+
+  WorkerCommandArgs worker_args;
+  auto* worker = app.add_subcommand("worker", "Run jobs from a shared PostgreSQL metadata store");
+  worker->add_option("--metadata", worker_args.metadata_url, "metadata store URL (postgres://…)")->required();
+  worker->add_option("--data-dir", worker_args.data_dir, "secret key file (unless SLUICE_SECRET_KEY is set) and scratch");
+  worker->add_option("--workers", worker_args.workers, "attempts run at once (default 1)")->check(CLI::Range(1, 64));
+
+  auto* run_attempt = app.add_subcommand("run-attempt", "Internal: run one attempt planned by a worker (plan on stdin)");
+  run_attempt->group("");  // hidden from --help
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -102,6 +127,9 @@ int RunCli(int argc, char** argv) {
     return RunSyncCommand(sync_args);
   }
   if (connector->parsed()) return RunConnectorCommand(connector_args);
+  if (server->parsed()) return RunServerCommand(server_args);
+  if (worker->parsed()) return RunWorkerCommand(worker_args);
+  if (run_attempt->parsed()) return RunAttemptCommand();
   if (connectors->parsed()) return ListConnectors(connectors_json);
   if (version->parsed()) {
     std::cout << "sluice " << kVersion << std::endl;
