@@ -93,12 +93,24 @@ int RunCli(int argc, char** argv) {
   server->add_option("--workers", server_args.workers, "attempts run at once by this process (default 2, 0 = none)")
       ->check(CLI::Range(0, 64));
   server->add_option("--public-url", server_args.public_url, "the server's URL as users reach it (links in notifications)");
+  server->add_option("--lease-seconds", server_args.lease_seconds,
+                     "a worker that has not heart-beaten for this long loses its job to another (default 30)")
+      ->check(CLI::Range(2, 3600));
+  server->add_option("--retry-backoff-seconds", server_args.retry_backoff_seconds,
+                     "wait before retrying a failed attempt; doubles each time (default 30)")
+      ->check(CLI::Range(0, 86400));
 
   WorkerCommandArgs worker_args;
   auto* worker = app.add_subcommand("worker", "Run jobs from a shared PostgreSQL metadata store");
   worker->add_option("--metadata", worker_args.metadata_url, "metadata store URL (postgres://…)")->required();
   worker->add_option("--data-dir", worker_args.data_dir, "secret key file (unless SLUICE_SECRET_KEY is set) and scratch");
   worker->add_option("--workers", worker_args.workers, "attempts run at once (default 1)")->check(CLI::Range(1, 64));
+  worker->add_option("--lease-seconds", worker_args.lease_seconds,
+                     "a worker that has not heart-beaten for this long loses its job to another (default 30)")
+      ->check(CLI::Range(2, 3600));
+  worker->add_option("--retry-backoff-seconds", worker_args.retry_backoff_seconds,
+                     "wait before retrying a failed attempt; doubles each time (default 30)")
+      ->check(CLI::Range(0, 86400));
 
   auto* run_attempt = app.add_subcommand("run-attempt", "Internal: run one attempt planned by a worker (plan on stdin)");
   run_attempt->group("");  // hidden from --help

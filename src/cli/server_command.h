@@ -14,6 +14,8 @@ struct ServerCommandArgs {
   bool no_auth = false;                    //!< --no-auth: only with a loopback host
   int workers = 2;                         //!< --workers: concurrent attempts in this process (0 = none)
   std::string public_url;                  //!< --public-url: links in notifications
+  int lease_seconds = 30;                  //!< --lease-seconds: a worker silent this long has lost its job
+  int retry_backoff_seconds = 30;          //!< --retry-backoff-seconds: wait before the 2nd attempt (doubles)
 };
 
 //! Returns the process exit code (runs until SIGINT/SIGTERM).

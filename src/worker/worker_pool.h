@@ -23,6 +23,8 @@ struct WorkerPoolOptions {
   int64_t heartbeat_ms = 3'000;
   int64_t poll_ms = 1'000;        //!< idle workers look for jobs at least this often
   int64_t scheduler_tick_ms = 1'000;
+  int64_t retry_backoff_ms = 30'000;  //!< wait before attempt 2 of a failed job; doubles after each
+  int64_t kill_grace_ms = 10'000;     //!< after SIGTERM (cancel, stop), SIGKILL this much later
   std::string sluice_binary;      //!< the executable started per attempt; "" = /proc/self/exe
 };
 

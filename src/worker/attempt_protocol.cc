@@ -1,0 +1,80 @@
+#include "worker/attempt_protocol.h"
+
+#include <fmt/format.h>
+
+namespace sluice {
+
+namespace {
+
+Result<std::string> StringField(const Json& json, const char* key, const std::string& where) {
+  auto it = json.find(key);
+  if (it == json.end() || !it->is_string()) {
+    return Status::SystemError(fmt::format("attempt plan: {}{} must be a string", where, key));
+  }
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+Json AttemptPlan::ToJson() const {
+  return {{"jobId", job_id},
+          {"attemptNumber", attempt_number},
+          {"jobType", JobConfigTypeName(job_type)},
+          {"connectionId", connection.connection_id},
+          {"connectionName", connection.name},
+          {"source", {{"connector", source_connector}, {"config", source_config}}},
+          {"destination", {{"connector", destination_connector}, {"config", destination_config}}},
+          {"syncCatalog", connection.sync_catalog},
+          {"namespaceDefinition", connection.namespace_definition},
+          {"namespaceFormat", connection.namespace_format ? Json(*connection.namespace_format) : Json()},
+          {"prefix", connection.prefix},
+          {"state", state}};
+}
+
+Result<AttemptPlan> AttemptPlan::FromJson(const Json& json) {
+  if (!json.is_object()) return Status::SystemError("attempt plan: must be a JSON object");
+  AttemptPlan plan;
+  plan.job_id = json.value("jobId", JobId{0});
+  plan.attempt_number = json.value("attemptNumber", 0);
+  SLUICE_ASSIGN_OR_RETURN(std::string type, StringField(json, "jobType", ""));
+  auto parsed_type = ParseJobConfigType(type);
+  if (!parsed_type) return Status::SystemError("attempt plan: unknown jobType '" + type + "'");
+  plan.job_type = *parsed_type;
+  for (const char* side : {"source", "destination"}) {
+    auto it = json.find(side);
+    if (it == json.end() || !it->is_object()) {
+      return Status::SystemError(fmt::format("attempt plan: {} must be an object", side));
+    }
+    SLUICE_ASSIGN_OR_RETURN(std::string connector, StringField(*it, "connector", std::string(side) + "."));
+    Json config = it->value("config", Json::object());
+    if (std::string_view(side) == "source") {
+      plan.source_connector = std::move(connector);
+      plan.source_config = std::move(config);
+    } else {
+      plan.destination_connector = std::move(connector);
+      plan.destination_config = std::move(config);
+    }
+  }
+  plan.connection.connection_id = json.value("connectionId", "");
+  plan.connection.name = json.value("connectionName", "");
+  plan.connection.sync_catalog = json.value("syncCatalog", Json::object());
+  plan.connection.namespace_definition = json.value("namespaceDefinition", "source");
+  if (auto it = json.find("namespaceFormat"); it != json.end() && it->is_string()) {
+    plan.connection.namespace_format = it->get<std::string>();
+  }
+  plan.connection.prefix = json.value("prefix", "");
+  if (auto it = json.find("state"); it != json.end()) plan.state = *it;
+  return plan;
+}
+
+std::string_view AttemptFailureTypeName(FailureType type) {
+  switch (type) {
+    case FailureType::kConfig: return "config_error";
+    case FailureType::kTransient: return "transient_error";
+    case FailureType::kSystem: return "system_error";
+    case FailureType::kCancelled: return "manual_cancellation";
+  }
+  return "system_error";
+}
+
+}  // namespace sluice

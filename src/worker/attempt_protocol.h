@@ -1,0 +1,54 @@
+#pragma once
+// What a worker and its `sluice run-attempt` child say to each other.
+//
+// The plan (stdin, one JSON document; it holds decrypted secrets, so it never touches disk):
+//   {"jobId": 12, "attemptNumber": 1, "jobType": "sync" | "reset_connection",
+//    "connectionId": "...", "connectionName": "...",
+//    "source": {"connector": "source-faker", "config": {...}},
+//    "destination": {"connector": "destination-local", "config": {...}},
+//    "syncCatalog": {...}, "namespaceDefinition": "source", "namespaceFormat": null, "prefix": "",
+//    "state": [ ...AirbyteStateMessage... ] | null}
+//
+// The events (stdout, one JSON object per line; logs go to stderr):
+//   {"type": "checkpoint", "state": [...the whole folded state...],
+//    "streamStats": [{"streamName", "streamNamespace", "recordsCommitted"}]}
+//      — after each checkpoint the destination confirmed; the worker saves `state`.
+//   {"type": "result", "status": "succeeded" | "failed" | "cancelled",
+//    "failureType": "config_error" | "system_error" | "transient_error" | "manual_cancellation",
+//    "failureOrigin": "source" | "destination" | "replication", "message": "...",
+//    "internalMessage": "...", "durationMs": N, "stats": <AttemptStats, see below>}
+//      — last line; absent when the child died.
+//
+// AttemptStats (what the worker stores with FinishAttempt):
+//   {"recordsEmitted", "bytesEmitted", "recordsCommitted", "bytesCommitted",
+//    "streamStats": [{"streamName", "streamNamespace", "stats": {the four counters}}]}
+
+#include <string>
+
+#include "base/json.h"
+#include "base/status.h"
+#include "metadata/metadata_types.h"
+
+namespace sluice {
+
+struct AttemptPlan {
+  JobId job_id = 0;
+  int attempt_number = 0;
+  JobConfigType job_type = JobConfigType::kSync;
+  std::string source_connector;
+  Json source_config = Json::object();
+  std::string destination_connector;
+  Json destination_config = Json::object();
+  //! sync_catalog, namespace_definition, namespace_format, prefix, connection_id and name matter.
+  Connection connection;
+  Json state;  //!< the saved state (null: none)
+
+  Json ToJson() const;
+  //! Errors are system errors naming the field (the plan is written by the worker).
+  static Result<AttemptPlan> FromJson(const Json& json);
+};
+
+//! Airbyte's failureType for a failure type ("config_error", "manual_cancellation", ...).
+std::string_view AttemptFailureTypeName(FailureType type);
+
+}  // namespace sluice

@@ -1,0 +1,230 @@
+#include "worker/attempt_runner.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+
+#include "base/file_util.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "cli/connector_runtime.h"
+#include "engine/sync_runner.h"
+#include "platform/sync_catalog.h"
+#include "security/connector_secrets.h"
+#include "worker/attempt_protocol.h"
+
+namespace sluice {
+
+namespace {
+
+//! A source with no records: a reset runs the destination with it, in overwrite mode.
+class EmptySource final : public Source {
+ public:
+  ConnectorSpec Spec() const override { return {}; }
+  Status Check(const Json&) override { return Status::Ok(); }
+  Result<Catalog> Discover(const Json&) override { return Catalog{}; }
+  Status Read(const Json&, const ConfiguredCatalog& catalog, const StateStore&, Emitter& out) override {
+    for (uint32_t i = 0; i < catalog.streams.size(); ++i) {
+      SLUICE_RETURN_IF_ERROR(out.EmitStreamStatus(i, StreamStatus::kStarted));
+      SLUICE_RETURN_IF_ERROR(out.EmitStreamStatus(i, StreamStatus::kComplete));
+    }
+    return Status::Ok();
+  }
+};
+
+class EventWriter {
+ public:
+  explicit EventWriter(int fd) : fd_(fd) {}
+  void Write(const Json& event) {
+    std::lock_guard lock(mu_);
+    WriteAll(fd_, event.dump() + "\n");
+  }
+
+ private:
+  int fd_;
+  std::mutex mu_;
+};
+
+Json StreamJson(const StreamDescriptor& d) {
+  return {{"streamName", d.name}, {"streamNamespace", d.namespace_ ? Json(*d.namespace_) : Json()}};
+}
+
+Json StatsJson(const SyncResult& result) {
+  Json streams = Json::array();
+  uint64_t committed = 0, bytes_committed = 0;
+  for (const StreamResult& s : result.streams) {
+    // The engine counts committed records; committed bytes are the emitted bytes in proportion.
+    const uint64_t stream_bytes_committed =
+        s.records == 0 ? 0
+                       : (s.records_committed >= s.records
+                              ? s.bytes
+                              : static_cast<uint64_t>(static_cast<double>(s.bytes) * s.records_committed / s.records));
+    committed += s.records_committed;
+    bytes_committed += stream_bytes_committed;
+    Json entry = StreamJson(s.stream);
+    entry["stats"] = {{"recordsEmitted", s.records},
+                      {"bytesEmitted", s.bytes},
+                      {"recordsCommitted", s.records_committed},
+                      {"bytesCommitted", stream_bytes_committed}};
+    streams.push_back(std::move(entry));
+  }
+  return {{"recordsEmitted", result.records},
+          {"bytesEmitted", result.bytes},
+          {"recordsCommitted", committed},
+          {"bytesCommitted", bytes_committed},
+          {"streamStats", std::move(streams)}};
+}
+
+struct Failure {
+  Status status;
+  std::string origin;  // source | destination | replication
+};
+
+Json ResultJson(const std::optional<Failure>& failure, const Json& stats, int64_t duration_ms) {
+  Json j = {{"type", "result"}};
+  if (!failure) {
+    j["status"] = "succeeded";
+  } else {
+    const Status& st = failure->status;
+    j["status"] = st.cancelled() ? "cancelled" : "failed";
+    j["failureType"] = AttemptFailureTypeName(st.failure_type());
+    j["failureOrigin"] = failure->origin;
+    j["message"] = st.message();
+    j["internalMessage"] = st.detail().empty() ? st.message() : st.detail();
+  }
+  j["durationMs"] = duration_ms;
+  j["stats"] = stats.is_null() ? Json{{"recordsEmitted", 0},
+                                      {"bytesEmitted", 0},
+                                      {"recordsCommitted", 0},
+                                      {"bytesCommitted", 0},
+                                      {"streamStats", Json::array()}}
+                               : stats;
+  return j;
+}
+
+// Where a failure of RunSync came from, as far as its message tells.
+std::string OriginOf(const Status& status) {
+  const std::string& m = status.message();
+  if (m.rfind("source", 0) == 0) return "source";
+  if (m.rfind("destination", 0) == 0) return "destination";
+  return "replication";
+}
+
+}  // namespace
+
+int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* stop) {
+  const int64_t started_us = MonotonicMicros();
+  EventWriter events(events_fd);
+  auto finish = [&](std::optional<Failure> failure, const Json& stats = Json()) {
+    const int64_t duration_ms = (MonotonicMicros() - started_us) / 1000;
+    if (failure) {
+      Log(LogLevel::kError, "attempt failed ({}, {}): {}", failure->origin,
+          AttemptFailureTypeName(failure->status.failure_type()), failure->status.message());
+    }
+    events.Write(ResultJson(failure, stats, duration_ms));
+    return failure ? ExitCodeFor(failure->status.failure_type()) : 0;
+  };
+
+  auto parsed = AttemptPlan::FromJson(plan_json);
+  if (!parsed.ok()) return finish(Failure{parsed.status(), "platform"});
+  AttemptPlan plan = std::move(parsed).value();
+
+  auto source = ResolveConnector(ConnectorKind::kSource, plan.source_connector, {});
+  if (!source.ok()) return finish(Failure{source.status().WithContext("source"), "source"});
+  auto destination = ResolveConnector(ConnectorKind::kDestination, plan.destination_connector, {});
+  if (!destination.ok()) return finish(Failure{destination.status().WithContext("destination"), "destination"});
+
+  // Defense in depth: this process's own log lines are redacted too (the worker redacts again).
+  std::vector<std::string> secrets =
+      CollectSecretValues(source->spec.connection_specification, plan.source_config);
+  for (std::string& s : CollectSecretValues(destination->spec.connection_specification, plan.destination_config)) {
+    secrets.push_back(std::move(s));
+  }
+  auto redactor = std::make_shared<SecretRedactor>(std::move(secrets));
+  SetLogSink([redactor](LogLevel level, std::string_view message) {
+    std::string line = fmt::format("{} {}\n", LogLevelName(level), redactor->Redact(message));
+    WriteAll(2, line);
+  });
+
+  auto source_config = PrepareConnectorConfig(*source, plan.source_config);
+  if (!source_config.ok()) return finish(Failure{source_config.status().WithContext("source config"), "source"});
+  auto destination_config = PrepareConnectorConfig(*destination, plan.destination_config);
+  if (!destination_config.ok()) {
+    return finish(Failure{destination_config.status().WithContext("destination config"), "destination"});
+  }
+
+  Log(LogLevel::kInfo, "{} of connection '{}': {} → {}", JobConfigTypeName(plan.job_type), plan.connection.name,
+      source->name, destination->name);
+  auto discovered = source->source->Discover(*source_config);
+  if (!discovered.ok()) return finish(Failure{discovered.status().WithContext("discover"), "source"});
+  auto catalogs = BuildConnectionCatalogs(plan.connection, *discovered, destination->spec);
+  if (!catalogs.ok()) return finish(Failure{catalogs.status().WithContext("catalog"), "replication"});
+
+  SyncOptions options;
+  options.stop = stop;
+  options.channel_bytes = 64 << 20;
+
+  if (plan.job_type == JobConfigType::kResetConnection) {
+    // Empty every stream the destination can overwrite: run it with a source that has no rows.
+    ConfiguredCatalog source_catalog, destination_catalog;
+    for (size_t i = 0; i < catalogs->destination.streams.size(); ++i) {
+      ConfiguredStream dst = catalogs->destination.streams[i];
+      if (!destination->spec.Supports(DestinationSyncMode::kOverwrite)) {
+        Log(LogLevel::kWarn, "reset: {} cannot overwrite, stream {} keeps its data", destination->name,
+            dst.descriptor().ToString());
+        continue;
+      }
+      ConfiguredStream src = catalogs->source.streams[i];
+      src.sync_mode = dst.sync_mode = SyncMode::kFullRefresh;
+      src.destination_sync_mode = dst.destination_sync_mode = DestinationSyncMode::kOverwrite;
+      source_catalog.streams.push_back(std::move(src));
+      destination_catalog.streams.push_back(std::move(dst));
+    }
+    Log(LogLevel::kInfo, "reset: clearing the state and emptying {} stream(s)", destination_catalog.streams.size());
+    EmptySource empty;
+    SyncResult result = RunSync(empty, *source_config, source_catalog, *destination->destination,
+                                *destination_config, destination_catalog, StateStore(), options);
+    if (!result.status.ok()) return finish(Failure{result.status, "destination"}, StatsJson(result));
+    events.Write({{"type", "checkpoint"}, {"state", Json::array()}, {"streamStats", Json::array()}});
+    return finish(std::nullopt, StatsJson(result));
+  }
+
+  StateStore state;
+  if (!plan.state.is_null()) {
+    auto loaded = StateStore::FromJson(plan.state);
+    if (!loaded.ok()) return finish(Failure{loaded.status().WithContext("saved state"), "platform"});
+    state = std::move(loaded).value();
+  }
+  const ConfiguredCatalog& source_catalog = catalogs->source;
+  SyncProgress progress(source_catalog.streams.size());
+  options.progress = &progress;
+  // The engine's per-stream committed counters move right after this callback; a STREAM
+  // checkpoint's own count is added here so the event is exact for per-stream states.
+  std::vector<uint64_t> committed(source_catalog.streams.size(), 0);
+  options.on_checkpoint = [&](const StateMessage& checkpoint, const StateStore& all) -> Status {
+    if (checkpoint.type == StateType::kStream && checkpoint.source_record_count) {
+      const int i = source_catalog.Find(checkpoint.stream.descriptor);
+      if (i >= 0) committed[i] += static_cast<uint64_t>(*checkpoint.source_record_count);
+    }
+    Json streams = Json::array();
+    for (size_t i = 0; i < source_catalog.streams.size(); ++i) {
+      committed[i] = std::max<uint64_t>(committed[i], progress.stream(i).records_committed.load());
+      Json entry = StreamJson(source_catalog.streams[i].descriptor());
+      entry["recordsCommitted"] = committed[i];
+      streams.push_back(std::move(entry));
+    }
+    events.Write({{"type", "checkpoint"}, {"state", all.ToJson()}, {"streamStats", std::move(streams)}});
+    return Status::Ok();
+  };
+  Log(LogLevel::kInfo, "sync: {} stream(s), {}", source_catalog.streams.size(),
+      state.empty() ? "no saved state" : "resuming from saved state");
+  SyncResult result = RunSync(*source->source, *source_config, source_catalog, *destination->destination,
+                              *destination_config, catalogs->destination, state, options);
+  Log(LogLevel::kInfo, "sync ended: {} record(s) read, {} checkpoint(s) committed", result.records,
+      result.checkpoints);
+  if (!result.status.ok()) return finish(Failure{result.status, OriginOf(result.status)}, StatsJson(result));
+  return finish(std::nullopt, StatsJson(result));
+}
+
+}  // namespace sluice

@@ -1,0 +1,38 @@
+#pragma once
+// What happens when attempts and jobs end: metrics, webhook notifications from the workspace's
+// notification settings, and disabling a connection after too many failures in a row. Called by
+// the workers (FinishAttempt) and by the reclaimer (ReclaimExpired). Thread-safe.
+
+#include "metadata/metadata_store.h"
+#include "platform/platform.h"
+#include "worker/notifier.h"
+
+namespace sluice {
+
+//! A workspace's notification settings, defaults filled in (kDefaultNotificationSettingsJson).
+struct NotificationSettings {
+  std::string slack_webhook_url;  //!< "" = none
+  bool send_on_failure = true;
+  bool send_on_success = false;
+  bool send_on_connection_disabled = true;
+  int consecutive_failure_threshold = 3;  //!< 0 = never disable
+
+  static NotificationSettings FromJson(const Json& settings);
+};
+
+class JobEvents {
+ public:
+  //! `context` and `notifier` must outlive this.
+  JobEvents(const PlatformContext& context, Notifier& notifier) : context_(context), notifier_(notifier) {}
+
+  //! An attempt ended with `outcome` ("succeeded", "failed", "cancelled") and `stats`.
+  void AttemptFinished(std::string_view outcome, const Json& stats);
+  //! `job` reached a terminal status: metrics, notifications, maybe disable its connection.
+  void JobFinished(const Job& job);
+
+ private:
+  const PlatformContext& context_;
+  Notifier& notifier_;
+};
+
+}  // namespace sluice

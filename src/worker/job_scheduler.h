@@ -1,0 +1,54 @@
+#pragma once
+// JobScheduler: decides when scheduled connections are due and enqueues their sync jobs. It only
+// decides *when*: workers run the jobs.
+//
+// Cheap with many connections: the list of connections and each one's next due time are cached;
+// the list is reloaded every `refresh_every_ticks` ticks (a changed connection — by updated_at —
+// gets its due time recomputed, an unchanged one keeps it), and a tick in between only compares
+// cached times with now. A due connection is re-checked against its newest job before enqueueing
+// (a manual sync may have moved it), and EnqueueJob keeps at most one unfinished job each.
+// Not thread-safe: one thread ticks.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "absl/time/time.h"
+#include "base/status.h"
+#include "metadata/metadata_store.h"
+#include "scheduler/schedule.h"
+
+namespace sluice {
+
+class JobScheduler {
+ public:
+  //! `store` must outlive the scheduler.
+  explicit JobScheduler(MetadataStore& store, int refresh_every_ticks = 10);
+
+  //! One pass at `now`: enqueues the due jobs. Returns how many jobs were created.
+  Result<int> Tick(absl::Time now);
+  //! The next tick reloads every connection.
+  void Invalidate() { force_refresh_ = true; }
+
+ private:
+  struct Entry {
+    int64_t updated_at = 0;
+    int64_t created_at = 0;
+    Schedule schedule = Schedule::Manual();
+    std::optional<absl::Time> next_due;
+  };
+
+  Status Refresh(absl::Time now);
+  //! When the connection is next due, from its newest job (or its creation, for cron).
+  Result<std::optional<absl::Time>> ComputeNextDue(const std::string& connection_id, const Entry& entry,
+                                                   absl::Time now);
+
+  MetadataStore& store_;
+  const int refresh_every_ticks_;
+  int64_t ticks_ = 0;
+  bool force_refresh_ = true;
+  std::unordered_map<std::string, Entry> entries_;  // active connections with a schedule
+};
+
+}  // namespace sluice
