@@ -1,7 +1,122 @@
+// `sluice server`: the metadata store, the secret key, the workers and scheduler (WorkerPool) and
+// the API on --port and --api-port, until SIGINT/SIGTERM.
+
 #include "cli/server_command.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "api/api.h"
+#include "api/api_server.h"
+#include "base/log.h"
+#include "cli/signals.h"
+#include "metadata/metadata_store.h"
+#include "platform/platform.h"
+#include "scheduler/clock.h"
+#include "security/secret_key.h"
+#include "worker/worker_pool.h"
 
 namespace sluice {
 
-int RunServerCommand(const ServerCommandArgs&) { return 1; }  // TODO(issue 5): the API helper
+namespace {
+
+int Fail(const Status& status, std::string_view what) {
+  std::cerr << "sluice server: " << what << ": " << status.message() << std::endl;
+  return ExitCodeFor(status.failure_type());
+}
+
+std::string UrlHost(const std::string& host) {
+  if (host.find(':') != std::string::npos && host.front() != '[') return "[" + host + "]";
+  if (host == "0.0.0.0") return "127.0.0.1";  // what a local browser can open
+  return host;
+}
+
+}  // namespace
+
+int RunServerCommand(const ServerCommandArgs& args) {
+  if (args.no_auth && !IsLoopbackHost(args.host)) {
+    std::cerr << "sluice server: --no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), "
+                 "not on --host "
+              << args.host << ": anyone who can reach the port would have admin rights" << std::endl;
+    return kExitConfigError;
+  }
+  if (args.api_port != 0 && args.api_port == args.port) {
+    std::cerr << "sluice server: --api-port must differ from --port (or be 0 to turn it off)" << std::endl;
+    return kExitConfigError;
+  }
+  InstallStopSignalHandlers();
+
+  std::error_code ec;
+  std::filesystem::create_directories(args.data_dir, ec);
+  if (ec) {
+    std::cerr << "sluice server: cannot create --data-dir " << args.data_dir << ": " << ec.message() << std::endl;
+    return kExitConfigError;
+  }
+  const std::string data_dir = std::filesystem::absolute(args.data_dir).lexically_normal().string();
+
+  SystemClock clock;
+  const std::string url = args.metadata_url.empty() ? "sqlite://" + data_dir + "/sluice.db" : args.metadata_url;
+  auto store = MetadataStore::Open(url, absl::ToUnixMillis(clock.Now()));
+  if (!store.ok()) return Fail(store.status(), "cannot open the metadata store " + RedactDatabaseUrl(url));
+  Log(LogLevel::kInfo, "metadata store: {}", (*store)->database().description());
+
+  auto key = LoadSecretKey(data_dir);
+  if (!key.ok()) return Fail(key.status(), "cannot load the secret key");
+  Log(LogLevel::kInfo, "secret key: {}{}", key->origin, key->created ? " (created)" : "");
+
+  PlatformMetrics metrics;
+  PlatformContext context;
+  context.store = store->get();
+  context.secrets = &key->box;
+  context.clock = &clock;
+  context.metrics = &metrics;
+  context.public_url = args.public_url;
+
+  WorkerPoolOptions pool_options;
+  pool_options.workers = args.workers;
+  pool_options.scratch_dir = data_dir + "/attempts";
+  pool_options.lease_ms = int64_t{args.lease_seconds} * 1000;
+  pool_options.heartbeat_ms = std::max<int64_t>(pool_options.lease_ms / 10, 200);
+  pool_options.retry_backoff_ms = int64_t{args.retry_backoff_seconds} * 1000;
+  WorkerPool pool(context, pool_options);
+  context.wake_workers = [&pool] { pool.Wake(); };
+
+  ApiOptions api_options;
+  api_options.no_auth = args.no_auth;
+  Api api(context, api_options);
+  auto created_admin = api.Bootstrap();
+  if (!created_admin.ok()) return Fail(created_admin.status(), "cannot create the first admin user");
+  if (*created_admin) {
+    Log(LogLevel::kInfo, "created the admin user {} (password as documented; it must be changed at first login)",
+        kInitialAdminEmail);
+  }
+
+  ApiServer server(api);
+  std::vector<int> ports = {args.port};
+  if (args.api_port != 0) ports.push_back(args.api_port);
+  Status bound = server.Bind(args.host, ports);
+  if (!bound.ok()) return Fail(bound, "cannot listen");
+
+  Status started = pool.Start();
+  if (!started.ok()) return Fail(started, "cannot start the workers");
+  server.Start();
+  for (int port : server.ports()) {
+    Log(LogLevel::kInfo, "listening on http://{}:{}/ (API: /api/v1, health: /api/v1/health)", UrlHost(args.host), port);
+  }
+  Log(LogLevel::kInfo, "workers: {}; authentication: {}", args.workers,
+      args.no_auth ? "off (--no-auth, loopback only)" : "on");
+
+  while (!StopRequested().load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Log(LogLevel::kInfo, "stopping (signal {})", StopSignal());
+  server.Stop();
+  pool.Stop();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
 
 }  // namespace sluice

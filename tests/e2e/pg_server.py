@@ -70,6 +70,10 @@ class PgServer:
         return dict(host=self.host, port=self.port, dbname=database, user=user or self.user,
                     password=password if password is not None else self.password)
 
+    def url(self, database="postgres"):
+        """A postgres:// URL (as `sluice server --metadata` takes) for `database`."""
+        return f"postgres://{self.user}:{self.password}@{self.host}:{self.port}/{database}"
+
     def connect(self, database="postgres", **kw):
         conn = psycopg2.connect(**self.dsn(database, **kw))
         conn.autocommit = True

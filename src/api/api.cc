@@ -1,0 +1,208 @@
+#include "api/api.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "api/api_env.h"
+#include "base/log.h"
+#include "security/connector_secrets.h"
+
+namespace sluice {
+
+std::string DumpJson(const Json& json) { return json.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+Route MakeRoute(std::string path, Permission permission, std::string tag, std::string summary,
+                std::vector<FieldDoc> fields, Handler handler) {
+  Route r;
+  r.path = std::move(path);
+  r.methods = {"POST", "GET"};
+  r.access = Access::kPermission;
+  r.permission = permission;
+  r.tag = std::move(tag);
+  r.summary = std::move(summary);
+  r.fields = std::move(fields);
+  r.handler = std::move(handler);
+  return r;
+}
+
+Api::Api(const PlatformContext& context, ApiOptions options)
+    : context_(context),
+      options_(options),
+      auth_(context, AuthOptions{.no_auth = options.no_auth, .session_ttl_ms = options.session_ttl_ms}),
+      connectors_(Registry::Builtins()),
+      connection_lists_(std::make_unique<ListCache>(options.list_cache_ttl_ms)) {
+  ApiEnv env{context_, options_, auth_, connectors_, routes_, stopping_, *connection_lists_};
+  // The env is captured by value in handlers; it refers to members of this Api only.
+  AddSystemRoutes(routes_, env);
+  AddWorkspaceRoutes(routes_, env);
+  AddActorRoutes(routes_, env);
+  AddConnectionRoutes(routes_, env);
+  AddJobRoutes(routes_, env);
+  AddUserRoutes(routes_, env);
+  for (size_t i = 0; i < routes_.size(); ++i) by_path_[routes_[i].path] = i;
+  openapi_ = BuildOpenApiDocument(routes_);
+}
+
+Api::~Api() = default;
+
+Result<bool> Api::Bootstrap() { return auth_.EnsureInitialAdmin(); }
+
+ApiResponse Api::Handle(const ApiRequest& request) {
+  ApiResponse response;
+  try {
+    auto it = by_path_.find(request.path);
+    if (it == by_path_.end()) {
+      ThrowApiError(404, fmt::format("no such endpoint: {} {}", request.method, request.path));
+    }
+    const Route& route = routes_[it->second];
+    bool method_ok = false;
+    for (const auto& m : route.methods) method_ok = method_ok || m == request.method;
+    if (!method_ok) {
+      response.headers.emplace_back("Allow", fmt::format("{}", fmt::join(route.methods, ", ")));
+      ThrowApiError(405, fmt::format("{} does not accept {}", request.path, request.method));
+    }
+    if (request.body_too_large) {
+      ThrowApiError(413, fmt::format("request body larger than {} bytes", options_.max_body_bytes));
+    }
+
+    Principal principal;
+    if (route.access == Access::kPublic) {
+      try {
+        principal = auth_.Resolve(request);
+      } catch (const ApiError&) {
+        // Stale credentials do not stop a public route.
+      }
+    } else {
+      principal = auth_.Resolve(request);
+      if (!principal.authenticated) {
+        ThrowApiError(401,
+                      "authentication required: log in (POST /api/v1/auth/login) or send "
+                      "'Authorization: Bearer sk_…'");
+      }
+      if (route.access == Access::kPermission) {
+        if (principal.must_change_password) {
+          ThrowApiError(403,
+                        "password change required: change it with POST /api/v1/users/change_password "
+                        "before using the API");
+        }
+        if (!Allowed(principal.role, route.permission)) {
+          ThrowApiError(403, fmt::format("forbidden: your role ({}) lacks {}", RoleName(principal.role),
+                                         PermissionName(route.permission)));
+        }
+      }
+    }
+
+    Json body = Json::object();
+    bool has_body = request.body.find_first_not_of(" \t\r\n") != std::string::npos;
+    if (has_body) {
+      try {
+        body = Json::parse(request.body);
+      } catch (const Json::parse_error& e) {
+        // e.what() quotes the text read so far, which may hold a secret: only the position.
+        ThrowApiError(400, fmt::format("malformed JSON body (at byte {})", e.byte));
+      }
+      if (!body.is_object()) {
+        ThrowApiError(400, fmt::format("the request body must be a JSON object, got {}", body.type_name()));
+      }
+    } else if (request.method == "GET") {
+      for (const auto& [key, value] : request.query) body[key] = value;  // GET routes take query parameters
+    }
+    Call call{request, body, principal, response};
+    Json result = route.handler(call);
+    if (!response.stream && response.body.empty() && !result.is_null()) {
+      response.body = DumpJson(result);
+      response.content_type = "application/json";
+    }
+  } catch (const ApiError& e) {
+    response.status = e.status;
+    response.content_type = "application/json";
+    response.body = DumpJson(e.ToJson());
+    response.stream = nullptr;
+  } catch (const std::exception& e) {
+    Log(LogLevel::kError, "api: {} {} failed: {}", request.method, request.path, e.what());
+    response.status = 500;
+    response.content_type = "application/json";
+    response.body = DumpJson(ApiError{500, "internal error"}.ToJson());
+    response.stream = nullptr;
+  }
+  if (context_.metrics != nullptr) {
+    context_.metrics->http_requests.WithLabels({std::to_string(response.status)}).Increment();
+  }
+  return response;
+}
+
+// --- shared helpers ---
+
+namespace {
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+std::optional<std::string> ListCache::Get(const std::string& key) const {
+  if (ttl_ms_ <= 0) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.generation != generation_.load() ||
+      SteadyMs() - it->second.stored_at_ms > ttl_ms_) {
+    return std::nullopt;
+  }
+  return it->second.body;
+}
+
+void ListCache::Put(const std::string& key, uint64_t generation, std::string body) {
+  if (ttl_ms_ <= 0) return;
+  std::lock_guard lock(mu_);
+  if (generation != generation_.load()) return;
+  entries_[key] = Entry{generation, SteadyMs(), std::move(body)};
+}
+
+void ListCache::Invalidate() {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  entries_.clear();
+}
+
+std::string DefaultWorkspaceId(const ApiEnv& env) {
+  auto workspaces = Unwrap(env.store().ListWorkspaces());
+  if (workspaces.empty()) ThrowApiError(500, "internal error: the store has no workspace");
+  return workspaces.front().workspace_id;
+}
+
+std::string WorkspaceIdOf(const ApiEnv& env, const Json& body) {
+  auto id = OptionalString(body, "workspaceId");
+  if (!id) return DefaultWorkspaceId(env);
+  auto ws = Unwrap(env.store().GetWorkspace(*id));
+  if (!ws) ThrowNotFound("workspace", *id, "workspaceId");
+  return *id;
+}
+
+Actor LoadActor(const ApiEnv& env, ActorKind kind, const std::string& id, std::string_view field) {
+  auto actor = Unwrap(env.store().GetActor(kind, id));
+  if (!actor) ThrowNotFound(ActorKindName(kind), id, field);
+  return *actor;
+}
+
+const ConnectorDefinition& DefinitionOf(const ApiEnv& env, const Actor& actor) {
+  const ConnectorDefinition* d = env.connectors.Find(
+      actor.kind == ActorKind::kSource ? ConnectorKind::kSource : ConnectorKind::kDestination, actor.definition_name);
+  if (d == nullptr) {
+    ThrowApiError(500, fmt::format("connector {} of {} {} is not in this build", actor.definition_name,
+                                   ActorKindName(actor.kind), actor.id));
+  }
+  return *d;
+}
+
+Json DecryptActorConfig(const ApiEnv& env, const Actor& actor) {
+  auto config = DecryptConfig(*env.context.secrets, actor.configuration);
+  if (!config.ok()) {
+    ThrowApiError(500, fmt::format("the stored configuration of {} {} cannot be decrypted ({}): was the secret "
+                                   "key changed?",
+                                   ActorKindName(actor.kind), actor.id, config.status().message()));
+  }
+  return *config;
+}
+
+}  // namespace sluice

@@ -1,0 +1,91 @@
+#pragma once
+// What the route files of src/api share: the environment every handler sees and helpers used by
+// more than one resource. Internal to the module.
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/api.h"
+#include "api/request_fields.h"
+#include "protocol/catalog.h"
+
+namespace sluice {
+
+//! Answers of connections/list, reused for up to `ttl_ms` (changes made through this API drop them
+//! at once; changes by workers or other servers show within the TTL). Thread-safe.
+class ListCache {
+ public:
+  explicit ListCache(int64_t ttl_ms) : ttl_ms_(ttl_ms) {}
+  //! The generation to pass to Put: read it before building an answer.
+  uint64_t generation() const { return generation_.load(); }
+  std::optional<std::string> Get(const std::string& key) const;
+  //! Keeps `body` unless an Invalidate() happened since `generation` was read.
+  void Put(const std::string& key, uint64_t generation, std::string body);
+  void Invalidate();
+
+ private:
+  struct Entry {
+    uint64_t generation = 0;
+    int64_t stored_at_ms = 0;  // steady clock
+    std::string body;
+  };
+  const int64_t ttl_ms_;
+  std::atomic<uint64_t> generation_{0};
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> entries_;
+};
+
+struct ApiEnv {
+  const PlatformContext& context;
+  const ApiOptions& options;
+  Authenticator& auth;
+  const ConnectorCatalog& connectors;
+  const std::vector<Route>& routes;   //!< the whole table (the OpenAPI document, tests)
+  const std::atomic<bool>& stopping;  //!< set when the server stops: long streams end
+  ListCache& connection_lists;        //!< connections/list answers; writes call Invalidate()
+
+  MetadataStore& store() const { return *context.store; }
+  int64_t now() const { return context.NowMs(); }
+  void WakeWorkers() const {
+    if (context.wake_workers) context.wake_workers();
+  }
+};
+
+// Every Add*Routes appends its resource's routes.
+void AddSystemRoutes(std::vector<Route>& routes, ApiEnv& env);      // health, metrics, openapi
+void AddWorkspaceRoutes(std::vector<Route>& routes, ApiEnv& env);   // workspaces, definitions
+void AddActorRoutes(std::vector<Route>& routes, ApiEnv& env);       // sources, destinations
+void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env);  // connections, state
+void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env);         // jobs, logs
+void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env);        // auth, users, api_keys
+
+//! The first (default) workspace's id.
+std::string DefaultWorkspaceId(const ApiEnv& env);
+//! `workspaceId` of the body, checked to exist (404), or the default workspace.
+std::string WorkspaceIdOf(const ApiEnv& env, const Json& body);
+
+//! A source or destination by id (404 naming `field` when unknown or deleted).
+Actor LoadActor(const ApiEnv& env, ActorKind kind, const std::string& id, std::string_view field);
+//! The actor's connector (500 when the connector is gone from this build).
+const ConnectorDefinition& DefinitionOf(const ApiEnv& env, const Actor& actor);
+//! The decrypted stored config (500 with a key hint when it does not decrypt).
+Json DecryptActorConfig(const ApiEnv& env, const Actor& actor);
+
+//! Runs the source's discover in this process. Errors carry redacted messages.
+Result<Catalog> DiscoverSource(const ConnectorDefinition& definition, const Json& config);
+
+//! jobs/get's answer: {job, attempts: [{attempt, logs: {logLines}}]}; without logs when
+//! `with_logs` is false (jobs/list).
+Json JobInfoToApi(const ApiEnv& env, const Job& job, bool with_logs);
+//! A job's summary {id, configType, configId, createdAt, updatedAt, status} (epoch seconds).
+Json JobToApi(const Job& job);
+
+//! A helper to build routes compactly.
+Route MakeRoute(std::string path, Permission permission, std::string tag, std::string summary,
+                std::vector<FieldDoc> fields, Handler handler);
+
+}  // namespace sluice

@@ -1,0 +1,276 @@
+#include "api/api_server.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <httplib.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "base/log.h"
+
+namespace sluice {
+
+namespace {
+
+// httplib::Server::process_request is private; the explicit instantiation below is the standard
+// way to name it (access checks do not apply to explicit instantiations). We need it to run
+// httplib's request handling over our own connection loop, which reads GET bodies.
+using ProcessRequestFn = bool (httplib::Server::*)(httplib::Stream&, bool, bool&,
+                                                   const std::function<void(httplib::Request&)>&);
+struct ProcessRequestTag {
+  using type = ProcessRequestFn;
+};
+ProcessRequestFn RobbedProcessRequest(ProcessRequestTag);
+template <typename Tag, typename Tag::type M>
+struct Rob {
+  friend typename Tag::type RobbedProcessRequest(Tag) { return M; }
+};
+template struct Rob<ProcessRequestTag, &httplib::Server::process_request>;
+
+//! A buffered blocking socket stream with poll() timeouts (httplib's own SocketStream is internal).
+class FdStream final : public httplib::Stream {
+ public:
+  FdStream(int fd, int read_timeout_ms, int write_timeout_ms)
+      : fd_(fd), read_timeout_ms_(read_timeout_ms), write_timeout_ms_(write_timeout_ms) {}
+
+  bool has_buffered() const { return off_ < size_; }
+
+  bool is_readable() const override { return has_buffered() || Poll(POLLIN, read_timeout_ms_); }
+  bool is_writable() const override { return Poll(POLLOUT, write_timeout_ms_); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (has_buffered()) {
+      size_t n = std::min(size, size_ - off_);
+      std::memcpy(ptr, buf_ + off_, n);
+      off_ += n;
+      return static_cast<ssize_t>(n);
+    }
+    if (!Poll(POLLIN, read_timeout_ms_)) return -1;
+    if (size >= sizeof(buf_)) return Recv(ptr, size);
+    ssize_t n = Recv(buf_, sizeof(buf_));
+    if (n <= 0) return n;
+    size_ = static_cast<size_t>(n);
+    off_ = 0;
+    return read(ptr, size);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!is_writable()) return -1;
+    for (;;) {
+      ssize_t n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      return n;
+    }
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) Describe(addr, len, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) Describe(addr, len, ip, port);
+  }
+  socket_t socket() const override { return fd_; }
+
+ private:
+  static void Describe(const sockaddr_storage& addr, socklen_t len, std::string& ip, int& port) {
+    char host[NI_MAXHOST];
+    char serv[NI_MAXSERV];
+    if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof(host), serv, sizeof(serv),
+                    NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+      ip = host;
+      port = std::atoi(serv);
+    }
+  }
+  bool Poll(short events, int timeout_ms) const {
+    pollfd p{fd_, events, 0};
+    for (;;) {
+      int r = ::poll(&p, 1, timeout_ms);
+      if (r < 0 && errno == EINTR) continue;
+      return r > 0;
+    }
+  }
+  ssize_t Recv(char* ptr, size_t size) {
+    for (;;) {
+      ssize_t n = ::recv(fd_, ptr, size, 0);
+      if (n < 0 && errno == EINTR) continue;
+      return n;
+    }
+  }
+
+  int fd_;
+  int read_timeout_ms_;
+  int write_timeout_ms_;
+  char buf_[8192];
+  size_t off_ = 0;
+  size_t size_ = 0;
+};
+
+constexpr const char* kTooLargeHeader = "X-Sluice-Body-Too-Large";
+
+}  // namespace
+
+class ApiServer::HttpServer final : public httplib::Server {
+ public:
+  HttpServer(Api& api, const ApiServerOptions& options) : api_(api), options_(options) {}
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    int one = 1;
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    FdStream strm(sock, options_.read_timeout_secs * 1000, options_.write_timeout_secs * 1000);
+    const size_t max_body = api_.options().max_body_bytes;
+    bool ret = false;
+    for (int left = options_.keep_alive_max_requests; left > 0; --left) {
+      if (!WaitForRequest(strm)) break;
+      bool drop = false;
+      bool connection_closed = false;
+      auto read_get_body = [&](httplib::Request& req) {
+        if (req.method != "GET" || !req.has_header("Content-Length")) return;
+        unsigned long long length = 0;
+        try {
+          length = std::stoull(req.get_header_value("Content-Length"));
+        } catch (const std::exception&) {
+          drop = true;
+          req.set_header("Connection", "close");
+          return;
+        }
+        if (length > max_body) {
+          req.set_header(kTooLargeHeader, "1");
+          req.set_header("Connection", "close");
+          drop = true;
+          return;
+        }
+        std::string body(length, '\0');
+        size_t got = 0;
+        while (got < length) {
+          ssize_t n = strm.read(body.data() + got, length - got);
+          if (n <= 0) break;
+          got += static_cast<size_t>(n);
+        }
+        if (got < length) {
+          drop = true;
+          req.set_header("Connection", "close");
+          return;
+        }
+        req.body = std::move(body);
+      };
+      ret = (this->*RobbedProcessRequest(ProcessRequestTag{}))(strm, left == 1, connection_closed, read_get_body);
+      if (!ret || connection_closed || drop) break;
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ret;
+  }
+
+  // Waits up to the keep-alive time for the next request, leaving early when the server stops.
+  bool WaitForRequest(FdStream& strm) {
+    if (strm.has_buffered()) return true;
+    for (int waited = 0; waited < options_.keep_alive_secs * 1000; waited += 100) {
+      if (!is_running()) return false;
+      pollfd p{strm.socket(), POLLIN, 0};
+      int r = ::poll(&p, 1, 100);
+      if (r > 0) return true;
+      if (r < 0 && errno != EINTR) return false;
+    }
+    return false;
+  }
+
+  Api& api_;
+  const ApiServerOptions& options_;
+};
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr addr{};
+  if (inet_pton(AF_INET, host.c_str(), &addr) == 1) return (ntohl(addr.s_addr) >> 24) == 127;
+  return false;
+}
+
+ApiServer::ApiServer(Api& api, ApiServerOptions options) : api_(api), options_(options) {}
+
+ApiServer::~ApiServer() { Stop(); }
+
+Status ApiServer::Bind(const std::string& host, const std::vector<int>& ports) {
+  for (int port : ports) {
+    auto server = std::make_unique<HttpServer>(api_, options_);
+    const int threads = options_.threads;
+    server->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    server->set_payload_max_length(api_.options().max_body_bytes);
+    server->set_read_timeout(options_.read_timeout_secs, 0);
+    server->set_keep_alive_max_count(static_cast<size_t>(options_.keep_alive_max_requests));
+    server->set_write_timeout(options_.write_timeout_secs, 0);
+    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+      ApiRequest request;
+      request.method = req.method;
+      request.path = req.path;
+      for (const auto& [k, v] : req.params) request.query.emplace(k, v);
+      request.body = req.body;
+      request.authorization = req.get_header_value("Authorization");
+      request.cookie = req.get_header_value("Cookie");
+      request.remote_addr = req.remote_addr;
+      request.body_too_large = req.has_header(kTooLargeHeader);
+      ApiResponse response = api_.Handle(request);
+      res.status = response.status;
+      for (const auto& [k, v] : response.headers) res.set_header(k, v);
+      if (response.stream) {
+        StreamProducer producer = std::move(response.stream);
+        res.set_chunked_content_provider(response.content_type, [producer](size_t, httplib::DataSink& sink) {
+          producer([&sink](std::string_view chunk) { return sink.write(chunk.data(), chunk.size()); });
+          sink.done();
+          return true;
+        });
+      } else if (response.status != 204) {
+        res.set_content(response.body, response.content_type);
+      }
+    };
+    server->Get(".*", handler);
+    server->Post(".*", handler);
+    server->Put(".*", handler);
+    server->Patch(".*", handler);
+    server->Delete(".*", handler);
+    server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      std::string message = res.status == 413 ? "request body too large" : fmt::format("HTTP error {}", res.status);
+      res.set_content(DumpJson(ApiError{res.status, message}.ToJson()), "application/json");
+    });
+    int bound = port;
+    if (port == 0) {
+      bound = server->bind_to_any_port(host);
+      if (bound <= 0) return Status::ConfigError(fmt::format("cannot listen on {}: no free port", host));
+    } else if (!server->bind_to_port(host, port)) {
+      return Status::ConfigError(fmt::format("cannot listen on {}:{}: {} (port in use or address not available)", host,
+                                             port, std::strerror(errno)));
+    }
+    ports_.push_back(bound);
+    servers_.push_back(std::move(server));
+  }
+  return Status::Ok();
+}
+
+void ApiServer::Start() {
+  for (auto& server : servers_) {
+    HttpServer* s = server.get();
+    threads_.emplace_back([s] { s->listen_after_bind(); });
+  }
+}
+
+void ApiServer::Stop() {
+  api_.Stop();
+  for (auto& server : servers_) server->stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+}  // namespace sluice

@@ -1,0 +1,82 @@
+#pragma once
+// Authentication: who sends a request (session cookie, `Authorization: Bearer sk_…` API key, or
+// nobody), logins with a lockout after repeated failures, and the first admin user.
+//
+// Sessions and API keys are stored by TokenHash only (security/token.h): the tokens themselves
+// exist only in the client's hands. Thread-safe.
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "api/api_types.h"
+#include "platform/platform.h"
+
+namespace sluice {
+
+inline constexpr const char* kSessionCookieName = "sluice_session";
+inline constexpr const char* kInitialAdminEmail = "airbyte@example.com";
+inline constexpr const char* kInitialAdminPassword = "password";  // must be changed at first login
+
+struct AuthOptions {
+  bool no_auth = false;                       //!< every request acts as an admin
+  int64_t session_ttl_ms = 12 * 3600 * 1000;  //!< a session's lifetime (12 h)
+  int max_failed_logins = 5;                  //!< consecutive failures before a lockout
+  int64_t lockout_ms = 60'000;                //!< how long a locked-out email is refused
+};
+
+class Authenticator {
+ public:
+  //! `context` must outlive the authenticator.
+  Authenticator(const PlatformContext& context, AuthOptions options);
+
+  bool no_auth() const { return options_.no_auth; }
+
+  //! Creates the admin airbyte@example.com / "password" (must change it at first login) when the
+  //! store has no user at all — so deleting that user later does not bring it back. Returns true
+  //! when it was created.
+  Result<bool> EnsureInitialAdmin();
+
+  //! The caller of `request`. No credentials: an unauthenticated principal. Credentials that do
+  //! not resolve (unknown or expired token, deleted user): ApiError 401. With no_auth: an admin.
+  Principal Resolve(const ApiRequest& request);
+
+  struct LoginResult {
+    User user;
+    std::string session_token;  //!< for the cookie only; never logged
+  };
+  //! Checks the password (ApiError 401 "invalid email or password"; 429 while locked out) and
+  //! opens a session.
+  LoginResult Login(const std::string& email, const std::string& password);
+  //! A new session for `user_id` (after a password change).
+  std::string OpenSession(const std::string& user_id);
+  //! Ends the session of `principal` (nothing for other methods).
+  void Logout(const Principal& principal);
+
+  //! Set-Cookie values.
+  std::string SessionCookie(const std::string& token) const;
+  static std::string ExpiredSessionCookie();
+
+ private:
+  struct FailedLogins {
+    int count = 0;
+    int64_t locked_until = 0;
+  };
+  Principal FromUser(const User& user, std::string method) const;
+
+  const PlatformContext& context_;
+  AuthOptions options_;
+  std::mutex mu_;
+  std::unordered_map<std::string, FailedLogins> failures_;  // by lowercase email
+  std::string dummy_hash_;  // verified against for unknown emails, so timing does not tell
+};
+
+//! The value of cookie `name` in a Cookie header, or "".
+std::string CookieValue(std::string_view header, std::string_view name);
+
+//! The User as the API returns it (never the password hash).
+Json UserToApi(const User& user);
+
+}  // namespace sluice

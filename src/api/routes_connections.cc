@@ -1,0 +1,379 @@
+// connections (create, get, list, update, delete, sync, reset, status) and state/get.
+
+#include <fmt/format.h>
+
+#include "api/api_env.h"
+#include "base/log.h"
+#include "platform/sync_catalog.h"
+#include "scheduler/schedule.h"
+
+namespace sluice {
+
+namespace {
+
+Json ConnectionToApi(Connection c, bool include_catalog = true) {
+  Json out;
+  out["connectionId"] = c.connection_id;
+  out["name"] = c.name;
+  out["namespaceDefinition"] = c.namespace_definition;
+  out["namespaceFormat"] = c.namespace_format ? Json(*c.namespace_format) : Json();
+  out["prefix"] = c.prefix;
+  out["sourceId"] = c.source_id;
+  out["destinationId"] = c.destination_id;
+  out["workspaceId"] = c.workspace_id;
+  out["operationIds"] = Json::array();
+  if (include_catalog) out["syncCatalog"] = std::move(c.sync_catalog);
+  out["scheduleType"] = ScheduleTypeName(c.schedule_type);
+  if (!c.schedule_data.is_null()) out["scheduleData"] = std::move(c.schedule_data);
+  if (c.schedule_type == ScheduleType::kBasic && out.contains("scheduleData") && out["scheduleData"].is_object() &&
+      out["scheduleData"].contains("basicSchedule")) {
+    out["schedule"] = out["scheduleData"]["basicSchedule"];  // Airbyte's legacy form
+  }
+  out["status"] = ConnectionStatusName(c.status);
+  out["resourceRequirements"] = std::move(c.resource_requirements);
+  out["notifySchemaChanges"] = c.notify_schema_changes;
+  out["nonBreakingChangesPreference"] = c.non_breaking_changes_preference;
+  out["breakingChange"] = false;
+  out["consecutiveFailures"] = c.consecutive_failures;
+  out["createdAt"] = c.created_at / 1000;
+  out["updatedAt"] = c.updated_at / 1000;
+  return out;
+}
+
+Connection LoadConnection(const ApiEnv& env, const Json& body) {
+  std::string id = RequireString(body, "connectionId");
+  auto c = Unwrap(env.store().GetConnection(id));
+  if (!c) ThrowNotFound("connection", id, "connectionId");
+  return *c;
+}
+
+void CheckResourceRequirements(const Json& r) {
+  if (r.is_null()) return;
+  if (!r.is_object())
+    ThrowApiError(400, "resourceRequirements: must be an object", {{"resourceRequirements", "must be an object"}});
+  std::vector<FieldProblem> problems;
+  auto check_flat = [&](const Json& obj, const std::string& path) {
+    for (const auto& [key, value] : obj.items()) {
+      if (key == "cpu_limit" || key == "cpu_request" || key == "memory_limit" || key == "memory_request") {
+        if (!value.is_string() && !value.is_number() && !value.is_null()) {
+          problems.push_back({path + "." + key, "must be a quantity such as \"1Gi\" or \"0.5\""});
+        }
+      } else {
+        problems.push_back(
+            {path + "." + key, "unknown key (known: cpu_limit, cpu_request, memory_limit, memory_request)"});
+      }
+    }
+  };
+  for (const auto& [key, value] : r.items()) {
+    if (key == "source" || key == "destination" || key == "orchestrator") {
+      if (!value.is_object()) {
+        problems.push_back({"resourceRequirements." + key, "must be an object"});
+      } else {
+        check_flat(value, "resourceRequirements." + key);
+      }
+    } else {
+      check_flat(Json{{key, value}}, "resourceRequirements");
+    }
+  }
+  if (!problems.empty()) ThrowApiError(422, "invalid resourceRequirements", problems);
+}
+
+// Applies the optional fields of a create/update body to `c`. `destination_spec` checks syncCatalog.
+void ApplyConnectionFields(const Json& body, Connection& c, const ConnectorSpec& destination_spec, bool creating) {
+  if (auto name = OptionalString(body, "name")) {
+    if (name->empty()) ThrowApiError(422, "name: must not be empty", {{"name", "must not be empty"}});
+    c.name = *name;
+  }
+  if (auto status = OptionalString(body, "status")) {
+    auto parsed = ParseConnectionStatus(*status);
+    if (!parsed || (creating && *parsed == ConnectionStatus::kDeprecated)) {
+      std::string allowed = creating ? "active, inactive" : "active, inactive, deprecated";
+      ThrowApiError(422, fmt::format("status: must be one of {}", allowed), {{"status", "must be one of " + allowed}});
+    }
+    c.status = *parsed;
+  }
+  if (FindField(body, "scheduleType") || FindField(body, "schedule") || FindField(body, "scheduleData") || creating) {
+    auto schedule = Schedule::FromAirbyte(nlohmann::json::parse(body.dump()));
+    if (!schedule.ok()) {
+      ThrowApiError(422, schedule.status().message(), DetailsFromMessage(schedule.status().message(), "", "schedule"));
+    }
+    nlohmann::json airbyte = schedule->ToAirbyte();
+    c.schedule_type = ParseScheduleType(airbyte.value("scheduleType", "manual")).value_or(ScheduleType::kManual);
+    c.schedule_data = airbyte.contains("scheduleData") ? Json::parse(airbyte["scheduleData"].dump()) : Json();
+  }
+  if (auto ns = OptionalString(body, "namespaceDefinition")) {
+    if (*ns != "source" && *ns != "destination" && *ns != "customformat") {
+      ThrowApiError(422, "namespaceDefinition: must be one of source, destination, customformat",
+                    {{"namespaceDefinition", "must be one of source, destination, customformat"}});
+    }
+    c.namespace_definition = *ns;
+  }
+  if (auto format = OptionalString(body, "namespaceFormat")) c.namespace_format = *format;
+  if (c.namespace_definition == "customformat" && (!c.namespace_format || c.namespace_format->empty())) {
+    ThrowApiError(422, "namespaceFormat: is required when namespaceDefinition is customformat",
+                  {{"namespaceFormat", "is required when namespaceDefinition is customformat"}});
+  }
+  if (auto prefix = OptionalString(body, "prefix")) c.prefix = *prefix;
+  if (body.contains("resourceRequirements")) {
+    CheckResourceRequirements(body["resourceRequirements"]);
+    c.resource_requirements = body["resourceRequirements"];
+  }
+  if (auto notify = OptionalBool(body, "notifySchemaChanges")) c.notify_schema_changes = *notify;
+  if (auto pref = OptionalString(body, "nonBreakingChangesPreference")) {
+    if (*pref != "ignore" && *pref != "disable" && *pref != "propagate_columns" && *pref != "propagate_fully") {
+      ThrowApiError(
+          422, "nonBreakingChangesPreference: must be one of ignore, disable, propagate_columns, propagate_fully",
+          {{"nonBreakingChangesPreference", "must be one of ignore, disable, propagate_columns, propagate_fully"}});
+    }
+    c.non_breaking_changes_preference = *pref;
+  }
+  if (const Json* catalog = OptionalObject(body, "syncCatalog")) {
+    auto normalized = NormalizeSyncCatalog(*catalog, destination_spec);
+    if (!normalized.ok()) {
+      const std::string& m = normalized.status().message();
+      ThrowApiError(422, m, DetailsFromMessage(m, "", "syncCatalog"));
+    }
+    c.sync_catalog = *normalized;
+  }
+}
+
+Json EnqueueAndAnswer(const ApiEnv& env, const Json& body, JobConfigType type) {
+  Connection c = LoadConnection(env, body);
+  if (c.status == ConnectionStatus::kDeprecated) {
+    ThrowApiError(422, fmt::format("connection {} is deleted", c.connection_id), {{"connectionId", "is deleted"}});
+  }
+  EnqueueResult r = Unwrap(env.store().EnqueueJob(c.connection_id, type, env.now()));
+  if (!r.created && r.job.config_type != type) {
+    ThrowApiError(409, fmt::format("connection {} already has an unfinished {} job ({}): wait for it or cancel it",
+                                   c.connection_id, JobConfigTypeName(r.job.config_type), r.job.id));
+  }
+  if (r.created) {
+    Log(LogLevel::kInfo, "api: job {} ({}) queued for connection {}", r.job.id, JobConfigTypeName(type),
+        c.connection_id);
+    env.WakeWorkers();
+  }
+  return JobInfoToApi(env, r.job, true);
+}
+
+Json ConnectionStatusToApi(const ApiEnv& env, const Connection& c) {
+  JobQuery q;
+  q.connection_id = c.connection_id;
+  q.limit = 20;
+  auto jobs = Unwrap(env.store().ListJobs(q));
+  Json out = {{"connectionId", c.connection_id},          {"name", c.name},
+              {"status", ConnectionStatusName(c.status)}, {"isRunning", false},
+              {"isLastCompletedJobFailure", false},       {"consecutiveFailures", c.consecutive_failures}};
+  bool seen_terminal = false;
+  for (const auto& job : jobs) {
+    if (!IsTerminal(job.status)) {
+      if (job.status == JobStatus::kRunning) out["isRunning"] = true;
+      if (!out.contains("activeJob")) out["activeJob"] = JobToApi(job);
+      continue;
+    }
+    if (!seen_terminal) {
+      seen_terminal = true;
+      out["lastSyncJobId"] = job.id;
+      out["lastSyncJobStatus"] = JobStatusName(job.status);
+      out["lastSyncAttemptNumber"] = job.attempt_count;
+      out["isLastCompletedJobFailure"] = job.status == JobStatus::kFailed;
+    }
+    if (job.status == JobStatus::kSucceeded && !out.contains("lastSuccessfulSync")) {
+      out["lastSuccessfulSync"] = job.updated_at / 1000;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
+  const std::string base = "/api/v1/connections/";
+  const std::vector<FieldDoc> common_fields = {
+      {"name", "string", false, "default: \"<source> → <destination>\""},
+      {"status", "string", false, "active | inactive (default active)"},
+      {"scheduleType", "string", false, "manual | basic | cron"},
+      {"scheduleData", "object", false, "{basicSchedule: {units, timeUnit}} or {cron: {cronExpression, cronTimeZone}}"},
+      {"schedule", "object", false, "legacy basic schedule {units, timeUnit}"},
+      {"namespaceDefinition", "string", false, "source | destination | customformat (default source)"},
+      {"namespaceFormat", "string", false, "with customformat, e.g. \"${SOURCE_NAMESPACE}_raw\""},
+      {"prefix", "string", false, "prepended to destination stream names"},
+      {"syncCatalog", "object", false, "{streams: [{stream, config}]}; default: the source's discovered catalog"},
+      {"resourceRequirements", "object", false, "{cpu_limit, cpu_request, memory_limit, memory_request}"},
+      {"notifySchemaChanges", "boolean", false, ""},
+      {"nonBreakingChangesPreference", "string", false, "ignore | disable | propagate_columns | propagate_fully"}};
+
+  std::vector<FieldDoc> create_fields = {{"sourceId", "string", true, ""}, {"destinationId", "string", true, ""}};
+  create_fields.insert(create_fields.end(), common_fields.begin(), common_fields.end());
+  routes.push_back(MakeRoute(
+      base + "create", Permission::kEditConfigs, "connections", "Creates a connection from a source to a destination",
+      create_fields, [env](Call& call) {
+        Actor source = LoadActor(env, ActorKind::kSource, RequireString(call.body, "sourceId"), "sourceId");
+        Actor destination =
+            LoadActor(env, ActorKind::kDestination, RequireString(call.body, "destinationId"), "destinationId");
+        const ConnectorDefinition& dest_def = DefinitionOf(env, destination);
+        Connection c;
+        c.source_id = source.id;
+        c.destination_id = destination.id;
+        c.workspace_id = source.workspace_id;
+        c.name = source.name + " → " + destination.name;
+        ApplyConnectionFields(call.body, c, dest_def.spec, true);
+        if (!FindField(call.body, "syncCatalog")) {
+          auto discovered = DiscoverSource(DefinitionOf(env, source), DecryptActorConfig(env, source));
+          if (!discovered.ok()) {
+            std::string m =
+                "syncCatalog: not given, and discovering the source failed: " + discovered.status().message();
+            ThrowApiError(422, m, {{"syncCatalog", m}});
+          }
+          c.sync_catalog = SyncCatalogFromDiscovered(*discovered, &dest_def.spec);
+        }
+        Connection created = Unwrap(env.store().CreateConnection(std::move(c), env.now()));
+        env.connection_lists.Invalidate();
+        Log(LogLevel::kInfo, "api: created connection {} ({} → {})", created.connection_id, source.id, destination.id);
+        return ConnectionToApi(created);
+      }));
+
+  routes.push_back(MakeRoute(base + "get", Permission::kReadConfigs, "connections", "One connection",
+                             {{"connectionId", "string", true, ""}},
+                             [env](Call& call) { return ConnectionToApi(LoadConnection(env, call.body)); }));
+
+  routes.push_back(MakeRoute(
+      base + "list", Permission::kReadConfigs, "connections", "The connections of a workspace (deleted ones left out)",
+      {{"workspaceId", "string", false, "default: the first workspace"},
+       {"includeSyncCatalog", "boolean", false, "default true; false leaves syncCatalog out (a much smaller answer)"}},
+      [env](Call& call) {
+        std::string workspace_id = WorkspaceIdOf(env, call.body);
+        const bool include_catalog = OptionalBool(call.body, "includeSyncCatalog").value_or(true);
+        const std::string key = workspace_id + (include_catalog ? "+catalog" : "");
+        if (auto cached = env.connection_lists.Get(key)) {
+          call.response.body = std::move(*cached);
+          return Json();
+        }
+        const uint64_t generation = env.connection_lists.generation();
+        auto connections = Unwrap(env.store().ListConnections(workspace_id));
+        // Serialized one by one into the answer: no tree of the whole list is built.
+        std::string& body = call.response.body;
+        body = R"({"connections":[)";
+        for (size_t i = 0; i < connections.size(); ++i) {
+          if (i > 0) body += ',';
+          body += DumpJson(ConnectionToApi(std::move(connections[i]), include_catalog));
+        }
+        body += "]}";
+        env.connection_lists.Put(key, generation, body);
+        return Json();
+      }));
+
+  std::vector<FieldDoc> update_fields = {{"connectionId", "string", true, ""}};
+  update_fields.insert(update_fields.end(), common_fields.begin(), common_fields.end());
+  routes.push_back(MakeRoute(
+      base + "update", Permission::kEditConfigs, "connections",
+      "Changes the given fields of a connection (status deprecated = delete)", update_fields, [env](Call& call) {
+        Connection c = LoadConnection(env, call.body);
+        if (c.status == ConnectionStatus::kDeprecated) {
+          ThrowApiError(422, fmt::format("connection {} is deleted", c.connection_id),
+                        {{"connectionId", "is deleted"}});
+        }
+        Actor destination = LoadActor(env, ActorKind::kDestination, c.destination_id, "destinationId");
+        ApplyConnectionFields(call.body, c, DefinitionOf(env, destination).spec, false);
+        if (c.status == ConnectionStatus::kDeprecated) {
+          c.status = ConnectionStatus::kInactive;
+          Unwrap(env.store().UpdateConnection(c, env.now()));
+          Unwrap(env.store().DeleteConnection(c.connection_id, env.now()));
+          env.connection_lists.Invalidate();
+          return ConnectionToApi(LoadConnection(env, call.body));
+        }
+        auto updated = Unwrap(env.store().UpdateConnection(c, env.now()));
+        env.connection_lists.Invalidate();
+        if (!updated) ThrowNotFound("connection", c.connection_id, "connectionId");
+        return ConnectionToApi(*updated);
+      }));
+
+  routes.push_back(MakeRoute(base + "delete", Permission::kEditConfigs, "connections",
+                             "Deletes a connection (deprecated; its jobs stay readable, a running one is cancelled)",
+                             {{"connectionId", "string", true, ""}}, [env](Call& call) {
+                               std::string id = RequireString(call.body, "connectionId");
+                               bool deleted = Unwrap(env.store().DeleteConnection(id, env.now()));
+                               env.connection_lists.Invalidate();
+                               if (!deleted) ThrowNotFound("connection", id, "connectionId");
+                               env.WakeWorkers();
+                               call.response.status = 204;
+                               return Json();
+                             }));
+
+  routes.push_back(MakeRoute(base + "sync", Permission::kRunSyncs, "connections",
+                             "Queues a sync now; answers the job as jobs/get (an unfinished one is returned as is)",
+                             {{"connectionId", "string", true, ""}},
+                             [env](Call& call) { return EnqueueAndAnswer(env, call.body, JobConfigType::kSync); }));
+  routes.push_back(MakeRoute(
+      base + "reset", Permission::kRunSyncs, "connections",
+      "Queues a reset (clears the destination's streams and the saved state)", {{"connectionId", "string", true, ""}},
+      [env](Call& call) { return EnqueueAndAnswer(env, call.body, JobConfigType::kResetConnection); }));
+
+  routes.push_back(
+      MakeRoute(base + "status", Permission::kReadStatus, "connections",
+                "Status of connections: running, last job, last success (all active ones without connectionIds)",
+                {{"connectionIds", "array", false, "default: every connection of the workspace"},
+                 {"connectionId", "string", false, "one connection"},
+                 {"workspaceId", "string", false, ""}},
+                [env](Call& call) {
+                  Json out = Json::array();
+                  std::vector<std::string> ids;
+                  if (const Json* list = FindField(call.body, "connectionIds")) {
+                    if (!list->is_array())
+                      ThrowApiError(400, "connectionIds: must be an array", {{"connectionIds", "must be an array"}});
+                    for (size_t i = 0; i < list->size(); ++i) {
+                      if (!(*list)[i].is_string()) {
+                        std::string f = fmt::format("connectionIds[{}]", i);
+                        ThrowApiError(400, f + ": must be a string", {{f, "must be a string"}});
+                      }
+                      ids.push_back((*list)[i].get<std::string>());
+                    }
+                  } else if (auto id = OptionalString(call.body, "connectionId")) {
+                    ids.push_back(*id);
+                  } else {
+                    for (const auto& c : Unwrap(env.store().ListConnections(WorkspaceIdOf(env, call.body)))) {
+                      out.push_back(ConnectionStatusToApi(env, c));
+                    }
+                    return out;
+                  }
+                  for (const auto& id : ids) {
+                    auto c = Unwrap(env.store().GetConnection(id));
+                    if (!c) ThrowNotFound("connection", id, "connectionIds");
+                    out.push_back(ConnectionStatusToApi(env, *c));
+                  }
+                  return out;
+                }));
+
+  routes.push_back(MakeRoute("/api/v1/state/get", Permission::kReadJobs, "state",
+                             "The connection's saved state (from confirmed checkpoints only)",
+                             {{"connectionId", "string", true, ""}}, [env](Call& call) {
+                               Connection c = LoadConnection(env, call.body);
+                               auto state = Unwrap(env.store().GetState(c.connection_id));
+                               Json out = {{"connectionId", c.connection_id}};
+                               if (!state || state->state.is_null()) {
+                                 out["stateType"] = "not_set";
+                                 return out;
+                               }
+                               const Json& s = state->state;
+                               std::string type = "legacy";
+                               if (s.is_array() && !s.empty() && s[0].is_object()) {
+                                 std::string t = s[0].value("type", "");
+                                 if (t == "STREAM") type = "stream";
+                                 if (t == "GLOBAL") type = "global";
+                               }
+                               out["stateType"] = type;
+                               if (type == "stream") {
+                                 Json streams = Json::array();
+                                 for (const auto& m : s) {
+                                   if (m.contains("stream")) streams.push_back(m["stream"]);
+                                 }
+                                 out["streamState"] = streams;
+                               } else if (type == "global") {
+                                 out["globalState"] = s[0].value("global", Json());
+                               }
+                               out["state"] = s;
+                               out["updatedAt"] = state->updated_at / 1000;
+                               return out;
+                             }));
+}
+
+}  // namespace sluice

@@ -1,0 +1,278 @@
+// jobs (list, get, cancel) and attempt logs (tail / after a sequence number, plain-text download,
+// Server-Sent Events live tail).
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
+#include "api/api_env.h"
+#include "base/log.h"
+
+namespace sluice {
+
+namespace {
+
+Json AttemptToApi(const Attempt& a) {
+  Json stats = a.stats.is_object() ? a.stats : Json::object();
+  Json total = Json::object();
+  for (const char* key : {"recordsEmitted", "bytesEmitted", "recordsCommitted", "bytesCommitted",
+                          "stateMessagesEmitted", "estimatedRecords", "estimatedBytes"}) {
+    if (stats.contains(key)) total[key] = stats[key];
+  }
+  Json out;
+  out["id"] = a.attempt_number;
+  out["attemptNumber"] = a.attempt_number;
+  out["status"] = AttemptStatusName(a.status);
+  out["createdAt"] = a.created_at / 1000;
+  out["updatedAt"] = (a.ended_at ? *a.ended_at : a.created_at) / 1000;
+  out["endedAt"] = a.ended_at ? Json(*a.ended_at / 1000) : Json();
+  out["recordsSynced"] = stats.value("recordsCommitted", Json(0));
+  out["bytesSynced"] = stats.value("bytesCommitted", Json(0));
+  out["totalStats"] = total;
+  out["streamStats"] = stats.value("streamStats", Json::array());
+  out["failureSummary"] = a.failure_summary;
+  return out;
+}
+
+Json LogLinesToApi(const std::vector<LogLine>& lines) {
+  Json out = Json::array();
+  for (const auto& l : lines) out.push_back(l.line);
+  return out;
+}
+
+Job LoadJob(const ApiEnv& env, const Json& body, std::string_view field = "id") {
+  JobId id = RequireJobId(body, field);
+  auto job = Unwrap(env.store().GetJob(id));
+  if (!job) ThrowNotFound("job", std::to_string(id), field);
+  return *job;
+}
+
+// The attempt number of a logs request: `attemptNumber`, default the last attempt.
+int AttemptOf(const ApiEnv& env, const Job& job, const Json& body) {
+  const Json* given = FindField(body, "attemptNumber");
+  if (given == nullptr) {
+    if (job.attempt_count == 0)
+      ThrowApiError(404, fmt::format("job {} has no attempt yet", job.id), {{"attemptNumber", "no attempt yet"}});
+    return job.attempt_count;
+  }
+  JobId n = RequireJobId(body, "attemptNumber");
+  if (n < 1 || n > job.attempt_count) {
+    ThrowNotFound(fmt::format("attempt of job {}", job.id), std::to_string(n), "attemptNumber");
+  }
+  (void)env;
+  return static_cast<int>(n);
+}
+
+int64_t LenientInt(const Json& body, std::string_view name, int64_t fallback) {
+  const Json* v = FindField(body, name);
+  if (v == nullptr) return fallback;
+  return RequireJobId(body, name);  // numbers or numeric strings (query parameters)
+}
+
+}  // namespace
+
+Json JobToApi(const Job& job) {
+  Json out = {{"id", job.id},
+              {"configType", JobConfigTypeName(job.config_type)},
+              {"configId", job.connection_id},
+              {"createdAt", job.created_at / 1000},
+              {"updatedAt", job.updated_at / 1000},
+              {"status", JobStatusName(job.status)}};
+  if (job.started_at) out["startedAt"] = *job.started_at / 1000;
+  if (job.cancel_requested && !IsTerminal(job.status)) out["cancelRequested"] = true;
+  return out;
+}
+
+Json JobInfoToApi(const ApiEnv& env, const Job& job, bool with_logs) {
+  Json attempts = Json::array();
+  if (job.attempt_count > 0) {
+    for (const auto& a : Unwrap(env.store().ListAttempts(job.id))) {
+      Json entry = {{"attempt", AttemptToApi(a)}};
+      if (with_logs) {
+        auto lines = Unwrap(env.store().TailLog(job.id, a.attempt_number, env.options.max_log_lines_per_attempt));
+        entry["logs"] = {{"logLines", LogLinesToApi(lines)}};
+      }
+      attempts.push_back(std::move(entry));
+    }
+  }
+  return {{"job", JobToApi(job)}, {"attempts", std::move(attempts)}};
+}
+
+void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env) {
+  routes.push_back(
+      MakeRoute("/api/v1/jobs/list", Permission::kReadJobs, "jobs", "Jobs, newest first, with their attempts (no logs)",
+                {{"configTypes", "array", false, "sync, reset_connection (default: both)"},
+                 {"configId", "string", false, "a connection id"},
+                 {"pagination", "object", false, "{pageSize (default 20, at most 1000), rowOffset}"}},
+                [env](Call& call) {
+                  JobQuery q;
+                  if (const Json* types = FindField(call.body, "configTypes")) {
+                    if (!types->is_array())
+                      ThrowApiError(400, "configTypes: must be an array", {{"configTypes", "must be an array"}});
+                    std::vector<JobConfigType> wanted;
+                    bool other_airbyte_type = false;
+                    for (size_t i = 0; i < types->size(); ++i) {
+                      const Json& t = (*types)[i];
+                      std::string field = fmt::format("configTypes[{}]", i);
+                      if (!t.is_string())
+                        ThrowApiError(400, field + ": must be a string", {{field, "must be a string"}});
+                      auto parsed = ParseJobConfigType(t.get<std::string>());
+                      if (parsed) {
+                        wanted.push_back(*parsed);
+                      } else if (t == "check_connection_source" || t == "check_connection_destination" ||
+                                 t == "discover_schema" || t == "get_spec" || t == "refresh" || t == "clear") {
+                        other_airbyte_type = true;  // Airbyte types this server never stores as jobs
+                      } else {
+                        ThrowApiError(422, field + ": must be one of sync, reset_connection",
+                                      {{field, "must be one of sync, reset_connection"}});
+                      }
+                    }
+                    if (wanted.empty() && other_airbyte_type)
+                      return Json{{"jobs", Json::array()}, {"totalJobCount", 0}};
+                    if (wanted.size() == 1) q.config_type = wanted[0];
+                  }
+                  if (auto config_id = OptionalString(call.body, "configId")) q.connection_id = *config_id;
+                  if (const Json* page = OptionalObject(call.body, "pagination")) {
+                    if (auto size = OptionalInt(*page, "pageSize")) {
+                      if (*size < 1 || *size > 1000)
+                        ThrowApiError(422, "pagination.pageSize: must be from 1 to 1000",
+                                      {{"pagination.pageSize", "must be from 1 to 1000"}});
+                      q.limit = *size;
+                    }
+                    if (auto offset = OptionalInt(*page, "rowOffset")) {
+                      if (*offset < 0)
+                        ThrowApiError(422, "pagination.rowOffset: must not be negative",
+                                      {{"pagination.rowOffset", "must not be negative"}});
+                      q.offset = *offset;
+                    }
+                  }
+                  Json jobs = Json::array();
+                  for (const auto& job : Unwrap(env.store().ListJobs(q))) jobs.push_back(JobInfoToApi(env, job, false));
+                  int64_t total = Unwrap(env.store().CountJobs(q));
+                  return Json{{"jobs", std::move(jobs)}, {"totalJobCount", total}};
+                }));
+
+  routes.push_back(MakeRoute("/api/v1/jobs/get", Permission::kReadJobs, "jobs",
+                             "One job with its attempts, stats and the last log lines of each attempt",
+                             {{"id", "integer|string", true, "the job id (a number, or a numeric string)"}},
+                             [env](Call& call) { return JobInfoToApi(env, LoadJob(env, call.body), true); }));
+
+  routes.push_back(MakeRoute("/api/v1/jobs/cancel", Permission::kRunSyncs, "jobs",
+                             "Cancels a job: a queued one at once, a running one at the worker's next heartbeat",
+                             {{"id", "integer|string", true, ""}}, [env](Call& call) {
+                               JobId id = RequireJobId(call.body, "id");
+                               auto job = Unwrap(env.store().RequestCancel(id, env.now()));
+                               if (!job) ThrowNotFound("job", std::to_string(id), "id");
+                               Log(LogLevel::kInfo, "api: cancel requested for job {}", id);
+                               env.WakeWorkers();
+                               return JobInfoToApi(env, *job, true);
+                             }));
+
+  routes.push_back(
+      MakeRoute("/api/v1/jobs/logs", Permission::kReadLogs, "jobs",
+                "Log lines of an attempt: the last `tail` lines, or the lines after sequence number `afterSeq`",
+                {{"id", "integer|string", true, "the job id"},
+                 {"attemptNumber", "integer", false, "default: the last attempt"},
+                 {"tail", "integer", false, "the last N lines (default 200 when afterSeq is absent)"},
+                 {"afterSeq", "integer", false, "lines with seq > afterSeq, in order"},
+                 {"limit", "integer", false, "with afterSeq: at most this many lines (default 1000)"}},
+                [env](Call& call) {
+                  Job job = LoadJob(env, call.body);
+                  int attempt = AttemptOf(env, job, call.body);
+                  std::vector<LogLine> lines;
+                  if (FindField(call.body, "afterSeq")) {
+                    int64_t after = LenientInt(call.body, "afterSeq", 0);
+                    int64_t limit = LenientInt(call.body, "limit", 1000);
+                    if (limit < 1 || limit > 100000)
+                      ThrowApiError(422, "limit: must be from 1 to 100000", {{"limit", "must be from 1 to 100000"}});
+                    lines = Unwrap(env.store().ReadLog(job.id, attempt, after, limit));
+                  } else {
+                    int64_t tail = LenientInt(call.body, "tail", 200);
+                    if (tail < 1 || tail > 100000)
+                      ThrowApiError(422, "tail: must be from 1 to 100000", {{"tail", "must be from 1 to 100000"}});
+                    lines = Unwrap(env.store().TailLog(job.id, attempt, tail));
+                  }
+                  Json out_lines = Json::array();
+                  int64_t last = FindField(call.body, "afterSeq") ? LenientInt(call.body, "afterSeq", 0) : 0;
+                  for (const auto& l : lines) {
+                    out_lines.push_back({{"seq", l.seq}, {"line", l.line}});
+                    last = l.seq;
+                  }
+                  return Json{{"jobId", job.id},
+                              {"attemptNumber", attempt},
+                              {"jobStatus", JobStatusName(job.status)},
+                              {"lines", std::move(out_lines)},
+                              {"lastSeq", last}};
+                }));
+
+  Route download = MakeRoute(
+      "/api/v1/jobs/logs/download", Permission::kReadLogs, "jobs", "The whole log of an attempt as text/plain",
+      {{"id", "integer|string", true, "the job id"}, {"attemptNumber", "integer", false, "default: the last attempt"}},
+      [env](Call& call) {
+        Job job = LoadJob(env, call.body);
+        int attempt = AttemptOf(env, job, call.body);
+        auto lines = Unwrap(env.store().ReadLog(job.id, attempt));
+        std::string text;
+        for (const auto& l : lines) {
+          text += l.line;
+          text += '\n';
+        }
+        call.response.content_type = "text/plain; charset=utf-8";
+        call.response.headers.emplace_back(
+            "Content-Disposition", fmt::format("attachment; filename=\"job-{}-attempt-{}.log\"", job.id, attempt));
+        call.response.body = std::move(text);
+        return Json();
+      });
+  download.methods = {"GET", "POST"};
+  download.response_content_type = "text/plain";
+  routes.push_back(std::move(download));
+
+  Route stream = MakeRoute(
+      "/api/v1/jobs/logs/stream", Permission::kReadLogs, "jobs",
+      "Live tail as Server-Sent Events: `data:` per log line (id = seq), event `status` when the job ends",
+      {{"id", "integer|string", true, "the job id"},
+       {"attemptNumber", "integer", false, "default: the last attempt"},
+       {"afterSeq", "integer", false, "start after this sequence number (default 0: the whole log)"}},
+      [env](Call& call) {
+        Job job = LoadJob(env, call.body);
+        int attempt = AttemptOf(env, job, call.body);
+        int64_t after = LenientInt(call.body, "afterSeq", 0);
+        call.response.content_type = "text/event-stream";
+        call.response.headers.emplace_back("Cache-Control", "no-cache");
+        JobId job_id = job.id;
+        call.response.stream = [env, job_id, attempt, after](const std::function<bool(std::string_view)>& write) {
+          int64_t last = after;
+          for (int idle_rounds = 0; !env.stopping;) {
+            auto lines = env.store().ReadLog(job_id, attempt, last, 1000);
+            if (!lines.ok()) return false;
+            for (const auto& l : *lines) {
+              std::string line = l.line;
+              for (char& ch : line) {
+                if (ch == '\n' || ch == '\r') ch = ' ';
+              }
+              std::string event = fmt::format("id: {}\ndata: {}\n\n", l.seq, line);
+              if (!write(event)) return false;
+              last = l.seq;
+            }
+            if (!lines->empty()) continue;
+            auto job = env.store().GetJob(job_id);
+            if (!job.ok() || !*job) return false;
+            bool attempt_over = (*job)->attempt_count > attempt || IsTerminal((*job)->status);
+            if (attempt_over) {
+              write(fmt::format("event: status\ndata: {}\n\n", JobStatusName((*job)->status)));
+              return false;
+            }
+            if (++idle_rounds % 30 == 0 && !write(": keep-alive\n\n")) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+          }
+          return false;
+        };
+        return Json();
+      });
+  stream.methods = {"GET", "POST"};
+  stream.response_content_type = "text/event-stream";
+  routes.push_back(std::move(stream));
+}
+
+}  // namespace sluice

@@ -1,0 +1,172 @@
+"""A real `sluice server` for the tests: started on free loopback ports with a temporary
+--data-dir (or a given one, to test restarts) and optional --metadata URL, ready once
+GET /api/v1/health answers, stopped with SIGTERM at the end (also when a test fails).
+
+    from sluice_server import SluiceServer, sluice_server, server  # noqa: F401 (fixture)
+
+    def test_x(server):                       # function-scoped fixture, --no-auth
+        r = server.post("sources/list", {})    # -> requests.Response
+        assert r.status_code == 200
+
+    with sluice_server(no_auth=False) as s:   # context manager, any options
+        s.post("auth/login", {"email": ..., "password": ...})
+
+`server.api_url` is the --api-port base (http://127.0.0.1:<port>/api/v1, Airbyte's 8001);
+`server.url` the --port one. `server.session` is a requests.Session (keeps the login cookie).
+"""
+import contextlib
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+SOURCE_DIR = pathlib.Path(os.environ.get("SLUICE_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
+SLUICE = os.environ.get("SLUICE_BIN", str(SOURCE_DIR / "build" / "sluice"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SluiceServer:
+    def __init__(self, data_dir=None, metadata=None, no_auth=True, workers=2, host="127.0.0.1",
+                 extra_args=(), env=None):
+        self._tmp = pathlib.Path(tempfile.mkdtemp(prefix="sluice-server-"))
+        self.data_dir = pathlib.Path(data_dir) if data_dir else self._tmp / "data"
+        self.metadata = metadata
+        self.no_auth = no_auth
+        self.workers = workers
+        self.host = host
+        self.extra_args = list(extra_args)
+        self.env = dict(env or {})
+        self.log_path = self._tmp / "server.log"
+        self.proc = None
+        self.port = None
+        self.api_port = None
+        self.session = requests.Session()
+
+    # --- lifecycle ---
+    def command(self):
+        cmd = [SLUICE, "server", "--data-dir", str(self.data_dir), "--host", self.host,
+               "--port", str(self.port), "--api-port", str(self.api_port), "--workers", str(self.workers)]
+        if self.metadata:
+            cmd += ["--metadata", self.metadata]
+        if self.no_auth:
+            cmd.append("--no-auth")
+        return cmd + self.extra_args
+
+    def start(self, timeout=30):
+        """Starts the server (new free ports each time) and waits until it is healthy."""
+        assert self.proc is None, "already running"
+        self.port, self.api_port = free_port(), free_port()
+        while self.api_port == self.port:
+            self.api_port = free_port()
+        env = dict(os.environ)
+        env.update(self.env)
+        log = open(self.log_path, "a")
+        shown = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", " ".join(self.command()))  # no password in the log
+        log.write(f"\n=== {shown}\n")
+        log.flush()
+        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env,
+                                     stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                code = self.proc.returncode
+                self.proc = None
+                raise AssertionError(f"sluice server exited with {code} before it was healthy:\n{self.log()[-4000:]}")
+            try:
+                r = requests.get(f"{self.url}/health", timeout=1)
+                if r.status_code == 200 and r.json().get("available") is True:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.02)
+        self.stop()
+        raise AssertionError(f"sluice server not healthy within {timeout} s:\n{self.log()[-4000:]}")
+
+    def stop(self, timeout=30):
+        """SIGTERM, then SIGKILL after `timeout` s. Returns the exit code (None if not running)."""
+        if self.proc is None:
+            return None
+        proc, self.proc = self.proc, None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return proc.returncode
+
+    def restart(self):
+        self.stop()
+        self.session = requests.Session()
+        return self.start()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    # --- requests ---
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}/api/v1"
+
+    @property
+    def api_url(self):
+        return f"http://{self.host}:{self.api_port}/api/v1"
+
+    @property
+    def base(self):
+        return f"http://{self.host}:{self.port}"
+
+    def post(self, path, body=None, session=None, **kw):
+        """POST /api/v1/<path> with a JSON body; returns the requests.Response."""
+        kw.setdefault("timeout", 60)
+        return (session or self.session).post(f"{self.url}/{path}", json=body if body is not None else {}, **kw)
+
+    def ok(self, path, body=None, session=None, **kw):
+        """post() that must answer 200; returns the parsed JSON."""
+        r = self.post(path, body, session=session, **kw)
+        assert r.status_code == 200, f"{path}: {r.status_code} {r.text[:2000]}"
+        return r.json()
+
+
+@contextlib.contextmanager
+def sluice_server(**kwargs):
+    """A started SluiceServer for the with-block; stopped and its temp folder removed after."""
+    s = SluiceServer(**kwargs)
+    try:
+        s.start()
+        yield s
+    finally:
+        s.cleanup()
+
+
+@pytest.fixture
+def server():
+    """A fresh `sluice server --no-auth` for one test."""
+    with sluice_server() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def module_server():
+    """One `sluice server --no-auth` shared by the tests of a module."""
+    with sluice_server() as s:
+        yield s

@@ -1,0 +1,184 @@
+// The API without a network: route table, OpenAPI document, dispatch (auth, errors) and the
+// request helpers. The e2e tests (tests/e2e/test_api.py, test_auth.py) cover it over HTTP.
+
+#include "api/api.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "api/api_server.h"
+#include "api/authenticator.h"
+#include "api/connector_catalog.h"
+#include "api/request_fields.h"
+#include "scheduler/clock.h"
+
+namespace sluice {
+
+// No built-in connectors in this test binary (they live in app/): the definitions list is empty.
+void RegisterBuiltinConnectors(Registry&) {}
+
+namespace {
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("sluice-api-test-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto store = MetadataStore::Open("sqlite://" + (dir_ / "m.db").string(), 0);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    auto box = SecretBox::WithRandomKey();
+    ASSERT_TRUE(box.ok());
+    box_.emplace(*box);
+    context_.store = store_.get();
+    context_.secrets = &*box_;
+    context_.clock = &clock_;
+    context_.metrics = &metrics_;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  ApiResponse Call(Api& api, std::string path, std::string body = "{}", std::string method = "POST",
+                   std::string authorization = "") {
+    ApiRequest r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.body = std::move(body);
+    r.authorization = std::move(authorization);
+    return api.Handle(r);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<MetadataStore> store_;
+  std::optional<SecretBox> box_;
+  ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  PlatformMetrics metrics_;
+  PlatformContext context_;
+};
+
+TEST_F(ApiTest, OpenApiDocumentsEveryRouteWithItsFields) {
+  Api api(context_, ApiOptions{.no_auth = true});
+  const Json& doc = api.openapi();
+  ASSERT_TRUE(doc.contains("paths"));
+  std::set<std::string> paths;
+  for (const auto& route : api.routes()) {
+    EXPECT_TRUE(paths.insert(route.path).second) << "duplicate route " << route.path;
+    ASSERT_TRUE(doc["paths"].contains(route.path)) << route.path;
+    std::string method = route.methods.front() == "GET" ? "get" : "post";
+    const Json& op = doc["paths"][route.path][method];
+    EXPECT_FALSE(op["summary"].get<std::string>().empty()) << route.path;
+    for (const auto& field : route.fields) {
+      if (method == "post") {
+        EXPECT_TRUE(op["requestBody"]["content"]["application/json"]["schema"]["properties"].contains(field.name))
+            << route.path << " " << field.name;
+      }
+    }
+  }
+  EXPECT_EQ(doc["paths"].size(), api.routes().size());
+  for (const char* p : {"/api/v1/connections/create", "/api/v1/jobs/get", "/api/v1/health", "/metrics",
+                        "/api/v1/auth/login", "/api/v1/state/get", "/api/v1/jobs/logs/download"}) {
+    EXPECT_TRUE(paths.count(p)) << p;
+  }
+}
+
+TEST_F(ApiTest, DispatchErrors) {
+  Api api(context_, ApiOptions{.no_auth = true});
+  EXPECT_EQ(Call(api, "/api/v1/health", "", "GET").body, R"({"available":true})");
+  EXPECT_EQ(Call(api, "/api/v1/nope").status, 404);
+  EXPECT_EQ(Call(api, "/api/v1/connections/list", "{bad").status, 400);
+  EXPECT_EQ(Call(api, "/api/v1/connections/list", "[1]").status, 400);
+  EXPECT_EQ(Call(api, "/api/v1/connections/list", "", "DELETE").status, 405);
+  auto r = Call(api, "/api/v1/connections/get", R"({"connectionId": "x"})");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(Json::parse(r.body)["details"][0]["field"], "connectionId");
+  r = Call(api, "/api/v1/jobs/get", R"({"id": "job-id"})");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(Call(api, "/api/v1/connections/list").status, 200);
+  ApiRequest big;
+  big.method = "GET";
+  big.path = "/api/v1/jobs/list";
+  big.body_too_large = true;
+  EXPECT_EQ(api.Handle(big).status, 413);
+}
+
+TEST_F(ApiTest, AuthenticationAndMustChangePassword) {
+  Api api(context_, ApiOptions{});
+  auto created = api.Bootstrap();
+  ASSERT_TRUE(created.ok());
+  EXPECT_TRUE(*created);
+  EXPECT_FALSE(*api.Bootstrap()) << "only once";
+  EXPECT_EQ(Call(api, "/api/v1/health", "", "GET").status, 200);
+  EXPECT_EQ(Call(api, "/api/v1/connections/list").status, 401);
+  EXPECT_EQ(Call(api, "/api/v1/connections/list", "{}", "POST", "Bearer sk_nope").status, 401);
+  auto login = Call(api, "/api/v1/auth/login", R"({"email": "AIRBYTE@example.com", "password": "password"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_EQ(Json::parse(login.body)["mustChangePassword"], true);
+  EXPECT_EQ(login.body.find("argon2"), std::string::npos);
+  std::string cookie;
+  for (const auto& [k, v] : login.headers) {
+    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
+  }
+  ASSERT_FALSE(cookie.empty());
+  ApiRequest list;
+  list.method = "POST";
+  list.path = "/api/v1/connections/list";
+  list.cookie = cookie;
+  auto r = api.Handle(list);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("password change required"), std::string::npos);
+}
+
+TEST(RequestFieldsTest, JobIdsAndDetails) {
+  EXPECT_EQ(RequireJobId(Json{{"id", 12}}, "id"), 12);
+  EXPECT_EQ(RequireJobId(Json{{"id", "12"}}, "id"), 12);
+  try {
+    RequireJobId(Json{{"id", "job-id"}}, "id");
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status, 422);
+    EXPECT_EQ(e.details.at(0).field, "id");
+  }
+  try {
+    RequireString(Json{{"name", 3}}, "name");
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status, 400);
+  }
+  auto details = DetailsFromMessage("config: 2 problem(s):\n  $.port: expected integer\n  $: missing x",
+                                    "connectionConfiguration", "connectionConfiguration");
+  ASSERT_EQ(details.size(), 2u);
+  EXPECT_EQ(details[0].field, "connectionConfiguration.port");
+  EXPECT_EQ(details[1].field, "connectionConfiguration");
+}
+
+TEST(ConnectorCatalogTest, DefinitionIdsAreStableUuids) {
+  std::string id = DefinitionIdFor("source-faker");
+  EXPECT_EQ(id, DefinitionIdFor("source-faker"));
+  EXPECT_NE(id, DefinitionIdFor("source-file"));
+  ASSERT_EQ(id.size(), 36u);
+  EXPECT_EQ(id[14], '5');
+  EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos);
+}
+
+TEST(ApiServerTest, LoopbackHosts) {
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
+  EXPECT_FALSE(IsLoopbackHost("::"));
+  EXPECT_FALSE(IsLoopbackHost("example.com"));
+}
+
+TEST(AuthenticatorTest, CookieValue) {
+  EXPECT_EQ(CookieValue("a=1; sluice_session=tok; b=2", "sluice_session"), "tok");
+  EXPECT_EQ(CookieValue("xsluice_session=tok", "sluice_session"), "");
+  EXPECT_EQ(CookieValue("", "sluice_session"), "");
+}
+
+}  // namespace
+}  // namespace sluice
