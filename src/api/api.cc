@@ -1,6 +1,7 @@
 #include "api/api.h"
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <chrono>
 
@@ -31,7 +32,7 @@ Api::Api(const PlatformContext& context, ApiOptions options)
       options_(options),
       auth_(context, AuthOptions{.no_auth = options.no_auth, .session_ttl_ms = options.session_ttl_ms}),
       connectors_(Registry::Builtins()),
-      connection_lists_(std::make_unique<ListCache>(options.list_cache_ttl_ms)) {
+      connection_lists_(std::make_unique<ListCache>(options.cache_connection_lists)) {
   ApiEnv env{context_, options_, auth_, connectors_, routes_, stopping_, *connection_lists_};
   // The env is captured by value in handlers; it refers to members of this Api only.
   AddSystemRoutes(routes_, env);
@@ -119,12 +120,14 @@ ApiResponse Api::Handle(const ApiRequest& request) {
     response.content_type = "application/json";
     response.body = DumpJson(e.ToJson());
     response.stream = nullptr;
+    response.shared_body = response.gzip_body = nullptr;
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "api: {} {} failed: {}", request.method, request.path, e.what());
     response.status = 500;
     response.content_type = "application/json";
     response.body = DumpJson(ApiError{500, "internal error"}.ToJson());
     response.stream = nullptr;
+    response.shared_body = response.gzip_body = nullptr;
   }
   if (context_.metrics != nullptr) {
     context_.metrics->http_requests.WithLabels({std::to_string(response.status)}).Increment();
@@ -141,22 +144,45 @@ int64_t SteadyMs() {
 }
 }  // namespace
 
-std::optional<std::string> ListCache::Get(const std::string& key) const {
-  if (ttl_ms_ <= 0) return std::nullopt;
+ListCache::Lookup ListCache::Get(const std::string& key) const {
+  if (!enabled_) return {};
   std::lock_guard lock(mu_);
   auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.generation != generation_.load() ||
-      SteadyMs() - it->second.stored_at_ms > ttl_ms_) {
-    return std::nullopt;
-  }
-  return it->second.body;
+  if (it == entries_.end() || it->second.generation != generation_.load()) return {};
+  const Entry& e = it->second;
+  return {e.answer, e.version, SteadyMs() - e.checked_at_ms < kVersionCheckMs};
 }
 
-void ListCache::Put(const std::string& key, uint64_t generation, std::string body) {
-  if (ttl_ms_ <= 0) return;
+void ListCache::Confirm(const std::string& key) {
   std::lock_guard lock(mu_);
-  if (generation != generation_.load()) return;
-  entries_[key] = Entry{generation, SteadyMs(), std::move(body)};
+  if (auto it = entries_.find(key); it != entries_.end()) it->second.checked_at_ms = SteadyMs();
+}
+
+ListCache::Answer ListCache::Put(const std::string& key, uint64_t generation, std::string version,
+                                 std::string body) {
+  Answer answer;
+  answer.gzip = std::make_shared<const std::string>(GzipCompress(body));
+  answer.body = std::make_shared<const std::string>(std::move(body));
+  if (!enabled_) return answer;
+  std::lock_guard lock(mu_);
+  if (generation == generation_.load()) entries_[key] = Entry{generation, std::move(version), SteadyMs(), answer};
+  return answer;
+}
+
+std::string GzipCompress(std::string_view data) {
+  z_stream z{};
+  // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+  if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::bad_alloc();
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) throw std::bad_alloc();
+  return out;
 }
 
 void ListCache::Invalidate() {

@@ -26,7 +26,7 @@ struct ApiOptions {
   size_t max_body_bytes = 10 * 1024 * 1024;   //!< larger bodies get 413
   int64_t session_ttl_ms = 12 * 3600 * 1000;  //!< login session lifetime
   int64_t max_log_lines_per_attempt = 1000;   //!< jobs/get shows the last N lines of each attempt
-  int64_t list_cache_ttl_ms = 1000;           //!< connections/list answers reused this long (0 = off)
+  bool cache_connection_lists = true;         //!< reuse connections/list answers until a connection changes
 };
 
 class ListCache;

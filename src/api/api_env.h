@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -15,28 +16,50 @@
 
 namespace sluice {
 
-//! Answers of connections/list, reused for up to `ttl_ms` (changes made through this API drop them
-//! at once; changes by workers or other servers show within the TTL). Thread-safe.
+//! Answers of connections/list (the body and its gzip form), kept until the connections change:
+//! requests compare MetadataStore::ConnectionsVersion (one aggregate query, at most every
+//! kVersionCheckMs per answer, so changes made by workers or other servers show within that),
+//! and writes through this API drop every answer at once (Invalidate). While one request rebuilds an answer whose version moved, the others keep
+//! getting the previous one, so a rebuild never stalls a burst of requests; after an Invalidate
+//! they wait for the new one (a client reads its own writes). Thread-safe.
 class ListCache {
  public:
-  explicit ListCache(int64_t ttl_ms) : ttl_ms_(ttl_ms) {}
+  struct Answer {
+    std::shared_ptr<const std::string> body;
+    std::shared_ptr<const std::string> gzip;
+  };
+  static constexpr int64_t kVersionCheckMs = 200;
+  struct Lookup {
+    std::optional<Answer> answer;  //!< kept under the current generation
+    std::string version;           //!< the store's version it was built at
+    bool checked_recently = false;  //!< that version was confirmed less than kVersionCheckMs ago
+  };
+
+  explicit ListCache(bool enabled) : enabled_(enabled) {}
   //! The generation to pass to Put: read it before building an answer.
   uint64_t generation() const { return generation_.load(); }
-  std::optional<std::string> Get(const std::string& key) const;
-  //! Keeps `body` unless an Invalidate() happened since `generation` was read.
-  void Put(const std::string& key, uint64_t generation, std::string body);
+  Lookup Get(const std::string& key) const;
+  //! The store's version still equals the answer's: no need to ask again for a while.
+  void Confirm(const std::string& key);
+  //! Keeps `body` (and its gzip form) as built at `version`, unless an Invalidate() happened
+  //! since `generation` was read; returns the answer either way.
+  Answer Put(const std::string& key, uint64_t generation, std::string version, std::string body);
   void Invalidate();
+  //! Held by the request that rebuilds an answer.
+  std::mutex& rebuild_mutex() { return rebuild_mu_; }
 
  private:
   struct Entry {
     uint64_t generation = 0;
-    int64_t stored_at_ms = 0;  // steady clock
-    std::string body;
+    std::string version;
+    int64_t checked_at_ms = 0;  // steady clock
+    Answer answer;
   };
-  const int64_t ttl_ms_;
+  const bool enabled_;
   std::atomic<uint64_t> generation_{0};
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;
+  std::mutex rebuild_mu_;
 };
 
 struct ApiEnv {

@@ -116,6 +116,27 @@ class FdStream final : public httplib::Stream {
 };
 
 constexpr const char* kTooLargeHeader = "X-Sluice-Body-Too-Large";
+constexpr size_t kCompressAtBytes = 16 * 1024;  // smaller JSON answers go as they are
+
+//! True when an Accept-Encoding header value lists gzip (without q=0).
+bool AcceptsGzip(std::string_view accept) {
+  for (size_t start = 0; start < accept.size();) {
+    size_t end = accept.find(',', start);
+    if (end == std::string_view::npos) end = accept.size();
+    std::string_view item = accept.substr(start, end - start);
+    start = end + 1;
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    const size_t semi = item.find(';');
+    std::string_view name = item.substr(0, semi);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name != "gzip" && name != "x-gzip") continue;
+    if (semi == std::string_view::npos) return true;
+    std::string_view params = item.substr(semi + 1);
+    const size_t q = params.find("q=");
+    return q == std::string_view::npos || std::strtod(std::string(params.substr(q + 2)).c_str(), nullptr) > 0;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -230,7 +251,22 @@ Status ApiServer::Bind(const std::string& host, const std::vector<int>& ports) {
           return true;
         });
       } else if (response.status != 204) {
-        res.set_content(response.body, response.content_type);
+        // Compression is decided here, not by httplib (which would compress every JSON answer
+        // again, with brotli when offered): cached answers are compressed once, large ones at
+        // zlib level 1, small ones not at all. The charset parameter keeps httplib out of it.
+        std::string type = response.content_type;
+        if (type == "application/json") type += "; charset=utf-8";
+        const bool gzip_ok = AcceptsGzip(req.get_header_value("Accept-Encoding"));
+        if (gzip_ok && response.gzip_body) {
+          res.set_header("Content-Encoding", "gzip");
+          res.set_content(*response.gzip_body, type);
+        } else if (gzip_ok && response.body.size() >= kCompressAtBytes && type.starts_with("application/json")) {
+          res.set_header("Content-Encoding", "gzip");
+          res.set_content(GzipCompress(response.body), type);
+        } else {
+          res.set_content(response.shared_body ? *response.shared_body : response.body, type);
+        }
+        if (type.starts_with("application/json")) res.set_header("Vary", "Accept-Encoding");
       }
     };
     server->Get(".*", handler);

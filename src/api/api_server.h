@@ -16,7 +16,7 @@
 namespace sluice {
 
 struct ApiServerOptions {
-  int threads = 8;             //!< request threads per port
+  int threads = 64;            //!< request threads per port (a keep-alive connection holds one)
   int read_timeout_secs = 10;  //!< a request's headers and body must arrive within this
   int write_timeout_secs = 10;
   int keep_alive_secs = 5;  //!< an idle keep-alive connection is closed after this

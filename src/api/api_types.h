@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,7 +59,15 @@ struct ApiResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  //!< extra headers (Set-Cookie, …)
   StreamProducer stream;  //!< when set, the body is streamed (chunked) and `body` is ignored
+  //! A cached answer: sent instead of `body` (not copied per request), gzip-compressed to
+  //! clients that accept gzip.
+  std::shared_ptr<const std::string> shared_body;
+  std::shared_ptr<const std::string> gzip_body;
 };
+
+//! `data` as one gzip member (RFC 1952), compressed at zlib level 1: fast, and JSON still
+//! shrinks about tenfold.
+std::string GzipCompress(std::string_view data);
 
 //! Who is calling: resolved once per request by the Authenticator.
 struct Principal {

@@ -244,11 +244,28 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
         std::string workspace_id = WorkspaceIdOf(env, call.body);
         const bool include_catalog = OptionalBool(call.body, "includeSyncCatalog").value_or(true);
         const std::string key = workspace_id + (include_catalog ? "+catalog" : "");
-        if (auto cached = env.connection_lists.Get(key)) {
-          call.response.body = std::move(*cached);
+        auto serve = [&call](const ListCache::Answer& answer) {
+          call.response.shared_body = answer.body;
+          call.response.gzip_body = answer.gzip;
           return Json();
+        };
+        ListCache& cache = env.connection_lists;
+        ListCache::Lookup cached = cache.Get(key);
+        if (cached.answer && cached.checked_recently) return serve(*cached.answer);
+        std::string version = Unwrap(env.store().ConnectionsVersion(workspace_id));
+        if (cached.answer && cached.version == version) {
+          cache.Confirm(key);
+          return serve(*cached.answer);
         }
-        const uint64_t generation = env.connection_lists.generation();
+        std::unique_lock rebuilding(cache.rebuild_mutex(), std::try_to_lock);
+        if (!rebuilding.owns_lock()) {
+          if (cached.answer) return serve(*cached.answer);  // someone else is rebuilding it
+          rebuilding.lock();
+          cached = cache.Get(key);
+          if (cached.answer && cached.checked_recently) return serve(*cached.answer);
+        }
+        const uint64_t generation = cache.generation();
+        version = Unwrap(env.store().ConnectionsVersion(workspace_id));  // read before the list
         auto connections = Unwrap(env.store().ListConnections(workspace_id));
         // Serialized one by one into the answer: no tree of the whole list is built.
         std::string& body = call.response.body;
@@ -258,8 +275,7 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
           body += DumpJson(ConnectionToApi(std::move(connections[i]), include_catalog));
         }
         body += "]}";
-        env.connection_lists.Put(key, generation, body);
-        return Json();
+        return serve(cache.Put(key, generation, std::move(version), std::move(body)));
       }));
 
   std::vector<FieldDoc> update_fields = {{"connectionId", "string", true, ""}};

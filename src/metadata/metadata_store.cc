@@ -345,6 +345,19 @@ Result<std::vector<Connection>> MetadataStore::ListConnections(const std::option
   return out;
 }
 
+Result<std::string> MetadataStore::ConnectionsVersion(const std::optional<std::string>& workspace_id) {
+  std::string sql =
+      "SELECT count(*), COALESCE(max(c.updated_at), 0) FROM connections c";
+  SqlParams params;
+  if (workspace_id) {
+    sql += " JOIN actors s ON s.id = c.source_id WHERE s.workspace_id = ?";
+    params.emplace_back(*workspace_id);
+  }
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query(sql, params));
+  if (rows.empty()) return std::string("0");
+  return fmt::format("{}:{}", rows[0].GetInt(0), rows[0].GetInt(1));
+}
+
 Result<std::optional<Connection>> MetadataStore::UpdateConnection(const Connection& c, int64_t now) {
   if (c.status == ConnectionStatus::kDeprecated) {
     return Status::ConfigError("status: use delete to deprecate a connection");

@@ -101,6 +101,10 @@ class MetadataStore {
   //! Oldest first; all workspaces when `workspace_id` is nullopt (the scheduler's view).
   Result<std::vector<Connection>> ListConnections(const std::optional<std::string>& workspace_id,
                                                   bool include_deprecated = false);
+  //! A token that changes whenever a connection of the workspace (all when nullopt) is created,
+  //! changed, deleted or has its consecutive_failures changed, by any process sharing the
+  //! store: a cache of connection lists compares it. One aggregate query.
+  Result<std::string> ConnectionsVersion(const std::optional<std::string>& workspace_id);
   //! Writes the mutable fields (not source/destination). Going from inactive to active resets
   //! consecutive_failures. A deprecated connection cannot be updated (config error).
   Result<std::optional<Connection>> UpdateConnection(const Connection& connection, int64_t now);

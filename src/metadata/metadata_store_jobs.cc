@@ -81,13 +81,19 @@ Status MetadataStore::SetJobFinished(SqlSession& tx, const Job& job, JobStatus s
                                  "UPDATE jobs SET status = ?, worker_id = NULL, lease_expires_at = NULL, "
                                  "updated_at = ? WHERE id = ?",
                                  {JobStatusName(status), now, job.id}));
-  const char* failures = status == JobStatus::kFailed      ? "consecutive_failures + 1"
-                         : status == JobStatus::kSucceeded ? "0"
-                                                           : nullptr;
-  if (failures) {
-    SLUICE_RETURN_IF_ERROR(
-        Execute(tx, fmt::format("UPDATE connections SET consecutive_failures = {} WHERE id = ?", failures),
-                {job.connection_id}));
+  // The row's updated_at moves with its failure count, so ConnectionsVersion sees the change;
+  // always forward, even when another machine's clock is behind.
+  constexpr const char* kBump = "updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END";
+  if (status == JobStatus::kFailed) {
+    SLUICE_RETURN_IF_ERROR(Execute(
+        tx, fmt::format("UPDATE connections SET consecutive_failures = consecutive_failures + 1, {} WHERE id = ?", kBump),
+        {now, now, job.connection_id}));
+  } else if (status == JobStatus::kSucceeded) {
+    SLUICE_RETURN_IF_ERROR(Execute(
+        tx,
+        fmt::format("UPDATE connections SET consecutive_failures = 0, {} WHERE id = ? AND consecutive_failures <> 0",
+                    kBump),
+        {now, now, job.connection_id}));
   }
   return Status::Ok();
 }
