@@ -11,6 +11,11 @@ GET /api/v1/health answers, stopped with SIGTERM at the end (also when a test fa
     with sluice_server(no_auth=False) as s:   # context manager, any options
         s.post("auth/login", {"email": ..., "password": ...})
 
+Secrets: a test registers each secret value it gives the server (`register_secret`); every
+answer a SluiceServer's session receives, its log, and the files of its data dir are scanned for
+all registered values when it stops — a secret in an API answer, a log or the store in clear
+fails the test that leaked it.
+
 `server.api_url` is the --api-port base (http://127.0.0.1:<port>/api/v1, Airbyte's 8001);
 `server.url` the --port one. `server.session` is a requests.Session (keeps the login cookie).
 """
@@ -30,6 +35,15 @@ import requests
 
 SOURCE_DIR = pathlib.Path(os.environ.get("SLUICE_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
 SLUICE = os.environ.get("SLUICE_BIN", str(SOURCE_DIR / "build" / "sluice"))
+
+
+SECRETS = set()  # values that must never appear in an answer, a log or the store (tests add theirs)
+
+
+def register_secret(value):
+    """Adds a secret value to the suite-wide scan; returns it."""
+    SECRETS.add(value)
+    return value
 
 
 def free_port():
@@ -53,7 +67,8 @@ class SluiceServer:
         self.proc = None
         self.port = None
         self.api_port = None
-        self.session = requests.Session()
+        self.answers = []  # every answer body the session received, for the secret scan
+        self.session = self._new_session()
 
     # --- lifecycle ---
     def command(self):
@@ -112,12 +127,35 @@ class SluiceServer:
 
     def restart(self):
         self.stop()
-        self.session = requests.Session()
+        self.session = self._new_session()
         return self.start()
 
     def cleanup(self):
         self.stop()
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        try:
+            self.scan_for_secrets()
+        finally:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _new_session(self):
+        session = requests.Session()
+        session.hooks["response"].append(self._record)
+        return session
+
+    def _record(self, response, *args, **kwargs):
+        if not response.headers.get("Content-Type", "").startswith("text/event-stream"):
+            self.answers.append(response.content)
+
+    def scan_for_secrets(self):
+        """Fails when a registered secret is in an answer, the server log or a data-dir file."""
+        places = [(f"answer {i}", body) for i, body in enumerate(self.answers)]
+        if self.log_path.exists():
+            places.append(("the server log", self.log_path.read_bytes()))
+        if self.data_dir.exists():
+            places += [(str(p), p.read_bytes()) for p in self.data_dir.rglob("*") if p.is_file()]
+        for secret in SECRETS:
+            for where, data in places:
+                assert secret.encode() not in data, f"a secret value is in {where}"
 
     def log(self):
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -8,9 +8,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from pg_server import pg  # noqa: F401
-from sluice_server import SluiceServer, free_port, module_server, server, sluice_server  # noqa: F401
+from sluice_server import SluiceServer, free_port, module_server, register_secret, server, sluice_server  # noqa: F401
 
-PG_SECRET = "pg-Secr3t-Value-7731"
+PG_SECRET = register_secret("pg-Secr3t-Value-7731")
 MASK = "**********"
 
 

@@ -5,11 +5,11 @@ import subprocess
 import pytest
 import requests
 
-from sluice_server import SLUICE, free_port, sluice_server
+from sluice_server import SLUICE, free_port, register_secret, sluice_server
 
 ADMIN = "airbyte@example.com"
-NEW_ADMIN_PASSWORD = "Adm1n-new-passw0rd"
-USER_PASSWORD = "Us3r-passw0rd-42"
+NEW_ADMIN_PASSWORD = register_secret("Adm1n-new-passw0rd")
+USER_PASSWORD = register_secret("Us3r-passw0rd-42")
 SECRETS = ("password", NEW_ADMIN_PASSWORD, USER_PASSWORD)
 
 

@@ -15,9 +15,9 @@ import requests
 
 from conftest import SLUICE, read_records
 from pg_server import pg  # noqa: F401  (session fixture)
-from sluice_server import SluiceServer, sluice_server
+from sluice_server import SluiceServer, register_secret, sluice_server
 
-SECRET = "Sentinel-p4ss-7c1e9b"  # a destination password: must never be seen again
+SECRET = register_secret("Sentinel-p4ss-7c1e9b")  # a destination password: must never be seen again
 
 
 def definition_id(server, kind, name):
@@ -150,6 +150,12 @@ def test_the_seeds_curl_calls_and_python_script_work_unchanged(tmp_path):
         connection_id = connection["connectionId"]
         assert connection["scheduleType"] == "basic"
         assert connection["scheduleData"]["basicSchedule"] == {"units": 24, "timeUnit": "hours"}
+        # The list is served gzip-compressed to clients that ask (requests does), plain otherwise.
+        r = server.post("connections/list", {})
+        assert r.headers.get("Content-Encoding") == "gzip"
+        assert [c["connectionId"] for c in r.json()["connections"]] == [connection_id]
+        code, plain = curl("-X", "POST", f"{api}/connections/list", "-d", "{}")
+        assert code == 200 and plain == r.json()
 
         # "API-orkestratie": the Python script, run as its own program.
         script = SEED_SCRIPT.replace("localhost:8001", f"localhost:{server.api_port}").replace(
@@ -201,6 +207,7 @@ def attempt_children(pid):
 
 
 def test_three_workers_on_postgres_one_killed_mid_sync(pg, tmp_path):
+    register_secret(pg.password)
     pg.create_database("sluice_meta")
     pg.create_database("dest")
     metadata = pg.url("sluice_meta")

@@ -231,10 +231,14 @@ TEST_P(JobQueueTest, FinishAttemptSetsTheJobStatusAndFailureCount) {
   EXPECT_EQ(second->attempt.attempt_number, 2);
   EXPECT_EQ(second->job.started_at, kStart);  // the first claim
 
-  // Failed without a retry: the job fails, the connection counts a failure.
-  SLUICE_ASSERT_OK_AND_ASSIGN(auto failed, store().FinishAttempt(job.id, 2, "w", Failed(std::nullopt), kStart + 6000));
+  // Failed without a retry: the job fails, the connection counts a failure (and its version moves,
+  // even with a clock behind the connection's last change).
+  SLUICE_ASSERT_OK_AND_ASSIGN(std::string version_before, store().ConnectionsVersion(std::nullopt));
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto failed, store().FinishAttempt(job.id, 2, "w", Failed(std::nullopt), kStart - 60'000));
   EXPECT_EQ(failed.status, JobStatus::kFailed);
   EXPECT_EQ(Failures(c), 1);
+  SLUICE_ASSERT_OK_AND_ASSIGN(std::string version_failed, store().ConnectionsVersion(std::nullopt));
+  EXPECT_NE(version_failed, version_before);
 
   // A success stores stats and resets the count.
   const Job next = Enqueue(c, kStart + 7000);
@@ -246,6 +250,8 @@ TEST_P(JobQueueTest, FinishAttemptSetsTheJobStatusAndFailureCount) {
   EXPECT_EQ(succeeded.status, JobStatus::kSucceeded);
   EXPECT_FALSE(succeeded.worker_id);
   EXPECT_EQ(Failures(c), 0);
+  SLUICE_ASSERT_OK_AND_ASSIGN(std::string version_reset, store().ConnectionsVersion(std::nullopt));
+  EXPECT_NE(version_reset, version_failed);
   SLUICE_ASSERT_OK_AND_ASSIGN(auto attempts, store().ListAttempts(next.id));
   ASSERT_EQ(attempts.size(), 1u);
   EXPECT_EQ(attempts[0].status, AttemptStatus::kSucceeded);

@@ -139,7 +139,10 @@ TEST_P(EntitiesTest, SourcesAndDestinationsCrud) {
 }
 
 TEST_P(EntitiesTest, ConnectionsCrud) {
+  SLUICE_ASSERT_OK_AND_ASSIGN(std::string empty_version, store().ConnectionsVersion(DefaultWorkspaceId()));
   Connection c = MakeConnection("Shop to lake");
+  SLUICE_ASSERT_OK_AND_ASSIGN(std::string version, store().ConnectionsVersion(DefaultWorkspaceId()));
+  EXPECT_NE(version, empty_version);
   EXPECT_EQ(c.connection_id.size(), 36u);
   SLUICE_ASSERT_OK_AND_ASSIGN(auto got, store().GetConnection(c.connection_id));
   ASSERT_TRUE(got);
@@ -164,6 +167,10 @@ TEST_P(EntitiesTest, ConnectionsCrud) {
   got->notify_schema_changes = true;
   SLUICE_ASSERT_OK_AND_ASSIGN(auto updated, store().UpdateConnection(*got, kStart + 100));
   ASSERT_TRUE(updated);
+  SLUICE_ASSERT_OK_AND_ASSIGN(std::string updated_version, store().ConnectionsVersion(DefaultWorkspaceId()));
+  EXPECT_NE(updated_version, version);
+  SLUICE_ASSERT_OK_AND_ASSIGN(std::string other_workspace, store().ConnectionsVersion(NewUuid()));
+  EXPECT_EQ(other_workspace, "0:0");
   EXPECT_EQ(updated->name, "Renamed");
   EXPECT_EQ(updated->status, ConnectionStatus::kInactive);
   EXPECT_TRUE(updated->schedule_data.is_null());
