@@ -46,6 +46,7 @@ bench: build
 	@bash bench/postgres_bench.sh $(BUILD)/sluice
 	@bash bench/parquet_bench.sh $(BUILD)/sluice
 	@bash bench/s3_bench.sh $(BUILD)/sluice
+	@python3 bench/server_bench.py $(BUILD)/sluice
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
