@@ -10,6 +10,7 @@ APT_PACKAGES=(
   zstd gzip time python3-yaml python3-jsonschema python3-pytest
   libpq-dev postgresql-15 libcurl4-openssl-dev libssl-dev libsnappy-dev liblz4-dev
   python3-boto3 python3-psycopg2 pgloader hyperfine libabsl-dev libsqlite3-dev libsodium-dev libcpp-httplib-dev python3-prometheus-client
+  chromium fonts-noto-color-emoji
 )
 
 missing=()
@@ -29,4 +30,12 @@ JS_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/js"
 if [ -f "$JS_DIR/package.json" ] && { [ ! -d "$JS_DIR/node_modules" ] || [ "$JS_DIR/package.json" -nt "$JS_DIR/node_modules" ]; }; then
   echo "setup: npm install in tests/js"
   (cd "$JS_DIR" && npm install --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
+fi
+
+# The web UI's build tools (Vite, TypeScript, React) and playwright-core, which drives Debian's
+# chromium in tests/e2e/test_web_ui.py (never `playwright install`: the browser is the apt one).
+WEB_DIR="$(cd "$(dirname "$0")/.." && pwd)/web"
+if [ -f "$WEB_DIR/package-lock.json" ] && ! [ "$WEB_DIR/node_modules/.package-lock.json" -nt "$WEB_DIR/package-lock.json" ]; then
+  echo "setup: npm ci in web"
+  (cd "$WEB_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules/.package-lock.json)
 fi

@@ -11,6 +11,11 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
 
 #include "base/log.h"
 
@@ -210,6 +215,119 @@ class ApiServer::HttpServer final : public httplib::Server {
   const ApiServerOptions& options_;
 };
 
+// The built web UI: files of web_dir read on demand and kept in memory until their size or modification time changes, so a rebuild shows without a restart.
+class ApiServer::WebFiles {
+ public:
+  explicit WebFiles(std::string dir) : dir_(std::move(dir)) {}
+
+  //! True for paths the web UI answers: GET/HEAD outside the API and the metrics.
+  static bool Handles(const httplib::Request& req) {
+    if (req.method != "GET" && req.method != "HEAD") return false;
+    return !req.path.starts_with("/api/") && req.path != "/api" && req.path != "/metrics";
+  }
+
+  void Serve(const httplib::Request& req, httplib::Response& res) {
+    namespace fs = std::filesystem;
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "same-origin");
+    if (dir_.empty() || !fs::is_regular_file(fs::path(dir_) / "index.html")) {
+      res.status = 200;
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(
+          "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>sluice</title></head><body>"
+          "<h1>sluice server</h1><p>The web UI is not built: build sluice with CMake (it bundles web/ into "
+          "&lt;build&gt;/web) or pass <code>--web-dir</code>. The API is at <a href=\"/api/v1/health\">/api/v1</a>.</p>"
+          "</body></html>",
+          "text/html; charset=utf-8");
+      return;
+    }
+    std::string rel = req.path.substr(1);  // httplib has decoded %xx already
+    bool bad = rel.find('\0') != std::string::npos || rel.find('\\') != std::string::npos;
+    for (const auto& part : fs::path(rel)) bad = bad || part == "..";
+    if (rel.empty() || bad) rel = "index.html";
+    fs::path file = fs::path(dir_) / rel;
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+      if (rel.starts_with("assets/")) {  // a missing bundle file is a 404, not the app's HTML
+        res.status = 404;
+        res.set_content("not found", "text/plain; charset=utf-8");
+        return;
+      }
+      rel = "index.html";  // client-side routes
+      file = fs::path(dir_) / rel;
+    }
+    std::shared_ptr<const Entry> entry = Load(file);
+    if (!entry) {
+      res.status = 500;
+      res.set_content("cannot read the web UI's files", "text/plain; charset=utf-8");
+      return;
+    }
+    res.status = 200;
+    // Bundle files carry a content hash in their names; index.html must be revalidated.
+    res.set_header("Cache-Control", rel.starts_with("assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+    if (rel == "index.html") {
+      res.set_header("Content-Security-Policy",
+                     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
+    }
+    // httplib compresses text/* and SVG answers itself (gzip or brotli, as the client accepts).
+    if (entry->type.starts_with("text/") || entry->type == "image/svg+xml") res.set_header("Vary", "Accept-Encoding");
+    res.set_content(entry->body, entry->type);
+  }
+
+ private:
+  struct Entry {
+    std::string body;
+    std::string type;
+    uintmax_t size = 0;
+    std::filesystem::file_time_type mtime;
+  };
+
+  static std::string ContentType(const std::string& ext) {
+    static const std::map<std::string, std::string> kTypes = {
+        {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},           {".map", "application/json"},
+        {".svg", "image/svg+xml"},               {".png", "image/png"},
+        {".ico", "image/x-icon"},                {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},   {".webmanifest", "application/manifest+json"},
+    };
+    auto it = kTypes.find(ext);
+    return it == kTypes.end() ? "application/octet-stream" : it->second;
+  }
+
+  std::shared_ptr<const Entry> Load(const std::filesystem::path& file) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const uintmax_t size = fs::file_size(file, ec);
+    if (ec) return nullptr;
+    const auto mtime = fs::last_write_time(file, ec);
+    if (ec) return nullptr;
+    const std::string key = file.string();
+    {
+      std::lock_guard lock(mu_);
+      auto it = cache_.find(key);
+      if (it != cache_.end() && it->second->size == size && it->second->mtime == mtime) return it->second;
+    }
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return nullptr;
+    std::ostringstream content;
+    content << in.rdbuf();
+    auto entry = std::make_shared<Entry>();
+    entry->body = content.str();
+    entry->type = ContentType(file.extension().string());
+    entry->size = size;
+    entry->mtime = mtime;
+    std::lock_guard lock(mu_);
+    cache_[key] = entry;
+    return entry;
+  }
+
+  std::string dir_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Entry>> cache_;
+};
+
 bool IsLoopbackHost(const std::string& host) {
   if (host == "localhost" || host == "::1" || host == "[::1]") return true;
   in_addr addr{};
@@ -217,7 +335,8 @@ bool IsLoopbackHost(const std::string& host) {
   return false;
 }
 
-ApiServer::ApiServer(Api& api, ApiServerOptions options) : api_(api), options_(options) {}
+ApiServer::ApiServer(Api& api, ApiServerOptions options)
+    : api_(api), options_(options), web_(std::make_unique<WebFiles>(options_.web_dir)) {}
 
 ApiServer::~ApiServer() { Stop(); }
 
@@ -231,6 +350,7 @@ Status ApiServer::Bind(const std::string& host, const std::vector<int>& ports) {
     server->set_keep_alive_max_count(static_cast<size_t>(options_.keep_alive_max_requests));
     server->set_write_timeout(options_.write_timeout_secs, 0);
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+      if (WebFiles::Handles(req)) return web_->Serve(req, res);
       ApiRequest request;
       request.method = req.method;
       request.path = req.path;

@@ -3,6 +3,8 @@
 // (`sluice server` listens on --port and --api-port with one route table). Bodies of GET
 // requests are read too (the seed's `curl -X GET … -d '{…}'`), which httplib alone ignores.
 //
+// With options.web_dir it also serves the web UI's files at / (see ApiServerOptions::web_dir).
+//
 // Lifecycle: Bind() → Start() → Stop(). Stop() waits for requests in flight. Not copyable.
 
 #include <memory>
@@ -21,6 +23,10 @@ struct ApiServerOptions {
   int write_timeout_secs = 10;
   int keep_alive_secs = 5;  //!< an idle keep-alive connection is closed after this
   int keep_alive_max_requests = 1000;
+  //! The built web UI (index.html + assets/), served for GET/HEAD outside /api/ and /metrics;
+  //! unknown paths answer index.html (client routing). "" or a folder without index.html = a
+  //! short "web UI not built" page instead.
+  std::string web_dir;
 };
 
 class ApiServer {
@@ -43,11 +49,13 @@ class ApiServer {
 
  private:
   class HttpServer;
+  class WebFiles;
   Api& api_;
   ApiServerOptions options_;
   std::vector<std::unique_ptr<HttpServer>> servers_;
   std::vector<std::thread> threads_;
   std::vector<int> ports_;
+  std::unique_ptr<WebFiles> web_;
 };
 
 //! True for loopback addresses: 127.0.0.0/8, ::1, "localhost".

@@ -99,6 +99,8 @@ int RunCli(int argc, char** argv) {
   server->add_option("--retry-backoff-seconds", server_args.retry_backoff_seconds,
                      "wait before retrying a failed attempt; doubles each time (default 30)")
       ->check(CLI::Range(0, 86400));
+  server->add_option("--web-dir", server_args.web_dir,
+                     "the built web UI served at / (default: the web folder beside the sluice binary)");
 
   WorkerCommandArgs worker_args;
   auto* worker = app.add_subcommand("worker", "Run jobs from a shared PostgreSQL metadata store");

@@ -36,6 +36,14 @@ std::string UrlHost(const std::string& host) {
   return host;
 }
 
+//! --web-dir, or the web/ folder beside the running binary (where the CMake build puts the UI).
+std::string WebDir(const std::string& given) {
+  if (!given.empty()) return given;
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : (self.parent_path() / "web").string();
+}
+
 }  // namespace
 
 int RunServerCommand(const ServerCommandArgs& args) {
@@ -96,7 +104,12 @@ int RunServerCommand(const ServerCommandArgs& args) {
         kInitialAdminEmail);
   }
 
-  ApiServer server(api);
+  ApiServerOptions server_options;
+  server_options.web_dir = WebDir(args.web_dir);
+  if (!std::filesystem::exists(std::filesystem::path(server_options.web_dir) / "index.html")) {
+    Log(LogLevel::kWarn, "web UI: no index.html in {} (the UI is not built; / answers a note)", server_options.web_dir);
+  }
+  ApiServer server(api, server_options);
   std::vector<int> ports = {args.port};
   if (args.api_port != 0) ports.push_back(args.api_port);
   Status bound = server.Bind(args.host, ports);

@@ -16,6 +16,7 @@ struct ServerCommandArgs {
   std::string public_url;                  //!< --public-url: links in notifications
   int lease_seconds = 30;                  //!< --lease-seconds: a worker silent this long has lost its job
   int retry_backoff_seconds = 30;          //!< --retry-backoff-seconds: wait before the 2nd attempt (doubles)
+  std::string web_dir;                     //!< --web-dir: the built web UI ("" = <folder of the sluice binary>/web)
 };
 
 //! Returns the process exit code (runs until SIGINT/SIGTERM).

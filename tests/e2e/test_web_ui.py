@@ -1,0 +1,110 @@
+"""The web UI in a real browser: Debian's chromium driven by playwright-core (web_driver.mjs)
+against a real `sluice server` with authentication on, serving the UI built by CMake.
+
+Screenshots of every page go to the test's tmp dir (pytest's tmp_path, printed on failure).
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+import requests
+
+from sluice_server import SOURCE_DIR, SLUICE, register_secret, sluice_server
+
+DRIVER = pathlib.Path(__file__).with_name("web_driver.mjs")
+CHROMIUM = "/usr/bin/chromium"
+WEB_DIR = pathlib.Path(SLUICE).resolve().parent / "web"
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which("node") or not os.path.exists(CHROMIUM),
+    reason="node and Debian's chromium are needed (scripts/setup.sh installs them)")
+
+
+def drive(scenario, options, timeout=100):
+    env = dict(os.environ, SLUICE_SOURCE_DIR=str(SOURCE_DIR))
+    return subprocess.run(["node", str(DRIVER), scenario, json.dumps(options)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def steps(result):
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture(scope="module")
+def ui_server():
+    assert (WEB_DIR / "index.html").is_file(), f"the web UI is not built into {WEB_DIR} (ninja target sluice_web)"
+    with sluice_server(no_auth=False) as s:
+        yield s
+
+
+def test_login_change_password_new_source_and_sync(ui_server, tmp_path):
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    new_password = register_secret("web-ui-Pa55word!")
+    options = {"baseUrl": ui_server.base, "screenshots": str(shots), "email": "airbyte@example.com",
+               "password": "password", "newPassword": new_password, "count": 120,
+               "destinationPath": str(tmp_path / "out"), "chromium": CHROMIUM}
+    result = drive("main", options)
+    print(result.stdout)
+    assert result.returncode == 0, f"browser scenario failed (screenshots in {shots}):\n{result.stderr[-6000:]}"
+    done = [s["step"] for s in steps(result)]
+    assert done[-1] == "done"
+    for name in ("login", "change-password", "new-source-postgres", "new-source-faker", "sources", "destinations",
+                 "connections", "connections-800"):
+        assert (shots / f"{name}.png").stat().st_size > 1000, name
+
+    # The browser's work is in the server: the new password logs in, the old one does not, the
+    # records are in the destination.
+    s = requests.Session()
+    assert s.post(f"{ui_server.url}/auth/login", json={"email": "airbyte@example.com", "password": "password"}).status_code == 401
+    r = s.post(f"{ui_server.url}/auth/login", json={"email": "airbyte@example.com", "password": new_password})
+    assert r.status_code == 200 and r.json()["mustChangePassword"] is False
+    lines = sum(len(p.read_text().splitlines()) for p in (tmp_path / "out").rglob("*.jsonl"))
+    assert lines >= 120
+
+
+def test_console_errors_fail_the_driver(ui_server, tmp_path):
+    result = drive("console-error", {"baseUrl": ui_server.base, "screenshots": str(tmp_path), "chromium": CHROMIUM})
+    assert result.returncode == 1
+    assert "deliberate console error" in result.stderr
+
+
+def test_static_files_and_client_routes(ui_server):
+    index = requests.get(f"{ui_server.base}/")
+    assert index.status_code == 200 and index.headers["Content-Type"].startswith("text/html")
+    assert "default-src 'self'" in index.headers["Content-Security-Policy"]
+    assert '<div id="root">' in index.text
+    # Client-side routes answer the app; the API and /metrics stay the API's.
+    deep = requests.get(f"{ui_server.base}/connections/some/deep/link")
+    assert deep.status_code == 200 and deep.text == index.text
+    assert requests.get(f"{ui_server.base}/api/v1/no_such_route").headers["Content-Type"].startswith("application/json")
+    assert requests.get(f"{ui_server.base}/metrics").status_code == 401
+    assert requests.get(f"{ui_server.base}/api/v1/health").json() == {"available": True}
+    # Bundle files: content types, long caching; a missing one is a 404, not the app.
+    asset = next(p.name for p in (WEB_DIR / "assets").glob("*.js"))
+    js = requests.get(f"{ui_server.base}/assets/{asset}")
+    assert js.status_code == 200 and js.headers["Content-Type"].startswith("text/javascript")
+    assert "immutable" in js.headers["Cache-Control"]
+    assert js.content == (WEB_DIR / "assets" / asset).read_bytes()  # decompressed by requests when gzip
+    css = next(p.name for p in (WEB_DIR / "assets").glob("*.css"))
+    assert requests.get(f"{ui_server.base}/assets/{css}").headers["Content-Type"].startswith("text/css")
+    assert requests.get(f"{ui_server.base}/assets/nope.js").status_code == 404
+    # No way out of the web folder.
+    raw = requests.Request("GET", f"{ui_server.base}/../../etc/passwd").prepare()
+    raw.url = f"{ui_server.base}/%2e%2e/%2e%2e/etc/passwd"
+    escaped = requests.Session().send(raw)
+    assert "root:" not in escaped.text
+    # Nothing in the bundle loads from another host.
+    for path in (WEB_DIR / "assets").iterdir():
+        text = path.read_text(errors="replace")
+        assert "fonts.googleapis" not in text and "cdn." not in text, path
+
+
+def test_missing_web_dir_answers_a_note(tmp_path):
+    with sluice_server(no_auth=False, extra_args=["--web-dir", str(tmp_path / "none")]) as s:
+        r = requests.get(f"{s.base}/connections")
+        assert r.status_code == 200 and "web UI is not built" in r.text
+        assert requests.get(f"{s.base}/api/v1/health").status_code == 200

@@ -1,0 +1,139 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, ApiError, hasSessionHint, Me, onUnauthorized, setSessionHint } from './api';
+import { navigate, usePath } from './router';
+import { Link } from './components/Link';
+import { LoginPage, ChangePasswordPage } from './pages/Login';
+import { ConnectionsPage } from './pages/Connections';
+import { ActorsPage } from './pages/Actors';
+import { NewActorPage } from './pages/NewActor';
+import { ErrorBox } from './components/ErrorBox';
+
+type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'error'; error: unknown } | { state: 'in'; me: Me };
+
+export default function App() {
+  const [session, setSession] = useState<Session>({ state: 'loading' });
+
+  const refresh = useCallback(async () => {
+    // Without a session hint the login page shows at once: asking auth/me would answer 401,
+    // which the browser reports as a console error.
+    if (!hasSessionHint()) {
+      setSession({ state: 'anonymous' });
+      return;
+    }
+    try {
+      setSession({ state: 'in', me: await api<Me>('auth/me') });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        setSessionHint(false);
+        setSession({ state: 'anonymous' });
+      } else {
+        setSession({ state: 'error', error: e });
+      }
+    }
+  }, []);
+
+  useEffect(() => {
+    refresh();
+    onUnauthorized(() => {
+      setSessionHint(false);
+      setSession({ state: 'anonymous' });
+    });
+    return () => onUnauthorized(null);
+  }, [refresh]);
+
+  if (session.state === 'loading') return <p className="loading">Loading…</p>;
+  if (session.state === 'error') {
+    return (
+      <main className="centered">
+        <ErrorBox error={session.error} />
+        <button onClick={refresh}>Try again</button>
+      </main>
+    );
+  }
+  if (session.state === 'anonymous') {
+    return (
+      <LoginPage
+        onLoggedIn={() => {
+          setSessionHint(true);
+          refresh();
+        }}
+      />
+    );
+  }
+  if (session.me.mustChangePassword) return <ChangePasswordPage me={session.me} onChanged={refresh} />;
+  return <Shell me={session.me} onLoggedOut={() => setSession({ state: 'anonymous' })} />;
+}
+
+const NAV = [
+  { href: '/connections', label: 'Connections' },
+  { href: '/sources', label: 'Sources' },
+  { href: '/destinations', label: 'Destinations' },
+];
+
+function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
+  const path = usePath();
+  useEffect(() => {
+    if (path === '/' || path === '/login') navigate('/connections', true);
+  }, [path]);
+
+  const logout = async () => {
+    try {
+      await api('auth/logout');
+    } finally {
+      setSessionHint(false);
+      navigate('/', true);
+      onLoggedOut();
+    }
+  };
+
+  return (
+    <div className="shell">
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/connections" className="brand">
+          sluice
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.href}>
+                <Link href={item.href} aria-current={path.startsWith(item.href) ? 'page' : undefined}>
+                  {item.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="user">
+          <span title={me.user.role}>{me.user.email ?? me.user.name}</span>
+          {me.authMethod !== 'none' && (
+            <button className="secondary small" onClick={logout}>
+              Log out
+            </button>
+          )}
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Page path={path} />
+      </main>
+    </div>
+  );
+}
+
+function Page({ path }: { path: string }) {
+  if (path === '/' || path === '/login' || path.startsWith('/connections')) return <ConnectionsPage />;
+  if (path === '/sources') return <ActorsPage kind="source" />;
+  if (path === '/destinations') return <ActorsPage kind="destination" />;
+  if (path === '/sources/new') return <NewActorPage kind="source" />;
+  if (path === '/destinations/new') return <NewActorPage kind="destination" />;
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        There is no page at <code>{path}</code>. <Link href="/connections">Go to the connections</Link>.
+      </p>
+    </section>
+  );
+}

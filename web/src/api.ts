@@ -1,0 +1,136 @@
+// The sluice API (Airbyte Config API v1 shape): POST /api/v1/<resource>/<action> with JSON.
+// The session is the HttpOnly cookie set by auth/login; fetch sends it (same origin).
+
+export class ApiError extends Error {
+  status: number;
+  details: { field: string; message: string }[];
+  constructor(status: number, message: string, details: { field: string; message: string }[] = []) {
+    super(message);
+    this.status = status;
+    this.details = details;
+  }
+}
+
+// The session cookie is HttpOnly: the page keeps a hint that it logged in (not a credential).
+const HINT = 'sluice.loggedIn';
+export function hasSessionHint(): boolean {
+  try {
+    return window.localStorage.getItem(HINT) === '1';
+  } catch {
+    return true;
+  }
+}
+export function setSessionHint(on: boolean) {
+  try {
+    if (on) window.localStorage.setItem(HINT, '1');
+    else window.localStorage.removeItem(HINT);
+  } catch {
+    /* storage unavailable: auth/me is asked every time */
+  }
+}
+
+type Listener = () => void;
+let unauthorizedListener: Listener | null = null;
+/** Called when an answer is 401 (session expired): the app goes back to the login page. */
+export function onUnauthorized(listener: Listener | null) {
+  unauthorizedListener = listener;
+}
+
+export async function api<T = any>(path: string, body: unknown = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1/${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError(0, 'The server cannot be reached.');
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let data: any = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!response.ok) {
+    if (response.status === 401 && path !== 'auth/login' && unauthorizedListener) unauthorizedListener();
+    throw new ApiError(response.status, data?.message ?? `HTTP ${response.status}`, data?.details ?? []);
+  }
+  return data as T;
+}
+
+export interface User {
+  userId: string | null;
+  email: string | null;
+  name: string;
+  role: string;
+}
+
+export interface Me {
+  user: User;
+  mustChangePassword: boolean;
+  authMethod: string;
+  permissions?: string[];
+}
+
+export interface Connection {
+  connectionId: string;
+  name: string;
+  sourceId: string;
+  destinationId: string;
+  status: 'active' | 'inactive' | 'deprecated';
+  scheduleType: 'manual' | 'basic' | 'cron';
+  scheduleData?: { basicSchedule?: { units: number; timeUnit: string }; cron?: { cronExpression: string; cronTimeZone?: string } };
+}
+
+export interface JobInfo {
+  job: { id: number; status: string; configType: string; createdAt: number; updatedAt: number; startedAt?: number };
+  attempts: { attempt: { status: string; recordsSynced: number; bytesSynced: number; endedAt: number | null; failureSummary?: any } }[];
+}
+
+export interface ConnectionStatus {
+  connectionId: string;
+  isRunning: boolean;
+  lastSyncJobStatus?: string;
+  lastSyncJobId?: number;
+  lastSuccessfulSync?: number;
+  activeJob?: JobInfo['job'];
+}
+
+export interface Actor {
+  name: string;
+  connectorName: string;
+  workspaceId: string;
+  createdAt: number;
+  sourceId?: string;
+  destinationId?: string;
+  sourceName?: string;
+  destinationName?: string;
+  sourceDefinitionId?: string;
+  destinationDefinitionId?: string;
+  connectionConfiguration: Record<string, unknown>;
+}
+
+export interface Definition {
+  sourceDefinitionId?: string;
+  destinationDefinitionId?: string;
+  name: string;
+  connectorName: string;
+  description?: string;
+  documentationUrl?: string;
+}
+
+export type ActorKind = 'source' | 'destination';
+
+export function actorId(kind: ActorKind, a: Actor | Definition): string {
+  if (kind === 'source') return ('sourceId' in a ? a.sourceId : undefined) ?? '';
+  return ('destinationId' in a ? a.destinationId : undefined) ?? '';
+}
+
+export function definitionId(kind: ActorKind, d: Definition): string {
+  return (kind === 'source' ? d.sourceDefinitionId : d.destinationDefinitionId) ?? '';
+}

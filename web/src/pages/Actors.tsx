@@ -1,0 +1,71 @@
+import { useEffect, useState } from 'react';
+import { Actor, ActorKind, actorId, api } from '../api';
+import { ErrorBox } from '../components/ErrorBox';
+import { Link } from '../components/Link';
+import { absoluteTime, relativeTime } from '../format';
+
+export const TITLES: Record<ActorKind, { one: string; many: string }> = {
+  source: { one: 'source', many: 'Sources' },
+  destination: { one: 'destination', many: 'Destinations' },
+};
+
+/** The sources or destinations of the workspace. */
+export function ActorsPage({ kind }: { kind: ActorKind }) {
+  const [actors, setActors] = useState<Actor[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const title = TITLES[kind];
+
+  useEffect(() => {
+    document.title = `${title.many} · sluice`;
+    setActors(null);
+    setError(null);
+    api<Record<string, Actor[]>>(`${kind}s/list`, {})
+      .then((r) => setActors(r[`${kind}s`] ?? []))
+      .catch(setError);
+  }, [kind, title.many]);
+
+  return (
+    <section aria-labelledby="actors-title">
+      <div className="page-head">
+        <h1 id="actors-title">{title.many}</h1>
+        <Link className="button" href={`/${kind}s/new`}>
+          New {title.one}
+        </Link>
+      </div>
+      <ErrorBox error={error} />
+      {actors === null ? (
+        !error && <p className="loading">Loading…</p>
+      ) : actors.length === 0 ? (
+        <div className="empty">
+          <p>No {title.one} yet.</p>
+        </div>
+      ) : (
+        <div className="table-wrap">
+          <table className="list" aria-label={title.many}>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Connector</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {actors.map((a) => (
+                <tr key={actorId(kind, a)}>
+                  <th scope="row" className="name">
+                    {a.name}
+                  </th>
+                  <td>
+                    {(kind === 'source' ? a.sourceName : a.destinationName) ?? a.connectorName}{' '}
+                    <code className="muted">{a.connectorName}</code>
+                  </td>
+                  <td title={absoluteTime(a.createdAt)}>{relativeTime(a.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

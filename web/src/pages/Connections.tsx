@@ -1,0 +1,177 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { Actor, api, Connection, ConnectionStatus, JobInfo } from '../api';
+import { ErrorBox } from '../components/ErrorBox';
+import { absoluteTime, count, relativeTime, scheduleText, statusBadge } from '../format';
+
+interface Row {
+  connection: Connection;
+  source?: Actor;
+  destination?: Actor;
+  status?: ConnectionStatus;
+  lastJob?: JobInfo; // the newest finished sync
+}
+
+async function loadRows(): Promise<Row[]> {
+  const [{ connections }, { sources }, { destinations }] = await Promise.all([
+    api<{ connections: Connection[] }>('connections/list', { includeSyncCatalog: false }),
+    api<{ sources: Actor[] }>('sources/list', {}),
+    api<{ destinations: Actor[] }>('destinations/list', {}),
+  ]);
+  const ids = connections.map((c) => c.connectionId);
+  const [statuses, jobs] = await Promise.all([
+    ids.length ? api<ConnectionStatus[]>('connections/status', { connectionIds: ids }) : Promise.resolve([]),
+    Promise.all(
+      ids.map((id) =>
+        api<{ jobs: JobInfo[] }>('jobs/list', { configId: id, configTypes: ['sync'], pagination: { pageSize: 5 } }),
+      ),
+    ),
+  ]);
+  return connections.map((connection, i) => ({
+    connection,
+    source: sources.find((s) => s.sourceId === connection.sourceId),
+    destination: destinations.find((d) => d.destinationId === connection.destinationId),
+    status: statuses.find((s) => s.connectionId === connection.connectionId),
+    lastJob: jobs[i].jobs.find((j) => ['succeeded', 'failed', 'cancelled'].includes(j.job.status)),
+  }));
+}
+
+function lastAttempt(job?: JobInfo) {
+  return job?.attempts.length ? job.attempts[job.attempts.length - 1].attempt : undefined;
+}
+
+export function ConnectionsPage() {
+  const [rows, setRows] = useState<Row[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<Record<string, boolean>>({});
+  const [notice, setNotice] = useState('');
+  const timer = useRef<number>();
+
+  const refresh = useCallback(async () => {
+    try {
+      const loaded = await loadRows();
+      setRows(loaded);
+      setError(null);
+      const active = loaded.some((r) => r.status?.isRunning || r.status?.activeJob);
+      window.clearTimeout(timer.current);
+      timer.current = window.setTimeout(refresh, active ? 1000 : 10000);
+    } catch (e) {
+      setError(e);
+    }
+  }, []);
+
+  useEffect(() => {
+    document.title = 'Connections · sluice';
+    refresh();
+    return () => window.clearTimeout(timer.current);
+  }, [refresh]);
+
+  const act = async (id: string, what: () => Promise<unknown>, done: string) => {
+    setBusy((b) => ({ ...b, [id]: true }));
+    setError(null);
+    try {
+      await what();
+      setNotice(done);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy((b) => ({ ...b, [id]: false }));
+      refresh();
+    }
+  };
+
+  return (
+    <section aria-labelledby="connections-title">
+      <div className="page-head">
+        <h1 id="connections-title">Connections</h1>
+      </div>
+      <ErrorBox error={error} />
+      <p className="notice" role="status" aria-live="polite">
+        {notice}
+      </p>
+      {rows === null ? (
+        <p className="loading">Loading…</p>
+      ) : rows.length === 0 ? (
+        <div className="empty">
+          <p>No connection yet. Create a source and a destination first; the connection wizard comes next.</p>
+        </div>
+      ) : (
+        <div className="table-wrap">
+          <table className="list" aria-label="Connections">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Source → Destination</th>
+                <th scope="col">Schedule</th>
+                <th scope="col">Last sync</th>
+                <th scope="col">Last sync time</th>
+                <th scope="col" className="num">Records</th>
+                <th scope="col">Enabled</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => {
+                const c = row.connection;
+                const running = !!(row.status?.isRunning || row.status?.activeJob);
+                const badge = statusBadge(running ? row.status?.activeJob?.status : row.lastJob?.job.status, running);
+                const attempt = lastAttempt(row.lastJob);
+                const ended = attempt?.endedAt ?? row.lastJob?.job.updatedAt;
+                const enabled = c.status === 'active';
+                return (
+                  <tr key={c.connectionId} data-connection-id={c.connectionId}>
+                    <th scope="row" className="name">
+                      {c.name}
+                    </th>
+                    <td>
+                      {row.source?.name ?? '?'} <span aria-label="to">→</span> {row.destination?.name ?? '?'}
+                    </td>
+                    <td>{scheduleText(c)}</td>
+                    <td className="status" data-status={running ? 'running' : row.lastJob?.job.status ?? 'none'}>
+                      {badge.icon && <span aria-hidden="true">{badge.icon} </span>}
+                      {badge.label}
+                    </td>
+                    <td title={absoluteTime(ended)}>{row.lastJob ? relativeTime(ended) : '—'}</td>
+                    <td className="num">{row.lastJob ? count(attempt?.recordsSynced ?? 0) : '—'}</td>
+                    <td>
+                      <label className="switch">
+                        <input
+                          type="checkbox"
+                          role="switch"
+                          checked={enabled}
+                          disabled={busy[c.connectionId]}
+                          aria-label={`Enabled: ${c.name}`}
+                          onChange={() =>
+                            act(
+                              c.connectionId,
+                              () => api('connections/update', { connectionId: c.connectionId, status: enabled ? 'inactive' : 'active' }),
+                              `${c.name} ${enabled ? 'disabled' : 'enabled'}.`,
+                            )
+                          }
+                        />
+                        <span className="slider" aria-hidden="true" />
+                      </label>
+                    </td>
+                    <td>
+                      <button
+                        className="small"
+                        disabled={busy[c.connectionId] || running}
+                        aria-label={`Sync now: ${c.name}`}
+                        onClick={() =>
+                          act(c.connectionId, () => api('connections/sync', { connectionId: c.connectionId }), `Sync of ${c.name} started.`)
+                        }
+                      >
+                        Sync now
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
