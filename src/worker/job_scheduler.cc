@@ -63,8 +63,10 @@ Status JobScheduler::Refresh(absl::Time now) {
 }
 
 Result<int> JobScheduler::Tick(absl::Time now) {
-  if (force_refresh_ || ticks_ % refresh_every_ticks_ == 0) {
+  SLUICE_ASSIGN_OR_RETURN(std::string version, store_.ConnectionsVersion(std::nullopt));
+  if (force_refresh_ || version != version_ || ticks_ % refresh_every_ticks_ == 0) {
     SLUICE_RETURN_IF_ERROR(Refresh(now));
+    version_ = std::move(version);
     force_refresh_ = false;
   }
   ++ticks_;

@@ -2,10 +2,11 @@
 // JobScheduler: decides when scheduled connections are due and enqueues their sync jobs. It only
 // decides *when*: workers run the jobs.
 //
-// Cheap with many connections: the list of connections and each one's next due time are cached;
-// the list is reloaded every `refresh_every_ticks` ticks (a changed connection — by updated_at —
-// gets its due time recomputed, an unchanged one keeps it), and a tick in between only compares
-// cached times with now. A due connection is re-checked against its newest job before enqueueing
+// Cheap with many connections: the list of connections and each one's next due time are cached.
+// Each tick asks the store for ConnectionsVersion (one aggregate query) and reloads the list only
+// when it moved — a connection created, changed or deleted through any server — or every
+// `refresh_every_ticks` ticks; a reload recomputes the due time of changed connections (by
+// updated_at) only. Otherwise a tick just compares cached times with now. A due connection is re-checked against its newest job before enqueueing
 // (a manual sync may have moved it), and EnqueueJob keeps at most one unfinished job each.
 // Not thread-safe: one thread ticks.
 
@@ -24,7 +25,7 @@ namespace sluice {
 class JobScheduler {
  public:
   //! `store` must outlive the scheduler.
-  explicit JobScheduler(MetadataStore& store, int refresh_every_ticks = 10);
+  explicit JobScheduler(MetadataStore& store, int refresh_every_ticks = 60);
 
   //! One pass at `now`: enqueues the due jobs. Returns how many jobs were created.
   Result<int> Tick(absl::Time now);
@@ -48,6 +49,7 @@ class JobScheduler {
   const int refresh_every_ticks_;
   int64_t ticks_ = 0;
   bool force_refresh_ = true;
+  std::string version_;  // ConnectionsVersion at the last reload
   std::unordered_map<std::string, Entry> entries_;  // active connections with a schedule
 };
 

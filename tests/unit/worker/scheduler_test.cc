@@ -191,14 +191,22 @@ TEST(JobSchedulerScaleTest, ThousandConnectionsTickFromTheCache) {
     c.schedule_data = {{"cron", {{"cronExpression", "0 */6 * * *"}, {"cronTimeZone", "UTC"}}}};
     ASSERT_TRUE((*store)->CreateConnection(c, absl::ToUnixMillis(start)).ok());
   }
-  JobScheduler scheduler(**store, 10);
+  JobScheduler scheduler(**store, /*refresh_every_ticks=*/1000);
   auto first = scheduler.Tick(start);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(*first, 0);
   for (int i = 0; i < 8; ++i) ASSERT_EQ(*scheduler.Tick(start + absl::Seconds(i)), 0);  // from the cache
+  // A connection created meanwhile (by another server, say) is seen at the next tick.
+  Connection late;
+  late.name = "late";
+  late.source_id = cs->id;
+  late.destination_id = cd->id;
+  late.schedule_type = ScheduleType::kCron;
+  late.schedule_data = {{"cron", {{"cronExpression", "0 */6 * * *"}, {"cronTimeZone", "UTC"}}}};
+  ASSERT_TRUE((*store)->CreateConnection(late, absl::ToUnixMillis(start + absl::Seconds(9))).ok());
   auto fired = scheduler.Tick(Utc(2024, 1, 3, 12));
   ASSERT_TRUE(fired.ok());
-  EXPECT_EQ(*fired, 1000);
+  EXPECT_EQ(*fired, 1001);
   auto again = scheduler.Tick(Utc(2024, 1, 3, 12, 0, 1));
   EXPECT_EQ(*again, 0);
   store->reset();
