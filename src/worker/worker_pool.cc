@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "base/time.h"
@@ -170,7 +171,9 @@ class WorkerPool::Impl {
         OutcomeName(result->outcome), JobStatusName(job->status));
     (void)context_.store->AppendLogLines(
         job->id, claimed.attempt.attempt_number,
-        {fmt::format("job {} is now {}{}", job->id, JobStatusName(job->status),
+        {fmt::format("{} INFO [worker] job {} is now {}{}",
+                     absl::FormatTime("%Y-%m-%d %H:%M:%E3S", absl::Now(), absl::UTCTimeZone()), job->id,
+                     JobStatusName(job->status),
                      job->status == JobStatus::kIncomplete ? " (another attempt will follow)" : "")});
     if (IsTerminal(job->status)) events_.JobFinished(*job);
   }

@@ -40,20 +40,23 @@ def ui_server():
         yield s
 
 
-def test_login_change_password_new_source_and_sync(ui_server, tmp_path):
+def test_login_forms_wizard_sync_logs_failure_cancel(ui_server, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
     new_password = register_secret("web-ui-Pa55word!")
+    regular_file = tmp_path / "a-file"
+    regular_file.write_text("not a folder")
     options = {"baseUrl": ui_server.base, "screenshots": str(shots), "email": "airbyte@example.com",
                "password": "password", "newPassword": new_password, "count": 120,
-               "destinationPath": str(tmp_path / "out"), "chromium": CHROMIUM}
+               "destinationPath": str(tmp_path / "out"), "regularFile": str(regular_file), "chromium": CHROMIUM}
     result = drive("main", options)
     print(result.stdout)
     assert result.returncode == 0, f"browser scenario failed (screenshots in {shots}):\n{result.stderr[-6000:]}"
     done = [s["step"] for s in steps(result)]
     assert done[-1] == "done"
-    for name in ("login", "change-password", "new-source-postgres", "new-source-faker", "sources", "destinations",
-                 "connections", "connections-800"):
+    for name in ("login", "change-password", "new-source-postgres", "new-source-faker", "sources", "new-destination",
+                 "destinations", "new-connection", "new-connection-error", "new-connection-800", "connection",
+                 "connection-failed", "connection-running", "connections", "connections-800"):
         assert (shots / f"{name}.png").stat().st_size > 1000, name
 
     # The browser's work is in the server: the new password logs in, the old one does not, the

@@ -4,7 +4,8 @@
 //
 //   node web_driver.mjs <scenario> '<json options>'
 //
-// Scenarios: "main" (log in, change the password, lists, new-source form, Sync now) and
+// Scenarios: "main" (log in, change the password, lists, new source and destination forms, the
+// connection wizard, the connection page: sync, logs, reset, failure, cancel) and
 // "console-error" (a page that logs an error: the driver must fail). Prints one JSON line per
 // step on stdout; exits 1 with the reason on stderr when a step fails or the browser console
 // showed an error. Screenshots go to options.screenshots.
@@ -134,7 +135,6 @@ async function mainScenario(page, context) {
   await expectText(page.locator('table.list tbody tr'), 'Faker users');
   await shot(page, 'sources');
 
-  // --- a destination and a connection through the API (the wizard is not built yet) ---
   const call = async (route, body) => {
     const r = await context.request.post(`${base}/api/v1/${route}`, { data: body });
     if (!r.ok()) throw new Error(`${route}: ${r.status()} ${await r.text()}`);
@@ -143,37 +143,193 @@ async function mainScenario(page, context) {
   const { sources } = await call('sources/list', {});
   const source = sources.find((s) => s.name === 'Faker users');
   if (!source || source.connectionConfiguration.count !== options.count) throw new Error(`source not saved as typed: ${JSON.stringify(sources)}`);
-  const destination = await call('destinations/create', {
-    destinationDefinitionId: 'destination-local',
-    name: 'Local files',
-    connectionConfiguration: { destination_path: options.destinationPath },
-  });
-  const connection = await call('connections/create', {
-    sourceId: source.sourceId,
-    destinationId: destination.destinationId,
-    name: 'Faker to files',
-  });
-  step('connection created', { connectionId: connection.connectionId });
 
+  // --- a local destination through the form: test, then save ---
   await page.getByRole('link', { name: 'Destinations' }).click();
   await page.getByRole('heading', { name: 'Destinations' }).waitFor();
+  await page.getByRole('link', { name: 'New destination' }).click();
+  await page.getByRole('heading', { name: 'New destination' }).waitFor();
+  await page.getByLabel('Connector').selectOption({ label: 'Local files' });
+  await page.getByLabel(/^Destination Path/).waitFor({ timeout: STEP_TIMEOUT });
+  await page.getByLabel(/^Destination name/).fill('Local files');
+  await page.getByLabel(/^Destination Path/).fill(options.destinationPath);
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await page.locator('[data-check]').waitFor({ timeout: 30000 });
+  const destCheck = await page.locator('[data-check]').innerText();
+  if (!destCheck.includes('The connection test succeeded.')) throw new Error(`the destination check failed: ${destCheck}`);
+  await shot(page, 'new-destination');
+  await page.getByRole('button', { name: 'Save the destination' }).click();
+  await page.getByRole('heading', { name: 'Destinations' }).waitFor({ timeout: STEP_TIMEOUT });
   await expectText(page.locator('table.list tbody tr'), 'Local files');
   await shot(page, 'destinations');
+  step('destination created through the form');
 
-  // --- connections list: Sync now, then 🟢 Succeeded with the records ---
+  // --- the connection wizard: two streams in different modes, custom namespace, prefix, cron ---
+  await call('destinations/create', {
+    destinationDefinitionId: 'destination-postgres',
+    name: 'Warehouse',
+    connectionConfiguration: { host: '127.0.0.1', port: 5432, database: 'dw', username: 'sluice', password: 'unused' },
+  });
   await page.getByRole('link', { name: 'Connections' }).click();
-  const row = page.locator(`tr[data-connection-id="${connection.connectionId}"]`);
+  await page.getByRole('link', { name: 'New connection', exact: true }).click();
+  await page.getByRole('heading', { name: 'New connection' }).waitFor({ timeout: STEP_TIMEOUT });
+  await page.getByLabel('Source', { exact: true }).selectOption({ label: 'Faker users (Sample Data (Faker))' });
+  // A Postgres destination (made through the API, never synced) supports deduplication: the
+  // mode is offered and asks for a primary key.
+  await page.getByLabel('Destination', { exact: true }).selectOption({ label: 'Warehouse (Postgres)' });
+  await page.getByRole('table', { name: 'Streams' }).waitFor({ timeout: 30000 });
+  await page.getByLabel('Sync mode: users').selectOption({ label: 'Incremental | Append + Deduped' });
+  const pk = page.getByLabel('Primary key: users');
+  await pk.waitFor({ timeout: STEP_TIMEOUT });
+  if ((await pk.inputValue()) !== 'id') throw new Error(`primary key default: ${await pk.inputValue()}`);
+  await pk.selectOption({ label: 'email' });
+  await page.getByLabel('Sync mode: users').selectOption({ label: 'Full Refresh | Append' });
+  if (await page.getByLabel('Primary key: users').count()) throw new Error('a primary key select without deduplication');
+  step('dedup offered by postgres');
+  await page.getByLabel('Destination', { exact: true }).selectOption({ label: 'Local files (Local files)' });
+  // The streams table of the new destination (not the previous one's, still shown for a moment).
+  await page.locator('p.help').filter({ hasText: /supports: overwrite, append\.$/ }).waitFor({ timeout: 30000 });
+  const modeOptions = await page.getByLabel('Sync mode: users').locator('option').allInnerTexts();
+  step('sync modes offered', { modeOptions });
+  // The local destination supports overwrite and append, not deduplication.
+  for (const m of ['Full Refresh | Overwrite', 'Full Refresh | Append', 'Incremental | Append']) {
+    if (!modeOptions.includes(m)) throw new Error(`"${m}" not offered: ${modeOptions}`);
+  }
+  if (modeOptions.includes('Incremental | Append + Deduped')) throw new Error('dedup offered for a destination without it');
+  await page.getByLabel('Sync mode: users').selectOption({ label: 'Incremental | Append' });
+  await page.getByLabel('Cursor field: users').selectOption({ label: 'updated_at (source-defined)' });
+  await page.getByLabel('Sync mode: products').selectOption({ label: 'Full Refresh | Overwrite' });
+  if (await page.getByLabel('Cursor field: products').count()) throw new Error('a cursor field for a full refresh stream');
+  await page.getByLabel('Sync purchases').uncheck();
+  await page.getByLabel('Destination namespace').selectOption({ label: 'Custom format' });
+  await page.getByLabel('Namespace format').fill('production_${SOURCE_NAMESPACE}');
+  await page.getByLabel(/^Stream prefix/).fill('faker_');
+  await page.getByLabel('Schedule type').selectOption({ label: 'Cron' });
+  await page.getByLabel('Cron expression').fill('not a cron');
+  await page.getByLabel('Time zone').fill('UTC');
+  await page.getByLabel(/^Connection name/).fill('Faker to files');
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll('form input, form select, form textarea')]
+      .filter((el) => !el.labels?.length && !el.getAttribute('aria-label'))
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+  if (unlabelled.length) throw new Error(`wizard fields without a label: ${unlabelled.join(', ')}`);
+  // A 422 names the field: the error shows under the cron expression.
+  allowHttpErrors = true;
+  await page.getByRole('button', { name: 'Create the connection' }).click();
+  await page.locator('#wizard-cron-error').waitFor({ timeout: STEP_TIMEOUT });
+  allowHttpErrors = false;
+  step('422 shown by field', { message: await page.locator('#wizard-cron-error').innerText() });
+  if ((await page.getByLabel('Cron expression').getAttribute('aria-invalid')) !== 'true') throw new Error('the cron field is not marked invalid');
+  await shot(page, 'new-connection-error');
+  await page.getByLabel('Cron expression').fill('0 0 1 1 *');
+  await shot(page, 'new-connection');
+  await page.setViewportSize({ width: 800, height: 900 });
+  await assertNoHorizontalScroll(page, 'connection wizard');
+  await shot(page, 'new-connection-800');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole('button', { name: 'Create the connection' }).click();
+  await page.getByRole('heading', { name: 'Faker to files' }).waitFor({ timeout: STEP_TIMEOUT });
+  const connectionId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+  const stored = await call('connections/get', { connectionId });
+  const byName = Object.fromEntries(stored.syncCatalog.streams.map((s) => [s.stream.name, s.config]));
+  step('connection created', { connectionId, streams: byName });
+  const expectConfig = (name, want) => {
+    for (const [k, v] of Object.entries(want)) {
+      if (JSON.stringify(byName[name]?.[k]) !== JSON.stringify(v)) throw new Error(`${name}.${k}: ${JSON.stringify(byName[name]?.[k])} != ${JSON.stringify(v)}`);
+    }
+  };
+  expectConfig('users', { selected: true, syncMode: 'incremental', destinationSyncMode: 'append', cursorField: ['updated_at'] });
+  expectConfig('products', { selected: true, syncMode: 'full_refresh', destinationSyncMode: 'overwrite' });
+  expectConfig('purchases', { selected: false });
+  if (stored.namespaceDefinition !== 'customformat' || stored.namespaceFormat !== 'production_${SOURCE_NAMESPACE}' || stored.prefix !== 'faker_')
+    throw new Error(`namespace/prefix not stored: ${stored.namespaceDefinition} ${stored.namespaceFormat} ${stored.prefix}`);
+  if (stored.scheduleType !== 'cron' || stored.scheduleData.cron.cronExpression !== '0 0 1 1 *') throw new Error(`schedule: ${JSON.stringify(stored.scheduleData)}`);
+
+  // --- the connection page: Sync now, 🟢, the job's logs; reset (confirmed), sync again ---
+  const connStatus = page.locator('dd.status');
+  await expectText(connStatus, 'Never synced');
+  await expectText(page.locator('dl.facts'), 'users: Incremental | Append');
+  await expectText(page.locator('dl.facts'), 'Cron 0 0 1 1 * (UTC)');
+  const syncAndWait = async (button, type) => {
+    const before = await page.locator('tr[data-job-id]').count();
+    await page.getByRole('button', { name: button, exact: true }).click();
+    await page.locator('tr[data-job-id]').nth(before).waitFor({ timeout: STEP_TIMEOUT });
+    const newest = page.locator('tr[data-job-id]').first();
+    await expectText(newest, type);
+    await newest.locator('[data-status="succeeded"]').waitFor({ timeout: 60000 });
+    await page.locator('dd.status[data-status="succeeded"]').waitFor({ timeout: STEP_TIMEOUT });
+    return newest;
+  };
+  let job = await syncAndWait('Sync now', 'Sync');
+  const logs = page.locator('pre[data-log-lines]');
+  await expectText(logs, "sync of connection 'Faker to files'", STEP_TIMEOUT);
+  const jobCells = await job.locator('th, td').allInnerTexts();
+  step('synced on the connection page', { jobCells });
+  if (Number(jobCells[5].replace(/,/g, '')) < options.count) throw new Error(`records: ${jobCells[5]}`);
+  if (!/B$/.test(jobCells[6].trim())) throw new Error(`bytes: ${jobCells[6]}`);
+  if (!/\d+ s|min/.test(jobCells[4])) throw new Error(`duration: ${jobCells[4]}`);
+  await shot(page, 'connection');
+  page.once('dialog', (d) => d.accept());
+  await syncAndWait('Reset data', 'Reset');
+  step('reset');
+  job = await syncAndWait('Sync now', 'Sync');
+  await expectText(logs, 'INFO', STEP_TIMEOUT);
+  step('synced again after the reset', { jobs: await page.locator('tr[data-job-id]').count() });
+
+  // --- connections list: 🟢 Succeeded with the records; the name links to the page ---
+  await page.getByRole('link', { name: 'Connections' }).first().click();
+  const row = page.locator(`tr[data-connection-id="${connectionId}"]`);
   await row.waitFor({ timeout: STEP_TIMEOUT });
   await expectText(row, 'Faker users → Local files');
-  await expectText(row, 'Never synced');
-  await row.getByRole('button', { name: 'Sync now: Faker to files' }).click();
-  await row.locator('td.status[data-status="succeeded"]').waitFor({ timeout: 60000 });
+  await row.locator('td.status[data-status="succeeded"]').waitFor({ timeout: STEP_TIMEOUT });
   const cells = await row.locator('th, td').allInnerTexts();
-  step('synced', { cells });
+  step('list', { cells });
   if (!cells[3].includes('🟢') || !cells[3].includes('Succeeded')) throw new Error(`status cell: ${cells[3]}`);
   if (Number(cells[5].replace(/,/g, '')) < options.count) throw new Error(`records cell: ${cells[5]} < ${options.count}`);
   if (cells[4] === '—') throw new Error('no last sync time');
+
+  // --- a failing connection (a destination path under a regular file): 🔴 and its error ---
+  const badDestination = await call('destinations/create', {
+    destinationDefinitionId: 'destination-local',
+    name: 'Broken files',
+    connectionConfiguration: { destination_path: `${options.regularFile}/sub` },
+  });
+  const failing = await call('connections/create', { sourceId: source.sourceId, destinationId: badDestination.destinationId, name: 'Failing sync' });
+  const badRow = page.locator(`tr[data-connection-id="${failing.connectionId}"]`);
+  await badRow.waitFor({ timeout: 15000 });
+  await badRow.getByRole('button', { name: 'Sync now: Failing sync' }).click();
+  await badRow.locator('td.status[data-status="failed"]').waitFor({ timeout: 60000 });
+  const badCell = await badRow.locator('td.status').innerText();
+  if (!badCell.includes('🔴') || !badCell.includes('Not a directory')) throw new Error(`failed status cell: ${badCell}`);
   await shot(page, 'connections');
+  await badRow.getByRole('link', { name: 'Failing sync' }).click();
+  await page.getByRole('heading', { name: 'Failing sync' }).waitFor({ timeout: STEP_TIMEOUT });
+  await page.locator('dd.status[data-status="failed"]').waitFor({ timeout: STEP_TIMEOUT });
+  const failure = await page.locator('[data-failure]').innerText();
+  if (!failure.includes('Not a directory')) throw new Error(`failure message: ${failure}`);
+  if (!(await page.locator('dd.status').innerText()).includes('🔴')) throw new Error('no 🔴 on the failed connection page');
+  await page.getByRole('button', { name: /^Show the logs of job/ }).first().click();
+  await expectText(logs, 'Not a directory', STEP_TIMEOUT);
+  step('failure shown', { failure });
+  await shot(page, 'connection-failed');
+
+  // --- cancel a running job, with the live log tail (a large faker source to /dev/null) ---
+  const bigSource = await call('sources/create', { sourceDefinitionId: 'source-faker', name: 'Big faker', connectionConfiguration: { count: 20000000 } });
+  const devNull = await call('destinations/create', { destinationDefinitionId: 'destination-dev-null', name: 'Nowhere', connectionConfiguration: {} });
+  const slow = await call('connections/create', { sourceId: bigSource.sourceId, destinationId: devNull.destinationId, name: 'Long sync' });
+  await page.goto(`${base}/connections/${slow.connectionId}`);
+  await page.getByRole('heading', { name: 'Long sync' }).waitFor({ timeout: STEP_TIMEOUT });
+  await page.getByRole('button', { name: 'Sync now', exact: true }).click();
+  await page.locator('.logs .live').waitFor({ timeout: 30000 });
+  await page.waitForFunction(() => Number(document.querySelector('pre[data-log-lines]')?.dataset.logLines ?? 0) > 0, null, { timeout: 30000 });
+  await shot(page, 'connection-running');
+  await page.getByRole('button', { name: /^Cancel job/ }).click();
+  await page.locator('tr[data-job-id]').first().locator('[data-status="cancelled"]').waitFor({ timeout: 30000 });
+  await page.locator('dd.status[data-status="cancelled"]').waitFor({ timeout: STEP_TIMEOUT });
+  step('cancelled');
+  await page.getByRole('link', { name: 'Connections' }).first().click();
+  await row.waitFor({ timeout: STEP_TIMEOUT });
 
   // --- the enable toggle persists ---
   const toggle = row.getByRole('switch', { name: 'Enabled: Faker to files' });
@@ -184,8 +340,8 @@ async function mainScenario(page, context) {
   await page.reload();
   await row.waitFor({ timeout: STEP_TIMEOUT });
   if (await row.getByRole('switch').isChecked()) throw new Error('disabling did not persist');
-  const stored = await call('connections/get', { connectionId: connection.connectionId });
-  if (stored.status !== 'inactive') throw new Error(`connection status ${stored.status}`);
+  const storedAfter = await call('connections/get', { connectionId });
+  if (storedAfter.status !== 'inactive') throw new Error(`connection status ${storedAfter.status}`);
   step('toggle persisted');
 
   await page.setViewportSize({ width: 800, height: 700 });
@@ -216,9 +372,10 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync'],
 });
 let failure = null;
+let page = null;
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
+  page = await context.newPage();
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     if (allowHttpErrors && /Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) return;
@@ -237,6 +394,7 @@ try {
   await page.waitForTimeout(200); // late console messages
 } catch (e) {
   failure = e;
+  if (page && shots) await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
 } finally {
   await browser.close();
 }

@@ -6,6 +6,8 @@ import { LoginPage, ChangePasswordPage } from './pages/Login';
 import { ConnectionsPage } from './pages/Connections';
 import { ActorsPage } from './pages/Actors';
 import { NewActorPage } from './pages/NewActor';
+import { NewConnectionPage } from './pages/NewConnection';
+import { ConnectionPage } from './pages/ConnectionPage';
 import { ErrorBox } from './components/ErrorBox';
 
 type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'error'; error: unknown } | { state: 'in'; me: Me };
@@ -123,7 +125,10 @@ function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
 }
 
 function Page({ path }: { path: string }) {
-  if (path === '/' || path === '/login' || path.startsWith('/connections')) return <ConnectionsPage />;
+  if (path === '/' || path === '/login' || path === '/connections' || path === '/connections/') return <ConnectionsPage />;
+  if (path === '/connections/new') return <NewConnectionPage />;
+  const connection = /^\/connections\/([^/]+)\/?$/.exec(path);
+  if (connection) return <ConnectionPage key={connection[1]} id={decodeURIComponent(connection[1])} />;
   if (path === '/sources') return <ActorsPage kind="source" />;
   if (path === '/destinations') return <ActorsPage kind="destination" />;
   if (path === '/sources/new') return <NewActorPage kind="source" />;

@@ -85,11 +85,56 @@ export interface Connection {
   status: 'active' | 'inactive' | 'deprecated';
   scheduleType: 'manual' | 'basic' | 'cron';
   scheduleData?: { basicSchedule?: { units: number; timeUnit: string }; cron?: { cronExpression: string; cronTimeZone?: string } };
+  namespaceDefinition?: 'source' | 'destination' | 'customformat';
+  namespaceFormat?: string | null;
+  prefix?: string;
+  syncCatalog?: SyncCatalog;
+}
+
+export interface Failure {
+  failureOrigin?: string;
+  failureType?: string;
+  externalMessage?: string;
+  timestamp?: number;
+}
+
+export interface Attempt {
+  id?: number;
+  attemptNumber?: number;
+  status: string;
+  createdAt?: number;
+  recordsSynced: number;
+  bytesSynced: number;
+  endedAt: number | null;
+  failureSummary?: { failures?: Failure[]; partialSuccess?: boolean } | null;
 }
 
 export interface JobInfo {
-  job: { id: number; status: string; configType: string; createdAt: number; updatedAt: number; startedAt?: number };
-  attempts: { attempt: { status: string; recordsSynced: number; bytesSynced: number; endedAt: number | null; failureSummary?: any } }[];
+  job: { id: number; status: string; configType: string; configId?: string; createdAt: number; updatedAt: number; startedAt?: number };
+  attempts: { attempt: Attempt; logs?: { logLines: string[] } }[];
+}
+
+export interface AirbyteStream {
+  name: string;
+  namespace?: string | null;
+  jsonSchema?: { properties?: Record<string, unknown> };
+  supportedSyncModes?: string[];
+  sourceDefinedCursor?: boolean;
+  defaultCursorField?: string[];
+  sourceDefinedPrimaryKey?: string[][];
+}
+
+export interface StreamConfig {
+  syncMode: string;
+  destinationSyncMode: string;
+  cursorField?: string[];
+  primaryKey?: string[][];
+  aliasName?: string;
+  selected: boolean;
+}
+
+export interface SyncCatalog {
+  streams: { stream: AirbyteStream; config: StreamConfig }[];
 }
 
 export interface ConnectionStatus {

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Actor, api, Connection, ConnectionStatus, JobInfo } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
-import { absoluteTime, count, relativeTime, scheduleText, statusBadge } from '../format';
+import { Link } from '../components/Link';
+import { absoluteTime, count, failureMessage, lastAttempt, relativeTime, scheduleText, statusBadge } from '../format';
 
 interface Row {
   connection: Connection;
@@ -33,10 +34,6 @@ async function loadRows(): Promise<Row[]> {
     status: statuses.find((s) => s.connectionId === connection.connectionId),
     lastJob: jobs[i].jobs.find((j) => ['succeeded', 'failed', 'cancelled'].includes(j.job.status)),
   }));
-}
-
-function lastAttempt(job?: JobInfo) {
-  return job?.attempts.length ? job.attempts[job.attempts.length - 1].attempt : undefined;
 }
 
 export function ConnectionsPage() {
@@ -83,6 +80,9 @@ export function ConnectionsPage() {
     <section aria-labelledby="connections-title">
       <div className="page-head">
         <h1 id="connections-title">Connections</h1>
+        <Link className="button" href="/connections/new">
+          New connection
+        </Link>
       </div>
       <ErrorBox error={error} />
       <p className="notice" role="status" aria-live="polite">
@@ -92,7 +92,7 @@ export function ConnectionsPage() {
         <p className="loading">Loading…</p>
       ) : rows.length === 0 ? (
         <div className="empty">
-          <p>No connection yet. Create a source and a destination first; the connection wizard comes next.</p>
+          <p>No connection yet. Create a source and a destination, then a <Link href="/connections/new">new connection</Link>.</p>
         </div>
       ) : (
         <div className="table-wrap">
@@ -122,7 +122,7 @@ export function ConnectionsPage() {
                 return (
                   <tr key={c.connectionId} data-connection-id={c.connectionId}>
                     <th scope="row" className="name">
-                      {c.name}
+                      <Link href={`/connections/${c.connectionId}`}>{c.name}</Link>
                     </th>
                     <td>
                       {row.source?.name ?? '?'} <span aria-label="to">→</span> {row.destination?.name ?? '?'}
@@ -131,6 +131,11 @@ export function ConnectionsPage() {
                     <td className="status" data-status={running ? 'running' : row.lastJob?.job.status ?? 'none'}>
                       {badge.icon && <span aria-hidden="true">{badge.icon} </span>}
                       {badge.label}
+                      {!running && row.lastJob?.job.status === 'failed' && failureMessage(row.lastJob) && (
+                        <p className="field-error list-failure" title={failureMessage(row.lastJob)}>
+                          {failureMessage(row.lastJob)}
+                        </p>
+                      )}
                     </td>
                     <td title={absoluteTime(ended)}>{row.lastJob ? relativeTime(ended) : '—'}</td>
                     <td className="num">{row.lastJob ? count(attempt?.recordsSynced ?? 0) : '—'}</td>
