@@ -4,6 +4,7 @@
 
 #include "api/api_env.h"
 #include "connectors/sdk/config_validator.h"
+#include "security/connector_secrets.h"
 
 namespace sluice {
 
@@ -17,15 +18,17 @@ std::string MaskWebhookUrl(const std::string& url) {
   return url.substr(0, host_end) + "/" + std::string(kSecretMask);
 }
 
-Json NotificationSettingsToApi(const Json& settings) {
+// The stored webhook URL is encrypted (SecretBox text form); answers show it masked.
+Json NotificationSettingsToApi(const SecretBox& box, const Json& settings) {
   Json out = settings.is_object() ? settings : Json::parse(kDefaultNotificationSettingsJson);
   if (out.contains("slackWebhookUrl") && out["slackWebhookUrl"].is_string()) {
-    out["slackWebhookUrl"] = MaskWebhookUrl(out["slackWebhookUrl"].get<std::string>());
+    auto url = DecryptWebhookUrl(box, out["slackWebhookUrl"].get<std::string>());
+    out["slackWebhookUrl"] = url.ok() ? MaskWebhookUrl(*url) : std::string(kSecretMask);
   }
   return out;
 }
 
-Json WorkspaceToApi(const Workspace& w) {
+Json WorkspaceToApi(const SecretBox& box, const Workspace& w) {
   return {{"workspaceId", w.workspace_id},
           {"customerId", w.workspace_id},
           {"name", w.name},
@@ -35,13 +38,13 @@ Json WorkspaceToApi(const Workspace& w) {
           {"anonymousDataCollection", w.anonymous_data_collection},
           {"news", w.news},
           {"securityUpdates", w.security_updates},
-          {"notificationSettings", NotificationSettingsToApi(w.notification_settings)},
+          {"notificationSettings", NotificationSettingsToApi(box, w.notification_settings)},
           {"createdAt", w.created_at / 1000}};
 }
 
 // Checks notificationSettings of an update and merges it over the stored settings; a masked
-// webhook URL keeps the stored one.
-Json MergeNotificationSettings(const Json& stored, const Json& update) {
+// webhook URL keeps the stored one, a new one is stored encrypted.
+Json MergeNotificationSettings(const SecretBox& box, const Json& stored, const Json& update) {
   Json out = stored.is_object() ? stored : Json::parse(kDefaultNotificationSettingsJson);
   std::vector<FieldProblem> problems;
   const std::string p = "notificationSettings.";
@@ -59,7 +62,7 @@ Json MergeNotificationSettings(const Json& stored, const Json& update) {
         } else if (!url.starts_with("https://") && !url.starts_with("http://")) {
           problems.push_back({p + key, "must be an http:// or https:// URL"});
         } else {
-          out[key] = url;
+          out[key] = box.Encrypt(url);
         }
       }
     } else if (key == "sendOnFailure" || key == "sendOnSuccess" || key == "sendOnConnectionDisabled") {
@@ -169,13 +172,13 @@ void AddWorkspaceRoutes(std::vector<Route>& routes, ApiEnv& env) {
   routes.push_back(
       MakeRoute("/api/v1/workspaces/list", Permission::kReadConfigs, "workspaces", "Every workspace", {}, [env](Call&) {
         Json list = Json::array();
-        for (const auto& w : Unwrap(env.store().ListWorkspaces())) list.push_back(WorkspaceToApi(w));
+        for (const auto& w : Unwrap(env.store().ListWorkspaces())) list.push_back(WorkspaceToApi(*env.context.secrets, w));
         return Json{{"workspaces", list}};
       }));
   routes.push_back(MakeRoute("/api/v1/workspaces/get", Permission::kReadConfigs, "workspaces",
                              "One workspace (the default one without workspaceId)",
                              {{"workspaceId", "string", false, "default: the first workspace"}},
-                             [env](Call& call) { return WorkspaceToApi(LoadWorkspace(env, call.body)); }));
+                             [env](Call& call) { return WorkspaceToApi(*env.context.secrets, LoadWorkspace(env, call.body)); }));
   routes.push_back(MakeRoute(
       "/api/v1/workspaces/update", Permission::kManageSettings, "workspaces",
       "Changes a workspace's settings, including notificationSettings (Slack webhook, events, threshold)",
@@ -200,11 +203,11 @@ void AddWorkspaceRoutes(std::vector<Route>& routes, ApiEnv& env) {
         if (auto v = OptionalBool(call.body, "news")) w.news = *v;
         if (auto v = OptionalBool(call.body, "securityUpdates")) w.security_updates = *v;
         if (const Json* n = OptionalObject(call.body, "notificationSettings")) {
-          w.notification_settings = MergeNotificationSettings(w.notification_settings, *n);
+          w.notification_settings = MergeNotificationSettings(*env.context.secrets, w.notification_settings, *n);
         }
         auto updated = Unwrap(env.store().UpdateWorkspace(w, env.now()));
         if (!updated) ThrowNotFound("workspace", w.workspace_id, "workspaceId");
-        return WorkspaceToApi(*updated);
+        return WorkspaceToApi(*env.context.secrets, *updated);
       }));
   AddDefinitionRoutes(routes, env, ConnectorKind::kSource);
   AddDefinitionRoutes(routes, env, ConnectorKind::kDestination);

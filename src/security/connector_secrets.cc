@@ -139,4 +139,9 @@ std::string RedactSecrets(const Json& spec, const Json& config, std::string_view
   return SecretRedactor::ForConfig(spec, config).Redact(text);
 }
 
+Result<std::string> DecryptWebhookUrl(const SecretBox& box, std::string_view stored) {
+  if (!SecretBox::LooksEncrypted(stored)) return std::string(stored);
+  return box.Decrypt(stored);
+}
+
 }  // namespace sluice

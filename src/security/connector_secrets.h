@@ -38,6 +38,10 @@ Result<Json> MergeSecrets(const Json& spec, const Json& old_config, const Json& 
 //! that differs. Empty values and the mask are left out; longest first, without duplicates.
 std::vector<std::string> CollectSecretValues(const Json& spec, const Json& config);
 
+//! A notification webhook URL as stored: `stored` is SecretBox text (what the API writes), or a
+//! URL in clear (written before URLs were encrypted), returned as it is.
+Result<std::string> DecryptWebhookUrl(const SecretBox& box, std::string_view stored);
+
 //! Replaces every occurrence of the given secret values in text with "**********". Build once
 //! per config and reuse for every log line of a run. Thread-safe (immutable).
 class SecretRedactor {

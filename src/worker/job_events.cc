@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "monitoring/notification.h"
+#include "security/connector_secrets.h"
 
 namespace sluice {
 
@@ -20,10 +21,17 @@ std::string ActorName(MetadataStore& store, ActorKind kind, const std::string& i
 
 }  // namespace
 
-NotificationSettings NotificationSettings::FromJson(const Json& settings) {
+NotificationSettings NotificationSettings::FromJson(const SecretBox& box, const Json& settings) {
   NotificationSettings s;
   const Json j = settings.is_object() ? settings : Json::parse(kDefaultNotificationSettingsJson);
-  if (auto it = j.find("slackWebhookUrl"); it != j.end() && it->is_string()) s.slack_webhook_url = *it;
+  if (auto it = j.find("slackWebhookUrl"); it != j.end() && it->is_string()) {
+    auto url = DecryptWebhookUrl(box, it->get<std::string>());
+    if (url.ok()) {
+      s.slack_webhook_url = *url;
+    } else {
+      Log(LogLevel::kWarn, "notifications: cannot decrypt the webhook URL ({}); not sending", url.status().message());
+    }
+  }
   if (auto it = j.find("sendOnFailure"); it != j.end() && it->is_boolean()) s.send_on_failure = *it;
   if (auto it = j.find("sendOnSuccess"); it != j.end() && it->is_boolean()) s.send_on_success = *it;
   if (auto it = j.find("sendOnConnectionDisabled"); it != j.end() && it->is_boolean()) {
@@ -58,7 +66,7 @@ void JobEvents::JobFinished(const Job& job) {
   Connection c = **connection;
   auto workspace = store.GetWorkspace(c.workspace_id);
   const NotificationSettings settings = NotificationSettings::FromJson(
-      workspace.ok() && workspace->has_value() ? (*workspace)->notification_settings : Json());
+      *context_.secrets, workspace.ok() && workspace->has_value() ? (*workspace)->notification_settings : Json());
 
   SyncNotification n;
   n.connection_id = c.connection_id;

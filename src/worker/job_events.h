@@ -17,7 +17,8 @@ struct NotificationSettings {
   bool send_on_connection_disabled = true;
   int consecutive_failure_threshold = 3;  //!< 0 = never disable
 
-  static NotificationSettings FromJson(const Json& settings);
+  //! The stored settings; the webhook URL is decrypted with `box` ("" when it cannot be).
+  static NotificationSettings FromJson(const SecretBox& box, const Json& settings);
 };
 
 class JobEvents {

@@ -44,10 +44,15 @@ def test_login_forms_wizard_sync_logs_failure_cancel(ui_server, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
     new_password = register_secret("web-ui-Pa55word!")
+    # The webhook URL's path is its token: never in an answer, a log or the store in clear.
+    webhook_secret = register_secret("T0SLUICE/B0WEBUI/xoxbWebUiSecret42")
+    webhook_url = f"https://127.0.0.1:9/{webhook_secret}"
     regular_file = tmp_path / "a-file"
     regular_file.write_text("not a folder")
     options = {"baseUrl": ui_server.base, "screenshots": str(shots), "email": "airbyte@example.com",
                "password": "password", "newPassword": new_password, "count": 120,
+               "webhookUrl": webhook_url, "webhookSecret": webhook_secret,
+               "webhookMasked": "https://127.0.0.1:9/**********",
                "destinationPath": str(tmp_path / "out"), "regularFile": str(regular_file), "chromium": CHROMIUM}
     result = drive("main", options)
     print(result.stdout)
@@ -56,7 +61,8 @@ def test_login_forms_wizard_sync_logs_failure_cancel(ui_server, tmp_path):
     assert done[-1] == "done"
     for name in ("login", "change-password", "new-source-postgres", "new-source-faker", "sources", "new-destination",
                  "destinations", "new-connection", "new-connection-error", "new-connection-800", "connection",
-                 "connection-failed", "connection-running", "connections", "connections-800"):
+                 "connection-failed", "connection-running", "connections", "connections-800", "setup", "settings",
+                 "settings-800"):
         assert (shots / f"{name}.png").stat().st_size > 1000, name
 
     # The browser's work is in the server: the new password logs in, the old one does not, the
@@ -65,6 +71,22 @@ def test_login_forms_wizard_sync_logs_failure_cancel(ui_server, tmp_path):
     assert s.post(f"{ui_server.url}/auth/login", json={"email": "airbyte@example.com", "password": "password"}).status_code == 401
     r = s.post(f"{ui_server.url}/auth/login", json={"email": "airbyte@example.com", "password": new_password})
     assert r.status_code == 200 and r.json()["mustChangePassword"] is False
+    # The first-run setup and the settings page's changes are the workspace's and the users'.
+    workspace = s.post(f"{ui_server.url}/workspaces/get", json={}).json()
+    assert workspace["initialSetupComplete"] is True and workspace["name"] == "Acme analytics"
+    assert workspace["email"] == "data@acme.example" and workspace["securityUpdates"] is True
+    assert workspace["news"] is False and workspace["anonymousDataCollection"] is False
+    notify = workspace["notificationSettings"]
+    # Saved again with the mask in the field: the URL is kept (masked in every answer).
+    assert notify["slackWebhookUrl"] == "https://127.0.0.1:9/**********", notify
+    assert webhook_secret.encode() not in ui_server.log_path.read_bytes()
+    assert notify["consecutiveFailureThreshold"] == 5 and notify["sendOnSuccess"] is False
+    users = {u["email"]: u for u in s.post(f"{ui_server.url}/users/list", json={}).json()["users"]}
+    assert set(users) == {"airbyte@example.com", "ana@acme.example"}
+    assert users["ana@acme.example"]["role"] == "analyst" and users["ana@acme.example"]["mustChangePassword"] is True
+    analyst = requests.Session()
+    r = analyst.post(f"{ui_server.url}/auth/login", json={"email": "ana@acme.example", "password": "initial-pass-1"})
+    assert r.status_code == 200 and r.json()["user"]["name"] == "Ana Lyst"
     lines = sum(len(p.read_text().splitlines()) for p in (tmp_path / "out").rglob("*.jsonl"))
     assert lines >= 120
 

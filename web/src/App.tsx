@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, ApiError, hasSessionHint, Me, onUnauthorized, setSessionHint } from './api';
+import { api, ApiError, can, hasSessionHint, Me, onUnauthorized, setSessionHint, Workspace } from './api';
 import { navigate, usePath } from './router';
 import { Link } from './components/Link';
 import { LoginPage, ChangePasswordPage } from './pages/Login';
@@ -9,6 +9,8 @@ import { NewActorPage } from './pages/NewActor';
 import { NewConnectionPage } from './pages/NewConnection';
 import { ConnectionPage } from './pages/ConnectionPage';
 import { ErrorBox } from './components/ErrorBox';
+import { SettingsPage } from './pages/Settings';
+import { SetupPage } from './pages/Setup';
 
 type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'error'; error: unknown } | { state: 'in'; me: Me };
 
@@ -63,13 +65,38 @@ export default function App() {
     );
   }
   if (session.me.mustChangePassword) return <ChangePasswordPage me={session.me} onChanged={refresh} />;
-  return <Shell me={session.me} onLoggedOut={() => setSession({ state: 'anonymous' })} />;
+  return <FirstRun me={session.me} onLoggedOut={() => setSession({ state: 'anonymous' })} />;
+}
+
+/** The first-run setup while the workspace's initialSetupComplete is false (for those who may
+ *  change the settings; others go straight in), then the shell. */
+function FirstRun({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
+  const mayChange = can(me, 'manage_settings');
+  const [workspace, setWorkspace] = useState<Workspace | null | 'done'>(mayChange ? null : 'done');
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    if (!mayChange) return;
+    api<Workspace>('workspaces/get')
+      .then((w) => setWorkspace(w.initialSetupComplete ? 'done' : w))
+      .catch(setError);
+  }, [mayChange]);
+  if (error) {
+    return (
+      <main className="centered">
+        <ErrorBox error={error} />
+      </main>
+    );
+  }
+  if (workspace === null) return <p className="loading">Loading…</p>;
+  if (workspace !== 'done') return <SetupPage workspace={workspace} onDone={() => setWorkspace('done')} />;
+  return <Shell me={me} onLoggedOut={onLoggedOut} />;
 }
 
 const NAV = [
   { href: '/connections', label: 'Connections' },
   { href: '/sources', label: 'Sources' },
   { href: '/destinations', label: 'Destinations' },
+  { href: '/settings', label: 'Settings' },
 ];
 
 function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
@@ -118,13 +145,14 @@ function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Page path={path} />
+        <Page path={path} me={me} />
       </main>
     </div>
   );
 }
 
-function Page({ path }: { path: string }) {
+function Page({ path, me }: { path: string; me: Me }) {
+  if (path === '/settings' || path === '/settings/') return <SettingsPage me={me} />;
   if (path === '/' || path === '/login' || path === '/connections' || path === '/connections/') return <ConnectionsPage />;
   if (path === '/connections/new') return <NewConnectionPage />;
   const connection = /^\/connections\/([^/]+)\/?$/.exec(path);

@@ -179,3 +179,39 @@ export function actorId(kind: ActorKind, a: Actor | Definition): string {
 export function definitionId(kind: ActorKind, d: Definition): string {
   return (kind === 'source' ? d.sourceDefinitionId : d.destinationDefinitionId) ?? '';
 }
+
+export interface NotificationSettings {
+  slackWebhookUrl: string | null;
+  sendOnFailure: boolean;
+  sendOnSuccess: boolean;
+  sendOnConnectionDisabled: boolean;
+  consecutiveFailureThreshold: number;
+}
+
+export interface Workspace {
+  workspaceId: string;
+  name: string;
+  email: string | null;
+  initialSetupComplete: boolean;
+  anonymousDataCollection: boolean;
+  news: boolean;
+  securityUpdates: boolean;
+  notificationSettings: NotificationSettings;
+}
+
+export interface ManagedUser extends User {
+  userId: string;
+  mustChangePassword: boolean;
+  createdAt: number;
+}
+
+export const ROLES: { value: string; label: string }[] = [
+  { value: 'admin', label: 'Admin' },
+  { value: 'data_engineer', label: 'Data engineer' },
+  { value: 'analyst', label: 'Analyst' },
+  { value: 'viewer', label: 'Viewer' },
+];
+
+export function can(me: Me, permission: string): boolean {
+  return me.permissions ? me.permissions.includes(permission) : me.user.role === 'admin';
+}

@@ -123,7 +123,7 @@ TEST_F(WorkerPoolTest, ConsecutiveFailuresDisableTheConnectionAndNotify) {
   auto ws = store().GetWorkspace(WorkspaceId());
   ASSERT_TRUE(ws.ok() && ws->has_value());
   Workspace workspace = **ws;
-  workspace.notification_settings = {{"slackWebhookUrl", hook.url()},
+  workspace.notification_settings = {{"slackWebhookUrl", box_->Encrypt(hook.url())},  // as the API stores it
                                      {"sendOnFailure", true},
                                      {"sendOnSuccess", false},
                                      {"sendOnConnectionDisabled", true},

@@ -1,0 +1,372 @@
+import { FormEvent, useCallback, useEffect, useState } from 'react';
+import { api, ApiError, can, ManagedUser, Me, ROLES, Workspace } from '../api';
+import { ErrorBox } from '../components/ErrorBox';
+
+function fieldError(error: unknown, field: string): string | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  return error.details.find((d) => d.field === field)?.message;
+}
+
+function roleLabel(role: string): string {
+  return ROLES.find((r) => r.value === role)?.label ?? role;
+}
+
+/** /settings: the workspace, its notifications, and (admins) users and roles. */
+export function SettingsPage({ me }: { me: Me }) {
+  const [workspace, setWorkspace] = useState<Workspace | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const canEdit = can(me, 'manage_settings');
+  useEffect(() => {
+    document.title = 'Settings · sluice';
+    if (!can(me, 'read_configs')) return;
+    api<Workspace>('workspaces/get')
+      .then(setWorkspace)
+      .catch(setLoadError);
+  }, [me]);
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Settings</h1>
+      </div>
+      {!can(me, 'read_configs') ? (
+        <p className="empty">Your role ({roleLabel(me.user.role)}) sees the connections' status only; an admin changes the settings.</p>
+      ) : loadError ? (
+        <ErrorBox error={loadError} />
+      ) : !workspace ? (
+        <p className="loading">Loading…</p>
+      ) : (
+        <>
+          {!canEdit && <p className="empty" data-read-only>Only an admin can change these settings; they are shown read-only.</p>}
+          <WorkspaceForm workspace={workspace} canEdit={canEdit} onSaved={setWorkspace} />
+          <NotificationsForm workspace={workspace} canEdit={canEdit} onSaved={setWorkspace} />
+        </>
+      )}
+      <h2 id="users-title">Users and roles</h2>
+      {can(me, 'manage_users') ? (
+        <UsersSection me={me} />
+      ) : (
+        <p className="empty" data-users-hidden>Only an admin sees and manages the users. Your role is {roleLabel(me.user.role)}.</p>
+      )}
+    </section>
+  );
+}
+
+function WorkspaceForm({ workspace, canEdit, onSaved }: { workspace: Workspace; canEdit: boolean; onSaved: (w: Workspace) => void }) {
+  const [name, setName] = useState(workspace.name);
+  const [email, setEmail] = useState(workspace.email ?? '');
+  const [news, setNews] = useState(workspace.news);
+  const [securityUpdates, setSecurityUpdates] = useState(workspace.securityUpdates);
+  const [telemetry, setTelemetry] = useState(workspace.anonymousDataCollection);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState('');
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setNotice('');
+    try {
+      const w = await api<Workspace>('workspaces/update', {
+        workspaceId: workspace.workspaceId, name: name.trim(), email: email.trim(), news, securityUpdates,
+        anonymousDataCollection: telemetry,
+      });
+      onSaved(w);
+      setNotice('Workspace saved.');
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const nameError = fieldError(error, 'name');
+  return (
+    <form className="form card" onSubmit={submit} aria-labelledby="workspace-title">
+      <h2 id="workspace-title" className="card-title">Workspace</h2>
+      <fieldset className="plain" disabled={!canEdit}>
+        <div className="two-columns">
+          <div className="field">
+            <label htmlFor="ws-name">Workspace name</label>
+            <input id="ws-name" type="text" required value={name} aria-invalid={nameError ? true : undefined}
+              aria-describedby={nameError ? 'ws-name-error' : undefined} onChange={(e) => setName(e.target.value)} />
+            {nameError && <p className="field-error" id="ws-name-error">{nameError}</p>}
+          </div>
+          <div className="field">
+            <label htmlFor="ws-email">Email</label>
+            <input id="ws-email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+          </div>
+        </div>
+        <div className="field checkbox">
+          <input id="ws-news" type="checkbox" checked={news} onChange={(e) => setNews(e.target.checked)} />
+          <label htmlFor="ws-news">Email me news and feature updates</label>
+        </div>
+        <div className="field checkbox">
+          <input id="ws-security" type="checkbox" checked={securityUpdates} onChange={(e) => setSecurityUpdates(e.target.checked)} />
+          <label htmlFor="ws-security">Email me security updates</label>
+        </div>
+        <div className="field checkbox">
+          <input id="ws-telemetry" type="checkbox" checked={telemetry} onChange={(e) => setTelemetry(e.target.checked)} />
+          <label htmlFor="ws-telemetry">Send anonymous usage data (telemetry)</label>
+        </div>
+      </fieldset>
+      <ErrorBox error={error} />
+      <p className="notice" role="status">{notice}</p>
+      {canEdit && (
+        <div className="actions">
+          <button type="submit" disabled={busy}>{busy ? 'Saving…' : 'Save the workspace'}</button>
+        </div>
+      )}
+    </form>
+  );
+}
+
+function NotificationsForm({ workspace, canEdit, onSaved }: { workspace: Workspace; canEdit: boolean; onSaved: (w: Workspace) => void }) {
+  const n = workspace.notificationSettings;
+  const [url, setUrl] = useState(n.slackWebhookUrl ?? '');
+  const [onFailure, setOnFailure] = useState(n.sendOnFailure);
+  const [onSuccess, setOnSuccess] = useState(n.sendOnSuccess);
+  const [onDisabled, setOnDisabled] = useState(n.sendOnConnectionDisabled);
+  const [threshold, setThreshold] = useState(String(n.consecutiveFailureThreshold));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState('');
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setNotice('');
+    try {
+      // The URL is answered masked; sending the mask back keeps the stored one, an empty field removes it.
+      const w = await api<Workspace>('workspaces/update', {
+        workspaceId: workspace.workspaceId,
+        notificationSettings: {
+          slackWebhookUrl: url.trim() === '' ? null : url.trim(),
+          sendOnFailure: onFailure,
+          sendOnSuccess: onSuccess,
+          sendOnConnectionDisabled: onDisabled,
+          consecutiveFailureThreshold: Number(threshold),
+        },
+      });
+      onSaved(w);
+      setUrl(w.notificationSettings.slackWebhookUrl ?? '');
+      setNotice('Notifications saved.');
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const urlError = fieldError(error, 'notificationSettings.slackWebhookUrl');
+  const thresholdError = fieldError(error, 'notificationSettings.consecutiveFailureThreshold');
+  return (
+    <form className="form card" onSubmit={submit} aria-labelledby="notifications-title">
+      <h2 id="notifications-title" className="card-title">Notifications</h2>
+      <fieldset className="plain" disabled={!canEdit}>
+        <div className="field">
+          <label htmlFor="notify-url">Slack webhook URL</label>
+          <input id="notify-url" type="password" autoComplete="off" spellCheck={false} value={url}
+            placeholder="https://hooks.slack.com/services/…" aria-invalid={urlError ? true : undefined}
+            aria-describedby={urlError ? 'notify-url-help notify-url-error' : 'notify-url-help'}
+            onChange={(e) => setUrl(e.target.value)} />
+          <p className="help" id="notify-url-help">
+            {n.slackWebhookUrl ? <>Stored as <code data-masked-url>{n.slackWebhookUrl}</code>; leave it to keep it, empty it to stop sending. </> : 'No webhook yet. '}
+            The URL is a secret: it is never shown again.
+          </p>
+          {urlError && <p className="field-error" id="notify-url-error">{urlError}</p>}
+        </div>
+        <fieldset className="group">
+          <legend>Send a message when</legend>
+          <div className="field checkbox">
+            <input id="notify-failure" type="checkbox" checked={onFailure} onChange={(e) => setOnFailure(e.target.checked)} />
+            <label htmlFor="notify-failure">A sync fails</label>
+          </div>
+          <div className="field checkbox">
+            <input id="notify-success" type="checkbox" checked={onSuccess} onChange={(e) => setOnSuccess(e.target.checked)} />
+            <label htmlFor="notify-success">A sync succeeds</label>
+          </div>
+          <div className="field checkbox">
+            <input id="notify-disabled" type="checkbox" checked={onDisabled} onChange={(e) => setOnDisabled(e.target.checked)} />
+            <label htmlFor="notify-disabled">A connection is disabled after repeated failures</label>
+          </div>
+        </fieldset>
+        <div className="field narrow">
+          <label htmlFor="notify-threshold">Consecutive failures before disabling</label>
+          <input id="notify-threshold" type="number" min={1} max={1000} step={1} required value={threshold}
+            aria-invalid={thresholdError ? true : undefined}
+            aria-describedby={thresholdError ? 'notify-threshold-help notify-threshold-error' : 'notify-threshold-help'}
+            onChange={(e) => setThreshold(e.target.value)} />
+          <p className="help" id="notify-threshold-help">From 1 to 1000 failed syncs in a row.</p>
+          {thresholdError && <p className="field-error" id="notify-threshold-error">{thresholdError}</p>}
+        </div>
+      </fieldset>
+      <ErrorBox error={error} />
+      <p className="notice" role="status">{notice}</p>
+      {canEdit && (
+        <div className="actions">
+          <button type="submit" disabled={busy}>{busy ? 'Saving…' : 'Save the notifications'}</button>
+        </div>
+      )}
+    </form>
+  );
+}
+
+function UsersSection({ me }: { me: Me }) {
+  const [users, setUsers] = useState<ManagedUser[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState('');
+
+  const load = useCallback(async () => {
+    try {
+      const r = await api<{ users: ManagedUser[] }>('users/list');
+      setUsers(r.users);
+    } catch (err) {
+      setError(err);
+    }
+  }, []);
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  const changeRole = async (u: ManagedUser, role: string) => {
+    setError(null);
+    setNotice('');
+    try {
+      await api('users/update', { userId: u.userId, role });
+      setNotice(`${u.email} is now ${roleLabel(role)}.`);
+    } catch (err) {
+      setError(err);
+    }
+    load();
+  };
+
+  const remove = async (u: ManagedUser) => {
+    if (!window.confirm(`Delete the user ${u.email}? Their sessions and API keys end.`)) return;
+    setError(null);
+    setNotice('');
+    try {
+      await api('users/delete', { userId: u.userId });
+      setNotice(`${u.email} deleted.`);
+    } catch (err) {
+      setError(err);
+    }
+    load();
+  };
+
+  return (
+    <>
+      <ErrorBox error={error} />
+      <p className="notice" role="status">{notice}</p>
+      {!users ? (
+        <p className="loading">Loading…</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="list" aria-labelledby="users-title">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Name</th>
+                <th scope="col">Role</th>
+                <th scope="col">Password</th>
+                <th scope="col"><span className="visually-hidden">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((u) => (
+                <tr key={u.userId} data-user-email={u.email ?? ''}>
+                  <th scope="row" className="name">{u.email}</th>
+                  <td>{u.name}</td>
+                  <td>
+                    <select aria-label={`Role: ${u.email}`} value={u.role} onChange={(e) => changeRole(u, e.target.value)}>
+                      {ROLES.map((r) => (
+                        <option key={r.value} value={r.value}>{r.label}</option>
+                      ))}
+                    </select>
+                  </td>
+                  <td className="muted">{u.mustChangePassword ? 'must change at next login' : 'set'}</td>
+                  <td className="row-actions">
+                    {u.userId !== me.user.userId ? (
+                      <button className="secondary small" onClick={() => remove(u)} aria-label={`Delete ${u.email}`}>Delete</button>
+                    ) : (
+                      <span className="muted">you</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <NewUserForm onCreated={(u) => { setNotice(`${u.email} added as ${roleLabel(u.role)}.`); load(); }} />
+    </>
+  );
+}
+
+function NewUserForm({ onCreated }: { onCreated: (u: ManagedUser) => void }) {
+  const [email, setEmail] = useState('');
+  const [name, setName] = useState('');
+  const [role, setRole] = useState('analyst');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const u = await api<ManagedUser>('users/create', { email: email.trim(), name: name.trim() || undefined, role, password });
+      setEmail('');
+      setName('');
+      setPassword('');
+      onCreated(u);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const emailError = fieldError(error, 'email');
+  const passwordError = fieldError(error, 'password');
+  return (
+    <form className="form card new-user" onSubmit={submit} aria-labelledby="new-user-title">
+      <h3 id="new-user-title" className="card-title">Add a user</h3>
+      <div className="two-columns">
+        <div className="field">
+          <label htmlFor="new-user-email">Email</label>
+          <input id="new-user-email" type="email" required autoComplete="off" value={email}
+            aria-invalid={emailError ? true : undefined} aria-describedby={emailError ? 'new-user-email-error' : undefined}
+            onChange={(e) => setEmail(e.target.value)} />
+          {emailError && <p className="field-error" id="new-user-email-error">{emailError}</p>}
+        </div>
+        <div className="field">
+          <label htmlFor="new-user-name">Name <span className="optional">(optional)</span></label>
+          <input id="new-user-name" type="text" autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="new-user-role">Role</label>
+          <select id="new-user-role" value={role} onChange={(e) => setRole(e.target.value)}>
+            {ROLES.map((r) => (
+              <option key={r.value} value={r.value}>{r.label}</option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="new-user-password">Initial password</label>
+          <input id="new-user-password" type="password" required minLength={8} autoComplete="new-password" value={password}
+            aria-invalid={passwordError ? true : undefined} aria-describedby="new-user-password-help"
+            onChange={(e) => setPassword(e.target.value)} />
+          <p className="help" id="new-user-password-help">{passwordError ?? 'At least 8 characters; the user chooses a new one at first login.'}</p>
+        </div>
+      </div>
+      <ErrorBox error={error} />
+      <div className="actions">
+        <button type="submit" disabled={busy}>{busy ? 'Adding…' : 'Add the user'}</button>
+      </div>
+    </form>
+  );
+}
