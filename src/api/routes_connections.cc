@@ -93,13 +93,13 @@ void ApplyConnectionFields(const Json& body, Connection& c, const ConnectorSpec&
     c.status = *parsed;
   }
   if (FindField(body, "scheduleType") || FindField(body, "schedule") || FindField(body, "scheduleData") || creating) {
-    auto schedule = Schedule::FromAirbyte(nlohmann::json::parse(body.dump()));
+    auto schedule = Schedule::FromAirbyte(body);
     if (!schedule.ok()) {
       ThrowApiError(422, schedule.status().message(), DetailsFromMessage(schedule.status().message(), "", "schedule"));
     }
-    nlohmann::json airbyte = schedule->ToAirbyte();
+    Json airbyte = schedule->ToAirbyte();
     c.schedule_type = ParseScheduleType(airbyte.value("scheduleType", "manual")).value_or(ScheduleType::kManual);
-    c.schedule_data = airbyte.contains("scheduleData") ? Json::parse(airbyte["scheduleData"].dump()) : Json();
+    c.schedule_data = airbyte.contains("scheduleData") ? std::move(airbyte["scheduleData"]) : Json();
   }
   if (auto ns = OptionalString(body, "namespaceDefinition")) {
     if (*ns != "source" && *ns != "destination" && *ns != "customformat") {

@@ -5,7 +5,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -88,9 +87,7 @@ int RunServerCommand(const ServerCommandArgs& args) {
   WorkerPoolOptions pool_options;
   pool_options.workers = args.workers;
   pool_options.scratch_dir = data_dir + "/attempts";
-  pool_options.lease_ms = int64_t{args.lease_seconds} * 1000;
-  pool_options.heartbeat_ms = std::max<int64_t>(pool_options.lease_ms / 10, 200);
-  pool_options.retry_backoff_ms = int64_t{args.retry_backoff_seconds} * 1000;
+  pool_options.SetTimings(args.lease_seconds, args.retry_backoff_seconds);
   WorkerPool pool(context, pool_options);
   context.wake_workers = [&pool] { pool.Wake(); };
 

@@ -46,9 +46,7 @@ int RunWorkerCommand(const WorkerCommandArgs& args) {
 
   WorkerPoolOptions options;
   options.workers = args.workers;
-  options.lease_ms = int64_t{args.lease_seconds} * 1000;
-  options.heartbeat_ms = std::max<int64_t>(options.lease_ms / 10, 200);
-  options.retry_backoff_ms = int64_t{args.retry_backoff_seconds} * 1000;
+  options.SetTimings(args.lease_seconds, args.retry_backoff_seconds);
   options.run_scheduler = false;  // the server decides when; this process only runs jobs
   options.run_reclaimer = true;
   std::error_code ec;

@@ -20,7 +20,7 @@ constexpr std::array<Unit, 5> kUnits = {{{"minutes", absl::Minutes(1)},
                                          {"months", absl::Hours(24 * 30)}}};
 
 //! `object[key]` as a string, or an error naming `path`.
-Result<std::string> StringField(const nlohmann::json& object, std::string_view key, std::string_view path) {
+Result<std::string> StringField(const Json& object, std::string_view key, std::string_view path) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return Status::ConfigError(fmt::format("{}: is required", path));
   if (!it->is_string()) return Status::ConfigError(fmt::format("{}: must be a string", path));
@@ -28,7 +28,7 @@ Result<std::string> StringField(const nlohmann::json& object, std::string_view k
 }
 
 //! `{units, timeUnit}` at `path`.
-Result<Schedule> BasicFromJson(const nlohmann::json& basic, std::string_view path) {
+Result<Schedule> BasicFromJson(const Json& basic, std::string_view path) {
   if (!basic.is_object()) return Status::ConfigError(fmt::format("{}: must be an object", path));
   auto units = basic.find("units");
   if (units == basic.end() || !units->is_number_integer()) {
@@ -74,7 +74,7 @@ Result<Schedule> Schedule::Cron(std::string_view expression, std::string_view ti
   return schedule;
 }
 
-Result<Schedule> Schedule::FromAirbyte(const nlohmann::json& connection) {
+Result<Schedule> Schedule::FromAirbyte(const Json& connection) {
   auto type = connection.find("scheduleType");
   if (type == connection.end() || type->is_null()) {
     auto legacy = connection.find("schedule");
@@ -96,7 +96,7 @@ Result<Schedule> Schedule::FromAirbyte(const nlohmann::json& connection) {
     if (!has_data || !data->contains("cron") || !(*data)["cron"].is_object()) {
       return Status::ConfigError("scheduleData.cron: is required when scheduleType is cron");
     }
-    const nlohmann::json& cron = (*data)["cron"];
+    const Json& cron = (*data)["cron"];
     SLUICE_ASSIGN_OR_RETURN(std::string expression,
                             StringField(cron, "cronExpression", "scheduleData.cron.cronExpression"));
     SLUICE_ASSIGN_OR_RETURN(std::string zone,
@@ -108,11 +108,11 @@ Result<Schedule> Schedule::FromAirbyte(const nlohmann::json& connection) {
   return Status::ConfigError(fmt::format("scheduleType: {} is not one of manual, basic, cron", type->dump()));
 }
 
-nlohmann::json Schedule::ToAirbyte() const {
+Json Schedule::ToAirbyte() const {
   switch (type_) {
     case Type::kManual: return {{"scheduleType", "manual"}};
     case Type::kBasic: {
-      const nlohmann::json basic = {{"units", units_}, {"timeUnit", time_unit_}};
+      const Json basic = {{"units", units_}, {"timeUnit", time_unit_}};
       return {{"scheduleType", "basic"}, {"scheduleData", {{"basicSchedule", basic}}}, {"schedule", basic}};
     }
     case Type::kCron:

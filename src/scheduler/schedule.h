@@ -10,12 +10,12 @@
 // A due time at or before now means "start now". Pure: no clock, no I/O but time zone files.
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "base/json.h"
 #include "base/status.h"
 #include "scheduler/cron.h"
 
@@ -36,9 +36,9 @@ class Schedule {
   //! with `scheduleData.basicSchedule {units, timeUnit}` or `scheduleData.cron
   //! {cronExpression, cronTimeZone}`; without `scheduleType`, the legacy `schedule {units,
   //! timeUnit}` (basic) or nothing (manual). Errors name the JSON field.
-  static Result<Schedule> FromAirbyte(const nlohmann::json& connection);
+  static Result<Schedule> FromAirbyte(const Json& connection);
   //! `scheduleType` and `scheduleData` (plus the legacy `schedule` for basic), as Airbyte returns them.
-  nlohmann::json ToAirbyte() const;
+  Json ToAirbyte() const;
 
   //! When the next sync is due, given the start of the connection's last job (nullopt: none
   //! yet) and now. nullopt: never (manual, or a cron expression that never fires again).

@@ -43,7 +43,7 @@ Status JobScheduler::Refresh(absl::Time now) {
       continue;
     }
     Json airbyte = {{"scheduleType", ScheduleTypeName(c.schedule_type)}, {"scheduleData", c.schedule_data}};
-    auto schedule = Schedule::FromAirbyte(nlohmann::json::parse(airbyte.dump()));
+    auto schedule = Schedule::FromAirbyte(airbyte);
     if (!schedule.ok()) {
       Log(LogLevel::kWarn, "scheduler: connection {} has an unusable schedule: {}", c.connection_id,
           schedule.status().message());

@@ -26,6 +26,14 @@ struct WorkerPoolOptions {
   int64_t retry_backoff_ms = 30'000;  //!< wait before attempt 2 of a failed job; doubles after each
   int64_t kill_grace_ms = 10'000;     //!< after SIGTERM (cancel, stop), SIGKILL this much later
   std::string sluice_binary;      //!< the executable started per attempt; "" = /proc/self/exe
+
+  //! The command lines' --lease-seconds and --retry-backoff-seconds: sets lease_ms,
+  //! heartbeat_ms (a tenth of the lease, at least 200 ms) and retry_backoff_ms.
+  void SetTimings(int lease_seconds, int retry_backoff_seconds) {
+    lease_ms = int64_t{lease_seconds} * 1000;
+    heartbeat_ms = lease_ms / 10 > 200 ? lease_ms / 10 : 200;
+    retry_backoff_ms = int64_t{retry_backoff_seconds} * 1000;
+  }
 };
 
 class WorkerPool {

@@ -156,7 +156,7 @@ TEST(ScheduleTest, BasicRejectsBadValues) {
 }
 
 TEST(ScheduleTest, ReadsAirbyteJson) {
-  using nlohmann::json;
+  using json = Json;
   auto read = [](const json& body) {
     Result<Schedule> schedule = Schedule::FromAirbyte(body);
     EXPECT_TRUE(schedule.ok()) << body.dump() << ": " << schedule.status().message();
