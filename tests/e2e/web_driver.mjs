@@ -7,7 +7,8 @@
 // Scenarios: "main" (log in, change the password, the first-run setup, lists, new source and
 // destination forms, the connection wizard, the connection page: sync, logs, reset, failure,
 // cancel; settings: workspace, notifications, users) and
-// "console-error" (a page that logs an error: the driver must fail). Prints one JSON line per
+// "console-error" (a page that logs an error: the driver must fail); any other name runs
+// web_scenario_<name>.mjs (its default export gets page, context and the helpers below). Prints one JSON line per
 // step on stdout; exits 1 with the reason on stderr when a step fails or the browser console
 // showed an error. Screenshots go to options.screenshots.
 import { createRequire } from 'node:module';
@@ -481,7 +482,16 @@ try {
   });
   if (scenario === 'main') await mainScenario(page, context);
   else if (scenario === 'console-error') await consoleErrorScenario(page);
-  else throw new Error(`unknown scenario ${scenario}`);
+  else {
+    // Other scenarios live in web_scenario_<name>.mjs: export default async (page, context, lib).
+    const file = path.join(here, `web_scenario_${scenario}.mjs`);
+    const { default: run } = await import(file).catch((e) => {
+      throw new Error(`unknown scenario ${scenario} (${file}: ${e.message})`);
+    });
+    const lib = { options, base, shots, STEP_TIMEOUT, step, shot, expectText, assertNoHorizontalScroll,
+      allowHttpErrors: (on) => { allowHttpErrors = on; } };
+    await run(page, context, lib);
+  }
   await page.waitForTimeout(200); // late console messages
 } catch (e) {
   failure = e;

@@ -11,6 +11,8 @@ import { ConnectionPage } from './pages/ConnectionPage';
 import { ErrorBox } from './components/ErrorBox';
 import { SettingsPage } from './pages/Settings';
 import { SetupPage } from './pages/Setup';
+import { DashboardPage } from './pages/Dashboard';
+import { ActorPage } from './pages/ActorPage';
 
 type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'error'; error: unknown } | { state: 'in'; me: Me };
 
@@ -96,6 +98,7 @@ const NAV = [
   { href: '/connections', label: 'Connections' },
   { href: '/sources', label: 'Sources' },
   { href: '/destinations', label: 'Destinations' },
+  { href: '/dashboard', label: 'Dashboard' },
   { href: '/settings', label: 'Settings' },
 ];
 
@@ -161,6 +164,12 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path === '/destinations') return <ActorsPage kind="destination" />;
   if (path === '/sources/new') return <NewActorPage kind="source" />;
   if (path === '/destinations/new') return <NewActorPage kind="destination" />;
+  const actor = /^\/(source|destination)s\/([^/]+)\/?$/.exec(path);
+  if (actor) {
+    const kind = actor[1] as 'source' | 'destination';
+    return <ActorPage key={actor[2]} kind={kind} id={decodeURIComponent(actor[2])} />;
+  }
+  if (path === '/dashboard' || path === '/dashboard/') return <DashboardPage />;
   return (
     <section>
       <h1>Page not found</h1>
