@@ -177,6 +177,11 @@ Json ConnectionStatusToApi(const ApiEnv& env, const Connection& c) {
       out["lastSyncAttemptNumber"] = job.attempt_count;
       out["isLastCompletedJobFailure"] = job.status == JobStatus::kFailed;
     }
+    // The newest finished sync with its attempts (the connections list shows its records and
+    // failure without a jobs/list call per connection).
+    if (job.config_type == JobConfigType::kSync && !out.contains("lastSyncJob")) {
+      out["lastSyncJob"] = JobInfoToApi(env, job, false);
+    }
     if (job.status == JobStatus::kSucceeded && !out.contains("lastSuccessfulSync")) {
       out["lastSuccessfulSync"] = job.updated_at / 1000;
     }

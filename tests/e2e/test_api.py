@@ -214,6 +214,12 @@ def test_sync_job_logs_state_and_seed_script(module_server, tmp_path):
     reset = s.ok("connections/reset", {"connectionId": conn["connectionId"]})
     assert reset["job"]["configType"] == "reset_connection"
     assert wait_job(s, reset["job"]["id"])["job"]["status"] == "succeeded"
+    # The status keeps the newest finished sync with its attempts (the connections list's row).
+    after_reset = s.ok("connections/status", {"connectionId": conn["connectionId"]})[0]
+    assert after_reset["lastSyncJobId"] == reset["job"]["id"]
+    last_sync = after_reset["lastSyncJob"]
+    assert last_sync["job"]["configType"] == "sync" and last_sync["job"]["id"] != reset["job"]["id"]
+    assert last_sync["attempts"][-1]["attempt"]["recordsSynced"] > 0
 
     metrics = {f.name: f for f in text_string_to_metric_families(requests.get(f"{s.base}/metrics", timeout=5).text)}
     succeeded = [x.value for x in metrics["sluice_syncs"].samples

@@ -156,7 +156,7 @@ function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
 
 function Page({ path, me }: { path: string; me: Me }) {
   if (path === '/settings' || path === '/settings/') return <SettingsPage me={me} />;
-  if (path === '/' || path === '/login' || path === '/connections' || path === '/connections/') return <ConnectionsPage />;
+  if (path === '/' || path === '/login' || path === '/connections' || path === '/connections/') return <ConnectionsPage me={me} />;
   if (path === '/connections/new') return <NewConnectionPage />;
   const connection = /^\/connections\/([^/]+)\/?$/.exec(path);
   if (connection) return <ConnectionPage key={connection[1]} id={decodeURIComponent(connection[1])} />;

@@ -144,6 +144,7 @@ export interface ConnectionStatus {
   lastSyncJobId?: number;
   lastSuccessfulSync?: number;
   activeJob?: JobInfo['job'];
+  lastSyncJob?: JobInfo; // the newest finished sync, with its attempts
 }
 
 export interface Actor {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Actor, api, Connection, ConnectionStatus, JobInfo } from '../api';
+import { Actor, api, can, Connection, ConnectionStatus, JobInfo, Me } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { Link } from '../components/Link';
 import { absoluteTime, count, failureMessage, lastAttempt, relativeTime, scheduleText, statusBadge } from '../format';
@@ -19,24 +19,22 @@ async function loadRows(): Promise<Row[]> {
     api<{ destinations: Actor[] }>('destinations/list', {}),
   ]);
   const ids = connections.map((c) => c.connectionId);
-  const [statuses, jobs] = await Promise.all([
-    ids.length ? api<ConnectionStatus[]>('connections/status', { connectionIds: ids }) : Promise.resolve([]),
-    Promise.all(
-      ids.map((id) =>
-        api<{ jobs: JobInfo[] }>('jobs/list', { configId: id, configTypes: ['sync'], pagination: { pageSize: 5 } }),
-      ),
-    ),
-  ]);
-  return connections.map((connection, i) => ({
-    connection,
-    source: sources.find((s) => s.sourceId === connection.sourceId),
-    destination: destinations.find((d) => d.destinationId === connection.destinationId),
-    status: statuses.find((s) => s.connectionId === connection.connectionId),
-    lastJob: jobs[i].jobs.find((j) => ['succeeded', 'failed', 'cancelled'].includes(j.job.status)),
-  }));
+  const statuses = ids.length ? await api<ConnectionStatus[]>('connections/status', { connectionIds: ids }) : [];
+  return connections.map((connection) => {
+    const status = statuses.find((s) => s.connectionId === connection.connectionId);
+    return {
+      connection,
+      source: sources.find((s) => s.sourceId === connection.sourceId),
+      destination: destinations.find((d) => d.destinationId === connection.destinationId),
+      status,
+      lastJob: status?.lastSyncJob,
+    };
+  });
 }
 
-export function ConnectionsPage() {
+export function ConnectionsPage({ me }: { me: Me }) {
+  const mayEdit = can(me, 'edit_configs');
+  const mayRun = can(me, 'run_syncs');
   const [rows, setRows] = useState<Row[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<Record<string, boolean>>({});
@@ -80,9 +78,11 @@ export function ConnectionsPage() {
     <section aria-labelledby="connections-title">
       <div className="page-head">
         <h1 id="connections-title">Connections</h1>
-        <Link className="button" href="/connections/new">
-          New connection
-        </Link>
+        {mayEdit && (
+          <Link className="button" href="/connections/new">
+            New connection
+          </Link>
+        )}
       </div>
       <ErrorBox error={error} />
       <p className="notice" role="status" aria-live="polite">
@@ -92,7 +92,11 @@ export function ConnectionsPage() {
         <p className="loading">Loading…</p>
       ) : rows.length === 0 ? (
         <div className="empty">
-          <p>No connection yet. Create a source and a destination, then a <Link href="/connections/new">new connection</Link>.</p>
+          {mayEdit ? (
+            <p>No connection yet. Create a source and a destination, then a <Link href="/connections/new">new connection</Link>.</p>
+          ) : (
+            <p>No connection yet. An admin or a data engineer creates them.</p>
+          )}
         </div>
       ) : (
         <div className="table-wrap">
@@ -145,7 +149,7 @@ export function ConnectionsPage() {
                           type="checkbox"
                           role="switch"
                           checked={enabled}
-                          disabled={busy[c.connectionId]}
+                          disabled={busy[c.connectionId] || !mayEdit}
                           aria-label={`Enabled: ${c.name}`}
                           onChange={() =>
                             act(
@@ -161,7 +165,8 @@ export function ConnectionsPage() {
                     <td>
                       <button
                         className="small"
-                        disabled={busy[c.connectionId] || running}
+                        disabled={busy[c.connectionId] || running || !mayRun}
+                        title={mayRun ? undefined : 'Your role cannot start syncs'}
                         aria-label={`Sync now: ${c.name}`}
                         onClick={() =>
                           act(c.connectionId, () => api('connections/sync', { connectionId: c.connectionId }), `Sync of ${c.name} started.`)
