@@ -8,6 +8,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import time
 
 import pytest
 import requests
@@ -44,13 +45,14 @@ def test_login_forms_wizard_sync_logs_failure_cancel(ui_server, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
     new_password = register_secret("web-ui-Pa55word!")
+    analyst_password = register_secret("analyst-Pa55word!")
     # The webhook URL's path is its token: never in an answer, a log or the store in clear.
     webhook_secret = register_secret("T0SLUICE/B0WEBUI/xoxbWebUiSecret42")
     webhook_url = f"https://127.0.0.1:9/{webhook_secret}"
     regular_file = tmp_path / "a-file"
     regular_file.write_text("not a folder")
     options = {"baseUrl": ui_server.base, "screenshots": str(shots), "email": "airbyte@example.com",
-               "password": "password", "newPassword": new_password, "count": 120,
+               "password": "password", "newPassword": new_password, "analystPassword": analyst_password, "count": 120,
                "webhookUrl": webhook_url, "webhookSecret": webhook_secret,
                "webhookMasked": "https://127.0.0.1:9/**********",
                "destinationPath": str(tmp_path / "out"), "regularFile": str(regular_file), "chromium": CHROMIUM}
@@ -62,7 +64,7 @@ def test_login_forms_wizard_sync_logs_failure_cancel(ui_server, tmp_path):
     for name in ("login", "change-password", "new-source-postgres", "new-source-faker", "sources", "new-destination",
                  "destinations", "new-connection", "new-connection-error", "new-connection-800", "connection",
                  "connection-failed", "connection-running", "connections", "connections-800", "setup", "settings",
-                 "settings-800"):
+                 "settings-800", "connections-analyst", "settings-analyst"):
         assert (shots / f"{name}.png").stat().st_size > 1000, name
 
     # The browser's work is in the server: the new password logs in, the old one does not, the
@@ -83,10 +85,11 @@ def test_login_forms_wizard_sync_logs_failure_cancel(ui_server, tmp_path):
     assert notify["consecutiveFailureThreshold"] == 5 and notify["sendOnSuccess"] is False
     users = {u["email"]: u for u in s.post(f"{ui_server.url}/users/list", json={}).json()["users"]}
     assert set(users) == {"airbyte@example.com", "ana@acme.example"}
-    assert users["ana@acme.example"]["role"] == "analyst" and users["ana@acme.example"]["mustChangePassword"] is True
+    assert users["ana@acme.example"]["role"] == "analyst" and users["ana@acme.example"]["mustChangePassword"] is False
     analyst = requests.Session()
-    r = analyst.post(f"{ui_server.url}/auth/login", json={"email": "ana@acme.example", "password": "initial-pass-1"})
+    r = analyst.post(f"{ui_server.url}/auth/login", json={"email": "ana@acme.example", "password": analyst_password})
     assert r.status_code == 200 and r.json()["user"]["name"] == "Ana Lyst"
+    assert r.json()["mustChangePassword"] is False
     lines = sum(len(p.read_text().splitlines()) for p in (tmp_path / "out").rglob("*.jsonl"))
     assert lines >= 120
 
@@ -133,3 +136,39 @@ def test_missing_web_dir_answers_a_note(tmp_path):
         r = requests.get(f"{s.base}/connections")
         assert r.status_code == 200 and "web UI is not built" in r.text
         assert requests.get(f"{s.base}/api/v1/health").status_code == 200
+
+
+def test_a_viewer_sees_status_only(tmp_path):
+    password = register_secret("web-admin-Pa55!")
+    viewer_password = register_secret("web-viewer-Pa55!")
+    with sluice_server(no_auth=False) as s:
+        # The admin's first login, the setup, a viewer and a synced connection, through the API.
+        s.ok("auth/login", {"email": "airbyte@example.com", "password": "password"})
+        s.ok("users/change_password", {"currentPassword": "password", "newPassword": password})
+        s.ok("workspaces/update", {"initialSetupComplete": True})
+        s.ok("users/create", {"email": "vi@acme.example", "role": "viewer", "password": "initial-pass-3"})
+        src = s.ok("sources/create", {"sourceDefinitionId": "source-faker", "name": "Faker",
+                                      "connectionConfiguration": {"count": 42}})
+        dst = s.ok("destinations/create", {"destinationDefinitionId": "destination-dev-null", "name": "Nowhere",
+                                           "connectionConfiguration": {}})
+        conn = s.ok("connections/create", {"sourceId": src["sourceId"], "destinationId": dst["destinationId"],
+                                           "name": "Status only"})
+        job = s.ok("connections/sync", {"connectionId": conn["connectionId"]})["job"]["id"]
+        deadline = time.monotonic() + 60
+        while (info := s.ok("jobs/get", {"id": job}))["job"]["status"] != "succeeded":
+            assert info["job"]["status"] in ("pending", "running"), info["job"]
+            assert time.monotonic() < deadline, "the sync did not finish"
+            time.sleep(0.2)
+        records = info["attempts"][-1]["attempt"]["recordsSynced"]
+        assert records > 0
+
+        shots = tmp_path / "screenshots"
+        shots.mkdir()
+        result = drive("viewer", {"baseUrl": s.base, "screenshots": str(shots), "chromium": CHROMIUM,
+                                  "email": "vi@acme.example", "password": "initial-pass-3",
+                                  "newPassword": viewer_password, "connectionId": conn["connectionId"],
+                                  "records": f"{records:,}"})
+        print(result.stdout)
+        assert result.returncode == 0, f"browser scenario failed (screenshots in {shots}):\n{result.stderr[-6000:]}"
+        assert steps(result)[-1]["step"] == "done"
+        assert (shots / "connections-viewer.png").stat().st_size > 1000

@@ -13,6 +13,7 @@ import { SettingsPage } from './pages/Settings';
 import { SetupPage } from './pages/Setup';
 import { DashboardPage } from './pages/Dashboard';
 import { ActorPage } from './pages/ActorPage';
+import { MeContext } from './session';
 
 type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'error'; error: unknown } | { state: 'in'; me: Me };
 
@@ -94,12 +95,13 @@ function FirstRun({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
   return <Shell me={me} onLoggedOut={onLoggedOut} />;
 }
 
+// Each item with the permission its page needs (a viewer sees the connections' status only).
 const NAV = [
-  { href: '/connections', label: 'Connections' },
-  { href: '/sources', label: 'Sources' },
-  { href: '/destinations', label: 'Destinations' },
-  { href: '/dashboard', label: 'Dashboard' },
-  { href: '/settings', label: 'Settings' },
+  { href: '/connections', label: 'Connections', permission: 'read_status' },
+  { href: '/sources', label: 'Sources', permission: 'read_configs' },
+  { href: '/destinations', label: 'Destinations', permission: 'read_configs' },
+  { href: '/dashboard', label: 'Dashboard', permission: 'read_jobs' },
+  { href: '/settings', label: 'Settings', permission: 'read_status' },
 ];
 
 function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
@@ -129,7 +131,7 @@ function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
         </Link>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((item) => (
+            {NAV.filter((item) => can(me, item.permission)).map((item) => (
               <li key={item.href}>
                 <Link href={item.href} aria-current={path.startsWith(item.href) ? 'page' : undefined}>
                   {item.label}
@@ -148,7 +150,9 @@ function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Page path={path} me={me} />
+        <MeContext.Provider value={me}>
+          <Page path={path} me={me} />
+        </MeContext.Provider>
       </main>
     </div>
   );
@@ -157,6 +161,21 @@ function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
 function Page({ path, me }: { path: string; me: Me }) {
   if (path === '/settings' || path === '/settings/') return <SettingsPage me={me} />;
   if (path === '/' || path === '/login' || path === '/connections' || path === '/connections/') return <ConnectionsPage me={me} />;
+  const needed = /^\/(sources|destinations|connections)\/new\/?$/.test(path)
+    ? 'edit_configs'
+    : path.startsWith('/dashboard')
+      ? 'read_jobs'
+      : 'read_configs';
+  if (!can(me, needed)) {
+    return (
+      <section>
+        <h1>Not for your role</h1>
+        <p>
+          Your role ({me.user.role.replace('_', ' ')}) cannot open this page. <Link href="/connections">Go to the connections</Link>.
+        </p>
+      </section>
+    );
+  }
   if (path === '/connections/new') return <NewConnectionPage />;
   const connection = /^\/connections\/([^/]+)\/?$/.exec(path);
   if (connection) return <ConnectionPage key={connection[1]} id={decodeURIComponent(connection[1])} />;

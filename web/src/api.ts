@@ -139,6 +139,8 @@ export interface SyncCatalog {
 
 export interface ConnectionStatus {
   connectionId: string;
+  name: string;
+  status: string; // active | inactive
   isRunning: boolean;
   lastSyncJobStatus?: string;
   lastSyncJobId?: number;

@@ -1,7 +1,13 @@
 // A form generated from a connector's JSON-Schema spec (connectionSpecification): required
 // fields, enums as selects, oneOf groups (a select of the options, then the chosen option's
 // fields), airbyte_secret as password inputs, defaults, descriptions, `order`.
-import { useId } from 'react';
+import { createContext, useContext, useId } from 'react';
+
+/** What the API answers in place of a stored secret; sent back unchanged, it keeps the secret. */
+export const SECRET_MASK = '**********';
+
+// Editing a stored config: a masked secret field says that leaving it keeps the saved value.
+const KeepMaskedSecrets = createContext(false);
 
 export type Schema = {
   type?: string | string[];
@@ -75,6 +81,20 @@ export function initialValue(schema: Schema): Json {
   return undefined;
 }
 
+/** A stored config with the schema's defaults filled in where it has no value (for editing). */
+export function withDefaults(schema: Schema, value: Json): Json {
+  if (value === undefined || value === null) return initialValue(schema);
+  if (typeOf(schema) !== 'object' || typeof value !== 'object' || Array.isArray(value)) return value;
+  const shape = schema.oneOf?.length ? schema.oneOf[chosenOption(schema, value)] : schema;
+  if (!shape.properties) return value;
+  const out: Record<string, Json> = { ...value };
+  for (const [key, prop] of Object.entries(shape.properties)) {
+    const v = withDefaults(prop, value[key]);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
 function sortedProperties(schema: Schema): [string, Schema][] {
   return Object.entries(schema.properties ?? {})
     .map((entry, index) => ({ entry, index }))
@@ -117,15 +137,19 @@ interface FieldProps {
   errors: Record<string, string>;
 }
 
-export function SpecForm({ schema, value, onChange, errors }: {
+/** `keepMaskedSecrets`: the value is a stored config whose secrets came masked (editing). */
+export function SpecForm({ schema, value, onChange, errors, keepMaskedSecrets = false }: {
   schema: Schema;
   value: Json;
   onChange: (value: Json) => void;
   errors: Record<string, string>;
+  keepMaskedSecrets?: boolean;
 }) {
   return (
     <div className="spec-form">
-      <ObjectFields schema={schema} value={value ?? {}} onChange={onChange} path="connectionConfiguration" errors={errors} />
+      <KeepMaskedSecrets.Provider value={keepMaskedSecrets}>
+        <ObjectFields schema={schema} value={value ?? {}} onChange={onChange} path="connectionConfiguration" errors={errors} />
+      </KeepMaskedSecrets.Provider>
     </div>
   );
 }
@@ -179,12 +203,18 @@ function Field({ name, schema, value, required, onChange, path, errors }: FieldP
   const id = useId();
   const type = typeOf(schema);
   const error = errors[path];
-  const describedBy = [schema.description ? `${id}-desc` : '', error ? `${id}-err` : ''].filter(Boolean).join(' ') || undefined;
+  const masked = useContext(KeepMaskedSecrets) && !!schema.airbyte_secret && value === SECRET_MASK;
+  const describedBy = [schema.description ? `${id}-desc` : '', masked ? `${id}-kept` : '', error ? `${id}-err` : ''].filter(Boolean).join(' ') || undefined;
   const help = (
     <>
       {schema.description && (
         <p className="help" id={`${id}-desc`}>
           {schema.description}
+        </p>
+      )}
+      {masked && (
+        <p className="help" id={`${id}-kept`}>
+          A value is saved (not shown). Leave the field as it is to keep it, or type a new one.
         </p>
       )}
       {error && (
@@ -309,6 +339,7 @@ function Field({ name, schema, value, required, onChange, path, errors }: FieldP
           {...common}
           type={secret ? 'password' : numeric ? 'number' : 'text'}
           autoComplete={secret ? 'new-password' : 'off'}
+          onFocus={masked ? (e) => e.currentTarget.select() : undefined}
           step={type === 'integer' ? 1 : numeric ? 'any' : undefined}
           min={schema.minimum}
           max={schema.maximum}

@@ -3,17 +3,19 @@ import { Actor, ActorKind, actorId, api } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { Link } from '../components/Link';
 import { absoluteTime, relativeTime } from '../format';
+import { useCan } from '../session';
 
 export const TITLES: Record<ActorKind, { one: string; many: string }> = {
   source: { one: 'source', many: 'Sources' },
   destination: { one: 'destination', many: 'Destinations' },
 };
 
-/** The sources or destinations of the workspace. */
+/** The sources or destinations of the workspace; each name links to its page (edit, delete). */
 export function ActorsPage({ kind }: { kind: ActorKind }) {
   const [actors, setActors] = useState<Actor[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const title = TITLES[kind];
+  const mayEdit = useCan('edit_configs');
 
   useEffect(() => {
     document.title = `${title.many} · sluice`;
@@ -28,9 +30,11 @@ export function ActorsPage({ kind }: { kind: ActorKind }) {
     <section aria-labelledby="actors-title">
       <div className="page-head">
         <h1 id="actors-title">{title.many}</h1>
-        <Link className="button" href={`/${kind}s/new`}>
-          New {title.one}
-        </Link>
+        {mayEdit && (
+          <Link className="button" href={`/${kind}s/new`}>
+            New {title.one}
+          </Link>
+        )}
       </div>
       <ErrorBox error={error} />
       {actors === null ? (
@@ -53,7 +57,7 @@ export function ActorsPage({ kind }: { kind: ActorKind }) {
               {actors.map((a) => (
                 <tr key={actorId(kind, a)}>
                   <th scope="row" className="name">
-                    {a.name}
+                    <Link href={`/${kind}s/${encodeURIComponent(actorId(kind, a))}`}>{a.name}</Link>
                   </th>
                   <td>
                     {(kind === 'source' ? a.sourceName : a.destinationName) ?? a.connectorName}{' '}

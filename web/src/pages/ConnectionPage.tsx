@@ -2,6 +2,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { Actor, api, ApiError, Connection, ConnectionStatus, JobInfo } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { Link } from '../components/Link';
+import { useCan } from '../session';
+import { ConnectionSettingsForm } from '../components/ConnectionSettingsForm';
 import {
   absoluteTime,
   bytes,
@@ -41,14 +43,17 @@ function StatusCell({ status }: { status: string }) {
   );
 }
 
-/** A connection: status, schedule, enable, sync now, reset, job history, logs, cancel. */
+/** A connection: status, schedule, enable, sync now, reset, settings (edit, delete), job history, logs, cancel. */
 export function ConnectionPage({ id }: { id: string }) {
   const [data, setData] = useState<Loaded | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
   const [openJob, setOpenJob] = useState<number | null>(null);
+  const [showSettings, setShowSettings] = useState(() => new URLSearchParams(window.location.search).has('settings'));
   const timer = useRef<number>();
+  const mayEdit = useCan('edit_configs');
+  const mayRun = useCan('run_syncs');
 
   const refresh = useCallback(async () => {
     try {
@@ -142,7 +147,7 @@ export function ConnectionPage({ id }: { id: string }) {
                 type="checkbox"
                 role="switch"
                 checked={enabled}
-                disabled={busy}
+                disabled={busy || !mayEdit}
                 aria-label="Enabled"
                 onChange={() =>
                   act(
@@ -155,12 +160,17 @@ export function ConnectionPage({ id }: { id: string }) {
             </span>
             {enabled ? 'Enabled' : 'Disabled'}
           </label>
-          <button disabled={busy || running} onClick={() => act(() => api('connections/sync', { connectionId: c.connectionId }), 'Sync started.')}>
+          <button disabled={busy || running || !mayRun} onClick={() => act(() => api('connections/sync', { connectionId: c.connectionId }), 'Sync started.')}>
             Sync now
           </button>
+          {mayEdit && (
+            <button className="secondary" aria-expanded={showSettings} aria-controls="connection-settings" onClick={() => setShowSettings((v) => !v)}>
+              Settings
+            </button>
+          )}
           <button
             className="secondary"
-            disabled={busy || running}
+            disabled={busy || running || !mayRun}
             onClick={() => {
               if (window.confirm(`Reset the data of ${c.name}? Its streams are cleared in the destination and the saved state is dropped; the next sync copies everything again.`))
                 act(() => api('connections/reset', { connectionId: c.connectionId }), 'Reset started.');
@@ -222,6 +232,13 @@ export function ConnectionPage({ id }: { id: string }) {
         </div>
       )}
 
+      {showSettings && mayEdit && (
+        <section id="connection-settings" className="edit-section" aria-labelledby="connection-settings-title">
+          <h2 id="connection-settings-title">Settings</h2>
+          <ConnectionSettingsForm connection={c} destination={data.destination} onSaved={() => refresh()} />
+        </section>
+      )}
+
       <h2>Job history</h2>
       {data.jobs.length === 0 ? (
         <div className="empty">
@@ -268,7 +285,7 @@ export function ConnectionPage({ id }: { id: string }) {
                         className="small secondary"
                         aria-expanded={open}
                         aria-controls={`logs-${j.job.id}`}
-                        aria-label={`${open ? 'Hide' : 'Show'} the logs of job ${j.job.id}`}
+                        aria-label={`${open ? 'Hide logs' : 'Logs'} of job ${j.job.id}`}
                         onClick={() => setOpenJob(open ? null : j.job.id)}
                       >
                         {open ? 'Hide logs' : 'Logs'}
@@ -276,7 +293,7 @@ export function ConnectionPage({ id }: { id: string }) {
                       {!finished && (
                         <button
                           className="small danger"
-                          disabled={busy}
+                          disabled={busy || !mayRun}
                           aria-label={`Cancel job ${j.job.id}`}
                           onClick={() => act(() => api('jobs/cancel', { id: j.job.id }), `Job ${j.job.id} cancelled.`)}
                         >

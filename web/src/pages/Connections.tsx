@@ -12,6 +12,16 @@ interface Row {
   lastJob?: JobInfo; // the newest finished sync
 }
 
+/** A viewer may read the connections' status only: names, running flags and last syncs. */
+async function loadStatusRows(): Promise<Row[]> {
+  const statuses = await api<ConnectionStatus[]>('connections/status', {});
+  return statuses.map((status) => ({
+    connection: { connectionId: status.connectionId, name: status.name, status: status.status } as Connection,
+    status,
+    lastJob: status.lastSyncJob,
+  }));
+}
+
 async function loadRows(): Promise<Row[]> {
   const [{ connections }, { sources }, { destinations }] = await Promise.all([
     api<{ connections: Connection[] }>('connections/list', { includeSyncCatalog: false }),
@@ -35,6 +45,7 @@ async function loadRows(): Promise<Row[]> {
 export function ConnectionsPage({ me }: { me: Me }) {
   const mayEdit = can(me, 'edit_configs');
   const mayRun = can(me, 'run_syncs');
+  const statusOnly = !can(me, 'read_configs');
   const [rows, setRows] = useState<Row[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<Record<string, boolean>>({});
@@ -43,7 +54,7 @@ export function ConnectionsPage({ me }: { me: Me }) {
 
   const refresh = useCallback(async () => {
     try {
-      const loaded = await loadRows();
+      const loaded = await (statusOnly ? loadStatusRows() : loadRows());
       setRows(loaded);
       setError(null);
       const active = loaded.some((r) => r.status?.isRunning || r.status?.activeJob);
@@ -52,7 +63,7 @@ export function ConnectionsPage({ me }: { me: Me }) {
     } catch (e) {
       setError(e);
     }
-  }, []);
+  }, [statusOnly]);
 
   useEffect(() => {
     document.title = 'Connections · sluice';
@@ -126,12 +137,12 @@ export function ConnectionsPage({ me }: { me: Me }) {
                 return (
                   <tr key={c.connectionId} data-connection-id={c.connectionId}>
                     <th scope="row" className="name">
-                      <Link href={`/connections/${c.connectionId}`}>{c.name}</Link>
+                      {statusOnly ? c.name : <Link href={`/connections/${c.connectionId}`}>{c.name}</Link>}
                     </th>
                     <td>
-                      {row.source?.name ?? '?'} <span aria-label="to">→</span> {row.destination?.name ?? '?'}
+                      {statusOnly ? '—' : <>{row.source?.name ?? '?'} <span aria-label="to">→</span> {row.destination?.name ?? '?'}</>}
                     </td>
-                    <td>{scheduleText(c)}</td>
+                    <td>{statusOnly ? '—' : scheduleText(c)}</td>
                     <td className="status" data-status={running ? 'running' : row.lastJob?.job.status ?? 'none'}>
                       {badge.icon && <span aria-hidden="true">{badge.icon} </span>}
                       {badge.label}
