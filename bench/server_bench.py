@@ -127,12 +127,13 @@ def seed_jobs(db_path, connection_ids):
         created = now - (JOBS - i) * 60_000
         cid = connection_ids[i % len(connection_ids)]
         status = "succeeded" if i % 10 else "failed"
-        jobs.append((cid, "sync", status, created, created + 30_000, created))
+        jobs.append((cid, "sync", status, created, created + 30_000, created, 2400, 512000))
     db.execute("BEGIN")
     first = (db.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]) + 1
-    db.executemany("INSERT INTO jobs (connection_id, config_type, status, created_at, updated_at, started_at)"
-                   " VALUES (?, ?, ?, ?, ?, ?)", jobs)
-    for n, (_, _, status, created, updated, _) in enumerate(jobs):
+    # records_committed / bytes_committed: the attempts' totals, kept on the job by FinishAttempt.
+    db.executemany("INSERT INTO jobs (connection_id, config_type, status, created_at, updated_at, started_at,"
+                   " records_committed, bytes_committed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", jobs)
+    for n, (_, _, status, created, updated, _, _, _) in enumerate(jobs):
         attempts.append((first + n, 1, status, "bench", created, updated, stats))
     db.executemany("INSERT INTO attempts (job_id, attempt_number, status, worker_id, created_at, ended_at, stats)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?)", attempts)

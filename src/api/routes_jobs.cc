@@ -1,13 +1,17 @@
-// jobs (list, get, cancel) and attempt logs (tail / after a sequence number, plain-text download,
-// Server-Sent Events live tail).
+// jobs (list, get, cancel, per-day stats) and attempt logs (tail / after a sequence number,
+// plain-text download, Server-Sent Events live tail).
 
+#include <absl/time/civil_time.h>
+#include <absl/time/time.h>
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <thread>
 
 #include "api/api_env.h"
 #include "base/log.h"
+#include "scheduler/cron.h"
 
 namespace sluice {
 
@@ -68,6 +72,84 @@ int64_t LenientInt(const Json& body, std::string_view name, int64_t fallback) {
   const Json* v = FindField(body, name);
   if (v == nullptr) return fallback;
   return RequireJobId(body, name);  // numbers or numeric strings (query parameters)
+}
+
+// jobs/stats: `days` as a number or a numeric string (query parameters), 1..366.
+int64_t StatsDays(const Json& body) {
+  const Json* v = FindField(body, "days");
+  if (v == nullptr) return 14;
+  std::optional<int64_t> days;
+  if (v->is_number_integer() || v->is_number_unsigned()) {
+    days = v->get<int64_t>();
+  } else if (v->is_string()) {
+    const std::string& s = v->get_ref<const std::string&>();
+    int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty()) days = n;
+  } else if (!v->is_number()) {
+    ThrowApiError(400, fmt::format("days: must be an integer, got {}", v->type_name()),
+                  {{"days", "must be an integer"}});
+  }
+  if (!days || *days < 1 || *days > 366) {
+    ThrowApiError(422, "days: must be an integer from 1 to 366", {{"days", "must be an integer from 1 to 366"}});
+  }
+  return *days;
+}
+
+//! The first instant of a local day (the transition when midnight itself is skipped).
+absl::Time StartOfDay(absl::CivilDay day, const absl::TimeZone& zone) {
+  const absl::TimeZone::TimeInfo info = zone.At(absl::CivilSecond(day));
+  return info.kind == absl::TimeZone::TimeInfo::SKIPPED ? info.trans : info.pre;
+}
+
+Json FiguresToApi(const JobStatsFigures& f) {
+  auto seconds = [](const std::optional<double>& s) { return s ? Json(*s) : Json(); };
+  return {{"recordsCommitted", f.records_committed},
+          {"bytesCommitted", f.bytes_committed},
+          {"succeeded", f.succeeded},
+          {"failed", f.failed},
+          {"cancelled", f.cancelled},
+          {"durationSecondsP50", seconds(f.duration_p50_s)},
+          {"durationSecondsMax", seconds(f.duration_max_s)}};
+}
+
+// The answer of jobs/stats: every day of the period, oldest first (zeros for days without jobs).
+Json JobStatsToApi(const ApiEnv& env, const Json& body) {
+  const int64_t days = StatsDays(body);
+  JobStatsQuery query;
+  if (auto connection_id = OptionalString(body, "connectionId")) {
+    if (!Unwrap(env.store().GetConnection(*connection_id))) ThrowNotFound("connection", *connection_id, "connectionId");
+    query.connection_id = *connection_id;
+  }
+  const std::string zone_name = OptionalString(body, "timeZone").value_or("UTC");
+  auto zone = LoadTimeZone(zone_name);
+  if (!zone.ok()) {
+    ThrowApiError(422, fmt::format("timeZone: unknown time zone '{}' (an IANA name such as Europe/Amsterdam)", zone_name),
+                  {{"timeZone", "unknown time zone"}});
+  }
+  const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMillis(env.now()), *zone);
+  const absl::CivilDay first = today - (days - 1);
+  for (absl::CivilDay day = first; day <= today + 1; ++day) {
+    query.day_starts.push_back(absl::ToUnixMillis(StartOfDay(day, *zone)));
+  }
+  JobStats stats = Unwrap(env.store().SyncJobStats(query));
+
+  Json out_days = Json::array();
+  for (size_t i = 0; i < stats.days.size(); ++i) {
+    Json entry = {{"date", absl::FormatCivilTime(first + static_cast<int64_t>(i))}};
+    entry.update(FiguresToApi(stats.days[i]));
+    out_days.push_back(std::move(entry));
+  }
+  Json totals = FiguresToApi(stats.totals);
+  const int64_t ended = stats.totals.succeeded + stats.totals.failed;
+  // Failed among the syncs that ended on their own (cancelled ones left out); null without any.
+  totals["failureRate"] = ended > 0 ? Json(static_cast<double>(stats.totals.failed) / static_cast<double>(ended)) : Json();
+  totals["syncs"] = stats.totals.succeeded + stats.totals.failed + stats.totals.cancelled;
+  return {{"days", std::move(out_days)},
+          {"totals", std::move(totals)},
+          {"timeZone", zone_name},
+          {"from", query.day_starts.front() / 1000},
+          {"to", query.day_starts.back() / 1000}};
 }
 
 }  // namespace
@@ -152,6 +234,16 @@ void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env) {
                   int64_t total = Unwrap(env.store().CountJobs(q));
                   return Json{{"jobs", std::move(jobs)}, {"totalJobCount", total}};
                 }));
+
+  routes.push_back(MakeRoute(
+      "/api/v1/jobs/stats", Permission::kReadJobs, "jobs",
+      "Per-day figures of finished sync jobs over the last N days, today included: committed records and "
+      "bytes, succeeded / failed / cancelled, median and longest duration; every day present, oldest first, "
+      "with totals and the failure rate (failed / (succeeded + failed)). Reset jobs are left out.",
+      {{"days", "integer", false, "the period in days, 1 to 366 (default 14)"},
+       {"connectionId", "string", false, "one connection (default: all)"},
+       {"timeZone", "string", false, "IANA time zone of the day boundaries (default UTC)"}},
+      [env](Call& call) { return JobStatsToApi(env, call.body); }));
 
   routes.push_back(MakeRoute("/api/v1/jobs/get", Permission::kReadJobs, "jobs",
                              "One job with its attempts, stats and the last log lines of each attempt",

@@ -61,6 +61,32 @@ struct JobQuery {
   int64_t offset = 0;  //!< rows skipped
 };
 
+//! Which finished sync jobs SyncJobStats counts, cut into days. A job counts on the day it
+//! finished (its last update, which for a finished job is its end).
+struct JobStatsQuery {
+  //! Day i runs from day_starts[i] (inclusive) to day_starts[i + 1] (exclusive), epoch ms,
+  //! ascending: N days take N + 1 entries (local midnights, so DST days last 23 or 25 hours).
+  std::vector<int64_t> day_starts;
+  std::optional<std::string> connection_id;  //!< all connections when nullopt
+};
+
+//! Figures of finished sync jobs over one day (or the whole period, for the totals). Durations
+//! run from the first claim to the end; a job cancelled before it started has none.
+struct JobStatsFigures {
+  int64_t succeeded = 0;
+  int64_t failed = 0;
+  int64_t cancelled = 0;
+  int64_t records_committed = 0;  //!< over every attempt of the jobs (failed attempts may commit)
+  int64_t bytes_committed = 0;
+  std::optional<double> duration_p50_s;  //!< the median (mean of the middle two); nullopt: none ran
+  std::optional<double> duration_max_s;
+};
+
+struct JobStats {
+  std::vector<JobStatsFigures> days;  //!< one per day of the query, in order (zeros when none)
+  JobStatsFigures totals;             //!< the whole period
+};
+
 class MetadataStore {
  public:
   //! Opens the database by URL (see OpenSqlDatabase) and migrates it. `now_ms` stamps migrations.
@@ -142,6 +168,12 @@ class MetadataStore {
   Result<std::vector<Job>> ListJobs(const JobQuery& query);
   Result<int64_t> CountJobs(const JobQuery& query);  //!< ignores limit and offset
   Result<std::map<JobStatus, int64_t>> CountJobsByStatus();
+  //! Per day figures of finished sync jobs (reset jobs are left out: they move no data), by SQL
+  //! aggregation over a range of the index jobs_finished per day — no sort of the period's jobs.
+  //! Each day's durations come back as one text list for the medians, computed here; the
+  //! period's are kept for its median (8 bytes per job). At most 366 days (a config error
+  //! naming `days` beyond).
+  Result<JobStats> SyncJobStats(const JobStatsQuery& query);
   Result<std::vector<Attempt>> ListAttempts(JobId job_id);  //!< by attempt number
 
   //! Appends lines to an attempt's log (numbered from 1 in order).

@@ -2,6 +2,10 @@
 // transaction; rows are locked FOR UPDATE on PostgreSQL (SQLite write transactions are exclusive).
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
+#include <map>
+
 #include "metadata/metadata_store.h"
 #include "metadata/store_internal.h"
 
@@ -52,6 +56,14 @@ Attempt AttemptFromRow(const SqlRow& row) {
   a.stats = JsonColumn(row, 6);
   a.failure_summary = JsonColumn(row, 7);
   return a;
+}
+
+//! A top-level count of an attempt's stats; 0 when absent or not a number.
+int64_t StatCount(const Json& stats, const char* key) {
+  if (!stats.is_object()) return 0;
+  auto it = stats.find(key);
+  if (it == stats.end() || !it->is_number()) return 0;
+  return it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
 }
 
 Json WorkerLostFailure(const Job& job, int64_t now) {
@@ -219,6 +231,14 @@ Result<Job> MetadataStore::FinishAttempt(JobId job_id, int attempt_number, const
                                  "WHERE job_id = ? AND attempt_number = ?",
                                  {succeeded ? "succeeded" : "failed", now, JsonParam(result.stats),
                                   JsonParam(result.failure_summary), job_id, attempt_number}));
+  const int64_t records = StatCount(result.stats, "recordsCommitted");
+  const int64_t bytes = StatCount(result.stats, "bytesCommitted");
+  if (records != 0 || bytes != 0) {  // the job's totals, read by SyncJobStats
+    SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                   "UPDATE jobs SET records_committed = records_committed + ?, "
+                                   "bytes_committed = bytes_committed + ? WHERE id = ?",
+                                   {records, bytes, job_id}));
+  }
   if (succeeded) {
     SLUICE_RETURN_IF_ERROR(SetJobFinished(*tx, *job, JobStatus::kSucceeded, now));
   } else if (result.outcome == AttemptOutcome::kCancelled || job->cancel_requested) {
@@ -295,6 +315,126 @@ Result<std::map<JobStatus, int64_t>> MetadataStore::CountJobsByStatus() {
     if (auto status = ParseJobStatus(row.GetText(0))) out[*status] = row.GetInt(1);
   }
   return out;
+}
+
+namespace {
+
+//! The median of durations in ms, in seconds (mean of the middle two when their number is
+//! even); reorders them.
+std::optional<double> MedianSeconds(std::vector<int64_t>& values) {
+  if (values.empty()) return std::nullopt;
+  const size_t n = values.size();
+  auto hi = values.begin() + static_cast<std::ptrdiff_t>(n / 2);
+  std::nth_element(values.begin(), hi, values.end());
+  double median = static_cast<double>(*hi);
+  if (n % 2 == 0) median = (median + static_cast<double>(*std::max_element(values.begin(), hi))) / 2;
+  return median / 1000;
+}
+
+std::optional<double> Seconds(std::optional<int64_t> ms) {
+  if (!ms) return std::nullopt;
+  return static_cast<double>(*ms) / 1000;
+}
+
+//! Adds one day's row to `out`: columns from `first` on are succeeded, failed, cancelled,
+//! records, bytes, the longest duration (ms) and the durations as comma-separated text (NULL
+//! when no job of the day ran); the durations also go to `period` for the period's median.
+Status AddDay(const SqlRow& row, size_t first, JobStats& out, std::vector<int64_t>& period) {
+  JobStatsFigures f;
+  f.succeeded = row.GetInt(first);
+  f.failed = row.GetInt(first + 1);
+  f.cancelled = row.GetInt(first + 2);
+  f.records_committed = row.GetInt(first + 3);
+  f.bytes_committed = row.GetInt(first + 4);
+  if (const auto max_ms = row.GetOptionalInt(first + 5)) {
+    f.duration_max_s = Seconds(max_ms);
+    const auto before = out.totals.duration_max_s;
+    out.totals.duration_max_s = before ? std::max(*before, *f.duration_max_s) : *f.duration_max_s;
+    const std::string list = row.GetText(first + 6);
+    std::vector<int64_t> day;
+    for (const char *p = list.data(), *end = p + list.size(); p < end;) {
+      int64_t v = 0;
+      auto [next, ec] = std::from_chars(p, end, v);
+      if (ec != std::errc()) return Status::SystemError(fmt::format("unexpected duration list '{}'", list));
+      day.push_back(v);
+      p = next + 1;  // past the comma
+    }
+    period.insert(period.end(), day.begin(), day.end());
+    f.duration_p50_s = MedianSeconds(day);
+  }
+  out.totals.succeeded += f.succeeded;
+  out.totals.failed += f.failed;
+  out.totals.cancelled += f.cancelled;
+  out.totals.records_committed += f.records_committed;
+  out.totals.bytes_committed += f.bytes_committed;
+  out.days.push_back(f);
+  return Status::Ok();
+}
+
+// The aggregates of one day's finished syncs (see AddDay), SQL shared by both dialects but for
+// the duration list: group_concat (SQLite) / string_agg (PostgreSQL).
+constexpr const char* kDayAggregates =
+    "SELECT COUNT(CASE WHEN j.status = 'succeeded' THEN 1 END), COUNT(CASE WHEN j.status = 'failed' THEN 1 END), "
+    "COUNT(CASE WHEN j.status = 'cancelled' THEN 1 END), COALESCE(SUM(j.records_committed), 0), "
+    "COALESCE(SUM(j.bytes_committed), 0), MAX(j.updated_at - j.started_at), {} "
+    "FROM jobs j{} WHERE j.status IN ('succeeded', 'failed', 'cancelled') AND j.config_type = 'sync' "
+    "AND j.updated_at >= {} AND j.updated_at < {}{}";
+
+//! PostgreSQL: one statement; a LATERAL subquery per day reads a range of the index
+//! jobs_finished (index-only, no sort of the period's jobs).
+Result<JobStats> SyncJobStatsPostgres(SqlDatabase& db, const JobStatsQuery& query) {
+  auto array = [](auto begin, auto end) {
+    std::string out = "{";
+    for (auto it = begin; it != end; ++it) out += (it == begin ? "" : ",") + std::to_string(*it);
+    return out + "}";
+  };
+  const auto& starts = query.day_starts;
+  SqlParams params = {array(starts.begin(), starts.end() - 1), array(starts.begin() + 1, starts.end())};
+  if (query.connection_id) params.emplace_back(*query.connection_id);
+  const std::string day = fmt::format(kDayAggregates, "string_agg((j.updated_at - j.started_at)::text, ',')", "",
+                                      "d.lo", "d.hi", query.connection_id ? " AND j.connection_id = ?" : "");
+  const std::string sql = fmt::format(
+      "SELECT d.i, a.* FROM unnest(?::bigint[], ?::bigint[]) WITH ORDINALITY AS d(lo, hi, i) "
+      "CROSS JOIN LATERAL ({}) a ORDER BY d.i",
+      day);
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db.Query(sql, params));  // ? in text order: lo, hi, connection
+  JobStats out;
+  std::vector<int64_t> period;
+  for (const SqlRow& row : rows) SLUICE_RETURN_IF_ERROR(AddDay(row, 1, out, period));
+  out.totals.duration_p50_s = MedianSeconds(period);
+  return out;
+}
+
+//! SQLite: one statement per day (in process: no round trips) over a range of the index.
+Result<JobStats> SyncJobStatsSqlite(SqlDatabase& db, const JobStatsQuery& query) {
+  // The planner would take jobs_by_status (an IN on its first column) and read every finished
+  // job of all time; the index is named.
+  const std::string sql = fmt::format(kDayAggregates, "group_concat(j.updated_at - j.started_at)",
+                                      " INDEXED BY jobs_finished", "?", "?",
+                                      query.connection_id ? " AND j.connection_id = ?" : "");
+  JobStats out;
+  std::vector<int64_t> period;
+  for (size_t i = 0; i + 1 < query.day_starts.size(); ++i) {
+    SqlParams params = {query.day_starts[i], query.day_starts[i + 1]};
+    if (query.connection_id) params.emplace_back(*query.connection_id);
+    SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db.Query(sql, params));
+    SLUICE_RETURN_IF_ERROR(AddDay(rows.at(0), 0, out, period));
+  }
+  out.totals.duration_p50_s = MedianSeconds(period);
+  return out;
+}
+
+}  // namespace
+
+Result<JobStats> MetadataStore::SyncJobStats(const JobStatsQuery& query) {
+  if (query.day_starts.size() < 2 || query.day_starts.size() > 367) {
+    return Status::ConfigError(
+        fmt::format("days: from 1 to 366 days, got {}", std::max<int64_t>(0, std::ssize(query.day_starts) - 1)));
+  }
+  if (!std::is_sorted(query.day_starts.begin(), query.day_starts.end())) {
+    return Status::ConfigError("days: day starts must be ascending");
+  }
+  return db_->dialect() == Dialect::kPostgres ? SyncJobStatsPostgres(*db_, query) : SyncJobStatsSqlite(*db_, query);
 }
 
 Result<std::vector<Attempt>> MetadataStore::ListAttempts(JobId job_id) {
