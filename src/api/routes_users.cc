@@ -134,6 +134,25 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
   me.access = Access::kAuthenticated;
   routes.push_back(std::move(me));
 
+  // The web UI's first question: never a 401 (a browser reports every 401 in its console), and
+  // with --no-auth the caller is in at once.
+  Route session = MakeRoute(
+      "/api/v1/auth/session", Permission::kReadStatus, "auth",
+      "Whether the caller is logged in: {authenticated: false} or auth/me's answer with authenticated: true", {},
+      [env](Call& call) {
+        if (!call.principal.authenticated) return Json{{"authenticated", false}};
+        try {
+          Json out = MeToApi(env, call.principal);
+          out["authenticated"] = true;
+          return out;
+        } catch (const ApiError& e) {
+          if (e.status != 401) throw;
+          return Json{{"authenticated", false}};  // the user was deleted a moment ago
+        }
+      });
+  session.access = Access::kPublic;
+  routes.push_back(std::move(session));
+
   Route change = MakeRoute(
       "/api/v1/users/change_password", Permission::kReadStatus, "users",
       "Changes the caller's password (at least 8 characters, not the current one); ends the other sessions",

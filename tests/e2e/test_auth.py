@@ -184,10 +184,17 @@ def test_logout_ends_the_session(auth_server, users):
     s = auth_server
     sess, r = login(s, "analyst@example.com", USER_PASSWORD)
     assert s.post("auth/me", session=sess).status_code == 200
+    session = s.post("auth/session", session=sess).json()
+    assert session["authenticated"] is True and session["user"]["role"] == "analyst"
+    assert "read_jobs" in session["permissions"] and "run_syncs" not in session["permissions"]
     stolen = dict(sess.cookies)
     r = s.post("auth/logout", session=sess)
     assert r.status_code == 200 and "Max-Age=0" in r.headers["Set-Cookie"]
     assert requests.post(f"{s.url}/auth/me", json={}, cookies=stolen, timeout=5).status_code == 401
+    # auth/session answers the same stale cookie, a forged one and none with 200, not logged in.
+    for cookies in (stolen, {"sluice_session": "forged"}, {}):
+        r = requests.get(f"{s.url}/auth/session", cookies=cookies, timeout=5)
+        assert r.status_code == 200 and r.json() == {"authenticated": False}
 
 
 def test_lockout_after_failed_logins(auth_server, users):
@@ -219,3 +226,5 @@ def test_no_auth_acts_as_admin_on_loopback():
         assert s.post("users/list").status_code == 200
         me = s.ok("auth/me")
         assert me["authMethod"] == "none" and me["user"]["role"] == "admin"
+        session = requests.get(f"{s.url}/auth/session", timeout=5).json()
+        assert session["authenticated"] is True and session["authMethod"] == "none"

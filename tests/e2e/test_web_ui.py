@@ -172,3 +172,11 @@ def test_a_viewer_sees_status_only(tmp_path):
         assert result.returncode == 0, f"browser scenario failed (screenshots in {shots}):\n{result.stderr[-6000:]}"
         assert steps(result)[-1]["step"] == "done"
         assert (shots / "connections-viewer.png").stat().st_size > 1000
+
+
+def test_no_auth_goes_straight_in(tmp_path):
+    with sluice_server(no_auth=True) as s:
+        result = drive("noauth", {"baseUrl": s.base, "screenshots": str(tmp_path), "chromium": CHROMIUM})
+        print(result.stdout)
+        assert result.returncode == 0, f"browser scenario failed (screenshots in {tmp_path}):\n{result.stderr[-6000:]}"
+        assert s.ok("workspaces/get")["name"] == "Local"

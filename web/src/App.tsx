@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, ApiError, can, hasSessionHint, Me, onUnauthorized, setSessionHint, Workspace } from './api';
+import { api, can, Me, onUnauthorized, Workspace } from './api';
 import { navigate, usePath } from './router';
 import { Link } from './components/Link';
 import { LoginPage, ChangePasswordPage } from './pages/Login';
@@ -21,30 +21,19 @@ export default function App() {
   const [session, setSession] = useState<Session>({ state: 'loading' });
 
   const refresh = useCallback(async () => {
-    // Without a session hint the login page shows at once: asking auth/me would answer 401,
-    // which the browser reports as a console error.
-    if (!hasSessionHint()) {
-      setSession({ state: 'anonymous' });
-      return;
-    }
+    // auth/session never answers 401 (which a browser would report in its console); with
+    // --no-auth it answers an admin at once.
     try {
-      setSession({ state: 'in', me: await api<Me>('auth/me') });
+      const answer = await api<Me & { authenticated: boolean }>('auth/session');
+      setSession(answer.authenticated ? { state: 'in', me: answer } : { state: 'anonymous' });
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) {
-        setSessionHint(false);
-        setSession({ state: 'anonymous' });
-      } else {
-        setSession({ state: 'error', error: e });
-      }
+      setSession({ state: 'error', error: e });
     }
   }, []);
 
   useEffect(() => {
     refresh();
-    onUnauthorized(() => {
-      setSessionHint(false);
-      setSession({ state: 'anonymous' });
-    });
+    onUnauthorized(() => setSession({ state: 'anonymous' }));
     return () => onUnauthorized(null);
   }, [refresh]);
 
@@ -59,12 +48,7 @@ export default function App() {
   }
   if (session.state === 'anonymous') {
     return (
-      <LoginPage
-        onLoggedIn={() => {
-          setSessionHint(true);
-          refresh();
-        }}
-      />
+      <LoginPage onLoggedIn={refresh} />
     );
   }
   if (session.me.mustChangePassword) return <ChangePasswordPage me={session.me} onChanged={refresh} />;
@@ -114,7 +98,6 @@ function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
     try {
       await api('auth/logout');
     } finally {
-      setSessionHint(false);
       navigate('/', true);
       onLoggedOut();
     }

@@ -11,24 +11,6 @@ export class ApiError extends Error {
   }
 }
 
-// The session cookie is HttpOnly: the page keeps a hint that it logged in (not a credential).
-const HINT = 'sluice.loggedIn';
-export function hasSessionHint(): boolean {
-  try {
-    return window.localStorage.getItem(HINT) === '1';
-  } catch {
-    return true;
-  }
-}
-export function setSessionHint(on: boolean) {
-  try {
-    if (on) window.localStorage.setItem(HINT, '1');
-    else window.localStorage.removeItem(HINT);
-  } catch {
-    /* storage unavailable: auth/me is asked every time */
-  }
-}
-
 type Listener = () => void;
 let unauthorizedListener: Listener | null = null;
 /** Called when an answer is 401 (session expired): the app goes back to the login page. */
