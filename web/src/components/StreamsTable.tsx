@@ -29,9 +29,21 @@ export function pathText(path: FieldPath): string {
 
 const pathKey = (path: FieldPath) => JSON.stringify(path);
 
-/** The fields a cursor or key may name: the stream's top-level properties, plus `keep`. */
+/** Whether a property's values can be compared: a scalar type, not an object, an array or any
+ *  JSON value (`{}`, e.g. a jsonb column). */
+function comparable(schema: any): boolean {
+  const branches = schema?.anyOf ?? schema?.oneOf;
+  if (Array.isArray(branches) && branches.length) return branches.filter((b) => b?.type !== 'null').every(comparable);
+  const types = ([] as string[]).concat(schema?.type ?? []).filter((t) => t !== 'null');
+  return types.length > 0 && !types.includes('object') && !types.includes('array');
+}
+
+/** The fields a cursor or key may name: the stream's top-level comparable properties, plus `keep`. */
 export function fieldPaths(stream: AirbyteStream, keep: FieldPath[] = []): FieldPath[] {
-  const out = Object.keys(stream.jsonSchema?.properties ?? {}).map((p) => [p]);
+  const properties: Record<string, unknown> = stream.jsonSchema?.properties ?? {};
+  const out = Object.keys(properties)
+    .filter((p) => comparable(properties[p]))
+    .map((p) => [p]);
   for (const k of keep) if (k.length && !out.some((p) => pathKey(p) === pathKey(k))) out.push(k);
   return out;
 }
