@@ -1,12 +1,18 @@
 #include "s3/s3_output_stream.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <fmt/format.h>
 
 #include "base/log.h"
 
 namespace sluice {
+
+namespace {
+constexpr size_t kMinPartBytes = 5 << 20;  // S3's minimum for every part but the last
+constexpr int kMaxParts = 10000;           // S3's part numbers: 1..10000
+}  // namespace
 
 S3OutputStream::S3OutputStream(std::shared_ptr<S3Client> client, std::string bucket, std::string key,
                                S3UploadOptions options)
@@ -15,7 +21,7 @@ S3OutputStream::S3OutputStream(std::shared_ptr<S3Client> client, std::string buc
       key_(std::move(key)),
       name_(S3Uri(bucket_, key_)),
       options_(std::move(options)) {
-  options_.part_bytes = std::max<size_t>(options_.part_bytes, 5 << 20);
+  options_.part_bytes = std::max(options_.part_bytes, kMinPartBytes);
   options_.max_parallel_parts = std::max(1, options_.max_parallel_parts);
 }
 
@@ -40,15 +46,24 @@ Status S3OutputStream::Write(std::string_view data) {
   return Status::Ok();
 }
 
+Status S3OutputStream::SubmitBuffered() {
+  if (!error_.ok()) return error_;
+  if (closed_ || current_.size() < kMinPartBytes || next_part_ > kMaxParts / 2) return Status::Ok();
+  return SubmitPart();
+}
+
 Status S3OutputStream::SubmitPart() {
   if (upload_id_.empty()) {
     auto id = client_->CreateMultipartUpload(bucket_, key_, options_.put);
     if (!id.ok()) return Fail(id.status());
     upload_id_ = std::move(id).value();
   }
-  if (next_part_ > 10000) {
+  if (next_part_ > kMaxParts) {
     return Fail(Status::SystemError(fmt::format("{}: more than 10000 parts; raise the part size", name_)));
   }
+  // Parts that already finished free their buffers and report a failure now, so a failed part
+  // stops the writer at its next part instead of at Close.
+  CollectFinished();
   while (static_cast<int>(in_flight_.size()) >= options_.max_parallel_parts) CollectOne();
   if (!error_.ok()) return Fail(error_);
 
@@ -77,9 +92,22 @@ Status S3OutputStream::SubmitPart() {
   return Status::Ok();
 }
 
-void S3OutputStream::CollectOne() {
-  PartResult result = in_flight_.front().get();
-  in_flight_.pop_front();
+void S3OutputStream::CollectOne() { Collect(in_flight_.begin()); }
+
+void S3OutputStream::CollectFinished() {
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      it = Collect(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::deque<std::future<S3OutputStream::PartResult>>::iterator S3OutputStream::Collect(
+    std::deque<std::future<PartResult>>::iterator it) {
+  PartResult result = it->get();
+  auto next = in_flight_.erase(it);
   if (!result.status.ok()) {
     if (error_.ok()) error_ = result.status;
   } else {
@@ -87,6 +115,7 @@ void S3OutputStream::CollectOne() {
   }
   result.buffer.clear();
   free_buffers_.push_back(std::move(result.buffer));
+  return next;
 }
 
 void S3OutputStream::CollectAll() {

@@ -2,10 +2,12 @@
 // S3OutputStream: an OutputStream that writes one S3 object through a multipart upload.
 //
 // Bytes collect in a part buffer; each full part is uploaded on its own thread, up to
-// `max_parallel_parts` at once (Write blocks while that many are in flight), so memory stays
-// within (max_parallel_parts + 1) × part_bytes whatever the object's size. The object appears
-// only when Close() completes the upload; an object smaller than one part is sent with a single
-// PUT instead. Abort(), a failed part, or destroying the stream without Close() aborts the
+// `max_parallel_parts` at once (Write blocks while that many are in flight), so the writer keeps
+// producing while parts upload and memory stays within (max_parallel_parts + 1) × part_bytes
+// whatever the object's size. Parts may finish in any order; they are completed in part-number
+// order. A failed part is noticed at the next part (or at Close). The object appears only when
+// Close() completes the upload; an object smaller than one part is sent with a single PUT
+// instead. Abort(), a failed part, or destroying the stream without Close() aborts the
 // multipart upload, so no partial object is ever visible.
 //
 // Thread-safety: none (one writer), as every OutputStream; the part threads are internal.
@@ -39,6 +41,11 @@ class S3OutputStream final : public OutputStream {
 
   //! After an error every call returns it; the upload has then been aborted.
   Status Write(std::string_view data) override;
+  //! Uploads the bytes buffered so far as a part now if they make a valid part (≥ 5 MiB), so a
+  //! writer that produces in bursts (a Parquet row group) has each burst on the wire at once
+  //! rather than when the part is full. Taken only while half of S3's 10000 part numbers are
+  //! free, so full-size parts still fit; otherwise (and below 5 MiB) nothing happens.
+  Status SubmitBuffered();
   //! Uploads the last part and completes the upload (the object now exists). Idempotent. On
   //! failure the upload is aborted and the error returned.
   Status Close() override;
@@ -62,8 +69,12 @@ class S3OutputStream final : public OutputStream {
   };
 
   Status SubmitPart();
-  //! Collects the oldest part in flight.
+  //! Waits for the oldest part in flight and collects it.
   void CollectOne();
+  //! Collects the parts that have finished, without waiting.
+  void CollectFinished();
+  //! Collects `it` (waiting for it); returns the next part in flight.
+  std::deque<std::future<PartResult>>::iterator Collect(std::deque<std::future<PartResult>>::iterator it);
   void CollectAll();
   //! Records the first error and aborts the upload.
   Status Fail(Status status);

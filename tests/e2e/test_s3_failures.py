@@ -30,6 +30,7 @@ class FaultProxy:
         self.port = self.listener.getsockname()[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.pass_parts = None  # None: every UploadPart passes; N: only the first N do
+        self.cut_parts_of = None  # a substring of the request target: cut only those UploadParts
         self.part_uploads = 0
         self.cut = 0
         self.requests = []
@@ -93,6 +94,7 @@ class FaultProxy:
                 if is_part:
                     self.part_uploads += 1
                     cut = self.pass_parts is not None and self.part_uploads > self.pass_parts
+                    cut = cut or (self.cut_parts_of is not None and self.cut_parts_of in target)
                 else:
                     cut = False
                 if cut:

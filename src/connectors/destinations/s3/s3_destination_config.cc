@@ -113,7 +113,7 @@ constexpr const char* kSpec = R"json({
             "block_size_mb": {
               "type": "integer",
               "title": "Block Size (Row Group Size) (MB)",
-              "description": "A row group is buffered in memory up to about this size before it is written.",
+              "description": "A row group is buffered in memory up to about this size, before it is written; each finished row group is uploaded while the next one is encoded.",
               "default": 128,
               "minimum": 1,
               "maximum": 4096,

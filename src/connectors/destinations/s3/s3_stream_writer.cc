@@ -135,7 +135,11 @@ class ParquetFile final : public S3StreamWriter::DataFile {
     }
     columns_.assign({&raw_id_, &extracted_at_, &generation_, &meta_});
     for (size_t i : formatter_.data_columns()) columns_.push_back(&batch.column(i));
-    return writer_->Write(columns_, batch.num_rows());
+    SLUICE_RETURN_IF_ERROR(writer_->Write(columns_, batch.num_rows()));
+    if (writer_->num_row_groups() == row_groups_) return Status::Ok();
+    // A row group was written out: send it now, while the next one is encoded.
+    row_groups_ = writer_->num_row_groups();
+    return stream_.SubmitBuffered();
   }
 
   uint64_t size() const override { return writer_->estimated_file_bytes(); }
@@ -156,6 +160,7 @@ class ParquetFile final : public S3StreamWriter::DataFile {
   Column generation_{TypeId::kInteger};
   Column meta_{TypeId::kJson};
   std::vector<const Column*> columns_;
+  int row_groups_ = 0;  // row groups written out so far
 };
 
 SchemaPtr ParquetFileSchema(const AirbyteRowFormatter& formatter) {
@@ -216,6 +221,8 @@ Status S3StreamWriter::OpenFile() {
   }
   if (config_.format == S3OutputFormat::kParquet) {
     auto file = std::make_unique<ParquetFile>(key, config_, client_, plan_, formatter_);
+    // block_size_mb is the user's row-group size and is kept as given (readers plan their scans
+    // by row group); each finished row group is uploaded while the next one is encoded.
     ParquetWriterOptions options = config_.parquet;
     options.key_value_metadata.emplace_back(std::string(kParquetJsonSchemaKey),
                                             plan_.schema ? plan_.schema->ToJsonSchema().dump() : "{}");

@@ -3,8 +3,10 @@
 //
 // A file is one S3OutputStream (multipart upload): rows are formatted (JSONL/CSV, optionally
 // gzip, or Parquet) straight into it, so memory stays at a few upload parts whatever the
-// file's size. A file is completed — and only then visible — when it reaches file_size_mb or at
-// Flush(); so every visible object is complete, and everything flushed is visible.
+// file's size, and parts upload in the background while the next rows are encoded (a Parquet
+// row group reaches the upload when it is finished). A file is
+// completed — and only then visible — when it reaches file_size_mb or at Flush(); so every
+// visible object is complete, and everything flushed is visible.
 //
 // overwrite: the new files are written beside the old ones (never over them: names that exist
 // are skipped) and Finish(kComplete) deletes the objects that were under the stream's prefix
