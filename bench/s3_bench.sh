@@ -80,7 +80,7 @@ streams: [{name: users, mode: "Full Refresh | Overwrite"}]
 EOF
 
 echo "== faker → s3 (moto_server) Parquet/ZSTD: $(printf "%'d" "$ROWS") users rows, $(nproc) cores, best of $ROUNDS"
-best_s=""; rss=""; bytes=0; objects=0
+best_s=""; rss=""; bytes=0; objects=0; best_bytes=0
 for round in $(seq "$ROUNDS"); do
   bucket=sluice-bench-$round
   s3 mkbucket "$bucket"
@@ -91,7 +91,7 @@ for round in $(seq "$ROUNDS"); do
   read -r bytes objects < <(s3 size "$bucket" bench/users/)
   echo "  round $round: ${s}s, peak RSS $((kb / 1024)) MB, $objects object(s), $bytes bytes"
   if [ -z "$best_s" ] || $PY -c "import sys; sys.exit(not float(sys.argv[1]) < float(sys.argv[2]))" "$s" "$best_s"; then
-    best_s=$s; rss=$((kb / 1024))
+    best_s=$s; rss=$((kb / 1024)); best_bytes=$bytes
   fi
 done
 
@@ -119,7 +119,7 @@ for round in $(seq "$ROUNDS"); do
   fi
 done
 
-$PY - "$ROWS" "$bytes" "$best_s" "$rss" "$ref_s" << 'EOF'
+$PY - "$ROWS" "$best_bytes" "$best_s" "$rss" "$ref_s" << 'EOF'
 import sys
 rows, size, s, rss, ref = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], float(sys.argv[5])
 mb = size / 1e6
