@@ -207,6 +207,11 @@ def main():
                          'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                          f'request = function() return wrk.format(nil, nil, nil, '
                          f'string.format(\'{{"id": %d}}\', math.random({first}, {last}))) end\n', work)
+        # The dashboard's question: 14 and 90 days of the 100,000 jobs (one a minute: ~69 days).
+        stats_result = {days: wrk(server.port, "jobs/stats",
+                                  'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                                  f'wrk.body = \'{{"days": {days}, "timeZone": "Europe/Amsterdam"}}\'\n', work)
+                        for days in (14, 90)}
         running = []
         for c in busy:
             job = post(server.port, "jobs/list", {"configTypes": ["sync"], "configId": c})["jobs"][0]["job"]
@@ -223,7 +228,9 @@ def main():
                 (f"connections/list ({CONNECTIONS} connections, {size / 1e6:.1f} MB per answer, gzip accepted "
                  "as browsers and python-requests do)", list_result, 500),
                 ("connections/list, the same without compression", list_plain, 500),
-                (f"jobs/get (random job of {JOBS})", get_result, 500)):
+                (f"jobs/get (random job of {JOBS})", get_result, 500),
+                (f"jobs/stats, 14 days of {JOBS} jobs (the dashboard)", stats_result[14], 500),
+                (f"jobs/stats, 90 days (all {JOBS} jobs)", stats_result[90], 500)):
             print(f"{name}: {rps:,.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, non-2xx {errors} "
                   f"(goal 500 req/s, p99 < 50 ms: {rps / goal:.2f}x the rate, p99 {p99 / 50:.2f}x the bound)")
     finally:

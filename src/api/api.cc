@@ -32,8 +32,9 @@ Api::Api(const PlatformContext& context, ApiOptions options)
       options_(options),
       auth_(context, AuthOptions{.no_auth = options.no_auth, .session_ttl_ms = options.session_ttl_ms}),
       connectors_(Registry::Builtins()),
-      connection_lists_(std::make_unique<ListCache>(options.cache_connection_lists)) {
-  ApiEnv env{context_, options_, auth_, connectors_, routes_, stopping_, *connection_lists_};
+      connection_lists_(std::make_unique<ListCache>(options.cache_answers)),
+      job_stats_(std::make_unique<ListCache>(options.cache_answers)) {
+  ApiEnv env{context_, options_, auth_, connectors_, routes_, stopping_, *connection_lists_, *job_stats_};
   // The env is captured by value in handlers; it refers to members of this Api only.
   AddSystemRoutes(routes_, env);
   AddWorkspaceRoutes(routes_, env);
@@ -183,6 +184,27 @@ std::string GzipCompress(std::string_view data) {
   deflateEnd(&z);
   if (rc != Z_STREAM_END) throw std::bad_alloc();
   return out;
+}
+
+ListCache::Answer ListCache::GetOrBuild(const std::string& key, const std::function<std::string()>& version,
+                                        const std::function<std::string()>& build) {
+  Lookup cached = Get(key);
+  if (cached.answer && cached.checked_recently) return *cached.answer;
+  std::string now = version();
+  if (cached.answer && cached.version == now) {
+    Confirm(key);
+    return *cached.answer;
+  }
+  std::unique_lock rebuilding(rebuild_mu_, std::try_to_lock);
+  if (!rebuilding.owns_lock()) {
+    if (cached.answer) return *cached.answer;  // someone else is rebuilding it
+    rebuilding.lock();
+    cached = Get(key);
+    if (cached.answer && cached.checked_recently) return *cached.answer;
+  }
+  const uint64_t generation = generation_.load();
+  now = version();  // read before building
+  return Put(key, generation, std::move(now), build());
 }
 
 void ListCache::Invalidate() {

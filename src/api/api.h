@@ -26,7 +26,7 @@ struct ApiOptions {
   size_t max_body_bytes = 10 * 1024 * 1024;   //!< larger bodies get 413
   int64_t session_ttl_ms = 12 * 3600 * 1000;  //!< login session lifetime
   int64_t max_log_lines_per_attempt = 1000;   //!< jobs/get shows the last N lines of each attempt
-  bool cache_connection_lists = true;         //!< reuse connections/list answers until a connection changes
+  bool cache_answers = true;  //!< reuse connections/list and jobs/stats answers until what they show changes
 };
 
 class ListCache;
@@ -58,6 +58,7 @@ class Api {
   Json openapi_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<ListCache> connection_lists_;
+  std::unique_ptr<ListCache> job_stats_;
 };
 
 //! The OpenAPI 3.0 document describing `routes` (one operation per route and method).

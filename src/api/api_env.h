@@ -3,6 +3,7 @@
 // more than one resource. Internal to the module.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,12 +17,13 @@
 
 namespace sluice {
 
-//! Answers of connections/list (the body and its gzip form), kept until the connections change:
-//! requests compare MetadataStore::ConnectionsVersion (one aggregate query, at most every
-//! kVersionCheckMs per answer, so changes made by workers or other servers show within that),
-//! and writes through this API drop every answer at once (Invalidate). While one request rebuilds an answer whose version moved, the others keep
-//! getting the previous one, so a rebuild never stalls a burst of requests; after an Invalidate
-//! they wait for the new one (a client reads its own writes). Thread-safe.
+//! Answers that are costly to build and seldom change (connections/list, jobs/stats): the body
+//! and its gzip form, kept until what they show changes. Requests compare a version read from
+//! the store (one cheap aggregate query, at most every kVersionCheckMs per answer, so changes
+//! made by workers or other servers show within that), and writes through this API may drop
+//! every answer at once (Invalidate). While one request rebuilds an answer whose version moved,
+//! the others keep getting the previous one, so a rebuild never stalls a burst of requests; after
+//! an Invalidate they wait for the new one (a client reads its own writes). Thread-safe.
 class ListCache {
  public:
   struct Answer {
@@ -29,26 +31,27 @@ class ListCache {
     std::shared_ptr<const std::string> gzip;
   };
   static constexpr int64_t kVersionCheckMs = 200;
-  struct Lookup {
-    std::optional<Answer> answer;  //!< kept under the current generation
-    std::string version;           //!< the store's version it was built at
-    bool checked_recently = false;  //!< that version was confirmed less than kVersionCheckMs ago
-  };
 
   explicit ListCache(bool enabled) : enabled_(enabled) {}
-  //! The generation to pass to Put: read it before building an answer.
-  uint64_t generation() const { return generation_.load(); }
-  Lookup Get(const std::string& key) const;
-  //! The store's version still equals the answer's: no need to ask again for a while.
-  void Confirm(const std::string& key);
-  //! Keeps `body` (and its gzip form) as built at `version`, unless an Invalidate() happened
-  //! since `generation` was read; returns the answer either way.
-  Answer Put(const std::string& key, uint64_t generation, std::string version, std::string body);
+  //! The answer for `key`: the kept one while `version()` is unchanged, else `build()`'s (read
+  //! the version before building, so a change during the build is seen next time).
+  Answer GetOrBuild(const std::string& key, const std::function<std::string()>& version,
+                    const std::function<std::string()>& build);
   void Invalidate();
-  //! Held by the request that rebuilds an answer.
-  std::mutex& rebuild_mutex() { return rebuild_mu_; }
 
  private:
+  struct Lookup {
+    std::optional<Answer> answer;  // kept under the current generation
+    std::string version;           // the store's version it was built at
+    bool checked_recently = false;  // that version was confirmed less than kVersionCheckMs ago
+  };
+  Lookup Get(const std::string& key) const;
+  // The store's version still equals the answer's: no need to ask again for a while.
+  void Confirm(const std::string& key);
+  // Keeps `body` (and its gzip form) as built at `version`, unless an Invalidate() happened
+  // since `generation` was read; returns the answer either way.
+  Answer Put(const std::string& key, uint64_t generation, std::string version, std::string body);
+
   struct Entry {
     uint64_t generation = 0;
     std::string version;
@@ -70,6 +73,7 @@ struct ApiEnv {
   const std::vector<Route>& routes;   //!< the whole table (the OpenAPI document, tests)
   const std::atomic<bool>& stopping;  //!< set when the server stops: long streams end
   ListCache& connection_lists;        //!< connections/list answers; writes call Invalidate()
+  ListCache& job_stats;               //!< jobs/stats answers, by MetadataStore::FinishedJobsVersion
 
   MetadataStore& store() const { return *context.store; }
   int64_t now() const { return context.NowMs(); }

@@ -254,33 +254,19 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
           call.response.gzip_body = answer.gzip;
           return Json();
         };
-        ListCache& cache = env.connection_lists;
-        ListCache::Lookup cached = cache.Get(key);
-        if (cached.answer && cached.checked_recently) return serve(*cached.answer);
-        std::string version = Unwrap(env.store().ConnectionsVersion(workspace_id));
-        if (cached.answer && cached.version == version) {
-          cache.Confirm(key);
-          return serve(*cached.answer);
-        }
-        std::unique_lock rebuilding(cache.rebuild_mutex(), std::try_to_lock);
-        if (!rebuilding.owns_lock()) {
-          if (cached.answer) return serve(*cached.answer);  // someone else is rebuilding it
-          rebuilding.lock();
-          cached = cache.Get(key);
-          if (cached.answer && cached.checked_recently) return serve(*cached.answer);
-        }
-        const uint64_t generation = cache.generation();
-        version = Unwrap(env.store().ConnectionsVersion(workspace_id));  // read before the list
-        auto connections = Unwrap(env.store().ListConnections(workspace_id));
-        // Serialized one by one into the answer: no tree of the whole list is built.
-        std::string& body = call.response.body;
-        body = R"({"connections":[)";
-        for (size_t i = 0; i < connections.size(); ++i) {
-          if (i > 0) body += ',';
-          body += DumpJson(ConnectionToApi(std::move(connections[i]), include_catalog));
-        }
-        body += "]}";
-        return serve(cache.Put(key, generation, std::move(version), std::move(body)));
+        auto version = [&] { return Unwrap(env.store().ConnectionsVersion(workspace_id)); };
+        auto build = [&] {
+          auto connections = Unwrap(env.store().ListConnections(workspace_id));
+          // Serialized one by one into the answer: no tree of the whole list is built.
+          std::string body = R"({"connections":[)";
+          for (size_t i = 0; i < connections.size(); ++i) {
+            if (i > 0) body += ',';
+            body += DumpJson(ConnectionToApi(std::move(connections[i]), include_catalog));
+          }
+          body += "]}";
+          return body;
+        };
+        return serve(env.connection_lists.GetOrBuild(key, version, build));
       }));
 
   std::vector<FieldDoc> update_fields = {{"connectionId", "string", true, ""}};

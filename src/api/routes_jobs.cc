@@ -113,8 +113,12 @@ Json FiguresToApi(const JobStatsFigures& f) {
           {"durationSecondsMax", seconds(f.duration_max_s)}};
 }
 
-// The answer of jobs/stats: every day of the period, oldest first (zeros for days without jobs).
-Json JobStatsToApi(const ApiEnv& env, const Json& body) {
+Json JobStatsAnswer(const ApiEnv& env, const JobStatsQuery& query, absl::CivilDay first, const std::string& zone_name);
+
+// The answer of jobs/stats: every day of the period, oldest first (zeros for days without jobs),
+// kept while no job finishes (the dashboard asks it on every visit).
+Json JobStatsToApi(const ApiEnv& env, Call& call) {
+  const Json& body = call.body;
   const int64_t days = StatsDays(body);
   JobStatsQuery query;
   if (auto connection_id = OptionalString(body, "connectionId")) {
@@ -132,6 +136,17 @@ Json JobStatsToApi(const ApiEnv& env, const Json& body) {
   for (absl::CivilDay day = first; day <= today + 1; ++day) {
     query.day_starts.push_back(absl::ToUnixMillis(StartOfDay(day, *zone)));
   }
+  const std::string key = fmt::format("{}|{}|{}|{}", query.day_starts.front(), days,
+                                      query.connection_id.value_or(""), zone_name);
+  ListCache::Answer answer = env.job_stats.GetOrBuild(
+      key, [&] { return Unwrap(env.store().FinishedJobsVersion()); },
+      [&] { return DumpJson(JobStatsAnswer(env, query, first, zone_name)); });
+  call.response.shared_body = answer.body;
+  call.response.gzip_body = answer.gzip;
+  return Json();
+}
+
+Json JobStatsAnswer(const ApiEnv& env, const JobStatsQuery& query, absl::CivilDay first, const std::string& zone_name) {
   JobStats stats = Unwrap(env.store().SyncJobStats(query));
 
   Json out_days = Json::array();
@@ -243,7 +258,7 @@ void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env) {
       {{"days", "integer", false, "the period in days, 1 to 366 (default 14)"},
        {"connectionId", "string", false, "one connection (default: all)"},
        {"timeZone", "string", false, "IANA time zone of the day boundaries (default UTC)"}},
-      [env](Call& call) { return JobStatsToApi(env, call.body); }));
+      [env](Call& call) { return JobStatsToApi(env, call); }));
 
   routes.push_back(MakeRoute("/api/v1/jobs/get", Permission::kReadJobs, "jobs",
                              "One job with its attempts, stats and the last log lines of each attempt",

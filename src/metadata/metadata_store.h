@@ -174,6 +174,10 @@ class MetadataStore {
   //! period's are kept for its median (8 bytes per job). At most 366 days (a config error
   //! naming `days` beyond).
   Result<JobStats> SyncJobStats(const JobStatsQuery& query);
+  //! Moves when a job finishes (the newest updated_at of the finished jobs, from the index
+  //! jobs_finished) or a connection is added or deleted: SyncJobStats answers may be reused
+  //! while it stays.
+  Result<std::string> FinishedJobsVersion();
   Result<std::vector<Attempt>> ListAttempts(JobId job_id);  //!< by attempt number
 
   //! Appends lines to an attempt's log (numbered from 1 in order).

@@ -426,6 +426,22 @@ Result<JobStats> SyncJobStatsSqlite(SqlDatabase& db, const JobStatsQuery& query)
 
 }  // namespace
 
+Result<std::string> MetadataStore::FinishedJobsVersion() {
+  // The newest end and how many jobs ended at that millisecond, both from the end of the index
+  // jobs_finished (named for SQLite, whose planner would read jobs_by_status: 40 ms for 100,000
+  // jobs instead of 0.1 ms).
+  const char* index = db_->dialect() == Dialect::kSqlite ? " INDEXED BY jobs_finished" : "";
+  const std::string finished = fmt::format("FROM jobs{} WHERE status IN ('succeeded', 'failed', 'cancelled')", index);
+  SLUICE_ASSIGN_OR_RETURN(
+      SqlRows rows, db_->Query(fmt::format("SELECT COALESCE(max(updated_at), 0), count(*) {0} AND updated_at >= "
+                                           "(SELECT COALESCE(max(updated_at), 0) {0})",
+                                           finished),
+                               {}));
+  SLUICE_ASSIGN_OR_RETURN(std::string connections, ConnectionsVersion(std::nullopt));
+  if (rows.empty()) return connections;
+  return fmt::format("{}:{}/{}", rows[0].GetInt(0), rows[0].GetInt(1), connections);
+}
+
 Result<JobStats> MetadataStore::SyncJobStats(const JobStatsQuery& query) {
   if (query.day_starts.size() < 2 || query.day_starts.size() > 367) {
     return Status::ConfigError(

@@ -5,6 +5,7 @@ time zones on both sides of UTC, GET with query parameters, 422/404/400 for bad 
 same query once on a PostgreSQL metadata store.
 """
 import datetime
+import time
 import zoneinfo
 
 import pytest
@@ -163,3 +164,20 @@ def test_on_a_postgresql_store(pg, tmp_path):
         assert totals["recordsCommitted"] == job["attempts"][-1]["attempt"]["recordsSynced"] >= 40
         assert totals["durationSecondsP50"] == totals["durationSecondsMax"] >= 0
         assert sum(d["succeeded"] for d in answer["days"]) == 1
+
+
+def test_a_finished_job_shows_in_the_next_answer(tmp_path):
+    # Answers are kept while no job finishes (checked at most every 0.2 s): a sync that ends
+    # after an answer was given is in the next one.
+    with sluice_server() as server:
+        source_id = create_source(server, {"count": 40})
+        dest = create_destination(server, "destination-local", {"destination_path": str(tmp_path / "out")})
+        connection = create_connection(server, source_id, dest, name="again")
+        run_sync(server, connection)
+        first = server.ok("jobs/stats", {"days": 1})["totals"]
+        assert server.ok("jobs/stats", {"days": 1})["totals"] == first
+        assert first["succeeded"] == 1 and first["recordsCommitted"] == 40
+        again = run_sync(server, connection)["attempts"][-1]["attempt"]["recordsSynced"]  # incremental: few or none
+        time.sleep(0.25)
+        second = server.ok("jobs/stats", {"days": 1})["totals"]
+        assert second["succeeded"] == 2 and second["recordsCommitted"] == 40 + again, second
