@@ -6,10 +6,12 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "s3/http_transport.h"
+#include "s3/s3_client.h"
 #include "s3/sigv4_signer.h"
 #include "s3/xml.h"
 
@@ -185,5 +187,16 @@ class FakeS3 : public HttpTransport {
   std::atomic<int> concurrent_{0};
   std::atomic<int> max_concurrent_{0};
 };
+
+//! A client of `fake` that never sleeps between retries.
+inline std::shared_ptr<S3Client> MakeFakeClient(std::shared_ptr<FakeS3> fake, int max_attempts = 5) {
+  S3ClientOptions o;
+  o.endpoint = "http://127.0.0.1:1";
+  o.credentials = {"AK", "SK", ""};
+  o.transport = std::move(fake);
+  o.sleep_ms = [](int64_t) {};
+  o.max_attempts = max_attempts;
+  return std::shared_ptr<S3Client>(S3Client::Make(std::move(o)).value().release());
+}
 
 }  // namespace sluice::testing

@@ -23,13 +23,7 @@ constexpr size_t kPart = 5 << 20;
 class S3UploaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    S3ClientOptions o;
-    o.endpoint = "http://127.0.0.1:1";
-    o.credentials = {"AK", "SK", ""};
-    o.transport = fake_;
-    o.sleep_ms = [](int64_t) {};
-    o.max_attempts = 2;
-    client_ = std::shared_ptr<S3Client>(S3Client::Make(std::move(o)).value().release());
+    client_ = testing::MakeFakeClient(fake_, 2);
   }
 
   static std::string Pattern(size_t n, int seed = 0) {

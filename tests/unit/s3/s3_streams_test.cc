@@ -18,12 +18,7 @@ using testing::FakeS3;
 class S3StreamsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    S3ClientOptions o;
-    o.endpoint = "http://127.0.0.1:1";
-    o.credentials = {"AK", "SK", ""};
-    o.transport = fake_;
-    o.sleep_ms = [](int64_t) {};
-    client_ = std::shared_ptr<S3Client>(S3Client::Make(std::move(o)).value().release());
+    client_ = testing::MakeFakeClient(fake_);
   }
 
   static std::string Pattern(size_t n) {

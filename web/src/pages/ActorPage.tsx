@@ -1,6 +1,7 @@
 import { FormEvent, useCallback, useEffect, useState } from 'react';
 import { Actor, ActorKind, api, ApiError, Connection } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { CheckResult, CheckResultBox } from '../components/CheckResult';
 import { ErrorBox } from '../components/ErrorBox';
 import { Link } from '../components/Link';
 import { cleanValue, Schema, SpecForm, withDefaults } from '../components/SpecForm';
@@ -10,10 +11,6 @@ import { TITLES } from './Actors';
 import { useCan } from '../session';
 import '../components/StreamsTable.css';
 
-interface CheckResult {
-  status: 'succeeded' | 'failed';
-  message?: string;
-}
 
 interface Loaded {
   actor: Actor;
@@ -163,19 +160,7 @@ export function ActorPage({ kind, id }: { kind: ActorKind; id: string }) {
           </div>
           <SpecForm schema={data.schema} value={config} onChange={setConfig} errors={fieldErrors} keepMaskedSecrets />
         </fieldset>
-        {check && (
-          <div className={`check ${check.status}`} role="status" data-check={check.status}>
-            {check.status === 'succeeded' ? (
-              <p>
-                <span aria-hidden="true">✅ </span>The connection test succeeded.
-              </p>
-            ) : (
-              <p>
-                <span aria-hidden="true">❌ </span>The connection test failed: {check.message ?? 'no reason given'}
-              </p>
-            )}
-          </div>
-        )}
+        <CheckResultBox check={check} />
         <ErrorBox error={error} />
         <p className="notice" role="status" aria-live="polite">
           {notice}

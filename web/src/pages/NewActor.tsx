@@ -1,15 +1,12 @@
 import { FormEvent, useEffect, useMemo, useState } from 'react';
 import { ActorKind, api, ApiError, Definition, definitionId } from '../api';
+import { CheckResult, CheckResultBox } from '../components/CheckResult';
 import { ErrorBox } from '../components/ErrorBox';
 import { Link } from '../components/Link';
 import { cleanValue, initialValue, Schema, SpecForm } from '../components/SpecForm';
 import { navigate } from '../router';
 import { TITLES } from './Actors';
 
-interface CheckResult {
-  status: 'succeeded' | 'failed';
-  message?: string;
-}
 
 /** "New source/destination": pick a connector, fill the form generated from its spec, test, save. */
 export function NewActorPage({ kind }: { kind: ActorKind }) {
@@ -106,19 +103,7 @@ export function NewActorPage({ kind }: { kind: ActorKind }) {
               <input id="actor-name" type="text" required value={name} onChange={(e) => setName(e.target.value)} />
             </div>
             <SpecForm schema={schema} value={config} onChange={setConfig} errors={fieldErrors} />
-            {check && (
-              <div className={`check ${check.status}`} role="status" data-check={check.status}>
-                {check.status === 'succeeded' ? (
-                  <p>
-                    <span aria-hidden="true">✅ </span>The connection test succeeded.
-                  </p>
-                ) : (
-                  <p>
-                    <span aria-hidden="true">❌ </span>The connection test failed: {check.message ?? 'no reason given'}
-                  </p>
-                )}
-              </div>
-            )}
+            <CheckResultBox check={check} />
             <ErrorBox error={error} />
             <div className="actions">
               <button type="button" className="secondary" onClick={test} disabled={busy !== ''}>
