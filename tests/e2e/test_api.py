@@ -280,12 +280,14 @@ def test_secrets_are_masked_and_merged(module_server):
     # Update with the masked value keeps the stored secret; the encrypted store never holds it in clear.
     upd = s.ok("destinations/update", {"destinationId": d["destinationId"], "name": "pg2",
                                        "connectionConfiguration": dict(got.json()["connectionConfiguration"],
-                                                                       database="db2")})
-    assert upd["connectionConfiguration"]["database"] == "db2" and upd["connectionConfiguration"]["password"] == MASK
+                                                                       database="renamed_warehouse_db")})
+    assert upd["connectionConfiguration"]["database"] == "renamed_warehouse_db"
+    assert upd["connectionConfiguration"]["password"] == MASK
     db = sqlite3.connect(s.data_dir / "sluice.db")
     dump = "\n".join(db.iterdump())
     db.close()
-    assert PG_SECRET not in dump and "db2" not in dump  # the whole config is encrypted
+    # The whole config is encrypted (a name long enough never to turn up in ids or ciphertext).
+    assert PG_SECRET not in dump and "renamed_warehouse_db" not in dump
     # check_connection on an unsaved config
     r = s.ok("destinations/check_connection", {"destinationDefinitionId": "destination-postgres",
                                                "connectionConfiguration": config})
