@@ -162,6 +162,25 @@ class StoreTest : public ::testing::TestWithParam<Dialect> {
   MetadataStore& store() { return *store_; }
   const std::string& url() const { return db_->url(); }
 
+  //! A faker → dev-null connection named `name` in the first workspace; its id ("" on failure).
+  std::string NewConnection(const std::string& name = "c") {
+    auto workspaces = store().ListWorkspaces();
+    EXPECT_TRUE(workspaces.ok() && !workspaces->empty());
+    if (!workspaces.ok() || workspaces->empty()) return "";
+    const std::string ws = (*workspaces)[0].workspace_id;
+    auto s = store().CreateActor({ActorKind::kSource, "", ws, "source-faker", name + " src", "{}"}, kStart);
+    auto d = store().CreateActor({ActorKind::kDestination, "", ws, "destination-dev-null", name, "{}"}, kStart);
+    EXPECT_TRUE(s.ok() && d.ok());
+    if (!s.ok() || !d.ok()) return "";
+    Connection c;
+    c.name = name;
+    c.source_id = s->id;
+    c.destination_id = d->id;
+    auto created = store().CreateConnection(c, kStart);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? created->connection_id : "";
+  }
+
   std::unique_ptr<FreshDatabase> db_;
   std::unique_ptr<MetadataStore> store_;
 };

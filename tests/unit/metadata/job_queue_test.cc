@@ -19,24 +19,6 @@ class JobQueueTest : public StoreTest {
  protected:
   static constexpr int64_t kLease = 30'000;
 
-  std::string NewConnection(const std::string& name = "c") {
-    auto workspaces = store().ListWorkspaces();
-    EXPECT_TRUE(workspaces.ok() && !workspaces->empty());
-    if (!workspaces.ok() || workspaces->empty()) return "";
-    const std::string ws = (*workspaces)[0].workspace_id;
-    Actor source{ActorKind::kSource, "", ws, "source-faker", name + " src", "{}"};
-    Actor destination{ActorKind::kDestination, "", ws, "destination-dev-null", name, "{}"};
-    auto s = store().CreateActor(source, kStart);
-    auto d = store().CreateActor(destination, kStart);
-    EXPECT_TRUE(s.ok() && d.ok());
-    Connection c;
-    c.name = name;
-    c.source_id = s->id;
-    c.destination_id = d->id;
-    auto created = store().CreateConnection(c, kStart);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    return created.ok() ? created->connection_id : "";
-  }
   Job Enqueue(const std::string& connection_id, int64_t now = kStart) {
     auto r = store().EnqueueJob(connection_id, JobConfigType::kSync, now);
     EXPECT_TRUE(r.ok()) << r.status().ToString();

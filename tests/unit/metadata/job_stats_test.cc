@@ -30,23 +30,6 @@ int64_t Utc(int y, unsigned m, unsigned d, int hour, int minute = 0) {
 
 class JobStatsTest : public StoreTest {
  protected:
-  std::string NewConnection(const std::string& name) {
-    auto workspaces = store().ListWorkspaces();
-    EXPECT_TRUE(workspaces.ok() && !workspaces->empty());
-    if (!workspaces.ok() || workspaces->empty()) return "";
-    const std::string ws = (*workspaces)[0].workspace_id;
-    auto s = store().CreateActor({ActorKind::kSource, "", ws, "source-faker", name + " src", "{}"}, kStart);
-    auto d = store().CreateActor({ActorKind::kDestination, "", ws, "destination-dev-null", name, "{}"}, kStart);
-    EXPECT_TRUE(s.ok() && d.ok());
-    Connection c;
-    c.name = name;
-    c.source_id = s->id;
-    c.destination_id = d->id;
-    auto created = store().CreateConnection(c, kStart);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    return created.ok() ? created->connection_id : "";
-  }
-
   static Json StatsJson(int64_t records, int64_t bytes) {
     return {{"recordsEmitted", records},
             {"bytesEmitted", bytes},
