@@ -8,8 +8,8 @@
 
 #include "api/api_env.h"
 #include "base/log.h"
-#include "cli/connector_runtime.h"
-#include "connectors/sdk/config_validator.h"
+#include "connection/connector_runtime.h"
+#include "protocol/config_validator.h"
 #include "platform/sync_catalog.h"
 #include "security/connector_secrets.h"
 

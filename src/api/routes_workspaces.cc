@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/api_env.h"
-#include "connectors/sdk/config_validator.h"
+#include "protocol/config_validator.h"
 #include "security/connector_secrets.h"
 
 namespace sluice {

@@ -1,9 +1,11 @@
 #pragma once
-// Small text helpers shared across layers: UTF-8 sequence checks and URL percent-decoding.
+// Small text helpers shared across layers: UTF-8 sequence checks, URL percent-decoding, joining
+// lists and "did you mean" hints for messages.
 
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice {
 
@@ -16,5 +18,14 @@ size_t Utf8SequenceLength(std::string_view s, size_t i);
 //! `text` with every %XX escape decoded. An escape that is not '%' and two hex digits is kept
 //! as it is, and `*all_valid` (when given) is set to false.
 std::string PercentDecode(std::string_view text, bool* all_valid = nullptr);
+
+//! The items separated by `separator`: {"a", "b"} → "a, b".
+std::string JoinText(const std::vector<std::string>& items, std::string_view separator = ", ");
+
+//! Levenshtein distance (insertions, deletions, substitutions of bytes).
+size_t EditDistance(std::string_view a, std::string_view b);
+
+//! "; did you mean 'streams'?" when one of `candidates` is close to `word` (a typo), else "".
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace sluice

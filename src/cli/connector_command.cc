@@ -4,7 +4,7 @@
 #include <csignal>
 
 #include "base/log.h"
-#include "cli/connector_runtime.h"
+#include "connection/connector_runtime.h"
 #include "cli/protocol_io.h"
 #include "cli/signals.h"
 #include "engine/sync_runner.h"

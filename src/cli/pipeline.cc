@@ -12,7 +12,8 @@
 #include <set>
 #include <sstream>
 
-#include "connectors/sdk/config_validator.h"
+#include "base/text.h"
+#include "protocol/config_validator.h"
 
 namespace sluice {
 
@@ -42,41 +43,6 @@ std::string Join(const std::string_view (&items)[N]) {
   std::string out;
   for (auto item : items) out += (out.empty() ? "" : ", ") + std::string(item);
   return out;
-}
-
-std::string Join(const std::vector<std::string>& items, std::string_view sep = ", ") {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? std::string(sep) : "") + items[i];
-  return out;
-}
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-//! "; did you mean 'streams'?" when one candidate is close to `word`, else "".
-std::string Suggestion(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    const size_t d = EditDistance(word, c);
-    if (d < best_distance) {
-      best = c;
-      best_distance = d;
-    }
-  }
-  return best.empty() ? "" : fmt::format("; did you mean '{}'?", best);
 }
 
 //! How a value's type is called in a YAML file.
@@ -152,7 +118,6 @@ std::optional<FieldPath> SplitDotted(std::string_view s) {
   }
 }
 
-std::string PathText(const FieldPath& path) { return Join(path, "."); }
 
 //! Parses "24h", "30m", "90s", "1d", "1h30m" into seconds; nullopt when malformed or zero.
 std::optional<int64_t> ParseDuration(std::string_view s) {
@@ -267,6 +232,7 @@ class PipelineParser {
   Result<Pipeline> Parse() {
     Pipeline p;
     p.file_name = file_name_;
+    p.origin = file_name_;
     const Json& root = doc_.json;
     if (root.is_null()) return Status::ConfigError(fmt::format("{}: the pipeline file is empty", file_name_));
     if (!root.is_object()) {
@@ -320,7 +286,7 @@ class PipelineParser {
       }
     }
 
-    if (!errors_.empty()) return Status::ConfigError(Join(errors_, "\n"));
+    if (!errors_.empty()) return Status::ConfigError(JoinText(errors_, "\n"));
     p.document = doc_;
     return p;
   }
@@ -347,7 +313,7 @@ class PipelineParser {
   void UnknownKey(const std::string& path, const std::string& key, const std::string_view (&allowed)[N]) {
     const std::string key_path = JsonPathKey(path, key);
     errors_.push_back(fmt::format("{}: unknown key '{}' at {} (allowed: {}){}", doc_.LocationOf(key_path), key,
-                                  key_path, Join(allowed), Suggestion(key, {std::begin(allowed), std::end(allowed)})));
+                                  key_path, Join(allowed), DidYouMean(key, {std::begin(allowed), std::end(allowed)})));
   }
 
   bool ExpectMapping(const Json& value, const std::string& path, std::string_view example) {
@@ -498,11 +464,11 @@ class PipelineParser {
                        YamlType(value)));
       return;
     }
-    std::vector<PipelineStream> streams;
+    std::vector<StreamSelection> streams;
     std::set<std::pair<std::string, std::optional<std::string>>> seen;
     for (size_t i = 0; i < value.size(); ++i) {
       const std::string item_path = JsonPathIndex(path, i);
-      PipelineStream s;
+      StreamSelection s;
       s.location = doc_.LocationOf(item_path);
       if (!ParseStream(value[i], item_path, s)) continue;
       if (!seen.emplace(s.name, s.namespace_).second) {
@@ -513,7 +479,7 @@ class PipelineParser {
     p.streams = std::move(streams);
   }
 
-  bool ParseStream(const Json& item, const std::string& path, PipelineStream& s) {
+  bool ParseStream(const Json& item, const std::string& path, StreamSelection& s) {
     if (item.is_string() && !item.get<std::string>().empty()) {  // `- users`
       s.name = item.get<std::string>();
       return true;
@@ -586,7 +552,7 @@ class PipelineParser {
   }
 
   // cursor_field: "updated_at", "meta.updated_at" (nested) or [meta, updated_at].
-  void ParseCursor(const Json& value, const std::string& path, PipelineStream& s) {
+  void ParseCursor(const Json& value, const std::string& path, StreamSelection& s) {
     if (value.is_string()) {
       if (auto p = SplitDotted(value.get<std::string>())) {
         s.cursor_field = std::move(*p);
@@ -604,7 +570,7 @@ class PipelineParser {
   }
 
   // primary_key: "id", "meta.id" (nested), [a, b] (composite), or [[a], [meta, id]] (paths).
-  void ParsePrimaryKey(const Json& value, const std::string& path, PipelineStream& s) {
+  void ParsePrimaryKey(const Json& value, const std::string& path, StreamSelection& s) {
     std::vector<FieldPath> key;
     auto bad = [&] {
       Fail(path, fmt::format("expected a column (\"id\"), columns ([tenant_id, id]) or paths ([[tenant_id], "
@@ -656,195 +622,6 @@ class PipelineParser {
   std::vector<std::string> errors_;
 };
 
-// ---- configured catalog -----------------------------------------------------------------------
-
-bool Supports(const AirbyteStream& s, SyncMode mode) {
-  if (s.supported_sync_modes.empty()) return mode == SyncMode::kFullRefresh;
-  return std::find(s.supported_sync_modes.begin(), s.supported_sync_modes.end(), mode) != s.supported_sync_modes.end();
-}
-
-std::string ModesText(const AirbyteStream& s) {
-  std::vector<std::string> names;
-  for (auto m : s.supported_sync_modes) names.emplace_back(SyncModeName(m));
-  return names.empty() ? "full_refresh" : Join(names);
-}
-
-std::string DestModesText(const ConnectorSpec& spec) {
-  std::vector<std::string> names;
-  for (auto m : spec.supported_destination_sync_modes) names.emplace_back(DestinationSyncModeName(m));
-  return Join(names);
-}
-
-//! The top-level field names of a stream's schema, for messages.
-std::string FieldNames(const AirbyteStream& s) {
-  std::vector<std::string> names;
-  auto props = s.json_schema.find("properties");
-  if (props != s.json_schema.end() && props->is_object()) {
-    for (const auto& [name, unused] : props->items()) names.push_back(name);
-  }
-  return Join(names);
-}
-
-//! False only when the schema lists properties and `path` is not among them (schemas without
-//! `properties` at some level accept anything below it).
-bool HasField(const Json& schema, const FieldPath& path) {
-  const Json* node = &schema;
-  for (const auto& part : path) {
-    if (!node->is_object()) return true;
-    auto props = node->find("properties");
-    if (props == node->end() || !props->is_object()) return true;
-    auto it = props->find(part);
-    if (it == props->end()) return false;
-    node = &*it;
-  }
-  return true;
-}
-
-std::string StreamList(const Catalog& catalog) {
-  std::vector<std::string> names;
-  for (const auto& s : catalog.streams) names.push_back(s.descriptor().ToString());
-  return names.empty() ? "none" : Join(names);
-}
-
-class CatalogBuilder {
- public:
-  CatalogBuilder(const Pipeline& p, const Catalog& discovered, const ConnectorSpec& dest)
-      : pipeline_(p), discovered_(discovered), dest_(dest) {}
-
-  Result<ConfiguredCatalog> Build() {
-    ConfiguredCatalog out;
-    if (!pipeline_.streams) {
-      for (const auto& stream : discovered_.streams) {
-        PipelineStream defaults;
-        defaults.name = stream.name;
-        defaults.location = pipeline_.file_name;
-        Configure(defaults, stream, out);
-      }
-    } else {
-      std::set<size_t> used;
-      for (const auto& ps : *pipeline_.streams) {
-        if (!ps.selected) continue;
-        const AirbyteStream* stream = Match(ps);
-        if (stream == nullptr) continue;
-        if (!used.insert(static_cast<size_t>(stream - discovered_.streams.data())).second) {
-          Fail(ps, fmt::format("stream '{}' is selected twice", stream->descriptor().ToString()));
-          continue;
-        }
-        Configure(ps, *stream, out);
-      }
-    }
-    if (errors_.empty() && out.streams.empty()) {
-      Fail(pipeline_.file_name, fmt::format("no stream selected (the source has: {})", StreamList(discovered_)));
-    }
-    if (!errors_.empty()) return Status::ConfigError(Join(errors_, "\n"));
-    SLUICE_RETURN_IF_ERROR(out.Bind());
-    return out;
-  }
-
- private:
-  void Fail(const std::string& location, std::string_view message) {
-    errors_.push_back(fmt::format("{}: {}", location, message));
-  }
-  void Fail(const PipelineStream& ps, std::string_view message) { Fail(ps.location, message); }
-
-  const AirbyteStream* Match(const PipelineStream& ps) {
-    std::vector<const AirbyteStream*> found;
-    std::vector<std::string> names;
-    for (const auto& s : discovered_.streams) {
-      names.push_back(s.name);
-      if (s.name == ps.name && (!ps.namespace_ || s.namespace_ == ps.namespace_)) found.push_back(&s);
-    }
-    if (found.size() == 1) return found[0];
-    const std::string wanted = StreamDescriptor{ps.name, ps.namespace_}.ToString();
-    std::vector<std::string> other_namespaces;
-    for (const auto& s : discovered_.streams) {
-      if (s.name == ps.name) other_namespaces.push_back(s.namespace_.value_or("(none)"));
-    }
-    if (found.empty() && !other_namespaces.empty()) {
-      Fail(ps, fmt::format("stream '{}' is not in the source's catalog; '{}' is in namespace {}", wanted, ps.name,
-                           Join(other_namespaces)));
-    } else if (found.empty()) {
-      Fail(ps, fmt::format("stream '{}' is not in the source's catalog (streams: {}){}", wanted,
-                           StreamList(discovered_), Suggestion(ps.name, names)));
-    } else {
-      std::vector<std::string> namespaces;
-      for (const auto* s : found) namespaces.push_back(s->namespace_.value_or("(none)"));
-      Fail(ps, fmt::format("stream '{}' exists in several namespaces ({}); add namespace: to choose", wanted,
-                           Join(namespaces)));
-    }
-    return nullptr;
-  }
-
-  void Configure(const PipelineStream& ps, const AirbyteStream& stream, ConfiguredCatalog& out) {
-    const std::string name = stream.descriptor().ToString();
-    const bool source_cursor = stream.source_defined_cursor.value_or(false);
-    const bool has_default_cursor = source_cursor || !stream.default_cursor_field.empty();
-    const size_t errors_before = errors_.size();
-
-    ConfiguredStream cs;
-    cs.stream = stream;
-    if (ps.sync_mode) {
-      cs.sync_mode = *ps.sync_mode;
-    } else if ((Supports(stream, SyncMode::kIncremental) && has_default_cursor) ||
-               !Supports(stream, SyncMode::kFullRefresh)) {
-      cs.sync_mode = SyncMode::kIncremental;
-    } else {
-      cs.sync_mode = SyncMode::kFullRefresh;
-    }
-    if (!Supports(stream, cs.sync_mode)) {
-      Fail(ps, fmt::format("stream '{}' does not support {} sync (it supports: {})", name, SyncModeName(cs.sync_mode),
-                           ModesText(stream)));
-    }
-
-    if (ps.destination_sync_mode) {
-      cs.destination_sync_mode = *ps.destination_sync_mode;
-    } else if (cs.sync_mode == SyncMode::kFullRefresh && dest_.Supports(DestinationSyncMode::kOverwrite)) {
-      cs.destination_sync_mode = DestinationSyncMode::kOverwrite;
-    } else {
-      cs.destination_sync_mode = DestinationSyncMode::kAppend;
-    }
-    // A destination that declares no modes is not second-guessed.
-    if (!dest_.supported_destination_sync_modes.empty() && !dest_.Supports(cs.destination_sync_mode)) {
-      Fail(ps, fmt::format("stream '{}': the destination does not support {} (it supports: {})", name,
-                           DestinationSyncModeName(cs.destination_sync_mode), DestModesText(dest_)));
-    }
-
-    if (source_cursor && ps.cursor_field && !stream.default_cursor_field.empty() &&
-        *ps.cursor_field != stream.default_cursor_field) {
-      Fail(ps, fmt::format("stream '{}' has a source-defined cursor ({}); remove cursor_field", name,
-                           PathText(stream.default_cursor_field)));
-    }
-    cs.cursor_field = ps.cursor_field && !source_cursor ? *ps.cursor_field : stream.default_cursor_field;
-    if (ps.cursor_field && !HasField(stream.json_schema, *ps.cursor_field)) {
-      Fail(ps, fmt::format("cursor field '{}' is not a field of stream '{}' (fields: {})", PathText(*ps.cursor_field),
-                           name, FieldNames(stream)));
-    }
-    if (cs.sync_mode == SyncMode::kIncremental && cs.cursor_field.empty() && !source_cursor) {
-      Fail(ps, fmt::format("stream '{}' is incremental but has no cursor: set cursor_field (fields: {})", name,
-                           FieldNames(stream)));
-    }
-
-    cs.primary_key = ps.primary_key ? *ps.primary_key : stream.source_defined_primary_key;
-    if (ps.primary_key) {
-      for (const auto& column : *ps.primary_key) {
-        if (!HasField(stream.json_schema, column)) {
-          Fail(ps, fmt::format("primary key field '{}' is not a field of stream '{}' (fields: {})", PathText(column),
-                               name, FieldNames(stream)));
-        }
-      }
-    }
-    if (cs.destination_sync_mode == DestinationSyncMode::kAppendDedup && cs.primary_key.empty()) {
-      Fail(ps, fmt::format("stream '{}' is deduped (append_dedup) but has no primary key: set primary_key", name));
-    }
-    if (errors_.size() == errors_before) out.streams.push_back(std::move(cs));
-  }
-
-  const Pipeline& pipeline_;
-  const Catalog& discovered_;
-  const ConnectorSpec& dest_;
-  std::vector<std::string> errors_;
-};
-
 }  // namespace
 
 std::string Pipeline::ConfigLocation(std::string_view side, std::string_view config_path) const {
@@ -857,7 +634,7 @@ Result<Json> SubstituteEnv(const Json& value, std::string_view path, const YamlD
   Json out = value;
   std::vector<std::string> errors;
   SubstituteInto(out, std::string(path), doc, errors);
-  if (!errors.empty()) return Status::ConfigError(Join(errors, "\n"));
+  if (!errors.empty()) return Status::ConfigError(JoinText(errors, "\n"));
   return out;
 }
 
@@ -876,35 +653,5 @@ Result<Pipeline> LoadPipeline(const std::string& path) {
   return ParsePipeline(text.str(), path);
 }
 
-Result<ConfiguredCatalog> BuildConfiguredCatalog(const Pipeline& pipeline, const Catalog& discovered,
-                                                 const ConnectorSpec& destination_spec) {
-  return CatalogBuilder(pipeline, discovered, destination_spec).Build();
-}
-
-ConfiguredCatalog MapToDestination(const ConfiguredCatalog& source_catalog, const Pipeline& pipeline) {
-  ConfiguredCatalog out = source_catalog;
-  for (auto& s : out.streams) {
-    switch (pipeline.namespace_definition) {
-      case NamespaceDefinition::kSource:
-        break;
-      case NamespaceDefinition::kDestination:
-        s.stream.namespace_.reset();
-        break;
-      case NamespaceDefinition::kCustom: {
-        static constexpr std::string_view kPlaceholder = "${SOURCE_NAMESPACE}";
-        std::string ns = pipeline.namespace_format;
-        const std::string source_ns = s.stream.namespace_.value_or("");
-        for (size_t at = ns.find(kPlaceholder); at != std::string::npos;
-             at = ns.find(kPlaceholder, at + source_ns.size())) {
-          ns.replace(at, kPlaceholder.size(), source_ns);
-        }
-        s.stream.namespace_ = ns.empty() ? std::nullopt : std::optional<std::string>(ns);
-        break;
-      }
-    }
-    s.stream.name = pipeline.prefix + s.stream.name;
-  }
-  return out;
-}
 
 }  // namespace sluice

@@ -26,6 +26,7 @@
 #include "base/json.h"
 #include "base/status.h"
 #include "cli/yaml_json.h"
+#include "connection/connection_settings.h"
 #include "connectors/sdk/spec.h"
 #include "protocol/catalog.h"
 
@@ -47,31 +48,14 @@ struct PipelineSchedule {
   int64_t every_seconds = 0;  //!< kEvery: "24h" → 86400
 };
 
-//! Where a stream lands: the source's namespace, the destination's default, or a format.
-enum class NamespaceDefinition { kSource, kDestination, kCustom };
-
-//! One entry of `streams:`. Unset optionals take the stream's defaults in BuildConfiguredCatalog.
-struct PipelineStream {
-  std::string name;
-  std::optional<std::string> namespace_;  //!< needed only when the name exists in several namespaces
-  bool selected = true;
-  std::optional<SyncMode> sync_mode;
-  std::optional<DestinationSyncMode> destination_sync_mode;
-  std::optional<FieldPath> cursor_field;
-  std::optional<std::vector<FieldPath>> primary_key;  //!< each entry one (possibly nested) column
-  std::string location;                               //!< "pipeline.yaml:12:5" of the entry, for messages
-};
-
-struct Pipeline {
+//! A pipeline file: connection settings (streams, namespace, prefix; `origin` is the file name)
+//! plus the connectors, the schedule and where state is kept.
+struct Pipeline : ConnectionSettings {
   std::string name;       //!< `name:`, else the file's stem
   std::string file_name;  //!< as given to ParsePipeline/LoadPipeline
   PipelineConnector source;
   PipelineConnector destination;
   PipelineSchedule schedule;
-  NamespaceDefinition namespace_definition = NamespaceDefinition::kSource;
-  std::string namespace_format;                        //!< kCustom: may contain ${SOURCE_NAMESPACE}
-  std::string prefix;                                  //!< prepended to every destination stream name
-  std::optional<std::vector<PipelineStream>> streams;  //!< nullopt: every discovered stream, defaults
   std::string state_file;                              //!< `state.file` (relative to the pipeline file's folder), else
                                                        //!< <pipeline dir>/.sluice-state/<pipeline file stem>.state.json
   Json resources;                                      //!< `resources:` as written; null when absent
@@ -95,20 +79,5 @@ Result<Pipeline> LoadPipeline(const std::string& path);
 //! ${YEAR} ... ${EPOCH}, ${UUID}) are left untouched. An unset variable is a ConfigError naming
 //! it and where it is used (`path` is the JSON path of `value` in `doc`).
 Result<Json> SubstituteEnv(const Json& value, std::string_view path, const YamlDocument& doc);
-
-//! The configured catalog a sync runs: the selected streams (all discovered ones when `streams`
-//! is absent) with their modes. Defaults per stream: Incremental | Append when the stream
-//! supports incremental and has a default cursor, else Full Refresh | Overwrite when the
-//! destination supports overwrite, else Full Refresh | Append; cursor and primary key are the
-//! user's, else the source's. Errors (all reported together) name the stream and its line:
-//! unknown stream, unsupported mode, incremental without a cursor, deduped without a primary
-//! key, a cursor/key field not in the stream's schema. The result is bound (schemas parsed).
-Result<ConfiguredCatalog> BuildConfiguredCatalog(const Pipeline& pipeline, const Catalog& discovered,
-                                                 const ConnectorSpec& destination_spec);
-
-//! The catalog as the destination sees it: names get the pipeline's prefix, namespaces follow
-//! the namespace definition (source: kept; destination: nullopt, the destination's default;
-//! custom: the format with ${SOURCE_NAMESPACE} replaced, nullopt if that leaves it empty).
-ConfiguredCatalog MapToDestination(const ConfiguredCatalog& source_catalog, const Pipeline& pipeline);
 
 }  // namespace sluice

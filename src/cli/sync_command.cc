@@ -10,7 +10,7 @@
 
 #include "base/file_util.h"
 #include "base/log.h"
-#include "cli/connector_runtime.h"
+#include "connection/connector_runtime.h"
 #include "cli/pipeline.h"
 #include "cli/progress.h"
 #include "cli/signals.h"

@@ -7,7 +7,7 @@
 #include <set>
 #include <vector>
 
-#include "connectors/sdk/config_validator.h"
+#include "protocol/config_validator.h"
 
 namespace sluice {
 

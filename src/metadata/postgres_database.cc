@@ -5,7 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "connectors/postgres_common/pg_connection.h"
+#include "postgres/pg_connection.h"
 
 namespace sluice {
 

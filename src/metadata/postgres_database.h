@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "connectors/postgres_common/pg_config.h"
+#include "postgres/pg_connection_config.h"
 #include "metadata/sql_database.h"
 
 namespace sluice {

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "cli/pipeline.h"
+#include "connection/connection_settings.h"
 
 namespace sluice {
 
@@ -23,20 +23,6 @@ bool HasMode(const std::vector<SyncMode>& modes, SyncMode mode) {
     if (m == mode) return true;
   }
   return false;
-}
-
-// The default modes of a stream, as Airbyte's UI proposes them.
-std::pair<SyncMode, DestinationSyncMode> DefaultModes(bool supports_incremental, bool supports_full_refresh,
-                                                      bool has_default_cursor, const ConnectorSpec* destination) {
-  SyncMode sync = (supports_incremental && has_default_cursor) || !supports_full_refresh ? SyncMode::kIncremental
-                                                                                          : SyncMode::kFullRefresh;
-  DestinationSyncMode dest = DestinationSyncMode::kAppend;
-  if (sync == SyncMode::kFullRefresh &&
-      (destination == nullptr || destination->supported_destination_sync_modes.empty() ||
-       destination->Supports(DestinationSyncMode::kOverwrite))) {
-    dest = DestinationSyncMode::kOverwrite;
-  }
-  return {sync, dest};
 }
 
 // Collects every problem of a syncCatalog, one "path: message" each.
@@ -100,12 +86,6 @@ class Checker {
   std::vector<std::string> errors_;
 };
 
-std::string PathText(const std::vector<std::string>& path) {
-  std::string out;
-  for (const auto& p : path) out += (out.empty() ? "" : ".") + p;
-  return out;
-}
-
 }  // namespace
 
 Json StreamToApi(const AirbyteStream& stream) {
@@ -125,9 +105,7 @@ Json SyncCatalogFromDiscovered(const Catalog& discovered, const ConnectorSpec* d
   Json streams = Json::array();
   for (const auto& s : discovered.streams) {
     const bool has_cursor = s.source_defined_cursor.value_or(false) || !s.default_cursor_field.empty();
-    auto [sync, dest] = DefaultModes(HasMode(s.supported_sync_modes, SyncMode::kIncremental),
-                                     HasMode(s.supported_sync_modes, SyncMode::kFullRefresh), has_cursor,
-                                     destination_spec);
+    auto [sync, dest] = DefaultModes(s.supported_sync_modes, has_cursor, destination_spec);
     Json config = {{"syncMode", SyncModeName(sync)},
                    {"destinationSyncMode", DestinationSyncModeName(dest)},
                    {"cursorField", s.default_cursor_field},
@@ -206,11 +184,8 @@ Result<Json> NormalizeSyncCatalog(const Json& sync_catalog, const ConnectorSpec&
       if (!config["selected"].is_boolean()) check.Fail(cat + ".selected", "must be a boolean");
       else selected = config["selected"].get<bool>();
     }
-    const bool supports_inc = supported.empty() || HasMode(supported, SyncMode::kIncremental);
-    const bool supports_full = supported.empty() || HasMode(supported, SyncMode::kFullRefresh);
     const bool has_default_cursor = source_cursor || (default_cursor && !default_cursor->empty());
-    auto [sync, dest] = DefaultModes(supports_inc && !supported.empty(), supports_full, has_default_cursor,
-                                     &destination_spec);
+    auto [sync, dest] = DefaultModes(supported, has_default_cursor, &destination_spec);
     if (config.contains("syncMode") && !config["syncMode"].is_null()) {
       if (!config["syncMode"].is_string() || !ParseSyncMode(config["syncMode"].get<std::string>(), sync)) {
         check.Fail(cat + ".syncMode", "must be one of full_refresh, incremental");
@@ -239,7 +214,7 @@ Result<Json> NormalizeSyncCatalog(const Json& sync_catalog, const ConnectorSpec&
     if (selected && source_cursor && cursor && !cursor->empty() && default_cursor && !default_cursor->empty() &&
         *cursor != *default_cursor) {
       check.Fail(cat + ".cursorField",
-                 fmt::format("stream '{}' has a source-defined cursor ({})", name, PathText(*default_cursor)));
+                 fmt::format("stream '{}' has a source-defined cursor ({})", name, FieldPathText(*default_cursor)));
     }
     if (selected && dest == DestinationSyncMode::kAppendDedup && pk && pk->empty() && source_pk && source_pk->empty()) {
       check.Fail(cat + ".primaryKey", fmt::format("stream '{}' is deduplicated but has no primary key", name));
@@ -262,24 +237,23 @@ Result<Json> NormalizeSyncCatalog(const Json& sync_catalog, const ConnectorSpec&
 Result<ConnectionCatalogs> BuildConnectionCatalogs(const Connection& connection, const Catalog& discovered,
                                                    const ConnectorSpec& destination_spec) {
   SLUICE_ASSIGN_OR_RETURN(Json normalized, NormalizeSyncCatalog(connection.sync_catalog, destination_spec));
-  Pipeline pipeline;
-  pipeline.name = connection.name;
-  pipeline.file_name = "syncCatalog";
+  ConnectionSettings settings;
+  settings.origin = "syncCatalog";
   if (connection.namespace_definition == "destination") {
-    pipeline.namespace_definition = NamespaceDefinition::kDestination;
+    settings.namespace_definition = NamespaceDefinition::kDestination;
   } else if (connection.namespace_definition == "customformat") {
-    pipeline.namespace_definition = NamespaceDefinition::kCustom;
-    pipeline.namespace_format = connection.namespace_format.value_or("");
+    settings.namespace_definition = NamespaceDefinition::kCustom;
+    settings.namespace_format = connection.namespace_format.value_or("");
   } else {
-    pipeline.namespace_definition = NamespaceDefinition::kSource;
+    settings.namespace_definition = NamespaceDefinition::kSource;
   }
-  pipeline.prefix = connection.prefix;
-  std::vector<PipelineStream> streams;
+  settings.prefix = connection.prefix;
+  std::vector<StreamSelection> streams;
   const Json& list = normalized["streams"];
   for (size_t i = 0; i < list.size(); ++i) {
     const Json& stream = list[i]["stream"];
     const Json& config = list[i]["config"];
-    PipelineStream ps;
+    StreamSelection ps;
     ps.name = stream["name"].get<std::string>();
     if (stream.contains("namespace") && stream["namespace"].is_string()) ps.namespace_ = stream["namespace"].get<std::string>();
     ps.selected = config["selected"].get<bool>();
@@ -300,9 +274,9 @@ Result<ConnectionCatalogs> BuildConnectionCatalogs(const Connection& connection,
     }
     streams.push_back(std::move(ps));
   }
-  pipeline.streams = std::move(streams);
-  SLUICE_ASSIGN_OR_RETURN(ConfiguredCatalog source, BuildConfiguredCatalog(pipeline, discovered, destination_spec));
-  ConfiguredCatalog destination = MapToDestination(source, pipeline);
+  settings.streams = std::move(streams);
+  SLUICE_ASSIGN_OR_RETURN(ConfiguredCatalog source, BuildConfiguredCatalog(settings, discovered, destination_spec));
+  ConfiguredCatalog destination = MapToDestination(source, settings);
   return ConnectionCatalogs{std::move(source), std::move(destination)};
 }
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "formats/compression/input_stream.h"
+#include "io/input_stream.h"
 #include "s3/http_transport.h"
 
 namespace sluice {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "formats/compression/input_stream.h"
+#include "io/input_stream.h"
 #include "s3/s3_client.h"
 
 namespace sluice {

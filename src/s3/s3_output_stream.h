@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "formats/compression/output_stream.h"
+#include "io/output_stream.h"
 #include "s3/s3_client.h"
 
 namespace sluice {

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "formats/parquet/parquet_reader.h"
+#include "io/random_access_file.h"
 #include "s3/s3_client.h"
 
 namespace sluice {

@@ -1,7 +1,7 @@
 #pragma once
 // Secrets inside connector configs: the values whose spec property has `airbyte_secret: true`
 // (also inside oneOf/anyOf/allOf branches, nested objects and arrays of objects; which values
-// are secret is decided by SecretPaths in connectors/sdk/config_validator.h, and masking for
+// are secret is decided by SecretPaths in protocol/config_validator.h, and masking for
 // API responses is its MaskSecrets).
 //
 // At rest a config is stored whole and encrypted (EncryptConfig): simpler and safer than
@@ -16,7 +16,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
-#include "connectors/sdk/config_validator.h"  // MaskSecrets, SecretPaths, kSecretMask
+#include "protocol/config_validator.h"  // MaskSecrets, SecretPaths, kSecretMask
 #include "security/secret_box.h"
 
 namespace sluice {

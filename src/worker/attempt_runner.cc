@@ -8,7 +8,7 @@
 #include "base/file_util.h"
 #include "base/log.h"
 #include "base/time.h"
-#include "cli/connector_runtime.h"
+#include "connection/connector_runtime.h"
 #include "engine/sync_runner.h"
 #include "platform/sync_catalog.h"
 #include "security/connector_secrets.h"

@@ -6,8 +6,6 @@
 
 namespace sluice {
 
-std::string PgConnectionConfig::Describe() const { return fmt::format("{}:{}/{}", host, port, database); }
-
 Json PgConnectionSpecProperties(int first_order) {
   int order = first_order;
   auto ssl_branch = [](std::string_view mode, std::string_view title, bool with_ca) {

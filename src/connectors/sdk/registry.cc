@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <tuple>
+
 namespace sluice {
 
 std::string_view StreamStatusName(StreamStatus status) {
@@ -14,10 +17,28 @@ std::string_view StreamStatusName(StreamStatus status) {
   return "RUNNING";
 }
 
+namespace {
+
+// Filled before main() by BuiltinRegistration; a function-local static, so it exists whatever
+// the order in which the connectors' files are initialized.
+std::vector<ConnectorInfo>& PendingBuiltins() {
+  static auto* pending = new std::vector<ConnectorInfo>();
+  return *pending;
+}
+
+}  // namespace
+
+BuiltinRegistration::BuiltinRegistration(ConnectorInfo info) { PendingBuiltins().push_back(std::move(info)); }
+
 Registry& Registry::Builtins() {
   static Registry* registry = [] {
     auto* r = new Registry();
-    RegisterBuiltinConnectors(*r);
+    std::vector<ConnectorInfo> all = PendingBuiltins();
+    // Sources first, then destinations, each by name: the same order whatever the link order.
+    std::sort(all.begin(), all.end(), [](const ConnectorInfo& a, const ConnectorInfo& b) {
+      return std::tie(a.kind, a.name) < std::tie(b.kind, b.name);
+    });
+    for (auto& info : all) r->Add(std::move(info));
     return r;
   }();
   return *registry;

@@ -1,7 +1,8 @@
 #pragma once
 // The connector registry: built-in connectors by name. Names follow Airbyte's ("source-faker",
 // "destination-local"); the short name ("faker", "local") works wherever it is unambiguous.
-// Built-ins are registered in one place: app/builtin_connectors.cc.
+// Each built-in registers itself next to its code, with SLUICE_REGISTER_CONNECTOR in its own
+// folder; src/connectors/CMakeLists.txt lists the folders and links them whole into the binary.
 
 #include <functional>
 #include <memory>
@@ -39,7 +40,17 @@ class Registry {
   std::vector<ConnectorInfo> connectors_;
 };
 
-//! Defined in app/builtin_connectors.cc: registers every built-in connector.
-void RegisterBuiltinConnectors(Registry& registry);
+//! Adds a built-in to Registry::Builtins() during static initialization. Use through the macro
+//! in the connector's own .cc file (one per connector):
+//!   SLUICE_REGISTER_CONNECTOR({.name = "source-faker", .kind = ConnectorKind::kSource, ...});
+struct BuiltinRegistration {
+  explicit BuiltinRegistration(ConnectorInfo info);
+};
+
+#define SLUICE_REGISTER_CONNECTOR_CONCAT2(a, b) a##b
+#define SLUICE_REGISTER_CONNECTOR_CONCAT(a, b) SLUICE_REGISTER_CONNECTOR_CONCAT2(a, b)
+#define SLUICE_REGISTER_CONNECTOR(...)                                                                  \
+  static const ::sluice::BuiltinRegistration SLUICE_REGISTER_CONNECTOR_CONCAT(sluice_builtin_, __LINE__)( \
+      ::sluice::ConnectorInfo __VA_ARGS__)
 
 }  // namespace sluice

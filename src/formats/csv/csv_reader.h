@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "formats/compression/input_stream.h"
+#include "io/input_stream.h"
 
 namespace sluice {
 

@@ -25,24 +25,10 @@
 #include <vector>
 
 #include "base/status.h"
+#include "io/random_access_file.h"
 #include "protocol/record_batch.h"
 
 namespace sluice {
-
-//! A readable object: a local file, or (later) an S3 object via ranged GETs.
-class RandomAccessFile {
- public:
-  virtual ~RandomAccessFile() = default;
-  virtual Result<uint64_t> Size() = 0;
-  //! Sets `out` to exactly the `length` bytes at `offset`; reading past the end is an error.
-  virtual Status ReadAt(uint64_t offset, size_t length, std::string& out) = 0;
-  virtual const std::string& name() const = 0;
-};
-
-//! Opens a local file. Errors (ConfigError) name the file and the OS reason.
-Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccessFile(const std::string& path);
-//! An in-memory file (tests, and callers that already hold the bytes).
-std::unique_ptr<RandomAccessFile> MakeStringRandomAccessFile(std::string data, std::string name);
 
 class ParquetReader {
  public:

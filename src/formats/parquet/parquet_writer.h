@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "formats/compression/output_stream.h"
+#include "io/output_stream.h"
 #include "protocol/record_batch.h"
 
 namespace sluice {

@@ -16,8 +16,7 @@
 
 namespace sluice {
 
-// No built-in connectors in this test binary (they live in app/): the definitions list is empty.
-void RegisterBuiltinConnectors(Registry&) {}
+// No built-in connectors are linked into this test binary: the definitions list is empty.
 
 namespace {
 

@@ -65,7 +65,7 @@ resources: {cpu: 2, memory: 1Gi}
   EXPECT_EQ(p.prefix, "raw_");
   ASSERT_TRUE(p.streams);
   ASSERT_EQ(p.streams->size(), 3u);
-  const PipelineStream& customers = (*p.streams)[0];
+  const StreamSelection& customers = (*p.streams)[0];
   EXPECT_EQ(customers.name, "customers");
   EXPECT_EQ(customers.namespace_, "public");
   EXPECT_EQ(customers.sync_mode, SyncMode::kFullRefresh);
@@ -73,12 +73,12 @@ resources: {cpu: 2, memory: 1Gi}
   EXPECT_EQ(customers.cursor_field, FieldPath{"updated_at"});
   EXPECT_EQ(customers.primary_key, std::vector<FieldPath>{{"customer_id"}});
   EXPECT_EQ(customers.location, "pipes/pipeline.yaml:15:5");
-  const PipelineStream& orders = (*p.streams)[1];
+  const StreamSelection& orders = (*p.streams)[1];
   EXPECT_EQ(orders.sync_mode, SyncMode::kIncremental);
   EXPECT_EQ(orders.destination_sync_mode, DestinationSyncMode::kAppend);
   EXPECT_EQ(orders.cursor_field, FieldPath{"created_at"});
   EXPECT_EQ(orders.primary_key, std::vector<FieldPath>{{"order_id"}});
-  const PipelineStream& x = (*p.streams)[2];
+  const StreamSelection& x = (*p.streams)[2];
   EXPECT_FALSE(x.selected);
   EXPECT_EQ(x.sync_mode, SyncMode::kIncremental);
   EXPECT_EQ(x.destination_sync_mode, DestinationSyncMode::kAppendDedup);

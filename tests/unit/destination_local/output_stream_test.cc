@@ -1,4 +1,4 @@
-#include "formats/compression/output_stream.h"
+#include "io/output_stream.h"
 
 #include <gtest/gtest.h>
 

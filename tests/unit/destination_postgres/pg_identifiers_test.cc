@@ -9,7 +9,7 @@
 
 #include "connectors/destinations/postgres/pg_destination_config.h"
 #include "connectors/destinations/postgres/pg_stream_plan.h"
-#include "connectors/postgres_common/pg_connection.h"
+#include "postgres/pg_connection.h"
 
 namespace sluice {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "base/subprocess.h"
-#include "connectors/postgres_common/pg_connection.h"
+#include "postgres/pg_connection.h"
 #include "metadata/metadata_store.h"
 #include "metadata/sql_database.h"
 

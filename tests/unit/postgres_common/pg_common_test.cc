@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "connectors/postgres_common/pg_config.h"
-#include "connectors/postgres_common/pg_connection.h"
-#include "connectors/sdk/config_validator.h"
+#include "postgres/pg_connection.h"
+#include "protocol/config_validator.h"
 
 namespace sluice {
 namespace {

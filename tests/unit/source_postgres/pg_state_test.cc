@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "connectors/sdk/config_validator.h"
+#include "protocol/config_validator.h"
 #include "connectors/sources/postgres/pg_discover.h"
 #include "connectors/sources/postgres/pg_source_config.h"
 #include "connectors/sources/postgres/pg_types.h"

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "base/log.h"
+#include "connectors/sdk/registry.h"
 
 namespace sluice {
 namespace {
@@ -95,5 +96,12 @@ Status DevNullDestination::End(bool success) {
 uint64_t DevNullDestination::rows() const { return std::accumulate(rows_.begin(), rows_.end(), uint64_t{0}); }
 
 std::unique_ptr<Destination> MakeDevNullDestination() { return std::make_unique<DevNullDestination>(); }
+
+SLUICE_REGISTER_CONNECTOR({
+    .name = "destination-dev-null",
+    .kind = ConnectorKind::kDestination,
+    .title = "Dev Null",
+    .description = "discards everything (benchmarks)",
+    .make_destination = MakeDevNullDestination});
 
 }  // namespace sluice

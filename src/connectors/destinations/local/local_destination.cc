@@ -10,6 +10,7 @@
 #include "connectors/destinations/local/local_config.h"
 #include "connectors/destinations/local/local_layout.h"
 #include "connectors/destinations/local/local_stream_writer.h"
+#include "connectors/sdk/registry.h"
 
 namespace sluice {
 namespace {
@@ -109,5 +110,12 @@ std::unique_ptr<Destination> MakeLocalDestination() { return MakeLocalDestinatio
 std::unique_ptr<Destination> MakeLocalDestinationWithOptions(LocalDestinationOptions options) {
   return std::make_unique<LocalDestination>(std::move(options));
 }
+
+SLUICE_REGISTER_CONNECTOR({
+    .name = "destination-local",
+    .kind = ConnectorKind::kDestination,
+    .title = "Local files",
+    .description = "Parquet, JSONL or CSV files (optionally gzip) under a folder",
+    .make_destination = MakeLocalDestination});
 
 }  // namespace sluice

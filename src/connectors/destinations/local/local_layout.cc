@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
-#include "formats/compression/output_stream.h"  // FileErrorStatus
+#include "io/output_stream.h"  // FileErrorStatus
 
 namespace sluice {
 namespace {

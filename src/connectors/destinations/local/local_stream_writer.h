@@ -18,7 +18,7 @@
 #include "base/uuid.h"
 #include "connectors/destinations/local/local_config.h"
 #include "connectors/sdk/destination.h"
-#include "formats/compression/output_stream.h"
+#include "io/output_stream.h"
 #include "formats/csv/csv_writer.h"
 #include "formats/parquet/parquet_schema.h"
 #include "formats/parquet/parquet_writer.h"

@@ -21,7 +21,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "connectors/postgres_common/pg_connection.h"
+#include "postgres/pg_connection.h"
 
 namespace sluice {
 

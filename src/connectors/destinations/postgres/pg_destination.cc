@@ -13,6 +13,7 @@
 #include "connectors/destinations/postgres/pg_identifiers.h"
 #include "connectors/destinations/postgres/pg_stream_plan.h"
 #include "connectors/destinations/postgres/pg_stream_writer.h"
+#include "connectors/sdk/registry.h"
 
 namespace sluice {
 namespace {
@@ -388,5 +389,12 @@ class PostgresDestination final : public Destination {
 }  // namespace
 
 std::unique_ptr<Destination> MakePostgresDestination() { return std::make_unique<PostgresDestination>(); }
+
+SLUICE_REGISTER_CONNECTOR({
+    .name = "destination-postgres",
+    .kind = ConnectorKind::kDestination,
+    .title = "Postgres",
+    .description = "PostgreSQL: typed final tables and raw tables (Airbyte V2 layout), binary COPY, all sync modes",
+    .make_destination = MakePostgresDestination});
 
 }  // namespace sluice

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "connectors/destinations/postgres/pg_identifiers.h"
-#include "connectors/postgres_common/pg_connection.h"
+#include "postgres/pg_connection.h"
 
 namespace sluice {
 

@@ -9,6 +9,7 @@
 #include "connectors/destinations/s3/s3_destination_config.h"
 #include "connectors/destinations/s3/s3_row_format.h"
 #include "connectors/destinations/s3/s3_stream_writer.h"
+#include "connectors/sdk/registry.h"
 
 namespace sluice {
 namespace {
@@ -137,5 +138,12 @@ std::unique_ptr<Destination> MakeS3Destination() { return MakeS3DestinationWithO
 std::unique_ptr<Destination> MakeS3DestinationWithOptions(S3DestinationOptions options) {
   return std::make_unique<S3Destination>(std::move(options));
 }
+
+SLUICE_REGISTER_CONNECTOR({
+    .name = "destination-s3",
+    .kind = ConnectorKind::kDestination,
+    .title = "S3",
+    .description = "Parquet, JSONL or CSV files in S3 / MinIO (SigV4, multipart uploads)",
+    .make_destination = MakeS3Destination});
 
 }  // namespace sluice

@@ -9,7 +9,7 @@
 #include "base/json.h"
 #include "base/status.h"
 #include "connectors/sdk/spec.h"
-#include "formats/compression/input_stream.h"  // Compression
+#include "io/input_stream.h"  // Compression
 #include "formats/parquet/parquet_writer.h"
 #include "protocol/catalog.h"
 #include "s3/s3_client.h"

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "connectors/sdk/registry.h"
 #include "connectors/sources/faker/faker_generator.h"
 
 namespace sluice {
@@ -341,5 +342,12 @@ class FakerSource final : public Source {
 }  // namespace
 
 std::unique_ptr<Source> MakeFakerSource() { return std::make_unique<FakerSource>(); }
+
+SLUICE_REGISTER_CONNECTOR({
+    .name = "source-faker",
+    .kind = ConnectorKind::kSource,
+    .title = "Sample Data (Faker)",
+    .description = "deterministic users, products and purchases (demos, benchmarks)",
+    .make_source = MakeFakerSource});
 
 }  // namespace sluice

@@ -9,9 +9,10 @@
 
 #include "base/log.h"
 #include "base/time.h"
+#include "connectors/sdk/registry.h"
 #include "connectors/sources/file/file_store.h"
-#include "connectors/sources/file/schema_inference.h"
-#include "formats/compression/input_stream.h"
+#include "connectors/kit/schema_inference.h"
+#include "io/input_stream.h"
 #include "formats/csv/csv_reader.h"
 #include "formats/parquet/parquet_reader.h"
 #include "protocol/codec.h"
@@ -901,5 +902,12 @@ class FileSource final : public Source {
 }  // namespace
 
 std::unique_ptr<Source> MakeFileSource() { return std::make_unique<FileSource>(); }
+
+SLUICE_REGISTER_CONNECTOR({
+    .name = "source-file",
+    .kind = ConnectorKind::kSource,
+    .title = "File (CSV, JSONL, Parquet)",
+    .description = "CSV, JSONL and Parquet files, local or at https:// and s3:// URLs, plain or gzip/zstd-compressed, one stream per file or glob",
+    .make_source = MakeFileSource});
 
 }  // namespace sluice

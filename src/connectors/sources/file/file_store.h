@@ -11,7 +11,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
-#include "formats/compression/input_stream.h"
+#include "io/input_stream.h"
 #include "formats/parquet/parquet_reader.h"
 
 namespace sluice {

@@ -8,7 +8,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
-#include "connectors/postgres_common/pg_connection.h"
+#include "postgres/pg_connection.h"
 #include "connectors/sources/postgres/pg_copy_decoder.h"
 #include "connectors/sources/postgres/pg_discover.h"
 #include "connectors/sources/postgres/pg_state.h"

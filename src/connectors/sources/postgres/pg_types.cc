@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "connectors/postgres_common/pg_connection.h"
+#include "postgres/pg_connection.h"
 
 namespace sluice {
 

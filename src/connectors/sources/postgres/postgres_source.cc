@@ -13,7 +13,8 @@
 #include <vector>
 
 #include "base/log.h"
-#include "connectors/postgres_common/pg_connection.h"
+#include "connectors/sdk/registry.h"
+#include "postgres/pg_connection.h"
 #include "connectors/sources/postgres/pg_discover.h"
 #include "connectors/sources/postgres/pg_source_config.h"
 #include "connectors/sources/postgres/pg_stream_reader.h"
@@ -385,5 +386,12 @@ class PostgresSource final : public Source {
 }  // namespace
 
 std::unique_ptr<Source> MakePostgresSource() { return std::make_unique<PostgresSource>(); }
+
+SLUICE_REGISTER_CONNECTOR({
+    .name = "source-postgres",
+    .kind = ConnectorKind::kSource,
+    .title = "Postgres",
+    .description = "PostgreSQL tables and views: binary COPY, resumable full refresh, cursor or xmin incremental",
+    .make_source = MakePostgresSource});
 
 }  // namespace sluice

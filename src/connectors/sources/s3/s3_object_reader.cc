@@ -9,8 +9,8 @@
 
 #include "base/log.h"
 #include "base/time.h"
-#include "connectors/sources/file/schema_inference.h"
-#include "formats/compression/input_stream.h"
+#include "connectors/kit/schema_inference.h"
+#include "io/input_stream.h"
 #include "formats/csv/csv_reader.h"
 #include "formats/parquet/parquet_reader.h"
 #include "protocol/codec.h"

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
+#include "connectors/sdk/registry.h"
 #include "connectors/sources/s3/s3_object_reader.h"
 #include "connectors/sources/s3/s3_source_config.h"
 #include "formats/csv/csv_reader.h"
@@ -231,5 +232,12 @@ class S3Source final : public Source {
 }  // namespace
 
 std::unique_ptr<Source> MakeS3Source() { return std::make_unique<S3Source>(); }
+
+SLUICE_REGISTER_CONNECTOR({
+    .name = "source-s3",
+    .kind = ConnectorKind::kSource,
+    .title = "S3",
+    .description = "CSV, JSONL and Parquet objects in S3 / MinIO, one stream per set of globs, incremental by modification time",
+    .make_source = MakeS3Source});
 
 }  // namespace sluice

@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "base/time.h"
-#include "connectors/sources/file/schema_inference.h"
+#include "connectors/kit/schema_inference.h"
 
 namespace sluice {
 namespace {

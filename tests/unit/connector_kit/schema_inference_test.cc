@@ -1,10 +1,10 @@
-#include "connectors/sources/file/schema_inference.h"
+#include "connectors/kit/schema_inference.h"
 
 #include <gtest/gtest.h>
 
 #include <initializer_list>
 
-#include "test_util.h"
+#include "unit/testing/connector_test_util.h"
 
 namespace sluice {
 namespace {

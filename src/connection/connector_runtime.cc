@@ -1,4 +1,4 @@
-#include "cli/connector_runtime.h"
+#include "connection/connector_runtime.h"
 
 #include <cerrno>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "connectors/external/external_connector.h"
-#include "connectors/sdk/config_validator.h"
+#include "protocol/config_validator.h"
 
 namespace sluice {
 

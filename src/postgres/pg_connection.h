@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "connectors/postgres_common/pg_config.h"
+#include "postgres/pg_connection_config.h"
 
 namespace sluice {
 

@@ -1,4 +1,4 @@
-#include "connectors/sdk/config_validator.h"
+#include "protocol/config_validator.h"
 
 #include <fmt/format.h>
 

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "formats/compression/input_stream.h"  // Compression
+#include "io/input_stream.h"  // Compression
 
 namespace sluice {
 

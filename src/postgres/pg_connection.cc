@@ -1,4 +1,4 @@
-#include "connectors/postgres_common/pg_connection.h"
+#include "postgres/pg_connection.h"
 
 #include <fmt/format.h>
 
@@ -8,6 +8,8 @@
 #include "base/subprocess.h"
 
 namespace sluice {
+
+std::string PgConnectionConfig::Describe() const { return fmt::format("{}:{}/{}", host, port, database); }
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "connectors/sources/file/schema_inference.h"
+#include "connectors/kit/schema_inference.h"
 
 #include <simdjson.h>
 
@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "base/time.h"
-#include "formats/compression/input_stream.h"
+#include "io/input_stream.h"
 
 namespace sluice {
 

@@ -1,4 +1,4 @@
-#include "formats/compression/input_stream.h"
+#include "io/input_stream.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -18,7 +18,7 @@
 
 #include "base/status.h"
 #include "base/json.h"
-#include "formats/compression/input_stream.h"
+#include "io/input_stream.h"
 #include "formats/csv/csv_reader.h"
 #include "protocol/types.h"
 

@@ -1,0 +1,48 @@
+#include "connectors/kit/stream_batcher.h"
+
+#include <utility>
+
+#include "base/time.h"
+
+namespace sluice {
+
+StreamBatcher::StreamBatcher(Emitter& out, uint32_t stream, SchemaPtr schema, BatchLimits limits)
+    : out_(out), stream_(stream), schema_(std::move(schema)), limits_(limits), batch_(schema_, stream_) {}
+
+Status StreamBatcher::Start() { return out_.EmitStreamStatus(stream_, StreamStatus::kStarted); }
+
+Status StreamBatcher::EnsureRunning() {
+  if (running_) return Status::Ok();
+  running_ = true;
+  return out_.EmitStreamStatus(stream_, StreamStatus::kRunning);
+}
+
+Status StreamBatcher::Flush() {
+  if (out_.cancelled()) return Status::Cancelled();
+  if (batch_.num_rows() == 0) return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(EnsureRunning());
+  batch_.set_emitted_at_ms(NowMicros() / 1000);
+  RecordBatch full = std::move(batch_);
+  batch_ = RecordBatch(schema_, stream_);
+  ++batches_;
+  return out_.Emit(std::move(full));
+}
+
+Status StreamBatcher::Checkpoint(StateMessage state) {
+  SLUICE_RETURN_IF_ERROR(Flush());
+  return out_.EmitState(std::move(state));
+}
+
+Status StreamBatcher::Finish(const Status& read_status) {
+  if (!read_status.ok()) {
+    if (!read_status.cancelled()) (void)out_.EmitStreamStatus(stream_, StreamStatus::kIncomplete);
+    return read_status;
+  }
+  Status st = Flush();
+  if (st.ok()) st = EnsureRunning();
+  if (st.ok()) return out_.EmitStreamStatus(stream_, StreamStatus::kComplete);
+  if (!st.cancelled()) (void)out_.EmitStreamStatus(stream_, StreamStatus::kIncomplete);
+  return st;
+}
+
+}  // namespace sluice

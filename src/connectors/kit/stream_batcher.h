@@ -1,0 +1,81 @@
+#pragma once
+// StreamBatcher: what every source does between "a row is ready" and Emitter::Emit — one batch
+// being filled, the thresholds that end it (rows, bytes), `emitted_at`, the stream status
+// sequence (STARTED → RUNNING before the first batch → COMPLETE | INCOMPLETE) and the counts.
+//
+//   StreamBatcher out(emitter, index, schema);
+//   SLUICE_RETURN_IF_ERROR(out.Start());
+//   for (...) { append one value per column to out.batch(); SLUICE_RETURN_IF_ERROR(out.RowAdded()); }
+//   return out.Finish(status_of_the_read);
+//
+// Not thread-safe: one batcher per stream, used from the thread that owns the Emitter (a
+// parallel reader uses one per stream on its own thread over a ParallelEmitter).
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/status.h"
+#include "connectors/sdk/source.h"
+#include "protocol/record_batch.h"
+#include "protocol/state.h"
+
+namespace sluice {
+
+//! When a batch is handed over. Defaults suit the channel (a few MB, DESIGN.md §2).
+struct BatchLimits {
+  size_t max_rows = 16384;          //!< rows per batch
+  size_t max_bytes = 4 << 20;       //!< bytes per batch (RecordBatch::ByteSize), checked every few rows
+  size_t byte_check_every_rows = 256;  //!< power of two; ByteSize() is not free
+};
+
+class StreamBatcher {
+ public:
+  //! `stream` is the index in the run's ConfiguredCatalog; `schema` its bound schema. No output
+  //! until Start() or the first batch.
+  StreamBatcher(Emitter& out, uint32_t stream, SchemaPtr schema, BatchLimits limits = {});
+
+  //! Emits STARTED. Optional: a stream that ends without Start() emits no STARTED.
+  Status Start();
+  //! The batch being filled. After appending one value (or null) per column, call RowAdded().
+  RecordBatch& batch() { return batch_; }
+  //! Ends the current row (FinishRow: missing values become null) and hands the batch over
+  //! when it is full. Returns Cancelled when the run is stopping.
+  Status RowAdded() {
+    batch_.FinishRow();
+    ++rows_;
+    const size_t n = batch_.num_rows();
+    if (n >= limits_.max_rows) return Flush();
+    if ((n & (limits_.byte_check_every_rows - 1)) == 0 && batch_.ByteSize() >= limits_.max_bytes) return Flush();
+    return Status::Ok();
+  }
+  //! Hands over the rows collected so far (none: nothing happens), stamped with the current
+  //! time; RUNNING goes out before the first batch. Cancelled when the run is stopping.
+  Status Flush();
+  //! Flushes, then emits `state`: a checkpoint covering every row added so far.
+  Status Checkpoint(StateMessage state);
+  //! Ends the stream: after OK `read_status`, flushes and emits COMPLETE (RUNNING first when no
+  //! batch went out); after an error other than Cancelled, emits INCOMPLETE. Returns the first
+  //! error: `read_status`, else the flush's.
+  Status Finish(const Status& read_status);
+
+  //! Rows added so far (emitted or pending).
+  uint64_t rows() const { return rows_; }
+  //! Batches emitted so far.
+  uint64_t batches() const { return batches_; }
+  uint32_t stream() const { return stream_; }
+  const SchemaPtr& schema() const { return schema_; }
+
+ private:
+  Status EnsureRunning();
+
+  Emitter& out_;
+  uint32_t stream_;
+  SchemaPtr schema_;
+  BatchLimits limits_;
+  RecordBatch batch_;
+  bool running_ = false;
+  uint64_t rows_ = 0;
+  uint64_t batches_ = 0;
+};
+
+}  // namespace sluice
