@@ -99,6 +99,9 @@ int RunConnectorCommand(const ConnectorCommandArgs& args) {
       state = std::move(parsed).value();
     }
     auto printer = MakeProtocolOutputDestination();
+    options.on_stream_status = [&printer](uint32_t stream, StreamStatus status) {
+      printer->PrintStreamStatus(stream, status);
+    };
     result = RunSync(*c.source, *config, *catalog, *printer, Json::object(), *catalog, state, options);
   } else {
     auto input = MakeProtocolInputSource(0);

@@ -55,9 +55,12 @@ class InputSource : public Source {
   int fd_;
 };
 
+// Records are buffered per stream in the destination, so a stream status can be printed after
+// every record before it.
+
 class OutputWriter : public StreamWriter {
  public:
-  explicit OutputWriter(StreamDescriptor d) : descriptor_(std::move(d)) {}
+  OutputWriter(StreamDescriptor d, std::string& buffer) : descriptor_(std::move(d)), buffer_(buffer) {}
   Status Write(const RecordBatch& batch) override {
     AppendRecordMessages(buffer_, batch, descriptor_);
     if (buffer_.size() > (1 << 20)) return Flush();
@@ -72,27 +75,38 @@ class OutputWriter : public StreamWriter {
 
  private:
   StreamDescriptor descriptor_;
-  std::string buffer_;
+  std::string& buffer_;
 };
 
-class OutputDestination : public Destination {
+class OutputDestination : public ProtocolOutputDestination {
  public:
   ConnectorSpec Spec() const override { return {}; }
   Status Check(const Json&) override { return Status::Ok(); }
   Status Begin(const Json&, const ConfiguredCatalog& catalog) override {
     catalog_ = &catalog;
+    buffers_.assign(catalog.streams.size(), std::string());
     return Status::Ok();
   }
   Result<std::unique_ptr<StreamWriter>> Open(uint32_t stream) override {
-    return std::unique_ptr<StreamWriter>(std::make_unique<OutputWriter>(catalog_->streams[stream].descriptor()));
+    return std::unique_ptr<StreamWriter>(
+        std::make_unique<OutputWriter>(catalog_->streams[stream].descriptor(), buffers_[stream]));
   }
   Status Commit(StateMessage& state) override {
     WriteStdout(SerializeMessage(StateMessageJson(state)) + "\n");
     return Status::Ok();
   }
+  void PrintStreamStatus(uint32_t stream, StreamStatus status) override {
+    if (catalog_ == nullptr || stream >= buffers_.size()) return;
+    std::string out = std::move(buffers_[stream]);
+    buffers_[stream].clear();
+    out += SerializeMessage(StreamStatusMessage(catalog_->streams[stream].descriptor(), StreamStatusName(status)));
+    out += "\n";
+    WriteStdout(out);
+  }
 
  private:
   const ConfiguredCatalog* catalog_ = nullptr;
+  std::vector<std::string> buffers_;
 };
 
 }  // namespace
@@ -111,6 +125,6 @@ void LogToStdoutAsProtocol() {
 }
 
 std::unique_ptr<Source> MakeProtocolInputSource(int fd) { return std::make_unique<InputSource>(fd); }
-std::unique_ptr<Destination> MakeProtocolOutputDestination() { return std::make_unique<OutputDestination>(); }
+std::unique_ptr<ProtocolOutputDestination> MakeProtocolOutputDestination() { return std::make_unique<OutputDestination>(); }
 
 }  // namespace sluice

@@ -117,6 +117,7 @@ class Consumer {
           if (item.status == StreamStatus::kStarted && p.started_us == 0) p.started_us = now;
           if (item.status == StreamStatus::kComplete || item.status == StreamStatus::kIncomplete) p.finished_us = now;
           if (item.status == StreamStatus::kComplete) complete_[item.stream] = true;
+          if (options_.on_stream_status) options_.on_stream_status(item.stream, item.status);
         }
         return Status::Ok();
     }

@@ -60,6 +60,10 @@ struct SyncOptions {
   //! Set (e.g. by a signal handler) to stop the run; the result is then Cancelled.
   const std::atomic<bool>* stop = nullptr;
   SyncProgress* progress = nullptr;  //!< optional live counters; sized to the catalog
+  //! Called on the destination thread for each stream status the source emits, in order with
+  //! the stream's batches (every batch before it was written). `sluice connector read` prints
+  //! them as STREAM_STATUS traces.
+  std::function<void(uint32_t stream, StreamStatus status)> on_stream_status;
 };
 
 struct StreamResult {
