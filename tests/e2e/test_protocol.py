@@ -4,7 +4,6 @@ connector goes through the same commands in test_conformance.py."""
 import json
 import pathlib
 
-import pytest
 
 from conftest import run
 
