@@ -58,6 +58,17 @@ ColumnDescriptor DescribeColumn(const Field& field) {
     e.type = physical;
     d.kind = kind;
   };
+  auto set_utf8 = [&] {
+    set(Type::kByteArray, ValueKind::kBytes);
+    e.logical.kind = K::kString;
+    e.converted_type = ConvertedType::kUtf8;
+  };
+  auto set_uuid = [&](ValueKind kind) {  // FIXED_LEN_BYTE_ARRAY(16)
+    set(Type::kFixedLenByteArray, kind);
+    d.fixed_length = 16;
+    e.type_length = 16;
+    e.logical.kind = K::kUuid;
+  };
   switch (field.type) {
     case TypeId::kBoolean: set(Type::kBoolean, ValueKind::kBool); break;
     case TypeId::kInteger:
@@ -84,30 +95,16 @@ ColumnDescriptor DescribeColumn(const Field& field) {
         e.precision = d.precision;
         e.scale = d.scale;
       } else {
-        set(Type::kByteArray, ValueKind::kBytes);
-        e.logical.kind = K::kString;
-        e.converted_type = ConvertedType::kUtf8;
+        set_utf8();
       }
       break;
     }
     case TypeId::kString:
-      if (HasUuidFormat(field.json_schema)) {
-        set(Type::kFixedLenByteArray, ValueKind::kUuid);
-        d.fixed_length = 16;
-        e.type_length = 16;
-        e.logical.kind = K::kUuid;
-      } else {
-        set(Type::kByteArray, ValueKind::kBytes);
-        e.logical.kind = K::kString;
-        e.converted_type = ConvertedType::kUtf8;
-      }
-      break;
     case TypeId::kBinary:
       if (HasUuidFormat(field.json_schema)) {
-        set(Type::kFixedLenByteArray, ValueKind::kUuidBytes);
-        d.fixed_length = 16;
-        e.type_length = 16;
-        e.logical.kind = K::kUuid;
+        set_uuid(field.type == TypeId::kString ? ValueKind::kUuid : ValueKind::kUuidBytes);
+      } else if (field.type == TypeId::kString) {
+        set_utf8();
       } else {
         set(Type::kByteArray, ValueKind::kBytes);
       }
@@ -119,20 +116,16 @@ ColumnDescriptor DescribeColumn(const Field& field) {
       break;
     case TypeId::kTimeNoTz:
     case TypeId::kTimeTz:
-      set(Type::kInt64, ValueKind::kInt64);
-      e.logical.kind = K::kTime;
-      e.logical.unit = TimeUnit::kMicros;
-      e.logical.adjusted_to_utc = field.type == TypeId::kTimeTz;
-      e.converted_type = ConvertedType::kTimeMicros;
-      break;
     case TypeId::kTimestampNoTz:
-    case TypeId::kTimestampTz:
+    case TypeId::kTimestampTz: {
+      const bool time_of_day = field.type == TypeId::kTimeNoTz || field.type == TypeId::kTimeTz;
       set(Type::kInt64, ValueKind::kInt64);
-      e.logical.kind = K::kTimestamp;
+      e.logical.kind = time_of_day ? K::kTime : K::kTimestamp;
       e.logical.unit = TimeUnit::kMicros;
-      e.logical.adjusted_to_utc = field.type == TypeId::kTimestampTz;
-      e.converted_type = ConvertedType::kTimestampMicros;
+      e.logical.adjusted_to_utc = field.type == TypeId::kTimeTz || field.type == TypeId::kTimestampTz;
+      e.converted_type = time_of_day ? ConvertedType::kTimeMicros : ConvertedType::kTimestampMicros;
       break;
+    }
     case TypeId::kJson:
       set(Type::kByteArray, ValueKind::kBytes);
       e.logical.kind = K::kJson;
