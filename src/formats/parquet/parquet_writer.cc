@@ -221,46 +221,52 @@ int CompareUnsignedBytes(std::string_view a, std::string_view b) { return a.comp
 
 }  // namespace
 
-bool ParseParquetCodec(std::string_view name, ParquetCodec& out) {
-  std::string lower(name);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "uncompressed" || lower == "none") {
-    out = ParquetCodec::kUncompressed;
-  } else if (lower == "snappy") {
-    out = ParquetCodec::kSnappy;
-  } else if (lower == "gzip") {
-    out = ParquetCodec::kGzip;
-  } else if (lower == "zstd") {
-    out = ParquetCodec::kZstd;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-std::string_view ParquetCodecName(ParquetCodec codec) {
-  switch (codec) {
-    case ParquetCodec::kUncompressed: return "uncompressed";
-    case ParquetCodec::kSnappy: return "snappy";
-    case ParquetCodec::kGzip: return "gzip";
-    case ParquetCodec::kZstd: return "zstd";
-  }
-  return "?";
-}
-
 namespace {
 
-pq::Codec ToCodec(ParquetCodec c) {
-  switch (c) {
-    case ParquetCodec::kUncompressed: return pq::Codec::kUncompressed;
-    case ParquetCodec::kSnappy: return pq::Codec::kSnappy;
-    case ParquetCodec::kGzip: return pq::Codec::kGzip;
-    case ParquetCodec::kZstd: return pq::Codec::kZstd;
+// The codecs the writer offers: option name and footer value.
+struct CodecInfo {
+  std::string_view name;
+  ParquetCodec codec;
+  pq::Codec thrift;
+};
+constexpr CodecInfo kCodecs[] = {
+    {"uncompressed", ParquetCodec::kUncompressed, pq::Codec::kUncompressed},
+    {"snappy", ParquetCodec::kSnappy, pq::Codec::kSnappy},
+    {"gzip", ParquetCodec::kGzip, pq::Codec::kGzip},
+    {"zstd", ParquetCodec::kZstd, pq::Codec::kZstd},
+};
+
+const CodecInfo* FindCodec(ParquetCodec codec) {
+  for (const CodecInfo& info : kCodecs) {
+    if (info.codec == codec) return &info;
   }
-  return pq::Codec::kUncompressed;
+  return nullptr;
+}
+
+pq::Codec ToCodec(ParquetCodec c) {
+  const CodecInfo* info = FindCodec(c);
+  return info != nullptr ? info->thrift : pq::Codec::kUncompressed;
 }
 
 }  // namespace
+
+bool ParseParquetCodec(std::string_view name, ParquetCodec& out) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "none") lower = "uncompressed";
+  for (const CodecInfo& info : kCodecs) {
+    if (info.name == lower) {
+      out = info.codec;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view ParquetCodecName(ParquetCodec codec) {
+  const CodecInfo* info = FindCodec(codec);
+  return info != nullptr ? info->name : "?";
+}
 
 // ---- ColumnWriter ---------------------------------------------------------------------------
 
