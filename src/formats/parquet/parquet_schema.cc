@@ -58,10 +58,13 @@ ColumnDescriptor DescribeColumn(const Field& field) {
     e.type = physical;
     d.kind = kind;
   };
+  auto annotate = [&](K logical, ConvertedType converted) {  // the logical type and its legacy form
+    e.logical.kind = logical;
+    e.converted_type = converted;
+  };
   auto set_utf8 = [&] {
     set(Type::kByteArray, ValueKind::kBytes);
-    e.logical.kind = K::kString;
-    e.converted_type = ConvertedType::kUtf8;
+    annotate(K::kString, ConvertedType::kUtf8);
   };
   auto set_uuid = [&](ValueKind kind) {  // FIXED_LEN_BYTE_ARRAY(16)
     set(Type::kFixedLenByteArray, kind);
@@ -73,10 +76,9 @@ ColumnDescriptor DescribeColumn(const Field& field) {
     case TypeId::kBoolean: set(Type::kBoolean, ValueKind::kBool); break;
     case TypeId::kInteger:
       set(Type::kInt64, ValueKind::kInt64);
-      e.logical.kind = K::kInteger;
+      annotate(K::kInteger, ConvertedType::kInt64);
       e.logical.bit_width = 64;
       e.logical.is_signed = true;
-      e.converted_type = ConvertedType::kInt64;
       break;
     case TypeId::kNumber: set(Type::kDouble, ValueKind::kDouble); break;
     case TypeId::kDecimal: {
@@ -88,10 +90,9 @@ ColumnDescriptor DescribeColumn(const Field& field) {
         d.scale = static_cast<int32_t>(scale);
         d.fixed_length = DecimalByteWidth(d.precision);
         e.type_length = d.fixed_length;
-        e.logical.kind = K::kDecimal;
+        annotate(K::kDecimal, ConvertedType::kDecimal);
         e.logical.precision = d.precision;
         e.logical.scale = d.scale;
-        e.converted_type = ConvertedType::kDecimal;
         e.precision = d.precision;
         e.scale = d.scale;
       } else {
@@ -111,8 +112,7 @@ ColumnDescriptor DescribeColumn(const Field& field) {
       break;
     case TypeId::kDate:
       set(Type::kInt32, ValueKind::kInt32);
-      e.logical.kind = K::kDate;
-      e.converted_type = ConvertedType::kDate;
+      annotate(K::kDate, ConvertedType::kDate);
       break;
     case TypeId::kTimeNoTz:
     case TypeId::kTimeTz:
@@ -120,16 +120,15 @@ ColumnDescriptor DescribeColumn(const Field& field) {
     case TypeId::kTimestampTz: {
       const bool time_of_day = field.type == TypeId::kTimeNoTz || field.type == TypeId::kTimeTz;
       set(Type::kInt64, ValueKind::kInt64);
-      e.logical.kind = time_of_day ? K::kTime : K::kTimestamp;
+      annotate(time_of_day ? K::kTime : K::kTimestamp,
+               time_of_day ? ConvertedType::kTimeMicros : ConvertedType::kTimestampMicros);
       e.logical.unit = TimeUnit::kMicros;
       e.logical.adjusted_to_utc = field.type == TypeId::kTimeTz || field.type == TypeId::kTimestampTz;
-      e.converted_type = time_of_day ? ConvertedType::kTimeMicros : ConvertedType::kTimestampMicros;
       break;
     }
     case TypeId::kJson:
       set(Type::kByteArray, ValueKind::kBytes);
-      e.logical.kind = K::kJson;
-      e.converted_type = ConvertedType::kJson;
+      annotate(K::kJson, ConvertedType::kJson);
       break;
   }
   return d;
