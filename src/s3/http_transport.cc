@@ -140,7 +140,9 @@ class CurlTransport final : public HttpTransport {
 
     const std::string detail = CurlErrorDetail(error, code);
     // Besides network failures, the transport also retries a reply libcurl could not parse.
-    if (IsCurlNetworkError(code) || code == CURLE_WEIRD_SERVER_REPLY) return Status::TransientError(detail, curl_easy_strerror(code));
+    if (IsCurlNetworkError(code) || code == CURLE_WEIRD_SERVER_REPLY) {
+      return Status::TransientError(detail, curl_easy_strerror(code));
+    }
     return Status::ConfigError(detail, curl_easy_strerror(code));
   }
 
