@@ -77,12 +77,11 @@ int RunServerCommand(const ServerCommandArgs& args) {
   Log(LogLevel::kInfo, "secret key: {}{}", key->origin, key->created ? " (created)" : "");
 
   PlatformMetrics metrics;
-  PlatformContext context;
-  context.store = store->get();
-  context.secrets = &key->box;
-  context.clock = &clock;
-  context.metrics = &metrics;
-  context.public_url = args.public_url;
+  PlatformContext context{.store = store->get(),
+                          .secrets = &key->box,
+                          .clock = &clock,
+                          .metrics = &metrics,
+                          .public_url = args.public_url};
 
   WorkerPoolOptions pool_options;
   pool_options.workers = args.workers;

@@ -37,12 +37,7 @@ int RunWorkerCommand(const WorkerCommandArgs& args) {
   auto key = LoadSecretKey(args.data_dir);
   if (!key.ok()) return Fail(key.status());
   PlatformMetrics metrics;
-
-  PlatformContext context;
-  context.store = store->get();
-  context.secrets = &key->box;
-  context.clock = &clock;
-  context.metrics = &metrics;
+  PlatformContext context{.store = store->get(), .secrets = &key->box, .clock = &clock, .metrics = &metrics};
 
   WorkerPoolOptions options;
   options.workers = args.workers;

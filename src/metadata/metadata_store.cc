@@ -13,7 +13,9 @@
 
 namespace sluice {
 
+using store_internal::AllRows;
 using store_internal::Execute;
+using store_internal::FirstRow;
 using store_internal::ForUpdate;
 using store_internal::JsonColumn;
 using store_internal::JsonParam;
@@ -128,16 +130,13 @@ Result<std::optional<Workspace>> MetadataStore::GetWorkspace(const std::string& 
   SLUICE_ASSIGN_OR_RETURN(
       SqlRows rows,
       db_->Query(fmt::format("SELECT {} FROM workspaces WHERE id = ?", kWorkspaceColumns), {workspace_id}));
-  if (rows.empty()) return std::optional<Workspace>();
-  return std::optional<Workspace>(WorkspaceFromRow(rows[0]));
+  return FirstRow(rows, WorkspaceFromRow);
 }
 
 Result<std::vector<Workspace>> MetadataStore::ListWorkspaces() {
   SLUICE_ASSIGN_OR_RETURN(
       SqlRows rows, db_->Query(fmt::format("SELECT {} FROM workspaces ORDER BY created_at, id", kWorkspaceColumns)));
-  std::vector<Workspace> out;
-  for (const SqlRow& row : rows) out.push_back(WorkspaceFromRow(row));
-  return out;
+  return AllRows(rows, WorkspaceFromRow);
 }
 
 Result<std::optional<Workspace>> MetadataStore::UpdateWorkspace(const Workspace& w, int64_t now) {
@@ -193,8 +192,7 @@ Result<std::optional<Actor>> MetadataStore::GetActor(ActorKind kind, const std::
       SqlRows rows,
       db_->Query(fmt::format("SELECT {} FROM actors WHERE id = ? AND kind = ? AND tombstone = FALSE", kActorColumns),
                  {id, ActorKindName(kind)}));
-  if (rows.empty()) return std::optional<Actor>();
-  return std::optional<Actor>(ActorFromRow(rows[0]));
+  return FirstRow(rows, ActorFromRow);
 }
 
 Result<std::vector<Actor>> MetadataStore::ListActors(ActorKind kind, const std::string& workspace_id) {
@@ -203,9 +201,7 @@ Result<std::vector<Actor>> MetadataStore::ListActors(ActorKind kind, const std::
                                                  "tombstone = FALSE ORDER BY created_at, id",
                                                  kActorColumns),
                                      {workspace_id, ActorKindName(kind)}));
-  std::vector<Actor> out;
-  for (const SqlRow& row : rows) out.push_back(ActorFromRow(row));
-  return out;
+  return AllRows(rows, ActorFromRow);
 }
 
 Result<std::optional<Actor>> MetadataStore::UpdateActor(const Actor& a, int64_t now) {
@@ -324,8 +320,7 @@ Result<Connection> MetadataStore::CreateConnection(Connection c, int64_t now) {
 
 Result<std::optional<Connection>> MetadataStore::GetConnection(const std::string& connection_id) {
   SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query(std::string(kConnectionSelect) + "WHERE c.id = ?", {connection_id}));
-  if (rows.empty()) return std::optional<Connection>();
-  return std::optional<Connection>(ConnectionFromRow(rows[0]));
+  return FirstRow(rows, ConnectionFromRow);
 }
 
 Result<std::vector<Connection>> MetadataStore::ListConnections(const std::optional<std::string>& workspace_id,
@@ -339,10 +334,7 @@ Result<std::vector<Connection>> MetadataStore::ListConnections(const std::option
   if (!include_deprecated) sql += " AND c.status <> 'deprecated'";
   sql += " ORDER BY c.created_at, c.id";
   SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query(sql, params));
-  std::vector<Connection> out;
-  out.reserve(rows.size());
-  for (const SqlRow& row : rows) out.push_back(ConnectionFromRow(row));
-  return out;
+  return AllRows(rows, ConnectionFromRow);
 }
 
 Result<std::string> MetadataStore::ConnectionsVersion(const std::optional<std::string>& workspace_id) {

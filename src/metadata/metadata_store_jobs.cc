@@ -11,7 +11,9 @@
 
 namespace sluice {
 
+using store_internal::AllRows;
 using store_internal::Execute;
+using store_internal::FirstRow;
 using store_internal::ForUpdate;
 using store_internal::JsonColumn;
 using store_internal::JsonParam;
@@ -84,8 +86,7 @@ Result<std::optional<Job>> MetadataStore::LoadJob(SqlSession& session, JobId job
   std::string sql = std::string(kJobSelect) + "WHERE id = ?";
   if (for_update) sql += ForUpdate(session.dialect());
   SLUICE_ASSIGN_OR_RETURN(SqlRows rows, session.Query(sql, {job_id}));
-  if (rows.empty()) return std::optional<Job>();
-  return std::optional<Job>(JobFromRow(rows[0]));
+  return FirstRow(rows, JobFromRow);
 }
 
 Status MetadataStore::SetJobFinished(SqlSession& tx, const Job& job, JobStatus status, int64_t now) {
@@ -296,10 +297,7 @@ Result<std::vector<Job>> MetadataStore::ListJobs(const JobQuery& query) {
   params.emplace_back(std::max<int64_t>(query.limit, 0));
   params.emplace_back(std::max<int64_t>(query.offset, 0));
   SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query(sql, params));
-  std::vector<Job> out;
-  out.reserve(rows.size());
-  for (const SqlRow& row : rows) out.push_back(JobFromRow(row));
-  return out;
+  return AllRows(rows, JobFromRow);
 }
 
 Result<int64_t> MetadataStore::CountJobs(const JobQuery& query) {
@@ -458,9 +456,7 @@ Result<std::vector<Attempt>> MetadataStore::ListAttempts(JobId job_id) {
                           db_->Query("SELECT job_id, attempt_number, status, worker_id, created_at, ended_at, stats, "
                                      "failure_summary FROM attempts WHERE job_id = ? ORDER BY attempt_number",
                                      {job_id}));
-  std::vector<Attempt> out;
-  for (const SqlRow& row : rows) out.push_back(AttemptFromRow(row));
-  return out;
+  return AllRows(rows, AttemptFromRow);
 }
 
 Status MetadataStore::AppendLogLines(JobId job_id, int attempt_number, const std::vector<std::string>& lines) {

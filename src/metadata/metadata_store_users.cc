@@ -7,7 +7,9 @@
 
 namespace sluice {
 
+using store_internal::AllRows;
 using store_internal::Execute;
+using store_internal::FirstRow;
 
 namespace {
 
@@ -77,9 +79,7 @@ Result<std::optional<User>> MetadataStore::GetUserByEmail(const std::string& ema
 Result<std::vector<User>> MetadataStore::ListUsers() {
   SLUICE_ASSIGN_OR_RETURN(SqlRows rows,
                           db_->Query(fmt::format("SELECT {} FROM users ORDER BY created_at, email_key", kUserColumns)));
-  std::vector<User> out;
-  for (const SqlRow& row : rows) out.push_back(UserFromRow(row));
-  return out;
+  return AllRows(rows, UserFromRow);
 }
 
 Result<std::optional<User>> MetadataStore::UpdateUser(const User& u, int64_t now) {
@@ -122,8 +122,7 @@ Result<std::optional<ApiKey>> MetadataStore::GetApiKeyByHash(const std::string& 
   SLUICE_ASSIGN_OR_RETURN(
       SqlRows rows,
       db_->Query(fmt::format("SELECT {} FROM api_keys WHERE token_hash = ?", kApiKeyColumns), {token_hash}));
-  if (rows.empty()) return std::optional<ApiKey>();
-  return std::optional<ApiKey>(ApiKeyFromRow(rows[0]));
+  return FirstRow(rows, ApiKeyFromRow);
 }
 
 Result<std::vector<ApiKey>> MetadataStore::ListApiKeys(const std::string& user_id) {
@@ -131,9 +130,7 @@ Result<std::vector<ApiKey>> MetadataStore::ListApiKeys(const std::string& user_i
       SqlRows rows,
       db_->Query(fmt::format("SELECT {} FROM api_keys WHERE user_id = ? ORDER BY created_at, id", kApiKeyColumns),
                  {user_id}));
-  std::vector<ApiKey> out;
-  for (const SqlRow& row : rows) out.push_back(ApiKeyFromRow(row));
-  return out;
+  return AllRows(rows, ApiKeyFromRow);
 }
 
 Status MetadataStore::TouchApiKey(const std::string& id, int64_t now) {

@@ -1,7 +1,9 @@
 #pragma once
 // Helpers shared by the metadata_store*.cc files (not part of the module's API).
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "base/json.h"
 #include "metadata/sql_database.h"
@@ -32,5 +34,21 @@ inline Status Execute(SqlSession& session, std::string_view sql, const SqlParams
 //! " FOR UPDATE" on PostgreSQL (row lock until the end of the transaction); SQLite needs none,
 //! its write transactions are exclusive.
 inline const char* ForUpdate(Dialect dialect) { return dialect == Dialect::kPostgres ? " FOR UPDATE" : ""; }
+
+//! The first of `rows` as made by `from_row` (a row → value function), or nullopt when there is none.
+template <typename FromRow>
+auto FirstRow(const SqlRows& rows, FromRow from_row) -> std::optional<decltype(from_row(rows[0]))> {
+  if (rows.empty()) return std::nullopt;
+  return from_row(rows[0]);
+}
+
+//! Each of `rows` as made by `from_row`, in order.
+template <typename FromRow>
+auto AllRows(const SqlRows& rows, FromRow from_row) -> std::vector<decltype(from_row(rows[0]))> {
+  std::vector<decltype(from_row(rows[0]))> out;
+  out.reserve(rows.size());
+  for (const SqlRow& row : rows) out.push_back(from_row(row));
+  return out;
+}
 
 }  // namespace sluice::store_internal

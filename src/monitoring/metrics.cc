@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -28,13 +29,17 @@ bool ValidName(std::string_view name, bool allow_colon) {
   return true;
 }
 
-std::string EscapeHelp(std::string_view help) {
+// The exposition format's escapes: backslash and line feed, and in label values the double quote.
+std::string Escape(std::string_view text, bool quotes) {
   std::string out;
-  for (char c : help) {
+  out.reserve(text.size());
+  for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (c == '"' && quotes) {
+      out += "\\\"";
     } else {
       out += c;
     }
@@ -42,16 +47,15 @@ std::string EscapeHelp(std::string_view help) {
   return out;
 }
 
+std::string EscapeHelp(std::string_view help) { return Escape(help, false); }
+
+// By MetricType value.
+constexpr std::string_view kTypeNames[] = {"counter", "gauge", "histogram"};
+static_assert(std::size(kTypeNames) == static_cast<size_t>(MetricType::kHistogram) + 1);
+
 std::string_view TypeName(MetricType type) {
-  switch (type) {
-    case MetricType::kCounter:
-      return "counter";
-    case MetricType::kGauge:
-      return "gauge";
-    case MetricType::kHistogram:
-      return "histogram";
-  }
-  return "untyped";
+  const auto i = static_cast<size_t>(type);
+  return i < std::size(kTypeNames) ? kTypeNames[i] : "untyped";
 }
 
 }  // namespace
@@ -62,22 +66,7 @@ std::string FormatMetricValue(double value) {
   return fmt::format("{}", value);
 }
 
-std::string EscapeLabelValue(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string EscapeLabelValue(std::string_view value) { return Escape(value, true); }
 
 void Counter::Increment(double amount) {
   if (!(amount >= 0)) return;  // also NaN
@@ -215,21 +204,15 @@ void MetricsRegistry::CheckNewName(const std::string& name, const std::vector<st
 CounterFamily& MetricsRegistry::AddCounter(std::string name, std::string help, std::vector<std::string> label_names) {
   std::lock_guard lock(mu_);
   CheckNewName(name, label_names);
-  auto family =
-      std::make_unique<CounterFamily>(std::move(name), std::move(help), MetricType::kCounter, std::move(label_names));
-  CounterFamily& ref = *family;
-  families_.push_back(std::move(family));
-  return ref;
+  return Keep(
+      std::make_unique<CounterFamily>(std::move(name), std::move(help), MetricType::kCounter, std::move(label_names)));
 }
 
 GaugeFamily& MetricsRegistry::AddGauge(std::string name, std::string help, std::vector<std::string> label_names) {
   std::lock_guard lock(mu_);
   CheckNewName(name, label_names);
-  auto family =
-      std::make_unique<GaugeFamily>(std::move(name), std::move(help), MetricType::kGauge, std::move(label_names));
-  GaugeFamily& ref = *family;
-  families_.push_back(std::move(family));
-  return ref;
+  return Keep(
+      std::make_unique<GaugeFamily>(std::move(name), std::move(help), MetricType::kGauge, std::move(label_names)));
 }
 
 HistogramFamily& MetricsRegistry::AddHistogram(std::string name, std::string help, std::vector<double> bounds,
@@ -239,11 +222,8 @@ HistogramFamily& MetricsRegistry::AddHistogram(std::string name, std::string hel
   if (std::find(label_names.begin(), label_names.end(), "le") != label_names.end()) {
     ContractViolation(fmt::format("{}: a histogram cannot have a label 'le'", name));
   }
-  auto family = std::make_unique<HistogramFamily>(std::move(name), std::move(help), std::move(bounds),
-                                                  std::move(label_names));
-  HistogramFamily& ref = *family;
-  families_.push_back(std::move(family));
-  return ref;
+  return Keep(
+      std::make_unique<HistogramFamily>(std::move(name), std::move(help), std::move(bounds), std::move(label_names)));
 }
 
 std::string MetricsRegistry::Render() const {

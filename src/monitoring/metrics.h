@@ -169,6 +169,13 @@ class MetricsRegistry {
 
  private:
   void CheckNewName(const std::string& name, const std::vector<std::string>& label_names) const;
+  //! Appends `family` to the families rendered and returns it. REQUIRES: mu_ held.
+  template <typename Family>
+  Family& Keep(std::unique_ptr<Family> family) {
+    Family& ref = *family;
+    families_.push_back(std::move(family));
+    return ref;
+  }
 
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<MetricFamilyBase>> families_;

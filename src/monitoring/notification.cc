@@ -16,14 +16,11 @@ std::string EscapeMrkdwn(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else {
-      out += c;
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default: out += c;
     }
   }
   return out;
@@ -50,16 +47,15 @@ std::string Truncate(std::string_view text, size_t max) {
   return std::string(text.substr(0, cut)) + "… (truncated)";
 }
 
+// By NotificationEvent value: the settings' names and the messages' headlines.
+constexpr std::string_view kEventNames[] = {"sync_failure", "sync_success", "connection_disabled"};
+constexpr std::string_view kHeadlines[] = {"Sync failed", "Sync succeeded", "Connection disabled"};
+static_assert(std::size(kEventNames) == static_cast<size_t>(NotificationEvent::kConnectionDisabled) + 1);
+static_assert(std::size(kHeadlines) == std::size(kEventNames));
+
 std::string_view Headline(NotificationEvent event) {
-  switch (event) {
-    case NotificationEvent::kSyncFailure:
-      return "Sync failed";
-    case NotificationEvent::kSyncSuccess:
-      return "Sync succeeded";
-    case NotificationEvent::kConnectionDisabled:
-      return "Connection disabled";
-  }
-  return "Sync event";
+  const auto i = static_cast<size_t>(event);
+  return i < std::size(kHeadlines) ? kHeadlines[i] : "Sync event";
 }
 
 Json Mrkdwn(std::string text) { return {{"type", "mrkdwn"}, {"text", std::move(text)}}; }
@@ -69,21 +65,13 @@ Json Section(std::string text) { return {{"type", "section"}, {"text", Mrkdwn(st
 }  // namespace
 
 std::string_view NotificationEventName(NotificationEvent event) {
-  switch (event) {
-    case NotificationEvent::kSyncFailure:
-      return "sync_failure";
-    case NotificationEvent::kSyncSuccess:
-      return "sync_success";
-    case NotificationEvent::kConnectionDisabled:
-      return "connection_disabled";
-  }
-  return "sync_failure";
+  const auto i = static_cast<size_t>(event);
+  return i < std::size(kEventNames) ? kEventNames[i] : "sync_failure";
 }
 
 Result<NotificationEvent> ParseNotificationEvent(std::string_view name) {
-  for (NotificationEvent e :
-       {NotificationEvent::kSyncFailure, NotificationEvent::kSyncSuccess, NotificationEvent::kConnectionDisabled}) {
-    if (name == NotificationEventName(e)) return e;
+  for (size_t i = 0; i < std::size(kEventNames); ++i) {
+    if (name == kEventNames[i]) return static_cast<NotificationEvent>(i);
   }
   return Status::ConfigError(fmt::format(
       "unknown notification event '{}': expected one of sync_failure, sync_success, connection_disabled", name));

@@ -70,24 +70,9 @@ Result<std::optional<int64_t>> GetOptionalInt(const Json& j, std::string_view wh
 std::string_view SyncModeName(SyncMode mode) { return kSyncModes[static_cast<int>(mode)]; }
 std::string_view DestinationSyncModeName(DestinationSyncMode mode) { return kDestModes[static_cast<int>(mode)]; }
 
-bool ParseSyncMode(std::string_view name, SyncMode& out) {
-  for (size_t i = 0; i < std::size(kSyncModes); ++i) {
-    if (kSyncModes[i] == name) {
-      out = static_cast<SyncMode>(i);
-      return true;
-    }
-  }
-  return false;
-}
-
+bool ParseSyncMode(std::string_view name, SyncMode& out) { return ParseEnumName(kSyncModes, name, out); }
 bool ParseDestinationSyncMode(std::string_view name, DestinationSyncMode& out) {
-  for (size_t i = 0; i < std::size(kDestModes); ++i) {
-    if (kDestModes[i] == name) {
-      out = static_cast<DestinationSyncMode>(i);
-      return true;
-    }
-  }
-  return false;
+  return ParseEnumName(kDestModes, name, out);
 }
 
 std::string StreamDescriptor::ToString() const { return namespace_ ? *namespace_ + "." + name : name; }
@@ -127,11 +112,9 @@ Json AirbyteStream::ToJson() const {
 Result<AirbyteStream> AirbyteStream::FromJson(const Json& json, std::string_view where) {
   if (!json.is_object()) return Invalid(where, "must be an object");
   AirbyteStream s;
-  SLUICE_ASSIGN_OR_RETURN(s.name, GetString(json, where, "name", true));
-  if (json.contains("namespace") && !json["namespace"].is_null()) {
-    SLUICE_ASSIGN_OR_RETURN(auto ns, GetString(json, where, "namespace", false));
-    s.namespace_ = std::move(ns);
-  }
+  SLUICE_ASSIGN_OR_RETURN(StreamDescriptor d, StreamDescriptor::FromJson(json, where));  // name, namespace
+  s.name = std::move(d.name);
+  s.namespace_ = std::move(d.namespace_);
   if (!json.contains("json_schema")) return Invalid(where, "'json_schema' is required");
   if (!json["json_schema"].is_object()) return Invalid(fmt::format("{}.json_schema", where), "must be an object");
   s.json_schema = json["json_schema"];
@@ -171,21 +154,35 @@ Result<AirbyteStream> AirbyteStream::FromJson(const Json& json, std::string_view
   return s;
 }
 
-Json Catalog::ToJson() const {
+namespace {
+
+// Both catalogs are {"streams": [...]}; `what` names the catalog in errors.
+template <typename Stream>
+Json StreamsToJson(const std::vector<Stream>& streams) {
   Json arr = Json::array();
   for (const auto& s : streams) arr.push_back(s.ToJson());
   return Json{{"streams", arr}};
 }
 
-Result<Catalog> Catalog::FromJson(const Json& json) {
+template <typename Stream>
+Status StreamsFromJson(const Json& json, std::string_view what, std::vector<Stream>& out) {
   if (!json.is_object() || !json.contains("streams") || !json["streams"].is_array()) {
-    return Status::ConfigError("catalog: must be an object with a 'streams' array");
+    return Status::ConfigError(fmt::format("{}: must be an object with a 'streams' array", what));
   }
-  Catalog c;
   for (size_t i = 0; i < json["streams"].size(); ++i) {
-    SLUICE_ASSIGN_OR_RETURN(auto s, AirbyteStream::FromJson(json["streams"][i], fmt::format("streams[{}]", i)));
-    c.streams.push_back(std::move(s));
+    SLUICE_ASSIGN_OR_RETURN(auto s, Stream::FromJson(json["streams"][i], fmt::format("streams[{}]", i)));
+    out.push_back(std::move(s));
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Json Catalog::ToJson() const { return StreamsToJson(streams); }
+
+Result<Catalog> Catalog::FromJson(const Json& json) {
+  Catalog c;
+  SLUICE_RETURN_IF_ERROR(StreamsFromJson(json, "catalog", c.streams));
   return c;
 }
 
@@ -251,21 +248,11 @@ Status ConfiguredCatalog::Bind() {
   return Status::Ok();
 }
 
-Json ConfiguredCatalog::ToJson() const {
-  Json arr = Json::array();
-  for (const auto& s : streams) arr.push_back(s.ToJson());
-  return Json{{"streams", arr}};
-}
+Json ConfiguredCatalog::ToJson() const { return StreamsToJson(streams); }
 
 Result<ConfiguredCatalog> ConfiguredCatalog::FromJson(const Json& json) {
-  if (!json.is_object() || !json.contains("streams") || !json["streams"].is_array()) {
-    return Status::ConfigError("configured catalog: must be an object with a 'streams' array");
-  }
   ConfiguredCatalog c;
-  for (size_t i = 0; i < json["streams"].size(); ++i) {
-    SLUICE_ASSIGN_OR_RETURN(auto s, ConfiguredStream::FromJson(json["streams"][i], fmt::format("streams[{}]", i)));
-    c.streams.push_back(std::move(s));
-  }
+  SLUICE_RETURN_IF_ERROR(StreamsFromJson(json, "configured catalog", c.streams));
   SLUICE_RETURN_IF_ERROR(c.Bind());
   return c;
 }

@@ -320,6 +320,13 @@ std::string_view TrimRight(std::string_view s) {
   return s;
 }
 
+// True when all of `text` is one number of type T, then set in `out`.
+template <typename T>
+bool ParseWhole(std::string_view text, T& out) {
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
+  return r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
 bool IsNumberText(std::string_view s) {
   size_t i = 0;
   if (i < s.size() && s[i] == '-') ++i;
@@ -397,8 +404,7 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
       if (type == od::json_type::string) {
         if (auto e = v.get_string().get(text)) return e;
         int64_t i;
-        auto r = std::from_chars(text.data(), text.data() + text.size(), i);
-        if (r.ec == std::errc() && r.ptr == text.data() + text.size()) {
+        if (ParseWhole(text, i)) {
           col.AppendInt64(i);
           return simdjson::SUCCESS;
         }
@@ -423,8 +429,7 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
           return simdjson::SUCCESS;
         }
         double d;
-        auto r = std::from_chars(text.data(), text.data() + text.size(), d);
-        if (r.ec == std::errc() && r.ptr == text.data() + text.size()) {
+        if (ParseWhole(text, d)) {
           col.AppendDouble(d);
           return simdjson::SUCCESS;
         }

@@ -77,25 +77,8 @@ constexpr std::string_view kReasonNames[] = {
 std::string_view ChangeKindName(ChangeKind kind) { return kKindNames[static_cast<int>(kind)]; }
 std::string_view ChangeReasonName(ChangeReason reason) { return kReasonNames[static_cast<int>(reason)]; }
 
-bool ParseChangeKind(std::string_view name, ChangeKind& out) {
-  for (size_t i = 0; i < std::size(kKindNames); ++i) {
-    if (kKindNames[i] == name) {
-      out = static_cast<ChangeKind>(i);
-      return true;
-    }
-  }
-  return false;
-}
-
-bool ParseChangeReason(std::string_view name, ChangeReason& out) {
-  for (size_t i = 0; i < std::size(kReasonNames); ++i) {
-    if (kReasonNames[i] == name) {
-      out = static_cast<ChangeReason>(i);
-      return true;
-    }
-  }
-  return false;
-}
+bool ParseChangeKind(std::string_view name, ChangeKind& out) { return ParseEnumName(kKindNames, name, out); }
+bool ParseChangeReason(std::string_view name, ChangeReason& out) { return ParseEnumName(kReasonNames, name, out); }
 
 RecordBatch::RecordBatch(SchemaPtr schema, uint32_t stream) : schema_(std::move(schema)), stream_(stream) {
   columns_.reserve(schema_->num_fields());

@@ -162,16 +162,14 @@ Json JsonSchemaForType(TypeId type, bool nullable) {
       break;
     case TypeId::kTimeNoTz:
     case TypeId::kTimeTz:
-      set_type("string");
-      s["format"] = "time";
-      s["airbyte_type"] = std::string(TypeName(type));
-      break;
     case TypeId::kTimestampNoTz:
-    case TypeId::kTimestampTz:
+    case TypeId::kTimestampTz: {
+      const bool time_of_day = type == TypeId::kTimeNoTz || type == TypeId::kTimeTz;
       set_type("string");
-      s["format"] = "date-time";
+      s["format"] = time_of_day ? "time" : "date-time";
       s["airbyte_type"] = std::string(TypeName(type));
       break;
+    }
     case TypeId::kJson: break;  // {}: any JSON value
   }
   return s;

@@ -99,4 +99,17 @@ TypeId TypeFromJsonSchema(const Json& property_schema, bool* nullable = nullptr)
 //! The JSON Schema written for a type (nullable adds "null" to the type union).
 Json JsonSchemaForType(TypeId type, bool nullable);
 
+//! For the protocol's enums named by a table (`names[i]` names value i): sets `out` to the value
+//! named `name` and returns true, or returns false (and leaves `out` alone) when none is.
+template <typename E, size_t N>
+bool ParseEnumName(const std::string_view (&names)[N], std::string_view name, E& out) {
+  for (size_t i = 0; i < N; ++i) {
+    if (names[i] == name) {
+      out = static_cast<E>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace sluice

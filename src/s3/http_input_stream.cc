@@ -4,41 +4,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 
 #include <fmt/format.h>
 
 namespace sluice {
 namespace {
-
-std::once_flag g_curl_init;
-
-std::string CurlDetail(const char* buffer, CURLcode code) {
-  std::string detail = buffer[0] != '\0' ? std::string(buffer) : std::string(curl_easy_strerror(code));
-  while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
-  return detail;
-}
-
-// Failures to get (the rest of) a response that trying again later may cure.
-bool IsNetworkError(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_AGAIN:
-      return true;
-    default:
-      return false;
-  }
-}
 
 std::string_view HttpReason(long status) {
   switch (status) {
@@ -70,7 +40,7 @@ class HttpInputStream final : public InputStream {
   }
 
   Status Start(const std::string& url, const HttpGetOptions& options) {
-    std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    InitCurlOnce();
     easy_ = curl_easy_init();
     multi_ = curl_multi_init();
     if (easy_ == nullptr || multi_ == nullptr) return Status::SystemError("cannot create a libcurl handle");
@@ -161,7 +131,7 @@ class HttpInputStream final : public InputStream {
 
   Status ToStatus(CURLcode code) {
     if (code == CURLE_OK) return Status::Ok();
-    const std::string detail = CurlDetail(error_, code);
+    const std::string detail = CurlErrorDetail(error_, code);
     if (code == CURLE_HTTP_RETURNED_ERROR) {
       long status = 0;
       curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
@@ -171,7 +141,7 @@ class HttpInputStream final : public InputStream {
       if (status >= 500 || status == 429 || status == 408) return Status::TransientError(message, detail);
       return Status::ConfigError(message, detail);
     }
-    if (IsNetworkError(code)) {
+    if (IsCurlNetworkError(code)) {
       if (received_ > 0) {
         return Status::TransientError(
             fmt::format("GET {}: connection lost after {} bytes: {}", name_, received_, detail), detail);

@@ -17,9 +17,39 @@ const std::string* HttpResponse::Header(std::string_view name) const {
   return nullptr;
 }
 
-namespace {
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
 
-std::once_flag g_curl_init;
+bool IsCurlNetworkError(int curl_code) {
+  switch (static_cast<CURLcode>(curl_code)) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_AGAIN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string CurlErrorDetail(const char* error_buffer, int curl_code) {
+  std::string detail = error_buffer[0] != '\0' ? std::string(error_buffer)
+                                                : std::string(curl_easy_strerror(static_cast<CURLcode>(curl_code)));
+  while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
+  return detail;
+}
+
+namespace {
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* response = static_cast<HttpResponse*>(user);
@@ -54,31 +84,10 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-bool IsRetryable(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_AGAIN:
-    case CURLE_WEIRD_SERVER_REPLY:
-      return true;
-    default:
-      return false;
-  }
-}
-
 class CurlTransport final : public HttpTransport {
  public:
   explicit CurlTransport(HttpTransportOptions options) : options_(options) {
-    std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    InitCurlOnce();
   }
 
   ~CurlTransport() override {
@@ -129,9 +138,11 @@ class CurlTransport final : public HttpTransport {
     Release(h, code == CURLE_OK);
     if (code == CURLE_OK) return Status::Ok();
 
-    std::string detail = error[0] != '\0' ? std::string(error) : std::string(curl_easy_strerror(code));
-    while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
-    if (IsRetryable(code)) return Status::TransientError(detail, curl_easy_strerror(code));
+    const std::string detail = CurlErrorDetail(error, code);
+    // Besides network failures, the transport also retries a reply libcurl could not parse.
+    if (IsCurlNetworkError(code) || code == CURLE_WEIRD_SERVER_REPLY) {
+      return Status::TransientError(detail, curl_easy_strerror(code));
+    }
     return Status::ConfigError(detail, curl_easy_strerror(code));
   }
 

@@ -51,4 +51,14 @@ class HttpTransport {
 //! The libcurl transport. `curl_global_init` happens once per process on first use.
 std::shared_ptr<HttpTransport> MakeCurlTransport(HttpTransportOptions options = {});
 
+//! libcurl helpers shared by the transport and the HTTP(S) download stream. Thread-safe.
+//! Calls `curl_global_init` the first time, and never again in this process.
+void InitCurlOnce();
+//! True when `curl_code` (a CURLcode) means getting (the rest of) a response failed on the
+//! network (DNS, connect, reset, timeout, TLS handshake): trying again later may cure it.
+bool IsCurlNetworkError(int curl_code);
+//! The text of a failed transfer: libcurl's error buffer when set, else the code's own text,
+//! without a trailing line break.
+std::string CurlErrorDetail(const char* error_buffer, int curl_code);
+
 }  // namespace sluice

@@ -1,10 +1,18 @@
 #include "security/role.h"
 
+#include <iterator>
 #include <string>
 
 namespace sluice {
 
 namespace {
+
+// The text forms, indexed by the enum's value.
+constexpr std::string_view kRoleNames[] = {"admin", "data_engineer", "analyst", "viewer"};
+constexpr std::string_view kPermissionNames[] = {"manage_users", "manage_settings", "edit_configs", "run_syncs",
+                                                 "read_configs", "read_jobs", "read_logs", "read_status"};
+static_assert(std::size(kRoleNames) == static_cast<size_t>(Role::kViewer) + 1);
+static_assert(std::size(kPermissionNames) == static_cast<size_t>(Permission::kReadStatus) + 1);
 
 // The lowest role that has each permission; a role has it when it is at least that high.
 // Role values are ordered from most to least powerful.
@@ -33,47 +41,21 @@ bool Allowed(Role role, Permission permission) {
 }
 
 std::string_view RoleName(Role role) {
-  switch (role) {
-    case Role::kAdmin:
-      return "admin";
-    case Role::kDataEngineer:
-      return "data_engineer";
-    case Role::kAnalyst:
-      return "analyst";
-    case Role::kViewer:
-      return "viewer";
-  }
-  return "viewer";
+  const auto i = static_cast<size_t>(role);
+  return i < std::size(kRoleNames) ? kRoleNames[i] : "viewer";
 }
 
 Result<Role> ParseRole(std::string_view name) {
-  for (Role role : {Role::kAdmin, Role::kDataEngineer, Role::kAnalyst, Role::kViewer}) {
-    if (name == RoleName(role)) return role;
+  for (size_t i = 0; i < std::size(kRoleNames); ++i) {
+    if (name == kRoleNames[i]) return static_cast<Role>(i);
   }
   return Status::ConfigError("unknown role '" + std::string(name) +
                              "': expected one of admin, data_engineer, analyst, viewer");
 }
 
 std::string_view PermissionName(Permission permission) {
-  switch (permission) {
-    case Permission::kManageUsers:
-      return "manage_users";
-    case Permission::kManageSettings:
-      return "manage_settings";
-    case Permission::kEditConfigs:
-      return "edit_configs";
-    case Permission::kRunSyncs:
-      return "run_syncs";
-    case Permission::kReadConfigs:
-      return "read_configs";
-    case Permission::kReadJobs:
-      return "read_jobs";
-    case Permission::kReadLogs:
-      return "read_logs";
-    case Permission::kReadStatus:
-      return "read_status";
-  }
-  return "unknown";
+  const auto i = static_cast<size_t>(permission);
+  return i < std::size(kPermissionNames) ? kPermissionNames[i] : "unknown";
 }
 
 }  // namespace sluice

@@ -48,33 +48,26 @@ Result<std::string> QuantityText(const Json& value, std::string_view field) {
   return Status::ConfigError(fmt::format("{}: must be a quantity such as \"1Gi\" or \"0.5\"", field));
 }
 
-void Larger(std::optional<int64_t>& into, std::optional<int64_t> v) {
-  if (v && (!into || *v > *into)) into = v;
-}
-void Larger(std::optional<double>& into, std::optional<double> v) {
-  if (v && (!into || *v > *into)) into = v;
+// Reads the quantity `key` of `r` (absent, null or "" = no limit) with `parse` and keeps the larger
+// of it and `into`.
+template <typename T>
+Status ReadLargerQuantity(const Json& r, const std::string& prefix, const char* key,
+                          Result<T> (*parse)(std::string_view, std::string_view), std::optional<T>& into) {
+  auto it = r.find(key);
+  if (it == r.end() || it->is_null()) return Status::Ok();
+  const std::string field = prefix + key;
+  SLUICE_ASSIGN_OR_RETURN(std::string text, QuantityText(*it, field));
+  if (text.empty()) return Status::Ok();
+  SLUICE_ASSIGN_OR_RETURN(T value, parse(text, field));
+  if (!into || value > *into) into = value;
+  return Status::Ok();
 }
 
 Status ReadFlat(const Json& r, std::string_view where, ResourceLimits& out) {
   if (!r.is_object()) return Status::ConfigError(fmt::format("{}: must be an object", where));
   const std::string prefix = where.empty() ? "" : std::string(where) + ".";
-  if (auto it = r.find("memory_limit"); it != r.end() && !it->is_null()) {
-    const std::string field = prefix + "memory_limit";
-    SLUICE_ASSIGN_OR_RETURN(std::string text, QuantityText(*it, field));
-    if (!text.empty()) {
-      SLUICE_ASSIGN_OR_RETURN(int64_t bytes, ParseMemoryQuantity(text, field));
-      Larger(out.memory_limit_bytes, bytes);
-    }
-  }
-  if (auto it = r.find("cpu_limit"); it != r.end() && !it->is_null()) {
-    const std::string field = prefix + "cpu_limit";
-    SLUICE_ASSIGN_OR_RETURN(std::string text, QuantityText(*it, field));
-    if (!text.empty()) {
-      SLUICE_ASSIGN_OR_RETURN(double cores, ParseCpuQuantity(text, field));
-      Larger(out.cpu_limit, cores);
-    }
-  }
-  return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(ReadLargerQuantity(r, prefix, "memory_limit", &ParseMemoryQuantity, out.memory_limit_bytes));
+  return ReadLargerQuantity(r, prefix, "cpu_limit", &ParseCpuQuantity, out.cpu_limit);
 }
 
 bool WriteText(const std::string& path, std::string_view text) {

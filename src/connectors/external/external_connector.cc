@@ -103,6 +103,40 @@ Status ExitStatus(int code, const std::optional<Status>& trace_error, const std:
   return Status::SystemError("connector '" + name + "' exited with code " + std::to_string(code), err.Tail());
 }
 
+// The protocol message on one line of a connector's stdout; nullopt for a blank line, for a line
+// that is not JSON (logged as the connector's plain output) and for JSON that is not an object.
+std::optional<Json> ParseMessageLine(std::string_view line, const std::string& name) {
+  if (line.find_first_not_of(" \t\r") == std::string_view::npos) return std::nullopt;
+  Json m;
+  try {
+    m = Json::parse(line);
+  } catch (const std::exception&) {
+    Log(LogLevel::kInfo, "[{}] {}", name, line);  // not a protocol message: plain output
+    return std::nullopt;
+  }
+  if (!m.is_object()) return std::nullopt;
+  return m;
+}
+
+// Reads the child's stdout to its end, calling `on_line` with each line (the last one may lack
+// its line feed).
+template <typename F>
+void ForEachStdoutLine(Subprocess& proc, F&& on_line) {
+  std::string buf;
+  std::vector<char> chunk(65536);
+  while (true) {
+    auto n = proc.ReadStdout(chunk.data(), chunk.size());
+    if (!n.ok() || *n == 0) break;
+    buf.append(chunk.data(), *n);
+    size_t nl;
+    while ((nl = buf.find('\n')) != std::string::npos) {
+      on_line(std::string_view(buf).substr(0, nl));
+      buf.erase(0, nl + 1);
+    }
+  }
+  on_line(buf);
+}
+
 // Runs `command verb args…` to completion and returns the messages it printed (no RECORDs).
 struct CommandOutput {
   std::vector<Json> messages;
@@ -121,31 +155,10 @@ CommandOutput RunCommand(const std::vector<std::string>& command, const std::vec
   }
   StderrPump err((*proc)->stderr_fd(), name);
   std::optional<Status> trace_error;
-  std::string buf;
-  char chunk[65536];
-  auto handle_line = [&](std::string_view line) {
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
-    Json m;
-    try {
-      m = Json::parse(line);
-    } catch (const std::exception&) {
-      Log(LogLevel::kInfo, "[{}] {}", name, line);  // not a protocol message: plain output
-      return;
-    }
-    if (!m.is_object()) return;
-    if (!HandleLogOrTrace(m, name, trace_error)) out.messages.push_back(std::move(m));
-  };
-  while (true) {
-    auto n = (*proc)->ReadStdout(chunk, sizeof(chunk));
-    if (!n.ok() || *n == 0) break;
-    buf.append(chunk, *n);
-    size_t nl;
-    while ((nl = buf.find('\n')) != std::string::npos) {
-      handle_line(std::string_view(buf).substr(0, nl));
-      buf.erase(0, nl + 1);
-    }
-  }
-  handle_line(buf);
+  ForEachStdoutLine(**proc, [&](std::string_view line) {
+    std::optional<Json> m = ParseMessageLine(line, name);
+    if (m && !HandleLogOrTrace(*m, name, trace_error)) out.messages.push_back(std::move(*m));
+  });
   const int code = (*proc)->Wait();
   err.Join();
   out.status = ExitStatus(code, trace_error, name, err);
@@ -209,6 +222,14 @@ Result<Json> RunWithConfig(const std::vector<std::string>& command, const std::s
   return (*m)[field];
 }
 
+// Spec() cannot fail: a connector that gives no spec is logged and gets the empty one.
+ConnectorSpec SpecOrLog(const std::vector<std::string>& command) {
+  Status st;
+  ConnectorSpec spec = SpecOf(command, st);
+  if (!st.ok()) Log(LogLevel::kError, "{}", st.ToString());
+  return spec;
+}
+
 Status CheckWith(const std::vector<std::string>& command, const Json& config) {
   SLUICE_ASSIGN_OR_RETURN(Json status, RunWithConfig(command, "check", config, "CONNECTION_STATUS", "connectionStatus"));
   if (status.value("status", "") == "SUCCEEDED") return Status::Ok();
@@ -219,12 +240,7 @@ class ExternalSource : public Source {
  public:
   explicit ExternalSource(std::vector<std::string> command) : command_(std::move(command)) {}
 
-  ConnectorSpec Spec() const override {
-    Status st;
-    ConnectorSpec spec = SpecOf(command_, st);
-    if (!st.ok()) Log(LogLevel::kError, "{}", st.ToString());
-    return spec;
-  }
+  ConnectorSpec Spec() const override { return SpecOrLog(command_); }
 
   Status Check(const Json& config) override { return CheckWith(command_, config); }
 
@@ -333,12 +349,7 @@ class ExternalDestination : public Destination {
       : command_(std::move(command)), name_(CommandName(command_)) {}
   ~ExternalDestination() override { (void)Stop(false); }
 
-  ConnectorSpec Spec() const override {
-    Status st;
-    ConnectorSpec spec = SpecOf(command_, st);
-    if (!st.ok()) Log(LogLevel::kError, "{}", st.ToString());
-    return spec;
-  }
+  ConnectorSpec Spec() const override { return SpecOrLog(command_); }
 
   Status Check(const Json& config) override { return CheckWith(command_, config); }
 
@@ -408,20 +419,11 @@ class ExternalDestination : public Destination {
   }
 
   void ReadOutput() {
-    std::string buf;
-    std::vector<char> chunk(65536);
-    auto handle = [&](std::string_view line) {
-      if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
-      Json m;
-      try {
-        m = Json::parse(line);
-      } catch (const std::exception&) {
-        Log(LogLevel::kInfo, "[{}] {}", name_, line);
-        return;
-      }
-      if (!m.is_object()) return;
-      if (m.value("type", "") == "STATE" && m.contains("state")) {
-        auto s = StateMessage::FromJson(m["state"], "destination state");
+    ForEachStdoutLine(*proc_, [&](std::string_view line) {
+      std::optional<Json> m = ParseMessageLine(line, name_);
+      if (!m) return;
+      if (m->value("type", "") == "STATE" && m->contains("state")) {
+        auto s = StateMessage::FromJson((*m)["state"], "destination state");
         std::lock_guard lock(mutex_);
         if (s.ok()) last_echo_ = std::move(s).value();
         ++echoed_;
@@ -429,23 +431,12 @@ class ExternalDestination : public Destination {
         return;
       }
       std::optional<Status> trace;
-      HandleLogOrTrace(m, name_, trace);
+      HandleLogOrTrace(*m, name_, trace);
       if (trace) {
         std::lock_guard lock(mutex_);
         if (!trace_error_) trace_error_ = trace;
       }
-    };
-    while (true) {
-      auto n = proc_->ReadStdout(chunk.data(), chunk.size());
-      if (!n.ok() || *n == 0) break;
-      buf.append(chunk.data(), *n);
-      size_t nl;
-      while ((nl = buf.find('\n')) != std::string::npos) {
-        handle(std::string_view(buf).substr(0, nl));
-        buf.erase(0, nl + 1);
-      }
-    }
-    handle(buf);
+    });
     std::lock_guard lock(mutex_);
     output_done_ = true;
     cv_.notify_all();

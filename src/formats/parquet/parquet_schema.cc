@@ -58,14 +58,27 @@ ColumnDescriptor DescribeColumn(const Field& field) {
     e.type = physical;
     d.kind = kind;
   };
+  auto annotate = [&](K logical, ConvertedType converted) {  // the logical type and its legacy form
+    e.logical.kind = logical;
+    e.converted_type = converted;
+  };
+  auto set_utf8 = [&] {
+    set(Type::kByteArray, ValueKind::kBytes);
+    annotate(K::kString, ConvertedType::kUtf8);
+  };
+  auto set_uuid = [&](ValueKind kind) {  // FIXED_LEN_BYTE_ARRAY(16)
+    set(Type::kFixedLenByteArray, kind);
+    d.fixed_length = 16;
+    e.type_length = 16;
+    e.logical.kind = K::kUuid;
+  };
   switch (field.type) {
     case TypeId::kBoolean: set(Type::kBoolean, ValueKind::kBool); break;
     case TypeId::kInteger:
       set(Type::kInt64, ValueKind::kInt64);
-      e.logical.kind = K::kInteger;
+      annotate(K::kInteger, ConvertedType::kInt64);
       e.logical.bit_width = 64;
       e.logical.is_signed = true;
-      e.converted_type = ConvertedType::kInt64;
       break;
     case TypeId::kNumber: set(Type::kDouble, ValueKind::kDouble); break;
     case TypeId::kDecimal: {
@@ -77,66 +90,45 @@ ColumnDescriptor DescribeColumn(const Field& field) {
         d.scale = static_cast<int32_t>(scale);
         d.fixed_length = DecimalByteWidth(d.precision);
         e.type_length = d.fixed_length;
-        e.logical.kind = K::kDecimal;
+        annotate(K::kDecimal, ConvertedType::kDecimal);
         e.logical.precision = d.precision;
         e.logical.scale = d.scale;
-        e.converted_type = ConvertedType::kDecimal;
         e.precision = d.precision;
         e.scale = d.scale;
       } else {
-        set(Type::kByteArray, ValueKind::kBytes);
-        e.logical.kind = K::kString;
-        e.converted_type = ConvertedType::kUtf8;
+        set_utf8();
       }
       break;
     }
     case TypeId::kString:
-      if (HasUuidFormat(field.json_schema)) {
-        set(Type::kFixedLenByteArray, ValueKind::kUuid);
-        d.fixed_length = 16;
-        e.type_length = 16;
-        e.logical.kind = K::kUuid;
-      } else {
-        set(Type::kByteArray, ValueKind::kBytes);
-        e.logical.kind = K::kString;
-        e.converted_type = ConvertedType::kUtf8;
-      }
-      break;
     case TypeId::kBinary:
       if (HasUuidFormat(field.json_schema)) {
-        set(Type::kFixedLenByteArray, ValueKind::kUuidBytes);
-        d.fixed_length = 16;
-        e.type_length = 16;
-        e.logical.kind = K::kUuid;
+        set_uuid(field.type == TypeId::kString ? ValueKind::kUuid : ValueKind::kUuidBytes);
+      } else if (field.type == TypeId::kString) {
+        set_utf8();
       } else {
         set(Type::kByteArray, ValueKind::kBytes);
       }
       break;
     case TypeId::kDate:
       set(Type::kInt32, ValueKind::kInt32);
-      e.logical.kind = K::kDate;
-      e.converted_type = ConvertedType::kDate;
+      annotate(K::kDate, ConvertedType::kDate);
       break;
     case TypeId::kTimeNoTz:
     case TypeId::kTimeTz:
-      set(Type::kInt64, ValueKind::kInt64);
-      e.logical.kind = K::kTime;
-      e.logical.unit = TimeUnit::kMicros;
-      e.logical.adjusted_to_utc = field.type == TypeId::kTimeTz;
-      e.converted_type = ConvertedType::kTimeMicros;
-      break;
     case TypeId::kTimestampNoTz:
-    case TypeId::kTimestampTz:
+    case TypeId::kTimestampTz: {
+      const bool time_of_day = field.type == TypeId::kTimeNoTz || field.type == TypeId::kTimeTz;
       set(Type::kInt64, ValueKind::kInt64);
-      e.logical.kind = K::kTimestamp;
+      annotate(time_of_day ? K::kTime : K::kTimestamp,
+               time_of_day ? ConvertedType::kTimeMicros : ConvertedType::kTimestampMicros);
       e.logical.unit = TimeUnit::kMicros;
-      e.logical.adjusted_to_utc = field.type == TypeId::kTimestampTz;
-      e.converted_type = ConvertedType::kTimestampMicros;
+      e.logical.adjusted_to_utc = field.type == TypeId::kTimeTz || field.type == TypeId::kTimestampTz;
       break;
+    }
     case TypeId::kJson:
       set(Type::kByteArray, ValueKind::kBytes);
-      e.logical.kind = K::kJson;
-      e.converted_type = ConvertedType::kJson;
+      annotate(K::kJson, ConvertedType::kJson);
       break;
   }
   return d;

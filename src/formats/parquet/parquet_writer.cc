@@ -94,24 +94,9 @@ class Dictionary {
   //! The index of the W-byte value at `p`, adding it when new (`inserted`).
   template <size_t W>
   uint32_t InsertFixed(const void* p, bool& inserted) {
-    const uint64_t hash = HashFixed<W>(p);
-    size_t pos = hash & mask_;
-    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
-    for (;;) {
-      const uint64_t s = slots_[pos];
-      if (s == 0) break;
-      if (static_cast<uint32_t>(s >> 32) == tag) {
-        const uint32_t index = static_cast<uint32_t>(s) - 1;
-        if (std::memcmp(plain_.data() + index * W, p, W) == 0) {
-          inserted = false;
-          return index;
-        }
-      }
-      pos = (pos + 1) & mask_;
-    }
-    const uint32_t index = static_cast<uint32_t>(hashes_.size());
-    plain_.append(static_cast<const char*>(p), W);
-    return Add(pos, tag, hash, index, inserted);
+    return Insert(
+        HashFixed<W>(p), [&](uint32_t index) { return std::memcmp(plain_.data() + index * W, p, W) == 0; },
+        [&] { plain_.append(static_cast<const char*>(p), W); }, inserted);
   }
   //! Whether entry `index` (of a byte-array dictionary) is `v`.
   bool BytesEqual(uint32_t index, std::string_view v) const {
@@ -121,51 +106,41 @@ class Dictionary {
     return len == v.size() && std::memcmp(plain_.data() + at + 4, v.data(), v.size()) == 0;
   }
   uint32_t InsertFixedN(const void* p, size_t width, uint64_t hash, bool& inserted) {
-    size_t pos = hash & mask_;
-    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
-    for (;;) {
-      const uint64_t s = slots_[pos];
-      if (s == 0) break;
-      if (static_cast<uint32_t>(s >> 32) == tag) {
-        const uint32_t index = static_cast<uint32_t>(s) - 1;
-        if (std::memcmp(plain_.data() + index * width, p, width) == 0) {
-          inserted = false;
-          return index;
-        }
-      }
-      pos = (pos + 1) & mask_;
-    }
-    const uint32_t index = static_cast<uint32_t>(hashes_.size());
-    plain_.append(static_cast<const char*>(p), width);
-    return Add(pos, tag, hash, index, inserted);
+    return Insert(
+        hash, [&](uint32_t index) { return std::memcmp(plain_.data() + index * width, p, width) == 0; },
+        [&] { plain_.append(static_cast<const char*>(p), width); }, inserted);
   }
   uint32_t InsertBytes(std::string_view v, bool& inserted) {
-    const uint64_t hash = HashBytes(v.data(), v.size());
-    size_t pos = hash & mask_;
-    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
-    for (;;) {
-      const uint64_t s = slots_[pos];
-      if (s == 0) break;
-      if (static_cast<uint32_t>(s >> 32) == tag) {
-        const uint32_t index = static_cast<uint32_t>(s) - 1;
-        const uint32_t at = offsets_[index];
-        uint32_t len;
-        std::memcpy(&len, plain_.data() + at, 4);
-        if (len == v.size() && std::memcmp(plain_.data() + at + 4, v.data(), v.size()) == 0) {
-          inserted = false;
-          return index;
-        }
-      }
-      pos = (pos + 1) & mask_;
-    }
-    const uint32_t index = static_cast<uint32_t>(hashes_.size());
-    offsets_.push_back(static_cast<uint32_t>(plain_.size()));
-    AppendU32(plain_, static_cast<uint32_t>(v.size()));
-    plain_.append(v.data(), v.size());
-    return Add(pos, tag, hash, index, inserted);
+    return Insert(
+        HashBytes(v.data(), v.size()), [&](uint32_t index) { return BytesEqual(index, v); },
+        [&] {
+          offsets_.push_back(static_cast<uint32_t>(plain_.size()));
+          AppendU32(plain_, static_cast<uint32_t>(v.size()));
+          plain_.append(v.data(), v.size());
+        },
+        inserted);
   }
 
  private:
+  // Open addressing: finds the entry with `hash` for which `equal(index)` holds, or calls
+  // `append()` to add the new entry's PLAIN value and gives it the next index.
+  template <typename Equal, typename Append>
+  uint32_t Insert(uint64_t hash, Equal&& equal, Append&& append, bool& inserted) {
+    size_t pos = hash & mask_;
+    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+    for (;;) {
+      const uint64_t s = slots_[pos];
+      if (s == 0) break;
+      if (static_cast<uint32_t>(s >> 32) == tag && equal(static_cast<uint32_t>(s) - 1)) {
+        inserted = false;
+        return static_cast<uint32_t>(s) - 1;
+      }
+      pos = (pos + 1) & mask_;
+    }
+    const uint32_t index = static_cast<uint32_t>(hashes_.size());
+    append();
+    return Add(pos, tag, hash, index, inserted);
+  }
   uint32_t Add(size_t pos, uint32_t tag, uint64_t hash, uint32_t index, bool& inserted) {
     slots_[pos] = (static_cast<uint64_t>(tag) << 32) | (index + 1);
     hashes_.push_back(hash);
@@ -246,46 +221,52 @@ int CompareUnsignedBytes(std::string_view a, std::string_view b) { return a.comp
 
 }  // namespace
 
-bool ParseParquetCodec(std::string_view name, ParquetCodec& out) {
-  std::string lower(name);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "uncompressed" || lower == "none") {
-    out = ParquetCodec::kUncompressed;
-  } else if (lower == "snappy") {
-    out = ParquetCodec::kSnappy;
-  } else if (lower == "gzip") {
-    out = ParquetCodec::kGzip;
-  } else if (lower == "zstd") {
-    out = ParquetCodec::kZstd;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-std::string_view ParquetCodecName(ParquetCodec codec) {
-  switch (codec) {
-    case ParquetCodec::kUncompressed: return "uncompressed";
-    case ParquetCodec::kSnappy: return "snappy";
-    case ParquetCodec::kGzip: return "gzip";
-    case ParquetCodec::kZstd: return "zstd";
-  }
-  return "?";
-}
-
 namespace {
 
-pq::Codec ToCodec(ParquetCodec c) {
-  switch (c) {
-    case ParquetCodec::kUncompressed: return pq::Codec::kUncompressed;
-    case ParquetCodec::kSnappy: return pq::Codec::kSnappy;
-    case ParquetCodec::kGzip: return pq::Codec::kGzip;
-    case ParquetCodec::kZstd: return pq::Codec::kZstd;
+// The codecs the writer offers: option name and footer value.
+struct CodecInfo {
+  std::string_view name;
+  ParquetCodec codec;
+  pq::Codec thrift;
+};
+constexpr CodecInfo kCodecs[] = {
+    {"uncompressed", ParquetCodec::kUncompressed, pq::Codec::kUncompressed},
+    {"snappy", ParquetCodec::kSnappy, pq::Codec::kSnappy},
+    {"gzip", ParquetCodec::kGzip, pq::Codec::kGzip},
+    {"zstd", ParquetCodec::kZstd, pq::Codec::kZstd},
+};
+
+const CodecInfo* FindCodec(ParquetCodec codec) {
+  for (const CodecInfo& info : kCodecs) {
+    if (info.codec == codec) return &info;
   }
-  return pq::Codec::kUncompressed;
+  return nullptr;
+}
+
+pq::Codec ToCodec(ParquetCodec c) {
+  const CodecInfo* info = FindCodec(c);
+  return info != nullptr ? info->thrift : pq::Codec::kUncompressed;
 }
 
 }  // namespace
+
+bool ParseParquetCodec(std::string_view name, ParquetCodec& out) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "none") lower = "uncompressed";
+  for (const CodecInfo& info : kCodecs) {
+    if (info.name == lower) {
+      out = info.codec;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view ParquetCodecName(ParquetCodec codec) {
+  const CodecInfo* info = FindCodec(codec);
+  return info != nullptr ? info->name : "?";
+}
 
 // ---- ColumnWriter ---------------------------------------------------------------------------
 

@@ -261,6 +261,20 @@ int64_t TimeTzToUtc(int64_t micros, int32_t zone_seconds_west) {
   return utc;
 }
 
+namespace {
+
+// Keeps the text just appended to the column's byte buffer when `ok`, else drops it; returns `ok`.
+bool CommitOrDiscard(Column& column, bool ok) {
+  if (ok) {
+    column.CommitBytes();
+  } else {
+    column.DiscardUncommittedBytes();
+  }
+  return ok;
+}
+
+}  // namespace
+
 bool AppendValue(Column& column, Decoder decoder, Decoder element, const uint8_t* p, size_t size) {
   switch (decoder) {
     case Decoder::kBool:
@@ -283,14 +297,8 @@ bool AppendValue(Column& column, Decoder decoder, Decoder element, const uint8_t
       column.AppendDouble(v);
       return true;
     }
-    case Decoder::kNumeric: {
-      if (!AppendNumericText(column.bytes(), p, size)) {
-        column.DiscardUncommittedBytes();
-        return false;
-      }
-      column.CommitBytes();
-      return true;
-    }
+    case Decoder::kNumeric:
+      return CommitOrDiscard(column, AppendNumericText(column.bytes(), p, size));
     case Decoder::kText:
     case Decoder::kBytea:
       column.AppendBytes(std::string_view(reinterpret_cast<const char*>(p), size));
@@ -310,12 +318,7 @@ bool AppendValue(Column& column, Decoder decoder, Decoder element, const uint8_t
       column.CommitBytes();
       return true;
     case Decoder::kInet:
-      if (!AppendInet(column.bytes(), p, size)) {
-        column.DiscardUncommittedBytes();
-        return false;
-      }
-      column.CommitBytes();
-      return true;
+      return CommitOrDiscard(column, AppendInet(column.bytes(), p, size));
     case Decoder::kDate: {
       if (size != 4) return false;
       column.AppendInt32(DateFromPg(static_cast<int32_t>(Load32(p))));
@@ -331,12 +334,7 @@ bool AppendValue(Column& column, Decoder decoder, Decoder element, const uint8_t
       return true;
     }
     case Decoder::kArray:
-      if (!AppendArrayJson(column.bytes(), element, p, size)) {
-        column.DiscardUncommittedBytes();
-        return false;
-      }
-      column.CommitBytes();
-      return true;
+      return CommitOrDiscard(column, AppendArrayJson(column.bytes(), element, p, size));
   }
   return false;
 }

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <map>
 
 #include "postgres/pg_connection.h"
@@ -33,17 +32,6 @@ JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.i
 WHERE i.indisprimary AND {filter}
 ORDER BY i.indrelid, pg_catalog.array_position(i.indkey::smallint[], a.attnum))sql";
 
-uint32_t ParseU32(std::string_view s) {
-  uint32_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-int32_t ParseI32(std::string_view s) {
-  int32_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
 
 std::string Fill(std::string_view sql, const std::string& filter) {
   std::string out(sql);
@@ -57,7 +45,7 @@ Result<std::vector<PgTable>> QueryTables(PgConnection& conn, const PgTypeCatalog
   std::vector<PgTable> tables;
   std::map<uint32_t, size_t> by_oid;
   for (int i = 0; i < r.rows(); ++i) {
-    const uint32_t oid = ParseU32(r.Get(i, 0));
+    const uint32_t oid = ParseCatalogNumber<uint32_t>(r.Get(i, 0));
     auto [it, inserted] = by_oid.emplace(oid, tables.size());
     if (inserted) {
       PgTable t;
@@ -70,8 +58,8 @@ Result<std::vector<PgTable>> QueryTables(PgConnection& conn, const PgTypeCatalog
     if (r.IsNull(i, 4)) continue;  // a relation without columns
     PgColumn c;
     c.name = std::string(r.Get(i, 4));
-    c.type_oid = ParseU32(r.Get(i, 5));
-    c.typmod = ParseI32(r.Get(i, 6));
+    c.type_oid = ParseCatalogNumber<uint32_t>(r.Get(i, 5));
+    c.typmod = ParseCatalogNumber<int32_t>(r.Get(i, 6));
     c.not_null = r.Get(i, 7) == "t";
     c.type_name = std::string(r.Get(i, 8));
     c.readable = r.Get(i, 9) == "t";
@@ -91,7 +79,7 @@ Result<std::vector<PgTable>> QueryTables(PgConnection& conn, const PgTypeCatalog
   if (tables.empty()) return tables;
   SLUICE_ASSIGN_OR_RETURN(PgResult pk, conn.Query(Fill(kPrimaryKeysSql, filter)));
   for (int i = 0; i < pk.rows(); ++i) {
-    auto it = by_oid.find(ParseU32(pk.Get(i, 0)));
+    auto it = by_oid.find(ParseCatalogNumber<uint32_t>(pk.Get(i, 0)));
     if (it != by_oid.end()) tables[it->second].primary_key.emplace_back(pk.Get(i, 1));
   }
   return tables;

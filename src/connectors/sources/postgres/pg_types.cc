@@ -1,6 +1,5 @@
 #include "connectors/sources/postgres/pg_types.h"
 
-#include <charconv>
 
 #include "postgres/pg_connection.h"
 
@@ -53,17 +52,6 @@ PgColumnType TextCast() {
   return t;
 }
 
-uint32_t ParseU32(std::string_view s) {
-  uint32_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-int32_t ParseI32(std::string_view s) {
-  int32_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
 
 }  // namespace
 
@@ -109,11 +97,11 @@ Result<PgTypeCatalog> PgTypeCatalog::Load(PgConnection& conn) {
     TypeRow row;
     row.typtype = r.Get(i, 1).empty() ? 'b' : r.Get(i, 1)[0];
     row.category = r.Get(i, 2).empty() ? 'U' : r.Get(i, 2)[0];
-    row.base = ParseU32(r.Get(i, 3));
-    row.typmod = ParseI32(r.Get(i, 4));
-    row.element = ParseU32(r.Get(i, 5));
-    row.length = static_cast<int16_t>(ParseI32(r.Get(i, 6)));
-    catalog.types_[ParseU32(r.Get(i, 0))] = row;
+    row.base = ParseCatalogNumber<uint32_t>(r.Get(i, 3));
+    row.typmod = ParseCatalogNumber<int32_t>(r.Get(i, 4));
+    row.element = ParseCatalogNumber<uint32_t>(r.Get(i, 5));
+    row.length = static_cast<int16_t>(ParseCatalogNumber<int32_t>(r.Get(i, 6)));
+    catalog.types_[ParseCatalogNumber<uint32_t>(r.Get(i, 0))] = row;
   }
   return catalog;
 }

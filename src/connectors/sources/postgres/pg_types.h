@@ -21,6 +21,7 @@
 //   T[]                                     kJson             type: array, items: T's schema
 //   everything else                         kString (text form)
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -85,5 +86,13 @@ class PgTypeCatalog {
 //! and scales above the precision (PostgreSQL 15) are widened to an equivalent DECIMAL(p,s)
 //! with 0 <= s <= p that holds every value.
 bool NumericPrecisionScale(int32_t typmod, int& precision, int& scale);
+
+//! A number (an oid, a typmod) in the text result of a catalog query; 0 when it is not one.
+template <typename T>
+T ParseCatalogNumber(std::string_view s) {
+  T v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
 
 }  // namespace sluice
