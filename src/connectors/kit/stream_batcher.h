@@ -14,7 +14,8 @@
 // ends exactly where a checkpoint is due.
 //
 // Not thread-safe: one batcher per stream, used from the thread that owns the Emitter (a
-// parallel reader uses one per stream on its own thread over a ParallelEmitter).
+// parallel source uses one per stream on its worker thread, over the emitter ParallelStreams
+// gives that stream).
 
 #include <cstddef>
 #include <cstdint>

@@ -7,8 +7,8 @@
 //                 materialized views on PostgreSQL 14+, partitioned tables leaf by leaf when
 //                 the user may select every leaf; anything else in one COPY)
 //   incremental   Standard: COPY (SELECT … WHERE cursor >= '<saved>'::type ORDER BY cursor) (the
-//                 kit's CursorQuery), a cursor state after every batch. Xmin: the ctid ranges above, filtered by
-//                 XminFilterSql, an xmin state after each range.
+//                 kit's CursorQuery), a cursor state after every batch. Xmin: the ctid ranges
+//                 above, filtered by XminFilterSql, an xmin state after each range.
 
 #include <cstdint>
 
