@@ -1,7 +1,9 @@
-// The CDC seam: the metadata columns added to a discovered stream, and the GLOBAL state.
+// The CDC seam: the metadata columns added to a discovered stream, the GLOBAL state, and the
+// ChangeLogReader hand-off against an in-memory log.
 #include <gtest/gtest.h>
 
 #include "connectors/kit/cdc/cdc_columns.h"
+#include "connectors/kit/cdc/change_log_reader.h"
 #include "connectors/kit/cdc/cdc_state.h"
 
 namespace sluice {
@@ -88,8 +90,6 @@ TEST(CdcState, OtherStatesAreNotCdc) {
 
 // The hand-off contract, against an in-memory log: open at a position, snapshot, read changes
 // until a position, checkpoint, commit only what the destination confirmed.
-#include "connectors/kit/cdc/change_log_reader.h"
-
 namespace sluice {
 namespace {
 
