@@ -1,5 +1,6 @@
 #include "connectors/kit/stream_batcher.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/time.h"
@@ -23,9 +24,26 @@ Status StreamBatcher::Flush() {
   SLUICE_RETURN_IF_ERROR(EnsureRunning());
   batch_.set_emitted_at_ms(NowMicros() / 1000);
   RecordBatch full = std::move(batch_);
-  batch_ = RecordBatch(schema_, stream_);
+  NewBatch(full);
+  flushed_rows_ += full.num_rows();
   ++batches_;
+  input_bytes_ = 0;
   return out_.Emit(std::move(full));
+}
+
+void StreamBatcher::NewBatch(RecordBatch& last) {
+  batch_ = RecordBatch(schema_, stream_);
+  if (!limits_.presize || last.num_rows() == 0) return;
+  const size_t n = last.num_rows();
+  const size_t rows = std::min(limits_.max_rows, n + n / 8 + 16);
+  batch_.Reserve(rows);
+  for (size_t i = 0; i < batch_.num_columns() && i < last.num_columns(); ++i) {
+    Column& column = last.column(i);
+    if (!IsVariableLength(column.type())) continue;
+    const size_t bytes = column.bytes().size();
+    // Scaled to the rows reserved, with an eighth to spare.
+    if (bytes > 0) batch_.column(i).bytes().reserve(bytes / n * rows + bytes / 8 + 64);
+  }
 }
 
 Status StreamBatcher::Checkpoint(StateMessage state) {

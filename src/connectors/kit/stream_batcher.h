@@ -8,8 +8,14 @@
 //   for (...) { append one value per column to out.batch(); SLUICE_RETURN_IF_ERROR(out.RowAdded()); }
 //   return out.Finish(status_of_the_read);
 //
+// Writers that finish rows themselves (RecordBatch::FinishRow already called) use RowFinished()
+// instead of RowAdded(); decoders that append rows in bulk count their input with
+// AddInputBytes() and ask Full(). Limits may change between rows (set_limits), e.g. so a batch
+// ends exactly where a checkpoint is due.
+//
 // Not thread-safe: one batcher per stream, used from the thread that owns the Emitter (a
-// parallel reader uses one per stream on its own thread over a ParallelEmitter).
+// parallel source uses one per stream on its worker thread, over the emitter ParallelStreams
+// gives that stream).
 
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +32,9 @@ struct BatchLimits {
   size_t max_rows = 16384;          //!< rows per batch
   size_t max_bytes = 4 << 20;       //!< bytes per batch (RecordBatch::ByteSize), checked every few rows
   size_t byte_check_every_rows = 256;  //!< power of two; ByteSize() is not free
+  //! After a flush, the next batch reserves about as many rows and bytes as the last one held
+  //! (default false): a source with steady rows then never regrows its buffers.
+  bool presize = false;
 };
 
 class StreamBatcher {
@@ -42,12 +51,24 @@ class StreamBatcher {
   //! when it is full. Returns Cancelled when the run is stopping.
   Status RowAdded() {
     batch_.FinishRow();
-    ++rows_;
+    return RowFinished();
+  }
+  //! As RowAdded(), for a row the writer finished itself (RecordBatch::FinishRow called).
+  Status RowFinished() {
     const size_t n = batch_.num_rows();
     if (n >= limits_.max_rows) return Flush();
     if ((n & (limits_.byte_check_every_rows - 1)) == 0 && batch_.ByteSize() >= limits_.max_bytes) return Flush();
     return Status::Ok();
   }
+  //! For decoders that append finished rows in bulk: `bytes` of source data (e.g. wire bytes)
+  //! went into the batch. Full() then compares their sum with max_bytes instead of ByteSize().
+  void AddInputBytes(size_t bytes) { input_bytes_ += bytes; }
+  //! True when the batch has max_rows rows or max_bytes input bytes (AddInputBytes): the caller
+  //! then calls Flush() or Checkpoint().
+  bool Full() const { return batch_.num_rows() >= limits_.max_rows || input_bytes_ >= limits_.max_bytes; }
+  //! Emits RUNNING now if it has not gone out yet (else it goes before the first batch), for
+  //! sources that report RUNNING once their read has started, batch or not.
+  Status MarkRunning() { return EnsureRunning(); }
   //! Hands over the rows collected so far (none: nothing happens), stamped with the current
   //! time; RUNNING goes out before the first batch. Cancelled when the run is stopping.
   Status Flush();
@@ -59,14 +80,19 @@ class StreamBatcher {
   Status Finish(const Status& read_status);
 
   //! Rows added so far (emitted or pending).
-  uint64_t rows() const { return rows_; }
+  uint64_t rows() const { return flushed_rows_ + batch_.num_rows(); }
   //! Batches emitted so far.
   uint64_t batches() const { return batches_; }
   uint32_t stream() const { return stream_; }
   const SchemaPtr& schema() const { return schema_; }
+  const BatchLimits& limits() const { return limits_; }
+  //! New limits, in force from the next row (a batch already over them goes at its next row).
+  void set_limits(const BatchLimits& limits) { limits_ = limits; }
 
  private:
   Status EnsureRunning();
+  //! A fresh batch, pre-sized from `last` when limits_.presize.
+  void NewBatch(RecordBatch& last);
 
   Emitter& out_;
   uint32_t stream_;
@@ -74,8 +100,9 @@ class StreamBatcher {
   BatchLimits limits_;
   RecordBatch batch_;
   bool running_ = false;
-  uint64_t rows_ = 0;
+  uint64_t flushed_rows_ = 0;
   uint64_t batches_ = 0;
+  size_t input_bytes_ = 0;
 };
 
 }  // namespace sluice

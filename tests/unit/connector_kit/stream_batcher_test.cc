@@ -84,5 +84,73 @@ TEST(StreamBatcherTest, CancelledReadEmitsNoStatus) {
   EXPECT_TRUE(emitter.statuses.empty());
 }
 
+TEST(StreamBatcherTest, LimitsChangeOnTheFly) {
+  testing::CollectingEmitter emitter;
+  StreamBatcher out(emitter, 0, IdSchema(), {.max_rows = 100});
+  ASSERT_TRUE(AddRows(out, 30).ok());
+  BatchLimits limits = out.limits();
+  limits.max_rows = 40;  // e.g. the rows left before a checkpoint is due
+  out.set_limits(limits);
+  ASSERT_TRUE(AddRows(out, 10).ok());
+  ASSERT_EQ(emitter.batches.size(), 1u);
+  EXPECT_EQ(emitter.batches[0].num_rows(), 40u);
+  ASSERT_TRUE(AddRows(out, 40).ok());
+  EXPECT_EQ(emitter.batches.size(), 2u);
+  EXPECT_EQ(out.rows(), 80u);
+}
+
+TEST(StreamBatcherTest, RowFinishedCountsARowTheWriterFinished) {
+  testing::CollectingEmitter emitter;
+  StreamBatcher out(emitter, 0, IdSchema(), {.max_rows = 4});
+  for (int i = 0; i < 9; ++i) {
+    out.batch().column(0).AppendInt64(i);
+    out.batch().FinishRow();
+    ASSERT_TRUE(out.RowFinished().ok());
+  }
+  ASSERT_EQ(emitter.batches.size(), 2u);
+  EXPECT_EQ(emitter.batches[1].num_rows(), 4u);
+  EXPECT_EQ(out.rows(), 9u);
+}
+
+TEST(StreamBatcherTest, BulkDecodersAskFullByInputBytes) {
+  testing::CollectingEmitter emitter;
+  StreamBatcher out(emitter, 0, IdSchema(), {.max_rows = 1000, .max_bytes = 100});
+  for (int i = 0; i < 3; ++i) {
+    out.batch().column(0).AppendInt64(i);
+    out.batch().FinishRow();
+    out.AddInputBytes(40);
+  }
+  EXPECT_TRUE(out.Full());
+  ASSERT_TRUE(out.Flush().ok());
+  EXPECT_FALSE(out.Full());  // the input bytes start over with the batch
+  EXPECT_EQ(emitter.batches.size(), 1u);
+}
+
+TEST(StreamBatcherTest, MarkRunningGoesOutOnceBeforeAnyBatch) {
+  testing::CollectingEmitter emitter;
+  StreamBatcher out(emitter, 0, IdSchema());
+  ASSERT_TRUE(out.Start().ok());
+  ASSERT_TRUE(out.MarkRunning().ok());
+  ASSERT_TRUE(AddRows(out, 3).ok());
+  ASSERT_TRUE(out.Finish(Status::Ok()).ok());
+  using P = std::pair<uint32_t, StreamStatus>;
+  EXPECT_EQ(emitter.statuses, (std::vector<P>{{0, StreamStatus::kStarted}, {0, StreamStatus::kRunning},
+                                              {0, StreamStatus::kComplete}}));
+}
+
+TEST(StreamBatcherTest, PresizedBatchesHoldTheSameRows) {
+  SchemaPtr schema = std::make_shared<const Schema>(std::vector<Field>{{"s", TypeId::kString, true, {}}});
+  testing::CollectingEmitter emitter;
+  StreamBatcher out(emitter, 0, schema, {.max_rows = 50, .presize = true});
+  for (int i = 0; i < 120; ++i) {
+    out.batch().column(0).AppendBytes("value " + std::to_string(i));
+    ASSERT_TRUE(out.RowAdded().ok());
+  }
+  EXPECT_GE(out.batch().column(0).bytes().capacity(), 50u * 8);
+  ASSERT_TRUE(out.Finish(Status::Ok()).ok());
+  ASSERT_EQ(emitter.batches.size(), 3u);
+  EXPECT_EQ(emitter.Rows()[119]["s"], "value 119");
+}
+
 }  // namespace
 }  // namespace sluice

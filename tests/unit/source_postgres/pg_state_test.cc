@@ -13,8 +13,9 @@ namespace {
 
 using pgbin::Decoder;
 
+// The cursor state is the SQL toolkit's (sql_state.h); source-postgres's saved states still parse.
 TEST(PgState, CursorRoundTrip) {
-  PgCursorState s{{"updated_at"}, std::string("2024-01-01T00:00:00+00"), 3};
+  SqlCursorState s{{"updated_at"}, std::string("2024-01-01T00:00:00+00"), 3};
   const Json j = CursorStateJson("orders", std::string("public"), s);
   EXPECT_EQ(j["state_type"], "cursor_based");
   EXPECT_EQ(j["stream_namespace"], "public");
@@ -199,13 +200,17 @@ TEST(PgDiscover, StreamShapes) {
   t.relkind = 'r';
   PgColumn id;
   id.name = "id";
-  id.not_null = true;
-  id.type.type = TypeId::kInteger;
-  id.type.cursor_ok = true;
+  id.nullable = false;
+  PgColumnType integer;
+  integer.type = TypeId::kInteger;
+  integer.cursor_ok = true;
+  id.SetPgType(integer);
   PgColumn tags;
   tags.name = "tags";
-  tags.type.type = TypeId::kJson;
-  tags.type.decoder = Decoder::kArray;
+  PgColumnType array;
+  array.type = TypeId::kJson;
+  array.decoder = Decoder::kArray;
+  tags.SetPgType(array);
   t.columns = {id, tags};
   t.primary_key = {"id"};
   AirbyteStream s = StreamForTable(t, ReplicationMethod::kStandard, 150000);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "connectors/kit/stream_batcher.h"
 #include "connectors/sdk/registry.h"
 #include "connectors/sources/faker/faker_generator.h"
 
@@ -102,24 +103,35 @@ Json ConnectionSpecification() {
               {"properties", std::move(props)}};
 }
 
-//! Reads one configured stream: generates its rows into batches, checkpoints every
-//! records_per_slice records and at the end.
+//! Reads one configured stream: generates its rows into batches (a StreamBatcher), checkpoints
+//! every records_per_slice records and at the end.
 class StreamReader {
  public:
   StreamReader(StreamKind kind, const ConfiguredStream& stream, uint32_t index, const FakerConfig& config,
                Emitter& out)
       : kind_(kind),
         stream_(stream),
-        index_(index),
         config_(config),
-        out_(out),
+        emitter_(out),
         generator_(config.seed),
-        writer_(kind, generator_, *stream.schema) {
-    NewBatch();
+        writer_(kind, generator_, *stream.schema),
+        out_(out, index, stream.schema,
+             {.max_rows = kMaxBatchRows, .max_bytes = kMaxBatchBytes, .byte_check_every_rows = kByteCheckRows,
+              .presize = true}) {
+    SetLimits();
   }
 
-  //! `saved` is this stream's state blob from the last run, or nullptr.
+  //! Reads the stream from STARTED to COMPLETE (INCOMPLETE on an error). `saved` is this
+  //! stream's state blob from the last run, or nullptr.
   Status Run(const Json* saved) {
+    SLUICE_RETURN_IF_ERROR(out_.Start());
+    Status st = out_.MarkRunning();
+    if (st.ok()) st = Read(saved);
+    return out_.Finish(st);
+  }
+
+ private:
+  Status Read(const Json* saved) {
     const bool incremental = stream_.sync_mode == SyncMode::kIncremental;
     if (incremental && saved != nullptr) SLUICE_RETURN_IF_ERROR(ParseSavedCursor(*saved));
     if (config_.always_updated) {
@@ -134,12 +146,11 @@ class StreamReader {
       case StreamKind::kProducts: SLUICE_RETURN_IF_ERROR(ReadSimple(first, faker::kProductCount)); break;
       case StreamKind::kPurchases: SLUICE_RETURN_IF_ERROR(ReadPurchases(first)); break;
     }
-    SLUICE_RETURN_IF_ERROR(Flush());
+    SLUICE_RETURN_IF_ERROR(out_.Flush());
     if (rows_since_state_ > 0 || !state_emitted_) SLUICE_RETURN_IF_ERROR(EmitState());
     return Status::Ok();
   }
 
- private:
   Status ParseSavedCursor(const Json& saved) {
     if (!saved.is_object()) return Status::Ok();
     auto it = saved.find(kCursorKey);
@@ -163,8 +174,7 @@ class StreamReader {
       const RowKey key{id, 0, 0};
       const int64_t updated_at = UpdatedAt(key);
       if (has_cursor_ && updated_at <= cursor_) continue;
-      writer_.Write(key, updated_at, batch_);
-      if (AfterRow(updated_at)) SLUICE_RETURN_IF_ERROR(OnBatchLimit());
+      SLUICE_RETURN_IF_ERROR(WriteRow(key, updated_at));
     }
     return Status::Ok();
   }
@@ -174,7 +184,7 @@ class StreamReader {
     int64_t id = 1;
     for (int64_t user = 1; user < first_user && user <= config_.count; ++user) {
       id += generator_.PurchaseCount(user);
-      if ((user & 0xfffff) == 0 && out_.cancelled()) return Status::Cancelled();
+      if ((user & 0xfffff) == 0 && emitter_.cancelled()) return Status::Cancelled();
     }
     for (int64_t user = first_user; user <= config_.count; ++user) {
       const int n = generator_.PurchaseCount(user);
@@ -182,69 +192,34 @@ class StreamReader {
         const RowKey key{id, user, index};
         const int64_t updated_at = UpdatedAt(key);
         if (has_cursor_ && updated_at <= cursor_) continue;
-        writer_.Write(key, updated_at, batch_);
-        if (AfterRow(updated_at)) SLUICE_RETURN_IF_ERROR(OnBatchLimit());
+        SLUICE_RETURN_IF_ERROR(WriteRow(key, updated_at));
       }
     }
     return Status::Ok();
   }
 
-  //! Notes a written row; true when the batch reached a limit that OnBatchLimit must handle.
-  bool AfterRow(int64_t updated_at) {
+  //! Writes one row; when that ended a batch, a checkpoint follows if a slice is complete.
+  Status WriteRow(const RowKey& key, int64_t updated_at) {
+    writer_.Write(key, updated_at, out_.batch());
     max_cursor_ = updated_at;  // cursors grow with the id
     any_row_ = true;
     ++rows_since_state_;
-    return batch_.num_rows() >= check_at_;
-  }
-
-  Status OnBatchLimit() {
-    const size_t rows = batch_.num_rows();
-    if (rows >= row_limit_ || batch_.ByteSize() >= kMaxBatchBytes) {
-      SLUICE_RETURN_IF_ERROR(Flush());
-      if (rows_since_state_ >= static_cast<size_t>(config_.records_per_slice)) SLUICE_RETURN_IF_ERROR(EmitState());
-      SetLimits();
-      return Status::Ok();
-    }
-    check_at_ = std::min(row_limit_, rows + kByteCheckRows);
+    SLUICE_RETURN_IF_ERROR(out_.RowFinished());
+    if (out_.batch().num_rows() > 0) return Status::Ok();
+    if (rows_since_state_ >= static_cast<size_t>(config_.records_per_slice)) SLUICE_RETURN_IF_ERROR(EmitState());
+    SetLimits();
     return Status::Ok();
   }
 
   //! The next batch ends at a slice boundary or at kMaxBatchRows, whichever comes first.
   void SetLimits() {
     const size_t slice = static_cast<size_t>(config_.records_per_slice);
-    const size_t to_slice_end = slice - rows_since_state_ % slice;
-    row_limit_ = std::min(kMaxBatchRows, to_slice_end);
-    check_at_ = std::min(row_limit_, kByteCheckRows);
+    BatchLimits limits = out_.limits();
+    limits.max_rows = std::min(kMaxBatchRows, slice - rows_since_state_ % slice);
+    out_.set_limits(limits);
   }
 
-  void NewBatch() {
-    batch_ = RecordBatch(stream_.schema, index_);
-    SetLimits();
-    // Pre-size the text buffers from the last batch so they do not grow step by step.
-    if (row_bytes_ == 0) return;
-    const size_t rows = std::min(row_limit_, kMaxBatchBytes / row_bytes_ + 1);
-    batch_.Reserve(rows);
-    for (size_t i = 0; i < batch_.num_columns(); ++i) {
-      if (bytes_per_row_[i] > 0) batch_.column(i).bytes().reserve(bytes_per_row_[i] * rows + 256);
-    }
-  }
-
-  Status Flush() {
-    if (batch_.num_rows() == 0) return Status::Ok();
-    if (out_.cancelled()) return Status::Cancelled();
-    bytes_per_row_.resize(batch_.num_columns());
-    for (size_t i = 0; i < batch_.num_columns(); ++i) {
-      Column& c = batch_.column(i);
-      bytes_per_row_[i] = IsVariableLength(c.type()) ? c.bytes().size() / batch_.num_rows() + 1 : 0;
-    }
-    row_bytes_ = batch_.ByteSize() / batch_.num_rows() + 1;
-    batch_.set_emitted_at_ms(NowMicros() / 1000);
-    SLUICE_RETURN_IF_ERROR(out_.Emit(std::move(batch_)));
-    NewBatch();
-    return Status::Ok();
-  }
-
-  //! A STREAM state with the greatest cursor emitted so far. REQUIRES: the batch is flushed.
+  //! A STREAM state with the greatest cursor emitted so far, after the rows it covers.
   Status EmitState() {
     Json blob = Json::object();
     if (any_row_ || has_cursor_) {
@@ -259,16 +234,16 @@ class StreamReader {
     state.stream.stream_state = std::move(blob);
     rows_since_state_ = 0;
     state_emitted_ = true;
-    return out_.EmitState(std::move(state));
+    return out_.Checkpoint(std::move(state));
   }
 
   const StreamKind kind_;
   const ConfiguredStream& stream_;
-  const uint32_t index_;
   const FakerConfig& config_;
-  Emitter& out_;
+  Emitter& emitter_;
   Generator generator_;
   RowWriter writer_;
+  StreamBatcher out_;
 
   bool has_cursor_ = false;
   int64_t cursor_ = 0;    //!< the saved cursor (incremental)
@@ -276,13 +251,8 @@ class StreamReader {
   bool any_row_ = false;
   int64_t max_cursor_ = 0;  //!< the last (greatest) cursor written, when any_row_
 
-  RecordBatch batch_;
-  size_t row_limit_ = kMaxBatchRows;
-  size_t check_at_ = kByteCheckRows;
   size_t rows_since_state_ = 0;
   bool state_emitted_ = false;
-  std::vector<size_t> bytes_per_row_;  //!< text bytes per row of each column in the last batch
-  size_t row_bytes_ = 0;               //!< bytes per row of the last batch; 0 before the first
 };
 
 class FakerSource final : public Source {
@@ -329,11 +299,8 @@ class FakerSource final : public Source {
     for (size_t i = 0; i < catalog.streams.size(); ++i) {
       const ConfiguredStream& s = catalog.streams[i];
       const auto index = static_cast<uint32_t>(i);
-      SLUICE_RETURN_IF_ERROR(out.EmitStreamStatus(index, StreamStatus::kStarted));
-      SLUICE_RETURN_IF_ERROR(out.EmitStreamStatus(index, StreamStatus::kRunning));
       StreamReader reader(kinds[i], s, index, parsed, out);
       SLUICE_RETURN_IF_ERROR(reader.Run(state.Find(s.descriptor())));
-      SLUICE_RETURN_IF_ERROR(out.EmitStreamStatus(index, StreamStatus::kComplete));
     }
     return Status::Ok();
   }

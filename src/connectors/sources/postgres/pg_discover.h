@@ -1,12 +1,14 @@
 #pragma once
 // Reading PostgreSQL's catalog: the tables, views and their columns a user can read, primary
-// keys, and the AirbyteStream each table becomes.
+// keys (PgDialect's catalog queries into the kit's model), and the AirbyteStream each table
+// becomes (the kit's SqlStreamFor).
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "connectors/kit/sql/sql_catalog.h"
 #include "connectors/sources/postgres/pg_source_config.h"
 #include "connectors/sources/postgres/pg_types.h"
 #include "protocol/catalog.h"
@@ -15,35 +17,27 @@ namespace sluice {
 
 class PgConnection;
 
-struct PgColumn {
-  std::string name;
+//! A column as the kit models it (name, format_type name without modifier, nullability,
+//! readable) plus what reading it in binary needs.
+struct PgColumn : SqlColumn {
   uint32_t type_oid = 0;
   int32_t typmod = -1;
-  bool not_null = false;
-  bool readable = true;   //!< the user has SELECT on the column (or the table)
-  std::string type_name;  //!< format_type without modifier: "numeric", "public.mood", "integer[]"
-  PgColumnType type;
+  PgColumnType pg_type;
+
+  //! Sets pg_type and, from it, the kit's type, cursor_ok and json_schema (uses `nullable`).
+  void SetPgType(const PgColumnType& type);
 };
 
-struct PgTable {
+//! A relation as the kit models it plus its oid and relkind.
+struct PgTable : BasicSqlTable<PgColumn> {
   uint32_t oid = 0;
-  std::string schema;
-  std::string name;
   char relkind = 'r';  //!< r table, p partitioned table, v view, m materialized view, f foreign table
-  std::vector<PgColumn> columns;
-  std::vector<std::string> primary_key;
 
   //! "schema"."name", quoted for SQL.
   std::string QualifiedName() const;
-  //! schema.name, for messages.
-  std::string DisplayName() const { return schema + "." + name; }
-  const PgColumn* FindColumn(std::string_view column) const;
   //! Has a heap, so ctid and xmin exist: tables and materialized views.
   bool HasHeap() const { return relkind == 'r' || relkind == 'm'; }
 };
-
-//! The SQL condition on pg_namespace `n` selecting `schemas` (empty = every non-system schema).
-std::string SchemaFilterSql(const std::vector<std::string>& schemas);
 
 //! Tables, partitioned tables (not their partitions), views, materialized views and foreign
 //! tables of `schemas` on which the user has USAGE on the schema and SELECT on at least one

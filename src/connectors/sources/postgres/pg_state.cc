@@ -8,33 +8,13 @@ namespace sluice {
 
 namespace {
 
-constexpr int kStateVersion = 2;
-
-bool IsType(const Json* blob, std::string_view type) {
-  if (blob == nullptr || !blob->is_object()) return false;
-  auto it = blob->find("state_type");
-  return it != blob->end() && it->is_string() && it->get<std::string>() == type;
-}
-
-std::optional<uint64_t> U64(const Json& blob, const char* key) {
-  auto it = blob.find(key);
-  if (it == blob.end()) return std::nullopt;
-  if (it->is_number_unsigned()) return it->get<uint64_t>();
-  if (it->is_number_integer() && it->get<int64_t>() >= 0) return static_cast<uint64_t>(it->get<int64_t>());
-  if (it->is_string()) {  // tolerate numbers saved as strings
-    const std::string s = it->get<std::string>();
-    uint64_t v;
-    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return v;
-  }
-  return std::nullopt;
-}
+constexpr int kStateVersion = kSqlStateVersion;
 
 std::optional<PgCtidPosition> Position(const Json& blob) {
   auto it = blob.find("ctid");
   if (it == blob.end() || !it->is_string()) return std::nullopt;
   auto page = ParseCtidPage(it->get<std::string>());
-  auto filenode = U64(blob, "relation_filenode");
+  auto filenode = StateU64(blob, "relation_filenode");
   if (!page || !filenode || *filenode > UINT32_MAX) return std::nullopt;
   PgCtidPosition position{*page, static_cast<uint32_t>(*filenode)};
   if (auto done = blob.find("completed_filenodes"); done != blob.end()) {
@@ -71,57 +51,26 @@ std::optional<uint32_t> ParseCtidPage(std::string_view text) {
   return page;
 }
 
-std::optional<PgCursorState> ParseCursorState(const Json* blob) {
-  if (!IsType(blob, "cursor_based")) return std::nullopt;
-  PgCursorState s;
-  auto field = blob->find("cursor_field");
-  if (field == blob->end() || !field->is_array()) return std::nullopt;
-  for (const auto& part : *field) {
-    if (!part.is_string()) return std::nullopt;
-    s.cursor_field.push_back(part.get<std::string>());
-  }
-  auto cursor = blob->find("cursor");
-  if (cursor != blob->end() && cursor->is_string()) {
-    s.cursor = cursor->get<std::string>();
-  } else if (cursor != blob->end() && cursor->is_number()) {
-    s.cursor = cursor->dump();
-  }
-  s.record_count = U64(*blob, "cursor_record_count").value_or(0);
-  return s;
-}
-
 std::optional<PgCtidPosition> ParseFullRefreshPosition(const Json* blob) {
-  if (!IsType(blob, "ctid")) return std::nullopt;
+  if (!IsStateType(blob, "ctid")) return std::nullopt;
   return Position(*blob);
 }
 
 std::optional<PgXminState> ParseXminState(const Json* blob) {
-  if (!IsType(blob, "xmin")) return std::nullopt;
+  if (!IsStateType(blob, "xmin")) return std::nullopt;
   PgXminState s;
-  s.raw = U64(*blob, "xmin_raw_value");
+  s.raw = StateU64(*blob, "xmin_raw_value");
   if (!s.raw) {
-    auto xid = U64(*blob, "xmin_xid_value");
-    auto wraps = U64(*blob, "num_wraparound");
+    auto xid = StateU64(*blob, "xmin_xid_value");
+    auto wraps = StateU64(*blob, "num_wraparound");
     if (xid && *xid <= UINT32_MAX) s.raw = (wraps.value_or(0) << 32) | *xid;
   }
   s.position = Position(*blob);
   if (s.position) {
-    s.snapshot_raw = U64(*blob, "snapshot_xmin_raw_value");
+    s.snapshot_raw = StateU64(*blob, "snapshot_xmin_raw_value");
     if (!s.snapshot_raw) s.position.reset();  // not ours: start the read over
   }
   return s;
-}
-
-Json CursorStateJson(const std::string& stream_name, const std::optional<std::string>& stream_namespace,
-                     const PgCursorState& state) {
-  Json j = {{"version", kStateVersion},
-            {"state_type", "cursor_based"},
-            {"stream_name", stream_name},
-            {"stream_namespace", stream_namespace.value_or("")},
-            {"cursor_field", state.cursor_field}};
-  j["cursor"] = state.cursor ? Json(*state.cursor) : Json(nullptr);
-  j["cursor_record_count"] = state.record_count;
-  return j;
 }
 
 Json CtidStateJson(const PgCtidPosition& position) {

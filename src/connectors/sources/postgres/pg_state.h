@@ -1,8 +1,8 @@
 #pragma once
-// source-postgres's per-stream state blobs, in Airbyte's shapes (version 2):
+// source-postgres's per-stream state blobs, in Airbyte's shapes (version 2). The cursor state
+// ("state_type":"cursor_based") is the SQL toolkit's (connectors/kit/sql/sql_state.h: SqlCursorState,
+// CursorStateJson, ParseCursorState); PostgreSQL's own are
 //
-//   cursor:  {"version":2,"state_type":"cursor_based","stream_name":"t","stream_namespace":"public",
-//             "cursor_field":["updated_at"],"cursor":"2024-05-01T10:00:00.5+00","cursor_record_count":3}
 //   xmin:    {"version":2,"state_type":"xmin","xmin_xid_value":812,"xmin_raw_value":812,"num_wraparound":0}
 //   ctid:    {"version":2,"state_type":"ctid","ctid":"(16384,0)","relation_filenode":16391}
 //            — a full refresh in progress: every page before the ctid's block was read.
@@ -13,8 +13,8 @@
 //   the rows) plus "ctid", "relation_filenode" and "snapshot_xmin_raw_value" (what the state
 //   becomes once the read completes).
 //
-// `cursor` is the PostgreSQL text form of the last value read, cast back to the column's type
-// in `WHERE cursor >= '<cursor>'::type`.
+// A cursor state's `cursor` is the PostgreSQL text form of the last value read, cast back to the
+// column's type in `WHERE cursor >= '<cursor>'::type` (PgDialect::TypedLiteral).
 
 #include <cstdint>
 #include <optional>
@@ -22,14 +22,9 @@
 #include <vector>
 
 #include "base/json.h"
+#include "connectors/kit/sql/sql_state.h"
 
 namespace sluice {
-
-struct PgCursorState {
-  std::vector<std::string> cursor_field;
-  std::optional<std::string> cursor;  //!< nullopt: no value seen yet
-  uint64_t record_count = 0;
-};
 
 struct PgCtidPosition {
   uint32_t page = 0;      //!< the next block to read
@@ -45,12 +40,9 @@ struct PgXminState {
 };
 
 //! Parsers accept nullptr / other shapes and return nullopt (start over).
-std::optional<PgCursorState> ParseCursorState(const Json* blob);
 std::optional<PgCtidPosition> ParseFullRefreshPosition(const Json* blob);
 std::optional<PgXminState> ParseXminState(const Json* blob);
 
-Json CursorStateJson(const std::string& stream_name, const std::optional<std::string>& stream_namespace,
-                     const PgCursorState& state);
 Json CtidStateJson(const PgCtidPosition& position);
 Json FullRefreshCompleteJson();
 Json XminStateJson(const PgXminState& state);

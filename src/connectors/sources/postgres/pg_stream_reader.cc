@@ -9,7 +9,9 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "postgres/pg_connection.h"
+#include "connectors/kit/sql/sql_planner.h"
 #include "connectors/sources/postgres/pg_copy_decoder.h"
+#include "connectors/sources/postgres/pg_dialect.h"
 #include "connectors/sources/postgres/pg_discover.h"
 #include "connectors/sources/postgres/pg_state.h"
 
@@ -45,16 +47,8 @@ struct FieldPlan {
 class StreamReader {
  public:
   StreamReader(PgConnection& conn, const PgSourceConfig& config, const PgTypeCatalog& types,
-               const ConfiguredStream& stream, uint32_t index, const Json* saved, PgStreamSink& sink,
-               const PgStreamReadOptions& options)
-      : conn_(conn),
-        config_(config),
-        types_(types),
-        stream_(stream),
-        index_(index),
-        saved_(saved),
-        sink_(sink),
-        options_(options) {}
+               const ConfiguredStream& stream, const Json* saved, StreamBatcher& out)
+      : conn_(conn), config_(config), types_(types), stream_(stream), saved_(saved), out_(out) {}
 
   Status Run() {
     SLUICE_RETURN_IF_ERROR(conn_.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
@@ -91,9 +85,9 @@ class StreamReader {
 
   //! How to select a column so it arrives as the catalog's type.
   Result<FieldPlan> PlanField(const Field& field, const PgColumn& column) {
-    const PgColumnType& t = column.type;
+    const PgColumnType& t = column.pg_type;
     FieldPlan plan;
-    plan.expression = QuoteIdent(column.name);
+    plan.expression = PgDialect::Get().QuoteIdentifier(column.name);
     if (field.type == t.type) {
       plan.expression += t.cast;
       plan.spec = {t.decoder, t.element};
@@ -243,8 +237,8 @@ class StreamReader {
       }
     }
     SLUICE_RETURN_IF_ERROR(
-        ReadRanges(start, "", [&](const PgCtidPosition& next) { return sink_.State(CtidStateJson(next)); }));
-    return sink_.State(FullRefreshCompleteJson());
+        ReadRanges(start, "", [&](const PgCtidPosition& next) { return State(CtidStateJson(next)); }));
+    return State(FullRefreshCompleteJson());
   }
 
   Status ReadXmin() {
@@ -281,11 +275,11 @@ class StreamReader {
     }
     SLUICE_RETURN_IF_ERROR(ReadRanges(start, filter, [&](const PgCtidPosition& next) {
       progress.position = next;
-      return sink_.State(XminStateJson(progress));
+      return State(XminStateJson(progress));
     }));
     PgXminState done;
     done.raw = progress.snapshot_raw;
-    return sink_.State(XminStateJson(done));
+    return State(XminStateJson(done));
   }
 
   Status ReadCursor() {
@@ -327,21 +321,16 @@ class StreamReader {
             JoinNames(saved->cursor_field), cursor_name);
       }
     }
-    std::string sql = fmt::format("COPY (SELECT {} FROM {}", select_list_, table_.QualifiedName());
-    const std::string quoted = QuoteIdent(cursor_name);
-    if (saved_cursor_) {
-      // >=: rows sharing the last value may be read again (at-least-once), none is skipped.
-      sql += fmt::format(" WHERE {} >= {}::{}", quoted, QuoteLiteral(*saved_cursor_), column->type_name);
-    }
-    // NULL cursors sort last: read by a sync without a saved cursor, never compared after.
-    sql += fmt::format(" ORDER BY {}) TO STDOUT (FORMAT binary)", quoted);
-    SLUICE_RETURN_IF_ERROR(RunCopy(sql));
-    if (batch_.num_rows() > 0) return FlushBatch();  // emits the final state after the batch
+    // >=: rows sharing the last value may be read again (at-least-once), none is skipped. NULL
+    // cursors sort last: read by a sync without a saved cursor, never compared after.
+    const SqlCursorQuery query{select_list_, table_.QualifiedName(), {cursor_name, column->type_name}, saved_cursor_};
+    SLUICE_RETURN_IF_ERROR(RunCopy("COPY (" + CursorQuery(PgDialect::Get(), query) + ") TO STDOUT (FORMAT binary)"));
+    if (out_.batch().num_rows() > 0) return FlushBatch();  // emits the final state after the batch
     return EmitCursorState();
   }
 
   Status EmitCursorState() {
-    PgCursorState s;
+    SqlCursorState s;
     s.cursor_field = stream_.cursor_field;
     if (decoder_->has_cursor()) {
       std::string text;
@@ -355,7 +344,16 @@ class StreamReader {
       s.cursor = saved_cursor_;
       s.record_count = saved_count_;
     }
-    return sink_.State(CursorStateJson(stream_.stream.name, stream_.stream.namespace_, s));
+    return State(CursorStateJson(stream_.stream.name, stream_.stream.namespace_, s));
+  }
+
+  //! A STREAM state covering every row read so far (the batch is flushed first).
+  Status State(Json blob) {
+    StateMessage message;
+    message.type = StateType::kStream;
+    message.stream.descriptor = stream_.descriptor();
+    message.stream.stream_state = std::move(blob);
+    return out_.Checkpoint(std::move(message));
   }
 
   // ---- Reading --------------------------------------------------------------------------------
@@ -412,7 +410,6 @@ class StreamReader {
     std::vector<CopyDecoder::ColumnSpec> specs;
     for (const auto& f : fields_) specs.push_back(f.spec);
     decoder_.emplace(std::move(specs), cursor);
-    NewBatch();
   }
 
   Status RunCopy(const std::string& sql) {
@@ -431,13 +428,11 @@ class StreamReader {
       char* buffer = nullptr;
       const int n = PQgetCopyData(c, &buffer, 0);
       if (n > 0) {
-        Status st = decoder_->Feed(reinterpret_cast<const uint8_t*>(buffer), static_cast<size_t>(n), batch_);
+        Status st = decoder_->Feed(reinterpret_cast<const uint8_t*>(buffer), static_cast<size_t>(n), out_.batch());
         PQfreemem(buffer);
         if (!st.ok()) return st.WithContext(what_);
-        batch_data_bytes_ += static_cast<size_t>(n);
-        if (batch_.num_rows() >= options_.batch_rows || batch_data_bytes_ >= options_.batch_bytes) {
-          SLUICE_RETURN_IF_ERROR(FlushBatch());
-        }
+        out_.AddInputBytes(static_cast<size_t>(n));
+        if (out_.Full()) SLUICE_RETURN_IF_ERROR(FlushBatch());
         continue;
       }
       if (n == -1) break;
@@ -453,40 +448,19 @@ class StreamReader {
     return finished.ok() ? finished : finished.WithContext(what_);
   }
 
-  void NewBatch() {
-    batch_ = RecordBatch(stream_.schema, index_);
-    batch_data_bytes_ = 0;
-    if (rows_hint_ == 0) return;
-    batch_.Reserve(rows_hint_);
-    for (size_t i = 0; i < batch_.num_columns() && i < bytes_hint_.size(); ++i) {
-      if (bytes_hint_[i] > 0) batch_.column(i).bytes().reserve(bytes_hint_[i]);
-    }
-  }
-
   //! Hands the current batch over (if it has rows); in cursor mode a state follows it.
   Status FlushBatch() {
-    if (batch_.num_rows() == 0) return Status::Ok();
-    rows_hint_ = std::min(options_.batch_rows, batch_.num_rows() + batch_.num_rows() / 8 + 16);
-    bytes_hint_.resize(batch_.num_columns());
-    for (size_t i = 0; i < batch_.num_columns(); ++i) {
-      Column& column = batch_.column(i);
-      bytes_hint_[i] = IsVariableLength(column.type()) ? column.bytes().size() + column.bytes().size() / 8 : 0;
-    }
-    batch_.set_emitted_at_ms(NowMicros() / 1000);
-    SLUICE_RETURN_IF_ERROR(sink_.Batch(std::move(batch_)));
-    NewBatch();
-    if (cursor_ >= 0) return EmitCursorState();
-    return Status::Ok();
+    if (out_.batch().num_rows() == 0) return Status::Ok();
+    if (cursor_ >= 0) return EmitCursorState();  // flushes, then the state
+    return out_.Flush();
   }
 
   PgConnection& conn_;
   const PgSourceConfig& config_;
   const PgTypeCatalog& types_;
   const ConfiguredStream& stream_;
-  const uint32_t index_;
   const Json* saved_;
-  PgStreamSink& sink_;
-  const PgStreamReadOptions& options_;
+  StreamBatcher& out_;
 
   PgTable table_;
   std::string what_;
@@ -508,21 +482,24 @@ class StreamReader {
   uint64_t saved_count_ = 0;
 
   std::optional<CopyDecoder> decoder_;
-  RecordBatch batch_;
-  size_t batch_data_bytes_ = 0;
-  size_t rows_hint_ = 0;
-  std::vector<size_t> bytes_hint_;
 };
 
 }  // namespace
 
+BatchLimits PgBatchLimits() {
+  BatchLimits limits;
+  limits.max_rows = 16384;
+  limits.max_bytes = size_t{4} << 20;  // of COPY data (AddInputBytes)
+  limits.presize = true;
+  return limits;
+}
+
 Status ReadPgStream(PgConnection& conn, const PgSourceConfig& config, const PgTypeCatalog& types,
-                    const ConfiguredStream& stream, uint32_t index, const Json* saved, PgStreamSink& sink,
-                    const PgStreamReadOptions& options) {
+                    const ConfiguredStream& stream, const Json* saved, StreamBatcher& out) {
   if (!stream.schema) {
     return Status::SystemError("catalog: stream '" + stream.descriptor().ToString() + "' has no bound schema");
   }
-  StreamReader reader(conn, config, types, stream, index, saved, sink, options);
+  StreamReader reader(conn, config, types, stream, saved, out);
   return reader.Run();
 }
 

@@ -1,6 +1,7 @@
 #include "connectors/sources/postgres/pg_types.h"
 
 
+#include "connectors/sources/postgres/pg_dialect.h"
 #include "postgres/pg_connection.h"
 
 namespace sluice {
@@ -9,32 +10,8 @@ namespace {
 
 using pgbin::Decoder;
 
-// Built-in type oids (fixed in pg_type.dat since forever).
-enum BuiltinOid : uint32_t {
-  kBoolOid = 16,
-  kByteaOid = 17,
-  kNameOid = 19,
-  kInt8Oid = 20,
-  kInt2Oid = 21,
-  kInt4Oid = 23,
-  kTextOid = 25,
-  kOidOid = 26,
-  kJsonOid = 114,
-  kFloat4Oid = 700,
-  kFloat8Oid = 701,
-  kBpcharOid = 1042,
-  kVarcharOid = 1043,
-  kDateOid = 1082,
-  kTimeOid = 1083,
-  kTimestampOid = 1114,
-  kTimestampTzOid = 1184,
-  kTimeTzOid = 1266,
-  kNumericOid = 1700,
-  kUuidOid = 2950,
-  kJsonbOid = 3802,
-  kInetOid = 869,
-  kCidrOid = 650,
-};
+//! numeric: the one built-in type whose modifier says more than its mapping.
+constexpr uint32_t kNumericOid = 1700;
 
 constexpr int kMaxDomainDepth = 32;
 
@@ -118,41 +95,12 @@ uint32_t PgTypeCatalog::BaseOf(uint32_t oid, int32_t& typmod) const {
 
 PgColumnType PgTypeCatalog::ResolveScalar(uint32_t oid, int32_t typmod) const {
   oid = BaseOf(oid, typmod);
-  switch (oid) {
-    case kBoolOid: return Make(TypeId::kBoolean, Decoder::kBool, false);
-    case kInt2Oid: return Make(TypeId::kInteger, Decoder::kInt2, true);
-    case kInt4Oid: return Make(TypeId::kInteger, Decoder::kInt4, true);
-    case kInt8Oid: return Make(TypeId::kInteger, Decoder::kInt8, true);
-    case kOidOid: return Make(TypeId::kInteger, Decoder::kOid, true);
-    case kFloat4Oid: return Make(TypeId::kNumber, Decoder::kFloat4, true);
-    case kFloat8Oid: return Make(TypeId::kNumber, Decoder::kFloat8, true);
-    case kNumericOid: {
-      PgColumnType t = Make(TypeId::kDecimal, Decoder::kNumeric, true);
-      if (!NumericPrecisionScale(typmod, t.precision, t.scale)) t.precision = t.scale = -1;
-      return t;
-    }
-    case kTextOid:
-    case kVarcharOid:
-    case kBpcharOid:
-    case kNameOid: return Make(TypeId::kString, Decoder::kText, true);
-    case kUuidOid: {
-      PgColumnType t = Make(TypeId::kString, Decoder::kUuid, true);
-      t.uuid = true;
-      return t;
-    }
-    case kByteaOid: return Make(TypeId::kBinary, Decoder::kBytea, false);
-    // inet::text always shows the prefix length, unlike inet's output: decode the binary form.
-    case kInetOid:
-    case kCidrOid: return Make(TypeId::kString, Decoder::kInet, false);
-    case kJsonOid: return Make(TypeId::kJson, Decoder::kJson, false);
-    case kJsonbOid: return Make(TypeId::kJson, Decoder::kJsonb, false);
-    case kDateOid: return Make(TypeId::kDate, Decoder::kDate, true);
-    case kTimeOid: return Make(TypeId::kTimeNoTz, Decoder::kTime, true);
-    // timetz orders equal instants by zone, which the UTC value does not keep: no cursor.
-    case kTimeTzOid: return Make(TypeId::kTimeTz, Decoder::kTimeTz, false);
-    case kTimestampOid: return Make(TypeId::kTimestampNoTz, Decoder::kTimestamp, true);
-    case kTimestampTzOid: return Make(TypeId::kTimestampTz, Decoder::kTimestampTz, true);
-    default: break;
+  // Built-in types: the dialect's table (pg_dialect.cc) gives the mapping and the decoder.
+  if (const PgBuiltinType* builtin = FindPgBuiltinType(oid)) {
+    PgColumnType t = Make(builtin->mapping.type, builtin->decoder, builtin->mapping.cursor_ok);
+    t.uuid = builtin->mapping.format == "uuid";
+    if (oid == kNumericOid && !NumericPrecisionScale(typmod, t.precision, t.scale)) t.precision = t.scale = -1;
+    return t;
   }
   auto it = types_.find(oid);
   // Enums send their label: binary text, ordered by the enum's declared order.

@@ -3,18 +3,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "base/log.h"
+#include "connectors/kit/parallel_streams.h"
+#include "connectors/kit/stream_batcher.h"
 #include "connectors/sdk/registry.h"
 #include "postgres/pg_connection.h"
+#include "connectors/sources/postgres/pg_dialect.h"
 #include "connectors/sources/postgres/pg_discover.h"
 #include "connectors/sources/postgres/pg_source_config.h"
 #include "connectors/sources/postgres/pg_stream_reader.h"
@@ -72,7 +71,7 @@ Status CheckAccess(PgConnection& conn, const PgSourceConfig& config) {
       }
     }
   }
-  const std::string filter = SchemaFilterSql(config.schemas);
+  const std::string filter = PgDialect::Get().SchemaFilter(config.schemas);
   SLUICE_ASSIGN_OR_RETURN(
       PgResult r,
       conn.Query("SELECT n.nspname, count(*), "
@@ -100,63 +99,8 @@ Status CheckAccess(PgConnection& conn, const PgSourceConfig& config) {
 
 // ---- Parallel read --------------------------------------------------------------------------
 
-//! What workers hand to the emitting thread, in order per stream.
-struct Event {
-  enum class Kind { kBatch, kState, kStatus, kFinished };
-  Kind kind = Kind::kBatch;
-  uint32_t stream = 0;
-  RecordBatch batch;
-  Json state;
-  StreamStatus status = StreamStatus::kStarted;
-  Status result;  //!< kFinished
-};
-
-//! A bounded FIFO between the workers and the emitting thread. Thread-safe.
-class EventQueue {
- public:
-  explicit EventQueue(size_t capacity) : capacity_(capacity) {}
-
-  //! Blocks while full. False once stopped (the event is dropped).
-  bool Push(Event event) {
-    std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return stopped_ || events_.size() < capacity_; });
-    if (stopped_ && event.kind != Event::Kind::kFinished) return false;
-    events_.push_back(std::move(event));
-    not_empty_.notify_one();
-    return true;
-  }
-  //! The next event, or nullopt after `timeout`.
-  std::optional<Event> Pop(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mu_);
-    if (!not_empty_.wait_for(lock, timeout, [&] { return !events_.empty(); })) return std::nullopt;
-    Event e = std::move(events_.front());
-    events_.pop_front();
-    not_full_.notify_one();
-    return e;
-  }
-  //! Wakes blocked pushers; later pushes (but kFinished) are dropped.
-  void Stop() {
-    std::lock_guard lock(mu_);
-    stopped_ = true;
-    events_.erase(std::remove_if(events_.begin(), events_.end(),
-                                 [](const Event& e) { return e.kind != Event::Kind::kFinished; }),
-                  events_.end());
-    not_full_.notify_all();
-  }
-  bool stopped() const {
-    std::lock_guard lock(mu_);
-    return stopped_;
-  }
-
- private:
-  const size_t capacity_;
-  mutable std::mutex mu_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<Event> events_;
-  bool stopped_ = false;
-};
-
-//! Reads streams on worker threads; the thread that called Read() emits everything.
+//! Reads the streams on the kit's ParallelStreams workers, each on its own connection; the
+//! thread that called Read() emits everything.
 class ParallelReader {
  public:
   ParallelReader(const PgSourceConfig& config, const ConfiguredCatalog& catalog, const StateStore& state,
@@ -164,86 +108,34 @@ class ParallelReader {
       : config_(config),
         catalog_(catalog),
         state_(state),
-        out_(out),
-        workers_(std::min<size_t>(static_cast<size_t>(config.max_parallel_streams), catalog.streams.size())),
-        queue_(std::max<size_t>(1, workers_) * kQueuedEventsPerWorker),
-        cancels_(workers_, nullptr) {}
+        streams_(out, {.workers = static_cast<size_t>(std::max(1, config.max_parallel_streams)),
+                       .queued_events_per_worker = kQueuedEventsPerWorker,
+                       .poll_interval = kPollInterval}) {}
 
   Status Run() {
-    const size_t n = catalog_.streams.size();
+    const auto n = static_cast<uint32_t>(catalog_.streams.size());
     if (n == 0) return Status::Ok();
     // One connection up front: bad credentials fail the run once, before any stream starts;
     // the type catalog is the database's, shared by every worker.
-    SLUICE_ASSIGN_OR_RETURN(first_conn_, OpenSession(config_));
-    SLUICE_ASSIGN_OR_RETURN(PgTypeCatalog types, PgTypeCatalog::Load(*first_conn_));
+    SLUICE_ASSIGN_OR_RETURN(auto first, OpenSession(config_));
+    SLUICE_ASSIGN_OR_RETURN(PgTypeCatalog types, PgTypeCatalog::Load(*first));
     types_.emplace(std::move(types));
-    std::vector<std::thread> threads;
-    threads.reserve(workers_);
-    for (size_t w = 0; w < workers_; ++w) threads.emplace_back([this, w] { Work(w); });
-
-    Status first_error;
-    size_t remaining = n;
-    bool stopping = false;
-    auto stop = [&](Status why) {
-      if (first_error.ok()) first_error = std::move(why);
-      if (!stopping) {
-        stopping = true;
-        queue_.Stop();
-        CancelQueries();
-      }
-    };
-    while (remaining > 0) {
-      std::optional<Event> event = queue_.Pop(kPollInterval);
-      if (!event) {
-        if (!stopping && out_.cancelled()) stop(Status::Cancelled());
-        continue;
-      }
-      if (event->kind == Event::Kind::kFinished) {
-        --remaining;
-        const Status& st = event->result;
-        if (stopping) continue;
-        if (st.ok()) {
-          Status emitted = out_.EmitStreamStatus(event->stream, StreamStatus::kComplete);
-          if (!emitted.ok()) stop(std::move(emitted));
-        } else if (st.cancelled()) {
-          stop(st);
-        } else {
-          // The other streams go on; the run fails at the end with the first error.
-          Log(LogLevel::kError, "stream {} failed: {}", catalog_.streams[event->stream].descriptor().ToString(),
-              st.message());
-          if (first_error.ok()) first_error = st;
-          Status emitted = out_.EmitStreamStatus(event->stream, StreamStatus::kIncomplete);
-          if (!emitted.ok()) stop(std::move(emitted));
-        }
-        continue;
-      }
-      if (stopping) continue;
-      Status st = Emit(*event);
-      if (!st.ok()) stop(std::move(st));
-    }
-    for (auto& t : threads) t.join();
-    return first_error;
+    const size_t workers = streams_.WorkersFor(n);
+    conns_.resize(workers);
+    cancels_.assign(workers, nullptr);
+    conns_[0] = std::move(first);  // worker 0 reads its first stream on it
+    SetCancel(0, conns_[0].get());
+    streams_.set_on_stop([this] { CancelQueries(); });
+    Status st = streams_.Run(
+        n, [this](size_t worker, uint32_t index, Emitter& out) { return ReadOne(worker, index, out); },
+        [this](uint32_t index) { return catalog_.streams[index].descriptor().ToString(); });
+    for (size_t w = 0; w < workers; ++w) SetCancel(w, nullptr);
+    return st;
   }
 
  private:
-  Status Emit(Event& event) {
-    switch (event.kind) {
-      case Event::Kind::kBatch: return out_.Emit(std::move(event.batch));
-      case Event::Kind::kState: {
-        StateMessage message;
-        message.type = StateType::kStream;
-        message.stream.descriptor = catalog_.streams[event.stream].descriptor();
-        message.stream.stream_state = std::move(event.state);
-        return out_.EmitState(std::move(message));
-      }
-      case Event::Kind::kStatus: return out_.EmitStreamStatus(event.stream, event.status);
-      case Event::Kind::kFinished: break;
-    }
-    return Status::Ok();
-  }
-
   //! Sends a cancel request to every worker's running query, so a stop does not wait for a
-  //! long sort or a slow COPY to produce its next row.
+  //! long sort or a slow COPY to produce its next row. Runs on the source thread.
   void CancelQueries() {
     std::lock_guard lock(cancel_mu_);
     char error[256];
@@ -258,88 +150,45 @@ class ParallelReader {
     cancels_[worker] = conn != nullptr ? PQgetCancel(conn->get()) : nullptr;
   }
 
-  class QueueSink final : public PgStreamSink {
-   public:
-    QueueSink(EventQueue& queue, uint32_t stream) : queue_(queue), stream_(stream) {}
-    Status Batch(RecordBatch batch) override {
-      Event e;
-      e.kind = Event::Kind::kBatch;
-      e.stream = stream_;
-      e.batch = std::move(batch);
-      return queue_.Push(std::move(e)) ? Status::Ok() : Status::Cancelled();
-    }
-    Status State(Json stream_state) override {
-      Event e;
-      e.kind = Event::Kind::kState;
-      e.stream = stream_;
-      e.state = std::move(stream_state);
-      return queue_.Push(std::move(e)) ? Status::Ok() : Status::Cancelled();
-    }
-    Status StreamStatusEvent(StreamStatus status) {
-      Event e;
-      e.kind = Event::Kind::kStatus;
-      e.stream = stream_;
-      e.status = status;
-      return queue_.Push(std::move(e)) ? Status::Ok() : Status::Cancelled();
-    }
-
-   private:
-    EventQueue& queue_;
-    const uint32_t stream_;
-  };
-
-  void Work(size_t worker) {
-    std::unique_ptr<PgConnection> conn;
-    if (worker == 0) {
-      conn = std::move(first_conn_);
-      SetCancel(worker, conn.get());
-    }
-    for (;;) {
-      const size_t i = next_.fetch_add(1);
-      if (i >= catalog_.streams.size()) break;
-      Event done;
-      done.kind = Event::Kind::kFinished;
-      done.stream = static_cast<uint32_t>(i);
-      if (queue_.stopped()) {
-        done.result = Status::Cancelled();
-      } else {
-        done.result = ReadOne(worker, static_cast<uint32_t>(i), conn);
-        // A connection left mid-COPY or in a transaction cannot serve the next stream.
-        if (conn && (PQstatus(conn->get()) != CONNECTION_OK || PQtransactionStatus(conn->get()) != PQTRANS_IDLE)) {
-          SetCancel(worker, nullptr);
-          conn.reset();
-        }
-      }
-      queue_.Push(std::move(done));
-    }
-    SetCancel(worker, nullptr);
-  }
-
-  Status ReadOne(size_t worker, uint32_t index, std::unique_ptr<PgConnection>& conn) {
-    QueueSink sink(queue_, index);
-    SLUICE_RETURN_IF_ERROR(sink.StreamStatusEvent(StreamStatus::kStarted));
-    if (!conn) {
-      SLUICE_ASSIGN_OR_RETURN(conn, OpenSession(config_));
-      SetCancel(worker, conn.get());
-    }
-    SLUICE_RETURN_IF_ERROR(sink.StreamStatusEvent(StreamStatus::kRunning));
+  //! On worker `worker`'s thread: STARTED, a connection (the worker's, kept between its
+  //! streams), RUNNING, the read, COMPLETE or INCOMPLETE.
+  Status ReadOne(size_t worker, uint32_t index, Emitter& out) {
     const ConfiguredStream& stream = catalog_.streams[index];
-    Status st = ReadPgStream(*conn, config_, *types_, stream, index, state_.Find(stream.descriptor()), sink);
+    if (!stream.schema) {
+      return Status::SystemError("catalog: stream '" + stream.descriptor().ToString() + "' has no bound schema");
+    }
+    StreamBatcher batcher(out, index, stream.schema, PgBatchLimits());
+    SLUICE_RETURN_IF_ERROR(batcher.Start());
+    std::unique_ptr<PgConnection>& conn = conns_[worker];
+    Status st = Status::Ok();
+    if (!conn) {
+      auto opened = OpenSession(config_);
+      if (opened.ok()) {
+        conn = std::move(*opened);
+        SetCancel(worker, conn.get());
+      } else {
+        st = opened.status();
+      }
+    }
+    if (st.ok()) st = batcher.MarkRunning();
+    if (st.ok()) st = ReadPgStream(*conn, config_, *types_, stream, state_.Find(stream.descriptor()), batcher);
+    // A connection left mid-COPY or in a transaction cannot serve the next stream.
+    if (conn && (PQstatus(conn->get()) != CONNECTION_OK || PQtransactionStatus(conn->get()) != PQTRANS_IDLE)) {
+      SetCancel(worker, nullptr);
+      conn.reset();
+    }
     // A query cancelled because the run is stopping reports as the cancellation it is.
-    if (!st.ok() && !st.cancelled() && queue_.stopped()) return Status::Cancelled();
-    return st;
+    if (!st.ok() && !st.cancelled() && out.cancelled()) st = Status::Cancelled();
+    return batcher.Finish(st);
   }
 
   const PgSourceConfig& config_;
   const ConfiguredCatalog& catalog_;
   const StateStore& state_;
-  Emitter& out_;
-  const size_t workers_;
-  EventQueue queue_;
-  std::atomic<size_t> next_{0};
+  ParallelStreams streams_;
+  std::vector<std::unique_ptr<PgConnection>> conns_;  //!< one per worker, touched by its thread only
   std::mutex cancel_mu_;
   std::vector<PGcancel*> cancels_;
-  std::unique_ptr<PgConnection> first_conn_;  //!< opened by Run(), taken by worker 0
   std::optional<PgTypeCatalog> types_;
 };
 

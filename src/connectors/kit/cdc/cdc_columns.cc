@@ -1,0 +1,27 @@
+#include "connectors/kit/cdc/cdc_columns.h"
+
+#include <string>
+
+namespace sluice {
+
+bool IsCdcColumn(std::string_view name) {
+  for (const auto& c : kCdcColumns) {
+    if (c.name == name) return true;
+  }
+  return false;
+}
+
+void AddCdcColumns(AirbyteStream& stream) {
+  if (!stream.json_schema.is_object()) stream.json_schema = Json{{"type", "object"}};
+  Json& properties = stream.json_schema["properties"];
+  if (!properties.is_object()) properties = Json::object();
+  for (const auto& c : kCdcColumns) properties[std::string(c.name)] = JsonSchemaForType(c.type, /*nullable=*/true);
+  stream.supported_sync_modes = {SyncMode::kFullRefresh, SyncMode::kIncremental};
+  stream.source_defined_cursor = true;
+  stream.default_cursor_field = {std::string(kCdcLsnColumn)};
+  stream.is_resumable = false;
+  // A user-picked cursor has no meaning for a CDC stream.
+  stream.extra.erase("cursor_candidates");
+}
+
+}  // namespace sluice
