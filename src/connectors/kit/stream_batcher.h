@@ -48,6 +48,17 @@ class StreamBatcher {
     if ((n & (limits_.byte_check_every_rows - 1)) == 0 && batch_.ByteSize() >= limits_.max_bytes) return Flush();
     return Status::Ok();
   }
+  //! Counts `n` rows a bulk appender already finished on batch() (AppendJsonObjectRow, a Parquet
+  //! reader's Next) and hands the batch over when it is full. Cancelled when the run is stopping.
+  Status RowsFinished(size_t n) {
+    rows_ += n;
+    const size_t rows = batch_.num_rows();
+    if (rows >= limits_.max_rows) return Flush();
+    if ((n > 1 || (rows & (limits_.byte_check_every_rows - 1)) == 0) && batch_.ByteSize() >= limits_.max_bytes) {
+      return Flush();
+    }
+    return Status::Ok();
+  }
   //! Hands over the rows collected so far (none: nothing happens), stamped with the current
   //! time; RUNNING goes out before the first batch. Cancelled when the run is stopping.
   Status Flush();
@@ -64,6 +75,7 @@ class StreamBatcher {
   uint64_t batches() const { return batches_; }
   uint32_t stream() const { return stream_; }
   const SchemaPtr& schema() const { return schema_; }
+  const BatchLimits& limits() const { return limits_; }
 
  private:
   Status EnsureRunning();
