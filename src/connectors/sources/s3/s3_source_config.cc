@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
-
 #include "base/time.h"
+#include "connectors/kit/file_storage.h"
 #include "connectors/kit/schema_inference.h"
 
 namespace sluice {
@@ -121,11 +120,6 @@ constexpr const char* kSpec = R"json({
     }
   }
 })json";
-
-std::string EnvOr(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
 
 Result<std::string> Str(const Json& o, const char* key, std::string_view where, std::string fallback) {
   auto it = o.find(key);
@@ -333,19 +327,14 @@ Result<S3SourceConfig> ParseS3SourceConfig(const Json& config) {
   if (c.bucket.empty()) return Status::ConfigError("bucket: required");
   SLUICE_ASSIGN_OR_RETURN(c.client.credentials.access_key_id, Str(config, "aws_access_key_id", "", ""));
   SLUICE_ASSIGN_OR_RETURN(c.client.credentials.secret_access_key, Str(config, "aws_secret_access_key", "", ""));
-  if (c.client.credentials.empty()) c.client.credentials = CredentialsFromEnvironment();
+  SLUICE_ASSIGN_OR_RETURN(c.client.endpoint, Str(config, "endpoint", "", ""));
+  SLUICE_ASSIGN_OR_RETURN(c.client.region, Str(config, "region_name", "", ""));
+  ApplyS3Environment(c.client);  // what the config leaves empty
   if (c.client.credentials.access_key_id.empty() != c.client.credentials.secret_access_key.empty()) {
     return Status::ConfigError(c.client.credentials.access_key_id.empty()
                                    ? "aws_access_key_id: required with aws_secret_access_key"
                                    : "aws_secret_access_key: required with aws_access_key_id");
   }
-  SLUICE_ASSIGN_OR_RETURN(c.client.endpoint, Str(config, "endpoint", "", ""));
-  if (c.client.endpoint.empty()) c.client.endpoint = EnvOr("AWS_ENDPOINT_URL_S3");
-  if (c.client.endpoint.empty()) c.client.endpoint = EnvOr("AWS_ENDPOINT_URL");
-  SLUICE_ASSIGN_OR_RETURN(c.client.region, Str(config, "region_name", "", ""));
-  if (c.client.region.empty()) c.client.region = EnvOr("AWS_REGION");
-  if (c.client.region.empty()) c.client.region = EnvOr("AWS_DEFAULT_REGION");
-  if (c.client.region.empty()) c.client.region = "us-east-1";
   SLUICE_ASSIGN_OR_RETURN(std::string addressing, Str(config, "s3_addressing_style", "", "auto"));
   if (addressing == "path") {
     c.client.addressing = S3Addressing::kPath;
@@ -431,15 +420,6 @@ std::string GlobPrefix(std::string_view glob) {
     }
     out += c;
   }
-  return out;
-}
-
-std::string FileModifiedText(int64_t micros) {
-  std::string out;
-  AppendTimestamp(out, micros - micros % kMicrosPerSecond, false);  // "YYYY-MM-DDTHH:MM:SS"
-  int64_t frac = micros % kMicrosPerSecond;
-  if (frac < 0) frac += kMicrosPerSecond;
-  out += fmt::format(".{:06}Z", frac);
   return out;
 }
 
