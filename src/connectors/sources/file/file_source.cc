@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "connectors/kit/configured_streams.h"
 #include "connectors/kit/file_record_reader.h"
 #include "connectors/kit/file_storage.h"
 #include "connectors/kit/schema_inference.h"
@@ -417,19 +418,7 @@ class FileSource final : public Source {
   Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
     (void)state;  // full refresh: every read starts over
     SLUICE_ASSIGN_OR_RETURN(FileConfig parsed, ParseConfig(config));
-    for (size_t i = 0; i < catalog.streams.size(); ++i) {
-      const ConfiguredStream& cs = catalog.streams[i];
-      auto it = std::find_if(parsed.streams.begin(), parsed.streams.end(),
-                             [&](const StreamConfig& s) { return s.name == cs.stream.name; });
-      if (it == parsed.streams.end() || cs.stream.namespace_) {
-        return Status::ConfigError("stream '" + cs.descriptor().ToString() + "' of the catalog is not in the config");
-      }
-      if (!cs.schema) return Status::SystemError("stream '" + cs.stream.name + "': catalog is not bound");
-      StreamBatcher batcher(out, static_cast<uint32_t>(i), cs.schema);
-      SLUICE_RETURN_IF_ERROR(batcher.Start());
-      SLUICE_RETURN_IF_ERROR(batcher.Finish(ReadStream(*it, cs, batcher)));
-    }
-    return Status::Ok();
+    return ReadConfiguredStreams(parsed.streams, catalog, out, ReadStream);
   }
 
  private:

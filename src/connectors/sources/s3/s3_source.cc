@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
+#include "connectors/kit/configured_streams.h"
 #include "connectors/kit/file_record_reader.h"
 #include "connectors/kit/file_storage.h"
 #include "connectors/kit/schema_inference.h"
@@ -257,21 +258,11 @@ class S3Source final : public Source {
   Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
     SLUICE_ASSIGN_OR_RETURN(S3SourceConfig c, ParseS3SourceConfig(config));
     SLUICE_ASSIGN_OR_RETURN(S3Access s3, Connect(c));
-    for (size_t i = 0; i < catalog.streams.size(); ++i) {
-      const ConfiguredStream& cs = catalog.streams[i];
-      auto it = std::find_if(c.streams.begin(), c.streams.end(),
-                             [&](const S3SourceStreamConfig& s) { return s.name == cs.stream.name; });
-      if (it == c.streams.end() || cs.stream.namespace_) {
-        return Status::ConfigError(fmt::format("stream '{}' of the catalog is not in the config", cs.descriptor().ToString()));
-      }
-      if (!cs.schema) return Status::SystemError(fmt::format("stream '{}': the catalog is not bound", cs.stream.name));
-      StreamBatcher batcher(out, static_cast<uint32_t>(i), cs.schema);
-      SLUICE_RETURN_IF_ERROR(batcher.Start());
-      Status st = ReadStream(c, *it, *s3.storage, cs, state, batcher);
-      if (!st.ok()) st = st.WithContext(fmt::format("stream '{}'", cs.stream.name));
-      SLUICE_RETURN_IF_ERROR(batcher.Finish(st));
-    }
-    return Status::Ok();
+    return ReadConfiguredStreams(c.streams, catalog, out,
+                                 [&](const S3SourceStreamConfig& s, const ConfiguredStream& cs, StreamBatcher& batcher) {
+                                   return ReadStream(c, s, *s3.storage, cs, state, batcher)
+                                       .WithContext(fmt::format("stream '{}'", s.name));
+                                 });
   }
 
  private:
@@ -311,13 +302,13 @@ class S3Source final : public Source {
 
 }  // namespace
 
+std::unique_ptr<Source> MakeS3Source() { return std::make_unique<S3Source>(); }
+
 SLUICE_REGISTER_CONNECTOR({
     .name = "source-s3",
     .kind = ConnectorKind::kSource,
     .title = "S3",
     .description = "CSV, JSONL and Parquet objects in S3 / MinIO, one stream per set of globs, incremental by modification time",
     .make_source = MakeS3Source});
-
-std::unique_ptr<Source> MakeS3Source() { return std::make_unique<S3Source>(); }
 
 }  // namespace sluice
