@@ -332,50 +332,51 @@ struct FileRecordReader::Impl {
                       options.blank_is_null && type != TypeId::kString});
     }
     values.resize(plan.size());
+    // Locals, so the compiler need not reload the members after each append.
+    const CellPlan* const cells = plan.data();
+    CellValue* const vals = values.data();
+    const size_t n = plan.size();
     const BadRowPolicy policy = options.on_bad_row;
     std::vector<uint64_t> bad_lines;
     uint64_t bad = 0;
-    RecordBatch* batch = &out.batch();
     for (;;) {
       SLUICE_ASSIGN_OR_RETURN(const bool got, reader->Next());
       if (!got) break;
       const auto& row = reader->row();
       size_t k = 0;
-      bool noted = false;
-      for (; k < plan.size(); ++k) {
-        const CellPlan& p = plan[k];
+      bool noted = false;  // some bad value became null (kNullValue): vals[].nulled says which
+      for (; k < n; ++k) {
+        const CellPlan& p = cells[k];
         const std::string_view text = row[p.source];
-        CellValue& v = values[k];
+        CellValue& v = vals[k];
         if ((p.nullable_text && reader->IsNullValue(text)) || (p.blank_null && TrimSpaces(text).empty())) {
           v.null = true;
-          v.nulled = false;
           continue;
         }
-        if (ParseCell(p.type, text, v, json, words)) {
-          v.nulled = false;
-          continue;
-        }
+        if (ParseCell(p.type, text, v, json, words)) continue;
         if (policy != BadRowPolicy::kNullValue) break;
         v.null = v.nulled = noted = true;
       }
-      if (k < plan.size()) {
+      if (k < n) {
         if (policy == BadRowPolicy::kFail) {
           return Status::ConfigError(fmt::format("{} line {} column '{}': '{}' is not {}", label, reader->line(),
-                                                 schema.field(plan[k].target).name, Shorten(row[plan[k].source]),
-                                                 TypeNoun(plan[k].type)));
+                                                 schema.field(cells[k].target).name, Shorten(row[cells[k].source]),
+                                                 TypeNoun(cells[k].type)));
         }
         ++bad;
         if (bad_lines.size() < kMaxNotedRows) bad_lines.push_back(reader->line());
         continue;
       }
-      batch = &out.batch();  // a new one after each flush
-      for (k = 0; k < plan.size(); ++k) {
-        AppendCell(plan[k].type, values[k], batch->column(plan[k].target));
-        if (noted && values[k].nulled) {
-          batch->AddChange(schema.field(plan[k].target).name, ChangeKind::kNulled, ChangeReason::kSourceSerializationError);
+      RecordBatch& batch = out.batch();  // a new one after each flush
+      for (k = 0; k < n; ++k) AppendCell(cells[k].type, vals[k], batch.column(cells[k].target));
+      if (noted) {
+        for (k = 0; k < n; ++k) {
+          if (!vals[k].nulled) continue;
+          vals[k].nulled = false;
+          batch.AddChange(schema.field(cells[k].target).name, ChangeKind::kNulled, ChangeReason::kSourceSerializationError);
         }
       }
-      AppendFileColumns(*batch);
+      AppendFileColumns(batch);
       SLUICE_RETURN_IF_ERROR(out.RowAdded());
     }
     bad += reader->malformed_rows();
