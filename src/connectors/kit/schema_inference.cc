@@ -2,11 +2,13 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <unordered_map>
 
 #include "base/time.h"
+#include "formats/parquet/parquet_reader.h"
 #include "io/input_stream.h"
 
 namespace sluice {
@@ -91,40 +93,99 @@ Json TypeInferrer::JsonSchema() const {
   return Json();
 }
 
+namespace {
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool InWords(std::string_view text, const std::vector<std::string>& words) {
+  for (const std::string& w : words) {
+    if (w.size() == text.size() &&
+        std::equal(w.begin(), w.end(), text.begin(), [](char a, char b) { return Lower(a) == Lower(b); })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<SchemaPtr> InferCsvSchema(const std::vector<std::string>& files, const CsvOptions& options, uint64_t max_rows,
                                  const FileOpener& open) {
+  return InferCsvSchema(files, options, CsvInferenceOptions(), max_rows, open);
+}
+
+Result<SchemaPtr> InferCsvSchema(const std::vector<std::string>& files, const CsvOptions& options,
+                                 const CsvInferenceOptions& inference, uint64_t max_rows, const FileOpener& open) {
   std::vector<std::string> names;
   std::vector<TypeInferrer> inferrers;
   uint64_t rows = 0;
   std::vector<int> to_column;  // file column → inferred column, or -1
+  const bool words = !inference.true_values.empty() || !inference.false_values.empty();
   for (size_t f = 0; f < files.size() && rows < max_rows; ++f) {
     SLUICE_ASSIGN_OR_RETURN(auto input, open ? open(files[f]) : OpenInputFile(files[f]));
     SLUICE_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(std::move(input), options));
-    const auto& file_names = reader->column_names();
-    if (names.empty()) {
-      names = file_names;
-      inferrers.resize(names.size());
-    }
-    to_column.assign(file_names.size(), -1);
-    for (size_t j = 0; j < file_names.size(); ++j) {
+    const size_t width = reader->column_names().size();
+    const auto& file_names = inference.column_names.empty() ? reader->column_names() : inference.column_names;
+    const bool first = names.empty();
+    to_column.assign(std::min(width, file_names.size()), -1);
+    for (size_t j = 0; j < to_column.size(); ++j) {
       for (size_t k = 0; k < names.size(); ++k) {
         if (names[k] == file_names[j]) to_column[j] = static_cast<int>(k);
       }
+      if (to_column[j] < 0 && (first || inference.union_columns)) {
+        to_column[j] = static_cast<int>(names.size());
+        names.push_back(file_names[j]);
+        inferrers.emplace_back();
+      }
     }
+    if (first && width > 0) {  // the first file's names beyond its width are columns too
+      for (size_t j = to_column.size(); j < file_names.size(); ++j) {
+        names.push_back(file_names[j]);
+        inferrers.emplace_back();
+      }
+    }
+    if (!inference.infer_types) continue;
     while (rows < max_rows) {
-      SLUICE_ASSIGN_OR_RETURN(const bool got, reader->Next());
-      if (!got) break;
+      auto got = reader->Next();
+      if (!got.ok() && inference.stop_at_malformed_row) break;
+      SLUICE_RETURN_IF_ERROR(got.status());
+      if (!*got) break;
       ++rows;
       const auto& row = reader->row();
-      for (size_t j = 0; j < row.size(); ++j) {
+      for (size_t j = 0; j < row.size() && j < to_column.size(); ++j) {
         if (to_column[j] < 0 || reader->IsNullValue(row[j])) continue;
-        inferrers[static_cast<size_t>(to_column[j])].AddText(row[j]);
+        const std::string_view t = TrimSpaces(row[j]);
+        if (inference.blank_is_null && t.empty()) continue;
+        TypeInferrer& column = inferrers[static_cast<size_t>(to_column[j])];
+        if (words && (InWords(t, inference.true_values) || InWords(t, inference.false_values))) {
+          // "1"/"0" are numbers too: only words make a boolean column.
+          column.Add(IsDigit(t[0]) ? TypeInferrer::kInteger : TypeInferrer::kBoolean);
+        } else {
+          column.AddText(row[j]);
+        }
       }
     }
   }
   std::vector<Field> fields;
   fields.reserve(names.size());
-  for (size_t k = 0; k < names.size(); ++k) fields.push_back(Field{names[k], inferrers[k].Type(), true, Json()});
+  for (size_t k = 0; k < names.size(); ++k) {
+    fields.push_back(Field{names[k], inference.infer_types ? inferrers[k].Type() : TypeId::kString, true, Json()});
+  }
+  return SchemaPtr(std::make_shared<Schema>(std::move(fields)));
+}
+
+Result<SchemaPtr> InferParquetSchema(const std::vector<std::string>& files, const RandomAccessOpener& open,
+                                     bool all_nullable) {
+  std::vector<Field> fields;
+  for (const std::string& file : files) {
+    SLUICE_ASSIGN_OR_RETURN(auto input, open ? open(file) : OpenRandomAccessFile(file));
+    SLUICE_ASSIGN_OR_RETURN(auto reader, ParquetReader::Open(std::move(input)));
+    for (const Field& f : reader->schema()->fields()) {
+      if (std::any_of(fields.begin(), fields.end(), [&](const Field& g) { return g.name == f.name; })) continue;
+      fields.push_back(f);
+      if (all_nullable) fields.back().nullable = true;
+    }
+  }
   return SchemaPtr(std::make_shared<Schema>(std::move(fields)));
 }
 

@@ -69,6 +69,16 @@ class StreamBatcher {
   //! Emits RUNNING now if it has not gone out yet (else it goes before the first batch), for
   //! sources that report RUNNING once their read has started, batch or not.
   Status MarkRunning() { return EnsureRunning(); }
+  //! Counts `n` rows a bulk appender already finished on batch() (AppendJsonObjectRow, a Parquet
+  //! reader's Next) and hands the batch over when it is full. Cancelled when the run is stopping.
+  Status RowsFinished(size_t n) {
+    const size_t rows = batch_.num_rows();
+    if (rows >= limits_.max_rows) return Flush();
+    if ((n > 1 || (rows & (limits_.byte_check_every_rows - 1)) == 0) && batch_.ByteSize() >= limits_.max_bytes) {
+      return Flush();
+    }
+    return Status::Ok();
+  }
   //! Hands over the rows collected so far (none: nothing happens), stamped with the current
   //! time; RUNNING goes out before the first batch. Cancelled when the run is stopping.
   Status Flush();

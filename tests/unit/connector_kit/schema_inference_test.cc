@@ -4,6 +4,8 @@
 
 #include <initializer_list>
 
+#include "formats/parquet/parquet_writer.h"
+#include "io/output_stream.h"
 #include "unit/testing/connector_test_util.h"
 
 namespace sluice {
@@ -117,6 +119,74 @@ TEST(SchemaInferenceTest, JsonlKeysInFirstSeenOrder) {
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().message(), "file " + bad + " line 2: expected a JSON object");
   EXPECT_TRUE(InferJsonlSchema({bad}, 100, true).ok());
+}
+
+TEST(SchemaInferenceTest, CsvInferenceOptions) {
+  testing::TempDir dir;
+  const std::string a = dir.Write("a.csv", "flag,n\nYes,1\nno, \n");
+  const std::string b = dir.Write("b.csv", "n,extra\n0,2024-01-02\n");
+  CsvInferenceOptions o;
+  o.true_values = {"yes", "1"};
+  o.false_values = {"no", "0"};
+  o.blank_is_null = true;
+  o.union_columns = true;
+  auto schema = InferCsvSchema({a, b}, CsvOptions(), o, 100);
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  ASSERT_EQ((*schema)->num_fields(), 3u);
+  EXPECT_EQ((*schema)->field(0).type, TypeId::kBoolean);  // words
+  EXPECT_EQ((*schema)->field(1).type, TypeId::kInteger);  // "1"/"0" stay numbers; blank skipped
+  EXPECT_EQ((*schema)->field(2).name, "extra");           // from the second file
+  EXPECT_EQ((*schema)->field(2).type, TypeId::kDate);
+
+  // Without union the first file's columns are the schema's; given names replace headers.
+  EXPECT_EQ((*InferCsvSchema({a, b}, CsvOptions(), 100))->num_fields(), 2u);
+  CsvOptions no_header;
+  no_header.header = false;
+  CsvInferenceOptions named;
+  named.column_names = {"x", "y", "z"};
+  named.infer_types = false;
+  schema = InferCsvSchema({dir.Write("c.csv", "1,2\n")}, no_header, named, 100);
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  ASSERT_EQ((*schema)->num_fields(), 3u);
+  EXPECT_EQ((*schema)->field(0).name, "x");
+  EXPECT_EQ((*schema)->field(0).type, TypeId::kString);
+
+  // A malformed row is an error, or ends the sample.
+  const std::string ragged = dir.Write("r.csv", "a,b\n1,2\n3\nx,y\n");
+  EXPECT_FALSE(InferCsvSchema({ragged}, CsvOptions(), 100).ok());
+  CsvInferenceOptions lenient;
+  lenient.stop_at_malformed_row = true;
+  schema = InferCsvSchema({ragged}, CsvOptions(), lenient, 100);
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  EXPECT_EQ((*schema)->field(0).type, TypeId::kInteger);
+}
+
+TEST(SchemaInferenceTest, ParquetColumnsFromFooters) {
+  testing::TempDir dir;
+  auto write = [&](const std::string& name, std::vector<Field> fields) {
+    auto schema = std::make_shared<const Schema>(std::move(fields));
+    RecordBatch batch(schema, 0);
+    std::string bytes;
+    auto out = MakeStringOutputStream(&bytes, name);
+    auto writer = ParquetWriter::Open(schema, {}, out.get());
+    EXPECT_TRUE(writer.ok());
+    EXPECT_TRUE((*writer)->Write(batch).ok());
+    EXPECT_TRUE((*writer)->Close().ok());
+    return dir.Write(name, bytes);
+  };
+  const std::string a = write("a.parquet", {{"id", TypeId::kInteger, false, {}}, {"name", TypeId::kString, true, {}}});
+  const std::string b = write("b.parquet", {{"id", TypeId::kInteger, false, {}}, {"day", TypeId::kDate, false, {}}});
+  auto one = InferParquetSchema({a}, {}, false);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_EQ((*one)->num_fields(), 2u);
+  EXPECT_FALSE((*one)->field(0).nullable);
+  auto both = InferParquetSchema({a, b}, {}, true);
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  ASSERT_EQ((*both)->num_fields(), 3u);
+  EXPECT_EQ((*both)->field(2).name, "day");
+  EXPECT_EQ((*both)->field(2).type, TypeId::kDate);
+  EXPECT_TRUE((*both)->field(0).nullable);
+  EXPECT_FALSE(InferParquetSchema({dir.Write("x.parquet", "not parquet")}, {}, false).ok());
 }
 
 TEST(SchemaInferenceTest, TypeNames) {

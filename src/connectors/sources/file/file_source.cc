@@ -1,33 +1,26 @@
 #include "connectors/sources/file/file_source.h"
 
 #include <unistd.h>
-#include <simdjson.h>
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 
 #include "base/log.h"
-#include "base/time.h"
-#include "connectors/sdk/registry.h"
-#include "connectors/sources/file/file_store.h"
+#include "connectors/kit/configured_streams.h"
+#include "connectors/kit/file_record_reader.h"
+#include "connectors/kit/file_storage.h"
 #include "connectors/kit/schema_inference.h"
-#include "io/input_stream.h"
+#include "connectors/kit/stream_batcher.h"
+#include "connectors/sdk/registry.h"
+#include "connectors/sources/file/file_provider.h"
 #include "formats/csv/csv_reader.h"
 #include "formats/parquet/parquet_reader.h"
-#include "protocol/codec.h"
 
 namespace sluice {
 
 namespace {
 
-constexpr size_t kBatchRows = 16384;
-constexpr size_t kBatchBytes = size_t{4} << 20;
-constexpr size_t kMaxNotedRows = 5;  // malformed rows named in the summary log line
-
 // ---- Config ---------------------------------------------------------------------------------
-
-enum class FileFormat { kCsv, kJsonl, kParquet };
 
 struct StreamConfig {
   std::string name;
@@ -35,7 +28,7 @@ struct StreamConfig {
   bool is_glob = false;
   FileScheme scheme = FileScheme::kLocal;
   FileProvider provider;              // the one serving `scheme` (the default: local / environment)
-  std::shared_ptr<FileStore> store;   // made by PrepareStream
+  std::shared_ptr<FileStorage> storage;  // made by PrepareStream
   std::optional<FileFormat> format;  // set by ResolveFormat when not configured
   CsvOptions csv;
   bool delimiter_given = false;
@@ -279,12 +272,19 @@ Result<FileConfig> ParseConfig(const Json& config) {
 // ---- Files and formats ----------------------------------------------------------------------
 
 //! The files of a stream: its path, or its glob's matches (regular files only, sorted).
-Result<std::vector<std::string>> ListFiles(const StreamConfig& s) {
-  if (!s.is_glob) return std::vector<std::string>{s.pattern};
-  auto files = s.store->Glob(s.pattern);
+Result<std::vector<FileInfo>> ListFiles(const StreamConfig& s) {
+  if (!s.is_glob) return std::vector<FileInfo>{FileInfo{s.pattern, std::nullopt, 0}};
+  auto files = s.storage->Glob(s.pattern);
   if (!files.ok()) return files.status().WithContext(s.Label());
   if (files->empty()) return Status::ConfigError(s.Label() + ": no file matches glob '" + s.pattern + "'");
   return files;
+}
+
+std::vector<std::string> Paths(const std::vector<FileInfo>& files) {
+  std::vector<std::string> paths;
+  paths.reserve(files.size());
+  for (const FileInfo& f : files) paths.push_back(f.path);
+  return paths;
 }
 
 std::string LowerExtension(std::string_view path) {
@@ -301,10 +301,10 @@ std::string LowerExtension(std::string_view path) {
 
 //! Sets the stream's format (from its file names when not configured) and the tab delimiter of
 //! .tsv files.
-Status ResolveFormat(StreamConfig& s, const std::vector<std::string>& files) {
+Status ResolveFormat(StreamConfig& s, const std::vector<FileInfo>& files) {
   std::string ext = LowerExtension(s.pattern);
   if (ext != ".csv" && ext != ".tsv" && ext != ".jsonl" && ext != ".ndjson" && ext != ".parquet" && !files.empty()) {
-    ext = LowerExtension(files[0]);
+    ext = LowerExtension(files[0].path);
   }
   if (ext == ".tsv" && !s.delimiter_given) s.csv.delimiter = '\t';
   if (!s.format) {
@@ -315,7 +315,7 @@ Status ResolveFormat(StreamConfig& s, const std::vector<std::string>& files) {
     } else if (ext == ".parquet" || ext == ".pq") {
       s.format = FileFormat::kParquet;
     } else {
-      return Status::ConfigError(s.Label() + ": cannot tell the format of '" + (files.empty() ? s.pattern : files[0]) +
+      return Status::ConfigError(s.Label() + ": cannot tell the format of '" + (files.empty() ? s.pattern : files[0].path) +
                                  "' from its name; set format to csv, jsonl or parquet");
     }
   }
@@ -325,470 +325,45 @@ Status ResolveFormat(StreamConfig& s, const std::vector<std::string>& files) {
   return Status::Ok();
 }
 
-//! A Parquet file's reader (footer read and checked).
-Result<std::unique_ptr<ParquetReader>> OpenParquet(FileStore& store, const std::string& path) {
-  SLUICE_ASSIGN_OR_RETURN(auto file, store.OpenRandomAccess(path));
-  return ParquetReader::Open(std::move(file));
-}
-
-Result<std::vector<std::string>> PrepareStream(StreamConfig& s) {
-  if (!s.store) {
-    auto store = MakeFileStore(s.scheme, s.provider);
-    if (!store.ok()) return store.status().WithContext(s.Label());
-    s.store = std::move(*store);
+Result<std::vector<FileInfo>> PrepareStream(StreamConfig& s) {
+  if (!s.storage) {
+    auto storage = MakeFileStorage(s.scheme, s.provider);
+    if (!storage.ok()) return storage.status().WithContext(s.Label());
+    s.storage = std::move(*storage);
   }
   SLUICE_ASSIGN_OR_RETURN(auto files, ListFiles(s));
   SLUICE_RETURN_IF_ERROR(ResolveFormat(s, files));
   return files;
 }
 
-Result<std::unique_ptr<CsvReader>> OpenCsv(FileStore& store, const std::string& path, const CsvOptions& options) {
-  SLUICE_ASSIGN_OR_RETURN(auto input, store.Open(path));
-  return CsvReader::Open(std::move(input), options);
+//! How the kit's reader reads this stream's files.
+FileReadOptions ReadOptions(const StreamConfig& s) {
+  FileReadOptions o;
+  o.format = *s.format;
+  o.csv = s.csv;
+  if (!s.csv.header && s.schema) {
+    // Without a header the configured schema names the columns, in order.
+    for (const Field& f : s.schema->fields()) o.csv_column_names.push_back(f.name);
+  }
+  o.on_bad_row = s.skip_errors ? BadRowPolicy::kSkipRow : BadRowPolicy::kFail;
+  o.same_columns_as_first_file = !s.schema;  // inferred from the first file: later ones may not add columns
+  return o;
 }
 
-// ---- Cell conversion ------------------------------------------------------------------------
-
-//! One parsed CSV cell, held until the whole row has parsed (so a bad cell drops the row cheaply).
-struct CellValue {
-  bool null = false;
-  int64_t i = 0;
-  double d = 0;
-  std::string_view text;
-};
-
-//! Checks JSON texts (for json columns) with a reused, padded buffer.
-class JsonValidator {
- public:
-  bool Valid(std::string_view text) {
-    buffer_.assign(text.data(), text.size());
-    buffer_.append(simdjson::SIMDJSON_PADDING, ' ');
-    simdjson::dom::element element;
-    return parser_.parse(buffer_.data(), text.size(), false).get(element) == simdjson::SUCCESS;
+Result<SchemaPtr> InferSchema(const StreamConfig& s, const std::vector<FileInfo>& files, uint64_t max_rows) {
+  FileStorage& storage = *s.storage;
+  switch (*s.format) {
+    case FileFormat::kCsv:
+      return InferCsvSchema(Paths(files), s.csv, max_rows, [&](const std::string& f) { return storage.Open(f); });
+    case FileFormat::kJsonl:
+      return InferJsonlSchema(Paths(files), max_rows, s.skip_errors,
+                              [&](const std::string& f) { return storage.Open(f); });
+    case FileFormat::kParquet:
+      return InferParquetSchema({files[0].path}, [&](const std::string& f) { return storage.OpenRandomAccess(f); },
+                                false);
   }
-
- private:
-  simdjson::dom::parser parser_;
-  std::string buffer_;
-};
-
-// Fast paths for the usual fixed layouts of dates and timestamps; anything else goes to the
-// general parsers of base/time.h, which give the same result for these layouts.
-inline bool TwoDigits(const char* s, int& out) {
-  const unsigned a = static_cast<unsigned>(s[0] - '0');
-  const unsigned b = static_cast<unsigned>(s[1] - '0');
-  if (a > 9 || b > 9) return false;
-  out = static_cast<int>(a * 10 + b);
-  return true;
+  return Status::SystemError("no format");
 }
-
-// "YYYY-MM-DD" at s. REQUIRES: 10 readable bytes.
-inline bool FastDate(const char* s, int64_t& days) {
-  int y1, y2, m, d;
-  if (s[4] != '-' || s[7] != '-' || !TwoDigits(s, y1) || !TwoDigits(s + 2, y2) || !TwoDigits(s + 5, m) ||
-      !TwoDigits(s + 8, d)) {
-    return false;
-  }
-  static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const int y = y1 * 100 + y2;
-  if (m < 1 || m > 12 || d < 1 || d > kDaysIn[m - 1]) return false;
-  if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
-  days = DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
-  return true;
-}
-
-std::optional<int64_t> ParseDateFast(std::string_view t) {
-  int64_t days;
-  if (t.size() == 10 && FastDate(t.data(), days)) return days;
-  return ParseDate(t);
-}
-
-// "YYYY-MM-DD[T ]HH:MM:SS[.fraction][Z]" fast, the rest by ParseTimestamp.
-std::optional<int64_t> ParseTimestampFast(std::string_view t) {
-  int64_t days;
-  int h, mi, sec;
-  if (t.size() >= 19 && (t[10] == 'T' || t[10] == ' ') && t[13] == ':' && t[16] == ':' && FastDate(t.data(), days) &&
-      TwoDigits(t.data() + 11, h) && TwoDigits(t.data() + 14, mi) && TwoDigits(t.data() + 17, sec) && h <= 24 &&
-      mi <= 59 && sec <= 60) {
-    size_t i = 19;
-    int64_t frac = 0;
-    int digits = 0;
-    if (i < t.size() && t[i] == '.') {
-      for (++i; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, ++digits) {
-        if (digits < 6) frac = frac * 10 + (t[i] - '0');
-      }
-      if (digits == 0) return ParseTimestamp(t);
-      for (int k = digits; k < 6; ++k) frac *= 10;
-    }
-    if (i < t.size() && t[i] == 'Z') ++i;
-    if (i == t.size()) {
-      return days * kMicrosPerDay + ((h * 60 + mi) * 60 + sec) * kMicrosPerSecond + frac;
-    }
-  }
-  return ParseTimestamp(t);
-}
-
-bool ParseBoolText(std::string_view t, bool& out) {
-  if (t.size() > 5) return false;
-  char lower[5];
-  for (size_t k = 0; k < t.size(); ++k) {
-    const char c = t[k];
-    lower[k] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  const std::string_view l(lower, t.size());
-  if (l == "true" || l == "t" || l == "yes" || l == "y" || l == "1") {
-    out = true;
-    return true;
-  }
-  if (l == "false" || l == "f" || l == "no" || l == "n" || l == "0") {
-    out = false;
-    return true;
-  }
-  return false;
-}
-
-std::string_view StripPlus(std::string_view t) {
-  if (!t.empty() && t[0] == '+') t.remove_prefix(1);
-  return t;
-}
-
-//! Parses `text` as `type` into `v`; false when it is not a value of that type.
-bool ParseCell(TypeId type, std::string_view text, CellValue& v, JsonValidator& json) {
-  v.null = false;
-  switch (type) {
-    case TypeId::kString:
-    case TypeId::kBinary: v.text = text; return true;
-    case TypeId::kInteger: {
-      const std::string_view t = StripPlus(TrimSpaces(text));
-      const auto r = std::from_chars(t.data(), t.data() + t.size(), v.i);
-      return r.ec == std::errc() && r.ptr == t.data() + t.size() && !t.empty();
-    }
-    case TypeId::kNumber: {
-      const std::string_view t = StripPlus(TrimSpaces(text));
-      const auto r = std::from_chars(t.data(), t.data() + t.size(), v.d);
-      return r.ec == std::errc() && r.ptr == t.data() + t.size() && !t.empty();
-    }
-    case TypeId::kDecimal: {
-      const std::string_view t = TrimSpaces(text);
-      const std::string_view digits = StripPlus(t);
-      double d;
-      const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), d);
-      if (digits.empty() || r.ptr != digits.data() + digits.size()) return false;
-      if (r.ec != std::errc() && r.ec != std::errc::result_out_of_range) return false;
-      v.text = t;
-      return true;
-    }
-    case TypeId::kBoolean: {
-      bool b;
-      if (!ParseBoolText(TrimSpaces(text), b)) return false;
-      v.i = b ? 1 : 0;
-      return true;
-    }
-    case TypeId::kDate: {
-      const auto days = ParseDateFast(TrimSpaces(text));
-      if (!days) return false;
-      v.i = *days;
-      return true;
-    }
-    case TypeId::kTimeNoTz:
-    case TypeId::kTimeTz: {
-      const auto t = ParseTime(TrimSpaces(text));
-      if (!t) return false;
-      v.i = *t;
-      return true;
-    }
-    case TypeId::kTimestampNoTz:
-    case TypeId::kTimestampTz: {
-      const std::string_view t = TrimSpaces(text);
-      if (t == "infinity" || t == "-infinity") {
-        v.i = t[0] == '-' ? kMinusInfinityMicros : kInfinityMicros;
-        return true;
-      }
-      const auto ts = ParseTimestampFast(t);
-      if (!ts) return false;
-      v.i = *ts;
-      return true;
-    }
-    case TypeId::kJson:
-      if (!json.Valid(text)) return false;
-      v.text = text;
-      return true;
-  }
-  return false;
-}
-
-void AppendCell(TypeId type, const CellValue& v, Column& col) {
-  if (v.null) {
-    col.AppendNull();
-    return;
-  }
-  switch (type) {
-    case TypeId::kBoolean: col.AppendBool(v.i != 0); break;
-    case TypeId::kInteger:
-    case TypeId::kTimeNoTz:
-    case TypeId::kTimeTz:
-    case TypeId::kTimestampNoTz:
-    case TypeId::kTimestampTz: col.AppendInt64(v.i); break;
-    case TypeId::kNumber: col.AppendDouble(v.d); break;
-    case TypeId::kDate: col.AppendInt32(static_cast<int32_t>(v.i)); break;
-    case TypeId::kDecimal:
-    case TypeId::kString:
-    case TypeId::kBinary:
-    case TypeId::kJson: col.AppendBytes(v.text); break;
-  }
-}
-
-std::string_view TypeNoun(TypeId type) {
-  switch (type) {
-    case TypeId::kBoolean: return "a boolean";
-    case TypeId::kInteger: return "an integer";
-    case TypeId::kNumber:
-    case TypeId::kDecimal: return "a number";
-    case TypeId::kDate: return "a date";
-    case TypeId::kTimeNoTz:
-    case TypeId::kTimeTz: return "a time";
-    case TypeId::kTimestampNoTz:
-    case TypeId::kTimestampTz: return "a timestamp";
-    case TypeId::kJson: return "valid JSON";
-    case TypeId::kString:
-    case TypeId::kBinary: return "a string";
-  }
-  return "a value";
-}
-
-std::string Shorten(std::string_view text) {
-  constexpr size_t kMax = 60;
-  if (text.size() <= kMax) return std::string(text);
-  size_t cut = kMax;
-  while (cut > 0 && (static_cast<uint8_t>(text[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
-  return std::string(text.substr(0, cut)) + "...";
-}
-
-// ---- Reading one stream ---------------------------------------------------------------------
-
-class StreamReader {
- public:
-  StreamReader(const StreamConfig& config, SchemaPtr schema, uint32_t index, Emitter& out)
-      : config_(config), schema_(std::move(schema)), index_(index), out_(out), batch_(schema_, index) {}
-
-  Status Run(const std::vector<std::string>& files) {
-    for (const auto& file : files) {
-      switch (*config_.format) {
-        case FileFormat::kCsv: SLUICE_RETURN_IF_ERROR(ReadCsvFile(file)); break;
-        case FileFormat::kJsonl: SLUICE_RETURN_IF_ERROR(ReadJsonlFile(file)); break;
-        case FileFormat::kParquet: SLUICE_RETURN_IF_ERROR(ReadParquetFile(file)); break;
-      }
-      ++files_read_;
-    }
-    SLUICE_RETURN_IF_ERROR(Flush());
-    if (skipped_ > 0) {
-      std::string where;
-      for (const auto& n : noted_) where += (where.empty() ? "" : ", ") + n;
-      Log(LogLevel::kWarn, "{}: skipped {} malformed rows (first at {})", config_.Label(), skipped_, where);
-    }
-    if (unknown_fields_ > 0) {
-      Log(LogLevel::kInfo, "{}: {} values of fields outside the catalog's schema were dropped", config_.Label(),
-          unknown_fields_);
-    }
-    Log(LogLevel::kInfo, "{}: read {} rows from {} file(s)", config_.Label(), rows_, files_read_);
-    return Status::Ok();
-  }
-
-  uint64_t files_read() const { return files_read_; }
-  uint64_t rows() const { return rows_; }
-
- private:
-  struct CellPlan {
-    size_t source;  // cell index in the file's rows
-    size_t target;  // column in the batch
-    TypeId type;
-    bool nullable_text;  // null values turn into null (false: string column, strings_can_be_null off)
-  };
-
-  Status ReadCsvFile(const std::string& path) {
-    SLUICE_ASSIGN_OR_RETURN(auto reader, OpenCsv(*config_.store, path, config_.csv));
-    std::vector<std::string> names = reader->column_names();
-    if (names.empty()) return Status::Ok();  // an empty file
-    if (!config_.csv.header && config_.schema) {
-      // Without a header the configured schema names the columns, in order.
-      for (size_t j = 0; j < names.size() && j < config_.schema->num_fields(); ++j) {
-        names[j] = config_.schema->field(j).name;
-      }
-    }
-    if (!config_.schema) {
-      if (first_header_.empty()) {
-        first_header_ = names;
-        first_file_ = path;
-      } else {
-        for (const auto& n : names) {
-          if (std::find(first_header_.begin(), first_header_.end(), n) == first_header_.end()) {
-            return Status::ConfigError("file " + path + ": column '" + n + "' is not in the header of the first file (" +
-                                       first_file_ + ")");
-          }
-        }
-      }
-    }
-    const Schema& schema = *schema_;
-    plan_.clear();
-    for (size_t j = 0; j < names.size(); ++j) {
-      const int target = schema.IndexOf(names[j]);
-      if (target < 0) continue;  // not selected, or not in the configured schema
-      const TypeId type = schema.field(static_cast<size_t>(target)).type;
-      plan_.push_back({j, static_cast<size_t>(target), type,
-                       type != TypeId::kString || config_.csv.strings_can_be_null});
-    }
-    values_.resize(plan_.size());
-    std::vector<uint64_t> bad_lines;
-    uint64_t bad = 0;
-    while (true) {
-      SLUICE_ASSIGN_OR_RETURN(const bool got, reader->Next());
-      if (!got) break;
-      const auto& row = reader->row();
-      size_t k = 0;
-      for (; k < plan_.size(); ++k) {
-        const CellPlan& p = plan_[k];
-        const std::string_view text = row[p.source];
-        if (p.nullable_text && reader->IsNullValue(text)) {
-          values_[k].null = true;
-          continue;
-        }
-        if (!ParseCell(p.type, text, values_[k], json_)) break;
-      }
-      if (k < plan_.size()) {
-        if (!config_.skip_errors) {
-          return Status::ConfigError("file " + path + " line " + std::to_string(reader->line()) + " column '" +
-                                     schema.field(plan_[k].target).name + "': '" + Shorten(row[plan_[k].source]) +
-                                     "' is not " + std::string(TypeNoun(plan_[k].type)));
-        }
-        ++bad;
-        if (bad_lines.size() < kMaxNotedRows) bad_lines.push_back(reader->line());
-        continue;
-      }
-      for (k = 0; k < plan_.size(); ++k) AppendCell(plan_[k].type, values_[k], batch_.column(plan_[k].target));
-      batch_.FinishRow();
-      ++rows_;
-      SLUICE_RETURN_IF_ERROR(MaybeFlush());
-    }
-    bad += reader->malformed_rows();
-    bad_lines.insert(bad_lines.end(), reader->malformed_lines().begin(), reader->malformed_lines().end());
-    NoteSkipped(path, bad, bad_lines);
-    return Status::Ok();
-  }
-
-  // Columns are matched by name (SetOutputSchema); the first file's columns are the stream's,
-  // and a later file may lack some (null) but not bring new ones, as with CSV headers.
-  Status ReadParquetFile(const std::string& path) {
-    SLUICE_ASSIGN_OR_RETURN(auto reader, OpenParquet(*config_.store, path));
-    const Schema& file_schema = *reader->schema();
-    if (first_header_.empty()) {
-      for (const Field& f : file_schema.fields()) first_header_.push_back(f.name);
-      first_file_ = path;
-    } else {
-      for (const Field& f : file_schema.fields()) {
-        if (std::find(first_header_.begin(), first_header_.end(), f.name) == first_header_.end()) {
-          return Status::ConfigError("file " + path + ": column '" + f.name + "' is not in the first file (" +
-                                     first_file_ + ")");
-        }
-      }
-    }
-    SLUICE_RETURN_IF_ERROR(reader->SetOutputSchema(schema_));
-    for (;;) {
-      const size_t before = batch_.num_rows();
-      const size_t room = kBatchRows - before;
-      SLUICE_ASSIGN_OR_RETURN(const bool got, reader->Next(batch_, std::min<size_t>(room, 4096)));
-      if (!got) break;
-      rows_ += batch_.num_rows() - before;
-      if (batch_.num_rows() >= kBatchRows || batch_.ByteSize() >= kBatchBytes) SLUICE_RETURN_IF_ERROR(Flush());
-    }
-    return Status::Ok();
-  }
-
-  Status ReadJsonlFile(const std::string& path) {
-    SLUICE_ASSIGN_OR_RETURN(auto input, config_.store->Open(path));
-    LineReader lines(std::move(input), simdjson::SIMDJSON_PADDING);
-    std::string_view line;
-    std::vector<uint64_t> bad_lines;
-    uint64_t bad = 0;
-    while (true) {
-      SLUICE_ASSIGN_OR_RETURN(const bool got, lines.Next(&line));
-      if (!got) break;
-      if (TrimSpaces(line).empty()) continue;
-      simdjson::ondemand::document doc;
-      simdjson::ondemand::object object;
-      auto e = parser_.iterate(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING).get(doc);
-      if (!e) e = doc.get_object().get(object);
-      Status st;
-      if (e) {
-        st = Status::ConfigError(e == simdjson::INCORRECT_TYPE ? std::string("expected a JSON object")
-                                                                : std::string("invalid JSON (") +
-                                                                      simdjson::error_message(e) + ")");
-      } else {
-        st = AppendJsonObjectRow(object, batch_, ChangeReason::kSourceSerializationError, &unknown_fields_);
-      }
-      if (!st.ok()) {
-        if (!config_.skip_errors) {
-          return Status::ConfigError("file " + path + " line " + std::to_string(lines.line_number()) + ": " +
-                                     st.message());
-        }
-        ++bad;
-        if (bad_lines.size() < kMaxNotedRows) bad_lines.push_back(lines.line_number());
-        continue;
-      }
-      ++rows_;
-      SLUICE_RETURN_IF_ERROR(MaybeFlush());
-    }
-    NoteSkipped(path, bad, bad_lines);
-    return Status::Ok();
-  }
-
-  void NoteSkipped(const std::string& path, uint64_t count, std::vector<uint64_t>& lines) {
-    skipped_ += count;
-    std::sort(lines.begin(), lines.end());
-    for (uint64_t line : lines) {
-      if (noted_.size() >= kMaxNotedRows) break;
-      noted_.push_back(path + ":" + std::to_string(line));
-    }
-  }
-
-  Status MaybeFlush() {
-    const size_t rows = batch_.num_rows();
-    if (rows >= kBatchRows || ((rows & 255) == 0 && batch_.ByteSize() >= kBatchBytes)) return Flush();
-    return Status::Ok();
-  }
-
-  Status Flush() {
-    if (out_.cancelled()) return Status::Cancelled();
-    if (batch_.num_rows() == 0) return Status::Ok();
-    if (!running_) {
-      SLUICE_RETURN_IF_ERROR(out_.EmitStreamStatus(index_, StreamStatus::kRunning));
-      running_ = true;
-    }
-    batch_.set_emitted_at_ms(NowMicros() / 1000);
-    RecordBatch full = std::move(batch_);
-    batch_ = RecordBatch(schema_, index_);
-    return out_.Emit(std::move(full));
-  }
-
-  const StreamConfig& config_;
-  SchemaPtr schema_;
-  uint32_t index_;
-  Emitter& out_;
-  RecordBatch batch_;
-  bool running_ = false;
-
-  std::vector<CellPlan> plan_;
-  std::vector<CellValue> values_;
-  JsonValidator json_;
-  simdjson::ondemand::parser parser_;
-  std::vector<std::string> first_header_;
-  std::string first_file_;
-
-  uint64_t files_read_ = 0;
-  uint64_t rows_ = 0;
-  uint64_t skipped_ = 0;
-  size_t unknown_fields_ = 0;
-  std::vector<std::string> noted_;
-};
 
 // ---- The connector --------------------------------------------------------------------------
 
@@ -807,7 +382,7 @@ class FileSource final : public Source {
     for (auto& s : parsed.streams) {
       SLUICE_ASSIGN_OR_RETURN(auto files, PrepareStream(s));
       for (const auto& file : files) {
-        Status st = CheckFile(s, file);
+        Status st = CheckFile(s, file.path);
         if (!st.ok()) return st.WithContext(s.Label());
       }
     }
@@ -821,17 +396,7 @@ class FileSource final : public Source {
       SLUICE_ASSIGN_OR_RETURN(auto files, PrepareStream(s));
       SchemaPtr schema = s.schema;
       if (!schema) {
-        const FileOpener open = [&s](const std::string& file) { return s.store->Open(file); };
-        Result<SchemaPtr> inferred = Status::SystemError("no format");
-        switch (*s.format) {
-          case FileFormat::kCsv: inferred = InferCsvSchema(files, s.csv, parsed.infer_rows, open); break;
-          case FileFormat::kJsonl: inferred = InferJsonlSchema(files, parsed.infer_rows, s.skip_errors, open); break;
-          case FileFormat::kParquet: {
-            auto reader = OpenParquet(*s.store, files[0]);
-            inferred = reader.ok() ? Result<SchemaPtr>((*reader)->schema()) : Result<SchemaPtr>(reader.status());
-            break;
-          }
-        }
+        Result<SchemaPtr> inferred = InferSchema(s, files, parsed.infer_rows);
         if (!inferred.ok()) return inferred.status().WithContext(s.Label());
         schema = *inferred;
       }
@@ -853,49 +418,45 @@ class FileSource final : public Source {
   Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
     (void)state;  // full refresh: every read starts over
     SLUICE_ASSIGN_OR_RETURN(FileConfig parsed, ParseConfig(config));
-    for (size_t i = 0; i < catalog.streams.size(); ++i) {
-      const ConfiguredStream& cs = catalog.streams[i];
-      auto it = std::find_if(parsed.streams.begin(), parsed.streams.end(),
-                             [&](const StreamConfig& s) { return s.name == cs.stream.name; });
-      if (it == parsed.streams.end() || cs.stream.namespace_) {
-        return Status::ConfigError("stream '" + cs.descriptor().ToString() + "' of the catalog is not in the config");
-      }
-      if (!cs.schema) return Status::SystemError("stream '" + cs.stream.name + "': catalog is not bound");
-      const uint32_t index = static_cast<uint32_t>(i);
-      SLUICE_RETURN_IF_ERROR(out.EmitStreamStatus(index, StreamStatus::kStarted));
-      Status st = ReadStream(*it, cs, index, out);
-      if (!st.ok()) {
-        if (!st.cancelled()) (void)out.EmitStreamStatus(index, StreamStatus::kIncomplete);
-        return st;
-      }
-    }
-    return Status::Ok();
+    return ReadConfiguredStreams(parsed.streams, catalog, out, ReadStream);
   }
 
  private:
   static Status CheckFile(const StreamConfig& s, const std::string& file) {
-    if (*s.format == FileFormat::kParquet) return OpenParquet(*s.store, file).status();
+    if (*s.format == FileFormat::kParquet) {
+      SLUICE_ASSIGN_OR_RETURN(auto input, s.storage->OpenRandomAccess(file));
+      return ParquetReader::Open(std::move(input)).status();
+    }
+    SLUICE_ASSIGN_OR_RETURN(auto input, s.storage->Open(file));
     if (*s.format == FileFormat::kCsv) {
       CsvOptions options = s.csv;
       options.chunk_bytes = 64 << 10;
-      return OpenCsv(*s.store, file, options).status();
+      return CsvReader::Open(std::move(input), options).status();
     }
-    SLUICE_ASSIGN_OR_RETURN(auto input, s.store->Open(file));
     char probe[4096];
     return input->Read(probe, sizeof(probe)).status();
   }
 
-  static Status ReadStream(StreamConfig& s, const ConfiguredStream& cs, uint32_t index, Emitter& out) {
-    auto files = PrepareStream(s);
-    if (!files.ok()) return files.status();
-    StreamReader reader(s, cs.schema, index, out);
-    SLUICE_RETURN_IF_ERROR(reader.Run(*files));
+  //! Every file of the stream, then its state (a count: full refresh has nothing to resume).
+  static Status ReadStream(StreamConfig& s, const ConfiguredStream& cs, StreamBatcher& batcher) {
+    SLUICE_ASSIGN_OR_RETURN(const std::vector<FileInfo> files, PrepareStream(s));
+    FileRecordReader reader(*s.storage, ReadOptions(s), batcher);
+    for (const FileInfo& file : files) SLUICE_RETURN_IF_ERROR(reader.ReadFile(file));
+    if (reader.skipped() > 0) {
+      std::string where;
+      for (const auto& n : reader.skipped_at()) where += (where.empty() ? "" : ", ") + n;
+      Log(LogLevel::kWarn, "{}: skipped {} malformed rows (first at {})", s.Label(), reader.skipped(), where);
+    }
+    if (reader.unknown_fields() > 0) {
+      Log(LogLevel::kInfo, "{}: {} values of fields outside the catalog's schema were dropped", s.Label(),
+          reader.unknown_fields());
+    }
+    Log(LogLevel::kInfo, "{}: read {} rows from {} file(s)", s.Label(), batcher.rows(), reader.files_read());
     StateMessage state;
     state.type = StateType::kStream;
     state.stream.descriptor = cs.descriptor();
-    state.stream.stream_state = Json{{"files_read", reader.files_read()}, {"rows_read", reader.rows()}};
-    SLUICE_RETURN_IF_ERROR(out.EmitState(std::move(state)));
-    return out.EmitStreamStatus(index, StreamStatus::kComplete);
+    state.stream.stream_state = Json{{"files_read", reader.files_read()}, {"rows_read", batcher.rows()}};
+    return batcher.Checkpoint(std::move(state));
   }
 };
 

@@ -8,13 +8,13 @@
 
 #include "base/log.h"
 #include "base/time.h"
+#include "connectors/kit/configured_streams.h"
+#include "connectors/kit/file_record_reader.h"
+#include "connectors/kit/file_storage.h"
+#include "connectors/kit/schema_inference.h"
+#include "connectors/kit/stream_batcher.h"
 #include "connectors/sdk/registry.h"
-#include "connectors/sources/s3/s3_object_reader.h"
 #include "connectors/sources/s3/s3_source_config.h"
-#include "formats/csv/csv_reader.h"
-#include "formats/parquet/parquet_reader.h"
-#include "s3/s3_input_stream.h"
-#include "s3/s3_random_access_file.h"
 
 namespace sluice {
 namespace {
@@ -22,15 +22,32 @@ namespace {
 //! Files remembered in the state; past this the oldest entries are dropped and files older than
 //! the cursor minus days_to_sync_if_history_is_full are taken as read.
 constexpr size_t kMaxHistory = 10000;
+//! Rows sampled for CSV and JSONL types.
+constexpr uint64_t kInferRows = 10000;
 
-Result<std::shared_ptr<S3Client>> MakeClient(const S3SourceConfig& config) {
+//! One object of a stream: its key (what globs, the state and _ab_source_file_url name) and the
+//! storage's view of it (s3:// URL, size, modification time).
+struct S3File {
+  std::string key;
+  FileInfo info;
+};
+
+//! The client (for bucket checks) and the kit storage over it (listing, reading).
+struct S3Access {
+  std::shared_ptr<S3Client> client;
+  std::unique_ptr<FileStorage> storage;
+};
+
+Result<S3Access> Connect(const S3SourceConfig& config) {
   SLUICE_ASSIGN_OR_RETURN(auto client, S3Client::Make(config.client));
-  return std::shared_ptr<S3Client>(std::move(client));
+  S3Access access{std::shared_ptr<S3Client>(std::move(client)), nullptr};
+  access.storage = MakeS3FileStorage(access.client);
+  return access;
 }
 
 // Every object matching the stream's globs, oldest first (ties by key).
-Result<std::vector<S3Object>> ListStreamObjects(const S3SourceStreamConfig& stream, S3Client& client,
-                                                const std::string& bucket) {
+Result<std::vector<S3File>> ListStreamObjects(const S3SourceStreamConfig& stream, FileStorage& storage,
+                                              const std::string& bucket) {
   std::vector<std::string> globs;
   for (const std::string& g : stream.globs) {
     for (std::string& e : ExpandBraces(g)) globs.push_back(std::move(e));
@@ -42,25 +59,96 @@ Result<std::vector<S3Object>> ListStreamObjects(const S3SourceStreamConfig& stre
   for (const std::string& p : prefixes) {
     if (roots.empty() || !p.starts_with(roots.back())) roots.push_back(p);
   }
-  std::vector<S3Object> objects;
+  const std::string bucket_url = S3Uri(bucket, "");
+  std::vector<S3File> objects;
   std::set<std::string> seen;
   for (const std::string& root : roots) {
-    SLUICE_RETURN_IF_ERROR(client.ListAll(bucket, root, [&](const S3Object& o) {
-      if (o.key.empty() || o.key.back() == '/') return Status::Ok();  // folder markers
+    SLUICE_RETURN_IF_ERROR(storage.List(bucket_url + root, [&](const FileInfo& file) {
+      std::string key = file.path.substr(bucket_url.size());
       for (const std::string& g : globs) {
-        if (GlobMatch(g, o.key)) {
-          if (seen.insert(o.key).second) objects.push_back(o);
+        if (GlobMatch(g, key)) {
+          if (seen.insert(key).second) objects.push_back({std::move(key), file});
           break;
         }
       }
       return Status::Ok();
     }));
   }
-  std::sort(objects.begin(), objects.end(), [](const S3Object& a, const S3Object& b) {
-    return a.last_modified_micros != b.last_modified_micros ? a.last_modified_micros < b.last_modified_micros
-                                                            : a.key < b.key;
+  std::sort(objects.begin(), objects.end(), [](const S3File& a, const S3File& b) {
+    return a.info.last_modified_micros != b.info.last_modified_micros
+               ? a.info.last_modified_micros < b.info.last_modified_micros
+               : a.key < b.key;
   });
   return objects;
+}
+
+bool IsFileColumn(std::string_view name) { return name == kFileModifiedColumn || name == kFileUrlColumn; }
+
+//! The CSV dialect as read: null_values [] means [""].
+CsvOptions CsvOf(const S3SourceStreamConfig& stream) {
+  CsvOptions options = stream.csv;
+  if (options.null_values.empty()) options.null_values = {""};
+  options.skip_malformed_rows = stream.validation_policy == S3ValidationPolicy::kSkipRecord;
+  return options;
+}
+
+//! Infers the stream's columns from `sample` (the most recent few objects): CSV headers (types
+//! with inference_type "Primitive Types Only", else strings), the union of JSONL keys with their
+//! value types, or the Parquet files' columns; the two _ab_source_file_* columns come last.
+//! input_schema, when set, is used instead. Errors name the stream and the object.
+Result<SchemaPtr> InferStreamSchema(const S3SourceStreamConfig& stream, FileStorage& storage,
+                                    const std::vector<S3File>& sample) {
+  std::vector<std::string> urls;
+  for (const S3File& f : sample) urls.push_back(f.info.path);
+  const FileOpener open = [&](const std::string& url) { return storage.Open(url); };
+  Result<SchemaPtr> inferred = stream.input_schema;
+  if (!stream.input_schema) {
+    switch (stream.filetype) {
+      case S3FileType::kCsv: {
+        CsvInferenceOptions o;
+        o.column_names = stream.csv_column_names;
+        o.infer_types = stream.csv_infer_types;
+        o.true_values = stream.true_values;
+        o.false_values = stream.false_values;
+        o.union_columns = true;
+        o.blank_is_null = true;
+        o.stop_at_malformed_row = true;  // reading reports it
+        inferred = InferCsvSchema(urls, CsvOf(stream), o, kInferRows, open);
+        break;
+      }
+      case S3FileType::kJsonl: inferred = InferJsonlSchema(urls, kInferRows, false, open); break;
+      case S3FileType::kParquet:
+        inferred = InferParquetSchema(urls, [&](const std::string& url) { return storage.OpenRandomAccess(url); }, true);
+        break;
+    }
+  }
+  if (!inferred.ok()) return inferred.status().WithContext(fmt::format("stream '{}'", stream.name));
+  std::vector<Field> fields = (*inferred)->fields();
+  std::erase_if(fields, [](const Field& f) { return IsFileColumn(f.name); });
+  fields.push_back({kFileModifiedColumn, TypeId::kTimestampTz, true, {}});
+  fields.push_back({kFileUrlColumn, TypeId::kString, true, {}});
+  return SchemaPtr(std::make_shared<const Schema>(std::move(fields)));
+}
+
+//! How the kit's reader reads the stream's objects.
+FileReadOptions ReadOptions(const S3SourceStreamConfig& stream) {
+  FileReadOptions o;
+  switch (stream.filetype) {
+    case S3FileType::kCsv: o.format = FileFormat::kCsv; break;
+    case S3FileType::kJsonl: o.format = FileFormat::kJsonl; break;
+    case S3FileType::kParquet: o.format = FileFormat::kParquet; break;
+  }
+  o.csv = CsvOf(stream);
+  o.csv_column_names = stream.csv_column_names;
+  o.true_values = stream.true_values;
+  o.false_values = stream.false_values;
+  o.blank_is_null = true;
+  o.on_bad_row = stream.validation_policy == S3ValidationPolicy::kSkipRecord ? BadRowPolicy::kSkipRow
+                                                                               : BadRowPolicy::kNullValue;
+  o.modified_column = kFileModifiedColumn;
+  o.url_column = kFileUrlColumn;
+  o.file_label_prefix = "";  // an s3:// URL names itself
+  return o;
 }
 
 // Airbyte's file-based cursor: which files were read, as of which modification time.
@@ -85,16 +173,16 @@ struct FileHistory {
 
   bool full() const { return files.size() >= kMaxHistory; }
 
-  bool ShouldRead(const S3Object& o, int days_if_full) const {
+  bool ShouldRead(const S3File& o, int days_if_full) const {
     auto it = files.find(o.key);
-    if (it != files.end()) return o.last_modified_micros > it->second;
-    if (full()) return o.last_modified_micros >= cursor.first - days_if_full * kMicrosPerDay;
+    if (it != files.end()) return o.info.last_modified_micros > it->second;
+    if (full()) return o.info.last_modified_micros >= cursor.first - days_if_full * kMicrosPerDay;
     return true;
   }
 
-  void Add(const S3Object& o) {
-    files[o.key] = o.last_modified_micros;
-    cursor = std::max(cursor, {o.last_modified_micros, o.key});
+  void Add(const S3File& o) {
+    files[o.key] = o.info.last_modified_micros;
+    cursor = std::max(cursor, {o.info.last_modified_micros, o.key});
     while (files.size() > kMaxHistory) {
       auto oldest = std::min_element(files.begin(), files.end(),
                                      [](const auto& a, const auto& b) { return a.second < b.second; });
@@ -119,29 +207,28 @@ class S3Source final : public Source {
 
   Status Check(const Json& config) override {
     SLUICE_ASSIGN_OR_RETURN(S3SourceConfig c, ParseS3SourceConfig(config));
-    SLUICE_ASSIGN_OR_RETURN(auto client, MakeClient(c));
-    SLUICE_RETURN_IF_ERROR(client->CheckBucket(c.bucket));
+    SLUICE_ASSIGN_OR_RETURN(S3Access s3, Connect(c));
+    SLUICE_RETURN_IF_ERROR(s3.client->CheckBucket(c.bucket));
     for (const S3SourceStreamConfig& s : c.streams) {
-      SLUICE_ASSIGN_OR_RETURN(std::vector<S3Object> objects, ListStreamObjects(s, *client, c.bucket));
+      SLUICE_ASSIGN_OR_RETURN(std::vector<S3File> objects, ListStreamObjects(s, *s3.storage, c.bucket));
       if (objects.empty()) {
         Log(LogLevel::kWarn, "stream '{}': no object in s3://{} matches its globs yet", s.name, c.bucket);
         continue;
       }
       // The newest object must be readable in the configured format.
-      SLUICE_RETURN_IF_ERROR(
-          InferS3StreamSchema(s, client, c.bucket, {objects.back()}).status().WithContext(fmt::format("stream '{}'", s.name)));
+      SLUICE_RETURN_IF_ERROR(InferStreamSchema(s, *s3.storage, {objects.back()}).status());
     }
     return Status::Ok();
   }
 
   Result<Catalog> Discover(const Json& config) override {
     SLUICE_ASSIGN_OR_RETURN(S3SourceConfig c, ParseS3SourceConfig(config));
-    SLUICE_ASSIGN_OR_RETURN(auto client, MakeClient(c));
+    SLUICE_ASSIGN_OR_RETURN(S3Access s3, Connect(c));
     Catalog catalog;
     for (const S3SourceStreamConfig& s : c.streams) {
-      SLUICE_ASSIGN_OR_RETURN(std::vector<S3Object> objects, ListStreamObjects(s, *client, c.bucket));
+      SLUICE_ASSIGN_OR_RETURN(std::vector<S3File> objects, ListStreamObjects(s, *s3.storage, c.bucket));
       // The most recent files describe the stream best.
-      std::vector<S3Object> sample;
+      std::vector<S3File> sample;
       for (auto it = objects.rbegin(); it != objects.rend() && sample.size() < size_t(s.recent_files_for_discovery); ++it) {
         sample.push_back(*it);
       }
@@ -149,7 +236,7 @@ class S3Source final : public Source {
         Log(LogLevel::kWarn, "stream '{}': no object matches its globs; its schema has only the _ab_source_file columns",
             s.name);
       }
-      SLUICE_ASSIGN_OR_RETURN(SchemaPtr schema, InferS3StreamSchema(s, client, c.bucket, sample));
+      SLUICE_ASSIGN_OR_RETURN(SchemaPtr schema, InferStreamSchema(s, *s3.storage, sample));
       AirbyteStream stream;
       stream.name = s.name;
       stream.json_schema = schema->ToJsonSchema();
@@ -170,62 +257,46 @@ class S3Source final : public Source {
 
   Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
     SLUICE_ASSIGN_OR_RETURN(S3SourceConfig c, ParseS3SourceConfig(config));
-    SLUICE_ASSIGN_OR_RETURN(auto client, MakeClient(c));
-    for (size_t i = 0; i < catalog.streams.size(); ++i) {
-      const ConfiguredStream& cs = catalog.streams[i];
-      auto it = std::find_if(c.streams.begin(), c.streams.end(),
-                             [&](const S3SourceStreamConfig& s) { return s.name == cs.stream.name; });
-      if (it == c.streams.end() || cs.stream.namespace_) {
-        return Status::ConfigError(fmt::format("stream '{}' of the catalog is not in the config", cs.descriptor().ToString()));
-      }
-      if (!cs.schema) return Status::SystemError(fmt::format("stream '{}': the catalog is not bound", cs.stream.name));
-      const uint32_t index = static_cast<uint32_t>(i);
-      SLUICE_RETURN_IF_ERROR(out.EmitStreamStatus(index, StreamStatus::kStarted));
-      Status st = ReadStream(c, *it, client, cs, index, state, out);
-      if (!st.ok()) {
-        if (!st.cancelled()) (void)out.EmitStreamStatus(index, StreamStatus::kIncomplete);
-        return st.WithContext(fmt::format("stream '{}'", cs.stream.name));
-      }
-    }
-    return Status::Ok();
+    SLUICE_ASSIGN_OR_RETURN(S3Access s3, Connect(c));
+    return ReadConfiguredStreams(c.streams, catalog, out,
+                                 [&](const S3SourceStreamConfig& s, const ConfiguredStream& cs, StreamBatcher& batcher) {
+                                   return ReadStream(c, s, *s3.storage, cs, state, batcher)
+                                       .WithContext(fmt::format("stream '{}'", s.name));
+                                 });
   }
 
  private:
-  static Status ReadStream(const S3SourceConfig& c, const S3SourceStreamConfig& s, const std::shared_ptr<S3Client>& client,
-                           const ConfiguredStream& cs, uint32_t index, const StateStore& state, Emitter& out) {
-    SLUICE_ASSIGN_OR_RETURN(std::vector<S3Object> objects, ListStreamObjects(s, *client, c.bucket));
+  //! The objects to read (all; incremental: those new or modified since the state's history),
+  //! a checkpoint after each object when incremental, and a final one.
+  static Status ReadStream(const S3SourceConfig& c, const S3SourceStreamConfig& s, FileStorage& storage,
+                           const ConfiguredStream& cs, const StateStore& state, StreamBatcher& batcher) {
+    SLUICE_ASSIGN_OR_RETURN(std::vector<S3File> objects, ListStreamObjects(s, storage, c.bucket));
     const bool incremental = cs.sync_mode == SyncMode::kIncremental;
     FileHistory history = incremental ? FileHistory::FromJson(state.Find(cs.descriptor())) : FileHistory();
-    S3StreamReader reader(s, client, c.bucket, cs.schema, index, out);
-    uint64_t files_read = 0;
-    const auto emit_state = [&](Json blob) {
+    FileRecordReader reader(storage, ReadOptions(s), batcher);
+    const auto checkpoint = [&](Json blob) {
       StateMessage message;
       message.type = StateType::kStream;
       message.stream.descriptor = cs.descriptor();
       message.stream.stream_state = std::move(blob);
-      return out.EmitState(std::move(message));
+      return batcher.Checkpoint(std::move(message));  // covers the batches emitted so far
     };
-    for (const S3Object& object : objects) {
-      if (c.start_micros && object.last_modified_micros < *c.start_micros) continue;
+    for (const S3File& object : objects) {
+      if (c.start_micros && object.info.last_modified_micros < *c.start_micros) continue;
       if (incremental && !history.ShouldRead(object, s.days_to_sync_if_history_is_full)) continue;
-      SLUICE_RETURN_IF_ERROR(reader.ReadObject(object));
-      ++files_read;
+      SLUICE_RETURN_IF_ERROR(reader.ReadFile(object.info, object.key));
       if (incremental) {
-        // A checkpoint per object: it covers the batches emitted so far.
-        SLUICE_RETURN_IF_ERROR(reader.Flush());
         history.Add(object);
-        SLUICE_RETURN_IF_ERROR(emit_state(history.ToJson()));
+        SLUICE_RETURN_IF_ERROR(checkpoint(history.ToJson()));
       }
     }
-    SLUICE_RETURN_IF_ERROR(reader.Flush());
     if (reader.skipped() > 0) {
       Log(LogLevel::kWarn, "stream '{}': skipped {} records that did not fit the schema (validation_policy: Skip Record)",
           s.name, reader.skipped());
     }
-    Log(LogLevel::kInfo, "stream '{}': {} records from {} objects", s.name, reader.rows(), files_read);
-    SLUICE_RETURN_IF_ERROR(emit_state(incremental ? history.ToJson()
-                                                  : Json{{"files_read", files_read}, {"rows_read", reader.rows()}}));
-    return out.EmitStreamStatus(index, StreamStatus::kComplete);
+    Log(LogLevel::kInfo, "stream '{}': {} records from {} objects", s.name, batcher.rows(), reader.files_read());
+    return checkpoint(incremental ? history.ToJson()
+                                  : Json{{"files_read", reader.files_read()}, {"rows_read", batcher.rows()}});
   }
 };
 

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
-
 #include "base/time.h"
+#include "connectors/kit/config_reader.h"
+#include "connectors/kit/file_storage.h"
 #include "connectors/kit/schema_inference.h"
 
 namespace sluice {
@@ -122,141 +122,88 @@ constexpr const char* kSpec = R"json({
   }
 })json";
 
-std::string EnvOr(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
-Result<std::string> Str(const Json& o, const char* key, std::string_view where, std::string fallback) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return fallback;
-  if (!it->is_string()) return Status::ConfigError(fmt::format("{}{}: must be a string", where, key));
-  return it->get<std::string>();
-}
-
-Result<std::vector<std::string>> StrList(const Json& o, const char* key, std::string_view where,
-                                         std::vector<std::string> fallback) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) return fallback;
-  if (!it->is_array()) return Status::ConfigError(fmt::format("{}{}: must be a list of strings", where, key));
-  std::vector<std::string> out;
-  for (const Json& v : *it) {
-    if (!v.is_string()) return Status::ConfigError(fmt::format("{}{}: must be a list of strings", where, key));
-    out.push_back(v.get<std::string>());
-  }
-  return out;
-}
-
-Result<char> OneChar(const std::string& s, const std::string& where, bool allow_empty) {
+//! One character: "\\t", "tab" or a tab mean a tab; `allow_empty` takes "" as '\0'.
+char OneChar(ConfigReader& r, std::string_view key, std::string fallback, bool allow_empty) {
+  const std::string s = r.String(key, std::move(fallback));
   if (s == "\\t" || s == "\t" || s == "tab") return '\t';
   if (s.empty() && allow_empty) return '\0';
-  if (s.size() != 1) return Status::ConfigError(fmt::format("{}: must be one character, got '{}'", where, s));
+  if (s.size() != 1) {
+    r.Fail(key, fmt::format("must be one character, got '{}'", s));
+    return ',';
+  }
   return s[0];
 }
 
-Status ParseCsvFormat(const Json& f, const std::string& where, S3SourceStreamConfig& s) {
-  SLUICE_ASSIGN_OR_RETURN(std::string delimiter, Str(f, "delimiter", where, ","));
-  SLUICE_ASSIGN_OR_RETURN(s.csv.delimiter, OneChar(delimiter, where + "delimiter", false));
-  SLUICE_ASSIGN_OR_RETURN(std::string quote, Str(f, "quote_char", where, "\""));
-  SLUICE_ASSIGN_OR_RETURN(s.csv.quote_char, OneChar(quote, where + "quote_char", true));
-  SLUICE_ASSIGN_OR_RETURN(std::string escape, Str(f, "escape_char", where, ""));
-  if (!escape.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(char e, OneChar(escape, where + "escape_char", false));
-    s.csv.escape_char = e;
-  }
-  SLUICE_ASSIGN_OR_RETURN(std::string encoding, Str(f, "encoding", where, "utf8"));
-  s.csv.encoding = encoding;
-  if (auto it = f.find("double_quote"); it != f.end() && it->is_boolean()) s.csv.double_quote = it->get<bool>();
-  if (auto it = f.find("strings_can_be_null"); it != f.end() && it->is_boolean()) {
-    s.csv.strings_can_be_null = it->get<bool>();
-  }
-  SLUICE_ASSIGN_OR_RETURN(s.csv.null_values, StrList(f, "null_values", where, {}));
-  if (auto it = f.find("skip_rows_before_header"); it != f.end() && it->is_number_integer()) {
-    s.csv.skip_rows_before_header = it->get<uint64_t>();
-  }
-  SLUICE_ASSIGN_OR_RETURN(s.true_values, StrList(f, "true_values", where, s.true_values));
-  SLUICE_ASSIGN_OR_RETURN(s.false_values, StrList(f, "false_values", where, s.false_values));
-  SLUICE_ASSIGN_OR_RETURN(std::string inference, Str(f, "inference_type", where, "None"));
-  if (inference != "None" && inference != "Primitive Types Only") {
-    return Status::ConfigError(fmt::format("{}inference_type: '{}' is not one of None, Primitive Types Only", where, inference));
-  }
-  s.csv_infer_types = inference == "Primitive Types Only";
-  if (auto it = f.find("header_definition"); it != f.end() && it->is_object()) {
-    SLUICE_ASSIGN_OR_RETURN(std::string type, Str(*it, "header_definition_type", where + "header_definition.", "From CSV"));
+void ParseCsvFormat(ConfigReader& f, S3SourceStreamConfig& s) {
+  s.csv.delimiter = OneChar(f, "delimiter", ",", false);
+  s.csv.quote_char = OneChar(f, "quote_char", "\"", true);
+  if (const char e = OneChar(f, "escape_char", "", true); e != '\0') s.csv.escape_char = e;
+  s.csv.encoding = f.String("encoding", "utf8");
+  s.csv.double_quote = f.Bool("double_quote", true);
+  s.csv.strings_can_be_null = f.Bool("strings_can_be_null", true);
+  s.csv.null_values = f.StringList("null_values");
+  s.csv.skip_rows_before_header = static_cast<uint64_t>(f.Integer("skip_rows_before_header", 0, 0));
+  s.true_values = f.StringList("true_values", s.true_values);
+  s.false_values = f.StringList("false_values", s.false_values);
+  s.csv_infer_types = f.Enum("inference_type", {"None", "Primitive Types Only"}, "None") == "Primitive Types Only";
+  if (f.Has("header_definition")) {
+    ConfigReader h = f.Object("header_definition");
+    const std::string type =
+        h.Enum("header_definition_type", {"From CSV", "Autogenerated", "User Provided"}, "From CSV");
     if (type == "Autogenerated") {
       s.csv.header = false;
       s.csv_autogenerate_names = true;
     } else if (type == "User Provided") {
       s.csv.header = false;
-      SLUICE_ASSIGN_OR_RETURN(s.csv_column_names, StrList(*it, "column_names", where + "header_definition.", {}));
-      if (s.csv_column_names.empty()) {
-        return Status::ConfigError(fmt::format("{}header_definition.column_names: required for User Provided", where));
-      }
-    } else if (type != "From CSV") {
-      return Status::ConfigError(fmt::format(
-          "{}header_definition.header_definition_type: '{}' is not one of From CSV, Autogenerated, User Provided", where,
-          type));
+      s.csv_column_names = h.StringList("column_names");
+      if (s.csv_column_names.empty()) h.Fail("column_names", "is required for User Provided");
     }
   }
-  Status valid = s.csv.Validate();
-  if (!valid.ok()) return valid.WithContext(where.substr(0, where.size() - 1));
-  return Status::Ok();
+  if (f.ok()) {
+    if (Status valid = s.csv.Validate(); !valid.ok()) f.Fail("", valid.message());
+  }
 }
 
-Status ParseStream(const Json& j, size_t index, S3SourceStreamConfig& s) {
-  const std::string where = fmt::format("streams[{}].", index);
-  if (!j.is_object()) return Status::ConfigError(fmt::format("streams[{}]: must be an object", index));
-  SLUICE_ASSIGN_OR_RETURN(s.name, Str(j, "name", where, ""));
-  if (s.name.empty()) return Status::ConfigError(where + "name: required");
-  SLUICE_ASSIGN_OR_RETURN(s.globs, StrList(j, "globs", where, {"**"}));
-  if (s.globs.empty()) return Status::ConfigError(where + "globs: give at least one glob");
-  auto format = j.find("format");
-  if (format == j.end() || !format->is_object()) return Status::ConfigError(where + "format: required, with filetype");
-  SLUICE_ASSIGN_OR_RETURN(std::string filetype, Str(*format, "filetype", where + "format.", ""));
+void ParseStream(ConfigReader& j, S3SourceStreamConfig& s) {
+  s.name = j.String("name");
+  s.globs = j.StringList("globs", {"**"});
+  if (s.globs.empty()) j.Fail("globs", "give at least one glob");
+  if (!j.Has("format")) j.Fail("format", "is required, with filetype");
+  ConfigReader format = j.Object("format");
+  const std::string filetype = format.Enum("filetype", {"csv", "jsonl", "parquet"}, "csv");
   if (filetype == "csv") {
     s.filetype = S3FileType::kCsv;
-    SLUICE_RETURN_IF_ERROR(ParseCsvFormat(*format, where + "format.", s));
+    ParseCsvFormat(format, s);
   } else if (filetype == "jsonl") {
     s.filetype = S3FileType::kJsonl;
-  } else if (filetype == "parquet") {
-    s.filetype = S3FileType::kParquet;
   } else {
-    return Status::ConfigError(fmt::format("{}format.filetype: '{}' is not one of csv, jsonl, parquet", where, filetype));
+    s.filetype = S3FileType::kParquet;
   }
-  SLUICE_ASSIGN_OR_RETURN(std::string input_schema, Str(j, "input_schema", where, ""));
+  const std::string input_schema = j.String("input_schema", "");
   if (!input_schema.empty()) {
     Json parsed = Json::parse(input_schema, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object() || parsed.empty()) {
-      return Status::ConfigError(where + "input_schema: must be a JSON object of column name to type, e.g. {\"id\": \"integer\"}");
-    }
     std::vector<Field> fields;
-    for (auto& [name, type] : parsed.items()) {
-      std::optional<TypeId> t = type.is_string() ? ColumnTypeFromName(type.get<std::string>()) : std::nullopt;
-      if (!t) {
-        return Status::ConfigError(fmt::format("{}input_schema: column '{}' has an unknown type {}", where, name,
-                                               type.dump()));
+    if (parsed.is_discarded() || !parsed.is_object() || parsed.empty()) {
+      j.Fail("input_schema", "must be a JSON object of column name to type, e.g. {\"id\": \"integer\"}");
+    } else {
+      for (auto& [name, type] : parsed.items()) {
+        std::optional<TypeId> t = type.is_string() ? ColumnTypeFromName(type.get<std::string>()) : std::nullopt;
+        if (!t) {
+          j.Fail("input_schema", fmt::format("column '{}' has an unknown type {}", name, type.dump()));
+          continue;
+        }
+        fields.push_back({name, *t, true, {}});
       }
-      fields.push_back({name, *t, true, {}});
+      s.input_schema = std::make_shared<const Schema>(std::move(fields));
     }
-    s.input_schema = std::make_shared<const Schema>(std::move(fields));
   }
-  SLUICE_ASSIGN_OR_RETURN(std::string pk, Str(j, "primary_key", where, ""));
-  if (!pk.empty()) s.primary_key = {pk};
-  SLUICE_ASSIGN_OR_RETURN(std::string policy, Str(j, "validation_policy", where, "Emit Record"));
-  if (policy == "Emit Record") {
-    s.validation_policy = S3ValidationPolicy::kEmitRecord;
-  } else if (policy == "Skip Record") {
-    s.validation_policy = S3ValidationPolicy::kSkipRecord;
-  } else {
-    return Status::ConfigError(fmt::format("{}validation_policy: '{}' is not one of Emit Record, Skip Record", where, policy));
-  }
-  if (auto it = j.find("days_to_sync_if_history_is_full"); it != j.end() && it->is_number_integer()) {
-    s.days_to_sync_if_history_is_full = std::max(1, it->get<int>());
-  }
-  if (auto it = j.find("recent_n_files_to_read_for_schema_discovery"); it != j.end() && it->is_number_integer()) {
-    s.recent_files_for_discovery = std::max(1, it->get<int>());
-  }
-  return Status::Ok();
+  if (std::string pk = j.String("primary_key", ""); !pk.empty()) s.primary_key = {pk};
+  s.validation_policy = j.Enum("validation_policy", {"Emit Record", "Skip Record"}, "Emit Record") == "Skip Record"
+                            ? S3ValidationPolicy::kSkipRecord
+                            : S3ValidationPolicy::kEmitRecord;
+  s.days_to_sync_if_history_is_full = static_cast<int>(j.Integer("days_to_sync_if_history_is_full", 3, 1, INT32_MAX));
+  s.recent_files_for_discovery =
+      static_cast<int>(j.Integer("recent_n_files_to_read_for_schema_discovery", 10, 1, INT32_MAX));
 }
 
 bool MatchClass(std::string_view glob, size_t& i, char c) {
@@ -328,50 +275,42 @@ ConnectorSpec S3SourceSpec() {
 
 Result<S3SourceConfig> ParseS3SourceConfig(const Json& config) {
   if (!config.is_object()) return Status::ConfigError("the config must be a JSON object");
+  ConfigReader r(config);
   S3SourceConfig c;
-  SLUICE_ASSIGN_OR_RETURN(c.bucket, Str(config, "bucket", "", ""));
-  if (c.bucket.empty()) return Status::ConfigError("bucket: required");
-  SLUICE_ASSIGN_OR_RETURN(c.client.credentials.access_key_id, Str(config, "aws_access_key_id", "", ""));
-  SLUICE_ASSIGN_OR_RETURN(c.client.credentials.secret_access_key, Str(config, "aws_secret_access_key", "", ""));
-  if (c.client.credentials.empty()) c.client.credentials = CredentialsFromEnvironment();
+  c.bucket = r.String("bucket");
+  c.client.credentials.access_key_id = r.String("aws_access_key_id", "");
+  c.client.credentials.secret_access_key = r.String("aws_secret_access_key", "");
+  c.client.endpoint = r.String("endpoint", "");
+  c.client.region = r.String("region_name", "");
+  ApplyS3Environment(c.client);  // what the config leaves empty
   if (c.client.credentials.access_key_id.empty() != c.client.credentials.secret_access_key.empty()) {
-    return Status::ConfigError(c.client.credentials.access_key_id.empty()
-                                   ? "aws_access_key_id: required with aws_secret_access_key"
-                                   : "aws_secret_access_key: required with aws_access_key_id");
+    if (c.client.credentials.access_key_id.empty()) {
+      r.Fail("aws_access_key_id", "is required with aws_secret_access_key");
+    } else {
+      r.Fail("aws_secret_access_key", "is required with aws_access_key_id");
+    }
   }
-  SLUICE_ASSIGN_OR_RETURN(c.client.endpoint, Str(config, "endpoint", "", ""));
-  if (c.client.endpoint.empty()) c.client.endpoint = EnvOr("AWS_ENDPOINT_URL_S3");
-  if (c.client.endpoint.empty()) c.client.endpoint = EnvOr("AWS_ENDPOINT_URL");
-  SLUICE_ASSIGN_OR_RETURN(c.client.region, Str(config, "region_name", "", ""));
-  if (c.client.region.empty()) c.client.region = EnvOr("AWS_REGION");
-  if (c.client.region.empty()) c.client.region = EnvOr("AWS_DEFAULT_REGION");
-  if (c.client.region.empty()) c.client.region = "us-east-1";
-  SLUICE_ASSIGN_OR_RETURN(std::string addressing, Str(config, "s3_addressing_style", "", "auto"));
-  if (addressing == "path") {
-    c.client.addressing = S3Addressing::kPath;
-  } else if (addressing == "virtual_host") {
-    c.client.addressing = S3Addressing::kVirtualHost;
-  } else if (addressing != "auto") {
-    return Status::ConfigError(fmt::format("s3_addressing_style: '{}' is not one of auto, path, virtual_host", addressing));
+  const std::string addressing = r.Enum("s3_addressing_style", {"auto", "path", "virtual_host"}, "auto");
+  if (addressing == "path") c.client.addressing = S3Addressing::kPath;
+  if (addressing == "virtual_host") c.client.addressing = S3Addressing::kVirtualHost;
+  if (const std::string start = r.String("start_date", ""); !start.empty()) {
+    if (auto micros = ParseTimestamp(start)) {
+      c.start_micros = *micros;
+    } else {
+      r.Fail("start_date", fmt::format("'{}' is not a date-time like 2021-01-01T00:00:00Z", start));
+    }
   }
-  SLUICE_ASSIGN_OR_RETURN(std::string start, Str(config, "start_date", "", ""));
-  if (!start.empty()) {
-    auto micros = ParseTimestamp(start);
-    if (!micros) return Status::ConfigError(fmt::format("start_date: '{}' is not a date-time like 2021-01-01T00:00:00Z", start));
-    c.start_micros = *micros;
-  }
-  auto streams = config.find("streams");
-  if (streams == config.end() || !streams->is_array() || streams->empty()) {
-    return Status::ConfigError("streams: give at least one stream");
-  }
-  for (size_t i = 0; i < streams->size(); ++i) {
+  std::vector<ConfigReader> streams = r.Array("streams");
+  if (streams.empty() && r.ok()) r.Fail("streams", "give at least one stream");
+  for (ConfigReader& j : streams) {
     S3SourceStreamConfig s;
-    SLUICE_RETURN_IF_ERROR(ParseStream((*streams)[i], i, s));
+    ParseStream(j, s);
     for (const S3SourceStreamConfig& other : c.streams) {
-      if (other.name == s.name) return Status::ConfigError(fmt::format("streams[{}].name: '{}' is used twice", i, s.name));
+      if (!s.name.empty() && other.name == s.name) j.Fail("name", fmt::format("'{}' is used twice", s.name));
     }
     c.streams.push_back(std::move(s));
   }
+  SLUICE_RETURN_IF_ERROR(r.status());
   return c;
 }
 
@@ -431,15 +370,6 @@ std::string GlobPrefix(std::string_view glob) {
     }
     out += c;
   }
-  return out;
-}
-
-std::string FileModifiedText(int64_t micros) {
-  std::string out;
-  AppendTimestamp(out, micros - micros % kMicrosPerSecond, false);  // "YYYY-MM-DDTHH:MM:SS"
-  int64_t frac = micros % kMicrosPerSecond;
-  if (frac < 0) frac += kMicrosPerSecond;
-  out += fmt::format(".{:06}Z", frac);
   return out;
 }
 

@@ -17,6 +17,10 @@
 
 namespace sluice {
 
+//! Airbyte's file-based columns every record gets: the object's modification time and key.
+inline constexpr const char* kFileModifiedColumn = "_ab_source_file_last_modified";
+inline constexpr const char* kFileUrlColumn = "_ab_source_file_url";
+
 enum class S3FileType { kCsv, kJsonl, kParquet };
 //! What happens to a record with a value that does not fit its column (Airbyte's names).
 enum class S3ValidationPolicy { kEmitRecord, kSkipRecord };
@@ -61,8 +65,5 @@ bool GlobMatch(std::string_view glob, std::string_view key);
 std::string GlobPrefix(std::string_view glob);
 //! {a,b} alternatives expanded ("x/{a,b}/*" → "x/a/*", "x/b/*"); nested braces are expanded too.
 std::vector<std::string> ExpandBraces(std::string_view glob);
-
-//! "2024-01-02T03:04:05.000000Z", Airbyte's form of _ab_source_file_last_modified.
-std::string FileModifiedText(int64_t micros);
 
 }  // namespace sluice

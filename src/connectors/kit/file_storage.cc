@@ -1,18 +1,20 @@
-#include "connectors/sources/file/file_store.h"
+#include "connectors/kit/file_storage.h"
 
 #include <fnmatch.h>
 #include <glob.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
 
-#include "s3/http_input_stream.h"
-#include "s3/s3_client.h"
+#include "io/output_stream.h"  // FileErrorStatus
 #include "s3/s3_input_stream.h"
 #include "s3/s3_random_access_file.h"
 
@@ -88,27 +90,59 @@ Result<std::unique_ptr<InputStream>> Decompressed(std::unique_ptr<InputStream> i
 
 // ---- Local files -----------------------------------------------------------------------------
 
-class LocalFileStore final : public FileStore {
+//! Size and modification time of a regular file; false for anything else (folders, missing).
+bool StatFile(const std::string& path, FileInfo& file) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  file.path = path;
+  file.size = static_cast<uint64_t>(st.st_size);
+  file.last_modified_micros = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
+  return true;
+}
+
+class LocalFileStorage final : public FileStorage {
  public:
-  Result<std::vector<std::string>> Glob(const std::string& pattern) override {
+  Result<std::vector<FileInfo>> Glob(const std::string& pattern) override {
     glob_t g{};
     const int rc = ::glob(pattern.c_str(), GLOB_MARK, nullptr, &g);
-    std::vector<std::string> files;
+    std::vector<FileInfo> files;
     if (rc == 0) {
       for (size_t i = 0; i < g.gl_pathc; ++i) {
-        std::string path = g.gl_pathv[i];
-        if (!path.empty() && path.back() != '/') files.push_back(std::move(path));  // GLOB_MARK: dirs end in '/'
+        const std::string path = g.gl_pathv[i];
+        if (path.empty() || path.back() == '/') continue;  // GLOB_MARK: folders end in '/'
+        FileInfo file;
+        if (!StatFile(path, file)) file.path = path;  // gone since, or special: Open tells
+        files.push_back(std::move(file));
       }
     }
     globfree(&g);
     if (rc != 0 && rc != GLOB_NOMATCH) return Status::ConfigError("cannot expand glob '" + pattern + "'");
-    return files;
+    return files;  // glob(3) sorts
   }
 
-  Result<std::unique_ptr<InputStream>> Open(const std::string& file) override { return OpenInputFile(file); }
+  Status List(const std::string& prefix, const std::function<Status(const FileInfo&)>& each) override {
+    namespace fs = std::filesystem;
+    const size_t slash = prefix.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : prefix.substr(0, slash + 1);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return Status::Ok();  // nothing under it
+    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+    if (ec) return FileErrorStatus("cannot list", dir, ec.value());
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) return FileErrorStatus("cannot list", dir, ec.value());
+      std::string path = it->path().string();
+      if (slash == std::string::npos && path.starts_with("./") && !prefix.starts_with("./")) path.erase(0, 2);
+      FileInfo file;
+      if (!path.starts_with(prefix) || !StatFile(path, file)) continue;
+      SLUICE_RETURN_IF_ERROR(each(file));
+    }
+    return Status::Ok();
+  }
 
-  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& file) override {
-    return OpenRandomAccessFile(file);
+  Result<std::unique_ptr<InputStream>> Open(const std::string& path) override { return OpenInputFile(path); }
+
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
+    return OpenRandomAccessFile(path);
   }
 };
 
@@ -128,25 +162,32 @@ Result<S3Location> ParseS3Url(std::string_view url) {
   return S3Location{std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
 }
 
-class S3FileStore final : public FileStore {
+class S3FileStorage final : public FileStorage {
  public:
-  explicit S3FileStore(std::shared_ptr<S3Client> client) : client_(std::move(client)) {}
+  explicit S3FileStorage(std::shared_ptr<S3Client> client) : client_(std::move(client)) {}
 
-  Result<std::vector<std::string>> Glob(const std::string& pattern) override {
+  Result<std::vector<FileInfo>> Glob(const std::string& pattern) override {
     SLUICE_ASSIGN_OR_RETURN(const S3Location at, ParseS3Url(pattern));
     const std::string prefix = at.key.substr(0, at.key.find_first_of("*?["));
-    std::vector<std::string> files;
-    Status listed = client_->ListAll(at.bucket, prefix, [&](const S3Object& object) {
-      if (!object.key.ends_with('/') && fnmatch(at.key.c_str(), object.key.c_str(), FNM_PATHNAME) == 0) {
-        std::string url = S3Uri(at.bucket, object.key);
-        sizes_[url] = object.size;
-        files.push_back(std::move(url));
-      }
+    std::vector<FileInfo> files;
+    Status listed = ListKeys(at.bucket, prefix, [&](const FileInfo& file, std::string_view key) {
+      if (fnmatch(at.key.c_str(), std::string(key).c_str(), FNM_PATHNAME) == 0) files.push_back(file);
       return Status::Ok();
     });
     if (!listed.ok()) return listed.WithContext("glob '" + pattern + "'");
-    std::sort(files.begin(), files.end());
+    std::sort(files.begin(), files.end(), [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
     return files;
+  }
+
+  Status List(const std::string& prefix, const std::function<Status(const FileInfo&)>& each) override {
+    const std::string_view rest = StartsWithNoCase(prefix, "s3://") ? std::string_view(prefix).substr(5) : "";
+    const size_t slash = rest.find('/');
+    if (rest.empty() || slash == 0) {
+      return Status::ConfigError(fmt::format("'{}' is not an S3 prefix (s3://bucket/prefix)", prefix));
+    }
+    const std::string bucket(rest.substr(0, slash));
+    const std::string key_prefix(slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1));
+    return ListKeys(bucket, key_prefix, [&](const FileInfo& file, std::string_view) { return each(file); });
   }
 
   Result<std::unique_ptr<InputStream>> Open(const std::string& file) override {
@@ -162,6 +203,17 @@ class S3FileStore final : public FileStore {
   }
 
  private:
+  //! Lists objects (not folder markers) under `prefix`, remembering their sizes.
+  Status ListKeys(const std::string& bucket, const std::string& prefix,
+                  const std::function<Status(const FileInfo&, std::string_view key)>& each) {
+    return client_->ListAll(bucket, prefix, [&](const S3Object& object) {
+      if (object.key.empty() || object.key.back() == '/') return Status::Ok();
+      FileInfo file{S3Uri(bucket, object.key), object.size, object.last_modified_micros};
+      sizes_[file.path] = object.size;
+      return each(file, object.key);
+    });
+  }
+
   //! The object's size, from the listing or a HEAD request (which also tells a missing object).
   Result<uint64_t> Size(const std::string& file, const S3Location& at) {
     auto it = sizes_.find(file);
@@ -211,13 +263,17 @@ class SpooledFile final : public RandomAccessFile {
   std::string name_;
 };
 
-class HttpFileStore final : public FileStore {
+class HttpFileStorage final : public FileStorage {
  public:
-  explicit HttpFileStore(HttpGetOptions options) : options_(std::move(options)) {}
+  explicit HttpFileStorage(HttpGetOptions options) : options_(std::move(options)) {}
 
-  Result<std::vector<std::string>> Glob(const std::string& pattern) override {
+  Result<std::vector<FileInfo>> Glob(const std::string& pattern) override {
     return Status::ConfigError(
         fmt::format("'{}': HTTP(S) URLs cannot be globs (a server cannot list files)", RedactedUrl(pattern)));
+  }
+
+  Status List(const std::string& prefix, const std::function<Status(const FileInfo&)>&) override {
+    return Status::ConfigError(fmt::format("'{}': a web server cannot list files", RedactedUrl(prefix)));
   }
 
   Result<std::unique_ptr<InputStream>> Open(const std::string& file) override {
@@ -264,6 +320,25 @@ class HttpFileStore final : public FileStore {
 
 }  // namespace
 
+std::unique_ptr<FileStorage> MakeLocalFileStorage() { return std::make_unique<LocalFileStorage>(); }
+
+std::unique_ptr<FileStorage> MakeS3FileStorage(std::shared_ptr<S3Client> client) {
+  return std::make_unique<S3FileStorage>(std::move(client));
+}
+
+std::unique_ptr<FileStorage> MakeHttpFileStorage(HttpGetOptions options) {
+  return std::make_unique<HttpFileStorage>(std::move(options));
+}
+
+void ApplyS3Environment(S3ClientOptions& options) {
+  if (options.credentials.empty()) options.credentials = CredentialsFromEnvironment();
+  if (options.endpoint.empty()) options.endpoint = EnvOr("AWS_ENDPOINT_URL_S3");
+  if (options.endpoint.empty()) options.endpoint = EnvOr("AWS_ENDPOINT_URL");
+  if (options.region.empty()) options.region = EnvOr("AWS_REGION");
+  if (options.region.empty()) options.region = EnvOr("AWS_DEFAULT_REGION");
+  if (options.region.empty()) options.region = "us-east-1";
+}
+
 FileScheme SchemeOf(std::string_view location) {
   if (StartsWithNoCase(location, "s3://")) return FileScheme::kS3;
   if (StartsWithNoCase(location, "http://") || StartsWithNoCase(location, "https://")) return FileScheme::kHttp;
@@ -274,123 +349,6 @@ std::string_view FileNameOf(std::string_view location) {
   if (SchemeOf(location) != FileScheme::kHttp) return location;
   const size_t end = location.find_first_of("?#");
   return end == std::string_view::npos ? location : location.substr(0, end);
-}
-
-Json FileProviderSpecJson() {
-  return Json::parse(R"json({
-  "title": "Storage provider",
-  "description": "Where URLs point and how to reach them (Airbyte source-file's provider block). Default: local paths; s3:// URLs with the AWS environment variables; https:// URLs trusting the system CAs.",
-  "type": "object",
-  "required": ["storage"],
-  "additionalProperties": false,
-  "properties": {
-    "storage": {"title": "Storage", "description": "S3 for s3://bucket/key URLs, HTTPS for http(s):// URLs, local for paths.", "type": "string", "enum": ["local", "S3", "HTTPS"]},
-    "aws_access_key_id": {"title": "Access key id", "description": "S3: the key id; empty: AWS_ACCESS_KEY_ID, else unsigned requests (public buckets).", "type": "string"},
-    "aws_secret_access_key": {"title": "Secret access key", "description": "S3: the secret; empty: AWS_SECRET_ACCESS_KEY.", "type": "string", "airbyte_secret": true},
-    "endpoint": {"title": "Endpoint", "description": "S3: a custom endpoint such as http://minio:9000 (path-style addressing). Default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS.", "type": "string"},
-    "region": {"title": "Region", "description": "S3: the bucket's region. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.", "type": "string"},
-    "ca_certificate": {"title": "CA certificate", "description": "HTTPS: a PEM certificate (or bundle) trusted instead of the system CAs, e.g. for a private CA or a self-signed server.", "type": "string", "multiline": true},
-    "user_agent": {"title": "Browser User-Agent", "description": "HTTPS: send a browser-like User-Agent header; some servers refuse other clients.", "type": "boolean", "default": false}
-  }
-})json");
-}
-
-Result<FileProvider> ParseFileProvider(const Json& j, const std::string& where) {
-  if (!j.is_object()) return Status::ConfigError(where + " must be an object");
-  FileProvider p;
-  if (!j.contains("storage") || !j["storage"].is_string()) {
-    return Status::ConfigError(where + ".storage is required (S3, HTTPS or local)");
-  }
-  const std::string storage = j["storage"].get<std::string>();
-  if (storage == "S3") {
-    p.storage = FileProvider::Storage::kS3;
-  } else if (storage == "HTTPS") {
-    p.storage = FileProvider::Storage::kHttps;
-  } else if (storage == "local") {
-    p.storage = FileProvider::Storage::kLocal;
-  } else {
-    return Status::ConfigError(where + ".storage must be S3, HTTPS or local, got '" + storage + "'");
-  }
-  for (const auto& [key, value] : j.items()) {
-    const std::string at = where + "." + key;
-    if (key == "storage") continue;
-    const bool s3_key = key == "aws_access_key_id" || key == "aws_secret_access_key" || key == "endpoint" ||
-                        key == "region";
-    const bool https_key = key == "ca_certificate" || key == "user_agent";
-    if (!s3_key && !https_key) return Status::ConfigError(at + " is not a provider option");
-    if ((s3_key && p.storage != FileProvider::Storage::kS3) ||
-        (https_key && p.storage != FileProvider::Storage::kHttps)) {
-      // Defaults filled in from the spec (false, "") are harmless; a real value is a mistake.
-      const bool unset = value.is_null() || value == false || value == "";
-      if (unset) continue;
-      return Status::ConfigError(at + " does not apply to storage " + storage);
-    }
-    if (key == "user_agent") {
-      if (!value.is_boolean()) return Status::ConfigError(at + " must be true or false");
-      p.user_agent = value.get<bool>();
-      continue;
-    }
-    if (!value.is_string()) return Status::ConfigError(at + " must be a string");
-    const std::string v = value.get<std::string>();
-    if (key == "aws_access_key_id") p.aws_access_key_id = v;
-    if (key == "aws_secret_access_key") p.aws_secret_access_key = v;
-    if (key == "endpoint") p.endpoint = v;
-    if (key == "region") p.region = v;
-    if (key == "ca_certificate") {
-      if (!v.empty() && v.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-        return Status::ConfigError(at + " must be PEM text (-----BEGIN CERTIFICATE----- ...)");
-      }
-      p.ca_certificate = v;
-    }
-  }
-  if (p.aws_access_key_id.empty() != p.aws_secret_access_key.empty()) {
-    return Status::ConfigError(where + ": give both aws_access_key_id and aws_secret_access_key, or neither");
-  }
-  return p;
-}
-
-bool ProviderServes(const FileProvider& provider, FileScheme scheme) {
-  switch (provider.storage) {
-    case FileProvider::Storage::kLocal: return scheme == FileScheme::kLocal;
-    case FileProvider::Storage::kS3: return scheme == FileScheme::kS3;
-    case FileProvider::Storage::kHttps: return scheme == FileScheme::kHttp;
-  }
-  return false;
-}
-
-Result<std::unique_ptr<FileStore>> MakeFileStore(FileScheme scheme, const FileProvider& provider) {
-  switch (scheme) {
-    case FileScheme::kLocal: return std::unique_ptr<FileStore>(std::make_unique<LocalFileStore>());
-    case FileScheme::kS3: {
-      S3ClientOptions options;
-      const bool own = provider.storage == FileProvider::Storage::kS3;
-      options.credentials.access_key_id = own ? provider.aws_access_key_id : "";
-      options.credentials.secret_access_key = own ? provider.aws_secret_access_key : "";
-      if (options.credentials.empty()) options.credentials = CredentialsFromEnvironment();
-      options.endpoint = own ? provider.endpoint : "";
-      if (options.endpoint.empty()) options.endpoint = EnvOr("AWS_ENDPOINT_URL_S3");
-      if (options.endpoint.empty()) options.endpoint = EnvOr("AWS_ENDPOINT_URL");
-      options.region = own ? provider.region : "";
-      if (options.region.empty()) options.region = EnvOr("AWS_REGION");
-      if (options.region.empty()) options.region = EnvOr("AWS_DEFAULT_REGION");
-      if (options.region.empty()) options.region = "us-east-1";
-      SLUICE_ASSIGN_OR_RETURN(auto client, S3Client::Make(std::move(options)));
-      return std::unique_ptr<FileStore>(std::make_unique<S3FileStore>(std::shared_ptr<S3Client>(std::move(client))));
-    }
-    case FileScheme::kHttp: {
-      HttpGetOptions options;
-      if (provider.storage == FileProvider::Storage::kHttps) {
-        options.ca_certificate_pem = provider.ca_certificate;
-        if (provider.user_agent) {
-          options.headers.push_back(
-              {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"});
-        }
-      }
-      if (options.headers.empty()) options.headers.push_back({"User-Agent", "sluice"});
-      return std::unique_ptr<FileStore>(std::make_unique<HttpFileStore>(std::move(options)));
-    }
-  }
-  return Status::SystemError("unknown file scheme");
 }
 
 }  // namespace sluice
