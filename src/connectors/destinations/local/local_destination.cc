@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/time.h"
+#include "base/uuid.h"
 #include "connectors/destinations/local/local_config.h"
 #include "connectors/destinations/local/local_layout.h"
 #include "connectors/destinations/local/local_stream_writer.h"
@@ -36,6 +37,7 @@ class LocalDestination final : public Destination {
     const ConnectorSpec spec = Spec();
     plans_.clear();
     std::vector<std::string> relative;
+    UuidV4Generator uuids;  // ${UUID}: one per stream
     for (const ConfiguredStream& s : catalog.streams) {
       const std::string name = s.descriptor().ToString();
       if (!spec.Supports(s.destination_sync_mode)) {
@@ -43,7 +45,10 @@ class LocalDestination final : public Destination {
             "stream '{}': destination-local does not support destination sync mode {} (supported: overwrite, append)",
             name, DestinationSyncModeName(s.destination_sync_mode)));
       }
-      SLUICE_ASSIGN_OR_RETURN(std::string folder, ExpandPathFormat(config_.path_format, s.descriptor(), start_micros));
+      std::string uuid;
+      uuids.Append(uuid);
+      SLUICE_ASSIGN_OR_RETURN(std::string folder,
+                              ExpandPathFormat(config_.path_format, s.descriptor(), start_micros, uuid));
       relative.push_back(folder);
       plans_.push_back({.name = name,
                         .mode = s.destination_sync_mode,

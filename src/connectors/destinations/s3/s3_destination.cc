@@ -7,7 +7,7 @@
 
 #include "base/time.h"
 #include "connectors/destinations/s3/s3_destination_config.h"
-#include "connectors/destinations/s3/s3_row_format.h"
+#include "base/uuid.h"
 #include "connectors/destinations/s3/s3_stream_writer.h"
 #include "connectors/sdk/registry.h"
 
