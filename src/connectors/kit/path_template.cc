@@ -25,6 +25,9 @@ enum Variable : int {
   kUuid,
 };
 
+// ⌊a / b⌋ for b > 0 (times before 1970 fall on the day they are in).
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
+
 // A name as one path segment: '/' would split it, "." and ".." would walk the tree.
 void AppendSegmentSafe(std::string& out, std::string_view name) {
   if (name == "." || name == "..") {
@@ -81,12 +84,8 @@ Result<PathTemplate> PathTemplate::Parse(std::string_view text, std::string json
 
 void PathTemplate::ExpandTo(const PathTemplateValues& values, std::string& out, size_t* first_varying) const {
   const int64_t micros = values.sync_start_micros;
-  int64_t days = micros / kMicrosPerDay;
-  int64_t of_day = micros % kMicrosPerDay;
-  if (of_day < 0) {
-    of_day += kMicrosPerDay;
-    --days;
-  }
+  const int64_t days = FloorDiv(micros, kMicrosPerDay);
+  const int64_t of_day = micros - days * kMicrosPerDay;
   int64_t year;
   unsigned month, day;
   CivilFromDays(days, year, month, day);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "connectors/kit/config_reader.h"
+#include "connectors/kit/file_destination.h"
 #include "connectors/kit/path_template.h"
 
 namespace sluice {
@@ -111,20 +112,7 @@ constexpr const char* kSpec = R"json({
   }
 })json";
 
-}  // namespace
-
-ConnectorSpec LocalDestinationSpec() {
-  ConnectorSpec spec;
-  spec.documentation_url = "https://github.com/sluice/sluice/tree/main/src/connectors/destinations/local";
-  spec.connection_specification = Json::parse(kSpec);
-  spec.supported_destination_sync_modes = {DestinationSyncMode::kOverwrite, DestinationSyncMode::kAppend};
-  return spec;
-}
-
-Result<LocalConfig> ParseLocalConfig(const Json& config) {
-  if (!config.is_object()) return Status::ConfigError("the config must be a JSON object");
-  ConfigReader r(config);
-  LocalConfig c;
+void ReadLocalConfig(ConfigReader& r, LocalConfig& c) {
   c.destination_path = r.String("destination_path");
   if (c.destination_path.find('\0') != std::string::npos) r.Fail("destination_path", "must not contain a NUL character");
   c.path_format = r.String("path_format", c.path_format);
@@ -152,9 +140,14 @@ Result<LocalConfig> ParseLocalConfig(const Json& config) {
     }
     ReadParquetOptions(format, "ZSTD", c.parquet);
   }
-  c.file_size_bytes = ReadFileSizeMb(r, 256);
-  SLUICE_RETURN_IF_ERROR(r.status());
-  return c;
+}
+
+}  // namespace
+
+ConnectorSpec LocalDestinationSpec() { return FileDestinationSpec(kSpec, "local"); }
+
+Result<LocalConfig> ParseLocalConfig(const Json& config) {
+  return ReadFileDestinationConfig<LocalConfig>(config, ReadLocalConfig);
 }
 
 Result<std::string> ExpandPathFormat(std::string_view path_format, const StreamDescriptor& stream,

@@ -13,12 +13,7 @@
 namespace sluice {
 
 LocalStreamWriter::LocalStreamWriter(const LocalConfig& config, LocalStreamPlan plan)
-    : FileStreamWriter(config,
-                       {.name = plan.name,
-                        .schema = plan.schema,
-                        .generation_id = plan.generation_id,
-                        .sync_id = plan.sync_id,
-                        .default_extracted_ms = plan.sync_ms},
+    : FileStreamWriter(config, plan.RowInfo(plan.sync_ms),
                        // An empty overwrite still gets one (empty) Parquet file: readers of the folder find
                        // its schema (in append mode every empty sync would add a file).
                        /*empty_file_when_no_rows=*/plan.mode == DestinationSyncMode::kOverwrite),

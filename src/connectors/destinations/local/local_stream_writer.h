@@ -15,19 +15,15 @@
 #include <vector>
 
 #include "connectors/destinations/local/local_config.h"
+#include "connectors/kit/file_destination.h"
 #include "connectors/kit/file_stream_writer.h"
 
 namespace sluice {
 
-//! What Destination::Begin decided for one stream.
-struct LocalStreamPlan {
-  std::string name;                                         //!< "namespace.name", for messages
-  DestinationSyncMode mode = DestinationSyncMode::kAppend;  //!< kAppend or kOverwrite
-  std::string folder;                                       //!< the stream folder
-  int64_t sync_ms = 0;       //!< names the data files and the staging folder
-  int64_t generation_id = 0; //!< _airbyte_generation_id
-  int64_t sync_id = 0;       //!< _airbyte_meta.sync_id
-  SchemaPtr schema;          //!< the stream's columns (CSV header)
+//! What Destination::Begin decided for one stream: the kit's plan, and its folder.
+struct LocalStreamPlan : FileStreamPlan {
+  std::string folder;    //!< the stream folder
+  int64_t sync_ms = 0;   //!< names the data files and the staging folder
 };
 
 class LocalStreamWriter final : public FileStreamWriter {

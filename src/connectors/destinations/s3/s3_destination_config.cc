@@ -7,6 +7,7 @@
 
 #include "base/time.h"
 #include "connectors/kit/config_reader.h"
+#include "connectors/kit/file_destination.h"
 #include "connectors/kit/path_template.h"
 
 namespace sluice {
@@ -262,20 +263,7 @@ void ReadTextFormat(ConfigReader& format, S3DestinationConfig& c) {
   }
 }
 
-}  // namespace
-
-ConnectorSpec S3DestinationSpec() {
-  ConnectorSpec spec;
-  spec.documentation_url = "https://github.com/sluice/sluice/tree/main/src/connectors/destinations/s3";
-  spec.connection_specification = Json::parse(kSpec);
-  spec.supported_destination_sync_modes = {DestinationSyncMode::kOverwrite, DestinationSyncMode::kAppend};
-  return spec;
-}
-
-Result<S3DestinationConfig> ParseS3DestinationConfig(const Json& config) {
-  if (!config.is_object()) return Status::ConfigError("the config must be a JSON object");
-  ConfigReader r(config);
-  S3DestinationConfig c;
+void ReadS3Config(ConfigReader& r, S3DestinationConfig& c) {
   c.bucket = r.String("s3_bucket_name");
   if (c.bucket.find('/') != std::string::npos) {
     r.Fail("s3_bucket_name", fmt::format("'{}' is not a bucket name (no '/'; put folders in s3_bucket_path)", c.bucket));
@@ -322,19 +310,22 @@ Result<S3DestinationConfig> ParseS3DestinationConfig(const Json& config) {
       ReadTextFormat(format, c);
     }
   }
-  c.file_size_bytes = ReadFileSizeMb(r, 200);
   c.part_bytes = static_cast<size_t>(r.Integer("part_size_mb", 16, 5, 1024)) << 20;
   c.upload_threads = static_cast<int>(r.Integer("upload_threads", 4, 1, 64));
-  SLUICE_RETURN_IF_ERROR(r.status());
-  return c;
 }
 
-Result<std::string> ExpandS3ObjectPath(const S3DestinationConfig& config, const S3PathContext& context,
+}  // namespace
+
+ConnectorSpec S3DestinationSpec() { return FileDestinationSpec(kSpec, "s3"); }
+
+Result<S3DestinationConfig> ParseS3DestinationConfig(const Json& config) {
+  return ReadFileDestinationConfig<S3DestinationConfig>(config, ReadS3Config);
+}
+
+Result<std::string> ExpandS3ObjectPath(const S3DestinationConfig& config, const PathTemplateValues& values,
                                        std::string* fixed_prefix) {
   SLUICE_ASSIGN_OR_RETURN(PathTemplate bucket_path, PathTemplate::Parse(config.bucket_path, "$.s3_bucket_path"));
   SLUICE_ASSIGN_OR_RETURN(PathTemplate path_format, PathTemplate::Parse(config.path_format, "$.s3_path_format"));
-  const PathTemplateValues values{
-      .stream = context.stream, .sync_start_micros = context.sync_start_micros, .uuid = context.uuid};
   std::string raw;
   size_t first_varying = std::string::npos;
   bucket_path.ExpandTo(values, raw, &first_varying);
@@ -342,7 +333,7 @@ Result<std::string> ExpandS3ObjectPath(const S3DestinationConfig& config, const 
   path_format.ExpandTo(values, raw, &first_varying);
   size_t prefix = std::min(first_varying, raw.size());
   SLUICE_ASSIGN_OR_RETURN(std::string out,
-                          NormalizeRelativePath(raw, "$.s3_bucket_path / $.s3_path_format", context.stream, &prefix));
+                          NormalizeRelativePath(raw, "$.s3_bucket_path / $.s3_path_format", values.stream, &prefix));
   if (fixed_prefix != nullptr) *fixed_prefix = out.substr(0, prefix);
   return out;
 }

@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "connectors/sdk/spec.h"
 #include "connectors/kit/file_format.h"
+#include "connectors/kit/path_template.h"
 #include "protocol/catalog.h"
 #include "s3/s3_client.h"
 
@@ -47,19 +48,12 @@ ConnectorSpec S3DestinationSpec();
 //! rejected later, at Begin (it is a catalog matter).
 Result<S3DestinationConfig> ParseS3DestinationConfig(const Json& config);
 
-//! The values of the path variables for one stream in one run.
-struct S3PathContext {
-  StreamDescriptor stream;
-  int64_t sync_start_micros = 0;
-  std::string uuid;  //!< ${UUID}
-};
-
 //! s3_bucket_path + "/" + s3_path_format, both path templates (connectors/kit/path_template.h:
 //! ${NAMESPACE} ${STREAM_NAME} ${SOURCE_NAMESPACE} ${YEAR} … ${EPOCH} ${UUID}), expanded, runs of
 //! '/' collapsed, no leading '/', "." segments dropped. `fixed_prefix` gets the part before the
 //! first variable that changes from run to run (time, epoch, UUID): the prefix under which this
 //! stream's objects live. Errors: an unknown or unterminated variable, a ".." segment.
-Result<std::string> ExpandS3ObjectPath(const S3DestinationConfig& config, const S3PathContext& context,
+Result<std::string> ExpandS3ObjectPath(const S3DestinationConfig& config, const PathTemplateValues& context,
                                        std::string* fixed_prefix = nullptr);
 
 //! ".jsonl", ".csv.gz", ".parquet".

@@ -11,11 +11,7 @@
 namespace sluice {
 
 S3StreamWriter::S3StreamWriter(const S3DestinationConfig& config, std::shared_ptr<S3Client> client, S3StreamPlan plan)
-    : FileStreamWriter(config, {.name = plan.name,
-                                .schema = plan.schema,
-                                .generation_id = plan.generation_id,
-                                .sync_id = plan.sync_id,
-                                .default_extracted_ms = plan.sync_start_micros / 1000}),
+    : FileStreamWriter(config, plan.RowInfo(plan.path.sync_start_micros / 1000)),
       config_(config),
       client_(std::move(client)),
       plan_(std::move(plan)) {}

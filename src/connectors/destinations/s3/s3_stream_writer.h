@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "connectors/destinations/s3/s3_destination_config.h"
+#include "connectors/kit/file_destination.h"
 #include "connectors/kit/file_stream_writer.h"
 #include "s3/s3_client.h"
 
@@ -30,16 +31,10 @@ namespace sluice {
 
 class S3OutputStream;
 
-//! What Destination::Begin decided for one stream.
-struct S3StreamPlan {
-  std::string name;                                         //!< "namespace.name", for messages
-  DestinationSyncMode mode = DestinationSyncMode::kAppend;  //!< kAppend or kOverwrite
-  std::string key_base;     //!< expanded bucket path + path format; file names are appended
-  std::string prefix;       //!< the stream's fixed key prefix (listing, overwrite deletion)
-  int64_t sync_start_micros = 0;
-  int64_t generation_id = 0;  //!< _airbyte_generation_id, also x-amz-meta-ab-generation-id
-  int64_t sync_id = 0;        //!< _airbyte_meta.sync_id
-  SchemaPtr schema;
+//! What Destination::Begin decided for one stream: the kit's plan, and its keys.
+struct S3StreamPlan : FileStreamPlan {
+  std::string key_base;  //!< expanded bucket path + path format; file names are appended
+  std::string prefix;    //!< the stream's fixed key prefix (listing, overwrite deletion)
 };
 
 class S3StreamWriter final : public FileStreamWriter {
