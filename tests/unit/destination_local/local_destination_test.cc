@@ -234,8 +234,9 @@ TEST_F(LocalDestinationTest, ParquetRollsBySizeCountingTheBufferedRowGroup) {
   auto w = dest->Open(0);
   ASSERT_TRUE(w.ok());
   const std::string folder = Folder("users");
-  // ~1.2 KB of names per row, 3 batches of 1000: about 3 × 0.9 MB.
-  for (int b = 0; b < 3; ++b) SLUICE_ASSERT_OK((*w)->Write(MakeUsersBatch(catalog, 0, 1 + b * 1000, 1000, 1200)));
+  // ~1.1 KB of names per row, 3 batches of 1000: about 3 × 0.95 MB (with _airbyte_raw_id as a
+  // 36-byte string; the padding was 1200 when it was 16 raw bytes).
+  for (int b = 0; b < 3; ++b) SLUICE_ASSERT_OK((*w)->Write(MakeUsersBatch(catalog, 0, 1 + b * 1000, 1000, 1100)));
   EXPECT_TRUE(VisibleNames(folder).empty());
   SLUICE_ASSERT_OK((*w)->Flush());
   SLUICE_ASSERT_OK((*w)->Finish(StreamOutcome::kComplete));

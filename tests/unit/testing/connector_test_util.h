@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -79,6 +80,13 @@ inline Result<ConfiguredCatalog> ConfigureAll(const Catalog& catalog) {
         Json{{"stream", s.ToJson()}, {"sync_mode", "full_refresh"}, {"destination_sync_mode", "overwrite"}});
   }
   return ConfiguredCatalog::FromJson(Json{{"streams", streams}});
+}
+
+//! Whether `text` is a UUID v4 in its text form ("xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx",
+//! lowercase): how every file destination writes _airbyte_raw_id.
+inline bool IsUuidV4Text(const std::string& text) {
+  static const std::regex kUuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  return std::regex_match(text, kUuid);
 }
 
 //! The type of each column of a discovered stream's schema, as "name:type".

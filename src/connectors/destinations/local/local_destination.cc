@@ -15,44 +15,33 @@
 namespace sluice {
 namespace {
 
-class LocalDestination final : public Destination {
+class LocalDestination final : public FileDestination {
  public:
-  explicit LocalDestination(LocalDestinationOptions options) : options_(std::move(options)) {
-    if (!options_.now_micros) options_.now_micros = NowMicros;
-  }
-
-  ConnectorSpec Spec() const override { return LocalDestinationSpec(); }
+  explicit LocalDestination(LocalDestinationOptions options)
+      : FileDestination(std::move(options), LocalDestinationSpec) {}
 
   Status Check(const Json& config) override {
     SLUICE_ASSIGN_OR_RETURN(LocalConfig c, ParseLocalConfig(config));
     // Surfaces path_format mistakes now rather than at the first sync.
-    SLUICE_RETURN_IF_ERROR(ExpandPathFormat(c.path_format, {"stream", "namespace"}, options_.now_micros()).status());
+    SLUICE_RETURN_IF_ERROR(ExpandPathFormat(c.path_format, {"stream", "namespace"}, StartMicros()).status());
     return CheckWritable(c.destination_path);
   }
 
   Status Begin(const Json& config, const ConfiguredCatalog& catalog) override {
     SLUICE_ASSIGN_OR_RETURN(config_, ParseLocalConfig(config));
-    const int64_t start_micros = options_.now_micros();
-    const ConnectorSpec spec = Spec();
+    const int64_t start_micros = StartMicros();
+    SLUICE_ASSIGN_OR_RETURN(std::vector<FileStreamPlan> streams,
+                            PlanFileStreams(catalog, "destination-local", start_micros));
     plans_.clear();
-    std::vector<std::string> relative;
-    for (const ConfiguredStream& s : catalog.streams) {
-      const std::string name = s.descriptor().ToString();
-      if (!spec.Supports(s.destination_sync_mode)) {
-        return Status::ConfigError(fmt::format(
-            "stream '{}': destination-local does not support destination sync mode {} (supported: overwrite, append)",
-            name, DestinationSyncModeName(s.destination_sync_mode)));
-      }
-      SLUICE_ASSIGN_OR_RETURN(std::string folder, ExpandPathFormat(config_.path_format, s.descriptor(), start_micros));
-      relative.push_back(folder);
-      plans_.push_back({.name = name,
-                        .mode = s.destination_sync_mode,
-                        .folder = JoinPath(config_.destination_path, folder),
-                        .generation_id = s.generation_id.value_or(0),
-                        .sync_id = s.sync_id.value_or(0),
-                        .schema = s.schema});
+    std::vector<StreamLocation> folders;  // relative to the root
+    for (FileStreamPlan& stream : streams) {
+      SLUICE_ASSIGN_OR_RETURN(std::string folder, ExpandPathFormat(config_.path_format, stream.path.stream,
+                                                                   start_micros, stream.path.uuid));
+      const bool overwrite = stream.mode == DestinationSyncMode::kOverwrite;
+      folders.push_back({stream.name, folder, overwrite ? std::optional<std::string>(folder) : std::nullopt});
+      plans_.push_back({std::move(stream), JoinPath(config_.destination_path, folder)});
     }
-    SLUICE_RETURN_IF_ERROR(CheckDistinctFolders(relative));
+    SLUICE_RETURN_IF_ERROR(CheckStreamLocations(folders, /*folders=*/true, "$.path_format"));
 
     SLUICE_RETURN_IF_ERROR(CreateFolders(config_.destination_path));
     std::set<int64_t> used_ms;
@@ -73,32 +62,6 @@ class LocalDestination final : public Destination {
   }
 
  private:
-  // Two streams must not share a folder (their files would collide), and an overwrite must not
-  // replace a folder that holds another stream's folder.
-  Status CheckDistinctFolders(const std::vector<std::string>& relative) const {
-    for (size_t i = 0; i < relative.size(); ++i) {
-      for (size_t j = 0; j < relative.size(); ++j) {
-        if (i == j) continue;
-        if (i < j && relative[i] == relative[j]) {
-          return Status::ConfigError(fmt::format(
-              "path_format: streams '{}' and '{}' both map to folder '{}'; include ${{STREAM_NAME}} (and ${{NAMESPACE}})",
-              plans_[i].name, plans_[j].name, relative[i]));
-        }
-        const bool inside = relative[j].size() > relative[i].size() && relative[j].starts_with(relative[i]) &&
-                            relative[j][relative[i].size()] == '/';
-        if (inside && (plans_[i].mode == DestinationSyncMode::kOverwrite ||
-                       plans_[j].mode == DestinationSyncMode::kOverwrite)) {
-          return Status::ConfigError(fmt::format(
-              "path_format: the folder '{}' of stream '{}' is inside the folder '{}' of stream '{}', which an "
-              "overwrite would replace; change path_format",
-              relative[j], plans_[j].name, relative[i], plans_[i].name));
-        }
-      }
-    }
-    return Status::Ok();
-  }
-
-  LocalDestinationOptions options_;
   LocalConfig config_;
   std::vector<LocalStreamPlan> plans_;
 };

@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
+#include <algorithm>
 #include <cstdlib>
 
 #include "base/time.h"
+#include "connectors/kit/config_reader.h"
+#include "connectors/kit/file_destination.h"
+#include "connectors/kit/path_template.h"
 
 namespace sluice {
 namespace {
@@ -162,7 +165,7 @@ constexpr const char* kSpec = R"json({
     "s3_path_format": {
       "type": "string",
       "title": "S3 Path Format",
-      "description": "Appended to s3_bucket_path; the file name follows it directly. Variables: ${NAMESPACE} ${STREAM_NAME} ${YEAR} ${MONTH} ${DAY} ${HOUR} ${MINUTE} ${SECOND} ${MILLISECOND} ${EPOCH} ${UUID} (the sync start, UTC).",
+      "description": "Appended to s3_bucket_path; the file name follows it directly. Variables: ${NAMESPACE} ${STREAM_NAME} ${SOURCE_NAMESPACE} (the same as ${NAMESPACE}: destinations see mapped namespaces) ${YEAR} ${MONTH} ${DAY} ${HOUR} ${MINUTE} ${SECOND} ${MILLISECOND} ${EPOCH} ${UUID} (the sync start, UTC).",
       "default": "${NAMESPACE}/${STREAM_NAME}/${YEAR}_${MONTH}_${DAY}_${EPOCH}_",
       "examples": ["${NAMESPACE}/${STREAM_NAME}/${YEAR}_${MONTH}_${DAY}_${EPOCH}_", "${NAMESPACE}/${STREAM_NAME}/"],
       "order": 7
@@ -240,260 +243,102 @@ std::string EnvOr(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
-Result<std::string> StringField(const Json& object, const char* key, std::string_view where, std::string fallback) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return fallback;
-  if (!it->is_string()) return Status::ConfigError(fmt::format("{}{}: must be a string", where, key));
-  return it->get<std::string>();
-}
-
-Result<int64_t> IntField(const Json& object, const char* key, std::string_view where, int64_t fallback, int64_t min,
-                         int64_t max) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return fallback;
-  if (!it->is_number_integer() || it->get<int64_t>() < min || it->get<int64_t>() > max) {
-    return Status::ConfigError(fmt::format("{}{}: must be an integer from {} to {}", where, key, min, max));
-  }
-  return it->get<int64_t>();
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
-
-Status ParseFormat(const Json& format, S3DestinationConfig& c) {
-  if (!format.is_object()) return Status::ConfigError("format: must be an object with format_type");
-  SLUICE_ASSIGN_OR_RETURN(std::string type, StringField(format, "format_type", "format.", "Parquet"));
-  if (EqualsIgnoreCase(type, "Parquet")) {
-    c.format = S3OutputFormat::kParquet;
-    SLUICE_ASSIGN_OR_RETURN(std::string codec, StringField(format, "compression_codec", "format.", "UNCOMPRESSED"));
-    if (!ParseParquetCodec(codec, c.parquet.codec)) {
-      return Status::ConfigError(fmt::format(
-          "format.compression_codec: '{}' is not supported; use UNCOMPRESSED, SNAPPY, GZIP or ZSTD", codec));
-    }
-    SLUICE_ASSIGN_OR_RETURN(int64_t block_mb, IntField(format, "block_size_mb", "format.", 128, 1, 4096));
-    SLUICE_ASSIGN_OR_RETURN(int64_t page_kb, IntField(format, "page_size_kb", "format.", 1024, 1, 1 << 20));
-    SLUICE_ASSIGN_OR_RETURN(int64_t dict_kb, IntField(format, "dictionary_page_size_kb", "format.", 1024, 1, 1 << 20));
-    SLUICE_RETURN_IF_ERROR(IntField(format, "max_padding_size_mb", "format.", 8, 0, 1 << 20).status());
-    c.parquet.row_group_bytes = block_mb << 20;
-    c.parquet.page_bytes = page_kb << 10;
-    c.parquet.max_dictionary_bytes = dict_kb << 10;
-    if (auto it = format.find("dictionary_encoding"); it != format.end() && !it->is_null()) {
-      if (!it->is_boolean()) return Status::ConfigError("format.dictionary_encoding: must be true or false");
-      c.parquet.dictionary = it->get<bool>();
-    }
-    return Status::Ok();
-  }
-  if (EqualsIgnoreCase(type, "JSONL")) {
-    c.format = S3OutputFormat::kJsonl;
-  } else if (EqualsIgnoreCase(type, "CSV")) {
-    c.format = S3OutputFormat::kCsv;
-  } else {
-    return Status::ConfigError(fmt::format("format.format_type: '{}' is not one of Parquet, JSONL, CSV", type));
-  }
-  const char* default_flattening = c.format == S3OutputFormat::kCsv ? "Root level flattening" : "No flattening";
-  SLUICE_ASSIGN_OR_RETURN(std::string flattening, StringField(format, "flattening", "format.", default_flattening));
+// The JSONL/CSV keys of the format object: flattening and compression.
+void ReadTextFormat(ConfigReader& format, S3DestinationConfig& c) {
+  const char* default_flattening = c.format == FileFormat::kCsv ? "Root level flattening" : "No flattening";
+  const std::string flattening = format.String("flattening", default_flattening);
   if (EqualsIgnoreCase(flattening, "No flattening")) {
-    c.flattening = S3Flattening::kNone;
+    c.flattening = Flattening::kNone;
   } else if (EqualsIgnoreCase(flattening, "Root level flattening")) {
-    c.flattening = S3Flattening::kRootLevel;
+    c.flattening = Flattening::kRootLevel;
   } else {
-    return Status::ConfigError(
-        fmt::format("format.flattening: '{}' is not one of 'No flattening', 'Root level flattening'", flattening));
+    format.Fail("flattening", fmt::format("'{}' is not one of 'No flattening', 'Root level flattening'", flattening));
   }
-  c.compression = Compression::kNone;
-  if (auto it = format.find("compression"); it != format.end() && !it->is_null()) {
-    if (!it->is_object()) return Status::ConfigError("format.compression: must be an object with compression_type");
-    SLUICE_ASSIGN_OR_RETURN(std::string ct, StringField(*it, "compression_type", "format.compression.", "No Compression"));
-    if (EqualsIgnoreCase(ct, "GZIP")) {
-      c.compression = Compression::kGzip;
-    } else if (!EqualsIgnoreCase(ct, "No Compression")) {
-      return Status::ConfigError(
-          fmt::format("format.compression.compression_type: '{}' is not one of 'No Compression', GZIP", ct));
-    }
+  ConfigReader compression = format.Object("compression");
+  const std::string type = compression.String("compression_type", "No Compression");
+  if (EqualsIgnoreCase(type, "GZIP")) {
+    c.compression = Compression::kGzip;
+  } else if (!EqualsIgnoreCase(type, "No Compression")) {
+    compression.Fail("compression_type", fmt::format("'{}' is not one of 'No Compression', GZIP", type));
   }
-  return Status::Ok();
 }
 
-// A name as one key segment: '/' would split it.
-void AppendSanitized(std::string& out, std::string_view name) {
-  for (char c : name) out += (c == '/' || c == '\0') ? '_' : c;
-}
-
-// Expands one template; run-varying variables write `marker` first when `marker` is set.
-Status ExpandTemplate(std::string_view field, std::string_view text, const S3PathContext& ctx, std::string& out,
-                      size_t* first_varying) {
-  int64_t micros = ctx.sync_start_micros;
-  int64_t days = micros / kMicrosPerDay;
-  int64_t of_day = micros % kMicrosPerDay;
-  if (of_day < 0) {
-    of_day += kMicrosPerDay;
-    --days;
+void ReadS3Config(ConfigReader& r, S3DestinationConfig& c) {
+  c.bucket = r.String("s3_bucket_name");
+  if (c.bucket.find('/') != std::string::npos) {
+    r.Fail("s3_bucket_name", fmt::format("'{}' is not a bucket name (no '/'; put folders in s3_bucket_path)", c.bucket));
   }
-  int64_t year;
-  unsigned month, day;
-  CivilFromDays(days, year, month, day);
-  const int64_t second_of_day = of_day / kMicrosPerSecond;
-  for (size_t i = 0; i < text.size();) {
-    if (text[i] != '$' || i + 1 >= text.size() || text[i + 1] != '{') {
-      out += text[i++];
-      continue;
-    }
-    const size_t close = text.find('}', i + 2);
-    if (close == std::string_view::npos) {
-      return Status::ConfigError(fmt::format("{}: unterminated variable in '{}'", field, text));
-    }
-    const std::string_view name = text.substr(i + 2, close - i - 2);
-    const bool varying = name != "NAMESPACE" && name != "STREAM_NAME";
-    if (varying && first_varying && *first_varying == std::string::npos) *first_varying = out.size();
-    if (name == "NAMESPACE") {
-      AppendSanitized(out, ctx.stream.namespace_.value_or(""));
-    } else if (name == "STREAM_NAME") {
-      AppendSanitized(out, ctx.stream.name);
-    } else if (name == "YEAR") {
-      out += fmt::format("{:04}", year);
-    } else if (name == "MONTH") {
-      out += fmt::format("{:02}", month);
-    } else if (name == "DAY") {
-      out += fmt::format("{:02}", day);
-    } else if (name == "HOUR") {
-      out += fmt::format("{:02}", second_of_day / 3600);
-    } else if (name == "MINUTE") {
-      out += fmt::format("{:02}", second_of_day / 60 % 60);
-    } else if (name == "SECOND") {
-      out += fmt::format("{:02}", second_of_day % 60);
-    } else if (name == "MILLISECOND") {
-      out += fmt::format("{:03}", of_day / 1000 % 1000);
-    } else if (name == "EPOCH") {
-      out += fmt::format("{}", micros / 1000);
-    } else if (name == "UUID") {
-      out += ctx.uuid;
+  c.bucket_path = r.String("s3_bucket_path", "");
+  c.path_format = r.String("s3_path_format", c.path_format);
+  if (c.path_format.empty()) c.path_format = S3DestinationConfig().path_format;
+  c.file_name_pattern = r.String("file_name_pattern", "");
+  if (c.file_name_pattern.find('/') != std::string::npos) {
+    r.Fail("file_name_pattern",
+           fmt::format("'{}' must not contain '/' (folders go in s3_path_format)", c.file_name_pattern));
+  }
+
+  c.client.endpoint = r.String("s3_endpoint", "");
+  if (c.client.endpoint.empty()) c.client.endpoint = EnvOr("AWS_ENDPOINT_URL_S3");
+  if (c.client.endpoint.empty()) c.client.endpoint = EnvOr("AWS_ENDPOINT_URL");
+  c.client.region = r.String("s3_bucket_region", "");
+  if (c.client.region.empty()) c.client.region = EnvOr("AWS_REGION");
+  if (c.client.region.empty()) c.client.region = EnvOr("AWS_DEFAULT_REGION");
+  if (c.client.region.empty()) c.client.region = "us-east-1";
+  S3Credentials& credentials = c.client.credentials;
+  credentials.access_key_id = r.String("access_key_id", "");
+  credentials.secret_access_key = r.String("secret_access_key", "");
+  if (credentials.access_key_id.empty() && credentials.secret_access_key.empty()) credentials = CredentialsFromEnvironment();
+  if (credentials.access_key_id.empty() != credentials.secret_access_key.empty()) {
+    if (credentials.access_key_id.empty()) {
+      r.Fail("access_key_id", "required with secret_access_key");
     } else {
-      return Status::ConfigError(fmt::format(
-          "{}: unknown variable ${{{}}}; known: ${{NAMESPACE}} ${{STREAM_NAME}} ${{YEAR}} ${{MONTH}} ${{DAY}} "
-          "${{HOUR}} ${{MINUTE}} ${{SECOND}} ${{MILLISECOND}} ${{EPOCH}} ${{UUID}}",
-          field, name));
+      r.Fail("secret_access_key", "required with access_key_id");
     }
-    i = close + 1;
   }
-  return Status::Ok();
+  const std::string addressing = r.Enum("s3_addressing_style", {"auto", "path", "virtual_host"}, "auto");
+  c.client.addressing = addressing == "path"           ? S3Addressing::kPath
+                        : addressing == "virtual_host" ? S3Addressing::kVirtualHost
+                                                       : S3Addressing::kAuto;
+
+  if (r.Has("format")) {
+    ConfigReader format = r.Object("format");
+    c.format = ReadFormatType(format, FileFormat::kParquet);
+    if (c.format == FileFormat::kParquet) {
+      ReadParquetOptions(format, "UNCOMPRESSED", c.parquet);
+      format.Integer("max_padding_size_mb", 8, 0, 1 << 20);  // accepted, not used
+    } else {
+      ReadTextFormat(format, c);
+    }
+  }
+  c.part_bytes = static_cast<size_t>(r.Integer("part_size_mb", 16, 5, 1024)) << 20;
+  c.upload_threads = static_cast<int>(r.Integer("upload_threads", 4, 1, 64));
 }
 
 }  // namespace
 
-ConnectorSpec S3DestinationSpec() {
-  ConnectorSpec spec;
-  spec.documentation_url = "https://github.com/sluice/sluice/tree/main/src/connectors/destinations/s3";
-  spec.connection_specification = Json::parse(kSpec);
-  spec.supported_destination_sync_modes = {DestinationSyncMode::kOverwrite, DestinationSyncMode::kAppend};
-  return spec;
-}
+ConnectorSpec S3DestinationSpec() { return FileDestinationSpec(kSpec, "s3"); }
 
 Result<S3DestinationConfig> ParseS3DestinationConfig(const Json& config) {
-  if (!config.is_object()) return Status::ConfigError("the config must be a JSON object");
-  S3DestinationConfig c;
-  SLUICE_ASSIGN_OR_RETURN(c.bucket, StringField(config, "s3_bucket_name", "", ""));
-  if (c.bucket.empty()) return Status::ConfigError("s3_bucket_name: required");
-  if (c.bucket.find('/') != std::string::npos) {
-    return Status::ConfigError(fmt::format("s3_bucket_name: '{}' is not a bucket name (no '/'; put folders in s3_bucket_path)", c.bucket));
-  }
-  SLUICE_ASSIGN_OR_RETURN(c.bucket_path, StringField(config, "s3_bucket_path", "", ""));
-  SLUICE_ASSIGN_OR_RETURN(c.path_format, StringField(config, "s3_path_format", "", c.path_format));
-  if (c.path_format.empty()) c.path_format = "${NAMESPACE}/${STREAM_NAME}/${YEAR}_${MONTH}_${DAY}_${EPOCH}_";
-  SLUICE_ASSIGN_OR_RETURN(c.file_name_pattern, StringField(config, "file_name_pattern", "", ""));
-  if (c.file_name_pattern.find('/') != std::string::npos) {
-    return Status::ConfigError(fmt::format("file_name_pattern: '{}' must not contain '/' (folders go in s3_path_format)",
-                                           c.file_name_pattern));
-  }
-
-  SLUICE_ASSIGN_OR_RETURN(c.client.endpoint, StringField(config, "s3_endpoint", "", ""));
-  if (c.client.endpoint.empty()) c.client.endpoint = EnvOr("AWS_ENDPOINT_URL_S3");
-  if (c.client.endpoint.empty()) c.client.endpoint = EnvOr("AWS_ENDPOINT_URL");
-  SLUICE_ASSIGN_OR_RETURN(c.client.region, StringField(config, "s3_bucket_region", "", ""));
-  if (c.client.region.empty()) c.client.region = EnvOr("AWS_REGION");
-  if (c.client.region.empty()) c.client.region = EnvOr("AWS_DEFAULT_REGION");
-  if (c.client.region.empty()) c.client.region = "us-east-1";
-  SLUICE_ASSIGN_OR_RETURN(c.client.credentials.access_key_id, StringField(config, "access_key_id", "", ""));
-  SLUICE_ASSIGN_OR_RETURN(c.client.credentials.secret_access_key, StringField(config, "secret_access_key", "", ""));
-  if (c.client.credentials.access_key_id.empty() && c.client.credentials.secret_access_key.empty()) {
-    c.client.credentials = CredentialsFromEnvironment();
-  }
-  if (c.client.credentials.access_key_id.empty() != c.client.credentials.secret_access_key.empty()) {
-    return Status::ConfigError(c.client.credentials.access_key_id.empty()
-                                   ? "access_key_id: required with secret_access_key"
-                                   : "secret_access_key: required with access_key_id");
-  }
-  SLUICE_ASSIGN_OR_RETURN(std::string addressing, StringField(config, "s3_addressing_style", "", "auto"));
-  if (addressing == "auto") {
-    c.client.addressing = S3Addressing::kAuto;
-  } else if (addressing == "path") {
-    c.client.addressing = S3Addressing::kPath;
-  } else if (addressing == "virtual_host") {
-    c.client.addressing = S3Addressing::kVirtualHost;
-  } else {
-    return Status::ConfigError(fmt::format("s3_addressing_style: '{}' is not one of auto, path, virtual_host", addressing));
-  }
-
-  if (auto it = config.find("format"); it != config.end() && !it->is_null()) {
-    SLUICE_RETURN_IF_ERROR(ParseFormat(*it, c));
-  }
-  SLUICE_ASSIGN_OR_RETURN(int64_t file_mb, IntField(config, "file_size_mb", "", 200, 1, 1 << 20));
-  c.file_size_bytes = static_cast<uint64_t>(file_mb) << 20;
-  SLUICE_ASSIGN_OR_RETURN(int64_t part_mb, IntField(config, "part_size_mb", "", 16, 5, 1024));
-  c.part_bytes = static_cast<size_t>(part_mb) << 20;
-  SLUICE_ASSIGN_OR_RETURN(int64_t threads, IntField(config, "upload_threads", "", 4, 1, 64));
-  c.upload_threads = static_cast<int>(threads);
-  return c;
+  return ReadFileDestinationConfig<S3DestinationConfig>(config, ReadS3Config);
 }
 
-Result<std::string> ExpandS3ObjectPath(const S3DestinationConfig& config, const S3PathContext& context,
+Result<std::string> ExpandS3ObjectPath(const S3DestinationConfig& config, const PathTemplateValues& values,
                                        std::string* fixed_prefix) {
+  SLUICE_ASSIGN_OR_RETURN(PathTemplate bucket_path, PathTemplate::Parse(config.bucket_path, "$.s3_bucket_path"));
+  SLUICE_ASSIGN_OR_RETURN(PathTemplate path_format, PathTemplate::Parse(config.path_format, "$.s3_path_format"));
   std::string raw;
   size_t first_varying = std::string::npos;
-  SLUICE_RETURN_IF_ERROR(ExpandTemplate("s3_bucket_path", config.bucket_path, context, raw, &first_varying));
+  bucket_path.ExpandTo(values, raw, &first_varying);
   raw += '/';
-  SLUICE_RETURN_IF_ERROR(ExpandTemplate("s3_path_format", config.path_format, context, raw, &first_varying));
-  // Collapse runs of '/', drop a leading one; map the first-varying offset along.
-  std::string out;
-  size_t prefix_end = std::string::npos;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (i == first_varying) prefix_end = out.size();
-    if (raw[i] == '/' && (out.empty() || out.back() == '/')) continue;
-    out += raw[i];
-  }
-  if (prefix_end == std::string::npos) prefix_end = out.size();
-  // ".." segments would let a stream's prefix escape its folder in tools that resolve paths.
-  size_t start = 0;
-  for (;;) {
-    const size_t slash = out.find('/', start);
-    const std::string_view segment = std::string_view(out).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (segment == "..") {
-      return Status::ConfigError(
-          fmt::format("s3_bucket_path / s3_path_format: '{}' has a '..' segment for stream '{}'", out,
-                      context.stream.ToString()));
-    }
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
-  if (fixed_prefix) *fixed_prefix = out.substr(0, prefix_end);
+  path_format.ExpandTo(values, raw, &first_varying);
+  size_t prefix = std::min(first_varying, raw.size());
+  SLUICE_ASSIGN_OR_RETURN(std::string out,
+                          NormalizeRelativePath(raw, "$.s3_bucket_path / $.s3_path_format", values.stream, &prefix));
+  if (fixed_prefix != nullptr) *fixed_prefix = out.substr(0, prefix);
   return out;
 }
 
-std::string S3FormatExtension(const S3DestinationConfig& config) {
-  switch (config.format) {
-    case S3OutputFormat::kParquet:
-      return ".parquet";
-    case S3OutputFormat::kCsv:
-      return config.compression == Compression::kGzip ? ".csv.gz" : ".csv";
-    case S3OutputFormat::kJsonl:
-      return config.compression == Compression::kGzip ? ".jsonl.gz" : ".jsonl";
-  }
-  return "";
-}
+std::string S3FormatExtension(const S3DestinationConfig& config) { return "." + FileExtension(config); }
 
 Result<std::string> ExpandS3FileName(const S3DestinationConfig& config, uint64_t part, int64_t sync_id,
                                      int64_t now_micros) {

@@ -1,6 +1,7 @@
 #pragma once
 // destination-s3: the spec (Airbyte's field names), the parsed config, and object key layout:
-// s3_bucket_path + s3_path_format + file name. Everything here is pure (no I/O).
+// s3_bucket_path + s3_path_format + file name. Everything here is pure (no I/O). The format
+// options and the path templates are the kit's (connectors/kit/), shared with destination-local.
 
 #include <cstdint>
 #include <string>
@@ -9,18 +10,23 @@
 #include "base/json.h"
 #include "base/status.h"
 #include "connectors/sdk/spec.h"
-#include "io/input_stream.h"  // Compression
-#include "formats/parquet/parquet_writer.h"
+#include "connectors/kit/file_format.h"
+#include "connectors/kit/path_template.h"
 #include "protocol/catalog.h"
 #include "s3/s3_client.h"
 
 namespace sluice {
 
-enum class S3OutputFormat { kJsonl, kCsv, kParquet };
-//! JSONL/CSV: the record under _airbyte_data, or its top-level fields as columns.
-enum class S3Flattening { kNone, kRootLevel };
+using S3OutputFormat = FileFormat;
+using S3Flattening = Flattening;
 
-struct S3DestinationConfig {
+//! The format options (connectors/kit/file_format.h) and where the objects go.
+struct S3DestinationConfig : FileFormatOptions {
+  S3DestinationConfig() {
+    format = FileFormat::kParquet;
+    file_size_bytes = 200ull << 20;  // file_size_mb
+  }
+
   std::string bucket;       //!< s3_bucket_name
   std::string bucket_path;  //!< s3_bucket_path (may use the path variables)
   //! s3_path_format: appended to bucket_path; the file name follows it directly (so the default
@@ -29,14 +35,8 @@ struct S3DestinationConfig {
   std::string file_name_pattern;  //!< file_name_pattern; empty: "{part_number}{format_extension}"
   S3ClientOptions client;         //!< endpoint, region, credentials, addressing
 
-  S3OutputFormat format = S3OutputFormat::kParquet;
-  S3Flattening flattening = S3Flattening::kNone;
-  Compression compression = Compression::kNone;  //!< JSONL/CSV: kNone or kGzip
-  ParquetWriterOptions parquet;
-
-  uint64_t file_size_bytes = 200ull << 20;  //!< file_size_mb: a file is closed at about this size
-  size_t part_bytes = 16 << 20;             //!< part_size_mb: multipart upload part size
-  int upload_threads = 4;                   //!< parallel part uploads per file
+  size_t part_bytes = 16 << 20;  //!< part_size_mb: multipart upload part size
+  int upload_threads = 4;        //!< parallel part uploads per file
 };
 
 //! The spec `destination-s3 spec` prints.
@@ -48,20 +48,12 @@ ConnectorSpec S3DestinationSpec();
 //! rejected later, at Begin (it is a catalog matter).
 Result<S3DestinationConfig> ParseS3DestinationConfig(const Json& config);
 
-//! The values of the path variables for one stream in one run.
-struct S3PathContext {
-  StreamDescriptor stream;
-  int64_t sync_start_micros = 0;
-  std::string uuid;  //!< ${UUID}
-};
-
-//! s3_bucket_path + "/" + s3_path_format with the variables ${NAMESPACE} ${STREAM_NAME} ${YEAR}
-//! ${MONTH} ${DAY} ${HOUR} ${MINUTE} ${SECOND} ${MILLISECOND} ${EPOCH} (ms) ${UUID} expanded (time
-//! in UTC, zero padded), runs of '/' collapsed, no leading '/'. A '/' in a stream or namespace
-//! name becomes '_'. `fixed_prefix` gets the part before the first variable that changes from run
-//! to run (time, epoch, UUID): the prefix under which this stream's objects live.
-//! Errors: an unknown or unterminated variable, a ".." segment.
-Result<std::string> ExpandS3ObjectPath(const S3DestinationConfig& config, const S3PathContext& context,
+//! s3_bucket_path + "/" + s3_path_format, both path templates (connectors/kit/path_template.h:
+//! ${NAMESPACE} ${STREAM_NAME} ${SOURCE_NAMESPACE} ${YEAR} … ${EPOCH} ${UUID}), expanded, runs of
+//! '/' collapsed, no leading '/', "." segments dropped. `fixed_prefix` gets the part before the
+//! first variable that changes from run to run (time, epoch, UUID): the prefix under which this
+//! stream's objects live. Errors: an unknown or unterminated variable, a ".." segment.
+Result<std::string> ExpandS3ObjectPath(const S3DestinationConfig& config, const PathTemplateValues& context,
                                        std::string* fixed_prefix = nullptr);
 
 //! ".jsonl", ".csv.gz", ".parquet".
