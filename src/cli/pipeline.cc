@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "base/text.h"
+#include "connectors/kit/path_template.h"
 #include "protocol/config_validator.h"
 
 namespace sluice {
@@ -29,11 +30,6 @@ constexpr std::string_view kNamespaceKeys[] = {"definition", "format"};
 constexpr std::string_view kStreamKeys[] = {
     "name", "namespace", "mode", "sync_mode", "destination_sync_mode", "cursor_field", "primary_key", "selected"};
 constexpr std::string_view kStateKeys[] = {"file"};
-
-// Placeholders the destinations fill in per stream/file; never environment variables.
-constexpr std::string_view kReservedNames[] = {"NAMESPACE", "STREAM_NAME", "SOURCE_NAMESPACE", "YEAR",   "MONTH",
-                                               "DAY",       "HOUR",        "MINUTE",           "SECOND", "MILLISECOND",
-                                               "EPOCH",     "UUID"};
 
 constexpr std::string_view kModeSpellings =
     "Full Refresh | Overwrite, Full Refresh | Append, Incremental | Append, Incremental | Append + Deduped";
@@ -153,8 +149,10 @@ std::optional<int64_t> ParseDuration(std::string_view s) {
   return total;
 }
 
+// The destinations' path placeholders (one list, in the kit) are never environment variables.
 bool IsReserved(std::string_view name) {
-  return std::find(std::begin(kReservedNames), std::end(kReservedNames), name) != std::end(kReservedNames);
+  const auto& names = PathTemplateVariables();
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 bool IsNameStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
