@@ -42,7 +42,8 @@ class Registry {
 
 //! Adds a built-in to Registry::Builtins() during static initialization. Use through the macro
 //! in the connector's own .cc file (one per connector):
-//!   SLUICE_REGISTER_CONNECTOR({.name = "source-faker", .kind = ConnectorKind::kSource, ...});
+//!   SLUICE_REGISTER_SOURCE("source-faker", "Sample Data (Faker)", "one-line description", MakeFakerSource);
+//!   SLUICE_REGISTER_DESTINATION("destination-local", "Local files", "…", MakeLocalDestination);
 struct BuiltinRegistration {
   explicit BuiltinRegistration(ConnectorInfo info);
 };
@@ -52,5 +53,9 @@ struct BuiltinRegistration {
 #define SLUICE_REGISTER_CONNECTOR(...)                                                                  \
   static const ::sluice::BuiltinRegistration SLUICE_REGISTER_CONNECTOR_CONCAT(sluice_builtin_, __LINE__)( \
       ::sluice::ConnectorInfo __VA_ARGS__)
+#define SLUICE_REGISTER_SOURCE(name, title, description, factory) \
+  SLUICE_REGISTER_CONNECTOR({name, ::sluice::ConnectorKind::kSource, title, description, factory, nullptr})
+#define SLUICE_REGISTER_DESTINATION(name, title, description, factory) \
+  SLUICE_REGISTER_CONNECTOR({name, ::sluice::ConnectorKind::kDestination, title, description, nullptr, factory})
 
 }  // namespace sluice

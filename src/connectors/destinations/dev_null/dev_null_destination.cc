@@ -97,11 +97,8 @@ uint64_t DevNullDestination::rows() const { return std::accumulate(rows_.begin()
 
 std::unique_ptr<Destination> MakeDevNullDestination() { return std::make_unique<DevNullDestination>(); }
 
-SLUICE_REGISTER_CONNECTOR({
-    .name = "destination-dev-null",
-    .kind = ConnectorKind::kDestination,
-    .title = "Dev Null",
-    .description = "discards everything (benchmarks)",
-    .make_destination = MakeDevNullDestination});
+SLUICE_REGISTER_DESTINATION("destination-dev-null", "Dev Null",
+                            "discards everything (benchmarks)",
+                            MakeDevNullDestination);
 
 }  // namespace sluice

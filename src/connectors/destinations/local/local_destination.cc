@@ -74,11 +74,8 @@ std::unique_ptr<Destination> MakeLocalDestinationWithOptions(LocalDestinationOpt
   return std::make_unique<LocalDestination>(std::move(options));
 }
 
-SLUICE_REGISTER_CONNECTOR({
-    .name = "destination-local",
-    .kind = ConnectorKind::kDestination,
-    .title = "Local files",
-    .description = "Parquet, JSONL or CSV files (optionally gzip) under a folder",
-    .make_destination = MakeLocalDestination});
+SLUICE_REGISTER_DESTINATION("destination-local", "Local files",
+                            "Parquet, JSONL or CSV files (optionally gzip) under a folder",
+                            MakeLocalDestination);
 
 }  // namespace sluice

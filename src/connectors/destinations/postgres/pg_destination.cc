@@ -390,11 +390,8 @@ class PostgresDestination final : public Destination {
 
 std::unique_ptr<Destination> MakePostgresDestination() { return std::make_unique<PostgresDestination>(); }
 
-SLUICE_REGISTER_CONNECTOR({
-    .name = "destination-postgres",
-    .kind = ConnectorKind::kDestination,
-    .title = "Postgres",
-    .description = "PostgreSQL: typed final tables and raw tables (Airbyte V2 layout), binary COPY, all sync modes",
-    .make_destination = MakePostgresDestination});
+SLUICE_REGISTER_DESTINATION("destination-postgres", "Postgres",
+                            "PostgreSQL: typed final tables and raw tables (Airbyte V2 layout), binary COPY, all sync modes",
+                            MakePostgresDestination);
 
 }  // namespace sluice

@@ -89,12 +89,8 @@ class S3Destination final : public FileDestination {
 };
 
 // destination-s3 is made only through the registry.
-SLUICE_REGISTER_CONNECTOR({
-    .name = "destination-s3",
-    .kind = ConnectorKind::kDestination,
-    .title = "S3",
-    .description = "Parquet, JSONL or CSV files in S3 / MinIO (SigV4, multipart uploads)",
-    .make_destination = [] { return std::unique_ptr<Destination>(std::make_unique<S3Destination>()); }});
+SLUICE_REGISTER_DESTINATION("destination-s3", "S3", "Parquet, JSONL or CSV files in S3 / MinIO (SigV4, multipart uploads)",
+                            [] { return std::unique_ptr<Destination>(std::make_unique<S3Destination>()); });
 
 }  // namespace
 }  // namespace sluice

@@ -310,11 +310,8 @@ class FakerSource final : public Source {
 
 std::unique_ptr<Source> MakeFakerSource() { return std::make_unique<FakerSource>(); }
 
-SLUICE_REGISTER_CONNECTOR({
-    .name = "source-faker",
-    .kind = ConnectorKind::kSource,
-    .title = "Sample Data (Faker)",
-    .description = "deterministic users, products and purchases (demos, benchmarks)",
-    .make_source = MakeFakerSource});
+SLUICE_REGISTER_SOURCE("source-faker", "Sample Data (Faker)",
+                       "deterministic users, products and purchases (demos, benchmarks)",
+                       MakeFakerSource);
 
 }  // namespace sluice

@@ -464,11 +464,8 @@ class FileSource final : public Source {
 
 std::unique_ptr<Source> MakeFileSource() { return std::make_unique<FileSource>(); }
 
-SLUICE_REGISTER_CONNECTOR({
-    .name = "source-file",
-    .kind = ConnectorKind::kSource,
-    .title = "File (CSV, JSONL, Parquet)",
-    .description = "CSV, JSONL and Parquet files, local or at https:// and s3:// URLs, plain or gzip/zstd-compressed, one stream per file or glob",
-    .make_source = MakeFileSource});
+SLUICE_REGISTER_SOURCE("source-file", "File (CSV, JSONL, Parquet)",
+                       "CSV, JSONL and Parquet files, local or at https:// and s3:// URLs, plain or gzip/zstd-compressed, one stream per file or glob",
+                       MakeFileSource);
 
 }  // namespace sluice

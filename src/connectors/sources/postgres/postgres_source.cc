@@ -236,11 +236,8 @@ class PostgresSource final : public Source {
 
 std::unique_ptr<Source> MakePostgresSource() { return std::make_unique<PostgresSource>(); }
 
-SLUICE_REGISTER_CONNECTOR({
-    .name = "source-postgres",
-    .kind = ConnectorKind::kSource,
-    .title = "Postgres",
-    .description = "PostgreSQL tables and views: binary COPY, resumable full refresh, cursor or xmin incremental",
-    .make_source = MakePostgresSource});
+SLUICE_REGISTER_SOURCE("source-postgres", "Postgres",
+                       "PostgreSQL tables and views: binary COPY, resumable full refresh, cursor or xmin incremental",
+                       MakePostgresSource);
 
 }  // namespace sluice

@@ -304,11 +304,8 @@ class S3Source final : public Source {
 
 std::unique_ptr<Source> MakeS3Source() { return std::make_unique<S3Source>(); }
 
-SLUICE_REGISTER_CONNECTOR({
-    .name = "source-s3",
-    .kind = ConnectorKind::kSource,
-    .title = "S3",
-    .description = "CSV, JSONL and Parquet objects in S3 / MinIO, one stream per set of globs, incremental by modification time",
-    .make_source = MakeS3Source});
+SLUICE_REGISTER_SOURCE("source-s3", "S3",
+                       "CSV, JSONL and Parquet objects in S3 / MinIO, one stream per set of globs, incremental by modification time",
+                       MakeS3Source);
 
 }  // namespace sluice
