@@ -21,6 +21,9 @@ def dest_config(pg, db, **extra):
     return pg.config(db, **extra)
 
 
+RAW = {"direct_load": False}  # raw tables beside the typed ones (direct load is the default)
+
+
 def stream(name, props, mode="append", sync_mode="incremental", pk=None, cursor=None, namespace=None):
     s = {"name": name, "json_schema": {"type": "object", "properties": props},
          "supported_sync_modes": ["full_refresh", "incremental"]}
@@ -116,7 +119,7 @@ def test_every_type_lands_typed_and_raw(pg, tmp_path):
         {"id": 3},
     ]
     streams = [stream("all_types", ALL_TYPES)]
-    p, out = write(tmp_path, dest_config(pg, db), streams,
+    p, out = write(tmp_path, dest_config(pg, db, **RAW), streams,
                    [record("all_types", r) for r in rows] + [state("all_types", {"cursor": 3})])
     states = [m for m in out if m["type"] == "STATE"]
     assert len(states) == 1 and states[0]["state"]["stream"]["stream_state"] == {"cursor": 3}
@@ -159,7 +162,7 @@ def test_values_that_do_not_fit_become_null_with_a_change(pg, tmp_path):
     props = {"id": {"type": "integer"}, "s": {"type": "string"}, "j": {"type": "object"}}
     msgs = [record("t", {"id": 1, "s": "nul\u0000byte", "j": {"k": "nul\u0000"}}),
             record("t", {"id": 2, "s": "fine", "j": {"k": "v"}})]
-    write(tmp_path, dest_config(pg, db), [stream("t", props)], msgs)
+    write(tmp_path, dest_config(pg, db, **RAW), [stream("t", props)], msgs)
     got = pg.query(db, "select id, s, j, _airbyte_meta from public.t order by id")
     assert got[0][1] is None and got[0][2] is None
     changes = sorted((c["field"], c["change"], c["reason"]) for c in got[0][3]["changes"])
@@ -175,7 +178,8 @@ def test_values_that_do_not_fit_become_null_with_a_change(pg, tmp_path):
 
 def test_overwrite_replaces_atomically_and_drops_leftovers(pg, tmp_path):
     db = pg.create_database("dst_overwrite")
-    p = faker_pipeline(tmp_path, pg, db, "Full Refresh | Overwrite", count=500, streams=("users", "products"))
+    p = faker_pipeline(tmp_path, pg, db, "Full Refresh | Overwrite", count=500, streams=("users", "products"),
+                       dest_extra=RAW)
     _, s = sync(p)
     assert s["status"] == "succeeded"
     assert pg.query(db, "select count(*), count(distinct id), min(id), max(id) from users") == [(500, 500, 1, 500)]
@@ -202,7 +206,7 @@ def test_failed_overwrite_keeps_the_old_table(pg, tmp_path):
             "name": "file to pg",
             "source": {"connector": "file", "config": {"streams": [
                 {"name": "orders", "path": str(path), "schema": {"id": "integer", "name": "string"}}]}},
-            "destination": {"connector": "postgres", "config": dest_config(pg, db)},
+            "destination": {"connector": "postgres", "config": dest_config(pg, db, **RAW)},
             "streams": [{"name": "orders", "mode": "Full Refresh | Overwrite"}]})
 
     sync(pipeline(good))
@@ -221,7 +225,7 @@ def test_append_and_incremental_append(pg, tmp_path):
     sync(p)
     assert pg.query(db, "select count(*), count(distinct id), count(distinct _airbyte_raw_id) from products") == \
         [(200, 100, 200)]
-    p2 = faker_pipeline(tmp_path, pg, db, "Incremental | Append", count=300, streams=("users",))
+    p2 = faker_pipeline(tmp_path, pg, db, "Incremental | Append", count=300, streams=("users",), dest_extra=RAW)
     sync(p2)
     sync(p2)  # nothing new
     p2.write_text(p2.read_text().replace("count: 300", "count: 350"))
@@ -247,7 +251,7 @@ def test_append_and_incremental_append(pg, tmp_path):
 def test_dedup_with_faker_updates(pg, tmp_path):
     db = pg.create_database("dst_dedup_faker")
     p = faker_pipeline(tmp_path, pg, db, "Incremental | Append + Deduped", count=400, streams=("users", "purchases"),
-                       source_extra={"always_updated": True})
+                       source_extra={"always_updated": True}, dest_extra=RAW)
     sync(p)
     sync(p)  # every record again, newer: each replaces its row
     for table, n in (("users", 400), ("purchases", None)):
@@ -278,7 +282,7 @@ DEDUP_PROPS = {"id": {"type": "integer"}, "k2": {"type": "string"}, "v": {"type"
 def test_dedup_updates_deletes_and_ties(pg, tmp_path):
     db = pg.create_database("dst_dedup")
     s = [stream("items", DEDUP_PROPS, mode="append_dedup", pk=["id", "k2"], cursor="updated")]
-    cfg = dest_config(pg, db)
+    cfg = dest_config(pg, db, **RAW)
     run1 = [record("items", {"id": i, "k2": "a", "v": f"v{i}", "updated": 10}) for i in range(1, 6)]
     run1 += [record("items", {"id": 1, "k2": "b", "v": "other key", "updated": 1})]
     run1 += [record("items", {"id": 2, "k2": "a", "v": "newer in same batch", "updated": 11}),
@@ -342,37 +346,59 @@ def test_raw_only_and_direct_load(pg, tmp_path):
 
 def test_new_columns_are_added_and_changed_types_are_cast(pg, tmp_path):
     db = pg.create_database("dst_evolve")
-    cfg = dest_config(pg, db)
-    v1 = {"id": {"type": "integer"}, "a": {"type": "integer"}}
-    write(tmp_path, cfg, [stream("t", v1)], [record("t", {"id": 1, "a": 10})])
-    v2 = {"id": {"type": "integer"}, "a": {"type": "string"}, "b": {"type": "boolean"}}
-    write(tmp_path, cfg, [stream("t", v2)], [record("t", {"id": 2, "a": "20", "b": True}),
-                                            record("t", {"id": 3, "a": "not a number", "b": False})])
-    assert table_columns(pg, db, "public", "t")[-3:] == ["id", "a", "b"]
-    rows = pg.query(db, "select id, a, b, _airbyte_meta from t order by id")
-    assert [r[:3] for r in rows] == [(1, 10, None), (2, 20, True), (3, None, False)]
-    assert rows[2][3]["changes"] == [{"field": "a", "change": "NULLED", "reason": "DESTINATION_TYPECAST_ERROR"}]
-    assert rows[1][3]["changes"] == []
-    # The raw table keeps the original value.
-    assert pg.query(db, "select _airbyte_data->>'a' from airbyte_internal.public_raw__stream_t "
-                        "where (_airbyte_data->>'id')::int = 3") == [("not a number",)]
+    cfg = dest_config(pg, db, **RAW)
+    v1 = {"id": {"type": "integer"}, "a": {"type": "integer"}, "c": {"type": "string"}}
+    write(tmp_path, cfg, [stream("t", v1)], [record("t", {"id": 1, "a": 10, "c": "7"})])
+    # a: integer → string widens the column to text in place; c: string → integer cannot narrow
+    # text, so integers are written as text; b is new.
+    v2 = {"id": {"type": "integer"}, "a": {"type": "string"}, "b": {"type": "boolean"}, "c": {"type": "integer"}}
+    write(tmp_path, cfg, [stream("t", v2)], [record("t", {"id": 2, "a": "20", "b": True, "c": 8}),
+                                            record("t", {"id": 3, "a": "not a number", "b": False, "c": None})])
+    assert table_columns(pg, db, "public", "t")[-4:] == ["id", "a", "c", "b"]
+    types = dict(pg.query(db, "select column_name, data_type from information_schema.columns "
+                              "where table_name = 't' and column_name in ('a', 'b', 'c')"))
+    assert types == {"a": "text", "b": "boolean", "c": "text"}
+    rows = pg.query(db, "select id, a, b, c, _airbyte_meta from t order by id")
+    assert [r[:4] for r in rows] == [(1, "10", None, "7"), (2, "20", True, "8"), (3, "not a number", False, None)]
+    assert all(r[4]["changes"] == [] for r in rows), "widening nulls nothing"
+    # A column a view depends on cannot be widened: it keeps its type, values that do not fit
+    # become NULL with a change (the raw table keeps them).
+    pg.execute(db, "create view t_a as select id, b from t")
+    v3 = {"id": {"type": "number"}, "a": {"type": "string"}, "b": {"type": "string"}}
+    write(tmp_path, cfg, [stream("t", v3)], [record("t", {"id": 4.5, "a": "x", "b": "maybe"})])
+    types = dict(pg.query(db, "select column_name, data_type from information_schema.columns "
+                              "where table_name = 't' and column_name in ('id', 'b')"))
+    assert types == {"id": "bigint", "b": "boolean"}
+    row = pg.query(db, "select id, b, _airbyte_meta from t where a = 'x'")[0]
+    assert row[:2] == (None, None)
+    assert sorted(c["field"] for c in row[2]["changes"]) == ["b", "id"]
+    assert pg.query(db, "select _airbyte_data->>'b' from airbyte_internal.public_raw__stream_t "
+                        "where _airbyte_data->>'a' = 'x'") == [("maybe",)]
 
 
-def test_existing_narrow_columns(pg, tmp_path):
+def test_existing_narrow_columns_are_widened(pg, tmp_path):
     db = pg.create_database("dst_narrow")
-    pg.execute(db, """create table public.t (id int, name varchar(5), price numeric(6,2), at date,
+    pg.execute(db, """create table public.t (id int, name varchar(5), price numeric(6,2), at date, n real,
                                             _airbyte_raw_id text, _airbyte_extracted_at timestamptz,
                                             _airbyte_meta jsonb)""")
-    props = {"id": {"type": "integer"}, "name": {"type": "string"},
-             "price": {"type": "number"}, "at": {"type": "string", "format": "date"}}
-    write(tmp_path, dest_config(pg, db, direct_load=True), [stream("t", props)], [
-        record("t", {"id": 1, "name": "short", "price": 1234.5, "at": "2024-01-01"}),
-        record("t", {"id": 3000000000, "name": "too long", "price": 12345.5, "at": "2024-01-02"})])
-    rows = pg.query(db, "select id, name, price::text, at::text, _airbyte_meta, _airbyte_generation_id from t order by at")
-    assert rows[0][:4] == (1, "short", "1234.50", "2024-01-01")
-    assert rows[1][:4] == (None, None, None, "2024-01-02")
-    assert sorted(c["field"] for c in rows[1][4]["changes"]) == ["id", "name", "price"]
-    assert rows[0][5] == 0  # the missing Airbyte column was added
+    pg.execute(db, "insert into t (id, name, price, at, n) values (0, 'old', 9.99, '2023-12-31', 0.5)")
+    props = {"id": {"type": "integer"}, "name": {"type": "string"}, "price": {"type": "number"},
+             "at": {"type": "string", "format": "date-time"}, "n": {"type": "number"}}
+    write(tmp_path, dest_config(pg, db), [stream("t", props)], [
+        record("t", {"id": 1, "name": "short", "price": 1234.5, "at": "2024-01-01T10:00:00Z", "n": 1.25}),
+        record("t", {"id": 3000000000, "name": "too long", "price": 12345.678, "at": "2024-01-02T00:00:00Z",
+                     "n": 1e300})])
+    types = dict(pg.query(db, "select column_name, data_type from information_schema.columns "
+                              "where table_name = 't' and column_name in ('id', 'name', 'price', 'at', 'n')"))
+    assert types == {"id": "bigint", "name": "text", "price": "numeric", "at": "timestamp with time zone",
+                     "n": "double precision"}
+    rows = pg.query(db, "select id, name, price::text, at::text, n, _airbyte_meta, _airbyte_generation_id "
+                        "from t order by id")
+    assert rows[0][:5] == (0, "old", "9.99", "2023-12-31 00:00:00+00", 0.5), "old values keep their value"
+    assert rows[1][:5] == (1, "short", "1234.5", "2024-01-01 10:00:00+00", 1.25)
+    assert rows[2][:5] == (3000000000, "too long", "12345.678", "2024-01-02 00:00:00+00", 1e300)
+    assert rows[1][5]["changes"] == [] and rows[2][5]["changes"] == []
+    assert rows[1][6] == 0  # the missing Airbyte column was added
 
 
 def test_conflicting_column_type_is_a_config_error(pg, tmp_path):
@@ -397,7 +423,7 @@ def test_odd_and_long_identifiers(pg, tmp_path):
              'q"uote': {"type": "string"}, long_field: {"type": "string"}, long_field + "2": {"type": "string"}}
     streams = [stream(n, props, namespace="Odd Schema") for n in names]
     data = {"id": 1, "from": "f", "Space Col": "s", 'q"uote': "q", long_field: "L1", long_field + "2": "L2"}
-    write(tmp_path, dest_config(pg, db), streams, [record(n, data, namespace="Odd Schema") for n in names])
+    write(tmp_path, dest_config(pg, db, **RAW), streams, [record(n, data, namespace="Odd Schema") for n in names])
     tables = {r[0] for r in pg.query(db, "select relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
                                          "where nspname = 'Odd Schema' and relkind = 'r'")}
     assert {"Mixed Case", 'with "quotes"', "select", "ünïcödé 日本"} <= tables
@@ -452,7 +478,9 @@ def test_kill_9_mid_table_then_rerun(pg, tmp_path, mode, copies):
         assert pg.query(db, "select count(*), max(id) from users") == [(1000, 1000)]
     else:
         cursor = json.loads(state_file.read_text())[0]["stream"]["stream_state"]["updated_at"]
-        committed, covered = pg.query(db, "select count(distinct id), max(updated_at) >= %s::timestamptz from users",
+        # A first dedup load goes into the tmp table, swapped in when the stream completes.
+        table = "users_airbyte_tmp" if mode == "Incremental | Append + Deduped" else "users"
+        committed, covered = pg.query(db, f"select count(distinct id), max(updated_at) >= %s::timestamptz from {table}",
                                       (cursor,))[0]
         assert 0 < committed < count
         assert covered, "the saved state covers only committed rows"
@@ -487,7 +515,7 @@ def test_parallel_copies_load_through_several_connections(pg, tmp_path, copies):
     db = pg.create_database("dst_parallel")
     count = 200_000
     p = faker_pipeline(tmp_path, pg, db, "Full Refresh | Overwrite", count=count,
-                       source_extra={"records_per_slice": count}, dest_extra={"parallel_copies": copies})
+                       source_extra={"records_per_slice": count}, dest_extra={"parallel_copies": copies, **RAW})
     proc = subprocess.Popen([SLUICE, "sync", str(p), "--no-progress"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     most = watch_copies(pg, db, ("users_airbyte_tmp", "public_raw__stream_users_airbyte_tmp"), proc)
@@ -507,14 +535,14 @@ def test_failure_on_one_connection_rolls_back_every_connection(pg, tmp_path):
     """A row that fails on one of three connections: the whole checkpoint, typed and raw rows
     from every connection, is rolled back — the table keeps only what earlier syncs committed."""
     db = pg.create_database("dst_parallel_fail")
-    sync(faker_pipeline(tmp_path, pg, db, "Full Refresh | Append", count=10, streams=("users",)))
+    sync(faker_pipeline(tmp_path, pg, db, "Full Refresh | Append", count=10, streams=("users",), dest_extra=RAW))
     pg.execute(db, """
         create function refuse() returns trigger language plpgsql as $$
         begin raise exception 'user % refused', new.id using errcode = '22023'; end $$;
         create trigger refuse before insert on users for each row when (new.id = 7000) execute function refuse()""")
     count = 12_000
     p = faker_pipeline(tmp_path, pg, db, "Full Refresh | Append", count=count, streams=("users",),
-                       source_extra={"records_per_slice": count}, dest_extra={"parallel_copies": 3})
+                       source_extra={"records_per_slice": count}, dest_extra={"parallel_copies": 3, **RAW})
     r, _ = sync(p, "--commit-interval-ms", "600000", check=False)
     assert r.returncode != 0
     assert "user 7000 refused" in r.stderr and '"public"."users"' in r.stderr, r.stderr
@@ -529,7 +557,8 @@ def test_lost_connection_mid_copy_keeps_the_old_table(pg, tmp_path):
     """One of the parallel COPY backends is terminated mid-load: a transient error, and the
     overwrite's old table is untouched; the rerun replaces it completely."""
     db = pg.create_database("dst_parallel_lost")
-    p = faker_pipeline(tmp_path, pg, db, "Full Refresh | Overwrite", count=1000, dest_extra={"parallel_copies": 3})
+    p = faker_pipeline(tmp_path, pg, db, "Full Refresh | Overwrite", count=1000,
+                       dest_extra={"parallel_copies": 3, **RAW})
     sync(p)
     count = 300_000
     p.write_text(p.read_text().replace("count: 1000", f"count: {count}"))

@@ -109,13 +109,20 @@ TEST(PgDestinationConfig, DefaultsAndValidation) {
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->schema, "public");
   EXPECT_EQ(c->raw_data_schema, "airbyte_internal");
-  EXPECT_TRUE(c->writes_raw());
+  // Direct load by default: final tables only.
+  EXPECT_FALSE(c->writes_raw());
   EXPECT_TRUE(c->writes_final());
+  config["direct_load"] = false;
+  auto v2 = ParsePgDestinationConfig(config);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_TRUE(v2->writes_raw() && v2->writes_final());
+  // Raw tables only wins over direct_load (whose default is true).
   config["direct_load"] = true;
   config["disable_type_dedupe"] = true;
-  auto both = ParsePgDestinationConfig(config);
-  ASSERT_FALSE(both.ok());
-  EXPECT_EQ(both.status().failure_type(), FailureType::kConfig);
+  auto raw_only = ParsePgDestinationConfig(config);
+  ASSERT_TRUE(raw_only.ok());
+  EXPECT_TRUE(raw_only->writes_raw());
+  EXPECT_FALSE(raw_only->writes_final());
   config["disable_type_dedupe"] = false;
   config["tunnel_method"] = {{"tunnel_method", "SSH_KEY_AUTH"}};
   auto tunnel = ParsePgDestinationConfig(config);
@@ -124,6 +131,37 @@ TEST(PgDestinationConfig, DefaultsAndValidation) {
   const ConnectorSpec spec = PgDestinationSpec();
   EXPECT_TRUE(spec.Supports(DestinationSyncMode::kAppendDedup));
   EXPECT_TRUE(spec.connection_specification["properties"]["password"].value("airbyte_secret", false));
+}
+
+TEST(PgWidening, OnlyExactWidenings) {
+  using namespace pg_oid;
+  auto widen = [](uint32_t oid, int32_t typmod, TypeId type) {
+    auto w = WidenColumnType({oid, typmod}, type);
+    return w ? w->sql : std::string("-");
+  };
+  EXPECT_EQ(widen(kInt4, -1, TypeId::kInteger), "bigint");
+  EXPECT_EQ(widen(kInt2, -1, TypeId::kInteger), "bigint");
+  EXPECT_EQ(widen(kInt8, -1, TypeId::kInteger), "-");  // already natural
+  EXPECT_EQ(widen(kInt8, -1, TypeId::kNumber), "numeric");  // a bigint's digits are not rounded
+  EXPECT_EQ(widen(kFloat4, -1, TypeId::kNumber), "double precision");
+  EXPECT_EQ(widen(kFloat8, -1, TypeId::kDecimal), "numeric");
+  EXPECT_EQ(widen(kNumeric, (6 << 16 | 2) + 4, TypeId::kNumber), "numeric");
+  EXPECT_EQ(widen(kNumeric, -1, TypeId::kNumber), "-");  // doubles fit an unconstrained numeric
+  EXPECT_EQ(widen(kDate, -1, TypeId::kTimestampTz), "timestamp with time zone");
+  EXPECT_EQ(widen(kTimestamp, -1, TypeId::kTimestampTz), "-");  // lands exactly, as UTC
+  EXPECT_EQ(widen(kNumeric, (6 << 16 | 2) + 4, TypeId::kDecimal), "numeric");
+  EXPECT_EQ(widen(kVarchar, -1, TypeId::kString), "-");
+  EXPECT_EQ(widen(kDate, -1, TypeId::kTimestampNoTz), "timestamp without time zone");
+  EXPECT_EQ(widen(kVarchar, 9, TypeId::kString), "text");
+  EXPECT_EQ(widen(kInt8, -1, TypeId::kString), "text");
+  EXPECT_EQ(widen(kJsonb, -1, TypeId::kString), "text");
+  EXPECT_EQ(widen(kBytea, -1, TypeId::kString), "-");   // hex text would not be the value
+  EXPECT_EQ(widen(kText, -1, TypeId::kInteger), "-");   // narrowing: values go through text
+  EXPECT_EQ(widen(kFloat8, -1, TypeId::kInteger), "-");
+  EXPECT_EQ(widen(kTimestampTz, -1, TypeId::kDate), "-");
+  auto w = WidenColumnType({kDate, -1}, TypeId::kTimestampTz);
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->using_, "{}::timestamp AT TIME ZONE 'UTC'");
 }
 
 TEST(PgDestinationConfig, ParallelCopies) {
@@ -155,14 +193,16 @@ TEST(PgStreamPlan, MergeSqlQuotesEverything) {
   p.final_schema = "my schema";
   p.final_table = "Order\"s";
   p.load_table = "sluice_stage_0";
+  p.load = PgLoad::kMerge;
   p.columns = {"id", "updated at", "_ab_cdc_deleted_at"};
   p.primary_key = {0};
   p.cursor = 1;
   p.cdc_deleted_at = 2;
   const auto merge = p.MergeSql(false);
-  ASSERT_EQ(merge.size(), 2u);
-  EXPECT_NE(merge[0].find("\"my schema\".\"Order\"\"s\""), std::string::npos) << merge[0];
-  EXPECT_NE(merge[0].find("f.\"updated at\" > s.\"updated at\""), std::string::npos) << merge[0];
+  ASSERT_EQ(merge.size(), 3u);
+  EXPECT_EQ(merge[0], "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+  EXPECT_NE(merge[1].find("\"my schema\".\"Order\"\"s\""), std::string::npos) << merge[1];
+  EXPECT_NE(merge[1].find("f.\"updated at\" > s.\"updated at\""), std::string::npos) << merge[1];
   EXPECT_NE(p.InsertFromStageSql().find("WHERE \"_ab_cdc_deleted_at\" IS NULL"), std::string::npos);
   EXPECT_NE(p.MergeSql(true)[1].find("IS NOT DISTINCT FROM"), std::string::npos);
   EXPECT_EQ(p.LoadName(), "pg_temp.\"sluice_stage_0\"");

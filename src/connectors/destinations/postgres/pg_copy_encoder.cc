@@ -461,6 +461,42 @@ bool IsNaturalColumnType(TypeId type, PgColumnType column) {
   return made.ok() && !made->converts();
 }
 
+std::optional<PgWidening> WidenColumnType(PgColumnType column, TypeId type) {
+  using namespace pg_oid;
+  const uint32_t o = column.oid;
+  // A length or precision limit makes a natural column narrow: values over it would be nulled.
+  const bool limited = column.typmod != -1 && (o == kVarchar || o == kBpchar || o == kNumeric);
+  if (!limited && IsNaturalColumnType(type, column)) return std::nullopt;
+  const bool integer = o == kInt2 || o == kInt4 || o == kInt8;
+  const bool floating = o == kFloat4 || o == kFloat8;
+  auto to = [](PgColumnType t, std::string sql, std::string using_) {
+    return PgWidening{t, std::move(sql), std::move(using_)};
+  };
+  switch (type) {
+    case TypeId::kInteger:
+      if (o == kInt2 || o == kInt4) return to({kInt8, -1}, "bigint", "{}::bigint");
+      break;
+    case TypeId::kNumber:
+      if (o == kFloat4) return to({kFloat8, -1}, "double precision", "{}::double precision");
+      if (integer || (o == kNumeric && column.typmod != -1)) return to({kNumeric, -1}, "numeric", "{}::numeric");
+      break;
+    case TypeId::kDecimal:
+      if (integer || floating || (o == kNumeric && column.typmod != -1)) return to({kNumeric, -1}, "numeric", "{}::numeric");
+      break;
+    case TypeId::kTimestampNoTz:
+      if (o == kDate) return to({kTimestamp, -1}, "timestamp without time zone", "{}::timestamp");
+      break;
+    case TypeId::kTimestampTz:
+      if (o == kDate) return to({kTimestampTz, -1}, "timestamp with time zone", "{}::timestamp AT TIME ZONE 'UTC'");
+      break;
+    case TypeId::kString:
+      if (o != kText && o != kBytea) return to({kText, -1}, "text", "{}::text");
+      break;
+    default: break;
+  }
+  return std::nullopt;
+}
+
 // ---- CopyBuffer -----------------------------------------------------------------------------
 
 void CopyBuffer::AppendHeader() {

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,21 @@ std::string_view PgTypeForField(TypeId type);
 PgColumnType PgColumnTypeForField(TypeId type);
 //! True when a column of `column` is the natural home of `type` (no conversion through text).
 bool IsNaturalColumnType(TypeId type, PgColumnType column);
+
+//! A wider column type for an existing column of `column` that now receives `type`, when every
+//! value the column holds has an exact form in it and `type`'s values fit (no NULLs from
+//! conversion): smallint/integer → bigint; integer types and floats → numeric (number or
+//! decimal fields: a bigint's digits are not rounded to a double); real → double precision;
+//! date → timestamp, timestamptz (read as UTC); varchar(n), char(n) and every type but bytea
+//! → text (string fields). (A timestamptz value already lands in a timestamp column exactly, as
+//! UTC wall-clock time.) Nullopt when the column already takes
+//! `type` or no such widening exists (the values then go through their text form).
+struct PgWidening {
+  PgColumnType type;
+  std::string sql;    //!< "numeric", "text", ...
+  std::string using_; //!< the USING expression with {} for the quoted column name
+};
+std::optional<PgWidening> WidenColumnType(PgColumnType column, TypeId type);
 
 //! A growing binary COPY stream: header, rows, trailer. Keeps its capacity across Clear().
 class CopyBuffer {

@@ -119,6 +119,7 @@ class PostgresDestination final : public Destination {
     SLUICE_ASSIGN_OR_RETURN(auto link, pool_->Acquire());
     PgConnection& conn = *link->conn;
     SLUICE_RETURN_IF_ERROR(conn.Exec("BEGIN"));
+    for (PgStreamPlan& p : plans_) p.unique_nulls_not_distinct = PQserverVersion(conn.get()) >= 150000;
     std::set<std::string> schemas;
     for (const PgStreamPlan& p : plans_) {
       if (p.write_final) schemas.insert(p.final_schema);
@@ -197,16 +198,22 @@ class PostgresDestination final : public Destination {
       }
       p.cdc_deleted_at = p.schema->IndexOf(kCdcDeletedAt);
     }
-    if (p.overwrite()) {
-      p.load_table = TmpTableName(p.final_table);
-      p.raw_load_table = TmpTableName(p.raw_table);
+    // Airbyte's rule: a stream whose minimum generation is its generation replaces the rows of
+    // older generations — always for overwrite, and for a "truncate" refresh in the other modes.
+    const bool truncate = p.overwrite() || (s.minimum_generation_id && *s.minimum_generation_id > 0 &&
+                                            *s.minimum_generation_id == p.generation_id);
+    if (truncate) {
+      p.load = PgLoad::kSwap;
+      p.raw_swap = true;
+      p.resume_tmp = !p.overwrite();
     } else if (p.dedup()) {
-      p.load_table = fmt::format("sluice_stage_{}", index);
-      p.raw_load_table = p.raw_table;
-    } else {
-      p.load_table = p.final_table;
-      p.raw_load_table = p.raw_table;
+      p.load = PgLoad::kMerge;  // kSwap when PrepareFinal finds the final table empty
+      p.resume_tmp = true;
     }
+    p.load_table = p.load == PgLoad::kMerge ? fmt::format("sluice_stage_{}", index)
+                   : p.swap()               ? TmpTableName(p.final_table)
+                                            : p.final_table;
+    p.raw_load_table = p.raw_swap ? TmpTableName(p.raw_table) : p.raw_table;
     return p;
   }
 
@@ -217,11 +224,11 @@ class PostgresDestination final : public Destination {
       std::vector<std::pair<std::string, std::string>> tables;
       if (p.write_final) {
         tables.emplace_back(p.final_schema, p.final_table);
-        if (p.overwrite()) tables.emplace_back(p.final_schema, p.load_table);
+        if (p.swap() || p.dedup()) tables.emplace_back(p.final_schema, TmpTableName(p.final_table));
       }
       if (p.write_raw) {
         tables.emplace_back(p.raw_schema, p.raw_table);
-        if (p.overwrite()) tables.emplace_back(p.raw_schema, p.raw_load_table);
+        if (p.raw_swap) tables.emplace_back(p.raw_schema, p.raw_load_table);
       }
       for (const auto& t : tables) {
         auto [it, inserted] = seen.emplace(t, &p);
@@ -236,82 +243,152 @@ class PostgresDestination final : public Destination {
 
   Status PrepareFinal(PgConnection& conn, PgStreamPlan& p) {
     if (!p.write_final) return Status::Ok();
-    const size_t n = p.columns.size();
-    p.column_sql.clear();
-    p.encoders.clear();
-    auto natural = [&] {
-      for (size_t i = 0; i < n; ++i) {
-        const TypeId type = p.schema->field(i).type;
-        p.column_sql.emplace_back(PgTypeForField(type));
-        p.encoders.push_back(*ValueEncoder::Make(type, PgColumnTypeForField(type)));
-      }
-    };
     const std::string context = fmt::format("stream '{}'", p.name);
-    if (p.overwrite()) {
-      const std::string tmp = Qualified(p.final_schema, p.load_table);
-      Status st = conn.Exec(fmt::format("DROP TABLE IF EXISTS {}; {}", tmp, p.CreateFinalSql(tmp)));
-      if (!st.ok()) return st.WithContext(context);
-      natural();
-      return Status::Ok();
-    }
     SLUICE_ASSIGN_OR_RETURN(ExistingTable table, DescribeTable(conn, p.final_schema, p.final_table));
+    if (table.exists && table.relkind != 'r' && table.relkind != 'p') {
+      return Status::ConfigError(fmt::format("{}: {} exists and is not a table (relkind '{}')", context,
+                                             p.FinalName(), table.relkind));
+    }
+    if (p.merge()) {
+      // Into an empty table nothing needs merging: load the tmp table, deduplicate it once and
+      // swap it in when the stream completes.
+      bool empty = !table.exists;
+      if (!empty) {
+        SLUICE_ASSIGN_OR_RETURN(PgResult r, conn.Query(fmt::format("SELECT NOT EXISTS (SELECT 1 FROM {})", p.FinalName())));
+        empty = r.rows() == 1 && r.Get(0, 0) == "t";
+      }
+      if (empty) {
+        p.load = PgLoad::kSwap;
+        p.load_table = TmpTableName(p.final_table);
+        Log(LogLevel::kInfo, "{}: {} is empty: rows are loaded into {} and deduplicated once when the stream completes",
+            context, p.FinalName(), p.LoadName());
+      }
+    }
+    if (p.swap()) return PrepareTmp(conn, p);
+
     if (!table.exists) {
       Status st = conn.Exec(p.CreateFinalSql(p.FinalName()));
       if (!st.ok()) return st.WithContext(context);
-      natural();
+      NaturalEncoders(p);
     } else {
-      if (table.relkind != 'r' && table.relkind != 'p') {
-        return Status::ConfigError(fmt::format("{}: {} exists and is not a table (relkind '{}')", context,
-                                               p.FinalName(), table.relkind));
-      }
       SLUICE_RETURN_IF_ERROR(CheckMetaColumns(conn, p, table));
-      std::vector<std::string> additions;
-      for (size_t i = 0; i < n; ++i) {
-        const Field& field = p.schema->field(i);
-        auto it = table.columns.find(p.columns[i]);
-        if (it == table.columns.end()) {
-          additions.push_back(fmt::format("ADD COLUMN {} {}", QuoteIdent(p.columns[i]), PgTypeForField(field.type)));
-          p.column_sql.emplace_back(PgTypeForField(field.type));
-          p.encoders.push_back(*ValueEncoder::Make(field.type, PgColumnTypeForField(field.type)));
-          continue;
-        }
-        auto encoder = ValueEncoder::Make(field.type, it->second.type);
-        if (!encoder.ok()) {
-          return Status::ConfigError(fmt::format(
-              "{}: column {} of {} has type {}, which destination-postgres cannot write {} values into; alter or "
-              "drop the column",
-              context, QuoteIdent(p.columns[i]), p.FinalName(), it->second.sql, TypeName(field.type)));
-        }
-        if (encoder->converts()) {
-          Log(LogLevel::kWarn,
-              "{}: column {} of {} is {} but the stream's type is {}: values are converted, those that do not fit "
-              "become NULL (DESTINATION_TYPECAST_ERROR in _airbyte_meta)",
-              context, QuoteIdent(p.columns[i]), p.FinalName(), it->second.sql, TypeName(field.type));
-        }
-        p.column_sql.push_back(it->second.sql);
-        p.encoders.push_back(std::move(encoder).value());
-      }
-      if (!additions.empty()) {
-        std::string sql = "ALTER TABLE " + p.FinalName() + " ";
-        for (size_t k = 0; k < additions.size(); ++k) sql += (k ? ", " : "") + additions[k];
-        Status st = conn.Exec(sql);
-        if (!st.ok()) return st.WithContext(context + ": adding new columns");
-        Log(LogLevel::kInfo, "{}: added {} new column(s) to {}", context, additions.size(), p.FinalName());
-      }
+      SLUICE_RETURN_IF_ERROR(EvolveColumns(conn, p, p.FinalName(), table));
     }
-    if (p.dedup()) {
-      std::string cols, key;
-      for (int k : p.primary_key) {
-        cols += (cols.empty() ? "" : ", ") + QuoteIdent(p.columns[static_cast<size_t>(k)]);
-        key += "\x1f" + p.columns[static_cast<size_t>(k)];
-      }
-      const std::string index = PgIdentifier(fmt::format("{}_pk_{:08x}", p.final_table,
-                                                         static_cast<uint32_t>(Fnv1a64(key))));
-      Status st = conn.Exec(
-          fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({})", QuoteIdent(index), p.FinalName(), cols));
+    if (p.merge()) {
+      Status st = conn.Exec(fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({})", QuoteIdent(p.PkIndexName()),
+                                        p.FinalName(), p.PkColumnList()));
       if (!st.ok()) return st.WithContext(context + ": creating the primary key index");
     }
     return Status::Ok();
+  }
+
+  static void NaturalEncoders(PgStreamPlan& p) {
+    p.column_sql.clear();
+    p.encoders.clear();
+    for (size_t i = 0; i < p.columns.size(); ++i) {
+      const TypeId type = p.schema->field(i).type;
+      p.column_sql.emplace_back(PgTypeForField(type));
+      p.encoders.push_back(*ValueEncoder::Make(type, PgColumnTypeForField(type)));
+    }
+  }
+
+  // True when `table` (a tmp table) holds only rows of `generation` — or none — and has the
+  // `_sluice_seq` column exactly when `with_seq`: an earlier attempt of this load left it.
+  static Result<bool> ResumableTmp(PgConnection& conn, const std::string& qualified, const ExistingTable& table,
+                                   int64_t generation, std::optional<bool> with_seq) {
+    if (!table.exists || table.relkind != 'r' || !table.columns.count(kColGenerationId)) return false;
+    if (with_seq && table.columns.count(kColSeq) != (*with_seq ? 1u : 0u)) return false;
+    SLUICE_ASSIGN_OR_RETURN(
+        PgResult r, conn.Query(fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE {} IS DISTINCT FROM {})", qualified,
+                                           QuoteIdent(kColGenerationId), generation)));
+    return r.rows() == 1 && r.Get(0, 0) == "f";
+  }
+
+  // kSwap: the tmp table the stream loads into — a new one, or (resume_tmp) the one an earlier
+  // attempt of the same generation left, with its columns brought up to the stream's.
+  Status PrepareTmp(PgConnection& conn, PgStreamPlan& p) {
+    const std::string context = fmt::format("stream '{}'", p.name);
+    const std::string tmp = p.LoadName();
+    if (p.resume_tmp) {
+      SLUICE_ASSIGN_OR_RETURN(ExistingTable table, DescribeTable(conn, p.final_schema, p.load_table));
+      SLUICE_ASSIGN_OR_RETURN(bool resumable, ResumableTmp(conn, tmp, table, p.generation_id, p.dedup()));
+      if (resumable) {
+        Log(LogLevel::kInfo, "{}: loading further into {}, which an earlier attempt of this load left", context, tmp);
+        SLUICE_RETURN_IF_ERROR(EnsureMetaDefault(conn, p, tmp, table));
+        return EvolveColumns(conn, p, tmp, table);
+      }
+    }
+    Status st = conn.Exec(fmt::format("DROP TABLE IF EXISTS {}; {}", tmp, p.CreateFinalSql(tmp, p.dedup())));
+    if (!st.ok()) return st.WithContext(context);
+    NaturalEncoders(p);
+    return Status::Ok();
+  }
+
+  // The stream's fields in an existing table: new ones become columns, columns of a narrower
+  // type are widened in place where every value has an exact wider form (WidenColumnType), and
+  // the others are written through their text form. Sets p.column_sql and p.encoders.
+  Status EvolveColumns(PgConnection& conn, PgStreamPlan& p, const std::string& qualified, ExistingTable& table) {
+    const std::string context = fmt::format("stream '{}'", p.name);
+    p.column_sql.clear();
+    p.encoders.clear();
+    std::vector<std::string> additions;
+    for (size_t i = 0; i < p.columns.size(); ++i) {
+      const Field& field = p.schema->field(i);
+      auto it = table.columns.find(p.columns[i]);
+      if (it == table.columns.end()) {
+        additions.push_back(fmt::format("ADD COLUMN {} {}", QuoteIdent(p.columns[i]), PgTypeForField(field.type)));
+        p.column_sql.emplace_back(PgTypeForField(field.type));
+        p.encoders.push_back(*ValueEncoder::Make(field.type, PgColumnTypeForField(field.type)));
+        continue;
+      }
+      ExistingColumn& column = it->second;
+      if (auto wider = WidenColumnType(column.type, field.type)) {
+        SLUICE_RETURN_IF_ERROR(Widen(conn, p, qualified, p.columns[i], column, *wider));
+      }
+      auto encoder = ValueEncoder::Make(field.type, column.type);
+      if (!encoder.ok()) {
+        return Status::ConfigError(fmt::format(
+            "{}: column {} of {} has type {}, which destination-postgres cannot write {} values into; alter or "
+            "drop the column",
+            context, QuoteIdent(p.columns[i]), qualified, column.sql, TypeName(field.type)));
+      }
+      if (encoder->converts()) {
+        Log(LogLevel::kWarn,
+            "{}: column {} of {} is {} but the stream's type is {}: values are converted, those that do not fit "
+            "become NULL (DESTINATION_TYPECAST_ERROR in _airbyte_meta)",
+            context, QuoteIdent(p.columns[i]), qualified, column.sql, TypeName(field.type));
+      }
+      p.column_sql.push_back(column.sql);
+      p.encoders.push_back(std::move(encoder).value());
+    }
+    if (!additions.empty()) {
+      std::string sql = "ALTER TABLE " + qualified + " ";
+      for (size_t k = 0; k < additions.size(); ++k) sql += (k ? ", " : "") + additions[k];
+      Status st = conn.Exec(sql);
+      if (!st.ok()) return st.WithContext(context + ": adding new columns");
+      Log(LogLevel::kInfo, "{}: added {} new column(s) to {}", context, additions.size(), qualified);
+    }
+    return Status::Ok();
+  }
+
+  // ALTER COLUMN … TYPE in a savepoint: when the server refuses (a view uses the column, say),
+  // the column keeps its type and values go through their text form, as before.
+  static Status Widen(PgConnection& conn, const PgStreamPlan& p, const std::string& qualified,
+                      const std::string& column_name, ExistingColumn& column, const PgWidening& wider) {
+    const std::string col = QuoteIdent(column_name);
+    const std::string using_ = fmt::format(fmt::runtime(wider.using_), col);
+    SLUICE_RETURN_IF_ERROR(conn.Exec("SAVEPOINT sluice_widen"));
+    Status st = conn.Exec(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}", qualified, col, wider.sql, using_));
+    if (!st.ok()) {
+      Log(LogLevel::kWarn, "stream '{}': column {} of {} stays {} (widening it to {} failed: {})", p.name, col, qualified,
+          column.sql, wider.sql, st.message());
+      return conn.Exec("ROLLBACK TO SAVEPOINT sluice_widen");
+    }
+    Log(LogLevel::kInfo, "stream '{}': column {} of {} widened from {} to {}", p.name, col, qualified, column.sql,
+        wider.sql);
+    column.type = wider.type;
+    column.sql = wider.sql;
+    return conn.Exec("RELEASE SAVEPOINT sluice_widen");
   }
 
   // The Airbyte columns of an existing final table: added when missing, their types checked.
@@ -356,8 +433,13 @@ class PostgresDestination final : public Destination {
   Status PrepareRaw(PgConnection& conn, PgStreamPlan& p) {
     if (!p.write_raw) return Status::Ok();
     const std::string context = fmt::format("stream '{}': raw table", p.name);
-    if (p.overwrite()) {
+    if (p.raw_swap) {
       const std::string tmp = p.RawLoadName();
+      if (p.resume_tmp) {
+        SLUICE_ASSIGN_OR_RETURN(ExistingTable table, DescribeTable(conn, p.raw_schema, p.raw_load_table));
+        SLUICE_ASSIGN_OR_RETURN(bool resumable, ResumableTmp(conn, tmp, table, p.generation_id, std::nullopt));
+        if (resumable) return EnsureMetaDefault(conn, p, tmp, table);
+      }
       Status st = conn.Exec(fmt::format("DROP TABLE IF EXISTS {}; {}", tmp, p.CreateRawSql(tmp, false)));
       return st.ok() ? st : st.WithContext(context);
     }

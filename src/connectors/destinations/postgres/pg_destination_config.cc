@@ -25,12 +25,14 @@ ConnectorSpec PgDestinationSpec() {
   properties["direct_load"] = {
       {"type", "boolean"},
       {"title", "Direct load (no raw tables)"},
-      {"description", "Write only the typed final tables, without raw tables"},
-      {"default", false},
+      {"description",
+       "Write only the typed final tables (the default, Airbyte's Direct Load). false also writes Destinations V2 "
+       "raw tables beside them (airbyte_internal), for readers of those"},
+      {"default", true},
       {"order", order++}};
   properties["disable_type_dedupe"] = {
       {"type", "boolean"},
-      {"title", "Disable final tables"},
+      {"title", "Raw tables only"},
       {"description", "Write only the raw tables: no typed final tables and no deduplication"},
       {"default", false},
       {"order", order++}};
@@ -122,11 +124,6 @@ Result<PgDestinationConfig> ParsePgDestinationConfig(const Json& config) {
       return Status::ConfigError("parallel_copies: must be an integer from 1 to 32");
     }
     c.parallel_copies = it->get<int>();
-  }
-  if (c.direct_load && c.disable_type_dedupe) {
-    return Status::ConfigError(
-        "direct_load and disable_type_dedupe: at most one may be true (direct_load writes only final tables, "
-        "disable_type_dedupe only raw tables)");
   }
   if (auto it = config.find("cdc_deletion_mode"); it != config.end() && it->is_string()) {
     const std::string mode = it->get<std::string>();

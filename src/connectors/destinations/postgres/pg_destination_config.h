@@ -21,7 +21,9 @@ struct PgDestinationConfig {
   std::string schema = "public";                //!< for streams without a namespace
   std::string raw_data_schema = "airbyte_internal";  //!< where raw tables live
   bool disable_type_dedupe = false;  //!< raw tables only (no final tables), as Airbyte's option
-  bool direct_load = false;          //!< final tables only (no raw tables)
+  //! Final tables only (no raw tables): the default, as Airbyte's Direct Load; false writes
+  //! Destinations V2 raw tables beside the final tables.
+  bool direct_load = true;
   bool drop_cascade = false;         //!< DROP ... CASCADE when an overwrite replaces a table
   bool unconstrained_number = false;  //!< accepted for compatibility: numeric is always unconstrained
   //! Connections per table kind (typed, raw) one stream loads through at once, in overwrite and
@@ -29,7 +31,8 @@ struct PgDestinationConfig {
   int parallel_copies = 2;
   CdcDeletionMode cdc_deletion_mode = CdcDeletionMode::kHardDelete;
 
-  bool writes_raw() const { return !direct_load; }
+  //! Raw tables only (disable_type_dedupe) wins over direct_load, whose default is true.
+  bool writes_raw() const { return !direct_load || disable_type_dedupe; }
   bool writes_final() const { return !disable_type_dedupe; }
 };
 

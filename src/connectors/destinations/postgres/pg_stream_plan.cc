@@ -28,8 +28,26 @@ std::string PgStreamPlan::FinalName() const { return Qualified(final_schema, fin
 std::string PgStreamPlan::RawName() const { return Qualified(raw_schema, raw_table); }
 std::string PgStreamPlan::RawLoadName() const { return Qualified(raw_schema, raw_load_table); }
 std::string PgStreamPlan::LoadName() const {
-  return dedup() ? "pg_temp." + QuoteIdent(load_table) : Qualified(final_schema, load_table);
+  return merge() ? "pg_temp." + QuoteIdent(load_table) : Qualified(final_schema, load_table);
 }
+
+std::string PgStreamPlan::PkColumnList() const {
+  std::string cols;
+  for (int k : primary_key) cols += (cols.empty() ? "" : ", ") + QuoteIdent(columns[static_cast<size_t>(k)]);
+  return cols;
+}
+
+namespace {
+// `{table}_pk_{hash of the key's columns}`: a new key gets a new index.
+std::string PkIndexFor(const std::string& table, const PgStreamPlan& p) {
+  std::string key;
+  for (int k : p.primary_key) key += "\x1f" + p.columns[static_cast<size_t>(k)];
+  return PgIdentifier(fmt::format("{}_pk_{:08x}", table, static_cast<uint32_t>(Fnv1a64(key))));
+}
+}  // namespace
+
+std::string PgStreamPlan::PkIndexName() const { return PkIndexFor(final_table, *this); }
+std::string PgStreamPlan::TmpPkIndexName() const { return PkIndexFor(load_table, *this); }
 
 std::string PgStreamPlan::MetaDefaultSql() const {
   return fmt::format("'{{\"changes\": [], \"sync_id\": {}}}'::jsonb", sync_id);
@@ -49,7 +67,7 @@ std::string PgStreamPlan::CopyRawSql(bool with_meta) const {
                      QuoteIdent(kColGenerationId), with_meta ? ", " + QuoteIdent(kColMeta) : std::string());
 }
 
-std::string PgStreamPlan::CreateFinalSql(const std::string& qualified_name) const {
+std::string PgStreamPlan::CreateFinalSql(const std::string& qualified_name, bool with_seq) const {
   std::vector<std::string> cols = {
       fmt::format("{} character varying(36) NOT NULL", QuoteIdent(kColRawId)),
       fmt::format("{} timestamp with time zone NOT NULL", QuoteIdent(kColExtractedAt)),
@@ -59,6 +77,7 @@ std::string PgStreamPlan::CreateFinalSql(const std::string& qualified_name) cons
   for (size_t i = 0; i < columns.size(); ++i) {
     cols.push_back(fmt::format("{} {}", QuoteIdent(columns[i]), PgTypeForField(schema->field(i).type)));
   }
+  if (with_seq) cols.push_back(fmt::format("{} bigint", QuoteIdent(kColSeq)));
   return fmt::format("CREATE TABLE {} ({})", qualified_name, Join(cols, ", "));
 }
 
@@ -114,21 +133,34 @@ std::vector<std::string> PgStreamPlan::MergeSql(bool null_keys) const {
   const std::string match =
       null_keys ? fmt::format("({}) AND ({})", Join(key_null, " AND "), Join(key_is_null, " OR ")) : Join(key_eq, " AND ");
   // Rows the final table already has in a better version are dropped; the others replace theirs.
-  return {fmt::format("DELETE FROM {} AS s USING {} AS f WHERE {} AND {}", stage, final_name, match, f_better),
+  // Without hash and merge joins, the only plan left is a nested loop probing the key index.
+  const char* joins = null_keys ? "on" : "off";
+  return {fmt::format("SET LOCAL enable_hashjoin = {0}; SET LOCAL enable_mergejoin = {0}", joins),
+          fmt::format("DELETE FROM {} AS s USING {} AS f WHERE {} AND {}", stage, final_name, match, f_better),
           fmt::format("DELETE FROM {} AS f USING {} AS s WHERE {}", final_name, stage, match)};
 }
 
-std::vector<std::string> PgStreamPlan::DedupStageSql() const {
-  const std::string stage = LoadName();
-  std::vector<std::string> keys;
-  for (int k : primary_key) keys.push_back(QuoteIdent(columns[static_cast<size_t>(k)]));
+std::string PgStreamPlan::DedupSql(const std::string& table) const {
   const std::string order =
       cursor >= 0 ? QuoteIdent(columns[static_cast<size_t>(cursor)]) + " DESC NULLS LAST, " : std::string();
-  // The stage (one checkpoint's arrivals) keeps the best row per key; ties: the latest to arrive.
-  return {fmt::format("DELETE FROM {0} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER (PARTITION "
-                      "BY {1} ORDER BY {2}{3} DESC, {4} DESC) AS rn FROM {0}) AS ranked WHERE rn > 1)",
-                      stage, Join(keys, ", "), order, QuoteIdent(kColExtractedAt), QuoteIdent(kColSeq)),
-          "ANALYZE " + stage};
+  return fmt::format("DELETE FROM {0} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER (PARTITION "
+                     "BY {1} ORDER BY {2}{3} DESC, {4} DESC) AS rn FROM {0}) AS ranked WHERE rn > 1)",
+                     table, PkColumnList(), order, QuoteIdent(kColExtractedAt), QuoteIdent(kColSeq));
+}
+
+std::string PgStreamPlan::CreateTmpPkIndexSql(bool unique) const {
+  return fmt::format("CREATE {}INDEX {} ON {} ({}){}", unique ? "UNIQUE " : "", QuoteIdent(TmpPkIndexName()),
+                     LoadName(), PkColumnList(), unique && unique_nulls_not_distinct ? " NULLS NOT DISTINCT" : "");
+}
+
+std::vector<std::string> PgStreamPlan::FinishTmpDedupSql() const {
+  std::vector<std::string> sql;
+  if (cdc_deleted_at >= 0 && cdc_deletion_mode == CdcDeletionMode::kHardDelete) {
+    sql.push_back(fmt::format("DELETE FROM {} WHERE {} IS NOT NULL", LoadName(),
+                              QuoteIdent(columns[static_cast<size_t>(cdc_deleted_at)])));
+  }
+  sql.push_back(fmt::format("ALTER TABLE {} DROP COLUMN {}", LoadName(), QuoteIdent(kColSeq)));
+  return sql;
 }
 
 std::string PgStreamPlan::InsertFromStageSql() const {
@@ -149,8 +181,12 @@ std::vector<std::string> PgStreamPlan::SwapSql() const {
   if (write_final) {
     sql.push_back(fmt::format("DROP TABLE IF EXISTS {}{}", FinalName(), cascade));
     sql.push_back(fmt::format("ALTER TABLE {} RENAME TO {}", LoadName(), QuoteIdent(final_table)));
+    if (dedup()) {
+      sql.push_back(fmt::format("ALTER INDEX {} RENAME TO {}", Qualified(final_schema, TmpPkIndexName()),
+                                QuoteIdent(PkIndexName())));
+    }
   }
-  if (write_raw) {
+  if (write_raw && raw_swap) {
     sql.push_back(fmt::format("DROP TABLE IF EXISTS {}{}", RawName(), cascade));
     sql.push_back(fmt::format("ALTER TABLE {} RENAME TO {}", RawLoadName(), QuoteIdent(raw_table)));
   }

@@ -21,6 +21,18 @@ inline constexpr const char* kColGenerationId = "_airbyte_generation_id";
 inline constexpr const char* kColSeq = "_sluice_seq";  //!< staging only: arrival order inside a batch
 inline constexpr const char* kCdcDeletedAt = "_ab_cdc_deleted_at";
 
+//! How a stream's typed rows reach its final table.
+enum class PgLoad {
+  kAppend,  //!< COPY straight into the final table (append)
+  //! COPY into a session temp table, merged into the final table at every checkpoint through
+  //! its primary-key index (append_dedup into a table that has rows)
+  kMerge,
+  //! COPY into `{table}_airbyte_tmp`, which replaces the final table when the stream completes
+  //! (overwrite; a truncate refresh; append_dedup into an empty table, deduplicated once
+  //! before the swap instead of merged at every checkpoint)
+  kSwap,
+};
+
 struct PgStreamPlan {
   uint32_t index = 0;
   std::string name;  //!< "namespace.stream" for messages
@@ -32,16 +44,24 @@ struct PgStreamPlan {
   bool write_raw = true;
   CdcDeletionMode cdc_deletion_mode = CdcDeletionMode::kHardDelete;
   bool drop_cascade = false;
-  int parallel_copies = 1;  //!< connections per table kind (overwrite, append)
+  int parallel_copies = 1;  //!< connections per table kind (kAppend, kSwap)
+  PgLoad load = PgLoad::kAppend;
+  //! kSwap except overwrite: a tmp table left by an earlier attempt of the same generation is
+  //! kept and loaded further (its rows were committed with checkpoints the state may cover).
+  bool resume_tmp = false;
+  //! Raw rows go to the raw tmp table and are swapped in with the typed ones (overwrite and
+  //! truncate refresh); otherwise they are appended to the raw table.
+  bool raw_swap = false;
+  bool unique_nulls_not_distinct = false;  //!< the server has UNIQUE … NULLS NOT DISTINCT (PG ≥ 15)
 
   std::string final_schema;
   std::string final_table;  //!< the table readers see
   std::string raw_schema;
   std::string raw_table;
-  //! Where typed rows are COPYed: final_table (append), its _airbyte_tmp (overwrite) or a
-  //! session temp table (append_dedup; merged into final_table at every Flush).
+  //! Where typed rows are COPYed: final_table (kAppend), a session temp table (kMerge) or
+  //! final_table's _airbyte_tmp (kSwap).
   std::string load_table;
-  std::string raw_load_table;  //!< raw_table, or its _airbyte_tmp (overwrite)
+  std::string raw_load_table;  //!< raw_table, or its _airbyte_tmp (raw_swap)
 
   std::vector<std::string> columns;     //!< per field: the column name
   std::vector<std::string> column_sql;  //!< per field: the column's SQL type (existing or new)
@@ -52,6 +72,8 @@ struct PgStreamPlan {
 
   bool overwrite() const { return mode == DestinationSyncMode::kOverwrite; }
   bool dedup() const { return mode == DestinationSyncMode::kAppendDedup && write_final; }
+  bool merge() const { return dedup() && load == PgLoad::kMerge; }
+  bool swap() const { return load == PgLoad::kSwap; }
 
   //! "schema"."table" of the final/load/raw tables.
   std::string FinalName() const;
@@ -63,6 +85,13 @@ struct PgStreamPlan {
   //! the column's DEFAULT, so such rows are COPYed without it (jsonb input is costly).
   std::string MetaDefaultSql() const;
 
+  //! The primary-key index of the final table (append_dedup), and the name it has while it
+  //! is built on the tmp table (kSwap).
+  std::string PkIndexName() const;
+  std::string TmpPkIndexName() const;
+  //! "col1", "col2" of the primary key.
+  std::string PkColumnList() const;
+
   //! COPY ... FROM STDIN (FORMAT binary) for typed rows: columns raw id, extracted at,
   //! generation id, the fields, [_sluice_seq], [meta] — the order the writer encodes.
   std::string CopyFinalSql(bool with_meta) const;
@@ -72,23 +101,39 @@ struct PgStreamPlan {
   int16_t FinalFieldCount() const { return static_cast<int16_t>(columns.size() + 3 + (dedup() ? 1 : 0)); }
   static constexpr int16_t kRawFieldCount = 5;
 
-  //! CREATE TABLE for a final (or tmp) table with the natural column types.
-  std::string CreateFinalSql(const std::string& qualified_name) const;
+  //! CREATE TABLE for a final (or tmp) table with the natural column types; a tmp table of an
+  //! append_dedup stream also has `_sluice_seq` (the arrival order, dropped at the swap).
+  std::string CreateFinalSql(const std::string& qualified_name, bool with_seq = false) const;
   //! CREATE TABLE [IF NOT EXISTS] for a raw table.
   std::string CreateRawSql(const std::string& qualified_name, bool if_not_exists) const;
   //! CREATE TEMP TABLE for the dedup staging table.
   std::string CreateStageSql() const;
-  //! Dedup (append_dedup), run in the transaction that loaded the stage, in this order:
-  //! DedupStageSql() — one row per key left in the stage, then ANALYZE;
+  //! Dedup merge (kMerge), run in the transaction that loaded the stage, in this order:
+  //! DedupSql(LoadName()) — one row per key left in the stage;
   //! MergeSql(false) — staged rows that lose to the final table's row are dropped, the final
   //! rows they replace are deleted; MergeSql(true) — the same for keys with NULLs (only when
   //! StageHasNullKeySql() says there are some); InsertFromStageSql() — the survivors go in.
-  std::vector<std::string> DedupStageSql() const;
+  //! MergeSql(false) begins with SET LOCAL statements that leave PostgreSQL one plan: a nested
+  //! loop over the staged rows probing the final table's primary-key index, so a merge costs
+  //! what the checkpoint's rows cost, whatever the size of the table (never a full scan).
+  //! MergeSql(true) turns hash joins back on: NULL keys cannot use the index.
+  //! DedupSql(table): keeps the best row per key in `table`: the highest cursor (NULLs last),
+  //! then the latest extracted, then the latest to arrive (`_sluice_seq`).
+  std::string DedupSql(const std::string& table) const;
   std::vector<std::string> MergeSql(bool null_keys) const;
   std::string InsertFromStageSql() const;
   //! SELECT true when some staged row has a NULL in its primary key.
   std::string StageHasNullKeySql() const;
-  //! The statements that replace the final (and raw) table by the tmp ones (overwrite).
+  //! kSwap of an append_dedup stream, before SwapSql(): CREATE [UNIQUE] INDEX on the tmp
+  //! table (TmpPkIndexName()). Unique (NULLS NOT DISTINCT) when the server has it: building it
+  //! fails exactly when the tmp table has two rows with one key, and only then is DedupSql()
+  //! needed (the writer tries it in a savepoint).
+  std::string CreateTmpPkIndexSql(bool unique) const;
+  //! kSwap of an append_dedup stream, after deduplication: hard-deleted rows removed,
+  //! `_sluice_seq` dropped.
+  std::vector<std::string> FinishTmpDedupSql() const;
+  //! The statements that replace the final (and, with raw_swap, raw) table by the tmp ones
+  //! (kSwap); an append_dedup stream's index takes the final table's index name.
   std::vector<std::string> SwapSql() const;
 };
 

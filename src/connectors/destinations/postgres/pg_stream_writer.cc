@@ -46,13 +46,13 @@ PgStreamWriter::PgStreamWriter(const PgStreamPlan& plan, PgConnectionPool& pool)
     what_[kRaw] = what_[kRawMeta] = fmt::format("stream '{}': COPY into {}", plan_.name, plan_.RawLoadName());
   }
   size_t lanes = 1;
-  if (!plan_.dedup()) {
+  if (!plan_.merge()) {
     lanes_per_kind_ = static_cast<size_t>(std::max(1, plan_.parallel_copies));
     raw_lane_base_ = plan_.write_final ? lanes_per_kind_ : 0;
     lanes = lanes_per_kind_ * ((plan_.write_final ? 1 : 0) + (plan_.write_raw ? 1 : 0));
   }
   for (size_t i = 0; i < lanes; ++i) lanes_.emplace_back(pool_);
-  send_bytes_ = plan_.dedup() && plan_.write_raw ? kSendBytesSwitching : kSendBytes;
+  send_bytes_ = plan_.merge() && plan_.write_raw ? kSendBytesSwitching : kSendBytes;
   for (size_t i = 0; i < plan_.schema->num_fields(); ++i) {
     std::string p = i == 0 ? "" : ",";
     AppendJsonString(p, plan_.schema->field(i).name);
@@ -233,7 +233,7 @@ size_t PgStreamWriter::NextLane(Target target) {
 }
 
 Status PgStreamWriter::BeginLane(size_t lane) {
-  Status st = plan_.dedup() ? lanes_[lane].Begin(plan_.load_table, plan_.CreateStageSql()) : lanes_[lane].Begin();
+  Status st = plan_.merge() ? lanes_[lane].Begin(plan_.load_table, plan_.CreateStageSql()) : lanes_[lane].Begin();
   return st.ok() ? st : st.WithContext(fmt::format("stream '{}': starting a transaction", plan_.name));
 }
 
@@ -276,22 +276,73 @@ Status PgStreamWriter::Drain() {
   for (PgCopyLane& lane : lanes_) {
     if (st.ok() && lane.open()) st = lane.FinishCopyEnd();
   }
-  PgCopyLane& lane = lanes_[0];
-  if (st.ok() && plan_.dedup() && lane.open()) {
-    st = ExecSteps(lane, plan_.DedupStageSql(), "deduplicating the staged rows");
-    if (st.ok()) st = ExecSteps(lane, plan_.MergeSql(false), "merging into the final table");
-    if (st.ok()) {
-      auto has_null = lane.Query(plan_.StageHasNullKeySql());
-      if (!has_null.ok()) {
-        st = has_null.status();
-      } else if (has_null->rows() == 1 && has_null->Get(0, 0) == "t") {
-        st = ExecSteps(lane, plan_.MergeSql(true), "merging rows with NULL keys into the final table");
-      }
-    }
-    if (st.ok()) st = ExecSteps(lane, {plan_.InsertFromStageSql()}, "merging into the final table");
-  }
+  if (st.ok() && plan_.merge() && lanes_[0].open()) st = Merge(lanes_[0]);
   if (!st.ok()) return Fail(st);
   return Status::Ok();
+}
+
+Status PgStreamWriter::Merge(PgCopyLane& lane) {
+  const int64_t start = NowMicros();
+  Status st = ExecSteps(lane, {plan_.DedupSql(plan_.LoadName())}, "deduplicating the staged rows");
+  const std::vector<std::string> merge = plan_.MergeSql(false);
+  if (st.ok() && merges_ == 0 && LogEnabled(LogLevel::kDebug)) {
+    // The plans, once per stream: `--log-level debug` shows that merges probe the key index.
+    for (size_t i = 1; i < merge.size() && st.ok(); ++i) {
+      st = ExecSteps(lane, {merge[0]}, "planning the merge");
+      auto plan = st.ok() ? lane.Query("EXPLAIN " + merge[i]) : Result<PgResult>(st);
+      if (!plan.ok()) {
+        st = plan.status();
+        break;
+      }
+      std::string text;
+      for (int r = 0; r < plan->rows(); ++r) text += fmt::format("\n  {}", plan->Get(r, 0));
+      Log(LogLevel::kDebug, "stream '{}': merge plan of {}{}", plan_.name, merge[i], text);
+    }
+  }
+  if (st.ok()) st = ExecSteps(lane, merge, "merging into the final table");
+  if (st.ok()) {
+    auto has_null = lane.Query(plan_.StageHasNullKeySql());
+    if (!has_null.ok()) {
+      st = has_null.status();
+    } else if (has_null->rows() == 1 && has_null->Get(0, 0) == "t") {
+      st = ExecSteps(lane, plan_.MergeSql(true), "merging rows with NULL keys into the final table");
+    }
+  }
+  if (st.ok()) st = ExecSteps(lane, {plan_.InsertFromStageSql()}, "merging into the final table");
+  const int64_t took = NowMicros() - start;
+  ++merges_;
+  merge_rows_ += rows_in_transaction_;
+  merge_micros_ += took;
+  merge_micros_max_ = std::max(merge_micros_max_, took);
+  return st;
+}
+
+// kSwap of an append_dedup stream: one row per key in the tmp table, its key index built.
+Status PgStreamWriter::DedupTmp(PgCopyLane& lane) {
+  const int64_t start = NowMicros();
+  Status st;
+  if (plan_.unique_nulls_not_distinct) {
+    // A unique index builds only when no key repeats: then nothing needs deduplicating.
+    st = ExecSteps(lane, {"SAVEPOINT sluice_unique"}, "building the primary key index");
+    Status unique = st.ok() ? lane.Exec(plan_.CreateTmpPkIndexSql(true), "building the primary key index") : st;
+    if (st.ok() && !unique.ok()) {
+      if (unique.message().find("SQLSTATE 23505") == std::string::npos) return unique.WithContext(
+          fmt::format("stream '{}': building the primary key index", plan_.name));
+      st = ExecSteps(lane,
+                     {"ROLLBACK TO SAVEPOINT sluice_unique", plan_.DedupSql(plan_.LoadName()),
+                      plan_.CreateTmpPkIndexSql(true)},
+                     "deduplicating the loaded rows");
+    }
+  } else {
+    st = ExecSteps(lane, {plan_.DedupSql(plan_.LoadName()), plan_.CreateTmpPkIndexSql(false)},
+                   "deduplicating the loaded rows");
+  }
+  if (st.ok()) st = ExecSteps(lane, plan_.FinishTmpDedupSql(), "deduplicating the loaded rows");
+  if (st.ok()) {
+    Log(LogLevel::kInfo, "stream '{}': deduplicated {} and built its key index in {} ms", plan_.name, plan_.LoadName(),
+        (NowMicros() - start) / 1000);
+  }
+  return st;
 }
 
 Status PgStreamWriter::Commit() {
@@ -328,9 +379,14 @@ Status PgStreamWriter::Finish(StreamOutcome outcome) {
   }
   SLUICE_RETURN_IF_ERROR(Drain());
   SLUICE_RETURN_IF_ERROR(Commit());
-  if (!plan_.overwrite()) return Status::Ok();
+  if (merges_ > 0) {
+    Log(LogLevel::kInfo, "stream '{}': {} merge(s) of {} row(s) into {}: {} ms on average, {} ms at most", plan_.name,
+        merges_, merge_rows_, plan_.FinalName(), merge_micros_ / merges_ / 1000, merge_micros_max_ / 1000);
+  }
+  if (!plan_.swap()) return Status::Ok();
   // Every lane committed its rows into the tmp tables: swap them in, in one transaction.
   Status st = BeginLane(0);
+  if (st.ok() && plan_.dedup()) st = DedupTmp(lanes_[0]);
   if (st.ok()) st = ExecSteps(lanes_[0], plan_.SwapSql(), "replacing the table with the newly loaded one");
   if (!st.ok()) {
     if (plan_.drop_cascade == false && st.message().find("2BP01") != std::string::npos) {

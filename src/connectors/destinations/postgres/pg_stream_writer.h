@@ -5,15 +5,16 @@
 // JSON rows into the raw load table); a full buffer (about 1 MB) goes to a lane (PgCopyLane: a
 // connection with an open transaction, taken from the run's pool when first needed). Overwrite
 // and append use PgStreamPlan::parallel_copies lanes per table kind (typed, raw), buffers going
-// round-robin, so several server backends load at once; append_dedup uses one lane for both
-// (its merge needs the staged rows in its session), switching COPYs every few MB.
-// Flush() ends every lane's COPY, merges the staged rows (append_dedup) and COMMITs every lane
+// round-robin, so several server backends load at once; a merging stream (PgLoad::kMerge) uses
+// one lane for both (its merge needs the staged rows in its session), switching COPYs every few
+// MB. Flush() ends every lane's COPY, merges the staged rows (kMerge) and COMMITs every lane
 // before it returns, so a checkpoint the engine commits afterwards covers only committed rows
 // (with several lanes, a crash between their COMMITs leaves part of a checkpoint committed
 // without its state: at-least-once, the rerun sends it again). Finish(kComplete) does the same
-// and, for an overwrite, then swaps the loaded tables in, in one transaction; a failure on any
-// lane, and Finish(kIncomplete), roll back every open lane and leave the tables as they were
-// (an overwrite's old table untouched).
+// and, for PgLoad::kSwap, then swaps the loaded tables in, in one transaction (an append_dedup
+// stream's tmp table deduplicated first); a failure on any lane, and Finish(kIncomplete), roll
+// back every open lane and leave the tables as they were (a kSwap's old table untouched, its
+// tmp table kept with the committed checkpoints for the next attempt when resume_tmp).
 
 #include <memory>
 #include <string>
@@ -60,6 +61,10 @@ class PgStreamWriter final : public StreamWriter {
   void Abort();
   Status Fail(Status status);
   Status ExecSteps(PgCopyLane& lane, const std::vector<std::string>& sql, std::string_view what);
+  //! kMerge: the staged rows into the final table (PgStreamPlan::MergeSql), timed.
+  Status Merge(PgCopyLane& lane);
+  //! kSwap of an append_dedup stream, before the swap: one row per key, the key index built.
+  Status DedupTmp(PgCopyLane& lane);
 
   void EncodeRow(const RecordBatch& batch, size_t row, size_t& change_cursor);
   //! Ends the row that starts at `row_start` in buffers_[plain]: when it has changes (the
@@ -91,6 +96,10 @@ class PgStreamWriter final : public StreamWriter {
   std::vector<std::string> data_prefixes_;          //!< `"field":` per field for _airbyte_data
   std::string meta_tail_;                           //!< `],"sync_id":N}`
   size_t send_bytes_ = 0;                           //!< a buffer is sent at this size
+  uint64_t merges_ = 0;  //!< kMerge: merges so far, the rows they took and their time
+  uint64_t merge_rows_ = 0;
+  int64_t merge_micros_ = 0;
+  int64_t merge_micros_max_ = 0;
 };
 
 }  // namespace sluice
