@@ -9,53 +9,24 @@
 #      psql \copy (goal ≤ 1.2×) and pgloader (ratio reported).
 # Every figure is the best of BENCH_ROUNDS runs, measured alternately; peak RSS of each client
 # (/usr/bin/time). pgloader is slow (minutes at 5 M rows): it runs BENCH_PGLOADER_ROUNDS times (1).
-# sluice runs with its default config except direct_load (skip raw tables), which is measured
-# both ways: false is the default (raw + typed tables, Airbyte Destinations V2), true writes the
-# typed table only, like the reference. The default parallel_copies: 2 loads each table kind
+# sluice runs with its default config, direct load (the typed table only, like the reference), and
+# with direct_load: false (raw + typed tables, Airbyte Destinations V2). The default parallel_copies: 2 loads each table kind
 # through 2 connections at once (BENCH_PARALLEL_COPIES=N sets it for the destination).
 #   bash bench/postgres_bench.sh build/sluice            # BENCH_ROWS=500000 for a quick look
 # Starts its own PostgreSQL 15 (initdb in a temporary folder, loopback, a free port).
 set -euo pipefail
 SLUICE=$(realpath "${1:-build/sluice}")
+HERE=$(dirname "$(realpath "$0")")
 ROWS=${BENCH_ROWS:-5000000}
 ROUNDS=${BENCH_ROUNDS:-2}
 PGLOADER_ROUNDS=${BENCH_PGLOADER_ROUNDS:-1}
 SECTIONS=${BENCH_SECTIONS:-pgpg csv}  # which parts to run
 COPIES=${BENCH_PARALLEL_COPIES:+, parallel_copies: $BENCH_PARALLEL_COPIES}  # empty: the default
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/sluice-pgbench.XXXXXX)}
 chmod 755 "$WORK"
 cd "$WORK"
-
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGPASSWORD=bench-pw PGDATABASE=bench
-export PGOPTIONS="-c client_min_messages=warning"
-cleanup() {
-  [ -f "$WORK/pg/data/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m immediate -w stop > /dev/null 2>&1
-  [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-mkdir -p pg && echo "$PGPASSWORD" > pw
-if [ "$(id -u)" = 0 ]; then chown -R postgres pg pw; fi
-as_pg "$PGBIN/initdb" -D "$WORK/pg/data" -U postgres --auth=scram-sha-256 --pwfile="$WORK/pw" -E UTF8 \
-  --locale=C.UTF-8 > /dev/null
-as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w -o "-p $PORT -k $WORK/pg \
-  -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min \
-  -c synchronous_commit=on" start > /dev/null
-
-psql -q -d postgres -c "create database bench"
-q() { psql -qAtX -c "$1"; }
-
-# Peak RSS (MB) and wall seconds of a command: "RSS_MB SECONDS".
-measure() {
-  /usr/bin/time -f "%M %e" -o time.out "$@" > cmd.out 2> cmd.err || { cat cmd.err >&2; return 1; }
-  read -r kb s < time.out
-  echo "$((kb / 1024)) $s"
-}
-best() { python3 -c "import sys; print(min(float(x) for x in sys.argv[1:]))" "$@"; }
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
-rate() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):,.0f}')" "$1" "$2"; }
+source "$HERE/pg_lib.sh"
+start_pg
 
 echo "== PostgreSQL benchmarks: $(printf "%'d" "$ROWS") rows, $(nproc) cores, best of $ROUNDS, work dir $WORK"
 echo "   load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure)"
@@ -109,7 +80,7 @@ P=$(best "${pipe_s[@]}"); S=$(best "${sluice_s[@]}"); R=$(best "${raw_s[@]}")
 echo "PG → PG full refresh, $(printf "%'d" "$ROWS") rows:"
 echo "  psql COPY binary | psql COPY binary           ${P}s  $(rate "$ROWS" "$P") rows/s  peak RSS ${pipe_rss} MB (both psql)"
 echo "  sluice, direct_load: true (typed table only)  ${S}s  $(rate "$ROWS" "$S") rows/s  peak RSS ${sluice_rss} MB  → $(ratio "$S" "$P")× the pipe (goal ≤ 1.10)"
-echo "  sluice, default config (raw + typed tables)   ${R}s  $(rate "$ROWS" "$R") rows/s  peak RSS ${raw_rss} MB  → $(ratio "$R" "$P")× the pipe"
+echo "  sluice, direct_load: false (raw + typed)      ${R}s  $(rate "$ROWS" "$R") rows/s  peak RSS ${raw_rss} MB  → $(ratio "$R" "$P")× the pipe"
 echo "  runs: pipe ${pipe_s[*]} / direct ${sluice_s[*]} / default ${raw_s[*]}"
 echo
 q "drop schema dst cascade; drop schema dst_raw cascade; drop schema airbyte_internal cascade; drop table t2"

@@ -175,6 +175,7 @@ class Consumer {
     received_[s] += batch.num_rows();
     result_.streams[s].records += batch.num_rows();
     result_.streams[s].bytes += bytes;
+    bytes_since_commit_ += bytes;
     return Status::Ok();
   }
 
@@ -219,8 +220,18 @@ class Consumer {
     }
     entry.state = std::move(state);
     pending_.push_back(std::move(entry));
-    if (MonotonicMicros() - last_commit_us_ >= options_.commit_interval_ms * 1000) return CommitPending();
-    return Status::Ok();
+    return CommitDue() ? CommitPending() : Status::Ok();
+  }
+
+  // SyncOptions::commit_interval_ms and what follows it.
+  bool CommitDue() const {
+    const int64_t elapsed = MonotonicMicros() - last_commit_us_;
+    const int64_t floor = options_.commit_interval_ms * 1000;
+    if (floor == 0) return true;  // every checkpoint, as the peer sends them
+    if (elapsed < floor) return false;
+    if (bytes_since_commit_ >= options_.commit_bytes) return true;
+    const int64_t adaptive = std::min(4 * last_commit_took_us_, options_.commit_max_interval_ms * 1000);
+    return elapsed >= adaptive;
   }
 
   Status FlushDirty() {
@@ -241,7 +252,9 @@ class Consumer {
   Status CommitPending() {
     last_commit_us_ = MonotonicMicros();
     if (pending_.empty()) return Status::Ok();
+    bytes_since_commit_ = 0;
     SLUICE_RETURN_IF_ERROR(FlushDirty());
+    last_commit_took_us_ = MonotonicMicros() - last_commit_us_;
     for (Pending& p : pending_) {
       StateMessage& state = p.state;
       state.source_record_count = static_cast<double>(p.count);
@@ -301,6 +314,8 @@ class Consumer {
   std::vector<uint64_t> committed_;  //!< per stream: records covered by committed checkpoints
   std::vector<Pending> pending_;
   int64_t last_commit_us_ = MonotonicMicros();
+  int64_t last_commit_took_us_ = 0;  //!< how long the last commit's flush took
+  uint64_t bytes_since_commit_ = 0;
   std::vector<bool> complete_;
   std::optional<StreamDescriptor> failed_stream_;
 };

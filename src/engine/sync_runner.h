@@ -56,7 +56,14 @@ struct SyncOptions {
   //! coalesced (the newest state per stream wins, its record count covers both); 0 commits
   //! every checkpoint as it arrives. Each commit flushes the destination, so this bounds the
   //! number of files / transactions per second. Pending checkpoints are committed at the end.
+  //! The spacing adapts to the destination: a checkpoint waits until 4 × the last commit's
+  //! duration has passed too (commits then take at most about a fifth of the run, and a slow
+  //! destination gets fewer, bigger batches), up to commit_max_interval_ms — unless
+  //! commit_bytes have arrived since the last commit: a commit every N bytes or T seconds,
+  //! whichever comes first. With commit_interval_ms 0 every checkpoint is committed.
   int64_t commit_interval_ms = 1000;
+  int64_t commit_max_interval_ms = 30000;
+  uint64_t commit_bytes = 128ull << 20;
   //! Set (e.g. by a signal handler) to stop the run; the result is then Cancelled.
   const std::atomic<bool>* stop = nullptr;
   SyncProgress* progress = nullptr;  //!< optional live counters; sized to the catalog

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include "engine/channel.h"
@@ -59,6 +60,7 @@ struct DestLog {
   int fail_write_at = -1;
   int flushes = 0;
   int writes = 0;
+  int flush_sleep_ms = 0;  // each flush takes this long
 };
 
 class FakeWriter : public StreamWriter {
@@ -72,6 +74,7 @@ class FakeWriter : public StreamWriter {
   }
   Status Flush() override {
     if (++log_.flushes == log_.fail_flush_at) return Status::TransientError("flush failed");
+    if (log_.flush_sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(log_.flush_sleep_ms));
     log_.durable += pending_;
     pending_ = 0;
     return Status::Ok();
@@ -301,6 +304,54 @@ TEST(SyncRunnerTest, CoalescesCheckpointsWithinTheCommitInterval) {
   EXPECT_EQ(r.streams[0].records_committed, 1000u);
   EXPECT_EQ(r.streams[1].records_committed, 300u);
   EXPECT_EQ(log.flushes, 2);
+}
+
+// A source that checkpoints every millisecond, `n` times, into a destination whose flushes take
+// `flush_ms`: the number of commits under `options`.
+int CommitsOf(int n, int flush_ms, SyncOptions options) {
+  ConfiguredCatalog c = Catalog(1);
+  FakeSource src;
+  src.read = [n](const ConfiguredCatalog& c, Emitter& out) {
+    for (int k = 0; k < n; ++k) {
+      SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 10, k * 10)));
+      SLUICE_RETURN_IF_ERROR(out.EmitState(State("s0", k)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return Status::Ok();
+  };
+  DestLog log;
+  log.flush_sleep_ms = flush_ms;
+  FakeDestination dst(log);
+  int commits = 0;
+  options.on_checkpoint = [&](const StateMessage&, const StateStore&) {
+    ++commits;
+    return Status::Ok();
+  };
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.streams[0].records_committed, static_cast<uint64_t>(n) * 10);
+  return commits;
+}
+
+TEST(SyncRunnerTest, SlowCommitsSpaceOutTheNextOnes) {
+  // Each commit takes 40 ms: the next waits 4 × that, so 60 checkpoints in about 100 ms of
+  // source time become a handful of commits, not one per checkpoint that arrives after one.
+  SyncOptions options;
+  options.commit_interval_ms = 1;
+  options.commit_bytes = UINT64_MAX;
+  EXPECT_LE(CommitsOf(60, 40, options), 6);
+  // The spacing never exceeds commit_max_interval_ms, and commit_interval_ms 0 commits all.
+  options.commit_max_interval_ms = 0;
+  EXPECT_GE(CommitsOf(20, 5, options), 10);
+  options.commit_interval_ms = 0;
+  EXPECT_EQ(CommitsOf(20, 5, options), 20);
+}
+
+TEST(SyncRunnerTest, EnoughBytesCommitWithoutWaitingForSlowCommits) {
+  SyncOptions options;
+  options.commit_interval_ms = 1;
+  options.commit_bytes = 1;  // every checkpoint has enough
+  EXPECT_GE(CommitsOf(20, 10, options), 18);
 }
 
 TEST(ChannelTest, BoundsBytesAndDrainsAfterClose) {
