@@ -2,7 +2,7 @@
 # Incremental dedup into PostgreSQL at scale (faker users → destination-postgres), beside the same
 # rows in full refresh, in one run on one server:
 #   1. full refresh (Overwrite, direct load) of ROWS users                       — the reference F
-#   2. Incremental | Append + Deduped of the same ROWS users into an empty table  — goal ≤ 1.3 × F
+#   2. Incremental | Append + Deduped of the same ROWS users into a new table     — goal ≤ 1.3 × F
 #   3. CHANGES users again, newer (another seed), deduped into that ROWS table   — goal ≤ 0.3 × F
 #   4. the same CHANGES into a table of CHANGES rows: the time per merged row at CHANGES and at
 #      ROWS rows in the table                                                    — goal within 1.5×
@@ -56,7 +56,7 @@ pipeline small_changes small "Incremental | Append + Deduped" "$CHANGES" 2 yes
 read -r f_rss F _ < <(run full)
 echo "  1. full refresh (direct load)         ${F}s  $(rate "$ROWS" "$F") rows/s  peak RSS ${f_rss} MB  ($(count fr))"
 read -r d_rss D merges0 _ < <(run first)
-echo "  2. dedup into an empty table          ${D}s  $(rate "$ROWS" "$D") rows/s  peak RSS ${d_rss} MB  → $(ratio "$D" "$F")× full refresh (goal ≤ 1.30); merges: $merges0  ($(count dd))"
+echo "  2. dedup into a new table            ${D}s  $(rate "$ROWS" "$D") rows/s  peak RSS ${d_rss} MB  → $(ratio "$D" "$F")× full refresh (goal ≤ 1.30); merges: $merges0  ($(count dd))"
 read -r c_rss C merges rows avg max < <(run changes)
 echo "  3. $(printf "%'d" "$CHANGES") changes into $(printf "%'d" "$ROWS") rows   ${C}s  $(rate "$CHANGES" "$C") rows/s  peak RSS ${c_rss} MB  → $(ratio "$C" "$F")× full refresh (goal ≤ 0.30)  ($(count dd))"
 echo "     $merges merges of $rows rows: ${avg} ms on average, ${max} ms at most = $(us_per_row "$merges" "$rows" "$avg") µs per merged row"

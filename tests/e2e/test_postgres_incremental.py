@@ -37,7 +37,7 @@ def test_first_dedup_load_skips_merging_then_merges_probe_the_key_index(pg, tmp_
     p = faker_pipeline(tmp_path, pg, db, "Incremental | Append + Deduped", count=3000)
     r, summary = debug_sync(p)
     assert summary["status"] == "succeeded"
-    assert "deduplicated once when the stream completes" in r.stderr, r.stderr
+    assert "is new: rows are loaded into" in r.stderr, r.stderr
     assert "merge plan" not in r.stderr
     assert pg.query(db, "select count(*), count(distinct id) from users") == [(3000, 3000)]
     index = pg.query(db, "select indexname, indexdef from pg_indexes where tablename = 'users'")
@@ -80,6 +80,16 @@ def test_dedup_load_killed_midway_resumes_into_its_tmp_table(pg, tmp_path):
     write_lines(tmp_path, cfg, s, second + [state("items", {"c": 2})])
     assert pg.query(db, "select id, v from items order by id") == [(1, "a1"), (2, "a2"), (3, "newer"), (4, "a4")]
     assert pg.query(db, "select to_regclass('public.items_airbyte_tmp') is null") == [(True,)]
+
+
+def test_existing_empty_table_is_merged_into_and_keeps_its_views(pg, tmp_path):
+    db = pg.create_database("inc_existing")
+    pg.execute(db, "create table items (id bigint, v text, updated bigint); create view items_v as select id, v from items")
+    s = [stream("items", PROPS, mode="append_dedup", pk=["id"], cursor="updated")]
+    r = write_lines(tmp_path, dest_config(pg, db), s, [record("items", {"id": i, "v": "a", "updated": 1}) for i in (1, 2, 1)])
+    assert "is new" not in r.stderr
+    assert pg.query(db, "select id, v from items_v order by id") == [(1, "a"), (2, "a")]
+    assert pg.query(db, "select count(*) from pg_indexes where tablename = 'items' and indexname like 'items_pk_%'") == [(1,)]
 
 
 def test_truncate_refresh_keeps_old_rows_until_the_new_generation_commits(pg, tmp_path):

@@ -249,20 +249,14 @@ class PostgresDestination final : public Destination {
       return Status::ConfigError(fmt::format("{}: {} exists and is not a table (relkind '{}')", context,
                                              p.FinalName(), table.relkind));
     }
-    if (p.merge()) {
-      // Into an empty table nothing needs merging: load the tmp table, deduplicate it once and
-      // swap it in when the stream completes.
-      bool empty = !table.exists;
-      if (!empty) {
-        SLUICE_ASSIGN_OR_RETURN(PgResult r, conn.Query(fmt::format("SELECT NOT EXISTS (SELECT 1 FROM {})", p.FinalName())));
-        empty = r.rows() == 1 && r.Get(0, 0) == "t";
-      }
-      if (empty) {
-        p.load = PgLoad::kSwap;
-        p.load_table = TmpTableName(p.final_table);
-        Log(LogLevel::kInfo, "{}: {} is empty: rows are loaded into {} and deduplicated once when the stream completes",
-            context, p.FinalName(), p.LoadName());
-      }
+    if (p.merge() && !table.exists) {
+      // Into a new table nothing needs merging: load the tmp table, deduplicate it once and
+      // swap it in when the stream completes. (An existing table, even empty, is merged into:
+      // it keeps its grants, indexes and dependent views.)
+      p.load = PgLoad::kSwap;
+      p.load_table = TmpTableName(p.final_table);
+      Log(LogLevel::kInfo, "{}: {} is new: rows are loaded into {} and deduplicated once when the stream completes",
+          context, p.FinalName(), p.LoadName());
     }
     if (p.swap()) return PrepareTmp(conn, p);
 

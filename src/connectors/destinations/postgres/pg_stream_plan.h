@@ -25,11 +25,11 @@ inline constexpr const char* kCdcDeletedAt = "_ab_cdc_deleted_at";
 enum class PgLoad {
   kAppend,  //!< COPY straight into the final table (append)
   //! COPY into a session temp table, merged into the final table at every checkpoint through
-  //! its primary-key index (append_dedup into a table that has rows)
+  //! its primary-key index (append_dedup into an existing table)
   kMerge,
   //! COPY into `{table}_airbyte_tmp`, which replaces the final table when the stream completes
-  //! (overwrite; a truncate refresh; append_dedup into an empty table, deduplicated once
-  //! before the swap instead of merged at every checkpoint)
+  //! (overwrite; a truncate refresh; append_dedup into a new table, deduplicated once before
+  //! the swap instead of merged at every checkpoint)
   kSwap,
 };
 
