@@ -375,9 +375,13 @@ CatalogDiff DiffSyncCatalogs(const Json& stored, const Json& fresh) {
     const Json& old_stream = (*old_entry)["stream"];
     const Json& new_stream = (*found->second)["stream"];
     StreamTransform t{StreamTransform::Kind::kUpdateStream, DescriptorOf(key), {}, std::nullopt, false};
-    DiffFields(old_stream.value("jsonSchema", Json::object()), new_stream.value("jsonSchema", Json::object()), {},
-               t.fields);
-    MarkKeyFields(*old_entry, t.fields);
+    const Json old_schema = old_stream.value("jsonSchema", Json::object());
+    // A stored schema without properties (written by hand: `"jsonSchema": {}`) says nothing
+    // about the fields, so it is not compared field by field.
+    if (old_schema.is_object() && old_schema.contains("properties")) {
+      DiffFields(old_schema, new_stream.value("jsonSchema", Json::object()), {}, t.fields);
+      MarkKeyFields(*old_entry, t.fields);
+    }
     auto old_pk = PathList(old_stream.value("sourceDefinedPrimaryKey", Json()));
     auto new_pk = PathList(new_stream.value("sourceDefinedPrimaryKey", Json()));
     // A stored stream without the attribute (written by hand) says nothing about the key.

@@ -17,7 +17,8 @@
 // - Streams are matched by namespace and name. Added and removed streams are never breaking.
 // - Fields are the properties of a stream's jsonSchema; nested object properties are compared
 //   too (fieldName is the path). Only streams selected in the stored catalog get an
-//   update_stream (Airbyte leaves unselected streams out of the diff).
+//   update_stream (Airbyte leaves unselected streams out of the diff). A stored jsonSchema
+//   without `properties` (a hand-written `{}`) is not compared field by field.
 // - A type change is compared on the internal types (protocol/types.h); nullability,
 //   descriptions and other annotations are not changes. It widens when every old value has a
 //   faithful form in the new type (TypeWidens): integer → number → decimal, date → timestamp,

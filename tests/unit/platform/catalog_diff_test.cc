@@ -189,6 +189,14 @@ TEST(CatalogDiffTest, StreamsAddedAndRemovedUnselectedLeftOut) {
   EXPECT_EQ(diff.Summary(), "1 stream added, 1 stream removed");
 }
 
+TEST(CatalogDiffTest, AStoredSchemaWithoutPropertiesIsNotCompared) {
+  Json stored = Stored();
+  stored["streams"][0]["stream"]["jsonSchema"] = Json::object();
+  Json props = BaseProperties();
+  props["email"] = {{"type", "string"}};
+  EXPECT_TRUE(DiffSyncCatalogs(stored, Fresh(Catalog{{Users(props)}})).empty());
+}
+
 TEST(SchemaChangeTest, Names) {
   EXPECT_EQ(SchemaChangeName(SchemaChange::kNonBreaking), "non_breaking");
   EXPECT_EQ(ParseSchemaChange("breaking"), SchemaChange::kBreaking);
