@@ -114,6 +114,39 @@ Catalog StoredFieldsOnly(const Json& stored, const Catalog& discovered) {
   return out;
 }
 
+bool HasPath(const Json& json_schema, const Json& path) {
+  if (!path.is_array() || path.empty()) return false;
+  const Json* node = &json_schema;
+  for (const Json& part : path) {
+    if (!part.is_string() || !node->is_object()) return false;
+    auto props = node->find("properties");
+    if (props == node->end() || !props->is_object() || !props->contains(part.get<std::string>())) return false;
+    node = &(*props)[part.get<std::string>()];
+  }
+  return true;
+}
+
+//! A reviewed stream whose configured cursor or primary key names a field the source no longer
+//! has takes the source's own (possibly none): saving then either works or says what to choose.
+void RepairKeys(Json& entry) {
+  const Json& stream = entry["stream"];
+  Json& config = entry["config"];
+  if (!config.is_object()) return;
+  const Json schema = stream.value("jsonSchema", Json::object());
+  if (auto cursor = config.find("cursorField"); cursor != config.end() && cursor->is_array() && !cursor->empty() &&
+                                                !HasPath(schema, *cursor)) {
+    *cursor = stream.value("defaultCursorField", Json::array());
+  }
+  if (auto pk = config.find("primaryKey"); pk != config.end() && pk->is_array()) {
+    for (const Json& path : *pk) {
+      if (!HasPath(schema, path)) {
+        *pk = stream.value("sourceDefinedPrimaryKey", Json::array());
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view NonBreakingPolicyName(NonBreakingPolicy policy) {
@@ -215,7 +248,9 @@ Result<SchemaPolicyOutcome> ApplySchemaPolicy(const Connection& connection, cons
 }
 
 Json RefreshedSyncCatalog(const Json& stored, const Catalog& discovered, const ConnectorSpec* destination_spec) {
-  return MergeCatalog(stored, SyncCatalogFromDiscovered(discovered, destination_spec), true, false);
+  Json out = MergeCatalog(stored, SyncCatalogFromDiscovered(discovered, destination_spec), true, false);
+  for (Json& entry : out["streams"]) RepairKeys(entry);
+  return out;
 }
 
 }  // namespace sluice

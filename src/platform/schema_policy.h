@@ -75,6 +75,8 @@ Result<SchemaPolicyOutcome> ApplySchemaPolicy(const Connection& connection, cons
 //! The catalog a user reviews (web_backend/connections/get withRefreshedCatalog): every stream
 //! of `stored` the source still has, with its configuration and the discovered schema; streams
 //! the source removed left out; new streams added with the default configuration, not selected.
+//! A configured cursor or primary key naming a field the source no longer has is replaced by
+//! the source's own (defaultCursorField, sourceDefinedPrimaryKey; possibly none).
 Json RefreshedSyncCatalog(const Json& stored, const Catalog& discovered, const ConnectorSpec* destination_spec);
 
 }  // namespace sluice

@@ -164,6 +164,19 @@ TEST(SchemaPolicyTest, RefreshedCatalogKeepsConfigAndAddsNewStreamsUnselected) {
   EXPECT_TRUE(DiffSyncCatalogs(refreshed, SyncCatalogFromDiscovered(NonBreakingChange(), nullptr)).empty());
 }
 
+TEST(SchemaPolicyTest, RefreshedCatalogDropsKeysTheSourceNoLongerHas) {
+  Connection c = WithPolicy("ignore");
+  c.sync_catalog["streams"][0]["config"]["cursorField"] = Json::array({"name"});
+  Json props = Props();
+  props.erase("id");
+  props.erase("name");
+  AirbyteStream users = Table("users", props);
+  users.source_defined_primary_key.clear();
+  Json refreshed = RefreshedSyncCatalog(c.sync_catalog, Catalog{{users}}, nullptr);
+  EXPECT_EQ(refreshed["streams"][0]["config"]["primaryKey"], Json::array());
+  EXPECT_EQ(refreshed["streams"][0]["config"]["cursorField"], Json::array());
+}
+
 TEST(SchemaPolicyTest, PolicyNames) {
   EXPECT_EQ(ParseNonBreakingPolicy("propagate_fully"), NonBreakingPolicy::kPropagateFully);
   EXPECT_FALSE(ParseNonBreakingPolicy("disable_connection").has_value());
