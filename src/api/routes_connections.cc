@@ -135,11 +135,14 @@ void ApplyConnectionFields(const Json& body, Connection& c, const ConnectorSpec&
       const std::string& m = normalized.status().message();
       ThrowApiError(422, m, DetailsFromMessage(m, "", "syncCatalog"));
     }
+    // Saving changed streams is how the user accepts reviewed schema changes (Airbyte's rule: a
+    // catalog from the user clears the pending change; the next sync compares again). The same
+    // streams sent back (a settings form saving the schedule) leave the pending change alone.
+    if (*normalized != c.sync_catalog) {
+      c.schema_change = "no_change";
+      c.pending_catalog_diff = Json();
+    }
     c.sync_catalog = *normalized;
-    // Saving the streams is how the user accepts reviewed schema changes (Airbyte's rule: a
-    // catalog from the user clears the pending change; the next sync compares again).
-    c.schema_change = "no_change";
-    c.pending_catalog_diff = Json();
   }
 }
 

@@ -191,6 +191,11 @@ def test_ignore_keeps_the_stored_schema_until_the_change_is_accepted(env, pg, tm
     time.sleep(1)
     assert len([t for t in hook.texts() if "sc_ignore" in t]) == notified
 
+    # Saving the same streams (a settings form saving the schedule) keeps the change pending.
+    same = server.ok("connections/update", {"connectionId": cid, "syncCatalog": conn["syncCatalog"],
+                                            "scheduleType": "manual"})
+    assert same["schemaChange"] == "non_breaking"
+
     # Review: the pending diff, then the refreshed catalog; accepting it clears the change.
     pending = server.ok("web_backend/connections/get", {"connectionId": cid})
     assert pending["schemaChange"] == "non_breaking"

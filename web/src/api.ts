@@ -195,6 +195,8 @@ export interface NotificationSettings {
   sendOnFailure: boolean;
   sendOnSuccess: boolean;
   sendOnConnectionDisabled: boolean;
+  sendOnConnectionUpdate?: boolean;
+  sendOnConnectionUpdateActionRequired?: boolean;
   consecutiveFailureThreshold: number;
 }
 
