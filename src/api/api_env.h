@@ -13,6 +13,7 @@
 
 #include "api/api.h"
 #include "api/request_fields.h"
+#include "platform/catalog_diff.h"
 #include "protocol/catalog.h"
 
 namespace sluice {
@@ -104,6 +105,12 @@ Json DecryptActorConfig(const ApiEnv& env, const Actor& actor);
 
 //! Runs the source's discover in this process. Errors carry redacted messages.
 Result<Catalog> DiscoverSource(const ConnectorDefinition& definition, const Json& config);
+
+//! Compares connection `c`'s syncCatalog with `discovered` and records the result on it as
+//! Airbyte's discover_schema does with a connectionId: schemaChange and the pending catalogDiff,
+//! and status inactive on a breaking change (or any change under the `disable` policy). Nothing
+//! is propagated here: that happens at the next sync. `c` is updated in place.
+CatalogDiff RecordDiscoveredSchema(const ApiEnv& env, Connection& c, const Catalog& discovered);
 
 //! jobs/get's answer: {job, attempts: [{attempt, logs: {logLines}}]}; without logs when
 //! `with_logs` is false (jobs/list).

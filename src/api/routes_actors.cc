@@ -230,10 +230,23 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
   if (kind == ActorKind::kSource) {
     routes.push_back(MakeRoute(
         base + "discover_schema", Permission::kEditConfigs, n.plural,
-        "Runs the source's discover: {catalog} in syncCatalog form with Airbyte's default stream configuration",
-        {{n.id_field, "string", true, ""}, {"disable_cache", "boolean", false, "ignored: discover always runs"}},
+        "Runs the source's discover: {catalog} in syncCatalog form with Airbyte's default stream configuration; "
+        "with connectionId also {catalogDiff, breakingChange, connectionStatus} against that connection's streams "
+        "(recorded on it as its pending schema change; a breaking change disables it)",
+        {{n.id_field, "string", true, ""},
+         {"connectionId", "string", false, "a connection of this source: compare its streams with the discovery"},
+         {"disable_cache", "boolean", false, "ignored: discover always runs"}},
         [env, kind, n](Call& call) {
           Actor actor = LoadActor(env, kind, RequireString(call.body, n.id_field), n.id_field);
+          std::optional<Connection> connection;
+          if (auto connection_id = OptionalString(call.body, "connectionId")) {
+            connection = Unwrap(env.store().GetConnection(*connection_id));
+            if (!connection) ThrowNotFound("connection", *connection_id, "connectionId");
+            if (connection->source_id != actor.id) {
+              ThrowApiError(422, fmt::format("connectionId: connection {} reads another source", *connection_id),
+                            {{"connectionId", "reads another source"}});
+            }
+          }
           const ConnectorDefinition& def = DefinitionOf(env, actor);
           auto start = env.now();
           auto catalog = DiscoverSource(def, DecryptedConfig(env, actor));
@@ -246,7 +259,14 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
                                          {"externalMessage", catalog.status().message()}};
             return Json{{"jobInfo", job_info}, {"message", catalog.status().message()}};
           }
-          return Json{{"catalog", SyncCatalogFromDiscovered(*catalog, nullptr)}, {"jobInfo", job_info}};
+          Json out = {{"catalog", SyncCatalogFromDiscovered(*catalog, nullptr)}, {"jobInfo", job_info}};
+          if (connection) {
+            CatalogDiff diff = RecordDiscoveredSchema(env, *connection, *catalog);
+            out["catalogDiff"] = diff.ToJson();
+            out["breakingChange"] = diff.breaking();
+            out["connectionStatus"] = ConnectionStatusName(connection->status);
+          }
+          return out;
         }));
   }
 }

@@ -4,6 +4,7 @@
 
 #include "api/api_env.h"
 #include "base/log.h"
+#include "platform/schema_policy.h"
 #include "platform/sync_catalog.h"
 #include "scheduler/schedule.h"
 
@@ -33,7 +34,8 @@ Json ConnectionToApi(Connection c, bool include_catalog = true) {
   out["resourceRequirements"] = std::move(c.resource_requirements);
   out["notifySchemaChanges"] = c.notify_schema_changes;
   out["nonBreakingChangesPreference"] = c.non_breaking_changes_preference;
-  out["breakingChange"] = false;
+  out["breakingChange"] = c.schema_change == "breaking";
+  out["schemaChange"] = c.schema_change;
   out["consecutiveFailures"] = c.consecutive_failures;
   out["createdAt"] = c.created_at / 1000;
   out["updatedAt"] = c.updated_at / 1000;
@@ -133,6 +135,13 @@ void ApplyConnectionFields(const Json& body, Connection& c, const ConnectorSpec&
       const std::string& m = normalized.status().message();
       ThrowApiError(422, m, DetailsFromMessage(m, "", "syncCatalog"));
     }
+    // Saving changed streams is how the user accepts reviewed schema changes (Airbyte's rule: a
+    // catalog from the user clears the pending change; the next sync compares again). The same
+    // streams sent back (a settings form saving the schedule) leave the pending change alone.
+    if (*normalized != c.sync_catalog) {
+      c.schema_change = "no_change";
+      c.pending_catalog_diff = Json();
+    }
     c.sync_catalog = *normalized;
   }
 }
@@ -189,7 +198,74 @@ Json ConnectionStatusToApi(const ApiEnv& env, const Connection& c) {
   return out;
 }
 
+// web_backend/connections/get: the connection with its source and destination, its pending (or,
+// withRefreshedCatalog, freshly computed) catalogDiff, and — refreshed — the catalog to review.
+Json WebBackendConnection(const ApiEnv& env, Call& call) {
+  Connection c = LoadConnection(env, call.body);
+  Actor source = LoadActor(env, ActorKind::kSource, c.source_id, "sourceId");
+  Actor destination = LoadActor(env, ActorKind::kDestination, c.destination_id, "destinationId");
+  const ConnectorDefinition& source_def = DefinitionOf(env, source);
+  const ConnectorDefinition& dest_def = DefinitionOf(env, destination);
+  Json refreshed;
+  Json diff = c.pending_catalog_diff.is_object() ? c.pending_catalog_diff : Json{{"transforms", Json::array()}};
+  if (OptionalBool(call.body, "withRefreshedCatalog").value_or(false)) {
+    if (!Allowed(call.principal.role, Permission::kEditConfigs)) {
+      ThrowApiError(403, "withRefreshedCatalog runs the source's discover: it needs the edit_configs permission",
+                    {{"withRefreshedCatalog", "needs edit_configs"}});
+    }
+    auto discovered = DiscoverSource(source_def, DecryptActorConfig(env, source));
+    if (!discovered.ok()) {
+      const std::string m = "discovering the source failed: " + discovered.status().message();
+      ThrowApiError(discovered.status().failure_type() == FailureType::kConfig ? 422 : 503, m,
+                    {{"withRefreshedCatalog", m}});
+    }
+    CatalogDiff found = RecordDiscoveredSchema(env, c, *discovered);
+    diff = found.ToJson();
+    refreshed = RefreshedSyncCatalog(c.sync_catalog, *discovered, &dest_def.spec);
+  }
+  Json out = ConnectionToApi(c);
+  if (!refreshed.is_null()) out["syncCatalog"] = std::move(refreshed);
+  out["catalogDiff"] = std::move(diff);
+  out["source"] = {{"sourceId", source.id},
+                   {"name", source.name},
+                   {"sourceName", source_def.title},
+                   {"sourceDefinitionId", source_def.id},
+                   {"workspaceId", source.workspace_id}};
+  out["destination"] = {{"destinationId", destination.id},
+                        {"name", destination.name},
+                        {"destinationName", dest_def.title},
+                        {"destinationDefinitionId", dest_def.id},
+                        {"workspaceId", destination.workspace_id}};
+  JobQuery q;
+  q.connection_id = c.connection_id;
+  q.limit = 1;
+  auto jobs = Unwrap(env.store().ListJobs(q));
+  out["isSyncing"] = !jobs.empty() && jobs[0].status == JobStatus::kRunning;
+  if (!jobs.empty()) out["latestSyncJobStatus"] = JobStatusName(jobs[0].status);
+  return out;
+}
+
 }  // namespace
+
+CatalogDiff RecordDiscoveredSchema(const ApiEnv& env, Connection& c, const Catalog& discovered) {
+  CatalogDiff diff = DiffSyncCatalogs(c.sync_catalog, SyncCatalogFromDiscovered(discovered, nullptr));
+  if (c.status == ConnectionStatus::kDeprecated) return diff;
+  const Connection before = c;
+  c.schema_change = std::string(SchemaChangeName(diff.change()));
+  c.pending_catalog_diff = diff.empty() ? Json() : diff.ToJson();
+  const bool disable = diff.breaking() || (!diff.empty() && c.non_breaking_changes_preference == "disable");
+  if (disable && c.status == ConnectionStatus::kActive) c.status = ConnectionStatus::kInactive;
+  if (c.schema_change == before.schema_change && c.pending_catalog_diff == before.pending_catalog_diff &&
+      c.status == before.status) {
+    return diff;
+  }
+  auto updated = Unwrap(env.store().UpdateConnection(c, env.now()));
+  env.connection_lists.Invalidate();
+  if (updated) c = *updated;
+  Log(LogLevel::kInfo, "api: connection {}: source schema {} ({}){}", c.connection_id, c.schema_change, diff.Summary(),
+      c.status != before.status ? ", connection disabled" : "");
+  return diff;
+}
 
 void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
   const std::string base = "/api/v1/connections/";
@@ -349,6 +425,15 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
                   }
                   return out;
                 }));
+
+  routes.push_back(MakeRoute(
+      "/api/v1/web_backend/connections/get", Permission::kReadConfigs, "web_backend",
+      "A connection with its source, destination and schema changes: catalogDiff is the pending change, or with "
+      "withRefreshedCatalog the source is discovered again and syncCatalog is the refreshed catalog to review "
+      "(saved with connections/update to accept it)",
+      {{"connectionId", "string", true, ""},
+       {"withRefreshedCatalog", "boolean", false, "discover the source now (needs edit_configs); default false"}},
+      [env](Call& call) { return WebBackendConnection(env, call); }));
 
   routes.push_back(MakeRoute("/api/v1/state/get", Permission::kReadJobs, "state",
                              "The connection's saved state (from confirmed checkpoints only)",

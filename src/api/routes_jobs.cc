@@ -36,6 +36,7 @@ Json AttemptToApi(const Attempt& a) {
   out["totalStats"] = total;
   out["streamStats"] = stats.value("streamStats", Json::array());
   out["failureSummary"] = a.failure_summary;
+  if (!a.schema_change.is_null()) out["schemaChange"] = a.schema_change;
   return out;
 }
 
@@ -183,8 +184,10 @@ Json JobToApi(const Job& job) {
 
 Json JobInfoToApi(const ApiEnv& env, const Job& job, bool with_logs) {
   Json attempts = Json::array();
+  Json schema_change;  // the newest attempt's that found a changed schema
   if (job.attempt_count > 0) {
     for (const auto& a : Unwrap(env.store().ListAttempts(job.id))) {
+      if (!a.schema_change.is_null()) schema_change = a.schema_change;
       Json entry = {{"attempt", AttemptToApi(a)}};
       if (with_logs) {
         auto lines = Unwrap(env.store().TailLog(job.id, a.attempt_number, env.options.max_log_lines_per_attempt));
@@ -193,7 +196,9 @@ Json JobInfoToApi(const ApiEnv& env, const Job& job, bool with_logs) {
       attempts.push_back(std::move(entry));
     }
   }
-  return {{"job", JobToApi(job)}, {"attempts", std::move(attempts)}};
+  Json summary = JobToApi(job);
+  if (!schema_change.is_null()) summary["schemaChange"] = std::move(schema_change);
+  return {{"job", std::move(summary)}, {"attempts", std::move(attempts)}};
 }
 
 void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env) {

@@ -21,6 +21,10 @@ std::string MaskWebhookUrl(const std::string& url) {
 // The stored webhook URL is encrypted (SecretBox text form); answers show it masked.
 Json NotificationSettingsToApi(const SecretBox& box, const Json& settings) {
   Json out = settings.is_object() ? settings : Json::parse(kDefaultNotificationSettingsJson);
+  // Schema-change notifications (Airbyte's connection updates), on unless turned off.
+  for (const char* key : {"sendOnConnectionUpdate", "sendOnConnectionUpdateActionRequired"}) {
+    if (!out.contains(key)) out[key] = true;
+  }
   if (out.contains("slackWebhookUrl") && out["slackWebhookUrl"].is_string()) {
     auto url = DecryptWebhookUrl(box, out["slackWebhookUrl"].get<std::string>());
     out["slackWebhookUrl"] = url.ok() ? MaskWebhookUrl(*url) : std::string(kSecretMask);
@@ -65,7 +69,8 @@ Json MergeNotificationSettings(const SecretBox& box, const Json& stored, const J
           out[key] = box.Encrypt(url);
         }
       }
-    } else if (key == "sendOnFailure" || key == "sendOnSuccess" || key == "sendOnConnectionDisabled") {
+    } else if (key == "sendOnFailure" || key == "sendOnSuccess" || key == "sendOnConnectionDisabled" ||
+               key == "sendOnConnectionUpdate" || key == "sendOnConnectionUpdateActionRequired") {
       if (!value.is_boolean()) {
         problems.push_back({p + key, "must be a boolean"});
       } else {
@@ -80,7 +85,8 @@ Json MergeNotificationSettings(const SecretBox& box, const Json& stored, const J
     } else {
       problems.push_back({p + key,
                           "unknown setting (known: slackWebhookUrl, sendOnFailure, sendOnSuccess, "
-                          "sendOnConnectionDisabled, consecutiveFailureThreshold)"});
+                          "sendOnConnectionDisabled, sendOnConnectionUpdate, sendOnConnectionUpdateActionRequired, "
+                          "consecutiveFailureThreshold)"});
     }
   }
   if (!problems.empty()) ThrowApiError(422, "invalid notificationSettings", problems);
@@ -190,7 +196,8 @@ void AddWorkspaceRoutes(std::vector<Route>& routes, ApiEnv& env) {
        {"news", "boolean", false, ""},
        {"securityUpdates", "boolean", false, ""},
        {"notificationSettings", "object", false,
-        "slackWebhookUrl, sendOnFailure, sendOnSuccess, sendOnConnectionDisabled, consecutiveFailureThreshold"}},
+        "slackWebhookUrl, sendOnFailure, sendOnSuccess, sendOnConnectionDisabled, sendOnConnectionUpdate, "
+        "sendOnConnectionUpdateActionRequired, consecutiveFailureThreshold"}},
       [env](Call& call) {
         Workspace w = LoadWorkspace(env, call.body);
         if (auto v = OptionalString(call.body, "name")) {

@@ -253,7 +253,8 @@ namespace {
 constexpr const char* kConnectionSelect =
     "SELECT c.id, c.name, c.source_id, c.destination_id, s.workspace_id, c.status, c.schedule_type, c.schedule_data, "
     "c.sync_catalog, c.namespace_definition, c.namespace_format, c.prefix, c.resource_requirements, "
-    "c.notify_schema_changes, c.non_breaking_changes_preference, c.consecutive_failures, c.created_at, c.updated_at "
+    "c.notify_schema_changes, c.non_breaking_changes_preference, c.consecutive_failures, c.created_at, c.updated_at, "
+    "c.schema_change, c.pending_catalog_diff "
     "FROM connections c JOIN actors s ON s.id = c.source_id ";
 
 Connection ConnectionFromRow(const SqlRow& row) {
@@ -276,6 +277,8 @@ Connection ConnectionFromRow(const SqlRow& row) {
   c.consecutive_failures = static_cast<int>(row.GetInt(15));
   c.created_at = row.GetInt(16);
   c.updated_at = row.GetInt(17);
+  c.schema_change = row.GetText(18);
+  c.pending_catalog_diff = JsonColumn(row, 19);
   return c;
 }
 
@@ -308,12 +311,14 @@ Result<Connection> MetadataStore::CreateConnection(Connection c, int64_t now) {
       Execute(*tx,
               "INSERT INTO connections (id, name, source_id, destination_id, status, schedule_type, schedule_data, "
               "sync_catalog, namespace_definition, namespace_format, prefix, resource_requirements, "
-              "notify_schema_changes, non_breaking_changes_preference, consecutive_failures, created_at, updated_at) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+              "notify_schema_changes, non_breaking_changes_preference, consecutive_failures, created_at, updated_at, "
+              "schema_change, pending_catalog_diff) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
               {c.connection_id, c.name, c.source_id, c.destination_id, ConnectionStatusName(c.status),
                ScheduleTypeName(c.schedule_type), JsonParam(c.schedule_data), c.sync_catalog.dump(),
                c.namespace_definition, c.namespace_format, c.prefix, JsonParam(c.resource_requirements),
-               c.notify_schema_changes, c.non_breaking_changes_preference, now, now}));
+               c.notify_schema_changes, c.non_breaking_changes_preference, now, now, c.schema_change,
+               JsonParam(c.pending_catalog_diff)}));
   SLUICE_RETURN_IF_ERROR(tx->Commit());
   return c;
 }
@@ -369,13 +374,13 @@ Result<std::optional<Connection>> MetadataStore::UpdateConnection(const Connecti
         Execute(*tx,
                 "UPDATE connections SET name = ?, status = ?, schedule_type = ?, schedule_data = ?, sync_catalog = ?, "
                 "namespace_definition = ?, namespace_format = ?, prefix = ?, resource_requirements = ?, "
-                "notify_schema_changes = ?, non_breaking_changes_preference = ?, "
-                "consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END, updated_at = ? "
+                "notify_schema_changes = ?, non_breaking_changes_preference = ?, schema_change = ?, "
+                "pending_catalog_diff = ?, consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END, updated_at = ? "
                 "WHERE id = ?",
                 {c.name, ConnectionStatusName(c.status), ScheduleTypeName(c.schedule_type), JsonParam(c.schedule_data),
                  c.sync_catalog.dump(), c.namespace_definition, c.namespace_format, c.prefix,
                  JsonParam(c.resource_requirements), c.notify_schema_changes, c.non_breaking_changes_preference,
-                 reactivated, now, c.connection_id}));
+                 c.schema_change, JsonParam(c.pending_catalog_diff), reactivated, now, c.connection_id}));
     SLUICE_RETURN_IF_ERROR(tx->Commit());
   }
   return GetConnection(c.connection_id);

@@ -51,6 +51,7 @@ struct AttemptResult {
   //! kFailed only: retry no earlier than this time (job → incomplete) while attempts remain;
   //! nullopt means do not retry (job → failed).
   std::optional<int64_t> retry_at;
+  Json schema_change;  //!< stored on the attempt (Attempt::schema_change); null: none
 };
 
 //! Which jobs ListJobs / CountJobs return; newest (highest id) first.

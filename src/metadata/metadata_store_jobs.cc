@@ -57,6 +57,7 @@ Attempt AttemptFromRow(const SqlRow& row) {
   a.ended_at = row.GetOptionalInt(5);
   a.stats = JsonColumn(row, 6);
   a.failure_summary = JsonColumn(row, 7);
+  a.schema_change = JsonColumn(row, 8);
   return a;
 }
 
@@ -228,10 +229,11 @@ Result<Job> MetadataStore::FinishAttempt(JobId job_id, int attempt_number, const
   }
   const bool succeeded = result.outcome == AttemptOutcome::kSucceeded;
   SLUICE_RETURN_IF_ERROR(Execute(*tx,
-                                 "UPDATE attempts SET status = ?, ended_at = ?, stats = ?, failure_summary = ? "
-                                 "WHERE job_id = ? AND attempt_number = ?",
+                                 "UPDATE attempts SET status = ?, ended_at = ?, stats = ?, failure_summary = ?, "
+                                 "schema_change = ? WHERE job_id = ? AND attempt_number = ?",
                                  {succeeded ? "succeeded" : "failed", now, JsonParam(result.stats),
-                                  JsonParam(result.failure_summary), job_id, attempt_number}));
+                                  JsonParam(result.failure_summary), JsonParam(result.schema_change), job_id,
+                                  attempt_number}));
   const int64_t records = StatCount(result.stats, "recordsCommitted");
   const int64_t bytes = StatCount(result.stats, "bytesCommitted");
   if (records != 0 || bytes != 0) {  // the job's totals, read by SyncJobStats
@@ -454,7 +456,7 @@ Result<JobStats> MetadataStore::SyncJobStats(const JobStatsQuery& query) {
 Result<std::vector<Attempt>> MetadataStore::ListAttempts(JobId job_id) {
   SLUICE_ASSIGN_OR_RETURN(SqlRows rows,
                           db_->Query("SELECT job_id, attempt_number, status, worker_id, created_at, ended_at, stats, "
-                                     "failure_summary FROM attempts WHERE job_id = ? ORDER BY attempt_number",
+                                     "failure_summary, schema_change FROM attempts WHERE job_id = ? ORDER BY attempt_number",
                                      {job_id}));
   return AllRows(rows, AttemptFromRow);
 }

@@ -70,6 +70,12 @@ struct Connection {
   Json resource_requirements;  //!< null when none
   bool notify_schema_changes = false;
   std::string non_breaking_changes_preference = "ignore";
+  //! Airbyte's schemaChange of the source against sync_catalog, as the last sync (or discover
+  //! with this connection) found it and left it: "no_change" | "non_breaking" | "breaking".
+  //! Written by the workers and discover_schema; a syncCatalog saved through the API clears it.
+  std::string schema_change = "no_change";
+  //! The catalogDiff still waiting for the user's review (null when schema_change is no_change).
+  Json pending_catalog_diff;
   int consecutive_failures = 0;  //!< read-only: maintained by FinishAttempt / ReclaimExpired
   int64_t created_at = 0;
   int64_t updated_at = 0;
@@ -111,6 +117,9 @@ struct Attempt {
   std::optional<int64_t> ended_at;
   Json stats;            //!< records/bytes emitted and committed, per stream; null until known
   Json failure_summary;  //!< Airbyte's AttemptFailureSummary; null unless failed
+  //! What the attempt found and did about a changed source schema (platform/schema_policy.h
+  //! ToJobJson); null when the schema had not changed.
+  Json schema_change;
 };
 
 struct LogLine {

@@ -187,6 +187,16 @@ const std::vector<Migration>& Migrations() {
             " (updated_at, config_type, status, started_at, records_committed, bytes_committed, connection_id)"
             " WHERE status IN ('succeeded', 'failed', 'cancelled')"},
        }},
+      // Schema changes (platform/schema_policy.h): the connection's pending change for the
+      // user's review, and what each attempt found and did about a changed source schema.
+      {3,
+       "schema changes of connections and attempts",
+       {
+           {"ALTER TABLE connections ADD COLUMN schema_change TEXT NOT NULL DEFAULT 'no_change'"
+            " CHECK (schema_change IN ('no_change', 'non_breaking', 'breaking'))"},
+           {"ALTER TABLE connections ADD COLUMN pending_catalog_diff TEXT"},
+           {"ALTER TABLE attempts ADD COLUMN schema_change TEXT"},
+       }},
   };
   return migrations;
 }

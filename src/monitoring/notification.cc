@@ -48,9 +48,11 @@ std::string Truncate(std::string_view text, size_t max) {
 }
 
 // By NotificationEvent value: the settings' names and the messages' headlines.
-constexpr std::string_view kEventNames[] = {"sync_failure", "sync_success", "connection_disabled"};
-constexpr std::string_view kHeadlines[] = {"Sync failed", "Sync succeeded", "Connection disabled"};
-static_assert(std::size(kEventNames) == static_cast<size_t>(NotificationEvent::kConnectionDisabled) + 1);
+constexpr std::string_view kEventNames[] = {"sync_failure", "sync_success", "connection_disabled",
+                                            "connection_update", "connection_update_action_required"};
+constexpr std::string_view kHeadlines[] = {"Sync failed", "Sync succeeded", "Connection disabled",
+                                           "Source schema changed", "Schema change: connection disabled"};
+static_assert(std::size(kEventNames) == static_cast<size_t>(NotificationEvent::kSchemaChangeActionRequired) + 1);
 static_assert(std::size(kHeadlines) == std::size(kEventNames));
 
 std::string_view Headline(NotificationEvent event) {
@@ -74,7 +76,9 @@ Result<NotificationEvent> ParseNotificationEvent(std::string_view name) {
     if (name == kEventNames[i]) return static_cast<NotificationEvent>(i);
   }
   return Status::ConfigError(fmt::format(
-      "unknown notification event '{}': expected one of sync_failure, sync_success, connection_disabled", name));
+      "unknown notification event '{}': expected one of sync_failure, sync_success, connection_disabled, "
+      "connection_update, connection_update_action_required",
+      name));
 }
 
 std::string FormatDuration(int64_t duration_ms) {
@@ -132,7 +136,20 @@ Json BuildSlackPayload(const SyncNotification& n, std::string_view base_url) {
       text = fmt::format("Connection {} from {} to {} was disabled after {} consecutive failed syncs", name,
                          n.source_name, n.destination_name, n.consecutive_failures);
       break;
+    case NotificationEvent::kSchemaChange:
+      text = fmt::format("The source schema of connection {} from {} to {} changed{}: {}; {}", name, n.source_name,
+                         n.destination_name, job, n.schema_summary,
+                         n.schema_action == "propagated" ? "the changes were applied"
+                                                         : "the changes are waiting for your review");
+      break;
+    case NotificationEvent::kSchemaChangeActionRequired:
+      text = fmt::format("Connection {} from {} to {} was disabled by a change of the source schema{}: {}; review "
+                         "the changes and enable the connection again",
+                         name, n.source_name, n.destination_name, job, n.schema_summary);
+      break;
   }
+  const bool schema_event =
+      n.event == NotificationEvent::kSchemaChange || n.event == NotificationEvent::kSchemaChangeActionRequired;
   if (n.event != NotificationEvent::kSyncSuccess && !n.error_message.empty()) {
     text += ": " + Truncate(n.error_message, kMaxErrorChars);
   }
@@ -150,6 +167,8 @@ Json BuildSlackPayload(const SyncNotification& n, std::string_view base_url) {
   if (n.job_id) fields.push_back(Mrkdwn(fmt::format("*Job ID*\n{}", *n.job_id)));
   if (n.event == NotificationEvent::kConnectionDisabled) {
     fields.push_back(Mrkdwn(fmt::format("*Consecutive failures*\n{}", n.consecutive_failures)));
+  } else if (schema_event) {
+    fields.push_back(Mrkdwn("*Changes*\n" + EscapeMrkdwn(n.schema_summary)));
   } else {
     fields.push_back(Mrkdwn("*Duration*\n" + FormatDuration(n.duration_ms)));
     fields.push_back(Mrkdwn("*Records*\n" + FormatCount(n.records)));
@@ -164,6 +183,11 @@ Json BuildSlackPayload(const SyncNotification& n, std::string_view base_url) {
       error.replace(pos, 3, "'''");
     }
     blocks.push_back(Section("*Error*\n```" + error + "```"));
+  }
+  if (schema_event && !n.schema_changes.empty()) {
+    std::string lines;
+    for (const std::string& line : n.schema_changes) lines += "• " + line + "\n";
+    blocks.push_back(Section(EscapeMrkdwn(Truncate(lines, kMaxErrorChars))));
   }
   blocks.push_back({{"type", "context"},
                     {"elements", Json::array({Mrkdwn("Connection ID: " + EscapeMrkdwn(n.connection_id))})}});

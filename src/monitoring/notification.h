@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/json.h"
 #include "base/status.h"
@@ -19,9 +20,15 @@ enum class NotificationEvent {
   kSyncFailure,         //!< a job failed (failure)
   kSyncSuccess,         //!< a job succeeded (success; optional in settings)
   kConnectionDisabled,  //!< disabled after N consecutive failures (connectionDisabled)
+  //! the source schema changed; the connection's policy ignored or propagated it (connectionUpdate)
+  kSchemaChange,
+  //! a schema change disabled the connection: breaking, or the policy is `disable`
+  //! (connectionUpdateActionRequired)
+  kSchemaChangeActionRequired,
 };
 
-//! "sync_failure", "sync_success", "connection_disabled": the settings' text form.
+//! "sync_failure", "sync_success", "connection_disabled", "connection_update",
+//! "connection_update_action_required": the settings' text form.
 std::string_view NotificationEventName(NotificationEvent event);
 Result<NotificationEvent> ParseNotificationEvent(std::string_view name);
 
@@ -38,6 +45,11 @@ struct SyncNotification {
   int64_t duration_ms = 0;          //!< the job's wall time
   std::string error_message;        //!< failures: the user-facing message, ALREADY free of secrets
   int consecutive_failures = 0;     //!< connection disabled: how many failures in a row
+  //! Schema changes: "1 field added, 1 field removed (1 breaking)" and what the policy did
+  //! ("propagated", "pending", "connection_disabled").
+  std::string schema_summary;
+  std::string schema_action;
+  std::vector<std::string> schema_changes;  //!< one line per change (CatalogDiff::Describe)
 };
 
 //! The webhook body for `n`. When `base_url` is not empty (the server's public URL, e.g.

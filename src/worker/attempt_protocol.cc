@@ -28,6 +28,7 @@ Json AttemptPlan::ToJson() const {
           {"namespaceDefinition", connection.namespace_definition},
           {"namespaceFormat", connection.namespace_format ? Json(*connection.namespace_format) : Json()},
           {"prefix", connection.prefix},
+          {"nonBreakingChangesPreference", connection.non_breaking_changes_preference},
           {"state", state}};
 }
 
@@ -63,6 +64,7 @@ Result<AttemptPlan> AttemptPlan::FromJson(const Json& json) {
     plan.connection.namespace_format = it->get<std::string>();
   }
   plan.connection.prefix = json.value("prefix", "");
+  plan.connection.non_breaking_changes_preference = json.value("nonBreakingChangesPreference", "ignore");
   if (auto it = json.find("state"); it != json.end()) plan.state = *it;
   return plan;
 }

@@ -7,12 +7,18 @@
 //    "source": {"connector": "source-faker", "config": {...}},
 //    "destination": {"connector": "destination-local", "config": {...}},
 //    "syncCatalog": {...}, "namespaceDefinition": "source", "namespaceFormat": null, "prefix": "",
-//    "state": [ ...AirbyteStateMessage... ] | null}
+//    "nonBreakingChangesPreference": "ignore", "state": [ ...AirbyteStateMessage... ] | null}
 //
 // The events (stdout, one JSON object per line; logs go to stderr):
 //   {"type": "checkpoint", "state": [...the whole folded state...],
 //    "streamStats": [{"streamName", "streamNamespace", "recordsCommitted"}]}
 //      — after each checkpoint the destination confirmed; the worker saves `state`.
+//   {"type": "schema_change", "job": <what the job records, SchemaPolicyOutcome::ToJobJson> | null,
+//    "syncCatalog": <the connection's new syncCatalog> | null, "schemaChange": "no_change" |
+//    "non_breaking" | "breaking", "pendingCatalogDiff": {...} | null, "disableConnection": bool}
+//      — sync jobs, once after discover, before any checkpoint: the schema-change policy's outcome
+//        (platform/schema_policy.h). The worker writes it onto the connection; `job` (null when the
+//        schema did not change) goes on the attempt record.
 //   {"type": "result", "status": "succeeded" | "failed" | "cancelled",
 //    "failureType": "config_error" | "system_error" | "transient_error" | "manual_cancellation",
 //    "failureOrigin": "source" | "destination" | "replication", "message": "...",
@@ -39,7 +45,8 @@ struct AttemptPlan {
   Json source_config = Json::object();
   std::string destination_connector;
   Json destination_config = Json::object();
-  //! sync_catalog, namespace_definition, namespace_format, prefix, connection_id and name matter.
+  //! sync_catalog, namespace_definition, namespace_format, prefix, non_breaking_changes_preference,
+  //! connection_id and name matter.
   Connection connection;
   Json state;  //!< the saved state (null: none)
 

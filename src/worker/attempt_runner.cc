@@ -10,6 +10,7 @@
 #include "base/time.h"
 #include "connection/connector_runtime.h"
 #include "engine/sync_runner.h"
+#include "platform/schema_policy.h"
 #include "platform/sync_catalog.h"
 #include "security/connector_secrets.h"
 #include "worker/attempt_protocol.h"
@@ -158,7 +159,32 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
       source->name, destination->name);
   auto discovered = source->source->Discover(*source_config);
   if (!discovered.ok()) return finish(Failure{discovered.status().WithContext("discover"), "source"});
-  auto catalogs = BuildConnectionCatalogs(plan.connection, *discovered, destination->spec);
+  // Sync jobs: compare the source with the stored catalog and apply the connection's
+  // schema-change policy first. A reset empties the stored streams whatever the source says now.
+  Connection run_connection = plan.connection;
+  Catalog run_discovered = std::move(discovered).value();
+  if (plan.job_type == JobConfigType::kSync) {
+    auto outcome = ApplySchemaPolicy(plan.connection, run_discovered, destination->spec);
+    if (!outcome.ok()) return finish(Failure{outcome.status().WithContext("schema change"), "source"});
+    if (!outcome->diff.empty()) {
+      Log(LogLevel::kInfo, "schema change ({}, nonBreakingChangesPreference {}): {} → {}",
+          SchemaChangeName(outcome->diff.change()), NonBreakingPolicyName(outcome->policy), outcome->diff.Summary(),
+          outcome->ActionName());
+      for (const std::string& line : outcome->diff.Describe()) Log(LogLevel::kInfo, "schema change: {}", line);
+    }
+    events.Write({{"type", "schema_change"},
+                  {"job", outcome->diff.empty() ? Json() : outcome->ToJobJson()},
+                  {"syncCatalog", outcome->new_sync_catalog ? *outcome->new_sync_catalog : Json()},
+                  {"schemaChange", SchemaChangeName(outcome->pending.change())},
+                  {"pendingCatalogDiff", outcome->pending.empty() ? Json() : outcome->pending.ToJson()},
+                  {"disableConnection", outcome->disables_connection()}});
+    if (outcome->disables_connection()) {
+      return finish(Failure{Status::ConfigError(outcome->FailureMessage()), "source"});
+    }
+    run_connection.sync_catalog = std::move(outcome->run_sync_catalog);
+    run_discovered = std::move(outcome->run_discovered);
+  }
+  auto catalogs = BuildConnectionCatalogs(run_connection, run_discovered, destination->spec);
   if (!catalogs.ok()) return finish(Failure{catalogs.status().WithContext("catalog"), "replication"});
 
   SyncOptions options;

@@ -166,6 +166,50 @@ std::string ExitDescription(const ChildProcess& child) {
   return fmt::format("exit code {}", child.exit_code());
 }
 
+//! Writes a `schema_change` event of the attempt process onto the connection (catalog, pending
+//! change, status) and returns what the attempt records (null: the schema did not change).
+//! `before` is the connection as the attempt started; "firstDetected" says whether this change
+//! was already pending then (notifications go out for new changes only).
+Json RecordSchemaChange(MetadataStore& store, const Connection& before, const Json& event, int64_t now,
+                        AttemptLog& log) {
+  Json job = event.value("job", Json());
+  auto loaded = store.GetConnection(before.connection_id);
+  if (!loaded.ok() || !loaded->has_value()) {
+    log.Own(LogLevel::kWarn, "schema change: cannot load connection {} to record it: {}", before.connection_id,
+            loaded.ok() ? "deleted" : loaded.status().message());
+    return job;
+  }
+  Connection c = **loaded;
+  const Connection old = c;
+  if (auto it = event.find("syncCatalog"); it != event.end() && it->is_object()) c.sync_catalog = *it;
+  c.schema_change = event.value("schemaChange", "no_change");
+  c.pending_catalog_diff = c.schema_change == "no_change" ? Json() : event.value("pendingCatalogDiff", Json());
+  const bool disable = event.value("disableConnection", false) && c.status == ConnectionStatus::kActive;
+  if (disable) c.status = ConnectionStatus::kInactive;
+  if (job.is_object()) {
+    job["firstDetected"] = !job.contains("catalogDiff") || job["catalogDiff"] != before.pending_catalog_diff;
+    log.Own(LogLevel::kInfo, "schema change ({}): {}; nonBreakingChangesPreference {}: {}",
+            job.value("schemaChange", ""), job.value("summary", ""), job.value("nonBreakingChangesPreference", ""),
+            job.value("action", ""));
+  }
+  if (c.sync_catalog == old.sync_catalog && c.schema_change == old.schema_change &&
+      c.pending_catalog_diff == old.pending_catalog_diff && c.status == old.status) {
+    return job;
+  }
+  auto updated = store.UpdateConnection(c, now);
+  if (!updated.ok()) {
+    log.Own(LogLevel::kWarn, "schema change: cannot update connection {}: {}", c.connection_id,
+            updated.status().message());
+    return job;
+  }
+  if (c.sync_catalog != old.sync_catalog) log.Own(LogLevel::kInfo, "schema change: the connection's streams were updated");
+  if (disable) log.Own(LogLevel::kWarn, "schema change: connection disabled (status inactive) until the changes are reviewed");
+  if (c.schema_change == "no_change" && old.schema_change != "no_change") {
+    log.Own(LogLevel::kInfo, "schema change: the source matches the connection's streams again; nothing pending");
+  }
+  return job;
+}
+
 }  // namespace
 
 Json FailureSummary(std::string_view origin, std::string_view failure_type, const std::string& external_message,
@@ -397,6 +441,7 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
 
   // --- events, logs, memory ---
   std::optional<Json> result_event;
+  Json schema_change;  // what the attempt records about a changed source schema
   Json last_stream_stats;
   int64_t checkpoints = 0;
   bool memory_killed = false;
@@ -422,6 +467,9 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
         for (const Json& s : last_stream_stats) committed += s.value("recordsCommitted", int64_t{0});
         log.Own(LogLevel::kInfo, "checkpoint {} saved ({} records committed)", checkpoints, committed);
       }
+    } else if (type == "schema_change") {
+      if (lost.load()) return;
+      schema_change = RecordSchemaChange(store, conn, event, context_.NowMs(), log);
     } else if (type == "result") {
       result_event = std::move(event);
     }
@@ -513,6 +561,7 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
     result = failed("replication", FailureType::kSystem,
                     fmt::format("the attempt process ended without a result ({})", ExitDescription(*child)), "", stats);
   }
+  result.schema_change = std::move(schema_change);
   log.Flush();
   return result;
 }

@@ -37,6 +37,10 @@ NotificationSettings NotificationSettings::FromJson(const SecretBox& box, const 
   if (auto it = j.find("sendOnConnectionDisabled"); it != j.end() && it->is_boolean()) {
     s.send_on_connection_disabled = *it;
   }
+  if (auto it = j.find("sendOnConnectionUpdate"); it != j.end() && it->is_boolean()) s.send_on_connection_update = *it;
+  if (auto it = j.find("sendOnConnectionUpdateActionRequired"); it != j.end() && it->is_boolean()) {
+    s.send_on_connection_update_action_required = *it;
+  }
   if (auto it = j.find("consecutiveFailureThreshold"); it != j.end() && it->is_number_integer()) {
     s.consecutive_failure_threshold = it->get<int>();
   }
@@ -115,6 +119,46 @@ void JobEvents::JobFinished(const Job& job) {
     n.event = NotificationEvent::kConnectionDisabled;
     notifier_.Enqueue(settings.slack_webhook_url, BuildSlackPayload(n, context_.public_url));
   }
+}
+
+void JobEvents::SchemaChanged(const Job& job, const Json& schema_change) {
+  if (!schema_change.is_object()) return;
+  MetadataStore& store = *context_.store;
+  auto connection = store.GetConnection(job.connection_id);
+  if (!connection.ok() || !connection->has_value()) return;
+  const Connection& c = **connection;
+  auto workspace = store.GetWorkspace(c.workspace_id);
+  const NotificationSettings settings = NotificationSettings::FromJson(
+      *context_.secrets, workspace.ok() && workspace->has_value() ? (*workspace)->notification_settings : Json());
+  if (settings.slack_webhook_url.empty()) return;
+
+  const std::string action = schema_change.value("action", "");
+  SyncNotification n;
+  if (action == "connection_disabled") {
+    if (!settings.send_on_connection_update_action_required) return;
+    n.event = NotificationEvent::kSchemaChangeActionRequired;
+  } else {
+    if (!c.notify_schema_changes || !settings.send_on_connection_update ||
+        !schema_change.value("firstDetected", true)) {
+      return;
+    }
+    n.event = NotificationEvent::kSchemaChange;
+  }
+  n.connection_id = c.connection_id;
+  n.connection_name = c.name;
+  n.source_name = ActorName(store, ActorKind::kSource, c.source_id);
+  n.destination_name = ActorName(store, ActorKind::kDestination, c.destination_id);
+  n.job_id = job.id;
+  n.schema_summary = schema_change.value("summary", "");
+  n.schema_action = action;
+  if (auto it = schema_change.find("changes"); it != schema_change.end() && it->is_array()) {
+    for (const Json& line : *it) {
+      if (line.is_string()) n.schema_changes.push_back(line.get<std::string>());
+    }
+  }
+  Log(LogLevel::kInfo, "connection {}: notifying {} ({})", c.connection_id, NotificationEventName(n.event),
+      n.schema_summary);
+  notifier_.Enqueue(settings.slack_webhook_url, BuildSlackPayload(n, context_.public_url));
 }
 
 }  // namespace sluice

@@ -175,6 +175,7 @@ class WorkerPool::Impl {
                      absl::FormatTime("%Y-%m-%d %H:%M:%E3S", absl::Now(), absl::UTCTimeZone()), job->id,
                      JobStatusName(job->status),
                      job->status == JobStatus::kIncomplete ? " (another attempt will follow)" : "")});
+    if (!result->schema_change.is_null()) events_.SchemaChanged(*job, result->schema_change);
     if (IsTerminal(job->status)) events_.JobFinished(*job);
   }
 

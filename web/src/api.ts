@@ -71,6 +71,31 @@ export interface Connection {
   namespaceFormat?: string | null;
   prefix?: string;
   syncCatalog?: SyncCatalog;
+  /** Airbyte's schemaChange: a source schema change waiting for review. */
+  schemaChange?: 'no_change' | 'non_breaking' | 'breaking';
+  breakingChange?: boolean;
+  nonBreakingChangesPreference?: string;
+  notifySchemaChanges?: boolean;
+}
+
+/** Airbyte's catalogDiff (web_backend/connections/get, sources/discover_schema with a connection). */
+export interface FieldTransform {
+  transformType: 'add_field' | 'remove_field' | 'update_field_schema';
+  fieldName: string[];
+  breaking: boolean;
+  addField?: { schema: unknown };
+  removeField?: { schema: unknown };
+  updateFieldSchema?: { oldSchema: unknown; newSchema: unknown };
+}
+
+export interface StreamTransform {
+  transformType: 'add_stream' | 'remove_stream' | 'update_stream';
+  streamDescriptor: { name: string; namespace?: string };
+  updateStream?: { fieldTransforms: FieldTransform[]; streamAttributeTransforms: unknown[] };
+}
+
+export interface CatalogDiff {
+  transforms: StreamTransform[];
 }
 
 export interface Failure {
@@ -170,6 +195,8 @@ export interface NotificationSettings {
   sendOnFailure: boolean;
   sendOnSuccess: boolean;
   sendOnConnectionDisabled: boolean;
+  sendOnConnectionUpdate?: boolean;
+  sendOnConnectionUpdateActionRequired?: boolean;
   consecutiveFailureThreshold: number;
 }
 

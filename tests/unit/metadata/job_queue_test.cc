@@ -64,8 +64,13 @@ TEST_P(JobQueueTest, OneUnfinishedJobPerConnection) {
   EXPECT_FALSE(while_running.created);
   EXPECT_EQ(while_running.job.status, JobStatus::kRunning);
 
-  SLUICE_ASSERT_OK_AND_ASSIGN(auto done, store().FinishAttempt(first.job.id, 1, "w1", AttemptResult{}, kStart + 4));
+  AttemptResult with_change;
+  with_change.schema_change = Json::parse(R"({"schemaChange":"non_breaking","action":"pending"})");
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto done, store().FinishAttempt(first.job.id, 1, "w1", with_change, kStart + 4));
   EXPECT_EQ(done.status, JobStatus::kSucceeded);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto attempts, store().ListAttempts(first.job.id));
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].schema_change, with_change.schema_change);
   SLUICE_ASSERT_OK_AND_ASSIGN(auto next, store().EnqueueJob(c, JobConfigType::kResetConnection, kStart + 5));
   EXPECT_TRUE(next.created);
   EXPECT_GT(next.job.id, first.job.id);

@@ -215,11 +215,15 @@ TEST_P(JobStatsTest, MigrationBackfillsTheJobTotalsFromAttemptStats) {
   const int64_t t = Utc(2026, 5, 1, 12);
   RunJob(a, t, t + 1000, AttemptOutcome::kSucceeded, {3, 4});
   RunJob(a, t + kHour, t + kHour + 1000, AttemptOutcome::kFailed, {0});
-  // Back to schema version 1: the columns and the index go, then reopening migrates again.
+  // Back to schema version 1: the columns and the index of migrations 2 and 3 go, then reopening
+  // migrates again.
   SqlDatabase& db = store().database();
   for (const char* sql : {"DROP INDEX jobs_finished", "ALTER TABLE jobs DROP COLUMN records_committed",
                           "ALTER TABLE jobs DROP COLUMN bytes_committed",
-                          "DELETE FROM schema_migrations WHERE version = 2"}) {
+                          "ALTER TABLE connections DROP COLUMN schema_change",
+                          "ALTER TABLE connections DROP COLUMN pending_catalog_diff",
+                          "ALTER TABLE attempts DROP COLUMN schema_change",
+                          "DELETE FROM schema_migrations WHERE version >= 2"}) {
     auto done = db.Exec(sql);
     ASSERT_TRUE(done.ok()) << sql << ": " << done.status().ToString();
   }

@@ -158,8 +158,12 @@ TEST_P(EntitiesTest, ConnectionsCrud) {
   EXPECT_EQ(got->prefix, "pg_");
   EXPECT_EQ(got->resource_requirements, c.resource_requirements);
   EXPECT_EQ(got->consecutive_failures, 0);
+  EXPECT_EQ(got->schema_change, "no_change");
+  EXPECT_TRUE(got->pending_catalog_diff.is_null());
 
   got->name = "Renamed";
+  got->schema_change = "breaking";
+  got->pending_catalog_diff = Json::parse(R"({"transforms":[{"transformType":"remove_stream"}]})");
   got->status = ConnectionStatus::kInactive;
   got->schedule_type = ScheduleType::kManual;
   got->schedule_data = Json();
@@ -176,6 +180,8 @@ TEST_P(EntitiesTest, ConnectionsCrud) {
   EXPECT_TRUE(updated->schedule_data.is_null());
   EXPECT_FALSE(updated->namespace_format);
   EXPECT_TRUE(updated->notify_schema_changes);
+  EXPECT_EQ(updated->schema_change, "breaking");
+  EXPECT_EQ(updated->pending_catalog_diff, got->pending_catalog_diff);
   EXPECT_EQ(updated->source_id, c.source_id);
 
   Connection other = MakeConnection("Second", kStart + 21);  // lists are oldest first

@@ -92,6 +92,31 @@ TEST(NotificationTest, ConnectionDisabledSaysHowManyFailures) {
   EXPECT_NE(all.find("<http://localhost:8000/connections/9f1c-77|"), std::string::npos);
 }
 
+TEST(NotificationTest, SchemaChangesListWhatChanged) {
+  SyncNotification n = Failure();
+  n.error_message.clear();
+  n.event = NotificationEvent::kSchemaChange;
+  n.schema_summary = "1 field added";
+  n.schema_action = "pending";
+  n.schema_changes = {"stream public.users: field 'email' added (string)"};
+  Json payload = BuildSlackPayload(n);
+  ExpectSlackShape(payload);
+  EXPECT_NE(payload["text"].get<std::string>().find("changed (job 42): 1 field added; the changes are waiting for your review"),
+            std::string::npos)
+      << payload["text"];
+  std::string all = AllText(payload);
+  EXPECT_NE(all.find("*Source schema changed*"), std::string::npos) << all;
+  EXPECT_NE(all.find("• stream public.users: field 'email' added (string)"), std::string::npos) << all;
+
+  n.event = NotificationEvent::kSchemaChangeActionRequired;
+  n.schema_summary = "1 field removed (1 breaking)";
+  payload = BuildSlackPayload(n);
+  EXPECT_NE(payload["text"].get<std::string>().find("was disabled by a change of the source schema (job 42): 1 field "
+                                                    "removed (1 breaking); review the changes"),
+            std::string::npos)
+      << payload["text"];
+}
+
 TEST(NotificationTest, LongErrorsAreCutAndCodeFencesNeutralised) {
   SyncNotification n = Failure();
   n.error_message = "```" + std::string(10000, 'e') + "é";
@@ -110,7 +135,8 @@ TEST(NotificationTest, IdsInLinksAreEncodedAndEventsParse) {
                 "https://x.example/connections/a%20b%2Fc"),
             std::string::npos);
   for (auto e : {NotificationEvent::kSyncFailure, NotificationEvent::kSyncSuccess,
-                 NotificationEvent::kConnectionDisabled}) {
+                 NotificationEvent::kConnectionDisabled, NotificationEvent::kSchemaChange,
+                 NotificationEvent::kSchemaChangeActionRequired}) {
     auto parsed = ParseNotificationEvent(NotificationEventName(e));
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(*parsed, e);

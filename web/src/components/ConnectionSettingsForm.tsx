@@ -1,5 +1,5 @@
-// The "Settings" section of a connection page: name, schedule, namespace, prefix and the streams
-// table (the wizard's), saved with connections/update; "Refresh source schema" (discover again:
+// The "Settings" section of a connection page: name, schedule, namespace, prefix, the schema-change
+// policy and the streams table (the wizard's), saved with connections/update; "Refresh source schema" (discover again:
 // new streams come unselected); "Delete connection" behind a confirm dialog.
 import { FormEvent, useEffect, useState } from 'react';
 import { Actor, api, Connection, SyncCatalog } from '../api';
@@ -22,6 +22,8 @@ export function ConnectionSettingsForm({ connection, destination, onSaved }: {
   const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState<'' | 'save' | 'refresh' | 'delete'>('');
   const [confirming, setConfirming] = useState(false);
+  const [policy, setPolicy] = useState(connection.nonBreakingChangesPreference ?? 'ignore');
+  const [notifySchema, setNotifySchema] = useState(connection.notifySchemaChanges ?? false);
 
   // The stored streams, with the destination's modes (what the selects may offer).
   useEffect(() => {
@@ -55,6 +57,8 @@ export function ConnectionSettingsForm({ connection, destination, onSaved }: {
       const updated = await api<Connection>('connections/update', {
         connectionId: connection.connectionId,
         ...settingsBody(settings),
+        nonBreakingChangesPreference: policy,
+        notifySchemaChanges: notifySchema,
         ...(rows ? { syncCatalog: rowsToCatalog(rows) } : {}),
       });
       setSettings(settingsOf(updated));
@@ -108,6 +112,26 @@ export function ConnectionSettingsForm({ connection, destination, onSaved }: {
       <NameField {...fieldProps} />
       <ScheduleFields {...fieldProps} />
       <NamespaceFields {...fieldProps} />
+      <fieldset className="group">
+        <legend>When the source schema changes</legend>
+        <div className="field">
+          <label htmlFor="settings-schema-policy">Non-breaking changes</label>
+          <select id="settings-schema-policy" value={policy} onChange={(e) => setPolicy(e.target.value)}
+            aria-describedby="settings-schema-policy-help">
+            <option value="ignore">Ignore: keep syncing the saved streams, let me review</option>
+            <option value="disable">Disable the connection</option>
+            <option value="propagate_columns">Propagate column changes only</option>
+            <option value="propagate_fully">Propagate all changes (columns and streams)</option>
+          </select>
+          <p className="help" id="settings-schema-policy-help">
+            Checked before every sync. A breaking change (a cursor or primary-key column removed, a type that cannot widen) always disables the connection.
+          </p>
+        </div>
+        <div className="field checkbox">
+          <input id="settings-schema-notify" type="checkbox" checked={notifySchema} onChange={(e) => setNotifySchema(e.target.checked)} />
+          <label htmlFor="settings-schema-notify">Notify me about schema changes</label>
+        </div>
+      </fieldset>
       <fieldset className="group">
         <legend>Streams</legend>
         {rows === null ? (

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Actor, api, ApiError, Connection, ConnectionStatus, JobInfo } from '../api';
+import { Actor, api, ApiError, CatalogDiff, Connection, ConnectionStatus, JobInfo } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { Link } from '../components/Link';
 import { useCan } from '../session';
 import { ConnectionSettingsForm } from '../components/ConnectionSettingsForm';
+import { SchemaChangeBanner, SchemaReviewDialog } from '../components/SchemaChanges';
 import {
   absoluteTime,
   bytes,
@@ -25,6 +26,7 @@ interface Loaded {
   destination?: Actor;
   status?: ConnectionStatus;
   jobs: JobInfo[];
+  pendingDiff?: CatalogDiff;
 }
 
 function jobDuration(j: JobInfo): number | undefined {
@@ -50,6 +52,7 @@ export function ConnectionPage({ id }: { id: string }) {
   const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
   const [openJob, setOpenJob] = useState<number | null>(null);
+  const [reviewing, setReviewing] = useState(false);
   const [showSettings, setShowSettings] = useState(() => new URLSearchParams(window.location.search).has('settings'));
   const timer = useRef<number>();
   const mayEdit = useCan('edit_configs');
@@ -64,8 +67,14 @@ export function ConnectionPage({ id }: { id: string }) {
         api<ConnectionStatus[]>('connections/status', { connectionIds: [id] }),
         api<{ jobs: JobInfo[] }>('jobs/list', { configId: id, configTypes: ['sync', 'reset_connection', 'refresh', 'clear'], pagination: { pageSize: 25 } }),
       ]);
+      // The pending change's diff, for the banner's counts (stored: no discover here).
+      const pendingDiff =
+        connection.schemaChange && connection.schemaChange !== 'no_change'
+          ? (await api<{ catalogDiff: CatalogDiff }>('web_backend/connections/get', { connectionId: id })).catalogDiff
+          : undefined;
       setData({
         connection,
+        pendingDiff,
         source: sources.find((s) => s.sourceId === connection.sourceId),
         destination: destinations.find((d) => d.destinationId === connection.destinationId),
         status: statuses[0],
@@ -184,6 +193,23 @@ export function ConnectionPage({ id }: { id: string }) {
       <p className="notice" role="status" aria-live="polite">
         {notice}
       </p>
+      <SchemaChangeBanner
+        schemaChange={c.schemaChange ?? 'no_change'}
+        diff={data.pendingDiff}
+        status={c.status}
+        mayEdit={mayEdit}
+        onReview={() => setReviewing(true)}
+      />
+      <SchemaReviewDialog
+        connectionId={c.connectionId}
+        open={reviewing}
+        onClose={() => setReviewing(false)}
+        onAccepted={(message) => {
+          setReviewing(false);
+          setNotice(message);
+          refresh();
+        }}
+      />
 
       <dl className="card facts">
         <div>

@@ -128,6 +128,8 @@ function NotificationsForm({ workspace, canEdit, onSaved }: { workspace: Workspa
   const [onFailure, setOnFailure] = useState(n.sendOnFailure);
   const [onSuccess, setOnSuccess] = useState(n.sendOnSuccess);
   const [onDisabled, setOnDisabled] = useState(n.sendOnConnectionDisabled);
+  const [onUpdate, setOnUpdate] = useState(n.sendOnConnectionUpdate ?? true);
+  const [onActionRequired, setOnActionRequired] = useState(n.sendOnConnectionUpdateActionRequired ?? true);
   const [threshold, setThreshold] = useState(String(n.consecutiveFailureThreshold));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -147,6 +149,8 @@ function NotificationsForm({ workspace, canEdit, onSaved }: { workspace: Workspa
           sendOnFailure: onFailure,
           sendOnSuccess: onSuccess,
           sendOnConnectionDisabled: onDisabled,
+          sendOnConnectionUpdate: onUpdate,
+          sendOnConnectionUpdateActionRequired: onActionRequired,
           consecutiveFailureThreshold: Number(threshold),
         },
       });
@@ -191,6 +195,14 @@ function NotificationsForm({ workspace, canEdit, onSaved }: { workspace: Workspa
           <div className="field checkbox">
             <input id="notify-disabled" type="checkbox" checked={onDisabled} onChange={(e) => setOnDisabled(e.target.checked)} />
             <label htmlFor="notify-disabled">A connection is disabled after repeated failures</label>
+          </div>
+          <div className="field checkbox">
+            <input id="notify-update" type="checkbox" checked={onUpdate} onChange={(e) => setOnUpdate(e.target.checked)} />
+            <label htmlFor="notify-update">The source schema of a connection that asks for it changes</label>
+          </div>
+          <div className="field checkbox">
+            <input id="notify-action" type="checkbox" checked={onActionRequired} onChange={(e) => setOnActionRequired(e.target.checked)} />
+            <label htmlFor="notify-action">A schema change disables a connection</label>
           </div>
         </fieldset>
         <div className="field narrow">
