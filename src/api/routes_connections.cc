@@ -1,9 +1,10 @@
-// connections (create, get, list, update, delete, sync, reset, status) and state/get.
+// connections (create, get, list, update, delete, sync, reset, clear, refresh, status) and state/get.
 
 #include <fmt/format.h>
 
 #include "api/api_env.h"
 #include "base/log.h"
+#include "platform/job_streams.h"
 #include "platform/schema_policy.h"
 #include "platform/sync_catalog.h"
 #include "scheduler/schedule.h"
@@ -146,22 +147,88 @@ void ApplyConnectionFields(const Json& body, Connection& c, const ConnectorSpec&
   }
 }
 
-Json EnqueueAndAnswer(const ApiEnv& env, const Json& body, JobConfigType type) {
-  Connection c = LoadConnection(env, body);
+// Queues a job of `type` for the body's connection. `streams`: a refresh's or clear's streams.
+// A sync or reset asked again while one is unfinished answers that job; any other unfinished
+// job is a 409 (a refresh or clear is never merged into another job).
+Json EnqueueAndAnswer(const ApiEnv& env, const Connection& c, JobConfigType type,
+                      const std::vector<JobStream>& streams = {}) {
   if (c.status == ConnectionStatus::kDeprecated) {
     ThrowApiError(422, fmt::format("connection {} is deleted", c.connection_id), {{"connectionId", "is deleted"}});
   }
-  EnqueueResult r = Unwrap(env.store().EnqueueJob(c.connection_id, type, env.now()));
-  if (!r.created && r.job.config_type != type) {
+  EnqueueResult r = Unwrap(env.store().EnqueueJob(c.connection_id, type, env.now(), streams));
+  const bool reusable = type == JobConfigType::kSync || type == JobConfigType::kResetConnection;
+  if (!r.created && (r.job.config_type != type || !reusable)) {
     ThrowApiError(409, fmt::format("connection {} already has an unfinished {} job ({}): wait for it or cancel it",
                                    c.connection_id, JobConfigTypeName(r.job.config_type), r.job.id));
   }
   if (r.created) {
-    Log(LogLevel::kInfo, "api: job {} ({}) queued for connection {}", r.job.id, JobConfigTypeName(type),
-        c.connection_id);
+    Log(LogLevel::kInfo, "api: job {} ({}, {} stream(s)) queued for connection {}", r.job.id, JobConfigTypeName(type),
+        streams.size(), c.connection_id);
     env.WakeWorkers();
   }
   return JobInfoToApi(env, r.job, true);
+}
+
+Json EnqueueAndAnswer(const ApiEnv& env, const Json& body, JobConfigType type) {
+  return EnqueueAndAnswer(env, LoadConnection(env, body), type);
+}
+
+// The `streams` of a refresh or clear body: [{streamName, streamNamespace}] (Airbyte's
+// ConnectionStream); 400 for wrong JSON types. Absent → empty.
+std::vector<StreamDescriptor> RequestedStreams(const Json& body) {
+  std::vector<StreamDescriptor> out;
+  const Json* list = FindField(body, "streams");
+  if (list == nullptr) return out;
+  if (!list->is_array()) ThrowApiError(400, "streams: must be an array", {{"streams", "must be an array"}});
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string field = fmt::format("streams[{}]", i);
+    const Json& entry = (*list)[i];
+    if (!entry.is_object()) ThrowApiError(400, field + ": must be an object", {{field, "must be an object"}});
+    StreamDescriptor d;
+    d.name = RequireString(entry, "streamName");
+    if (auto ns = OptionalString(entry, "streamNamespace"); ns && !ns->empty()) d.namespace_ = *ns;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// The job streams of a refresh / clear body: the named ones (each a selected stream of the
+// connection, 422 naming streams[i] otherwise), or every selected stream when `all_when_empty`
+// and none is named.
+std::vector<JobStream> JobStreamsOf(const Connection& c, const Json& body, StreamAction action, bool all_when_empty) {
+  std::vector<StreamDescriptor> requested = RequestedStreams(body);
+  if (requested.empty() && all_when_empty) {
+    std::vector<JobStream> all = SelectedJobStreams(c.sync_catalog, action);
+    if (all.empty()) {
+      ThrowApiError(422, fmt::format("connection {} has no selected stream", c.connection_id),
+                    {{"connectionId", "has no selected stream"}});
+    }
+    return all;
+  }
+  auto resolved = ResolveJobStreams(c.sync_catalog, requested, action, "streams");
+  if (!resolved.ok()) {
+    const std::string& m = resolved.status().message();
+    ThrowApiError(422, m, DetailsFromMessage(m, "", "streams"));
+  }
+  return std::move(resolved).value();
+}
+
+// refreshMode: Airbyte's "Truncate" | "Merge"; "TRUNCATE", "truncate", … are accepted too, and
+// `refreshType` as another name for it.
+StreamAction RefreshActionOf(const Json& body) {
+  std::optional<std::string> mode = OptionalString(body, "refreshMode");
+  std::string field = "refreshMode";
+  if (!mode) {
+    mode = OptionalString(body, "refreshType");
+    if (mode) field = "refreshType";
+  }
+  if (!mode) ThrowApiError(422, "refreshMode: is required (Truncate or Merge)", {{"refreshMode", "is required"}});
+  std::string lower;
+  for (char ch : *mode) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower == "truncate") return StreamAction::kRefreshTruncate;
+  if (lower == "merge") return StreamAction::kRefreshMerge;
+  ThrowApiError(422, fmt::format("{}: must be Truncate (remove records) or Merge (keep records), got '{}'", field, *mode),
+                {{field, "must be Truncate or Merge"}});
 }
 
 Json ConnectionStatusToApi(const ApiEnv& env, const Connection& c) {
@@ -188,7 +255,8 @@ Json ConnectionStatusToApi(const ApiEnv& env, const Connection& c) {
     }
     // The newest finished sync with its attempts (the connections list shows its records and
     // failure without a jobs/list call per connection).
-    if (job.config_type == JobConfigType::kSync && !out.contains("lastSyncJob")) {
+    if ((job.config_type == JobConfigType::kSync || job.config_type == JobConfigType::kRefresh) &&
+        !out.contains("lastSyncJob")) {
       out["lastSyncJob"] = JobInfoToApi(env, job, false);
     }
     if (job.status == JobStatus::kSucceeded && !out.contains("lastSuccessfulSync")) {
@@ -388,8 +456,49 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
                              [env](Call& call) { return EnqueueAndAnswer(env, call.body, JobConfigType::kSync); }));
   routes.push_back(MakeRoute(
       base + "reset", Permission::kRunSyncs, "connections",
-      "Queues a reset (clears the destination's streams and the saved state)", {{"connectionId", "string", true, ""}},
-      [env](Call& call) { return EnqueueAndAnswer(env, call.body, JobConfigType::kResetConnection); }));
+      "Queues a reset (empties every selected stream in the destination, each in a new generation, and clears "
+      "the whole saved state)",
+      {{"connectionId", "string", true, ""}}, [env](Call& call) {
+        Connection c = LoadConnection(env, call.body);
+        return EnqueueAndAnswer(env, c, JobConfigType::kResetConnection,
+                                SelectedJobStreams(c.sync_catalog, StreamAction::kClear));
+      }));
+  const std::vector<FieldDoc> stream_fields = {
+      {"connectionId", "string", true, ""},
+      {"streams", "array", true, "[{streamName, streamNamespace}]: selected streams of the connection"}};
+  auto clear_streams = [env](Call& call) {
+    Connection c = LoadConnection(env, call.body);
+    if (FindField(call.body, "streams") == nullptr) {
+      ThrowApiError(422, "streams: is required (at least one stream)", {{"streams", "is required"}});
+    }
+    return EnqueueAndAnswer(env, c, JobConfigType::kClear, JobStreamsOf(c, call.body, StreamAction::kClear, false));
+  };
+  routes.push_back(MakeRoute(
+      base + "clear", Permission::kRunSyncs, "connections",
+      "Queues a clear of every selected stream: each starts a new generation, its rows in the destination and its "
+      "saved state are removed",
+      {{"connectionId", "string", true, ""}}, [env](Call& call) {
+        Connection c = LoadConnection(env, call.body);
+        return EnqueueAndAnswer(env, c, JobConfigType::kClear, JobStreamsOf(c, Json::object(), StreamAction::kClear, true));
+      }));
+  routes.push_back(MakeRoute(base + "clear/stream", Permission::kRunSyncs, "connections",
+                             "Queues a clear of the given streams (rows in the destination and saved state removed)",
+                             stream_fields, clear_streams));
+  routes.push_back(MakeRoute(base + "reset/stream", Permission::kRunSyncs, "connections",
+                             "Airbyte's older name of clear/stream", stream_fields, clear_streams));
+  routes.push_back(MakeRoute(
+      base + "refresh", Permission::kRunSyncs, "connections",
+      "Queues a refresh: the given streams (default: every selected one) start a new generation and are read again "
+      "from the start; Truncate replaces their rows when the new generation commits, Merge keeps the old rows. "
+      "The other streams sync as usual in the same job. Answers {job, attempts}",
+      {{"connectionId", "string", true, ""},
+       {"refreshMode", "string", true, "Truncate (remove records) | Merge (keep records); also refreshType"},
+       {"streams", "array", false, "[{streamName, streamNamespace}]; empty or absent: every selected stream"}},
+      [env](Call& call) {
+        Connection c = LoadConnection(env, call.body);
+        const StreamAction action = RefreshActionOf(call.body);
+        return EnqueueAndAnswer(env, c, JobConfigType::kRefresh, JobStreamsOf(c, call.body, action, true));
+      }));
 
   routes.push_back(
       MakeRoute(base + "status", Permission::kReadStatus, "connections",

@@ -179,6 +179,30 @@ Json JobToApi(const Job& job) {
               {"status", JobStatusName(job.status)}};
   if (job.started_at) out["startedAt"] = *job.started_at / 1000;
   if (job.cancel_requested && !IsTerminal(job.status)) out["cancelRequested"] = true;
+  if (!job.streams.empty()) {
+    // Airbyte's resetConfig / refreshConfig, and how each stream was treated (sluice's).
+    Json descriptors = Json::array();
+    Json actions = Json::array();
+    for (const JobStream& s : job.streams) {
+      const Json ns = s.namespace_ ? Json(*s.namespace_) : Json();
+      descriptors.push_back({{"name", s.name}, {"namespace", ns}});
+      Json a = {{"streamName", s.name}, {"streamNamespace", ns}};
+      if (s.action == StreamAction::kClear) {
+        a["action"] = "clear";
+      } else {
+        a["action"] = "refresh";
+        a["refreshMode"] = s.action == StreamAction::kRefreshTruncate ? "Truncate" : "Merge";
+      }
+      a["generationId"] = s.generation_id ? Json(*s.generation_id) : Json();
+      actions.push_back(std::move(a));
+    }
+    if (job.config_type == JobConfigType::kRefresh) {
+      out["refreshConfig"] = {{"streamsToRefresh", std::move(descriptors)}};
+    } else {
+      out["resetConfig"] = {{"streamsToReset", std::move(descriptors)}};
+    }
+    out["streamActions"] = std::move(actions);
+  }
   return out;
 }
 
@@ -204,7 +228,7 @@ Json JobInfoToApi(const ApiEnv& env, const Job& job, bool with_logs) {
 void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env) {
   routes.push_back(
       MakeRoute("/api/v1/jobs/list", Permission::kReadJobs, "jobs", "Jobs, newest first, with their attempts (no logs)",
-                {{"configTypes", "array", false, "sync, reset_connection (default: both)"},
+                {{"configTypes", "array", false, "sync, reset_connection, refresh, clear (default: all)"},
                  {"configId", "string", false, "a connection id"},
                  {"pagination", "object", false, "{pageSize (default 20, at most 1000), rowOffset}"}},
                 [env](Call& call) {
@@ -212,7 +236,6 @@ void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env) {
                   if (const Json* types = FindField(call.body, "configTypes")) {
                     if (!types->is_array())
                       ThrowApiError(400, "configTypes: must be an array", {{"configTypes", "must be an array"}});
-                    std::vector<JobConfigType> wanted;
                     bool other_airbyte_type = false;
                     for (size_t i = 0; i < types->size(); ++i) {
                       const Json& t = (*types)[i];
@@ -221,18 +244,17 @@ void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env) {
                         ThrowApiError(400, field + ": must be a string", {{field, "must be a string"}});
                       auto parsed = ParseJobConfigType(t.get<std::string>());
                       if (parsed) {
-                        wanted.push_back(*parsed);
+                        q.config_types.push_back(*parsed);
                       } else if (t == "check_connection_source" || t == "check_connection_destination" ||
-                                 t == "discover_schema" || t == "get_spec" || t == "refresh" || t == "clear") {
+                                 t == "discover_schema" || t == "get_spec") {
                         other_airbyte_type = true;  // Airbyte types this server never stores as jobs
                       } else {
-                        ThrowApiError(422, field + ": must be one of sync, reset_connection",
-                                      {{field, "must be one of sync, reset_connection"}});
+                        ThrowApiError(422, field + ": must be one of sync, reset_connection, refresh, clear",
+                                      {{field, "must be one of sync, reset_connection, refresh, clear"}});
                       }
                     }
-                    if (wanted.empty() && other_airbyte_type)
+                    if (q.config_types.empty() && other_airbyte_type)
                       return Json{{"jobs", Json::array()}, {"totalJobCount", 0}};
-                    if (wanted.size() == 1) q.config_type = wanted[0];
                   }
                   if (auto config_id = OptionalString(call.body, "configId")) q.connection_id = *config_id;
                   if (const Json* page = OptionalObject(call.body, "pagination")) {
@@ -259,7 +281,8 @@ void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env) {
       "/api/v1/jobs/stats", Permission::kReadJobs, "jobs",
       "Per-day figures of finished sync jobs over the last N days, today included: committed records and "
       "bytes, succeeded / failed / cancelled, median and longest duration; every day present, oldest first, "
-      "with totals and the failure rate (failed / (succeeded + failed)). Reset jobs are left out.",
+      "with totals and the failure rate (failed / (succeeded + failed)). Refresh jobs count as syncs; reset and "
+      "clear jobs are left out.",
       {{"days", "integer", false, "the period in days, 1 to 366 (default 14)"},
        {"connectionId", "string", false, "one connection (default: all)"},
        {"timeZone", "string", false, "IANA time zone of the day boundaries (default UTC)"}},

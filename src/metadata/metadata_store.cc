@@ -38,7 +38,8 @@ std::optional<E> Parse(std::string_view name, const std::array<std::string_view,
 constexpr std::array<std::string_view, 2> kActorKinds = {"source", "destination"};
 constexpr std::array<std::string_view, 3> kConnectionStatuses = {"active", "inactive", "deprecated"};
 constexpr std::array<std::string_view, 3> kScheduleTypes = {"manual", "basic", "cron"};
-constexpr std::array<std::string_view, 2> kConfigTypes = {"sync", "reset_connection"};
+constexpr std::array<std::string_view, 4> kConfigTypes = {"sync", "reset_connection", "refresh", "clear"};
+constexpr std::array<std::string_view, 3> kStreamActions = {"refresh_truncate", "refresh_merge", "clear"};
 constexpr std::array<std::string_view, 6> kJobStatuses = {"pending", "running",   "incomplete",
                                                           "failed",  "succeeded", "cancelled"};
 constexpr std::array<std::string_view, 3> kAttemptStatuses = {"running", "failed", "succeeded"};
@@ -55,6 +56,8 @@ std::string_view ScheduleTypeName(ScheduleType t) { return NameOf(t, kScheduleTy
 std::optional<ScheduleType> ParseScheduleType(std::string_view n) { return Parse<ScheduleType>(n, kScheduleTypes); }
 std::string_view JobConfigTypeName(JobConfigType t) { return NameOf(t, kConfigTypes); }
 std::optional<JobConfigType> ParseJobConfigType(std::string_view n) { return Parse<JobConfigType>(n, kConfigTypes); }
+std::string_view StreamActionName(StreamAction a) { return NameOf(a, kStreamActions); }
+std::optional<StreamAction> ParseStreamAction(std::string_view n) { return Parse<StreamAction>(n, kStreamActions); }
 std::string_view JobStatusName(JobStatus s) { return NameOf(s, kJobStatuses); }
 std::optional<JobStatus> ParseJobStatus(std::string_view n) { return Parse<JobStatus>(n, kJobStatuses); }
 std::string_view AttemptStatusName(AttemptStatus s) { return NameOf(s, kAttemptStatuses); }

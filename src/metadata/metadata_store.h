@@ -8,6 +8,7 @@
 // errors are Status values (config: invalid reference or duplicate; transient: retry).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,7 +58,7 @@ struct AttemptResult {
 //! Which jobs ListJobs / CountJobs return; newest (highest id) first.
 struct JobQuery {
   std::optional<std::string> connection_id;
-  std::optional<JobConfigType> config_type;
+  std::vector<JobConfigType> config_types;  //!< empty: every type
   int64_t limit = 20;  //!< page size
   int64_t offset = 0;  //!< rows skipped
 };
@@ -142,8 +143,10 @@ class MetadataStore {
   // --- the job queue ---
   //! Adds a pending job, unless the connection already has an unfinished (pending, running,
   //! incomplete) job: that one is returned with created=false. Unknown or deprecated connection:
-  //! config error.
-  Result<EnqueueResult> EnqueueJob(const std::string& connection_id, JobConfigType type, int64_t now);
+  //! config error. `streams`: a refresh's or clear's streams, kept with the job (their
+  //! generation ids are set later, by StartJobStreams).
+  Result<EnqueueResult> EnqueueJob(const std::string& connection_id, JobConfigType type, int64_t now,
+                                   const std::vector<JobStream>& streams = {});
   //! The oldest claimable job (pending, or incomplete with not_before <= now) becomes running
   //! with a new attempt, leased to `worker_id` until now + lease_ms. nullopt when none.
   //! Concurrent claimers never get the same job (SKIP LOCKED / BEGIN IMMEDIATE).
@@ -169,8 +172,9 @@ class MetadataStore {
   Result<std::vector<Job>> ListJobs(const JobQuery& query);
   Result<int64_t> CountJobs(const JobQuery& query);  //!< ignores limit and offset
   Result<std::map<JobStatus, int64_t>> CountJobsByStatus();
-  //! Per day figures of finished sync jobs (reset jobs are left out: they move no data), by SQL
-  //! aggregation over a range of the index jobs_finished per day — no sort of the period's jobs.
+  //! Per day figures of finished sync and refresh jobs (reset and clear jobs are left out: they
+  //! move no data), by SQL aggregation over a range of the index jobs_finished per day — no sort
+  //! of the period's jobs.
   //! Each day's durations come back as one text list for the medians, computed here; the
   //! period's are kept for its median (8 bytes per job). At most 366 days (a config error
   //! naming `days` beyond).
@@ -187,6 +191,23 @@ class MetadataStore {
   Result<std::vector<LogLine>> ReadLog(JobId job_id, int attempt_number, int64_t after_seq = 0, int64_t limit = -1);
   //! The last `n` lines, in order.
   Result<std::vector<LogLine>> TailLog(JobId job_id, int attempt_number, int64_t n);
+
+  // --- stream generations (refreshes and clears) ---
+  //! The generations of a connection's streams that were ever refreshed or cleared (the others
+  //! are at 0), ordered by namespace and name.
+  Result<std::vector<StreamGeneration>> ListStreamGenerations(const std::string& connection_id);
+
+  //! The saved state without the given streams' entries. The store does not know the state's
+  //! format: the caller (platform/) does.
+  using StateStreamRemover = std::function<Result<Json>(const Json& state, const std::vector<JobStream>& streams)>;
+
+  //! Starts the streams of a refresh, clear or reset job, once, in one transaction: each of the
+  //! job's streams moves to its generation + 1 (recorded on the job's streams), and its saved
+  //! state is dropped through `remove_states` (a refreshed stream is read again from the start,
+  //! a cleared one has nothing left). The first attempt does it; later calls (later attempts,
+  //! which keep the generation) change nothing. Returns the job as it then is; nullopt for an
+  //! unknown job. A job without streams is returned unchanged.
+  Result<std::optional<Job>> StartJobStreams(JobId job_id, const StateStreamRemover& remove_states, int64_t now);
 
   // --- connection state (only ever saved from confirmed checkpoints: the caller's duty) ---
   Result<std::optional<ConnectionState>> GetState(const std::string& connection_id);

@@ -22,10 +22,41 @@ namespace {
 
 constexpr const char* kJobSelect =
     "SELECT id, connection_id, config_type, status, created_at, updated_at, started_at, not_before, "
-    "cancel_requested, worker_id, lease_expires_at, "
+    "cancel_requested, worker_id, lease_expires_at, streams, "
     "(SELECT COUNT(*) FROM attempts a WHERE a.job_id = jobs.id) FROM jobs ";
 
 constexpr const char* kUnfinished = "('pending', 'running', 'incomplete')";
+
+// A job's streams as stored: [{"name", "namespace", "action", "generationId"}] (namespace and
+// generationId null when absent); SQL NULL when the job has none.
+Json JobStreamsToJson(const std::vector<JobStream>& streams) {
+  if (streams.empty()) return Json();
+  Json out = Json::array();
+  for (const JobStream& s : streams) {
+    out.push_back({{"name", s.name},
+                   {"namespace", s.namespace_ ? Json(*s.namespace_) : Json()},
+                   {"action", StreamActionName(s.action)},
+                   {"generationId", s.generation_id ? Json(*s.generation_id) : Json()}});
+  }
+  return out;
+}
+
+std::vector<JobStream> JobStreamsFromJson(const Json& json) {
+  std::vector<JobStream> out;
+  if (!json.is_array()) return out;
+  for (const Json& e : json) {
+    if (!e.is_object() || !e.contains("name") || !e["name"].is_string()) continue;
+    JobStream s;
+    s.name = e["name"].get<std::string>();
+    if (auto ns = e.find("namespace"); ns != e.end() && ns->is_string()) s.namespace_ = ns->get<std::string>();
+    if (auto a = e.find("action"); a != e.end() && a->is_string()) {
+      s.action = ParseStreamAction(a->get<std::string>()).value_or(StreamAction::kRefreshTruncate);
+    }
+    if (auto g = e.find("generationId"); g != e.end() && g->is_number_integer()) s.generation_id = g->get<int64_t>();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
 
 Job JobFromRow(const SqlRow& row) {
   Job j;
@@ -40,7 +71,8 @@ Job JobFromRow(const SqlRow& row) {
   j.cancel_requested = row.GetBool(8);
   j.worker_id = row.GetOptionalText(9);
   j.lease_expires_at = row.GetOptionalInt(10);
-  j.attempt_count = static_cast<int>(row.GetInt(11));
+  j.streams = JobStreamsFromJson(JsonColumn(row, 11));
+  j.attempt_count = static_cast<int>(row.GetInt(12));
   return j;
 }
 
@@ -112,7 +144,8 @@ Status MetadataStore::SetJobFinished(SqlSession& tx, const Job& job, JobStatus s
   return Status::Ok();
 }
 
-Result<EnqueueResult> MetadataStore::EnqueueJob(const std::string& connection_id, JobConfigType type, int64_t now) {
+Result<EnqueueResult> MetadataStore::EnqueueJob(const std::string& connection_id, JobConfigType type, int64_t now,
+                                                const std::vector<JobStream>& streams) {
   SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
   // Locking the connection row serializes enqueues per connection on PostgreSQL; the partial
   // unique index on jobs backs the rule up.
@@ -131,9 +164,10 @@ Result<EnqueueResult> MetadataStore::EnqueueJob(const std::string& connection_id
     return EnqueueResult{JobFromRow(existing[0]), false};
   }
   SLUICE_ASSIGN_OR_RETURN(SqlRows inserted,
-                          tx->Query("INSERT INTO jobs (connection_id, config_type, status, created_at, updated_at) "
-                                    "VALUES (?, ?, 'pending', ?, ?) RETURNING id",
-                                    {connection_id, JobConfigTypeName(type), now, now}));
+                          tx->Query("INSERT INTO jobs (connection_id, config_type, status, created_at, updated_at, "
+                                    "streams) VALUES (?, ?, 'pending', ?, ?, ?) RETURNING id",
+                                    {connection_id, JobConfigTypeName(type), now, now,
+                                     JsonParam(JobStreamsToJson(streams))}));
   SLUICE_ASSIGN_OR_RETURN(auto job, LoadJob(*tx, inserted.at(0).GetInt(0), false));
   SLUICE_RETURN_IF_ERROR(tx->Commit());
   return EnqueueResult{std::move(*job), true};
@@ -276,6 +310,71 @@ Result<std::optional<Job>> MetadataStore::RequestCancel(JobId job_id, int64_t no
 
 Result<std::optional<Job>> MetadataStore::GetJob(JobId job_id) { return LoadJob(*db_, job_id, false); }
 
+// --- stream generations ---
+
+Result<std::vector<StreamGeneration>> MetadataStore::ListStreamGenerations(const std::string& connection_id) {
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query("SELECT stream_namespace, stream_name, generation_id "
+                                                   "FROM stream_generations WHERE connection_id = ? "
+                                                   "ORDER BY stream_namespace, stream_name",
+                                                   {connection_id}));
+  return AllRows(rows, [](const SqlRow& row) {
+    StreamGeneration g;
+    const std::string ns = row.GetText(0);
+    if (!ns.empty()) g.namespace_ = ns;
+    g.name = row.GetText(1);
+    g.generation_id = row.GetInt(2);
+    return g;
+  });
+}
+
+Result<std::optional<Job>> MetadataStore::StartJobStreams(JobId job_id, const StateStreamRemover& remove_states,
+                                                          int64_t now) {
+  SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
+  SLUICE_ASSIGN_OR_RETURN(auto job, LoadJob(*tx, job_id, true));
+  if (!job) return std::optional<Job>();
+  const bool started = std::all_of(job->streams.begin(), job->streams.end(),
+                                   [](const JobStream& s) { return s.generation_id.has_value(); });
+  if (started) {
+    SLUICE_RETURN_IF_ERROR(tx->Commit());
+    return job;
+  }
+  // The connection row is locked first, as EnqueueJob does: one start per connection at a time.
+  SLUICE_ASSIGN_OR_RETURN(SqlRows locked, tx->Query(std::string("SELECT id FROM connections WHERE id = ?") +
+                                                        ForUpdate(db_->dialect()),
+                                                    {job->connection_id}));
+  if (locked.empty()) return Status::ConfigError(fmt::format("connectionId: no connection '{}'", job->connection_id));
+  for (JobStream& s : job->streams) {
+    const std::string ns = s.namespace_.value_or("");
+    SLUICE_ASSIGN_OR_RETURN(SqlRows current, tx->Query("SELECT generation_id FROM stream_generations "
+                                                       "WHERE connection_id = ? AND stream_namespace = ? "
+                                                       "AND stream_name = ?",
+                                                       {job->connection_id, ns, s.name}));
+    s.generation_id = (current.empty() ? 0 : current[0].GetInt(0)) + 1;
+    SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                   "INSERT INTO stream_generations (connection_id, stream_namespace, stream_name, "
+                                   "generation_id, job_id, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                                   "ON CONFLICT (connection_id, stream_namespace, stream_name) DO UPDATE SET "
+                                   "generation_id = excluded.generation_id, job_id = excluded.job_id, "
+                                   "updated_at = excluded.updated_at",
+                                   {job->connection_id, ns, s.name, *s.generation_id, job->id, now}));
+  }
+  SLUICE_RETURN_IF_ERROR(Execute(*tx, "UPDATE jobs SET streams = ?, updated_at = ? WHERE id = ?",
+                                 {JsonParam(JobStreamsToJson(job->streams)), now, job->id}));
+  SLUICE_ASSIGN_OR_RETURN(SqlRows state,
+                          tx->Query("SELECT state FROM connection_states WHERE connection_id = ?", {job->connection_id}));
+  if (!state.empty()) {
+    auto remaining = remove_states(JsonColumn(state[0], 0), job->streams);
+    if (!remaining.ok()) {
+      return remaining.status().WithContext(
+          fmt::format("job {}: removing the saved state of its streams", job->id));
+    }
+    SLUICE_RETURN_IF_ERROR(Execute(*tx, "UPDATE connection_states SET state = ?, updated_at = ? WHERE connection_id = ?",
+                                   {remaining->dump(), now, job->connection_id}));
+  }
+  SLUICE_RETURN_IF_ERROR(tx->Commit());
+  return job;
+}
+
 namespace {
 
 std::string JobWhere(const JobQuery& q, SqlParams& params) {
@@ -284,9 +383,13 @@ std::string JobWhere(const JobQuery& q, SqlParams& params) {
     where += " AND connection_id = ?";
     params.emplace_back(*q.connection_id);
   }
-  if (q.config_type) {
-    where += " AND config_type = ?";
-    params.emplace_back(JobConfigTypeName(*q.config_type));
+  if (!q.config_types.empty()) {
+    where += " AND config_type IN (";
+    for (size_t i = 0; i < q.config_types.size(); ++i) {
+      where += i == 0 ? "?" : ", ?";
+      params.emplace_back(JobConfigTypeName(q.config_types[i]));
+    }
+    where += ")";
   }
   return where;
 }
@@ -377,7 +480,7 @@ constexpr const char* kDayAggregates =
     "SELECT COUNT(CASE WHEN j.status = 'succeeded' THEN 1 END), COUNT(CASE WHEN j.status = 'failed' THEN 1 END), "
     "COUNT(CASE WHEN j.status = 'cancelled' THEN 1 END), COALESCE(SUM(j.records_committed), 0), "
     "COALESCE(SUM(j.bytes_committed), 0), MAX(j.updated_at - j.started_at), {} "
-    "FROM jobs j{} WHERE j.status IN ('succeeded', 'failed', 'cancelled') AND j.config_type = 'sync' "
+    "FROM jobs j{} WHERE j.status IN ('succeeded', 'failed', 'cancelled') AND j.config_type IN ('sync', 'refresh') "
     "AND j.updated_at >= {} AND j.updated_at < {}{}";
 
 //! PostgreSQL: one statement; a LATERAL subquery per day reads a range of the index

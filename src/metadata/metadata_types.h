@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/json.h"
 
@@ -81,17 +82,45 @@ struct Connection {
   int64_t updated_at = 0;
 };
 
-enum class JobConfigType { kSync, kResetConnection };
+//! Airbyte's job config types: a sync; a reset (every stream emptied, all state cleared); a
+//! refresh (a sync in which some streams start a new generation and are read again from the
+//! start); a clear (some streams emptied in a new generation, their state cleared).
+enum class JobConfigType { kSync, kResetConnection, kRefresh, kClear };
 //! pending → running → succeeded | failed | cancelled; running → incomplete (an attempt failed,
 //! another will come) → running …  "Unfinished" = pending, running or incomplete.
 enum class JobStatus { kPending, kRunning, kIncomplete, kFailed, kSucceeded, kCancelled };
 enum class AttemptStatus { kRunning, kFailed, kSucceeded };
-std::string_view JobConfigTypeName(JobConfigType type);  //!< "sync" / "reset_connection"
+std::string_view JobConfigTypeName(JobConfigType type);  //!< "sync", "reset_connection", "refresh", "clear"
 std::optional<JobConfigType> ParseJobConfigType(std::string_view name);
 std::string_view JobStatusName(JobStatus status);
 std::optional<JobStatus> ParseJobStatus(std::string_view name);
 std::string_view AttemptStatusName(AttemptStatus status);
 bool IsTerminal(JobStatus status);  //!< failed, succeeded or cancelled
+
+//! What a refresh or clear job does to one stream: refresh with "remove records" (Airbyte's
+//! Truncate: the old rows go when the new generation commits), refresh with "keep records"
+//! (Merge: the re-read rows are added), or clear (emptied).
+enum class StreamAction { kRefreshTruncate, kRefreshMerge, kClear };
+std::string_view StreamActionName(StreamAction action);  //!< "refresh_truncate", "refresh_merge", "clear"
+std::optional<StreamAction> ParseStreamAction(std::string_view name);
+
+//! One stream of a refresh or clear job, named as the source names it (the syncCatalog's
+//! stream name and namespace, before prefix and namespace mapping).
+struct JobStream {
+  std::string name;
+  std::optional<std::string> namespace_;  //!< nullopt and "" are the same stream
+  StreamAction action = StreamAction::kRefreshTruncate;
+  //! The stream's new generation, set when the job's first attempt started (StartJobStreams).
+  std::optional<int64_t> generation_id;
+};
+
+//! A stream's current generation in a connection: 0 until its first refresh or clear, then +1
+//! for each (Airbyte's stream generations). Every row a destination writes carries it.
+struct StreamGeneration {
+  std::string name;
+  std::optional<std::string> namespace_;
+  int64_t generation_id = 0;
+};
 
 struct Job {
   JobId id = 0;
@@ -106,6 +135,9 @@ struct Job {
   std::optional<std::string> worker_id;     //!< while running
   std::optional<int64_t> lease_expires_at;  //!< while running
   int attempt_count = 0;
+  //! Refresh and clear jobs: their streams and what happens to each (empty for a sync; a reset
+  //! lists every stream selected when it was queued).
+  std::vector<JobStream> streams;
 };
 
 struct Attempt {

@@ -11,10 +11,12 @@ namespace sluice {
 
 namespace {
 
-//! One statement; `postgres` replaces `sql` on PostgreSQL when the dialects differ.
+//! One statement; `postgres` replaces `sql` on PostgreSQL when the dialects differ. A step that
+//! SQL alone cannot express sets `run` instead.
 struct Step {
   std::string sql;
   std::string postgres;
+  Status (*run)(SqlTransaction& tx) = nullptr;
 };
 
 struct Migration {
@@ -55,6 +57,40 @@ std::string CreateJobsTable(const char* id_column) {
       " worker_id TEXT,"
       " lease_expires_at BIGINT)",
       id_column);
+}
+
+// The config types migration 3 allows (refresh and clear added).
+constexpr const char* kOldConfigTypeCheck = "CHECK (config_type IN ('sync', 'reset_connection'))";
+constexpr const char* kConfigTypeCheck = "CHECK (config_type IN ('sync', 'reset_connection', 'refresh', 'clear'))";
+
+// Widens the CHECK of jobs.config_type. PostgreSQL replaces the constraint (named by its
+// default rule). SQLite cannot alter a constraint, and rebuilding the table would cascade the
+// drop to the attempts: it takes SQLite's documented way for changes that leave every stored
+// row valid (sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes") —
+// rewrite the table's CREATE text in sqlite_schema and bump schema_version so every connection
+// reloads the schema — inside the migration's transaction.
+Status WidenJobConfigTypes(SqlTransaction& tx) {
+  if (tx.dialect() == Dialect::kPostgres) {
+    return tx.ExecScript(fmt::format(
+        "ALTER TABLE jobs DROP CONSTRAINT IF EXISTS jobs_config_type_check; "
+        "ALTER TABLE jobs ADD CONSTRAINT jobs_config_type_check {}",
+        kConfigTypeCheck));
+  }
+  SLUICE_ASSIGN_OR_RETURN(SqlRows version, tx.Query("PRAGMA schema_version"));
+  const int64_t schema_version = version.at(0).GetInt(0);
+  SLUICE_RETURN_IF_ERROR(tx.ExecScript("PRAGMA writable_schema = ON"));
+  auto rewritten = tx.Exec("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'jobs'",
+                           {kOldConfigTypeCheck, kConfigTypeCheck});
+  SLUICE_RETURN_IF_ERROR(tx.ExecScript(fmt::format("PRAGMA schema_version = {}", schema_version + 1)));
+  SLUICE_RETURN_IF_ERROR(tx.ExecScript("PRAGMA writable_schema = OFF"));
+  if (!rewritten.ok()) return rewritten.status();
+  SLUICE_ASSIGN_OR_RETURN(SqlRows check,
+                          tx.Query("SELECT instr(sql, ?) FROM sqlite_schema WHERE type = 'table' AND name = 'jobs'",
+                                   {kConfigTypeCheck}));
+  if (check.empty() || check[0].GetInt(0) == 0) {
+    return Status::SystemError("the table jobs does not have the expected config_type CHECK; it was not changed");
+  }
+  return Status::Ok();
 }
 
 // Conventions: ids are UUID text (job ids: increasing integers); timestamps are epoch
@@ -197,12 +233,34 @@ const std::vector<Migration>& Migrations() {
            {"ALTER TABLE connections ADD COLUMN pending_catalog_diff TEXT"},
            {"ALTER TABLE attempts ADD COLUMN schema_change TEXT"},
        }},
+      // Refreshes and clears (Airbyte 1.0): every stream of a connection has a generation, 0
+      // until its first refresh or clear, +1 for each; a refresh or clear job lists its streams
+      // and what it does to each (JSON, with the generation each started, set by the first
+      // attempt). Namespaces are '' when the stream has none (part of the key).
+      {4,
+       "stream generations, refresh and clear jobs",
+       {
+           {.run = WidenJobConfigTypes},
+           {"ALTER TABLE jobs ADD COLUMN streams TEXT"},
+           {"CREATE TABLE stream_generations ("
+            " connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,"
+            " stream_namespace TEXT NOT NULL,"
+            " stream_name TEXT NOT NULL,"
+            " generation_id BIGINT NOT NULL,"
+            " job_id BIGINT,"  // the job that started this generation
+            " updated_at BIGINT NOT NULL,"
+            " PRIMARY KEY (connection_id, stream_namespace, stream_name))"},
+       }},
   };
   return migrations;
 }
 
 Status ApplyOne(SqlTransaction& tx, const Migration& migration, int64_t now_ms) {
   for (const Step& step : migration.steps) {
+    if (step.run != nullptr) {
+      SLUICE_RETURN_IF_ERROR(step.run(tx));
+      continue;
+    }
     const std::string& sql = tx.dialect() == Dialect::kPostgres && !step.postgres.empty() ? step.postgres : step.sql;
     SLUICE_RETURN_IF_ERROR(tx.ExecScript(sql));
   }

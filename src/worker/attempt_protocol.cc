@@ -14,9 +14,32 @@ Result<std::string> StringField(const Json& json, const char* key, const std::st
   return it->get<std::string>();
 }
 
+Json DescriptorJson(const std::string& name, const std::optional<std::string>& ns) {
+  return {{"streamName", name}, {"streamNamespace", ns ? Json(*ns) : Json()}};
+}
+
+std::optional<std::string> NamespaceOf(const Json& entry) {
+  auto it = entry.find("streamNamespace");
+  if (it == entry.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 }  // namespace
 
 Json AttemptPlan::ToJson() const {
+  Json generations_json = Json::array();
+  for (const StreamGeneration& g : generations) {
+    Json e = DescriptorJson(g.name, g.namespace_);
+    e["generationId"] = g.generation_id;
+    generations_json.push_back(std::move(e));
+  }
+  Json streams_json = Json::array();
+  for (const JobStream& s : job_streams) {
+    Json e = DescriptorJson(s.name, s.namespace_);
+    e["action"] = StreamActionName(s.action);
+    e["generationId"] = s.generation_id ? Json(*s.generation_id) : Json();
+    streams_json.push_back(std::move(e));
+  }
   return {{"jobId", job_id},
           {"attemptNumber", attempt_number},
           {"jobType", JobConfigTypeName(job_type)},
@@ -29,7 +52,9 @@ Json AttemptPlan::ToJson() const {
           {"namespaceFormat", connection.namespace_format ? Json(*connection.namespace_format) : Json()},
           {"prefix", connection.prefix},
           {"nonBreakingChangesPreference", connection.non_breaking_changes_preference},
-          {"state", state}};
+          {"state", state},
+          {"generations", std::move(generations_json)},
+          {"jobStreams", std::move(streams_json)}};
 }
 
 Result<AttemptPlan> AttemptPlan::FromJson(const Json& json) {
@@ -66,6 +91,21 @@ Result<AttemptPlan> AttemptPlan::FromJson(const Json& json) {
   plan.connection.prefix = json.value("prefix", "");
   plan.connection.non_breaking_changes_preference = json.value("nonBreakingChangesPreference", "ignore");
   if (auto it = json.find("state"); it != json.end()) plan.state = *it;
+  for (const Json& e : json.value("generations", Json::array())) {
+    SLUICE_ASSIGN_OR_RETURN(std::string name, StringField(e, "streamName", "generations[]."));
+    plan.generations.push_back({name, NamespaceOf(e), e.value("generationId", int64_t{0})});
+  }
+  for (const Json& e : json.value("jobStreams", Json::array())) {
+    JobStream s;
+    SLUICE_ASSIGN_OR_RETURN(s.name, StringField(e, "streamName", "jobStreams[]."));
+    s.namespace_ = NamespaceOf(e);
+    SLUICE_ASSIGN_OR_RETURN(std::string action, StringField(e, "action", "jobStreams[]."));
+    auto parsed = ParseStreamAction(action);
+    if (!parsed) return Status::SystemError("attempt plan: unknown jobStreams[].action '" + action + "'");
+    s.action = *parsed;
+    if (auto g = e.find("generationId"); g != e.end() && g->is_number_integer()) s.generation_id = g->get<int64_t>();
+    plan.job_streams.push_back(std::move(s));
+  }
   return plan;
 }
 

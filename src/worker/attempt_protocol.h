@@ -2,12 +2,17 @@
 // What a worker and its `sluice run-attempt` child say to each other.
 //
 // The plan (stdin, one JSON document; it holds decrypted secrets, so it never touches disk):
-//   {"jobId": 12, "attemptNumber": 1, "jobType": "sync" | "reset_connection",
+//   {"jobId": 12, "attemptNumber": 1, "jobType": "sync" | "reset_connection" | "refresh" | "clear",
 //    "connectionId": "...", "connectionName": "...",
 //    "source": {"connector": "source-faker", "config": {...}},
 //    "destination": {"connector": "destination-local", "config": {...}},
 //    "syncCatalog": {...}, "namespaceDefinition": "source", "namespaceFormat": null, "prefix": "",
-//    "nonBreakingChangesPreference": "ignore", "state": [ ...AirbyteStateMessage... ] | null}
+//    "nonBreakingChangesPreference": "ignore", "state": [ ...AirbyteStateMessage... ] | null,
+//    "generations": [{"streamName", "streamNamespace", "generationId"}],
+//    "jobStreams": [{"streamName", "streamNamespace", "action", "generationId"}]}
+// The job id is every stream's sync_id; `generations` are the connection's stream generations
+// (streams not listed are at 0) and `jobStreams` what a refresh / clear / reset does to which
+// stream (platform/job_streams.h has the rule that turns them into generation ids).
 //
 // The events (stdout, one JSON object per line; logs go to stderr):
 //   {"type": "checkpoint", "state": [...the whole folded state...],
@@ -30,6 +35,7 @@
 //    "streamStats": [{"streamName", "streamNamespace", "stats": {the four counters}}]}
 
 #include <string>
+#include <vector>
 
 #include "base/json.h"
 #include "base/status.h"
@@ -49,6 +55,8 @@ struct AttemptPlan {
   //! connection_id and name matter.
   Connection connection;
   Json state;  //!< the saved state (null: none)
+  std::vector<StreamGeneration> generations;  //!< the connection's stream generations (others: 0)
+  std::vector<JobStream> job_streams;         //!< a refresh's, clear's or reset's streams, started
 
   Json ToJson() const;
   //! Errors are system errors naming the field (the plan is written by the worker).

@@ -10,6 +10,7 @@
 #include "base/time.h"
 #include "connection/connector_runtime.h"
 #include "engine/sync_runner.h"
+#include "platform/job_streams.h"
 #include "platform/schema_policy.h"
 #include "platform/sync_catalog.h"
 #include "security/connector_secrets.h"
@@ -159,11 +160,12 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
       source->name, destination->name);
   auto discovered = source->source->Discover(*source_config);
   if (!discovered.ok()) return finish(Failure{discovered.status().WithContext("discover"), "source"});
-  // Sync jobs: compare the source with the stored catalog and apply the connection's
-  // schema-change policy first. A reset empties the stored streams whatever the source says now.
+  // Sync and refresh jobs: compare the source with the stored catalog and apply the
+  // connection's schema-change policy first. A reset or clear empties the stored streams
+  // whatever the source says now.
   Connection run_connection = plan.connection;
   Catalog run_discovered = std::move(discovered).value();
-  if (plan.job_type == JobConfigType::kSync) {
+  if (plan.job_type == JobConfigType::kSync || plan.job_type == JobConfigType::kRefresh) {
     auto outcome = ApplySchemaPolicy(plan.connection, run_discovered, destination->spec);
     if (!outcome.ok()) return finish(Failure{outcome.status().WithContext("schema change"), "source"});
     if (!outcome->diff.empty()) {
@@ -186,33 +188,51 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
   }
   auto catalogs = BuildConnectionCatalogs(run_connection, run_discovered, destination->spec);
   if (!catalogs.ok()) return finish(Failure{catalogs.status().WithContext("catalog"), "replication"});
+  const bool empties = plan.job_type == JobConfigType::kResetConnection || plan.job_type == JobConfigType::kClear;
+  if (empties) {
+    // A clear (or a reset) writes its streams in overwrite mode from a source without rows.
+    for (size_t i = 0; i < catalogs->source.streams.size(); ++i) {
+      for (ConfiguredStream* s : {&catalogs->source.streams[i], &catalogs->destination.streams[i]}) {
+        s->sync_mode = SyncMode::kFullRefresh;
+        s->destination_sync_mode = DestinationSyncMode::kOverwrite;
+      }
+    }
+  }
+  SetGenerationIds(*catalogs, plan.job_id, plan.generations, plan.job_streams);
 
   SyncOptions options;
   options.stop = stop;
   options.channel_bytes = 64 << 20;
 
-  if (plan.job_type == JobConfigType::kResetConnection) {
-    // Empty every stream the destination can overwrite: run it with a source that has no rows.
+  if (empties) {
+    // Empty the job's streams (a reset queued before streams were recorded: every stream) that
+    // the destination can overwrite: run it with a source that has no rows, each stream in a new
+    // generation whose minimum is itself.
+    const std::string_view what = JobConfigTypeName(plan.job_type);
     ConfiguredCatalog source_catalog, destination_catalog;
     for (size_t i = 0; i < catalogs->destination.streams.size(); ++i) {
-      ConfiguredStream dst = catalogs->destination.streams[i];
+      const ConfiguredStream& dst = catalogs->destination.streams[i];
+      if (!plan.job_streams.empty() && FindJobStream(plan.job_streams, catalogs->source.streams[i].descriptor()) == nullptr) {
+        continue;  // not cleared by this job
+      }
       if (!destination->spec.Supports(DestinationSyncMode::kOverwrite)) {
-        Log(LogLevel::kWarn, "reset: {} cannot overwrite, stream {} keeps its data", destination->name,
+        Log(LogLevel::kWarn, "{}: {} cannot overwrite, stream {} keeps its data", what, destination->name,
             dst.descriptor().ToString());
         continue;
       }
-      ConfiguredStream src = catalogs->source.streams[i];
-      src.sync_mode = dst.sync_mode = SyncMode::kFullRefresh;
-      src.destination_sync_mode = dst.destination_sync_mode = DestinationSyncMode::kOverwrite;
-      source_catalog.streams.push_back(std::move(src));
-      destination_catalog.streams.push_back(std::move(dst));
+      source_catalog.streams.push_back(catalogs->source.streams[i]);
+      destination_catalog.streams.push_back(dst);
     }
-    Log(LogLevel::kInfo, "reset: clearing the state and emptying {} stream(s)", destination_catalog.streams.size());
+    Log(LogLevel::kInfo, "{}: emptying {} stream(s); their state is cleared", what, destination_catalog.streams.size());
     EmptySource empty;
     SyncResult result = RunSync(empty, *source_config, source_catalog, *destination->destination,
                                 *destination_config, destination_catalog, StateStore(), options);
     if (!result.status.ok()) return finish(Failure{result.status, "destination"}, StatsJson(result));
-    events.Write({{"type", "checkpoint"}, {"state", Json::array()}, {"streamStats", Json::array()}});
+    // A reset clears every stream's state, also of streams no longer selected; a clear's streams
+    // lost theirs when the job started.
+    if (plan.job_type == JobConfigType::kResetConnection) {
+      events.Write({{"type", "checkpoint"}, {"state", Json::array()}, {"streamStats", Json::array()}});
+    }
     return finish(std::nullopt, StatsJson(result));
   }
 
@@ -243,8 +263,13 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
     events.Write({{"type", "checkpoint"}, {"state", all.ToJson()}, {"streamStats", std::move(streams)}});
     return Status::Ok();
   };
-  Log(LogLevel::kInfo, "sync: {} stream(s), {}", source_catalog.streams.size(),
+  Log(LogLevel::kInfo, "{}: {} stream(s), {}", JobConfigTypeName(plan.job_type), source_catalog.streams.size(),
       state.empty() ? "no saved state" : "resuming from saved state");
+  for (const ConfiguredStream& s : catalogs->destination.streams) {
+    Log(LogLevel::kInfo, "stream {}: {} | {}, generation {} (minimum {}), sync {}", s.descriptor().ToString(),
+        SyncModeName(s.sync_mode), DestinationSyncModeName(s.destination_sync_mode), s.generation_id.value_or(0),
+        s.minimum_generation_id.value_or(0), s.sync_id.value_or(0));
+  }
   SyncResult result = RunSync(*source->source, *source_config, source_catalog, *destination->destination,
                               *destination_config, catalogs->destination, state, options);
   Log(LogLevel::kInfo, "sync ended: {} record(s) read, {} checkpoint(s) committed", result.records,

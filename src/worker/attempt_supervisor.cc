@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "base/time.h"
+#include "platform/job_streams.h"
 #include "security/connector_secrets.h"
 #include "worker/attempt_protocol.h"
 #include "worker/child_process.h"
@@ -334,7 +335,27 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
   plan.destination_connector = (*destination)->definition_name;
   plan.destination_config = std::move(destination_config).value();
   plan.connection = conn;
-  if (job.config_type == JobConfigType::kSync) {
+  // A refresh's, clear's or reset's streams start a new generation and lose their saved state at
+  // the first attempt; later attempts find them started and keep both.
+  auto streams_started = store.StartJobStreams(job.id, RemoveStreamStates, context_.NowMs());
+  if (!streams_started.ok()) {
+    const Status& st = streams_started.status();
+    return failed("platform", st.failure_type() == FailureType::kConfig ? FailureType::kConfig : FailureType::kTransient,
+                  "cannot start the job's streams", st.message(), EmptyStats());
+  }
+  if (streams_started->has_value()) plan.job_streams = (*streams_started)->streams;
+  for (const JobStream& s : plan.job_streams) {
+    log.Own(LogLevel::kInfo, "stream '{}': {}, generation {}", s.namespace_ ? *s.namespace_ + "." + s.name : s.name,
+            StreamActionName(s.action), s.generation_id.value_or(0));
+  }
+  auto generations = store.ListStreamGenerations(conn.connection_id);
+  if (!generations.ok()) {
+    return failed("platform", FailureType::kTransient, "cannot load the stream generations",
+                  generations.status().message(), EmptyStats());
+  }
+  plan.generations = std::move(generations).value();
+  const bool reads_source = job.config_type == JobConfigType::kSync || job.config_type == JobConfigType::kRefresh;
+  if (reads_source) {
     auto state = store.GetState(conn.connection_id);
     if (!state.ok()) return failed("platform", FailureType::kTransient, "cannot load the saved state", state.status().message(), EmptyStats());
     if (state->has_value()) plan.state = (*state)->state;
@@ -342,6 +363,7 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
   log.Own(LogLevel::kInfo, "connection '{}': {} → {}, {}", conn.name, plan.source_connector,
           plan.destination_connector,
           job.config_type == JobConfigType::kResetConnection ? "reset: state cleared on success"
+          : job.config_type == JobConfigType::kClear         ? "clear: the streams' state is cleared"
           : plan.state.is_null()                             ? "no saved state"
                                                              : "resuming from saved state");
 

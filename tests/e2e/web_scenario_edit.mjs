@@ -1,7 +1,8 @@
 // Editing and deleting in the web UI (run by test_web_edit.py through web_driver.mjs): a source's
 // page (masked secret kept, a field error, test, save), a destination deleted with its connection
 // (confirm dialog: cancelled once, then confirmed), a connection's settings (schedule, stream
-// mode, refreshed schema; kept after a reload), a composite primary key in the wizard, a
+// mode, refreshed schema; kept after a reload), a composite primary key in the wizard, one
+// stream refreshed from its menu (keep records) and the refresh job in the history, a
 // connection deleted. No API answer the browser gets may contain options.secret.
 export default async function edit(page, context, lib) {
   const { options, base, step, shot, expectText, assertNoHorizontalScroll, STEP_TIMEOUT } = lib;
@@ -158,6 +159,30 @@ export default async function edit(page, context, lib) {
   await page.getByRole('button', { name: 'Sync now', exact: true }).click();
   await page.locator('tr[data-job-id]').first().locator('[data-status="succeeded"]').waitFor({ timeout: 60000 });
   step('synced with the kept secret');
+
+  // --- a refresh of one stream from its menu: keep records; the job history shows it ---
+  await page.getByRole('button', { name: 'Actions of stream public.events' }).click();
+  await page.getByRole('menuitem', { name: 'Refresh stream…' }).click();
+  const refreshDialog = page.getByRole('dialog', { name: 'Refresh public.events?' });
+  await refreshDialog.waitFor({ timeout: STEP_TIMEOUT });
+  await refreshDialog.getByLabel(/^Keep records/).check();
+  await shot(page, 'refresh-stream-dialog');
+  await refreshDialog.getByRole('button', { name: 'Refresh', exact: true }).click();
+  await status('Refresh of public.events started.');
+  const refreshRow = page.locator('tr[data-job-id]').filter({ has: page.locator('[data-job-type="refresh"]') }).first();
+  await refreshRow.locator('[data-status="succeeded"]').waitFor({ timeout: 60000 });
+  await expectText(refreshRow, 'Refresh');
+  await expectText(refreshRow, 'keep records: public.events');
+  {
+    const { jobs } = (await call('jobs/list', { configId: createdId, configTypes: ['refresh'] })).json;
+    const actions = jobs[0]?.job.streamActions ?? [];
+    if (jobs.length !== 1 || actions.length !== 1 || actions[0].streamName !== 'events' || actions[0].refreshMode !== 'Merge' ||
+        actions[0].generationId !== 1) {
+      throw new Error(`refresh job: ${JSON.stringify(jobs.map((j) => j.job))}`);
+    }
+  }
+  await shot(page, 'refresh-job');
+  step('stream refreshed from its menu');
 
   // --- a connection's settings: schedule, a stream's mode, the refreshed schema; kept after a reload ---
   await page.goto(`${base}/connections/${options.filesConnectionId}`);

@@ -117,8 +117,26 @@ export interface Attempt {
 }
 
 export interface JobInfo {
-  job: { id: number; status: string; configType: string; configId?: string; createdAt: number; updatedAt: number; startedAt?: number };
+  job: {
+    id: number;
+    status: string;
+    configType: string;
+    configId?: string;
+    createdAt: number;
+    updatedAt: number;
+    startedAt?: number;
+    /** Refresh, clear and reset jobs: how each stream was treated (its new generation once started). */
+    streamActions?: StreamAction[];
+  };
   attempts: { attempt: Attempt; logs?: { logLines: string[] } }[];
+}
+
+export interface StreamAction {
+  streamName: string;
+  streamNamespace?: string | null;
+  action: 'refresh' | 'clear';
+  refreshMode?: 'Truncate' | 'Merge';
+  generationId?: number | null;
 }
 
 export interface AirbyteStream {

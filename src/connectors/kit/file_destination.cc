@@ -14,6 +14,11 @@ ConnectorSpec FileDestinationSpec(std::string_view connection_specification, std
   return spec;
 }
 
+bool ReplacesOlderGenerations(const ConfiguredStream& stream) {
+  return stream.generation_id && stream.minimum_generation_id && *stream.minimum_generation_id > 0 &&
+         *stream.minimum_generation_id == *stream.generation_id;
+}
+
 Status CheckFileSyncMode(const ConfiguredStream& stream, std::string_view connector) {
   const DestinationSyncMode mode = stream.destination_sync_mode;
   if (mode == DestinationSyncMode::kOverwrite || mode == DestinationSyncMode::kAppend) return Status::Ok();
@@ -29,7 +34,7 @@ Result<std::vector<FileStreamPlan>> PlanFileStreams(const ConfiguredCatalog& cat
   for (const ConfiguredStream& s : catalog.streams) {
     SLUICE_RETURN_IF_ERROR(CheckFileSyncMode(s, connector));
     FileStreamPlan plan{.name = s.descriptor().ToString(),
-                        .mode = s.destination_sync_mode,
+                        .mode = ReplacesOlderGenerations(s) ? DestinationSyncMode::kOverwrite : s.destination_sync_mode,
                         .generation_id = s.generation_id.value_or(0),
                         .sync_id = s.sync_id.value_or(0),
                         .schema = s.schema,

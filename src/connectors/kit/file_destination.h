@@ -68,6 +68,10 @@ Result<Config> ReadFileDestinationConfig(const Json& json, Read read) {
 //! src/connectors/destinations/<folder>, destination sync modes overwrite and append.
 ConnectorSpec FileDestinationSpec(std::string_view connection_specification, std::string_view folder);
 
+//! True when an append stream's previous rows go once this run's rows of it commit: its
+//! minimum_generation_id equals its generation_id and is above 0 (minimum 0 keeps every row).
+bool ReplacesOlderGenerations(const ConfiguredStream& stream);
+
 //! OK for overwrite and append; else a ConfigError naming the stream, `connector` and the
 //! supported modes ("stream 'users': destination-local does not support destination sync mode
 //! append_dedup (supported: overwrite, append)").
@@ -76,8 +80,11 @@ Status CheckFileSyncMode(const ConfiguredStream& stream, std::string_view connec
 //! What Begin decides for one stream of a file destination; a destination's plan adds where
 //! the stream's files go.
 struct FileStreamPlan {
-  std::string name;                                         //!< "namespace.name", for messages
-  DestinationSyncMode mode = DestinationSyncMode::kAppend;  //!< kAppend or kOverwrite
+  std::string name;  //!< "namespace.name", for messages
+  //! kAppend, or kOverwrite: the stream's previous files are replaced when it completes (and
+  //! stay when it does not). Overwrite streams, and append streams whose minimum_generation_id
+  //! equals their generation_id (above 0: a refresh that removes records, Airbyte's rule) get it.
+  DestinationSyncMode mode = DestinationSyncMode::kAppend;
   int64_t generation_id = 0;                                //!< _airbyte_generation_id
   int64_t sync_id = 0;                                      //!< _airbyte_meta.sync_id
   SchemaPtr schema;                                         //!< the stream's columns
@@ -92,6 +99,7 @@ struct FileStreamPlan {
 
 //! A plan per stream of `catalog`, in its order, all with the sync start `start_micros`.
 //! Errors: a sync mode other than overwrite and append (CheckFileSyncMode).
+//! A stream's generation id and sync id are its catalog's (0 when absent).
 Result<std::vector<FileStreamPlan>> PlanFileStreams(const ConfiguredCatalog& catalog, std::string_view connector,
                                                     int64_t start_micros);
 

@@ -332,6 +332,42 @@ TEST_F(LocalDestinationTest, AppendAddsFiles) {
   EXPECT_EQ(ReadRecords(Folder("users")).size(), 15u);
 }
 
+// A refresh that removes records (append, minimum_generation_id == generation_id > 0): the
+// stream's older files go when the new generation completes, as in overwrite — and stay when it
+// does not. Minimum 0 (a merge refresh, a plain append sync) keeps them.
+TEST_F(LocalDestinationTest, TruncateRefreshReplacesOlderGenerationsOnlyAtCompletion) {
+  ConfiguredCatalog first = MakeCatalog({{"users", "", "append"}}, /*generation_id=*/1, /*sync_id=*/10);
+  first.streams[0].minimum_generation_id = 0;
+  Run(Config(), first, {MakeUsersBatch(first, 0, 1, 10)});
+  now_micros_ += 1000;
+  Run(Config(), first, {MakeUsersBatch(first, 0, 11, 2)});  // merge / plain append: kept
+  ASSERT_EQ(ReadRecords(Folder("users")).size(), 12u);
+
+  ConfiguredCatalog refresh = MakeCatalog({{"users", "", "append"}}, /*generation_id=*/2, /*sync_id=*/11);
+  refresh.streams[0].minimum_generation_id = 2;
+  now_micros_ += 1000;
+  Run(Config(), refresh, {MakeUsersBatch(refresh, 0, 100, 3)}, StreamOutcome::kIncomplete);
+  EXPECT_EQ(ReadRecords(Folder("users")).size(), 12u);  // the failed refresh left the old rows
+
+  now_micros_ += 1000;
+  Run(Config(), refresh, {MakeUsersBatch(refresh, 0, 100, 3)});
+  std::vector<Json> records = ReadRecords(Folder("users"));
+  ASSERT_EQ(records.size(), 3u);
+  for (const Json& r : records) {
+    EXPECT_EQ(r["_airbyte_generation_id"], 2);
+    EXPECT_EQ(r["_airbyte_meta"]["sync_id"], 11);
+  }
+  EXPECT_EQ(ListNames(root_.path() + "/out"), std::vector<std::string>{"users"});  // no staging left
+
+  // Generation 0 with minimum 0 is a plain append, not a truncate.
+  ConfiguredCatalog zero = MakeCatalog({{"users", "", "append"}});
+  zero.streams[0].generation_id = 0;
+  zero.streams[0].minimum_generation_id = 0;
+  now_micros_ += 1000;
+  Run(Config(), zero, {MakeUsersBatch(zero, 0, 200, 1)});
+  EXPECT_EQ(ReadRecords(Folder("users")).size(), 4u);
+}
+
 TEST_F(LocalDestinationTest, PathFormatPlacesStreams) {
   ConfiguredCatalog catalog = MakeCatalog({{"users", "public", "append"}, {"orders", "", "overwrite"}});
   Run(Config({{"path_format", "raw/${NAMESPACE}/${STREAM_NAME}/${YEAR}-${MONTH}-${DAY}"}}), catalog,

@@ -325,7 +325,7 @@ TEST_P(JobQueueTest, ListJobsNewestFirstWithPagingAndCounts) {
   EXPECT_EQ(newest[0].id, b_job.id);
   SLUICE_ASSERT_OK_AND_ASSIGN(count, store().CountJobs(all));
   EXPECT_EQ(count, 26);
-  all.config_type = JobConfigType::kResetConnection;
+  all.config_types = {JobConfigType::kResetConnection};
   SLUICE_ASSERT_OK_AND_ASSIGN(count, store().CountJobs(all));
   EXPECT_EQ(count, 0);
 

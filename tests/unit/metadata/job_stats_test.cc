@@ -215,10 +215,13 @@ TEST_P(JobStatsTest, MigrationBackfillsTheJobTotalsFromAttemptStats) {
   const int64_t t = Utc(2026, 5, 1, 12);
   RunJob(a, t, t + 1000, AttemptOutcome::kSucceeded, {3, 4});
   RunJob(a, t + kHour, t + kHour + 1000, AttemptOutcome::kFailed, {0});
-  // Back to schema version 1: the columns and the index of migrations 2 and 3 go, then reopening
-  // migrates again.
+  // Back to schema version 1: migration 4's table and column, migration 3's columns and
+  // migration 2's columns and index go (migration 4's wider CHECK stays: applying it again
+  // changes nothing), then reopening migrates again.
   SqlDatabase& db = store().database();
-  for (const char* sql : {"DROP INDEX jobs_finished", "ALTER TABLE jobs DROP COLUMN records_committed",
+  for (const char* sql : {"DROP TABLE stream_generations", "ALTER TABLE jobs DROP COLUMN streams",
+                          "DROP INDEX jobs_finished",
+                          "ALTER TABLE jobs DROP COLUMN records_committed",
                           "ALTER TABLE jobs DROP COLUMN bytes_committed",
                           "ALTER TABLE connections DROP COLUMN schema_change",
                           "ALTER TABLE connections DROP COLUMN pending_catalog_diff",

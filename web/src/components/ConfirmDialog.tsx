@@ -3,11 +3,12 @@
 import { ReactNode, useEffect, useId, useRef } from 'react';
 import './StreamsTable.css';
 
-export function ConfirmDialog({ open, title, children, confirmLabel, busy = false, onConfirm, onCancel }: {
+export function ConfirmDialog({ open, title, children, confirmLabel, busyLabel = 'Deleting…', busy = false, onConfirm, onCancel }: {
   open: boolean;
   title: string;
   children: ReactNode;
   confirmLabel: string;
+  busyLabel?: string;
   busy?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
@@ -47,7 +48,7 @@ export function ConfirmDialog({ open, title, children, confirmLabel, busy = fals
               Cancel
             </button>
             <button type="button" className="danger" onClick={onConfirm} disabled={busy}>
-              {busy ? 'Deleting…' : confirmLabel}
+              {busy ? busyLabel : confirmLabel}
             </button>
           </div>
         </>

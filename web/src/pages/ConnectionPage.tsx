@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Actor, api, ApiError, CatalogDiff, Connection, ConnectionStatus, JobInfo } from '../api';
+import { Actor, api, ApiError, CatalogDiff, Connection, ConnectionStatus, JobInfo, StreamAction } from '../api';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ErrorBox } from '../components/ErrorBox';
 import { Link } from '../components/Link';
 import { useCan } from '../session';
@@ -45,7 +46,74 @@ function StatusCell({ status }: { status: string }) {
   );
 }
 
-/** A connection: status, schedule, enable, sync now, reset, settings (edit, delete), job history, logs, cancel. */
+interface StreamRef {
+  name: string;
+  namespace?: string | null;
+}
+
+/** What the refresh / clear dialog is about: some streams, or every selected one (`streams` empty). */
+interface StreamsRequest {
+  kind: 'refresh' | 'clear';
+  streams: StreamRef[];
+}
+
+function streamLabel(s: StreamRef): string {
+  return s.namespace ? `${s.namespace}.${s.name}` : s.name;
+}
+
+/** "Refresh (remove records): public.users" — how a refresh / clear job treated its streams. */
+function streamActionsText(actions: StreamAction[] | undefined): string {
+  if (!actions?.length) return '';
+  const groups = new Map<string, string[]>();
+  for (const a of actions) {
+    const how = a.action === 'clear' ? 'cleared' : a.refreshMode === 'Merge' ? 'keep records' : 'remove records';
+    groups.set(how, [...(groups.get(how) ?? []), streamLabel({ name: a.streamName, namespace: a.streamNamespace })]);
+  }
+  return [...groups.entries()].map(([how, names]) => `${how}: ${names.join(', ')}`).join('; ');
+}
+
+/** A small menu button (Refresh…, Clear data…): Escape or a click elsewhere closes it. */
+function ActionsMenu({ label, disabled, onRefresh, onClear }: {
+  label: string;
+  disabled: boolean;
+  onRefresh: () => void;
+  onClear: () => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const root = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return undefined;
+    const close = (e: MouseEvent) => {
+      if (root.current && !root.current.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('mousedown', close);
+    return () => document.removeEventListener('mousedown', close);
+  }, [open]);
+  const pick = (f: () => void) => () => {
+    setOpen(false);
+    f();
+  };
+  return (
+    <div className="menu-wrap" ref={root} onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
+      <button className="small secondary" aria-haspopup="menu" aria-expanded={open} aria-label={label} disabled={disabled}
+        onClick={() => setOpen((v) => !v)}>
+        ⋯
+      </button>
+      {open && (
+        <div className="menu" role="menu" aria-label={label}>
+          <button role="menuitem" onClick={pick(onRefresh)} autoFocus>
+            Refresh stream…
+          </button>
+          <button role="menuitem" className="danger-text" onClick={pick(onClear)}>
+            Clear data…
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** A connection: status, schedule, enable, sync now, reset, refresh and clear (per stream or all), settings (edit, delete), job history, logs, cancel. */
 export function ConnectionPage({ id }: { id: string }) {
   const [data, setData] = useState<Loaded | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -57,6 +125,8 @@ export function ConnectionPage({ id }: { id: string }) {
   const timer = useRef<number>();
   const mayEdit = useCan('edit_configs');
   const mayRun = useCan('run_syncs');
+  const [request, setRequest] = useState<StreamsRequest | null>(null);
+  const [refreshMode, setRefreshMode] = useState<'Truncate' | 'Merge'>('Truncate');
 
   const refresh = useCallback(async () => {
     try {
@@ -187,6 +257,9 @@ export function ConnectionPage({ id }: { id: string }) {
           >
             Reset data
           </button>
+          <ActionsMenu label="Refresh or clear every stream" disabled={busy || running || !mayRun}
+            onRefresh={() => setRequest({ kind: 'refresh', streams: [] })}
+            onClear={() => setRequest({ kind: 'clear', streams: [] })} />
         </div>
       </div>
       <ErrorBox error={error} />
@@ -265,6 +338,56 @@ export function ConnectionPage({ id }: { id: string }) {
         </section>
       )}
 
+      {selected.length > 0 && (
+        <>
+          <h2>Streams</h2>
+          <div className="table-wrap">
+            <table className="list" aria-label="Streams">
+              <thead>
+                <tr>
+                  <th scope="col">Stream</th>
+                  <th scope="col">Sync mode</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {selected.map((st) => {
+                  const ref = { name: st.stream.name, namespace: st.stream.namespace };
+                  return (
+                    <tr key={streamLabel(ref)} data-stream={streamLabel(ref)}>
+                      <th scope="row">{streamLabel(ref)}</th>
+                      <td>{syncModeLabel(st.config.syncMode, st.config.destinationSyncMode)}</td>
+                      <td className="row-actions">
+                        <ActionsMenu label={`Actions of stream ${streamLabel(ref)}`} disabled={busy || running || !mayRun}
+                          onRefresh={() => setRequest({ kind: 'refresh', streams: [ref] })}
+                          onClear={() => setRequest({ kind: 'clear', streams: [ref] })} />
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      <StreamsDialog request={request} mode={refreshMode} setMode={setRefreshMode} busy={busy}
+        onCancel={() => setRequest(null)}
+        onConfirm={() => {
+          if (!request) return;
+          const streams = request.streams.map((r) => ({ streamName: r.name, streamNamespace: r.namespace ?? undefined }));
+          const what = request.streams.length ? request.streams.map(streamLabel).join(', ') : 'every stream';
+          const call =
+            request.kind === 'refresh'
+              ? () => api('connections/refresh', { connectionId: c.connectionId, refreshMode, streams })
+              : request.streams.length
+                ? () => api('connections/clear/stream', { connectionId: c.connectionId, streams })
+                : () => api('connections/clear', { connectionId: c.connectionId });
+          setRequest(null);
+          act(call, request.kind === 'refresh' ? `Refresh of ${what} started.` : `Clear of ${what} started.`);
+        }} />
+
       <h2>Job history</h2>
       {data.jobs.length === 0 ? (
         <div className="empty">
@@ -296,7 +419,12 @@ export function ConnectionPage({ id }: { id: string }) {
                 return (
                   <tr key={j.job.id} data-job-id={j.job.id}>
                     <th scope="row">#{j.job.id}</th>
-                    <td>{JOB_TYPES[j.job.configType] ?? j.job.configType}</td>
+                    <td data-job-type={j.job.configType}>
+                      {JOB_TYPES[j.job.configType] ?? j.job.configType}
+                      {j.job.configType !== 'reset_connection' && streamActionsText(j.job.streamActions) && (
+                        <p className="muted job-streams">{streamActionsText(j.job.streamActions)}</p>
+                      )}
+                    </td>
                     <td className="status">
                       <StatusCell status={j.job.status} />
                       {j.attempts.length > 1 && <span className="muted"> ({j.attempts.length} attempts)</span>}
@@ -338,6 +466,40 @@ export function ConnectionPage({ id }: { id: string }) {
         <JobLogs job={data.jobs.find((j) => j.job.id === openJob)!} />
       )}
     </section>
+  );
+}
+
+/** The confirming dialog of a refresh (remove or keep records) or a clear. */
+function StreamsDialog({ request, mode, setMode, busy, onConfirm, onCancel }: {
+  request: StreamsRequest | null;
+  mode: 'Truncate' | 'Merge';
+  setMode: (m: 'Truncate' | 'Merge') => void;
+  busy: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const what = request?.streams.length ? request.streams.map(streamLabel).join(', ') : 'every stream';
+  const refresh = request?.kind === 'refresh';
+  return (
+    <ConfirmDialog open={request !== null} busy={busy} busyLabel="Starting…"
+      title={refresh ? `Refresh ${what}?` : `Clear the data of ${what}?`}
+      confirmLabel={refresh ? 'Refresh' : 'Clear data'} onConfirm={onConfirm} onCancel={onCancel}>
+      {refresh ? (
+        <fieldset className="refresh-mode">
+          <legend>The source is read again from the start; the other streams sync as usual.</legend>
+          <label className="inline">
+            <input type="radio" name="refresh-mode" value="Truncate" checked={mode === 'Truncate'} onChange={() => setMode('Truncate')} />
+            Remove records: the destination keeps the current rows until the refresh succeeds, then holds only the re-read ones.
+          </label>
+          <label className="inline">
+            <input type="radio" name="refresh-mode" value="Merge" checked={mode === 'Merge'} onChange={() => setMode('Merge')} />
+            Keep records: the re-read rows are added beside the current ones (a new generation).
+          </label>
+        </fieldset>
+      ) : (
+        <p>Its rows are removed from the destination and its saved state is dropped; the next sync copies it again from the start. This cannot be undone.</p>
+      )}
+    </ConfirmDialog>
   );
 }
 
