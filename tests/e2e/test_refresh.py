@@ -167,11 +167,8 @@ def test_truncate_merge_and_clear_per_stream(pg, output):
         users = output.rows("users")
         # The new generation is complete and exactly the source now …
         assert sorted(i for i, g in users if g == 1) == source_ids(pg, db, "users")
-        # … and the older generation's rows are gone (checked at the end where the destination
-        # does not do it yet, so the steps below still run).
-        truncated = {g for _, g in users} == {1}
-        if not truncated and output.name != "destination-postgres":
-            assert {g for _, g in users} == {1}
+        # … and the older generation's rows are gone.
+        assert {g for _, g in users} == {1}
         orders = output.rows("orders")
         assert {g for _, g in orders} == {0}  # synced as usual in the same job, generation kept
         assert {i for i, _ in orders} == {i for i, _ in orders_before}
@@ -182,7 +179,7 @@ def test_truncate_merge_and_clear_per_stream(pg, output):
         # Merge: the old rows stay, the re-read ones come in the next generation.
         info = refresh(server, c, "merge", "users")  # letter case is free
         assert info["job"]["streamActions"][0]["refreshMode"] == "Merge"
-        users = [(i, g) for i, g in output.rows("users") if truncated or g > 0]
+        users = output.rows("users")
         current = source_ids(pg, db, "users")
         assert sorted(i for i, g in users if g == 1) == current
         assert sorted(i for i, g in users if g == 2) == current
@@ -216,11 +213,6 @@ def test_truncate_merge_and_clear_per_stream(pg, output):
         assert r.status_code == 422 and "streams[0]" in r.text
         r = server.post("connections/reset/stream", {"connectionId": c, "streams": []})
         assert r.status_code == 422
-
-    if not truncated:
-        pytest.xfail(f"{output.name} kept the rows of generation 0 after a Truncate refresh of an append stream "
-                     "(minimum_generation_id = generation_id): replacing them when the new generation commits is "
-                     "the destination's part (a tmp table swapped in at the end), not on this branch yet")
 
 
 def test_refresh_of_every_stream_and_a_whole_clear(pg, tmp_path):
@@ -282,8 +274,4 @@ def test_a_cancelled_truncate_refresh_keeps_the_old_rows(pg, tmp_path, kind):
             pytest.skip("the refresh finished before the cancel reached it")
         assert info["job"]["status"] == "cancelled"
         after = output.rows("users")
-        if kind == "postgres" and {g for _, g in after} != {0}:
-            pytest.xfail("destination-postgres writes a Truncate refresh of an append stream into the final table; "
-                         "keeping the old rows until the new generation commits is the destination's part "
-                         "(tmp table swapped in at the end), not on this branch yet")
         assert sorted(after) == sorted(before)  # the previous generation only, untouched

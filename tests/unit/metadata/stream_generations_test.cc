@@ -1,6 +1,6 @@
 // Refreshes and clears in the store: jobs of types refresh and clear with their streams, stream
 // generations started once per job (later attempts keep them) together with the removal of the
-// streams' saved state, and migration 3 on a database that already has jobs — on SQLite and
+// streams' saved state, and migration 4 on a database that already has jobs — on SQLite and
 // PostgreSQL.
 #include <gtest/gtest.h>
 
@@ -159,11 +159,14 @@ TEST_P(StreamGenerationsTest, MigrationThreeKeepsTheJobsOfAnOlderSchema) {
           : std::vector<std::string>{};
   for (const std::string& sql : back) SLUICE_ASSERT_OK(db.Exec(sql).status());
   for (const char* sql : {"DROP TABLE stream_generations", "ALTER TABLE jobs DROP COLUMN streams",
-                          "DELETE FROM schema_migrations WHERE version = 3"}) {
+                          "ALTER TABLE connections DROP COLUMN schema_change",
+                          "ALTER TABLE connections DROP COLUMN pending_catalog_diff",
+                          "ALTER TABLE attempts DROP COLUMN schema_change",
+                          "DELETE FROM schema_migrations WHERE version >= 3"}) {
     SLUICE_ASSERT_OK(db.Exec(sql).status());
   }
   if (db.dialect() == Dialect::kSqlite) {
-    // The CREATE text a version-2 database has, put back the way migration 3 changes it.
+    // The CREATE text a version-2 database has, put back the way migration 4 changes it.
     SLUICE_ASSERT_OK_AND_ASSIGN(SqlRows version, db.Query("PRAGMA schema_version"));
     SLUICE_ASSERT_OK(db.Exec("PRAGMA writable_schema = ON").status());
     SLUICE_ASSERT_OK(db.Exec("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE name = 'jobs'",
