@@ -168,11 +168,14 @@ Status PgReplicationConnection::StartReplication(std::string_view slot, PgLsn st
   if (options.messages) sql += ", messages 'true'";
   sql += ")";
   const std::string what = fmt::format("starting replication from slot '{}'", slot);
-  if (streaming_) return Status::SystemError(what + ": already streaming");
+  if (streaming_ || streamed_) {
+    return Status::SystemError(what + ": this connection has streamed already (connect again to stream)");
+  }
   PgResult result(PQexec(connection_->get(), sql.c_str()));
   if (result.get() == nullptr) return connection_->ErrorFromConnection(what);
   if (PQresultStatus(result.get()) != PGRES_COPY_BOTH) return connection_->ErrorFromResult(result.get(), what);
   streaming_ = true;
+  streamed_ = true;
   decoder_ = PgOutputDecoder(options.proto_version);
   status_interval_ = options.status_interval;
   last_status_ = Clock::now();

@@ -16,8 +16,8 @@
 //   4. A pull loop: Next(timeout) returns one event — a decoded pgoutput message with its WAL
 //      position, a keepalive, or a timeout so the caller can check for cancellation and send
 //      status — and SendStatus(flush_lsn) whenever the destination has committed more.
-//   5. StopReplication() (CopyDone; the connection may then run commands again), or just
-//      destroy it. Nothing here ever drops a slot unless DropSlot is called.
+//   5. StopReplication() (CopyDone; the connection may then run commands again, but not
+//      stream again), or just destroy it. Nothing here drops a slot unless DropSlot is called.
 //
 // The flush LSN is the caller's alone: the server discards WAL up to it (confirmed_flush_lsn),
 // so it must only advance to positions whose changes the destination has committed (a
@@ -125,7 +125,8 @@ class PgReplicationConnection {
 
   //! START_REPLICATION SLOT name LOGICAL start (options). `start` 0/0 means the slot's
   //! confirmed_flush_lsn; the server never goes back before it. After OK the connection is
-  //! streaming until StopReplication or kEnd.
+  //! streaming until StopReplication or kEnd. Once per connection: PostgreSQL's walsender
+  //! (15) keeps its end-of-stream state, so a second stream needs a new connection.
   Status StartReplication(std::string_view slot, PgLsn start, const PgStreamOptions& options);
 
   // --- streaming; REQUIRES: StartReplication succeeded ---------------------------------------
@@ -159,6 +160,7 @@ class PgReplicationConnection {
 
   std::unique_ptr<PgConnection> connection_;
   bool streaming_ = false;
+  bool streamed_ = false;  // StartReplication succeeded once
   PgOutputDecoder decoder_;
   PgLsn flush_lsn_;
   PgLsn received_lsn_;

@@ -242,7 +242,7 @@ TEST_F(ReplicationTest, SlotLifecycleAndExportedSnapshot) {
   auto gone = ReadSlotInfo(*sql_, "s1");
   ASSERT_TRUE(gone.ok());
   EXPECT_FALSE(gone->has_value());
-  auto missing = repl->StartReplication("s1", PgLsn{}, options);
+  auto missing = Replication()->StartReplication("s1", PgLsn{}, options);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.failure_type(), FailureType::kConfig) << missing.ToString();  // 42704 undefined_object
 }
@@ -338,6 +338,184 @@ TEST_F(ReplicationTest, ChangesDecodeAsDoneAndTheStreamMatchesTheSqlInterface) {
   }
   EXPECT_EQ(streamed, expected);
   ASSERT_OK(repl->StopReplication());
+}
+
+// Protocol v2 with logical_decoding_work_mem=64kB: big transactions arrive as streams, with
+// the (sub)transaction xid on each change, before they commit — or abort, whole or by
+// savepoint. Applying them the way a CDC reader must (buffer per transaction, drop aborted
+// parts, apply on Stream Commit) gives exactly the table's rows.
+TEST_F(ReplicationTest, ProtoV2StreamsLargeTransactions) {
+  Sql("CREATE TABLE big (id int PRIMARY KEY, pad text); CREATE PUBLICATION pub FOR TABLE big");
+  PgConnectionConfig config = config_;
+  config.extra_params.emplace_back("options", "-c logical_decoding_work_mem=64kB");
+  auto repl = Replication(config);
+  ASSERT_TRUE(repl);
+  ASSERT_TRUE(repl->CreateSlot("streams").ok());
+
+  Sql("INSERT INTO big SELECT g, repeat('p', 100) FROM generate_series(1, 5000) g");
+  Sql("BEGIN; INSERT INTO big SELECT g, repeat('p', 100) FROM generate_series(5001, 10000) g; ROLLBACK");
+  Sql("BEGIN; INSERT INTO big SELECT g, repeat('p', 100) FROM generate_series(10001, 13000) g;"
+      "SAVEPOINT a; INSERT INTO big SELECT g, repeat('p', 100) FROM generate_series(13001, 16000) g;"
+      "ROLLBACK TO a; COMMIT");
+  Sql("INSERT INTO big VALUES (20000, 'small')");
+
+  // The SQL interface with the same options, for a byte comparison below.
+  ASSERT_OK(sql_->Exec("SET logical_decoding_work_mem = '64kB'"));
+  const std::vector<RawMessage> peeked = Peek(*sql_, "streams", 2, "pub", /*streaming=*/true);
+
+  PgStreamOptions options;
+  options.proto_version = 2;
+  options.streaming = true;
+  options.publications = {"pub"};
+  ASSERT_OK(repl->StartReplication("streams", PgLsn{}, options));
+  const auto events = StreamCommits(*repl, 3);  // two Stream Commits and one Commit
+
+  std::set<int> applied;
+  std::map<uint32_t, std::vector<std::pair<uint32_t, int>>> pending;  // top xid → (subxid, id)
+  uint32_t stream_xid = 0;
+  int stream_starts = 0, whole_aborts = 0, savepoint_aborts = 0, stream_commits = 0;
+  bool in_transaction = false;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const PgMessage& m = events[i].event.message;
+    ASSERT_LT(i, peeked.size());
+    EXPECT_EQ(events[i].bytes, peeked[i].bytes) << "message " << i << ": " << PgMessageName(m);
+    if (auto* start = std::get_if<PgStreamStart>(&m)) {
+      ++stream_starts;
+      stream_xid = start->xid;
+    } else if (auto* insert = std::get_if<PgInsert>(&m)) {
+      const int id = std::stoi(insert->new_tuple[0].data);
+      if (in_transaction) {
+        EXPECT_EQ(insert->xid, 0u);
+        applied.insert(id);
+      } else {
+        EXPECT_NE(insert->xid, 0u);
+        pending[stream_xid].emplace_back(insert->xid, id);
+      }
+    } else if (auto* abort = std::get_if<PgStreamAbort>(&m)) {
+      auto& changes = pending[abort->xid];
+      if (abort->subxid == abort->xid) {
+        ++whole_aborts;
+        changes.clear();
+      } else {
+        ++savepoint_aborts;
+        std::erase_if(changes, [&](const auto& change) { return change.first == abort->subxid; });
+      }
+    } else if (auto* commit = std::get_if<PgStreamCommit>(&m)) {
+      ++stream_commits;
+      for (const auto& change : pending[commit->xid]) applied.insert(change.second);
+      pending.erase(commit->xid);
+    } else if (std::holds_alternative<PgBegin>(m)) {
+      in_transaction = true;
+    } else if (std::holds_alternative<PgCommit>(m)) {
+      in_transaction = false;
+    }
+  }
+  EXPECT_EQ(events.size(), peeked.size());
+  EXPECT_GE(stream_starts, 3);
+  EXPECT_EQ(stream_commits, 2);
+  EXPECT_EQ(whole_aborts, 1);
+  EXPECT_EQ(savepoint_aborts, 1);
+
+  auto rows = sql_->Query("SELECT string_agg(id::text, ',' ORDER BY id) FROM big");
+  ASSERT_TRUE(rows.ok());
+  std::string expected;
+  for (int id : applied) expected += (expected.empty() ? "" : ",") + std::to_string(id);
+  EXPECT_EQ(applied.size(), 8001u);
+  EXPECT_EQ(expected, rows->Get(0, 0));
+  ASSERT_OK(repl->StopReplication());
+}
+
+// The flush LSN is the caller's: confirmed_flush_lsn advances exactly to what was sent, never
+// further (even while keepalives are answered), and a new stream resumes right after it.
+TEST_F(ReplicationTest, StatusAdvancesConfirmedFlushExactly) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION pub FOR TABLE t");
+  auto repl = Replication();
+  ASSERT_TRUE(repl);
+  auto slot = repl->CreateSlot("status");
+  ASSERT_TRUE(slot.ok());
+  for (int id = 1; id <= 3; ++id) Sql("INSERT INTO t VALUES (" + std::to_string(id) + ")");
+
+  PgStreamOptions options;
+  options.publications = {"pub"};
+  options.status_interval = milliseconds(100);  // Next() sends status often on its own
+  ASSERT_OK(repl->StartReplication("status", PgLsn{}, options));
+  std::vector<PgLsn> ends;
+  for (const auto& [event, bytes] : StreamCommits(*repl, 3)) {
+    if (auto* commit = std::get_if<PgCommit>(&event.message)) ends.push_back(commit->end_lsn);
+  }
+  ASSERT_EQ(ends.size(), 3u);
+  EXPECT_LT(ends[0], ends[1]);
+  EXPECT_GT(repl->received_lsn(), ends[1]);
+
+  auto confirmed = [&]() -> PgLsn {
+    auto info = ReadSlotInfo(*sql_, "status");
+    EXPECT_TRUE(info.ok() && info->has_value());
+    return info.ok() && info->has_value() && (*info)->confirmed_flush_lsn ? *(*info)->confirmed_flush_lsn : PgLsn{};
+  };
+  // Nothing was confirmed yet: the slot stays at its start however long we stream.
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(repl->Next(milliseconds(100)).ok());
+  EXPECT_EQ(confirmed(), slot->consistent_point);
+
+  ASSERT_OK(repl->SendStatus(ends[1]));
+  EXPECT_EQ(repl->flush_lsn(), ends[1]);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (confirmed() != ends[1] && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(repl->Next(milliseconds(100)).ok());
+  }
+  EXPECT_EQ(confirmed(), ends[1]);
+  Sql("SELECT pg_switch_wal()");  // more WAL and keepalives; the slot must not follow
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(repl->Next(milliseconds(100)).ok());
+  EXPECT_EQ(confirmed(), ends[1]);
+
+  auto backwards = repl->SendStatus(ends[0]);
+  EXPECT_FALSE(backwards.ok());
+
+  // Resume (on a new connection): the slot gives only the third transaction.
+  ASSERT_OK(repl->StopReplication());
+  auto info = repl->ReadSlot("status");
+  ASSERT_TRUE(info.ok() && info->has_value());
+  EXPECT_EQ(*(*info)->confirmed_flush_lsn, ends[1]);
+  EXPECT_FALSE(repl->StartReplication("status", PgLsn{}, options).ok());  // streams once
+  auto resumed = Replication();
+  ASSERT_TRUE(resumed);
+  ASSERT_OK(resumed->StartReplication("status", PgLsn{}, options));
+  std::vector<std::string> lines;
+  for (const auto& [event, bytes] : StreamCommits(*resumed, 1)) {
+    const std::string line = Describe(event.message);
+    if (!line.empty()) lines.push_back(line);
+  }
+  EXPECT_EQ(lines, (std::vector<std::string>{"BEGIN", "INSERT t (3)", "COMMIT"}));
+}
+
+// Next() returns on time when nothing comes, and a stopped stream says so.
+TEST_F(ReplicationTest, NextTimesOutAndReportsTheEnd) {
+  Sql("CREATE TABLE t (id int); CREATE PUBLICATION pub FOR TABLE t");
+  auto repl = Replication();
+  ASSERT_TRUE(repl);
+  ASSERT_TRUE(repl->CreateSlot("idle", /*temporary=*/true).ok());
+  PgStreamOptions options;
+  options.publications = {"pub"};
+  ASSERT_OK(repl->StartReplication("idle", PgLsn{}, options));
+  const auto start = std::chrono::steady_clock::now();
+  int timeouts = 0;
+  while (std::chrono::steady_clock::now() - start < milliseconds(600)) {
+    auto event = repl->Next(milliseconds(150));
+    ASSERT_TRUE(event.ok()) << event.status().ToString();
+    timeouts += event->kind == PgStreamEvent::Kind::kTimeout;
+  }
+  EXPECT_GE(timeouts, 2);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1500));
+
+  // The server ends the stream when its backend is terminated: an error, not a hang.
+  ASSERT_OK(sql_->Exec("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'idle'"));
+  Status ended;
+  for (int i = 0; i < 50 && ended.ok(); ++i) {
+    auto event = repl->Next(milliseconds(100));
+    if (!event.ok()) ended = event.status();
+  }
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.failure_type(), FailureType::kTransient) << ended.ToString();
+  EXPECT_FALSE(repl->streaming());
 }
 
 }  // namespace
