@@ -518,5 +518,31 @@ TEST_F(ReplicationTest, NextTimesOutAndReportsTheEnd) {
   EXPECT_FALSE(repl->streaming());
 }
 
+// pg_logical_emit_message() output arrives when the stream asks for messages (a heartbeat
+// or a marker a source may write into the WAL).
+TEST_F(ReplicationTest, LogicalMessagesWhenAsked) {
+  Sql("CREATE TABLE t (id int); CREATE PUBLICATION pub FOR TABLE t");
+  auto repl = Replication();
+  ASSERT_TRUE(repl);
+  ASSERT_TRUE(repl->CreateSlot("messages", /*temporary=*/true).ok());
+  Sql("SELECT pg_logical_emit_message(false, 'sluice', 'heartbeat')");
+  Sql("BEGIN; SELECT pg_logical_emit_message(true, 'sluice', 'marker'); INSERT INTO t VALUES (1); COMMIT");
+  PgStreamOptions options;
+  options.publications = {"pub"};
+  options.messages = true;
+  ASSERT_OK(repl->StartReplication("messages", PgLsn{}, options));
+  std::vector<PgLogicalMessage> messages;
+  for (const auto& [event, bytes] : StreamCommits(*repl, 1)) {
+    if (auto* m = std::get_if<PgLogicalMessage>(&event.message)) messages.push_back(*m);
+  }
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_FALSE(messages[0].transactional);
+  EXPECT_EQ(messages[0].prefix, "sluice");
+  EXPECT_EQ(messages[0].content, "heartbeat");
+  EXPECT_TRUE(messages[1].transactional);
+  EXPECT_EQ(messages[1].content, "marker");
+  EXPECT_LT(messages[0].lsn, messages[1].lsn);
+}
+
 }  // namespace
 }  // namespace sluice
