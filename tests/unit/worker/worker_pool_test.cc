@@ -2,10 +2,21 @@
 // incremental resume, failures and retries, disabling + webhooks, cancel, memory limit, secrets.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <thread>
+
 #include "worker_test_util.h"
 
 namespace sluice {
 namespace {
+
+// The worker counts a job in the metrics just after it stores the job's end, which the tests
+// wait for: a metric may lag that by a moment. Its value once it is `want`, or after 5 s.
+double Eventually(const std::function<double()>& value, double want) {
+  for (int i = 0; i < 500 && value() != want; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return value();
+}
 
 using worker_test::PlatformFixture;
 
@@ -55,8 +66,8 @@ TEST_F(WorkerPoolTest, FakerToLocalSucceedsAndTheNextRunResumesFromState) {
   EXPECT_EQ(attempts[0].stats["recordsEmitted"], 0) << attempts[0].stats.dump();
   EXPECT_NE(Joined(LogLines(second, 1)).find("resuming from saved state"), std::string::npos);
 
-  EXPECT_EQ(metrics_.syncs.WithLabels({"succeeded"}).value(), 2);
-  EXPECT_EQ(metrics_.attempts.WithLabels({"succeeded"}).value(), 2);
+  EXPECT_EQ(Eventually([&] { return metrics_.syncs.WithLabels({"succeeded"}).value(); }, 2), 2);
+  EXPECT_EQ(Eventually([&] { return metrics_.attempts.WithLabels({"succeeded"}).value(); }, 2), 2);
   EXPECT_EQ(metrics_.records.Get().value(), 2500);
   EXPECT_EQ(metrics_.sync_duration.Get().Read().count, 2u);
 
@@ -85,7 +96,7 @@ TEST_F(WorkerPoolTest, ConfigErrorFailsAtOnceWithoutRetry) {
   const Json& failure = attempts[0].failure_summary["failures"][0];
   EXPECT_EQ(failure["failureType"], "config_error") << attempts[0].failure_summary.dump();
   EXPECT_FALSE(failure["externalMessage"].get<std::string>().empty());
-  EXPECT_EQ(metrics_.syncs.WithLabels({"failed"}).value(), 1);
+  EXPECT_EQ(Eventually([&] { return metrics_.syncs.WithLabels({"failed"}).value(); }, 1), 1);
 }
 
 TEST_F(WorkerPoolTest, TransientFailuresRetryThenFailAndSecretsNeverReachTheLog) {
@@ -114,7 +125,7 @@ TEST_F(WorkerPoolTest, TransientFailuresRetryThenFailAndSecretsNeverReachTheLog)
   EXPECT_EQ(everything.find(secret), std::string::npos) << everything;
   EXPECT_NE(everything.find("**********"), std::string::npos) << everything;  // it was there, redacted
   EXPECT_NE(everything.find("Connection refused"), std::string::npos) << everything;
-  EXPECT_EQ(metrics_.attempts.WithLabels({"failed"}).value(), 2);
+  EXPECT_EQ(Eventually([&] { return metrics_.attempts.WithLabels({"failed"}).value(); }, 2), 2);
 }
 
 TEST_F(WorkerPoolTest, ConsecutiveFailuresDisableTheConnectionAndNotify) {
@@ -183,7 +194,7 @@ TEST_F(WorkerPoolTest, CancelStopsALongRunningAttempt) {
   auto attempts = Attempts(id);
   ASSERT_EQ(attempts.size(), 1u);
   EXPECT_EQ(attempts[0].failure_summary["failures"][0]["failureType"], "manual_cancellation");
-  EXPECT_EQ(metrics_.syncs.WithLabels({"cancelled"}).value(), 1);
+  EXPECT_EQ(Eventually([&] { return metrics_.syncs.WithLabels({"cancelled"}).value(); }, 1), 1);
 }
 
 TEST_F(WorkerPoolTest, MemoryLimitKillsTheAttempt) {
