@@ -28,7 +28,7 @@ select g, 'order ' || g, g * 1.25, mod(g, 2) = 0, '2024-01-01 00:00:00+00'::time
        '2020-01-01'::date + mod(g, 1000), jsonb_build_object('k', g), array['a' || g, 'b'], decode(md5(g::text), 'hex')
 from generate_series(%s, %s) g"""
 
-ORDER_COLS = "id, name, amount, flag, ts, day, doc, tags::text, bin"
+ORDER_COLS = "id, name, amount, flag, ts, day, doc, {tags}, bin"  # arrays arrive as JSON arrays
 LINE_COLS = "order_id, line, qty"
 
 
@@ -79,7 +79,9 @@ def difference(pg, db, source_sql, dest_sql):
 
 
 def assert_equal(pg, db):
-    assert difference(pg, db, f"select {ORDER_COLS} from public.orders", f"select {ORDER_COLS} from dst.orders") == (0, 0)
+    src = ORDER_COLS.format(tags="to_jsonb(tags)")
+    dst = ORDER_COLS.format(tags="tags")
+    assert difference(pg, db, f"select {src} from public.orders", f"select {dst} from dst.orders") == (0, 0)
     assert difference(pg, db, f"select {LINE_COLS} from public.lines", f"select {LINE_COLS} from dst.lines") == (0, 0)
 
 
@@ -135,7 +137,7 @@ def test_cdc_into_postgres_dedup(pg, tmp_path):
     change(pg, db, 2000)
     sync(p)
     assert_equal(pg, db)
-    assert pg.query(db, "select count(*) from dst.orders where id % 10 = 7") == [(0,)], "deletes are hard deletes"
+    assert pg.query(db, "select count(*) from dst.orders where id % 10 = 7 and id < 1000000") == [(0,)], "deletes are hard deletes"
     assert pg.query(db, "select count(*) from dst.orders where id = -1") == [(0,)], "rolled back: never seen"
     lsn2 = saved_lsn(tmp_path)
     assert lsn2 > lsn1
