@@ -168,6 +168,18 @@ def test_cdc_into_jsonl_keeps_deletes(pg, tmp_path):
     drop_slot(pg, db)
 
 
+def wait_for(predicate, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return True
+        except (OSError, ValueError, AssertionError):
+            pass
+        time.sleep(0.02)
+    return False
+
+
 def test_kill_9_then_rerun(pg, tmp_path):
     db = "cdc_kill"
     make_source(pg, db, rows=10)
@@ -176,14 +188,20 @@ def test_kill_9_then_rerun(pg, tmp_path):
     pg.execute(db, INSERT_ORDERS, (100_000, 399_999))
     for k in range(5):
         pg.execute(db, f"update public.orders set amount = amount + 1 where id % 5 = {k}")
+    before = saved_lsn(tmp_path, "kill")
     proc = subprocess.Popen([SLUICE, "sync", str(p), "--no-progress", "--commit-interval-ms", "20"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.5)
-    killed = proc.poll() is None
-    if killed:
+    try:
+        # Killed after a checkpoint in the middle of the changes, before the end.
+        assert wait_for(lambda: saved_lsn(tmp_path, "kill") != before), "no checkpoint"
+        assert proc.poll() is None, "the sync finished before it could be killed: raise the counts"
         os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    finally:
+        proc.wait()
+    mid = saved_lsn(tmp_path, "kill")
+    assert before < mid
     sync(p)
+    assert saved_lsn(tmp_path, "kill") > mid
     assert_equal(pg, db)
     assert pg.query(db, "select count(*) - count(distinct id) from dst.orders") == [(0,)]
     drop_slot(pg, db)
