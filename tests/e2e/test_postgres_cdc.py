@@ -279,3 +279,36 @@ def test_invalid_position(pg, tmp_path):
     sync(p)
     assert_equal(pg, db)
     drop_slot(pg, db)
+
+
+def test_unchanged_toast_values(pg, tmp_path):
+    """pgoutput leaves unchanged TOASTed values out of an update ('u'): with REPLICA IDENTITY FULL
+    the value comes from the old row; without it the record has null and a NULLED change in
+    _airbyte_meta — never a silent NULL."""
+    db = "cdc_toast"
+    pg.create_database(db)
+    big = "(select string_agg(md5(g::text || %s), '') from generate_series(1, 400) g)"  # 12.8 kB, incompressible
+    pg.execute(db, "create table public.docs (id int primary key, body text, n int)")
+    pg.execute(db, "create table public.docs_full (id int primary key, body text, n int)")
+    pg.execute(db, "alter table public.docs_full replica identity full")
+    for t in ("docs", "docs_full"):
+        pg.execute(db, f"insert into public.{t} values (1, {big}, 0)", ("x",))
+    pg.execute(db, f"create publication {PUB} for table public.docs, public.docs_full")
+    pg.execute(db, f"select pg_create_logical_replication_slot('{SLOT}_{db}', 'pgoutput')")
+    p = write_pipeline(tmp_path / "toast.yaml", {
+        "name": "toast",
+        "source": {"connector": "postgres", "config": cdc_config(pg, db)},
+        "destination": {"connector": "postgres", "config": pg.config(db)},
+        "namespace": {"definition": "custom", "format": "dst"},
+        "streams": [{"name": t, "mode": "Incremental | Append + Deduped", "primary_key": "id"}
+                    for t in ("docs", "docs_full")],
+    })
+    sync(p)
+    pg.execute(db, "update public.docs set n = 1")
+    pg.execute(db, "update public.docs_full set n = 1")
+    sync(p)
+    assert difference(pg, db, "select id, body, n from public.docs_full", "select id, body, n from dst.docs_full") == (0, 0)
+    rows = pg.query(db, "select n, body is null, _airbyte_meta::text from dst.docs")
+    assert rows[0][0] == 1 and rows[0][1] is True
+    assert "NULLED" in rows[0][2] and "body" in rows[0][2], rows
+    drop_slot(pg, db)
