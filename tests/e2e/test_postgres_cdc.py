@@ -312,3 +312,20 @@ def test_unchanged_toast_values(pg, tmp_path):
     assert rows[0][0] == 1 and rows[0][1] is True
     assert "NULLED" in rows[0][2] and "body" in rows[0][2], rows
     drop_slot(pg, db)
+
+
+def test_while_reading_data_flushes_during_the_read(pg, tmp_path):
+    db = "cdc_while"
+    make_source(pg, db, rows=20)
+    p = pipeline(tmp_path, pg, db, name="while", lsn_commit_behaviour="While reading Data")
+    sync(p)
+    before = lsn_int(slot_flush(pg, db))
+    pg.execute(db, "insert into public.orders (id, name) values (-10, 'new')")
+    commit_end = lsn_int(pg.query(db, "select pg_current_wal_lsn()::text")[0][0])
+    sync(p)
+    # Advanced by the read itself (not at the next sync), never beyond what was saved.
+    after = lsn_int(slot_flush(pg, db))
+    assert before < after and after >= commit_end - 1024 and after <= saved_lsn(tmp_path, "while")
+    sync(p)
+    assert_equal(pg, db)
+    drop_slot(pg, db)
