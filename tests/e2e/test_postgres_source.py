@@ -313,7 +313,7 @@ def test_spec_has_airbyte_fields():
         assert key in props, key
     assert props["password"]["airbyte_secret"] is True
     methods = [b["properties"]["method"]["const"] for b in props["replication_method"]["oneOf"]]
-    assert methods == ["Standard", "Xmin"]
+    assert methods == ["Standard", "Xmin", "CDC"]
     modes = [b["properties"]["mode"]["const"] for b in props["ssl_mode"]["oneOf"]]
     assert modes == ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
     assert spec["supportsIncremental"] is True

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <map>
 
+#include "connectors/kit/cdc/cdc_columns.h"
 #include "connectors/sources/postgres/pg_dialect.h"
 #include "postgres/pg_connection.h"
 
@@ -94,6 +95,22 @@ bool ReadsInCtidRanges(const PgTable& table, int server_version) {
 }
 
 AirbyteStream StreamForTable(const PgTable& table, ReplicationMethod method, int server_version) {
+  if (method == ReplicationMethod::kCdc) {
+    SqlStreamOptions options;
+    options.incremental = true;
+    options.source_defined_cursor = true;
+    options.is_resumable = false;
+    options.cursor_candidates = false;
+    AirbyteStream stream = SqlStreamFor(table, options);
+    AddCdcColumns(stream);
+    if (stream.source_defined_primary_key.empty()) {
+      // Without a key, changes cannot be merged: each one is a new row (Incremental | Append).
+      stream.json_schema["description"] =
+          "No primary key: CDC changes of this table can only be appended (Incremental | Append); updates and "
+          "deletes arrive as new rows (deletes with _ab_cdc_deleted_at set). Add a primary key to deduplicate.";
+    }
+    return stream;
+  }
   const bool xmin = method == ReplicationMethod::kXmin;
   const bool has_xmin = table.HasHeap() || table.relkind == 'p';
   SqlStreamOptions options;

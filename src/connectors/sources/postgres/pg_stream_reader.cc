@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
+#include "connectors/kit/cdc/cdc_columns.h"
 #include "postgres/pg_connection.h"
 #include "connectors/kit/sql/sql_planner.h"
 #include "connectors/sources/postgres/pg_copy_decoder.h"
@@ -47,8 +48,8 @@ struct FieldPlan {
 class StreamReader {
  public:
   StreamReader(PgConnection& conn, const PgSourceConfig& config, const PgTypeCatalog& types,
-               const ConfiguredStream& stream, const Json* saved, StreamBatcher& out)
-      : conn_(conn), config_(config), types_(types), stream_(stream), saved_(saved), out_(out) {}
+               const ConfiguredStream& stream, const Json* saved, StreamBatcher& out, const PgCdcSnapshot* cdc)
+      : conn_(conn), config_(config), types_(types), stream_(stream), saved_(saved), out_(out), cdc_(cdc) {}
 
   Status Run() {
     SLUICE_RETURN_IF_ERROR(conn_.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
@@ -123,12 +124,34 @@ class StreamReader {
         stream_.descriptor().ToString(), column.name, column.type_name, TypeName(t.type), TypeName(field.type)));
   }
 
+  //! A CDC column of a snapshot row: the snapshot's position and time, never deleted.
+  FieldPlan CdcConstant(const Field& field) const {
+    FieldPlan plan;
+    if (field.name == kCdcLsnColumn) {
+      plan.expression = fmt::format("{}::int8", cdc_->lsn);
+      plan.spec = {Decoder::kInt8, Decoder::kText};
+    } else if (field.name == kCdcUpdatedAtColumn) {
+      std::string ts;
+      AppendTimestamp(ts, cdc_->updated_at_us, /*utc=*/true);
+      plan.expression = "'" + ts + "'::timestamptz";
+      plan.spec = {Decoder::kTimestampTz, Decoder::kText};
+    } else {
+      plan.expression = "NULL::timestamptz";
+      plan.spec = {Decoder::kTimestampTz, Decoder::kText};
+    }
+    return plan;
+  }
+
   Status Plan() {
     SLUICE_ASSIGN_OR_RETURN(table_, LookUpTable());
     what_ = "reading table " + table_.DisplayName();
     const Schema& schema = *stream_.schema;
     std::vector<std::string> missing, denied;
     for (const Field& field : schema.fields()) {
+      if (cdc_ != nullptr && IsCdcColumn(field.name)) {
+        fields_.push_back(CdcConstant(field));
+        continue;
+      }
       const PgColumn* column = table_.FindColumn(field.name);
       if (column == nullptr) {
         missing.push_back(field.name);
@@ -216,7 +239,7 @@ class StreamReader {
   Status ReadInTransaction() {
     SLUICE_RETURN_IF_ERROR(Plan());
     SLUICE_RETURN_IF_ERROR(MeasureTable());
-    if (stream_.sync_mode == SyncMode::kFullRefresh) return ReadFullRefresh();
+    if (stream_.sync_mode == SyncMode::kFullRefresh || cdc_ != nullptr) return ReadFullRefresh();
     if (config_.replication == ReplicationMethod::kXmin) return ReadXmin();
     return ReadCursor();
   }
@@ -349,6 +372,7 @@ class StreamReader {
 
   //! A STREAM state covering every row read so far (the batch is flushed first).
   Status State(Json blob) {
+    if (cdc_ != nullptr) return out_.Checkpoint(cdc_->state_of(std::move(blob)));
     StateMessage message;
     message.type = StateType::kStream;
     message.stream.descriptor = stream_.descriptor();
@@ -461,6 +485,7 @@ class StreamReader {
   const ConfiguredStream& stream_;
   const Json* saved_;
   StreamBatcher& out_;
+  const PgCdcSnapshot* cdc_;
 
   PgTable table_;
   std::string what_;
@@ -495,11 +520,12 @@ BatchLimits PgBatchLimits() {
 }
 
 Status ReadPgStream(PgConnection& conn, const PgSourceConfig& config, const PgTypeCatalog& types,
-                    const ConfiguredStream& stream, const Json* saved, StreamBatcher& out) {
+                    const ConfiguredStream& stream, const Json* saved, StreamBatcher& out,
+                    const PgCdcSnapshot* cdc) {
   if (!stream.schema) {
     return Status::SystemError("catalog: stream '" + stream.descriptor().ToString() + "' has no bound schema");
   }
-  StreamReader reader(conn, config, types, stream, saved, out);
+  StreamReader reader(conn, config, types, stream, saved, out, cdc);
   return reader.Run();
 }
 

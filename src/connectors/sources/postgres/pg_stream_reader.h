@@ -11,6 +11,7 @@
 //                 above, filtered by XminFilterSql, an xmin state after each range.
 
 #include <cstdint>
+#include <functional>
 
 #include "base/json.h"
 #include "base/status.h"
@@ -25,6 +26,15 @@ namespace sluice {
 
 class PgConnection;
 
+//! How the CDC mode reads a stream's initial snapshot through ReadPgStream: always a full read
+//! (resumable in ctid ranges), the CDC columns selected as constants, and every checkpoint built
+//! by `state_of` from the stream's blob (the CDC read wraps it in its GLOBAL state).
+struct PgCdcSnapshot {
+  uint64_t lsn = 0;           //!< _ab_cdc_lsn of every snapshot row: the position changes are read from
+  int64_t updated_at_us = 0;  //!< _ab_cdc_updated_at: when the snapshot started (Unix µs)
+  std::function<StateMessage(Json blob)> state_of;
+};
+
 //! Batch limits of source-postgres: 16 k rows or about 4 MB of COPY data per batch, each batch
 //! pre-sized from the last.
 BatchLimits PgBatchLimits();
@@ -33,8 +43,9 @@ BatchLimits PgBatchLimits();
 //! COPY bytes, AddInputBytes — and sends batches and checkpoints; statuses are the caller's).
 //! `saved` is its last committed state blob or nullptr. `conn` must be idle, with the session
 //! settings of source-postgres; it is idle again after an OK return. Called on the thread that
-//! owns `out`. Errors name the table.
+//! owns `out`. Errors name the table. `cdc`: read as a CDC snapshot (above) instead.
 Status ReadPgStream(PgConnection& conn, const PgSourceConfig& config, const PgTypeCatalog& types,
-                    const ConfiguredStream& stream, const Json* saved, StreamBatcher& out);
+                    const ConfiguredStream& stream, const Json* saved, StreamBatcher& out,
+                    const PgCdcSnapshot* cdc = nullptr);
 
 }  // namespace sluice

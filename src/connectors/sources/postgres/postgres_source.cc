@@ -13,6 +13,7 @@
 #include "connectors/kit/stream_batcher.h"
 #include "connectors/sdk/registry.h"
 #include "postgres/pg_connection.h"
+#include "connectors/sources/postgres/pg_cdc_reader.h"
 #include "connectors/sources/postgres/pg_dialect.h"
 #include "connectors/sources/postgres/pg_discover.h"
 #include "connectors/sources/postgres/pg_source_config.h"
@@ -207,7 +208,9 @@ class PostgresSource final : public Source {
   Status Check(const Json& config) override {
     SLUICE_ASSIGN_OR_RETURN(const PgSourceConfig parsed, ParsePgSourceConfig(config));
     SLUICE_ASSIGN_OR_RETURN(auto conn, OpenSession(parsed));
-    return CheckAccess(*conn, parsed);
+    SLUICE_RETURN_IF_ERROR(CheckAccess(*conn, parsed));
+    if (parsed.replication == ReplicationMethod::kCdc) return CheckPgCdc(*conn, parsed);
+    return Status::Ok();
   }
 
   Result<Catalog> Discover(const Json& config) override {
@@ -227,6 +230,11 @@ class PostgresSource final : public Source {
 
   Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
     SLUICE_ASSIGN_OR_RETURN(const PgSourceConfig parsed, ParsePgSourceConfig(config));
+    if (parsed.replication == ReplicationMethod::kCdc) {
+      // One connection, streams snapshotted one after another: a GLOBAL state lists every
+      // stream, so a checkpoint must never get ahead of another stream's batches.
+      return ReadPgCdc(parsed, catalog, state, out, [&parsed] { return OpenSession(parsed); });
+    }
     ParallelReader reader(parsed, catalog, state, out);
     return reader.Run();
   }

@@ -1,0 +1,569 @@
+#include "connectors/sources/postgres/pg_cdc_reader.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "connectors/kit/cdc/cdc_columns.h"
+#include "connectors/kit/cdc/cdc_state.h"
+#include "connectors/kit/stream_batcher.h"
+#include "connectors/sources/postgres/pg_dialect.h"
+#include "connectors/sources/postgres/pg_state.h"
+#include "connectors/sources/postgres/pg_stream_reader.h"
+#include "connectors/sources/postgres/pg_text_values.h"
+#include "connectors/sources/postgres/pg_types.h"
+#include "postgres/pg_replication.h"
+#include "postgres/pgoutput.h"
+
+namespace sluice {
+
+namespace {
+
+constexpr std::string_view kApplicationName = "sluice source-postgres cdc";
+//! A checkpoint goes out at the first transaction end after this many change rows.
+constexpr uint64_t kRowsPerCheckpoint = 50000;
+constexpr auto kPollTimeout = std::chrono::milliseconds(500);
+
+std::string SlotSql(const std::string& slot) {
+  return fmt::format("SELECT pg_create_logical_replication_slot({}, 'pgoutput');", QuoteLiteral(slot));
+}
+
+// ---- positions --------------------------------------------------------------------------------
+
+struct Position {
+  PgLsn lsn;
+  uint32_t txid = 0;
+  int64_t ts_usec = 0;
+};
+
+Json PositionJson(const Position& p) {
+  return Json{{"lsn", p.lsn.value}, {"lsn_text", FormatPgLsn(p.lsn)}, {"txId", p.txid}, {"ts_usec", p.ts_usec}};
+}
+
+std::optional<Position> ParsePosition(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  auto lsn = j.find("lsn");
+  if (lsn == j.end()) return std::nullopt;
+  Position p;
+  if (lsn->is_number_unsigned() || lsn->is_number_integer()) {
+    p.lsn.value = lsn->get<uint64_t>();
+  } else if (lsn->is_string()) {
+    auto parsed = ParsePgLsn(lsn->get<std::string>());
+    if (!parsed.ok()) return std::nullopt;
+    p.lsn = *parsed;
+  } else {
+    return std::nullopt;
+  }
+  if (auto t = j.find("txId"); t != j.end() && t->is_number()) p.txid = t->get<uint32_t>();
+  if (auto t = j.find("ts_usec"); t != j.end() && t->is_number()) p.ts_usec = t->get<int64_t>();
+  return p;
+}
+
+const Json& SnapshotCompleteJson() {
+  static const Json kDone = {{"version", 2}, {"state_type", "cdc"}, {"snapshot_complete", true}};
+  return kDone;
+}
+bool IsSnapshotComplete(const Json* blob) {
+  return blob != nullptr && blob->is_object() && blob->value("snapshot_complete", false);
+}
+
+// ---- check ------------------------------------------------------------------------------------
+
+//! Whether the slot can serve this config; an error names the slot and the fix.
+Status ValidateSlot(const std::optional<PgSlotInfo>& slot, const PgSourceConfig& config) {
+  const std::string& name = config.cdc.replication_slot;
+  if (!slot) {
+    return Status::ConfigError(fmt::format(
+        "replication_method.replication_slot: replication slot '{}' does not exist; create it with {}", name,
+        SlotSql(name)));
+  }
+  if (slot->slot_type != "logical" || slot->plugin != "pgoutput") {
+    return Status::ConfigError(fmt::format(
+        "replication_method.replication_slot: slot '{}' is a {} slot using plugin '{}'; CDC needs a logical "
+        "pgoutput slot: SELECT pg_drop_replication_slot({}); {}",
+        name, slot->slot_type, slot->plugin, QuoteLiteral(name), SlotSql(name)));
+  }
+  if (slot->database != config.connection.database) {
+    return Status::ConfigError(fmt::format(
+        "replication_method.replication_slot: slot '{}' belongs to database '{}', not '{}'; create one in '{}' "
+        "with {}",
+        name, slot->database, config.connection.database, config.connection.database, SlotSql(name)));
+  }
+  return Status::Ok();
+}
+
+Status LostSlotError(const std::string& name, const std::string& what) {
+  return Status::ConfigError(fmt::format(
+      "replication slot '{}' cannot resume the saved position: {}. Changes since the last sync are gone: reset "
+      "the connection's streams (or set invalid_cdc_cursor_position_behavior to \"Re-sync data\" to snapshot "
+      "again automatically)",
+      name, what));
+}
+
+// ---- the read -----------------------------------------------------------------------------------
+
+//! How a relation's columns land in a stream's fields (made once per Relation message).
+struct RelationPlan {
+  uint32_t stream = 0;
+  std::vector<int> column_of_field;  //!< relation column per schema field; -1: none (CDC or dropped)
+  std::vector<PgColumnType> types;   //!< per relation column
+  std::vector<int> cdc_of_field;     //!< 0 lsn, 1 updated_at, 2 deleted_at, -1 data
+};
+
+class CdcRead {
+ public:
+  CdcRead(const PgSourceConfig& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out,
+          const PgSessionFactory& open_session)
+      : config_(config), catalog_(catalog), state_(state), out_(out), open_session_(open_session) {}
+
+  Status Run() {
+    SLUICE_ASSIGN_OR_RETURN(conn_, open_session_());
+    SLUICE_ASSIGN_OR_RETURN(PgTypeCatalog types, PgTypeCatalog::Load(*conn_));
+    types_.emplace(std::move(types));
+    SLUICE_RETURN_IF_ERROR(DecideStart());
+    const size_t n = catalog_.streams.size();
+    for (uint32_t i = 0; i < n; ++i) {
+      const ConfiguredStream& s = catalog_.streams[i];
+      if (!s.schema) return Status::SystemError("catalog: stream '" + s.descriptor().ToString() + "' has no bound schema");
+      batchers_.push_back(std::make_unique<StreamBatcher>(out_, i, s.schema, PgBatchLimits()));
+      SLUICE_RETURN_IF_ERROR(batchers_.back()->Start());
+    }
+    Status st = Snapshot();
+    if (st.ok() && HasIncremental()) st = ReadChanges();
+    if (!st.ok() && !st.cancelled() && out_.cancelled()) st = Status::Cancelled();
+    Status first = st;
+    for (auto& b : batchers_) {
+      Status f = b->Finish(st);
+      if (first.ok() && !f.ok()) first = f;
+    }
+    return first;
+  }
+
+ private:
+  bool Incremental(uint32_t i) const { return catalog_.streams[i].sync_mode == SyncMode::kIncremental; }
+  bool HasIncremental() const {
+    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
+      if (Incremental(i)) return true;
+    }
+    return false;
+  }
+
+  //! The saved position, checked against the slot; or the slot's position for a new snapshot.
+  Status DecideStart() {
+    const std::string& slot_name = config_.cdc.replication_slot;
+    SLUICE_ASSIGN_OR_RETURN(std::optional<PgSlotInfo> slot, ReadSlotInfo(*conn_, slot_name));
+    std::optional<CdcState> saved = ParseCdcState(state_);
+    std::optional<Position> saved_position = saved ? ParsePosition(saved->position) : std::nullopt;
+    if (saved && !saved_position) {
+      Log(LogLevel::kWarn, "the saved CDC state has no LSN; taking a new snapshot");
+      saved.reset();
+    }
+    std::string invalid;
+    if (!slot) {
+      invalid = "the slot does not exist";
+    } else if (slot->wal_status == "lost") {
+      invalid = "its WAL was removed (wal_status 'lost')";
+    } else if (saved_position && slot->confirmed_flush_lsn && *slot->confirmed_flush_lsn > saved_position->lsn) {
+      invalid = fmt::format("its confirmed_flush_lsn {} is beyond the saved LSN {} (changes in between were "
+                            "acknowledged without being saved)",
+                            FormatPgLsn(*slot->confirmed_flush_lsn), FormatPgLsn(saved_position->lsn));
+    }
+    if (!invalid.empty() && saved_position) {
+      if (!config_.cdc.resync_on_invalid_position) return LostSlotError(slot_name, invalid);
+      Log(LogLevel::kWarn, "replication slot '{}': {}; re-syncing every stream (invalid_cdc_cursor_position_behavior "
+          "= Re-sync data)", slot_name, invalid);
+      saved.reset();
+      saved_position.reset();
+    }
+    if (!slot) SLUICE_RETURN_IF_ERROR(ValidateSlot(slot, config_));
+    if (slot->wal_status == "lost") {
+      return Status::ConfigError(fmt::format("replication slot '{}' lost its WAL (wal_status 'lost'): drop it and "
+                                             "create it again (SELECT pg_drop_replication_slot({}); {}), then sync",
+                                             slot_name, QuoteLiteral(slot_name), SlotSql(slot_name)));
+    }
+    SLUICE_RETURN_IF_ERROR(ValidateSlot(slot, config_));
+    if (saved_position) {
+      position_ = *saved_position;
+      resumed_ = true;
+      for (const auto& s : saved->streams) blobs_[s.descriptor.ToString()] = s.stream_state;
+    } else {
+      if (!slot->confirmed_flush_lsn) {
+        return Status::ConfigError(fmt::format("replication slot '{}' has no confirmed_flush_lsn yet", slot_name));
+      }
+      position_.lsn = *slot->confirmed_flush_lsn;
+    }
+    start_lsn_ = position_.lsn;
+    return Status::Ok();
+  }
+
+  StateMessage GlobalState() const {
+    CdcState s;
+    s.position = PositionJson(position_);
+    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
+      if (!Incremental(i)) continue;
+      auto it = blobs_.find(catalog_.streams[i].descriptor().ToString());
+      if (it == blobs_.end()) continue;
+      s.streams.push_back({catalog_.streams[i].descriptor(), it->second});
+    }
+    return CdcStateMessage(s);
+  }
+
+  // ---- snapshot ---------------------------------------------------------------------------------
+
+  Status Snapshot() {
+    PgCdcSnapshot snap;
+    snap.lsn = position_.lsn.value;
+    snap.updated_at_us = NowMicros();
+    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
+      const ConfiguredStream& stream = catalog_.streams[i];
+      const std::string key = stream.descriptor().ToString();
+      auto it = blobs_.find(key);
+      const Json* saved = it == blobs_.end() ? nullptr : &it->second;
+      if (Incremental(i) && IsSnapshotComplete(saved)) continue;
+      if (!Incremental(i)) saved = nullptr;  // a full-refresh stream is read whole every sync
+      Log(LogLevel::kInfo, "{}: CDC snapshot at LSN {}", key, FormatPgLsn(position_.lsn));
+      const bool incremental = Incremental(i);
+      snap.state_of = [this, key, incremental](Json blob) {
+        if (incremental) {
+          if (blob.is_object() && blob.value("complete", false)) blob = SnapshotCompleteJson();
+          blobs_[key] = std::move(blob);
+        }
+        return GlobalState();
+      };
+      SLUICE_RETURN_IF_ERROR(batchers_[i]->MarkRunning());
+      // The blob is copied: state_of replaces it while the reader runs.
+      std::optional<Json> saved_copy = saved ? std::optional<Json>(*saved) : std::nullopt;
+      SLUICE_RETURN_IF_ERROR(
+          ReadPgStream(*conn_, config_, *types_, stream, saved_copy ? &*saved_copy : nullptr, *batchers_[i], &snap));
+    }
+    return Status::Ok();
+  }
+
+  // ---- changes ----------------------------------------------------------------------------------
+
+  PgConnectionConfig ReplicationConnectionConfig() const {
+    PgConnectionConfig c = config_.connection;
+    // The text forms pg_text_values.h expects, whatever the server's defaults.
+    const std::string settings =
+        "-c DateStyle=ISO -c TimeZone=UTC -c IntervalStyle=postgres -c extra_float_digits=3 -c bytea_output=hex";
+    bool found = false;
+    for (auto& [k, v] : c.extra_params) {
+      if (k == "options") {
+        v += " " + settings;
+        found = true;
+      }
+    }
+    if (!found) c.extra_params.emplace_back("options", settings);
+    return c;
+  }
+
+  //! The stream a relation belongs to, and how its columns map; nullptr when not selected.
+  const RelationPlan* PlanFor(const std::shared_ptr<const PgRelation>& relation) {
+    auto it = plans_.find(relation.get());
+    if (it != plans_.end()) return it->second ? &*it->second : nullptr;
+    std::optional<RelationPlan> plan;
+    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
+      const ConfiguredStream& s = catalog_.streams[i];
+      if (!Incremental(i) || s.stream.name != relation->name) continue;
+      const std::string ns = s.stream.namespace_.value_or("public");
+      if (ns != relation->schema) continue;
+      RelationPlan p;
+      p.stream = i;
+      for (const auto& c : relation->columns) p.types.push_back(types_->Resolve(c.type_oid, c.type_modifier));
+      for (const Field& f : s.schema->fields()) {
+        int cdc = -1;
+        if (f.name == kCdcLsnColumn) cdc = 0;
+        if (f.name == kCdcUpdatedAtColumn) cdc = 1;
+        if (f.name == kCdcDeletedAtColumn) cdc = 2;
+        p.cdc_of_field.push_back(cdc);
+        int col = -1;
+        for (size_t c = 0; c < relation->columns.size() && cdc < 0; ++c) {
+          if (relation->columns[c].name == f.name) col = static_cast<int>(c);
+        }
+        p.column_of_field.push_back(col);
+      }
+      plan = std::move(p);
+      break;
+    }
+    keep_.push_back(relation);  // the key stays valid while the plan is cached
+    auto [pos, _] = plans_.emplace(relation.get(), std::move(plan));
+    return pos->second ? &*pos->second : nullptr;
+  }
+
+  //! One change row. `tuple`: the values; `old`: the old row (REPLICA IDENTITY FULL) that holds
+  //! unchanged TOASTed values, or null.
+  Status AppendRow(const RelationPlan& plan, const PgRelation& relation, const PgTuple& tuple, const PgTuple* old,
+                   bool deleted) {
+    StreamBatcher& b = *batchers_[plan.stream];
+    RecordBatch& batch = b.batch();
+    for (size_t f = 0; f < plan.column_of_field.size(); ++f) {
+      Column& column = batch.column(f);
+      const std::string& name = batch.schema().field(f).name;
+      switch (plan.cdc_of_field[f]) {
+        case 0: column.AppendInt64(static_cast<int64_t>(txn_.lsn.value)); continue;
+        case 1: column.AppendInt64(txn_.ts_usec); continue;
+        case 2:
+          if (deleted) column.AppendInt64(txn_.ts_usec);
+          else column.AppendNull();
+          continue;
+        default: break;
+      }
+      const int c = plan.column_of_field[f];
+      if (c < 0 || static_cast<size_t>(c) >= tuple.size()) {
+        column.AppendNull();
+        continue;
+      }
+      const PgColumnValue* v = &tuple[static_cast<size_t>(c)];
+      if (v->kind == PgColumnValue::Kind::kUnchangedToast && old != nullptr &&
+          static_cast<size_t>(c) < old->size() && (*old)[static_cast<size_t>(c)].kind == PgColumnValue::Kind::kText) {
+        v = &(*old)[static_cast<size_t>(c)];  // REPLICA IDENTITY FULL: the old row has the value
+      }
+      switch (v->kind) {
+        case PgColumnValue::Kind::kNull:
+          column.AppendNull();
+          break;
+        case PgColumnValue::Kind::kUnchangedToast:
+          // Not sent because unchanged, and not in an old row: never written as a silent NULL.
+          column.AppendNull();
+          batch.AddChange(name, ChangeKind::kNulled, ChangeReason::kSourceRetrievalError);
+          if (toast_warned_.insert(relation.oid).second) {
+            Log(LogLevel::kWarn, "{}.{}: an update left the TOASTed column '{}' unchanged and pgoutput did not send "
+                "it; the record has it null with a NULLED change in _airbyte_meta. Run ALTER TABLE {}.{} REPLICA "
+                "IDENTITY FULL so unchanged values are taken from the old row.",
+                relation.schema, relation.name, name, QuoteIdent(relation.schema), QuoteIdent(relation.name));
+          }
+          break;
+        case PgColumnValue::Kind::kText:
+          if (!AppendPgText(column, plan.types[static_cast<size_t>(c)], v->data)) {
+            column.AppendNull();
+            batch.AddChange(name, ChangeKind::kNulled, ChangeReason::kSourceSerializationError);
+          }
+          break;
+        case PgColumnValue::Kind::kBinary:
+          column.AppendNull();
+          batch.AddChange(name, ChangeKind::kNulled, ChangeReason::kSourceSerializationError);
+          break;
+      }
+    }
+    ++rows_since_checkpoint_;
+    return b.RowAdded();
+  }
+
+  Status Checkpoint() {
+    for (auto& b : batchers_) SLUICE_RETURN_IF_ERROR(b->Flush());
+    rows_since_checkpoint_ = 0;
+    return out_.EmitState(GlobalState());
+  }
+
+  Status OnMessage(const PgStreamEvent& ev) {
+    const PgMessage& m = ev.message;
+    if (auto* begin = std::get_if<PgBegin>(&m)) {
+      in_txn_ = true;
+      txn_ = {begin->final_lsn, begin->xid, begin->commit_time_us};
+      return Status::Ok();
+    }
+    if (auto* commit = std::get_if<PgCommit>(&m)) {
+      in_txn_ = false;
+      position_ = {commit->end_lsn, txn_.txid, commit->commit_time_us};
+      ++transactions_;
+      if (!config_.cdc.flush_after_destination) SLUICE_RETURN_IF_ERROR(repl_->SendStatus(commit->end_lsn));
+      if (rows_since_checkpoint_ >= kRowsPerCheckpoint) return Checkpoint();
+      return Status::Ok();
+    }
+    if (auto* ins = std::get_if<PgInsert>(&m)) {
+      const RelationPlan* plan = PlanFor(ins->relation);
+      if (plan == nullptr) return Status::Ok();
+      return AppendRow(*plan, *ins->relation, ins->new_tuple, nullptr, false);
+    }
+    if (auto* upd = std::get_if<PgUpdate>(&m)) {
+      const RelationPlan* plan = PlanFor(upd->relation);
+      if (plan == nullptr) return Status::Ok();
+      if (upd->old_kind == 'K' || (upd->old_kind == 'O' && KeyChanged(*upd))) {
+        // The key changed: the row under the old key is gone.
+        SLUICE_RETURN_IF_ERROR(AppendRow(*plan, *upd->relation, upd->old_tuple, nullptr, true));
+      }
+      return AppendRow(*plan, *upd->relation, upd->new_tuple, upd->old_kind == 'O' ? &upd->old_tuple : nullptr,
+                       false);
+    }
+    if (auto* del = std::get_if<PgDelete>(&m)) {
+      const RelationPlan* plan = PlanFor(del->relation);
+      if (plan == nullptr) return Status::Ok();
+      return AppendRow(*plan, *del->relation, del->old_tuple, nullptr, true);
+    }
+    if (auto* trunc = std::get_if<PgTruncate>(&m)) {
+      for (const auto& r : trunc->relations) {
+        if (PlanFor(r) == nullptr) continue;
+        Log(LogLevel::kWarn, "TRUNCATE of {}.{} at LSN {} is not replicated: the destination keeps its rows. "
+            "Refresh the stream to drop them.", r->schema, r->name, FormatPgLsn(txn_.lsn));
+      }
+      return Status::Ok();
+    }
+    return Status::Ok();  // Relation, Type, Origin, messages: nothing to write
+  }
+
+  //! REPLICA IDENTITY FULL sends the whole old row on every update: did a key column change?
+  static bool KeyChanged(const PgUpdate& u) {
+    for (size_t c = 0; c < u.relation->columns.size() && c < u.old_tuple.size() && c < u.new_tuple.size(); ++c) {
+      if (!u.relation->columns[c].key) continue;
+      const auto& o = u.old_tuple[c];
+      const auto& n = u.new_tuple[c];
+      if (n.kind == PgColumnValue::Kind::kUnchangedToast) continue;
+      if (o.kind != n.kind || o.data != n.data) return true;
+    }
+    return false;
+  }
+
+  Status ReadChanges() {
+    if (!config_.cdc.heartbeat_action_query.empty()) {
+      SLUICE_RETURN_IF_ERROR(conn_->Exec(config_.cdc.heartbeat_action_query)
+                                 .WithContext("running replication_method.heartbeat_action_query"));
+    }
+    SLUICE_ASSIGN_OR_RETURN(repl_, PgReplicationConnection::Connect(ReplicationConnectionConfig(), kApplicationName));
+    SLUICE_ASSIGN_OR_RETURN(PgSystemIdentity id, repl_->IdentifySystem());
+    const PgLsn target = id.wal_flush;
+    PgStreamOptions options;
+    options.proto_version = 1;
+    options.publications = {config_.cdc.publication};
+    SLUICE_RETURN_IF_ERROR(repl_->StartReplication(config_.cdc.replication_slot, start_lsn_, options));
+    // The saved position was saved after the destination committed it: the slot may now
+    // discard the WAL before it (Airbyte's "After loading Data in the destination").
+    if (resumed_ && start_lsn_.valid()) SLUICE_RETURN_IF_ERROR(repl_->SendStatus(start_lsn_));
+    Log(LogLevel::kInfo, "CDC: streaming slot '{}' from {} up to {}", config_.cdc.replication_slot,
+        FormatPgLsn(start_lsn_), FormatPgLsn(target));
+    const auto idle_limit = std::chrono::seconds(config_.cdc.initial_waiting_seconds);
+    auto last_data = std::chrono::steady_clock::now();
+    for (;;) {
+      if (out_.cancelled()) return Status::Cancelled();
+      SLUICE_ASSIGN_OR_RETURN(PgStreamEvent ev, repl_->Next(kPollTimeout));
+      if (ev.kind == PgStreamEvent::Kind::kEnd) break;
+      if (ev.kind == PgStreamEvent::Kind::kMessage) {
+        last_data = std::chrono::steady_clock::now();
+        SLUICE_RETURN_IF_ERROR(OnMessage(ev));
+      }
+      // Caught up: everything committed before the server's position at the start was sent.
+      if (!in_txn_ && ev.kind != PgStreamEvent::Kind::kTimeout && ev.wal_end >= target) {
+        if (ev.kind == PgStreamEvent::Kind::kKeepalive && ev.wal_end > position_.lsn) {
+          position_.lsn = ev.wal_end;  // nothing of ours before it: the slot may move past it
+        }
+        break;
+      }
+      if (ev.kind == PgStreamEvent::Kind::kTimeout) {
+        if (!in_txn_ && std::chrono::steady_clock::now() - last_data > idle_limit) {
+          Log(LogLevel::kWarn, "CDC: no change for initial_waiting_seconds ({} s) before reaching {}; stopping",
+              config_.cdc.initial_waiting_seconds, FormatPgLsn(target));
+          break;
+        }
+        // Ask for a keepalive: it carries the server's position.
+        SLUICE_RETURN_IF_ERROR(repl_->SendStatus(repl_->flush_lsn(), /*reply_requested=*/true));
+      }
+    }
+    (void)repl_->StopReplication();
+    Log(LogLevel::kInfo, "CDC: read {} transaction(s); position {}", transactions_, FormatPgLsn(position_.lsn));
+    return Checkpoint();
+  }
+
+  const PgSourceConfig& config_;
+  const ConfiguredCatalog& catalog_;
+  const StateStore& state_;
+  Emitter& out_;
+  const PgSessionFactory& open_session_;
+
+  std::unique_ptr<PgConnection> conn_;
+  std::optional<PgTypeCatalog> types_;
+  std::vector<std::unique_ptr<StreamBatcher>> batchers_;
+  std::map<std::string, Json> blobs_;  //!< stream descriptor → its blob in the GLOBAL state
+  Position position_;                  //!< what the next checkpoint saves
+  PgLsn start_lsn_;
+  bool resumed_ = false;
+
+  std::unique_ptr<PgReplicationConnection> repl_;
+  std::map<const PgRelation*, std::optional<RelationPlan>> plans_;
+  std::vector<std::shared_ptr<const PgRelation>> keep_;
+  std::set<uint32_t> toast_warned_;
+  bool in_txn_ = false;
+  Position txn_;  //!< the open transaction: commit LSN (_ab_cdc_lsn), xid, commit time
+  uint64_t rows_since_checkpoint_ = 0;
+  uint64_t transactions_ = 0;
+};
+
+}  // namespace
+
+Status CheckPgCdc(PgConnection& conn, const PgSourceConfig& config) {
+  const std::string& user = config.connection.username;
+  SLUICE_ASSIGN_OR_RETURN(PgResult wal, conn.Query("SELECT current_setting('wal_level')"));
+  if (wal.Get(0, 0) != "logical") {
+    return Status::ConfigError(fmt::format(
+        "wal_level is '{}'; CDC needs logical decoding: ALTER SYSTEM SET wal_level = logical; then restart the "
+        "server",
+        wal.Get(0, 0)));
+  }
+  SLUICE_ASSIGN_OR_RETURN(PgResult role,
+                          conn.Query("SELECT rolsuper OR rolreplication FROM pg_catalog.pg_roles WHERE rolname = "
+                                     "current_user"));
+  if (role.rows() == 0 || role.Get(0, 0) != "t") {
+    return Status::ConfigError(fmt::format(
+        "user '{}' may not use logical replication: ALTER ROLE {} WITH REPLICATION;", user, QuoteIdent(user)));
+  }
+  const std::string& slot_name = config.cdc.replication_slot;
+  SLUICE_ASSIGN_OR_RETURN(std::optional<PgSlotInfo> slot, ReadSlotInfo(conn, slot_name));
+  SLUICE_RETURN_IF_ERROR(ValidateSlot(slot, config));
+  if (slot->wal_status == "lost") {
+    return Status::ConfigError(fmt::format(
+        "replication slot '{}' lost its WAL (wal_status 'lost'): drop it and create it again (SELECT "
+        "pg_drop_replication_slot({}); {}), then sync (a new snapshot)",
+        slot_name, QuoteLiteral(slot_name), SlotSql(slot_name)));
+  }
+  const std::string& pub = config.cdc.publication;
+  SLUICE_ASSIGN_OR_RETURN(PgResult p, conn.Query("SELECT puballtables FROM pg_catalog.pg_publication WHERE pubname = $1",
+                                                 {pub}));
+  if (p.rows() == 0) {
+    return Status::ConfigError(fmt::format(
+        "replication_method.publication: publication '{}' does not exist; create it with CREATE PUBLICATION {} FOR "
+        "TABLE <table>, …; (or FOR ALL TABLES)",
+        pub, QuoteIdent(pub)));
+  }
+  const std::string filter = PgDialect::Get().SchemaFilter(config.schemas);
+  SLUICE_ASSIGN_OR_RETURN(
+      PgResult t,
+      conn.Query("SELECT n.nspname, c.relname, EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables pt WHERE "
+                 "pt.pubname = " + QuoteLiteral(pub) + " AND pt.schemaname = n.nspname AND pt.tablename = c.relname) "
+                 "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND " + filter + " ORDER BY 1, 2"));
+  std::vector<std::string> covered, uncovered;
+  for (int i = 0; i < t.rows(); ++i) {
+    const std::string name = fmt::format("{}.{}", t.Get(i, 0), t.Get(i, 1));
+    (t.Get(i, 2) == "t" ? covered : uncovered).push_back(name);
+  }
+  if (covered.empty()) {
+    return Status::ConfigError(fmt::format(
+        "replication_method.publication: publication '{}' covers no table of the configured schemas; add them: "
+        "ALTER PUBLICATION {} ADD TABLE <table>, …;",
+        pub, QuoteIdent(pub)));
+  }
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+  };
+  Log(LogLevel::kInfo, "publication '{}' covers: {}", pub, join(covered));
+  if (!uncovered.empty()) {
+    Log(LogLevel::kWarn, "publication '{}' does not cover {}: incremental syncs of those streams get no changes "
+        "(ALTER PUBLICATION {} ADD TABLE …)", pub, join(uncovered), QuoteIdent(pub));
+  }
+  return Status::Ok();
+}
+
+Status ReadPgCdc(const PgSourceConfig& config, const ConfiguredCatalog& catalog, const StateStore& state,
+                 Emitter& out, const PgSessionFactory& open_session) {
+  CdcRead read(config, catalog, state, out, open_session);
+  return read.Run();
+}
+
+}  // namespace sluice
