@@ -206,6 +206,18 @@ TEST(PgStreamPlan, MergeSqlQuotesEverything) {
   EXPECT_NE(p.InsertFromStageSql().find("WHERE \"_ab_cdc_deleted_at\" IS NULL"), std::string::npos);
   EXPECT_NE(p.MergeSql(true)[1].find("IS NOT DISTINCT FROM"), std::string::npos);
   EXPECT_EQ(p.LoadName(), "pg_temp.\"sluice_stage_0\"");
+  // A CDC stream keeps values the source did not send: from the final table, then from the
+  // same key's earlier staged row (a window over dedup order, ascending).
+  EXPECT_TRUE(p.keeps_unchanged());
+  const auto keep = p.KeepUnchangedSql(p.LoadName(), 1, true);
+  ASSERT_EQ(keep.size(), 4u);
+  EXPECT_NE(keep[1].find("FROM \"my schema\".\"Order\"\"s\" AS f WHERE f.\"id\" = s.\"id\""), std::string::npos) << keep[1];
+  EXPECT_NE(keep[1].find("\"_sluice_keep\" ? 'updated at'"), std::string::npos) << keep[1];
+  EXPECT_NE(keep[3].find("ORDER BY \"updated at\" ASC NULLS FIRST, \"_airbyte_extracted_at\", \"_sluice_seq\""),
+            std::string::npos) << keep[3];
+  EXPECT_EQ(p.KeepUnchangedSql("t", 0, false).size(), 1u);
+  EXPECT_NE(p.CopyFinalSql(true).find("\"_airbyte_meta\", \"_sluice_keep\")"), std::string::npos);
+  EXPECT_EQ(p.CopyFinalSql(false).find("_sluice_keep"), std::string::npos);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "connectors/destinations/postgres/pg_identifiers.h"
 #include "postgres/pg_connection.h"
 
@@ -58,6 +60,7 @@ std::string PgStreamPlan::CopyFinalSql(bool with_meta) const {
   for (const auto& c : columns) cols.push_back(QuoteIdent(c));
   if (dedup()) cols.push_back(QuoteIdent(kColSeq));
   if (with_meta) cols.push_back(QuoteIdent(kColMeta));
+  if (with_meta && keeps_unchanged()) cols.push_back(QuoteIdent(kColKeep));
   return fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", LoadName(), Join(cols, ", "));
 }
 
@@ -78,6 +81,7 @@ std::string PgStreamPlan::CreateFinalSql(const std::string& qualified_name, bool
     cols.push_back(fmt::format("{} {}", QuoteIdent(columns[i]), PgTypeForField(schema->field(i).type)));
   }
   if (with_seq) cols.push_back(fmt::format("{} bigint", QuoteIdent(kColSeq)));
+  if (with_seq && keeps_unchanged()) cols.push_back(fmt::format("{} jsonb", QuoteIdent(kColKeep)));
   return fmt::format("CREATE TABLE {} ({})", qualified_name, Join(cols, ", "));
 }
 
@@ -99,6 +103,7 @@ std::string PgStreamPlan::CreateStageSql() const {
   for (size_t i = 0; i < columns.size(); ++i) cols.push_back(fmt::format("{} {}", QuoteIdent(columns[i]), column_sql[i]));
   cols.push_back(fmt::format("{} bigint", QuoteIdent(kColSeq)));
   cols.push_back(fmt::format("{} jsonb DEFAULT {}", QuoteIdent(kColMeta), MetaDefaultSql()));
+  if (keeps_unchanged()) cols.push_back(fmt::format("{} jsonb", QuoteIdent(kColKeep)));
   return fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS", QuoteIdent(load_table),
                      Join(cols, ", "));
 }
@@ -148,6 +153,45 @@ std::string PgStreamPlan::DedupSql(const std::string& table) const {
                      table, PkColumnList(), order, QuoteIdent(kColExtractedAt), QuoteIdent(kColSeq));
 }
 
+std::vector<std::string> PgStreamPlan::KeepUnchangedSql(const std::string& table, size_t column,
+                                                        bool from_final) const {
+  const std::string c = QuoteIdent(columns[column]);
+  const std::string keep = QuoteIdent(kColKeep);
+  const std::string missing = fmt::format("{} ? {}", keep, QuoteLiteral(columns[column]));
+  std::vector<std::string> sql;
+  if (from_final) {
+    // First every such row takes the stored value; those with an earlier row in `table` that
+    // has the column take that one next.
+    std::vector<std::string> key_eq;
+    for (int k : primary_key) key_eq.push_back(fmt::format("f.{0} = s.{0}", QuoteIdent(columns[static_cast<size_t>(k)])));
+    sql.push_back("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+    sql.push_back(fmt::format("UPDATE {} AS s SET {} = f.{} FROM {} AS f WHERE {} AND (s.{})", table, c, c,
+                              FinalName(), Join(key_eq, " AND "), missing));
+    sql.push_back("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on");
+  }
+  // Rows in dedup order, ascending; `grp` counts the rows that have the column up to each row,
+  // so a row without it shares its group with the latest earlier row that has it.
+  std::vector<std::string> order_cols;
+  if (cursor >= 0) order_cols.push_back(QuoteIdent(columns[static_cast<size_t>(cursor)]));
+  order_cols.push_back(QuoteIdent(kColExtractedAt));
+  order_cols.push_back(QuoteIdent(kColSeq));
+  std::string order = Join(order_cols, ", ");
+  if (cursor >= 0) order.insert(order_cols[0].size(), " ASC NULLS FIRST");
+  std::vector<std::string> picked;  // what the window reads, each column once
+  for (int k : primary_key) picked.push_back(QuoteIdent(columns[static_cast<size_t>(k)]));
+  for (const std::string& col : order_cols) picked.push_back(col);
+  picked.push_back(c);
+  std::sort(picked.begin(), picked.end());
+  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+  sql.push_back(fmt::format(
+      "UPDATE {0} AS s SET {1} = w._sluice_v FROM (SELECT _sluice_row, _sluice_grp, first_value({1}) OVER (PARTITION "
+      "BY {2}, _sluice_grp ORDER BY {3}) AS _sluice_v FROM (SELECT ctid AS _sluice_row, {4}, count(*) FILTER (WHERE {5} "
+      "IS NULL OR NOT ({6})) OVER (PARTITION BY {2} ORDER BY {3} ROWS UNBOUNDED PRECEDING) AS _sluice_grp FROM {0}) "
+      "AS g) AS w WHERE s.ctid = w._sluice_row AND w._sluice_grp > 0 AND (s.{6})",
+      table, c, PkColumnList(), order, Join(picked, ", "), keep, missing));
+  return sql;
+}
+
 std::string PgStreamPlan::CreateTmpPkIndexSql(bool unique) const {
   return fmt::format("CREATE {}INDEX {} ON {} ({}){}", unique ? "UNIQUE " : "", QuoteIdent(TmpPkIndexName()),
                      LoadName(), PkColumnList(), unique && unique_nulls_not_distinct ? " NULLS NOT DISTINCT" : "");
@@ -160,6 +204,7 @@ std::vector<std::string> PgStreamPlan::FinishTmpDedupSql() const {
                               QuoteIdent(columns[static_cast<size_t>(cdc_deleted_at)])));
   }
   sql.push_back(fmt::format("ALTER TABLE {} DROP COLUMN {}", LoadName(), QuoteIdent(kColSeq)));
+  if (keeps_unchanged()) sql.push_back(fmt::format("ALTER TABLE {} DROP COLUMN {}", LoadName(), QuoteIdent(kColKeep)));
   return sql;
 }
 

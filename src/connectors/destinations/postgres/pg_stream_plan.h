@@ -19,6 +19,9 @@ inline constexpr const char* kColData = "_airbyte_data";
 inline constexpr const char* kColMeta = "_airbyte_meta";
 inline constexpr const char* kColGenerationId = "_airbyte_generation_id";
 inline constexpr const char* kColSeq = "_sluice_seq";  //!< staging only: arrival order inside a batch
+//! staging only (CDC streams): the columns whose value the source did not send because it did
+//! not change (PostgreSQL's unchanged TOAST), as a jsonb array of column names
+inline constexpr const char* kColKeep = "_sluice_keep";
 inline constexpr const char* kCdcDeletedAt = "_ab_cdc_deleted_at";
 
 //! How a stream's typed rows reach its final table.
@@ -73,6 +76,9 @@ struct PgStreamPlan {
   bool overwrite() const { return mode == DestinationSyncMode::kOverwrite; }
   bool dedup() const { return mode == DestinationSyncMode::kAppendDedup && write_final; }
   bool merge() const { return dedup() && load == PgLoad::kMerge; }
+  //! A deduplicated CDC stream: a value the source marks as not sent (a NULLED change with
+  //! SOURCE_RETRIEVAL_ERROR, e.g. an unchanged TOAST column) keeps the value stored before it.
+  bool keeps_unchanged() const { return dedup() && cdc_deleted_at >= 0; }
   bool swap() const { return load == PgLoad::kSwap; }
 
   //! "schema"."table" of the final/load/raw tables.
@@ -93,7 +99,8 @@ struct PgStreamPlan {
   std::string PkColumnList() const;
 
   //! COPY ... FROM STDIN (FORMAT binary) for typed rows: columns raw id, extracted at,
-  //! generation id, the fields, [_sluice_seq], [meta] — the order the writer encodes.
+  //! generation id, the fields, [_sluice_seq], [meta, [_sluice_keep]] — the order the writer
+  //! encodes (_sluice_keep with meta when keeps_unchanged(): such rows always have changes).
   std::string CopyFinalSql(bool with_meta) const;
   //! COPY for raw rows: raw id, data, extracted at, loaded at, generation id, [meta].
   std::string CopyRawSql(bool with_meta) const;
@@ -120,6 +127,11 @@ struct PgStreamPlan {
   //! DedupSql(table): keeps the best row per key in `table`: the highest cursor (NULLs last),
   //! then the latest extracted, then the latest to arrive (`_sluice_seq`).
   std::string DedupSql(const std::string& table) const;
+  //! keeps_unchanged(), before DedupSql: column `column` of the rows of `table` that did not
+  //! receive it takes the value of the same key's latest earlier row that did (in dedup order)
+  //! — from `table` itself (a window), or else, with `from_final`, from the final table (a key
+  //! index probe). Returns the statements in order.
+  std::vector<std::string> KeepUnchangedSql(const std::string& table, size_t column, bool from_final) const;
   std::vector<std::string> MergeSql(bool null_keys) const;
   std::string InsertFromStageSql() const;
   //! SELECT true when some staged row has a NULL in its primary key.

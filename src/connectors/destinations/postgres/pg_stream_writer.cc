@@ -147,7 +147,9 @@ void PgStreamWriter::EndRow(Target plain, size_t row_start, const RecordBatch& b
   const size_t row_bytes = from.size() - row_start;
   uint8_t* dest = to.raw().Extend(row_bytes);
   std::memcpy(dest, from.data() + row_start, row_bytes);
-  const unsigned fields = ((static_cast<unsigned>(dest[0]) << 8) | dest[1]) + 1;  // one more: meta
+  const bool keep = plain == kFinal && plan_.keeps_unchanged();
+  // One more field: meta (and _sluice_keep where the stream keeps unchanged values).
+  const unsigned fields = ((static_cast<unsigned>(dest[0]) << 8) | dest[1]) + (keep ? 2 : 1);
   dest[0] = static_cast<uint8_t>(fields >> 8);
   dest[1] = static_cast<uint8_t>(fields & 0xFF);
   from.raw().Resize(row_start);
@@ -168,6 +170,24 @@ void PgStreamWriter::EndRow(Target plain, size_t row_start, const RecordBatch& b
   }
   json_ += meta_tail_;
   to.AppendJsonb(json_);
+  if (!keep) return;
+  // The fields the source marked as not sent (NULLED + SOURCE_RETRIEVAL_ERROR): the merge gives
+  // them the value stored before (PgStreamPlan::KeepUnchangedSql).
+  json_.clear();
+  for (size_t k = first_change; k < changes.size() && changes[k].row == row; ++k) {
+    if (changes[k].change != ChangeKind::kNulled || changes[k].reason != ChangeReason::kSourceRetrievalError) continue;
+    const int i = plan_.schema->IndexOf(changes[k].field);
+    if (i < 0) continue;
+    json_.push_back(json_.empty() ? '[' : ',');
+    AppendJsonString(json_, plan_.columns[static_cast<size_t>(i)]);
+    kept_columns_.insert(static_cast<size_t>(i));
+  }
+  if (json_.empty()) {
+    to.AppendNull();
+  } else {
+    json_.push_back(']');
+    to.AppendJsonb(json_);
+  }
 }
 
 // Writes _airbyte_data as jsonb: the record as JSON, with what jsonb cannot hold (a NUL in a
@@ -283,7 +303,12 @@ Status PgStreamWriter::Drain() {
 
 Status PgStreamWriter::Merge(PgCopyLane& lane) {
   const int64_t start = NowMicros();
-  Status st = ExecSteps(lane, {plan_.DedupSql(plan_.LoadName())}, "deduplicating the staged rows");
+  Status st;
+  for (size_t column : kept_columns_) {
+    if (st.ok()) st = ExecSteps(lane, plan_.KeepUnchangedSql(plan_.LoadName(), column, true), "keeping unchanged values");
+  }
+  kept_columns_.clear();
+  if (st.ok()) st = ExecSteps(lane, {plan_.DedupSql(plan_.LoadName())}, "deduplicating the staged rows");
   const std::vector<std::string> merge = plan_.MergeSql(false);
   if (st.ok() && merges_ == 0 && LogEnabled(LogLevel::kDebug)) {
     // The plans, once per stream: `--log-level debug` shows that merges probe the key index.
@@ -321,6 +346,21 @@ Status PgStreamWriter::Merge(PgCopyLane& lane) {
 Status PgStreamWriter::DedupTmp(PgCopyLane& lane) {
   const int64_t start = NowMicros();
   Status st;
+  // Values not sent by the source take the earlier row's; the whole tmp table is one stage (a
+  // resumed one with marked rows of an earlier attempt too: the marked columns are read back).
+  if (plan_.keeps_unchanged()) {
+    auto marked = lane.Query(fmt::format("SELECT DISTINCT jsonb_array_elements_text({0}) FROM {1} WHERE {0} IS NOT NULL",
+                                         QuoteIdent(kColKeep), plan_.LoadName()));
+    if (!marked.ok()) return marked.status();
+    for (int r = 0; r < marked->rows() && st.ok(); ++r) {
+      const auto it = std::find(plan_.columns.begin(), plan_.columns.end(), marked->Get(r, 0));
+      if (it == plan_.columns.end()) continue;
+      const size_t column = static_cast<size_t>(it - plan_.columns.begin());
+      st = ExecSteps(lane, plan_.KeepUnchangedSql(plan_.LoadName(), column, false), "keeping unchanged values");
+    }
+    kept_columns_.clear();
+  }
+  if (!st.ok()) return st;
   if (plan_.unique_nulls_not_distinct) {
     // A unique index builds only when no key repeats: then nothing needs deduplicating.
     st = ExecSteps(lane, {"SAVEPOINT sluice_unique"}, "building the primary key index");
@@ -399,6 +439,7 @@ Status PgStreamWriter::Finish(StreamOutcome outcome) {
 
 void PgStreamWriter::Abort() {
   for (CopyBuffer& b : buffers_) b.Clear();
+  kept_columns_.clear();
   for (PgCopyLane& lane : lanes_) lane.Abort();
   rows_in_transaction_ = 0;
 }

@@ -17,6 +17,7 @@
 // tmp table kept with the committed checkpoints for the next attempt when resume_tmp).
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,7 @@ class PgStreamWriter final : public StreamWriter {
   std::vector<std::string> data_prefixes_;          //!< `"field":` per field for _airbyte_data
   std::string meta_tail_;                           //!< `],"sync_id":N}`
   size_t send_bytes_ = 0;                           //!< a buffer is sent at this size
+  std::set<size_t> kept_columns_;  //!< fields marked "not sent" in this transaction (keeps_unchanged)
   uint64_t merges_ = 0;  //!< kMerge: merges so far, the rows they took and their time
   uint64_t merge_rows_ = 0;
   int64_t merge_micros_ = 0;
