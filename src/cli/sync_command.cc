@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <fmt/format.h>
+
 #include "base/file_util.h"
 #include "base/log.h"
 #include "connection/connector_runtime.h"
@@ -58,6 +60,18 @@ int RunSyncCommand(const SyncCommandArgs& args) {
   auto destination_config = PrepareConnectorConfig(*destination, pipeline.destination.config);
   if (!destination_config.ok()) return Report(destination_config.status(), args.json);
 
+  if (args.continuous) {
+    auto* continuous = dynamic_cast<ContinuousSource*>(source->source.get());
+    if (continuous == nullptr) {
+      return Report(Status::ConfigError(fmt::format("--continuous: {} cannot read continuously (only change-log "
+                                                    "sources can: source-postgres with replication_method CDC)",
+                                                    source->name)),
+                    args.json);
+    }
+    Status can = continuous->CheckContinuous(*source_config);
+    if (!can.ok()) return Report(can.WithContext("--continuous"), args.json);
+  }
+
   auto discovered = source->source->Discover(*source_config);
   if (!discovered.ok()) return Report(discovered.status().WithContext("discover"), args.json);
   auto catalog = BuildConfiguredCatalog(pipeline, *discovered, destination->spec);
@@ -83,14 +97,17 @@ int RunSyncCommand(const SyncCommandArgs& args) {
 
   std::vector<std::string> names;
   for (const auto& s : catalog->streams) names.push_back(s.descriptor().ToString());
-  Log(LogLevel::kInfo, "sync '{}': {} → {}, {} stream(s)", pipeline.name, source->name, destination->name,
-      catalog->streams.size());
+  Log(LogLevel::kInfo, "sync '{}': {} → {}, {} stream(s){}", pipeline.name, source->name, destination->name,
+      catalog->streams.size(), args.continuous ? ", continuous until SIGTERM/SIGINT" : "");
 
   InstallStopSignalHandlers();
   SyncProgress progress(catalog->streams.size());
   SyncOptions options;
   options.channel_bytes = args.channel_mb << 20;
-  options.commit_interval_ms = args.commit_interval_ms;
+  options.commit_interval_ms = args.commit_interval_ms >= 0 ? args.commit_interval_ms
+                               : args.continuous           ? kContinuousCommitIntervalMs
+                                                           : 1000;
+  options.continuous = args.continuous;
   options.stop = &StopRequested();
   options.progress = &progress;
   options.on_checkpoint = [&](const StateMessage&, const StateStore& all) -> Status {
