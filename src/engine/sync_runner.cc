@@ -243,7 +243,9 @@ class Consumer {
     if (floor == 0) return true;  // every checkpoint, as the peer sends them
     if (elapsed < floor) return false;
     if (bytes_since_commit_ >= options_.commit_bytes) return true;
-    const int64_t adaptive = std::min({4 * last_commit_took_us_, options_.commit_max_interval_ms * 1000, cap});
+    // Batch: commits take at most ~1/5 of the run. Continuous: up to ~1/2 — lag matters more.
+    const int64_t factor = options_.continuous ? 1 : 4;
+    const int64_t adaptive = std::min({factor * last_commit_took_us_, options_.commit_max_interval_ms * 1000, cap});
     return elapsed >= adaptive;
   }
 

@@ -83,7 +83,8 @@ struct SyncOptions {
   const std::atomic<bool>* stop = nullptr;
   //! Read with ContinuousSource::ReadContinuous (a source without it is a config error). Commit
   //! spacing is capped at kContinuousMaxCommitIntervalMs: the floor, the adaptive wait and
-  //! commit_max_interval_ms never exceed it, so lag stays around a second at worst.
+  //! commit_max_interval_ms never exceed it, so lag stays around a second at worst; the adaptive
+  //! wait is 1 × (not 4 ×) the last commit's duration.
   bool continuous = false;
   int64_t stop_drain_ms = 10000;  //!< continuous: how long a stop waits for the source to end
   SyncProgress* progress = nullptr;  //!< optional live counters; sized to the catalog
