@@ -1,7 +1,8 @@
 # Shared by the PostgreSQL benchmarks (sourced): a throwaway PostgreSQL 15 in $WORK and the
 # measuring helpers. Sets PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE=bench for psql, and PORT.
 #   start_pg   initdb + pg_ctl start on a free loopback port, database "bench"; stopped (and
-#              $WORK removed unless BENCH_KEEP is set) on exit
+#              $WORK removed unless BENCH_KEEP is set) on exit. PG_EXTRA_OPTS adds server
+#              settings (e.g. "-c wal_level=logical" for CDC benchmarks); none by default.
 #   q SQL      one psql query, unaligned output
 #   measure CMD…   runs CMD, prints "PEAK_RSS_MB SECONDS" (stdout in cmd.out, stderr in cmd.err)
 #   best / ratio / rate   figures
@@ -20,7 +21,7 @@ start_pg() {
     --locale=C.UTF-8 > /dev/null
   as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w -o "-p $PORT -k $WORK/pg \
     -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min \
-    -c synchronous_commit=on" start > /dev/null
+    -c synchronous_commit=on ${PG_EXTRA_OPTS:-}" start > /dev/null
   psql -q -d postgres -c "create database bench"
 }
 

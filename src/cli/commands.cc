@@ -66,8 +66,12 @@ int RunCli(int argc, char** argv) {
   sync->add_option("--channel-mb", sync_args.channel_mb, "memory between source and destination, MiB (default 64)")
       ->check(CLI::Range(1, 4096));
   sync->add_option("--commit-interval-ms", sync_args.commit_interval_ms,
-                   "commit checkpoints at most this often, ms (default 1000; 0 = every checkpoint)")
+                   "commit checkpoints at most this often, ms (default 1000, 200 with --continuous; 0 = every "
+                   "checkpoint)")
       ->check(CLI::Range(0, 3600000));
+  sync->add_flag("--continuous", sync_args.continuous,
+                 "CDC sources: keep reading changes (commits at most ~1 s apart) until SIGTERM/SIGINT, then "
+                 "commit, save the state and exit 0");
 
   ConnectorCommandArgs connector_args;
   auto* connector = app.add_subcommand("connector", "Run one built-in connector by the Airbyte protocol");

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <fmt/format.h>
+
 #include "base/file_util.h"
 #include "base/log.h"
 #include "connection/connector_runtime.h"
@@ -58,6 +60,18 @@ int RunSyncCommand(const SyncCommandArgs& args) {
   auto destination_config = PrepareConnectorConfig(*destination, pipeline.destination.config);
   if (!destination_config.ok()) return Report(destination_config.status(), args.json);
 
+  if (args.continuous) {
+    auto* continuous = dynamic_cast<ContinuousSource*>(source->source.get());
+    if (continuous == nullptr) {
+      return Report(Status::ConfigError(fmt::format("--continuous: {} cannot read continuously (only change-log "
+                                                    "sources can: source-postgres with replication_method CDC)",
+                                                    source->name)),
+                    args.json);
+    }
+    Status can = continuous->CheckContinuous(*source_config);
+    if (!can.ok()) return Report(can.WithContext("--continuous"), args.json);
+  }
+
   auto discovered = source->source->Discover(*source_config);
   if (!discovered.ok()) return Report(discovered.status().WithContext("discover"), args.json);
   auto catalog = BuildConfiguredCatalog(pipeline, *discovered, destination->spec);
@@ -83,27 +97,53 @@ int RunSyncCommand(const SyncCommandArgs& args) {
 
   std::vector<std::string> names;
   for (const auto& s : catalog->streams) names.push_back(s.descriptor().ToString());
-  Log(LogLevel::kInfo, "sync '{}': {} → {}, {} stream(s)", pipeline.name, source->name, destination->name,
-      catalog->streams.size());
+  Log(LogLevel::kInfo, "sync '{}': {} → {}, {} stream(s){}", pipeline.name, source->name, destination->name,
+      catalog->streams.size(), args.continuous ? ", continuous until SIGTERM/SIGINT" : "");
 
   InstallStopSignalHandlers();
-  SyncProgress progress(catalog->streams.size());
-  SyncOptions options;
-  options.channel_bytes = args.channel_mb << 20;
-  options.commit_interval_ms = args.commit_interval_ms;
-  options.stop = &StopRequested();
-  options.progress = &progress;
-  options.on_checkpoint = [&](const StateMessage&, const StateStore& all) -> Status {
-    if (state_file.empty()) return Status::Ok();
-    return ReplaceFileDurably(state_file, all.ToJson().dump(2) + "\n");
-  };
-
   const bool live = args.progress && isatty(2) && !args.json;
-  ProgressDisplay display(progress, names, live);
-  display.Start();
-  SyncResult result = RunSync(*source->source, *source_config, *catalog, *destination->destination,
-                              *destination_config, destination_catalog, state, options);
-  display.Stop();
+  // One run of the engine; `continuous` picks ContinuousSource::ReadContinuous.
+  auto run = [&](Source& src, Destination& dst, const StateStore& from, bool continuous) {
+    SyncProgress progress(catalog->streams.size());
+    SyncOptions options;
+    options.channel_bytes = args.channel_mb << 20;
+    options.commit_interval_ms = args.commit_interval_ms >= 0 ? args.commit_interval_ms
+                                 : continuous                ? kContinuousCommitIntervalMs
+                                                             : 1000;
+    options.continuous = continuous;
+    options.stop = &StopRequested();
+    options.progress = &progress;
+    options.on_checkpoint = [&](const StateMessage&, const StateStore& all) -> Status {
+      if (state_file.empty()) return Status::Ok();
+      return ReplaceFileDurably(state_file, all.ToJson().dump(2) + "\n");
+    };
+    ProgressDisplay display(progress, names, live);
+    display.Start();
+    SyncResult r = RunSync(src, *source_config, *catalog, dst, *destination_config, destination_catalog, from,
+                           options);
+    display.Stop();
+    return r;
+  };
+  SyncResult result = run(*source->source, *destination->destination, state, /*continuous=*/false);
+  if (args.continuous && result.status.ok() && !StopRequested().load()) {
+    // --continuous: the run above caught up in batch mode (snapshot included), so destinations
+    // that build a new table aside and swap it in at the stream's end (destination-postgres's
+    // first dedup load) have their tables; now stream. Fresh connector instances: one run each.
+    Log(LogLevel::kInfo, "caught up ({} records); streaming changes until SIGTERM/SIGINT", result.records);
+    auto src2 = ResolveConnector(ConnectorKind::kSource, pipeline.source.connector, pipeline.source.command);
+    if (!src2.ok()) return Report(src2.status().WithContext("source"), args.json);
+    auto dst2 = ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector,
+                                 pipeline.destination.command);
+    if (!dst2.ok()) return Report(dst2.status().WithContext("destination"), args.json);
+    const StateStore caught_up = result.state;
+    result = run(*src2->source, *dst2->destination, caught_up, /*continuous=*/true);
+  }
+  // --continuous ends with SIGTERM/SIGINT: a stop during the catch-up run is a normal end too
+  // (its pending checkpoints were committed and saved).
+  if (args.continuous && result.status.cancelled() && StopRequested().load()) {
+    Log(LogLevel::kInfo, "stopped during the catch-up run; the state is saved");
+    result.status = Status::Ok();
+  }
 
   if (args.json) {
     std::cout << SummaryJson(pipeline.name, result, names, state_file).dump(2) << std::endl;

@@ -1,9 +1,14 @@
 #pragma once
-// `sluice sync PIPELINE.yaml`: runs the connection a pipeline file describes, once.
+// `sluice sync PIPELINE.yaml`: runs the connection a pipeline file describes, once — or, with
+// --continuous (CDC sources), until SIGTERM/SIGINT.
 
+#include <cstdint>
 #include <string>
 
 namespace sluice {
+
+//! --continuous's default commit spacing (ms): small enough for sub-second lag.
+inline constexpr int64_t kContinuousCommitIntervalMs = 200;
 
 struct SyncCommandArgs {
   std::string pipeline_file;
@@ -13,7 +18,12 @@ struct SyncCommandArgs {
   bool json = false;       //!< --json: machine-readable summary on stdout
   bool progress = true;    //!< live display on a terminal
   size_t channel_mb = 64;  //!< --channel-mb
-  int64_t commit_interval_ms = 1000;  //!< --commit-interval-ms: checkpoints closer than this are coalesced
+  //! --commit-interval-ms: checkpoints closer than this are coalesced; -1 = the default (1000,
+  //! or kContinuousCommitIntervalMs with --continuous).
+  int64_t commit_interval_ms = -1;
+  //! --continuous: a CDC source keeps reading changes until SIGTERM/SIGINT, then commits, saves
+  //! the state and exits 0.
+  bool continuous = false;
 };
 
 //! Returns the process exit code.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <thread>
 
@@ -60,12 +62,15 @@ class ChannelEmitter : public Emitter {
     return (stop_ && stop_->load(std::memory_order_relaxed)) || aborted_.load(std::memory_order_relaxed);
   }
   void Abort() { aborted_ = true; }
+  const CheckpointAcks* acks() const override { return &acks_; }
+  CheckpointAcks& mutable_acks() { return acks_; }
 
  private:
   Channel& channel_;
   const std::atomic<bool>* stop_;
   SyncProgress* progress_;
   std::atomic<bool> aborted_{false};
+  CheckpointAcks acks_;
 };
 
 StreamDescriptor MapDescriptor(const StreamDescriptor& d, const ConfiguredCatalog& from, const ConfiguredCatalog& to) {
@@ -78,13 +83,14 @@ class Consumer {
  public:
   Consumer(const ConfiguredCatalog& source_catalog, Destination& destination,
            const ConfiguredCatalog& destination_catalog, const SyncOptions& options, SyncResult& result,
-           SyncProgress& progress)
+           SyncProgress& progress, CheckpointAcks& acks)
       : source_catalog_(source_catalog),
         destination_(destination),
         destination_catalog_(destination_catalog),
         options_(options),
         result_(result),
         progress_(progress),
+        acks_(acks),
         n_(source_catalog.streams.size()),
         writers_(n_),
         dirty_(n_, false),
@@ -157,6 +163,10 @@ class Consumer {
 
   std::optional<StreamDescriptor> failed_stream() const { return failed_stream_; }
 
+  //! Between items (and when none came for a while): commits pending checkpoints that are due,
+  //! so a checkpoint followed by silence does not wait for the next one.
+  Status Tick() { return !pending_.empty() && CommitDue() ? CommitPending() : Status::Ok(); }
+
  private:
   // `bytes` is the batch's ByteSize(), measured once by the emitter.
   Status HandleBatch(const RecordBatch& batch, size_t bytes) {
@@ -182,6 +192,7 @@ class Consumer {
   Status HandleState(StateMessage& state) {
     // What this checkpoint covers, by the engine's count.
     Pending entry;
+    entry.seq = ++states_received_;
     if (state.type == StateType::kStream) {
       const int i = source_catalog_.Find(state.stream.descriptor);
       if (i < 0) {
@@ -224,13 +235,17 @@ class Consumer {
   }
 
   // SyncOptions::commit_interval_ms and what follows it.
+  // Continuous mode caps every term at kContinuousMaxCommitIntervalMs (the lag goal).
   bool CommitDue() const {
     const int64_t elapsed = MonotonicMicros() - last_commit_us_;
-    const int64_t floor = options_.commit_interval_ms * 1000;
+    const int64_t cap = options_.continuous ? kContinuousMaxCommitIntervalMs * 1000 : INT64_MAX;
+    const int64_t floor = std::min(options_.commit_interval_ms * 1000, cap);
     if (floor == 0) return true;  // every checkpoint, as the peer sends them
     if (elapsed < floor) return false;
     if (bytes_since_commit_ >= options_.commit_bytes) return true;
-    const int64_t adaptive = std::min(4 * last_commit_took_us_, options_.commit_max_interval_ms * 1000);
+    // Batch: commits take at most ~1/5 of the run. Continuous: up to ~1/2 — lag matters more.
+    const int64_t factor = options_.continuous ? 1 : 4;
+    const int64_t adaptive = std::min({factor * last_commit_took_us_, options_.commit_max_interval_ms * 1000, cap});
     return elapsed >= adaptive;
   }
 
@@ -255,7 +270,9 @@ class Consumer {
     bytes_since_commit_ = 0;
     SLUICE_RETURN_IF_ERROR(FlushDirty());
     last_commit_took_us_ = MonotonicMicros() - last_commit_us_;
+    uint64_t acked = 0;
     for (Pending& p : pending_) {
+      acked = std::max(acked, p.seq);
       StateMessage& state = p.state;
       state.source_record_count = static_cast<double>(p.count);
       StateMessage mapped = state;
@@ -288,6 +305,7 @@ class Consumer {
       }
     }
     pending_.clear();
+    acks_.Acknowledge(acked);  // committed and persisted: the source may release it upstream
     return Status::Ok();
   }
 
@@ -296,6 +314,7 @@ class Consumer {
     StateMessage state;
     int key = -1;                    //!< stream index of a STREAM state; -1 for GLOBAL/LEGACY
     uint64_t count = 0;              //!< records it covers (coalesced checkpoints add up)
+    uint64_t seq = 0;                //!< the source's checkpoint number (1 = its first EmitState)
     std::vector<uint64_t> received;  //!< per stream: records received when it arrived
   };
 
@@ -305,11 +324,13 @@ class Consumer {
   const SyncOptions& options_;
   SyncResult& result_;
   SyncProgress& progress_;
+  CheckpointAcks& acks_;
   const uint32_t n_;
   std::vector<std::unique_ptr<StreamWriter>> writers_;
   std::vector<bool> dirty_;
   std::vector<uint64_t> since_state_;
   uint64_t since_global_ = 0;
+  uint64_t states_received_ = 0;
   std::vector<uint64_t> received_;   //!< per stream, since the run began
   std::vector<uint64_t> committed_;  //!< per stream: records covered by committed checkpoints
   std::vector<Pending> pending_;
@@ -350,20 +371,31 @@ SyncResult RunSync(Source& source, const Json& source_config, const ConfiguredCa
   if (destination_catalog.streams.size() != n) {
     return finish(Status::SystemError("source and destination catalogs differ in length"));
   }
+  ContinuousSource* continuous = nullptr;
+  if (options.continuous) {
+    continuous = dynamic_cast<ContinuousSource*>(&source);
+    if (continuous == nullptr) return finish(Status::ConfigError("this source cannot run continuously"));
+    Status can = continuous->CheckContinuous(source_config);
+    if (!can.ok()) return finish(can);
+  }
   Status begun = destination.Begin(destination_config, destination_catalog);
   if (!begun.ok()) return finish(begun);
 
-  Consumer consumer(source_catalog, destination, destination_catalog, options, result, progress);
-  Status destination_status = consumer.Open();
-
   Channel channel(options.channel_bytes);
-  ChannelEmitter emitter(channel, options.stop, &progress);
+  // Continuous: a stop request is the source's `end`, not a cancellation of its emits.
+  ChannelEmitter emitter(channel, continuous ? nullptr : options.stop, &progress);
+  Consumer consumer(source_catalog, destination, destination_catalog, options, result, progress,
+                    emitter.mutable_acks());
+  Status destination_status = consumer.Open();
+  std::atomic<bool> end_requested{false};
   Status source_status;
   std::thread source_thread;
   if (destination_status.ok()) {
     source_thread = std::thread([&] {
       try {
-        source_status = source.Read(source_config, source_catalog, state, emitter);
+        source_status = continuous
+                            ? continuous->ReadContinuous(source_config, source_catalog, state, emitter, end_requested)
+                            : source.Read(source_config, source_catalog, state, emitter);
       } catch (const std::exception& e) {
         source_status = Status::SystemError(std::string("source failed: ") + e.what());
       }
@@ -371,19 +403,27 @@ SyncResult RunSync(Source& source, const Json& source_config, const ConfiguredCa
     });
 
     bool stopped = false;
+    int64_t drain_deadline_us = 0;  // continuous: when a stop gives up waiting for the source
+    const auto pop_timeout = std::chrono::milliseconds(continuous ? 50 : 100);
     while (true) {
       ChannelItem item;
-      const auto r = channel.Pop(item, std::chrono::milliseconds(100));
+      const auto r = channel.Pop(item, pop_timeout);
       if (r == Channel::PopResult::kEnd) break;
       if (options.stop && options.stop->load()) {
-        stopped = true;
-        emitter.Abort();
-        channel.Abort();
-        break;
+        if (continuous && drain_deadline_us == 0) {
+          Log(LogLevel::kInfo, "stop requested: ending the continuous read after its last checkpoint");
+          end_requested = true;
+          drain_deadline_us = MonotonicMicros() + options.stop_drain_ms * 1000;
+        }
+        if (!continuous || MonotonicMicros() > drain_deadline_us) {
+          stopped = true;
+          emitter.Abort();
+          channel.Abort();
+          break;
+        }
       }
-      if (r == Channel::PopResult::kTimeout) continue;
       try {
-        destination_status = consumer.Handle(item);
+        destination_status = r == Channel::PopResult::kTimeout ? consumer.Tick() : consumer.Handle(item);
       } catch (const std::exception& e) {
         destination_status = Status::SystemError(std::string("destination failed: ") + e.what());
       }

@@ -5,6 +5,15 @@
 //   calling thread: Channel → StreamWriter::Write; at each checkpoint Flush + Commit, then the
 //                   checkpoint is handed to `on_checkpoint` (persist it) — never before.
 //
+// Continuous mode (options.continuous, a ContinuousSource): the source does not stop when caught
+// up, commits stay at most ~1 s apart, and a stop request asks the source to end — it emits a
+// last checkpoint, which is committed — so the run ends OK.
+//
+// Durable checkpoints are reported back to the source (Emitter::acks(), CheckpointAcks): once a
+// checkpoint is committed and on_checkpoint returned OK, the destination thread acknowledges it
+// and the source thread polls the count. The engine knows nothing of what the source does with
+// it (source-postgres moves its replication slot).
+//
 // State is committed only after the destination confirmed everything before it; each
 // checkpoint's sourceStats/destinationStats.recordCount are checked against the engine's own
 // counts. A stop request (SIGINT/SIGTERM) or any error stops both sides; streams that did not
@@ -47,6 +56,9 @@ class SyncProgress {
   std::vector<StreamProgress> streams_;
 };
 
+//! Continuous mode's cap on the time between commits (ms).
+inline constexpr int64_t kContinuousMaxCommitIntervalMs = 1000;
+
 struct SyncOptions {
   size_t channel_bytes = 64 << 20;  //!< channel capacity, bytes (default 64 MiB)
   //! Called on the destination thread when a checkpoint is durable, with the checkpoint (its
@@ -64,8 +76,17 @@ struct SyncOptions {
   int64_t commit_interval_ms = 1000;
   int64_t commit_max_interval_ms = 30000;
   uint64_t commit_bytes = 128ull << 20;
-  //! Set (e.g. by a signal handler) to stop the run; the result is then Cancelled.
+  //! Set (e.g. by a signal handler) to stop the run; the result is then Cancelled — except in
+  //! continuous mode, where it asks the source to end (ContinuousSource::ReadContinuous's `end`)
+  //! and the run ends OK once the source's last checkpoint is committed (Cancelled if the source
+  //! does not end within stop_drain_ms).
   const std::atomic<bool>* stop = nullptr;
+  //! Read with ContinuousSource::ReadContinuous (a source without it is a config error). Commit
+  //! spacing is capped at kContinuousMaxCommitIntervalMs: the floor, the adaptive wait and
+  //! commit_max_interval_ms never exceed it, so lag stays around a second at worst; the adaptive
+  //! wait is 1 × (not 4 ×) the last commit's duration.
+  bool continuous = false;
+  int64_t stop_drain_ms = 10000;  //!< continuous: how long a stop waits for the source to end
   SyncProgress* progress = nullptr;  //!< optional live counters; sized to the catalog
   //! Called on the destination thread for each stream status the source emits, in order with
   //! the stream's batches (every batch before it was written). `sluice connector read` prints

@@ -1,10 +1,12 @@
 #pragma once
 // The source seam: a connector that reads streams and emits RecordBatches and state checkpoints.
 
+#include <atomic>
 #include <cstdint>
 
 #include "base/json.h"
 #include "base/status.h"
+#include "connectors/sdk/checkpoint_acks.h"
 #include "connectors/sdk/spec.h"
 #include "protocol/catalog.h"
 #include "protocol/record_batch.h"
@@ -31,6 +33,9 @@ class Emitter {
   virtual Status EmitStreamStatus(uint32_t stream, StreamStatus status) = 0;
   //! True once the run is stopping; long loops should poll it between batches.
   virtual bool cancelled() const = 0;
+  //! Which of this Read's checkpoints are durable (checkpoint_acks.h); null when nobody
+  //! reports it. Lives as long as the Read.
+  virtual const CheckpointAcks* acks() const { return nullptr; }
 };
 
 //! One instance per run; methods are not called concurrently. `config` has been validated
@@ -48,6 +53,22 @@ class Source {
   //! Returns OK only if every stream was read completely.
   virtual Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state,
                       Emitter& out) = 0;
+};
+
+//! A source that can also read without end (a change log: CDC). A separate interface, so the
+//! plain Source keeps its four methods; the engine finds it with dynamic_cast.
+class ContinuousSource {
+ public:
+  virtual ~ContinuousSource() = default;
+  //! Pure: whether `config` can be read continuously (a config error naming the key if not,
+  //! e.g. source-postgres without replication_method CDC).
+  virtual Status CheckContinuous(const Json& config) const = 0;
+  //! As Source::Read, but once caught up it keeps reading new changes, checkpointing often
+  //! (every fraction of a second while changes flow, every few seconds while idle), until
+  //! `end` becomes true (set by the engine from another thread): then it emits a last
+  //! checkpoint and returns OK. Durable checkpoints arrive through out.acks().
+  virtual Status ReadContinuous(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state,
+                                Emitter& out, const std::atomic<bool>& end) = 0;
 };
 
 }  // namespace sluice

@@ -354,6 +354,146 @@ TEST(SyncRunnerTest, EnoughBytesCommitWithoutWaitingForSlowCommits) {
   EXPECT_GE(CommitsOf(20, 10, options), 18);
 }
 
+TEST(SyncRunnerTest, AcknowledgesCheckpointsToTheSourceOnlyAfterTheyArePersisted) {
+  ConfiguredCatalog c = Catalog(1);
+  FakeSource src;
+  std::vector<uint64_t> seen_by_source;  // acks()->committed() after each checkpoint
+  src.read = [&](const ConfiguredCatalog& c, Emitter& out) {
+    if (out.acks() == nullptr) return Status::SystemError("the engine's emitter has no acks");
+    for (uint64_t k = 1; k <= 3; ++k) {
+      SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 10)));
+      SLUICE_RETURN_IF_ERROR(out.EmitState(State("s0", static_cast<int>(k))));
+      // The source thread polls; the destination thread acknowledges.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (out.acks()->committed() < k && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      seen_by_source.push_back(out.acks()->committed());
+    }
+    return Status::Ok();
+  };
+  DestLog log;
+  FakeDestination dst(log);
+  SyncOptions options;
+  options.commit_interval_ms = 0;
+  std::vector<uint64_t> persisted;
+  options.on_checkpoint = [&](const StateMessage& s, const StateStore&) {
+    persisted.push_back(s.stream.stream_state["cursor"].get<uint64_t>());
+    return Status::Ok();
+  };
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(seen_by_source, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(persisted, (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST(SyncRunnerTest, AFailedPersistIsNeverAcknowledged) {
+  ConfiguredCatalog c = Catalog(1);
+  FakeSource src;
+  const CheckpointAcks* acks = nullptr;
+  src.read = [&](const ConfiguredCatalog& c, Emitter& out) {
+    acks = out.acks();
+    for (int k = 1; k <= 3; ++k) {
+      SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 10)));
+      SLUICE_RETURN_IF_ERROR(out.EmitState(State("s0", k)));
+    }
+    return Status::Ok();
+  };
+  DestLog log;
+  FakeDestination dst(log);
+  SyncOptions options;
+  options.commit_interval_ms = 0;
+  uint64_t acked_at_second = 99;
+  options.on_checkpoint = [&](const StateMessage& s, const StateStore&) {
+    if (s.stream.stream_state["cursor"] == 2) {
+      acked_at_second = acks->committed();
+      return Status::TransientError("disk full");
+    }
+    return Status::Ok();
+  };
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_EQ(acked_at_second, 1u);  // checkpoint 2 was being persisted: not acknowledged yet
+}
+
+// A continuous source: batches and a checkpoint every few ms until `end`, then a last one.
+class FakeContinuousSource : public FakeSource, public ContinuousSource {
+ public:
+  int emitted = 0;
+  int sleep_ms = 2;
+  Status CheckContinuous(const Json&) const override { return Status::Ok(); }
+  Status ReadContinuous(const Json&, const ConfiguredCatalog& c, const StateStore&, Emitter& out,
+                        const std::atomic<bool>& end) override {
+    while (!end.load()) {
+      SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 10)));
+      SLUICE_RETURN_IF_ERROR(out.EmitState(State("s0", ++emitted)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+    }
+    SLUICE_RETURN_IF_ERROR(out.Emit(Batch(c, 0, 10)));
+    return out.EmitState(State("s0", ++emitted));
+  }
+};
+
+TEST(SyncRunnerTest, ContinuousStopCommitsTheSourcesLastCheckpointAndEndsOk) {
+  ConfiguredCatalog c = Catalog(1);
+  FakeContinuousSource src;
+  DestLog log;
+  FakeDestination dst(log);
+  std::atomic<bool> stop{false};
+  SyncOptions options;
+  options.continuous = true;
+  options.stop = &stop;
+  options.commit_interval_ms = 10;
+  int commits = 0;
+  options.on_checkpoint = [&](const StateMessage&, const StateStore&) {
+    if (++commits == 3) stop = true;  // SIGTERM
+    return Status::Ok();
+  };
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ((*r.state.Find({"s0", std::nullopt}))["cursor"], src.emitted);  // the last one
+  EXPECT_EQ(r.streams[0].records_committed, static_cast<uint64_t>(src.emitted) * 10);
+  EXPECT_EQ(log.events.back(), "end ok");
+}
+
+TEST(SyncRunnerTest, ContinuousCapsTheCommitSpacingAndCommitsAfterSilence) {
+  ConfiguredCatalog c = Catalog(1);
+  FakeContinuousSource src;
+  src.sleep_ms = 3000;  // one checkpoint, then silence
+  DestLog log;
+  FakeDestination dst(log);
+  std::atomic<bool> stop{false};
+  SyncOptions options;
+  options.continuous = true;
+  options.stop = &stop;
+  options.commit_interval_ms = 60'000;  // capped at kContinuousMaxCommitIntervalMs
+  const auto start = std::chrono::steady_clock::now();
+  double first_commit_s = -1;
+  options.on_checkpoint = [&](const StateMessage&, const StateStore&) {
+    if (first_commit_s < 0) {
+      first_commit_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      stop = true;
+    }
+    return Status::Ok();
+  };
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_GE(first_commit_s, 0.9);
+  EXPECT_LE(first_commit_s, 2.0);  // not 60 s, and without waiting for a second checkpoint
+}
+
+TEST(SyncRunnerTest, ContinuousNeedsAContinuousSource) {
+  ConfiguredCatalog c = Catalog(1);
+  FakeSource src;
+  src.read = [](const ConfiguredCatalog&, Emitter&) { return Status::Ok(); };
+  DestLog log;
+  FakeDestination dst(log);
+  SyncOptions options;
+  options.continuous = true;
+  SyncResult r = RunSync(src, {}, c, dst, {}, c, {}, options);
+  EXPECT_EQ(r.status.failure_type(), FailureType::kConfig) << r.status.ToString();
+}
+
 TEST(ChannelTest, BoundsBytesAndDrainsAfterClose) {
   Channel ch(100);
   std::thread producer([&] {

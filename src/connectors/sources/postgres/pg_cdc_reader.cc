@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -30,6 +33,19 @@ constexpr std::string_view kApplicationName = "sluice source-postgres cdc";
 //! A checkpoint goes out at the first transaction end after this many change rows.
 constexpr uint64_t kRowsPerCheckpoint = 50000;
 constexpr auto kPollTimeout = std::chrono::milliseconds(500);
+// Continuous mode (see the README's "Continuous mode"):
+//! While changes flow, a checkpoint at the first transaction end this long after the last one
+//! (the engine coalesces them; this bounds how long committed changes wait in the batchers).
+constexpr auto kContinuousCheckpointEvery = std::chrono::milliseconds(100);
+constexpr auto kContinuousPollTimeout = std::chrono::milliseconds(50);
+//! While idle: a heartbeat checkpoint at the server's keepalive position, at most this often.
+constexpr auto kHeartbeatEvery = std::chrono::seconds(2);
+//! How often an idle stream asks the server for a keepalive (it carries the server's position).
+constexpr auto kKeepaliveRequestEvery = std::chrono::seconds(1);
+//! heartbeat_action_query runs this often in continuous mode (and once per batch read).
+constexpr auto kHeartbeatQueryEvery = std::chrono::seconds(10);
+//! Replication lag (server WAL position − the slot's flushed LSN) is logged this often.
+constexpr auto kLagLogEvery = std::chrono::seconds(10);
 
 std::string SlotSql(const std::string& slot) {
   return fmt::format("SELECT pg_create_logical_replication_slot({}, 'pgoutput');", QuoteLiteral(slot));
@@ -117,11 +133,52 @@ struct RelationPlan {
   std::vector<int> cdc_of_field;     //!< 0 lsn, 1 updated_at, 2 deleted_at, -1 data
 };
 
+//! Numbers the checkpoints as the engine does (1 = the first EmitState of this Read) and
+//! remembers the LSN each one saved, so a CheckpointAcks count maps back to an LSN.
+class NumberedEmitter : public Emitter {
+ public:
+  NumberedEmitter(Emitter& out, const PgLsn& position) : out_(out), position_(position) {}
+  Status Emit(RecordBatch batch) override { return out_.Emit(std::move(batch)); }
+  Status EmitState(StateMessage state) override {
+    emitted_.push_back({++count_, position_});
+    return out_.EmitState(std::move(state));
+  }
+  Status EmitStreamStatus(uint32_t stream, StreamStatus status) override {
+    return out_.EmitStreamStatus(stream, status);
+  }
+  bool cancelled() const override { return out_.cancelled(); }
+  const CheckpointAcks* acks() const override { return out_.acks(); }
+
+  //! The LSN of the newest acknowledged checkpoint not taken before (invalid if none).
+  PgLsn TakeDurable() {
+    const CheckpointAcks* acks = out_.acks();
+    if (acks == nullptr) return {};
+    const uint64_t committed = acks->committed();
+    PgLsn lsn;
+    while (!emitted_.empty() && emitted_.front().first <= committed) {
+      lsn = std::max(lsn, emitted_.front().second);
+      emitted_.pop_front();
+    }
+    return lsn;
+  }
+
+ private:
+  Emitter& out_;
+  const PgLsn& position_;  //!< what GlobalState() saves at the time of the call
+  uint64_t count_ = 0;
+  std::deque<std::pair<uint64_t, PgLsn>> emitted_;  //!< not yet acknowledged: (number, LSN)
+};
+
 class CdcRead {
  public:
   CdcRead(const PgSourceConfig& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out,
-          const PgSessionFactory& open_session)
-      : config_(config), catalog_(catalog), state_(state), out_(out), open_session_(open_session) {}
+          const PgSessionFactory& open_session, const std::atomic<bool>* end)
+      : config_(config),
+        catalog_(catalog),
+        state_(state),
+        out_(out, position_.lsn),
+        open_session_(open_session),
+        end_(end) {}
 
   Status Run() {
     SLUICE_ASSIGN_OR_RETURN(conn_, open_session_());
@@ -359,7 +416,69 @@ class CdcRead {
   Status Checkpoint() {
     for (auto& b : batchers_) SLUICE_RETURN_IF_ERROR(b->Flush());
     rows_since_checkpoint_ = 0;
+    last_checkpoint_ = std::chrono::steady_clock::now();
+    checkpointed_lsn_ = position_.lsn;
     return out_.EmitState(GlobalState());
+  }
+
+  //! "After loading Data in the destination": moves the slot to the newest checkpoint the engine
+  //! reports durable (committed and saved), during the read. Between Next() calls only: the
+  //! replication connection belongs to this thread.
+  Status ReleaseDurable() {
+    if (!config_.cdc.flush_after_destination) return Status::Ok();  // sent as read instead
+    const PgLsn lsn = out_.TakeDurable();
+    if (!lsn.valid() || lsn <= repl_->flush_lsn()) return Status::Ok();
+    return repl_->SendStatus(lsn);
+  }
+
+  //! Continuous mode: logs server WAL position − the slot's flushed LSN (bytes). The seam for a
+  //! Prometheus gauge once a continuous job runs in the server.
+  Status LogLag() {
+    SLUICE_ASSIGN_OR_RETURN(PgResult r, conn_->Query("SELECT pg_current_wal_lsn()::text"));
+    SLUICE_ASSIGN_OR_RETURN(PgLsn server, ParsePgLsn(r.Get(0, 0)));
+    const PgLsn flushed = repl_->flush_lsn();
+    const uint64_t lag = server.value > flushed.value ? server.value - flushed.value : 0;
+    const auto now = std::chrono::steady_clock::now();
+    const double secs = std::chrono::duration<double>(now - lag_logged_at_).count();
+    Log(LogLevel::kInfo, "CDC: replication lag {} bytes (server WAL {}, slot flushed {}); {:.0f} transactions/s",
+        lag, FormatPgLsn(server), FormatPgLsn(flushed), secs > 0 ? (transactions_ - lag_logged_txns_) / secs : 0.0);
+    lag_logged_at_ = now;
+    lag_logged_txns_ = transactions_;
+    return Status::Ok();
+  }
+
+  Status RunHeartbeatQuery() {
+    if (config_.cdc.heartbeat_action_query.empty()) return Status::Ok();
+    return conn_->Exec(config_.cdc.heartbeat_action_query)
+        .WithContext("running replication_method.heartbeat_action_query");
+  }
+
+  //! Continuous mode, after each event: checkpoints at transaction ends while changes flow, and
+  //! heartbeats (the keepalive position, no rows) while idle; the periodic query and lag log.
+  Status ContinuousHousekeeping(const PgStreamEvent& ev) {
+    using Clock = std::chrono::steady_clock;
+    const auto now = Clock::now();
+    if (ev.kind == PgStreamEvent::Kind::kKeepalive && !in_txn_ && rows_since_checkpoint_ == 0 &&
+        ev.wal_end > position_.lsn) {
+      position_.lsn = ev.wal_end;  // nothing of ours before it: the slot may move past it
+    }
+    if (!in_txn_ && rows_since_checkpoint_ > 0 &&
+        (now - last_checkpoint_ >= kContinuousCheckpointEvery || rows_since_checkpoint_ >= kRowsPerCheckpoint)) {
+      SLUICE_RETURN_IF_ERROR(Checkpoint());
+    } else if (!in_txn_ && rows_since_checkpoint_ == 0 && position_.lsn > checkpointed_lsn_ &&
+               now - last_checkpoint_ >= kHeartbeatEvery) {
+      SLUICE_RETURN_IF_ERROR(Checkpoint());  // heartbeat: an idle publication must not hold WAL
+    }
+    if (ev.kind == PgStreamEvent::Kind::kTimeout && !in_txn_ && now - keepalive_asked_ >= kKeepaliveRequestEvery) {
+      keepalive_asked_ = now;
+      SLUICE_RETURN_IF_ERROR(repl_->SendStatus(repl_->flush_lsn(), /*reply_requested=*/true));
+    }
+    if (now - heartbeat_query_at_ >= kHeartbeatQueryEvery) {
+      heartbeat_query_at_ = now;
+      SLUICE_RETURN_IF_ERROR(RunHeartbeatQuery());
+    }
+    if (now - lag_logged_at_ >= kLagLogEvery) SLUICE_RETURN_IF_ERROR(LogLag());
+    return Status::Ok();
   }
 
   Status OnMessage(const PgStreamEvent& ev) {
@@ -421,10 +540,9 @@ class CdcRead {
   }
 
   Status ReadChanges() {
-    if (!config_.cdc.heartbeat_action_query.empty()) {
-      SLUICE_RETURN_IF_ERROR(conn_->Exec(config_.cdc.heartbeat_action_query)
-                                 .WithContext("running replication_method.heartbeat_action_query"));
-    }
+    const bool continuous = end_ != nullptr;
+    SLUICE_RETURN_IF_ERROR(RunHeartbeatQuery());
+    heartbeat_query_at_ = lag_logged_at_ = keepalive_asked_ = std::chrono::steady_clock::now();
     SLUICE_ASSIGN_OR_RETURN(repl_, PgReplicationConnection::Connect(ReplicationConnectionConfig(), kApplicationName));
     SLUICE_ASSIGN_OR_RETURN(PgSystemIdentity id, repl_->IdentifySystem());
     const PgLsn target = id.wal_flush;
@@ -435,17 +553,29 @@ class CdcRead {
     // The saved position was saved after the destination committed it: the slot may now
     // discard the WAL before it (Airbyte's "After loading Data in the destination").
     if (resumed_ && start_lsn_.valid()) SLUICE_RETURN_IF_ERROR(repl_->SendStatus(start_lsn_));
-    Log(LogLevel::kInfo, "CDC: streaming slot '{}' from {} up to {}", config_.cdc.replication_slot,
-        FormatPgLsn(start_lsn_), FormatPgLsn(target));
+    if (continuous) {
+      Log(LogLevel::kInfo, "CDC: streaming slot '{}' from {} continuously (caught up at {})",
+          config_.cdc.replication_slot, FormatPgLsn(start_lsn_), FormatPgLsn(target));
+    } else {
+      Log(LogLevel::kInfo, "CDC: streaming slot '{}' from {} up to {}", config_.cdc.replication_slot,
+          FormatPgLsn(start_lsn_), FormatPgLsn(target));
+    }
     const auto idle_limit = std::chrono::seconds(config_.cdc.initial_waiting_seconds);
     auto last_data = std::chrono::steady_clock::now();
+    checkpointed_lsn_ = position_.lsn;
     for (;;) {
       if (out_.cancelled()) return Status::Cancelled();
-      SLUICE_ASSIGN_OR_RETURN(PgStreamEvent ev, repl_->Next(kPollTimeout));
+      if (continuous && end_->load(std::memory_order_relaxed)) break;
+      SLUICE_RETURN_IF_ERROR(ReleaseDurable());
+      SLUICE_ASSIGN_OR_RETURN(PgStreamEvent ev, repl_->Next(continuous ? kContinuousPollTimeout : kPollTimeout));
       if (ev.kind == PgStreamEvent::Kind::kEnd) break;
       if (ev.kind == PgStreamEvent::Kind::kMessage) {
         last_data = std::chrono::steady_clock::now();
         SLUICE_RETURN_IF_ERROR(OnMessage(ev));
+      }
+      if (continuous) {
+        SLUICE_RETURN_IF_ERROR(ContinuousHousekeeping(ev));
+        continue;
       }
       // Caught up: everything committed before the server's position at the start was sent.
       if (!in_txn_ && ev.kind != PgStreamEvent::Kind::kTimeout && ev.wal_end >= target) {
@@ -472,14 +602,15 @@ class CdcRead {
   const PgSourceConfig& config_;
   const ConfiguredCatalog& catalog_;
   const StateStore& state_;
-  Emitter& out_;
+  Position position_;  //!< what the next checkpoint saves (before out_, which reads its LSN)
+  NumberedEmitter out_;
   const PgSessionFactory& open_session_;
+  const std::atomic<bool>* end_;  //!< continuous mode: set by the engine to end the read; else null
 
   std::unique_ptr<PgConnection> conn_;
   std::optional<PgTypeCatalog> types_;
   std::vector<std::unique_ptr<StreamBatcher>> batchers_;
   std::map<std::string, Json> blobs_;  //!< stream descriptor → its blob in the GLOBAL state
-  Position position_;                  //!< what the next checkpoint saves
   PgLsn start_lsn_;
   bool resumed_ = false;
 
@@ -491,6 +622,11 @@ class CdcRead {
   Position txn_;  //!< the open transaction: commit LSN (_ab_cdc_lsn), xid, commit time
   uint64_t rows_since_checkpoint_ = 0;
   uint64_t transactions_ = 0;
+  // Continuous mode.
+  std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
+  PgLsn checkpointed_lsn_;  //!< position of the last checkpoint
+  std::chrono::steady_clock::time_point keepalive_asked_{}, heartbeat_query_at_{}, lag_logged_at_{};
+  uint64_t lag_logged_txns_ = 0;
 };
 
 }  // namespace
@@ -561,8 +697,8 @@ Status CheckPgCdc(PgConnection& conn, const PgSourceConfig& config) {
 }
 
 Status ReadPgCdc(const PgSourceConfig& config, const ConfiguredCatalog& catalog, const StateStore& state,
-                 Emitter& out, const PgSessionFactory& open_session) {
-  CdcRead read(config, catalog, state, out, open_session);
+                 Emitter& out, const PgSessionFactory& open_session, const std::atomic<bool>* end) {
+  CdcRead read(config, catalog, state, out, open_session, end);
   return read.Run();
 }
 

@@ -17,14 +17,19 @@
 //      initial_waiting_seconds without reaching it), then checkpoints a GLOBAL state whose
 //      shared_state.state is {"lsn": <int>, "lsn_text": "X/Y", "txId": <xid>, "ts_usec": <µs>}.
 //      Checkpoints also go out at transaction ends every ~kRowsPerCheckpoint rows.
-//   3. The slot's flush position ("After loading Data in the destination"): the saved position
-//      was only saved after the destination committed it, so it is sent as the flush position
-//      at the start of the next read, before streaming. "While reading Data": sent as read.
-//      The seam for a continuous mode: PgCdcChanges::Confirm(lsn) is where the engine would
-//      report a durable checkpoint mid-read (see the README).
+//   3. The slot's flush position ("After loading Data in the destination"): only positions the
+//      destination committed and the engine saved. Between Next() calls the reader asks the
+//      Emitter's CheckpointAcks how many of its checkpoints are durable and sends the newest
+//      one's LSN (SendStatus); the saved position is also sent at the start of the next read.
+//      "While reading Data": sent as read.
+//   4. Continuous mode (`end` given): step 2 does not stop when caught up. A checkpoint goes out
+//      at the first transaction end ~100 ms after the last; while idle a heartbeat checkpoint
+//      saves the server's keepalive position every ~2 s (so an idle publication does not hold
+//      WAL); heartbeat_action_query runs every 10 s; the lag is logged every 10 s.
 // A missing slot, wal_status 'lost', or a confirmed_flush_lsn beyond the saved position follow
 // invalid_cdc_cursor_position_behavior. Everything runs on the thread that called Read().
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -42,8 +47,10 @@ using PgSessionFactory = std::function<Result<std::unique_ptr<PgConnection>>()>;
 //! of the configured schemas, and the user may replicate. Each failure names the fix.
 Status CheckPgCdc(PgConnection& conn, const PgSourceConfig& config);
 
-//! Read in CDC mode (above). REQUIRES: config.replication == kCdc; catalog bound.
+//! Read in CDC mode (above). REQUIRES: config.replication == kCdc; catalog bound. `end` null:
+//! batch mode (stop when caught up); else continuous mode until *end is set (by another thread),
+//! then a last checkpoint and OK.
 Status ReadPgCdc(const PgSourceConfig& config, const ConfiguredCatalog& catalog, const StateStore& state,
-                 Emitter& out, const PgSessionFactory& open_session);
+                 Emitter& out, const PgSessionFactory& open_session, const std::atomic<bool>* end = nullptr);
 
 }  // namespace sluice

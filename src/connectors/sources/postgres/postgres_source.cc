@@ -195,7 +195,7 @@ class ParallelReader {
 
 // ---- The source -----------------------------------------------------------------------------
 
-class PostgresSource final : public Source {
+class PostgresSource final : public Source, public ContinuousSource {
  public:
   ConnectorSpec Spec() const override {
     ConnectorSpec spec;
@@ -237,6 +237,23 @@ class PostgresSource final : public Source {
     }
     ParallelReader reader(parsed, catalog, state, out);
     return reader.Run();
+  }
+
+  Status CheckContinuous(const Json& config) const override {
+    SLUICE_ASSIGN_OR_RETURN(const PgSourceConfig parsed, ParsePgSourceConfig(config));
+    if (parsed.replication != ReplicationMethod::kCdc) {
+      return Status::ConfigError(
+          "replication_method: continuous syncs need CDC (replication_method.method: CDC, with a replication slot "
+          "and a publication); Standard and Xmin read in batches only");
+    }
+    return Status::Ok();
+  }
+
+  Status ReadContinuous(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out,
+                        const std::atomic<bool>& end) override {
+    SLUICE_RETURN_IF_ERROR(CheckContinuous(config));
+    SLUICE_ASSIGN_OR_RETURN(const PgSourceConfig parsed, ParsePgSourceConfig(config));
+    return ReadPgCdc(parsed, catalog, state, out, [&parsed] { return OpenSession(parsed); }, &end);
   }
 };
 
