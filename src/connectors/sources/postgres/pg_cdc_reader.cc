@@ -321,16 +321,43 @@ class CdcRead {
     return c;
   }
 
-  //! The stream a relation belongs to, and how its columns map; nullptr when not selected.
-  const RelationPlan* PlanFor(const std::shared_ptr<const PgRelation>& relation) {
+  //! The incremental stream of table schema.name, if selected.
+  std::optional<uint32_t> StreamOf(std::string_view schema, std::string_view name) const {
+    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
+      const ConfiguredStream& s = catalog_.streams[i];
+      if (Incremental(i) && s.stream.name == name && s.stream.namespace_.value_or("public") == schema) return i;
+    }
+    return std::nullopt;
+  }
+
+  //! The stream a relation's changes belong to: its own, or — for a partition (a publication
+  //! without publish_via_partition_root sends changes under the leaf) — its partition root's.
+  Result<std::optional<uint32_t>> StreamOfRelation(const PgRelation& relation) {
+    if (auto i = StreamOf(relation.schema, relation.name)) return i;
+    SLUICE_ASSIGN_OR_RETURN(
+        PgResult r, conn_->Query("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                                 "ON n.oid = c.relnamespace WHERE c.oid = pg_catalog.pg_partition_root($1::oid) "
+                                 "AND c.oid <> $1::oid",
+                                 {std::to_string(relation.oid)}));
+    if (r.rows() == 0) return std::optional<uint32_t>();
+    std::optional<uint32_t> i = StreamOf(r.Get(0, 0), r.Get(0, 1));
+    if (i) {
+      Log(LogLevel::kInfo, "CDC: changes of partition {}.{} go to the stream of its root {}.{}", relation.schema,
+          relation.name, r.Get(0, 0), r.Get(0, 1));
+    }
+    return i;
+  }
+
+  //! The stream a relation belongs to, and how its columns map (by name: a partition's column
+  //! order may differ from its root's); nullptr when not selected.
+  Result<const RelationPlan*> PlanFor(const std::shared_ptr<const PgRelation>& relation) {
     auto it = plans_.find(relation.get());
     if (it != plans_.end()) return it->second ? &*it->second : nullptr;
     std::optional<RelationPlan> plan;
-    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
+    SLUICE_ASSIGN_OR_RETURN(std::optional<uint32_t> stream, StreamOfRelation(*relation));
+    if (stream) {
+      const uint32_t i = *stream;
       const ConfiguredStream& s = catalog_.streams[i];
-      if (!Incremental(i) || s.stream.name != relation->name) continue;
-      const std::string ns = s.stream.namespace_.value_or("public");
-      if (ns != relation->schema) continue;
       RelationPlan p;
       p.stream = i;
       for (const auto& c : relation->columns) p.types.push_back(types_->Resolve(c.type_oid, c.type_modifier));
@@ -347,7 +374,6 @@ class CdcRead {
         p.column_of_field.push_back(col);
       }
       plan = std::move(p);
-      break;
     }
     keep_.push_back(relation);  // the key stays valid while the plan is cached
     auto [pos, _] = plans_.emplace(relation.get(), std::move(plan));
@@ -497,12 +523,12 @@ class CdcRead {
       return Status::Ok();
     }
     if (auto* ins = std::get_if<PgInsert>(&m)) {
-      const RelationPlan* plan = PlanFor(ins->relation);
+      SLUICE_ASSIGN_OR_RETURN(const RelationPlan* plan, PlanFor(ins->relation));
       if (plan == nullptr) return Status::Ok();
       return AppendRow(*plan, *ins->relation, ins->new_tuple, nullptr, false);
     }
     if (auto* upd = std::get_if<PgUpdate>(&m)) {
-      const RelationPlan* plan = PlanFor(upd->relation);
+      SLUICE_ASSIGN_OR_RETURN(const RelationPlan* plan, PlanFor(upd->relation));
       if (plan == nullptr) return Status::Ok();
       if (upd->old_kind == 'K' || (upd->old_kind == 'O' && KeyChanged(*upd))) {
         // The key changed: the row under the old key is gone.
@@ -512,13 +538,14 @@ class CdcRead {
                        false);
     }
     if (auto* del = std::get_if<PgDelete>(&m)) {
-      const RelationPlan* plan = PlanFor(del->relation);
+      SLUICE_ASSIGN_OR_RETURN(const RelationPlan* plan, PlanFor(del->relation));
       if (plan == nullptr) return Status::Ok();
       return AppendRow(*plan, *del->relation, del->old_tuple, nullptr, true);
     }
     if (auto* trunc = std::get_if<PgTruncate>(&m)) {
       for (const auto& r : trunc->relations) {
-        if (PlanFor(r) == nullptr) continue;
+        SLUICE_ASSIGN_OR_RETURN(const RelationPlan* plan, PlanFor(r));
+        if (plan == nullptr) continue;
         Log(LogLevel::kWarn, "TRUNCATE of {}.{} at LSN {} is not replicated: the destination keeps its rows. "
             "Refresh the stream to drop them.", r->schema, r->name, FormatPgLsn(txn_.lsn));
       }
@@ -669,7 +696,9 @@ Status CheckPgCdc(PgConnection& conn, const PgSourceConfig& config) {
   SLUICE_ASSIGN_OR_RETURN(
       PgResult t,
       conn.Query("SELECT n.nspname, c.relname, EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables pt WHERE "
-                 "pt.pubname = " + QuoteLiteral(pub) + " AND pt.schemaname = n.nspname AND pt.tablename = c.relname) "
+                 "pt.pubname = " + QuoteLiteral(pub) + " AND COALESCE(pg_catalog.pg_partition_root(pg_catalog.format('%I.%I', "
+                 "pt.schemaname, pt.tablename)::regclass), pg_catalog.format('%I.%I', pt.schemaname, "
+                 "pt.tablename)::regclass) = c.oid) "
                  "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
                  "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND " + filter + " ORDER BY 1, 2"));
   std::vector<std::string> covered, uncovered;
