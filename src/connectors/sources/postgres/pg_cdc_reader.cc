@@ -21,6 +21,7 @@
 #include "connectors/sources/postgres/pg_state.h"
 #include "connectors/sources/postgres/pg_stream_reader.h"
 #include "connectors/sources/postgres/pg_text_values.h"
+#include "connectors/sources/postgres/pg_txn_spool.h"
 #include "connectors/sources/postgres/pg_types.h"
 #include "postgres/pg_replication.h"
 #include "postgres/pgoutput.h"
@@ -124,6 +125,18 @@ Status LostSlotError(const std::string& name, const std::string& what) {
 }
 
 // ---- the read -----------------------------------------------------------------------------------
+
+//! The relation of an Insert, Update or Delete (null for other messages).
+struct RelationOf {
+  template <typename M>
+  std::shared_ptr<const PgRelation> operator()(const M& m) const {
+    if constexpr (requires { m.relation; }) {
+      return m.relation;
+    } else {
+      return nullptr;
+    }
+  }
+};
 
 //! How a relation's columns land in a stream's fields (made once per Relation message).
 struct RelationPlan {
@@ -484,18 +497,18 @@ class CdcRead {
   Status ContinuousHousekeeping(const PgStreamEvent& ev) {
     using Clock = std::chrono::steady_clock;
     const auto now = Clock::now();
-    if (ev.kind == PgStreamEvent::Kind::kKeepalive && !in_txn_ && rows_since_checkpoint_ == 0 &&
+    if (ev.kind == PgStreamEvent::Kind::kKeepalive && !InTransaction() && rows_since_checkpoint_ == 0 &&
         ev.wal_end > position_.lsn) {
       position_.lsn = ev.wal_end;  // nothing of ours before it: the slot may move past it
     }
-    if (!in_txn_ && rows_since_checkpoint_ > 0 &&
+    if (!InTransaction() && rows_since_checkpoint_ > 0 &&
         (now - last_checkpoint_ >= kContinuousCheckpointEvery || rows_since_checkpoint_ >= kRowsPerCheckpoint)) {
       SLUICE_RETURN_IF_ERROR(Checkpoint());
-    } else if (!in_txn_ && rows_since_checkpoint_ == 0 && position_.lsn > checkpointed_lsn_ &&
+    } else if (!InTransaction() && rows_since_checkpoint_ == 0 && position_.lsn > checkpointed_lsn_ &&
                now - last_checkpoint_ >= kHeartbeatEvery) {
       SLUICE_RETURN_IF_ERROR(Checkpoint());  // heartbeat: an idle publication must not hold WAL
     }
-    if (ev.kind == PgStreamEvent::Kind::kTimeout && !in_txn_ && now - keepalive_asked_ >= kKeepaliveRequestEvery) {
+    if (ev.kind == PgStreamEvent::Kind::kTimeout && !InTransaction() && now - keepalive_asked_ >= kKeepaliveRequestEvery) {
       keepalive_asked_ = now;
       SLUICE_RETURN_IF_ERROR(repl_->SendStatus(repl_->flush_lsn(), /*reply_requested=*/true));
     }
@@ -507,6 +520,9 @@ class CdcRead {
     return Status::Ok();
   }
 
+  //! Inside Begin … Commit or a Stream Start … Stop block: not a point to stop or checkpoint at.
+  bool InTransaction() const { return in_txn_ || in_stream_; }
+
   Status OnMessage(const PgStreamEvent& ev) {
     const PgMessage& m = ev.message;
     if (auto* begin = std::get_if<PgBegin>(&m)) {
@@ -516,12 +532,64 @@ class CdcRead {
     }
     if (auto* commit = std::get_if<PgCommit>(&m)) {
       in_txn_ = false;
-      position_ = {commit->end_lsn, txn_.txid, commit->commit_time_us};
-      ++transactions_;
-      if (!config_.cdc.flush_after_destination) SLUICE_RETURN_IF_ERROR(repl_->SendStatus(commit->end_lsn));
-      if (rows_since_checkpoint_ >= kRowsPerCheckpoint) return Checkpoint();
+      return EndTransaction(commit->end_lsn, commit->commit_time_us);
+    }
+    // Protocol 2 streaming: a large transaction arrives in Stream Start … Stop blocks before it
+    // commits, interleaved with others; its changes wait in a spool until Stream Commit.
+    if (auto* start = std::get_if<PgStreamStart>(&m)) {
+      in_stream_ = true;
+      stream_xid_ = start->xid;
+      auto& spool = streamed_[start->xid];
+      if (!spool) spool = std::make_unique<PgTxnSpool>();
       return Status::Ok();
     }
+    if (std::holds_alternative<PgStreamStop>(m)) {
+      in_stream_ = false;
+      return Status::Ok();
+    }
+    if (auto* abort = std::get_if<PgStreamAbort>(&m)) {
+      if (abort->subxid == abort->xid) {
+        streamed_.erase(abort->xid);  // rolled back: nothing of it was written
+      } else if (auto it = streamed_.find(abort->xid); it != streamed_.end()) {
+        it->second->AbortSubtransaction(abort->subxid);  // a rolled-back savepoint
+      }
+      return Status::Ok();
+    }
+    if (auto* commit = std::get_if<PgStreamCommit>(&m)) {
+      txn_ = {commit->commit_lsn, commit->xid, commit->commit_time_us};
+      if (auto it = streamed_.find(commit->xid); it != streamed_.end()) {
+        std::unique_ptr<PgTxnSpool> spool = std::move(it->second);
+        streamed_.erase(it);
+        if (spool->spilled_bytes() > 0) {
+          Log(LogLevel::kInfo, "CDC: applying streamed transaction {} ({} changes, {} bytes spilled to disk)",
+              commit->xid, spool->changes(), spool->spilled_bytes());
+        }
+        SLUICE_RETURN_IF_ERROR(spool->Replay([this](const PgMessage& change) { return ApplyChange(change); }));
+      }
+      return EndTransaction(commit->end_lsn, commit->commit_time_us);
+    }
+    if (in_stream_ && (std::holds_alternative<PgInsert>(m) || std::holds_alternative<PgUpdate>(m) ||
+                       std::holds_alternative<PgDelete>(m))) {
+      auto it = streamed_.find(stream_xid_);
+      if (it == streamed_.end()) return Status::SystemError("CDC: a streamed change outside a Stream Start block");
+      SLUICE_ASSIGN_OR_RETURN(const RelationPlan* plan, PlanFor(std::visit(RelationOf{}, m)));
+      if (plan == nullptr) return Status::Ok();  // a table no selected stream reads
+      return it->second->Add(m);
+    }
+    return ApplyChange(m);
+  }
+
+  //! A transaction (streamed or not) ended at `end_lsn`: the position moves past it.
+  Status EndTransaction(PgLsn end_lsn, int64_t commit_time_us) {
+    position_ = {end_lsn, txn_.txid, commit_time_us};
+    ++transactions_;
+    if (!config_.cdc.flush_after_destination) SLUICE_RETURN_IF_ERROR(repl_->SendStatus(end_lsn));
+    if (rows_since_checkpoint_ >= kRowsPerCheckpoint) return Checkpoint();
+    return Status::Ok();
+  }
+
+  //! One committed change (txn_ holds its transaction) into its stream's batcher.
+  Status ApplyChange(const PgMessage& m) {
     if (auto* ins = std::get_if<PgInsert>(&m)) {
       SLUICE_ASSIGN_OR_RETURN(const RelationPlan* plan, PlanFor(ins->relation));
       if (plan == nullptr) return Status::Ok();
@@ -576,6 +644,13 @@ class CdcRead {
     PgStreamOptions options;
     options.proto_version = 1;
     options.publications = {config_.cdc.publication};
+    SLUICE_ASSIGN_OR_RETURN(PgResult version, conn_->Query("SELECT current_setting('server_version_num')::int"));
+    if (std::stoi(std::string(version.Get(0, 0))) >= 140000) {
+      // Large transactions come while in progress (beyond logical_decoding_work_mem) instead of
+      // being spilled by the server until commit: spooled here, applied at Stream Commit.
+      options.proto_version = 2;
+      options.streaming = true;
+    }
     SLUICE_RETURN_IF_ERROR(repl_->StartReplication(config_.cdc.replication_slot, start_lsn_, options));
     // The saved position was saved after the destination committed it: the slot may now
     // discard the WAL before it (Airbyte's "After loading Data in the destination").
@@ -605,14 +680,14 @@ class CdcRead {
         continue;
       }
       // Caught up: everything committed before the server's position at the start was sent.
-      if (!in_txn_ && ev.kind != PgStreamEvent::Kind::kTimeout && ev.wal_end >= target) {
+      if (!InTransaction() && ev.kind != PgStreamEvent::Kind::kTimeout && ev.wal_end >= target) {
         if (ev.kind == PgStreamEvent::Kind::kKeepalive && ev.wal_end > position_.lsn) {
           position_.lsn = ev.wal_end;  // nothing of ours before it: the slot may move past it
         }
         break;
       }
       if (ev.kind == PgStreamEvent::Kind::kTimeout) {
-        if (!in_txn_ && std::chrono::steady_clock::now() - last_data > idle_limit) {
+        if (!InTransaction() && std::chrono::steady_clock::now() - last_data > idle_limit) {
           Log(LogLevel::kWarn, "CDC: no change for initial_waiting_seconds ({} s) before reaching {}; stopping",
               config_.cdc.initial_waiting_seconds, FormatPgLsn(target));
           break;
@@ -646,6 +721,9 @@ class CdcRead {
   std::vector<std::shared_ptr<const PgRelation>> keep_;
   std::set<uint32_t> toast_warned_;
   bool in_txn_ = false;
+  bool in_stream_ = false;   //!< between Stream Start and Stream Stop
+  uint32_t stream_xid_ = 0;  //!< the top-level xid of the open Stream Start block
+  std::map<uint32_t, std::unique_ptr<PgTxnSpool>> streamed_;  //!< streamed, not yet committed: by xid
   Position txn_;  //!< the open transaction: commit LSN (_ab_cdc_lsn), xid, commit time
   uint64_t rows_since_checkpoint_ = 0;
   uint64_t transactions_ = 0;
