@@ -10,9 +10,12 @@
 //      the snapshot time; its ctid positions live in the GLOBAL state's stream_states).
 //      Changes committed after the start position are read afterwards: rows changed during the
 //      snapshot may come twice (at-least-once; dedup by primary key and _ab_cdc_lsn).
-//   2. Changes: START_REPLICATION from the saved (or start) position, pgoutput proto 1, decoded
-//      into the streams' batchers in commit order — inserts and updates as rows, deletes as rows
-//      with the key columns and _ab_cdc_deleted_at; _ab_cdc_lsn is the transaction's commit LSN.
+//   2. Changes: START_REPLICATION from the saved (or start) position, pgoutput proto 2 with
+//      streaming on (server >= 14; else proto 1), decoded into the streams' batchers in commit
+//      order — inserts and updates as rows, deletes as rows with the key columns and
+//      _ab_cdc_deleted_at; _ab_cdc_lsn is the transaction's commit LSN. Streamed in-progress
+//      transactions wait in a PgTxnSpool per xid until Stream Commit (dropped on Stream Abort).
+//      A leaf partition's changes go to its partition root's stream.
 //      The read stops once caught up with the server's WAL flush position at its start (or after
 //      initial_waiting_seconds without reaching it), then checkpoints a GLOBAL state whose
 //      shared_state.state is {"lsn": <int>, "lsn_text": "X/Y", "txId": <xid>, "ts_usec": <µs>}.
