@@ -348,10 +348,11 @@ class CdcRead {
   Result<std::optional<uint32_t>> StreamOfRelation(const PgRelation& relation) {
     if (auto i = StreamOf(relation.schema, relation.name)) return i;
     SLUICE_ASSIGN_OR_RETURN(
-        PgResult r, conn_->Query("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                                 "ON n.oid = c.relnamespace WHERE c.oid = pg_catalog.pg_partition_root($1::oid) "
-                                 "AND c.oid <> $1::oid",
-                                 {std::to_string(relation.oid)}));
+        PgResult r,
+        conn_->Query("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                     "ON n.oid = c.relnamespace WHERE c.oid = pg_catalog.pg_partition_root($1::oid) "
+                     "AND c.oid <> $1::oid",
+                     {std::to_string(relation.oid)}));
     if (r.rows() == 0) return std::optional<uint32_t>();
     std::optional<uint32_t> i = StreamOf(r.Get(0, 0), r.Get(0, 1));
     if (i) {
@@ -508,7 +509,8 @@ class CdcRead {
                now - last_checkpoint_ >= kHeartbeatEvery) {
       SLUICE_RETURN_IF_ERROR(Checkpoint());  // heartbeat: an idle publication must not hold WAL
     }
-    if (ev.kind == PgStreamEvent::Kind::kTimeout && !InTransaction() && now - keepalive_asked_ >= kKeepaliveRequestEvery) {
+    if (ev.kind == PgStreamEvent::Kind::kTimeout && !InTransaction() &&
+        now - keepalive_asked_ >= kKeepaliveRequestEvery) {
       keepalive_asked_ = now;
       SLUICE_RETURN_IF_ERROR(repl_->SendStatus(repl_->flush_lsn(), /*reply_requested=*/true));
     }
@@ -774,9 +776,10 @@ Status CheckPgCdc(PgConnection& conn, const PgSourceConfig& config) {
   SLUICE_ASSIGN_OR_RETURN(
       PgResult t,
       conn.Query("SELECT n.nspname, c.relname, EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables pt WHERE "
-                 "pt.pubname = " + QuoteLiteral(pub) + " AND COALESCE(pg_catalog.pg_partition_root(pg_catalog.format('%I.%I', "
-                 "pt.schemaname, pt.tablename)::regclass), pg_catalog.format('%I.%I', pt.schemaname, "
-                 "pt.tablename)::regclass) = c.oid) "
+                 // Without publish_via_partition_root the view lists a partitioned table's leaves.
+                 "pt.pubname = " + QuoteLiteral(pub) + " AND COALESCE(pg_catalog.pg_partition_root("
+                 "pg_catalog.format('%I.%I', pt.schemaname, pt.tablename)::regclass), "
+                 "pg_catalog.format('%I.%I', pt.schemaname, pt.tablename)::regclass) = c.oid) "
                  "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
                  "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND " + filter + " ORDER BY 1, 2"));
   std::vector<std::string> covered, uncovered;
