@@ -93,6 +93,28 @@ def test_streamed_transactions(pg, tmp_path, small_decoding_memory):
     assert streamed_txns(pg, db, slot) >= 3, "the server streamed the large transactions"
 
 
+def test_streamed_transaction_open_across_syncs(pg, tmp_path, small_decoding_memory):
+    # A sync ends while a large transaction is streamed but not committed: its spool is dropped and
+    # the saved position may pass its first changes; after the commit the slot sends it whole.
+    db = "cdc_stream_open"
+    slot, p = make_source(pg, tmp_path, db)
+    sync(p)
+    big = pg.connect(db)
+    big.autocommit = False
+    cur = big.cursor()
+    cur.execute("insert into public.t select g, 'open' || g, g from generate_series(100000, 139999) g")
+    pg.execute(db, "insert into public.t values (501, 'small', 1)")
+    sync(p)
+    assert pg.query(db, "select count(*) from dst.t where id >= 100000") == [(0,)]
+    assert pg.query(db, "select count(*) from dst.t where id = 501") == [(1,)]
+    cur.execute("update public.t set n = -n where id between 100000 and 100099")
+    big.commit()
+    big.close()
+    sync(p)
+    assert_equal(pg, db)
+    assert streamed_txns(pg, db, slot) >= 1
+
+
 def peak_rss_kb(pipeline_path):
     r = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", SLUICE, "sync", str(pipeline_path), "--json",
                         "--no-progress"], capture_output=True, text=True, timeout=900)
