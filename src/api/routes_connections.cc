@@ -4,6 +4,7 @@
 
 #include "api/api_env.h"
 #include "base/log.h"
+#include "connection/connector_runtime.h"
 #include "platform/job_streams.h"
 #include "platform/schema_policy.h"
 #include "platform/sync_catalog.h"
@@ -145,6 +146,41 @@ void ApplyConnectionFields(const Json& body, Connection& c, const ConnectorSpec&
     }
     c.sync_catalog = *normalized;
   }
+}
+
+// scheduleType continuous needs a source that reads continuously: the rule of `sluice sync
+// --continuous` (connection/CheckCanReadContinuously). 422 naming scheduleType otherwise.
+void CheckContinuousSource(const ApiEnv& env, const Actor& source) {
+  const ConnectorDefinition& def = DefinitionOf(env, source);
+  auto connector = ResolveConnector(ConnectorKind::kSource, def.name, {});
+  Status can = connector.status();
+  if (can.ok()) {
+    Json config = DecryptActorConfig(env, source);
+    auto prepared = PrepareConnectorConfig(*connector, config);
+    can = CheckCanReadContinuously(*connector, prepared.ok() ? *prepared : config);
+  }
+  if (!can.ok()) {
+    const std::string m = "continuous needs a source that reads continuously: " + can.message();
+    ThrowApiError(422, "scheduleType: " + m, {{"scheduleType", m}});
+  }
+}
+
+bool RunsContinuously(const Connection& c) {
+  return c.status == ConnectionStatus::kActive && c.schedule_type == ScheduleType::kContinuous;
+}
+
+// A continuous connection set inactive, manual or to another schedule: its running job is asked
+// to stop (SIGTERM: the attempt commits, saves its state and ends).
+void StopContinuousJob(const ApiEnv& env, const Connection& c) {
+  JobQuery q;
+  q.connection_id = c.connection_id;
+  q.limit = 1;
+  auto jobs = Unwrap(env.store().ListJobs(q));
+  if (jobs.empty() || IsTerminal(jobs[0].status) || jobs[0].config_type != JobConfigType::kSync) return;
+  Unwrap(env.store().RequestCancel(jobs[0].id, env.now()));
+  Log(LogLevel::kInfo, "api: connection {} no longer runs continuously: cancel requested for job {}",
+      c.connection_id, jobs[0].id);
+  env.WakeWorkers();
 }
 
 // Queues a job of `type` for the body's connection. `streams`: a refresh's or clear's streams.
@@ -340,7 +376,7 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
   const std::vector<FieldDoc> common_fields = {
       {"name", "string", false, "default: \"<source> → <destination>\""},
       {"status", "string", false, "active | inactive (default active)"},
-      {"scheduleType", "string", false, "manual | basic | cron"},
+      {"scheduleType", "string", false, "manual | basic | cron | continuous (a CDC source: one job kept running)"},
       {"scheduleData", "object", false, "{basicSchedule: {units, timeUnit}} or {cron: {cronExpression, cronTimeZone}}"},
       {"schedule", "object", false, "legacy basic schedule {units, timeUnit}"},
       {"namespaceDefinition", "string", false, "source | destination | customformat (default source)"},
@@ -366,6 +402,7 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
         c.workspace_id = source.workspace_id;
         c.name = source.name + " → " + destination.name;
         ApplyConnectionFields(call.body, c, dest_def.spec, true);
+        if (c.schedule_type == ScheduleType::kContinuous) CheckContinuousSource(env, source);
         if (!FindField(call.body, "syncCatalog")) {
           auto discovered = DiscoverSource(DefinitionOf(env, source), DecryptActorConfig(env, source));
           if (!discovered.ok()) {
@@ -424,7 +461,11 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
                         {{"connectionId", "is deleted"}});
         }
         Actor destination = LoadActor(env, ActorKind::kDestination, c.destination_id, "destinationId");
+        const Connection before = c;
         ApplyConnectionFields(call.body, c, DefinitionOf(env, destination).spec, false);
+        if (c.schedule_type == ScheduleType::kContinuous && before.schedule_type != ScheduleType::kContinuous) {
+          CheckContinuousSource(env, LoadActor(env, ActorKind::kSource, c.source_id, "sourceId"));
+        }
         if (c.status == ConnectionStatus::kDeprecated) {
           c.status = ConnectionStatus::kInactive;
           Unwrap(env.store().UpdateConnection(c, env.now()));
@@ -435,6 +476,8 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
         auto updated = Unwrap(env.store().UpdateConnection(c, env.now()));
         env.connection_lists.Invalidate();
         if (!updated) ThrowNotFound("connection", c.connection_id, "connectionId");
+        if (RunsContinuously(before) && !RunsContinuously(*updated)) StopContinuousJob(env, *updated);
+        if (RunsContinuously(*updated)) env.WakeWorkers();
         return ConnectionToApi(*updated);
       }));
 

@@ -61,14 +61,7 @@ int RunSyncCommand(const SyncCommandArgs& args) {
   if (!destination_config.ok()) return Report(destination_config.status(), args.json);
 
   if (args.continuous) {
-    auto* continuous = dynamic_cast<ContinuousSource*>(source->source.get());
-    if (continuous == nullptr) {
-      return Report(Status::ConfigError(fmt::format("--continuous: {} cannot read continuously (only change-log "
-                                                    "sources can: source-postgres with replication_method CDC)",
-                                                    source->name)),
-                    args.json);
-    }
-    Status can = continuous->CheckContinuous(*source_config);
+    Status can = CheckCanReadContinuously(*source, *source_config);
     if (!can.ok()) return Report(can.WithContext("--continuous"), args.json);
   }
 

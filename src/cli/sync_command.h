@@ -7,9 +7,6 @@
 
 namespace sluice {
 
-//! --continuous's default commit spacing (ms): small enough for sub-second lag.
-inline constexpr int64_t kContinuousCommitIntervalMs = 200;
-
 struct SyncCommandArgs {
   std::string pipeline_file;
   std::string state_file;  //!< --state-file: overrides the pipeline's

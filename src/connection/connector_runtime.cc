@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "connectors/external/external_connector.h"
 #include "protocol/config_validator.h"
 
@@ -54,6 +56,16 @@ Result<Json> ReadJsonFile(const std::string& path, std::string_view what) {
   } catch (const nlohmann::json::parse_error& e) {
     return Status::ConfigError(std::string(what) + ": '" + path + "' is not valid JSON: " + e.what());
   }
+}
+
+Status CheckCanReadContinuously(const ResolvedConnector& source, const Json& config) {
+  auto* continuous = dynamic_cast<ContinuousSource*>(source.source.get());
+  if (continuous == nullptr) {
+    return Status::ConfigError(fmt::format(
+        "{} cannot read continuously (only change-log sources can: source-postgres with replication_method CDC)",
+        source.name));
+  }
+  return continuous->CheckContinuous(config);
 }
 
 }  // namespace sluice

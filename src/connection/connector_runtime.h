@@ -23,6 +23,10 @@ struct ResolvedConnector {
 //! A built-in connector by name ("faker", "source-faker") or an external command.
 Result<ResolvedConnector> ResolveConnector(ConnectorKind kind, const std::string& name,
                                            const std::vector<std::string>& command);
+//! Pure: whether `source` can read `config` (prepared) continuously — a ContinuousSource whose
+//! CheckContinuous accepts it (source-postgres with replication_method CDC). A config error
+//! otherwise. The one rule for `sluice sync --continuous` and scheduleType continuous.
+Status CheckCanReadContinuously(const ResolvedConnector& source, const Json& config);
 //! Validates `config` against the connector's spec (every violation listed) and applies defaults.
 Result<Json> PrepareConnectorConfig(const ResolvedConnector& connector, const Json& config);
 //! Reads and parses a JSON file; errors name `what` and the path.

@@ -56,6 +56,9 @@ class SyncProgress {
   std::vector<StreamProgress> streams_;
 };
 
+//! Continuous mode's default commit spacing (ms; `sluice sync --continuous` and continuous
+//! connections): small enough for sub-second lag.
+inline constexpr int64_t kContinuousCommitIntervalMs = 200;
 //! Continuous mode's cap on the time between commits (ms).
 inline constexpr int64_t kContinuousMaxCommitIntervalMs = 1000;
 

@@ -37,7 +37,7 @@ std::optional<E> Parse(std::string_view name, const std::array<std::string_view,
 
 constexpr std::array<std::string_view, 2> kActorKinds = {"source", "destination"};
 constexpr std::array<std::string_view, 3> kConnectionStatuses = {"active", "inactive", "deprecated"};
-constexpr std::array<std::string_view, 3> kScheduleTypes = {"manual", "basic", "cron"};
+constexpr std::array<std::string_view, 4> kScheduleTypes = {"manual", "basic", "cron", "continuous"};
 constexpr std::array<std::string_view, 4> kConfigTypes = {"sync", "reset_connection", "refresh", "clear"};
 constexpr std::array<std::string_view, 3> kStreamActions = {"refresh_truncate", "refresh_merge", "clear"};
 constexpr std::array<std::string_view, 6> kJobStatuses = {"pending", "running",   "incomplete",

@@ -49,7 +49,8 @@ struct Actor {
 };
 
 enum class ConnectionStatus { kActive, kInactive, kDeprecated };
-enum class ScheduleType { kManual, kBasic, kCron };
+//! kContinuous: one sync job kept running (worker/job_scheduler.h), read in continuous mode.
+enum class ScheduleType { kManual, kBasic, kCron, kContinuous };
 std::string_view ConnectionStatusName(ConnectionStatus status);
 std::optional<ConnectionStatus> ParseConnectionStatus(std::string_view name);
 std::string_view ScheduleTypeName(ScheduleType type);

@@ -59,38 +59,51 @@ std::string CreateJobsTable(const char* id_column) {
       id_column);
 }
 
-// The config types migration 3 allows (refresh and clear added).
+// The config types migration 4 allows (refresh and clear added).
 constexpr const char* kOldConfigTypeCheck = "CHECK (config_type IN ('sync', 'reset_connection'))";
 constexpr const char* kConfigTypeCheck = "CHECK (config_type IN ('sync', 'reset_connection', 'refresh', 'clear'))";
+// The schedule types migration 5 allows (continuous added).
+constexpr const char* kOldScheduleTypeCheck = "CHECK (schedule_type IN ('manual', 'basic', 'cron'))";
+constexpr const char* kScheduleTypeCheck = "CHECK (schedule_type IN ('manual', 'basic', 'cron', 'continuous'))";
 
-// Widens the CHECK of jobs.config_type. PostgreSQL replaces the constraint (named by its
-// default rule). SQLite cannot alter a constraint, and rebuilding the table would cascade the
-// drop to the attempts: it takes SQLite's documented way for changes that leave every stored
-// row valid (sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes") —
-// rewrite the table's CREATE text in sqlite_schema and bump schema_version so every connection
-// reloads the schema — inside the migration's transaction.
-Status WidenJobConfigTypes(SqlTransaction& tx) {
+// Widens a column's CHECK on `table` (old_check → new_check; the constraint is named
+// `<table>_<column>_check` by PostgreSQL's default rule, which replaces it). SQLite cannot alter
+// a constraint, and rebuilding the table would cascade the drop to the rows that reference it:
+// it takes SQLite's documented way for changes that leave every stored row valid
+// (sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes") — rewrite the
+// table's CREATE text in sqlite_schema and bump schema_version so every connection reloads the
+// schema — inside the migration's transaction.
+Status WidenCheck(SqlTransaction& tx, const char* table, const char* column, const char* old_check,
+                  const char* new_check) {
   if (tx.dialect() == Dialect::kPostgres) {
     return tx.ExecScript(fmt::format(
-        "ALTER TABLE jobs DROP CONSTRAINT IF EXISTS jobs_config_type_check; "
-        "ALTER TABLE jobs ADD CONSTRAINT jobs_config_type_check {}",
-        kConfigTypeCheck));
+        "ALTER TABLE {0} DROP CONSTRAINT IF EXISTS {0}_{1}_check; "
+        "ALTER TABLE {0} ADD CONSTRAINT {0}_{1}_check {2}",
+        table, column, new_check));
   }
   SLUICE_ASSIGN_OR_RETURN(SqlRows version, tx.Query("PRAGMA schema_version"));
   const int64_t schema_version = version.at(0).GetInt(0);
   SLUICE_RETURN_IF_ERROR(tx.ExecScript("PRAGMA writable_schema = ON"));
-  auto rewritten = tx.Exec("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'jobs'",
-                           {kOldConfigTypeCheck, kConfigTypeCheck});
+  auto rewritten = tx.Exec("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?",
+                           {old_check, new_check, table});
   SLUICE_RETURN_IF_ERROR(tx.ExecScript(fmt::format("PRAGMA schema_version = {}", schema_version + 1)));
   SLUICE_RETURN_IF_ERROR(tx.ExecScript("PRAGMA writable_schema = OFF"));
   if (!rewritten.ok()) return rewritten.status();
   SLUICE_ASSIGN_OR_RETURN(SqlRows check,
-                          tx.Query("SELECT instr(sql, ?) FROM sqlite_schema WHERE type = 'table' AND name = 'jobs'",
-                                   {kConfigTypeCheck}));
+                          tx.Query("SELECT instr(sql, ?) FROM sqlite_schema WHERE type = 'table' AND name = ?",
+                                   {new_check, table}));
   if (check.empty() || check[0].GetInt(0) == 0) {
-    return Status::SystemError("the table jobs does not have the expected config_type CHECK; it was not changed");
+    return Status::SystemError(
+        fmt::format("the table {} does not have the expected {} CHECK; it was not changed", table, column));
   }
   return Status::Ok();
+}
+
+Status WidenJobConfigTypes(SqlTransaction& tx) {
+  return WidenCheck(tx, "jobs", "config_type", kOldConfigTypeCheck, kConfigTypeCheck);
+}
+Status WidenScheduleTypes(SqlTransaction& tx) {
+  return WidenCheck(tx, "connections", "schedule_type", kOldScheduleTypeCheck, kScheduleTypeCheck);
 }
 
 // Conventions: ids are UUID text (job ids: increasing integers); timestamps are epoch
@@ -251,6 +264,8 @@ const std::vector<Migration>& Migrations() {
             " updated_at BIGINT NOT NULL,"
             " PRIMARY KEY (connection_id, stream_namespace, stream_name))"},
        }},
+      // Continuous connections (scheduleType continuous): one sync job kept running.
+      {5, "continuous schedule type", {{.run = WidenScheduleTypes}}},
   };
   return migrations;
 }

@@ -82,6 +82,7 @@ Result<Schedule> Schedule::FromAirbyte(const Json& connection) {
     return BasicFromJson(*legacy, "schedule");
   }
   if (*type == "manual") return Manual();
+  if (*type == "continuous") return Continuous();
   auto data = connection.find("scheduleData");
   const bool has_data = data != connection.end() && data->is_object();
   if (*type == "basic") {
@@ -105,12 +106,13 @@ Result<Schedule> Schedule::FromAirbyte(const Json& connection) {
     if (!schedule.ok()) return schedule.status().WithContext("scheduleData.cron");
     return schedule;
   }
-  return Status::ConfigError(fmt::format("scheduleType: {} is not one of manual, basic, cron", type->dump()));
+  return Status::ConfigError(fmt::format("scheduleType: {} is not one of manual, basic, cron, continuous", type->dump()));
 }
 
 Json Schedule::ToAirbyte() const {
   switch (type_) {
     case Type::kManual: return {{"scheduleType", "manual"}};
+    case Type::kContinuous: return {{"scheduleType", "continuous"}};
     case Type::kBasic: {
       const Json basic = {{"units", units_}, {"timeUnit", time_unit_}};
       return {{"scheduleType", "basic"}, {"scheduleData", {{"basicSchedule", basic}}}, {"schedule", basic}};
@@ -126,8 +128,29 @@ Json Schedule::ToAirbyte() const {
 std::optional<absl::Time> Schedule::NextDue(std::optional<absl::Time> last_start, absl::Time now) const {
   switch (type_) {
     case Type::kManual: return std::nullopt;
+    case Type::kContinuous: return now;
     case Type::kBasic: return last_start ? *last_start + interval_ : now;
     case Type::kCron: return cron_->Next(last_start.value_or(now), time_zone_);
+  }
+  return std::nullopt;
+}
+
+Schedule Schedule::Continuous() {
+  Schedule schedule;
+  schedule.type_ = Type::kContinuous;
+  return schedule;
+}
+
+std::optional<absl::Time> ContinuousNextDue(ContinuousJobEnd end, absl::Time ended_at,
+                                            absl::Time connection_updated_at, absl::Time now,
+                                            absl::Duration restart_backoff) {
+  switch (end) {
+    case ContinuousJobEnd::kNone:
+    case ContinuousJobEnd::kUnfinished: return now;
+    case ContinuousJobEnd::kFailed: return ended_at + restart_backoff;
+    case ContinuousJobEnd::kStopped:
+      if (connection_updated_at > ended_at) return now;
+      return std::nullopt;
   }
   return std::nullopt;
 }

@@ -1,5 +1,6 @@
 #pragma once
-// Schedule: when a connection's next sync is due, from Airbyte's three schedule types.
+// Schedule: when a connection's next sync is due, from Airbyte's three schedule types and
+// sluice's continuous one.
 //
 // - manual: never due by itself.
 // - basic: every `units` `timeUnit` (minutes, hours, days, weeks, months; a month is 30 days,
@@ -7,6 +8,8 @@
 // - cron: the first fire time of `cronExpression` in `cronTimeZone` after the start of the last
 //   job (after now when there is none). Fire times missed while the server was down fold into
 //   one run, due at once (Quartz's default "fire once now" misfire policy).
+// - continuous (sluice's): one sync job kept running in continuous mode; ContinuousNextDue has
+//   the rule from the connection's newest job (NextDue alone says "now").
 // A due time at or before now means "start now". Pure: no clock, no I/O but time zone files.
 
 #include <cstdint>
@@ -24,15 +27,17 @@ namespace sluice {
 //! An immutable schedule; copyable, safe to share between threads.
 class Schedule {
  public:
-  enum class Type { kManual, kBasic, kCron };
+  enum class Type { kManual, kBasic, kCron, kContinuous };
 
   static Schedule Manual();
+  static Schedule Continuous();
   //! `units` > 0 of `time_unit` ("minutes", "hours", "days", "weeks", "months").
   static Result<Schedule> Basic(int64_t units, std::string_view time_unit);
   //! A cron expression (5-field Unix or 6/7-field Quartz) read in an IANA time zone.
   static Result<Schedule> Cron(std::string_view expression, std::string_view time_zone);
 
   //! Reads a connection body as Airbyte's API carries it: `scheduleType` manual | basic | cron
+  //! | continuous (no scheduleData)
   //! with `scheduleData.basicSchedule {units, timeUnit}` or `scheduleData.cron
   //! {cronExpression, cronTimeZone}`; without `scheduleType`, the legacy `schedule {units,
   //! timeUnit}` (basic) or nothing (manual). Errors name the JSON field.
@@ -45,6 +50,7 @@ class Schedule {
   std::optional<absl::Time> NextDue(std::optional<absl::Time> last_start, absl::Time now) const;
 
   Type type() const { return type_; }
+  bool continuous() const { return type_ == Type::kContinuous; }
 
  private:
   Schedule() = default;
@@ -57,5 +63,21 @@ class Schedule {
   std::string time_zone_name_;  //!< cron
   absl::TimeZone time_zone_;
 };
+
+//! How the newest job of a continuous connection ended, for ContinuousNextDue.
+enum class ContinuousJobEnd {
+  kNone,        //!< the connection has no job yet
+  kUnfinished,  //!< pending, running or incomplete (retrying)
+  kFailed,      //!< failed for good (its attempts' retries spent)
+  kStopped,     //!< cancelled, or succeeded (a continuous sync only ends when told to stop)
+};
+
+//! The continuous rule: when to enqueue the next job of an active continuous connection.
+//! None → now. Unfinished → now (the caller re-checks: enqueueing is a no-op while one is
+//! unfinished). Failed → `ended_at + restart_backoff`. Stopped → now if the connection was
+//! changed after the job ended (e.g. set active again), else never (nullopt): a cancel sticks.
+std::optional<absl::Time> ContinuousNextDue(ContinuousJobEnd end, absl::Time ended_at,
+                                            absl::Time connection_updated_at, absl::Time now,
+                                            absl::Duration restart_backoff);
 
 }  // namespace sluice

@@ -54,7 +54,8 @@ Json AttemptPlan::ToJson() const {
           {"nonBreakingChangesPreference", connection.non_breaking_changes_preference},
           {"state", state},
           {"generations", std::move(generations_json)},
-          {"jobStreams", std::move(streams_json)}};
+          {"jobStreams", std::move(streams_json)},
+          {"continuous", continuous}};
 }
 
 Result<AttemptPlan> AttemptPlan::FromJson(const Json& json) {
@@ -91,6 +92,7 @@ Result<AttemptPlan> AttemptPlan::FromJson(const Json& json) {
   plan.connection.prefix = json.value("prefix", "");
   plan.connection.non_breaking_changes_preference = json.value("nonBreakingChangesPreference", "ignore");
   if (auto it = json.find("state"); it != json.end()) plan.state = *it;
+  plan.continuous = json.value("continuous", false);
   for (const Json& e : json.value("generations", Json::array())) {
     SLUICE_ASSIGN_OR_RETURN(std::string name, StringField(e, "streamName", "generations[]."));
     plan.generations.push_back({name, NamespaceOf(e), e.value("generationId", int64_t{0})});

@@ -9,7 +9,11 @@
 //    "syncCatalog": {...}, "namespaceDefinition": "source", "namespaceFormat": null, "prefix": "",
 //    "nonBreakingChangesPreference": "ignore", "state": [ ...AirbyteStateMessage... ] | null,
 //    "generations": [{"streamName", "streamNamespace", "generationId"}],
-//    "jobStreams": [{"streamName", "streamNamespace", "action", "generationId"}]}
+//    "jobStreams": [{"streamName", "streamNamespace", "action", "generationId"}],
+//    "continuous": false}
+// `continuous` (a sync job of a scheduleType continuous connection): the child syncs as
+// `sluice sync --continuous` does — a catch-up run, then continuous mode until SIGTERM, after
+// which it commits, reports its last checkpoint and succeeds.
 // The job id is every stream's sync_id; `generations` are the connection's stream generations
 // (streams not listed are at 0) and `jobStreams` what a refresh / clear / reset does to which
 // stream (platform/job_streams.h has the rule that turns them into generation ids).
@@ -57,6 +61,7 @@ struct AttemptPlan {
   Json state;  //!< the saved state (null: none)
   std::vector<StreamGeneration> generations;  //!< the connection's stream generations (others: 0)
   std::vector<JobStream> job_streams;         //!< a refresh's, clear's or reset's streams, started
+  bool continuous = false;                    //!< read continuously until SIGTERM (sync jobs only)
 
   Json ToJson() const;
   //! Errors are system errors naming the field (the plan is written by the worker).

@@ -270,8 +270,32 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
         SyncModeName(s.sync_mode), DestinationSyncModeName(s.destination_sync_mode), s.generation_id.value_or(0),
         s.minimum_generation_id.value_or(0), s.sync_id.value_or(0));
   }
+  if (plan.continuous) {
+    options.commit_interval_ms = kContinuousCommitIntervalMs;
+    Status can = CheckCanReadContinuously(*source, *source_config);
+    if (!can.ok()) return finish(Failure{can.WithContext("scheduleType continuous"), "source"});
+  }
   SyncResult result = RunSync(*source->source, *source_config, source_catalog, *destination->destination,
                               *destination_config, catalogs->destination, state, options);
+  if (plan.continuous && result.status.ok() && !(stop != nullptr && stop->load())) {
+    // As `sluice sync --continuous`: the run above caught up in batch mode (snapshot included,
+    // so destinations that swap a table in at a stream's end have it); now stream, with fresh
+    // connector instances (one run each), until SIGTERM.
+    Log(LogLevel::kInfo, "caught up ({} records); streaming changes until stopped", result.records);
+    auto src2 = ResolveConnector(ConnectorKind::kSource, plan.source_connector, {});
+    if (!src2.ok()) return finish(Failure{src2.status().WithContext("source"), "source"});
+    auto dst2 = ResolveConnector(ConnectorKind::kDestination, plan.destination_connector, {});
+    if (!dst2.ok()) return finish(Failure{dst2.status().WithContext("destination"), "destination"});
+    const StateStore caught_up = result.state;
+    const uint64_t caught_up_records = result.records;
+    options.continuous = true;
+    result = RunSync(*src2->source, *source_config, source_catalog, *dst2->destination, *destination_config,
+                     catalogs->destination, caught_up, options);
+    result.records += caught_up_records;
+  }
+  // A continuous sync ends when stopped: a stop during the catch-up run is a normal end too (its
+  // pending checkpoints were committed and reported).
+  if (plan.continuous && result.status.cancelled() && stop != nullptr && stop->load()) result.status = Status::Ok();
   Log(LogLevel::kInfo, "sync ended: {} record(s) read, {} checkpoint(s) committed", result.records,
       result.checkpoints);
   if (!result.status.ok()) return finish(Failure{result.status, OriginOf(result.status)}, StatsJson(result));

@@ -335,6 +335,7 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
   plan.destination_connector = (*destination)->definition_name;
   plan.destination_config = std::move(destination_config).value();
   plan.connection = conn;
+  plan.continuous = job.config_type == JobConfigType::kSync && conn.schedule_type == ScheduleType::kContinuous;
   // A refresh's, clear's or reset's streams start a new generation and lose their saved state at
   // the first attempt; later attempts find them started and keep both.
   auto streams_started = store.StartJobStreams(job.id, RemoveStreamStates, context_.NowMs());

@@ -12,8 +12,10 @@ std::optional<absl::Time> LastStart(const Job& job) {
 
 }  // namespace
 
-JobScheduler::JobScheduler(MetadataStore& store, int refresh_every_ticks)
-    : store_(store), refresh_every_ticks_(std::max(1, refresh_every_ticks)) {}
+JobScheduler::JobScheduler(MetadataStore& store, int refresh_every_ticks, absl::Duration continuous_restart_backoff)
+    : store_(store),
+      refresh_every_ticks_(std::max(1, refresh_every_ticks)),
+      continuous_restart_backoff_(continuous_restart_backoff) {}
 
 Result<std::optional<absl::Time>> JobScheduler::ComputeNextDue(const std::string& connection_id, const Entry& entry,
                                                                absl::Time now) {
@@ -21,6 +23,17 @@ Result<std::optional<absl::Time>> JobScheduler::ComputeNextDue(const std::string
   query.connection_id = connection_id;
   query.limit = 1;
   SLUICE_ASSIGN_OR_RETURN(std::vector<Job> jobs, store_.ListJobs(query));
+  if (entry.schedule.continuous()) {
+    ContinuousJobEnd end = ContinuousJobEnd::kNone;
+    // A finished refresh, clear or reset is no continuous sync: the sync starts again at once.
+    if (!jobs.empty() && (!IsTerminal(jobs[0].status) || jobs[0].config_type == JobConfigType::kSync)) {
+      end = !IsTerminal(jobs[0].status)           ? ContinuousJobEnd::kUnfinished
+            : jobs[0].status == JobStatus::kFailed ? ContinuousJobEnd::kFailed
+                                                   : ContinuousJobEnd::kStopped;
+    }
+    const absl::Time ended_at = jobs.empty() ? now : absl::FromUnixMillis(jobs[0].updated_at);
+    return ContinuousNextDue(end, ended_at, absl::FromUnixMillis(entry.updated_at), now, continuous_restart_backoff_);
+  }
   std::optional<absl::Time> last_start;
   if (!jobs.empty()) {
     last_start = LastStart(jobs[0]);
@@ -88,6 +101,7 @@ Result<int> JobScheduler::Tick(absl::Time now) {
       ++created;
       Log(LogLevel::kInfo, "scheduler: job {} enqueued for connection {}", enqueued->job.id, connection_id);
     }
+    // Continuous: look at the job again next tick (NextDue says now).
     entry.next_due = entry.schedule.NextDue(LastStart(enqueued->job), now);
   }
   return created;

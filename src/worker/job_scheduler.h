@@ -8,6 +8,10 @@
 // `refresh_every_ticks` ticks; a reload recomputes the due time of changed connections (by
 // updated_at) only. Otherwise a tick just compares cached times with now. A due connection is re-checked against its newest job before enqueueing
 // (a manual sync may have moved it), and EnqueueJob keeps at most one unfinished job each.
+// Continuous connections follow ContinuousNextDue (scheduler/schedule.h): their newest job is
+// looked at every tick while one is unfinished, so a job that ends is followed by the next one
+// at once (a failed one after `continuous_restart_backoff`; a cancelled one only after the
+// connection is changed).
 // Not thread-safe: one thread ticks.
 
 #include <cstdint>
@@ -25,7 +29,9 @@ namespace sluice {
 class JobScheduler {
  public:
   //! `store` must outlive the scheduler.
-  explicit JobScheduler(MetadataStore& store, int refresh_every_ticks = 60);
+  //! `continuous_restart_backoff`: the wait after a continuous connection's job failed.
+  explicit JobScheduler(MetadataStore& store, int refresh_every_ticks = 60,
+                        absl::Duration continuous_restart_backoff = absl::Seconds(30));
 
   //! One pass at `now`: enqueues the due jobs. Returns how many jobs were created.
   Result<int> Tick(absl::Time now);
@@ -47,6 +53,7 @@ class JobScheduler {
 
   MetadataStore& store_;
   const int refresh_every_ticks_;
+  const absl::Duration continuous_restart_backoff_;
   int64_t ticks_ = 0;
   bool force_refresh_ = true;
   std::string version_;  // ConnectionsVersion at the last reload

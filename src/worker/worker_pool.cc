@@ -55,7 +55,7 @@ class WorkerPool::Impl {
         options_(std::move(options)),
         specs_(ResolveBinary()),
         events_(context_, notifier_),
-        scheduler_(*context.store) {
+        scheduler_(*context.store, 60, absl::Milliseconds(options_.retry_backoff_ms)) {
     supervisor_options_.worker_id = options_.worker_id.empty() ? DefaultWorkerId() : options_.worker_id;
     supervisor_options_.sluice_binary = ResolveBinary();
     supervisor_options_.lease_ms = options_.lease_ms;

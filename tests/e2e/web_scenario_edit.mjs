@@ -198,6 +198,14 @@ export default async function edit(page, context, lib) {
   await page.locator('#settings-cron-error').waitFor({ timeout: STEP_TIMEOUT });
   lib.allowHttpErrors(false);
   step('settings 422 under the field', { message: await page.locator('#settings-cron-error').innerText() });
+  // Continuous (CDC) is offered; this source cannot read a change log: the 422 under the schedule.
+  await page.getByLabel('Schedule type').selectOption({ label: 'Continuous (CDC)' });
+  lib.allowHttpErrors(true);
+  await page.getByRole('button', { name: 'Save the settings' }).click();
+  await page.locator('#settings-schedule-error').waitFor({ timeout: STEP_TIMEOUT });
+  lib.allowHttpErrors(false);
+  await expectText(page.locator('#settings-schedule-error'), 'reads continuously');
+  step('continuous refused under the schedule', { message: await page.locator('#settings-schedule-error').innerText() });
   await page.getByLabel('Schedule type').selectOption({ label: 'Every N hours' });
   await page.getByLabel('Every how many hours').fill('6');
   await page.getByLabel('Sync mode: orders').selectOption({ label: 'Full Refresh | Append' });

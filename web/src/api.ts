@@ -65,7 +65,7 @@ export interface Connection {
   sourceId: string;
   destinationId: string;
   status: 'active' | 'inactive' | 'deprecated';
-  scheduleType: 'manual' | 'basic' | 'cron';
+  scheduleType: 'manual' | 'basic' | 'cron' | 'continuous';
   scheduleData?: { basicSchedule?: { units: number; timeUnit: string }; cron?: { cronExpression: string; cronTimeZone?: string } };
   namespaceDefinition?: 'source' | 'destination' | 'customformat';
   namespaceFormat?: string | null;

@@ -29,6 +29,7 @@ export function scheduleText(c: Connection): string {
     const tz = c.scheduleData.cron.cronTimeZone;
     return `Cron ${c.scheduleData.cron.cronExpression}${tz ? ` (${tz})` : ''}`;
   }
+  if (c.scheduleType === 'continuous') return 'Continuous (CDC)';
   return 'Manual';
 }
 

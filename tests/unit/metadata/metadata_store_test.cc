@@ -210,6 +210,20 @@ TEST_P(EntitiesTest, ConnectionsCrud) {
   EXPECT_FALSE(deleted);
 }
 
+TEST_P(EntitiesTest, ContinuousScheduleIsStored) {
+  // Migration 5 widened connections.schedule_type's CHECK in both dialects.
+  Connection c = MakeConnection("CDC to warehouse");
+  c.schedule_type = ScheduleType::kContinuous;
+  c.schedule_data = Json();
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto updated, store().UpdateConnection(c, kStart + 100));
+  ASSERT_TRUE(updated);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto got, store().GetConnection(c.connection_id));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->schedule_type, ScheduleType::kContinuous);
+  EXPECT_EQ(ScheduleTypeName(ScheduleType::kContinuous), "continuous");
+  EXPECT_EQ(ParseScheduleType("continuous"), ScheduleType::kContinuous);
+}
+
 TEST_P(EntitiesTest, ConnectionsNeedLiveActorsOfTheRightKind) {
   Actor source = MakeActor(ActorKind::kSource, "s");
   Actor destination = MakeActor(ActorKind::kDestination, "d");

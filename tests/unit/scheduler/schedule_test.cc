@@ -178,6 +178,31 @@ TEST(ScheduleTest, ReadsAirbyteJson) {
             At("2026-01-01T06:00:00Z"));
 }
 
+TEST(ScheduleTest, ContinuousReadsAndWritesAirbyteJson) {
+  using nlohmann::json;
+  const json body = {{"scheduleType", "continuous"}};
+  Result<Schedule> schedule = Schedule::FromAirbyte(body);
+  ASSERT_TRUE(schedule.ok()) << schedule.status().message();
+  EXPECT_TRUE(schedule->continuous());
+  EXPECT_EQ(schedule->ToAirbyte(), body);
+  EXPECT_EQ(schedule->NextDue(At("2026-01-01T00:00:00Z"), At("2026-01-01T01:00:00Z")), At("2026-01-01T01:00:00Z"));
+}
+
+TEST(ScheduleTest, ContinuousKeepsOneJobRunningUntilStopped) {
+  const absl::Time now = At("2026-01-01T12:00:00Z");
+  const absl::Time ended = At("2026-01-01T11:59:50Z");
+  const absl::Time before = At("2026-01-01T11:00:00Z");
+  const absl::Duration backoff = absl::Seconds(30);
+  // No job, or one unfinished: due now (enqueueing is a no-op while one is unfinished).
+  EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kNone, now, before, now, backoff), now);
+  EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kUnfinished, now, before, now, backoff), now);
+  // Failed for good: again after the backoff.
+  EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kFailed, ended, before, now, backoff), ended + backoff);
+  // Cancelled or stopped: not again until the connection is changed after the job ended.
+  EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kStopped, ended, before, now, backoff), std::nullopt);
+  EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kStopped, ended, now, now, backoff), now);
+}
+
 TEST(ScheduleTest, AirbyteJsonErrorsNameTheField) {
   using nlohmann::json;
   auto error = [](const json& body) {
@@ -186,7 +211,7 @@ TEST(ScheduleTest, AirbyteJsonErrorsNameTheField) {
     return schedule.ok() ? std::string() : schedule.status().message();
   };
   EXPECT_EQ(error({{"scheduleType", "hourly"}}),
-            "scheduleType: \"hourly\" is not one of manual, basic, cron");
+            "scheduleType: \"hourly\" is not one of manual, basic, cron, continuous");
   EXPECT_EQ(error({{"scheduleType", "basic"}}),
             "scheduleData.basicSchedule: is required when scheduleType is basic");
   EXPECT_EQ(error({{"scheduleType", "basic"},

@@ -171,6 +171,42 @@ TEST_F(SchedulerTest, BasicEvery24HoursAndNeverTwoUnfinishedJobs) {
   EXPECT_TRUE(Jobs(inactive).empty());
 }
 
+TEST_F(SchedulerTest, ContinuousKeepsOneJobUntilCancelled) {
+  const std::string c = NewConnection(ScheduleType::kContinuous, Json());
+  StartScheduler();
+  // At once, and only one while it runs.
+  std::vector<Job> jobs = WaitJobs(c, 1);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].created_at, Ms(kCreated));
+  clock_.Set(kCreated + absl::Hours(1));
+  LetTick();
+  ASSERT_EQ(Jobs(c).size(), 1u);
+  // The job fails for good: the next one after the backoff (30 s), not before.
+  auto claimed = store_->ClaimJob("w", 60'000, Ms(clock_.Now()));
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  AttemptResult failed;
+  failed.outcome = AttemptOutcome::kFailed;
+  failed.stats = Json::object();
+  ASSERT_TRUE(store_->FinishAttempt((*claimed)->job.id, 1, "w", failed, Ms(clock_.Now())).ok());
+  const absl::Time ended = clock_.Now();
+  clock_.Set(ended + absl::Seconds(29));
+  LetTick();
+  ASSERT_EQ(Jobs(c).size(), 1u);
+  clock_.Set(ended + absl::Seconds(30));
+  jobs = WaitJobs(c, 2);
+  ASSERT_EQ(jobs.size(), 2u);
+  // Cancelled: no new job while the connection is unchanged.
+  ASSERT_TRUE(store_->RequestCancel(jobs[0].id, Ms(clock_.Now())).ok());
+  clock_.Set(ended + absl::Hours(2));
+  LetTick();
+  ASSERT_EQ(Jobs(c).size(), 2u);
+  // Changed after the cancel (e.g. set active again): running again.
+  auto connection = store_->GetConnection(c);
+  ASSERT_TRUE(connection.ok() && connection->has_value());
+  ASSERT_TRUE(store_->UpdateConnection(**connection, Ms(clock_.Now())).ok());
+  EXPECT_EQ(WaitJobs(c, 3).size(), 3u);
+}
+
 TEST(JobSchedulerScaleTest, ThousandConnectionsTickFromTheCache) {
   auto dir = MakeTempDir("sluice-scheduler-scale-");
   ASSERT_TRUE(dir.ok());

@@ -9,7 +9,7 @@ export interface ConnectionSettings {
   namespaceDefinition: 'source' | 'destination' | 'customformat';
   namespaceFormat: string;
   prefix: string;
-  scheduleType: 'manual' | 'basic' | 'cron';
+  scheduleType: 'manual' | 'basic' | 'cron' | 'continuous';
   units: string;
   timeUnit: string;
   cronExpression: string;
@@ -154,8 +154,9 @@ export function ScheduleFields({ idPrefix: p, value: s, onChange, problems }: Pr
             <option value="manual">Manual</option>
             <option value="basic">Every N hours</option>
             <option value="cron">Cron</option>
+            <option value="continuous">Continuous (CDC)</option>
           </select>
-          <FieldError id={`${p}-schedule-error`} problems={problems(['scheduleType', 'schedule'], s.scheduleType === 'manual' ? ['scheduleData'] : [])} />
+          <FieldError id={`${p}-schedule-error`} problems={problems(['scheduleType', 'schedule'], s.scheduleType === 'manual' || s.scheduleType === 'continuous' ? ['scheduleData'] : [])} />
         </div>
         {s.scheduleType === 'basic' && (
           <div className="field">
@@ -172,6 +173,12 @@ export function ScheduleFields({ idPrefix: p, value: s, onChange, problems }: Pr
             )}
             <FieldError id={`${p}-hours-error`} problems={basicProblems} />
           </div>
+        )}
+        {s.scheduleType === 'continuous' && (
+          <p className="help">
+            One sync kept running: changes arrive within seconds. Needs a source that reads a change log
+            (PostgreSQL with replication method Logical Replication (CDC)).
+          </p>
         )}
       </div>
       {s.scheduleType === 'cron' && (
