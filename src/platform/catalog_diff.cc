@@ -9,15 +9,13 @@
 
 namespace sluice {
 
-namespace {
-
-using StreamKey = std::pair<std::optional<std::string>, std::string>;
-
-StreamKey KeyOf(const Json& stream) {
+StreamKey StreamKeyOf(const Json& stream) {
   StreamKey key{std::nullopt, stream.value("name", "")};
   if (auto it = stream.find("namespace"); it != stream.end() && it->is_string()) key.first = it->get<std::string>();
   return key;
 }
+
+namespace {
 
 StreamDescriptor DescriptorOf(const StreamKey& key) { return StreamDescriptor{key.second, key.first}; }
 
@@ -354,7 +352,7 @@ CatalogDiff DiffSyncCatalogs(const Json& stored, const Json& fresh) {
       if (!entry.is_object() || !entry.contains("stream") || !entry["stream"].is_object()) continue;
       const Json& stream = entry["stream"];
       if (!stream.contains("name") || !stream["name"].is_string()) continue;
-      out.emplace_back(KeyOf(stream), &entry);
+      out.emplace_back(StreamKeyOf(stream), &entry);
     }
     return out;
   };

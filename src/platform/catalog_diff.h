@@ -29,6 +29,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/json.h"
@@ -36,6 +37,11 @@
 #include "protocol/types.h"
 
 namespace sluice {
+
+//! A stream's identity in a syncCatalog: (namespace, name).
+using StreamKey = std::pair<std::optional<std::string>, std::string>;
+//! The key of a syncCatalog entry's "stream" object (API form: "name", "namespace").
+StreamKey StreamKeyOf(const Json& stream);
 
 //! A connection's (or a diff's) schema change status: Airbyte's `schemaChange`.
 enum class SchemaChange { kNoChange, kNonBreaking, kBreaking };

@@ -13,14 +13,7 @@ namespace sluice {
 
 namespace {
 
-using StreamKey = std::pair<std::optional<std::string>, std::string>;
-
-StreamKey KeyOf(const Json& stream) {
-  StreamKey key{std::nullopt, stream.value("name", "")};
-  if (auto it = stream.find("namespace"); it != stream.end() && it->is_string()) key.first = it->get<std::string>();
-  return key;
-}
-
+StreamKey KeyOf(const Json& stream) { return StreamKeyOf(stream); }
 StreamKey KeyOf(const AirbyteStream& stream) { return {stream.namespace_, stream.name}; }
 
 const Json& StreamsOf(const Json& catalog) {
