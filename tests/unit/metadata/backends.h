@@ -6,115 +6,40 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 
-#include "base/subprocess.h"
-#include "postgres/pg_connection.h"
 #include "metadata/metadata_store.h"
 #include "metadata/sql_database.h"
+#include "unit/testing/pg_test_server.h"
 
 namespace sluice::testing_metadata {
 
-//! The PostgreSQL server shared by the tests of one binary.
+//! The PostgreSQL server shared by the tests of one binary (unit/testing/pg_test_server.h), as
+//! URLs for MetadataStore::Open.
 class PgServer {
  public:
   static PgServer& Get() {
-    static PgServer* server = new PgServer();  // stopped by PgServerStopper
-    return *server;
+    static PgServer server;
+    return server;
   }
 
-  //! "postgres://postgres:pw@127.0.0.1:port/" (append a database name); fails the test when the
-  //! server cannot start.
+  //! "postgres://postgres:pw@127.0.0.1:port/" (append a database name); "" (the test failed)
+  //! when the server cannot start.
   std::string BaseUrl() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!started_) Start();
-    return base_url_;
+    const PgConnectionConfig c = testing::PgTestServer::Get().Config();
+    if (c.port == 0) return "";
+    return "postgres://postgres:" + c.password + "@127.0.0.1:" + std::to_string(c.port) + "/";
   }
+  int port() { return testing::PgTestServer::Get().Config().port; }
 
   //! A new empty database; returns its URL.
   std::string NewDatabaseUrl() {
-    const std::string base = BaseUrl();
-    if (base.empty()) return "";
-    const std::string name = "metadata_" + std::to_string(getpid()) + "_" + std::to_string(++counter_);
-    PgConnectionConfig config;
-    config.host = "127.0.0.1";
-    config.port = port_;
-    config.database = "postgres";
-    config.username = "postgres";
-    config.password = password_;
-    config.ssl_mode = "disable";
-    auto conn = PgConnection::Connect(config, "metadata-test");
-    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-    if (!conn.ok()) return "";
-    Status created = (*conn)->Exec("CREATE DATABASE " + name);
-    EXPECT_TRUE(created.ok()) << created.ToString();
-    return base + name + "?sslmode=disable";
+    const PgConnectionConfig c = testing::PgTestServer::Get().NewDatabase("metadata");
+    if (c.port == 0) return "";
+    return BaseUrl() + c.database + "?sslmode=disable";
   }
-
-  const std::string& password() const { return password_; }
-  int port() const { return port_; }
-
-  void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (process_) {
-      process_->CloseStdin();
-      process_->Wait();
-      process_.reset();
-    }
-  }
-
- private:
-  void Start() {
-    started_ = true;
-    auto process = Subprocess::Start(
-        {"/usr/bin/python3", std::string(SLUICE_SOURCE_DIR) + "/tests/e2e/pg_server.py", "serve"}, true);
-    if (!process.ok()) {
-      ADD_FAILURE() << "cannot start pg_server.py: " << process.status().ToString();
-      return;
-    }
-    process_ = std::move(process).value();
-    std::string line;
-    char c;
-    while (true) {
-      auto n = process_->ReadStdout(&c, 1);
-      if (!n.ok() || *n == 0) break;
-      if (c == '\n') break;
-      line += c;
-    }
-    const std::string prefix = "DSN postgres://postgres:";
-    if (line.rfind(prefix, 0) != 0) {
-      ADD_FAILURE() << "pg_server.py did not start PostgreSQL (printed '" << line << "')";
-      return;
-    }
-    const std::string rest = line.substr(prefix.size());  // pw@127.0.0.1:port/postgres
-    password_ = rest.substr(0, rest.find('@'));
-    const std::string after_host = rest.substr(rest.find(':') + 1);
-    port_ = std::stoi(after_host.substr(0, after_host.find('/')));
-    base_url_ = "postgres://postgres:" + password_ + "@127.0.0.1:" + std::to_string(port_) + "/";
-  }
-
-  std::mutex mu_;
-  bool started_ = false;
-  std::unique_ptr<Subprocess> process_;
-  std::string base_url_;
-  std::string password_;
-  int port_ = 0;
-  std::atomic<int> counter_{0};
 };
-
-//! Stops the shared server after the last test.
-class PgServerStopper : public ::testing::Environment {
- public:
-  void TearDown() override { PgServer::Get().Stop(); }
-};
-
-inline const bool kPgServerStopperRegistered = [] {
-  ::testing::AddGlobalTestEnvironment(new PgServerStopper());
-  return true;
-}();
 
 //! A fresh database of `dialect`: a new SQLite folder (removed at the end) or PostgreSQL database.
 class FreshDatabase {
