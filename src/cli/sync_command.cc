@@ -118,7 +118,8 @@ int RunSyncCommand(const SyncCommandArgs& args) {
     return r;
   };
   SyncResult result = run(*source->source, *destination->destination, state, /*continuous=*/false);
-  if (args.continuous && result.status.ok() && !StopRequested().load()) {
+  uint64_t records_before = 0;  // --continuous: records of the runs before `result`'s
+  while (args.continuous && result.status.ok() && !StopRequested().load()) {
     // --continuous: the run above caught up in batch mode (snapshot included), so destinations
     // that build a new table aside and swap it in at the stream's end (destination-postgres's
     // first dedup load) have their tables; now stream. Fresh connector instances: one run each.
@@ -128,9 +129,31 @@ int RunSyncCommand(const SyncCommandArgs& args) {
     auto dst2 = ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector,
                                  pipeline.destination.command);
     if (!dst2.ok()) return Report(dst2.status().WithContext("destination"), args.json);
+    records_before += result.records;
     const StateStore caught_up = result.state;
     result = run(*src2->source, *dst2->destination, caught_up, /*continuous=*/true);
+    if (!result.status.ok() || StopRequested().load()) break;
+    // The source ended the stream by itself: its tables changed (a new column or table) and it
+    // stopped before the change. Discover again and catch up with the new catalog, then stream on.
+    Log(LogLevel::kInfo, "the source ended the stream (its schema changed): discovering again");
+    records_before += result.records;
+    auto src3 = ResolveConnector(ConnectorKind::kSource, pipeline.source.connector, pipeline.source.command);
+    if (!src3.ok()) return Report(src3.status().WithContext("source"), args.json);
+    auto dst3 = ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector,
+                                 pipeline.destination.command);
+    if (!dst3.ok()) return Report(dst3.status().WithContext("destination"), args.json);
+    auto rediscovered = src3->source->Discover(*source_config);
+    if (!rediscovered.ok()) return Report(rediscovered.status().WithContext("discover"), args.json);
+    auto recatalog = BuildConfiguredCatalog(pipeline, *rediscovered, destination->spec);
+    if (!recatalog.ok()) return Report(recatalog.status(), args.json);
+    catalog = std::move(recatalog);
+    destination_catalog = MapToDestination(*catalog, pipeline);
+    names.clear();
+    for (const auto& s : catalog->streams) names.push_back(s.descriptor().ToString());
+    const StateStore ended = result.state;
+    result = run(*src3->source, *dst3->destination, ended, /*continuous=*/false);
   }
+  result.records += records_before;
   // --continuous ends with SIGTERM/SIGINT: a stop during the catch-up run is a normal end too
   // (its pending checkpoints were committed and saved).
   if (args.continuous && result.status.cancelled() && StopRequested().load()) {

@@ -23,7 +23,7 @@ class ChannelEmitter : public Emitter {
 
   Status Emit(RecordBatch batch) override {
     if (cancelled()) return Status::Cancelled();
-    if (batch.num_rows() == 0) return Status::Ok();
+    if (batch.num_rows() == 0 && batch.truncated_at_us() == 0) return Status::Ok();
     if (batch.emitted_at_ms() == 0) batch.set_emitted_at_ms(NowMicros() / 1000);
     ChannelItem item;
     item.kind = ChannelItem::Kind::kBatch;
@@ -63,6 +63,9 @@ class ChannelEmitter : public Emitter {
   }
   void Abort() { aborted_ = true; }
   const CheckpointAcks* acks() const override { return &acks_; }
+  void ReportReplicationLag(uint64_t bytes) override {
+    if (progress_) progress_->replication_lag_bytes.store(static_cast<int64_t>(bytes), std::memory_order_relaxed);
+  }
   CheckpointAcks& mutable_acks() { return acks_; }
 
  private:
@@ -174,6 +177,10 @@ class Consumer {
     if (s >= n_) return Status::SystemError(fmt::format("batch for unknown stream index {}", s));
     auto& p = progress_.stream(s);
     if (p.started_us == 0) p.started_us = MonotonicMicros();
+    if (batch.truncated_at_us() != 0) {
+      SLUICE_RETURN_IF_ERROR(HandleTruncate(s, batch.truncated_at_us()));
+      if (batch.num_rows() == 0) return Status::Ok();
+    }
     Status st = writers_[s]->Write(batch);
     if (!st.ok()) {
       failed_stream_ = source_catalog_.streams[s].descriptor();
@@ -186,6 +193,23 @@ class Consumer {
     result_.streams[s].records += batch.num_rows();
     result_.streams[s].bytes += bytes;
     bytes_since_commit_ += bytes;
+    return Status::Ok();
+  }
+
+  Status HandleTruncate(uint32_t s, int64_t at_us) {
+    const std::string name = source_catalog_.streams[s].descriptor().ToString();
+    Result<bool> removed = writers_[s]->Truncate(at_us);
+    if (!removed.ok()) {
+      failed_stream_ = source_catalog_.streams[s].descriptor();
+      return removed.status().WithContext("replicating a TRUNCATE");
+    }
+    dirty_[s] = true;
+    if (*removed) {
+      Log(LogLevel::kInfo, "stream '{}': the source table was truncated; the destination removed its rows", name);
+    } else {
+      Log(LogLevel::kWarn, "stream '{}': the source table was truncated; the destination keeps the rows it has "
+          "(it keeps history in this mode)", name);
+    }
     return Status::Ok();
   }
 

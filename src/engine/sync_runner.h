@@ -51,6 +51,8 @@ class SyncProgress {
   size_t num_streams() const { return streams_.size(); }
   std::atomic<int64_t> started_us{0};
   std::atomic<uint64_t> checkpoints{0};
+  //! The source's last Emitter::ReportReplicationLag, bytes; -1 until it reports one.
+  std::atomic<int64_t> replication_lag_bytes{-1};
 
  private:
   std::vector<StreamProgress> streams_;

@@ -12,7 +12,11 @@ PlatformMetrics::PlatformMetrics()
       queue_depth(registry.AddGauge("sluice_jobs_queued", "Jobs waiting for a worker (pending or incomplete).")),
       running_jobs(registry.AddGauge("sluice_jobs_running", "Jobs running now.")),
       live_workers(registry.AddGauge("sluice_workers_live", "Worker threads of this process.")),
-      http_requests(registry.AddCounter("sluice_http_requests_total", "API requests by status code.", {"code"})) {
+      http_requests(registry.AddCounter("sluice_http_requests_total", "API requests by status code.", {"code"})),
+      replication_lag(registry.AddGauge("sluice_replication_lag_bytes",
+                                        "Change log (WAL, binlog) the source server holds for a CDC connection beyond "
+                                        "what the destination committed, bytes, at the last checkpoint.",
+                                        {"connection_id"})) {
   for (const char* status : {"succeeded", "failed", "cancelled"}) syncs.WithLabels({status});
 }
 

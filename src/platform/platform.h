@@ -31,6 +31,9 @@ struct PlatformMetrics {
   GaugeFamily& running_jobs;          //!< sluice_jobs_running
   GaugeFamily& live_workers;          //!< sluice_workers_live: worker threads of this process
   CounterFamily& http_requests;       //!< sluice_http_requests_total{code}
+  //! sluice_replication_lag_bytes{connection_id}: a CDC connection's log held by the server
+  //! beyond what the destination committed, at its attempt's last checkpoint
+  GaugeFamily& replication_lag;
 };
 
 struct PlatformContext {

@@ -210,6 +210,12 @@ class RecordBatch {
   int64_t emitted_at_ms() const { return emitted_at_ms_; }
   void set_emitted_at_ms(int64_t ms) { emitted_at_ms_ = ms; }
 
+  //! A replicated TRUNCATE (CDC): the source emptied the stream's table at this time (Unix µs)
+  //! before this batch's rows, so the rows of earlier batches are gone there; 0 = none. Such a
+  //! batch may have no rows. The engine hands it to StreamWriter::Truncate before its rows.
+  int64_t truncated_at_us() const { return truncated_at_us_; }
+  void set_truncated_at_us(int64_t us) { truncated_at_us_ = us; }
+
   size_t ByteSize() const;
   //! Removes all rows; keeps capacity.
   void Clear();
@@ -221,6 +227,7 @@ class RecordBatch {
   uint32_t stream_ = 0;
   size_t num_rows_ = 0;
   int64_t emitted_at_ms_ = 0;
+  int64_t truncated_at_us_ = 0;
   std::vector<Column> columns_;
   std::vector<RecordChange> changes_;
 };

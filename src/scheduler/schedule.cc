@@ -146,7 +146,8 @@ std::optional<absl::Time> ContinuousNextDue(ContinuousJobEnd end, absl::Time end
                                             absl::Duration restart_backoff) {
   switch (end) {
     case ContinuousJobEnd::kNone:
-    case ContinuousJobEnd::kUnfinished: return now;
+    case ContinuousJobEnd::kUnfinished:
+    case ContinuousJobEnd::kEnded: return now;
     case ContinuousJobEnd::kFailed: return ended_at + restart_backoff;
     case ContinuousJobEnd::kStopped:
       if (connection_updated_at > ended_at) return now;

@@ -69,12 +69,14 @@ enum class ContinuousJobEnd {
   kNone,        //!< the connection has no job yet
   kUnfinished,  //!< pending, running or incomplete (retrying)
   kFailed,      //!< failed for good (its attempts' retries spent)
-  kStopped,     //!< cancelled, or succeeded (a continuous sync only ends when told to stop)
+  kStopped,     //!< cancelled
+  kEnded,       //!< succeeded: the source ended the stream by itself (its schema changed)
 };
 
 //! The continuous rule: when to enqueue the next job of an active continuous connection.
 //! None → now. Unfinished → now (the caller re-checks: enqueueing is a no-op while one is
-//! unfinished). Failed → `ended_at + restart_backoff`. Stopped → now if the connection was
+//! unfinished). Failed → `ended_at + restart_backoff`. Ended → now (the next job discovers
+//! the change and applies the schema-change policy first). Stopped → now if the connection was
 //! changed after the job ended (e.g. set active again), else never (nullopt): a cancel sticks.
 std::optional<absl::Time> ContinuousNextDue(ContinuousJobEnd end, absl::Time ended_at,
                                             absl::Time connection_updated_at, absl::Time now,

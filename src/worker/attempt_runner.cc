@@ -260,7 +260,11 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
       entry["recordsCommitted"] = committed[i];
       streams.push_back(std::move(entry));
     }
-    events.Write({{"type", "checkpoint"}, {"state", all.ToJson()}, {"streamStats", std::move(streams)}});
+    Json event = {{"type", "checkpoint"}, {"state", all.ToJson()}, {"streamStats", std::move(streams)}};
+    // CDC sources report how much log the server holds for them (a metric in the server).
+    const int64_t lag = progress.replication_lag_bytes.load(std::memory_order_relaxed);
+    if (lag >= 0) event["replicationLagBytes"] = lag;
+    events.Write(event);
     return Status::Ok();
   };
   Log(LogLevel::kInfo, "{}: {} stream(s), {}", JobConfigTypeName(plan.job_type), source_catalog.streams.size(),

@@ -483,6 +483,9 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
       Status saved = store.SaveState(conn.connection_id, event["state"], context_.NowMs());
       ++checkpoints;
       last_stream_stats = event.value("streamStats", Json::array());
+      if (auto lag = event.find("replicationLagBytes"); lag != event.end() && lag->is_number() && context_.metrics) {
+        context_.metrics->replication_lag.WithLabels({conn.connection_id}).Set(lag->get<double>());
+      }
       if (!saved.ok()) {
         log.Own(LogLevel::kWarn, "checkpoint {} could not be saved: {}", checkpoints, saved.message());
       } else {

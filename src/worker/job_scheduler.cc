@@ -28,8 +28,9 @@ Result<std::optional<absl::Time>> JobScheduler::ComputeNextDue(const std::string
     // A finished refresh, clear or reset is no continuous sync: the sync starts again at once.
     if (!jobs.empty() && (!IsTerminal(jobs[0].status) || jobs[0].config_type == JobConfigType::kSync)) {
       end = !IsTerminal(jobs[0].status)           ? ContinuousJobEnd::kUnfinished
-            : jobs[0].status == JobStatus::kFailed ? ContinuousJobEnd::kFailed
-                                                   : ContinuousJobEnd::kStopped;
+            : jobs[0].status == JobStatus::kFailed    ? ContinuousJobEnd::kFailed
+            : jobs[0].status == JobStatus::kSucceeded ? ContinuousJobEnd::kEnded
+                                                      : ContinuousJobEnd::kStopped;
     }
     const absl::Time ended_at = jobs.empty() ? now : absl::FromUnixMillis(jobs[0].updated_at);
     return ContinuousNextDue(end, ended_at, absl::FromUnixMillis(entry.updated_at), now, continuous_restart_backoff_);

@@ -8,9 +8,12 @@ import signal
 import subprocess
 import time
 
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
 from pg_server import pg  # noqa: F401  (session fixture)
 from sluice_server import SLUICE, register_secret, sluice_server
-from test_platform import attempt_children, create_destination, definition_id, wait_job, workspace_id
+from test_platform import all_log_lines, attempt_children, create_destination, definition_id, wait_job, workspace_id
 from test_postgres_cdc import cdc_config, drop_slot, make_source, wait_for
 from test_postgres_cdc_continuous import CONVERGE_S, INSERT_ORDERS, converges, equal
 
@@ -40,6 +43,21 @@ def connection_body(server, source_id, destination_id, catalog):
 
 def sync_jobs(server, connection_id):
     return server.ok("jobs/list", {"configTypes": ["sync"], "configId": connection_id})["jobs"]
+
+
+def job_log_lines(server, connection_id):
+    return [line for j in sync_jobs(server, connection_id)
+            for line in all_log_lines(server, server.ok("jobs/get", {"id": j["job"]["id"]}))]
+
+
+def replication_lag(server, connection_id):
+    text = requests.get(f"{server.base}/metrics", timeout=5).text
+    for family in text_string_to_metric_families(text):
+        if family.name == "sluice_replication_lag_bytes":
+            for sample in family.samples:
+                if sample.labels.get("connection_id") == connection_id:
+                    return sample.value
+    return None
 
 
 def test_continuous_connection_streams_until_cancelled(pg, tmp_path):
@@ -75,6 +93,10 @@ def test_continuous_connection_streams_until_cancelled(pg, tmp_path):
             pg.execute(db, f"delete from public.orders where id % 11 = {k} and id < 200")
             lags.append(converges(pg, db, timeout=CONVERGE_S))
         print("convergence times (s):", [round(x, 3) for x in lags])
+        # The replication lag is a metric per connection (reported with the checkpoints).
+        assert wait_for(lambda: replication_lag(server, connection_id) is not None, timeout=15), server.log()[-2000:]
+        lag = replication_lag(server, connection_id)
+        assert 0 <= lag < 64 << 20, lag
         jobs = sync_jobs(server, connection_id)
         assert len(jobs) == 1 and jobs[0]["job"]["status"] == "running", jobs
         job_id = jobs[0]["job"]["id"]
@@ -163,4 +185,40 @@ def test_a_killed_worker_s_continuous_job_is_resumed_by_another(pg, tmp_path):
                     w.wait(30)
                 except subprocess.TimeoutExpired:
                     w.kill()
+    drop_slot(pg, db)
+
+
+def test_a_schema_change_ends_the_job_and_the_next_one_propagates_it(pg, tmp_path):
+    """A column added while a continuous job streams: the source stops before the first change that
+    has it, the job succeeds, the scheduler starts the next one at once, which discovers the column,
+    applies nonBreakingChangesPreference (propagate_columns) and streams on with it."""
+    register_secret(pg.password)
+    db = "srv_cont_schema"
+    make_source(pg, db, rows=50)
+    with sluice_server(workers=1, extra_args=["--lease-seconds", "3"]) as server:
+        source_id = create_postgres_source(server, cdc_config(pg, db), "cdc")
+        destination_id = create_destination(server, "destination-postgres", pg.config(db))
+        body = connection_body(server, source_id, destination_id, dedup_catalog(server, source_id))
+        body["nonBreakingChangesPreference"] = "propagate_columns"
+        connection_id = server.ok("connections/create", body)["connectionId"]
+        assert wait_for(lambda: len(sync_jobs(server, connection_id)) == 1, timeout=30), server.log()[-3000:]
+        converges(pg, db, timeout=90)
+        pg.execute(db, "alter table public.orders add column note text")
+        pg.execute(db, "insert into public.orders (id, name, note) values (9001, 'n', 'a note')")
+        assert wait_for(lambda: pg.query(db, "select count(*) from information_schema.columns where table_schema = "
+                                             "'dst' and table_name = 'orders' and column_name = 'note'") == [(1,)],
+                        timeout=60), "\n".join(job_log_lines(server, connection_id))[-6000:]
+        assert wait_for(lambda: pg.query(db, "select note from dst.orders where id = 9001") == [("a note",)],
+                        timeout=30), "\n".join(job_log_lines(server, connection_id))[-6000:]
+        jobs = sync_jobs(server, connection_id)
+        assert len(jobs) == 2, jobs
+        assert [j["job"]["status"] for j in jobs] == ["running", "succeeded"], jobs
+        # Streaming goes on in the new job.
+        pg.execute(db, INSERT_ORDERS, (40_000, 40_009))
+        converges(pg, db, timeout=CONVERGE_S * 2)
+        connection = server.ok("connections/get", {"connectionId": connection_id})
+        orders = [s for s in connection["syncCatalog"]["streams"] if s["stream"]["name"] == "orders"][0]
+        assert "note" in orders["stream"]["jsonSchema"]["properties"]
+        server.ok("jobs/cancel", {"id": jobs[0]["job"]["id"]})
+        wait_job(server, jobs[0]["job"]["id"], timeout=60)
     drop_slot(pg, db)

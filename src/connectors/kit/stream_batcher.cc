@@ -51,6 +51,16 @@ Status StreamBatcher::Checkpoint(StateMessage state) {
   return out_.EmitState(std::move(state));
 }
 
+Status StreamBatcher::Truncate(int64_t at_us) {
+  SLUICE_RETURN_IF_ERROR(Flush());
+  SLUICE_RETURN_IF_ERROR(EnsureRunning());
+  RecordBatch marker(schema_, stream_);
+  marker.set_emitted_at_ms(NowMicros() / 1000);
+  marker.set_truncated_at_us(at_us > 0 ? at_us : NowMicros());
+  ++batches_;
+  return out_.Emit(std::move(marker));
+}
+
 Status StreamBatcher::Finish(const Status& read_status) {
   if (!read_status.ok()) {
     if (!read_status.cancelled()) (void)out_.EmitStreamStatus(stream_, StreamStatus::kIncomplete);

@@ -84,6 +84,9 @@ class StreamBatcher {
   Status Flush();
   //! Flushes, then emits `state`: a checkpoint covering every row added so far.
   Status Checkpoint(StateMessage state);
+  //! A replicated TRUNCATE at `at_us` (Unix µs): flushes the rows before it, then emits an
+  //! empty batch marked RecordBatch::truncated_at_us, so rows added afterwards come after it.
+  Status Truncate(int64_t at_us);
   //! Ends the stream: after OK `read_status`, flushes and emits COMPLETE (RUNNING first when no
   //! batch went out); after an error other than Cancelled, emits INCOMPLETE. Returns the first
   //! error: `read_status`, else the flush's.

@@ -31,6 +31,14 @@ class StreamWriter {
   virtual Status Write(const RecordBatch& batch) = 0;
   //! After OK, every row written so far is durable: the engine may commit the state covering it.
   virtual Status Flush() = 0;
+  //! A replicated TRUNCATE (RecordBatch::truncated_at_us, Unix µs): the source table was
+  //! emptied after the rows written so far. Returns true when the destination removed (or,
+  //! with soft deletes, marked deleted) those rows, false when it keeps them (history: files,
+  //! append). Called before the marked batch's own rows are written.
+  virtual Result<bool> Truncate(int64_t at_us) {
+    (void)at_us;
+    return false;
+  }
   //! Ends the stream. Called exactly once, also after errors.
   virtual Status Finish(StreamOutcome outcome) = 0;
 };

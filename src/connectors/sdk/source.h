@@ -36,6 +36,10 @@ class Emitter {
   //! Which of this Read's checkpoints are durable (checkpoint_acks.h); null when nobody
   //! reports it. Lives as long as the Read.
   virtual const CheckpointAcks* acks() const { return nullptr; }
+  //! A change-log source's replication lag: bytes of log the server holds for it beyond what
+  //! the destination committed (PostgreSQL: WAL position − the slot's flushed LSN). Reported
+  //! now and then (continuous mode: every few seconds); shown as a metric. Default: dropped.
+  virtual void ReportReplicationLag(uint64_t bytes) { (void)bytes; }
 };
 
 //! One instance per run; methods are not called concurrently. `config` has been validated

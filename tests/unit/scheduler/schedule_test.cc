@@ -196,9 +196,11 @@ TEST(ScheduleTest, ContinuousKeepsOneJobRunningUntilStopped) {
   // No job, or one unfinished: due now (enqueueing is a no-op while one is unfinished).
   EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kNone, now, before, now, backoff), now);
   EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kUnfinished, now, before, now, backoff), now);
+  // Succeeded: the source ended the stream itself (a schema change): again at once.
+  EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kEnded, ended, before, now, backoff), now);
   // Failed for good: again after the backoff.
   EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kFailed, ended, before, now, backoff), ended + backoff);
-  // Cancelled or stopped: not again until the connection is changed after the job ended.
+  // Cancelled: not again until the connection is changed after the job ended.
   EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kStopped, ended, before, now, backoff), std::nullopt);
   EXPECT_EQ(ContinuousNextDue(ContinuousJobEnd::kStopped, ended, now, now, backoff), now);
 }

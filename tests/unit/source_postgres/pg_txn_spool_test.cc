@@ -35,6 +35,10 @@ std::vector<std::string> ReplayAll(PgTxnSpool& spool) {
       out.push_back(std::string("U") + u->old_kind + u->old_tuple[0].data + ">" + u->new_tuple[0].data);
     } else if (auto* d = std::get_if<PgDelete>(&m)) {
       out.push_back(std::string("D") + d->old_kind + d->old_tuple[0].data);
+    } else if (auto* t = std::get_if<PgTruncate>(&m)) {
+      std::string s = std::string("T") + (t->cascade ? "c" : "") + (t->restart_identity ? "r" : "");
+      for (const auto& r : t->relations) s += "@" + std::to_string(r->oid);
+      out.push_back(s);
     }
     return Status::Ok();
   });
@@ -48,10 +52,12 @@ TEST(PgTxnSpool, KeepsOrderInMemory) {
   ASSERT_TRUE(spool.Add(PgInsert{10, r, Row(1)}).ok());
   ASSERT_TRUE(spool.Add(PgUpdate{10, r, 'K', Row(1), Row(2)}).ok());
   ASSERT_TRUE(spool.Add(PgDelete{10, r, 'O', Row(2)}).ok());
+  ASSERT_TRUE(spool.Add(PgTruncate{10, false, true, {r, Relation(8)}}).ok());
+  ASSERT_TRUE(spool.Add(PgInsert{10, r, Row(3)}).ok());
   ASSERT_TRUE(spool.Add(PgStreamStop{}).ok());  // not a change: ignored
-  EXPECT_EQ(spool.changes(), 3u);
+  EXPECT_EQ(spool.changes(), 5u);
   EXPECT_EQ(spool.spilled_bytes(), 0u);
-  EXPECT_EQ(ReplayAll(spool), (std::vector<std::string>{"I1@7/10", "UK1>2", "DO2"}));
+  EXPECT_EQ(ReplayAll(spool), (std::vector<std::string>{"I1@7/10", "UK1>2", "DO2", "Tr@7@8", "I3@7/10"}));
 }
 
 TEST(PgTxnSpool, SpillsBeyondTheMemoryLimitAndDropsAbortedSubtransactions) {
@@ -62,6 +68,10 @@ TEST(PgTxnSpool, SpillsBeyondTheMemoryLimitAndDropsAbortedSubtransactions) {
     const uint32_t xid = i % 3 == 0 ? 11 : 10;  // every third change in subtransaction 11
     ASSERT_TRUE(spool.Add(PgInsert{xid, i % 2 ? a : b, Row(i)}).ok());
     if (xid == 10) expected.push_back("I" + std::to_string(i) + "@" + (i % 2 ? "1" : "2") + "/10");
+    if (i % 100 == 50) {  // truncates across the spill boundary, one in the aborted subtransaction
+      ASSERT_TRUE(spool.Add(PgTruncate{xid, true, false, {a}}).ok());
+      if (xid == 10) expected.push_back("Tc@1");
+    }
   }
   spool.AbortSubtransaction(11);
   EXPECT_GT(spool.spilled_bytes(), 0u);

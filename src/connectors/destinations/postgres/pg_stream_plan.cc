@@ -220,6 +220,17 @@ std::string PgStreamPlan::InsertFromStageSql() const {
   return sql;
 }
 
+std::vector<std::string> PgStreamPlan::TruncateSql(int64_t at_us) const {
+  const std::string target = merge() ? FinalName() : LoadName();
+  if (dedup() && cdc_deleted_at >= 0 && cdc_deletion_mode == CdcDeletionMode::kSoftDelete) {
+    const std::string& column = columns[static_cast<size_t>(cdc_deleted_at)];
+    return {fmt::format("UPDATE {} SET {} = (pg_catalog.to_timestamp({} / 1000000.0))::{} WHERE {} IS NULL", target,
+                        QuoteIdent(column), at_us, column_sql[static_cast<size_t>(cdc_deleted_at)],
+                        QuoteIdent(column))};
+  }
+  return {fmt::format("DELETE FROM {}", target)};
+}
+
 std::vector<std::string> PgStreamPlan::SwapSql() const {
   const char* cascade = drop_cascade ? " CASCADE" : "";
   std::vector<std::string> sql;

@@ -147,6 +147,10 @@ struct PgStreamPlan {
   //! The statements that replace the final (and, with raw_swap, raw) table by the tmp ones
   //! (kSwap); an append_dedup stream's index takes the final table's index name.
   std::vector<std::string> SwapSql() const;
+  //! A replicated TRUNCATE at `at_us` (Unix µs) of a dedup or overwrite stream: the rows loaded
+  //! so far go — deleted from the final table (kMerge) or the tmp table (kSwap), or with soft
+  //! deletes marked with _ab_cdc_deleted_at. REQUIRES: dedup() or overwrite(), write_final.
+  std::vector<std::string> TruncateSql(int64_t at_us) const;
 };
 
 }  // namespace sluice

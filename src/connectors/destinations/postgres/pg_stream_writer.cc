@@ -407,6 +407,16 @@ Status PgStreamWriter::Flush() {
   return Commit();
 }
 
+Result<bool> PgStreamWriter::Truncate(int64_t at_us) {
+  if (!plan_.write_final || !(plan_.dedup() || plan_.overwrite())) return false;
+  SLUICE_RETURN_IF_ERROR(Flush());
+  Status st = BeginLane(0);
+  if (st.ok()) st = ExecSteps(lanes_[0], plan_.TruncateSql(at_us), "replicating a TRUNCATE");
+  if (!st.ok()) return Fail(st);
+  SLUICE_RETURN_IF_ERROR(Commit());
+  return true;
+}
+
 Status PgStreamWriter::Finish(StreamOutcome outcome) {
   if (finished_) return Status::Ok();
   finished_ = true;

@@ -39,6 +39,11 @@ class PgStreamWriter final : public StreamWriter {
 
   Status Write(const RecordBatch& batch) override;
   Status Flush() override;
+  //! Dedup and overwrite streams: flushes the rows before it (merged and committed), then
+  //! deletes the stream's rows in their own transaction (PgStreamPlan::TruncateSql) — committed
+  //! ahead of the checkpoint covering the TRUNCATE, which a rerun replays (idempotent). Append
+  //! and raw-only streams keep their rows (history): false.
+  Result<bool> Truncate(int64_t at_us) override;
   Status Finish(StreamOutcome outcome) override;
 
  private:

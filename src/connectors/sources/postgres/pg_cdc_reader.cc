@@ -47,6 +47,8 @@ constexpr auto kKeepaliveRequestEvery = std::chrono::seconds(1);
 constexpr auto kHeartbeatQueryEvery = std::chrono::seconds(10);
 //! Replication lag (server WAL position − the slot's flushed LSN) is logged this often.
 constexpr auto kLagLogEvery = std::chrono::seconds(10);
+//! Continuous mode: how often the replication lag is measured and reported (a metric).
+constexpr auto kLagReportEvery = std::chrono::seconds(2);
 
 std::string SlotSql(const std::string& slot) {
   return fmt::format("SELECT pg_create_logical_replication_slot({}, 'pgoutput');", QuoteLiteral(slot));
@@ -161,6 +163,7 @@ class NumberedEmitter : public Emitter {
   }
   bool cancelled() const override { return out_.cancelled(); }
   const CheckpointAcks* acks() const override { return out_.acks(); }
+  void ReportReplicationLag(uint64_t bytes) override { out_.ReportReplicationLag(bytes); }
 
   //! The LSN of the newest acknowledged checkpoint not taken before (invalid if none).
   PgLsn TakeDurable() {
@@ -198,6 +201,7 @@ class CdcRead {
     SLUICE_ASSIGN_OR_RETURN(PgTypeCatalog types, PgTypeCatalog::Load(*conn_));
     types_.emplace(std::move(types));
     SLUICE_RETURN_IF_ERROR(DecideStart());
+    SLUICE_RETURN_IF_ERROR(LoadStartSchema());
     const size_t n = catalog_.streams.size();
     for (uint32_t i = 0; i < n; ++i) {
       const ConfiguredStream& s = catalog_.streams[i];
@@ -262,6 +266,9 @@ class CdcRead {
     if (saved_position) {
       position_ = *saved_position;
       resumed_ = true;
+      if (auto seen = saved->position.find("schema_changes_seen"); seen != saved->position.end() && seen->is_object()) {
+        announced_ = *seen;
+      }
       for (const auto& s : saved->streams) blobs_[s.descriptor.ToString()] = s.stream_state;
     } else {
       if (!slot->confirmed_flush_lsn) {
@@ -276,6 +283,7 @@ class CdcRead {
   StateMessage GlobalState() const {
     CdcState s;
     s.position = PositionJson(position_);
+    if (!announced_.empty()) s.position["schema_changes_seen"] = announced_;
     for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
       if (!Incremental(i)) continue;
       auto it = blobs_.find(catalog_.streams[i].descriptor().ToString());
@@ -388,10 +396,108 @@ class CdcRead {
         p.column_of_field.push_back(col);
       }
       plan = std::move(p);
+      SLUICE_RETURN_IF_ERROR(DetectColumnChange(*relation, i));
+    } else {
+      SLUICE_RETURN_IF_ERROR(DetectNewTable(*relation));
     }
     keep_.push_back(relation);  // the key stays valid while the plan is cached
     auto [pos, _] = plans_.emplace(relation.get(), std::move(plan));
     return pos->second ? &*pos->second : nullptr;
+  }
+
+  // ---- schema changes during the read -----------------------------------------------------------
+  //
+  // A Relation message describes a table as of the change that follows it. A column the
+  // stream's catalog does not have, or a table newly in the publication that no stream reads,
+  // ends the read before the transaction holding the change: the checkpoint keeps the last
+  // transaction end, so the next sync — which discovers first and applies the connection's
+  // schema-change policy — reads it again with the new column or stream. Each change is noted
+  // in the GLOBAL state (shared_state.state.schema_changes_seen: "schema.table" → ["column",
+  // …], "" for the table itself) and stops a read only once: when the policy did not take it
+  // into the catalog, later reads go on without it. Replayed WAL may describe a column or table
+  // dropped since: only what exists now counts. A column retyped since the read started (the
+  // type at the start differs and the table has the new type now) stops the read too.
+
+  //! Column name → type oid of `schema.name` now; empty when the table does not exist.
+  Result<std::map<std::string, uint32_t>> ColumnsNow(const std::string& schema, const std::string& name) {
+    SLUICE_ASSIGN_OR_RETURN(
+        PgResult r, conn_->Query("SELECT a.attname, a.atttypid::int8 FROM pg_catalog.pg_attribute a "
+                                 "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n "
+                                 "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 "
+                                 "AND NOT a.attisdropped",
+                                 {schema, name}));
+    std::map<std::string, uint32_t> columns;
+    for (int row = 0; row < r.rows(); ++row) {
+      columns[std::string(r.Get(row, 0))] = static_cast<uint32_t>(std::stoul(std::string(r.Get(row, 1))));
+    }
+    return columns;
+  }
+
+  //! The streams' columns (for retypes) as they are when the read starts.
+  Status LoadStartSchema() {
+    if (!HasIncremental()) return Status::Ok();
+    start_columns_.resize(catalog_.streams.size());
+    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
+      if (!Incremental(i)) continue;
+      const AirbyteStream& s = catalog_.streams[i].stream;
+      SLUICE_ASSIGN_OR_RETURN(start_columns_[i], ColumnsNow(s.namespace_.value_or("public"), s.name));
+    }
+    return Status::Ok();
+  }
+
+  //! Notes `what` ("" = the table) of `table` as seen; false when it was seen before.
+  bool Announce(const std::string& table, const std::string& what) {
+    Json& list = announced_[table];
+    if (!list.is_array()) list = Json::array();
+    for (const Json& x : list) {
+      if (x == what) return false;
+    }
+    list.push_back(what);
+    return true;
+  }
+
+  //! A relation of stream `i` with a column its catalog lacks, or one retyped during the read.
+  Status DetectColumnChange(const PgRelation& relation, uint32_t i) {
+    const Schema& schema = *catalog_.streams[i].schema;
+    const std::map<std::string, uint32_t>& start = start_columns_[i];
+    const std::string table = fmt::format("{}.{}", relation.schema, relation.name);
+    std::optional<std::map<std::string, uint32_t>> now;
+    for (const PgRelationColumn& c : relation.columns) {
+      auto was = start.find(c.name);
+      const bool added = schema.IndexOf(c.name) < 0;
+      const bool retyped = !added && was != start.end() && was->second != c.type_oid;
+      if (!added && !retyped) continue;
+      if (!now) {
+        SLUICE_ASSIGN_OR_RETURN(now, ColumnsNow(relation.schema, relation.name));
+      }
+      auto is = now->find(c.name);
+      if (is == now->end() || is->second != c.type_oid) continue;  // dropped or retyped again since
+      if (!Announce(table, retyped ? fmt::format("{}#{}", c.name, c.type_oid) : c.name)) continue;
+      schema_change_ = fmt::format("{}: column '{}' was {}", table, c.name, retyped ? "retyped" : "added");
+      return Status::Ok();
+    }
+    return Status::Ok();
+  }
+
+  //! A relation no stream reads: a table new in the publication?
+  Status DetectNewTable(const PgRelation& relation) {
+    const std::string table = fmt::format("{}.{}", relation.schema, relation.name);
+    if (std::find(config_.schemas.begin(), config_.schemas.end(), relation.schema) == config_.schemas.end()) {
+      return Status::Ok();  // outside the configured schemas: never a stream
+    }
+    if (auto it = announced_.find(table); it != announced_.end()) {
+      for (const Json& x : *it) {
+        if (x == "") return Status::Ok();
+      }
+    }
+    SLUICE_ASSIGN_OR_RETURN(PgResult r, conn_->Query("SELECT 1 FROM pg_catalog.pg_publication_tables WHERE pubname = $1 "
+                                                     "AND schemaname = $2 AND tablename = $3",
+                                                     {config_.cdc.publication, relation.schema, relation.name}));
+    if (r.rows() == 0) return Status::Ok();  // dropped since, or a partition (its root is the stream)
+    Announce(table, "");
+    schema_change_ = fmt::format("table {} is in publication '{}' and no stream reads it", table,
+                                 config_.cdc.publication);
+    return Status::Ok();
   }
 
   //! One change row. `tuple`: the values; `old`: the old row (REPLICA IDENTITY FULL) that holds
@@ -471,14 +577,18 @@ class CdcRead {
     return repl_->SendStatus(lsn);
   }
 
-  //! Continuous mode: logs server WAL position − the slot's flushed LSN (bytes). The seam for a
-  //! Prometheus gauge once a continuous job runs in the server.
-  Status LogLag() {
+  //! Continuous mode: the replication lag — server WAL position − the slot's flushed LSN, in
+  //! bytes — reported to the Emitter (a metric) every kLagReportEvery and logged every
+  //! kLagLogEvery with the transaction rate.
+  Status MeasureLag() {
+    const auto now = std::chrono::steady_clock::now();
+    lag_measured_at_ = now;
     SLUICE_ASSIGN_OR_RETURN(PgResult r, conn_->Query("SELECT pg_current_wal_lsn()::text"));
     SLUICE_ASSIGN_OR_RETURN(PgLsn server, ParsePgLsn(r.Get(0, 0)));
     const PgLsn flushed = repl_->flush_lsn();
     const uint64_t lag = server.value > flushed.value ? server.value - flushed.value : 0;
-    const auto now = std::chrono::steady_clock::now();
+    out_.ReportReplicationLag(lag);
+    if (now - lag_logged_at_ < kLagLogEvery) return Status::Ok();
     const double secs = std::chrono::duration<double>(now - lag_logged_at_).count();
     Log(LogLevel::kInfo, "CDC: replication lag {} bytes (server WAL {}, slot flushed {}); {:.0f} transactions/s",
         lag, FormatPgLsn(server), FormatPgLsn(flushed), secs > 0 ? (transactions_ - lag_logged_txns_) / secs : 0.0);
@@ -518,7 +628,7 @@ class CdcRead {
       heartbeat_query_at_ = now;
       SLUICE_RETURN_IF_ERROR(RunHeartbeatQuery());
     }
-    if (now - lag_logged_at_ >= kLagLogEvery) SLUICE_RETURN_IF_ERROR(LogLag());
+    if (now - lag_measured_at_ >= kLagReportEvery) SLUICE_RETURN_IF_ERROR(MeasureLag());
     return Status::Ok();
   }
 
@@ -571,9 +681,10 @@ class CdcRead {
       return EndTransaction(commit->end_lsn, commit->commit_time_us);
     }
     if (in_stream_ && (std::holds_alternative<PgInsert>(m) || std::holds_alternative<PgUpdate>(m) ||
-                       std::holds_alternative<PgDelete>(m))) {
+                       std::holds_alternative<PgDelete>(m) || std::holds_alternative<PgTruncate>(m))) {
       auto it = streamed_.find(stream_xid_);
       if (it == streamed_.end()) return Status::SystemError("CDC: a streamed change outside a Stream Start block");
+      if (std::holds_alternative<PgTruncate>(m)) return it->second->Add(m);
       SLUICE_ASSIGN_OR_RETURN(const RelationPlan* plan, PlanFor(std::visit(RelationOf{}, m)));
       if (plan == nullptr) return Status::Ok();  // a table no selected stream reads
       return it->second->Add(m);
@@ -612,16 +723,50 @@ class CdcRead {
       if (plan == nullptr) return Status::Ok();
       return AppendRow(*plan, *del->relation, del->old_tuple, nullptr, true);
     }
-    if (auto* trunc = std::get_if<PgTruncate>(&m)) {
-      for (const auto& r : trunc->relations) {
-        SLUICE_ASSIGN_OR_RETURN(const RelationPlan* plan, PlanFor(r));
-        if (plan == nullptr) continue;
-        Log(LogLevel::kWarn, "TRUNCATE of {}.{} at LSN {} is not replicated: the destination keeps its rows. "
-            "Refresh the stream to drop them.", r->schema, r->name, FormatPgLsn(txn_.lsn));
-      }
-      return Status::Ok();
-    }
+    if (auto* trunc = std::get_if<PgTruncate>(&m)) return ApplyTruncate(*trunc);
     return Status::Ok();  // Relation, Type, Origin, messages: nothing to write
+  }
+
+  //! TRUNCATE: each stream whose table was emptied gets a truncate marker (StreamBatcher::
+  //! Truncate) in order with its rows. A partition truncated under its root's stream
+  //! (publications without publish_via_partition_root send leaves) empties the stream only when
+  //! every leaf of the root was truncated; otherwise the root's other rows stay and the
+  //! partition's rows cannot be told apart in the destination: a warning says to refresh.
+  Status ApplyTruncate(const PgTruncate& t) {
+    std::set<uint32_t> emptied;
+    std::map<uint32_t, std::vector<std::string>> leaves;  // stream → its truncated partitions
+    for (const auto& r : t.relations) {
+      SLUICE_ASSIGN_OR_RETURN(const RelationPlan* plan, PlanFor(r));
+      if (plan == nullptr) continue;
+      if (StreamOf(r->schema, r->name) == plan->stream) {
+        emptied.insert(plan->stream);
+      } else {
+        leaves[plan->stream].push_back(fmt::format("{}.{}", r->schema, r->name));
+      }
+    }
+    for (const auto& [stream, names] : leaves) {
+      if (emptied.count(stream) > 0) continue;
+      const AirbyteStream& s = catalog_.streams[stream].stream;
+      const std::string root = fmt::format("{}.{}", QuoteIdent(s.namespace_.value_or("public")), QuoteIdent(s.name));
+      SLUICE_ASSIGN_OR_RETURN(PgResult r, conn_->Query("SELECT count(*) FROM pg_catalog.pg_partition_tree(" +
+                                                       QuoteLiteral(root) + "::regclass) WHERE isleaf"));
+      if (std::stoul(std::string(r.Get(0, 0))) == names.size()) {
+        emptied.insert(stream);
+        continue;
+      }
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      Log(LogLevel::kWarn, "TRUNCATE of partition(s) {} of {} at LSN {} is not replicated: the destination cannot "
+          "tell their rows from the other partitions'. Refresh the stream to drop them.", list, root,
+          FormatPgLsn(txn_.lsn));
+    }
+    for (uint32_t stream : emptied) {
+      Log(LogLevel::kInfo, "CDC: {} was truncated at LSN {}", catalog_.streams[stream].descriptor().ToString(),
+          FormatPgLsn(txn_.lsn));
+      SLUICE_RETURN_IF_ERROR(batchers_[stream]->Truncate(txn_.ts_usec));
+      ++rows_since_checkpoint_;
+    }
+    return Status::Ok();
   }
 
   //! REPLICA IDENTITY FULL sends the whole old row on every update: did a key column change?
@@ -676,6 +821,7 @@ class CdcRead {
       if (ev.kind == PgStreamEvent::Kind::kMessage) {
         last_data = std::chrono::steady_clock::now();
         SLUICE_RETURN_IF_ERROR(OnMessage(ev));
+        if (!schema_change_.empty()) break;
       }
       if (continuous) {
         SLUICE_RETURN_IF_ERROR(ContinuousHousekeeping(ev));
@@ -699,6 +845,12 @@ class CdcRead {
       }
     }
     (void)repl_->StopReplication();
+    if (!schema_change_.empty()) {
+      // The rows of the open transaction already batched come again with it (at-least-once).
+      Log(LogLevel::kInfo, "CDC: schema change: {}. The read stops at {}, before the transaction holding it; the "
+          "next sync discovers the change, applies the connection's schema-change policy and reads on from there",
+          schema_change_, FormatPgLsn(position_.lsn));
+    }
     Log(LogLevel::kInfo, "CDC: read {} transaction(s); position {}", transactions_, FormatPgLsn(position_.lsn));
     return Checkpoint();
   }
@@ -722,6 +874,9 @@ class CdcRead {
   std::map<const PgRelation*, std::optional<RelationPlan>> plans_;
   std::vector<std::shared_ptr<const PgRelation>> keep_;
   std::set<uint32_t> toast_warned_;
+  std::vector<std::map<std::string, uint32_t>> start_columns_;  //!< per stream: its table's columns at the start
+  Json announced_ = Json::object();  //!< schema changes seen: "schema.table" → ["column", "column#oid", ""]
+  std::string schema_change_;  //!< set when a Relation shows a new column or table: the read stops
   bool in_txn_ = false;
   bool in_stream_ = false;   //!< between Stream Start and Stream Stop
   uint32_t stream_xid_ = 0;  //!< the top-level xid of the open Stream Start block
@@ -732,7 +887,7 @@ class CdcRead {
   // Continuous mode.
   std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
   PgLsn checkpointed_lsn_;  //!< position of the last checkpoint
-  std::chrono::steady_clock::time_point keepalive_asked_{}, heartbeat_query_at_{}, lag_logged_at_{};
+  std::chrono::steady_clock::time_point keepalive_asked_{}, heartbeat_query_at_{}, lag_logged_at_{}, lag_measured_at_{};
   uint64_t lag_logged_txns_ = 0;
 };
 

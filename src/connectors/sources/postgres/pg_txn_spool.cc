@@ -11,7 +11,9 @@ namespace sluice {
 namespace {
 
 // One change: u8 op ('I', 'U', 'D'), u32 xid, u32 relation index, u8 old_kind, old tuple, new
-// tuple; a tuple: u32 column count, then per column u8 kind, u32 length, bytes.
+// tuple; a tuple: u32 column count, then per column u8 kind, u32 length, bytes. A TRUNCATE:
+// u8 'T', u32 xid, u32 relation count, u8 flags (1 cascade, 2 restart identity), then one u32
+// relation index per relation.
 
 void PutU32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
 
@@ -118,6 +120,15 @@ Status PgTxnSpool::Add(const PgMessage& change) {
     old_tuple = &u->old_tuple, new_tuple = &u->new_tuple;
   } else if (auto* d = std::get_if<PgDelete>(&change)) {
     op = 'D', xid = d->xid, relation = &d->relation, old_kind = d->old_kind, old_tuple = &d->old_tuple;
+  } else if (auto* t = std::get_if<PgTruncate>(&change)) {
+    buffer_.push_back('T');
+    PutU32(buffer_, t->xid);
+    PutU32(buffer_, static_cast<uint32_t>(t->relations.size()));
+    buffer_.push_back(static_cast<char>((t->cascade ? 1 : 0) | (t->restart_identity ? 2 : 0)));
+    for (const auto& r : t->relations) PutU32(buffer_, RelationIndex(r));
+    ++changes_;
+    if (buffer_.size() >= memory_limit_bytes_) return Spill();
+    return Status::Ok();
   } else {
     return Status::Ok();
   }
@@ -164,6 +175,17 @@ Status PgTxnSpool::Replay(const std::function<Status(const PgMessage&)>& apply) 
     SLUICE_RETURN_IF_ERROR(in.ReadU32(xid));
     SLUICE_RETURN_IF_ERROR(in.ReadU32(rel));
     SLUICE_RETURN_IF_ERROR(in.Read(&old_kind, 1));
+    if (op == 'T') {
+      PgTruncate t{xid, (old_kind & 1) != 0, (old_kind & 2) != 0, {}};
+      for (uint32_t r = 0; r < rel; ++r) {
+        uint32_t index = 0;
+        SLUICE_RETURN_IF_ERROR(in.ReadU32(index));
+        if (index >= relations_.size()) return Status::SystemError("CDC spool: bad relation index");
+        t.relations.push_back(relations_[index]);
+      }
+      if (aborted_.count(xid) == 0) SLUICE_RETURN_IF_ERROR(apply(t));
+      continue;
+    }
     if (rel >= relations_.size()) return Status::SystemError("CDC spool: bad relation index");
     PgTuple old_tuple, new_tuple;
     SLUICE_RETURN_IF_ERROR(ReadTuple(in, old_tuple));

@@ -16,7 +16,7 @@
 
 namespace sluice {
 
-//! Buffers Insert / Update / Delete messages of one top-level transaction, in arrival order:
+//! Buffers Insert / Update / Delete / Truncate messages of one top-level transaction, in arrival order:
 //! in memory up to `memory_limit_bytes`, the rest appended to an unnamed temporary file
 //! (std::tmpfile, removed when closed), so memory does not grow with the transaction. Relations
 //! are kept once per transaction (as the change carried them). Not thread-safe.
