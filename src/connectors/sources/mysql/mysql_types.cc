@@ -350,6 +350,16 @@ void MySqlColumn::Resolve(bool is_json) {
     if (IEquals(t, "enum") || IEquals(t, "set")) labels = ParseEnumLabels(column_type);
   }
   ApplyMapping(mapping);
+  if (kind == MySqlKind::kDecimal) {
+    if (IEquals(t, "bigint")) {
+      precision = 20;
+      scale = 0;
+    }
+    if (precision > 0) {  // Parquet writes DECIMAL(p,s) up to 38 digits, exact text beyond
+      json_schema["precision"] = precision;
+      json_schema["scale"] = scale;
+    }
+  }
 }
 
 std::vector<std::string> ParseEnumLabels(std::string_view column_type) {
