@@ -5,6 +5,7 @@
 #include <mariadb_rpl.h>
 #include <mysqld_error.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -54,6 +55,7 @@ struct TablePlan {
   std::vector<const MySqlColumn*> columns;  //!< by binlog position
   std::vector<int> column_of_field;         //!< binlog column per field; -1: none
   std::vector<int> cdc_of_field;            //!< 0 cursor, 1 log_pos, 2 log_file, 3 updated_at, 4 deleted_at, -1 data
+  std::vector<size_t> key;                  //!< binlog positions of the primary-key columns
 };
 
 class CdcRead {
@@ -271,6 +273,10 @@ class CdcRead {
     }
     for (size_t c = 0; c < plan.types.size(); ++c) {
       plan.columns.push_back(c < table->columns.size() ? &table->columns[c] : nullptr);
+      if (c < table->columns.size() && std::find(table->primary_key.begin(), table->primary_key.end(),
+                                                 table->columns[c].name) != table->primary_key.end()) {
+        plan.key.push_back(c);
+      }
     }
     const Schema& schema = *catalog_.streams[*stream].schema;
     for (const Field& f : schema.fields()) {
@@ -312,7 +318,15 @@ class CdcRead {
     SLUICE_RETURN_IF_ERROR(DecodeBinlogRows(plan.types, plan.columns, rows.column_bitmap, after, update, data, decoded_));
     const uint64_t event_pos = ev.next_event_pos - ev.event_length;
     for (size_t r = 0; r < decoded_.size(); ++r) {
-      if (update && r % 2 == 0) continue;  // the before image
+      if (update && r % 2 == 0) {
+        // The before image: when the key changed, the row under the old key is gone.
+        const BinlogRow& before = decoded_[r];
+        const BinlogRow& after_row = decoded_[r + 1];
+        bool key_changed = false;
+        for (size_t k : plan.key) key_changed = key_changed || before[k] != after_row[k];
+        if (key_changed) SLUICE_RETURN_IF_ERROR(AppendRow(plan, before, true, event_pos, ev.timestamp));
+        continue;
+      }
       SLUICE_RETURN_IF_ERROR(AppendRow(plan, decoded_[r], rows.type == DELETE_ROWS, event_pos, ev.timestamp));
     }
     return Status::Ok();
