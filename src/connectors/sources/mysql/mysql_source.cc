@@ -202,7 +202,7 @@ class MySqlSource final : public Source, public ContinuousSource {
   Status Check(const Json& config) override {
     SLUICE_ASSIGN_OR_RETURN(const MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
     SLUICE_ASSIGN_OR_RETURN(auto conn, MySqlConnection::Connect(parsed));
-    Log(LogLevel::kInfo, "connected to {} {} at {}:{}{}", conn->is_mariadb() ? "MariaDB" : "MySQL",
+    Log(LogLevel::kDebug, "connected to {} {} at {}:{}{}", conn->is_mariadb() ? "MariaDB" : "MySQL",
         mysql_get_server_info(conn->get()), parsed.host, parsed.port,
         conn->tls_cipher().empty() ? std::string(" (no TLS)") : " (TLS " + conn->tls_cipher() + ")");
     return CheckAccess(*conn, parsed);
