@@ -10,7 +10,7 @@ APT_PACKAGES=(
   zstd gzip time python3-yaml python3-jsonschema python3-pytest
   libpq-dev postgresql-15 libcurl4-openssl-dev libssl-dev libsnappy-dev liblz4-dev
   python3-boto3 python3-psycopg2 pgloader hyperfine libabsl-dev libsqlite3-dev libsodium-dev libcpp-httplib-dev python3-prometheus-client
-  chromium fonts-noto-color-emoji
+  chromium fonts-noto-color-emoji libmariadb-dev mariadb-server
 )
 
 missing=()

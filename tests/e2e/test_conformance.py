@@ -3,8 +3,9 @@ lists them — no list here) goes through the Airbyte protocol's commands, and e
 prints must validate against the published protocol schema (tests/protocol/airbyte_protocol.yaml).
 
 Each connector brings its environment in its own folder, `conformance.yaml`:
-    needs:  servers to start (postgres, s3)
-    setup:  files (under ${TMP}), sql (run in ${PG_DATABASE}), s3_objects (in ${S3_BUCKET})
+    needs:  servers to start (postgres, mariadb, s3)
+    setup:  files (under ${TMP}), sql (run in ${PG_DATABASE}), mariadb_sql (run in ${MY_DATABASE}),
+            s3_objects (in ${S3_BUCKET})
     config: a working config; "${NAME}" strings are filled in (a string that is exactly one
             "${NAME}" takes the value's own type, so a port stays a number)
 
@@ -24,6 +25,7 @@ import pytest
 import yaml
 
 from conftest import SOURCE_DIR, run
+from mariadb_server import mariadb  # noqa: F401  (session fixture, started only when a connector needs it)
 from pg_server import pg  # noqa: F401  (session fixture, started only when a connector needs it)
 from s3_server import moto  # noqa: F401
 
@@ -75,6 +77,14 @@ def environment(request, tmp_path):
             server.execute(database, setup["sql"])
         env.update(PG_HOST=server.host, PG_PORT=server.port, PG_USER=server.user, PG_PASSWORD=server.password,
                    PG_DATABASE=database)
+    if "mariadb" in (spec.get("needs") or []):
+        server = request.getfixturevalue("mariadb")
+        database = "conformance_" + re.sub(r"\W", "_", name)
+        server.create_database(database)
+        if setup.get("mariadb_sql"):
+            server.execute(database, setup["mariadb_sql"])
+        env.update(MY_HOST=server.host, MY_PORT=server.port, MY_USER=server.user, MY_PASSWORD=server.password,
+                   MY_DATABASE=database)
     if "s3" in (spec.get("needs") or []):
         server = request.getfixturevalue("moto")
         bucket = server.create_bucket()
