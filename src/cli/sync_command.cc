@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -118,40 +121,62 @@ int RunSyncCommand(const SyncCommandArgs& args) {
     return r;
   };
   SyncResult result = run(*source->source, *destination->destination, state, /*continuous=*/false);
-  uint64_t records_before = 0;  // --continuous: records of the runs before `result`'s
-  while (args.continuous && result.status.ok() && !StopRequested().load()) {
-    // --continuous: the run above caught up in batch mode (snapshot included), so destinations
-    // that build a new table aside and swap it in at the stream's end (destination-postgres's
-    // first dedup load) have their tables; now stream. Fresh connector instances: one run each.
-    Log(LogLevel::kInfo, "caught up ({} records); streaming changes until SIGTERM/SIGINT", result.records);
-    auto src2 = ResolveConnector(ConnectorKind::kSource, pipeline.source.connector, pipeline.source.command);
-    if (!src2.ok()) return Report(src2.status().WithContext("source"), args.json);
-    auto dst2 = ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector,
-                                 pipeline.destination.command);
-    if (!dst2.ok()) return Report(dst2.status().WithContext("destination"), args.json);
-    records_before += result.records;
-    const StateStore caught_up = result.state;
-    result = run(*src2->source, *dst2->destination, caught_up, /*continuous=*/true);
-    if (!result.status.ok() || StopRequested().load()) break;
-    // The source ended the stream by itself: its tables changed (a new column or table) and it
-    // stopped before the change. Discover again and catch up with the new catalog, then stream on.
-    Log(LogLevel::kInfo, "the source ended the stream (its schema changed): discovering again");
+  // --continuous: after the batch run above caught up (snapshot included — destinations that
+  // build a new table aside and swap it in at the stream's end, like destination-postgres's
+  // first dedup load, have their tables), stream until SIGTERM/SIGINT. When the stream ends by
+  // itself (the source's schema changed) or fails with a transient error (the database
+  // restarted, the network dropped), discover again, catch up from the saved state and stream
+  // on; transient errors wait 1, 2, 4 … 60 s first. Fresh connector instances: one run each.
+  uint64_t records_before = 0;  // records of the runs before `result`'s
+  int backoff_s = 1;
+  while (args.continuous && !StopRequested().load()) {
+    if (result.status.ok()) {
+      backoff_s = 1;
+      Log(LogLevel::kInfo, "caught up ({} records); streaming changes until SIGTERM/SIGINT", result.records);
+      auto src2 = ResolveConnector(ConnectorKind::kSource, pipeline.source.connector, pipeline.source.command);
+      if (!src2.ok()) return Report(src2.status().WithContext("source"), args.json);
+      auto dst2 = ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector,
+                                   pipeline.destination.command);
+      if (!dst2.ok()) return Report(dst2.status().WithContext("destination"), args.json);
+      records_before += result.records;
+      const StateStore caught_up = result.state;
+      result = run(*src2->source, *dst2->destination, caught_up, /*continuous=*/true);
+      if (StopRequested().load()) break;
+      if (result.status.ok()) Log(LogLevel::kInfo, "the source ended the stream (its schema changed): discovering again");
+    }
+    if (!result.status.ok()) {
+      if (result.status.failure_type() != FailureType::kTransient) break;
+      Log(LogLevel::kWarn, "{}; retrying in {} s from the last saved state", result.status.ToString(), backoff_s);
+      for (int ms = 0; ms < backoff_s * 1000 && !StopRequested().load(); ms += 100) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (StopRequested().load()) {
+        result.status = Status::Ok();  // stopped while waiting: what was committed is saved
+        break;
+      }
+      backoff_s = std::min(backoff_s * 2, 60);
+    }
     records_before += result.records;
     auto src3 = ResolveConnector(ConnectorKind::kSource, pipeline.source.connector, pipeline.source.command);
     if (!src3.ok()) return Report(src3.status().WithContext("source"), args.json);
     auto dst3 = ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector,
                                  pipeline.destination.command);
     if (!dst3.ok()) return Report(dst3.status().WithContext("destination"), args.json);
+    const StateStore saved = result.state;
     auto rediscovered = src3->source->Discover(*source_config);
-    if (!rediscovered.ok()) return Report(rediscovered.status().WithContext("discover"), args.json);
+    if (!rediscovered.ok()) {
+      result = SyncResult{};
+      result.status = rediscovered.status().WithContext("discover");
+      result.state = saved;
+      continue;  // a transient discover failure waits and tries again
+    }
     auto recatalog = BuildConfiguredCatalog(pipeline, *rediscovered, destination->spec);
     if (!recatalog.ok()) return Report(recatalog.status(), args.json);
     catalog = std::move(recatalog);
     destination_catalog = MapToDestination(*catalog, pipeline);
     names.clear();
     for (const auto& s : catalog->streams) names.push_back(s.descriptor().ToString());
-    const StateStore ended = result.state;
-    result = run(*src3->source, *dst3->destination, ended, /*continuous=*/false);
+    result = run(*src3->source, *dst3->destination, saved, /*continuous=*/false);
   }
   result.records += records_before;
   // --continuous ends with SIGTERM/SIGINT: a stop during the catch-up run is a normal end too

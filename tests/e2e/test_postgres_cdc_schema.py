@@ -98,3 +98,31 @@ def test_continuous_picks_up_a_new_column_and_a_new_table(pg, tmp_path):
     assert "table public.extra is in publication 'sluice_pub' and no stream reads it" in log, log[-3000:]
     assert lsn_int(slot_flush(pg, db)) <= saved_lsn(tmp_path, "live")
     drop_slot(pg, db)
+
+
+def test_continuous_survives_a_dropped_replication_connection(pg, tmp_path):
+    """The walsender serving the slot is terminated (a server restart, a network cut): the stream
+    fails with a transient error, `--continuous` waits a second, catches up from the saved state
+    and streams on."""
+    db = "cdc_reconnect"
+    make_source(pg, db, rows=50)
+    p = pipeline(tmp_path, pg, db, name="recon")
+    proc = start(p, tmp_path, "recon.log")
+    try:
+        assert wait_for(lambda: equal(pg, db), timeout=60)
+        slot = f"sluice_slot_{db}"
+        assert wait_for(lambda: pg.query(db, "select active_pid is not null from pg_replication_slots "
+                                             "where slot_name = %s", (slot,)) == [(True,)], timeout=10)
+        pg.execute(db, "select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = %s",
+                   (slot,))
+        pg.execute(db, INSERT_ORDERS, (7000, 7099))
+        assert wait_for(lambda: equal(pg, db) and
+                        pg.query(db, "select count(*) from dst.orders where id between 7000 and 7099") == [(100,)],
+                        timeout=30), (tmp_path / "recon.log").read_text()[-3000:]
+        assert proc.poll() is None, "--continuous must outlive a dropped connection"
+    finally:
+        stop(proc, tmp_path, "recon.log")
+    log = (tmp_path / "recon.log").read_text()
+    assert "retrying in 1 s from the last saved state" in log, log[-3000:]
+    assert pg.query(db, "select count(*) - count(distinct id) from dst.orders") == [(0,)]
+    drop_slot(pg, db)
