@@ -522,7 +522,10 @@ class Validator {
       bool bad_pattern = false;
       return MatchesRegex(pattern, key, bad_pattern);
     };
-    for (const auto& [key, value] : v.items()) {
+    for (const auto& entry : v.items()) {
+      // Named copies, not structured bindings: lambdas may not capture those before clang 16.
+      const std::string& key = entry.key();
+      const Json& value = entry.value();
       const std::string key_path = JsonPathKey(path, key);
       const bool described = members.VisitDescribed(
           key, matches, [&](const Json& sub) { Validate(sub, value, key_path, secret, out, depth + 1); });
@@ -749,7 +752,9 @@ class SecretWalker {
         bool bad_pattern = false;
         return validator_.MatchesRegex(pattern, key, bad_pattern);
       };
-      for (auto& [key, item] : v.items()) {
+      for (auto& entry : v.items()) {
+        const std::string& key = entry.key();
+        Json& item = entry.value();
         const std::string key_path = JsonPathKey(path, key);
         const bool described =
             members.VisitDescribed(key, matches, [&](const Json& sub) { Walk(sub, item, key_path, depth + 1); });

@@ -207,7 +207,6 @@ class ChunkBuffer {
   size_t size_ = 0;
 };
 
-inline void AppendU32(PodBuffer& out, uint32_t v) { std::memcpy(out.Extend(4), &v, 4); }
 
 // Signed comparison of big-endian two's complement values of equal length.
 int CompareSignedBytes(std::string_view a, std::string_view b) {
