@@ -410,7 +410,11 @@ Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored)
                                                   "max_waiting_time_in_seconds",
                                                   shown, response.status, -*b));
       }
-      if (!b) b = RetryAfterSeconds(response);
+      // A rate-limited reply's Retry-After is honoured even beside a shorter strategy: retrying
+      // sooner than the server asks only meets the limit again.
+      const std::optional<double> retry_after = RetryAfterSeconds(response);
+      if (!b) b = retry_after;
+      else if (retry_after && action == ResponseAction::kRateLimited) b = std::max(*b, *retry_after);
       wait = b ? *b : 5 * std::pow(2.0, attempt);
       why = fmt::format("HTTP {}", response.status);
     }

@@ -4,7 +4,8 @@
 // signs it with the authenticator and sends it, retrying as DefaultErrorHandler /
 // CompositeErrorHandler say (response filters: http_codes, error_message_contains, predicate;
 // backoff: ConstantBackoffStrategy, ExponentialBackoffStrategy, WaitTimeFromHeader,
-// WaitUntilTimeFromHeader; Retry-After honoured by default; max_retries, default 5).
+// WaitUntilTimeFromHeader; Retry-After honoured by default, and on 429 even beside a shorter
+// strategy; max_retries, default 5).
 //
 // Without filters the CDK's defaults apply: 2xx/3xx succeed, 429 is rate limited (retried), 408
 // and 5xx are retried, 401/403 fail as config errors (after one token renewal), other 4xx fail.
