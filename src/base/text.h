@@ -3,6 +3,7 @@
 // lists and "did you mean" hints for messages.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,5 +28,11 @@ size_t EditDistance(std::string_view a, std::string_view b);
 
 //! "; did you mean 'streams'?" when one of `candidates` is close to `word` (a typo), else "".
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+//! Standard base64 (RFC 4648 §4, with '=' padding).
+std::string Base64Encode(std::string_view data);
+//! Decodes standard or URL-safe base64 (padding optional, whitespace skipped); nullopt when
+//! `text` is not base64.
+std::optional<std::string> Base64Decode(std::string_view text);
 
 }  // namespace sluice

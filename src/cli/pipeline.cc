@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kTopKeys[] = {"name",   "source",  "destination", "schedule", "namespace",
                                          "prefix", "streams", "state",       "resources"};
-constexpr std::string_view kConnectorKeys[] = {"connector", "command", "config"};
+constexpr std::string_view kConnectorKeys[] = {"connector", "command", "config", "manifest"};
 constexpr std::string_view kScheduleKeys[] = {"cron", "timezone", "every", "manual"};
 constexpr std::string_view kNamespaceKeys[] = {"definition", "format"};
 constexpr std::string_view kStreamKeys[] = {
@@ -338,10 +338,14 @@ class PipelineParser {
     CheckKeys(*value, path, kConnectorKeys);
     const bool has_connector = Find(*value, "connector") != nullptr;
     const Json* command = Find(*value, "command");
+    const Json* manifest = Find(*value, "manifest");
     if (has_connector && command != nullptr) {
       Fail(path, "give either 'connector' (a built-in connector) or 'command' (an external one), not both");
-    } else if (!has_connector && command == nullptr) {
-      Fail(path, "missing 'connector' (a built-in connector name) or 'command' (an external connector's command line)");
+    } else if (manifest != nullptr && command != nullptr) {
+      Fail(path, "give either 'manifest' (a declarative manifest) or 'command' (an external connector), not both");
+    } else if (!has_connector && command == nullptr && manifest == nullptr) {
+      Fail(path, "missing 'connector' (a built-in connector name), 'manifest' (an Airbyte declarative manifest file) "
+                 "or 'command' (an external connector's command line)");
     }
     if (auto name = GetString(*value, "connector", path)) out.connector = *name;
     if (command != nullptr) ParseCommand(*command, JsonPathKey(path, "command"), out.command);
@@ -352,6 +356,42 @@ class PipelineParser {
         SubstituteInto(out.config, config_path, doc_, errors_);
       }
     }
+    if (manifest != nullptr) LoadManifest(*manifest, JsonPathKey(path, "manifest"), out);
+  }
+
+  //! `manifest: path/to/manifest.yaml` (relative to the pipeline file): the built-in
+  //! source-declarative-manifest with the parsed manifest injected into its config, as Airbyte
+  //! configures it, and the manifest's directory for its schema files.
+  void LoadManifest(const Json& value, const std::string& path, PipelineConnector& out) {
+    if (!value.is_string() || value.get<std::string>().empty()) {
+      Fail(path, fmt::format("expected the path of a manifest file, got {}", YamlType(value)));
+      return;
+    }
+    if (!out.connector.empty() && out.connector != "source-declarative-manifest" && out.connector != "declarative-manifest") {
+      Fail(path, fmt::format("'manifest' goes with the connector source-declarative-manifest, not '{}'", out.connector));
+      return;
+    }
+    out.connector = "source-declarative-manifest";
+    const fs::path f(value.get<std::string>());
+    const fs::path file = f.is_absolute() ? f : (fs::path(file_name_).parent_path() / f).lexically_normal();
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      Fail(path, fmt::format("cannot read the manifest file '{}': {}", file.string(), std::strerror(errno)));
+      return;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    Result<Json> manifest = YamlToJson(text.str(), file.string());
+    if (!manifest.ok()) {
+      Fail(path, manifest.status().message());
+      return;
+    }
+    if (out.config.contains("__injected_declarative_manifest")) {
+      Fail(path, "the config already has __injected_declarative_manifest: give the manifest one way");
+      return;
+    }
+    out.config["__injected_declarative_manifest"] = std::move(*manifest);
+    out.config["__injected_manifest_directory"] = file.parent_path().string();
   }
 
   void ParseCommand(const Json& value, const std::string& path, std::vector<std::string>& out) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "io/input_stream.h"
-#include "s3/http_transport.h"
+#include "http/http_client.h"
 
 namespace sluice {
 

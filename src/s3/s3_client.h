@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "s3/http_transport.h"
+#include "http/http_client.h"
 #include "s3/sigv4_signer.h"
 
 namespace sluice {

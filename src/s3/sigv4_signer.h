@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/http_client.h"  // HttpHeader
+
 namespace sluice {
 
 //! AWS credentials. `session_token` is set for temporary (STS) credentials only.
@@ -20,12 +22,6 @@ struct S3Credentials {
 
   //! True when there is no key pair: requests are then sent unsigned (public buckets).
   bool empty() const { return access_key_id.empty() && secret_access_key.empty(); }
-};
-
-//! One HTTP header; names compare case-insensitively.
-struct HttpHeader {
-  std::string name;
-  std::string value;
 };
 
 //! What a signer sees of a request.

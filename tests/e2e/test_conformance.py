@@ -3,7 +3,7 @@ lists them — no list here) goes through the Airbyte protocol's commands, and e
 prints must validate against the published protocol schema (tests/protocol/airbyte_protocol.yaml).
 
 Each connector brings its environment in its own folder, `conformance.yaml`:
-    needs:  servers to start (postgres, mariadb, s3)
+    needs:  servers to start (postgres, mariadb, s3, rest_api)
     setup:  files (under ${TMP}), sql (run in ${PG_DATABASE}), mariadb_sql (run in ${MY_DATABASE}),
             s3_objects (in ${S3_BUCKET})
     config: a working config; "${NAME}" strings are filled in (a string that is exactly one
@@ -93,6 +93,14 @@ def environment(request, tmp_path):
             client.put_object(Bucket=bucket, Key=key, Body=body.encode())
         env.update(S3_ENDPOINT=server.endpoint, S3_ACCESS_KEY=server.access_key, S3_SECRET_KEY=server.secret_key,
                    S3_BUCKET=bucket, S3_REGION=server.region)
+    if "rest_api" in (spec.get("needs") or []):
+        from rest_api_server import RestApiServer
+        server = RestApiServer()
+        request.addfinalizer(server.stop)
+        manifests = pathlib.Path(__file__).parent / "fixtures" / "manifests"
+        env.update(REST_API_BASE=server.base, MANIFESTS=str(manifests))
+        for m in manifests.glob("*.yaml"):  # ${MANIFEST_<NAME>}: a manifest, parsed
+            env["MANIFEST_" + m.stem.upper()] = yaml.safe_load(m.read_text())
     for rel, body in (setup.get("files") or {}).items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)

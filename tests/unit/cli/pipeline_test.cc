@@ -117,8 +117,8 @@ destination: dev-null
             "pipeline.yaml:1:1: $.source: give either 'connector' (a built-in connector) or 'command' (an external "
             "one), not both");
   EXPECT_EQ(ParseError("source: {config: {}}\ndestination: {connector: local}\n"),
-            "pipeline.yaml:1:1: $.source: missing 'connector' (a built-in connector name) or 'command' (an external "
-            "connector's command line)");
+            "pipeline.yaml:1:1: $.source: missing 'connector' (a built-in connector name), 'manifest' (an Airbyte "
+            "declarative manifest file) or 'command' (an external connector's command line)");
   EXPECT_EQ(ParseError("source: {command: python3 x.py}\ndestination: {connector: local}\n"),
             "pipeline.yaml:1:10: $.source.command: expected a non-empty list like [python3, my_source.py], got a "
             "string");
@@ -158,7 +158,7 @@ streams:
     cursor: updated_at
 schedule: {cron: "0 * * * *", tz: UTC}
 )"),
-            "pipeline.yaml:3:3: unknown key 'confg' at $.source.confg (allowed: connector, command, config); did you "
+            "pipeline.yaml:3:3: unknown key 'confg' at $.source.confg (allowed: connector, command, config, manifest); did you "
             "mean 'config'?\n"
             "pipeline.yaml:8:5: unknown key 'cursor' at $.streams[0].cursor (allowed: name, namespace, mode, "
             "sync_mode, destination_sync_mode, cursor_field, primary_key, selected)\n"
@@ -519,4 +519,24 @@ TEST(PipelineCatalogTest, MapToDestinationFollowsTheNamespaceDefinition) {
 }
 
 }  // namespace
+TEST(PipelineTest, ManifestIsInjectedAsAirbyteDoes) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "sluice_pipeline_manifest_test";
+  std::filesystem::create_directories(dir / "m");
+  std::ofstream(dir / "m" / "api.yaml") << "version: 6.0.0\nstreams:\n  - name: s\n";
+  const std::string file = (dir / "p.yaml").string();
+  auto p = ParsePipeline("source: {manifest: m/api.yaml, config: {api_key: k}}\ndestination: dev-null\n", file);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->source.connector, "source-declarative-manifest");
+  EXPECT_EQ(p->source.config["api_key"], "k");
+  EXPECT_EQ(p->source.config["__injected_declarative_manifest"]["streams"][0]["name"], "s");
+  EXPECT_EQ(p->source.config["__injected_manifest_directory"], (dir / "m").string());
+  auto missing = ParsePipeline("source: {manifest: nope.yaml}\ndestination: dev-null\n", file);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("cannot read the manifest file"), std::string::npos) << missing.status().message();
+  auto other = ParsePipeline("source: {connector: faker, manifest: m/api.yaml}\ndestination: dev-null\n", file);
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("goes with the connector source-declarative-manifest"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace sluice

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-#include "s3/http_transport.h"
+#include "http/http_client.h"
 #include "s3/s3_client.h"
 #include "s3/sigv4_signer.h"
 #include "s3/xml.h"

@@ -1,24 +1,34 @@
 #pragma once
-// HttpTransport: the seam between the S3 client and the network. The production implementation
-// uses libcurl (keep-alive connections pooled per transport); tests plug in fakes to script
-// responses and failures.
+// The HTTP client every module above `base` shares (the S3 client, the REST API source): the
+// HttpTransport seam (one request in, one response out), its libcurl implementation
+// (keep-alive connections pooled per transport), and URL / form encoding helpers. Tests plug in
+// fakes to script responses and failures.
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
-#include "s3/sigv4_signer.h"  // HttpHeader
 
 namespace sluice {
 
+//! One HTTP header; names compare case-insensitively.
+struct HttpHeader {
+  std::string name;
+  std::string value;
+};
+
 struct HttpRequest {
-  std::string method;                //!< GET, HEAD, PUT, POST, DELETE
-  std::string url;                   //!< absolute, already encoded
+  std::string method;                //!< GET, HEAD, PUT, POST, PATCH, DELETE
+  std::string url;                   //!< absolute, already encoded (BuildUrl)
   std::vector<HttpHeader> headers;   //!< sent as given (Host included)
   std::string_view body;             //!< must stay valid during Send
+  //! The whole exchange must end within this many milliseconds (0: no limit beyond the
+  //! transport's connect and stall timeouts). Exceeding it is a TransientError.
+  int64_t timeout_ms = 0;
 };
 
 struct HttpResponse {
@@ -50,6 +60,17 @@ class HttpTransport {
 
 //! The libcurl transport. `curl_global_init` happens once per process on first use.
 std::shared_ptr<HttpTransport> MakeCurlTransport(HttpTransportOptions options = {});
+
+//! Query or form parameters in order (names may repeat).
+using HttpParams = std::vector<std::pair<std::string, std::string>>;
+
+//! Percent-encodes everything but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~).
+std::string UrlEncode(std::string_view text);
+//! `name=value&...`, each side UrlEncode'd: a query string or an
+//! application/x-www-form-urlencoded body.
+std::string FormEncode(const HttpParams& params);
+//! `url` with `params` appended to its query ("?" or "&" as needed); `url` unchanged when empty.
+std::string AppendQuery(std::string url, const HttpParams& params);
 
 //! libcurl helpers shared by the transport and the HTTP(S) download stream. Thread-safe.
 //! Calls `curl_global_init` the first time, and never again in this process.

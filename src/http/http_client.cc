@@ -1,4 +1,4 @@
-#include "s3/http_transport.h"
+#include "http/http_client.h"
 
 #include <curl/curl.h>
 
@@ -15,6 +15,51 @@ const std::string* HttpResponse::Header(std::string_view name) const {
     if (h.name == name) return &h.value;
   }
   return nullptr;
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string FormEncode(const HttpParams& params) {
+  std::string out;
+  for (const auto& [name, value] : params) {
+    if (!out.empty()) out += '&';
+    out += UrlEncode(name);
+    out += '=';
+    out += UrlEncode(value);
+  }
+  return out;
+}
+
+std::string AppendQuery(std::string url, const HttpParams& params) {
+  if (params.empty()) return url;
+  const size_t hash = url.find('#');
+  std::string fragment;
+  if (hash != std::string::npos) {
+    fragment = url.substr(hash);
+    url.resize(hash);
+  }
+  const size_t q = url.find('?');
+  if (q == std::string::npos) {
+    url += '?';
+  } else if (q + 1 != url.size() && url.back() != '&') {
+    url += '&';
+  }
+  return url + FormEncode(params) + fragment;
 }
 
 void InitCurlOnce() {
@@ -114,6 +159,7 @@ class CurlTransport final : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    if (request.timeout_ms > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_ms));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
@@ -124,7 +170,7 @@ class CurlTransport final : public HttpTransport {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-      if (!request.body.empty() || request.method == "PUT" || request.method == "POST") {
+      if (!request.body.empty() || request.method == "PUT" || request.method == "POST" || request.method == "PATCH") {
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
       }

@@ -1,0 +1,329 @@
+#include "connectors/sources/declarative_manifest/authenticators.h"
+
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/text.h"
+#include "base/time.h"
+#include "template/py_datetime.h"
+
+namespace sluice {
+namespace {
+
+const Json& ParametersOf(const ConfigReader& r) {
+  static const Json kEmpty = Json::object();
+  const Json& p = r.Raw("$parameters");
+  return p.is_object() ? p : kEmpty;
+}
+
+//! Evaluates the component field `key` (config and parameters) to text.
+Result<std::string> FieldText(const ConfigReader& r, BuildContext& ctx, std::string_view key) {
+  Vars vars;
+  vars.config = ctx.config;
+  vars.parameters = &ParametersOf(r);
+  return ctx.interpolator->Text(r.Raw(key), vars, r.PathOf(key));
+}
+
+class NoAuth final : public Authenticator {
+ public:
+  Status Apply(PreparedRequest&) override { return Status::Ok(); }
+};
+
+//! A fixed token put somewhere (Bearer, ApiKey, Basic): evaluated once.
+class StaticToken final : public Authenticator {
+ public:
+  StaticToken(RequestOption option, std::string value) : option_(std::move(option)), value_(std::move(value)) {}
+  Status Apply(PreparedRequest& request) override {
+    option_.Apply(Json(value_), request);
+    return Status::Ok();
+  }
+
+ private:
+  RequestOption option_;
+  std::string value_;
+};
+
+RequestOption HeaderOption(std::string name) {
+  RequestOption o;
+  o.target = RequestOption::Target::kHeader;
+  o.field_path = {std::move(name)};
+  return o;
+}
+
+//! Decodes a token endpoint's reply; errors say which endpoint and status, never the secrets.
+Result<Json> DecodeTokenResponse(const HttpResponse& response, std::string_view what, std::string_view url) {
+  if (response.status == 401 || response.status == 403 || response.status == 400) {
+    return Status::ConfigError(fmt::format("{} at {} refused the credentials (HTTP {}): check the client id, secret "
+                                           "and refresh token (or login) in the config",
+                                           what, url, response.status));
+  }
+  if (response.status >= 500 || response.status == 429) {
+    return Status::TransientError(fmt::format("{} at {} answered HTTP {}", what, url, response.status));
+  }
+  if (response.status < 200 || response.status >= 300) {
+    return Status::ConfigError(fmt::format("{} at {} answered HTTP {}", what, url, response.status));
+  }
+  try {
+    return Json::parse(response.body);
+  } catch (const std::exception&) {
+    return Status::ConfigError(fmt::format("{} at {} did not answer JSON", what, url));
+  }
+}
+
+class OAuth final : public Authenticator {
+ public:
+  OAuth(ConfigReader r, BuildContext& ctx) : r_(r), ctx_(ctx) {}
+
+  Status Init() {
+    SLUICE_ASSIGN_OR_RETURN(endpoint_, FieldText(r_, ctx_, "token_refresh_endpoint"));
+    SLUICE_ASSIGN_OR_RETURN(client_id_, FieldText(r_, ctx_, "client_id"));
+    SLUICE_ASSIGN_OR_RETURN(client_secret_, FieldText(r_, ctx_, "client_secret"));
+    SLUICE_ASSIGN_OR_RETURN(refresh_token_, FieldText(r_, ctx_, "refresh_token"));
+    grant_type_ = r_.String("grant_type", "refresh_token");
+    access_token_name_ = r_.String("access_token_name", "access_token");
+    expires_in_name_ = r_.String("expires_in_name", "expires_in");
+    expiry_format_ = r_.String("token_expiry_date_format", "");
+    rotates_ = r_.Has("refresh_token_updater");
+    if (rotates_) refresh_token_name_ = r_.Object("refresh_token_updater").String("refresh_token_name", "refresh_token");
+    if (endpoint_.empty()) return Status::ConfigError(fmt::format("manifest {}: token_refresh_endpoint is empty", r_.PathOf("token_refresh_endpoint")));
+    if (grant_type_ == "refresh_token" && refresh_token_.empty()) {
+      return Status::ConfigError(fmt::format("manifest {}: the refresh token is empty (set it in the config)", r_.PathOf("refresh_token")));
+    }
+    // A token already in the config, valid until token_expiry_date.
+    if (r_.Has("access_token_value")) {
+      SLUICE_ASSIGN_OR_RETURN(std::string token, FieldText(r_, ctx_, "access_token_value"));
+      SLUICE_ASSIGN_OR_RETURN(std::string expiry, FieldText(r_, ctx_, "token_expiry_date"));
+      if (!token.empty()) {
+        if (auto t = ParseAnyDatetime(expiry)) {
+          access_token_ = token;
+          expires_at_ = *t;
+        }
+      }
+    }
+    return r_.status();
+  }
+
+  Status Apply(PreparedRequest& request) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (access_token_.empty() || NowMicros() >= expires_at_) SLUICE_RETURN_IF_ERROR(Refresh());
+    request.SetHeader("Authorization", "Bearer " + access_token_);
+    return Status::Ok();
+  }
+
+  bool Invalidate() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    access_token_.clear();
+    return true;
+  }
+
+ private:
+  Status Refresh() {
+    HttpParams form = {{"grant_type", grant_type_}, {"client_id", client_id_}, {"client_secret", client_secret_}};
+    if (grant_type_ == "refresh_token") form.emplace_back("refresh_token", refresh_token_);
+    std::vector<std::string> scopes = r_.StringList("scopes");
+    if (!scopes.empty()) form.emplace_back("scopes", JoinText(scopes, " "));
+    Vars vars;
+    vars.config = ctx_.config;
+    vars.parameters = &ParametersOf(r_);
+    SLUICE_ASSIGN_OR_RETURN(Json extra, ctx_.interpolator->Mapping(r_.Raw("refresh_request_body"), vars, r_.PathOf("refresh_request_body")));
+    for (auto it = extra.begin(); it != extra.end(); ++it) form.emplace_back(it.key(), ParamText(it.value()));
+    const std::string body = FormEncode(form);
+    HttpRequest request;
+    request.method = "POST";
+    request.url = endpoint_;
+    request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
+    request.body = body;
+    request.timeout_ms = ctx_.request_timeout_ms;
+    HttpResponse response;
+    Status sent;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      sent = ctx_.transport->Send(request, response);
+      if (sent.ok() && response.status < 500 && response.status != 429) break;
+      if (!ctx_.sleep(1 << attempt)) return Status::Cancelled("stopped while refreshing the OAuth token");
+    }
+    SLUICE_RETURN_IF_ERROR(sent.WithContext(fmt::format("OAuth token endpoint {}", endpoint_)));
+    SLUICE_ASSIGN_OR_RETURN(Json reply, DecodeTokenResponse(response, "the OAuth token endpoint", endpoint_));
+    auto token = reply.find(access_token_name_);
+    if (token == reply.end() || !token->is_string()) {
+      return Status::ConfigError(fmt::format("the OAuth token endpoint {} answered without '{}' (manifest {})", endpoint_,
+                                             access_token_name_, r_.PathOf("access_token_name")));
+    }
+    access_token_ = token->get<std::string>();
+    expires_at_ = NowMicros() + 3600 * kMicrosPerSecond;  // the CDK's assumption when no expiry is given
+    if (auto e = reply.find(expires_in_name_); e != reply.end()) {
+      if (!expiry_format_.empty() && e->is_string()) {
+        if (auto t = ParseDatetime(e->get<std::string>(), expiry_format_)) expires_at_ = *t;
+      } else if (e->is_number()) {
+        expires_at_ = NowMicros() + static_cast<int64_t>(e->get<double>() * kMicrosPerSecond);
+      } else if (e->is_string()) {
+        try {
+          expires_at_ = NowMicros() + static_cast<int64_t>(std::stod(e->get<std::string>()) * kMicrosPerSecond);
+        } catch (const std::exception&) {
+        }
+      }
+    }
+    if (rotates_) {
+      if (auto rt = reply.find(refresh_token_name_); rt != reply.end() && rt->is_string() && *rt != refresh_token_) {
+        refresh_token_ = rt->get<std::string>();  // single-use refresh tokens: the new one is kept for this run
+        Log(LogLevel::kInfo, "OAuth: the token endpoint rotated the refresh token; the new one is used for the rest of this run");
+      }
+    }
+    ++refreshes_;
+    return Status::Ok();
+  }
+
+  ConfigReader r_;
+  BuildContext& ctx_;
+  std::mutex mu_;
+  std::string endpoint_, client_id_, client_secret_, refresh_token_, grant_type_, access_token_name_, expires_in_name_;
+  std::string expiry_format_, refresh_token_name_;
+  bool rotates_ = false;
+  std::string access_token_;
+  int64_t expires_at_ = 0;
+  int refreshes_ = 0;
+};
+
+class SessionToken final : public Authenticator {
+ public:
+  SessionToken(ConfigReader r, LoginFn login, std::vector<std::string> token_path, std::optional<IsoDuration> lifetime,
+               RequestOption option, std::string prefix)
+      : r_(r), login_(std::move(login)), token_path_(std::move(token_path)), lifetime_(lifetime),
+        option_(std::move(option)), prefix_(std::move(prefix)) {}
+
+  Status Apply(PreparedRequest& request) override {
+    if (token_.empty() || (expires_at_ != 0 && NowMicros() >= expires_at_)) {
+      SLUICE_ASSIGN_OR_RETURN(Json reply, login_(r_.Object("login_requester")));
+      const Json* token = JsonAt(reply, token_path_);
+      if (token == nullptr || token->is_null()) {
+        return Status::ConfigError(fmt::format("the login response has no session token at {} (manifest {})",
+                                               JoinText(token_path_, "."), r_.PathOf("session_token_path")));
+      }
+      token_ = ParamText(*token);
+      expires_at_ = lifetime_ ? AddDuration(NowMicros(), *lifetime_) : 0;
+    }
+    option_.Apply(Json(prefix_ + token_), request);
+    return Status::Ok();
+  }
+
+  bool Invalidate() override {
+    token_.clear();
+    return true;
+  }
+
+ private:
+  ConfigReader r_;
+  LoginFn login_;
+  std::vector<std::string> token_path_;
+  std::optional<IsoDuration> lifetime_;
+  RequestOption option_;
+  std::string prefix_;
+  std::string token_;
+  int64_t expires_at_ = 0;
+};
+
+Result<std::shared_ptr<Authenticator>> Make(ConfigReader r, BuildContext& ctx, const LoginFn& login) {
+  const std::string type = r.String("type", "NoAuth");
+  auto eval = [&](const std::string& s) {
+    Vars vars;
+    vars.config = ctx.config;
+    vars.parameters = &ParametersOf(r);
+    Result<std::string> v = ctx.interpolator->Text(Json(s), vars, r.path());
+    return v.ok() ? *v : s;
+  };
+  if (type == "NoAuth") return std::shared_ptr<Authenticator>(std::make_shared<NoAuth>());
+  if (type == "BearerAuthenticator") {
+    SLUICE_ASSIGN_OR_RETURN(std::string token, FieldText(r, ctx, "api_token"));
+    return std::shared_ptr<Authenticator>(std::make_shared<StaticToken>(HeaderOption("Authorization"), "Bearer " + token));
+  }
+  if (type == "ApiKeyAuthenticator") {
+    SLUICE_ASSIGN_OR_RETURN(std::string token, FieldText(r, ctx, "api_token"));
+    RequestOption option;
+    if (r.Has("inject_into")) {
+      std::optional<RequestOption> o = RequestOption::Parse(r.Object("inject_into"), eval);
+      SLUICE_RETURN_IF_ERROR(r.status());
+      option = *o;
+    } else if (r.Has("header")) {
+      option = HeaderOption(eval(r.String("header")));
+    } else {
+      return Status::ConfigError(fmt::format("manifest {}: an ApiKeyAuthenticator needs inject_into (or header)", r.path()));
+    }
+    return std::shared_ptr<Authenticator>(std::make_shared<StaticToken>(option, token));
+  }
+  if (type == "BasicHttpAuthenticator") {
+    SLUICE_ASSIGN_OR_RETURN(std::string user, FieldText(r, ctx, "username"));
+    SLUICE_ASSIGN_OR_RETURN(std::string password, FieldText(r, ctx, "password"));
+    return std::shared_ptr<Authenticator>(
+        std::make_shared<StaticToken>(HeaderOption("Authorization"), "Basic " + Base64Encode(user + ":" + password)));
+  }
+  if (type == "OAuthAuthenticator") {
+    auto oauth = std::make_shared<OAuth>(r, ctx);
+    SLUICE_RETURN_IF_ERROR(oauth->Init());
+    return std::shared_ptr<Authenticator>(oauth);
+  }
+  if (type == "SessionTokenAuthenticator") {
+    std::vector<std::string> token_path = r.StringList("session_token_path");
+    std::optional<IsoDuration> lifetime;
+    if (r.Has("expiration_duration")) {
+      lifetime = ParseIsoDuration(r.String("expiration_duration"));
+      if (!lifetime) r.Fail("expiration_duration", "expected an ISO 8601 duration such as PT1H");
+    }
+    ConfigReader how = r.Object("request_authentication");
+    const std::string how_type = how.String("type", "Bearer");
+    RequestOption option = HeaderOption("Authorization");
+    std::string prefix;
+    if (how_type == "ApiKey") {
+      std::optional<RequestOption> o = RequestOption::Parse(how.Object("inject_into"), eval);
+      if (o) option = *o;
+    } else if (how_type == "Bearer") {
+      prefix = "Bearer ";
+    } else {
+      how.Fail("type", "expected ApiKey or Bearer, got '" + how_type + "'");
+    }
+    if (!r.Has("login_requester")) r.Fail("login_requester", "is required");
+    SLUICE_RETURN_IF_ERROR(r.status());
+    return std::shared_ptr<Authenticator>(std::make_shared<SessionToken>(r, login, token_path, lifetime, option, prefix));
+  }
+  if (type == "SelectiveAuthenticator") {
+    std::vector<std::string> selector = r.StringList("authenticator_selection_path");
+    SLUICE_RETURN_IF_ERROR(r.status());
+    const Json* chosen = JsonAt(*ctx.config, selector);
+    if (chosen == nullptr || !chosen->is_string()) {
+      return Status::ConfigError(fmt::format("config $.{}: missing — it chooses the authenticator (manifest {})",
+                                             JoinText(selector, "."), r.PathOf("authenticator_selection_path")));
+    }
+    ConfigReader options = r.Object("authenticators");
+    if (!options.Has(chosen->get<std::string>())) {
+      std::vector<std::string> names;
+      for (auto it = options.json().begin(); it != options.json().end(); ++it) names.push_back(it.key());
+      return Status::ConfigError(fmt::format("config $.{}: '{}' is not one of the authenticators: {}", JoinText(selector, "."),
+                                             chosen->get<std::string>(), JoinText(names)));
+    }
+    return MakeAuthenticator(options.Object(chosen->get<std::string>()), ctx, login);
+  }
+  if (type == "CustomAuthenticator" || r.Has("class_name")) {
+    return Status::ConfigError(fmt::format("manifest {}: custom Python components ({}) cannot run in sluice; use one of "
+                                           "BearerAuthenticator, ApiKeyAuthenticator, BasicHttpAuthenticator, "
+                                           "OAuthAuthenticator, SessionTokenAuthenticator, SelectiveAuthenticator, NoAuth",
+                                           r.path(), r.String("class_name", type)));
+  }
+  return Status::ConfigError(fmt::format("manifest {}: unsupported authenticator type '{}'; supported: "
+                                         "BearerAuthenticator, ApiKeyAuthenticator, BasicHttpAuthenticator, "
+                                         "OAuthAuthenticator, SessionTokenAuthenticator, SelectiveAuthenticator, NoAuth",
+                                         r.PathOf("type"), type));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Authenticator>> MakeAuthenticator(ConfigReader r, BuildContext& ctx, const LoginFn& login) {
+  if (r.json().is_null() || (r.json().is_object() && r.json().empty())) return std::shared_ptr<Authenticator>(std::make_shared<NoAuth>());
+  const std::string key = r.json().dump();
+  if (auto it = ctx.authenticators.find(key); it != ctx.authenticators.end()) return it->second;
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<Authenticator> auth, Make(r, ctx, login));
+  SLUICE_RETURN_IF_ERROR(r.status());
+  ctx.authenticators[key] = auth;
+  return auth;
+}
+
+}  // namespace sluice

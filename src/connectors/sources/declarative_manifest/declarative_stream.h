@@ -1,0 +1,71 @@
+#pragma once
+// One DeclarativeStream of a manifest, built from its resolved component: its name, primary key,
+// schema (InlineSchemaLoader / JsonFileSchemaLoader), and the SimpleRetriever's read loop —
+//
+//   for each partition (partition routers; one empty partition without any)
+//     for each slice (the DatetimeBasedCursor's; one empty slice without one)
+//       pages: request (requester + paginator + cursor + router options) → decode → select →
+//              filter → transform → cursor bounds → records; next page token
+//       checkpoint (incremental: the cursor's state)
+//
+// Records go to a RecordSink; a page is the most held in memory. Used on one thread.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "connectors/kit/config_reader.h"
+#include "connectors/sources/declarative_manifest/build_context.h"
+
+namespace sluice {
+
+struct RecordSink {
+  //! Called per record (may move from it). An error stops the read.
+  std::function<Status(Json& record)> record;
+  //! Called after each slice of an incremental read with the stream's whole state.
+  std::function<Status(const Json& state)> checkpoint;
+};
+
+struct ReadLimits {
+  //! Stop after this many pages in total (Check reads one); 0: no limit.
+  int64_t max_pages = 0;
+};
+
+class DeclarativeStream {
+ public:
+  //! Builds the stream at `r` (a DeclarativeStream component). Unsupported components and
+  //! bad fields are ConfigErrors naming their manifest path.
+  static Result<std::unique_ptr<DeclarativeStream>> Make(ConfigReader r, BuildContext& ctx);
+  ~DeclarativeStream();
+
+  const std::string& name() const { return name_; }
+  //! Airbyte's primary key: a list of key paths (each a list of names).
+  const std::vector<std::vector<std::string>>& primary_key() const { return primary_key_; }
+  //! The incremental cursor field, when the stream has a DatetimeBasedCursor.
+  std::optional<std::string> cursor_field() const;
+  //! The stream's JSON Schema from its schema loader.
+  Result<Json> JsonSchema() const;
+  //! Reads the stream. `state`: the saved state (null: none); `incremental`: use it and
+  //! checkpoint after each slice. Records go to `sink.record`.
+  Status Read(const Json& state, bool incremental, const RecordSink& sink, ReadLimits limits = {});
+
+ private:
+  struct Parts;
+  DeclarativeStream() = default;
+
+  std::string name_;
+  std::vector<std::vector<std::string>> primary_key_;
+  mutable ConfigReader r_{Null()};  // its reads record problems, hence mutable
+  BuildContext* ctx_ = nullptr;
+  std::unique_ptr<Parts> parts_;
+
+  static const Json& Null() {
+    static const Json kNull;
+    return kNull;
+  }
+};
+
+}  // namespace sluice

@@ -1,0 +1,63 @@
+#pragma once
+// Records out of a response: RecordSelector with a DpathExtractor (field_path of templates,
+// "*" matching every key or item), a RecordFilter (condition template over record,
+// stream_state, stream_slice, next_page_token) and the stream's transformations: AddFields
+// (path, value template, optional condition) and RemoveFields (field_pointers with "*",
+// optional condition). Used by the stream reader on its thread.
+
+#include <memory>
+#include <vector>
+
+#include "base/status.h"
+#include "connectors/kit/config_reader.h"
+#include "connectors/sources/declarative_manifest/build_context.h"
+
+namespace sluice {
+
+class RecordSelector {
+ public:
+  //! Parses the RecordSelector at `selector` and the transformations list at `transformations`.
+  static Result<std::unique_ptr<RecordSelector>> Make(ConfigReader selector, ConfigReader transformations,
+                                                      BuildContext& ctx);
+
+  //! The records of a decoded body at field_path (before filtering): objects only.
+  Result<std::vector<Json>> Extract(const Json& body, const Vars& vars);
+  //! Filters and transforms `records` in place (vars: config, stream_state, stream_slice,
+  //! next_page_token).
+  Status FilterAndTransform(std::vector<Json>& records, const Vars& vars);
+
+ private:
+  struct AddedField {
+    std::vector<std::string> path;
+    Json value;
+    std::string value_type;
+    std::string where;
+  };
+  struct Transformation {
+    bool add = true;
+    std::vector<AddedField> fields;              // AddFields
+    std::vector<std::vector<std::string>> pointers;  // RemoveFields
+    Json condition;
+    const Json* parameters = nullptr;
+    std::string where;
+  };
+
+  RecordSelector(ConfigReader r, BuildContext& ctx) : r_(r), ctx_(ctx) {}
+  Status Transform(Json& record, const Vars& vars);
+
+  ConfigReader r_;
+  BuildContext& ctx_;
+  const Json* extractor_parameters_ = nullptr;
+  std::vector<Json> field_path_;
+  std::string extractor_where_;
+  Json condition_;
+  const Json* filter_parameters_ = nullptr;
+  std::string filter_where_;
+  std::vector<Transformation> transformations_;
+};
+
+//! Values at `path` in `value`, "*" matching every key of an object or item of an array
+//! (dpath's glob); appended to `out`.
+void DpathValues(const Json& value, const std::vector<std::string>& path, size_t from, std::vector<const Json*>& out);
+
+}  // namespace sluice

@@ -1,0 +1,203 @@
+"""A local HTTP server that replays the documented wire shapes of a few SaaS APIs, for the
+declarative-manifest source tests (no network, no real SaaS account):
+
+- a Stripe-like API (https://docs.stripe.com/api/pagination, /api/customers/list): Bearer secret
+  key, `limit` + `starting_after` + `has_more` cursor pagination over newest-first lists, the
+  `created[gte]` / `created[lte]` range filter, Stripe's error body on a wrong key;
+  /v1/customers and /v1/invoices?customer=ID (a child list per customer);
+- a page-number API: /api/items?category=C&page=N&per_page=M, `X-API-Key` header,
+  {"items", "total_pages"};
+- an OAuth 2.0 refresh-token grant (RFC 6749 §6) at /oauth/token, access tokens that expire
+  after `token_lifetime` seconds, optionally single-use refresh tokens (rotation), and an API
+  behind it with offset pagination: /crm/contacts?offset=&limit= → {"results", "total"};
+- faults scripted per path: a list of statuses answered before the real reply (429 carries
+  Retry-After: 1, as rate-limited APIs send).
+
+Every request is recorded (method, path, query, headers) so tests can check what was sent.
+"""
+import base64
+import json
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+DAY = 86400
+BASE_CREATED = 1704067200  # 2024-01-01T00:00:00Z
+
+
+class ApiState:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.customers = [{"id": f"cus_{i:03d}", "object": "customer", "email": f"user{i}@example.com",
+                           "name": f"Customer {i}", "created": BASE_CREATED + i * DAY,
+                           "metadata": {"tier": "gold" if i % 3 == 0 else "basic"}} for i in range(1, 26)]
+        self.invoices = []
+        n = 0
+        for c in self.customers[:10]:
+            for k in range(int(c["id"][-1]) % 3 + 1):
+                n += 1
+                self.invoices.append({"id": f"in_{n:03d}", "object": "invoice", "customer": c["id"],
+                                      "amount_due": 1000 * k + 250, "currency": "usd", "created": c["created"] + 3600 * k})
+        self.items = [{"id": i, "sku": f"SKU-{i:04d}", "price": round(i * 1.25, 2), "active": i % 4 != 0,
+                       "category": ("tools", "toys", "food")[i % 3], "internal_note": "x"} for i in range(1, 48)]
+        self.contacts = [{"id": i, "first": f"F{i}", "last": f"L{i}", "updated": f"2024-02-{(i % 28) + 1:02d}T10:00:00Z"}
+                         for i in range(1, 38)]
+        self.api_key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
+        self.items_key = "items-key-1"
+        self.client_id, self.client_secret = "client-abc", "secret-xyz"
+        self.refresh_tokens = {"refresh-0"}
+        self.rotate = False
+        self.token_lifetime = 3600
+        self.access_tokens = {}  # token -> expiry
+        self.refreshes = 0
+        self.faults = {}  # path -> [status, ...] answered before the real reply
+        self.requests = []
+
+    def fault(self, path, *statuses):
+        with self.lock:
+            self.faults.setdefault(path, []).extend(statuses)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    @property
+    def api(self):
+        return self.server.api
+
+    def reply(self, status, body, headers=None):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.handle_any("GET")
+
+    def do_POST(self):
+        self.handle_any("POST")
+
+    def handle_any(self, method):
+        url = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        q = {k: v[-1] for k, v in query.items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        with self.api.lock:
+            self.api.requests.append({"method": method, "path": url.path, "query": q, "headers": dict(self.headers),
+                                      "body": body, "time": time.time()})
+            pending = self.api.faults.get(url.path)
+            status = pending.pop(0) if pending else None
+        if status is not None:
+            headers = {"Retry-After": "1"} if status == 429 else {}
+            return self.reply(status, {"error": {"message": f"injected {status}"}}, headers)
+        if url.path.startswith("/v1/"):
+            return self.stripe(url.path, q)
+        if url.path == "/api/items":
+            return self.items(q)
+        if url.path == "/oauth/token":
+            return self.token(body)
+        if url.path == "/crm/contacts":
+            return self.contacts(q)
+        return self.reply(404, {"error": "no such endpoint"})
+
+    # ---- Stripe-like
+    def stripe(self, path, q):
+        auth = self.headers.get("Authorization", "")
+        if auth != f"Bearer {self.api.api_key}":
+            shown = auth.removeprefix("Bearer ")
+            return self.reply(401, {"error": {"message": f"Invalid API Key provided: {shown[:8]}********",
+                                              "type": "invalid_request_error"}})
+        if path == "/v1/customers":
+            rows = self.api.customers
+        elif path == "/v1/invoices":
+            rows = [i for i in self.api.invoices if "customer" not in q or i["customer"] == q["customer"]]
+        else:
+            return self.reply(404, {"error": {"message": f"Unrecognized request URL (GET: {path})",
+                                              "type": "invalid_request_error"}})
+        if "created[gte]" in q:
+            rows = [r for r in rows if r["created"] >= int(q["created[gte]"])]
+        if "created[lte]" in q:
+            rows = [r for r in rows if r["created"] <= int(q["created[lte]"])]
+        rows = sorted(rows, key=lambda r: (-r["created"], r["id"]))  # newest first, as Stripe lists
+        if "starting_after" in q:
+            ids = [r["id"] for r in rows]
+            if q["starting_after"] not in ids:
+                return self.reply(400, {"error": {"message": f"No such object: '{q['starting_after']}'",
+                                                  "type": "invalid_request_error"}})
+            rows = rows[ids.index(q["starting_after"]) + 1:]
+        limit = int(q.get("limit", 10))
+        page = rows[:limit]
+        return self.reply(200, {"object": "list", "url": path, "has_more": len(rows) > limit, "data": page})
+
+    # ---- page numbers
+    def items(self, q):
+        if self.headers.get("X-API-Key") != self.api.items_key:
+            return self.reply(403, {"message": "Forbidden: bad API key"})
+        page, per_page = int(q.get("page", 1)), int(q.get("per_page", 10))
+        rows = self.api.items
+        if "category" in q:
+            rows = [r for r in rows if r["category"] == q["category"]]
+        total_pages = (len(rows) + per_page - 1) // per_page
+        chunk = rows[(page - 1) * per_page: page * per_page]
+        return self.reply(200, {"items": chunk, "page": page, "per_page": per_page, "total_pages": total_pages})
+
+    # ---- OAuth
+    def token(self, body):
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(body).items()}
+        a = self.api
+        if form.get("grant_type") != "refresh_token" or form.get("client_id") != a.client_id \
+                or form.get("client_secret") != a.client_secret:
+            return self.reply(401, {"error": "invalid_client"})
+        with a.lock:
+            if form.get("refresh_token") not in a.refresh_tokens:
+                return self.reply(400, {"error": "invalid_grant", "error_description": "refresh token is invalid"})
+            a.refreshes += 1
+            token = f"at-{a.refreshes}"
+            a.access_tokens[token] = time.time() + a.token_lifetime
+            reply = {"access_token": token, "token_type": "Bearer", "expires_in": a.token_lifetime}
+            if a.rotate:
+                a.refresh_tokens.discard(form["refresh_token"])
+                new = f"refresh-{a.refreshes}"
+                a.refresh_tokens.add(new)
+                reply["refresh_token"] = new
+        return self.reply(200, reply)
+
+    def contacts(self, q):
+        auth = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        expiry = self.api.access_tokens.get(auth)
+        if expiry is None or expiry < time.time():
+            return self.reply(401, {"message": "token expired or invalid"})
+        offset, limit = int(q.get("offset", 0)), int(q.get("limit", 10))
+        return self.reply(200, {"results": self.api.contacts[offset: offset + limit], "total": len(self.api.contacts)})
+
+
+class RestApiServer:
+    def __init__(self):
+        self.api = ApiState()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.api = self.api
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def requests(self, path=None):
+        with self.api.lock:
+            return [r for r in self.api.requests if path is None or r["path"] == path]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()

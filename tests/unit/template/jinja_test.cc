@@ -1,0 +1,90 @@
+// The evaluator against Jinja2 itself: jinja_cases.json holds templates rendered by Python's
+// Jinja2 (make_jinja_cases.py, with Airbyte's macros and a fixed now), and the texts Python's
+// ast.literal_eval reads.
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "template/template.h"
+
+namespace sluice {
+namespace {
+
+Json LoadCases() {
+  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/tests/unit/template/jinja_cases.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  return Json::parse(text.str());
+}
+
+TEST(JinjaTest, RendersAsJinja2Does) {
+  const Json cases = LoadCases();
+  ASSERT_GT(cases["cases"].size(), 100u);
+  auto engine = MakeJinjaEngine(cases["now_micros"].get<int64_t>());
+  TemplateContext context;
+  for (auto it = cases["context"].begin(); it != cases["context"].end(); ++it) context.Set(it.key(), &it.value());
+  int failures = 0;
+  for (const Json& c : cases["cases"]) {
+    const std::string t = c["template"].get<std::string>();
+    TemplateErrorKind kind;
+    Result<std::string> r = engine->Render(t, context, &kind);
+    if (c.contains("expected")) {
+      if (!r.ok()) {
+        ADD_FAILURE() << t << " failed: " << r.status().ToString();
+        ++failures;
+      } else if (*r != c["expected"].get<std::string>()) {
+        ADD_FAILURE() << t << " rendered [" << *r << "], Jinja2 gives [" << c["expected"].get<std::string>() << "]";
+        ++failures;
+      }
+    } else {
+      if (r.ok()) {
+        ADD_FAILURE() << t << " rendered [" << *r << "], Jinja2 fails";
+      } else if (c["error"] == "undefined") {
+        EXPECT_EQ(kind, TemplateErrorKind::kUndefined) << t << ": " << r.status().ToString();
+      } else {
+        EXPECT_NE(kind, TemplateErrorKind::kUndefined) << t << ": " << r.status().ToString();
+        EXPECT_NE(kind, TemplateErrorKind::kNone) << t;
+      }
+    }
+  }
+  EXPECT_EQ(failures, 0);
+}
+
+TEST(JinjaTest, LiteralEvalReadsPythonLiterals) {
+  const Json cases = LoadCases();
+  for (const Json& c : cases["literals"]) {
+    const std::string text = c["text"].get<std::string>();
+    EXPECT_EQ(LiteralEval(text), c["expected"]) << "[" << text << "]";
+  }
+}
+
+TEST(JinjaTest, ErrorsQuoteTheTemplate) {
+  auto engine = MakeJinjaEngine();
+  TemplateContext context;
+  Result<std::string> r = engine->Render("{{ config['x'].y }}", context);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("{{ config['x'].y }}"), std::string::npos) << r.status().ToString();
+}
+
+TEST(JinjaTest, PlainTextIsNotParsed) {
+  auto engine = MakeJinjaEngine();
+  TemplateContext context;
+  EXPECT_EQ(*engine->Render("a } b { c %}", context), "a } b { c %}");
+  EXPECT_FALSE(IsTemplate("v1/customers"));
+  EXPECT_TRUE(IsTemplate("{{ x }}"));
+}
+
+TEST(JinjaTest, ContextValuesAreBorrowedNotCopied) {
+  auto engine = MakeJinjaEngine();
+  Json record = {{"n", 1}};
+  TemplateContext context;
+  context.Set("record", &record);
+  EXPECT_EQ(*engine->Render("{{ record.n }}", context), "1");
+  record["n"] = 2;  // the engine reads the value at render time
+  EXPECT_EQ(*engine->Render("{{ record.n }}", context), "2");
+}
+
+}  // namespace
+}  // namespace sluice
