@@ -8,7 +8,7 @@ ASAN_BUILD  ?= build-asan
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all setup build demo test test-unit test-e2e test-asan bench clean
+.PHONY: all setup build demo test test-unit test-e2e test-asan fuzz bench clean
 
 all: build
 
@@ -40,6 +40,13 @@ test-asan: setup
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -E '^e2e\.' -j $(JOBS)
 
+# The long form of fuzzing: every parser target under libFuzzer (clang-14, ASan + UBSan) for
+# FUZZ_SECONDS each; `make test` runs the same targets briefly (CTests fuzz.*, seeded).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 # End-to-end benchmarks against reference tools (not part of `make test`).
 bench: build
 	@bash bench/run.sh $(BUILD)/sluice
@@ -51,4 +58,4 @@ bench: build
 	@python3 bench/server_bench.py $(BUILD)/sluice
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
