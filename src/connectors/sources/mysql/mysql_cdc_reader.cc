@@ -275,7 +275,8 @@ class CdcRead {
   // has them, else by position while the types agree, and the rest are read and dropped.
 
   //! The streams' tables as they are when the read starts (retypes are measured against them),
-  //! and the tables of the database then (a table not among them is new).
+  //! and the tables of the database then (a table not among them, or created by a CREATE TABLE
+  //! or RENAME in the binlog read, is new).
   Status LoadStartSchema() {
     if (!HasIncremental()) return Status::Ok();
     start_.resize(catalog_.streams.size());
@@ -527,9 +528,13 @@ class CdcRead {
     } else if (ddl.kind != BinlogDdl::Kind::kNone) {
       // The tables it names are looked up again at their next TABLE_MAP.
       bool ours = false;
-      for (const auto& t : ddl.tables) {
+      for (size_t k = 0; k < ddl.tables.size(); ++k) {
+        const auto& t = ddl.tables[k];
         tables_.erase(t);
         ours = ours || t.first == config_.database;
+        // Created (or renamed to) in the binlog read: new even when it existed at the read's start.
+        const bool created = ddl.kind == BinlogDdl::Kind::kCreate || (ddl.kind == BinlogDdl::Kind::kRename && k % 2 == 1);
+        if (created && t.first == config_.database) known_tables_.erase(t.second);
       }
       if (ours) Log(LogLevel::kInfo, "CDC: DDL at {}:{}: {}", current_file_, ev.next_event_pos, sql.substr(0, 200));
     } else if (head.rfind("ALTER", 0) == 0 || head.rfind("CREATE", 0) == 0 || head.rfind("DROP", 0) == 0 ||
@@ -655,7 +660,6 @@ class CdcRead {
     const bool continuous = end_ != nullptr;
     SLUICE_ASSIGN_OR_RETURN(BinlogPosition target, ServerPosition());
     durable_ = position_;
-    lag_logged_at_ = std::chrono::steady_clock::now();
     SLUICE_RETURN_IF_ERROR(OpenDump(ServerId(), continuous));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config_.cdc.initial_waiting_seconds);
     last_checkpoint_ = std::chrono::steady_clock::now();
@@ -784,12 +788,12 @@ class CdcRead {
   };
   std::map<std::pair<std::string, std::string>, CachedTable> tables_;  //!< (database, table) → its shape
   std::vector<TablePtr> start_;          //!< per stream: its table when the read started (incremental only)
-  std::set<std::string> known_tables_;   //!< tables of the database seen (listed at the start, or looked at)
+  std::set<std::string> known_tables_;   //!< tables not new: listed at the start (unless created since in the binlog read), or looked at
   SchemaChangesSeen announced_;          //!< schema changes this connection's reads stopped for
   std::string schema_change_;            //!< set when a TABLE_MAP shows a new shape: the read stops
   // Continuous mode: replication lag.
   BinlogPosition durable_;  //!< the newest position the destination committed (or read, with nobody acking)
-  std::chrono::steady_clock::time_point lag_measured_at_{}, lag_logged_at_{};
+  std::chrono::steady_clock::time_point lag_measured_at_{}, lag_logged_at_{};  //!< the first measurement is logged
   uint64_t lag_logged_txns_ = 0;
   bool binary_log_status_ = false;  //!< MySQL 8.4+: SHOW BINARY LOG STATUS instead of SHOW MASTER STATUS
   std::map<uint64_t, TablePlan> plans_;  //!< by table id of the TABLE_MAP events
