@@ -53,6 +53,7 @@ bench: build
 	@bash bench/postgres_bench.sh $(BUILD)/sluice
 	@bash bench/dedup_bench.sh $(BUILD)/sluice
 	@bash bench/cdc_bench.sh $(BUILD)/sluice
+	@bash bench/mysql_bench.sh $(BUILD)/sluice
 	@bash bench/parquet_bench.sh $(BUILD)/sluice
 	@bash bench/s3_bench.sh $(BUILD)/sluice
 	@python3 bench/server_bench.py $(BUILD)/sluice

@@ -5,6 +5,8 @@
 #include "connectors/kit/cdc/cdc_columns.h"
 #include "connectors/kit/cdc/change_log_reader.h"
 #include "connectors/kit/cdc/cdc_state.h"
+#include "connectors/kit/cdc/position_emitter.h"
+#include "connectors/kit/cdc/schema_changes.h"
 
 namespace sluice {
 namespace {
@@ -149,6 +151,61 @@ TEST(ChangeLogReader, SnapshotThenChangesThenCommit) {
   Collect rest;
   ASSERT_TRUE(again.ReadChanges({}, rest).ok());
   EXPECT_EQ(rest.lsns, std::vector<uint64_t>{4});  // no change twice, none lost
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(SchemaChangesSeen, NotesOnceAndRoundTripsThroughThePosition) {
+  SchemaChangesSeen seen;
+  EXPECT_TRUE(seen.empty());
+  EXPECT_TRUE(seen.Announce("shop.orders", "note"));
+  EXPECT_FALSE(seen.Announce("shop.orders", "note"));
+  EXPECT_TRUE(seen.Announce("shop.orders", ""));
+  EXPECT_TRUE(seen.Announce("shop.extra", ""));
+  Json position = {{"file", "binlog.000001"}, {"pos", 4}};
+  seen.SaveTo(position);
+  EXPECT_EQ(position["schema_changes_seen"], Json::parse(R"({"shop.orders":["note",""],"shop.extra":[""]})"));
+  SchemaChangesSeen loaded;
+  loaded.Load(position);
+  EXPECT_TRUE(loaded.Seen("shop.orders", "note"));
+  EXPECT_TRUE(loaded.Seen("shop.extra", ""));
+  EXPECT_FALSE(loaded.Seen("shop.extra", "note"));
+  EXPECT_FALSE(loaded.Announce("shop.orders", ""));
+  Json bare = {{"lsn", "0/1"}};
+  SchemaChangesSeen().SaveTo(bare);
+  EXPECT_FALSE(bare.contains("schema_changes_seen"));  // nothing noted: the position is unchanged
+  loaded.Load(Json::parse(R"({"schema_changes_seen": "junk"})"));
+  EXPECT_TRUE(loaded.empty());
+}
+
+struct CountingEmitter : Emitter {
+  Status Emit(RecordBatch) override { return Status::Ok(); }
+  Status EmitState(StateMessage) override { return Status::Ok(); }
+  Status EmitStreamStatus(uint32_t, StreamStatus) override { return Status::Ok(); }
+  bool cancelled() const override { return false; }
+  const CheckpointAcks* acks() const override { return &acks_; }
+  CheckpointAcks acks_;
+};
+
+TEST(PositionEmitter, MapsAcknowledgedCheckpointsBackToPositions) {
+  CountingEmitter engine;
+  int position = 10;
+  PositionEmitter<int> out(engine, position);
+  EXPECT_EQ(out.TakeDurable(), std::nullopt);
+  ASSERT_TRUE(out.EmitState(StateMessage{}).ok());  // 1 → 10
+  position = 20;
+  ASSERT_TRUE(out.EmitState(StateMessage{}).ok());  // 2 → 20
+  position = 30;
+  ASSERT_TRUE(out.EmitState(StateMessage{}).ok());  // 3 → 30
+  engine.acks_.Acknowledge(2);
+  EXPECT_EQ(out.TakeDurable(), 20);
+  EXPECT_EQ(out.TakeDurable(), std::nullopt);  // taken
+  engine.acks_.Acknowledge(3);
+  EXPECT_EQ(out.TakeDurable(), 30);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <mysql.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -494,6 +495,254 @@ Status DecodeBinlogRows(const std::vector<BinlogColumnType>& types, const std::v
     }
   }
   return Status::Ok();
+}
+
+}  // namespace sluice
+
+namespace sluice {
+
+bool BinlogTypeFits(const BinlogColumnType& t, const MySqlColumn& c) {
+  std::string n = c.type_name;
+  for (char& ch : n) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto one_of = [&](std::initializer_list<uint8_t> types) {
+    for (uint8_t x : types) {
+      if (t.type == x) return true;
+    }
+    return false;
+  };
+  // CHAR, BINARY, ENUM and SET are MYSQL_TYPE_STRING with the real type in the metadata's high byte.
+  const uint8_t real = t.type == MYSQL_TYPE_STRING && ((t.meta >> 8) & 0x30) == 0x30 ? static_cast<uint8_t>(t.meta >> 8)
+                                                                                      : t.type;
+  if (n == "tinyint") return t.type == MYSQL_TYPE_TINY;
+  if (n == "smallint") return t.type == MYSQL_TYPE_SHORT;
+  if (n == "mediumint") return t.type == MYSQL_TYPE_INT24;
+  if (n == "int" || n == "integer") return t.type == MYSQL_TYPE_LONG;
+  if (n == "bigint") return t.type == MYSQL_TYPE_LONGLONG;
+  if (n == "float") return t.type == MYSQL_TYPE_FLOAT;
+  if (n == "double" || n == "real") return t.type == MYSQL_TYPE_DOUBLE;
+  if (n == "decimal" || n == "numeric") {
+    return t.type == MYSQL_TYPE_NEWDECIMAL && (t.meta >> 8) == c.precision && (t.meta & 0xFF) == c.scale;
+  }
+  if (n == "year") return t.type == MYSQL_TYPE_YEAR;
+  if (n == "date") return one_of({MYSQL_TYPE_DATE, MYSQL_TYPE_NEWDATE});
+  if (n == "datetime") return one_of({MYSQL_TYPE_DATETIME2, MYSQL_TYPE_DATETIME});
+  if (n == "timestamp") return one_of({MYSQL_TYPE_TIMESTAMP2, MYSQL_TYPE_TIMESTAMP});
+  if (n == "time") return one_of({MYSQL_TYPE_TIME2, MYSQL_TYPE_TIME});
+  if (n == "bit") return t.type == MYSQL_TYPE_BIT;
+  if (n == "varchar" || n == "varbinary") return one_of({MYSQL_TYPE_VARCHAR, MYSQL_TYPE_VAR_STRING});
+  if (n == "char" || n == "binary") return t.type == MYSQL_TYPE_STRING && real == MYSQL_TYPE_STRING;
+  if (n == "enum") return t.type == MYSQL_TYPE_STRING && real == MYSQL_TYPE_ENUM;
+  if (n == "set") return t.type == MYSQL_TYPE_STRING && real == MYSQL_TYPE_SET;
+  if (n == "tinytext" || n == "tinyblob") return t.type == MYSQL_TYPE_BLOB && t.meta == 1;
+  if (n == "text" || n == "blob") return t.type == MYSQL_TYPE_BLOB && t.meta == 2;
+  if (n == "mediumtext" || n == "mediumblob") return t.type == MYSQL_TYPE_BLOB && t.meta == 3;
+  if (n == "longtext" || n == "longblob") return t.type == MYSQL_TYPE_BLOB && t.meta == 4;
+  if (n == "json") return one_of({MYSQL_TYPE_JSON, MYSQL_TYPE_BLOB});  // MariaDB's JSON is LONGTEXT
+  if (n == "geometry" || n == "point" || n == "linestring" || n == "polygon" || n == "multipoint" ||
+      n == "multilinestring" || n == "multipolygon" || n == "geometrycollection" || n == "geomcollection") {
+    return t.type == MYSQL_TYPE_GEOMETRY;
+  }
+  return true;  // INET4/INET6/UUID and types this table does not know
+}
+
+std::vector<std::string> ParseTableMapColumnNames(std::string_view data, size_t count) {
+  std::vector<std::string> names;
+  size_t i = 0;
+  while (i < data.size()) {
+    const auto len = static_cast<uint8_t>(data[i++]);
+    if (len >= 251 || i + len > data.size()) return {};  // names are at most 64 characters
+    names.emplace_back(data.substr(i, len));
+    i += len;
+  }
+  if (names.size() != count) return {};
+  return names;
+}
+
+namespace {
+
+//! A cursor over a statement's text: whitespace and comments skipped, words and names read.
+class SqlWords {
+ public:
+  explicit SqlWords(std::string_view sql) : s_(sql) {}
+
+  void Skip() {
+    for (;;) {
+      while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+      if (s_.substr(i_, 3) == "/*!" || s_.substr(i_, 3) == "/*M") {
+        // An executable comment: its text counts. Skip the marker and the version digits.
+        i_ += 3;
+        if (i_ < s_.size() && s_[i_] == '!') ++i_;
+        while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) ++i_;
+        continue;
+      }
+      if (s_.substr(i_, 2) == "/*") {
+        const size_t end = s_.find("*/", i_ + 2);
+        i_ = end == std::string_view::npos ? s_.size() : end + 2;
+        continue;
+      }
+      if (s_.substr(i_, 2) == "*/") {
+        i_ += 2;
+        continue;
+      }
+      if (s_.substr(i_, 2) == "--" || (i_ < s_.size() && s_[i_] == '#')) {
+        const size_t end = s_.find('\n', i_);
+        i_ = end == std::string_view::npos ? s_.size() : end + 1;
+        continue;
+      }
+      return;
+    }
+  }
+
+  //! Consumes `word` (a keyword, any case) when it comes next.
+  bool Take(std::string_view word) {
+    Skip();
+    if (s_.size() - i_ < word.size()) return false;
+    for (size_t k = 0; k < word.size(); ++k) {
+      if (std::toupper(static_cast<unsigned char>(s_[i_ + k])) != word[k]) return false;
+    }
+    const size_t end = i_ + word.size();
+    if (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_')) return false;
+    i_ = end;
+    return true;
+  }
+
+  bool TakeChar(char c) {
+    Skip();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+
+  //! One identifier: `quoted` (`` doubled) or plain; empty when none.
+  std::string Identifier() {
+    Skip();
+    std::string out;
+    if (i_ < s_.size() && s_[i_] == '`') {
+      for (++i_; i_ < s_.size(); ++i_) {
+        if (s_[i_] == '`') {
+          if (i_ + 1 < s_.size() && s_[i_ + 1] == '`') {
+            out += '`';
+            ++i_;
+            continue;
+          }
+          ++i_;
+          return out;
+        }
+        out += s_[i_];
+      }
+      return {};
+    }
+    while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' || s_[i_] == '$' ||
+                              static_cast<unsigned char>(s_[i_]) >= 0x80)) {
+      out += s_[i_++];
+    }
+    return out;
+  }
+
+  //! [database.]table; the database defaults to `database`. False when there is no name.
+  bool TableName(std::string_view database, std::pair<std::string, std::string>& out) {
+    std::string first = Identifier();
+    if (first.empty()) return false;
+    Skip();
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      std::string second = Identifier();
+      if (second.empty()) return false;
+      out = {std::move(first), std::move(second)};
+      return true;
+    }
+    out = {std::string(database), std::move(first)};
+    return true;
+  }
+
+ private:
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+BinlogDdl ParseBinlogDdl(std::string_view sql, std::string_view database) {
+  BinlogDdl ddl;
+  SqlWords w(sql);
+  std::pair<std::string, std::string> name;
+  auto list = [&](bool rename) {
+    do {
+      if (!w.TableName(database, name)) return false;
+      ddl.tables.push_back(name);
+      if (rename) {
+        if (!w.Take("TO") || !w.TableName(database, name)) return false;
+        ddl.tables.push_back(name);
+      }
+    } while (w.TakeChar(','));
+    return true;
+  };
+  if (w.Take("ALTER")) {
+    (void)w.Take("ONLINE");
+    (void)w.Take("IGNORE");
+    if (!w.Take("TABLE")) return {};
+    if (w.Take("IF")) (void)w.Take("EXISTS");
+    if (!w.TableName(database, name)) return {};
+    ddl.kind = BinlogDdl::Kind::kAlter;
+    ddl.tables.push_back(name);
+    return ddl;
+  }
+  if (w.Take("CREATE")) {
+    if (w.Take("OR")) (void)w.Take("REPLACE");
+    if (w.Take("TEMPORARY")) return {};  // session-local: never a stream
+    if (!w.Take("TABLE")) return {};
+    if (w.Take("IF")) {
+      (void)w.Take("NOT");
+      (void)w.Take("EXISTS");
+    }
+    if (!w.TableName(database, name)) return {};
+    ddl.kind = BinlogDdl::Kind::kCreate;
+    ddl.tables.push_back(name);
+    return ddl;
+  }
+  if (w.Take("RENAME")) {
+    if (!w.Take("TABLE") && !w.Take("TABLES")) return {};
+    ddl.kind = BinlogDdl::Kind::kRename;
+    if (!list(true)) return {};
+    return ddl;
+  }
+  if (w.Take("DROP")) {
+    if (w.Take("TEMPORARY")) return {};
+    if (!w.Take("TABLE") && !w.Take("TABLES")) return {};
+    if (w.Take("IF")) (void)w.Take("EXISTS");
+    ddl.kind = BinlogDdl::Kind::kDrop;
+    if (!list(false)) return {};
+    return ddl;
+  }
+  if (w.Take("TRUNCATE")) {
+    (void)w.Take("TABLE");
+    if (!w.TableName(database, name)) return {};
+    ddl.kind = BinlogDdl::Kind::kTruncate;
+    ddl.tables.push_back(name);
+    return ddl;
+  }
+  return ddl;
+}
+
+std::optional<uint64_t> BinlogBytesBetween(const BinlogPosition& from, const BinlogPosition& to,
+                                           const std::vector<std::pair<std::string, uint64_t>>& logs) {
+  if (!BinlogBefore(from, to)) return 0;
+  if (from.file == to.file) return to.pos - from.pos;
+  uint64_t total = 0;
+  bool inside = false;
+  for (const auto& [name, size] : logs) {
+    if (name == from.file) {
+      inside = true;
+      total += size > from.pos ? size - from.pos : 0;
+      continue;
+    }
+    if (!inside) continue;
+    if (name == to.file) return total + to.pos;
+    total += size;
+  }
+  return std::nullopt;
 }
 
 }  // namespace sluice

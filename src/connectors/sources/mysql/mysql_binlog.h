@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/json.h"
@@ -44,6 +45,34 @@ struct BinlogColumnType {
 
 //! Parses a TABLE_MAP event's column types and metadata block. False when malformed.
 bool ParseTableMapColumns(std::string_view types, std::string_view metadata, std::vector<BinlogColumnType>& out);
+
+//! Whether a TABLE_MAP column of type `t` can hold column `c` as information_schema describes it
+//! (the binlog type family, and DECIMAL's precision and scale): how the reader tells whether a
+//! TABLE_MAP matches a looked-up table shape. Unknown type names fit.
+bool BinlogTypeFits(const BinlogColumnType& t, const MySqlColumn& c);
+
+//! The column names of a TABLE_MAP's optional metadata (binlog_row_metadata = FULL): a run of
+//! length-prefixed names. Empty when absent or when they do not number `count`.
+std::vector<std::string> ParseTableMapColumnNames(std::string_view data, size_t count);
+
+//! A DDL statement of a QUERY_EVENT, as far as CDC cares: which tables it touches.
+struct BinlogDdl {
+  enum class Kind { kNone, kAlter, kCreate, kRename, kDrop, kTruncate };
+  Kind kind = Kind::kNone;
+  //! (database, table) per table named, in order; a RENAME lists from, to, from, to, …
+  std::vector<std::pair<std::string, std::string>> tables;
+};
+//! Parses `sql` (leading comments and /*! … */ wrappers skipped, keywords in any case, names
+//! plain or `quoted`, with or without a database; `database` is the event's default one).
+//! kNone: not a table DDL (BEGIN, COMMIT, CREATE USER, …) or not understood.
+BinlogDdl ParseBinlogDdl(std::string_view sql, std::string_view database);
+
+//! Bytes of binlog from `from` to `to` (the server's position): in one file their difference;
+//! across files the rest of `from`'s file, the files between, and `to.pos`, with the sizes of
+//! `logs` (SHOW BINARY LOGS: name, size in order). 0 when `to` is not after `from`; nullopt when
+//! a file is not in `logs` (purged).
+std::optional<uint64_t> BinlogBytesBetween(const BinlogPosition& from, const BinlogPosition& to,
+                                           const std::vector<std::pair<std::string, uint64_t>>& logs);
 
 //! One row image: per binlog column, its text form (nullopt: NULL or not present).
 using BinlogRow = std::vector<std::optional<std::string>>;

@@ -19,6 +19,9 @@
 #include "base/time.h"
 #include "connectors/kit/cdc/cdc_columns.h"
 #include "connectors/kit/cdc/cdc_state.h"
+#include "connectors/kit/cdc/position_emitter.h"
+#include "connectors/kit/cdc/replication_lag.h"
+#include "connectors/kit/cdc/schema_changes.h"
 #include "connectors/kit/stream_batcher.h"
 #include "connectors/sources/mysql/mysql_binlog.h"
 #include "connectors/sources/mysql/mysql_connection.h"
@@ -48,11 +51,14 @@ using EventPtr = std::unique_ptr<MARIADB_RPL_EVENT, EventDeleter>;
 
 std::string Str(const MARIADB_STRING& s) { return s.str != nullptr ? std::string(s.str, s.length) : std::string(); }
 
+using TablePtr = std::shared_ptr<const MySqlTable>;
+
 //! How a table's binlog columns land in a stream's fields.
 struct TablePlan {
   uint32_t stream = 0;
+  TablePtr table;                           //!< the shape `columns` point into (kept alive)
   std::vector<BinlogColumnType> types;
-  std::vector<const MySqlColumn*> columns;  //!< by binlog position
+  std::vector<const MySqlColumn*> columns;  //!< by binlog position; null: not matched (read, then dropped)
   std::vector<int> column_of_field;         //!< binlog column per field; -1: none
   std::vector<int> cdc_of_field;            //!< 0 cursor, 1 log_pos, 2 log_file, 3 updated_at, 4 deleted_at, -1 data
   std::vector<size_t> key;                  //!< binlog positions of the primary-key columns
@@ -62,7 +68,7 @@ class CdcRead {
  public:
   CdcRead(const MySqlSourceConfig& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out,
           const std::atomic<bool>* end)
-      : config_(config), catalog_(catalog), state_(state), out_(out), end_(end) {}
+      : config_(config), catalog_(catalog), state_(state), out_(out, position_), end_(end) {}
 
   ~CdcRead() {
     if (rpl_ != nullptr) mariadb_rpl_close(rpl_);
@@ -77,6 +83,7 @@ class CdcRead {
       SLUICE_RETURN_IF_ERROR(batchers_.back()->Start());
     }
     Status st = DecideStart();
+    if (st.ok()) st = LoadStartSchema();
     if (st.ok()) st = Snapshot();
     if (st.ok() && HasIncremental()) st = ReadChanges();
     if (!st.ok() && !st.cancelled() && out_.cancelled()) st = Status::Cancelled();
@@ -127,6 +134,7 @@ class CdcRead {
     }
     if (position) {
       position_ = *position;
+      announced_.Load(saved->position);
       for (const auto& s : saved->streams) blobs_[s.descriptor.ToString()] = s.stream_state;
     }
     return Status::Ok();
@@ -143,6 +151,7 @@ class CdcRead {
   StateMessage GlobalState() const {
     CdcState s;
     s.position = BinlogPositionJson(position_);
+    announced_.SaveTo(s.position);
     for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
       if (!Incremental(i)) continue;
       auto it = blobs_.find(catalog_.streams[i].descriptor().ToString());
@@ -238,43 +247,156 @@ class CdcRead {
     return std::nullopt;
   }
 
-  Result<const MySqlTable*> TableOf(const std::string& database, const std::string& name) {
-    auto it = tables_.find({database, name});
-    if (it != tables_.end()) return &it->second;
+  //! The table's shape as last looked up (information_schema), cached until a DDL names it;
+  //! `fresh`: look it up again. Null when it does not exist.
+  Result<TablePtr> TableOf(const std::string& database, const std::string& name, bool fresh = false) {
+    const auto key = std::make_pair(database, name);
+    auto it = tables_.find(key);
+    if (it != tables_.end() && !fresh) return it->second.table;
     SLUICE_ASSIGN_OR_RETURN(auto found, FindMySqlTable(*conn_, database, name));
-    if (!found) return nullptr;
-    auto [pos, _] = tables_.emplace(std::make_pair(database, name), std::move(*found));
-    return &pos->second;
+    CachedTable& cached = tables_[key];
+    cached = CachedTable{};
+    if (found) cached.table = std::make_shared<const MySqlTable>(std::move(*found));
+    return cached.table;
+  }
+
+  // ---- table shapes and schema changes ------------------------------------------------------------
+  //
+  // A TABLE_MAP describes the table as of the row events that follow it: column types and
+  // metadata, and — with binlog_row_metadata = FULL — the column names. What it lacks (names
+  // otherwise, signedness, charsets, ENUM labels) comes from information_schema, looked up at
+  // the start of the read and again after a DDL names the table, or when a TABLE_MAP does not
+  // fit the looked-up shape. A TABLE_MAP that fits the table as it is now and has a column the
+  // stream's catalog lacks (or one retyped since the read started) ends the read before the
+  // transaction holding it, once (SchemaChangesSeen in the GLOBAL state): the next sync
+  // discovers, applies the schema-change policy and reads on from the last transaction end. So
+  // does the first TABLE_MAP of a table new in the database. A TABLE_MAP that fits no lookup is
+  // older than the table's last DDL (a replay): its columns are matched by name when the binlog
+  // has them, else by position while the types agree, and the rest are read and dropped.
+
+  //! The streams' tables as they are when the read starts (retypes are measured against them),
+  //! and the tables of the database then (a table not among them, or created by a CREATE TABLE
+  //! or RENAME in the binlog read, is new).
+  Status LoadStartSchema() {
+    if (!HasIncremental()) return Status::Ok();
+    start_.resize(catalog_.streams.size());
+    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
+      if (!Incremental(i)) continue;
+      const AirbyteStream& s = catalog_.streams[i].stream;
+      SLUICE_ASSIGN_OR_RETURN(start_[i], TableOf(s.namespace_.value_or(config_.database), s.name));
+    }
+    SLUICE_ASSIGN_OR_RETURN(std::vector<MySqlTable> tables, ListMySqlTables(*conn_, config_));
+    for (const auto& t : tables) known_tables_.insert(t.name);
+    return Status::Ok();
+  }
+
+  //! A TABLE_MAP of a table no stream reads: new in the database since the read started?
+  Status DetectNewTable(const std::string& database, const std::string& name) {
+    if (database != config_.database || known_tables_.count(name) > 0) return Status::Ok();
+    const std::string table = fmt::format("{}.{}", database, name);
+    known_tables_.insert(name);  // looked at once per read
+    if (announced_.Seen(table, "")) return Status::Ok();
+    SLUICE_ASSIGN_OR_RETURN(std::vector<MySqlTable> tables, ListMySqlTables(*conn_, config_));
+    const bool listed = std::any_of(tables.begin(), tables.end(), [&](const MySqlTable& t) { return t.name == name; });
+    if (!listed) return Status::Ok();  // dropped since, or outside table_filters
+    announced_.Announce(table, "");
+    schema_change_ = fmt::format("table {} is new in database '{}' and no stream reads it", table, database);
+    return Status::Ok();
+  }
+
+  //! Stream `stream`'s TABLE_MAP matched the table as it is now: a column its catalog lacks, or
+  //! one retyped since the read started?
+  void DetectColumnChange(const TablePlan& plan, const std::string& table) {
+    const Schema& schema = *catalog_.streams[plan.stream].schema;
+    const MySqlTable* start = plan.stream < start_.size() ? start_[plan.stream].get() : nullptr;
+    for (const MySqlColumn* c : plan.columns) {
+      if (c == nullptr) continue;
+      const bool added = schema.IndexOf(c->name) < 0;
+      bool retyped = false;
+      if (!added && start != nullptr) {
+        for (const MySqlColumn& was : start->columns) {
+          if (was.name == c->name) retyped = was.kind != c->kind || was.type != c->type;
+        }
+      }
+      if (!added && !retyped) continue;
+      if (!announced_.Announce(table, retyped ? fmt::format("{}#{}", c->name, c->column_type) : c->name)) continue;
+      schema_change_ = fmt::format("{}: column '{}' was {}", table, c->name, retyped ? "retyped" : "added");
+      return;
+    }
+  }
+
+  static bool ShapeFits(const std::vector<BinlogColumnType>& types, const MySqlTable& table) {
+    if (types.size() != table.columns.size()) return false;
+    for (size_t c = 0; c < types.size(); ++c) {
+      if (!BinlogTypeFits(types[c], table.columns[c])) return false;
+    }
+    return true;
+  }
+
+  static const MySqlColumn* ColumnNamed(const MySqlTable& table, const std::string& name) {
+    for (const MySqlColumn& c : table.columns) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
   }
 
   Status OnTableMap(const MARIADB_RPL_EVENT& ev) {
     const auto& tm = ev.event.table_map;
     const std::string database = Str(tm.database), name = Str(tm.table);
+    plans_.erase(tm.table_id);
     auto stream = StreamOf(database, name);
-    if (!stream) {
-      plans_.erase(tm.table_id);
-      return Status::Ok();
-    }
+    if (!stream) return DetectNewTable(database, name);
     TablePlan plan;
     plan.stream = *stream;
+    const std::string signature = Str(tm.column_types) + '/' + Str(tm.metadata);
     if (!ParseTableMapColumns(Str(tm.column_types), Str(tm.metadata), plan.types)) {
       return Status::SystemError(fmt::format("binlog: the TABLE_MAP of {}.{} is malformed", database, name));
     }
-    SLUICE_ASSIGN_OR_RETURN(const MySqlTable* table, TableOf(database, name));
+    const std::vector<std::string> names = ParseTableMapColumnNames(
+        std::string_view(reinterpret_cast<const char*>(tm.column_names.data), tm.column_names.length),
+        plan.types.size());
+    SLUICE_ASSIGN_OR_RETURN(TablePtr table, TableOf(database, name));
+    bool fits = table != nullptr && ShapeFits(plan.types, *table);
+    CachedTable& cached = tables_[{database, name}];
+    if (!fits && names.empty() && cached.unfit.count(signature) == 0) {
+      // Changed since it was looked up (a DDL not seen, or one before the read's start).
+      SLUICE_ASSIGN_OR_RETURN(table, TableOf(database, name, /*fresh=*/true));
+      fits = table != nullptr && ShapeFits(plan.types, *table);
+    }
     if (table == nullptr) {
       Log(LogLevel::kWarn, "CDC: table {}.{} no longer exists; its changes in the binlog are skipped", database, name);
-      plans_.erase(tm.table_id);
       return Status::Ok();
     }
-    if (table->columns.size() != plan.types.size()) {
-      Log(LogLevel::kWarn, "CDC: {}.{} has {} columns now but {} in the binlog at {}:{} (changed since); columns are "
-          "matched by position", database, name, table->columns.size(), plan.types.size(), current_file_,
-          ev.next_event_pos);
+    plan.table = table;
+    plan.columns.assign(plan.types.size(), nullptr);
+    if (!names.empty()) {
+      for (size_t c = 0; c < names.size(); ++c) {
+        const MySqlColumn* col = ColumnNamed(*table, names[c]);
+        if (col != nullptr && BinlogTypeFits(plan.types[c], *col)) plan.columns[c] = col;
+      }
+    } else if (fits) {
+      for (size_t c = 0; c < plan.types.size(); ++c) plan.columns[c] = &table->columns[c];
+    } else {
+      size_t matched = 0;
+      while (matched < plan.types.size() && matched < table->columns.size() &&
+             BinlogTypeFits(plan.types[matched], table->columns[matched])) {
+        plan.columns[matched] = &table->columns[matched];
+        ++matched;
+      }
+      if (tables_[{database, name}].unfit.insert(signature).second) {
+        Log(LogLevel::kWarn, "CDC: the binlog at {}:{} describes {}.{} with {} column(s) that do not match its {} "
+            "column(s) now (it was altered since); the first {} are matched by position, the others are not read. "
+            "Set binlog_row_metadata = FULL on the server so the binlog names its columns", current_file_,
+            ev.next_event_pos, database, name, plan.types.size(), table->columns.size(), matched);
+      }
     }
-    for (size_t c = 0; c < plan.types.size(); ++c) {
-      plan.columns.push_back(c < table->columns.size() ? &table->columns[c] : nullptr);
-      if (c < table->columns.size() && std::find(table->primary_key.begin(), table->primary_key.end(),
-                                                 table->columns[c].name) != table->primary_key.end()) {
+    if (fits || !names.empty()) {
+      DetectColumnChange(plan, fmt::format("{}.{}", database, name));
+      if (!schema_change_.empty()) return Status::Ok();  // the read ends before this transaction
+    }
+    for (size_t c = 0; c < plan.columns.size(); ++c) {
+      if (plan.columns[c] != nullptr && std::find(table->primary_key.begin(), table->primary_key.end(),
+                                                  plan.columns[c]->name) != table->primary_key.end()) {
         plan.key.push_back(c);
       }
     }
@@ -288,7 +410,7 @@ class CdcRead {
       else if (f.name == kCdcDeletedAtColumn) cdc = 4;
       plan.cdc_of_field.push_back(cdc);
       int col = -1;
-      for (size_t c = 0; c < plan.columns.size() && cdc < 0; ++c) {
+      for (size_t c = 0; c < plan.columns.size() && cdc < 0 && col < 0; ++c) {
         if (plan.columns[c] != nullptr && plan.columns[c]->name == f.name) col = static_cast<int>(c);
       }
       plan.column_of_field.push_back(col);
@@ -354,8 +476,15 @@ class CdcRead {
         column.AppendNull();
         continue;
       }
-      AppendMySqlText(*plan.columns[static_cast<size_t>(c)], *row[static_cast<size_t>(c)], column, batch,
-                      batch.schema().field(f).name);
+      const MySqlColumn& source = *plan.columns[static_cast<size_t>(c)];
+      const Field& field = batch.schema().field(f);
+      if (MySqlKindType(source.kind) != field.type) {
+        // Retyped since the catalog was made (the policy kept the old type): not this field's value.
+        column.AppendNull();
+        batch.AddChange(field.name, ChangeKind::kNulled, ChangeReason::kSourceSerializationError);
+        continue;
+      }
+      AppendMySqlText(source, *row[static_cast<size_t>(c)], column, batch, field.name);
     }
     ++rows_since_checkpoint_;
     return b.RowAdded();
@@ -393,18 +522,40 @@ class CdcRead {
       return Status::Ok();
     }
     if (head.rfind("COMMIT", 0) == 0) return EndTransaction(ev.next_event_pos);
-    if (head.rfind("ALTER", 0) == 0 || head.rfind("CREATE", 0) == 0 || head.rfind("DROP", 0) == 0 ||
-        head.rfind("RENAME", 0) == 0 || head.rfind("TRUNCATE", 0) == 0) {
-      // DDL: columns are looked up again at the next TABLE_MAP.
-      tables_.clear();
-      if (head.rfind("TRUNCATE", 0) == 0) {
-        Log(LogLevel::kWarn, "CDC: '{}' at {}:{} is not replicated as deletes: the destination keeps its rows; "
-            "refresh the stream to drop them", sql.substr(0, 200), current_file_, ev.next_event_pos);
-      } else {
-        Log(LogLevel::kInfo, "CDC: DDL at {}:{}: {}", current_file_, ev.next_event_pos, sql.substr(0, 200));
+    const BinlogDdl ddl = ParseBinlogDdl(sql, Str(ev.event.query.database));
+    if (ddl.kind == BinlogDdl::Kind::kTruncate) {
+      SLUICE_RETURN_IF_ERROR(ApplyTruncate(ddl.tables[0], ev));
+    } else if (ddl.kind != BinlogDdl::Kind::kNone) {
+      // The tables it names are looked up again at their next TABLE_MAP.
+      bool ours = false;
+      for (size_t k = 0; k < ddl.tables.size(); ++k) {
+        const auto& t = ddl.tables[k];
+        tables_.erase(t);
+        ours = ours || t.first == config_.database;
+        // Created (or renamed to) in the binlog read: new even when it existed at the read's start.
+        const bool created = ddl.kind == BinlogDdl::Kind::kCreate || (ddl.kind == BinlogDdl::Kind::kRename && k % 2 == 1);
+        if (created && t.first == config_.database) known_tables_.erase(t.second);
       }
+      if (ours) Log(LogLevel::kInfo, "CDC: DDL at {}:{}: {}", current_file_, ev.next_event_pos, sql.substr(0, 200));
+    } else if (head.rfind("ALTER", 0) == 0 || head.rfind("CREATE", 0) == 0 || head.rfind("DROP", 0) == 0 ||
+               head.rfind("RENAME", 0) == 0 || head.rfind("TRUNCATE", 0) == 0) {
+      tables_.clear();  // not understood: every table is looked up again
+      Log(LogLevel::kInfo, "CDC: DDL at {}:{}: {}", current_file_, ev.next_event_pos, sql.substr(0, 200));
     }
     if (!in_txn_) return EndTransaction(ev.next_event_pos);  // a standalone statement (DDL)
+    return Status::Ok();
+  }
+
+  //! TRUNCATE TABLE of a stream's table: a truncate marker in order with its rows
+  //! (StreamBatcher::Truncate); the destination decides what it removes.
+  Status ApplyTruncate(const std::pair<std::string, std::string>& table, const MARIADB_RPL_EVENT& ev) {
+    auto stream = StreamOf(table.first, table.second);
+    tables_.erase(table);
+    if (!stream) return Status::Ok();
+    Log(LogLevel::kInfo, "CDC: {} was truncated at {}:{}", catalog_.streams[*stream].descriptor().ToString(),
+        current_file_, ev.next_event_pos);
+    SLUICE_RETURN_IF_ERROR(batchers_[*stream]->Truncate(static_cast<int64_t>(ev.timestamp) * kMicrosPerSecond));
+    ++rows_since_checkpoint_;
     return Status::Ok();
   }
 
@@ -454,14 +605,61 @@ class CdcRead {
     return 5400 + rd() % (0x7FFFFFFFu - 5400);
   }
 
+  //! The server's current binlog position (where its binlog ends now); file empty when log_bin is off.
+  Result<BinlogPosition> ServerPosition() {
+    if (!binary_log_status_) {
+      auto r = conn_->Query("SHOW MASTER STATUS");
+      if (r.ok()) return FirstPosition(*r);
+      if (conn_->is_mariadb()) return r.status();
+      binary_log_status_ = true;  // MySQL 8.4 removed it
+    }
+    SLUICE_ASSIGN_OR_RETURN(MySqlResult r, conn_->Query("SHOW BINARY LOG STATUS", "reading the binlog position"));
+    return FirstPosition(r);
+  }
+  static BinlogPosition FirstPosition(const MySqlResult& r) {
+    BinlogPosition p;
+    if (r.rows() > 0) {
+      p.file = std::string(r.Get(0, 0));
+      p.pos = std::stoull(std::string(r.Get(0, 1)));
+    }
+    return p;
+  }
+
+  //! Continuous mode: the replication lag — bytes of binlog from the position the destination
+  //! committed to the server's current one (across files, with SHOW BINARY LOGS' sizes) —
+  //! reported to the Emitter (a metric) every kReplicationLagReportEvery and logged every
+  //! kReplicationLagLogEvery with the transaction rate.
+  Status MeasureLag() {
+    const auto now = std::chrono::steady_clock::now();
+    lag_measured_at_ = now;
+    if (out_.acks() == nullptr) {
+      durable_ = position_;  // nobody reports durability (`sluice connector read`): what was read
+    } else if (auto d = out_.TakeDurable()) {
+      durable_ = std::move(*d);
+    }
+    SLUICE_ASSIGN_OR_RETURN(BinlogPosition server, ServerPosition());
+    if (server.file.empty()) return Status::Ok();
+    std::vector<std::pair<std::string, uint64_t>> logs;
+    if (server.file != durable_.file) {
+      SLUICE_ASSIGN_OR_RETURN(MySqlResult r, conn_->Query("SHOW BINARY LOGS", "listing the binary logs (SHOW BINARY LOGS)"));
+      for (int i = 0; i < r.rows(); ++i) logs.emplace_back(std::string(r.Get(i, 0)), std::stoull(std::string(r.Get(i, 1))));
+    }
+    const std::optional<uint64_t> lag = BinlogBytesBetween(durable_, server, logs);
+    if (lag) out_.ReportReplicationLag(*lag);
+    if (now - lag_logged_at_ < kReplicationLagLogEvery) return Status::Ok();
+    const double secs = std::chrono::duration<double>(now - lag_logged_at_).count();
+    Log(LogLevel::kInfo, "CDC: replication lag {} bytes (server binlog {}:{}, destination committed {}:{}); {:.0f} "
+        "transactions/s", lag ? std::to_string(*lag) : std::string("unknown"), server.file, server.pos, durable_.file,
+        durable_.pos, secs > 0 ? static_cast<double>(transactions_ - lag_logged_txns_) / secs : 0.0);
+    lag_logged_at_ = now;
+    lag_logged_txns_ = transactions_;
+    return Status::Ok();
+  }
+
   Status ReadChanges() {
     const bool continuous = end_ != nullptr;
-    SLUICE_ASSIGN_OR_RETURN(MySqlResult status, conn_->Query("SHOW MASTER STATUS"));
-    BinlogPosition target;
-    if (status.rows() > 0) {
-      target.file = std::string(status.Get(0, 0));
-      target.pos = std::stoull(std::string(status.Get(0, 1)));
-    }
+    SLUICE_ASSIGN_OR_RETURN(BinlogPosition target, ServerPosition());
+    durable_ = position_;
     SLUICE_RETURN_IF_ERROR(OpenDump(ServerId(), continuous));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config_.cdc.initial_waiting_seconds);
     last_checkpoint_ = std::chrono::steady_clock::now();
@@ -475,7 +673,11 @@ class CdcRead {
         return Status::TransientError("the server ended the binlog dump");
       }
       SLUICE_RETURN_IF_ERROR(OnEvent(*ev));
+      if (!schema_change_.empty()) break;
       if (continuous) {
+        if (std::chrono::steady_clock::now() - lag_measured_at_ >= kReplicationLagReportEvery) {
+          SLUICE_RETURN_IF_ERROR(MeasureLag());
+        }
         if (!in_txn_ && rows_since_checkpoint_ > 0 &&
             std::chrono::steady_clock::now() - last_checkpoint_ >= kContinuousCheckpointEvery) {
           SLUICE_RETURN_IF_ERROR(Checkpoint());
@@ -488,6 +690,12 @@ class CdcRead {
             target.file, target.pos, config_.cdc.initial_waiting_seconds, position_.file, position_.pos);
         break;
       }
+    }
+    if (!schema_change_.empty()) {
+      // The rows of the open transaction already batched come again with it (at-least-once).
+      Log(LogLevel::kInfo, "CDC: schema change: {}. The read stops at {}:{}, before the transaction holding it; the "
+          "next sync discovers the change, applies the connection's schema-change policy and reads on from there",
+          schema_change_, position_.file, position_.pos);
     }
     Log(LogLevel::kInfo, "CDC: read {} transaction(s); position {}:{}{}", transactions_, position_.file, position_.pos,
         position_.gtid.empty() ? "" : " (GTID " + position_.gtid + ")");
@@ -564,7 +772,8 @@ class CdcRead {
   const MySqlSourceConfig& config_;
   const ConfiguredCatalog& catalog_;
   const StateStore& state_;
-  Emitter& out_;
+  BinlogPosition position_;  //!< where the next read starts (what a checkpoint saves)
+  PositionEmitter<BinlogPosition> out_;  //!< the engine's Emitter; maps acknowledged checkpoints to positions
   const std::atomic<bool>* end_;
 
   std::unique_ptr<MySqlConnection> conn_;
@@ -572,9 +781,21 @@ class CdcRead {
   MARIADB_RPL* rpl_ = nullptr;
   std::vector<std::unique_ptr<StreamBatcher>> batchers_;
   std::map<std::string, Json> blobs_;  //!< stream descriptor → its blob in the GLOBAL state
-  BinlogPosition position_;            //!< where the next read starts (what a checkpoint saves)
 
-  std::map<std::pair<std::string, std::string>, MySqlTable> tables_;
+  struct CachedTable {
+    TablePtr table;               //!< null: does not exist
+    std::set<std::string> unfit;  //!< TABLE_MAP shapes (types/metadata) known not to fit `table`
+  };
+  std::map<std::pair<std::string, std::string>, CachedTable> tables_;  //!< (database, table) → its shape
+  std::vector<TablePtr> start_;          //!< per stream: its table when the read started (incremental only)
+  std::set<std::string> known_tables_;   //!< tables not new: listed at the start (unless created since in the binlog read), or looked at
+  SchemaChangesSeen announced_;          //!< schema changes this connection's reads stopped for
+  std::string schema_change_;            //!< set when a TABLE_MAP shows a new shape: the read stops
+  // Continuous mode: replication lag.
+  BinlogPosition durable_;  //!< the newest position the destination committed (or read, with nobody acking)
+  std::chrono::steady_clock::time_point lag_measured_at_{}, lag_logged_at_{};  //!< the first measurement is logged
+  uint64_t lag_logged_txns_ = 0;
+  bool binary_log_status_ = false;  //!< MySQL 8.4+: SHOW BINARY LOG STATUS instead of SHOW MASTER STATUS
   std::map<uint64_t, TablePlan> plans_;  //!< by table id of the TABLE_MAP events
   std::vector<BinlogRow> decoded_;
   std::string current_file_;

@@ -29,8 +29,14 @@
 //   4. Continuous mode (`end` given): step 2 does not stop when caught up; a checkpoint follows a
 //      transaction end ~100 ms after the last one; the server sends heartbeats while idle, so a
 //      stop request is seen within ~0.5 s.
-// DDL in the binlog (ALTER TABLE of a selected table): the table's columns are read again; the
-// catalog decides which fields are written (the schema-change policy runs before each sync).
+//   5. Table shapes (README "Schema changes"): TABLE_MAP metadata (and names with
+//      binlog_row_metadata = FULL) plus information_schema, looked up again after a DDL names the
+//      table or when a TABLE_MAP does not fit. A TABLE_MAP with a column the catalog lacks (or
+//      retyped since the start), or the first one of a table new in the database, ends the read
+//      before its transaction, once per change (SchemaChangesSeen in the GLOBAL state).
+//   6. TRUNCATE TABLE of a stream's table: StreamBatcher::Truncate, in order with its rows.
+//   7. Continuous mode: the replication lag (binlog bytes from the newest committed checkpoint's
+//      position to the server's) goes to Emitter::ReportReplicationLag every 2 s, logged every 10 s.
 // Everything runs on the thread that called Read().
 
 #include <atomic>

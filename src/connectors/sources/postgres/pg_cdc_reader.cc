@@ -16,6 +16,9 @@
 #include "base/time.h"
 #include "connectors/kit/cdc/cdc_columns.h"
 #include "connectors/kit/cdc/cdc_state.h"
+#include "connectors/kit/cdc/position_emitter.h"
+#include "connectors/kit/cdc/replication_lag.h"
+#include "connectors/kit/cdc/schema_changes.h"
 #include "connectors/kit/stream_batcher.h"
 #include "connectors/sources/postgres/pg_dialect.h"
 #include "connectors/sources/postgres/pg_state.h"
@@ -45,10 +48,9 @@ constexpr auto kHeartbeatEvery = std::chrono::seconds(2);
 constexpr auto kKeepaliveRequestEvery = std::chrono::seconds(1);
 //! heartbeat_action_query runs this often in continuous mode (and once per batch read).
 constexpr auto kHeartbeatQueryEvery = std::chrono::seconds(10);
-//! Replication lag (server WAL position − the slot's flushed LSN) is logged this often.
-constexpr auto kLagLogEvery = std::chrono::seconds(10);
-//! Continuous mode: how often the replication lag is measured and reported (a metric).
-constexpr auto kLagReportEvery = std::chrono::seconds(2);
+//! Replication lag: measured and reported, and logged, as often as kit/cdc/replication_lag.h says.
+constexpr auto kLagLogEvery = kReplicationLagLogEvery;
+constexpr auto kLagReportEvery = kReplicationLagReportEvery;
 
 std::string SlotSql(const std::string& slot) {
   return fmt::format("SELECT pg_create_logical_replication_slot({}, 'pgoutput');", QuoteLiteral(slot));
@@ -148,42 +150,8 @@ struct RelationPlan {
   std::vector<int> cdc_of_field;     //!< 0 lsn, 1 updated_at, 2 deleted_at, -1 data
 };
 
-//! Numbers the checkpoints as the engine does (1 = the first EmitState of this Read) and
-//! remembers the LSN each one saved, so a CheckpointAcks count maps back to an LSN.
-class NumberedEmitter : public Emitter {
- public:
-  NumberedEmitter(Emitter& out, const PgLsn& position) : out_(out), position_(position) {}
-  Status Emit(RecordBatch batch) override { return out_.Emit(std::move(batch)); }
-  Status EmitState(StateMessage state) override {
-    emitted_.push_back({++count_, position_});
-    return out_.EmitState(std::move(state));
-  }
-  Status EmitStreamStatus(uint32_t stream, StreamStatus status) override {
-    return out_.EmitStreamStatus(stream, status);
-  }
-  bool cancelled() const override { return out_.cancelled(); }
-  const CheckpointAcks* acks() const override { return out_.acks(); }
-  void ReportReplicationLag(uint64_t bytes) override { out_.ReportReplicationLag(bytes); }
-
-  //! The LSN of the newest acknowledged checkpoint not taken before (invalid if none).
-  PgLsn TakeDurable() {
-    const CheckpointAcks* acks = out_.acks();
-    if (acks == nullptr) return {};
-    const uint64_t committed = acks->committed();
-    PgLsn lsn;
-    while (!emitted_.empty() && emitted_.front().first <= committed) {
-      lsn = std::max(lsn, emitted_.front().second);
-      emitted_.pop_front();
-    }
-    return lsn;
-  }
-
- private:
-  Emitter& out_;
-  const PgLsn& position_;  //!< what GlobalState() saves at the time of the call
-  uint64_t count_ = 0;
-  std::deque<std::pair<uint64_t, PgLsn>> emitted_;  //!< not yet acknowledged: (number, LSN)
-};
+//! Numbers the checkpoints and maps acknowledgements back to LSNs (kit/cdc/position_emitter.h).
+using NumberedEmitter = PositionEmitter<PgLsn>;
 
 class CdcRead {
  public:
@@ -266,9 +234,7 @@ class CdcRead {
     if (saved_position) {
       position_ = *saved_position;
       resumed_ = true;
-      if (auto seen = saved->position.find("schema_changes_seen"); seen != saved->position.end() && seen->is_object()) {
-        announced_ = *seen;
-      }
+      announced_.Load(saved->position);
       for (const auto& s : saved->streams) blobs_[s.descriptor.ToString()] = s.stream_state;
     } else {
       if (!slot->confirmed_flush_lsn) {
@@ -283,7 +249,7 @@ class CdcRead {
   StateMessage GlobalState() const {
     CdcState s;
     s.position = PositionJson(position_);
-    if (!announced_.empty()) s.position["schema_changes_seen"] = announced_;
+    announced_.SaveTo(s.position);
     for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
       if (!Incremental(i)) continue;
       auto it = blobs_.find(catalog_.streams[i].descriptor().ToString());
@@ -445,17 +411,6 @@ class CdcRead {
     return Status::Ok();
   }
 
-  //! Notes `what` ("" = the table) of `table` as seen; false when it was seen before.
-  bool Announce(const std::string& table, const std::string& what) {
-    Json& list = announced_[table];
-    if (!list.is_array()) list = Json::array();
-    for (const Json& x : list) {
-      if (x == what) return false;
-    }
-    list.push_back(what);
-    return true;
-  }
-
   //! A relation of stream `i` with a column its catalog lacks, or one retyped during the read.
   Status DetectColumnChange(const PgRelation& relation, uint32_t i) {
     const Schema& schema = *catalog_.streams[i].schema;
@@ -472,7 +427,7 @@ class CdcRead {
       }
       auto is = now->find(c.name);
       if (is == now->end() || is->second != c.type_oid) continue;  // dropped or retyped again since
-      if (!Announce(table, retyped ? fmt::format("{}#{}", c.name, c.type_oid) : c.name)) continue;
+      if (!announced_.Announce(table, retyped ? fmt::format("{}#{}", c.name, c.type_oid) : c.name)) continue;
       schema_change_ = fmt::format("{}: column '{}' was {}", table, c.name, retyped ? "retyped" : "added");
       return Status::Ok();
     }
@@ -485,16 +440,12 @@ class CdcRead {
     if (std::find(config_.schemas.begin(), config_.schemas.end(), relation.schema) == config_.schemas.end()) {
       return Status::Ok();  // outside the configured schemas: never a stream
     }
-    if (auto it = announced_.find(table); it != announced_.end()) {
-      for (const Json& x : *it) {
-        if (x == "") return Status::Ok();
-      }
-    }
+    if (announced_.Seen(table, "")) return Status::Ok();
     SLUICE_ASSIGN_OR_RETURN(PgResult r, conn_->Query("SELECT 1 FROM pg_catalog.pg_publication_tables WHERE pubname = $1 "
                                                      "AND schemaname = $2 AND tablename = $3",
                                                      {config_.cdc.publication, relation.schema, relation.name}));
     if (r.rows() == 0) return Status::Ok();  // dropped since, or a partition (its root is the stream)
-    Announce(table, "");
+    announced_.Announce(table, "");
     schema_change_ = fmt::format("table {} is in publication '{}' and no stream reads it", table,
                                  config_.cdc.publication);
     return Status::Ok();
@@ -572,7 +523,7 @@ class CdcRead {
   //! replication connection belongs to this thread.
   Status ReleaseDurable() {
     if (!config_.cdc.flush_after_destination) return Status::Ok();  // sent as read instead
-    const PgLsn lsn = out_.TakeDurable();
+    const PgLsn lsn = out_.TakeDurable().value_or(PgLsn{});
     if (!lsn.valid() || lsn <= repl_->flush_lsn()) return Status::Ok();
     return repl_->SendStatus(lsn);
   }
@@ -875,7 +826,7 @@ class CdcRead {
   std::vector<std::shared_ptr<const PgRelation>> keep_;
   std::set<uint32_t> toast_warned_;
   std::vector<std::map<std::string, uint32_t>> start_columns_;  //!< per stream: its table's columns at the start
-  Json announced_ = Json::object();  //!< schema changes seen: "schema.table" → ["column", "column#oid", ""]
+  SchemaChangesSeen announced_;  //!< schema changes seen: "schema.table" → ["column", "column#oid", ""]
   std::string schema_change_;  //!< set when a Relation shows a new column or table: the read stops
   bool in_txn_ = false;
   bool in_stream_ = false;   //!< between Stream Start and Stream Stop
