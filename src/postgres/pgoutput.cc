@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <utility>
 
 namespace sluice {
@@ -9,8 +10,17 @@ namespace sluice {
 // 2000-01-01 00:00:00 UTC in Unix-epoch microseconds.
 constexpr int64_t kPgEpochUnixMicros = 946'684'800'000'000;
 
-int64_t PgTimeToUnixMicros(int64_t pg_time) { return pg_time + kPgEpochUnixMicros; }
-int64_t UnixMicrosToPgTime(int64_t unix_micros) { return unix_micros - kPgEpochUnixMicros; }
+// Saturating: a timestamp from the wire near ±2^63 (found by fuzz_pgoutput) stays at the bound.
+int64_t PgTimeToUnixMicros(int64_t pg_time) {
+  int64_t out;
+  if (__builtin_add_overflow(pg_time, kPgEpochUnixMicros, &out)) return INT64_MAX;
+  return out;
+}
+int64_t UnixMicrosToPgTime(int64_t unix_micros) {
+  int64_t out;
+  if (__builtin_sub_overflow(unix_micros, kPgEpochUnixMicros, &out)) return INT64_MIN;
+  return out;
+}
 
 Result<PgLsn> ParsePgLsn(std::string_view text) {
   auto bad = [&] { return Status::ConfigError(fmt::format("'{}' is not a PostgreSQL LSN (expected X/Y in hex)", text)); };

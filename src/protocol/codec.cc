@@ -694,6 +694,8 @@ struct ProtocolReader::Impl {
       } else if (key == "emitted_at") {
         double d;
         if (v.get_double().get(d)) return Invalid("record.emitted_at must be a number");
+        // Milliseconds since the epoch; beyond ±2^63 (or NaN) the cast would be undefined.
+        if (!(std::fabs(d) < 9.2e18)) return Invalid("record.emitted_at is out of range");
         emitted_at = static_cast<int64_t>(d);
       } else if (key == "data") {
         od::object data;

@@ -601,7 +601,7 @@ class ParquetReader::ColumnReader {
       case pq::Type::kInt64:
         if (size < n * 8) return Corrupt("PLAIN INT64 too short");
         ints_.resize(n);
-        std::memcpy(ints_.data(), p, n * 8);
+        if (n > 0) std::memcpy(ints_.data(), p, n * 8);  // memcpy of nothing from null is undefined
         return Status::Ok();
       case pq::Type::kInt96:
         if (size < n * 12) return Corrupt("PLAIN INT96 too short");
@@ -626,7 +626,7 @@ class ParquetReader::ColumnReader {
       case pq::Type::kDouble:
         if (size < n * 8) return Corrupt("PLAIN DOUBLE too short");
         doubles_.resize(n);
-        std::memcpy(doubles_.data(), p, n * 8);
+        if (n > 0) std::memcpy(doubles_.data(), p, n * 8);
         return Status::Ok();
       case pq::Type::kByteArray:
         views_.resize(n);

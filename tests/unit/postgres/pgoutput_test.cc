@@ -92,6 +92,14 @@ TEST(PgLsn, ParsesFormatsAndCompares) {
   }
 }
 
+// Found by fuzz_pgoutput: a commit time near 2^63 overflowed the epoch shift (undefined).
+TEST(PgOutput, TimesSaturateAtTheBounds) {
+  EXPECT_EQ(PgTimeToUnixMicros(INT64_MAX - 5), INT64_MAX);
+  EXPECT_EQ(UnixMicrosToPgTime(INT64_MIN + 5), INT64_MIN);
+  EXPECT_EQ(PgTimeToUnixMicros(0), 946'684'800'000'000);
+  EXPECT_EQ(UnixMicrosToPgTime(946'684'800'000'000), 0);
+}
+
 TEST(PgOutput, BeginCommitOrigin) {
   PgOutputDecoder decoder;
   auto begin = As<PgBegin>(decoder.Decode(Bytes('B').U64(0x1000).U64(kPgTime).U32(742)));

@@ -169,3 +169,20 @@ TEST(CodecTest, TraceErrorCarriesFailureType) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Found by fuzz_protocol: an emitted_at beyond ±2^63 ms was cast to int64 (undefined behaviour).
+TEST(CodecTest, RejectsAnEmittedAtOutOfRange) {
+  ConfiguredCatalog catalog = TwoStreams();
+  Collector c;
+  ProtocolReader reader(catalog, c);
+  Status st = reader.Feed(R"({"type":"RECORD","record":{"stream":"users","emitted_at":1.7e41,"data":{"id":1}}})" "\n");
+  if (st.ok()) st = reader.Finish();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("record.emitted_at is out of range"), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace sluice

@@ -182,6 +182,15 @@ TEST(PgBinary, Arrays) {
   const std::string b = Bytes("000000010000000100000019000000030000000100000003612262ffffffff00000002c3");
   std::string out;
   EXPECT_FALSE(pgbin::AppendArrayJson(out, Decoder::kText, U(b), b.size()));
+  // Found by fuzz_pg_copy: dimensions 2^30 × 2^30 × 0 made nested empty arrays without end (no
+  // element bytes needed). Dimensions whose element count cannot fit in the value are malformed.
+  const std::string huge = Bytes("00000003000000000000001740000000000000014000000000000001000000000000000100000000");
+  out.clear();
+  EXPECT_FALSE(pgbin::AppendArrayJson(out, Decoder::kInt4, U(huge), huge.size()));
+  EXPECT_LT(out.size(), 16u);
+  const std::string too_many = Bytes("00000001000000000000001700000003000000010000000400000001");  // 3 elements, 1 sent
+  out.clear();
+  EXPECT_FALSE(pgbin::AppendArrayJson(out, Decoder::kInt4, U(too_many), too_many.size()));
 }
 
 TEST(PgBinary, ElementJson) {

@@ -447,9 +447,16 @@ bool AppendArrayJson(std::string& out, Decoder element, const uint8_t* p, size_t
   }
   if (size < 12 + 8 * static_cast<size_t>(ndim)) return false;
   int32_t dims[kMaxArrayDims];
+  // Every element takes at least its 4-byte length: more elements than that cannot be there
+  // (and a zero dimension, which PostgreSQL never sends, would make nested empty arrays without
+  // bounds — found by fuzz_pg_copy).
+  const size_t room = (size - 12 - 8 * static_cast<size_t>(ndim)) / 4;
+  uint64_t elements = 1;
   for (int i = 0; i < ndim; ++i) {
     dims[i] = static_cast<int32_t>(Load32(p + 12 + 8 * i));  // then the lower bound, dropped
-    if (dims[i] < 0) return false;
+    if (dims[i] <= 0) return false;
+    elements *= static_cast<uint64_t>(dims[i]);
+    if (elements > room) return false;
   }
   const uint8_t* cursor = p + 12 + 8 * ndim;
   const uint8_t* end = p + size;
