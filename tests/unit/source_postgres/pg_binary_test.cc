@@ -238,3 +238,17 @@ TEST(PgBinary, CursorText) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Found by fuzz_pg_copy: a date near 2^31 days overflowed the epoch shift (undefined behaviour).
+TEST(PgBinary, EpochShiftsSaturate) {
+  EXPECT_EQ(pgbin::DateFromPg(0), pgbin::kPgEpochDays);
+  EXPECT_EQ(pgbin::DateFromPg(INT32_MAX - 100), pgbin::kDateInfinity);
+  EXPECT_EQ(pgbin::TimestampFromPg(INT64_MAX - 100), INT64_MAX);
+  EXPECT_EQ(pgbin::TimestampFromPg(0), pgbin::kPgEpochMicros);
+}
+
+}  // namespace
+}  // namespace sluice

@@ -246,13 +246,18 @@ void AppendJsonText(std::string& out, const uint8_t* p, size_t size) {
 
 int32_t DateFromPg(int32_t pg_days) {
   if (pg_days == kDateInfinity || pg_days == kDateMinusInfinity) return pg_days;
-  // PostgreSQL's dates end in 5874897 AD, far from overflowing after the shift.
-  return pg_days + kPgEpochDays;
+  // PostgreSQL's dates end in 5874897 AD, far from overflowing after the shift; bytes that are
+  // no PostgreSQL date saturate instead (found by fuzz_pg_copy).
+  int32_t out;
+  if (__builtin_add_overflow(pg_days, kPgEpochDays, &out)) return kDateInfinity;
+  return out;
 }
 
 int64_t TimestampFromPg(int64_t pg_micros) {
   if (pg_micros == INT64_MAX || pg_micros == INT64_MIN) return pg_micros;
-  return pg_micros + kPgEpochMicros;
+  int64_t out;
+  if (__builtin_add_overflow(pg_micros, kPgEpochMicros, &out)) return INT64_MAX;
+  return out;
 }
 
 int64_t TimeTzToUtc(int64_t micros, int32_t zone_seconds_west) {
