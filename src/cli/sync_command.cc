@@ -60,7 +60,11 @@ int RunSyncCommand(const SyncCommandArgs& args) {
 
   auto source_config = PrepareConnectorConfig(*source, pipeline.source.config);
   if (!source_config.ok()) return Report(source_config.status(), args.json);
-  auto destination_config = PrepareConnectorConfig(*destination, pipeline.destination.config);
+  Json destination_raw = pipeline.destination.config;
+  if (Status st = ApplyNormalization(pipeline, destination->spec, destination->name, destination_raw); !st.ok()) {
+    return Report(st, args.json);
+  }
+  auto destination_config = PrepareConnectorConfig(*destination, destination_raw);
   if (!destination_config.ok()) return Report(destination_config.status(), args.json);
 
   if (args.continuous) {
