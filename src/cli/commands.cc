@@ -11,6 +11,7 @@
 #include "cli/run_attempt_command.h"
 #include "cli/server_command.h"
 #include "cli/sync_command.h"
+#include "cli/transform_command.h"
 #include "cli/worker_command.h"
 #include "connectors/sdk/registry.h"
 
@@ -121,6 +122,20 @@ int RunCli(int argc, char** argv) {
   auto* run_attempt = app.add_subcommand("run-attempt", "Internal: run one attempt planned by a worker (plan on stdin)");
   run_attempt->group("");  // hidden from --help
 
+  TransformCommandArgs transform_args;
+  auto* transform = app.add_subcommand("transform", "Run a dbt-style project (models, sources, tests) against PostgreSQL");
+  transform->add_option("project", transform_args.project_dir, "the project folder (with dbt_project.yml)")->required();
+  transform->add_option("--profiles-dir", transform_args.profiles_dir,
+                        "folder of profiles.yml (default: the project folder, then ~/.dbt)");
+  transform->add_option("--target", transform_args.target, "the profile's output (default: its `target`)");
+  transform->add_option("--destination", transform_args.destination,
+                        "a pipeline file whose destination-postgres config is the database (instead of profiles.yml)");
+  transform->add_option("--select,-s", transform_args.select, "models to run (name, +name, name+)");
+  transform->add_option("--vars", transform_args.vars, "variables as a YAML mapping, over dbt_project.yml's");
+  transform->add_flag("--test", transform_args.test, "run the schema.yml tests after the models");
+  transform->add_flag("--test-only", transform_args.test_only, "only run the schema.yml tests");
+  transform->add_flag("--full-refresh", transform_args.full_refresh, "rebuild incremental models");
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -145,6 +160,7 @@ int RunCli(int argc, char** argv) {
     return RunSyncCommand(sync_args);
   }
   if (connector->parsed()) return RunConnectorCommand(connector_args);
+  if (transform->parsed()) return RunTransformCommand(transform_args);
   if (server->parsed()) return RunServerCommand(server_args);
   if (worker->parsed()) return RunWorkerCommand(worker_args);
   if (run_attempt->parsed()) return RunAttemptCommand();

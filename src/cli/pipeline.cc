@@ -22,8 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kTopKeys[] = {"name",   "source",  "destination", "schedule", "namespace",
-                                         "prefix", "streams", "state",       "resources"};
+constexpr std::string_view kTopKeys[] = {"name",      "source", "destination", "schedule",      "namespace",
+                                         "prefix",    "streams", "state",      "resources",     "normalization",
+                                         "transform"};
 constexpr std::string_view kConnectorKeys[] = {"connector", "command", "config", "manifest"};
 constexpr std::string_view kScheduleKeys[] = {"cron", "timezone", "every", "manual"};
 constexpr std::string_view kNamespaceKeys[] = {"definition", "format"};
@@ -281,6 +282,23 @@ class PipelineParser {
         ParseState(value, p);
       } else if (key == "resources") {
         p.resources = value;
+      } else if (key == "normalization") {
+        const std::string mode = value.is_string() ? value.get<std::string>() : std::string();
+        if (mode == "basic") {
+          p.normalization = Normalization::kBasic;
+        } else if (mode == "none") {
+          p.normalization = Normalization::kNone;
+        } else {
+          Fail("$.normalization", fmt::format("expected basic or none, got {}", value.dump()));
+        }
+      } else if (key == "transform") {
+        if (value.is_string() && !value.get<std::string>().empty()) {
+          const fs::path dir(value.get<std::string>());
+          p.transform_dir = dir.is_absolute() ? dir.string()
+                                              : (fs::path(file_name_).parent_path() / dir).lexically_normal().string();
+        } else {
+          Fail("$.transform", fmt::format("expected a dbt-style project folder, got {}", YamlType(value)));
+        }
       }
     }
 

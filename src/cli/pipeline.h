@@ -13,6 +13,8 @@
 //     - {name: orders, sync_mode: incremental, destination_sync_mode: append_dedup,
 //        cursor_field: updated_at, primary_key: [[order_id]]}
 //   state: {file: ./state/orders.json}
+//   normalization: basic                           # or none: the destination's own setting otherwise
+//   transform: ./dbt_project                       # dbt-style models run after a successful sync
 //
 // Parsing is pure (no connector is contacted): unknown keys are rejected with their line, every
 // problem is reported at once, ${VAR}s in connector configs and commands come from the
@@ -59,6 +61,9 @@ struct Pipeline : ConnectionSettings {
   std::string state_file;                              //!< `state.file` (relative to the pipeline file's folder), else
                                                        //!< <pipeline dir>/.sluice-state/<pipeline file stem>.state.json
   Json resources;                                      //!< `resources:` as written; null when absent
+  //! `transform:` — a dbt-style project folder (relative to the pipeline file's folder) run
+  //! against the destination after a successful sync; empty when absent.
+  std::string transform_dir;
   YamlDocument document;  //!< the parsed file with line marks (config values before ${VAR} substitution)
 
   //! "pipeline.yaml:LINE:COL" for a violation path of a connector config:

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "connection/connector_runtime.h"
 #include "cli/pipeline.h"
+#include "cli/transform_command.h"
 #include "cli/progress.h"
 #include "cli/signals.h"
 #include "engine/sync_runner.h"
@@ -60,7 +61,11 @@ int RunSyncCommand(const SyncCommandArgs& args) {
 
   auto source_config = PrepareConnectorConfig(*source, pipeline.source.config);
   if (!source_config.ok()) return Report(source_config.status(), args.json);
-  auto destination_config = PrepareConnectorConfig(*destination, pipeline.destination.config);
+  Json destination_raw = pipeline.destination.config;
+  if (Status st = ApplyNormalization(pipeline, destination->spec, destination->name, destination_raw); !st.ok()) {
+    return Report(st, args.json);
+  }
+  auto destination_config = PrepareConnectorConfig(*destination, destination_raw);
   if (!destination_config.ok()) return Report(destination_config.status(), args.json);
 
   if (args.continuous) {
@@ -196,6 +201,15 @@ int RunSyncCommand(const SyncCommandArgs& args) {
     std::cerr << "sluice: sync failed" << where << ": " << result.status.ToString() << std::endl;
     if (!result.status.detail().empty()) Log(LogLevel::kDebug, "detail: {}", result.status.detail());
     return ExitCodeFor(result.status.failure_type());
+  }
+  if (!pipeline.transform_dir.empty() && !args.continuous) {
+    // After the committed sync: a failing transformation fails the command, the synced data stays.
+    Log(LogLevel::kInfo, "transform: running {} against the destination", pipeline.transform_dir);
+    Status st = RunTransformForDestination(pipeline.transform_dir, destination->name, *destination_config);
+    if (!st.ok()) {
+      std::cerr << "sluice: transform failed (the synced data is committed): " << st.ToString() << std::endl;
+      return ExitCodeFor(st.failure_type());
+    }
   }
   return 0;
 }

@@ -248,4 +248,21 @@ ConfiguredCatalog MapToDestination(const ConfiguredCatalog& source_catalog, cons
   return out;
 }
 
+Status ApplyNormalization(const ConnectionSettings& settings, const ConnectorSpec& destination_spec,
+                          std::string_view destination_name, Json& destination_config) {
+  if (settings.normalization == Normalization::kUnset) return Status::Ok();
+  const Json& spec = destination_spec.connection_specification;
+  const bool supported = spec.is_object() && spec.contains("properties") && spec["properties"].is_object() &&
+                         spec["properties"].contains("normalization");
+  if (!supported) {
+    if (settings.normalization == Normalization::kNone) return Status::Ok();
+    return Status::ConfigError(fmt::format(
+        "{}: normalization: {} cannot normalize (destination-postgres can); remove the setting or choose none",
+        settings.origin, destination_name));
+  }
+  if (!destination_config.is_object()) destination_config = Json::object();
+  destination_config["normalization"] = settings.normalization == Normalization::kBasic ? "basic" : "none";
+  return Status::Ok();
+}
+
 }  // namespace sluice

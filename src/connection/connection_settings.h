@@ -31,13 +31,27 @@ struct StreamSelection {
   std::string location;  //!< where it is written, for messages: "pipeline.yaml:12:5", "syncCatalog.streams[1]"
 };
 
+//! The connection's normalization (Airbyte's `operatorType: normalization`).
+enum class Normalization {
+  kUnset,  //!< the destination config decides
+  kNone,
+  kBasic,  //!< nested objects flattened, arrays into child tables (destinations that support it)
+};
+
 struct ConnectionSettings {
   std::string origin;  //!< where the settings come from, for messages: "pipeline.yaml", "syncCatalog"
   NamespaceDefinition namespace_definition = NamespaceDefinition::kSource;
   std::string namespace_format;  //!< kCustom: may contain ${SOURCE_NAMESPACE}
   std::string prefix;            //!< prepended to every destination stream name
   std::optional<std::vector<StreamSelection>> streams;  //!< nullopt: every discovered stream, defaults
+  Normalization normalization = Normalization::kUnset;
 };
+
+//! Sets the destination config's `normalization` key from the connection's setting (kUnset:
+//! unchanged). A destination whose spec has no such key cannot normalize: asking it for basic
+//! normalization is a ConfigError naming it (none is accepted and ignored). Pure.
+Status ApplyNormalization(const ConnectionSettings& settings, const ConnectorSpec& destination_spec,
+                          std::string_view destination_name, Json& destination_config);
 
 //! A stream's sync mode and destination sync mode.
 struct StreamModes {

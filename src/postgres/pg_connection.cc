@@ -150,6 +150,9 @@ Status PgConnection::ErrorFromResult(const PGresult* result, std::string_view wh
   std::string message = fmt::format("{} on {}: {} (SQLSTATE {})", what, description_, primary, state);
   if (detail) message += fmt::format("; {}", detail);
   if (hint) message += fmt::format("; hint: {}", hint);
+  if (const char* position = PQresultErrorField(result, PG_DIAG_STATEMENT_POSITION)) {
+    message += fmt::format(" (at character {})", position);
+  }
   switch (ClassifySqlState(state)) {
     case FailureType::kConfig:
       return Status::ConfigError(std::move(message));

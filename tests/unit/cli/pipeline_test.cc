@@ -147,7 +147,7 @@ strems:
   - users
 )"),
             "pipeline.yaml:6:1: unknown key 'strems' at $.strems (allowed: name, source, destination, schedule, "
-            "namespace, prefix, streams, state, resources); did you mean 'streams'?");
+            "namespace, prefix, streams, state, resources, normalization, transform); did you mean 'streams'?");
   EXPECT_EQ(ParseError(R"(source:
   connector: faker
   confg: {count: 10}
@@ -165,7 +165,7 @@ schedule: {cron: "0 * * * *", tz: UTC}
             "pipeline.yaml:9:31: unknown key 'tz' at $.schedule.tz (allowed: cron, timezone, every, manual)");
   EXPECT_EQ(ParseError(std::string(kMinimal) + "prefx:\n"),
             "pipeline.yaml:3:1: unknown key 'prefx' at $.prefx (allowed: name, source, destination, schedule, "
-            "namespace, prefix, streams, state, resources); did you mean 'prefix'?")
+            "namespace, prefix, streams, state, resources, normalization, transform); did you mean 'prefix'?")
       << "an unknown key without a value";
   // Keys inside `config` belong to the connector's spec, not to the pipeline.
   EXPECT_TRUE(ParsePipeline("source: {connector: faker, config: {anything: 1}}\ndestination: local\n", "p.yaml").ok());
@@ -539,4 +539,23 @@ TEST(PipelineTest, ManifestIsInjectedAsAirbyteDoes) {
   std::filesystem::remove_all(dir);
 }
 
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(PipelineNormalizationTest, NormalizationAndTransformKeys) {
+  auto p = ParsePipeline("source: {connector: faker}\ndestination: {connector: postgres}\nnormalization: basic\n"
+                         "transform: dbt\n",
+                         "/data/pipe.yaml");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->normalization, Normalization::kBasic);
+  EXPECT_EQ(p->transform_dir, "/data/dbt");
+  auto bad = ParsePipeline("source: {connector: faker}\ndestination: {connector: postgres}\nnormalization: full\n",
+                           "pipe.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("$.normalization: expected basic or none"), std::string::npos);
+}
+
+}  // namespace
 }  // namespace sluice

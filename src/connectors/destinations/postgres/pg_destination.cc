@@ -113,6 +113,7 @@ class PostgresDestination final : public Destination {
       SLUICE_ASSIGN_OR_RETURN(PgStreamPlan plan, MakePlan(catalog.streams[i], i, spec));
       plans_.push_back(std::move(plan));
     }
+    PlanNormalizedTables();
     SLUICE_RETURN_IF_ERROR(CheckDistinctTables());
 
     pool_ = std::make_unique<PgConnectionPool>(config_.connection);
@@ -170,6 +171,8 @@ class PostgresDestination final : public Destination {
     p.cdc_deletion_mode = config_.cdc_deletion_mode;
     p.drop_cascade = config_.drop_cascade;
     p.parallel_copies = config_.parallel_copies;
+    p.normalize = config_.normalization && p.write_final;
+    p.legacy_raw = config_.legacy_raw_tables;
 
     const std::string ns =
         s.stream.namespace_ && !s.stream.namespace_->empty() ? *s.stream.namespace_ : config_.schema;
@@ -177,10 +180,20 @@ class PostgresDestination final : public Destination {
     p.final_table = PgIdentifier(s.stream.name);
     p.raw_schema = PgIdentifier(config_.raw_data_schema);
     p.raw_table = RawTableName(ns, s.stream.name);
+    if (p.legacy_raw) {
+      // Airbyte's pre-V2 layout: the raw table beside the final one.
+      p.raw_schema = p.final_schema;
+      p.raw_table = PgIdentifier("_airbyte_raw_" + s.stream.name);
+    }
 
     std::vector<std::string> names;
     for (const Field& f : p.schema->fields()) names.push_back(f.name);
-    p.columns = AssignColumnNames(names, {kColRawId, kColExtractedAt, kColMeta, kColGenerationId, kColSeq});
+    std::vector<std::string> reserved = {kColRawId, kColExtractedAt, kColMeta, kColGenerationId, kColSeq};
+    if (p.normalize) {
+      reserved.push_back(kColNormalizedAt);
+      reserved.push_back(PgIdentifier(fmt::format("_airbyte_{}_hashid", p.final_table)));
+    }
+    p.columns = AssignColumnNames(names, reserved);
 
     if (p.mode == DestinationSyncMode::kAppendDedup) {
       const auto& pk = !s.primary_key.empty() ? s.primary_key : s.stream.source_defined_primary_key;
@@ -197,6 +210,14 @@ class PostgresDestination final : public Destination {
         SLUICE_ASSIGN_OR_RETURN(p.cursor, ResolveField(p, cursor, "cursor field"));
       }
       p.cdc_deleted_at = p.schema->IndexOf(kCdcDeletedAt);
+      p.hash_key = p.primary_key;
+    } else if (p.overwrite() && !s.primary_key.empty()) {
+      // Normalized hash ids come from the key where one is given (stable across full refreshes).
+      std::vector<int> key;
+      for (const FieldPath& path : s.primary_key) {
+        if (path.size() == 1 && p.schema->IndexOf(path[0]) >= 0) key.push_back(p.schema->IndexOf(path[0]));
+      }
+      if (key.size() == s.primary_key.size()) p.hash_key = std::move(key);
     }
     // Airbyte's rule: a stream whose minimum generation is its generation replaces the rows of
     // older generations — always for overwrite, and for a "truncate" refresh in the other modes.
@@ -210,11 +231,30 @@ class PostgresDestination final : public Destination {
       p.load = PgLoad::kMerge;  // kSwap when PrepareFinal finds the final table empty
       p.resume_tmp = true;
     }
-    p.load_table = p.load == PgLoad::kMerge ? fmt::format("sluice_stage_{}", index)
+    p.load_table = p.staged() || p.load == PgLoad::kMerge ? fmt::format("sluice_stage_{}", index)
                    : p.swap()               ? TmpTableName(p.final_table)
                                             : p.final_table;
     p.raw_load_table = p.raw_swap ? TmpTableName(p.raw_table) : p.raw_table;
     return p;
+  }
+
+  // normalize: every normalized stream's tables, named against the tables of its schema (all
+  // streams' final tables and legacy raw tables first, then children in catalog order).
+  void PlanNormalizedTables() {
+    std::map<std::string, std::set<std::string>> taken;
+    for (const PgStreamPlan& p : plans_) {
+      if (p.write_final) taken[p.final_schema].insert(p.final_table);
+      if (p.write_raw) taken[p.raw_schema].insert(p.raw_table);
+    }
+    for (size_t i = 0; i < plans_.size(); ++i) {
+      PgStreamPlan& p = plans_[i];
+      if (!p.normalize) continue;
+      p.norm = PlanNormalization(*p.schema, p.columns, p.final_table, p.hash_key, taken[p.final_schema]);
+      p.norm_load_tables.clear();
+      for (const PgNormTable& t : p.norm.tables) {
+        p.norm_load_tables.push_back(p.swap() ? TmpTableName(t.table) : t.table);
+      }
+    }
   }
 
   // Two streams must not share a table (or a tmp table).
@@ -225,6 +265,10 @@ class PostgresDestination final : public Destination {
       if (p.write_final) {
         tables.emplace_back(p.final_schema, p.final_table);
         if (p.swap() || p.dedup()) tables.emplace_back(p.final_schema, TmpTableName(p.final_table));
+      }
+      for (size_t t = 1; p.normalize && t < p.norm.tables.size(); ++t) {
+        tables.emplace_back(p.final_schema, p.norm.tables[t].table);
+        if (p.swap()) tables.emplace_back(p.final_schema, p.norm_load_tables[t]);
       }
       if (p.write_raw) {
         tables.emplace_back(p.raw_schema, p.raw_table);
@@ -249,6 +293,7 @@ class PostgresDestination final : public Destination {
       return Status::ConfigError(fmt::format("{}: {} exists and is not a table (relkind '{}')", context,
                                              p.FinalName(), table.relkind));
     }
+    if (p.normalize) return PrepareNormalized(conn, p);
     if (p.merge() && !table.exists) {
       // Into a new table nothing needs merging: load the tmp table, deduplicate it once and
       // swap it in when the stream completes. (An existing table, even empty, is merged into:
@@ -272,6 +317,56 @@ class PostgresDestination final : public Destination {
       Status st = conn.Exec(fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({})", QuoteIdent(p.PkIndexName()),
                                         p.FinalName(), p.PkColumnList()));
       if (!st.ok()) return st.WithContext(context + ": creating the primary key index");
+    }
+    return Status::Ok();
+  }
+
+  // normalize: the tables of every level — the tmp ones (kSwap: new, or resumed with the root
+  // tmp table when it holds only this generation) or the final ones (created, or given the
+  // columns they lack); dedup adds the key index on the root and the root hash id index on
+  // children. Typed rows go to the stage with their natural types.
+  Status PrepareNormalized(PgConnection& conn, PgStreamPlan& p) {
+    const std::string context = fmt::format("stream '{}'", p.name);
+    NaturalEncoders(p);
+    bool keep_tmp = false;
+    if (p.swap() && p.resume_tmp) {
+      SLUICE_ASSIGN_OR_RETURN(ExistingTable root, DescribeTable(conn, p.final_schema, p.norm_load_tables[0]));
+      SLUICE_ASSIGN_OR_RETURN(keep_tmp, ResumableTmp(conn, p.NormLoadName(0), root, p.generation_id, std::nullopt));
+      if (keep_tmp) Log(LogLevel::kInfo, "{}: loading further into the tables an earlier attempt of this load left", context);
+    }
+    for (size_t t = 0; t < p.norm.tables.size(); ++t) {
+      const std::string load = p.NormLoadName(t);
+      if (p.swap() && !keep_tmp) {
+        Status st = conn.Exec(fmt::format("DROP TABLE IF EXISTS {}; {}", load, p.NormCreateSql(t, load, false)));
+        if (!st.ok()) return st.WithContext(context);
+      } else {
+        SLUICE_ASSIGN_OR_RETURN(ExistingTable table, DescribeTable(conn, p.final_schema, p.norm_load_tables[t]));
+        if (table.exists && table.relkind != 'r' && table.relkind != 'p') {
+          return Status::ConfigError(
+              fmt::format("{}: {} exists and is not a table (relkind '{}')", context, load, table.relkind));
+        }
+        std::vector<std::string> additions;
+        for (const PgNormColumn& c : p.norm.tables[t].columns) {
+          if (table.exists && !table.columns.count(c.name)) {
+            additions.push_back(fmt::format("ADD COLUMN {} {}", QuoteIdent(c.name), c.sql_type));
+          }
+        }
+        Status st = Status::Ok();
+        if (!table.exists) {
+          st = conn.Exec(p.NormCreateSql(t, load, false));
+        } else if (!additions.empty()) {
+          std::string sql = "ALTER TABLE " + load + " ";
+          for (size_t k = 0; k < additions.size(); ++k) sql += (k ? ", " : "") + additions[k];
+          st = conn.Exec(sql);
+          if (st.ok()) Log(LogLevel::kInfo, "{}: added {} new column(s) to {}", context, additions.size(), load);
+        }
+        if (st.ok() && table.exists && t == 0) st = EnsureMetaDefault(conn, p, load, table);
+        if (!st.ok()) return st.WithContext(context);
+      }
+      if (p.dedup()) {
+        Status st = conn.Exec(p.NormCreateIndexSql(t));
+        if (!st.ok()) return st.WithContext(context + ": creating an index");
+      }
     }
     return Status::Ok();
   }
@@ -429,7 +524,7 @@ class PostgresDestination final : public Destination {
     const std::string context = fmt::format("stream '{}': raw table", p.name);
     if (p.raw_swap) {
       const std::string tmp = p.RawLoadName();
-      if (p.resume_tmp) {
+      if (p.resume_tmp && !p.legacy_raw) {
         SLUICE_ASSIGN_OR_RETURN(ExistingTable table, DescribeTable(conn, p.raw_schema, p.raw_load_table));
         SLUICE_ASSIGN_OR_RETURN(bool resumable, ResumableTmp(conn, tmp, table, p.generation_id, std::nullopt));
         if (resumable) return EnsureMetaDefault(conn, p, tmp, table);
@@ -441,6 +536,15 @@ class PostgresDestination final : public Destination {
     if (!table.exists) {
       Status st = conn.Exec(p.CreateRawSql(p.RawName(), true));
       return st.ok() ? st : st.WithContext(context);
+    }
+    if (p.legacy_raw) {
+      for (const char* name : {"_airbyte_ab_id", "_airbyte_data", "_airbyte_emitted_at"}) {
+        if (!table.columns.count(name)) {
+          return Status::ConfigError(fmt::format("{}: {} exists but has no column {}; is it a legacy raw table?",
+                                                 context, p.RawName(), name));
+        }
+      }
+      return Status::Ok();
     }
     // Raw tables of older Airbyte versions lack these.
     for (const auto& [name, sql] : {std::pair{kColMeta, "jsonb"}, std::pair{kColGenerationId, "bigint"}}) {

@@ -45,6 +45,24 @@ ConnectorSpec PgDestinationSpec() {
       {"enum", {"Hard delete", "Soft delete"}},
       {"default", "Hard delete"},
       {"order", order++}};
+  properties["normalization"] = {
+      {"type", "string"},
+      {"title", "Normalization"},
+      {"description",
+       "basic: nested objects become columns of their parent (contact_email), arrays become child tables "
+       "(customers_addresses, linked by _airbyte_customers_hashid), as Airbyte's basic normalization did. none: "
+       "objects and arrays stay jsonb columns. A connection's normalization setting overrides this"},
+      {"enum", {"none", "basic"}},
+      {"default", "none"},
+      {"order", order++}};
+  properties["legacy_raw_tables"] = {
+      {"type", "boolean"},
+      {"title", "Legacy raw tables"},
+      {"description",
+       "Write Airbyte's pre-Destinations-V2 raw tables {schema}._airbyte_raw_{stream} (_airbyte_ab_id, "
+       "_airbyte_emitted_at, _airbyte_data jsonb), which older dbt models read, instead of the V2 raw tables"},
+      {"default", false},
+      {"order", order++}};
   properties["drop_cascade"] = {
       {"type", "boolean"},
       {"title", "Drop tables with CASCADE"},
@@ -118,6 +136,15 @@ Result<PgDestinationConfig> ParsePgDestinationConfig(const Json& config) {
   SLUICE_RETURN_IF_ERROR(bool_field("direct_load", c.direct_load));
   SLUICE_RETURN_IF_ERROR(bool_field("disable_type_dedupe", c.disable_type_dedupe));
   SLUICE_RETURN_IF_ERROR(bool_field("drop_cascade", c.drop_cascade));
+  SLUICE_RETURN_IF_ERROR(bool_field("legacy_raw_tables", c.legacy_raw_tables));
+  if (auto it = config.find("normalization"); it != config.end() && !it->is_null()) {
+    const std::string mode = it->is_string() ? it->get<std::string>() : std::string();
+    if (mode == "basic") {
+      c.normalization = true;
+    } else if (mode != "none") {
+      return Status::ConfigError(fmt::format("normalization: {} is not one of 'basic', 'none'", it->dump()));
+    }
+  }
   SLUICE_RETURN_IF_ERROR(bool_field("unconstrained_number", c.unconstrained_number));
   if (auto it = config.find("parallel_copies"); it != config.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 32) {

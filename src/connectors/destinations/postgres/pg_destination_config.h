@@ -30,9 +30,15 @@ struct PgDestinationConfig {
   //! append modes (append_dedup uses one). Minimum 1.
   int parallel_copies = 2;
   CdcDeletionMode cdc_deletion_mode = CdcDeletionMode::kHardDelete;
+  //! `normalization: basic`: nested objects flattened, arrays into child tables
+  //! (pg_normalization.h). Default none.
+  bool normalization = false;
+  //! Raw tables in Airbyte's pre-V2 layout (`{schema}._airbyte_raw_{stream}`) instead of V2 ones;
+  //! implies raw tables. Default false.
+  bool legacy_raw_tables = false;
 
   //! Raw tables only (disable_type_dedupe) wins over direct_load, whose default is true.
-  bool writes_raw() const { return !direct_load || disable_type_dedupe; }
+  bool writes_raw() const { return !direct_load || disable_type_dedupe || legacy_raw_tables; }
   bool writes_final() const { return !disable_type_dedupe; }
 };
 

@@ -30,8 +30,11 @@ std::string PgStreamPlan::FinalName() const { return Qualified(final_schema, fin
 std::string PgStreamPlan::RawName() const { return Qualified(raw_schema, raw_table); }
 std::string PgStreamPlan::RawLoadName() const { return Qualified(raw_schema, raw_load_table); }
 std::string PgStreamPlan::LoadName() const {
-  return merge() ? "pg_temp." + QuoteIdent(load_table) : Qualified(final_schema, load_table);
+  return staged() ? "pg_temp." + QuoteIdent(load_table) : Qualified(final_schema, load_table);
 }
+std::string PgStreamPlan::MergeTargetName() const { return normalize ? NormLoadName(0) : FinalName(); }
+std::string PgStreamPlan::NormFinalName(size_t t) const { return Qualified(final_schema, norm.tables[t].table); }
+std::string PgStreamPlan::NormLoadName(size_t t) const { return Qualified(final_schema, norm_load_tables[t]); }
 
 std::string PgStreamPlan::PkColumnList() const {
   std::string cols;
@@ -65,6 +68,10 @@ std::string PgStreamPlan::CopyFinalSql(bool with_meta) const {
 }
 
 std::string PgStreamPlan::CopyRawSql(bool with_meta) const {
+  if (legacy_raw) {
+    return fmt::format("COPY {} (\"_airbyte_ab_id\", \"_airbyte_data\", \"_airbyte_emitted_at\") FROM STDIN (FORMAT binary)",
+                       RawLoadName());
+  }
   return fmt::format("COPY {} ({}, {}, {}, {}, {}{}) FROM STDIN (FORMAT binary)", RawLoadName(), QuoteIdent(kColRawId),
                      QuoteIdent(kColData), QuoteIdent(kColExtractedAt), QuoteIdent(kColLoadedAt),
                      QuoteIdent(kColGenerationId), with_meta ? ", " + QuoteIdent(kColMeta) : std::string());
@@ -86,6 +93,12 @@ std::string PgStreamPlan::CreateFinalSql(const std::string& qualified_name, bool
 }
 
 std::string PgStreamPlan::CreateRawSql(const std::string& qualified_name, bool if_not_exists) const {
+  if (legacy_raw) {
+    return fmt::format(
+        "CREATE TABLE {}{} (\"_airbyte_ab_id\" character varying(36) NOT NULL, \"_airbyte_data\" jsonb, "
+        "\"_airbyte_emitted_at\" timestamp with time zone NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+        if_not_exists ? "IF NOT EXISTS " : "", qualified_name);
+  }
   return fmt::format(
       "CREATE TABLE {}{} ({} character varying(36) NOT NULL, {} jsonb, {} timestamp with time zone NOT NULL, "
       "{} timestamp with time zone, {} jsonb DEFAULT {}, {} bigint)",
@@ -115,7 +128,7 @@ std::string PgStreamPlan::StageHasNullKeySql() const {
 }
 
 std::vector<std::string> PgStreamPlan::MergeSql(bool null_keys) const {
-  const std::string stage = LoadName(), final_name = FinalName();
+  const std::string stage = LoadName(), final_name = MergeTargetName();
   std::vector<std::string> key_eq, key_null, key_is_null;
   for (int k : primary_key) {
     const std::string c = QuoteIdent(columns[static_cast<size_t>(k)]);
@@ -166,7 +179,7 @@ std::vector<std::string> PgStreamPlan::KeepUnchangedSql(const std::string& table
     for (int k : primary_key) key_eq.push_back(fmt::format("f.{0} = s.{0}", QuoteIdent(columns[static_cast<size_t>(k)])));
     sql.push_back("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
     sql.push_back(fmt::format("UPDATE {} AS s SET {} = f.{} FROM {} AS f WHERE {} AND (s.{})", table, c, c,
-                              FinalName(), Join(key_eq, " AND "), missing));
+                              MergeTargetName(), Join(key_eq, " AND "), missing));
     sql.push_back("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on");
   }
   // Rows in dedup order, ascending; `grp` counts the rows that have the column up to each row,
@@ -221,14 +234,16 @@ std::string PgStreamPlan::InsertFromStageSql() const {
 }
 
 std::vector<std::string> PgStreamPlan::TruncateSql(int64_t at_us) const {
-  const std::string target = merge() ? FinalName() : LoadName();
+  const std::string target = normalize ? NormLoadName(0) : merge() ? FinalName() : LoadName();
   if (dedup() && cdc_deleted_at >= 0 && cdc_deletion_mode == CdcDeletionMode::kSoftDelete) {
     const std::string& column = columns[static_cast<size_t>(cdc_deleted_at)];
     return {fmt::format("UPDATE {} SET {} = (pg_catalog.to_timestamp({} / 1000000.0))::{} WHERE {} IS NULL", target,
                         QuoteIdent(column), at_us, column_sql[static_cast<size_t>(cdc_deleted_at)],
                         QuoteIdent(column))};
   }
-  return {fmt::format("DELETE FROM {}", target)};
+  std::vector<std::string> sql = {fmt::format("DELETE FROM {}", target)};
+  for (size_t t = 1; normalize && t < norm.tables.size(); ++t) sql.push_back("DELETE FROM " + NormLoadName(t));
+  return sql;
 }
 
 std::vector<std::string> PgStreamPlan::SwapSql() const {
@@ -240,6 +255,61 @@ std::vector<std::string> PgStreamPlan::SwapSql() const {
     if (dedup()) {
       sql.push_back(fmt::format("ALTER INDEX {} RENAME TO {}", Qualified(final_schema, TmpPkIndexName()),
                                 QuoteIdent(PkIndexName())));
+    }
+  }
+  if (write_raw && raw_swap) {
+    sql.push_back(fmt::format("DROP TABLE IF EXISTS {}{}", RawName(), cascade));
+    sql.push_back(fmt::format("ALTER TABLE {} RENAME TO {}", RawLoadName(), QuoteIdent(raw_table)));
+  }
+  return sql;
+}
+
+std::string PgStreamPlan::NormCreateSql(size_t t, const std::string& qualified, bool if_not_exists) const {
+  std::vector<std::string> cols;
+  for (const PgNormColumn& c : norm.tables[t].columns) {
+    std::string col = fmt::format("{} {}", QuoteIdent(c.name), c.sql_type);
+    if (c.name == kColMeta) col += " DEFAULT " + MetaDefaultSql();
+    cols.push_back(std::move(col));
+  }
+  return fmt::format("CREATE TABLE {}{} ({})", if_not_exists ? "IF NOT EXISTS " : "", qualified, Join(cols, ", "));
+}
+
+std::string PgStreamPlan::NormIndexName(size_t t, const std::string& load_table) const {
+  if (t == 0) return PkIndexFor(load_table, *this);
+  return PgIdentifier(fmt::format("{}_root_{:08x}", load_table,
+                                  static_cast<uint32_t>(Fnv1a64(norm.tables[t].root_hashid_column))));
+}
+
+std::string PgStreamPlan::NormCreateIndexSql(size_t t) const {
+  const std::string cols = t == 0 ? PkColumnList() : QuoteIdent(norm.tables[t].root_hashid_column);
+  return fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({})", QuoteIdent(NormIndexName(t, norm_load_tables[t])),
+                     NormLoadName(t), cols);
+}
+
+std::vector<std::string> PgStreamPlan::NormApplySql() const {
+  std::vector<std::string> sql;
+  const std::string stage = LoadName();
+  if (dedup() && norm.tables.size() > 1) {
+    sql.push_back("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+    for (size_t t = norm.tables.size() - 1; t > 0; --t) sql.push_back(NormDeleteChildrenSql(norm, t, stage, NormLoadName(t)));
+    sql.push_back("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on");
+  }
+  const std::string live = dedup() && cdc_deleted_at >= 0 && cdc_deletion_mode == CdcDeletionMode::kHardDelete
+                               ? QuoteIdent(columns[static_cast<size_t>(cdc_deleted_at)])
+                               : std::string();
+  for (size_t t = 0; t < norm.tables.size(); ++t) sql.push_back(NormInsertSql(norm, t, stage, NormLoadName(t), live));
+  return sql;
+}
+
+std::vector<std::string> PgStreamPlan::NormSwapSql() const {
+  const char* cascade = drop_cascade ? " CASCADE" : "";
+  std::vector<std::string> sql;
+  for (size_t t = 0; t < norm.tables.size(); ++t) {
+    sql.push_back(fmt::format("DROP TABLE IF EXISTS {}{}", NormFinalName(t), cascade));
+    sql.push_back(fmt::format("ALTER TABLE {} RENAME TO {}", NormLoadName(t), QuoteIdent(norm.tables[t].table)));
+    if (dedup()) {
+      sql.push_back(fmt::format("ALTER INDEX {} RENAME TO {}", Qualified(final_schema, NormIndexName(t, norm_load_tables[t])),
+                                QuoteIdent(NormIndexName(t, norm.tables[t].table))));
     }
   }
   if (write_raw && raw_swap) {

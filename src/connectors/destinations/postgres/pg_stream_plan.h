@@ -8,6 +8,7 @@
 
 #include "connectors/destinations/postgres/pg_copy_encoder.h"
 #include "connectors/destinations/postgres/pg_destination_config.h"
+#include "connectors/destinations/postgres/pg_normalization.h"
 #include "protocol/catalog.h"
 
 namespace sluice {
@@ -56,6 +57,16 @@ struct PgStreamPlan {
   //! truncate refresh); otherwise they are appended to the raw table.
   bool raw_swap = false;
   bool unique_nulls_not_distinct = false;  //!< the server has UNIQUE … NULLS NOT DISTINCT (PG ≥ 15)
+  //! Raw rows in Airbyte's pre-V2 layout `{schema}._airbyte_raw_{stream}` (_airbyte_ab_id,
+  //! _airbyte_data, _airbyte_emitted_at) instead of the V2 raw table.
+  bool legacy_raw = false;
+  //! Basic normalization: typed rows are staged (like kMerge) and projected into the tables of
+  //! `norm` at every checkpoint; the final table is norm.tables[0] (flattened).
+  bool normalize = false;
+  PgNormalization norm;
+  //! normalize: per table of `norm`, where its rows go: the table itself, or its _airbyte_tmp
+  //! (kSwap, replaced together when the stream completes).
+  std::vector<std::string> norm_load_tables;
 
   std::string final_schema;
   std::string final_table;  //!< the table readers see
@@ -70,12 +81,17 @@ struct PgStreamPlan {
   std::vector<std::string> column_sql;  //!< per field: the column's SQL type (existing or new)
   std::vector<ValueEncoder> encoders;   //!< per field
   std::vector<int> primary_key;         //!< field indexes (append_dedup)
+  //! normalize: the fields the root hash id comes from (the primary key in append_dedup, the
+  //! catalog's key in overwrite); empty: the raw id.
+  std::vector<int> hash_key;
   int cursor = -1;                      //!< field index of the cursor, or -1: latest extracted wins
   int cdc_deleted_at = -1;              //!< field index of _ab_cdc_deleted_at, or -1
 
   bool overwrite() const { return mode == DestinationSyncMode::kOverwrite; }
   bool dedup() const { return mode == DestinationSyncMode::kAppendDedup && write_final; }
   bool merge() const { return dedup() && load == PgLoad::kMerge; }
+  //! Typed rows go to a session temp table first (kMerge, and every normalized stream).
+  bool staged() const { return merge() || normalize; }
   //! A deduplicated CDC stream: a value the source marks as not sent (a NULLED change with
   //! SOURCE_RETRIEVAL_ERROR, e.g. an unchanged TOAST column) keeps the value stored before it.
   bool keeps_unchanged() const { return dedup() && cdc_deleted_at >= 0; }
@@ -86,6 +102,23 @@ struct PgStreamPlan {
   std::string LoadName() const;
   std::string RawLoadName() const;
   std::string RawName() const;
+  //! The table a dedup merge compares with and replaces rows in: the final table, or with
+  //! normalization the root table's load table (final or tmp).
+  std::string MergeTargetName() const;
+  //! normalize: "schema"."table" of norm table `t` as readers see it / where its rows go.
+  std::string NormFinalName(size_t t) const;
+  std::string NormLoadName(size_t t) const;
+  //! normalize: CREATE TABLE for norm table `t` under `qualified` (IF NOT EXISTS when asked).
+  std::string NormCreateSql(size_t t, const std::string& qualified, bool if_not_exists) const;
+  //! normalize + dedup: the index on `column` of norm table `t` loaded as `load_table`
+  //! (the primary key on the root, the root hash id on children).
+  std::string NormIndexName(size_t t, const std::string& load_table) const;
+  std::string NormCreateIndexSql(size_t t) const;
+  //! normalize, at each checkpoint after the merge steps (dedup) on the stage: child rows of
+  //! staged keys deleted (dedup), then every table's rows inserted from the stage.
+  std::vector<std::string> NormApplySql() const;
+  //! normalize + kSwap: every tmp table replaces its table, in one transaction.
+  std::vector<std::string> NormSwapSql() const;
 
   //! `_airbyte_meta` of a row without changes: '{"changes": [], "sync_id": N}'::jsonb. It is
   //! the column's DEFAULT, so such rows are COPYed without it (jsonb input is costly).
@@ -106,7 +139,7 @@ struct PgStreamPlan {
   std::string CopyRawSql(bool with_meta) const;
   //! Number of fields per typed / raw COPY row without meta.
   int16_t FinalFieldCount() const { return static_cast<int16_t>(columns.size() + 3 + (dedup() ? 1 : 0)); }
-  static constexpr int16_t kRawFieldCount = 5;
+  int16_t RawFieldCount() const { return legacy_raw ? 3 : 5; }
 
   //! CREATE TABLE for a final (or tmp) table with the natural column types; a tmp table of an
   //! append_dedup stream also has `_sluice_seq` (the arrival order, dropped at the swap).

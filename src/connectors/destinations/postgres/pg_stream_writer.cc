@@ -46,13 +46,13 @@ PgStreamWriter::PgStreamWriter(const PgStreamPlan& plan, PgConnectionPool& pool)
     what_[kRaw] = what_[kRawMeta] = fmt::format("stream '{}': COPY into {}", plan_.name, plan_.RawLoadName());
   }
   size_t lanes = 1;
-  if (!plan_.merge()) {
+  if (!plan_.staged()) {
     lanes_per_kind_ = static_cast<size_t>(std::max(1, plan_.parallel_copies));
     raw_lane_base_ = plan_.write_final ? lanes_per_kind_ : 0;
     lanes = lanes_per_kind_ * ((plan_.write_final ? 1 : 0) + (plan_.write_raw ? 1 : 0));
   }
   for (size_t i = 0; i < lanes; ++i) lanes_.emplace_back(pool_);
-  send_bytes_ = plan_.merge() && plan_.write_raw ? kSendBytesSwitching : kSendBytes;
+  send_bytes_ = plan_.staged() && plan_.write_raw ? kSendBytesSwitching : kSendBytes;
   for (size_t i = 0; i < plan_.schema->num_fields(); ++i) {
     std::string p = i == 0 ? "" : ",";
     AppendJsonString(p, plan_.schema->field(i).name);
@@ -118,10 +118,11 @@ void PgStreamWriter::EncodeRow(const RecordBatch& batch, size_t row, size_t& cha
     CopyBuffer& out = buffers_[kRaw];
     raw_changes_.clear();
     const size_t start = out.size();
-    out.BeginRow(PgStreamPlan::kRawFieldCount);
+    out.BeginRow(plan_.RawFieldCount());
     out.AppendBytes(raw_id);
     AppendRawData(out.raw(), batch, row);
     if (!AppendTimestampMicros(out, extracted_micros)) out.AppendNull();
+    if (plan_.legacy_raw) return;  // the pre-V2 layout has no more columns (and no _airbyte_meta)
     if (plan_.write_final) {
       AppendTimestampMicros(out, loaded_at_micros_);
     } else {
@@ -253,7 +254,7 @@ size_t PgStreamWriter::NextLane(Target target) {
 }
 
 Status PgStreamWriter::BeginLane(size_t lane) {
-  Status st = plan_.merge() ? lanes_[lane].Begin(plan_.load_table, plan_.CreateStageSql()) : lanes_[lane].Begin();
+  Status st = plan_.staged() ? lanes_[lane].Begin(plan_.load_table, plan_.CreateStageSql()) : lanes_[lane].Begin();
   return st.ok() ? st : st.WithContext(fmt::format("stream '{}': starting a transaction", plan_.name));
 }
 
@@ -296,7 +297,11 @@ Status PgStreamWriter::Drain() {
   for (PgCopyLane& lane : lanes_) {
     if (st.ok() && lane.open()) st = lane.FinishCopyEnd();
   }
-  if (st.ok() && plan_.merge() && lanes_[0].open()) st = Merge(lanes_[0]);
+  // Normalized dedup streams merge into their root table's load table, the tmp one too.
+  if (st.ok() && (plan_.merge() || (plan_.normalize && plan_.dedup())) && lanes_[0].open()) st = Merge(lanes_[0]);
+  if (st.ok() && plan_.normalize && lanes_[0].open()) {
+    st = ExecSteps(lanes_[0], plan_.NormApplySql(), "normalizing into the flat tables");
+  }
   if (!st.ok()) return Fail(st);
   return Status::Ok();
 }
@@ -305,6 +310,8 @@ Status PgStreamWriter::Merge(PgCopyLane& lane) {
   const int64_t start = NowMicros();
   Status st;
   for (size_t column : kept_columns_) {
+    // Normalized: only columns the root table has keep their value (flattened ones do not).
+    if (plan_.normalize && !plan_.norm.root_has_field[column]) continue;
     if (st.ok()) st = ExecSteps(lane, plan_.KeepUnchangedSql(plan_.LoadName(), column, true), "keeping unchanged values");
   }
   kept_columns_.clear();
@@ -333,7 +340,7 @@ Status PgStreamWriter::Merge(PgCopyLane& lane) {
       st = ExecSteps(lane, plan_.MergeSql(true), "merging rows with NULL keys into the final table");
     }
   }
-  if (st.ok()) st = ExecSteps(lane, {plan_.InsertFromStageSql()}, "merging into the final table");
+  if (st.ok() && !plan_.normalize) st = ExecSteps(lane, {plan_.InsertFromStageSql()}, "merging into the final table");
   const int64_t took = NowMicros() - start;
   ++merges_;
   merge_rows_ += rows_in_transaction_;
@@ -436,8 +443,13 @@ Status PgStreamWriter::Finish(StreamOutcome outcome) {
   if (!plan_.swap()) return Status::Ok();
   // Every lane committed its rows into the tmp tables: swap them in, in one transaction.
   Status st = BeginLane(0);
-  if (st.ok() && plan_.dedup()) st = DedupTmp(lanes_[0]);
-  if (st.ok()) st = ExecSteps(lanes_[0], plan_.SwapSql(), "replacing the table with the newly loaded one");
+  if (plan_.normalize) {
+    // Normalized tmp tables were merged into at every checkpoint: nothing to deduplicate.
+    if (st.ok()) st = ExecSteps(lanes_[0], plan_.NormSwapSql(), "replacing the tables with the newly loaded ones");
+  } else {
+    if (st.ok() && plan_.dedup()) st = DedupTmp(lanes_[0]);
+    if (st.ok()) st = ExecSteps(lanes_[0], plan_.SwapSql(), "replacing the table with the newly loaded one");
+  }
   if (!st.ok()) {
     if (plan_.drop_cascade == false && st.message().find("2BP01") != std::string::npos) {
       st = Status::ConfigError(st.message() + " (set drop_cascade: true to drop the dependent objects too)");
