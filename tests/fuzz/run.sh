@@ -35,6 +35,7 @@ printf '%-12s %12s %10s %8s  %s\n' target executions corpus crashes artifacts
 for t in "${TARGETS[@]}"; do
   work="$BUILD/fuzz-work/$t"
   mkdir -p "$work/corpus"
+  rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*  # findings of this run only
   cp -n tests/fuzz/corpus/"$t"/* "$work/corpus/" 2>/dev/null || true
   log="$work/fuzz.log"
   set +e

@@ -26,6 +26,10 @@ namespace pq = parquet;
 
 namespace {
 
+//! Values in one data page at most (writers cut pages at about 1 MB or 20,000 rows).
+constexpr size_t kMaxPageValues = size_t{1} << 26;
+
+
 constexpr uint64_t kMaxFooterBytes = 256ull << 20;
 constexpr int64_t kJulianEpochDay = 2440588;  // 1970-01-01 as a Julian day number (INT96)
 
@@ -419,6 +423,17 @@ class ParquetReader::ColumnReader {
     return Status::Ok();
   }
 
+  //! A page's value count is allocated for (levels, values) before its bytes are decoded: it
+  //! may not exceed what its column chunk has left, nor kMaxPageValues (found by fuzz_parquet:
+  //! a header claiming 2^31 values made a multi-GB allocation).
+  Status CheckPageValues(size_t rows) const {
+    if (static_cast<int64_t>(rows) > chunk_values_left_) return Corrupt("a page has more values than its column chunk");
+    if (rows > kMaxPageValues) {
+      return Corrupt(fmt::format("a page has {} values, more than the {} this reader takes", rows, kMaxPageValues));
+    }
+    return Status::Ok();
+  }
+
   Status LoadDataPageV1(const pq::PageHeader& h, std::string_view body) {
     const pq::DataPageHeader& d = *h.data_page_header;
     if (d.num_values < 0) return Corrupt("negative value count");
@@ -427,6 +442,7 @@ class ParquetReader::ColumnReader {
     const uint8_t* p = reinterpret_cast<const uint8_t*>(data.data());
     const uint8_t* end = p + data.size();
     const size_t rows = static_cast<size_t>(d.num_values);
+    SLUICE_RETURN_IF_ERROR(CheckPageValues(rows));
     if (leaf_.optional) {
       if (d.definition_level_encoding != pq::Encoding::kRle) {
         return Status::ConfigError(fmt::format("definition level encoding {} is not supported (only RLE)",
@@ -458,6 +474,7 @@ class ParquetReader::ColumnReader {
     const size_t def = static_cast<size_t>(d.definition_levels_byte_length);
     if (rep + def > body.size()) return Corrupt("level lengths past the page");
     const size_t rows = static_cast<size_t>(d.num_values);
+    SLUICE_RETURN_IF_ERROR(CheckPageValues(rows));
     if (leaf_.optional) {
       SLUICE_RETURN_IF_ERROR(DecodeLevels(reinterpret_cast<const uint8_t*>(body.data()) + rep, def, rows));
     } else {
