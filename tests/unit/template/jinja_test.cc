@@ -20,6 +20,30 @@ Json LoadCases() {
   return Json::parse(text.str());
 }
 
+// Compares one rendering with Jinja2's: the same text, or a failure of the same kind (an
+// UndefinedError or another). False (and a test failure) when they differ.
+bool CheckCase(const Json& c, const Result<std::string>& r, TemplateErrorKind kind) {
+  const std::string t = c["template"].get<std::string>();
+  if (c.contains("expected")) {
+    if (!r.ok()) {
+      ADD_FAILURE() << t << " failed: " << r.status().ToString();
+      return false;
+    }
+    if (*r != c["expected"].get<std::string>()) {
+      ADD_FAILURE() << t << " rendered [" << *r << "], Jinja2 gives [" << c["expected"].get<std::string>() << "]";
+      return false;
+    }
+    return true;
+  }
+  if (r.ok()) {
+    ADD_FAILURE() << t << " rendered [" << *r << "], Jinja2 fails";
+    return false;
+  }
+  EXPECT_NE(kind, TemplateErrorKind::kNone) << t;
+  EXPECT_EQ(kind == TemplateErrorKind::kUndefined, c["error"] == "undefined") << t << ": " << r.status().ToString();
+  return kind != TemplateErrorKind::kNone && (kind == TemplateErrorKind::kUndefined) == (c["error"] == "undefined");
+}
+
 TEST(JinjaTest, RendersAsJinja2Does) {
   const Json cases = LoadCases();
   ASSERT_GT(cases["cases"].size(), 100u);
@@ -31,24 +55,7 @@ TEST(JinjaTest, RendersAsJinja2Does) {
     const std::string t = c["template"].get<std::string>();
     TemplateErrorKind kind;
     Result<std::string> r = engine->Render(t, context, &kind);
-    if (c.contains("expected")) {
-      if (!r.ok()) {
-        ADD_FAILURE() << t << " failed: " << r.status().ToString();
-        ++failures;
-      } else if (*r != c["expected"].get<std::string>()) {
-        ADD_FAILURE() << t << " rendered [" << *r << "], Jinja2 gives [" << c["expected"].get<std::string>() << "]";
-        ++failures;
-      }
-    } else {
-      if (r.ok()) {
-        ADD_FAILURE() << t << " rendered [" << *r << "], Jinja2 fails";
-      } else if (c["error"] == "undefined") {
-        EXPECT_EQ(kind, TemplateErrorKind::kUndefined) << t << ": " << r.status().ToString();
-      } else {
-        EXPECT_NE(kind, TemplateErrorKind::kUndefined) << t << ": " << r.status().ToString();
-        EXPECT_NE(kind, TemplateErrorKind::kNone) << t;
-      }
-    }
+    failures += CheckCase(c, r, kind) ? 0 : 1;
   }
   EXPECT_EQ(failures, 0);
 }
@@ -107,22 +114,10 @@ TEST(JinjaTest, StatementsRenderAsJinja2Does) {
   context.SetValue("this", TemplateValue{RelationJson("orders"), "\"analytics\".\"orders\""});
   int failures = 0;
   for (const Json& c : cases["statement_cases"]) {
-    const std::string t = c["template"].get<std::string>();
     TemplateErrorKind kind;
-    Result<std::string> r = engine->RenderFile(t, "model.sql", context, &kind);
-    if (c.contains("expected")) {
-      if (!r.ok()) {
-        ADD_FAILURE() << t << " failed: " << r.status().ToString();
-        ++failures;
-      } else if (*r != c["expected"].get<std::string>()) {
-        ADD_FAILURE() << t << " rendered [" << *r << "], Jinja2 gives [" << c["expected"].get<std::string>() << "]";
-        ++failures;
-      }
-    } else if (r.ok()) {
-      ADD_FAILURE() << t << " rendered [" << *r << "], Jinja2 fails";
-      ++failures;
-    } else {
-      EXPECT_EQ(kind == TemplateErrorKind::kUndefined, c["error"] == "undefined") << t << ": " << r.status().ToString();
+    Result<std::string> r = engine->RenderFile(c["template"].get<std::string>(), "model.sql", context, &kind);
+    failures += CheckCase(c, r, kind) ? 0 : 1;
+    if (!r.ok()) {
       EXPECT_EQ(r.status().message().rfind("model.sql:", 0), 0u) << r.status().ToString();
     }
   }
