@@ -50,7 +50,7 @@ using TemplateFunction = std::function<Result<TemplateValue>(const TemplateArgs&
 
 //! The variables and host functions a template sees, by name. Set() borrows: the value must
 //! outlive the Render calls that use this context; SetValue / SetFunction own theirs. Setting a
-//! name twice keeps the last one.
+//! name twice keeps the last one. Set names between renders, not from a host function during one.
 class TemplateContext {
  public:
   void Set(std::string name, const Json* value);
