@@ -21,19 +21,46 @@
 
 namespace sluice {
 
-void TemplateContext::Set(std::string name, const Json* value) {
-  for (auto& [n, v] : vars_) {
-    if (n == name) {
-      v = value;
-      return;
+TemplateContext::Entry& TemplateContext::Slot(std::string name) {
+  for (Entry& e : vars_) {
+    if (e.name == name) {
+      e = Entry{e.name};
+      return e;
     }
   }
-  vars_.emplace_back(std::move(name), value);
+  vars_.push_back(Entry{std::move(name)});
+  return vars_.back();
+}
+
+void TemplateContext::Set(std::string name, const Json* value) { Slot(std::move(name)).json = value; }
+
+void TemplateContext::SetValue(std::string name, TemplateValue value) {
+  Entry& e = Slot(std::move(name));
+  e.owned = std::make_shared<const TemplateValue>(std::move(value));
+  e.json = &e.owned->json;
+}
+
+void TemplateContext::SetFunction(std::string name, TemplateFunction function) {
+  Slot(std::move(name)).function = std::make_shared<const TemplateFunction>(std::move(function));
 }
 
 const Json* TemplateContext::Find(std::string_view name) const {
-  for (const auto& [n, v] : vars_) {
-    if (n == name) return v;
+  for (const Entry& e : vars_) {
+    if (e.name == name) return e.json;
+  }
+  return nullptr;
+}
+
+const std::string* TemplateContext::FindText(std::string_view name) const {
+  for (const Entry& e : vars_) {
+    if (e.name == name) return e.owned && e.owned->text ? &*e.owned->text : nullptr;
+  }
+  return nullptr;
+}
+
+const TemplateFunction* TemplateContext::FindFunction(std::string_view name) const {
+  for (const Entry& e : vars_) {
+    if (e.name == name) return e.function.get();
   }
   return nullptr;
 }
@@ -49,6 +76,8 @@ namespace {
 struct TemplateError {
   TemplateErrorKind kind;
   std::string message;
+  int line = 0;       // 1-based line of the statement that failed (0: not known yet)
+  std::string file;   // the macro file when the failing statement is in an added macro
 };
 
 [[noreturn]] void Fail(TemplateErrorKind kind, std::string message) { throw TemplateError{kind, std::move(message)}; }
@@ -214,15 +243,17 @@ NodePtr MakeNode(NodeType type) {
   return n;
 }
 
-enum class StmtType { kText, kOutput, kIf, kFor, kSet };
+enum class StmtType { kText, kOutput, kIf, kFor, kSet, kSetBlock, kMacro };
 
 struct Stmt {
   StmtType type;
-  std::string text;
+  std::string text;  // text; macro: its name
   NodePtr expr;  // output / for iterable / set value
   std::vector<std::pair<NodePtr, std::vector<Stmt>>> branches;  // if: (condition or null for else, body)
   std::vector<std::string> targets;                             // for / set
-  std::vector<Stmt> body, else_body;
+  std::vector<Stmt> body, else_body;                            // for, set block, macro: body
+  std::vector<std::pair<std::string, NodePtr>> params = {};     // macro: parameters and defaults
+  int line = 0;                                                 // 1-based line of the tag
 };
 
 // ---------------------------------------------------------------- expression parser
@@ -239,6 +270,7 @@ class ExprParser {
   const Token& Peek(size_t ahead = 0) const { return t_[std::min(p_ + ahead, t_.size() - 1)]; }
   bool AtName(std::string_view n) const { return Peek().type == Tok::kName && Peek().text == n; }
   bool AtOp(std::string_view o) const { return Peek().type == Tok::kOp && Peek().text == o; }
+  bool AtEnd() const { return Peek().type == Tok::kEnd; }
   Token Next() { return t_[std::min(p_++, t_.size() - 1)]; }
   void Expect(std::string_view op) {
     if (!AtOp(op)) SyntaxError(fmt::format("expected '{}', got '{}'", op, Peek().type == Tok::kEnd ? "end" : Peek().text));
@@ -555,8 +587,13 @@ class TemplateParser {
   Template Parse() {
     Template t;
     std::string end_tag;
-    t.body = ParseBody({}, end_tag);
-    if (!end_tag.empty()) SyntaxError(fmt::format("unexpected '{{% {} %}}'", end_tag));
+    try {
+      t.body = ParseBody({}, end_tag);
+      if (!end_tag.empty()) SyntaxError(fmt::format("unexpected '{{% {} %}}'", end_tag));
+    } catch (TemplateError& e) {
+      if (e.line == 0) e.line = LineAt(tag_start_);
+      throw;
+    }
     // keep_trailing_newline=False: one trailing newline of the template is dropped.
     if (!t.body.empty() && t.body.back().type == StmtType::kText) {
       std::string& s = t.body.back().text;
@@ -569,10 +606,12 @@ class TemplateParser {
  private:
   // Parses statements until one of `ends` (a block keyword) starts a tag; `found` gets it
   // ("" at the end of the text). The tag's tokens are left in `tag_`.
-  std::vector<Stmt> ParseBody(const std::vector<std::string>& ends, std::string& found) {
+  std::vector<Stmt> ParseBody(const std::vector<std::string>& ends, std::string& found, int open_line = 0,
+                              std::string_view block = {}) {
     std::vector<Stmt> out;
     while (pos_ < src_.size()) {
       const size_t open = FindOpen(pos_);
+      tag_start_ = open;
       std::string text(src_.substr(pos_, open - pos_));
       pos_ = open;
       const bool strip_before = open + 2 < src_.size() && src_[open + 2] == '-';
@@ -601,9 +640,11 @@ class TemplateParser {
       strip_next_ = strip_after;
       if (kind == "{{") {
         Stmt s{StmtType::kOutput, {}, ExprParser(std::move(tokens)).ParseAll(), {}, {}, {}, {}};
+        s.line = LineAt(open);
         out.push_back(std::move(s));
         continue;
       }
+      const int line = LineAt(open);
       if (tokens.empty() || tokens[0].type != Tok::kName) SyntaxError("expected a tag name after '{%'");
       const std::string tag = tokens[0].text;
       if (std::find(ends.begin(), ends.end(), tag) != ends.end()) {
@@ -612,38 +653,82 @@ class TemplateParser {
         return out;
       }
       if (tag == "if") {
-        out.push_back(ParseIf(std::move(tokens)));
+        out.push_back(ParseIf(std::move(tokens), line));
       } else if (tag == "for") {
-        out.push_back(ParseFor(std::move(tokens)));
+        out.push_back(ParseFor(std::move(tokens), line));
+      } else if (tag == "macro") {
+        out.push_back(ParseMacro(std::move(tokens), line));
       } else if (tag == "set") {
         ExprParser p(std::move(tokens));
         p.Next();
         Stmt s{StmtType::kSet, {}, nullptr, {}, {}, {}, {}};
+        s.line = line;
         s.targets.push_back(p.ExpectName());
         while (p.AtOp(",")) {
           p.Next();
           s.targets.push_back(p.ExpectName());
         }
-        p.Expect("=");
-        s.expr = p.ParseAll();
+        if (p.AtEnd() && s.targets.size() == 1) {  // {% set x %}…{% endset %}
+          s.type = StmtType::kSetBlock;
+          std::string end;
+          s.body = ParseBody({"endset"}, end, line, "set");
+        } else {
+          p.Expect("=");
+          s.expr = p.ParseAll();
+        }
         out.push_back(std::move(s));
       } else {
         SyntaxError(fmt::format("unknown tag '{}'", tag));
       }
     }
     found.clear();
-    if (!ends.empty()) SyntaxError(fmt::format("unexpected end of template, expected '{{% {} %}}'", ends.back()));
+    if (!ends.empty()) {
+      throw TemplateError{TemplateErrorKind::kSyntax,
+                          fmt::format("'{{% {} %}}' is never closed by '{{% {} %}}'", block, ends.back()), open_line};
+    }
     return out;
   }
 
-  Stmt ParseIf(std::vector<Token> tokens) {
+  int LineAt(size_t offset) const {
+    offset = std::min(offset, src_.size());
+    return 1 + int(std::count(src_.begin(), src_.begin() + long(offset), '\n'));
+  }
+
+  // {% macro name(a, b=default) %}…{% endmacro %}
+  Stmt ParseMacro(std::vector<Token> tokens, int line) {
+    Stmt s{StmtType::kMacro, {}, nullptr, {}, {}, {}, {}};
+    s.line = line;
+    ExprParser p(std::move(tokens));
+    p.Next();
+    s.text = p.ExpectName();
+    p.Expect("(");
+    while (!p.AtOp(")")) {
+      std::string name = p.ExpectName();
+      NodePtr dflt;
+      if (p.AtOp("=")) {
+        p.Next();
+        dflt = p.ParseExpr();
+      }
+      s.params.emplace_back(std::move(name), std::move(dflt));
+      if (!p.AtOp(",")) break;
+      p.Next();
+    }
+    p.Expect(")");
+    if (!p.AtEnd()) SyntaxError("unexpected text after the macro's parameters");
+    std::string end;
+    s.body = ParseBody({"endmacro"}, end, line, "macro");
+    return s;
+  }
+
+  Stmt ParseIf(std::vector<Token> tokens, int line) {
     Stmt s{StmtType::kIf, {}, nullptr, {}, {}, {}, {}};
+    s.line = line;
     ExprParser p(std::move(tokens));
     p.Next();
     NodePtr cond = p.ParseAll();
     while (true) {
       std::string found;
-      std::vector<Stmt> body = ParseBody({"elif", "else", "endif"}, found);
+      std::vector<Stmt> body = ParseBody({"elif", "else", "endif"}, found, line, "if");
       s.branches.emplace_back(std::move(cond), std::move(body));
       if (found == "endif") break;
       if (found == "elif") {
@@ -653,7 +738,7 @@ class TemplateParser {
       } else {  // else
         cond = nullptr;
         std::string end;
-        std::vector<Stmt> else_body = ParseBody({"endif"}, end);
+        std::vector<Stmt> else_body = ParseBody({"endif"}, end, line, "if");
         s.branches.emplace_back(nullptr, std::move(else_body));
         break;
       }
@@ -661,8 +746,9 @@ class TemplateParser {
     return s;
   }
 
-  Stmt ParseFor(std::vector<Token> tokens) {
+  Stmt ParseFor(std::vector<Token> tokens, int line) {
     Stmt s{StmtType::kFor, {}, nullptr, {}, {}, {}, {}};
+    s.line = line;
     ExprParser p(std::move(tokens));
     p.Next();
     s.targets.push_back(p.ExpectName());
@@ -674,10 +760,10 @@ class TemplateParser {
     p.Next();
     s.expr = p.ParseAll();
     std::string found;
-    s.body = ParseBody({"else", "endfor"}, found);
+    s.body = ParseBody({"else", "endfor"}, found, line, "for");
     if (found == "else") {
       std::string end;
-      s.else_body = ParseBody({"endfor"}, end);
+      s.else_body = ParseBody({"endfor"}, end, line, "for");
     }
     return s;
   }
@@ -696,6 +782,7 @@ class TemplateParser {
   std::string_view src_;
   size_t pos_ = 0;
   bool strip_next_ = false;
+  size_t tag_start_ = 0;
   std::vector<Token> tag_;
 };
 
@@ -948,12 +1035,40 @@ Value ParseDatetimeValue(const Value& v, const Value* input_format) {
   return Value::DateTime(*micros);
 }
 
+// A {% macro %}: its statement (owned by a parsed template the engine keeps) and the file it
+// came from ("" = the template being rendered).
+struct Macro {
+  const Stmt* def = nullptr;
+  std::string file;
+};
+using MacroTable = std::map<std::string, Macro, std::less<>>;
+
+// return(value) inside a macro: unwinds to the macro call, which gives the value.
+struct MacroReturn {
+  Value value;
+};
+
 class Evaluator {
  public:
-  Evaluator(const TemplateContext& context, int64_t now) : context_(context), now_(now) {}
+  Evaluator(const TemplateContext& context, int64_t now, TemplateDialect dialect, const MacroTable* added)
+      : context_(context), now_(now), dialect_(dialect), added_macros_(added) {}
 
   void Run(const std::vector<Stmt>& body, std::string& out) {
     for (const Stmt& s : body) {
+      try {
+        RunOne(s, out);
+      } catch (TemplateError& e) {
+        if (e.line == 0) {
+          e.line = s.line;
+          e.file = file_;
+        }
+        throw;
+      }
+    }
+  }
+
+  void RunOne(const Stmt& s, std::string& out) {
+    {
       switch (s.type) {
         case StmtType::kText: out += s.text; break;
         case StmtType::kOutput: out += Str(Eval(*s.expr)); break;
@@ -967,6 +1082,13 @@ class Evaluator {
           break;
         case StmtType::kSet: Assign(s.targets, Eval(*s.expr)); break;
         case StmtType::kFor: RunFor(s, out); break;
+        case StmtType::kSetBlock: {
+          std::string text;
+          Run(s.body, text);
+          Assign(s.targets, Value::Str(std::move(text)));
+          break;
+        }
+        case StmtType::kMacro: macros_[s.text] = Macro{&s, file_}; break;
       }
     }
   }
@@ -1062,20 +1184,30 @@ class Evaluator {
     for (auto it = locals_.rbegin(); it != locals_.rend(); ++it) {
       if (it->first == name) return it->second;
     }
-    if (const Json* v = context_.Find(name)) return Value::FromJson(*v);
+    if (const Json* v = context_.Find(name)) {
+      Value value = Value::FromJson(*v);
+      if (const std::string* text = context_.FindText(name)) value.text = std::make_shared<const std::string>(*text);
+      return value;
+    }
     return Value::Undefined(fmt::format("'{}' is undefined", name));
   }
 
   void Assign(const std::vector<std::string>& targets, const Value& v) {
+    // Top-level names (outside loops and macros) are the template's: its macros see them.
+    const bool top = loop_depth_ == 0 && depth_ == 0;
     if (targets.size() == 1) {
       locals_.emplace_back(targets[0], v);
+      if (top) top_.emplace_back(targets[0], v);
       return;
     }
     std::optional<ValueList> items = Elements(v);
     if (!items || items->size() != targets.size()) {
       TypeError(fmt::format("cannot unpack {} into {} names", TypeName(v), targets.size()));
     }
-    for (size_t k = 0; k < targets.size(); ++k) locals_.emplace_back(targets[k], (*items)[k]);
+    for (size_t k = 0; k < targets.size(); ++k) {
+      locals_.emplace_back(targets[k], (*items)[k]);
+      if (top) top_.emplace_back(targets[k], (*items)[k]);
+    }
   }
 
   void RunFor(const Stmt& s, std::string& out) {
@@ -1088,6 +1220,7 @@ class Evaluator {
     }
     const size_t mark = locals_.size();
     const int64_t n = int64_t(items->size());
+    ++loop_depth_;
     for (int64_t k = 0; k < n; ++k) {
       locals_.resize(mark);
       locals_.emplace_back("loop", Value::Dict({{"index", Value::Int(k + 1)},
@@ -1098,8 +1231,14 @@ class Evaluator {
                                                 {"last", Value::Bool(k == n - 1)},
                                                 {"length", Value::Int(n)}}));
       Assign(s.targets, (*items)[size_t(k)]);
-      Run(s.body, out);
+      try {
+        Run(s.body, out);
+      } catch (...) {
+        --loop_depth_;
+        throw;
+      }
     }
+    --loop_depth_;
     locals_.resize(mark);
   }
 
@@ -1176,9 +1315,100 @@ class Evaluator {
         if (it->first == callee.name) TypeError(fmt::format("'{}' is not callable", callee.name));
       }
       Args a = EvalArgs(n, 1);
+      if (const Macro* m = FindMacro(callee.name)) return CallMacro(*m, a);
+      if (const TemplateFunction* f = context_.FindFunction(callee.name)) return CallHost(callee.name, *f, a);
+      if (callee.name == "return") {
+        Value v = a.pos.empty() ? Value::None() : a.pos[0];
+        if (depth_ > 0) throw MacroReturn{std::move(v)};
+        return v;
+      }
+      if (callee.name == "range" && dialect_ == TemplateDialect::kJinja) return Range(a);
       return Global(callee.name, a);
     }
     TypeError("this expression is not callable");
+  }
+
+  const Macro* FindMacro(std::string_view name) const {
+    if (auto it = macros_.find(name); it != macros_.end()) return &it->second;
+    if (added_macros_ != nullptr) {
+      if (auto it = added_macros_->find(name); it != added_macros_->end()) return &it->second;
+    }
+    return nullptr;
+  }
+
+  // A macro runs in a scope of its own: its parameters (positional, then by keyword, then the
+  // defaults; `varargs` and `kwargs` hold the rest) over the context's globals.
+  Value CallMacro(const Macro& m, Args& a) {
+    if (depth_ >= 64) TypeError(fmt::format("macro '{}': maximum recursion depth exceeded", m.def->text));
+    std::vector<std::pair<std::string, Value>> saved = std::move(locals_);
+    locals_.clear();
+    if (m.file.empty()) locals_ = top_;  // the template's own macros see its top-level names
+    const std::string saved_file = file_;
+    file_ = m.file;
+    ++depth_;
+    struct Restore {
+      Evaluator& e;
+      std::vector<std::pair<std::string, Value>>& saved;
+      const std::string& file;
+      ~Restore() {
+        e.locals_ = std::move(saved);
+        e.file_ = file;
+        --e.depth_;
+      }
+    } restore{*this, saved, saved_file};
+    const auto& params = m.def->params;
+    ValueDict extra_kw;
+    for (auto& [k, v] : a.kw) {
+      if (std::none_of(params.begin(), params.end(), [&](const auto& p) { return p.first == k; })) {
+        extra_kw.emplace_back(k, v);
+      }
+    }
+    for (size_t k = 0; k < params.size(); ++k) {
+      const auto& [name, dflt] = params[k];
+      const Value* given = a.Get(k, name);
+      if (given != nullptr) locals_.emplace_back(name, *given);
+      else if (dflt) locals_.emplace_back(name, Eval(*dflt));
+      else locals_.emplace_back(name, Value::Undefined(fmt::format("'{}' is undefined", name)));
+    }
+    ValueList varargs;
+    for (size_t k = params.size(); k < a.pos.size(); ++k) varargs.push_back(a.pos[k]);
+    locals_.emplace_back("varargs", Value::List(std::move(varargs)));
+    locals_.emplace_back("kwargs", Value::Dict(std::move(extra_kw)));
+    std::string out;
+    try {
+      Run(m.def->body, out);
+    } catch (MacroReturn& r) {
+      return std::move(r.value);
+    }
+    return Value::Str(std::move(out));
+  }
+
+  Value CallHost(const std::string& name, const TemplateFunction& f, const Args& a) {
+    TemplateArgs args;
+    for (const Value& v : a.pos) args.push_back(ToJson(v));
+    TemplateKwargs kwargs;
+    for (const auto& [k, v] : a.kw) kwargs.emplace_back(k, ToJson(v));
+    Result<TemplateValue> r = f(args, kwargs);
+    if (!r.ok()) TypeError(r.status().message());
+    (void)name;
+    Value v = Value::CopyJson(r->json);
+    if (r->text) v.text = std::make_shared<const std::string>(*r->text);
+    return v;
+  }
+
+  // Jinja's range(stop) / range(start, stop[, step]), bounded.
+  Value Range(const Args& a) {
+    std::vector<int64_t> n;
+    for (const Value& v : a.pos) n.push_back(ExpectInt(v, "range"));
+    if (n.empty() || n.size() > 3) TypeError("range() expects 1 to 3 integers");
+    const int64_t start = n.size() > 1 ? n[0] : 0, stop = n.size() > 1 ? n[1] : n[0], step = n.size() > 2 ? n[2] : 1;
+    if (step == 0) TypeError("range() arg 3 must not be zero");
+    ValueList items;
+    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+      if (items.size() >= 100000) TypeError("range() is too big");
+      items.push_back(Value::Int(i));
+    }
+    return Value::List(std::move(items));
   }
 
   Value Method(const Value& obj, const std::string& name, Args& a) {
@@ -1396,8 +1626,11 @@ class Evaluator {
   Value Filter(const Node& n) {
     Value v = Eval(*n.children[0]);
     Args a = EvalArgs(n, 1);
+    return ApplyFilter(n.name, v, a);
+  }
+
+  Value ApplyFilter(const std::string& name, const Value& v, Args& a) {
     auto arg = [&](size_t k, std::string_view kw = {}) { return a.Get(k, kw); };
-    const std::string& name = n.name;
     if (name == "default" || name == "d") {
       const Value* b = arg(1, "boolean");
       if (v.undefined() || (b && Truthy(*b) && !Truthy(v))) {
@@ -1406,8 +1639,9 @@ class Evaluator {
       }
       return v;
     }
-    if (name == "string") {  // Airbyte's: JSON text in triple quotes for non-strings
+    if (name == "string") {  // Airbyte's: JSON text in triple quotes for non-strings; Jinja's: str()
       if (v.kind == Kind::kString) return v;
+      if (dialect_ == TemplateDialect::kJinja) return Value::Str(Str(v));
       return Value::Str("\"\"\"" + PyJsonDumps(ToJson(v), false) + "\"\"\"");
     }
     if (name == "tojson") {  // Jinja's htmlsafe_json_dumps: sorted keys, HTML characters escaped
@@ -1452,8 +1686,16 @@ class Evaluator {
     }
     if (name == "map") {
       std::optional<ValueList> items = Elements(v);
+      if (items && !a.pos.empty() && a.pos[0].kind == Kind::kString) {  // map('filter', args…)
+        const std::string filter = a.pos[0].s;
+        if (!IsKnownFilter(filter) || filter == "map") TypeError(fmt::format("no filter named '{}'", filter));
+        Args rest{ValueList(a.pos.begin() + 1, a.pos.end()), a.kw};
+        ValueList out;
+        for (const Value& e : *items) out.push_back(ApplyFilter(filter, e, rest));
+        return Value::List(std::move(out));
+      }
       const Value* attribute = arg(0, "attribute");
-      if (!items || !attribute) TypeError("map() supports map(attribute='name') over a list");
+      if (!items || !attribute) TypeError("map() supports map('filter') and map(attribute='name') over a list");
       ValueList out;
       for (const Value& e : *items) out.push_back(Item(e, *attribute));
       return Value::List(std::move(out));
@@ -1634,12 +1876,19 @@ class Evaluator {
 
   const TemplateContext& context_;
   int64_t now_;
+  TemplateDialect dialect_;
+  const MacroTable* added_macros_;
+  MacroTable macros_;  // defined by the template being rendered
+  std::string file_;   // the macro file being run ("" = the template)
+  int depth_ = 0;      // macro calls in progress
+  int loop_depth_ = 0; // for loops in progress
+  std::vector<std::pair<std::string, Value>> top_;  // the template's top-level names
   std::vector<std::pair<std::string, Value>> locals_;
 };
 
 class JinjaEngine final : public TemplateEngine {
  public:
-  explicit JinjaEngine(int64_t now) : fixed_now_(now) {}
+  JinjaEngine(int64_t now, TemplateDialect dialect) : fixed_now_(now), dialect_(dialect) {}
 
   Result<std::string> Render(std::string_view text, const TemplateContext& context, TemplateErrorKind* kind) override {
     if (kind != nullptr) *kind = TemplateErrorKind::kNone;
@@ -1650,16 +1899,7 @@ class JinjaEngine final : public TemplateEngine {
       return out;
     }
     try {
-      auto it = cache_.find(text);
-      if (it == cache_.end()) {
-        if (cache_.size() > 4096) cache_.clear();
-        it = cache_.emplace(std::string(text), std::make_shared<Template>(TemplateParser(text).Parse())).first;
-      }
-      std::shared_ptr<Template> t = it->second;
-      Evaluator e(context, fixed_now_ != 0 ? fixed_now_ : NowMicros());
-      std::string out;
-      e.Run(t->body, out);
-      return out;
+      return Run(text, context);
     } catch (const TemplateError& error) {
       if (kind != nullptr) *kind = error.kind;
       const char* what = error.kind == TemplateErrorKind::kSyntax      ? "does not parse"
@@ -1669,16 +1909,59 @@ class JinjaEngine final : public TemplateEngine {
     }
   }
 
+  Result<std::string> RenderFile(std::string_view text, const std::string& file_name, const TemplateContext& context,
+                                 TemplateErrorKind* kind) override {
+    if (kind != nullptr) *kind = TemplateErrorKind::kNone;
+    try {
+      return Run(text, context);
+    } catch (const TemplateError& error) {
+      if (kind != nullptr) *kind = error.kind;
+      return Status::ConfigError(fmt::format("{}:{}: {}", error.file.empty() ? file_name : error.file,
+                                             std::max(error.line, 1), error.message));
+    }
+  }
+
+  Status AddMacros(std::string_view text, const std::string& file_name) override {
+    try {
+      auto t = std::make_shared<Template>(TemplateParser(text).Parse());
+      for (const Stmt& s : t->body) {
+        if (s.type == StmtType::kMacro) added_macros_[s.text] = Macro{&s, file_name};
+      }
+      macro_files_.push_back(std::move(t));
+      return Status::Ok();
+    } catch (const TemplateError& error) {
+      return Status::ConfigError(fmt::format("{}:{}: {}", file_name, std::max(error.line, 1), error.message));
+    }
+  }
+
  private:
+  std::string Run(std::string_view text, const TemplateContext& context) {
+    auto it = cache_.find(text);
+    if (it == cache_.end()) {
+      if (cache_.size() > 4096) cache_.clear();
+      it = cache_.emplace(std::string(text), std::make_shared<Template>(TemplateParser(text).Parse())).first;
+    }
+    std::shared_ptr<Template> t = it->second;
+    Evaluator e(context, fixed_now_ != 0 ? fixed_now_ : NowMicros(), dialect_, &added_macros_);
+    std::string out;
+    e.Run(t->body, out);
+    return out;
+  }
+
   int64_t fixed_now_;
+  TemplateDialect dialect_;
   std::map<std::string, std::shared_ptr<Template>, std::less<>> cache_;
+  MacroTable added_macros_;                                // by AddMacros
+  std::vector<std::shared_ptr<Template>> macro_files_;     // own the added macros' statements
 };
 
 }  // namespace
 }  // namespace jinja
 
-std::unique_ptr<TemplateEngine> MakeJinjaEngine(int64_t now_micros) {
-  return std::make_unique<jinja::JinjaEngine>(now_micros);
+std::unique_ptr<TemplateEngine> MakeJinjaEngine(int64_t now_micros, TemplateDialect dialect) {
+  return std::make_unique<jinja::JinjaEngine>(now_micros, dialect);
 }
+
+std::string PythonStr(const Json& value) { return jinja::Str(jinja::Value::FromJson(value)); }
 
 }  // namespace sluice

@@ -11,6 +11,20 @@
 
 namespace sluice::jinja {
 
+Value Value::CopyJson(const Json& j) {
+  if (j.is_array()) {
+    ValueList items;
+    for (const Json& e : j) items.push_back(CopyJson(e));
+    return List(std::move(items));
+  }
+  if (j.is_object()) {
+    ValueDict items;
+    for (auto it = j.begin(); it != j.end(); ++it) items.emplace_back(it.key(), CopyJson(it.value()));
+    return Dict(std::move(items));
+  }
+  return FromJson(j);
+}
+
 Value Value::FromJson(const Json& j) {
   switch (j.type()) {
     case Json::value_t::null: return None();
@@ -144,6 +158,7 @@ std::string ContainerText(const Value& v) {
 }  // namespace
 
 std::string Str(const Value& v) {
+  if (v.text) return *v.text;
   switch (v.kind) {
     case Kind::kUndefined: return "";
     case Kind::kNone: return "None";

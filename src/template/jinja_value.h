@@ -35,6 +35,7 @@ struct Value {
   std::shared_ptr<ValueList> list;  //!< kList (tuples too)
   std::shared_ptr<ValueDict> dict;  //!< kDict, keys in insertion order
   const Json* json = nullptr;       //!< kJson: a borrowed object or array
+  std::shared_ptr<const std::string> text;  //!< how str() prints it, when a host says (a relation)
 
   static Value Undefined(std::string what) { Value v; v.s = std::move(what); return v; }
   static Value None() { Value v; v.kind = Kind::kNone; return v; }
@@ -57,6 +58,9 @@ struct Value {
   }
   //! A JSON value: scalars are copied into Python values, objects and arrays borrowed.
   static Value FromJson(const Json& j);
+  //! A JSON value copied whole (objects and arrays become dicts and lists): for values whose
+  //! JSON does not outlive the render (host function results).
+  static Value CopyJson(const Json& j);
 
   bool undefined() const { return kind == Kind::kUndefined; }
   bool is_number() const { return kind == Kind::kInt || kind == Kind::kFloat || kind == Kind::kBool; }

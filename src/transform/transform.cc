@@ -14,7 +14,7 @@
 
 #include "base/time.h"
 #include "postgres/pg_connection.h"
-#include "transform/jinja.h"
+#include "template/template.h"
 
 namespace sluice {
 
@@ -114,48 +114,51 @@ std::string QuoteRel(const std::string& schema, const std::string& name) {
   return QuoteIdent(schema) + "." + QuoteIdent(name);
 }
 
-JinjaValue Relation(const std::string& schema, const std::string& name) {
-  JinjaValue v(Json{{"schema", schema}, {"identifier", name}, {"name", name}, {"table", name}});
-  v.text = QuoteRel(schema, name);
-  return v;
+TemplateValue Relation(const std::string& schema, const std::string& name) {
+  return TemplateValue{Json{{"schema", schema}, {"identifier", name}, {"name", name}, {"table", name}},
+                       QuoteRel(schema, name)};
 }
 
-std::string Arg(const JinjaArgs& args, const JinjaKwargs& kwargs, size_t i, const char* name,
+std::string Arg(const TemplateArgs& args, const TemplateKwargs& kwargs, size_t i, const char* name,
                 const std::string& fallback = {}) {
-  if (i < args.size()) return args[i].Str();
+  if (i < args.size()) return PythonStr(args[i]);
   for (const auto& [k, v] : kwargs) {
-    if (k == name) return v.Str();
+    if (k == name) return PythonStr(v);
   }
   return fallback;
 }
 
-// Functions every render sees: var, env_var, target, log, return.
-void SetCommonGlobals(JinjaEngine& jinja, const Json& vars, const Json& target) {
-  jinja.SetGlobal("var", JinjaValue::Function([vars](const JinjaArgs& a, const JinjaKwargs& kw) -> Result<JinjaValue> {
+// Host functions every render sees: var, env_var, target, log (return() is the template's own).
+void SetCommonGlobals(TemplateContext& ctx, const Json& vars, const Json& target) {
+  ctx.SetFunction("var", [vars](const TemplateArgs& a, const TemplateKwargs& kw) -> Result<TemplateValue> {
     const std::string name = Arg(a, kw, 0, "name");
-    if (vars.contains(name)) return JinjaValue(vars[name]);
-    if (a.size() > 1) return a[1];
+    if (vars.contains(name)) return TemplateValue{vars[name], {}};
+    if (a.size() > 1) return TemplateValue{a[1], {}};
     for (const auto& [k, v] : kw) {
-      if (k == "default") return v;
+      if (k == "default") return TemplateValue{v, {}};
     }
     return Status::ConfigError(fmt::format("Required var '{}' not found in config (vars: in dbt_project.yml or --vars)", name));
-  }));
-  jinja.SetGlobal("env_var", JinjaValue::Function([](const JinjaArgs& a, const JinjaKwargs& kw) -> Result<JinjaValue> {
+  });
+  ctx.SetFunction("env_var", [](const TemplateArgs& a, const TemplateKwargs& kw) -> Result<TemplateValue> {
     const std::string name = Arg(a, kw, 0, "var");
-    if (const char* v = std::getenv(name.c_str())) return JinjaValue(Json(std::string(v)));
-    if (a.size() > 1) return a[1];
+    if (const char* v = std::getenv(name.c_str())) return TemplateValue{Json(std::string(v)), {}};
+    if (a.size() > 1) return TemplateValue{a[1], {}};
     for (const auto& [k, v] : kw) {
-      if (k == "default") return v;
+      if (k == "default") return TemplateValue{v, {}};
     }
     return Status::ConfigError(fmt::format("Env var required but not provided: '{}'", name));
-  }));
-  jinja.SetGlobal("log", JinjaValue::Function([](const JinjaArgs&, const JinjaKwargs&) -> Result<JinjaValue> {
-    return JinjaValue(Json(""));
-  }));
-  jinja.SetGlobal("return", JinjaValue::Function([](const JinjaArgs& a, const JinjaKwargs&) -> Result<JinjaValue> {
-    return a.empty() ? JinjaValue(Json("")) : a[0];
-  }));
-  jinja.SetGlobal("target", JinjaValue(target));
+  });
+  ctx.SetFunction("log", [](const TemplateArgs&, const TemplateKwargs&) -> Result<TemplateValue> {
+    return TemplateValue{Json(""), {}};
+  });
+  ctx.SetValue("target", TemplateValue{target, {}});
+}
+
+// dbt_project.yml and profiles.yml are rendered with var / env_var only.
+Result<std::string> RenderConfigFile(const std::string& text, const std::string& file, const Json& vars) {
+  TemplateContext ctx;
+  SetCommonGlobals(ctx, vars, Json::object());
+  return MakeJinjaEngine(0, TemplateDialect::kJinja)->RenderFile(text, file, ctx);
 }
 
 // dbt's generate_schema_name: the target schema, or target_custom.
@@ -200,9 +203,7 @@ Status LoadProject(const std::string& dir, const Json& cli_vars, Project& p) {
   SLUICE_ASSIGN_OR_RETURN(std::string text, ReadText(project_file));
   {
     // dbt renders dbt_project.yml first (env_var); no models exist yet.
-    JinjaEngine jinja;
-    SetCommonGlobals(jinja, cli_vars, Json::object());
-    SLUICE_ASSIGN_OR_RETURN(text, jinja.Render(text, "dbt_project.yml"));
+    SLUICE_ASSIGN_OR_RETURN(text, RenderConfigFile(text, "dbt_project.yml", cli_vars));
   }
   SLUICE_ASSIGN_OR_RETURN(p.config, ParseYaml(text, "dbt_project.yml"));
   if (!p.config.is_object() || !p.config.contains("name")) {
@@ -298,9 +299,7 @@ Result<Json> LoadProfile(const Project& p, const TransformOptions& o) {
     const fs::path f = d / "profiles.yml";
     if (!fs::exists(f)) continue;
     SLUICE_ASSIGN_OR_RETURN(std::string text, ReadText(f));
-    JinjaEngine jinja;
-    SetCommonGlobals(jinja, p.vars, Json::object());
-    SLUICE_ASSIGN_OR_RETURN(text, jinja.Render(text, f.string()));
+    SLUICE_ASSIGN_OR_RETURN(text, RenderConfigFile(text, f.string(), p.vars));
     SLUICE_ASSIGN_OR_RETURN(Json doc, ParseYaml(text, f.string()));
     if (!doc.is_object() || !doc.contains(p.profile)) {
       return Status::ConfigError(fmt::format("{}: no profile '{}' (dbt_project.yml's `profile`)", f.string(), p.profile));
@@ -331,7 +330,7 @@ PgConnectionConfig ConnectionFromProfile(const Json& out) {
                                                              : 5432;
   c.database = out.contains("dbname") ? out["dbname"].get<std::string>() : out.value("database", "postgres");
   c.username = out.value("user", "postgres");
-  c.password = out.contains("password") ? JinjaValue(out["password"]).Str() : out.contains("pass") ? JinjaValue(out["pass"]).Str() : "";
+  c.password = out.contains("password") ? PythonStr(out["password"]) : out.contains("pass") ? PythonStr(out["pass"]) : "";
   c.ssl_mode = out.value("sslmode", "prefer");
   return c;
 }
@@ -348,10 +347,10 @@ class Renderer {
  public:
   Renderer(Project& p, const Json& target, const std::string& target_schema)
       : p_(p), target_schema_(target_schema) {
-    SetCommonGlobals(jinja_, p.vars, target);
-    jinja_.SetGlobal("ref", JinjaValue::Function([this](const JinjaArgs& a, const JinjaKwargs& kw) -> Result<JinjaValue> {
+    SetCommonGlobals(ctx_, p.vars, target);
+    ctx_.SetFunction("ref", [this](const TemplateArgs& a, const TemplateKwargs& kw) -> Result<TemplateValue> {
       // ref('model') or ref('package', 'model')
-      const std::string name = a.size() > 1 ? a[1].Str() : Arg(a, kw, 0, "name");
+      const std::string name = a.size() > 1 ? PythonStr(a[1]) : Arg(a, kw, 0, "name");
       auto it = p_.models.find(name);
       if (it == p_.models.end()) {
         return Status::ConfigError(fmt::format("ref('{}'): no model named '{}' in the project", name, name));
@@ -359,29 +358,27 @@ class Renderer {
       if (state_.model) state_.model->refs.insert(name);
       Model& m = it->second;
       if (m.config.value("materialized", "view") == "ephemeral") {
-        JinjaValue v(Json(m.name));
-        v.text = "__dbt__cte__" + m.name;
-        return v;
+        return TemplateValue{Json(m.name), "__dbt__cte__" + m.name};
       }
       return Relation(SchemaFor(target_schema_, m.config), m.config.value("alias", m.name));
-    }));
-    jinja_.SetGlobal("source", JinjaValue::Function([this](const JinjaArgs& a, const JinjaKwargs& kw) -> Result<JinjaValue> {
+    });
+    ctx_.SetFunction("source", [this](const TemplateArgs& a, const TemplateKwargs& kw) -> Result<TemplateValue> {
       const std::string s = Arg(a, kw, 0, "source_name"), t = Arg(a, kw, 1, "table_name");
       auto it = p_.sources.find({s, t});
       if (it == p_.sources.end()) {
         return Status::ConfigError(fmt::format("source('{}', '{}'): not defined in any sources .yml", s, t));
       }
       return Relation(it->second.schema, it->second.identifier);
-    }));
-    jinja_.SetGlobal("config", JinjaValue::Function([this](const JinjaArgs&, const JinjaKwargs& kw) -> Result<JinjaValue> {
+    });
+    ctx_.SetFunction("config", [this](const TemplateArgs&, const TemplateKwargs& kw) -> Result<TemplateValue> {
       if (state_.model) {
-        for (const auto& [k, v] : kw) state_.model->config[k] = v.json;
+        for (const auto& [k, v] : kw) state_.model->config[k] = v;
       }
-      return JinjaValue(Json(""));
-    }));
-    jinja_.SetGlobal("is_incremental", JinjaValue::Function([this](const JinjaArgs&, const JinjaKwargs&) -> Result<JinjaValue> {
-      return JinjaValue(Json(state_.incremental));
-    }));
+      return TemplateValue{Json(""), {}};
+    });
+    ctx_.SetFunction("is_incremental", [this](const TemplateArgs&, const TemplateKwargs&) -> Result<TemplateValue> {
+      return TemplateValue{Json(state_.incremental), {}};
+    });
   }
 
   Status AddMacros() {
@@ -395,7 +392,7 @@ class Renderer {
       std::sort(files.begin(), files.end());
       for (const fs::path& f : files) {
         SLUICE_ASSIGN_OR_RETURN(std::string text, ReadText(f));
-        SLUICE_RETURN_IF_ERROR(jinja_.AddMacros(text, Rel(f, p_.dir)));
+        SLUICE_RETURN_IF_ERROR(engine_->AddMacros(text, Rel(f, p_.dir)));
       }
     }
     return Status::Ok();
@@ -404,9 +401,9 @@ class Renderer {
   Result<std::string> Render(Model& m, bool incremental) {
     state_ = {&m, incremental, false};
     const std::string schema = SchemaFor(target_schema_, m.config);
-    jinja_.SetGlobal("this", Relation(schema, m.config.value("alias", m.name)));
-    jinja_.SetGlobal("model", JinjaValue(Json{{"name", m.name}, {"schema", schema}}));
-    auto r = jinja_.Render(m.raw, m.file);
+    ctx_.SetValue("this", Relation(schema, m.config.value("alias", m.name)));
+    ctx_.SetValue("model", TemplateValue{Json{{"name", m.name}, {"schema", schema}}, {}});
+    auto r = engine_->RenderFile(m.raw, m.file, ctx_);
     state_ = {};
     return r;
   }
@@ -414,13 +411,14 @@ class Renderer {
   //! A test's `to: ref('x')` and similar small templates.
   Result<std::string> RenderText(const std::string& text, const std::string& where) {
     state_ = {};
-    return jinja_.Render(text, where);
+    return engine_->RenderFile(text, where, ctx_);
   }
 
  private:
   Project& p_;
   std::string target_schema_;
-  JinjaEngine jinja_;
+  std::unique_ptr<TemplateEngine> engine_ = MakeJinjaEngine(0, TemplateDialect::kJinja);
+  TemplateContext ctx_;
   RenderState state_;
 };
 
@@ -691,7 +689,7 @@ class Runner {
         const bool quote = t->args.value("quote", true);
         std::string list;
         for (const Json& v : t->args.value("values", Json::array())) {
-          const std::string text = JinjaValue(v).Str();
+          const std::string text = PythonStr(v);
           list += (list.empty() ? "" : ", ") + (quote ? QuoteLiteral(text) : text);
         }
         sql = fmt::format("SELECT count(*) FROM {} WHERE {} IS NOT NULL AND {}{} NOT IN ({})", rel, col, col,

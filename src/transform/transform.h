@@ -6,7 +6,7 @@
 // model paths (`sources:` and `models:` with column tests), macros/**/*.sql, and a profile:
 // profiles.yml (dbt's shape, a postgres output; looked for in --profiles-dir, the project, then
 // ~/.dbt) or a connection given by the caller (a pipeline's destination). Models are rendered
-// with the Jinja subset of transform/jinja.h and dbt's context (ref, source, config, this,
+// with the Jinja subset of template/template.h and dbt's context (ref, source, config, this,
 // is_incremental, var, env_var, target), ordered by their refs (a cycle is an error naming
 // it), and materialized: view (replaced in a transaction), table (built under a temporary name
 // and swapped in, one transaction), incremental (the first run or --full-refresh builds the

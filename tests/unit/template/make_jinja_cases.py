@@ -195,7 +195,97 @@ def literal(t):
     return v
 
 
+
+# Statements as dbt models use them, rendered by a plain Jinja2 environment (Jinja's `string` filter
+# and range()) with dbt-like host functions the C++ test registers the same way: ref() gives a
+# relation that prints as "analytics"."name", var() reads VARS (else its default), is_incremental()
+# is false, `this` is "analytics"."orders".
+
+
+class Relation:
+    def __init__(self, schema, name):
+        self.schema, self.name, self.identifier = schema, name, name
+
+    def __str__(self):
+        return f'"{self.schema}"."{self.name}"'
+
+
+VARS = {"start_date": "2024-01-01", "limit": 10, "regions": ["eu", "us"]}
+
+
+def var(name, default=None):
+    if name in VARS:
+        return VARS[name]
+    if default is None:
+        raise jinja2.exceptions.TemplateRuntimeError(f"Required var '{name}' not found")
+    return default
+
+
+dbt_env = jinja2.Environment()
+dbt_env.globals.update(ref=lambda *a: Relation("analytics", a[-1]), var=var, is_incremental=lambda: False,
+                       this=Relation("analytics", "orders"))
+
+STATEMENTS = [
+    # if / elif / else, nested
+    "{% if var('limit') > 5 %}big{% elif var('limit') > 1 %}small{% else %}none{% endif %}",
+    "{% if false %}a{% elif none %}b{% endif %}.",
+    "{% if 1 %}{% if 0 %}x{% else %}y{% endif %}{% endif %}",
+    "{% if is_incremental() %}where ts > (select max(ts) from {{ this }}){% else %}-- full{% endif %}",
+    # for with loop variables, else, unpacking, nesting, scoping
+    "{% for r in var('regions') %}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ r }};{% endfor %}",
+    "{% for a, b in [(1, 'x'), (2, 'y')] %}{{ a }}={{ b }}{{ ',' if not loop.last }}{% endfor %}",
+    "{% for k, v in {'b': 2, 'a': 1}.items() %}{{ k }}{{ v }}{% endfor %}",
+    "{% for x in [] %}x{% else %}no rows{% endfor %}",
+    "{% for i in [1, 2] %}{% for j in 'ab' %}{{ i }}{{ j }}{{ loop.index }} {% endfor %}{{ loop.index }}|{% endfor %}",
+    "{% set y = 0 %}{% for x in [1, 2] %}{% set y = x %}{% endfor %}{{ y }}",
+    "{% for i in range(3) %}{{ i }}{% endfor %} {{ range(2, 9, 3) | list }}",
+    # set, set blocks, unpacking
+    "{% set a = 1 %}{% set a = a + 1 %}{{ a }}",
+    "{% set a, b = 'xy' %}{{ b }}{{ a }}",
+    "{% set cols %}id, {{ 'name' | upper }}{% endset %}select {{ cols }} from t",
+    "{% set cols = ['id', 'amount'] %}select {% for c in cols %}{{ c }}{% if not loop.last %}, {% endif %}{% endfor %} from {{ ref('orders') }}",
+    "{% if true %}{% set z = 3 %}{% endif %}{{ z }}",
+    # macros: defaults, keywords, varargs / kwargs, macros calling macros, recursion, scope
+    "{% macro cents(c, d=2) %}round({{ c }} / 100.0, {{ d }}){% endmacro %}{{ cents('amount') }} {{ cents('tax', d=0) }} {{ cents(d=1, c='x') }}",
+    "{% macro j() %}{{ varargs | join('+') }}|{{ kwargs['k'] }}{% endmacro %}{{ j(1, 2, k=3) }}",
+    "{% macro cols(p, sep=', ') %}{{ varargs | map('upper') | join(sep) }}{% endmacro %}{{ cols(1, 'a', 'b', 'c') }}",
+    "{{ ['a', 'b'] | map('replace', 'a', 'x') | list }} {{ [{'n': 1}, {'n': 2}] | map(attribute='n') | sum }}",
+    "{% macro a(x) %}<{{ x }}>{% endmacro %}{% macro b(x) %}{{ a(x) }}{{ a(x * 2) }}{% endmacro %}{{ b(2) }}",
+    "{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(4) }}",
+    "{% macro g() %}[{{ y }}]{% endmacro %}{% set y = 1 %}{{ g() }}{% for i in [1] %}{% set y = 2 %}{{ g() }}{% endfor %}",
+    "{% macro m(x) %}{{ x }}{% endmacro %}{{ m() }}|{{ m(none) }}|{{ m('a') | upper }}",
+    # whitespace control and comments
+    "select\n  {%- for c in ['a', 'b'] %}\n  {{ c }}{{ ',' if not loop.last }}\n  {%- endfor %}\nfrom t",
+    "a\n{%- if true -%}\n  b\n{%- endif -%}\n c",
+    "x {#- a comment -#} y {# another #}z",
+    "{% macro sp() -%}\n  inner\n{%- endmacro %}[{{ sp() }}]",
+    "line1\n{% if true %}\nline2\n{% endif %}\nline3\n",
+    # a model
+    "{{ config(materialized='incremental', unique_key='id') }}\nselect o.id, o.amount\nfrom {{ ref('stg_orders') }} o\n"
+    "where o.created_at >= '{{ var('start_date') }}'\n{% if is_incremental() %}  and o.id > (select max(id) from {{ this }})\n{% endif %}"
+    "limit {{ var('limit') * 2 }} -- {{ ref('x').name }} {{ this.schema }} {{ var('nope', 'dflt') }}",
+    "{{ 5 | string }} {{ [1, none] | string }}",
+]
+
+STATEMENT_ERRORS = ["{% for x in [1] %}no end", "{% if x %}a{% endfor %}", "{% endif %}", "{% unknown %}",
+                    "{% macro m(%}x{% endmacro %}", "{% for x in 5 %}{% endfor %}", "{{ nomacro() }}",
+                    "{% set %}", "{{ var('missing_var') }}"]
+
+
+def dbt_render(t):
+    try:
+        return {"expected": dbt_env.from_string(t).render(config=lambda **kw: "")}
+    except jinja2.exceptions.UndefinedError:
+        return {"error": "undefined"}
+    except Exception:  # noqa: BLE001
+        return {"error": "other"}
+
+
+statement_cases = [{"template": t, **dbt_render(t)} for t in STATEMENTS + STATEMENT_ERRORS]
+for c in statement_cases:
+    assert ("error" in c) == (c["template"] in STATEMENT_ERRORS), c
+
 json.dump({"context": CONTEXT, "now_micros": int(NOW.timestamp()) * 1_000_000 + NOW.microsecond,
-           "cases": cases, "literals": [{"text": t, "expected": literal(t)} for t in LITERALS]},
+           "cases": cases, "statement_cases": statement_cases, "vars": VARS, "literals": [{"text": t, "expected": literal(t)} for t in LITERALS]},
           sys.stdout, indent=1, ensure_ascii=False)
 sys.stdout.write("\n")
