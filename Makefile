@@ -1,27 +1,37 @@
 # sluice — the two commands a newcomer needs:
-#   make demo   build and run the quickstart sync (faker → local files)
-#   make test   build and run every test (unit + end-to-end)
-# Both install what they need first (scripts/setup.sh, idempotent).
+#   make demo   build the binary and run the quickstart sync (faker → local files)
+#   make test   build everything and run every test (unit + end-to-end)
+# Both install what they need first (scripts/setup.sh, idempotent): `make demo` only what the
+# binary's build needs; `make build` and `make test` also the test tools, browser and npm packages.
 
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all setup build demo test test-unit test-e2e test-asan fuzz bench clean
+.PHONY: all setup setup-build configure build demo test test-unit test-e2e test-asan fuzz bench clean
 
 all: build
 
 setup:
 	@bash scripts/setup.sh
 
-$(BUILD)/build.ninja:
+setup-build:
+	@bash scripts/setup.sh build
+
+# Configured on every build: cheap, and picks up what setup installed since (GoogleTest after a
+# `make demo`, which configures without the tests when GoogleTest is absent).
+configure:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
-build: setup $(BUILD)/build.ninja
+build: setup
+	@$(MAKE) --no-print-directory configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# Only the `sluice` target: no tests, no web UI, no test tools installed.
+demo: setup-build
+	@$(MAKE) --no-print-directory configure
+	cmake --build $(BUILD) -j $(JOBS) --target sluice
 	@bash scripts/demo.sh $(BUILD)/sluice
 
 # Every test, unit and end-to-end, through CTest (one closing summary line).

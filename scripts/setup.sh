@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
-# Installs everything sluice needs to build, test and demo on Debian 12. Idempotent: a second run
-# only checks. Used by `make demo` and `make test`; safe to run by hand.
+# Installs what sluice needs on Debian 12. Idempotent: a second run only checks.
+#   scripts/setup.sh build   what building the binary and `make demo` need (apt only)
+#   scripts/setup.sh         everything: the build, then the test tools, browser and npm packages
+#                            (`make build`, `make test`)
 set -euo pipefail
+MODE=${1:-all}
+case "$MODE" in build | all) ;; *) echo "usage: $0 [build|all]" >&2; exit 2 ;; esac
 
+# What the binary's build needs (and so `make demo`). A new library the build links goes here.
 APT_PACKAGES=(
-  build-essential cmake ninja-build pkg-config python3 python3-pip
+  build-essential cmake ninja-build pkg-config
   libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
-  zlib1g-dev libzstd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev libzstd-dev libpq-dev libcurl4-openssl-dev libssl-dev libsnappy-dev
+  libabsl-dev libsqlite3-dev libsodium-dev libcpp-httplib-dev libmariadb-dev
+)
+# What only the tests and benchmarks need: test frameworks, real servers, reference tools, the browser.
+TEST_APT_PACKAGES=(
+  python3 python3-pip libgtest-dev libgmock-dev libbenchmark-dev liblz4-dev
   zstd gzip time python3-yaml python3-jsonschema python3-pytest
-  libpq-dev postgresql-15 libcurl4-openssl-dev libssl-dev libsnappy-dev liblz4-dev
-  python3-boto3 python3-psycopg2 pgloader hyperfine libabsl-dev libsqlite3-dev libsodium-dev libcpp-httplib-dev python3-prometheus-client
-  chromium fonts-noto-color-emoji libmariadb-dev mariadb-server
+  postgresql-15 python3-boto3 python3-psycopg2 pgloader hyperfine python3-prometheus-client
+  chromium fonts-noto-color-emoji mariadb-server
 )
 
+wanted=("${APT_PACKAGES[@]}")
+[ "$MODE" = all ] && wanted+=("${TEST_APT_PACKAGES[@]}")
 missing=()
-for p in "${APT_PACKAGES[@]}"; do
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
@@ -23,6 +34,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq -o DPkg::Lock::Timeout=600
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
 fi
+[ "$MODE" = build ] && exit 0
 
 # Independent readers and servers the tests compare against (hyparquet, DuckDB, s3rver), from npm.
 # Node.js is part of the machine image; npm only installs what package-lock.json pins.

@@ -243,6 +243,17 @@ const ConnectorDefinition& DefinitionOf(const ApiEnv& env, const Actor& actor) {
   return *d;
 }
 
+const ConnectorDefinition& RequireDefinition(const ApiEnv& env, ConnectorKind kind, const Json& body,
+                                             const std::string& field) {
+  const std::string id = RequireString(body, field);
+  const ConnectorDefinition* d = env.connectors.Find(kind, id);
+  if (d == nullptr) {
+    const std::string message = env.connectors.NotFoundMessage(kind, id);
+    ThrowApiError(404, message, {{field, message}});
+  }
+  return *d;
+}
+
 Json DecryptActorConfig(const ApiEnv& env, const Actor& actor) {
   auto config = DecryptConfig(*env.context.secrets, actor.configuration);
   if (!config.ok()) {

@@ -100,6 +100,10 @@ std::string WorkspaceIdOf(const ApiEnv& env, const Json& body);
 Actor LoadActor(const ApiEnv& env, ActorKind kind, const std::string& id, std::string_view field);
 //! The actor's connector (500 when the connector is gone from this build).
 const ConnectorDefinition& DefinitionOf(const ApiEnv& env, const Actor& actor);
+//! The definition `body[field]` names (id, Airbyte id or repository, or connector name); 404
+//! naming `field` when unknown.
+const ConnectorDefinition& RequireDefinition(const ApiEnv& env, ConnectorKind kind, const Json& body,
+                                             const std::string& field);
 //! The decrypted stored config (500 with a key hint when it does not decrypt).
 Json DecryptActorConfig(const ApiEnv& env, const Actor& actor);
 

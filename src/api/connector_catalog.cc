@@ -1,5 +1,8 @@
 #include "api/connector_catalog.h"
 
+#include <fmt/format.h>
+
+#include "connectors/sdk/airbyte_definitions.h"
 #include "security/token.h"
 
 namespace sluice {
@@ -15,7 +18,10 @@ std::string DefinitionIdFor(const std::string& name) {
 ConnectorCatalog::ConnectorCatalog(const Registry& registry) {
   for (const auto& info : registry.connectors()) {
     ConnectorDefinition d;
-    d.id = DefinitionIdFor(info.name);
+    d.legacy_id = DefinitionIdFor(info.name);
+    const AirbyteDefinition* airbyte = AirbyteIdentityOf(info.name);
+    d.id = airbyte ? std::string(airbyte->definition_id) : d.legacy_id;
+    d.docker_repository = airbyte ? std::string(airbyte->docker_repository) : "sluice/" + info.name;
     d.name = info.name;
     d.kind = info.kind;
     d.title = info.title;
@@ -35,9 +41,29 @@ const ConnectorDefinition* ConnectorCatalog::Find(ConnectorKind kind, const std:
   const std::string prefix = kind == ConnectorKind::kSource ? "source-" : "destination-";
   for (const auto& d : definitions_) {
     if (d.kind != kind) continue;
-    if (d.id == id_or_name || d.name == id_or_name || d.name == prefix + id_or_name) return &d;
+    if (d.id == id_or_name || d.legacy_id == id_or_name || d.name == id_or_name || d.name == prefix + id_or_name ||
+        d.docker_repository == DockerRepositoryOf(id_or_name)) {
+      return &d;
+    }
+  }
+  // Another Airbyte connector a built-in stands in for, or an id in another case.
+  if (const AirbyteDefinition* airbyte = FindAirbyteDefinition(id_or_name, kind)) {
+    for (std::string_view name : airbyte->sluice_names) {
+      for (const auto& d : definitions_) {
+        if (d.kind == kind && d.name == name) return &d;
+      }
+    }
   }
   return nullptr;
+}
+
+std::string ConnectorCatalog::NotFoundMessage(ConnectorKind kind, const std::string& id_or_name) const {
+  const std::string noun = kind == ConnectorKind::kSource ? "source" : "destination";
+  if (const AirbyteDefinition* airbyte = FindAirbyteDefinition(id_or_name, kind)) {
+    return fmt::format("{} definition {} is Airbyte's {}, which this sluice has no built-in for", noun, id_or_name,
+                       airbyte->docker_repository);
+  }
+  return fmt::format("{} definition {} not found", noun, id_or_name);
 }
 
 Json DefinitionToApi(const ConnectorDefinition& d) {
@@ -46,7 +72,7 @@ Json DefinitionToApi(const ConnectorDefinition& d) {
   out[source ? "sourceDefinitionId" : "destinationDefinitionId"] = d.id;
   out["name"] = d.title;
   out["connectorName"] = d.name;
-  out["dockerRepository"] = "sluice/" + d.name;
+  out["dockerRepository"] = d.docker_repository;
   out["dockerImageTag"] = "builtin";
   out["documentationUrl"] = d.spec.documentation_url;
   out["description"] = d.description;

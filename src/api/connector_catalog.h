@@ -1,7 +1,9 @@
 #pragma once
 // The built-in connectors as the API's source/destination definitions: a stable id per
-// connector (UUID-shaped, derived from its name, so it never changes between runs or machines)
-// and its spec, read once at startup (Spec() is pure).
+// connector — Airbyte's definitionId of the connector it replaces (connectors/sdk/
+// airbyte_definitions.h), else one derived from its name — and its spec, read once at startup
+// (Spec() is pure). The name-derived ids sluice answered before keep resolving for every
+// connector, so scripts that saved them still work.
 
 #include <optional>
 #include <string>
@@ -14,8 +16,10 @@
 namespace sluice {
 
 struct ConnectorDefinition {
-  std::string id;    //!< UUID-shaped, from the name (see DefinitionIdFor)
-  std::string name;  //!< "source-faker"
+  std::string id;                 //!< Airbyte's definitionId, or DefinitionIdFor(name) without one
+  std::string legacy_id;          //!< DefinitionIdFor(name): the id before Airbyte's (still accepted)
+  std::string docker_repository;  //!< "airbyte/source-faker", or "sluice/<name>" without an Airbyte twin
+  std::string name;               //!< "source-faker"
   ConnectorKind kind = ConnectorKind::kSource;
   std::string title;
   std::string description;
@@ -31,8 +35,11 @@ class ConnectorCatalog {
   explicit ConnectorCatalog(const Registry& registry);
 
   const std::vector<ConnectorDefinition>& definitions() const { return definitions_; }
-  //! By id or by name ("source-faker", or "faker" when `kind` narrows it). nullptr when unknown.
+  //! By id (Airbyte's or the legacy one), by name ("source-faker", or "faker"), or by Airbyte's
+  //! docker repository ("airbyte/source-faker", a tag allowed). nullptr when unknown.
   const ConnectorDefinition* Find(ConnectorKind kind, const std::string& id_or_name) const;
+  //! Why Find found nothing, for a 404: names an Airbyte connector that has no built-in.
+  std::string NotFoundMessage(ConnectorKind kind, const std::string& id_or_name) const;
 
  private:
   std::vector<ConnectorDefinition> definitions_;

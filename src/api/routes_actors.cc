@@ -114,16 +114,15 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
   const Names n = NamesOf(kind);
   const std::string base = "/api/v1/" + n.plural + "/";
   auto find_def = [env, kind, n](const Json& body) -> const ConnectorDefinition& {
-    std::string id = RequireString(body, n.def_field);
-    const ConnectorDefinition* d = env.connectors.Find(ToConnectorKind(kind), id);
-    if (d == nullptr) ThrowNotFound(n.noun + " definition", id, n.def_field);
-    return *d;
+    return RequireDefinition(env, ToConnectorKind(kind), body, n.def_field);
   };
 
   routes.push_back(
       MakeRoute(base + "create", Permission::kEditConfigs, n.plural,
                 "Creates a " + n.noun + "; connectionConfiguration is checked against the connector's spec",
-                {{n.def_field, "string", true, "definition id or connector name, e.g. \"" + n.noun + "-faker\""},
+                {{n.def_field, "string", true,
+                  "definition id (Airbyte's, e.g. that of airbyte/" + n.noun + "-postgres), Airbyte's docker "
+                  "repository, or the connector name, e.g. \"" + n.noun + "-faker\""},
                  {"connectionConfiguration", "object", true, "the connector's config (its spec's JSON Schema)"},
                  {"name", "string", false, "default: the connector's title"},
                  {"workspaceId", "string", false, "default: the first workspace"}},

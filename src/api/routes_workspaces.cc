@@ -105,11 +105,7 @@ void AddDefinitionRoutes(std::vector<Route>& routes, ApiEnv& env, ConnectorKind 
   const std::string noun = source ? "source" : "destination";
   const std::string id_field = noun + "DefinitionId";
   auto find = [env, kind, id_field](const Json& body) -> const ConnectorDefinition& {
-    std::string id = RequireString(body, id_field);
-    const ConnectorDefinition* d = env.connectors.Find(kind, id);
-    if (d == nullptr)
-      ThrowNotFound(kind == ConnectorKind::kSource ? "source definition" : "destination definition", id, id_field);
-    return *d;
+    return RequireDefinition(env, kind, body, id_field);
   };
   routes.push_back(MakeRoute("/api/v1/" + noun + "_definitions/list", Permission::kReadConfigs, noun + "_definitions",
                              "The built-in " + noun + " connectors",

@@ -26,19 +26,27 @@ int ListConnectors(bool json) {
   if (json) {
     Json arr = Json::array();
     for (const auto& c : all) {
-      arr.push_back({{"name", c.name},
-                     {"kind", c.kind == ConnectorKind::kSource ? "source" : "destination"},
-                     {"title", c.title},
-                     {"description", c.description}});
+      Json entry = {{"name", c.name},
+                    {"kind", c.kind == ConnectorKind::kSource ? "source" : "destination"},
+                    {"title", c.title},
+                    {"description", c.description}};
+      if (const AirbyteDefinition* airbyte = AirbyteIdentityOf(c.name)) {
+        entry["dockerRepository"] = airbyte->docker_repository;
+        entry["definitionId"] = airbyte->definition_id;
+      }
+      arr.push_back(std::move(entry));
     }
     std::cout << arr.dump(2) << std::endl;
     return 0;
   }
-  std::cout << fmt::format("{:<26} {:<12} {}\n", "NAME", "KIND", "DESCRIPTION");
+  std::cout << fmt::format("{:<22} {:<12} {:<32} {}\n", "NAME", "KIND", "AIRBYTE", "DESCRIPTION");
   for (const auto& c : all) {
-    std::cout << fmt::format("{:<26} {:<12} {}\n", c.name, c.kind == ConnectorKind::kSource ? "source" : "destination",
-                             c.description);
+    const AirbyteDefinition* airbyte = AirbyteIdentityOf(c.name);
+    std::cout << fmt::format("{:<22} {:<12} {:<32} {}\n", c.name,
+                             c.kind == ConnectorKind::kSource ? "source" : "destination",
+                             airbyte ? airbyte->docker_repository : "-", c.description);
   }
+  std::cout << "\nA connector is also found by its AIRBYTE name (a tag is ignored) or by Airbyte's definition id.\n";
   std::cout << "\nAny executable that speaks the Airbyte protocol can also be used: "
                "`command: [...]` in a pipeline file.\n";
   return 0;
@@ -76,7 +84,9 @@ int RunCli(int argc, char** argv) {
 
   ConnectorCommandArgs connector_args;
   auto* connector = app.add_subcommand("connector", "Run one built-in connector by the Airbyte protocol");
-  connector->add_option("name", connector_args.name, "connector name, e.g. source-faker or faker")->required();
+  connector->add_option("name", connector_args.name,
+                        "connector name, e.g. source-faker, faker, airbyte/source-faker or Airbyte's definition id")
+      ->required();
   connector->add_option("command", connector_args.verb, "spec, check, discover, read or write")->required();
   connector->add_option("--config", connector_args.config, "config JSON file");
   connector->add_option("--catalog", connector_args.catalog, "configured catalog JSON file (read, write)");

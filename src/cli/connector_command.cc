@@ -30,17 +30,24 @@ Result<ConnectorKind> KindFor(const std::string& name, const std::string& verb) 
   return info.status();
 }
 
+bool IsVerb(const std::string& word) {
+  return word == "spec" || word == "check" || word == "discover" || word == "read" || word == "write";
+}
+
 }  // namespace
 
 int RunConnectorCommand(const ConnectorCommandArgs& args) {
   LogToStdoutAsProtocol();
-  const std::string& verb = args.verb;
-  if (verb != "spec" && verb != "check" && verb != "discover" && verb != "read" && verb != "write") {
+  // `sluice connector spec airbyte/source-postgres` reads as well as `… source-postgres spec`.
+  const bool swapped = IsVerb(args.name) && !IsVerb(args.verb);
+  const std::string& verb = swapped ? args.name : args.verb;
+  const std::string& name = swapped ? args.verb : args.name;
+  if (!IsVerb(verb)) {
     return Fail(Status::ConfigError("unknown command '" + verb + "' (expected spec, check, discover, read or write)"));
   }
-  auto kind = KindFor(args.name, verb);
+  auto kind = KindFor(name, verb);
   if (!kind.ok()) return Fail(kind.status());
-  auto connector = ResolveConnector(*kind, args.name, {});
+  auto connector = ResolveConnector(*kind, name, {});
   if (!connector.ok()) return Fail(connector.status());
   ResolvedConnector& c = *connector;
 

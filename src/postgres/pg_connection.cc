@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <tuple>
 #include <utility>
 
 #include "base/file_util.h"
@@ -102,17 +103,25 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectionCo
       {"application_name", std::string(application_name)},
       {"client_encoding", "UTF8"},
   };
+  // Certificates and keys go to 0600 files in a private folder, removed with the connection.
   std::string temp_dir;
-  if (!config.ca_certificate.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(temp_dir, MakeTempDir("sluice-pg-ca"));
-    const std::string path = temp_dir + "/ca.pem";
-    Status written = WritePrivateFile(path, config.ca_certificate);
+  for (const auto& [keyword, file, text] : {std::tuple<const char*, const char*, const std::string&>{
+                                                "sslrootcert", "ca.pem", config.ca_certificate},
+                                            {"sslcert", "client.pem", config.client_certificate},
+                                            {"sslkey", "client.key", config.client_key}}) {
+    if (text.empty()) continue;
+    if (temp_dir.empty()) {
+      SLUICE_ASSIGN_OR_RETURN(temp_dir, MakeTempDir("sluice-pg-ca"));
+    }
+    const std::string path = temp_dir + "/" + file;
+    Status written = WritePrivateFile(path, text);
     if (!written.ok()) {
       RemoveTreeIgnoringErrors(temp_dir);
       return written;
     }
-    params.emplace_back("sslrootcert", path);
+    params.emplace_back(keyword, path);
   }
+  if (!config.client_key_password.empty()) params.emplace_back("sslpassword", config.client_key_password);
   for (const auto& [key, value] : config.extra_params) params.emplace_back(key, value);
 
   std::vector<const char*> keys, values;

@@ -836,6 +836,7 @@ def tls(tmp_path_factory):
             time.sleep(0.1)
         server.create_database("tls")
         server.execute("tls", "create table t (id int primary key, v text); insert into t values (1, 'a'), (2, 'b');")
+        server.tls_folder, server.tls_ca = folder, (ca_key, ca_cert)
         yield server, ca_cert.read_text(), other_cert.read_text()
     finally:
         server.stop()
@@ -876,6 +877,49 @@ def test_ssl_modes_and_ca_certificate(tmp_path, tls):
             next(tmp_path.glob("catalog-*.json")), env=env)
     assert len(records_of(messages(p.stdout))) == 2
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_client_certificates_as_airbyte_configures_them(tmp_path, tls):
+    """Airbyte's ssl_mode.client_certificate / client_key / client_key_password: a role the server
+    admits by certificate only (pg_hba `cert`) connects with them and is refused without."""
+    server, ca, _ = tls
+    folder = server.tls_folder
+    ca_key, ca_cert = server.tls_ca
+    key, csr, cert = folder / "client.key", folder / "client.csr", folder / "client.crt"
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=certuser", "-keyout", str(key),
+                    "-out", str(csr)], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key),
+                    "-CAcreateserial", "-days", "2", "-out", str(cert)], check=True, capture_output=True)
+    encrypted = folder / "client-encrypted.key"
+    subprocess.run(["openssl", "pkey", "-in", str(key), "-aes256", "-passout", "pass:k3y-pass", "-out", str(encrypted)],
+                   check=True, capture_output=True)
+    target = server.data / "root.crt"
+    shutil.copy(ca_cert, target)
+    if os.geteuid() == 0:
+        shutil.chown(target, "postgres", "postgres")
+    hba = server.data / "pg_hba.conf"
+    if "certuser" not in hba.read_text():
+        hba.write_text("hostssl all certuser 127.0.0.1/32 cert\n" + hba.read_text())
+    server.execute("postgres", "alter system set ssl_ca_file = 'root.crt'")
+    server.execute("postgres", "select pg_reload_conf()")
+    server.execute("tls", "do $$ begin create role certuser login; exception when duplicate_object then null; end $$;"
+                          "grant select on t to certuser")
+    time.sleep(0.5)
+
+    def check(**ssl):
+        config = write_config(tmp_path, server, "tls", username="certuser", password="",
+                              ssl_mode={"mode": "verify-full", "ca_certificate": ca, **ssl})
+        p = run("connector", "source-postgres", "check", "--config", config)
+        assert "BEGIN PRIVATE KEY" not in p.stdout + p.stderr
+        return connection_status(p)
+
+    status = check()
+    assert status["status"] == "FAILED" and "certificate" in status["message"], status
+    assert check(client_certificate=cert.read_text(), client_key=key.read_text())["status"] == "SUCCEEDED"
+    assert check(client_certificate=cert.read_text(), client_key=encrypted.read_text(),
+                 client_key_password="k3y-pass")["status"] == "SUCCEEDED"
+    status = check(client_certificate=cert.read_text())
+    assert status["status"] == "FAILED" and "client_key" in status["message"], status
 
 
 def test_jdbc_url_params_reach_libpq(tmp_path, src):

@@ -21,6 +21,24 @@ Json PgConnectionSpecProperties(int first_order) {
                                                 {"airbyte_secret", true},
                                                 {"multiline", true},
                                                 {"order", 1}};
+      branch["properties"]["client_certificate"] = {{"type", "string"},
+                                                    {"title", "Client certificate"},
+                                                    {"description", "PEM text of a client certificate, for servers "
+                                                                    "that authenticate clients by certificate"},
+                                                    {"airbyte_secret", true},
+                                                    {"multiline", true},
+                                                    {"order", 2}};
+      branch["properties"]["client_key"] = {{"type", "string"},
+                                            {"title", "Client key"},
+                                            {"description", "PEM text of the client certificate's private key"},
+                                            {"airbyte_secret", true},
+                                            {"multiline", true},
+                                            {"order", 3}};
+      branch["properties"]["client_key_password"] = {{"type", "string"},
+                                                     {"title", "Client key password"},
+                                                     {"description", "The password of an encrypted client key"},
+                                                     {"airbyte_secret", true},
+                                                     {"order", 4}};
     }
     return branch;
   };
@@ -48,6 +66,12 @@ Json PgConnectionSpecProperties(int first_order) {
       {"order", order++}};
   properties["connect_timeout"] = {{"type", "integer"}, {"title", "Connect timeout (seconds)"},
                                    {"minimum", 1}, {"maximum", 600}, {"default", 10}, {"order", order++}};
+  properties["tunnel_method"] = {
+      {"type", "object"},
+      {"title", "SSH Tunnel Method"},
+      {"description", "Airbyte's key; sluice connects directly: only NO_TUNNEL is supported"},
+      {"properties", {{"tunnel_method", {{"type", "string"}, {"enum", {"NO_TUNNEL"}}}}}},
+      {"order", order++}};
   return properties;
 }
 
@@ -73,6 +97,9 @@ Result<PgConnectionConfig> ParsePgConnectionConfig(const Json& config) {
     } else if (it->is_object()) {
       c.ssl_mode = it->value("mode", std::string("prefer"));
       c.ca_certificate = it->value("ca_certificate", std::string());
+      c.client_certificate = it->value("client_certificate", std::string());
+      c.client_key = it->value("client_key", std::string());
+      c.client_key_password = it->value("client_key_password", std::string());
     }
     static constexpr std::string_view kModes[] = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
     bool known = false;
@@ -83,6 +110,16 @@ Result<PgConnectionConfig> ParsePgConnectionConfig(const Json& config) {
     }
     if ((c.ssl_mode == "verify-ca" || c.ssl_mode == "verify-full") && c.ca_certificate.empty()) {
       return Status::ConfigError(fmt::format("ssl_mode.ca_certificate: required for mode {}", c.ssl_mode));
+    }
+    if (c.client_certificate.empty() != c.client_key.empty()) {
+      return Status::ConfigError("ssl_mode: give both client_certificate and client_key, or neither");
+    }
+  }
+  if (auto it = config.find("tunnel_method"); it != config.end() && it->is_object()) {
+    const std::string method = it->value("tunnel_method", std::string("NO_TUNNEL"));
+    if (method != "NO_TUNNEL") {
+      return Status::ConfigError(
+          fmt::format("tunnel_method: '{}' is not supported; only NO_TUNNEL (connect directly)", method));
     }
   }
   const std::string params = string_field("jdbc_url_params");

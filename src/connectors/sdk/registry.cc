@@ -56,6 +56,19 @@ Result<const ConnectorInfo*> Registry::Find(std::string_view name, std::optional
     if (short_name == name) matches.push_back(&c);
   }
   if (matches.size() == 1) return matches[0];
+  if (matches.empty()) {
+    if (const AirbyteDefinition* airbyte = FindAirbyteDefinition(name, kind)) {
+      for (std::string_view builtin : airbyte->sluice_names) {
+        for (const auto& c : connectors_) {
+          if (c.kind == airbyte->kind && c.name == builtin) return &c;
+        }
+      }
+      return Status::ConfigError(fmt::format(
+          "'{}' is Airbyte's {} (definition {}), which this sluice has no built-in for; run Airbyte's connector as an "
+          "external one (`command: [...]`), or see `sluice connectors` for the built-ins",
+          name, airbyte->docker_repository, airbyte->definition_id));
+    }
+  }
   std::string known;
   for (const auto& c : connectors_) {
     if (kind && c.kind != *kind) continue;

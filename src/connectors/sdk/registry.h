@@ -1,6 +1,8 @@
 #pragma once
 // The connector registry: built-in connectors by name. Names follow Airbyte's ("source-faker",
-// "destination-local"); the short name ("faker", "local") works wherever it is unambiguous.
+// "destination-local"); the short name ("faker", "local") works wherever it is unambiguous, and
+// so do Airbyte's definition id and docker repository of the connector a built-in replaces
+// ("decd338e-…", "airbyte/source-postgres:3.7.0"; the table is in airbyte_definitions.h).
 // Each built-in registers itself next to its code, with SLUICE_REGISTER_CONNECTOR in its own
 // folder; src/connectors/CMakeLists.txt lists the folders and links them whole into the binary.
 
@@ -10,12 +12,11 @@
 #include <vector>
 
 #include "base/status.h"
+#include "connectors/sdk/airbyte_definitions.h"
 #include "connectors/sdk/destination.h"
 #include "connectors/sdk/source.h"
 
 namespace sluice {
-
-enum class ConnectorKind { kSource, kDestination };
 
 struct ConnectorInfo {
   std::string name;         //!< "source-faker"
@@ -33,7 +34,9 @@ class Registry {
 
   void Add(ConnectorInfo info);
   const std::vector<ConnectorInfo>& connectors() const { return connectors_; }
-  //! Finds "source-faker", or "faker" when `kind` narrows it to one. Errors list what exists.
+  //! Finds "source-faker", "faker" when `kind` narrows it to one, or an Airbyte definition id or
+  //! docker repository (with or without tag) of a row in AirbyteDefinitions(). Config errors list
+  //! what exists; an Airbyte connector without a built-in says so.
   Result<const ConnectorInfo*> Find(std::string_view name, std::optional<ConnectorKind> kind = std::nullopt) const;
 
  private:

@@ -162,6 +162,42 @@ TEST(ConnectorCatalogTest, DefinitionIdsAreStableUuids) {
   EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos);
 }
 
+// Stand-ins for built-ins (unit_api does not link the connectors).
+class StubSource : public Source {
+ public:
+  ConnectorSpec Spec() const override { return {}; }
+  Status Check(const Json&) override { return Status::Ok(); }
+  Result<Catalog> Discover(const Json&) override { return Catalog{}; }
+  Status Read(const Json&, const ConfiguredCatalog&, const StateStore&, Emitter&) override { return Status::Ok(); }
+};
+
+TEST(ConnectorCatalogTest, AirbyteIdsFirstAndTheOldIdsStillResolve) {
+  Registry registry;
+  auto make = [] { return std::unique_ptr<Source>(new StubSource()); };
+  registry.Add({"source-postgres", ConnectorKind::kSource, "Postgres", "", make, nullptr});
+  registry.Add({"source-homegrown", ConnectorKind::kSource, "Ours", "", make, nullptr});
+  ConnectorCatalog catalog(registry);
+  const ConnectorDefinition* pg = catalog.Find(ConnectorKind::kSource, "source-postgres");
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(pg->id, "decd338e-5647-4c0b-adf4-da0e75f5a750");
+  EXPECT_EQ(pg->docker_repository, "airbyte/source-postgres");
+  EXPECT_EQ(DefinitionToApi(*pg)["dockerRepository"], "airbyte/source-postgres");
+  for (const std::string& key : {std::string("decd338e-5647-4c0b-adf4-da0e75f5a750"), DefinitionIdFor("source-postgres"),
+                                 std::string("airbyte/source-postgres:3.7.0"), std::string("postgres")}) {
+    EXPECT_EQ(catalog.Find(ConnectorKind::kSource, key), pg) << key;
+  }
+  EXPECT_EQ(catalog.Find(ConnectorKind::kDestination, "decd338e-5647-4c0b-adf4-da0e75f5a750"), nullptr);
+  // Without an Airbyte twin: the name-derived id and a sluice/ repository.
+  const ConnectorDefinition* own = catalog.Find(ConnectorKind::kSource, "homegrown");
+  ASSERT_NE(own, nullptr);
+  EXPECT_EQ(own->id, DefinitionIdFor("source-homegrown"));
+  EXPECT_EQ(own->docker_repository, "sluice/source-homegrown");
+  // A known Airbyte connector that is not built in: the 404 names it.
+  EXPECT_EQ(catalog.Find(ConnectorKind::kSource, "airbyte/source-mysql"), nullptr);
+  EXPECT_NE(catalog.NotFoundMessage(ConnectorKind::kSource, "airbyte/source-mysql").find("Airbyte's airbyte/source-mysql"),
+            std::string::npos);
+}
+
 TEST(ApiServerTest, LoopbackHosts) {
   EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
   EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));

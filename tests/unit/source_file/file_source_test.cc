@@ -46,7 +46,14 @@ std::string Zstd(const std::string& data) {
 TEST(FileSourceTest, SpecDescribesTheConfig) {
   const Json spec = MakeFileSource()->Spec().connection_specification;
   EXPECT_EQ(spec["additionalProperties"], false);
-  EXPECT_EQ(spec["required"], Json::array({"streams"}));
+  EXPECT_FALSE(spec.contains("required"));  // streams, or Airbyte's dataset_name + url
+  for (const char* key : {"dataset_name", "format", "url", "reader_options", "provider"}) {
+    EXPECT_TRUE(spec["properties"].contains(key)) << key;
+  }
+  // The spec says which of Airbyte's formats and storages sluice does not read.
+  EXPECT_NE(spec["properties"]["format"]["description"].get<std::string>().find("excel"), std::string::npos);
+  EXPECT_NE(spec["properties"]["provider"]["properties"]["storage"]["description"].get<std::string>().find("SFTP"),
+            std::string::npos);
   const Json& item = spec["properties"]["streams"]["items"];
   EXPECT_EQ(item["additionalProperties"], false);
   for (const char* key : {"name", "path", "glob", "format", "csv", "schema", "primary_key", "on_error"}) {
@@ -339,7 +346,7 @@ TEST(FileSourceTest, CheckNamesStreamAndPath) {
   const std::string dat = dir.Write("x.dat", "a\n");
   st = source->Check(OneStream({{"name", "x"}, {"path", dat}}));
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.message(), "stream 'x': cannot tell the format of '" + dat + "' from its name; set format to csv, jsonl or parquet");
+  EXPECT_EQ(st.message(), "stream 'x': cannot tell the format of '" + dat + "' from its name; set format to csv, json, jsonl or parquet");
   EXPECT_TRUE(source->Check(OneStream({{"name", "x"}, {"path", dat}, {"format", "csv"}})).ok());
 
   const std::string latin = dir.Write("l.csv", "a\n");
@@ -369,6 +376,90 @@ TEST(FileSourceTest, ConfigErrors) {
   r = source->Discover(OneStream({{"name", "s"}, {"path", ok}, {"csv", {{"delimiter", ";;"}}}}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "streams[0].csv.delimiter must be a single character, got ';;'");
+}
+
+// ---- Airbyte source-file's single-file shape -------------------------------------------------
+
+TEST(FileSourceTest, AirbyteSingleFileCsvReadsLikeTheStreamsForm) {
+  TempDir dir;
+  const std::string path = dir.Write("sales.csv", "# exported\nid;region;amount\n1;north;10.5\n2;NA;7\n");
+  const Json config = {{"dataset_name", "sales_data"},
+                       {"format", "csv"},
+                       {"url", path},
+                       {"provider", {{"storage", "local"}}},
+                       {"reader_options", R"({"sep": ";", "skiprows": 1})"}};
+  CollectingEmitter out;
+  Catalog catalog;
+  Status st = DiscoverAndRead(config, out, &catalog);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(catalog.streams.size(), 1u);
+  EXPECT_EQ(catalog.streams[0].name, "sales_data");
+  EXPECT_EQ(ColumnTypes(catalog.streams[0]), (Strings{"id:integer", "region:string", "amount:number"}));
+  const auto rows = out.Rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["region"], "north");
+  EXPECT_EQ(rows[0]["amount"], 10.5);
+  EXPECT_TRUE(rows[1]["region"].is_null());  // pandas reads "NA" as missing, and so does sluice here
+}
+
+TEST(FileSourceTest, AirbyteJsonFormatReadsArraysObjectsAndLines) {
+  TempDir dir;
+  const std::string array = dir.Write("a.json", "[\n  {\"id\": 1, \"tags\": [\"x\", \"y\"]},\n  {\"id\": 2, \"note\": \"a ] } , [ \\\" b\"}\n]\n");
+  const std::string lines = dir.Write("b.json", "{\"id\": 1}\n{\"id\": 2}{\"id\": 3}\n");
+  for (const auto& [path, count] : std::vector<std::pair<std::string, size_t>>{{array, 2}, {lines, 3}}) {
+    CollectingEmitter out;
+    Status st = DiscoverAndRead({{"dataset_name", "d"}, {"format", "json"}, {"url", path},
+                                 {"provider", {{"storage", "local"}}}},
+                                out);
+    ASSERT_TRUE(st.ok()) << path << ": " << st.ToString();
+    const auto rows = out.Rows();
+    ASSERT_EQ(rows.size(), count) << path;
+    EXPECT_EQ(rows[1]["id"], 2);
+  }
+  CollectingEmitter out;
+  ASSERT_TRUE(DiscoverAndRead({{"dataset_name", "d"}, {"format", "json"}, {"url", array},
+                               {"provider", {{"storage", "local"}}}},
+                              out)
+                  .ok());
+  EXPECT_EQ(out.Rows()[0]["tags"], Json::parse(R"(["x","y"])"));
+  EXPECT_EQ(out.Rows()[1]["note"], "a ] } , [ \" b");
+  // The streams form reads .json files the same way.
+  CollectingEmitter own;
+  ASSERT_TRUE(DiscoverAndRead(OneStream({{"name", "d"}, {"path", array}}), own).ok());
+  EXPECT_EQ(own.Rows().size(), 2u);
+}
+
+TEST(FileSourceTest, AirbyteShapeErrorsNameTheKey) {
+  TempDir dir;
+  const std::string path = dir.Write("x.csv", "a\n1\n");
+  auto check = [&](Json config) {
+    Status st = MakeFileSource()->Check(config);
+    EXPECT_FALSE(st.ok());
+    EXPECT_EQ(st.failure_type(), FailureType::kConfig);
+    return st.message();
+  };
+  const Json base = {{"dataset_name", "x"}, {"url", path}, {"provider", {{"storage", "local"}}}};
+  auto with = [&](const char* key, Json value) {
+    Json c = base;
+    c[key] = std::move(value);
+    return c;
+  };
+  EXPECT_EQ(check(with("format", "excel")).rfind("format: 'excel' is an Airbyte source-file format", 0), 0u);
+  for (const char* storage : {"GCS", "AzBlob", "SSH", "SCP", "SFTP", "WebHDFS"}) {
+    const std::string m = check(with("provider", {{"storage", storage}, {"user", "u"}, {"host", "h"}}));
+    EXPECT_EQ(m.rfind(std::string("provider.storage: ") + storage + " is an Airbyte source-file storage", 0), 0u) << m;
+  }
+  EXPECT_NE(check(with("reader_options", R"({"usecols": [1]})")).find("reader_options.usecols"), std::string::npos);
+  EXPECT_NE(check(with("reader_options", "{'sep': ';'}")).find("reader_options: not valid JSON"), std::string::npos);
+  EXPECT_NE(check(with("reader_options", R"({"sep": "\\s+"})")).find("reader_options.sep"), std::string::npos);
+  EXPECT_NE(check(with("provider", {{"storage", "HTTPS"}})).find("url: does not fit provider.storage HTTPS"),
+            std::string::npos);
+  Json both = base;
+  both["streams"] = Json::array({{{"name", "s"}, {"path", path}}});
+  EXPECT_EQ(check(both).rfind("dataset_name: Airbyte's single-file key cannot be used with streams", 0), 0u);
+  Json no_url = base;
+  no_url.erase("url");
+  EXPECT_EQ(check(no_url).rfind("url: required", 0), 0u);
 }
 
 }  // namespace

@@ -17,18 +17,19 @@ namespace {
 
 class LocalDestination final : public FileDestination {
  public:
-  explicit LocalDestination(LocalDestinationOptions options)
-      : FileDestination(std::move(options), LocalDestinationSpec) {}
+  using Parse = Result<LocalConfig> (*)(const Json&);
+  LocalDestination(LocalDestinationOptions options, ConnectorSpec (*spec)(), Parse parse)
+      : FileDestination(std::move(options), spec), parse_(parse) {}
 
   Status Check(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(LocalConfig c, ParseLocalConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(LocalConfig c, parse_(config));
     // Surfaces path_format mistakes now rather than at the first sync.
     SLUICE_RETURN_IF_ERROR(ExpandPathFormat(c.path_format, {"stream", "namespace"}, StartMicros()).status());
     return CheckWritable(c.destination_path);
   }
 
   Status Begin(const Json& config, const ConfiguredCatalog& catalog) override {
-    SLUICE_ASSIGN_OR_RETURN(config_, ParseLocalConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(config_, parse_(config));
     const int64_t start_micros = StartMicros();
     SLUICE_ASSIGN_OR_RETURN(std::vector<FileStreamPlan> streams,
                             PlanFileStreams(catalog, "destination-local", start_micros));
@@ -62,6 +63,7 @@ class LocalDestination final : public FileDestination {
   }
 
  private:
+  Parse parse_;
   LocalConfig config_;
   std::vector<LocalStreamPlan> plans_;
 };
@@ -71,11 +73,17 @@ class LocalDestination final : public FileDestination {
 std::unique_ptr<Destination> MakeLocalDestination() { return MakeLocalDestinationWithOptions({}); }
 
 std::unique_ptr<Destination> MakeLocalDestinationWithOptions(LocalDestinationOptions options) {
-  return std::make_unique<LocalDestination>(std::move(options));
+  return std::make_unique<LocalDestination>(std::move(options), LocalDestinationSpec, ParseLocalConfig);
+}
+
+std::unique_ptr<Destination> MakeLocalDestinationWithConfig(ConnectorSpec (*spec)(),
+                                                            Result<LocalConfig> (*parse)(const Json&)) {
+  return std::make_unique<LocalDestination>(LocalDestinationOptions{}, spec, parse);
 }
 
 SLUICE_REGISTER_DESTINATION("destination-local", "Local files",
                             "Parquet, JSONL or CSV files (optionally gzip) under a folder",
                             MakeLocalDestination);
+
 
 }  // namespace sluice

@@ -92,12 +92,6 @@ ConnectorSpec PgDestinationSpec() {
                        {"description", "Accepted for compatibility; ssl_mode decides"},
                        {"default", false},
                        {"order", order++}};
-  properties["tunnel_method"] = {
-      {"type", "object"},
-      {"title", "SSH tunnel"},
-      {"description", "Only NO_TUNNEL is supported"},
-      {"properties", {{"tunnel_method", {{"type", "string"}, {"enum", {"NO_TUNNEL"}}}}}},
-      {"order", order++}};
 
   ConnectorSpec spec;
   spec.documentation_url = "https://docs.airbyte.com/integrations/destinations/postgres";
@@ -161,13 +155,6 @@ Result<PgDestinationConfig> ParsePgDestinationConfig(const Json& config) {
     } else {
       return Status::ConfigError(
           fmt::format("cdc_deletion_mode: '{}' is not one of 'Hard delete', 'Soft delete'", mode));
-    }
-  }
-  if (auto it = config.find("tunnel_method"); it != config.end() && it->is_object()) {
-    const std::string method = it->value("tunnel_method", std::string("NO_TUNNEL"));
-    if (method != "NO_TUNNEL") {
-      return Status::ConfigError(
-          fmt::format("tunnel_method: '{}' is not supported; only NO_TUNNEL (connect directly)", method));
     }
   }
   for (const std::string* name : {&c.schema, &c.raw_data_schema}) {

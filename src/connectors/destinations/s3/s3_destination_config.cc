@@ -61,7 +61,7 @@ constexpr const char* kSpec = R"json({
     "format": {
       "type": "object",
       "title": "Output Format",
-      "description": "Format of the data files.",
+      "description": "Format of the data files. Airbyte's Avro is not written by sluice (a config error naming format.format_type).",
       "default": {"format_type": "Parquet"},
       "order": 5,
       "oneOf": [
@@ -153,6 +153,12 @@ constexpr const char* kSpec = R"json({
           }
         }
       ]
+    },
+    "role_arn": {
+      "type": "string",
+      "title": "Role ARN (Airbyte's; not supported)",
+      "description": "Airbyte's assume-role authentication; sluice signs with access keys only, so a non-empty value is a config error naming role_arn.",
+      "order": 20
     },
     "s3_endpoint": {
       "type": "string",
@@ -285,6 +291,9 @@ void ReadS3Config(ConfigReader& r, S3DestinationConfig& c) {
   if (c.client.region.empty()) c.client.region = EnvOr("AWS_DEFAULT_REGION");
   if (c.client.region.empty()) c.client.region = "us-east-1";
   S3Credentials& credentials = c.client.credentials;
+  if (!r.String("role_arn", "").empty()) {
+    r.Fail("role_arn", "assume-role authentication is not supported by sluice; give access_key_id and secret_access_key");
+  }
   credentials.access_key_id = r.String("access_key_id", "");
   credentials.secret_access_key = r.String("secret_access_key", "");
   if (credentials.access_key_id.empty() && credentials.secret_access_key.empty()) credentials = CredentialsFromEnvironment();

@@ -7,18 +7,27 @@ namespace sluice {
 Json FileProviderSpecJson() {
   return Json::parse(R"json({
   "title": "Storage provider",
-  "description": "Where URLs point and how to reach them (Airbyte source-file's provider block). Default: local paths; s3:// URLs with the AWS environment variables; https:// URLs trusting the system CAs.",
+  "description": "Where URLs point and how to reach them (Airbyte source-file's provider block). Default: local paths; s3:// URLs with the AWS environment variables; https:// URLs trusting the system CAs. sluice reads HTTPS, S3 and local; Airbyte's GCS, AzBlob, SSH, SCP, SFTP and WebHDFS storages are accepted in the config but are a config error naming provider.storage.",
   "type": "object",
   "required": ["storage"],
   "additionalProperties": false,
   "properties": {
-    "storage": {"title": "Storage", "description": "S3 for s3://bucket/key URLs, HTTPS for http(s):// URLs, local for paths.", "type": "string", "enum": ["local", "S3", "HTTPS"]},
+    "storage": {"title": "Storage", "description": "S3 for s3://bucket/key URLs, HTTPS for http(s):// URLs, local for paths. GCS, AzBlob, SSH, SCP, SFTP and WebHDFS (Airbyte's) are not supported by sluice.", "type": "string", "enum": ["HTTPS", "S3", "local", "GCS", "AzBlob", "SSH", "SCP", "SFTP", "WebHDFS"]},
     "aws_access_key_id": {"title": "Access key id", "description": "S3: the key id; empty: AWS_ACCESS_KEY_ID, else unsigned requests (public buckets).", "type": "string"},
     "aws_secret_access_key": {"title": "Secret access key", "description": "S3: the secret; empty: AWS_SECRET_ACCESS_KEY.", "type": "string", "airbyte_secret": true},
-    "endpoint": {"title": "Endpoint", "description": "S3: a custom endpoint such as http://minio:9000 (path-style addressing). Default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS.", "type": "string"},
-    "region": {"title": "Region", "description": "S3: the bucket's region. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.", "type": "string"},
-    "ca_certificate": {"title": "CA certificate", "description": "HTTPS: a PEM certificate (or bundle) trusted instead of the system CAs, e.g. for a private CA or a self-signed server.", "type": "string", "multiline": true},
-    "user_agent": {"title": "Browser User-Agent", "description": "HTTPS: send a browser-like User-Agent header; some servers refuse other clients.", "type": "boolean", "default": false}
+    "endpoint": {"title": "Endpoint", "description": "S3 (sluice only): a custom endpoint such as http://minio:9000 (path-style addressing). Default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS.", "type": "string"},
+    "region": {"title": "Region", "description": "S3 (sluice only): the bucket's region. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.", "type": "string"},
+    "reader_impl": {"title": "Reader implementation", "description": "Airbyte's choice of Python library (smart_open, s3fs, gcsfs); accepted and ignored.", "type": "string"},
+    "ca_certificate": {"title": "CA certificate", "description": "HTTPS (sluice only): a PEM certificate (or bundle) trusted instead of the system CAs, e.g. for a private CA or a self-signed server.", "type": "string", "multiline": true},
+    "user_agent": {"title": "Browser User-Agent", "description": "HTTPS: send a browser-like User-Agent header; some servers refuse other clients.", "type": "boolean", "default": false},
+    "service_account_json": {"title": "Service account JSON", "description": "GCS (Airbyte's; not supported by sluice).", "type": "string", "airbyte_secret": true},
+    "storage_account": {"title": "Storage account", "description": "AzBlob (Airbyte's; not supported by sluice).", "type": "string"},
+    "sas_token": {"title": "SAS token", "description": "AzBlob (Airbyte's; not supported by sluice).", "type": "string", "airbyte_secret": true},
+    "shared_key": {"title": "Shared key", "description": "AzBlob (Airbyte's; not supported by sluice).", "type": "string", "airbyte_secret": true},
+    "user": {"title": "User", "description": "SSH, SCP, SFTP (Airbyte's; not supported by sluice).", "type": "string"},
+    "password": {"title": "Password", "description": "SSH, SCP, SFTP (Airbyte's; not supported by sluice).", "type": "string", "airbyte_secret": true},
+    "host": {"title": "Host", "description": "SSH, SCP, SFTP, WebHDFS (Airbyte's; not supported by sluice).", "type": "string"},
+    "port": {"title": "Port", "description": "SSH, SCP, SFTP, WebHDFS (Airbyte's; not supported by sluice).", "type": ["string", "integer"]}
   }
 })json");
 }
@@ -36,12 +45,17 @@ Result<FileProvider> ParseFileProvider(const Json& j, const std::string& where) 
     p.storage = FileProvider::Storage::kHttps;
   } else if (storage == "local") {
     p.storage = FileProvider::Storage::kLocal;
+  } else if (storage == "GCS" || storage == "AzBlob" || storage == "SSH" || storage == "SCP" || storage == "SFTP" ||
+             storage == "WebHDFS") {
+    return Status::ConfigError(where + ".storage: " + storage +
+                               " is an Airbyte source-file storage that sluice cannot read; sluice reads HTTPS (http(s):// "
+                               "URLs), S3 (s3:// URLs, also S3-compatible stores with endpoint) and local paths");
   } else {
     return Status::ConfigError(where + ".storage must be S3, HTTPS or local, got '" + storage + "'");
   }
   for (const auto& [key, value] : j.items()) {
     const std::string at = where + "." + key;
-    if (key == "storage") continue;
+    if (key == "storage" || key == "reader_impl") continue;
     const bool s3_key = key == "aws_access_key_id" || key == "aws_secret_access_key" || key == "endpoint" ||
                         key == "region";
     const bool https_key = key == "ca_certificate" || key == "user_agent";

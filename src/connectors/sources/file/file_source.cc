@@ -12,9 +12,11 @@
 #include "connectors/kit/schema_inference.h"
 #include "connectors/kit/stream_batcher.h"
 #include "connectors/sdk/registry.h"
+#include "connectors/sources/file/airbyte_file_config.h"
 #include "connectors/sources/file/file_provider.h"
 #include "formats/csv/csv_reader.h"
 #include "formats/parquet/parquet_reader.h"
+#include "io/json_lines_stream.h"
 
 namespace sluice {
 
@@ -30,6 +32,8 @@ struct StreamConfig {
   FileProvider provider;              // the one serving `scheme` (the default: local / environment)
   std::shared_ptr<FileStorage> storage;  // made by PrepareStream
   std::optional<FileFormat> format;  // set by ResolveFormat when not configured
+  bool json_document = false;        // format json: read as JSON lines through MakeJsonToLinesStream
+  bool json_wrapped = false;         // `storage` is a JsonDocumentStorage
   CsvOptions csv;
   bool delimiter_given = false;
   SchemaPtr schema;  // the configured schema, or null (inferred)
@@ -49,11 +53,14 @@ Json SpecJson() {
   Json spec = Json::parse(R"json({
   "$schema": "http://json-schema.org/draft-07/schema#",
   "title": "File Source Spec",
-  "description": "Reads CSV and JSONL files (plain or gzip/zstd-compressed) and Parquet files: local paths, s3://bucket/key objects and http(s):// URLs. Each entry of streams becomes one stream.",
+  "description": "Reads CSV, JSON and JSONL files (plain or gzip/zstd-compressed) and Parquet files: local paths, s3://bucket/key objects and http(s):// URLs. Give either streams (sluice's form: each entry becomes one stream) or Airbyte source-file's single-file form: dataset_name, url, format, provider, reader_options.",
   "type": "object",
-  "required": ["streams"],
   "additionalProperties": false,
   "properties": {
+    "dataset_name": {"title": "Dataset Name (Airbyte's form)", "description": "Airbyte source-file: the stream's name. With url, instead of streams.", "type": "string", "order": 0},
+    "format": {"title": "File Format (Airbyte's form)", "description": "Airbyte source-file: the file's format (default csv). sluice reads csv, json (an array of objects, one object, or objects one after another), jsonl and parquet; Airbyte's excel, excel_binary, feather, fwf, yaml, html, orc and pickle are a config error naming format.", "type": "string", "enum": ["csv", "json", "jsonl", "parquet", "excel", "excel_binary", "feather", "fwf", "yaml", "html", "orc", "pickle"], "order": 1},
+    "reader_options": {"title": "Reader Options (Airbyte's form)", "description": "Airbyte source-file: pandas options as a JSON string. csv: sep/delimiter, quotechar, escapechar, doublequote, encoding (utf-8), header (row number or null), skiprows (a count), na_values, keep_default_na (pandas' missing-value texts are null unless false); json/jsonl: lines, orient (records); parquet: none. Others are a config error naming the option.", "type": "string", "examples": ["{}", "{\"sep\": \";\"}"], "order": 2},
+    "url": {"title": "URL (Airbyte's form)", "description": "Airbyte source-file: the file's URL: https://… (provider HTTPS), s3://bucket/key (S3) or a path (local).", "type": "string", "order": 3},
     "streams": {
       "title": "Streams",
       "description": "One stream per entry: a file, or every file a glob pattern matches (read in name order as one stream).",
@@ -69,7 +76,7 @@ Json SpecJson() {
           "url": {"title": "URL", "description": "Same as path (Airbyte source-file's name).", "type": "string", "minLength": 1},
           "glob": {"title": "Glob", "description": "A glob(3) pattern over local files (/data/orders/*.csv) or S3 keys (s3://bucket/orders/*.csv; * does not cross '/'); every matching file is read, in name order, as one stream with the first file's columns. Give one of path, url and glob.", "type": "string", "minLength": 1},
           "provider": {"description": "The storage provider for this stream's URL; overrides the source-level provider."},
-          "format": {"title": "Format", "description": "File format. Default: from the file name: .csv and .tsv are csv, .jsonl and .ndjson are jsonl (also with a .gz or .zst suffix), .parquet is parquet (its columns and types come from the file).", "type": "string", "enum": ["csv", "jsonl", "parquet"]},
+          "format": {"title": "Format", "description": "File format. Default: from the file name: .csv and .tsv are csv, .jsonl and .ndjson are jsonl, .json is json (also with a .gz or .zst suffix), .parquet is parquet (its columns and types come from the file). json: an array of objects, one object, or objects one after another, pretty-printed or not.", "type": "string", "enum": ["csv", "json", "jsonl", "parquet"]},
           "csv": {
             "title": "CSV options",
             "description": "How CSV files are written.",
@@ -98,7 +105,7 @@ Json SpecJson() {
         }
       }
     },
-    "provider": {"description": "Storage provider for s3:// or http(s):// URLs (credentials, endpoint, CA certificate)."},
+    "provider": {"description": "Storage provider for s3:// or http(s):// URLs (credentials, endpoint, CA certificate); in Airbyte's single-file form, where url is read from (default HTTPS)."},
     "infer_rows": {"title": "Rows sampled for types", "description": "How many rows (from the first files) are read to infer column types.", "type": "integer", "minimum": 1, "default": 10000}
   }
 })json");
@@ -159,10 +166,17 @@ Status ParseCsvOptions(const Json& j, const std::string& where, StreamConfig& s)
   return o.Validate().WithContext(where);
 }
 
-Result<FileConfig> ParseConfig(const Json& config) {
+Result<FileConfig> ParseConfig(const Json& given) {
+  SLUICE_ASSIGN_OR_RETURN(const bool airbyte_shape, UsesAirbyteFileShape(given));
+  Json translated;
+  if (airbyte_shape) {
+    SLUICE_ASSIGN_OR_RETURN(translated, AirbyteFileConfigToStreams(given));
+  }
+  const Json& config = airbyte_shape ? translated : given;
   if (!config.is_object() || !config.contains("streams") || !config["streams"].is_array() ||
       config["streams"].empty()) {
-    return Status::ConfigError("streams must be a non-empty array");
+    return Status::ConfigError(
+        "streams must be a non-empty array (or give Airbyte source-file's dataset_name and url instead)");
   }
   FileConfig out;
   if (config.contains("infer_rows")) {
@@ -225,10 +239,13 @@ Result<FileConfig> ParseConfig(const Json& config) {
         s.format = FileFormat::kCsv;
       } else if (f == "jsonl") {
         s.format = FileFormat::kJsonl;
+      } else if (f == "json") {
+        s.format = FileFormat::kJsonl;
+        s.json_document = true;
       } else if (f == "parquet") {
         s.format = FileFormat::kParquet;
       } else {
-        return Status::ConfigError(where + ".format must be csv, jsonl or parquet");
+        return Status::ConfigError(where + ".format must be csv, json, jsonl or parquet");
       }
     }
     if (j.contains("csv")) SLUICE_RETURN_IF_ERROR(ParseCsvOptions(j["csv"], where + ".csv", s));
@@ -303,7 +320,8 @@ std::string LowerExtension(std::string_view path) {
 //! .tsv files.
 Status ResolveFormat(StreamConfig& s, const std::vector<FileInfo>& files) {
   std::string ext = LowerExtension(s.pattern);
-  if (ext != ".csv" && ext != ".tsv" && ext != ".jsonl" && ext != ".ndjson" && ext != ".parquet" && !files.empty()) {
+  if (ext != ".csv" && ext != ".tsv" && ext != ".jsonl" && ext != ".ndjson" && ext != ".json" && ext != ".parquet" &&
+      !files.empty()) {
     ext = LowerExtension(files[0].path);
   }
   if (ext == ".tsv" && !s.delimiter_given) s.csv.delimiter = '\t';
@@ -312,11 +330,14 @@ Status ResolveFormat(StreamConfig& s, const std::vector<FileInfo>& files) {
       s.format = FileFormat::kCsv;
     } else if (ext == ".jsonl" || ext == ".ndjson") {
       s.format = FileFormat::kJsonl;
+    } else if (ext == ".json") {
+      s.format = FileFormat::kJsonl;
+      s.json_document = true;
     } else if (ext == ".parquet" || ext == ".pq") {
       s.format = FileFormat::kParquet;
     } else {
       return Status::ConfigError(s.Label() + ": cannot tell the format of '" + (files.empty() ? s.pattern : files[0].path) +
-                                 "' from its name; set format to csv, jsonl or parquet");
+                                 "' from its name; set format to csv, json, jsonl or parquet");
     }
   }
   if (*s.format == FileFormat::kParquet && s.schema) {
@@ -324,6 +345,26 @@ Status ResolveFormat(StreamConfig& s, const std::vector<FileInfo>& files) {
   }
   return Status::Ok();
 }
+
+//! Format json: every opened file reads as JSON lines (one record per line).
+class JsonDocumentStorage final : public FileStorage {
+ public:
+  explicit JsonDocumentStorage(std::shared_ptr<FileStorage> inner) : inner_(std::move(inner)) {}
+  Result<std::vector<FileInfo>> Glob(const std::string& pattern) override { return inner_->Glob(pattern); }
+  Status List(const std::string& prefix, const std::function<Status(const FileInfo&)>& each) override {
+    return inner_->List(prefix, each);
+  }
+  Result<std::unique_ptr<InputStream>> Open(const std::string& path) override {
+    SLUICE_ASSIGN_OR_RETURN(auto input, inner_->Open(path));
+    return MakeJsonToLinesStream(std::move(input));
+  }
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
+    return inner_->OpenRandomAccess(path);
+  }
+
+ private:
+  std::shared_ptr<FileStorage> inner_;
+};
 
 Result<std::vector<FileInfo>> PrepareStream(StreamConfig& s) {
   if (!s.storage) {
@@ -333,6 +374,10 @@ Result<std::vector<FileInfo>> PrepareStream(StreamConfig& s) {
   }
   SLUICE_ASSIGN_OR_RETURN(auto files, ListFiles(s));
   SLUICE_RETURN_IF_ERROR(ResolveFormat(s, files));
+  if (s.json_document && !s.json_wrapped) {
+    s.storage = std::make_shared<JsonDocumentStorage>(std::move(s.storage));
+    s.json_wrapped = true;
+  }
   return files;
 }
 
@@ -464,8 +509,8 @@ class FileSource final : public Source {
 
 std::unique_ptr<Source> MakeFileSource() { return std::make_unique<FileSource>(); }
 
-SLUICE_REGISTER_SOURCE("source-file", "File (CSV, JSONL, Parquet)",
-                       "CSV, JSONL and Parquet files, local or at https:// and s3:// URLs, plain or gzip/zstd-compressed, one stream per file or glob",
+SLUICE_REGISTER_SOURCE("source-file", "File (CSV, JSON, JSONL, Parquet)",
+                       "CSV, JSON, JSONL and Parquet files, local or at https:// and s3:// URLs, plain or gzip/zstd-compressed, one stream per file or glob",
                        MakeFileSource);
 
 }  // namespace sluice

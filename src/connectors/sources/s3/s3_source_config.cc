@@ -40,6 +40,15 @@ constexpr const char* kSpec = R"json({
       "description": "Objects modified before this UTC date-time are not read.",
       "examples": ["2021-01-01T00:00:00.000000Z"]
     },
+    "role_arn": {
+      "type": "string", "title": "Role ARN (Airbyte's; not supported)", "order": 8,
+      "description": "Airbyte's assume-role authentication; sluice signs with access keys only, so a non-empty value is a config error."
+    },
+    "delivery_method": {
+      "type": "object", "title": "Delivery Method (Airbyte's)", "order": 9,
+      "description": "Airbyte's choice between records and raw file copies; sluice delivers records only (use_records_transfer).",
+      "properties": {"delivery_type": {"type": "string", "enum": ["use_records_transfer", "use_file_transfer"], "default": "use_records_transfer"}}
+    },
     "s3_addressing_style": {
       "type": "string", "title": "Addressing Style", "enum": ["auto", "path", "virtual_host"], "default": "auto", "order": 6,
       "description": "auto: path-style with a custom endpoint, virtual-host on AWS."
@@ -56,8 +65,12 @@ constexpr const char* kSpec = R"json({
             "type": "array", "title": "Globs", "items": {"type": "string"}, "default": ["**"],
             "description": "Object keys to read, e.g. data/**/*.csv: ** crosses folders, * and ? stay within one, {a,b} gives alternatives."
           },
+          "file_type": {"type": "string", "description": "Airbyte's older name of format.filetype; when given it must agree with it."},
+          "legacy_prefix": {"type": "string", "description": "Airbyte's v3 path prefix (hidden there); sluice reads globs only: must be empty."},
+          "schemaless": {"type": "boolean", "default": false, "description": "Airbyte's: records without a schema. sluice always reads with one: must be false."},
           "format": {
             "type": "object", "title": "Format",
+            "description": "csv, jsonl or parquet (Airbyte's avro, excel and unstructured are not read by sluice: a config error naming format.filetype).",
             "oneOf": [
               {
                 "title": "CSV Format", "type": "object", "required": ["filetype"], "additionalProperties": false,
@@ -198,6 +211,13 @@ void ParseStream(ConfigReader& j, S3SourceStreamConfig& s) {
     }
   }
   if (std::string pk = j.String("primary_key", ""); !pk.empty()) s.primary_key = {pk};
+  if (std::string file_type = j.String("file_type", ""); !file_type.empty() && file_type != filetype) {
+    j.Fail("file_type", fmt::format("'{}' disagrees with format.filetype '{}'", file_type, filetype));
+  }
+  if (!j.String("legacy_prefix", "").empty()) {
+    j.Fail("legacy_prefix", "is not read by sluice; put the prefix into globs (e.g. prefix/**)");
+  }
+  if (j.Bool("schemaless", false)) j.Fail("schemaless", "true is not supported by sluice: streams are read with a schema");
   s.validation_policy = j.Enum("validation_policy", {"Emit Record", "Skip Record"}, "Emit Record") == "Skip Record"
                             ? S3ValidationPolicy::kSkipRecord
                             : S3ValidationPolicy::kEmitRecord;
@@ -282,6 +302,18 @@ Result<S3SourceConfig> ParseS3SourceConfig(const Json& config) {
   c.client.credentials.secret_access_key = r.String("aws_secret_access_key", "");
   c.client.endpoint = r.String("endpoint", "");
   c.client.region = r.String("region_name", "");
+  if (!r.String("role_arn", "").empty()) {
+    r.Fail("role_arn", "assume-role authentication is not supported by sluice; give aws_access_key_id and "
+                       "aws_secret_access_key");
+  }
+  if (r.Has("delivery_method")) {
+    ConfigReader delivery = r.Object("delivery_method");
+    if (delivery.Enum("delivery_type", {"use_records_transfer", "use_file_transfer"}, "use_records_transfer") !=
+        "use_records_transfer") {
+      delivery.Fail("delivery_type", "use_file_transfer (copying raw files) is not supported by sluice; use "
+                                     "use_records_transfer");
+    }
+  }
   ApplyS3Environment(c.client);  // what the config leaves empty
   if (c.client.credentials.access_key_id.empty() != c.client.credentials.secret_access_key.empty()) {
     if (c.client.credentials.access_key_id.empty()) {
