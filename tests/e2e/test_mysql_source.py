@@ -134,6 +134,10 @@ def test_check_names_what_is_missing_and_the_fix(tmp_path, src):
     assert check_message(tmp_path, src.config(DB))["status"] == "SUCCEEDED"
     cdc = src.config(DB, replication_method={"method": "CDC"})
     assert check_message(tmp_path, cdc)["status"] == "SUCCEEDED"
+    # binlog_row_metadata other than FULL (MariaDB's default NO_LOG) is a warning, not a failure.
+    r, msgs = connector(tmp_path, "check", cdc, check=False)
+    said = r.stderr + " ".join(m["log"]["message"] for m in msgs if m["type"] == "LOG")
+    assert "binlog_row_metadata is NO_LOG" in said and "binlog_row_metadata = 'FULL'" in said, said[-2000:]
     wrong = check_message(tmp_path, src.config(DB, password="nope"))
     assert wrong["status"] == "FAILED" and "access denied" in wrong["message"] and "nope" not in wrong["message"]
     missing_db = check_message(tmp_path, src.config("no_such_db"))
