@@ -122,7 +122,8 @@ def test_continuous_picks_up_a_new_column_and_a_new_table(tmp_path, mariadb, dst
         mariadb.execute(db, "CREATE TABLE extra (id INT PRIMARY KEY, v TEXT); INSERT INTO extra VALUES (1, 'x')")
         mariadb.execute(db, "INSERT INTO orders (id, name) SELECT seq, 'after extra' FROM seq_6000_to_6009")
         assert wait_for(lambda: equal() and dst.query("mycdc", f"SELECT count(*) FROM {db}.orders WHERE id "
-                                                               "BETWEEN 6000 AND 6009") == [(10,)], timeout=30)
+                                                               "BETWEEN 6000 AND 6009") == [(10,)], timeout=60), \
+            log.read_text()[-3000:]
         assert proc.poll() is None
         # Replication lag: measured every 2 s while streaming (the first one logged).
         assert wait_for(lambda: "CDC: replication lag" in log.read_text(), timeout=15), log.read_text()[-3000:]
