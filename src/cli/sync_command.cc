@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -134,18 +135,24 @@ int RunSyncCommand(const SyncCommandArgs& args) {
   // on; transient errors wait 1, 2, 4 … 60 s first. Fresh connector instances: one run each.
   uint64_t records_before = 0;  // records of the runs before `result`'s
   int backoff_s = 1;
+  // Fresh instances of both connectors for the next run (an error names which side failed).
+  auto fresh = [&]() -> Result<std::pair<ResolvedConnector, ResolvedConnector>> {
+    auto src = ResolveConnector(ConnectorKind::kSource, pipeline.source.connector, pipeline.source.command);
+    if (!src.ok()) return src.status().WithContext("source");
+    auto dst = ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector,
+                                pipeline.destination.command);
+    if (!dst.ok()) return dst.status().WithContext("destination");
+    return std::make_pair(std::move(src).value(), std::move(dst).value());
+  };
   while (args.continuous && !StopRequested().load()) {
     if (result.status.ok()) {
       backoff_s = 1;
       Log(LogLevel::kInfo, "caught up ({} records); streaming changes until SIGTERM/SIGINT", result.records);
-      auto src2 = ResolveConnector(ConnectorKind::kSource, pipeline.source.connector, pipeline.source.command);
-      if (!src2.ok()) return Report(src2.status().WithContext("source"), args.json);
-      auto dst2 = ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector,
-                                   pipeline.destination.command);
-      if (!dst2.ok()) return Report(dst2.status().WithContext("destination"), args.json);
+      auto streaming = fresh();
+      if (!streaming.ok()) return Report(streaming.status(), args.json);
       records_before += result.records;
       const StateStore caught_up = result.state;
-      result = run(*src2->source, *dst2->destination, caught_up, /*continuous=*/true);
+      result = run(*streaming->first.source, *streaming->second.destination, caught_up, /*continuous=*/true);
       if (StopRequested().load()) break;
       if (result.status.ok()) Log(LogLevel::kInfo, "the source ended the stream (its schema changed): discovering again");
     }
@@ -162,13 +169,10 @@ int RunSyncCommand(const SyncCommandArgs& args) {
       backoff_s = std::min(backoff_s * 2, 60);
     }
     records_before += result.records;
-    auto src3 = ResolveConnector(ConnectorKind::kSource, pipeline.source.connector, pipeline.source.command);
-    if (!src3.ok()) return Report(src3.status().WithContext("source"), args.json);
-    auto dst3 = ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector,
-                                 pipeline.destination.command);
-    if (!dst3.ok()) return Report(dst3.status().WithContext("destination"), args.json);
+    auto catching_up = fresh();
+    if (!catching_up.ok()) return Report(catching_up.status(), args.json);
     const StateStore saved = result.state;
-    auto rediscovered = src3->source->Discover(*source_config);
+    auto rediscovered = catching_up->first.source->Discover(*source_config);
     if (!rediscovered.ok()) {
       result = SyncResult{};
       result.status = rediscovered.status().WithContext("discover");
@@ -181,7 +185,7 @@ int RunSyncCommand(const SyncCommandArgs& args) {
     destination_catalog = MapToDestination(*catalog, pipeline);
     names.clear();
     for (const auto& s : catalog->streams) names.push_back(s.descriptor().ToString());
-    result = run(*src3->source, *dst3->destination, saved, /*continuous=*/false);
+    result = run(*catching_up->first.source, *catching_up->second.destination, saved, /*continuous=*/false);
   }
   result.records += records_before;
   // --continuous ends with SIGTERM/SIGINT: a stop during the catch-up run is a normal end too
