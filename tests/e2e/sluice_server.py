@@ -196,6 +196,28 @@ def sluice_server(**kwargs):
         s.cleanup()
 
 
+@contextlib.contextmanager
+def external_workers(server, metadata, count, log_dir, lease_seconds=3):
+    """`count` `sluice worker` processes sharing `server`'s metadata store (logs in log_dir/workerN.log),
+    stopped with SIGTERM (then SIGKILL after 30 s) when the with-block ends. Yields the Popen list."""
+    workers = [subprocess.Popen([SLUICE, "worker", "--metadata", metadata, "--data-dir", str(server.data_dir),
+                                 "--lease-seconds", str(lease_seconds), "--retry-backoff-seconds", "1"],
+                                stdout=open(pathlib.Path(log_dir) / f"worker{i}.log", "w"), stderr=subprocess.STDOUT)
+               for i in range(count)]
+    try:
+        yield workers
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                w.wait()
+
+
 @pytest.fixture
 def server():
     """A fresh `sluice server --no-auth` for one test."""
