@@ -5,17 +5,32 @@
 #include <algorithm>
 #include <mutex>
 
+#include "base/log.h"
+
 namespace sluice {
 
 namespace {
 
+//! The driver's own log lines go to sluice's log (its default handler prints to stderr).
+void DriverLog(mongoc_log_level_t level, const char* domain, const char* message, void*) {
+  const LogLevel l = level <= MONGOC_LOG_LEVEL_CRITICAL ? LogLevel::kError
+                     : level == MONGOC_LOG_LEVEL_WARNING ? LogLevel::kWarn
+                                                         : LogLevel::kDebug;
+  if (level >= MONGOC_LOG_LEVEL_TRACE) return;
+  Log(l, "libmongoc {}: {}", domain, message);
+}
+
 void InitDriverOnce() {
   static std::once_flag once;
-  std::call_once(once, [] { mongoc_init(); });  // never cleaned up: the process owns it
+  std::call_once(once, [] {
+    mongoc_init();  // never cleaned up: the process owns it
+    mongoc_log_set_handler(DriverLog, nullptr);
+  });
 }
 
 bool IsAuthError(const bson_error_t& e) {
   if (e.domain == MONGOC_ERROR_CLIENT && e.code == MONGOC_ERROR_CLIENT_AUTHENTICATE) return true;
+  if (e.domain == MONGOC_ERROR_SCRAM || e.domain == MONGOC_ERROR_SASL) return true;
   return e.domain == MONGOC_ERROR_SERVER && (e.code == 18 /* AuthenticationFailed */ || e.code == 11 /* UserNotFound */);
 }
 
