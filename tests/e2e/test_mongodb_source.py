@@ -274,3 +274,37 @@ def test_expired_resume_token_fails_or_resyncs(tmp_path, mongo, dst):  # noqa: F
     run("sync", p2, "--json", "--no-progress")
     assert actual(dst, db) == expected(mongo, db)
     assert dst.query("mongodst", f"SELECT count(*) FROM {db}.orders WHERE name = 'lost'") == [(1,)]
+
+
+def test_continuous_converges_and_stops_on_sigterm(tmp_path, mongo, dst):  # noqa: F811
+    db = "cdc_cont"
+    seed_orders(mongo, db, 50)
+    p = pipeline(tmp_path, mongo, dst, db, "cont", CDC_STREAMS)
+    log = open(tmp_path / "cont.log", "ab")
+    proc = subprocess.Popen([SLUICE, "sync", str(p), "--continuous", "--no-progress"],
+                            stdout=subprocess.DEVNULL, stderr=log)
+
+    def equal():
+        try:
+            return actual(dst, db) == expected(mongo, db)
+        except Exception:  # the destination table does not exist yet
+            return False
+    try:
+        assert wait_for(equal, timeout=60), "the snapshot did not arrive"
+        assert proc.poll() is None, "a continuous sync must not stop when caught up"
+        docs = mongo.documents(db, "orders")
+        for k in range(3):
+            mongo.insert(db, "orders", {"_id": ObjectId(), "n": 5000 + k, "name": f"live {k}", "amount": Decimal128("2")})
+            mongo.update(db, "orders", docs[k]["_id"], {"name": f"live update {k}"})
+            mongo.delete(db, "orders", docs[10 + k]["_id"])
+            assert wait_for(equal, timeout=10), f"change {k} did not arrive within 10 s"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, (tmp_path / "cont.log").read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # Changes made while it was stopped arrive with the next run.
+    mongo.update(db, "orders", docs[20]["_id"], {"name": "while stopped"})
+    run("sync", p, "--json", "--no-progress")
+    assert actual(dst, db) == expected(mongo, db)
