@@ -181,7 +181,7 @@ class MongoRead {
     std::optional<CdcState> saved = ParseCdcState(state_);
     if (saved && !(saved->position.is_object() && saved->position.contains("resume_token") &&
                    saved->position["resume_token"].is_object())) {
-      Log(LogLevel::kWarn, "the saved state has no MongoDB resume token; taking a new snapshot");
+      if (HasIncremental()) Log(LogLevel::kWarn, "the saved state has no MongoDB resume token; taking a new snapshot");
       saved.reset();
     }
     if (saved && HasIncremental()) {
@@ -307,11 +307,8 @@ class MongoRead {
     if (mongoc_cursor_error(cursor.get(), &error)) {
       return client_->ErrorStatus(error, fmt::format("reading collection '{}'", catalog_.streams[i].stream.name));
     }
-    if (Incremental(i)) {
-      blobs_[key] = Json{{"status", kStatusComplete}};
-      return Checkpoint();
-    }
-    return Status::Ok();
+    if (Incremental(i)) blobs_[key] = Json{{"status", kStatusComplete}};
+    return Checkpoint();  // a full-refresh stream's too: a checkpoint covers the rows before it
   }
 
   // ---- changes -----------------------------------------------------------------------------------
