@@ -15,13 +15,18 @@ namespace sluice {
 
 namespace {
 
-Result<TransformOptions> OptionsForDestination(const std::string& name, const Json& config) {
+//! `tunnel` receives the destination's SSH tunnel (tunnel_method), if any, which the caller keeps
+//! open while the transform runs.
+Result<TransformOptions> OptionsForDestination(const std::string& name, const Json& config,
+                                               std::unique_ptr<SshTunnel>& tunnel) {
   if (name != "destination-postgres" && name != "postgres") {
     return Status::ConfigError(fmt::format(
         "transform: runs against PostgreSQL; the destination is {} (use destination-postgres or a profiles.yml)", name));
   }
   TransformOptions o;
   SLUICE_ASSIGN_OR_RETURN(PgConnectionConfig c, ParsePgConnectionConfig(config));
+  SLUICE_ASSIGN_OR_RETURN(const TunnelConfig tunnel_config, ParseTunnelMethod(config));
+  SLUICE_ASSIGN_OR_RETURN(tunnel, OpenPgTunnel(tunnel_config, c));
   o.connection = c;
   o.schema = config.value("schema", "public");
   return o;
@@ -31,7 +36,8 @@ Result<TransformOptions> OptionsForDestination(const std::string& name, const Js
 
 Status RunTransformForDestination(const std::string& project_dir, const std::string& destination_name,
                                   const Json& destination_config) {
-  SLUICE_ASSIGN_OR_RETURN(TransformOptions o, OptionsForDestination(destination_name, destination_config));
+  std::unique_ptr<SshTunnel> tunnel;
+  SLUICE_ASSIGN_OR_RETURN(TransformOptions o, OptionsForDestination(destination_name, destination_config, tunnel));
   o.project_dir = project_dir;
   o.print = [](const std::string& line) { std::cerr << line << "\n"; };
   auto r = RunTransform(o);
@@ -40,6 +46,7 @@ Status RunTransformForDestination(const std::string& project_dir, const std::str
 
 int RunTransformCommand(const TransformCommandArgs& args) {
   TransformOptions o;
+  std::unique_ptr<SshTunnel> tunnel;  // the destination's, open until the transform ends
   if (!args.destination.empty()) {
     auto pipeline = LoadPipeline(args.destination);
     if (!pipeline.ok()) {
@@ -50,7 +57,8 @@ int RunTransformCommand(const TransformCommandArgs& args) {
                                      pipeline->destination.command);
     Result<Json> config = resolved.ok() ? PrepareConnectorConfig(*resolved, pipeline->destination.config)
                                         : Result<Json>(resolved.status());
-    auto from = config.ok() ? OptionsForDestination(resolved->name, *config) : Result<TransformOptions>(config.status());
+    auto from = config.ok() ? OptionsForDestination(resolved->name, *config, tunnel)
+                            : Result<TransformOptions>(config.status());
     if (!from.ok()) {
       std::cerr << "sluice: " << from.status().ToString() << std::endl;
       return ExitCodeFor(from.status().failure_type());
