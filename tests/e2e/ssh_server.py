@@ -9,8 +9,11 @@ stopped at the end (also when a test fails).
         key = ssh.client_key("ed25519")                 # private key text, its public key authorized
         tunnel = ssh.tunnel_method(key)                 # Airbyte's tunnel_method object (SSH_KEY_AUTH)
 
-Only key authentication is served: sshd checks passwords against the system's accounts (PAM or
-/etc/shadow), which a test cannot do without changing the machine's users.
+Password authentication: sshd checks passwords against the machine's accounts (PAM or
+/etc/shadow), which a test must not change. `SshServer(password=...)` instead runs sshd without
+PAM and with a small preloaded library (compiled here with cc) whose getspnam() answers the
+crypt(3) hash of that password for every user — sshd's own password check then runs unchanged,
+as root or not, and nothing on the machine changes.
 """
 import getpass
 import os
@@ -45,8 +48,26 @@ def keygen(path, kind, pem=False):
     return pathlib.Path(path).read_text()
 
 
+SHADOW_SHIM = r"""
+#include <shadow.h>
+#include <stdlib.h>
+#include <string.h>
+/* sshd (UsePAM no) reads the user's password hash with getspnam(): answer the test's. */
+struct spwd* getspnam(const char* name) {
+  static struct spwd entry;
+  const char* hash = getenv("SLUICE_TEST_SHADOW_HASH");
+  if (hash == NULL) return NULL;
+  memset(&entry, 0, sizeof entry);
+  entry.sp_namp = (char*)name;
+  entry.sp_pwdp = (char*)hash;
+  entry.sp_lstchg = entry.sp_min = entry.sp_max = entry.sp_warn = entry.sp_inact = entry.sp_expire = -1;
+  return &entry;
+}
+"""
+
+
 class SshServer:
-    def __init__(self):
+    def __init__(self, password=None):
         if not os.path.exists(SSHD):
             pytest.skip("openssh-server is not installed (scripts/setup.sh installs it)")
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="sluice-sshd-"))
@@ -67,10 +88,10 @@ class SshServer:
             f"PidFile {self.dir}/sshd.pid",
             f"AuthorizedKeysFile {self.authorized}",
             "PubkeyAuthentication yes",
-            "PasswordAuthentication no",
+            f"PasswordAuthentication {'yes' if password else 'no'}",
             "KbdInteractiveAuthentication no",
             "UsePAM no",
-            "PermitRootLogin prohibit-password",
+            f"PermitRootLogin {'yes' if password else 'prohibit-password'}",
             "AllowTcpForwarding yes",
             "StrictModes no",
             "LogLevel DEBUG1",  # logs each direct-tcpip channel: the tests count them
@@ -78,8 +99,19 @@ class SshServer:
         ]))
         if os.geteuid() == 0:
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege separation folder
+        env = dict(os.environ)
+        if password:
+            shim = self.dir / "shadow_shim"
+            shim.with_suffix(".c").write_text(SHADOW_SHIM)
+            subprocess.run(["cc", "-shared", "-fPIC", "-o", f"{shim}.so", f"{shim}.c"], check=True,
+                           capture_output=True)
+            os.chmod(self.dir, 0o755)  # sshd's unprivileged child loads the library too
+            digest = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=password, check=True,
+                                    capture_output=True, text=True).stdout.strip()
+            env.update(LD_PRELOAD=f"{shim}.so", SLUICE_TEST_SHADOW_HASH=digest)
+        self.password = password
         self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL,
-                                     stderr=open(self.log, "w"), stdin=subprocess.DEVNULL)
+                                     stderr=open(self.log, "w"), stdin=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

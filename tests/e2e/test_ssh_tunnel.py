@@ -4,9 +4,8 @@ every key format a user may paste, and the clear errors for a refused key, a wro
 database port and a server that takes no passwords — none of which may print the key.
 
 sshd runs with DEBUG1 logging, which records each direct-tcpip channel: the tests count them to
-prove the connections went through the tunnel. Password authentication cannot be served here
-(sshd checks passwords against the machine's accounts), so SSH_PASSWORD_AUTH is tested up to the
-server's refusal; its config handling is unit-tested (tests/unit/connector_kit).
+prove the connections went through the tunnel. SSH_PASSWORD_AUTH runs against a second sshd that
+checks a test password without touching the machine's accounts (ssh_server.py says how).
 """
 import json
 
@@ -14,7 +13,7 @@ import pytest
 
 from conftest import run, write_pipeline
 from pg_server import pg  # noqa: F401  (session fixture)
-from ssh_server import ssh  # noqa: F401  (session fixture)
+from ssh_server import SshServer, ssh  # noqa: F401  (session fixture)
 from sluice_server import register_secret, sluice_server
 
 DB = "ssh_src"
@@ -162,6 +161,35 @@ def test_password_auth_refused_by_a_key_only_server(tmp_path, pg, ssh, source_db
     assert "tunnel_method.tunnel_user_password" in status["message"], status
     assert "does not accept password authentication" in status["message"]
     assert password not in out
+
+
+@pytest.fixture(scope="module")
+def password_ssh():
+    server = SshServer(password=register_secret("tunnel-Pass-Word-5520"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_password_auth(tmp_path, pg, password_ssh, source_db):
+    def config(password):
+        return pg.config(source_db, tunnel_method={
+            "tunnel_method": "SSH_PASSWORD_AUTH", "tunnel_host": password_ssh.host, "tunnel_port": password_ssh.port,
+            "tunnel_user": password_ssh.user, "tunnel_user_password": password, "ssh_key": ""})
+
+    before = password_ssh.forwards_to(pg.port)
+    status, out = check(tmp_path, "source-postgres", config(password_ssh.password))
+    assert status["status"] == "SUCCEEDED", out
+    assert password_ssh.forwards_to(pg.port) > before
+    assert password_ssh.password not in out
+
+    wrong = register_secret("not-the-Pass-Word-0071")
+    status, out = check(tmp_path, "destination-postgres", config(wrong))
+    assert status["status"] == "FAILED"
+    assert status["message"].startswith("tunnel_method.tunnel_user / tunnel_method.tunnel_user_password:"), status
+    assert "refused the password" in status["message"]
+    assert wrong not in out and password_ssh.password not in out
 
 
 def test_config_api_check_connection_through_the_tunnel(pg, ssh, key, source_db):
