@@ -11,7 +11,8 @@ import json
 
 import pytest
 
-from conftest import run, write_pipeline
+from conftest import read_records, run, write_pipeline
+from mariadb_server import mariadb  # noqa: F401  (session fixture)
 from pg_server import pg  # noqa: F401  (session fixture)
 from ssh_server import SshServer, ssh  # noqa: F401  (session fixture)
 from sluice_server import register_secret, sluice_server
@@ -161,6 +162,30 @@ def test_password_auth_refused_by_a_key_only_server(tmp_path, pg, ssh, source_db
     assert "tunnel_method.tunnel_user_password" in status["message"], status
     assert "does not accept password authentication" in status["message"]
     assert password not in out
+
+
+def test_mysql_source_through_the_tunnel(tmp_path, mariadb, ssh, key):
+    mariadb.create_database("ssh_my")
+    mariadb.execute("ssh_my", "create table t (id int primary key, v varchar(20))")
+    mariadb.execute("ssh_my", "insert into t values (1, 'one'), (2, 'two'), (3, null)")
+    config = mariadb.config("ssh_my", tunnel_method=ssh.tunnel_method(key))
+    before = ssh.forwards_to(mariadb.port)
+    status, out = check(tmp_path, "source-mysql", config)
+    assert status["status"] == "SUCCEEDED", out
+    pipeline = write_pipeline(tmp_path / "my.yaml", {
+        "name": "mysql through ssh",
+        "source": {"connector": "mysql", "config": config},
+        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}},
+        "streams": [{"name": "t", "mode": "Full Refresh | Overwrite"}],
+    })
+    run("sync", pipeline)
+    rows = sorted((r["_airbyte_data"]["id"], r["_airbyte_data"].get("v")) for r in read_records(tmp_path / "out"))
+    assert rows == [(1, "one"), (2, "two"), (3, None)]
+    assert ssh.forwards_to(mariadb.port) - before >= 2, ssh.log_text()[-2000:]
+    bad = dict(config, port=1)
+    status, _ = check(tmp_path, "source-mysql", bad)
+    assert status["status"] == "FAILED"
+    assert status["message"].startswith("host / port (as the SSH server sees them): SSH tunnel:"), status
 
 
 @pytest.fixture(scope="module")
