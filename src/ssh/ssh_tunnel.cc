@@ -183,6 +183,11 @@ Status Authenticate(LIBSSH2_SESSION* session, const SshTunnelOptions& o, const s
   // The methods the server offers for this user (also ends the "none" probe).
   const char* offered = libssh2_userauth_list(session, o.user.c_str(), static_cast<unsigned>(o.user.size()));
   if (offered == nullptr && libssh2_userauth_authenticated(session)) return Status::Ok();
+  if (offered == nullptr && SocketLost(libssh2_session_last_errno(session))) {
+    *step = SshTunnelStep::kConnect;
+    return Status::TransientError(fmt::format("{} closed the connection before authentication: {}", where,
+                                              LastError(session)));
+  }
   const std::string methods = offered != nullptr ? offered : "";
   if (!o.private_key.empty()) {
     if (methods.find("publickey") == std::string::npos) {
