@@ -14,7 +14,9 @@ namespace sluice {
 
 Status RunTransformForDestination(const std::string& project_dir, const std::string& destination_name,
                                   const Json& destination_config) {
-  SLUICE_ASSIGN_OR_RETURN(TransformOptions o, TransformOptionsForDestination(destination_name, destination_config));
+  std::unique_ptr<SshTunnel> tunnel;  // the destination's, open until the transform ends
+  SLUICE_ASSIGN_OR_RETURN(TransformOptions o,
+                          TransformOptionsForDestination(destination_name, destination_config, tunnel));
   o.project_dir = project_dir;
   o.print = [](const std::string& line) { std::cerr << line << "\n"; };
   auto r = RunTransform(o);
@@ -23,6 +25,7 @@ Status RunTransformForDestination(const std::string& project_dir, const std::str
 
 int RunTransformCommand(const TransformCommandArgs& args) {
   TransformOptions o;
+  std::unique_ptr<SshTunnel> tunnel;  // the destination's, open until the transform ends
   if (!args.destination.empty()) {
     auto pipeline = LoadPipeline(args.destination);
     if (!pipeline.ok()) {
@@ -33,7 +36,8 @@ int RunTransformCommand(const TransformCommandArgs& args) {
                                      pipeline->destination.command);
     Result<Json> config = resolved.ok() ? PrepareConnectorConfig(*resolved, pipeline->destination.config)
                                         : Result<Json>(resolved.status());
-    auto from = config.ok() ? TransformOptionsForDestination(resolved->name, *config) : Result<TransformOptions>(config.status());
+    auto from = config.ok() ? TransformOptionsForDestination(resolved->name, *config, tunnel)
+                            : Result<TransformOptions>(config.status());
     if (!from.ok()) {
       std::cerr << "sluice: " << from.status().ToString() << std::endl;
       return ExitCodeFor(from.status().failure_type());

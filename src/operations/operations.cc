@@ -167,8 +167,9 @@ Status RunDbt(const OperatorConfig& c, const OperationTarget& target) {
     target.log(fmt::format("cloning the dbt project{}", c.branch.empty() ? "" : " (branch " + c.branch + ")"));
     SLUICE_RETURN_IF_ERROR(RunProgram(argv).WithContext("git clone of operatorConfiguration.dbt.gitRepoUrl"));
   }
+  std::unique_ptr<SshTunnel> tunnel;  // the destination's, open until the transform ends
   SLUICE_ASSIGN_OR_RETURN(TransformOptions o,
-                          TransformOptionsForDestination(target.destination_name, target.destination_config));
+                          TransformOptionsForDestination(target.destination_name, target.destination_config, tunnel));
   o.project_dir = project;
   o.run = c.command != "test";
   o.test = c.command != "run";
@@ -262,13 +263,16 @@ Status CheckOperator(const OperatorConfig& c, std::string_view path) {
   return Status::Ok();
 }
 
-Result<TransformOptions> TransformOptionsForDestination(const std::string& name, const Json& config) {
+Result<TransformOptions> TransformOptionsForDestination(const std::string& name, const Json& config,
+                                                        std::unique_ptr<SshTunnel>& tunnel) {
   if (name != "destination-postgres" && name != "postgres") {
     return Status::ConfigError(fmt::format(
         "transform: runs against PostgreSQL; the destination is {} (use destination-postgres or a profiles.yml)", name));
   }
   TransformOptions o;
   SLUICE_ASSIGN_OR_RETURN(PgConnectionConfig c, ParsePgConnectionConfig(config));
+  SLUICE_ASSIGN_OR_RETURN(const TunnelConfig tunnel_config, ParseTunnelMethod(config));
+  SLUICE_ASSIGN_OR_RETURN(tunnel, OpenPgTunnel(tunnel_config, c));
   o.connection = c;
   o.schema = config.value("schema", "public");
   return o;

@@ -17,11 +17,13 @@
 // after a successful sync, on its main thread.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/json.h"
 #include "base/status.h"
+#include "ssh/ssh_tunnel.h"
 #include "transform/transform.h"
 
 namespace sluice {
@@ -64,8 +66,10 @@ struct OperationTarget {
 };
 
 //! The transform options for a destination's config (prepared): its PostgreSQL connection and
-//! schema. ConfigError for a destination other than destination-postgres.
-Result<TransformOptions> TransformOptionsForDestination(const std::string& destination_name, const Json& config);
+//! schema. ConfigError for a destination other than destination-postgres. `tunnel` receives the
+//! destination's SSH tunnel (tunnel_method), if any: the caller keeps it until the transform ends.
+Result<TransformOptions> TransformOptionsForDestination(const std::string& destination_name, const Json& config,
+                                                        std::unique_ptr<SshTunnel>& tunnel);
 
 //! Runs a dbt or webhook operation (normalization is a no-op here). A failing model or test, a
 //! bad project, a dbt operation on a destination other than PostgreSQL, or a 4xx from a webhook

@@ -104,12 +104,14 @@ TEST(OperationsTest, CheckFindsTheProjectFile) {
 }
 
 TEST(OperationsTest, TransformRunsOnlyAgainstPostgres) {
-  auto o = TransformOptionsForDestination("destination-s3", Json::object());
+  std::unique_ptr<SshTunnel> tunnel;
+  auto o = TransformOptionsForDestination("destination-s3", Json::object(), tunnel);
   ASSERT_FALSE(o.ok());
   EXPECT_NE(o.status().message().find("the destination is destination-s3"), std::string::npos);
   auto pg = TransformOptionsForDestination(
       "destination-postgres",
-      Json{{"host", "db"}, {"port", 5433}, {"database", "dw"}, {"username", "u"}, {"password", "p"}, {"schema", "raw"}});
+      Json{{"host", "db"}, {"port", 5433}, {"database", "dw"}, {"username", "u"}, {"password", "p"}, {"schema", "raw"}},
+      tunnel);
   ASSERT_TRUE(pg.ok()) << pg.status().ToString();
   EXPECT_EQ(pg->schema, "raw");
   ASSERT_TRUE(pg->connection);
