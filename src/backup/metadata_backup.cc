@@ -233,7 +233,8 @@ std::string UtcNow() {
   return buf;
 }
 
-//! A private scratch folder beside `near` (same file system for SQLite copies), removed at scope end.
+//! A private scratch folder beside `near` (the backup file's folder, or the SQLite target's: the
+//! same file system, and writable anyway), removed at scope end.
 class ScratchDir {
  public:
   static Result<ScratchDir> Create(const std::string& near) {
@@ -244,6 +245,11 @@ class ScratchDir {
       return Status::ConfigError(fmt::format("cannot create a scratch folder in {}: {}", parent, std::strerror(errno)));
     }
     return ScratchDir(pattern);
+  }
+  //! Under $TMPDIR (or /tmp): for a dump restored from a folder that may be read-only.
+  static Result<ScratchDir> CreateTemp() {
+    SLUICE_ASSIGN_OR_RETURN(std::string path, MakeTempDir("sluice-restore-"));
+    return ScratchDir(path);
   }
   ScratchDir(ScratchDir&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
   ~ScratchDir() {
@@ -468,7 +474,7 @@ Result<RestoreReport> RestoreMetadataStore(const RestoreOptions& options) {
     if (check != "ok") return Status::ConfigError(options.archive_path + ": the SQLite copy is damaged: " + check);
     SLUICE_RETURN_IF_ERROR(SqliteCopy(copy, location.sqlite_path, /*from_must_exist_rw=*/false));
   } else {
-    SLUICE_ASSIGN_OR_RETURN(ScratchDir scratch, ScratchDir::Create(options.archive_path));
+    SLUICE_ASSIGN_OR_RETURN(ScratchDir scratch, ScratchDir::CreateTemp());
     const std::string dump = scratch.File(kPgDumpName);
     SLUICE_RETURN_IF_ERROR(tar.ExtractTo(*payload, dump));
     std::vector<std::string> argv = {"pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
