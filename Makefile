@@ -9,7 +9,7 @@ ASAN_BUILD  ?= build-asan
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all setup setup-build configure build demo test test-unit test-e2e test-asan fuzz bench clean
+.PHONY: all setup setup-build configure build demo test test-unit test-e2e test-asan fuzz bench deb clean
 
 all: build
 
@@ -56,6 +56,13 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 fuzz: setup
 	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The Debian package (deploy/CMakeLists.txt): the binary, the web UI when npm is there, the systemd
+# unit and /etc/default/sluice, into $(BUILD)/sluice_<version>_<arch>.deb.
+deb: setup-build
+	@$(MAKE) --no-print-directory configure
+	cmake --build $(BUILD) -j $(JOBS) --target sluice $(if $(shell command -v npm),sluice_web)
+	cd $(BUILD) && cpack -G DEB
 
 # End-to-end benchmarks against reference tools (not part of `make test`).
 bench: build
