@@ -32,16 +32,21 @@ void Pad2(std::string& out, unsigned v) {
 //! ".ffffff" cut to `fsp` digits (none when fsp is 0).
 void Fraction(std::string& out, uint32_t micros, int fsp) {
   if (fsp <= 0) return;
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%06u", micros % 1000000);
+  char buf[6];
+  uint32_t v = micros % 1000000;
+  for (int i = 5; i >= 0; --i, v /= 10) buf[i] = static_cast<char>('0' + v % 10);
   out += '.';
   out.append(buf, static_cast<size_t>(std::min(fsp, 6)));
 }
 
 void Date(std::string& out, unsigned y, unsigned m, unsigned d) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04u-%02u-%02u", y % 10000, m % 100, d % 100);
-  out += buf;
+  y %= 10000;
+  Pad2(out, y / 100);
+  Pad2(out, y % 100);
+  out += '-';
+  Pad2(out, m % 100);
+  out += '-';
+  Pad2(out, d % 100);
 }
 
 void DateTime(std::string& out, unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,

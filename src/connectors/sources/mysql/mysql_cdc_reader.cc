@@ -55,6 +55,7 @@ struct TablePlan {
   std::vector<int> column_of_field;         //!< binlog column per field; -1: none
   std::vector<int> cdc_of_field;            //!< 0 cursor, 1 log_pos, 2 log_file, 3 updated_at, 4 deleted_at, -1 data
   std::vector<size_t> key;                  //!< binlog positions of the primary-key columns
+  std::string map;  //!< the TABLE_MAP it was made from (database, table, types, metadata, names)
 };
 
 class CdcRead {
@@ -308,6 +309,12 @@ class CdcRead {
 
   Status OnTableMap(const MARIADB_RPL_EVENT& ev) {
     const auto& tm = ev.event.table_map;
+    // Every transaction maps its tables again: the same map as last time keeps its plan (a DDL
+    // clears the plans, so the table is looked at again).
+    std::string map;
+    for (const auto& part : {tm.database, tm.table, tm.column_types, tm.metadata}) map.append(part.str, part.length).push_back('\0');
+    map.append(reinterpret_cast<const char*>(tm.column_names.data), tm.column_names.length);
+    if (auto it = plans_.find(tm.table_id); it != plans_.end() && it->second.map == map) return Status::Ok();
     const std::string database = Str(tm.database), name = Str(tm.table);
     plans_.erase(tm.table_id);
     auto stream = StreamOf(database, name);
@@ -381,6 +388,7 @@ class CdcRead {
       }
       plan.column_of_field.push_back(col);
     }
+    plan.map = std::move(map);
     plans_[tm.table_id] = std::move(plan);
     return Status::Ok();
   }
@@ -493,6 +501,7 @@ class CdcRead {
       SLUICE_RETURN_IF_ERROR(ApplyTruncate(ddl.tables[0], ev));
     } else if (ddl.kind != BinlogDdl::Kind::kNone) {
       // The tables it names are looked up again at their next TABLE_MAP.
+      plans_.clear();
       bool ours = false;
       for (size_t k = 0; k < ddl.tables.size(); ++k) {
         const auto& t = ddl.tables[k];
@@ -506,6 +515,7 @@ class CdcRead {
     } else if (head.rfind("ALTER", 0) == 0 || head.rfind("CREATE", 0) == 0 || head.rfind("DROP", 0) == 0 ||
                head.rfind("RENAME", 0) == 0 || head.rfind("TRUNCATE", 0) == 0) {
       tables_.clear();  // not understood: every table is looked up again
+      plans_.clear();
       Log(LogLevel::kInfo, "CDC: DDL at {}:{}: {}", current_file_, ev.next_event_pos, sql.substr(0, 200));
     }
     if (!in_txn_) return EndTransaction(ev.next_event_pos);  // a standalone statement (DDL)
@@ -517,6 +527,7 @@ class CdcRead {
   Status ApplyTruncate(const std::pair<std::string, std::string>& table, const MARIADB_RPL_EVENT& ev) {
     auto stream = StreamOf(table.first, table.second);
     tables_.erase(table);
+    plans_.clear();
     if (!stream) return Status::Ok();
     Log(LogLevel::kInfo, "CDC: {} was truncated at {}:{}", catalog_.streams[*stream].descriptor().ToString(),
         current_file_, ev.next_event_pos);
