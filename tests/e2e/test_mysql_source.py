@@ -411,15 +411,20 @@ def wait_for(predicate, timeout=60):
     return False
 
 
-def test_chunks_kill_9_then_resume(tmp_path, big):
-    # One connection: the chunks one after another (Airbyte's pk_name/pk_val state).
-    p = write_pipeline(tmp_path / "big.yaml", {
-        "name": "big",
-        "source": {"connector": "mysql", "config": big.config(DB, chunk_rows=2000, max_db_connections=1)},
+def big_pipeline(tmp_path, big, name, **config):
+    """Table big, Full Refresh | Append, into gzipped JSONL under tmp_path/out."""
+    return write_pipeline(tmp_path / f"{name}.yaml", {
+        "name": name,
+        "source": {"connector": "mysql", "config": big.config(DB, **config)},
         "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out"),
                                                          "format": {"format_type": "JSONL", "compression": "gzip"}}},
         "streams": [{"name": "big", "mode": "Full Refresh | Append"}],
     })
+
+
+def test_chunks_kill_9_then_resume(tmp_path, big):
+    # One connection: the chunks one after another (Airbyte's pk_name/pk_val state).
+    p = big_pipeline(tmp_path, big, "big", chunk_rows=2000, max_db_connections=1)
     state_file = tmp_path / ".sluice-state" / "big.state.json"
     proc = subprocess.Popen([SLUICE, "sync", str(p), "--no-progress", "--commit-interval-ms", "20"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -459,13 +464,7 @@ def test_key_ranges_at_once_kill_9_then_resume(tmp_path, big):
     """Three connections, one table: key ranges read at once; the state lists every range, and a
     run killed mid-read resumes each range after its saved key — nothing lost, nothing read twice
     that the state said was read."""
-    p = write_pipeline(tmp_path / "ranges.yaml", {
-        "name": "ranges",
-        "source": {"connector": "mysql", "config": big.config(DB, chunk_rows=1000, max_db_connections=3)},
-        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out"),
-                                                         "format": {"format_type": "JSONL", "compression": "gzip"}}},
-        "streams": [{"name": "big", "mode": "Full Refresh | Append"}],
-    })
+    p = big_pipeline(tmp_path, big, "ranges", chunk_rows=1000, max_db_connections=3)
     state_file = tmp_path / ".sluice-state" / "ranges.state.json"
     log = open(tmp_path / "first.log", "wb")
     proc = subprocess.Popen([SLUICE, "sync", str(p), "--no-progress", "--commit-interval-ms", "20"],
