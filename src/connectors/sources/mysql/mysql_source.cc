@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -135,6 +136,19 @@ class ParallelReader {
     thread_ids_.assign(workers, 0);
     conns_[0] = std::move(first);
     SetThread(0, conns_[0].get());
+    // Connections no stream takes read a table's key ranges at once (one stream, two
+    // connections: two ranges at a time).
+    ranges_.connections = std::max(1, config_.max_db_connections / static_cast<int>(workers));
+    ranges_.open = [this]() -> Result<std::unique_ptr<MySqlConnection>> {
+      SLUICE_ASSIGN_OR_RETURN(auto conn, MySqlConnection::Connect(config_));
+      std::lock_guard lock(mu_);
+      extra_ids_[conn.get()] = conn->thread_id();
+      return conn;
+    };
+    ranges_.release = [this](MySqlConnection& conn) {
+      std::lock_guard lock(mu_);
+      extra_ids_.erase(&conn);
+    };
     streams_.set_on_stop([this] { CancelQueries(); });
     Status st = streams_.Run(
         n, [this](size_t worker, uint32_t index, Emitter& out) { return ReadOne(worker, index, out); },
@@ -149,6 +163,7 @@ class ParallelReader {
     {
       std::lock_guard lock(mu_);
       ids = thread_ids_;
+      for (const auto& [conn, id] : extra_ids_) ids.push_back(id);
     }
     for (unsigned long id : ids) {
       if (id != 0) MySqlConnection::Cancel(config_, id);
@@ -179,7 +194,7 @@ class ParallelReader {
       }
     }
     if (st.ok()) st = batcher.MarkRunning();
-    if (st.ok()) st = ReadMySqlStream(*conn, config_, stream, state_.Find(stream.descriptor()), batcher);
+    if (st.ok()) st = ReadMySqlStream(*conn, config_, stream, state_.Find(stream.descriptor()), batcher, nullptr, &ranges_);
     if (!st.ok() && conn) {  // a connection that failed mid-read does not serve the next stream
       SetThread(worker, nullptr);
       conn.reset();
@@ -193,8 +208,10 @@ class ParallelReader {
   const StateStore& state_;
   ParallelStreams streams_;
   std::vector<std::unique_ptr<MySqlConnection>> conns_;  //!< one per worker, touched by its thread only
+  MySqlRangeReaders ranges_;  //!< more connections for one table's key ranges
   std::mutex mu_;
   std::vector<unsigned long> thread_ids_;
+  std::map<const MySqlConnection*, unsigned long> extra_ids_;  //!< the key-range connections open now
 };
 
 // ---- The source -----------------------------------------------------------------------------
