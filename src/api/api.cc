@@ -43,6 +43,7 @@ Api::Api(const PlatformContext& context, ApiOptions options)
   AddConnectionRoutes(routes_, env);
   AddJobRoutes(routes_, env);
   AddUserRoutes(routes_, env);
+  AddOperationRoutes(routes_, env);
   for (size_t i = 0; i < routes_.size(); ++i) by_path_[routes_[i].path] = i;
   openapi_ = BuildOpenApiDocument(routes_);
 }

@@ -24,7 +24,7 @@ Json ConnectionToApi(Connection c, bool include_catalog = true) {
   out["sourceId"] = c.source_id;
   out["destinationId"] = c.destination_id;
   out["workspaceId"] = c.workspace_id;
-  out["operationIds"] = Json::array();
+  out["operationIds"] = c.operation_ids;
   if (include_catalog) out["syncCatalog"] = std::move(c.sync_catalog);
   out["scheduleType"] = ScheduleTypeName(c.schedule_type);
   if (!c.schedule_data.is_null()) out["scheduleData"] = std::move(c.schedule_data);
@@ -118,6 +118,15 @@ void ApplyConnectionFields(const Json& body, Connection& c, const ConnectorSpec&
                   {{"namespaceFormat", "is required when namespaceDefinition is customformat"}});
   }
   if (auto prefix = OptionalString(body, "prefix")) c.prefix = *prefix;
+  if (const Json* ids = FindField(body, "operationIds")) {
+    if (!ids->is_array()) ThrowApiError(400, "operationIds: must be an array", {{"operationIds", "must be an array"}});
+    c.operation_ids.clear();
+    for (size_t i = 0; i < ids->size(); ++i) {
+      const std::string field = fmt::format("operationIds[{}]", i);
+      if (!(*ids)[i].is_string()) ThrowApiError(400, field + ": must be a string", {{field, "must be a string"}});
+      c.operation_ids.push_back((*ids)[i].get<std::string>());
+    }
+  }
   if (body.contains("resourceRequirements")) {
     CheckResourceRequirements(body["resourceRequirements"]);
     c.resource_requirements = body["resourceRequirements"];
@@ -385,7 +394,8 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
       {"syncCatalog", "object", false, "{streams: [{stream, config}]}; default: the source's discovered catalog"},
       {"resourceRequirements", "object", false, "{cpu_limit, cpu_request, memory_limit, memory_request}"},
       {"notifySchemaChanges", "boolean", false, ""},
-      {"nonBreakingChangesPreference", "string", false, "ignore | disable | propagate_columns | propagate_fully"}};
+      {"nonBreakingChangesPreference", "string", false, "ignore | disable | propagate_columns | propagate_fully"},
+      {"operationIds", "array", false, "operations run in this order after each successful sync (operations/create)"}};
 
   std::vector<FieldDoc> create_fields = {{"sourceId", "string", true, ""},
                                          {"destinationId", "string", true, "in the source's workspace"},

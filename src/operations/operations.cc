@@ -1,7 +1,5 @@
 #include "operations/operations.h"
 
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,10 +9,9 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "base/subprocess.h"
 #include "connectors/postgres_common/pg_config.h"
 #include "monitoring/webhook_sender.h"
-
-extern char** environ;
 
 namespace sluice {
 
@@ -128,23 +125,33 @@ bool GitAvailable() {
   return false;
 }
 
-// Runs `argv` (no shell) and waits; its output goes to this process's stderr (the job's log).
-Status RunProgram(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, 2, 1);  // stdout is the events pipe: keep it clean
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return Status::SystemError(fmt::format("cannot start {}: {}", argv[0], std::strerror(rc)));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+// Runs `argv` (no shell) and waits; its output lines go to `log`. git --quiet says little, so
+// reading stdout to its end and then stderr cannot fill a pipe.
+Status RunProgram(const std::vector<std::string>& argv, const std::function<void(const std::string&)>& log) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Subprocess> child, Subprocess::Start(argv, /*pipe_stdin=*/false));
+  std::string output;
+  char buf[4096];
+  for (;;) {
+    auto n = child->ReadStdout(buf, sizeof buf);
+    if (!n.ok() || *n == 0) break;
+    output.append(buf, *n);
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
-  return Status::TransientError(fmt::format("{} failed (exit status {})", argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1));
+  for (;;) {
+    const ssize_t n = read(child->stderr_fd(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    output.append(buf, static_cast<size_t>(n));
+  }
+  const int code = child->Wait();
+  size_t start = 0;
+  while (start < output.size()) {
+    size_t end = output.find('\n', start);
+    if (end == std::string::npos) end = output.size();
+    if (end > start) log(output.substr(start, end - start));
+    start = end + 1;
+  }
+  if (code == 0) return Status::Ok();
+  return Status::TransientError(fmt::format("{} failed (exit code {})", argv[0], code));
 }
 
 Status RunDbt(const OperatorConfig& c, const OperationTarget& target) {
@@ -165,7 +172,7 @@ Status RunDbt(const OperatorConfig& c, const OperationTarget& target) {
     argv.push_back(c.repo);
     argv.push_back(project);
     target.log(fmt::format("cloning the dbt project{}", c.branch.empty() ? "" : " (branch " + c.branch + ")"));
-    SLUICE_RETURN_IF_ERROR(RunProgram(argv).WithContext("git clone of operatorConfiguration.dbt.gitRepoUrl"));
+    SLUICE_RETURN_IF_ERROR(RunProgram(argv, target.log).WithContext("git clone of operatorConfiguration.dbt.gitRepoUrl"));
   }
   std::unique_ptr<SshTunnel> tunnel;  // the destination's, open until the transform ends
   SLUICE_ASSIGN_OR_RETURN(TransformOptions o,

@@ -62,12 +62,13 @@ EXPECTED = {
     **{V1 + p: v for p, v in _expand(
         "read_configs", "workspaces/list|get", "source_definitions/list|get", "destination_definitions/list|get",
         "source_definition_specifications/get", "destination_definition_specifications/get", "sources/get|list",
-        "destinations/get|list", "connections/get|list", "web_backend/connections/get").items()},
+        "destinations/get|list", "connections/get|list", "web_backend/connections/get", "operations/get|list").items()},
     **{V1 + p: v for p, v in _expand("read_jobs", "jobs/list|get|stats", "state/get").items()},
     **{V1 + p: v for p, v in _expand("read_logs", "jobs/logs", "jobs/logs/download", "jobs/logs/stream").items()},
     **{V1 + p: v for p, v in _expand(
         "edit_configs", "sources/create|update|delete|check_connection|discover_schema",
-        "destinations/create|update|delete|check_connection", "connections/create|update|delete").items()},
+        "destinations/create|update|delete|check_connection", "connections/create|update|delete",
+        "operations/check|create|update|delete").items()},
     **{V1 + p: v for p, v in _expand(
         "run_syncs", "connections/sync|reset|refresh|clear", "connections/reset/stream", "connections/clear/stream",
         "jobs/cancel").items()},
