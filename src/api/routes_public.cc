@@ -294,6 +294,7 @@ void AddActors(std::vector<Route>& routes, ApiEnv& env, bool source) {
 // stream by CatalogRenames.
 const Renames kConnectionRenames = {{"scheduleData.cron.cronExpression", "schedule.cronExpression"},
                                     {"scheduleData.cron.cronTimeZone", "schedule.cronExpression"},
+                                    {"scheduleData.cron: cronExpression", "schedule.cronExpression"},
                                     {"scheduleData.cron", "schedule.cronExpression"},
                                     {"scheduleData.basicSchedule", "schedule.basicTiming"},
                                     {"scheduleData", "schedule"},
