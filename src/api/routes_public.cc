@@ -354,11 +354,12 @@ void ConnectionSettingsToConfig(const Json& in, Json& out) {
   }
 }
 
-// `discovered` with the stored stream configs of `stored` carried over (a PATCH naming a stream
-// the stored catalog lacks: the source has new streams).
+// `discovered` with the stored stream configs of `stored` carried over, and the streams new to
+// it unselected (a PATCH naming a stream the stored catalog lacks: the source has new streams).
 Json WithStoredConfigs(Json discovered, const Json& stored) {
   for (auto& entry : discovered["streams"]) {
     const Json& s = entry["stream"];
+    entry["config"]["selected"] = false;
     for (const auto& old : stored.value("streams", Json::array())) {
       if (old["stream"].value("name", "") == s.value("name", "") &&
           old["stream"].value("namespace", Json()) == s.value("namespace", Json())) {
@@ -425,8 +426,10 @@ void AddConnections(std::vector<Route>& routes, ApiEnv& env) {
           if (streams != nullptr && !(streams->is_array() && streams->empty())) {
             // Check the source exists first (404 naming sourceId, not a failed discover).
             CallConfig(env, call, "/api/v1/sources/get", {{"sourceId", body["sourceId"]}});
-            Json catalog = ApplyStreamConfigurations(
-                DiscoveredCatalog(env, call, body["sourceId"].get<std::string>(), "configurations"), *configurations);
+            Json discovered = DiscoveredCatalog(env, call, body["sourceId"].get<std::string>(), "configurations");
+            // Nothing is selected yet: a listed stream without a syncMode gets the destination's default.
+            for (auto& entry : discovered["streams"]) entry["config"]["selected"] = false;
+            Json catalog = ApplyStreamConfigurations(discovered, *configurations);
             renames = CatalogRenames(catalog, *configurations);
             body["syncCatalog"] = std::move(catalog);
           }
