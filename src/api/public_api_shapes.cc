@@ -120,7 +120,7 @@ Json StringPaths(const Json& value, const std::string& field, bool nested) {
 }  // namespace
 
 Json ProblemJson(const ApiError& error) {
-  int status = error.status == 422 ? 400 : error.status;
+  const int status = error.status == 422 ? 400 : error.status;
   std::string title;
   std::string anchor;
   switch (status) {
@@ -133,13 +133,7 @@ Json ProblemJson(const ApiError& error) {
     case 413: title = "payload-too-large"; break;
     case 429: title = "rate-limited"; break;
     case 503: title = "service-unavailable"; break;
-    default:
-      if (status < 500) {
-        title = "bad-request";
-      } else {
-        status = status == 500 ? 500 : status;
-        title = "unexpected-problem";
-      }
+    default: title = status < 500 ? "bad-request" : "unexpected-problem";
   }
   Json details = Json::array();
   for (const auto& d : error.details) details.push_back({{"field", d.field}, {"message", d.message}});
