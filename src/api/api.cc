@@ -9,6 +9,7 @@
 #include "api/public_api_shapes.h"
 #include "base/log.h"
 #include "security/connector_secrets.h"
+#include "security/token.h"
 
 namespace sluice {
 
@@ -171,6 +172,17 @@ ApiResponse Api::Handle(const ApiRequest& request) {
         ThrowApiError(401,
                       "authentication required: log in (POST /api/v1/auth/login) or send "
                       "'Authorization: Bearer sk_…'");
+      }
+      // CSRF: a browser sends the session cookie with any request to this origin, also one a
+      // foreign page makes it send; only this origin's scripts can echo the CSRF cookie in a
+      // header. Every API request on a cookie session needs it, except GETs of the answers a
+      // browser opens itself (log download, live log stream, metrics), which change nothing.
+      const bool navigable = request.method == "GET" && route.response_content_type != "application/json";
+      if (principal.auth_method == "session" && !navigable &&
+          !ConstantTimeEquals(request.csrf_token, principal.csrf_token)) {
+        ThrowApiError(403, fmt::format("CSRF check failed: a request on a session cookie must carry the {} header "
+                                       "(the value of the {} cookie, also answered as csrfToken by auth/session)",
+                                       kCsrfHeaderName, kCsrfCookieName));
       }
       if (route.access == Access::kPermission) {
         if (principal.must_change_password) {

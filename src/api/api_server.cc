@@ -362,6 +362,7 @@ Status ApiServer::Bind(const std::string& host, const std::vector<int>& ports) {
       request.body = req.body;
       request.authorization = req.get_header_value("Authorization");
       request.cookie = req.get_header_value("Cookie");
+      request.csrf_token = req.get_header_value(kCsrfHeaderName);
       request.remote_addr = req.remote_addr;
       request.body_too_large = req.has_header(kTooLargeHeader);
       ApiResponse response = api_.Handle(request);

@@ -45,6 +45,7 @@ struct ApiRequest {
   std::string body;
   std::string authorization;  //!< the Authorization header, "" when absent
   std::string cookie;         //!< the Cookie header, "" when absent
+  std::string csrf_token;     //!< the X-Sluice-CSRF header, "" when absent (cookie sessions need it)
   std::string remote_addr;
   bool body_too_large = false;  //!< the transport refused to read an oversized body
 };
@@ -78,6 +79,7 @@ struct Principal {
   bool must_change_password = false;
   std::string auth_method;         //!< "session", "api_key", "none" (--no-auth)
   std::string session_token_hash;  //!< with "session": to log out
+  std::string csrf_token;          //!< with "session": what X-Sluice-CSRF must carry (CsrfTokenFor)
 };
 
 //! Who may call a route.

@@ -387,7 +387,9 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
       {"notifySchemaChanges", "boolean", false, ""},
       {"nonBreakingChangesPreference", "string", false, "ignore | disable | propagate_columns | propagate_fully"}};
 
-  std::vector<FieldDoc> create_fields = {{"sourceId", "string", true, ""}, {"destinationId", "string", true, ""}};
+  std::vector<FieldDoc> create_fields = {{"sourceId", "string", true, ""},
+                                         {"destinationId", "string", true, "in the source's workspace"},
+                                         {"workspaceId", "string", false, "the source's (the default); another is a 422"}};
   create_fields.insert(create_fields.end(), common_fields.begin(), common_fields.end());
   routes.push_back(MakeRoute(
       base + "create", Permission::kEditConfigs, "connections", "Creates a connection from a source to a destination",
@@ -395,6 +397,17 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
         Actor source = LoadActor(env, ActorKind::kSource, RequireString(call.body, "sourceId"), "sourceId");
         Actor destination =
             LoadActor(env, ActorKind::kDestination, RequireString(call.body, "destinationId"), "destinationId");
+        if (source.workspace_id != destination.workspace_id) {
+          // A connection lives in one workspace: it may not reach another one's destination (or
+          // its secrets) through a source of its own.
+          const std::string m = fmt::format("is in workspace {}, the source in workspace {}",
+                                            destination.workspace_id, source.workspace_id);
+          ThrowApiError(422, "destinationId: " + m, {{"destinationId", m}});
+        }
+        if (auto ws = OptionalString(call.body, "workspaceId"); ws && *ws != source.workspace_id) {
+          const std::string m = fmt::format("the source and destination are in workspace {}", source.workspace_id);
+          ThrowApiError(422, "workspaceId: " + m, {{"workspaceId", m}});
+        }
         const ConnectorDefinition& dest_def = DefinitionOf(env, destination);
         Connection c;
         c.source_id = source.id;

@@ -128,9 +128,23 @@ class MetadataStore {
   //! it, in one transaction — Airbyte's behaviour. Returns false for an unknown id.
   Result<bool> DeleteActor(ActorKind kind, const std::string& id, int64_t now);
 
+  // --- operations (run after a connection's syncs) ---
+  //! A new id is generated. The workspace must exist (config error naming workspaceId).
+  Result<Operation> CreateOperation(Operation operation, int64_t now);
+  //! nullopt for an unknown (or deleted) id.
+  Result<std::optional<Operation>> GetOperation(const std::string& operation_id);
+  //! The operations of a workspace, oldest first.
+  Result<std::vector<Operation>> ListOperations(const std::string& workspace_id);
+  //! Writes name and operator_configuration.
+  Result<std::optional<Operation>> UpdateOperation(const Operation& operation, int64_t now);
+  //! Deletes the operation and removes it from every connection's operation_ids, in one
+  //! transaction. False for an unknown id.
+  Result<bool> DeleteOperation(const std::string& operation_id, int64_t now);
+
   // --- connections ---
   //! A new id is generated. Source and destination must exist, be of the right kind and share a
-  //! workspace (config errors naming sourceId / destinationId).
+  //! workspace (config errors naming sourceId / destinationId); so must each of operation_ids
+  //! (create and update: config error naming operationIds).
   Result<Connection> CreateConnection(Connection connection, int64_t now);
   //! Also returns deprecated (deleted) connections, whose jobs stay readable.
   Result<std::optional<Connection>> GetConnection(const std::string& connection_id);

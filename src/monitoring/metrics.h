@@ -125,6 +125,14 @@ class ValueFamily final : public MetricFamilyBase {
   }
   //! The only child of a family without labels.
   Metric& Get() { return WithLabels({}); }
+  //! Drops the child for `label_values` so it is no longer rendered (a series whose subject is
+  //! gone, e.g. a connection that stopped streaming). No-op when absent.
+  //! REQUIRES: nobody keeps a reference from WithLabels() to that child.
+  void Remove(const std::vector<std::string>& label_values) {
+    CheckLabelCount(label_values);
+    std::lock_guard lock(mu_);
+    children_.erase(label_values);
+  }
 
  private:
   void RenderSamples(std::string& out) const override;

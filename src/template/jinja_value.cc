@@ -352,7 +352,9 @@ Json ToJson(const Value& v) {
 
 namespace {
 
-void AppendJsonString(std::string& out, const std::string& s) {
+// Escapes like Python's json.dumps with ensure_ascii (\uXXXX for every non-ASCII character, surrogate
+// pairs above the BMP), which dbt's and the CDK's tojson give; not protocol's UTF-8 JSON writer.
+void AppendPyJsonString(std::string& out, const std::string& s) {
   out += '"';
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -395,7 +397,7 @@ void AppendPyJson(std::string& out, const Json& j, bool sort_keys) {
       out += std::isnan(f) ? "NaN" : std::isinf(f) ? (f < 0 ? "-Infinity" : "Infinity") : FloatRepr(f);
       break;
     }
-    case Json::value_t::string: AppendJsonString(out, j.get_ref<const std::string&>()); break;
+    case Json::value_t::string: AppendPyJsonString(out, j.get_ref<const std::string&>()); break;
     case Json::value_t::array: {
       out += '[';
       for (size_t k = 0; k < j.size(); ++k) {
@@ -412,7 +414,7 @@ void AppendPyJson(std::string& out, const Json& j, bool sort_keys) {
       out += '{';
       for (size_t k = 0; k < items.size(); ++k) {
         if (k > 0) out += ", ";
-        AppendJsonString(out, items[k].first);
+        AppendPyJsonString(out, items[k].first);
         out += ": ";
         AppendPyJson(out, *items[k].second, sort_keys);
       }

@@ -469,6 +469,7 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
   int64_t checkpoints = 0;
   bool memory_killed = false;
   int64_t rss_at_kill = 0;
+  bool lag_reported = false;  // the attempt set sluice_replication_lag_bytes; removed when it ends
   LineSplitter out_lines(SIZE_MAX), err_lines(kMaxLogLineBytes);
   auto on_event = [&](std::string line) {
     if (line.empty()) return;
@@ -485,6 +486,7 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
       last_stream_stats = event.value("streamStats", Json::array());
       if (auto lag = event.find("replicationLagBytes"); lag != event.end() && lag->is_number() && context_.metrics) {
         context_.metrics->replication_lag.WithLabels({conn.connection_id}).Set(lag->get<double>());
+        lag_reported = true;
       }
       if (!saved.ok()) {
         log.Own(LogLevel::kWarn, "checkpoint {} could not be saved: {}", checkpoints, saved.message());
@@ -547,6 +549,8 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
   child->Wait();
   log.Own(LogLevel::kInfo, "attempt process {} ended: {}", child->pid(), ExitDescription(*child));
   if (!scratch.empty()) RemoveTreeIgnoringErrors(scratch);
+  // Lag is a property of a running stream; a stale value would read as a stuck slot.
+  if (lag_reported) context_.metrics->replication_lag.Remove({conn.connection_id});
 
   // --- the outcome ---
   if (lost.load()) {

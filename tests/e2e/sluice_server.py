@@ -46,6 +46,20 @@ def register_secret(value):
     return value
 
 
+class ApiSession(requests.Session):
+    """A requests.Session that behaves like the web UI on a session cookie: every request also
+    carries the session's CSRF token (the `sluice_csrf` cookie) in the X-Sluice-CSRF header,
+    unless the caller sets that header (or `csrf=False` to leave it out, as a foreign page would)."""
+
+    def request(self, method, url, *args, csrf=True, **kwargs):
+        token = self.cookies.get("sluice_csrf")
+        if csrf and token:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-Sluice-CSRF", token)
+            kwargs["headers"] = headers
+        return super().request(method, url, *args, **kwargs)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -138,7 +152,7 @@ class SluiceServer:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
     def _new_session(self):
-        session = requests.Session()
+        session = ApiSession()
         session.hooks["response"].append(self._record)
         return session
 
@@ -194,6 +208,28 @@ def sluice_server(**kwargs):
         yield s
     finally:
         s.cleanup()
+
+
+@contextlib.contextmanager
+def external_workers(server, metadata, count, log_dir, lease_seconds=3):
+    """`count` `sluice worker` processes sharing `server`'s metadata store (logs in log_dir/workerN.log),
+    stopped with SIGTERM (then SIGKILL after 30 s) when the with-block ends. Yields the Popen list."""
+    workers = [subprocess.Popen([SLUICE, "worker", "--metadata", metadata, "--data-dir", str(server.data_dir),
+                                 "--lease-seconds", str(lease_seconds), "--retry-backoff-seconds", "1"],
+                                stdout=open(pathlib.Path(log_dir) / f"worker{i}.log", "w"), stderr=subprocess.STDOUT)
+               for i in range(count)]
+    try:
+        yield workers
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                w.wait()
 
 
 @pytest.fixture

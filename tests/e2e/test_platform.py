@@ -15,7 +15,7 @@ import requests
 
 from conftest import SLUICE, read_records
 from pg_server import pg  # noqa: F401  (session fixture)
-from sluice_server import SluiceServer, register_secret, sluice_server
+from sluice_server import external_workers, SluiceServer, register_secret, sluice_server
 
 SECRET = register_secret("Sentinel-p4ss-7c1e9b")  # a destination password: must never be seen again
 
@@ -213,12 +213,7 @@ def test_three_workers_on_postgres_one_killed_mid_sync(pg, tmp_path):
     metadata = pg.url("sluice_meta")
     rows = 600_000
     with sluice_server(metadata=metadata, workers=0, extra_args=["--lease-seconds", "3"]) as server:
-        env = dict(os.environ)
-        workers = [subprocess.Popen([SLUICE, "worker", "--metadata", metadata, "--data-dir", str(server.data_dir),
-                                     "--lease-seconds", "3", "--retry-backoff-seconds", "1"],
-                                    stdout=open(tmp_path / f"worker{i}.log", "w"), stderr=subprocess.STDOUT, env=env)
-                   for i in range(3)]
-        try:
+        with external_workers(server, metadata, 3, tmp_path) as workers:
             source_id = create_source(server, {"count": rows, "records_per_slice": 5000})
             destination_id = create_destination(server, "destination-postgres",
                                                 pg.config("dest", direct_load=True, parallel_copies=1))
@@ -247,15 +242,6 @@ def test_three_workers_on_postgres_one_killed_mid_sync(pg, tmp_path):
             assert (count, distinct) == (rows, rows)
             # Only one job ran: the sync was not duplicated by the other workers.
             assert len(server.ok("jobs/list", {"configTypes": ["sync"], "configId": connection_id})["jobs"]) == 1
-        finally:
-            for w in workers:
-                if w.poll() is None:
-                    w.send_signal(signal.SIGTERM)
-            for w in workers:
-                try:
-                    w.wait(30)
-                except subprocess.TimeoutExpired:
-                    w.kill()
 
 
 def test_server_restart_keeps_everything_and_resumes_the_running_job(tmp_path):

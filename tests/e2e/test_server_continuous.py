@@ -12,7 +12,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from pg_server import pg  # noqa: F401  (session fixture)
-from sluice_server import SLUICE, register_secret, sluice_server
+from sluice_server import external_workers, SLUICE, register_secret, sluice_server
 from test_platform import all_log_lines, attempt_children, create_destination, definition_id, wait_job, workspace_id
 from test_postgres_cdc import cdc_config, drop_slot, make_source, wait_for
 from test_postgres_cdc_continuous import CONVERGE_S, INSERT_ORDERS, converges, equal
@@ -110,6 +110,8 @@ def test_continuous_connection_streams_until_cancelled(pg, tmp_path):
         job = wait_job(server, job_id, timeout=60)
         assert job["job"]["status"] == "cancelled", job
         assert server.ok("state/get", {"connectionId": connection_id}) != state, "the last checkpoint was saved"
+        # The lag series goes with the stream: a stale value would read as a stuck slot.
+        assert replication_lag(server, connection_id) is None
         # Not started again while the connection is unchanged.
         time.sleep(3)
         assert len(sync_jobs(server, connection_id)) == 1
@@ -142,11 +144,7 @@ def test_a_killed_worker_s_continuous_job_is_resumed_by_another(pg, tmp_path):
     pg.create_database("srv_cont_meta")
     metadata = pg.url("srv_cont_meta")
     with sluice_server(metadata=metadata, workers=0, extra_args=["--lease-seconds", "3"]) as server:
-        workers = [subprocess.Popen([SLUICE, "worker", "--metadata", metadata, "--data-dir", str(server.data_dir),
-                                     "--lease-seconds", "3", "--retry-backoff-seconds", "1"],
-                                    stdout=open(tmp_path / f"worker{i}.log", "w"), stderr=subprocess.STDOUT)
-                   for i in range(2)]
-        try:
+        with external_workers(server, metadata, 2, tmp_path) as workers:
             source_id = create_postgres_source(server, cdc_config(pg, db), "cdc")
             destination_id = create_destination(server, "destination-postgres", pg.config(db))
             connection_id = server.ok("connections/create", connection_body(
@@ -176,15 +174,6 @@ def test_a_killed_worker_s_continuous_job_is_resumed_by_another(pg, tmp_path):
             assert wait_job(server, job_id, timeout=60)["job"]["status"] == "cancelled"
             assert pg.query(db, "select count(*) - count(distinct id) from dst.orders") == [(0,)]
             assert equal(pg, db)
-        finally:
-            for w in workers:
-                if w.poll() is None:
-                    w.send_signal(signal.SIGTERM)
-            for w in workers:
-                try:
-                    w.wait(30)
-                except subprocess.TimeoutExpired:
-                    w.kill()
     drop_slot(pg, db)
 
 

@@ -200,16 +200,59 @@ TEST_F(ApiTest, AuthenticationAndMustChangePassword) {
   EXPECT_EQ(login.body.find("argon2"), std::string::npos);
   std::string cookie;
   for (const auto& [k, v] : login.headers) {
-    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
+    if (k == "Set-Cookie" && v.starts_with("sluice_session=")) cookie = v.substr(0, v.find(';'));
   }
   ASSERT_FALSE(cookie.empty());
   ApiRequest list;
   list.method = "POST";
   list.path = "/api/v1/connections/list";
   list.cookie = cookie;
+  list.csrf_token = Json::parse(login.body)["csrfToken"];
   auto r = api.Handle(list);
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.body.find("password change required"), std::string::npos);
+}
+
+TEST_F(ApiTest, CookieSessionsNeedTheCsrfToken) {
+  Api api(context_, ApiOptions{});
+  ASSERT_TRUE(api.Bootstrap().ok());
+  auto login = Call(api, "/api/v1/auth/login", R"({"email": "airbyte@example.com", "password": "password"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string token = Json::parse(login.body)["csrfToken"];
+  std::string session, csrf_cookie;
+  for (const auto& [k, v] : login.headers) {
+    if (k != "Set-Cookie") continue;
+    if (v.starts_with("sluice_session=")) session = v.substr(0, v.find(';'));
+    if (v.starts_with("sluice_csrf=")) csrf_cookie = v;
+  }
+  ASSERT_FALSE(session.empty());
+  EXPECT_EQ(csrf_cookie.find("HttpOnly"), std::string::npos) << "the page's script reads it";
+  EXPECT_NE(csrf_cookie.find("sluice_csrf=" + token + ";"), std::string::npos);
+  EXPECT_EQ(token, CsrfTokenFor(session.substr(session.find('=') + 1)));
+  EXPECT_EQ(token.find(session.substr(session.find('=') + 1)), std::string::npos);
+
+  auto change = [&](std::string csrf, std::string method = "POST") {
+    ApiRequest r;
+    r.method = std::move(method);
+    r.path = "/api/v1/users/change_password";
+    r.body = R"({"currentPassword": "password", "newPassword": "a-new-passw0rd"})";
+    r.cookie = session;
+    r.csrf_token = std::move(csrf);
+    return api.Handle(r);
+  };
+  for (std::string bad : {std::string(), token.substr(1), std::string(token.size(), 'a')}) {
+    auto r = change(bad);
+    EXPECT_EQ(r.status, 403) << bad;
+    EXPECT_NE(r.body.find("CSRF"), std::string::npos);
+    EXPECT_EQ(change(bad, "GET").status, 403) << "an action by GET needs it too";
+  }
+  auto ok = change(token);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  // The new session has a new token; the old session is gone.
+  const std::string next = Json::parse(ok.body)["csrfToken"];
+  EXPECT_NE(next, token);
+  // API keys carry no cookie: no CSRF token needed.
+  EXPECT_EQ(Call(api, "/api/v1/connections/list", "{}", "POST", "Bearer sk_" + std::string(43, 'A')).status, 401);
 }
 
 TEST(RequestFieldsTest, JobIdsAndDetails) {

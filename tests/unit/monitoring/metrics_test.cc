@@ -74,6 +74,20 @@ TEST(MetricsTest, RendersTheTextFormat) {
   EXPECT_EQ(MetricsRegistry::kContentType, "text/plain; version=0.0.4; charset=utf-8");
 }
 
+TEST(MetricsTest, RemovedSeriesIsNoLongerRendered) {
+  MetricsRegistry registry;
+  auto& lag = registry.AddGauge("sluice_replication_lag_bytes", "Lag.", {"connection_id"});
+  lag.WithLabels({"a"}).Set(10);
+  lag.WithLabels({"b"}).Set(20);
+  lag.Remove({"a"});
+  lag.Remove({"never-set"});
+  const std::string text = registry.Render();
+  EXPECT_EQ(text.find("connection_id=\"a\""), std::string::npos) << text;
+  EXPECT_NE(text.find("sluice_replication_lag_bytes{connection_id=\"b\"} 20"), std::string::npos) << text;
+  lag.WithLabels({"a"}).Set(5);  // comes back when set again
+  EXPECT_NE(registry.Render().find("connection_id=\"a\"} 5"), std::string::npos);
+}
+
 TEST(MetricsTest, IndependentParserReadsEscapesHistogramsAndSpecialValues) {
   MetricsRegistry registry;
   auto& records = registry.AddCounter("sluice_records_synced_total", "Records \\ committed\nby connection.",

@@ -1,8 +1,7 @@
 // destination-csv: Airbyte's Local CSV connector's config (destination_path, delimiter_type),
 // written by destination-local's writer as CSV. Only the config shape is this folder's.
 
-#include <fmt/format.h>
-
+#include "connectors/destinations/local/local_config.h"
 #include "connectors/destinations/local/local_destination.h"
 #include "connectors/kit/config_reader.h"
 #include "connectors/sdk/registry.h"
@@ -61,20 +60,11 @@ constexpr const char* kCsvSpec = R"json({
 })json";
 
 void ReadLocalCsvConfig(ConfigReader& r, LocalConfig& c) {
-  c.destination_path = r.String("destination_path");
-  if (c.destination_path.find('\0') != std::string::npos) r.Fail("destination_path", "must not contain a NUL character");
-  c.path_format = r.String("path_format", c.path_format);
+  ReadLocalFolderKeys(r, c);
   c.format = FileFormat::kCsv;
   c.flattening = Flattening::kRootLevel;
   ConfigReader delimiter_type = r.Object("delimiter_type");
-  std::string d = delimiter_type.String("delimiter", ",");
-  // Airbyte's spec spells the character as a JSON escape in text: "\u002c".
-  if (d.size() == 6 && d.starts_with("\\u00")) d = std::string(1, static_cast<char>(std::stoi(d.substr(2), nullptr, 16)));
-  if (d.size() != 1 || d[0] == '"' || d[0] == '\r' || d[0] == '\n') {
-    delimiter_type.Fail("delimiter", fmt::format("'{}' must be one character other than a quote or a line break", d));
-  } else {
-    c.csv_delimiter = d[0];
-  }
+  ReadCsvDelimiter(delimiter_type, "delimiter", delimiter_type.String("delimiter", ","), c);
 }
 
 ConnectorSpec CsvDestinationSpec() { return FileDestinationSpec(kCsvSpec, "csv"); }

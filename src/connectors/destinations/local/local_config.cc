@@ -1,5 +1,7 @@
 #include "connectors/destinations/local/local_config.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "connectors/kit/config_reader.h"
@@ -113,10 +115,7 @@ constexpr const char* kSpec = R"json({
 })json";
 
 void ReadLocalConfig(ConfigReader& r, LocalConfig& c) {
-  c.destination_path = r.String("destination_path");
-  if (c.destination_path.find('\0') != std::string::npos) r.Fail("destination_path", "must not contain a NUL character");
-  c.path_format = r.String("path_format", c.path_format);
-
+  ReadLocalFolderKeys(r, c);
   ConfigReader format = r.Object("format");
   c.format = ReadFormatType(format, FileFormat::kJsonl);
   c.flattening = c.format == FileFormat::kCsv ? Flattening::kRootLevel : Flattening::kNone;
@@ -126,13 +125,7 @@ void ReadLocalConfig(ConfigReader& r, LocalConfig& c) {
   } else if (!EqualsIgnoreCase(compression, "none")) {
     format.Fail("compression", fmt::format("'{}' is not one of none, gzip", compression));
   }
-  std::string delimiter = format.String("delimiter", ",");
-  if (delimiter == "\\t") delimiter = "\t";
-  if (delimiter.size() != 1 || delimiter[0] == '"' || delimiter[0] == '\r' || delimiter[0] == '\n') {
-    format.Fail("delimiter", fmt::format("'{}' must be one character other than a quote or a line break", delimiter));
-  } else {
-    c.csv_delimiter = delimiter[0];
-  }
+  ReadCsvDelimiter(format, "delimiter", format.String("delimiter", ","), c);
   if (c.format == FileFormat::kParquet) {
     if (c.compression != Compression::kNone) {
       format.Fail("compression",
@@ -143,6 +136,26 @@ void ReadLocalConfig(ConfigReader& r, LocalConfig& c) {
 }
 
 }  // namespace
+
+void ReadLocalFolderKeys(ConfigReader& r, LocalConfig& c) {
+  c.destination_path = r.String("destination_path");
+  if (c.destination_path.find('\0') != std::string::npos) r.Fail("destination_path", "must not contain a NUL character");
+  c.path_format = r.String("path_format", c.path_format);
+}
+
+void ReadCsvDelimiter(ConfigReader& r, std::string_view key, std::string text, LocalConfig& c) {
+  if (text == "\\t") text = "\t";
+  // Airbyte's destination-csv spec spells the character as a JSON escape in text: "\u002c".
+  if (text.size() == 6 && text.starts_with("\\u00") && std::isxdigit(static_cast<unsigned char>(text[4])) &&
+      std::isxdigit(static_cast<unsigned char>(text[5]))) {
+    text = std::string(1, static_cast<char>(std::stoi(text.substr(4), nullptr, 16)));
+  }
+  if (text.size() != 1 || text[0] == '"' || text[0] == '\r' || text[0] == '\n') {
+    r.Fail(key, fmt::format("'{}' must be one character other than a quote or a line break", text));
+  } else {
+    c.csv_delimiter = text[0];
+  }
+}
 
 ConnectorSpec LocalDestinationSpec() { return FileDestinationSpec(kSpec, "local"); }
 

@@ -9,6 +9,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
+#include "connectors/kit/config_reader.h"
 #include "connectors/sdk/spec.h"
 #include "connectors/kit/file_format.h"
 #include "protocol/catalog.h"
@@ -30,6 +31,15 @@ ConnectorSpec LocalDestinationSpec();
 //! Reads a config (validated against the spec, defaults applied; missing keys still get their
 //! defaults here). Errors are ConfigErrors naming the JSON path of each bad value.
 Result<LocalConfig> ParseLocalConfig(const Json& config);
+
+//! Reads destination_path and path_format into `c` (also used by destination-csv, whose config
+//! shares these keys). Failures are recorded on `r` under the key's path.
+void ReadLocalFolderKeys(ConfigReader& r, LocalConfig& c);
+
+//! Sets c.csv_delimiter from `text`: one character other than a quote or a line break; "\\t" and
+//! a JSON escape written as text ("\\u002c", Airbyte's destination-csv enum) are accepted too.
+//! Otherwise fails `key` on `r`.
+void ReadCsvDelimiter(ConfigReader& r, std::string_view key, std::string text, LocalConfig& c);
 
 //! Expands `path_format` (a path template, connectors/kit/path_template.h) for one stream into
 //! a relative folder ("public/users"); `uuid` is ${UUID}. Empty segments (no namespace) and "."

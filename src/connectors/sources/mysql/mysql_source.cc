@@ -199,6 +199,14 @@ class ParallelReader {
 
 // ---- The source -----------------------------------------------------------------------------
 
+//! Opens the config's SSH tunnel (nullptr without one) and points `config` at it. The caller
+//! keeps it, declared before its connections, until they are closed.
+Result<std::unique_ptr<SshTunnel>> OpenMySqlTunnel(MySqlSourceConfig& config) {
+  SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenTunnel(config.tunnel, config.host, config.port, config.connect_timeout_s));
+  if (tunnel) config.tunnel_local_port = tunnel->local_port();
+  return tunnel;
+}
+
 class MySqlSource final : public Source, public ContinuousSource {
  public:
   ConnectorSpec Spec() const override {
@@ -210,7 +218,8 @@ class MySqlSource final : public Source, public ContinuousSource {
   }
 
   Status Check(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(const MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenMySqlTunnel(parsed));
     SLUICE_ASSIGN_OR_RETURN(auto conn, MySqlConnection::Connect(parsed));
     Log(LogLevel::kDebug, "connected to {} {} at {}:{}{}", conn->is_mariadb() ? "MariaDB" : "MySQL",
         mysql_get_server_info(conn->get()), parsed.host, parsed.port,
@@ -219,7 +228,8 @@ class MySqlSource final : public Source, public ContinuousSource {
   }
 
   Result<Catalog> Discover(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(const MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenMySqlTunnel(parsed));
     SLUICE_ASSIGN_OR_RETURN(auto conn, MySqlConnection::Connect(parsed));
     SLUICE_ASSIGN_OR_RETURN(const std::vector<MySqlTable> tables, ListMySqlTables(*conn, parsed));
     if (tables.empty()) {
@@ -232,7 +242,8 @@ class MySqlSource final : public Source, public ContinuousSource {
   }
 
   Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
-    SLUICE_ASSIGN_OR_RETURN(const MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenMySqlTunnel(parsed));
     if (parsed.replication == MySqlReplication::kCdc) return ReadMySqlCdc(parsed, catalog, state, out);
     ParallelReader reader(parsed, catalog, state, out);
     return reader.Run();
@@ -251,7 +262,8 @@ class MySqlSource final : public Source, public ContinuousSource {
   Status ReadContinuous(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out,
                         const std::atomic<bool>& end) override {
     SLUICE_RETURN_IF_ERROR(CheckContinuous(config));
-    SLUICE_ASSIGN_OR_RETURN(const MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenMySqlTunnel(parsed));
     return ReadMySqlCdc(parsed, catalog, state, out, &end);
   }
 };
