@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from pg_server import PgServer, pg  # noqa: F401
-from sluice_server import register_secret, sluice_server
+from sluice_server import ApiSession, register_secret, sluice_server
 
 PG_PASSWORD = register_secret(PgServer.PASSWORD)
 ADMIN_PASSWORD = register_secret("Publ1c-api-admin-pw")
@@ -63,7 +63,7 @@ def platform(pg):
     pg.execute("pubsrc", "insert into orders select i, 1 + i %% 40, i * 1.5, '2024-02-01'::timestamptz + i * interval "
                          "'1 minute' from generate_series(1, %s) i", (ORDERS,))
     with sluice_server(no_auth=False) as s:
-        admin = requests.Session()
+        admin = ApiSession()  # cookie sessions send the CSRF header
         assert s.post("auth/login", {"email": "airbyte@example.com", "password": "password"},
                       session=admin).status_code == 200
         assert s.post("users/change_password", {"currentPassword": "password", "newPassword": ADMIN_PASSWORD},
@@ -72,7 +72,7 @@ def platform(pg):
         for role in ("data_engineer", "analyst", "viewer"):
             s.ok("users/create", {"email": f"{role}@example.com", "role": role, "password": USER_PASSWORD,
                                   "mustChangePassword": False}, session=admin)
-            sess = requests.Session()
+            sess = ApiSession()
             assert s.post("auth/login", {"email": f"{role}@example.com", "password": USER_PASSWORD},
                           session=sess).status_code == 200
             tokens[role] = s.ok("api_keys/create", {"name": role}, session=sess)["token"]
@@ -311,38 +311,3 @@ def test_openapi_lists_every_public_route_with_its_permission(platform):
     assert ops[("/api/public/v1/jobs/{jobId}", "get")]["parameters"][0] == {
         "name": "jobId", "in": "path", "required": True, "schema": {"type": "string"}}
 
-
-ROLE_PERMISSIONS = {
-    "viewer": {"read_status"},
-    "analyst": {"read_status", "read_configs", "read_jobs", "read_logs"},
-    "data_engineer": {"read_status", "read_configs", "read_jobs", "read_logs", "edit_configs", "run_syncs"},
-    "admin": {"read_status", "read_configs", "read_jobs", "read_logs", "edit_configs", "run_syncs",
-              "manage_settings", "manage_users"},
-}
-
-
-def test_every_public_operation_checks_its_permission(platform):
-    """Walks every public operation of the OpenAPI document with each role's key: 403 exactly when
-    the role lacks the operation's x-sluice-permission, 401 without a key (but for public ones)."""
-    s, api, pg = platform
-    doc = requests.get(f"{s.url}/openapi.json", timeout=5).json()
-    checked = 0
-    for path, item in doc["paths"].items():
-        if not path.startswith("/api/public/v1/"):
-            continue
-        concrete = path.replace("{jobId}", "987654")
-        for name in ("workspaceId", "sourceId", "destinationId", "connectionId"):
-            concrete = concrete.replace("{" + name + "}", "00000000-0000-4000-8000-000000000000")
-        for method, op in item.items():
-            needed = op["x-sluice-permission"]
-            body = {} if method in ("post", "patch", "put") else None
-            url = f"{s.base}{concrete}"
-            r = requests.request(method.upper(), url, json=body, timeout=30)
-            assert r.status_code == (200 if needed == "public" else 401), (method, path, r.status_code)
-            for role, client in api.items():
-                r = client.request(method.upper(), concrete[len("/api/public/v1"):], body)
-                allowed = needed == "public" or needed in ROLE_PERMISSIONS[role]
-                assert (r.status_code == 403) == (not allowed), (role, method, path, r.status_code, r.text[:300])
-                assert r.status_code < 500, (role, method, path, r.text[:300])
-                checked += 1
-    assert checked == 27 * 4
