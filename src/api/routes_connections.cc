@@ -448,10 +448,18 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
   routes.push_back(MakeRoute(
       base + "list", Permission::kReadConfigs, "connections", "The connections of a workspace (deleted ones left out)",
       {{"workspaceId", "string", false, "default: the first workspace"},
-       {"includeSyncCatalog", "boolean", false, "default true; false leaves syncCatalog out (a much smaller answer)"}},
+       {"includeSyncCatalog", "boolean", false, "default true; false leaves syncCatalog out (a much smaller answer)"},
+       {"includeDeleted", "boolean", false, "default false; true lists deleted (deprecated) connections too"}},
       [env](Call& call) {
         std::string workspace_id = WorkspaceIdOf(env, call.body);
         const bool include_catalog = OptionalBool(call.body, "includeSyncCatalog").value_or(true);
+        if (OptionalBool(call.body, "includeDeleted").value_or(false)) {  // rare: not cached
+          Json list = Json::array();
+          for (auto& c : Unwrap(env.store().ListConnections(workspace_id, true))) {
+            list.push_back(ConnectionToApi(std::move(c), include_catalog));
+          }
+          return Json{{"connections", std::move(list)}};
+        }
         const std::string key = workspace_id + (include_catalog ? "+catalog" : "");
         auto serve = [&call](const ListCache::Answer& answer) {
           call.response.shared_body = answer.body;

@@ -55,10 +55,18 @@ struct AttemptResult {
   Json schema_change;  //!< stored on the attempt (Attempt::schema_change); null: none
 };
 
-//! Which jobs ListJobs / CountJobs return; newest (highest id) first.
+//! Which jobs ListJobs / CountJobs return, in `order` (default newest, highest id, first).
 struct JobQuery {
   std::optional<std::string> connection_id;
   std::vector<JobConfigType> config_types;  //!< empty: every type
+  std::vector<JobStatus> statuses;          //!< empty: every status
+  std::vector<std::string> workspace_ids;   //!< jobs of these workspaces' connections; empty: all
+  std::optional<int64_t> created_from;      //!< created_at >= this (epoch ms)
+  std::optional<int64_t> created_to;        //!< created_at <= this (epoch ms)
+  std::optional<int64_t> updated_from;      //!< updated_at >= this (epoch ms)
+  std::optional<int64_t> updated_to;        //!< updated_at <= this (epoch ms)
+  enum class Order { kNewestFirst, kOldestFirst, kUpdatedNewestFirst, kUpdatedOldestFirst };
+  Order order = Order::kNewestFirst;  //!< by creation (id), or by updated_at (ties by id)
   int64_t limit = 20;  //!< page size
   int64_t offset = 0;  //!< rows skipped
 };

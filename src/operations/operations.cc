@@ -202,7 +202,9 @@ std::string_view OperatorTypeName(OperatorType type) {
 Result<OperatorConfig> ParseOperatorConfiguration(const Json& json, std::string_view path) {
   if (!json.is_object()) return Status::ConfigError(fmt::format("{}: must be an object", path));
   OperatorConfig c;
-  const std::string type = json.value("operatorType", "");
+  auto type_it = json.find("operatorType");
+  if (type_it != json.end() && !type_it->is_string()) return Bad(path, "operatorType", "must be a string");
+  const std::string type = type_it == json.end() ? "" : type_it->get<std::string>();
   auto section = [&](std::string_view key) -> Result<const Json*> {
     auto it = json.find(std::string(key));
     if (it == json.end() || it->is_null()) return Bad(path, key, fmt::format("is required when operatorType is {}", key));
@@ -218,7 +220,12 @@ Result<OperatorConfig> ParseOperatorConfiguration(const Json& json, std::string_
   if (type == "normalization") {
     c.type = OperatorType::kNormalization;
     auto it = json.find("normalization");
-    const std::string option = it != json.end() && it->is_object() ? it->value("option", "basic") : "basic";
+    std::string option = "basic";
+    if (it != json.end() && it->is_object()) {
+      auto o = it->find("option");
+      if (o != it->end() && !o->is_string()) return Bad(path, "normalization.option", "must be a string");
+      if (o != it->end()) option = o->get<std::string>();
+    }
     if (option != "basic") return Bad(path, "normalization.option", fmt::format("'{}' is not basic", option));
   } else if (type == "dbt") {
     c.type = OperatorType::kDbt;

@@ -72,7 +72,7 @@ EXPECTED = {
     **{V1 + p: v for p, v in _expand(
         "run_syncs", "connections/sync|reset|refresh|clear", "connections/reset/stream", "connections/clear/stream",
         "jobs/cancel").items()},
-    V1 + "workspaces/update": "manage_settings",
+    **{V1 + p: v for p, v in _expand("manage_settings", "workspaces/create|update").items()},
     **{V1 + p: v for p, v in _expand("manage_users", "users/create|list|get|update|delete").items()},
 }
 # Routes that change state although their permission is a read or none (a CSRF'd request must not reach them).

@@ -88,6 +88,9 @@ TEST(OperationsTest, WebhookNeedsAnHttpUrlAndJsonBody) {
   EXPECT_EQ(ErrorOf(Parse(R"({"operatorType":"sql"})")),
             "operatorConfiguration.operatorType: 'sql' is not one of normalization, dbt, webhook");
   EXPECT_EQ(ErrorOf(Parse(R"([1])")), "operatorConfiguration: must be an object");
+  EXPECT_EQ(ErrorOf(Parse(R"({"operatorType":123})")), "operatorConfiguration.operatorType: must be a string");
+  EXPECT_EQ(ErrorOf(Parse(R"({"operatorType":"normalization","normalization":{"option":1}})")),
+            "operatorConfiguration.normalization.option: must be a string");
 }
 
 TEST(OperationsTest, CheckFindsTheProjectFile) {
