@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "connectors/external/docker_image.h"
 #include "connectors/external/external_connector.h"
 #include "protocol/config_validator.h"
 
@@ -26,7 +27,15 @@ Result<ResolvedConnector> ResolveConnector(ConnectorKind kind, const std::string
     }
     return r;
   }
-  SLUICE_ASSIGN_OR_RETURN(const ConnectorInfo* info, Registry::Builtins().Find(name, kind));
+  auto found = Registry::Builtins().Find(name, kind);
+  if (!found.ok() && LooksLikeDockerImage(name)) {
+    // An Airbyte image sluice has no built-in for: Docker runs it as an external connector.
+    SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> docker, DockerImageCommand(name));
+    SLUICE_ASSIGN_OR_RETURN(ResolvedConnector external, ResolveConnector(kind, name, docker));
+    external.name = name;
+    return external;
+  }
+  SLUICE_ASSIGN_OR_RETURN(const ConnectorInfo* info, std::move(found));
   r.name = info->name;
   if (kind == ConnectorKind::kSource) {
     r.source = info->make_source();

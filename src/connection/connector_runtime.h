@@ -20,7 +20,10 @@ struct ResolvedConnector {
   ConnectorSpec spec;
 };
 
-//! A built-in connector by name ("faker", "source-faker") or an external command.
+//! A built-in connector by name ("faker", "source-faker", or Airbyte's image or definition id of
+//! the connector it replaces), an external command, or — a Docker image sluice has no built-in
+//! for ("airbyte/source-stripe:5.4.1") — that image through `docker run -i`
+//! (connectors/external/docker_image.h; a ConfigError says what is missing without Docker).
 Result<ResolvedConnector> ResolveConnector(ConnectorKind kind, const std::string& name,
                                            const std::vector<std::string>& command);
 //! Pure: whether `source` can read `config` (prepared) continuously — a ContinuousSource whose

@@ -78,3 +78,82 @@ def test_missing_executable_is_a_config_error(tmp_path):
     p = run("sync", pipeline, check=False)
     assert p.returncode == 2
     assert "/nonexistent/connector" in p.stderr
+
+
+def _fake_docker(bin_dir, log, daemon=True):
+    """A stand-in for the docker CLI (no Docker daemon exists on these machines): `version` answers
+    as a daemon would (or fails like a client without one), `run … IMAGE ARGS` records its argv and
+    runs the Python connector with ARGS, as the image's entrypoint would."""
+    script = bin_dir / "docker"
+    script.write_text(f"""#!{sys.executable}
+import json, os, sys
+args = sys.argv[1:]
+with open({str(log)!r}, "a") as f:
+    f.write(json.dumps(args) + "\\n")
+if args[0] == "version":
+    if {daemon!r}:
+        print("24.0.7")
+        sys.exit(0)
+    sys.stderr.write("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\\n")
+    sys.exit(1)
+assert args[0] == "run", args
+image = args.index("airbyte/source-numbers:0.1.0")
+os.execv({sys.executable!r}, [{sys.executable!r}, {CONNECTOR!r}] + args[image + 1:])
+""")
+    script.chmod(0o755)
+
+
+def test_a_docker_image_runs_through_docker_run(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "docker.log"
+    _fake_docker(bin_dir, log)
+    pipeline = write_pipeline(tmp_path / "p.yaml", {
+        "name": "docker image",
+        "source": {"connector": "airbyte/source-numbers:0.1.0", "config": {"rows": 12}},
+        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}},
+        "streams": [{"name": "numbers", "mode": "Incremental | Append"}],
+    })
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    run("sync", pipeline, "--json", env=env)
+    rows = read_records(tmp_path / "out" / "numbers")
+    assert sorted(r["_airbyte_data"]["id"] for r in rows) == list(range(1, 13))
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    runs = [c for c in calls if c[0] == "run"]
+    assert runs and all(c[:9] == ["run", "--rm", "-i", "--init", "--network", "host", "-v", f"{tmp_path}:{tmp_path}",
+                                  "airbyte/source-numbers:0.1.0"] for c in runs), runs
+    assert any(c[9] == "read" and "--config" in c for c in runs), runs
+    # The config file handed over lies under the mounted folder.
+    read = next(c for c in runs if c[9] == "read")
+    assert read[read.index("--config") + 1].startswith(str(tmp_path) + "/")
+
+    # A built-in answers to Airbyte's image name: Docker is never asked.
+    log.write_text("")
+    pipeline2 = write_pipeline(tmp_path / "p2.yaml", {
+        "name": "builtin by image",
+        "source": {"connector": "airbyte/source-faker:6.2.0", "config": {"count": 5}},
+        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out2")}},
+        "streams": [{"name": "users", "mode": "Full Refresh | Overwrite"}],
+    })
+    run("sync", pipeline2, "--json", env=env)
+    assert log.read_text() == ""
+
+
+def test_a_docker_image_without_docker_says_what_is_missing(tmp_path):
+    pipeline = write_pipeline(tmp_path / "p.yaml", {
+        "name": "docker image",
+        "source": {"connector": "airbyte/source-numbers:0.1.0", "config": {"rows": 3}},
+        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}},
+    })
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run("sync", pipeline, env={"PATH": str(empty)}, check=False)
+    assert r.returncode == 2, r.stderr
+    assert "airbyte/source-numbers:0.1.0' is a Docker image" in r.stderr and "`docker` is not on PATH" in r.stderr
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_docker(bin_dir, tmp_path / "docker.log", daemon=False)
+    r = run("sync", pipeline, env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, check=False)
+    assert r.returncode == 2, r.stderr
+    assert "needs a Docker daemon" in r.stderr and "Is the docker daemon running?" in r.stderr, r.stderr
