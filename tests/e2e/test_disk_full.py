@@ -1,0 +1,151 @@
+"""A full disk (issue 20) under the local destination, the state file and the server's data dir:
+a clear error naming the path, no corrupt state, and the next run after space is freed completes
+with the right data.
+
+The disk is a real tmpfs of a few MB, mounted without root in a user + mount namespace
+(`unshare -rm`): a holder process (`sleep`) keeps the namespace alive, and sluice, outside it,
+reaches the mount through `/proc/<holder>/root/<mount point>` — so writes fail with ENOSPC exactly
+as on a full disk (an RLIMIT_FSIZE limit would give EFBIG, "file too large", a different error
+path). Skipped where unprivileged user namespaces are disabled."""
+import contextlib
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import SLUICE, read_records, run, write_pipeline
+
+
+@contextlib.contextmanager
+def small_disk(mount_point, size_mb):
+    """A `size_mb` MB tmpfs over `mount_point`, as a path reachable from this namespace."""
+    mount_point = pathlib.Path(mount_point)
+    mount_point.mkdir(parents=True, exist_ok=True)
+    try:
+        holder = subprocess.Popen(
+            ["unshare", "-rm", "sh", "-c",
+             f"mount -t tmpfs -o size={size_mb}m sluice-full '{mount_point}' && echo ready && exec sleep 3600"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except FileNotFoundError:
+        pytest.skip("unshare (util-linux) is not installed")
+    line = holder.stdout.readline().strip()
+    if line != "ready":
+        holder.wait()
+        pytest.skip(f"cannot mount a tmpfs in a user namespace: {holder.stderr.read().strip()}")
+    root = pathlib.Path(f"/proc/{holder.pid}/root") / mount_point.relative_to("/")
+    try:
+        yield root
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def fill(disk, leave_kb):
+    """Fills `disk` with a file `filler` until only about `leave_kb` KB are free."""
+    st = os.statvfs(disk)
+    free = st.f_bavail * st.f_frsize
+    size = max(0, free - leave_kb * 1024)
+    with open(disk / "filler", "wb") as fh:
+        fh.write(b"\0" * size)
+    return size
+
+
+def faker(count):
+    return {"connector": "faker", "config": {"count": count, "seed": 7, "records_per_slice": 500}}
+
+
+def ids(folder):
+    return [r["_airbyte_data"]["id"] for r in read_records(folder)]
+
+
+def test_local_destination_and_state_on_a_full_disk(tmp_path):
+    with small_disk(tmp_path / "mnt", 64) as disk:
+        out, state = disk / "out", disk / "p.state"
+        doc = {"name": "full disk", "source": faker(2000),
+               "destination": {"connector": "local", "config": {"destination_path": str(out)}},
+               "streams": [{"name": "users", "mode": "Incremental | Append", "cursor_field": "updated_at"}],
+               "state": {"file": str(state)}}
+        p = write_pipeline(tmp_path / "p.yaml", doc)
+        run("sync", p, "--no-progress")
+        saved = json.loads(state.read_text())
+        assert sorted(ids(out / "users")) == list(range(1, 2001))
+
+        # 30,000 more users (about 12 MB of JSONL) on a disk with about 1 MB free.
+        doc["source"] = faker(32000)
+        write_pipeline(p, doc)
+        fill(disk, 1024)
+        # Every checkpoint committed at once: data parts and the state file both meet the full disk.
+        failed = run("sync", p, "--no-progress", "--commit-interval-ms", "0", check=False)
+        assert failed.returncode == 3, f"a full disk is a transient error (exit 3):\n{failed.stderr[-3000:]}"
+        assert "No space left on device" in failed.stderr, failed.stderr[-3000:]
+        assert str(out) in failed.stderr or str(state) in failed.stderr, \
+            f"the error names the path:\n{failed.stderr[-3000:]}"
+        after = json.loads(state.read_text())  # still whole JSON: never half written
+        assert after == saved or after[0]["stream"]["stream_state"] != saved[0]["stream"]["stream_state"]
+        got = ids(out / "users")
+        assert set(range(1, 2001)) <= set(got), "the first sync's rows are intact"
+        hidden = [f.name for f in (out / "users").iterdir() if f.name.startswith(".")]
+        print(f"full disk: exit {failed.returncode}, {len(got)} rows visible, hidden leftovers {hidden}; "
+              f"error: {[line for line in failed.stderr.splitlines() if 'No space' in line][:1]}")
+
+        (disk / "filler").unlink()
+        run("sync", p, "--no-progress")
+        got = ids(out / "users")
+        assert set(got) == set(range(1, 32001)), "nothing lost"
+        print(f"full disk, then freed: {len(got) - len(set(got))} rows written twice (append is at-least-once)")
+        assert len(got) == len(set(got)), f"{len(got) - len(set(got))} rows written twice"
+        assert not [f for f in (out / "users").iterdir() if f.name.startswith(".")], "no hidden part left"
+
+
+def test_local_overwrite_on_a_full_disk_keeps_the_old_data(tmp_path):
+    with small_disk(tmp_path / "mnt", 64) as disk:
+        out, state = disk / "out", tmp_path / "p.state"
+        doc = {"name": "full disk overwrite", "source": faker(2000),
+               "destination": {"connector": "local", "config": {"destination_path": str(out)}},
+               "streams": [{"name": "users", "mode": "Full Refresh | Overwrite"}], "state": {"file": str(state)}}
+        p = write_pipeline(tmp_path / "p.yaml", doc)
+        run("sync", p, "--no-progress")
+        doc["source"] = faker(32000)
+        write_pipeline(p, doc)
+        fill(disk, 1024)
+        failed = run("sync", p, "--no-progress", check=False)
+        assert failed.returncode == 3, failed.stderr[-3000:]
+        assert "No space left on device" in failed.stderr and str(out) in failed.stderr, failed.stderr[-3000:]
+        assert sorted(ids(out / "users")) == list(range(1, 2001)), "the previous data is whole"
+        assert not [f for f in out.iterdir() if ".sluice-staging-" in f.name], "the staging folder is removed"
+        (disk / "filler").unlink()
+        run("sync", p, "--no-progress")
+        assert sorted(ids(out / "users")) == list(range(1, 32001))
+
+
+def test_state_file_on_a_full_disk(tmp_path):
+    """The data has room, the state file's disk is full: the first commit fails naming the state
+    file, the saved state is the previous one, whole, and no temp file is left beside it."""
+    with small_disk(tmp_path / "statedisk", 1) as disk:
+        out, state = tmp_path / "out", disk / "p.state"
+        doc = {"name": "state on a full disk", "source": faker(2000),
+               "destination": {"connector": "local", "config": {"destination_path": str(out)}},
+               "streams": [{"name": "users", "mode": "Incremental | Append", "cursor_field": "updated_at"}],
+               "state": {"file": str(state)}}
+        p = write_pipeline(tmp_path / "p.yaml", doc)
+        run("sync", p, "--no-progress")
+        saved = state.read_text()
+        doc["source"] = faker(6000)
+        write_pipeline(p, doc)
+        fill(disk, 0)
+        failed = run("sync", p, "--no-progress", "--commit-interval-ms", "0", check=False)
+        assert failed.returncode == 3, failed.stderr[-3000:]
+        assert f"'{state}.tmp': No space left on device" in failed.stderr, failed.stderr[-3000:]
+        assert state.read_text() == saved, "the saved state is the previous one, whole"
+        assert not (disk / "p.state.tmp").exists(), "no half-written temp file"
+        (disk / "filler").unlink()
+        run("sync", p, "--no-progress")
+        got = ids(out / "users")
+        assert set(got) == set(range(1, 6001)), "nothing lost"
+        # The rows of the checkpoint whose state could not be saved are visible and read again:
+        # at-least-once, as for a kill between a destination commit and the state's.
+        print(f"state on a full disk: {len(got) - len(set(got))} rows written twice after the failed commit")
