@@ -26,12 +26,16 @@ from test_platform import attempt_children, create_destination, create_source, w
 TORTURE = os.environ.get("SLUICE_TORTURE") == "1"
 KILLS = int(os.environ.get("SLUICE_TORTURE_KILLS", "100")) if TORTURE else int(os.environ.get("CRASH_KILLS", "3"))
 SEED = int(os.environ.get("SLUICE_CRASH_SEED", "1"))
-USERS = 200_000
+USERS = 120_000
 READER = SOURCE_DIR / "tests" / "js" / "read_parquet.mjs"
 
 
 def report(loop):
-    line = loop.summary()
+    write_report(loop.summary())
+
+
+def write_report(line):
+    """Prints a figure line and appends it to $SLUICE_CRASH_REPORT (make torture collects them)."""
     print(line)
     with open(os.environ.get("SLUICE_CRASH_REPORT", os.devnull), "a") as fh:
         fh.write(line + "\n")
@@ -278,7 +282,7 @@ def test_server_attempt_killed_next_attempt_resumes(pg, tmp_path):  # noqa: F811
     register_secret(pg.password)
     db = pg.create_database("crash_server_dst")
     rng = random.Random(SEED)
-    users = 200_000
+    users = 100_000
     figures = {"kills": 0, "jobs": 0, "attempts": 0}
     with sluice_server(extra_args=["--retry-backoff-seconds", "1"]) as server:
         source_id = create_source(server, {"count": users, "seed": 11, "records_per_slice": 5000})
@@ -337,5 +341,5 @@ def test_server_attempt_killed_next_attempt_resumes(pg, tmp_path):  # noqa: F811
             job = wait_job(server, job_id, timeout=600)
             check(job)
             assert pg_digest(pg, db, "users", cols) == want
-    print(f"server attempt SIGKILL seed {SEED}: {figures['kills']} kills survived in {figures['jobs'] - 1} jobs "
+    write_report(f"server attempt SIGKILL seed {SEED}: {figures['kills']} kills survived in {figures['jobs'] - 1} jobs "
           f"({figures['attempts']} attempts, clean job {expected:.1f} s)")

@@ -49,9 +49,14 @@ def fill(disk, leave_kb):
     st = os.statvfs(disk)
     free = st.f_bavail * st.f_frsize
     size = max(0, free - leave_kb * 1024)
+    written = 0
     with open(disk / "filler", "wb") as fh:
-        fh.write(b"\0" * size)
-    return size
+        while written < size:
+            try:
+                written += fh.write(b"\0" * min(1 << 20, size - written))
+            except OSError:  # something else took the last bytes meanwhile: full is full
+                break
+    return written
 
 
 def faker(count):
@@ -149,3 +154,59 @@ def test_state_file_on_a_full_disk(tmp_path):
         # The rows of the checkpoint whose state could not be saved are visible and read again:
         # at-least-once, as for a kill between a destination commit and the state's.
         print(f"state on a full disk: {len(got) - len(set(got))} rows written twice after the failed commit")
+
+
+def test_server_data_dir_on_a_full_disk(tmp_path):
+    """The server's data dir (SQLite store, attempt logs) fills up in the middle of a sync, then
+    while idle: the sync's job still ends with every row, a request that must write answers 503
+    naming the store and saying the disk is full, and after space is freed (and a restart) the
+    store is whole and the next sync completes from the saved state."""
+    from sluice_server import SluiceServer
+    from test_platform import all_log_lines, create_connection, create_destination, create_source, wait_job, wait_state
+    users = 150_000
+    with small_disk(tmp_path / "datadisk", 64) as disk:
+        # SQLite resolves the /proc/<pid>/root link (and would leave the mount), so the server runs
+        # inside the holder's namespaces and sees the mount at its own path.
+        class InsideServer(SluiceServer):
+            def command(self):
+                return ["nsenter", "-t", disk.parts[2], "-U", "-m", "--preserve-credentials"] + super().command()
+
+        server = InsideServer(data_dir=tmp_path / "datadisk" / "data", extra_args=["--retry-backoff-seconds", "1"])
+        try:
+            server.start()
+            source_id = create_source(server, {"count": users, "seed": 7, "records_per_slice": 5000})
+            destination_id = create_destination(server, "destination-local", {
+                "destination_path": str(tmp_path / "out"), "format": {"format_type": "JSONL", "compression": "gzip"}})
+            connection_id = create_connection(server, source_id, destination_id)
+            job_id = server.ok("connections/sync", {"connectionId": connection_id})["job"]["id"]
+            wait_state(server, connection_id)
+            fill(disk, 0)  # mid-sync: checkpoints and logs can no longer be written
+            time.sleep(2)
+            (disk / "filler").unlink()
+            t0 = time.monotonic()
+            job = wait_job(server, job_id, timeout=300)
+            print(f"job ended {time.monotonic() - t0:.1f} s after space was freed")
+            lines = all_log_lines(server, job)
+            print(f"data dir full mid-sync: job {job['job']['status']} after {len(job['attempts'])} attempts; "
+                  f"{[line for line in lines if 'full' in line][:3]}; "
+                  f"{[a['attempt'].get('failureSummary') for a in job['attempts']]}")
+            assert job["job"]["status"] == "succeeded", lines[-20:]
+            got = ids(tmp_path / "out" / "users")
+            assert set(got) == set(range(1, users + 1)), "nothing lost"
+            print(f"data dir full mid-sync: {len(got) - users} rows written twice")
+            state = server.ok("state/get", {"connectionId": connection_id})
+
+            fill(disk, 0)  # idle: a request that writes the store is refused, clearly
+            r = server.post("connections/sync", {"connectionId": connection_id})
+            assert r.status_code == 503, r.text[:1000]
+            assert "disk is full" in r.text and "sluice.db" in r.text, r.text[:1000]
+            (disk / "filler").unlink()
+            t0 = time.monotonic()
+            server.restart()  # the store opens again: not corrupt
+            print(f"restart took {time.monotonic() - t0:.1f} s")
+            assert server.ok("state/get", {"connectionId": connection_id}) == state
+            job = wait_job(server, server.ok("connections/sync", {"connectionId": connection_id})["job"]["id"])
+            assert job["job"]["status"] == "succeeded"
+            assert set(ids(tmp_path / "out" / "users")) == set(range(1, users + 1))
+        finally:
+            server.cleanup()
