@@ -8,15 +8,17 @@ reaches the mount through `/proc/<holder>/root/<mount point>` — so writes fail
 as on a full disk (an RLIMIT_FSIZE limit would give EFBIG, "file too large", a different error
 path). Skipped where unprivileged user namespaces are disabled."""
 import contextlib
+import gzip
 import json
 import os
 import pathlib
+import re
 import subprocess
 import time
 
 import pytest
 
-from conftest import read_records, run, write_pipeline
+from conftest import run, write_pipeline
 
 
 @contextlib.contextmanager
@@ -62,8 +64,21 @@ def faker(count):
     return {"connector": "faker", "config": {"count": count, "seed": 7, "records_per_slice": 500}}
 
 
+ID = re.compile(rb'"_airbyte_data":\{"id":(\d+)[,}]')
+
+
 def ids(folder):
-    return [r["_airbyte_data"]["id"] for r in read_records(folder)]
+    """The `id` of every record under a destination-local JSONL folder (gzip or not), quickly: a
+    regular expression on each line, json only where it does not match."""
+    out = []
+    for f in sorted(pathlib.Path(folder).rglob("*.jsonl*")):
+        if f.name.startswith("."):
+            continue
+        with (gzip.open if f.name.endswith(".gz") else open)(f, "rb") as fh:
+            for line in fh:
+                m = ID.search(line)
+                out.append(int(m.group(1)) if m else json.loads(line)["_airbyte_data"]["id"])
+    return out
 
 
 def test_local_destination_and_state_on_a_full_disk(tmp_path):
