@@ -67,11 +67,20 @@ deb: setup-build
 # The long forms of the reliability tests (README "Reliability"): network faults through
 # tests/e2e/fault_proxy.py with TORTURE_SEEDS seeds per case, more faults per run, mixed faults on
 # both PostgreSQL connections and stalls past the HTTP stall timeout; then the authorization
-# matrix and the injection tests. `make test` runs one seed of each.
+# matrix and the injection tests; then the crash loops (tests/e2e/crash_loop.py) with
+# TORTURE_KILLS SIGKILLs per configuration (seed TORTURE_CRASH_SEED), their lines collected in
+# $(BUILD)/crash_loops.txt. `make test` runs one seed of each and 3 kills per configuration.
 TORTURE_SEEDS ?= 10
+TORTURE_KILLS ?= 100
+TORTURE_CRASH_SEED ?= 1
 torture: build
 	cd tests/e2e && SLUICE_BIN=$(abspath $(BUILD))/sluice SLUICE_TORTURE=1 SLUICE_TORTURE_SEEDS=$(TORTURE_SEEDS) \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider test_network_faults.py test_authz_matrix.py test_injection.py
+	rm -f $(abspath $(BUILD))/crash_loops.txt
+	cd tests/e2e && SLUICE_BIN=$(abspath $(BUILD))/sluice SLUICE_TORTURE=1 SLUICE_TORTURE_KILLS=$(TORTURE_KILLS) \
+		SLUICE_CRASH_SEED=$(TORTURE_CRASH_SEED) SLUICE_CRASH_REPORT=$(abspath $(BUILD))/crash_loops.txt \
+		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider test_crash_loops.py test_disk_full.py
+	@cat $(abspath $(BUILD))/crash_loops.txt
 
 # End-to-end benchmarks against reference tools (not part of `make test`).
 bench: build

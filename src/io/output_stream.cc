@@ -15,10 +15,14 @@ namespace sluice {
 Status FileErrorStatus(std::string_view action, const std::string& path, int err) {
   std::string message = fmt::format("{} '{}': {}", action, path, std::strerror(err));
   switch (err) {
-    case EACCES:
-    case EPERM:
     case ENOSPC:
     case EDQUOT:
+      // Not the config's fault, and nothing is lost: committed data and state stay as they were
+      // (tests/e2e/test_disk_full.py), so a run after space is freed resumes. Transient: the
+      // server retries it with backoff; the CLI exits 3.
+      return Status::TransientError(message + " (the disk is full: free space and run again)");
+    case EACCES:
+    case EPERM:
     case EROFS:
     case ENOENT:
     case ENOTDIR:

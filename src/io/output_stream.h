@@ -50,8 +50,10 @@ std::unique_ptr<OutputStream> MakeGzipOutputStream(std::unique_ptr<OutputStream>
 std::unique_ptr<OutputStream> MakeStringOutputStream(std::string* out, std::string name);
 
 //! The Status for a failed file operation: `action` names it ("cannot create"), `err` is the
-//! errno value. EACCES, EPERM, ENOSPC, EDQUOT, EROFS, ENOENT, ENOTDIR, EISDIR, EEXIST and
-//! ENAMETOOLONG are ConfigErrors ("cannot create '/x': No space left on device"), others SystemErrors.
+//! errno value. EACCES, EPERM, EROFS, ENOENT, ENOTDIR, EISDIR, EEXIST and ENAMETOOLONG are
+//! ConfigErrors ("cannot create '/x': Permission denied"); ENOSPC and EDQUOT TransientErrors
+//! ("cannot write '/x': No space left on device (the disk is full: free space and run again)");
+//! others SystemErrors.
 Status FileErrorStatus(std::string_view action, const std::string& path, int err);
 
 }  // namespace sluice

@@ -138,8 +138,11 @@ Status CheckWritable(const std::string& root) {
   SLUICE_RETURN_IF_ERROR(CreateFolders(root));
   const std::string probe = JoinPath(root, fmt::format(".sluice-check-{}.tmp", ::getpid()));
   const auto not_writable = [&](std::string_view action, int err) {
-    return Status::ConfigError(
-        fmt::format("destination_path '{}' is not writable: {}", root, FileErrorStatus(action, probe, err).message()));
+    Status st = FileErrorStatus(action, probe, err);
+    std::string message = fmt::format("destination_path '{}' is not writable: {}", root, st.message());
+    // A full disk is transient (free space, run again), whatever step found it.
+    if (st.failure_type() == FailureType::kTransient) return Status::TransientError(std::move(message));
+    return Status::ConfigError(std::move(message));
   };
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return not_writable("cannot create", errno);

@@ -62,13 +62,28 @@ Status S3StreamWriter::FileClosed() {
 Status S3StreamWriter::RowGroupWritten() { return upload_->SubmitBuffered(); }
 
 Status S3StreamWriter::Complete(uint64_t rows) {
-  if (plan_.mode == DestinationSyncMode::kOverwrite && !existing_order_.empty()) {
-    // The new generation is complete: now the old objects go. If that fails the new data
-    // stays (it is complete) and the next overwrite deletes the leftovers.
-    Status st = client_->DeleteObjects(config_.bucket, existing_order_);
-    if (!st.ok()) return st.WithContext("the new data is complete but objects of the previous generation remain");
-    Log(LogLevel::kInfo, "stream '{}': deleted {} objects of the previous generation under s3://{}/{}", plan_.name,
-        existing_order_.size(), config_.bucket, plan_.prefix);
+  if (plan_.mode == DestinationSyncMode::kOverwrite) {
+    // The new generation is complete: now everything else under the prefix goes. Listed again
+    // rather than taken from Open's listing: a run killed just after it asked S3 to complete an
+    // upload leaves an object that may appear only after this run's Open listed the prefix (the
+    // server finishes the request after its client died) — kept, it would duplicate the stream.
+    // If the deletion fails the new data stays (it is complete) and the next overwrite deletes
+    // the leftovers.
+    std::unordered_set<std::string> ours(written_.begin(), written_.end());
+    std::vector<std::string> old;
+    Status listed = client_->ListAll(config_.bucket, plan_.prefix, [&](const S3Object& o) {
+      if (ours.count(o.key) == 0) old.push_back(o.key);
+      return Status::Ok();
+    });
+    if (!listed.ok()) return listed.WithContext("the new data is complete but the previous generation was not listed");
+    if (!old.empty()) {
+      Status st = client_->DeleteObjects(config_.bucket, old);
+      if (!st.ok()) return st.WithContext("the new data is complete but objects of the previous generation remain");
+      const size_t late = old.size() > existing_order_.size() ? old.size() - existing_order_.size() : 0;
+      Log(LogLevel::kInfo, "stream '{}': deleted {} objects of the previous generation under s3://{}/{}{}", plan_.name,
+          old.size(), config_.bucket, plan_.prefix,
+          late > 0 ? fmt::format(" ({} appeared after this run began: a killed run's last upload)", late) : "");
+    }
   }
   Log(LogLevel::kInfo, "stream '{}': {} rows in {} files under s3://{}/{}", plan_.name, rows, written_.size(),
       config_.bucket, plan_.prefix);

@@ -11,8 +11,8 @@
 // visible.
 //
 // overwrite: the new files are written beside the old ones (never over them: names that exist
-// are skipped) and Finish(kComplete) deletes the objects that were under the stream's prefix
-// when the run began. Finish(kIncomplete) deletes this run's files instead, so the previous
+// are skipped) and Finish(kComplete) deletes every object under the stream's prefix that this
+// run did not write (listed again then: a killed run's last upload may complete late). Finish(kIncomplete) deletes this run's files instead, so the previous
 // generation stays whole. append: Finish(kIncomplete) aborts the unfinished file; completed
 // files stay (their checkpoints were committed).
 
