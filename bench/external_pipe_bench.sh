@@ -5,8 +5,10 @@
 #   2. piped:        sluice connector source-postgres read … | sluice connector destination-postgres write …
 #   3. external src: sluice sync whose source is `command: [sluice, connector, source-postgres]`
 #   4. external dst: sluice sync whose destination is `command: [sluice, connector, destination-postgres]`
-# The table is BENCH_ROWS (1 M) faker `users` rows, loaded into database `bench`; every path copies
-# it into database `benchdst` of the same server (same schema name, so the records need no
+# Two tables of BENCH_ROWS (1 M) rows each in database `bench` (BENCH_TABLES="users t"): faker
+# `users` (wide rows, text and JSON) and postgres_bench.sh's mixed `t` (narrow rows: numbers,
+# timestamps; the per-row protocol cost shows most). Every path copies a table into database
+# `benchdst` of the same server (same schema name, so the records need no
 # namespace rewrite in the pipe). Each figure is the best of BENCH_ROUNDS runs, measured in turn.
 #   bash bench/external_pipe_bench.sh build/sluice          # BENCH_ROWS=200000 for a quick look
 # Starts its own PostgreSQL 15 (bench/pg_lib.sh).
@@ -22,7 +24,7 @@ source "$HERE/pg_lib.sh"
 start_pg
 psql -q -d postgres -c "create database benchdst"
 
-echo "== Airbyte-protocol path vs in process, PG → PG: $(printf "%'d" "$ROWS") faker users rows, $(nproc) cores, best of $ROUNDS"
+echo "== Airbyte-protocol path vs in process, PG → PG: $(printf "%'d" "$ROWS") rows a table, $(nproc) cores, best of $ROUNDS"
 echo "   load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every figure)"
 
 PGCONF="host: 127.0.0.1, port: $PORT, username: postgres, password: $PGPASSWORD, ssl_mode: {mode: disable}"
@@ -34,8 +36,17 @@ namespace: {definition: destination}
 streams: [{name: users, mode: "Full Refresh | Overwrite"}]
 YAML
 "$SLUICE" sync load.yaml --no-progress --state-file load.state > load.out 2>&1 || { cat load.out >&2; exit 1; }
-q "vacuum analyze users"
-echo "table users: $(q "select pg_size_pretty(pg_table_size('users'))"), $(q "select count(*) from users") rows"
+# The mixed table of bench/postgres_bench.sh (10 narrow columns: numbers, timestamps, text), where
+# the per-row cost of the protocol shows most.
+q "create table t (id bigint primary key, qty integer, amount numeric(12,2), price double precision,
+                   name text, code varchar(16), flag boolean, created_at timestamptz, day date, note text)"
+q "insert into t select g, mod(g * 7, 1000), round((g % 100000) * 1.37, 2), g / 3.0, 'customer ' || g,
+          'C-' || mod(g, 5000), mod(g, 3) = 0, '2024-01-01 00:00:00+00'::timestamptz + g * interval '1 second',
+          '2020-01-01'::date + mod(g, 2000), md5(g::text)
+   from generate_series(1, $ROWS) g"
+q "vacuum analyze users"; q "vacuum analyze t"
+echo "table users: $(q "select pg_size_pretty(pg_table_size('users'))") (faker users, 22 columns with json)"
+echo "table t:     $(q "select pg_size_pretty(pg_table_size('t'))") (10 columns: bigint, integer, numeric, double, text, varchar, boolean, timestamptz, date, text)"
 
 SRC="{$PGCONF, database: bench}"
 DST="{$PGCONF, database: benchdst, direct_load: true}"
@@ -43,19 +54,19 @@ cat > inproc.yaml <<YAML
 name: inproc
 source: {connector: postgres, config: $SRC}
 destination: {connector: postgres, config: $DST}
-streams: [{name: users, mode: "Full Refresh | Overwrite"}]
+streams: [{name: TABLE, mode: "Full Refresh | Overwrite"}]
 YAML
 cat > extsrc.yaml <<YAML
 name: extsrc
 source: {command: [$SLUICE, connector, source-postgres], config: $SRC}
 destination: {connector: postgres, config: $DST}
-streams: [{name: users, mode: "Full Refresh | Overwrite"}]
+streams: [{name: TABLE, mode: "Full Refresh | Overwrite"}]
 YAML
 cat > extdst.yaml <<YAML
 name: extdst
 source: {connector: postgres, config: $SRC}
 destination: {command: [$SLUICE, connector, destination-postgres], config: $DST}
-streams: [{name: users, mode: "Full Refresh | Overwrite"}]
+streams: [{name: TABLE, mode: "Full Refresh | Overwrite"}]
 YAML
 python3 - "$PORT" "$PGPASSWORD" <<'PY'
 import json, sys
@@ -68,39 +79,43 @@ PY
 python3 - <<'PY'
 import json
 msg = [json.loads(l) for l in open("discover.json") if '"CATALOG"' in l][0]
-users = [s for s in msg["catalog"]["streams"] if s["name"] == "users"][0]
-json.dump({"streams": [{"stream": users, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]},
-          open("configured.json", "w"))
+for name in ("users", "t"):
+    s = [s for s in msg["catalog"]["streams"] if s["name"] == name][0]
+    json.dump({"streams": [{"stream": s, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]},
+              open(f"configured_{name}.json", "w"))
 PY
 
 piped() {
-  "$SLUICE" connector source-postgres read --config src.json --catalog configured.json |
-    "$SLUICE" connector destination-postgres write --config dst.json --catalog configured.json > pipe.out
+  "$SLUICE" connector source-postgres read --config src.json --catalog "configured_$TABLE.json" |
+    "$SLUICE" connector destination-postgres write --config dst.json --catalog "configured_$TABLE.json" > pipe.out
 }
 check_copy() {  # the copy in benchdst has every row
-  n=$(psql -qAtX -d benchdst -c "select count(*) from public.users")
-  [ "$n" = "$ROWS" ] || { echo "$1: benchdst.public.users has $n rows, not $ROWS" >&2; exit 1; }
-  psql -qAtX -d benchdst -c "drop table public.users"
+  n=$(psql -qAtX -d benchdst -c "select count(*) from public.$TABLE")
+  [ "$n" = "$ROWS" ] || { echo "$1: benchdst.public.$TABLE has $n rows, not $ROWS" >&2; exit 1; }
+  psql -qAtX -d benchdst -c "drop table public.$TABLE"
 }
 secs_of() { local t0 t1; t0=$(date +%s.%N); "$@"; t1=$(date +%s.%N); python3 -c "print(f'{$t1 - $t0:.2f}')"; }
 
-in_s=(); pipe_s=(); es_s=(); ed_s=()
-for round in $(seq "$ROUNDS"); do
-  read -r in_rss s < <(measure "$SLUICE" sync inproc.yaml --no-progress --state-file inproc.state); in_s+=("$s")
-  check_copy "in process"
-  s=$(secs_of piped); pipe_s+=("$s")
-  grep -q '"STATE"' pipe.out || { echo "piped: no STATE echoed" >&2; cat pipe.out >&2; exit 1; }
-  check_copy "piped"
-  read -r es_rss s < <(measure "$SLUICE" sync extsrc.yaml --no-progress --state-file extsrc.state); es_s+=("$s")
-  check_copy "external source"
-  read -r ed_rss s < <(measure "$SLUICE" sync extdst.yaml --no-progress --state-file extdst.state); ed_s+=("$s")
-  check_copy "external destination"
+for TABLE in ${BENCH_TABLES:-users t}; do
+  for f in inproc extsrc extdst; do sed "s/name: TABLE,/name: $TABLE,/" $f.yaml > ${f}_$TABLE.yaml; done
+  in_s=(); pipe_s=(); es_s=(); ed_s=()
+  for round in $(seq "$ROUNDS"); do
+    read -r in_rss s < <(measure "$SLUICE" sync inproc_$TABLE.yaml --no-progress --state-file inproc.state); in_s+=("$s")
+    check_copy "in process"
+    s=$(secs_of piped); pipe_s+=("$s")
+    grep -q '"STATE"' pipe.out || { echo "piped: no STATE echoed" >&2; cat pipe.out >&2; exit 1; }
+    check_copy "piped"
+    read -r es_rss s < <(measure "$SLUICE" sync extsrc_$TABLE.yaml --no-progress --state-file extsrc.state); es_s+=("$s")
+    check_copy "external source"
+    read -r ed_rss s < <(measure "$SLUICE" sync extdst_$TABLE.yaml --no-progress --state-file extdst.state); ed_s+=("$s")
+    check_copy "external destination"
+  done
+  I=$(best "${in_s[@]}"); P=$(best "${pipe_s[@]}"); ES=$(best "${es_s[@]}"); ED=$(best "${ed_s[@]}")
+  echo "table $TABLE, PG → PG full refresh (direct load), $(printf "%'d" "$ROWS") rows:"
+  echo "  in process (sluice sync)                   ${I}s  $(rate "$ROWS" "$I") rows/s  peak RSS ${in_rss} MB"
+  echo "  connector read | connector write            ${P}s  $(rate "$ROWS" "$P") rows/s  → $(ratio "$P" "$I")× in process (goal ≤ 1.30)"
+  echo "  sync, source is a command connector         ${ES}s  $(rate "$ROWS" "$ES") rows/s  peak RSS ${es_rss} MB (parent)  → $(ratio "$ES" "$I")×"
+  echo "  sync, destination is a command connector    ${ED}s  $(rate "$ROWS" "$ED") rows/s  peak RSS ${ed_rss} MB (parent)  → $(ratio "$ED" "$I")×"
+  echo "  runs: in process ${in_s[*]} / piped ${pipe_s[*]} / external source ${es_s[*]} / external destination ${ed_s[*]}"
 done
-I=$(best "${in_s[@]}"); P=$(best "${pipe_s[@]}"); ES=$(best "${es_s[@]}"); ED=$(best "${ed_s[@]}")
-echo "PG → PG full refresh (direct load), $(printf "%'d" "$ROWS") rows:"
-echo "  in process (sluice sync)                   ${I}s  $(rate "$ROWS" "$I") rows/s  peak RSS ${in_rss} MB"
-echo "  connector read | connector write            ${P}s  $(rate "$ROWS" "$P") rows/s  → $(ratio "$P" "$I")× in process (goal ≤ 1.30)"
-echo "  sync, source is a command connector         ${ES}s  $(rate "$ROWS" "$ES") rows/s  peak RSS ${es_rss} MB (parent)  → $(ratio "$ES" "$I")×"
-echo "  sync, destination is a command connector    ${ED}s  $(rate "$ROWS" "$ED") rows/s  peak RSS ${ed_rss} MB (parent)  → $(ratio "$ED" "$I")×"
-echo "  runs: in process ${in_s[*]} / piped ${pipe_s[*]} / external source ${es_s[*]} / external destination ${ed_s[*]}"
 echo "   load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

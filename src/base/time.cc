@@ -30,15 +30,18 @@ void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 
 namespace {
 
+// Zero-padded to `width` digits (at most 24), written with one append: a timestamp has seven
+// of these, and per-character push_back was a tenth of the protocol encoder's time.
 void AppendDigits(std::string& out, uint64_t value, int width) {
   char buf[24];
-  int n = 0;
+  char* end = buf + sizeof(buf);
+  char* p = end;
   do {
-    buf[n++] = static_cast<char>('0' + value % 10);
+    *--p = static_cast<char>('0' + value % 10);
     value /= 10;
-  } while (value > 0);
-  for (int i = n; i < width; ++i) out.push_back('0');
-  while (n > 0) out.push_back(buf[--n]);
+  } while (value > 0 && p > buf);
+  while (end - p < width && p > buf) *--p = '0';
+  out.append(p, static_cast<size_t>(end - p));
 }
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }

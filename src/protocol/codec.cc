@@ -27,6 +27,18 @@ constexpr auto kEscapeClass = [] {
   return t;
 }();
 
+// True when one of the 8 bytes at `p` is a control character, '"', '\\' or non-ASCII: exact as
+// an "any" test (the classic SWAR zero-byte and less-than tests).
+inline bool NeedsEscapeOrCheck8(const char* p) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  const auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;  // some byte < 0x20
+  return ((x & kHigh) | below_space | has_zero(x ^ (kOnes * '"')) | has_zero(x ^ (kOnes * '\\'))) != 0;
+}
+
 void AppendDouble(std::string& out, double v, bool quote_specials) {
   if (std::isnan(v) || std::isinf(v)) {
     const char* text = std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity");
@@ -131,6 +143,9 @@ void AppendJsonString(std::string& out, std::string_view s) {
   size_t run_start = 0;
   size_t i = 0;
   while (i < s.size()) {
+    // Eight bytes at a time while none needs a look (most text is plain ASCII).
+    while (i + 8 <= s.size() && !NeedsEscapeOrCheck8(s.data() + i)) i += 8;
+    if (i >= s.size()) break;
     const uint8_t c = static_cast<uint8_t>(s[i]);
     const uint8_t cls = kEscapeClass[c];
     if (cls == 0) {
@@ -452,6 +467,15 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
     }
     case TypeId::kString: {
       if (type == od::json_type::string) {
+        // Without a backslash the text between the quotes is the value: no unescaping copy.
+        const std::string_view token = TrimRight(v.raw_json_token());
+        if (token.size() >= 2 && token.back() == '"') {
+          const std::string_view inner = token.substr(1, token.size() - 2);
+          if (inner.find('\\') == std::string_view::npos) {
+            col.AppendBytes(inner);
+            return simdjson::SUCCESS;
+          }
+        }
         if (auto e = v.get_string().get(text)) return e;
         col.AppendBytes(text);
         return simdjson::SUCCESS;
@@ -516,6 +540,14 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
   return simdjson::SUCCESS;
 }
 
+// A name whose JSON form is itself between quotes (no quote, backslash or control character).
+bool IsPlainKey(std::string_view name) {
+  for (char ch : name) {
+    if (ch == '"' || ch == '\\' || static_cast<uint8_t>(ch) < 0x20) return false;
+  }
+  return true;
+}
+
 Status JsonError(simdjson::error_code e, std::string_view where) {
   return Status::ConfigError(std::string(where) + ": invalid JSON (" + simdjson::error_message(e) + ")");
 }
@@ -526,23 +558,32 @@ Status AppendJsonObjectRow(od::object& object, RecordBatch& batch, ChangeReason 
   const Schema& schema = batch.schema();
   const size_t row = batch.num_rows();
   size_t expected = 0;
-  for (auto field : object) {
+  for (auto field_result : object) {
+    od::field field;
+    if (auto e = std::move(field_result).get(field)) {
+      batch.AbandonRow();
+      return JsonError(e, "record");
+    }
+    // Fields usually come in schema order with plain names: compare the raw key in place and
+    // unescape only when that fails.
     std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) {
-      batch.AbandonRow();
-      return JsonError(e, "record");
-    }
     int index = -1;
-    if (expected < schema.num_fields() && schema.field(expected).name == key) {
+    if (expected < schema.num_fields() && IsPlainKey(schema.field(expected).name) &&
+        field.key().unsafe_is_equal(schema.field(expected).name)) {
       index = static_cast<int>(expected);
+      key = schema.field(expected).name;
     } else {
-      index = schema.IndexOf(key);
+      if (auto e = field.unescaped_key().get(key)) {
+        batch.AbandonRow();
+        return JsonError(e, "record");
+      }
+      if (expected < schema.num_fields() && schema.field(expected).name == key) {
+        index = static_cast<int>(expected);
+      } else {
+        index = schema.IndexOf(key);
+      }
     }
-    od::value value;
-    if (auto e = field.value().get(value)) {
-      batch.AbandonRow();
-      return JsonError(e, "record");
-    }
+    od::value& value = field.value();
     if (index < 0 || batch.column(static_cast<size_t>(index)).size() != row) {
       // Unknown (or duplicate) field: skip its value.
       if (unknown_fields) ++*unknown_fields;
