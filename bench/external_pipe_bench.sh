@@ -11,12 +11,14 @@
 # `benchdst` of the same server (same schema name, so the records need no
 # namespace rewrite in the pipe). Each figure is the best of BENCH_ROUNDS runs, measured in turn.
 #   bash bench/external_pipe_bench.sh build/sluice          # BENCH_ROWS=200000 for a quick look
+#   BENCH_REF=/tmp/sluice-old bash bench/external_pipe_bench.sh build/sluice   # before/after, same rounds
 # Starts its own PostgreSQL 15 (bench/pg_lib.sh).
 set -euo pipefail
 SLUICE=$(realpath "${1:-build/sluice}")
 HERE=$(dirname "$(realpath "$0")")
 ROWS=${BENCH_ROWS:-1000000}
 ROUNDS=${BENCH_ROUNDS:-2}
+REF=${BENCH_REF:+$(realpath "$BENCH_REF")}  # optional: an older sluice measured beside (before/after)
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/sluice-pipebench.XXXXXX)}
 mkdir -p "$WORK" && chmod 755 "$WORK"
 cd "$WORK"
@@ -85,9 +87,10 @@ for name in ("users", "t"):
               open(f"configured_{name}.json", "w"))
 PY
 
-piped() {
-  "$SLUICE" connector source-postgres read --config src.json --catalog "configured_$TABLE.json" |
-    "$SLUICE" connector destination-postgres write --config dst.json --catalog "configured_$TABLE.json" > pipe.out
+piped() {  # piped [BINARY]
+  local bin=${1:-$SLUICE}
+  "$bin" connector source-postgres read --config src.json --catalog "configured_$TABLE.json" |
+    "$bin" connector destination-postgres write --config dst.json --catalog "configured_$TABLE.json" > pipe.out
 }
 check_copy() {  # the copy in benchdst has every row
   n=$(psql -qAtX -d benchdst -c "select count(*) from public.$TABLE")
@@ -98,7 +101,8 @@ secs_of() { local t0 t1; t0=$(date +%s.%N); "$@"; t1=$(date +%s.%N); python3 -c 
 
 for TABLE in ${BENCH_TABLES:-users t}; do
   for f in inproc extsrc extdst; do sed "s/name: TABLE,/name: $TABLE,/" $f.yaml > ${f}_$TABLE.yaml; done
-  in_s=(); pipe_s=(); es_s=(); ed_s=()
+  [ -z "$REF" ] || for f in extsrc extdst; do sed "s|$SLUICE|$REF|" ${f}_$TABLE.yaml > ${f}_${TABLE}_ref.yaml; done
+  in_s=(); pipe_s=(); es_s=(); ed_s=(); rp_s=(); res_s=(); red_s=()
   for round in $(seq "$ROUNDS"); do
     read -r in_rss s < <(measure "$SLUICE" sync inproc_$TABLE.yaml --no-progress --state-file inproc.state); in_s+=("$s")
     check_copy "in process"
@@ -109,6 +113,13 @@ for TABLE in ${BENCH_TABLES:-users t}; do
     check_copy "external source"
     read -r ed_rss s < <(measure "$SLUICE" sync extdst_$TABLE.yaml --no-progress --state-file extdst.state); ed_s+=("$s")
     check_copy "external destination"
+    if [ -n "$REF" ]; then  # the same paths with the reference binary, in the same round
+      s=$(secs_of piped "$REF"); rp_s+=("$s"); check_copy "piped (reference)"
+      read -r _ s < <(measure "$REF" sync extsrc_${TABLE}_ref.yaml --no-progress --state-file r1.state); res_s+=("$s")
+      check_copy "external source (reference)"
+      read -r _ s < <(measure "$REF" sync extdst_${TABLE}_ref.yaml --no-progress --state-file r2.state); red_s+=("$s")
+      check_copy "external destination (reference)"
+    fi
   done
   I=$(best "${in_s[@]}"); P=$(best "${pipe_s[@]}"); ES=$(best "${es_s[@]}"); ED=$(best "${ed_s[@]}")
   echo "table $TABLE, PG → PG full refresh (direct load), $(printf "%'d" "$ROWS") rows:"
@@ -117,5 +128,10 @@ for TABLE in ${BENCH_TABLES:-users t}; do
   echo "  sync, source is a command connector         ${ES}s  $(rate "$ROWS" "$ES") rows/s  peak RSS ${es_rss} MB (parent)  → $(ratio "$ES" "$I")×"
   echo "  sync, destination is a command connector    ${ED}s  $(rate "$ROWS" "$ED") rows/s  peak RSS ${ed_rss} MB (parent)  → $(ratio "$ED" "$I")×"
   echo "  runs: in process ${in_s[*]} / piped ${pipe_s[*]} / external source ${es_s[*]} / external destination ${ed_s[*]}"
+  if [ -n "$REF" ]; then
+    RP=$(best "${rp_s[@]}"); RES=$(best "${res_s[@]}"); RED=$(best "${red_s[@]}")
+    echo "  reference binary $REF, same rounds: piped ${RP}s → $(ratio "$RP" "$I")×, external source ${RES}s → $(ratio "$RES" "$I")×," \
+         "external destination ${RED}s → $(ratio "$RED" "$I")× (runs ${rp_s[*]} / ${res_s[*]} / ${red_s[*]})"
+  fi
 done
 echo "   load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
