@@ -29,8 +29,6 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::str
   if ((pipe_stdin && pipe2(in, O_CLOEXEC) != 0) || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
     return Status::SystemError("cannot create pipes: " + ErrnoText(errno));
   }
-  if (pipe_stdin) TryEnlargePipe(in[1]);
-  TryEnlargePipe(out[0]);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (pipe_stdin) {
@@ -73,13 +71,6 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::str
   p->stdout_fd_ = out[0];
   p->stderr_fd_ = err[0];
   return p;
-}
-
-void TryEnlargePipe(int fd, int bytes) {
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
-  if (fcntl(fd, F_GETPIPE_SZ) >= bytes) return;
-  (void)fcntl(fd, F_SETPIPE_SZ, bytes);
 }
 
 Subprocess::~Subprocess() {

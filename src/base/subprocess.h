@@ -45,11 +45,6 @@ class Subprocess {
   int exit_code_ = 0;
 };
 
-//! When `fd` is a pipe, asks the kernel for a `bytes`-byte pipe buffer (Linux F_SETPIPE_SZ;
-//! silently kept as is when refused or not a pipe). Protocol pipes carry hundreds of MB of JSON
-//! lines: a 1 MB buffer instead of 64 KB means far fewer context switches between the two ends.
-void TryEnlargePipe(int fd, int bytes = 1 << 20);
-
 //! A fresh private temporary directory (mode 0700) under $TMPDIR or /tmp.
 Result<std::string> MakeTempDir(std::string_view prefix);
 //! Removes a directory tree; errors are ignored (temporary files).

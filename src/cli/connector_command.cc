@@ -4,7 +4,6 @@
 #include <csignal>
 
 #include "base/log.h"
-#include "base/subprocess.h"
 #include "connection/connector_runtime.h"
 #include "cli/protocol_io.h"
 #include "cli/signals.h"
@@ -97,7 +96,6 @@ int RunConnectorCommand(const ConnectorCommandArgs& args) {
   options.stop = &StopRequested();
   options.commit_interval_ms = 0;  // the protocol peer decides how often to checkpoint
   SyncResult result;
-  TryEnlargePipe(verb == "read" ? 1 : 0);  // `read | write` moves every record through these pipes
   if (verb == "read") {
     StateStore state;
     if (!args.state.empty()) {
