@@ -380,21 +380,6 @@ simdjson::error_code RawJson(od::value& v, od::json_type type, std::string_view&
   return simdjson::SUCCESS;
 }
 
-// The text of a JSON string value. Without a backslash the bytes between the quotes are the
-// value, taken in place (no unescaping copy into simdjson's string buffer); the value is left
-// unconsumed, which on-demand iteration skips.
-simdjson::error_code StringValue(od::value& v, std::string_view& out) {
-  const std::string_view token = TrimRight(v.raw_json_token());
-  if (token.size() >= 2 && token.front() == '"' && token.back() == '"') {
-    const std::string_view inner = token.substr(1, token.size() - 2);
-    if (inner.find('\\') == std::string_view::npos) {
-      out = inner;
-      return simdjson::SUCCESS;
-    }
-  }
-  return v.get_string().get(out);
-}
-
 // Appends one JSON value to `col`. Returns false when it does not fit the column's type (the
 // caller appends null and notes the change); a malformed document is a simdjson error.
 simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
@@ -432,7 +417,7 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
         break;
       }
       if (type == od::json_type::string) {
-        if (auto e = StringValue(v, text)) return e;
+        if (auto e = v.get_string().get(text)) return e;
         int64_t i;
         if (ParseWhole(text, i)) {
           col.AppendInt64(i);
@@ -449,7 +434,7 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
         return simdjson::SUCCESS;
       }
       if (type == od::json_type::string) {
-        if (auto e = StringValue(v, text)) return e;
+        if (auto e = v.get_string().get(text)) return e;
         if (text == "NaN") {
           col.AppendDouble(std::nan(""));
           return simdjson::SUCCESS;
@@ -472,7 +457,7 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
         return simdjson::SUCCESS;
       }
       if (type == od::json_type::string) {
-        if (auto e = StringValue(v, text)) return e;
+        if (auto e = v.get_string().get(text)) return e;
         if (IsNumberText(text) || text == "NaN" || text == "Infinity" || text == "-Infinity") {
           col.AppendBytes(text);
           return simdjson::SUCCESS;
@@ -482,7 +467,7 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
     }
     case TypeId::kString: {
       if (type == od::json_type::string) {
-        if (auto e = StringValue(v, text)) return e;
+        if (auto e = v.get_string().get(text)) return e;
         col.AppendBytes(text);
         return simdjson::SUCCESS;
       }
@@ -493,7 +478,7 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
     }
     case TypeId::kBinary: {
       if (type != od::json_type::string) break;
-      if (auto e = StringValue(v, text)) return e;
+      if (auto e = v.get_string().get(text)) return e;
       std::string& bytes = col.bytes();
       const size_t mark = bytes.size();
       if (DecodeBase64(text, bytes)) {
@@ -505,7 +490,7 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
     }
     case TypeId::kDate: {
       if (type != od::json_type::string) break;
-      if (auto e = StringValue(v, text)) return e;
+      if (auto e = v.get_string().get(text)) return e;
       if (auto d = ParseDate(text)) {
         col.AppendInt32(static_cast<int32_t>(*d));
         return simdjson::SUCCESS;
@@ -515,7 +500,7 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
     case TypeId::kTimeNoTz:
     case TypeId::kTimeTz: {
       if (type != od::json_type::string) break;
-      if (auto e = StringValue(v, text)) return e;
+      if (auto e = v.get_string().get(text)) return e;
       if (auto t = ParseTime(text)) {
         col.AppendInt64(*t);
         return simdjson::SUCCESS;
@@ -525,7 +510,7 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
     case TypeId::kTimestampNoTz:
     case TypeId::kTimestampTz: {
       if (type != od::json_type::string) break;
-      if (auto e = StringValue(v, text)) return e;
+      if (auto e = v.get_string().get(text)) return e;
       if (text == "infinity" || text == "-infinity") {
         col.AppendInt64(text[0] == '-' ? kMinusInfinityMicros : kInfinityMicros);
         return simdjson::SUCCESS;
@@ -546,66 +531,33 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
   return simdjson::SUCCESS;
 }
 
-// A name whose JSON form is itself between quotes (no quote, backslash or control character).
-bool IsPlainKey(std::string_view name) {
-  for (char ch : name) {
-    if (ch == '"' || ch == '\\' || static_cast<uint8_t>(ch) < 0x20) return false;
-  }
-  return true;
-}
-
 Status JsonError(simdjson::error_code e, std::string_view where) {
   return Status::ConfigError(std::string(where) + ": invalid JSON (" + simdjson::error_message(e) + ")");
 }
 
 }  // namespace
 
-namespace {
-
-// Per-thread: which fields of the last schema seen have plain names (held like PrefixesFor's).
-const std::vector<char>& PlainKeysFor(const SchemaPtr& schema_ptr) {
-  thread_local std::pair<SchemaPtr, std::vector<char>> cache;
-  if (cache.first != schema_ptr) {
-    cache.first = schema_ptr;
-    cache.second.clear();
-    for (size_t i = 0; i < schema_ptr->num_fields(); ++i) cache.second.push_back(IsPlainKey(schema_ptr->field(i).name));
-  }
-  return cache.second;
-}
-
-}  // namespace
-
 Status AppendJsonObjectRow(od::object& object, RecordBatch& batch, ChangeReason reason, size_t* unknown_fields) {
   const Schema& schema = batch.schema();
-  const std::vector<char>& plain = PlainKeysFor(batch.schema_ptr());
   const size_t row = batch.num_rows();
   size_t expected = 0;
-  for (auto field_result : object) {
-    od::field field;
-    if (auto e = std::move(field_result).get(field)) {
+  for (auto field : object) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) {
       batch.AbandonRow();
       return JsonError(e, "record");
     }
-    // Fields usually come in schema order with plain names: compare the raw key in place and
-    // unescape only when that fails.
-    std::string_view key;
     int index = -1;
-    if (expected < schema.num_fields() && plain[expected] &&
-        field.key().unsafe_is_equal(schema.field(expected).name)) {
+    if (expected < schema.num_fields() && schema.field(expected).name == key) {
       index = static_cast<int>(expected);
-      key = schema.field(expected).name;
     } else {
-      if (auto e = field.unescaped_key().get(key)) {
-        batch.AbandonRow();
-        return JsonError(e, "record");
-      }
-      if (expected < schema.num_fields() && schema.field(expected).name == key) {
-        index = static_cast<int>(expected);
-      } else {
-        index = schema.IndexOf(key);
-      }
+      index = schema.IndexOf(key);
     }
-    od::value& value = field.value();
+    od::value value;
+    if (auto e = field.value().get(value)) {
+      batch.AbandonRow();
+      return JsonError(e, "record");
+    }
     if (index < 0 || batch.column(static_cast<size_t>(index)).size() != row) {
       // Unknown (or duplicate) field: skip its value.
       if (unknown_fields) ++*unknown_fields;

@@ -80,7 +80,7 @@ TEST(CodecTest, EscapesEverySpecialByteAtEveryOffset) {
   EXPECT_EQ(out, "\"exactly8\"");
 }
 
-// Record keys are compared raw when they are plain; an escaped key or value still unescapes.
+// Escaped keys and string values are unescaped; plain ones are read as they are.
 TEST(CodecTest, ReadsEscapedKeysAndStringValues) {
   ConfiguredCatalog catalog = TwoStreams();
   Collector c;
