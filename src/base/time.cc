@@ -1,10 +1,9 @@
 #include "base/time.h"
 
 #include <array>
-#include <cstring>
-
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 namespace sluice {
 
