@@ -86,6 +86,7 @@ torture: build
 bench: build
 	@bash bench/run.sh $(BUILD)/sluice
 	@bash bench/postgres_bench.sh $(BUILD)/sluice
+	@bash bench/external_pipe_bench.sh $(BUILD)/sluice
 	@bash bench/dedup_bench.sh $(BUILD)/sluice
 	@bash bench/cdc_bench.sh $(BUILD)/sluice
 	@bash bench/mysql_bench.sh $(BUILD)/sluice

@@ -27,6 +27,18 @@ constexpr auto kEscapeClass = [] {
   return t;
 }();
 
+// True when one of the 8 bytes at `p` is a control character, '"', '\\' or non-ASCII: exact as
+// an "any" test (the classic SWAR zero-byte and less-than tests).
+inline bool NeedsEscapeOrCheck8(const char* p) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  const auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;  // some byte < 0x20
+  return ((x & kHigh) | below_space | has_zero(x ^ (kOnes * '"')) | has_zero(x ^ (kOnes * '\\'))) != 0;
+}
+
 void AppendDouble(std::string& out, double v, bool quote_specials) {
   if (std::isnan(v) || std::isinf(v)) {
     const char* text = std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity");
@@ -131,6 +143,9 @@ void AppendJsonString(std::string& out, std::string_view s) {
   size_t run_start = 0;
   size_t i = 0;
   while (i < s.size()) {
+    // Eight bytes at a time while none needs a look (most text is plain ASCII).
+    while (i + 8 <= s.size() && !NeedsEscapeOrCheck8(s.data() + i)) i += 8;
+    if (i >= s.size()) break;
     const uint8_t c = static_cast<uint8_t>(s[i]);
     const uint8_t cls = kEscapeClass[c];
     if (cls == 0) {

@@ -31,6 +31,29 @@ TEST(TimeTest, FormatsTimestamps) {
   EXPECT_EQ(Ts(bc, true), "0001-01-01T00:00:00Z BC");
 }
 
+// Years 1..9999 take a one-buffer path: it must print what the date and time parts print, and
+// parse back to the same instant.
+TEST(TimeTest, FastTimestampPathMatchesTheParts) {
+  uint64_t x = 88172645463325252ULL;
+  const int64_t lo = DaysFromCivil(1, 1, 1) * kMicrosPerDay;
+  const int64_t hi = DaysFromCivil(10000, 1, 1) * kMicrosPerDay;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    int64_t micros = lo + static_cast<int64_t>(x % static_cast<uint64_t>(hi - lo));
+    if (i % 4 == 1) micros -= micros % 1000;  // trailing zeros in the fraction
+    if (i % 4 == 2) micros -= micros % kMicrosPerSecond;
+    const int64_t days = micros >= 0 ? micros / kMicrosPerDay : -((-micros + kMicrosPerDay - 1) / kMicrosPerDay);
+    std::string expected;
+    AppendDate(expected, days);
+    expected.push_back('T');
+    AppendTime(expected, micros - days * kMicrosPerDay, i % 2 == 0);
+    ASSERT_EQ(Ts(micros, i % 2 == 0), expected) << micros;
+    ASSERT_EQ(ParseTimestamp(Ts(micros, true)), micros) << micros;
+  }
+  EXPECT_EQ(Ts(DaysFromCivil(9999, 12, 31) * kMicrosPerDay + kMicrosPerDay - 1, true), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(Ts(DaysFromCivil(10000, 1, 1) * kMicrosPerDay, true), "10000-01-01T00:00:00Z");
+}
+
 TEST(TimeTest, ParsesTimestampsWithOffsets) {
   bool had = false;
   EXPECT_EQ(ParseTimestamp("2022-01-23T01:23:45Z", &had), (DaysFromCivil(2022, 1, 23) * 86400 + 5025) * kMicrosPerSecond);

@@ -56,6 +56,52 @@ TEST(CodecTest, EscapesStringsAndReplacesInvalidUtf8) {
   EXPECT_TRUE(Json::accept(out));
 }
 
+// The escaper scans eight bytes at a time: every byte that needs a look must be caught at every
+// position of a word, and the result must equal a byte-at-a-time reference (nlohmann's dump).
+TEST(CodecTest, EscapesEverySpecialByteAtEveryOffset) {
+  const std::vector<std::string> specials = {"\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\x7f", "é",
+                                             "\xff", "\x80", "😀"};
+  for (const std::string& special : specials) {
+    for (size_t pos = 0; pos < 20; ++pos) {
+      std::string text = std::string(pos, 'a') + special + std::string(19 - pos, 'z');
+      std::string out;
+      AppendJsonString(out, text);
+      const std::string expected =
+          Json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      EXPECT_EQ(out, expected) << "special byte " << static_cast<int>(static_cast<uint8_t>(special[0]))
+                               << " at " << pos;
+    }
+  }
+  std::string out;
+  AppendJsonString(out, "");
+  EXPECT_EQ(out, "\"\"");
+  out.clear();
+  AppendJsonString(out, "exactly8");
+  EXPECT_EQ(out, "\"exactly8\"");
+}
+
+// Escaped keys and string values are unescaped; plain ones are read as they are.
+TEST(CodecTest, ReadsEscapedKeysAndStringValues) {
+  ConfiguredCatalog catalog = TwoStreams();
+  Collector c;
+  ProtocolReader reader(catalog, c);
+  const std::string input =
+      R"({"type":"RECORD","record":{"stream":"users","data":{"\u0069d":7,"name":"a\"b\\c\u00e9","score":2}, "emitted_at":1}})"
+      "\n"
+      R"({"type":"RECORD","record":{"stream":"users","data":{"id":8,"name":"plain text" ,"ok":false,"idx":1}, "emitted_at":1}})"
+      "\n";
+  ASSERT_TRUE(reader.Feed(input).ok());
+  ASSERT_TRUE(reader.Finish().ok());
+  ASSERT_EQ(c.batches.size(), 1u);
+  const RecordBatch& b = c.batches[0];
+  ASSERT_EQ(b.num_rows(), 2u);
+  EXPECT_EQ(b.column(0).Int64(0), 7);
+  EXPECT_EQ(b.column(1).Bytes(0), "a\"b\\cé");
+  EXPECT_EQ(b.column(0).Int64(1), 8);
+  EXPECT_EQ(b.column(1).Bytes(1), "plain text");
+  EXPECT_FALSE(b.column(7).Bool(1));
+}
+
 TEST(CodecTest, Base64RoundTrips) {
   for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
     std::string enc, dec;
