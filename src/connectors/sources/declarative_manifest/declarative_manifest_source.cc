@@ -107,9 +107,29 @@ ConnectorSpec StaticSpec() {
   return spec;
 }
 
-class DeclarativeManifestSource final : public Source {
+class DeclarativeManifestSource final : public Source, public ConfigSpecSource {
  public:
   ConnectorSpec Spec() const override { return StaticSpec(); }
+
+  //! The manifest's spec with the manifest keys added: what the server masks and redacts by.
+  ConnectorSpec SpecForConfig(const Json& config) const override {
+    const ConnectorSpec generic = StaticSpec();
+    auto m = config.find(kInjectedManifestKey);
+    if (m == config.end() || !m->is_object()) return generic;
+    auto carried = DeclarativeManifestSpec(*m);
+    if (!carried.ok() || !carried->connection_specification.is_object()) return generic;
+    ConnectorSpec spec = std::move(carried).value();
+    Json& schema = spec.connection_specification;
+    if (!schema.contains("properties") || !schema["properties"].is_object()) schema["properties"] = Json::object();
+    schema["properties"][kInjectedManifestKey] = generic.connection_specification["properties"][kInjectedManifestKey];
+    schema["properties"][kManifestDirectoryKey] = {
+        {"type", "string"}, {"description", "sluice: the folder relative JsonFileSchemaLoader paths start from"}};
+    if (!schema.contains("required") || !schema["required"].is_array()) schema["required"] = Json::array();
+    bool listed = false;
+    for (const Json& r : schema["required"]) listed = listed || r == kInjectedManifestKey;
+    if (!listed) schema["required"].push_back(kInjectedManifestKey);
+    return spec;
+  }
 
   Status Check(const Json& raw) override {
     SLUICE_ASSIGN_OR_RETURN(ManifestConfig c, ParseConfig(raw));
