@@ -10,6 +10,8 @@ declarative-manifest source tests (no network, no real SaaS account):
 - an OAuth 2.0 refresh-token grant (RFC 6749 §6) at /oauth/token, access tokens that expire
   after `token_lifetime` seconds, optionally single-use refresh tokens (rotation), and an API
   behind it with offset pagination: /crm/contacts?offset=&limit= → {"results", "total"};
+- the seed's "REST API" example (/seed/v1/customers, /seed/v1/orders?start_date=YYYY-MM-DD):
+  Bearer token, bare JSON arrays (no envelope, no pagination);
 - faults scripted per path: a list of statuses answered before the real reply (429 carries
   Retry-After: 1, as rate-limited APIs send).
 
@@ -43,6 +45,9 @@ class ApiState:
                        "category": ("tools", "toys", "food")[i % 3], "internal_note": "x"} for i in range(1, 48)]
         self.contacts = [{"id": i, "first": f"F{i}", "last": f"L{i}", "updated": f"2024-02-{(i % 28) + 1:02d}T10:00:00Z"}
                          for i in range(1, 38)]
+        self.orders = [{"order_id": 100 + i, "customer": f"cus_{i % 7 + 1:03d}", "total": 10.5 * i,
+                        "ordered_on": f"2024-03-{i:02d}"} for i in range(1, 21)]
+        self.seed_token = "seed-token-1"
         self.api_key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
         self.items_key = "items-key-1"
         self.client_id, self.client_secret = "client-abc", "secret-xyz"
@@ -99,6 +104,8 @@ class Handler(BaseHTTPRequestHandler):
         if status is not None:
             headers = {"Retry-After": "1"} if status == 429 else {}
             return self.reply(status, {"error": {"message": f"injected {status}"}}, headers)
+        if url.path.startswith("/seed/v1/"):
+            return self.seed(url.path, q)
         if url.path.startswith("/v1/"):
             return self.stripe(url.path, q)
         if url.path == "/api/items":
@@ -137,6 +144,18 @@ class Handler(BaseHTTPRequestHandler):
         limit = int(q.get("limit", 10))
         page = rows[:limit]
         return self.reply(200, {"object": "list", "url": path, "has_more": len(rows) > limit, "data": page})
+
+    # ---- the seed's REST API example
+    def seed(self, path, q):
+        if self.headers.get("Authorization") != f"Bearer {self.api.seed_token}":
+            return self.reply(401, {"message": "Unauthorized"})
+        if path == "/seed/v1/customers":
+            return self.reply(200, [{"id": c["id"], "name": c["name"], "email": c["email"]} for c in self.api.customers])
+        if path == "/seed/v1/orders":
+            if "start_date" not in q:
+                return self.reply(400, {"message": "start_date is required"})
+            return self.reply(200, [o for o in self.api.orders if o["ordered_on"] >= q["start_date"]])
+        return self.reply(404, {"message": "no such endpoint"})
 
     # ---- page numbers
     def items(self, q):
