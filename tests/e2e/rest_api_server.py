@@ -12,6 +12,16 @@ declarative-manifest source tests (no network, no real SaaS account):
   behind it with offset pagination: /crm/contacts?offset=&limit= → {"results", "total"};
 - the seed's "REST API" example (/seed/v1/customers, /seed/v1/orders?start_date=YYYY-MM-DD):
   Bearer token, bare JSON arrays (no envelope, no pagination);
+- more of Stripe (https://docs.stripe.com/api/charges/list, /invoices/list,
+  /subscriptions/list): /v1/charges, /v1/subscriptions (canceled ones only with status=all),
+  invoices without a customer filter — for the shipped stripe manifest;
+- Salesforce (REST API developer guide): the OAuth refresh-token grant at
+  /services/oauth2/token answering {access_token, instance_url, token_type, issued_at} (no
+  expires_in, as Salesforce), SOQL at /services/data/v59.0/query?q=SELECT … FROM … WHERE
+  SystemModstamp >= … AND SystemModstamp <= … ORDER BY SystemModstamp ASC answering {totalSize,
+  done, records (with attributes), nextRecordsUrl} in batches of `sf_batch`, the next batch at
+  /services/data/v59.0/query/<locator>-<n>; 401 [{errorCode: INVALID_SESSION_ID}] for a stale
+  session (`sf_expire_sessions()`), 400 INVALID_FIELD for an unknown column;
 - faults scripted per path: a list of statuses answered before the real reply (429 carries
   Retry-After: 1, as rate-limited APIs send).
 
@@ -45,6 +55,28 @@ class ApiState:
                        "category": ("tools", "toys", "food")[i % 3], "internal_note": "x"} for i in range(1, 48)]
         self.contacts = [{"id": i, "first": f"F{i}", "last": f"L{i}", "updated": f"2024-02-{(i % 28) + 1:02d}T10:00:00Z"}
                          for i in range(1, 38)]
+        self.charges = [{"id": f"ch_{i:03d}", "object": "charge", "amount": 500 * i, "currency": "usd",
+                         "customer": f"cus_{i % 25 + 1:03d}", "paid": True, "status": "succeeded",
+                         "created": BASE_CREATED + i * DAY // 2, "metadata": {}} for i in range(1, 31)]
+        self.subscriptions = [{"id": f"sub_{i:03d}", "object": "subscription", "customer": f"cus_{i:03d}",
+                               "status": "canceled" if i % 4 == 0 else "active", "currency": "usd",
+                               "created": BASE_CREATED + i * DAY, "items": {"object": "list", "data": []}}
+                              for i in range(1, 13)]
+        self.sf_objects = {
+            "Account": [{"Id": f"001A{i:04d}", "Name": f"Account {i}", "Industry": ("Retail", "Energy")[i % 2],
+                         "AnnualRevenue": 1000.5 * i, "NumberOfEmployees": i * 10, "IsDeleted": False,
+                         "CreatedDate": f"2024-01-{i:02d}T08:00:00.000+0000",
+                         "SystemModstamp": f"2024-02-{i:02d}T09:30:00.000+0000"} for i in range(1, 14)],
+            "Contact": [{"Id": f"003C{i:04d}", "AccountId": f"001A{i % 13 + 1:04d}", "FirstName": f"F{i}",
+                         "LastName": f"L{i}", "Email": f"c{i}@example.com", "IsDeleted": False,
+                         "CreatedDate": f"2024-01-{i:02d}T08:00:00.000+0000",
+                         "SystemModstamp": f"2024-03-{i:02d}T12:00:00.000+0000"} for i in range(1, 10)],
+        }
+        self.sf_client = ("3MVG9-sf-client", "sf-client-secret")
+        self.sf_refresh = "5Aep-sf-refresh"
+        self.sf_sessions = set()
+        self.sf_cursors = {}  # locator -> remaining rows
+        self.sf_batch = 4
         self.orders = [{"order_id": 100 + i, "customer": f"cus_{i % 7 + 1:03d}", "total": 10.5 * i,
                         "ordered_on": f"2024-03-{i:02d}"} for i in range(1, 21)]
         self.seed_token = "seed-token-1"
@@ -104,6 +136,10 @@ class Handler(BaseHTTPRequestHandler):
         if status is not None:
             headers = {"Retry-After": "1"} if status == 429 else {}
             return self.reply(status, {"error": {"message": f"injected {status}"}}, headers)
+        if url.path == "/services/oauth2/token":
+            return self.sf_token(body)
+        if url.path.startswith("/services/data/"):
+            return self.sf_query(url.path, q)
         if url.path.startswith("/seed/v1/"):
             return self.seed(url.path, q)
         if url.path.startswith("/v1/"):
@@ -127,6 +163,10 @@ class Handler(BaseHTTPRequestHandler):
             rows = self.api.customers
         elif path == "/v1/invoices":
             rows = [i for i in self.api.invoices if "customer" not in q or i["customer"] == q["customer"]]
+        elif path == "/v1/charges":
+            rows = self.api.charges
+        elif path == "/v1/subscriptions":  # Stripe lists canceled subscriptions only with status=all
+            rows = [r for r in self.api.subscriptions if q.get("status") == "all" or r["status"] != "canceled"]
         else:
             return self.reply(404, {"error": {"message": f"Unrecognized request URL (GET: {path})",
                                               "type": "invalid_request_error"}})
@@ -144,6 +184,71 @@ class Handler(BaseHTTPRequestHandler):
         limit = int(q.get("limit", 10))
         page = rows[:limit]
         return self.reply(200, {"object": "list", "url": path, "has_more": len(rows) > limit, "data": page})
+
+    # ---- Salesforce
+    def sf_token(self, body):
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(body).items()}
+        a = self.api
+        if (form.get("client_id"), form.get("client_secret")) != a.sf_client:
+            return self.reply(400, {"error": "invalid_client_id", "error_description": "client identifier invalid"})
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != a.sf_refresh:
+            return self.reply(400, {"error": "invalid_grant", "error_description": "expired access/refresh token"})
+        with a.lock:
+            token = f"00Dsf!session-{len(a.sf_sessions) + 1}"
+            a.sf_sessions.add(token)
+        return self.reply(200, {"access_token": token, "instance_url": self.server.base, "token_type": "Bearer",
+                                "id": f"{self.server.base}/id/00D/005", "issued_at": str(int(time.time() * 1000)),
+                                "signature": "c2lnbmF0dXJl"})
+
+    def sf_query(self, path, q):
+        import re
+        token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.api.sf_sessions:
+            return self.reply(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+        a = self.api
+        m = re.fullmatch(r"/services/data/v(\d+\.\d)/query(?:/(\w+)-(\d+))?", path)
+        if not m:
+            return self.reply(404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}])
+        if m.group(2):  # a nextRecordsUrl
+            with a.lock:
+                rows = a.sf_cursors.get(m.group(2))
+            if rows is None:
+                return self.reply(400, [{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}])
+            offset, locator = int(m.group(3)), m.group(2)
+        else:
+            soql = re.fullmatch(r"SELECT (.+) FROM (\w+) WHERE SystemModstamp >= (\S+) AND SystemModstamp <= (\S+) "
+                                r"ORDER BY SystemModstamp ASC", q.get("q", ""))
+            if not soql:
+                return self.reply(400, [{"message": f"unexpected SOQL: {q.get('q')}", "errorCode": "MALFORMED_QUERY"}])
+            fields = [f.strip() for f in soql.group(1).split(",")]
+            obj = soql.group(2)
+            def ts(text):  # 2024-02-01T09:30:00.000+0000 or 2024-02-01T09:30:00Z, compared as UTC text
+                return text[:19]
+            lo, hi = ts(soql.group(3)), ts(soql.group(4))
+            table = a.sf_objects.get(obj, [])
+            known = set().union(*[r.keys() for r in table]) if table else set()
+            allowed = known | {"Type", "BillingCity", "BillingCountry", "Phone", "Website", "OwnerId", "LastModifiedDate",
+                               "Title", "MailingCountry", "Company", "Status", "LeadSource", "IsConverted",
+                               "ConvertedAccountId", "StageName", "Amount", "Probability", "CloseDate", "IsClosed",
+                               "IsWon", "Username", "IsActive", "UserType", "ProfileId", "Name", "FirstName",
+                               "LastName", "Email", "AccountId", "Industry", "AnnualRevenue", "NumberOfEmployees",
+                               "IsDeleted", "CreatedDate", "SystemModstamp", "Id"}
+            for f in fields:
+                if f not in allowed:
+                    return self.reply(400, [{"message": f"No such column '{f}' on entity '{obj}'", "errorCode": "INVALID_FIELD"}])
+            rows = sorted([r for r in table if lo <= ts(r["SystemModstamp"]) <= hi], key=lambda r: r["SystemModstamp"])
+            rows = [dict({"attributes": {"type": obj, "url": f"/services/data/v59.0/sobjects/{obj}/{r['Id']}"}},
+                         **{f: r.get(f) for f in fields}) for r in rows]
+            offset = 0
+            locator = f"01g{len(a.sf_cursors):05d}"
+            with a.lock:
+                a.sf_cursors[locator] = rows
+        batch = rows[offset: offset + a.sf_batch]
+        done = offset + a.sf_batch >= len(rows)
+        body = {"totalSize": len(rows), "done": done, "records": batch}
+        if not done:
+            body["nextRecordsUrl"] = f"/services/data/v59.0/query/{locator}-{offset + a.sf_batch}"
+        return self.reply(200, body)
 
     # ---- the seed's REST API example
     def seed(self, path, q):
@@ -206,12 +311,17 @@ class RestApiServer:
         self.httpd.daemon_threads = True
         self.httpd.api = self.api
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.httpd.base = self.base
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     def requests(self, path=None):
         with self.api.lock:
             return [r for r in self.api.requests if path is None or r["path"] == path]
+
+    def sf_expire_sessions(self):
+        with self.api.lock:
+            self.api.sf_sessions.clear()
 
     def stop(self):
         self.httpd.shutdown()
