@@ -22,6 +22,12 @@ declarative-manifest source tests (no network, no real SaaS account):
   done, records (with attributes), nextRecordsUrl} in batches of `sf_batch`, the next batch at
   /services/data/v59.0/query/<locator>-<n>; 401 [{errorCode: INVALID_SESSION_ID}] for a stale
   session (`sf_expire_sessions()`), 400 INVALID_FIELD for an unknown column;
+- Google Sheets API v4 (developers.google.com/sheets/api/reference/rest): Google's OAuth token
+  endpoint at /google/token ({access_token, expires_in, token_type}), spreadsheets.get at
+  /v4/spreadsheets/<id> (sheet properties; with includeGridData and ranges 'Title'!1:1 the header
+  rows as rowData/values/formattedValue), values.get at /v4/spreadsheets/<id>/values/<'Title'>
+  ({range, majorDimension, values: rows of strings, trailing empty cells left out}); Google's
+  error body {error: {code, message, status}} for 401 / 404;
 - faults scripted per path: a list of statuses answered before the real reply (429 carries
   Retry-After: 1, as rate-limited APIs send).
 
@@ -77,6 +83,17 @@ class ApiState:
         self.sf_sessions = set()
         self.sf_cursors = {}  # locator -> remaining rows
         self.sf_batch = 4
+        self.spreadsheet_id = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"
+        self.sheets = {  # title -> rows (the first is the header)
+            "Class Data": [["Student Name", "Gender", "Class Level", "Home State", "Major", "Extracurricular Activity"]] +
+                          [[f"Student {i}", ("Female", "Male")[i % 2], f"{i % 4 + 1}. Year", ("CA", "NY", "MA")[i % 3],
+                            ("English", "Math", "Art")[i % 3]] + (["Drama Club"] if i % 2 else [])
+                           for i in range(1, 31)],
+            "Summary": [["Metric", "Value"], ["students", "30"], [], ["states", "3"]],
+        }
+        self.google_client = ("123-abc.apps.googleusercontent.com", "GOCSPX-google-secret")
+        self.google_refresh = "1//google-refresh"
+        self.google_tokens = set()
         self.orders = [{"order_id": 100 + i, "customer": f"cus_{i % 7 + 1:03d}", "total": 10.5 * i,
                         "ordered_on": f"2024-03-{i:02d}"} for i in range(1, 21)]
         self.seed_token = "seed-token-1"
@@ -136,6 +153,10 @@ class Handler(BaseHTTPRequestHandler):
         if status is not None:
             headers = {"Retry-After": "1"} if status == 429 else {}
             return self.reply(status, {"error": {"message": f"injected {status}"}}, headers)
+        if url.path == "/google/token":
+            return self.google_token(body)
+        if url.path.startswith("/v4/spreadsheets/"):
+            return self.google_sheets(url.path, query)
         if url.path == "/services/oauth2/token":
             return self.sf_token(body)
         if url.path.startswith("/services/data/"):
@@ -249,6 +270,53 @@ class Handler(BaseHTTPRequestHandler):
         if not done:
             body["nextRecordsUrl"] = f"/services/data/v59.0/query/{locator}-{offset + a.sf_batch}"
         return self.reply(200, body)
+
+    # ---- Google Sheets
+    def google_error(self, code, status, message):
+        return self.reply(code, {"error": {"code": code, "message": message, "status": status}})
+
+    def google_token(self, body):
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(body).items()}
+        a = self.api
+        if (form.get("client_id"), form.get("client_secret")) != a.google_client:
+            return self.reply(401, {"error": "invalid_client", "error_description": "The OAuth client was not found."})
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != a.google_refresh:
+            return self.reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+        with a.lock:
+            token = f"ya29.token-{len(a.google_tokens) + 1}"
+            a.google_tokens.add(token)
+        return self.reply(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
+                                "scope": "https://www.googleapis.com/auth/spreadsheets.readonly"})
+
+    def google_sheets(self, path, query):
+        a = self.api
+        if self.headers.get("Authorization", "").removeprefix("Bearer ") not in a.google_tokens:
+            return self.google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        parts = path.split("/")  # ['', 'v4', 'spreadsheets', id, ('values', range)]
+        if parts[3] != a.spreadsheet_id:
+            return self.google_error(404, "NOT_FOUND", "Requested entity was not found.")
+        def title_of(a1):  # 'My Sheet'!1:1 or 'My Sheet' or Sheet1
+            name = a1.split("!")[0]
+            return name[1:-1].replace("''", "'") if name.startswith("'") else name
+        if len(parts) == 4:
+            sheets = []
+            ranges = query.get("ranges", [])
+            for index, (title, rows) in enumerate(a.sheets.items()):
+                sheet = {"properties": {"sheetId": index * 1000, "title": title, "index": index, "sheetType": "GRID"}}
+                if query.get("includeGridData", ["false"])[-1] == "true":
+                    wanted = [r for r in ranges if title_of(r) == title]
+                    if ranges and not wanted:
+                        continue
+                    sheet["data"] = [{"rowData": [{"values": [{"formattedValue": v} for v in rows[0]]}]}]
+                sheets.append(sheet)
+            return self.reply(200, {"spreadsheetId": a.spreadsheet_id, "properties": {"title": "Example"}, "sheets": sheets})
+        if len(parts) == 6 and parts[4] == "values":
+            title = title_of(urllib.parse.unquote(parts[5]))
+            if title not in a.sheets:
+                return self.google_error(400, "INVALID_ARGUMENT", f"Unable to parse range: {parts[5]}")
+            rows = a.sheets[title]
+            return self.reply(200, {"range": f"'{title}'!A1:F{len(rows)}", "majorDimension": "ROWS", "values": rows})
+        return self.google_error(404, "NOT_FOUND", "Requested entity was not found.")
 
     # ---- the seed's REST API example
     def seed(self, path, q):

@@ -162,3 +162,51 @@ def test_salesforce_bad_credentials_fail_clearly(tmp_path, api):
     assert status["status"] == "FAILED" and "token" in status["message"].lower(), status
     assert "wrong-sf-secret-31" not in status["message"]
     assert check(tmp_path, "source-salesforce", sf_config(api))["status"] == "SUCCEEDED"
+
+
+# ---- Google Sheets (source-google-sheets: manifests made from its config) -------------------------
+
+
+def sheets_config(api, **extra):
+    client_id, client_secret = api.api.google_client
+    return {"spreadsheet_id": f"https://docs.google.com/spreadsheets/d/{api.api.spreadsheet_id}/edit#gid=0",
+            "credentials": {"auth_type": "Client", "client_id": client_id, "client_secret": client_secret,
+                            "refresh_token": api.api.google_refresh},
+            "api_base_url": api.base, "token_url": f"{api.base}/google/token", "backoff_factor": 0.1, **extra}
+
+
+def test_google_sheets_one_stream_per_sheet_header_as_columns(tmp_path, api, protocol_validator):
+    cfg = tmp_path / "g.json"
+    cfg.write_text(json.dumps(sheets_config(api, names_conversion=True)))
+    catalog = json.loads(run("connector", "source-google-sheets", "discover", "--config", cfg).stdout.splitlines()[-1])
+    protocol_validator.message(catalog)
+    streams = {s["name"]: s for s in catalog["catalog"]["streams"]}
+    assert set(streams) == {"Class Data", "Summary"}
+    assert list(streams["Class Data"]["json_schema"]["properties"]) == [
+        "student_name", "gender", "class_level", "home_state", "major", "extracurricular_activity"]
+    api.api.fault(f"/v4/spreadsheets/{api.api.spreadsheet_id}/values/%27Class%20Data%27", 429, 500)
+    pipeline = write_pipeline(tmp_path / "sheets.yaml", {
+        "name": "sheets", "source": {"connector": "google-sheets", "config": sheets_config(api)},
+        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}}})
+    summary, _ = sync(pipeline)
+    assert summary["status"] == "succeeded"
+    rows = data(tmp_path / "out" / "Class Data")
+    assert len(rows) == 30 and rows[0]["Student Name"] == "Student 1" and rows[0]["Extracurricular Activity"] == "Drama Club"
+    assert rows[1].get("Extracurricular Activity") is None  # a trailing empty cell the API left out
+    summary_rows = data(tmp_path / "out" / "Summary")
+    assert [r["Metric"] for r in summary_rows] == ["students", "states"]  # the blank row is no record
+    assert all(r["headers"]["Authorization"].startswith("Bearer ya29.") for r in api.requests()
+               if r["path"].startswith("/v4/"))
+
+
+def test_google_sheets_failures_are_clear(tmp_path, api):
+    status = check(tmp_path, "source-google-sheets", sheets_config(api, spreadsheet_id="no-such-sheet"))
+    assert status["status"] == "FAILED" and "spreadsheet was not found" in status["message"], status
+    bad = sheets_config(api)
+    bad["credentials"]["client_secret"] = "GOCSPX-wrong-9911"
+    status = check(tmp_path, "source-google-sheets", bad)
+    assert status["status"] == "FAILED" and "GOCSPX-wrong-9911" not in status["message"], status
+    service = sheets_config(api, credentials={"auth_type": "Service", "service_account_info": "{}"})
+    status = check(tmp_path, "source-google-sheets", service)
+    assert status["status"] == "FAILED" and "not supported by sluice yet" in status["message"], status
+    assert check(tmp_path, "source-google-sheets", sheets_config(api))["status"] == "SUCCEEDED"

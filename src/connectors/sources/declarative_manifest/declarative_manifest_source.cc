@@ -239,6 +239,25 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource {
 
 }  // namespace
 
+Result<std::vector<Json>> ReadManifestStream(const Json& config, const std::string& name, int64_t max_pages) {
+  SLUICE_ASSIGN_OR_RETURN(ManifestConfig c, ParseConfig(config));
+  Runtime rt(c);
+  SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
+  for (auto& s : streams) {
+    if (s->name() != name) continue;
+    std::vector<Json> records;
+    RecordSink sink;
+    sink.record = [&](Json& record) {
+      records.push_back(std::move(record));
+      return Status::Ok();
+    };
+    sink.checkpoint = [](const Json&) { return Status::Ok(); };
+    SLUICE_RETURN_IF_ERROR(s->Read(Json(), false, sink, {.max_pages = max_pages}));
+    return records;
+  }
+  return Status::SystemError(fmt::format("the manifest has no stream '{}'", name));
+}
+
 Result<ConnectorSpec> DeclarativeManifestSpec(const Json& manifest) {
   SLUICE_ASSIGN_OR_RETURN(Json resolved, ResolveManifest(manifest));
   ConnectorSpec spec = StaticSpec();
