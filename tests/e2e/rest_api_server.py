@@ -94,6 +94,7 @@ class ApiState:
         self.google_client = ("123-abc.apps.googleusercontent.com", "GOCSPX-google-secret")
         self.google_refresh = "1//google-refresh"
         self.google_tokens = set()
+        self.google_service_accounts = {}  # client_email -> public key (cryptography) of its JWTs
         self.orders = [{"order_id": 100 + i, "customer": f"cus_{i % 7 + 1:03d}", "total": 10.5 * i,
                         "ordered_on": f"2024-03-{i:02d}"} for i in range(1, 21)]
         self.seed_token = "seed-token-1"
@@ -288,9 +289,27 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
                                 "scope": "https://www.googleapis.com/auth/spreadsheets.readonly"})
 
+    def google_jwt_ok(self, token):
+        """A service account's self-signed JWT (RS256, aud https://sheets.googleapis.com/, unexpired)."""
+        try:
+            head, body, sig = token.split(".")
+            pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+            header = json.loads(base64.urlsafe_b64decode(pad(head)))
+            claims = json.loads(base64.urlsafe_b64decode(pad(body)))
+            key = self.api.google_service_accounts.get(claims.get("iss"))
+            if key is None or header.get("alg") != "RS256":
+                return False
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.asymmetric import padding
+            key.verify(base64.urlsafe_b64decode(pad(sig)), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+            return claims.get("aud") == "https://sheets.googleapis.com/" and claims["iat"] <= time.time() + 5 < claims["exp"] + 5
+        except Exception:  # noqa: BLE001 — any malformed or forged token is simply not authenticated
+            return False
+
     def google_sheets(self, path, query):
         a = self.api
-        if self.headers.get("Authorization", "").removeprefix("Bearer ") not in a.google_tokens:
+        bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        if bearer not in a.google_tokens and not self.google_jwt_ok(bearer):
             return self.google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
         parts = path.split("/")  # ['', 'v4', 'spreadsheets', id, ('values', range)]
         if parts[3] != a.spreadsheet_id:

@@ -208,5 +208,35 @@ def test_google_sheets_failures_are_clear(tmp_path, api):
     assert status["status"] == "FAILED" and "GOCSPX-wrong-9911" not in status["message"], status
     service = sheets_config(api, credentials={"auth_type": "Service", "service_account_info": "{}"})
     status = check(tmp_path, "source-google-sheets", service)
-    assert status["status"] == "FAILED" and "not supported by sluice yet" in status["message"], status
+    assert status["status"] == "FAILED" and "service_account_info" in status["message"], status
     assert check(tmp_path, "source-google-sheets", sheets_config(api))["status"] == "SUCCEEDED"
+
+
+def test_google_sheets_with_a_service_account_jwt(tmp_path, api):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    def service_account(email):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+        info = {"type": "service_account", "project_id": "p", "private_key_id": "kid-1", "private_key": pem,
+                "client_email": email, "token_uri": "https://oauth2.googleapis.com/token"}
+        return key, json.dumps(info)
+
+    key, info = service_account("reader@p.iam.gserviceaccount.com")
+    api.api.google_service_accounts["reader@p.iam.gserviceaccount.com"] = key.public_key()
+    config = sheets_config(api, credentials={"auth_type": "Service", "service_account_info": info})
+    assert check(tmp_path, "source-google-sheets", config)["status"] == "SUCCEEDED"
+    assert api.requests("/google/token") == [], "a self-signed JWT: no token exchange"
+    pipeline = write_pipeline(tmp_path / "sa.yaml", {
+        "name": "sa", "source": {"connector": "google-sheets", "config": config},
+        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}},
+        "streams": [{"name": "Summary", "mode": "Full Refresh | Overwrite"}]})
+    summary, _ = sync(pipeline)
+    assert summary["status"] == "succeeded" and records_of(summary, "Summary") == 2
+    # A key the server does not know (another account's signature) is refused: 401, a clear failure.
+    _, other = service_account("reader@p.iam.gserviceaccount.com")
+    status = check(tmp_path, "source-google-sheets", sheets_config(api, credentials={"auth_type": "Service", "service_account_info": other}))
+    assert status["status"] == "FAILED" and "401" in status["message"], status
+    assert "PRIVATE KEY" not in status["message"]

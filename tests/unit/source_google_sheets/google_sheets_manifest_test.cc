@@ -43,13 +43,23 @@ TEST(GoogleSheetsManifestTest, ListingAsksForHeaderRows) {
   EXPECT_EQ(headers["retriever"]["requester"]["request_parameters"]["ranges"], R"(["'A'!1:1", "'it''s \"q\"'!1:1"])");
 }
 
-TEST(GoogleSheetsManifestTest, ServiceAccountsAreAConfigErrorForNow) {
+TEST(GoogleSheetsManifestTest, ServiceAccountsSignAJwt) {
   Json c = Config();
   c["credentials"] = {{"auth_type", "Service"}, {"service_account_info", "{}"}};
+  auto bad = SheetsManifest(c, {"A"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().failure_type(), FailureType::kConfig);
+  EXPECT_NE(bad.status().message().find("$.credentials.service_account_info"), std::string::npos);
+  c["credentials"]["service_account_info"] =
+      R"({"type": "service_account", "client_email": "r@p.iam.gserviceaccount.com", "private_key": "-----BEGIN PRIVATE KEY-----\nAA\n-----END PRIVATE KEY-----\n", "private_key_id": "k1"})";
   auto m = SheetsManifest(c, {"A"});
-  ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.status().failure_type(), FailureType::kConfig);
-  EXPECT_NE(m.status().message().find("$.credentials.auth_type"), std::string::npos);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const Json& auth = (*m)[kInjectedManifestKey]["streams"][0]["retriever"]["requester"]["authenticator"];
+  EXPECT_EQ(auth["type"], "JwtAuthenticator");
+  EXPECT_EQ(auth["algorithm"], "RS256");
+  EXPECT_EQ(auth["jwt_payload"]["aud"], "https://sheets.googleapis.com/");
+  EXPECT_EQ((*m)["__service_account"]["client_email"], "r@p.iam.gserviceaccount.com");
+  EXPECT_EQ((*m)[kInjectedManifestKey].dump().find("PRIVATE KEY"), std::string::npos);  // read by template
 }
 
 TEST(GoogleSheetsManifestTest, HeaderFieldNames) {

@@ -29,7 +29,7 @@ constexpr const char* kSpec = R"json({
         {"title": "Service Account Key Authentication", "type": "object", "required": ["auth_type", "service_account_info"],
          "properties": {
            "auth_type": {"type": "string", "const": "Service"},
-           "service_account_info": {"type": "string", "title": "Service account key (JSON)", "description": "Not supported by sluice yet (a JWT signed RS256): a config error. Use OAuth.", "airbyte_secret": true}}}
+           "service_account_info": {"type": "string", "title": "Service account key (JSON)", "description": "The service account's JSON key. sluice signs a JWT with it (RS256) and sends it as the bearer token (no token exchange); share the spreadsheet with the account's email.", "airbyte_secret": true}}}
       ]},
     "names_conversion": {"type": "boolean", "title": "Convert column names", "default": false, "order": 2,
       "description": "Column names as snake_case identifiers (\"Order ID\" → order_id)."},
@@ -43,7 +43,30 @@ constexpr const char* kSpec = R"json({
   }
 })json";
 
-Json Requester(const std::string& path, Json params) {
+//! OAuth (auth_type Client): the refresh-token grant at token_url. A service account (Service): a
+//! JWT signed RS256 with its private key, sent as the bearer token (Google's self-signed JWT for
+//! APIs such as Sheets: aud https://sheets.googleapis.com/), from the fields WithManifest parsed.
+Json Authenticator(const Json& config) {
+  if (config.value("credentials", Json::object()).value("auth_type", "") == "Service") {
+    return {{"type", "JwtAuthenticator"},
+            {"secret_key", "{{ config['__service_account']['private_key'] }}"},
+            {"algorithm", "RS256"},
+            {"token_duration", 3600},
+            {"header_prefix", "Bearer"},
+            {"jwt_headers", {{"kid", "{{ config['__service_account']['private_key_id'] }}"}, {"typ", "JWT"}}},
+            {"jwt_payload",
+             {{"iss", "{{ config['__service_account']['client_email'] }}"},
+              {"sub", "{{ config['__service_account']['client_email'] }}"},
+              {"aud", "https://sheets.googleapis.com/"}}}};
+  }
+  return {{"type", "OAuthAuthenticator"},
+          {"token_refresh_endpoint", "{{ config.get('token_url', 'https://oauth2.googleapis.com/token') }}"},
+          {"client_id", "{{ config['credentials']['client_id'] }}"},
+          {"client_secret", "{{ config['credentials']['client_secret'] }}"},
+          {"refresh_token", "{{ config['credentials']['refresh_token'] }}"}};
+}
+
+Json Requester(const std::string& path, Json params, const Json& config) {
   auto fail = [](int code, const char* type, const char* message) {
     return Json{{"type", "HttpResponseFilter"}, {"action", "FAIL"}, {"http_codes", {code}}, {"failure_type", type},
                 {"error_message", message}};
@@ -54,12 +77,7 @@ Json Requester(const std::string& path, Json params) {
       {"path", path},
       {"http_method", "GET"},
       {"request_parameters", std::move(params)},
-      {"authenticator",
-       {{"type", "OAuthAuthenticator"},
-        {"token_refresh_endpoint", "{{ config.get('token_url', 'https://oauth2.googleapis.com/token') }}"},
-        {"client_id", "{{ config['credentials']['client_id'] }}"},
-        {"client_secret", "{{ config['credentials']['client_secret'] }}"},
-        {"refresh_token", "{{ config['credentials']['refresh_token'] }}"}}},
+      {"authenticator", Authenticator(config)},
       {"error_handler",
        {{"type", "DefaultErrorHandler"},
         {"max_retries", 5},
@@ -87,13 +105,19 @@ Json Stream(const std::string& name, Json requester, Json extractor, Json schema
 }
 
 Result<Json> WithManifest(const Json& config, Json streams) {
-  const Json& credentials = config.value("credentials", Json::object());
-  if (credentials.value("auth_type", "") == "Service") {
-    return Status::ConfigError(
-        "$.credentials.auth_type: Service (a service-account key) is not supported by sluice yet — it needs a JWT "
-        "signed RS256; authenticate with OAuth (auth_type Client: client_id, client_secret, refresh_token)");
-  }
+  const Json credentials = config.value("credentials", Json::object());
   Json out = config;
+  if (credentials.value("auth_type", "") == "Service") {
+    Json key = Json::parse(credentials.value("service_account_info", ""), nullptr, false);
+    if (!key.is_object() || !key.value("private_key", Json()).is_string() || !key.value("client_email", Json()).is_string()) {
+      return Status::ConfigError(
+          "$.credentials.service_account_info: expected the service account's JSON key (with client_email and "
+          "private_key), as downloaded from the Google Cloud console");
+    }
+    out["__service_account"] = {{"client_email", key["client_email"]},
+                                {"private_key", key["private_key"]},
+                                {"private_key_id", key.value("private_key_id", "")}};
+  }
   out[kInjectedManifestKey] = {{"version", "6.7.0"},
                                {"type", "DeclarativeSource"},
                                {"description", "made by sluice's source-google-sheets from its config"},
@@ -150,7 +174,7 @@ Result<Json> ListingManifest(const Json& config, const std::vector<std::string>&
   Json streams = Json::array();
   streams.push_back(Stream("sheets",
                            Requester(base, {{"includeGridData", "false"},
-                                            {"fields", "sheets.properties(sheetId,title,index,sheetType)"}}),
+                                            {"fields", "sheets.properties(sheetId,title,index,sheetType)"}}, config),
                            {{"type", "DpathExtractor"}, {"field_path", {"sheets"}}}, {{"type", "object"}}));
   if (!titles.empty()) {
     // A Python list literal: the runtime renders it, ast.literal_eval makes it a list, and a list
@@ -168,7 +192,7 @@ Result<Json> ListingManifest(const Json& config, const std::vector<std::string>&
     streams.push_back(Stream("headers",
                              Requester(base, {{"includeGridData", "true"},
                                               {"ranges", ranges},
-                                              {"fields", "sheets(properties(title),data(rowData(values(formattedValue))))"}}),
+                                              {"fields", "sheets(properties(title),data(rowData(values(formattedValue))))"}}, config),
                              {{"type", "DpathExtractor"}, {"field_path", {"sheets"}}}, {{"type", "object"}}));
   }
   return WithManifest(config, std::move(streams));
@@ -181,7 +205,7 @@ Result<Json> SheetsManifest(const Json& config, const std::vector<std::string>& 
   for (const std::string& t : titles) {
     streams.push_back(Stream(t,
                              Requester(base + "/values/" + SheetRangePath(t),
-                                       {{"majorDimension", "ROWS"}, {"valueRenderOption", "FORMATTED_VALUE"}}),
+                                       {{"majorDimension", "ROWS"}, {"valueRenderOption", "FORMATTED_VALUE"}}, config),
                              {{"type", "HeaderRowsExtractor"},
                               {"field_path", {"values"}},
                               {"normalize_names", config.value("names_conversion", false)}},

@@ -5,7 +5,8 @@
 //   SheetsManifest   — one stream per sheet title: values.get of the whole sheet, rows turned into
 //                      records by sluice's HeaderRowsExtractor.
 // Each is source-declarative-manifest's config: the manifest beside the config's values. The
-// OAuth token is refreshed by the runtime's OAuthAuthenticator from config.credentials.
+// OAuth token is refreshed by the runtime's OAuthAuthenticator from config.credentials; a service
+// account's key (parsed into the values as __service_account) signs JWTs (JwtAuthenticator).
 
 #include <string>
 #include <vector>

@@ -2,7 +2,7 @@
 // source-google-sheets: one stream per sheet of a spreadsheet, the header row as columns (all
 // strings, as Airbyte's), through the Sheets API v4 — run as declarative manifests made from the
 // config (google_sheets_manifest.h) by source-declarative-manifest's runtime. OAuth (refresh
-// token) only: service-account keys are a config error for now.
+// token) or a service account's self-signed JWT (RS256).
 
 #include <memory>
 
