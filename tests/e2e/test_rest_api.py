@@ -177,3 +177,26 @@ def test_the_server_masks_the_secrets_however_the_keys_are_spelled(api):
         bad = dict(config, Endpoints=[{"name": "c", "path": "/c", "Paginaton": {}}])
         r = server.post("sources/create", {"sourceDefinitionId": NAME, "connectionConfiguration": bad})
         assert r.status_code == 422 and "Paginaton" in r.text, r.text
+
+
+def test_requests_per_second_limits_the_whole_source(tmp_path, api):
+    """requests_per_second becomes the manifest's api_budget: never more than N requests in any
+    second, across endpoints."""
+    endpoint = {"path": "/api/items", "record_path": "items", "primary_key": "id",
+                "pagination": {"type": "page", "page_size": 5}}
+    pipeline = write_pipeline(tmp_path / "rl.yaml", {
+        "name": "rl",
+        "source": {"connector": "rest-api", "config": {
+            "url_base": api.base, "requests_per_second": 4,
+            "authentication": {"type": "api_key", "api_key": api.api.items_key},
+            "endpoints": [dict(endpoint, name="a"), dict(endpoint, name="b", params={"category": "toys"})]}},
+        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}}})
+    summary, _ = sync(pipeline)
+    assert summary["status"] == "succeeded"
+    assert len(data(tmp_path / "out" / "a")) == 47 and len(data(tmp_path / "out" / "b")) == 16
+    times = sorted(r["time"] for r in api.requests("/api/items"))
+    assert len(times) >= 14
+    # Discover and read are separate processes (each with its own budget); within the read, any
+    # 4 + 1 consecutive requests span at least a second.
+    read = times[-12:]
+    assert all(read[i + 4] - read[i] >= 0.95 for i in range(len(read) - 4)), read

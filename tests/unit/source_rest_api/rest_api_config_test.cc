@@ -145,6 +145,18 @@ TEST(RestApiConfigTest, PaginationsAuthAndIncremental) {
   EXPECT_EQ(s[4]["schema_loader"], J(R"j({"type": "InlineSchemaLoader", "schema": {"type": "object"}})j"));
 }
 
+TEST(RestApiConfigTest, RequestsPerSecondBecomesTheApiBudget) {
+  auto none = ManifestOf(J(R"j({"url_base": "u", "endpoints": [{"name": "a", "path": "/a"}]})j"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->contains("api_budget"));
+  auto four = ManifestOf(J(R"j({"url_base": "u", "requests_per_second": 4, "endpoints": [{"name": "a", "path": "/a"}]})j"));
+  ASSERT_TRUE(four.ok());
+  EXPECT_EQ((*four)["api_budget"]["policies"][0]["rates"], J(R"j([{"limit": 4, "interval": "PT1S"}])j"));
+  auto half = ManifestOf(J(R"j({"url_base": "u", "requests_per_second": 0.5, "endpoints": [{"name": "a", "path": "/a"}]})j"));
+  ASSERT_TRUE(half.ok());
+  EXPECT_EQ((*half)["api_budget"]["policies"][0]["rates"], J(R"j([{"limit": 1, "interval": "PT2.000000S"}])j"));
+}
+
 TEST(RestApiConfigTest, ErrorsNameTheConfigPath) {
   auto no_cursor_source = ManifestOf(J(R"j({"url_base": "u", "endpoints": [{"name": "a", "path": "/a"},
       {"name": "b", "path": "/b", "pagination": {"type": "cursor"}}]})j"));

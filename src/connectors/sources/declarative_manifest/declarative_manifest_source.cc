@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "connectors/kit/stream_batcher.h"
 #include "connectors/sdk/registry.h"
+#include "connectors/sources/declarative_manifest/api_budget.h"
 #include "connectors/sources/declarative_manifest/declarative_stream.h"
 #include "connectors/sources/declarative_manifest/manifest_resolver.h"
 #include "protocol/codec.h"
@@ -74,7 +75,14 @@ struct Runtime {
   BuildContext ctx;
 };
 
+//! The run's context with the manifest's api_budget.
+Status AddBudget(const ManifestConfig& c, BuildContext& ctx) {
+  SLUICE_ASSIGN_OR_RETURN(ctx.budget, ApiBudget::Make(ConfigReader(c.manifest.value("api_budget", Json()), "$.api_budget")));
+  return Status::Ok();
+}
+
 Result<std::vector<std::unique_ptr<DeclarativeStream>>> BuildStreams(const ManifestConfig& c, BuildContext& ctx) {
+  SLUICE_RETURN_IF_ERROR(AddBudget(c, ctx));
   std::vector<std::unique_ptr<DeclarativeStream>> streams;
   const Json& list = c.manifest["streams"];
   for (size_t i = 0; i < list.size(); ++i) {

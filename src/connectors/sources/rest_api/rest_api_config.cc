@@ -89,7 +89,8 @@ constexpr const char* kSpec = R"json({
         }
       }
     },
-    "start_date": {"type": "string", "title": "Start date", "description": "A free value (any key is): visible to templates as config['start_date'], and the default start of incremental endpoints.", "order": 4}
+    "start_date": {"type": "string", "title": "Start date", "description": "A free value (any key is): visible to templates as config['start_date'], and the default start of incremental endpoints.", "order": 4},
+    "requests_per_second": {"type": "number", "exclusiveMinimum": 0, "title": "Requests per second", "description": "At most this many requests in any second, over all endpoints (retries included); default no limit. Becomes the manifest's api_budget.", "order": 5}
   }
 })json";
 
@@ -431,11 +432,21 @@ Result<Json> RestApiManifest(const Json& config) {
   }
   if (streams.empty()) r.Fail("endpoints", "needs at least one endpoint");
   SLUICE_RETURN_IF_ERROR(r.status());
-  return Json{{"version", "6.7.0"},
-              {"type", "DeclarativeSource"},
-              {"description", "made by sluice's source-rest-api from its config"},
-              {"check", {{"type", "CheckStream"}, {"stream_names", {streams[0]["name"]}}}},
-              {"streams", std::move(streams)}};
+  Json manifest = {{"version", "6.7.0"},
+                   {"type", "DeclarativeSource"},
+                   {"description", "made by sluice's source-rest-api from its config"},
+                   {"check", {{"type", "CheckStream"}, {"stream_names", {streams[0]["name"]}}}},
+                   {"streams", std::move(streams)}};
+  if (config.contains("requests_per_second") && config["requests_per_second"].is_number()) {
+    // N per second: whole N as N calls per second; below 1, one call per 1/N seconds.
+    const double rps = config["requests_per_second"].get<double>();
+    const bool whole = rps >= 1 && rps == static_cast<double>(static_cast<int64_t>(rps));
+    const Json rate = whole ? Json{{"limit", static_cast<int64_t>(rps)}, {"interval", "PT1S"}}
+                            : Json{{"limit", 1}, {"interval", fmt::format("PT{:.6f}S", 1.0 / rps)}};
+    manifest["api_budget"] = {{"type", "HTTPAPIBudget"},
+                              {"policies", {{{"type", "MovingWindowCallRatePolicy"}, {"rates", {rate}}, {"matchers", Json::array()}}}}};
+  }
+  return manifest;
 }
 
 }  // namespace sluice
