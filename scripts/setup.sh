@@ -19,6 +19,7 @@ TEST_APT_PACKAGES=(
   python3 python3-pip libgtest-dev libgmock-dev libbenchmark-dev liblz4-dev
   zstd gzip time python3-yaml python3-jsonschema python3-pytest
   postgresql-15 python3-boto3 python3-psycopg2 pgloader hyperfine python3-prometheus-client
+  python3-cryptography python3-requests
   chromium fonts-noto-color-emoji mariadb-server
 )
 
