@@ -9,7 +9,7 @@ ASAN_BUILD  ?= build-asan
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all setup setup-build configure build demo test test-unit test-e2e test-asan fuzz bench clean
+.PHONY: all setup setup-build configure build demo test test-unit test-e2e test-asan fuzz torture bench deb clean
 
 all: build
 
@@ -56,6 +56,22 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 fuzz: setup
 	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The Debian package (deploy/CMakeLists.txt): the binary, the web UI when npm is there, the systemd
+# unit and /etc/default/sluice, into $(BUILD)/sluice_<version>_<arch>.deb.
+deb: setup-build
+	@$(MAKE) --no-print-directory configure
+	cmake --build $(BUILD) -j $(JOBS) --target sluice $(if $(shell command -v npm),sluice_web)
+	cd $(BUILD) && cpack -G DEB
+
+# The long forms of the reliability tests (README "Reliability"): network faults through
+# tests/e2e/fault_proxy.py with TORTURE_SEEDS seeds per case, more faults per run, mixed faults on
+# both PostgreSQL connections and stalls past the HTTP stall timeout; then the authorization
+# matrix and the injection tests. `make test` runs one seed of each.
+TORTURE_SEEDS ?= 10
+torture: build
+	cd tests/e2e && SLUICE_BIN=$(abspath $(BUILD))/sluice SLUICE_TORTURE=1 SLUICE_TORTURE_SEEDS=$(TORTURE_SEEDS) \
+		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider test_network_faults.py test_authz_matrix.py test_injection.py
 
 # End-to-end benchmarks against reference tools (not part of `make test`).
 bench: build

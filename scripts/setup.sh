@@ -12,16 +12,20 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   zlib1g-dev libzstd-dev libpq-dev libcurl4-openssl-dev libssl-dev libsnappy-dev
-  libabsl-dev libsqlite3-dev libsodium-dev libcpp-httplib-dev libmariadb-dev
+  libabsl-dev libsqlite3-dev libsodium-dev libcpp-httplib-dev libmariadb-dev libmongoc-dev libbson-dev
+  libssh2-1-dev
 )
 # What only the tests and benchmarks need: test frameworks, real servers, reference tools, the browser.
 TEST_APT_PACKAGES=(
   python3 python3-pip libgtest-dev libgmock-dev libbenchmark-dev liblz4-dev
   zstd gzip time python3-yaml python3-jsonschema python3-pytest
   postgresql-15 python3-boto3 python3-psycopg2 pgloader hyperfine python3-prometheus-client
-  python3-cryptography python3-requests
-  chromium fonts-noto-color-emoji mariadb-server
+  chromium fonts-noto-color-emoji mariadb-server python3-bson openssh-server
+  dpkg-dev systemd python3-kubernetes python3-cryptography python3-requests
 )
+# kubectl for the deployment tests (tests/e2e/test_deploy.py): Debian's kubernetes-client, unless a
+# kubectl is already installed (another package's /usr/bin/kubectl would conflict with it).
+command -v kubectl > /dev/null || TEST_APT_PACKAGES+=(kubernetes-client)
 
 wanted=("${APT_PACKAGES[@]}")
 [ "$MODE" = all ] && wanted+=("${TEST_APT_PACKAGES[@]}")

@@ -6,8 +6,10 @@
 #include <chrono>
 
 #include "api/api_env.h"
+#include "api/public_api_shapes.h"
 #include "base/log.h"
 #include "security/connector_secrets.h"
+#include "security/token.h"
 
 namespace sluice {
 
@@ -42,7 +44,15 @@ Api::Api(const PlatformContext& context, ApiOptions options)
   AddConnectionRoutes(routes_, env);
   AddJobRoutes(routes_, env);
   AddUserRoutes(routes_, env);
-  for (size_t i = 0; i < routes_.size(); ++i) by_path_[routes_[i].path] = i;
+  AddOperationRoutes(routes_, env);
+  AddPublicRoutes(routes_, env);  // after the Config API's: its handlers call theirs
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    if (routes_[i].path.find('{') == std::string::npos) {
+      by_path_[routes_[i].path].push_back(i);
+    } else {
+      templated_.push_back(i);
+    }
+  }
   openapi_ = BuildOpenApiDocument(routes_);
 }
 
@@ -50,20 +60,102 @@ Api::~Api() = default;
 
 Result<bool> Api::Bootstrap() { return auth_.EnsureInitialAdmin(); }
 
+namespace {
+
+// Splits "/a/b/c" into its segments ("a", "b", "c").
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t start = path.starts_with("/") ? 1 : 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+// Matches `path` against a template with {parameters}; fills `params` on a match.
+bool MatchTemplate(std::string_view pattern, std::string_view path, std::map<std::string, std::string>& params) {
+  const auto want = Segments(pattern);
+  const auto got = Segments(path);
+  if (want.size() != got.size()) return false;
+  std::map<std::string, std::string> found;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
+      if (got[i].empty()) return false;
+      found[std::string(want[i].substr(1, want[i].size() - 2))] = std::string(got[i]);
+    } else if (want[i] != got[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+void SetError(ApiResponse& response, const ApiError& error, ErrorStyle style) {
+  response.stream = nullptr;
+  response.shared_body = response.gzip_body = nullptr;
+  if (style == ErrorStyle::kProblem) {
+    Json problem = ProblemJson(error);
+    response.status = problem["status"].get<int>();
+    response.content_type = kProblemContentType;
+    response.body = DumpJson(problem);
+    return;
+  }
+  response.status = error.status;
+  response.content_type = "application/json";
+  response.body = DumpJson(error.ToJson());
+}
+
+}  // namespace
+
+std::vector<const Route*> Api::RoutesFor(const std::string& path, std::map<std::string, std::string>& params) const {
+  std::vector<const Route*> out;
+  if (auto it = by_path_.find(path); it != by_path_.end()) {
+    for (size_t i : it->second) out.push_back(&routes_[i]);
+    return out;
+  }
+  std::string matched;  // the first template that matches; its sibling routes (other methods) too
+  for (size_t i : templated_) {
+    const Route& r = routes_[i];
+    if (!matched.empty()) {
+      if (r.path == matched) out.push_back(&r);
+      continue;
+    }
+    if (MatchTemplate(r.path, path, params)) {
+      matched = r.path;
+      out.push_back(&r);
+    }
+  }
+  return out;
+}
+
 ApiResponse Api::Handle(const ApiRequest& request) {
   ApiResponse response;
+  // Errors of the public API (and of unknown paths under it) are problem+json.
+  ErrorStyle style = request.path.starts_with(kPublicApiPrefix) ? ErrorStyle::kProblem : ErrorStyle::kConfigApi;
   try {
-    auto it = by_path_.find(request.path);
-    if (it == by_path_.end()) {
+    std::map<std::string, std::string> path_params;
+    const std::vector<const Route*> candidates = RoutesFor(request.path, path_params);
+    if (candidates.empty()) {
       ThrowApiError(404, fmt::format("no such endpoint: {} {}", request.method, request.path));
     }
-    const Route& route = routes_[it->second];
-    bool method_ok = false;
-    for (const auto& m : route.methods) method_ok = method_ok || m == request.method;
-    if (!method_ok) {
-      response.headers.emplace_back("Allow", fmt::format("{}", fmt::join(route.methods, ", ")));
+    const Route* found = nullptr;
+    std::vector<std::string> allowed;
+    for (const Route* r : candidates) {
+      for (const auto& m : r->methods) {
+        allowed.push_back(m);
+        if (m == request.method && found == nullptr) found = r;
+      }
+    }
+    if (found == nullptr) {
+      style = candidates.front()->error_style;
+      response.headers.emplace_back("Allow", fmt::format("{}", fmt::join(allowed, ", ")));
       ThrowApiError(405, fmt::format("{} does not accept {}", request.path, request.method));
     }
+    const Route& route = *found;
+    style = route.error_style;
     if (request.body_too_large) {
       ThrowApiError(413, fmt::format("request body larger than {} bytes", options_.max_body_bytes));
     }
@@ -81,6 +173,17 @@ ApiResponse Api::Handle(const ApiRequest& request) {
         ThrowApiError(401,
                       "authentication required: log in (POST /api/v1/auth/login) or send "
                       "'Authorization: Bearer sk_…'");
+      }
+      // CSRF: a browser sends the session cookie with any request to this origin, also one a
+      // foreign page makes it send; only this origin's scripts can echo the CSRF cookie in a
+      // header. Every API request on a cookie session needs it, except GETs of the answers a
+      // browser opens itself (log download, live log stream, metrics), which change nothing.
+      const bool navigable = request.method == "GET" && route.response_content_type != "application/json";
+      if (principal.auth_method == "session" && !navigable &&
+          !ConstantTimeEquals(request.csrf_token, principal.csrf_token)) {
+        ThrowApiError(403, fmt::format("CSRF check failed: a request on a session cookie must carry the {} header "
+                                       "(the value of the {} cookie, also answered as csrfToken by auth/session)",
+                                       kCsrfHeaderName, kCsrfCookieName));
       }
       if (route.access == Access::kPermission) {
         if (principal.must_change_password) {
@@ -107,9 +210,10 @@ ApiResponse Api::Handle(const ApiRequest& request) {
       if (!body.is_object()) {
         ThrowApiError(400, fmt::format("the request body must be a JSON object, got {}", body.type_name()));
       }
-    } else if (request.method == "GET") {
+    } else if (request.method == "GET" || request.method == "DELETE") {
       for (const auto& [key, value] : request.query) body[key] = value;  // GET routes take query parameters
     }
+    for (auto& [key, value] : path_params) body[key] = std::move(value);
     Call call{request, body, principal, response};
     Json result = route.handler(call);
     if (!response.stream && response.body.empty() && !result.is_null()) {
@@ -117,18 +221,10 @@ ApiResponse Api::Handle(const ApiRequest& request) {
       response.content_type = "application/json";
     }
   } catch (const ApiError& e) {
-    response.status = e.status;
-    response.content_type = "application/json";
-    response.body = DumpJson(e.ToJson());
-    response.stream = nullptr;
-    response.shared_body = response.gzip_body = nullptr;
+    SetError(response, e, style);
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "api: {} {} failed: {}", request.method, request.path, e.what());
-    response.status = 500;
-    response.content_type = "application/json";
-    response.body = DumpJson(ApiError{500, "internal error"}.ToJson());
-    response.stream = nullptr;
-    response.shared_body = response.gzip_body = nullptr;
+    SetError(response, ApiError{500, "internal error"}, style);
   }
   if (context_.metrics != nullptr) {
     context_.metrics->http_requests.WithLabels({std::to_string(response.status)}).Increment();

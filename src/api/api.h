@@ -8,6 +8,7 @@
 // (first admin user), then Handle() from the HTTP threads (api_server.h).
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -53,8 +54,12 @@ class Api {
   ApiOptions options_;
   Authenticator auth_;
   ConnectorCatalog connectors_;
+  //! The routes for `path` (exact paths first, then templates) and the path's parameters.
+  std::vector<const Route*> RoutesFor(const std::string& path, std::map<std::string, std::string>& params) const;
+
   std::vector<Route> routes_;
-  std::unordered_map<std::string, size_t> by_path_;
+  std::unordered_map<std::string, std::vector<size_t>> by_path_;  // exact paths
+  std::vector<size_t> templated_;                                 // paths with {parameters}
   Json openapi_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<ListCache> connection_lists_;

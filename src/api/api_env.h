@@ -90,6 +90,8 @@ void AddActorRoutes(std::vector<Route>& routes, ApiEnv& env);       // sources, 
 void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env);  // connections, state
 void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env);         // jobs, logs
 void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env);        // auth, users, api_keys
+void AddOperationRoutes(std::vector<Route>& routes, ApiEnv& env);   // operations
+void AddPublicRoutes(std::vector<Route>& routes, ApiEnv& env);      // the Airbyte API, /api/public/v1
 
 //! The first (default) workspace's id.
 std::string DefaultWorkspaceId(const ApiEnv& env);

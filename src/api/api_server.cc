@@ -354,10 +354,15 @@ Status ApiServer::Bind(const std::string& host, const std::vector<int>& ports) {
       ApiRequest request;
       request.method = req.method;
       request.path = req.path;
-      for (const auto& [k, v] : req.params) request.query.emplace(k, v);
+      for (const auto& [k, v] : req.params) {
+        // A repeated parameter (?workspaceIds=a&workspaceIds=b) reads as "a,b".
+        auto [it, inserted] = request.query.emplace(k, v);
+        if (!inserted) it->second += "," + v;
+      }
       request.body = req.body;
       request.authorization = req.get_header_value("Authorization");
       request.cookie = req.get_header_value("Cookie");
+      request.csrf_token = req.get_header_value(kCsrfHeaderName);
       request.remote_addr = req.remote_addr;
       request.body_too_large = req.has_header(kTooLargeHeader);
       ApiResponse response = api_.Handle(request);

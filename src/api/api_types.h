@@ -41,10 +41,11 @@ struct ApiError {
 struct ApiRequest {
   std::string method;                        //!< "GET", "POST", …
   std::string path;                          //!< "/api/v1/connections/list" (no query string)
-  std::map<std::string, std::string> query;  //!< decoded query parameters
+  std::map<std::string, std::string> query;  //!< decoded query parameters; a repeated one joined by ","
   std::string body;
   std::string authorization;  //!< the Authorization header, "" when absent
   std::string cookie;         //!< the Cookie header, "" when absent
+  std::string csrf_token;     //!< the X-Sluice-CSRF header, "" when absent (cookie sessions need it)
   std::string remote_addr;
   bool body_too_large = false;  //!< the transport refused to read an oversized body
 };
@@ -78,6 +79,7 @@ struct Principal {
   bool must_change_password = false;
   std::string auth_method;         //!< "session", "api_key", "none" (--no-auth)
   std::string session_token_hash;  //!< with "session": to log out
+  std::string csrf_token;          //!< with "session": what X-Sluice-CSRF must carry (CsrfTokenFor)
 };
 
 //! Who may call a route.
@@ -85,6 +87,13 @@ enum class Access {
   kPublic,         //!< anyone (health, login, the OpenAPI document)
   kAuthenticated,  //!< any logged-in user, even one who must change the password
   kPermission,     //!< a user whose role grants `permission` (and whose password is not expired)
+};
+
+//! How a route writes its errors.
+enum class ErrorStyle {
+  kConfigApi,  //!< {"message", "details": [{"field", "message"}]} (the Config API's)
+  kProblem,    //!< application/problem+json (RFC 9457) as Airbyte's public API: {type, title, status,
+               //!< detail, data: {message, details}}; invalid values are 400 there, not 422
 };
 
 //! A request body field, for validation messages and the OpenAPI document.
@@ -107,8 +116,12 @@ struct Call {
 //! answers, e.g. 204 or text). Throws ApiError for 4xx.
 using Handler = std::function<Json(Call& call)>;
 
+//! One endpoint. Several routes may share a path with different methods (GET /sources lists,
+//! POST /sources creates). A path segment in braces ("/api/public/v1/sources/{sourceId}") matches
+//! any one segment; its decoded value is put into the handler's body under that name (over a
+//! body field of the same name). Exact paths win over templates.
 struct Route {
-  std::string path;                  //!< exact path, e.g. "/api/v1/connections/list"
+  std::string path;                  //!< e.g. "/api/v1/connections/list"
   std::vector<std::string> methods;  //!< accepted methods (actions take POST and GET with a body)
   Access access = Access::kPermission;
   Permission permission = Permission::kReadStatus;  //!< with Access::kPermission
@@ -116,6 +129,8 @@ struct Route {
   std::string summary;                              //!< one line
   std::vector<FieldDoc> fields;                     //!< the request body
   std::string response_content_type = "application/json";
+  ErrorStyle error_style = ErrorStyle::kConfigApi;
+  std::string operation_id;  //!< the OpenAPI operationId; "" = derived from method and path
   Handler handler;
 };
 

@@ -51,6 +51,10 @@ std::string CookieValue(std::string_view header, std::string_view name) {
   return "";
 }
 
+std::string CsrfTokenFor(std::string_view session_token) {
+  return TokenHash("sluice-csrf\n" + std::string(session_token));
+}
+
 Json UserToApi(const User& user) {
   return {{"userId", user.user_id},
           {"email", user.email},
@@ -137,6 +141,7 @@ Principal Authenticator::Resolve(const ApiRequest& request) {
   if (!user) Unauthorized("session expired or invalid: log in again");
   Principal p = FromUser(*user, "session");
   p.session_token_hash = hash;
+  p.csrf_token = CsrfTokenFor(token);
   return p;
 }
 
@@ -203,6 +208,15 @@ void Authenticator::Logout(const Principal& principal) {
 std::string Authenticator::SessionCookie(const std::string& token) const {
   return fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", kSessionCookieName, token,
                      options_.session_ttl_ms / 1000);
+}
+
+std::string Authenticator::CsrfCookie(const std::string& token) const {
+  return fmt::format("{}={}; Path=/; SameSite=Strict; Max-Age={}", kCsrfCookieName, CsrfTokenFor(token),
+                     options_.session_ttl_ms / 1000);
+}
+
+std::string Authenticator::ExpiredCsrfCookie() {
+  return fmt::format("{}=; Path=/; SameSite=Strict; Max-Age=0", kCsrfCookieName);
 }
 
 std::string Authenticator::ExpiredSessionCookie() {

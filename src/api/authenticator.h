@@ -17,6 +17,10 @@
 namespace sluice {
 
 inline constexpr const char* kSessionCookieName = "sluice_session";
+//! A second cookie, readable by the page's scripts: the CSRF token the UI echoes in the
+//! X-Sluice-CSRF header. A cross-site page can neither read it nor set that header.
+inline constexpr const char* kCsrfCookieName = "sluice_csrf";
+inline constexpr const char* kCsrfHeaderName = "X-Sluice-CSRF";
 inline constexpr const char* kInitialAdminEmail = "airbyte@example.com";
 inline constexpr const char* kInitialAdminPassword = "password";  // must be changed at first login
 
@@ -58,6 +62,9 @@ class Authenticator {
   //! Set-Cookie values.
   std::string SessionCookie(const std::string& token) const;
   static std::string ExpiredSessionCookie();
+  //! The CSRF cookie of the session `token` (readable by scripts), and its expiry.
+  std::string CsrfCookie(const std::string& token) const;
+  static std::string ExpiredCsrfCookie();
 
  private:
   struct FailedLogins {
@@ -72,6 +79,10 @@ class Authenticator {
   std::unordered_map<std::string, FailedLogins> failures_;  // by lowercase email
   std::string dummy_hash_;  // verified against for unknown emails, so timing does not tell
 };
+
+//! The CSRF token of session token `token`: SHA-256 of a domain-separated form of it (so neither
+//! the token nor its stored TokenHash can be derived from it). Stateless: nothing is stored.
+std::string CsrfTokenFor(std::string_view session_token);
 
 //! The value of cookie `name` in a Cookie header, or "".
 std::string CookieValue(std::string_view header, std::string_view name);

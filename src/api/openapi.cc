@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "api/api.h"
+#include "api/public_api_shapes.h"
 
 namespace sluice {
 
@@ -26,6 +27,17 @@ Json TypeSchema(const std::string& type) {
   return {{"oneOf", any}};
 }
 
+// The {parameters} of a path template, in order.
+std::vector<std::string> PathParameters(const std::string& path) {
+  std::vector<std::string> out;
+  for (size_t open = path.find('{'); open != std::string::npos; open = path.find('{', open + 1)) {
+    size_t close = path.find('}', open);
+    if (close == std::string::npos) break;
+    out.push_back(path.substr(open + 1, close - open - 1));
+  }
+  return out;
+}
+
 std::string OperationId(const Route& route, const std::string& method) {
   std::string id;
   bool upper = false;
@@ -43,63 +55,73 @@ std::string OperationId(const Route& route, const std::string& method) {
 }  // namespace
 
 Json BuildOpenApiDocument(const std::vector<Route>& routes) {
-  const Json error_ref = {{"$ref", "#/components/schemas/Error"}};
   Json paths = Json::object();
   for (const auto& route : routes) {
-    Json item = Json::object();
-    // The first method is the documented one (actions: POST; GET also works with a JSON body).
-    for (const auto& method : {route.methods.front()}) {
-      Json op;
-      op["operationId"] = OperationId(route, method);
-      op["summary"] = route.summary;
-      op["tags"] = Json::array({route.tag});
-      switch (route.access) {
-        case Access::kPublic:
-          op["security"] = Json::array();
-          op["x-sluice-permission"] = "public";
-          break;
-        case Access::kAuthenticated:
-          op["x-sluice-permission"] = "authenticated";
-          break;
-        case Access::kPermission:
-          op["x-sluice-permission"] = PermissionName(route.permission);
-          break;
-      }
-      if (!route.fields.empty()) {
-        Json properties = Json::object();
-        Json required = Json::array();
-        for (const auto& f : route.fields) {
-          Json schema = TypeSchema(f.type);
-          if (!f.description.empty()) schema["description"] = f.description;
-          properties[f.name] = schema;
-          if (f.required) required.push_back(f.name);
-        }
-        Json schema = {{"type", "object"}, {"properties", properties}};
-        if (!required.empty()) schema["required"] = required;
-        if (method == "GET") {
-          Json params = Json::array();
-          for (const auto& f : route.fields) {
-            params.push_back({{"name", f.name}, {"in", "query"}, {"required", false}, {"schema", TypeSchema(f.type)}});
-          }
-          op["parameters"] = params;
-        } else {
-          op["requestBody"] = {{"required", !required.empty()},
-                               {"content", {{"application/json", {{"schema", schema}}}}}};
-        }
-      }
-      Json responses = Json::object();
-      const bool json_answer = route.response_content_type == "application/json";
-      Json ok_schema = {{"type", json_answer ? "object" : "string"}};
-      responses["200"] = {{"description", "OK"}, {"content", {{route.response_content_type, {{"schema", ok_schema}}}}}};
-      for (const char* code : {"400", "401", "403", "404", "413", "422"}) {
-        responses[code] = {{"description", "error"}, {"content", {{"application/json", {{"schema", error_ref}}}}}};
-      }
-      op["responses"] = responses;
-      std::string key = method;
-      std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
-      item[key] = op;
+    // One operation per route: its first method is the documented one (actions: POST; GET also
+    // works with a JSON body). Routes sharing a path (the public API's GET/POST/PATCH/…) share
+    // its path item.
+    const std::string& method = route.methods.front();
+    const bool problem = route.error_style == ErrorStyle::kProblem;
+    Json op;
+    op["operationId"] = route.operation_id.empty() ? OperationId(route, method) : route.operation_id;
+    op["summary"] = route.summary;
+    op["tags"] = Json::array({route.tag});
+    switch (route.access) {
+      case Access::kPublic:
+        op["security"] = Json::array();
+        op["x-sluice-permission"] = "public";
+        break;
+      case Access::kAuthenticated:
+        op["x-sluice-permission"] = "authenticated";
+        break;
+      case Access::kPermission:
+        op["x-sluice-permission"] = PermissionName(route.permission);
+        break;
     }
-    paths[route.path] = item;
+    Json params = Json::array();
+    for (const std::string& name : PathParameters(route.path)) {
+      params.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    }
+    const bool query_fields = method == "GET" || method == "DELETE";
+    if (!route.fields.empty()) {
+      Json properties = Json::object();
+      Json required = Json::array();
+      for (const auto& f : route.fields) {
+        Json schema = TypeSchema(f.type);
+        if (!f.description.empty()) schema["description"] = f.description;
+        properties[f.name] = schema;
+        if (f.required) required.push_back(f.name);
+      }
+      Json schema = {{"type", "object"}, {"properties", properties}};
+      if (!required.empty()) schema["required"] = required;
+      if (query_fields) {
+        for (const auto& f : route.fields) {
+          Json param = {{"name", f.name}, {"in", "query"}, {"required", problem && f.required},
+                        {"schema", TypeSchema(f.type)}};
+          if (!f.description.empty()) param["description"] = f.description;
+          params.push_back(std::move(param));
+        }
+      } else {
+        op["requestBody"] = {{"required", !required.empty()},
+                             {"content", {{"application/json", {{"schema", schema}}}}}};
+      }
+    }
+    if (!params.empty()) op["parameters"] = params;
+    Json responses = Json::object();
+    const bool json_answer = route.response_content_type == "application/json";
+    Json ok_schema = {{"type", json_answer ? "object" : "string"}};
+    responses["200"] = {{"description", "OK"}, {"content", {{route.response_content_type, {{"schema", ok_schema}}}}}};
+    const Json error_ref = {{"$ref", problem ? "#/components/schemas/Problem" : "#/components/schemas/Error"}};
+    const char* error_type = problem ? kProblemContentType : "application/json";
+    for (const char* code : {"400", "401", "403", "404", "413", "422"}) {
+      if (problem && std::string_view(code) == "422") continue;  // the public API answers 400
+      responses[code] = {{"description", "error"}, {"content", {{error_type, {{"schema", error_ref}}}}}};
+    }
+    op["responses"] = responses;
+    std::string key = method;
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (!paths.contains(route.path)) paths[route.path] = Json::object();
+    paths[route.path][key] = op;
   }
   Json doc;
   doc["openapi"] = "3.0.3";
@@ -107,7 +129,9 @@ Json BuildOpenApiDocument(const std::vector<Route>& routes) {
                  {"version", "1.0.0"},
                  {"description",
                   "Airbyte Config API v1 shape: POST /api/v1/<resource>/<action> with JSON bodies (GET with a body "
-                  "works too). Errors: {message, details: [{field, message}]}."}};
+                  "works too). Errors: {message, details: [{field, message}]}. The Airbyte API (the public one) under "
+                  "/api/public/v1: workspaces, sources, destinations, connections, jobs, streams, with REST methods "
+                  "and application/problem+json errors; x-sluice-permission names what each operation needs."}};
   doc["paths"] = paths;
   doc["components"] = {
       {"schemas",
@@ -120,7 +144,18 @@ Json BuildOpenApiDocument(const std::vector<Route>& routes) {
              {{"type", "array"},
               {"items",
                {{"type", "object"},
-                {"properties", {{"field", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}}}}}}}}}}},
+                {"properties", {{"field", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}}}}}}}}},
+        {"Problem",
+         {{"type", "object"},
+          {"description", "RFC 9457 problem details, as Airbyte's public API answers errors"},
+          {"required", {"type", "title", "status"}},
+          {"properties",
+           {{"type", {{"type", "string"}}},
+            {"title", {{"type", "string"}}},
+            {"status", {{"type", "integer"}}},
+            {"detail", {{"type", "string"}}},
+            {"documentationUrl", {{"type", "string"}}},
+            {"data", {{"type", "object"}}}}}}}}},
       {"securitySchemes",
        {{"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "sluice_session"}}},
         {"apiKey", {{"type", "http"}, {"scheme", "bearer"}, {"description", "an API key sk_…"}}}}}};

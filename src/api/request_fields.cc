@@ -82,6 +82,35 @@ const Json& RequireObject(const Json& body, std::string_view name) {
   return *v;
 }
 
+std::vector<std::string> StringListField(const Json& body, std::string_view name) {
+  std::vector<std::string> out;
+  const Json* v = FindField(body, name);
+  if (v == nullptr) return out;
+  auto add = [&out](std::string_view text) {
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t comma = text.find(',', start);
+      if (comma == std::string_view::npos) comma = text.size();
+      std::string_view part = text.substr(start, comma - start);
+      if (!part.empty()) out.emplace_back(part);
+      start = comma + 1;
+    }
+  };
+  if (v->is_string()) {
+    add(v->get_ref<const std::string&>());
+    return out;
+  }
+  if (!v->is_array()) ThrowApiError(400, fmt::format("{}: must be an array", name), {{std::string(name), "must be an array"}});
+  for (size_t i = 0; i < v->size(); ++i) {
+    if (!(*v)[i].is_string()) {
+      std::string field = fmt::format("{}[{}]", name, i);
+      ThrowApiError(400, field + ": must be a string", {{field, "must be a string"}});
+    }
+    add((*v)[i].get_ref<const std::string&>());
+  }
+  return out;
+}
+
 JobId RequireJobId(const Json& body, std::string_view name) {
   const Json* v = FindField(body, name);
   if (v == nullptr) {

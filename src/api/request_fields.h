@@ -24,6 +24,11 @@ std::optional<int64_t> OptionalInt(const Json& body, std::string_view name);
 const Json* OptionalObject(const Json& body, std::string_view name);
 const Json& RequireObject(const Json& body, std::string_view name);
 
+//! A list of strings: a JSON array of strings, or comma-separated text (a query parameter, also
+//! repeated: ?workspaceIds=a&workspaceIds=b). Empty parts are dropped; empty when absent; 400
+//! naming the field (or the element) for other types.
+std::vector<std::string> StringListField(const Json& body, std::string_view name);
+
 //! A job id given as a number or a numeric string (the seed sends "id": "123").
 JobId RequireJobId(const Json& body, std::string_view name);
 

@@ -24,7 +24,7 @@ Json ConnectionToApi(Connection c, bool include_catalog = true) {
   out["sourceId"] = c.source_id;
   out["destinationId"] = c.destination_id;
   out["workspaceId"] = c.workspace_id;
-  out["operationIds"] = Json::array();
+  out["operationIds"] = c.operation_ids;
   if (include_catalog) out["syncCatalog"] = std::move(c.sync_catalog);
   out["scheduleType"] = ScheduleTypeName(c.schedule_type);
   if (!c.schedule_data.is_null()) out["scheduleData"] = std::move(c.schedule_data);
@@ -118,6 +118,15 @@ void ApplyConnectionFields(const Json& body, Connection& c, const ConnectorSpec&
                   {{"namespaceFormat", "is required when namespaceDefinition is customformat"}});
   }
   if (auto prefix = OptionalString(body, "prefix")) c.prefix = *prefix;
+  if (const Json* ids = FindField(body, "operationIds")) {
+    if (!ids->is_array()) ThrowApiError(400, "operationIds: must be an array", {{"operationIds", "must be an array"}});
+    c.operation_ids.clear();
+    for (size_t i = 0; i < ids->size(); ++i) {
+      const std::string field = fmt::format("operationIds[{}]", i);
+      if (!(*ids)[i].is_string()) ThrowApiError(400, field + ": must be a string", {{field, "must be a string"}});
+      c.operation_ids.push_back((*ids)[i].get<std::string>());
+    }
+  }
   if (body.contains("resourceRequirements")) {
     CheckResourceRequirements(body["resourceRequirements"]);
     c.resource_requirements = body["resourceRequirements"];
@@ -385,9 +394,12 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
       {"syncCatalog", "object", false, "{streams: [{stream, config}]}; default: the source's discovered catalog"},
       {"resourceRequirements", "object", false, "{cpu_limit, cpu_request, memory_limit, memory_request}"},
       {"notifySchemaChanges", "boolean", false, ""},
-      {"nonBreakingChangesPreference", "string", false, "ignore | disable | propagate_columns | propagate_fully"}};
+      {"nonBreakingChangesPreference", "string", false, "ignore | disable | propagate_columns | propagate_fully"},
+      {"operationIds", "array", false, "operations run in this order after each successful sync (operations/create)"}};
 
-  std::vector<FieldDoc> create_fields = {{"sourceId", "string", true, ""}, {"destinationId", "string", true, ""}};
+  std::vector<FieldDoc> create_fields = {{"sourceId", "string", true, ""},
+                                         {"destinationId", "string", true, "in the source's workspace"},
+                                         {"workspaceId", "string", false, "the source's (the default); another is a 422"}};
   create_fields.insert(create_fields.end(), common_fields.begin(), common_fields.end());
   routes.push_back(MakeRoute(
       base + "create", Permission::kEditConfigs, "connections", "Creates a connection from a source to a destination",
@@ -395,6 +407,17 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
         Actor source = LoadActor(env, ActorKind::kSource, RequireString(call.body, "sourceId"), "sourceId");
         Actor destination =
             LoadActor(env, ActorKind::kDestination, RequireString(call.body, "destinationId"), "destinationId");
+        if (source.workspace_id != destination.workspace_id) {
+          // A connection lives in one workspace: it may not reach another one's destination (or
+          // its secrets) through a source of its own.
+          const std::string m = fmt::format("is in workspace {}, the source in workspace {}",
+                                            destination.workspace_id, source.workspace_id);
+          ThrowApiError(422, "destinationId: " + m, {{"destinationId", m}});
+        }
+        if (auto ws = OptionalString(call.body, "workspaceId"); ws && *ws != source.workspace_id) {
+          const std::string m = fmt::format("the source and destination are in workspace {}", source.workspace_id);
+          ThrowApiError(422, "workspaceId: " + m, {{"workspaceId", m}});
+        }
         const ConnectorDefinition& dest_def = DefinitionOf(env, destination);
         Connection c;
         c.source_id = source.id;
@@ -425,10 +448,18 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
   routes.push_back(MakeRoute(
       base + "list", Permission::kReadConfigs, "connections", "The connections of a workspace (deleted ones left out)",
       {{"workspaceId", "string", false, "default: the first workspace"},
-       {"includeSyncCatalog", "boolean", false, "default true; false leaves syncCatalog out (a much smaller answer)"}},
+       {"includeSyncCatalog", "boolean", false, "default true; false leaves syncCatalog out (a much smaller answer)"},
+       {"includeDeleted", "boolean", false, "default false; true lists deleted (deprecated) connections too"}},
       [env](Call& call) {
         std::string workspace_id = WorkspaceIdOf(env, call.body);
         const bool include_catalog = OptionalBool(call.body, "includeSyncCatalog").value_or(true);
+        if (OptionalBool(call.body, "includeDeleted").value_or(false)) {  // rare: not cached
+          Json list = Json::array();
+          for (auto& c : Unwrap(env.store().ListConnections(workspace_id, true))) {
+            list.push_back(ConnectionToApi(std::move(c), include_catalog));
+          }
+          return Json{{"connections", std::move(list)}};
+        }
         const std::string key = workspace_id + (include_catalog ? "+catalog" : "");
         auto serve = [&call](const ListCache::Answer& answer) {
           call.response.shared_body = answer.body;

@@ -11,6 +11,7 @@
 
 #include "api/api_env.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "scheduler/cron.h"
 
 namespace sluice {
@@ -115,6 +116,57 @@ Json FiguresToApi(const JobStatsFigures& f) {
 }
 
 Json JobStatsAnswer(const ApiEnv& env, const JobStatsQuery& query, absl::CivilDay first, const std::string& zone_name);
+
+// A point in time: an ISO 8601 date-time ("2026-01-02T03:04:05Z", no offset = UTC), or epoch
+// milliseconds as a number or numeric text (Airbyte's examples use 1687450500000).
+std::optional<int64_t> TimeField(const Json& body, std::string_view name) {
+  const Json* v = FindField(body, name);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_number_integer() || v->is_number_unsigned()) return v->get<int64_t>();
+  if (v->is_string()) {
+    const std::string& s = v->get_ref<const std::string&>();
+    int64_t ms = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), ms);
+    if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty()) return ms;
+    if (auto micros = ParseTimestamp(s)) return *micros / 1000;
+  }
+  const std::string m = "must be an ISO 8601 date-time (2026-01-02T03:04:05Z) or epoch milliseconds";
+  ThrowApiError(422, fmt::format("{}: {}", name, m), {{std::string(name), m}});
+}
+
+// jobs/list's filters beyond connection and type (Airbyte's JobListRequestBody): statuses,
+// workspaces, creation and update ranges, order.
+void ReadJobFilters(const Json& body, JobQuery& q) {
+  const std::vector<std::string> statuses = StringListField(body, "statuses");
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    auto status = ParseJobStatus(statuses[i]);
+    if (!status) {
+      std::string field = fmt::format("statuses[{}]", i);
+      const char* m = "must be one of pending, running, incomplete, failed, succeeded, cancelled";
+      ThrowApiError(422, fmt::format("{}: {}", field, m), {{field, m}});
+    }
+    q.statuses.push_back(*status);
+  }
+  q.workspace_ids = StringListField(body, "workspaceIds");
+  q.created_from = TimeField(body, "createdAtStart");
+  q.created_to = TimeField(body, "createdAtEnd");
+  q.updated_from = TimeField(body, "updatedAtStart");
+  q.updated_to = TimeField(body, "updatedAtEnd");
+  const std::string field = OptionalString(body, "orderByField").value_or("createdAt");
+  const std::string method = OptionalString(body, "orderByMethod").value_or("DESC");
+  if (field != "createdAt" && field != "updatedAt") {
+    ThrowApiError(422, "orderByField: must be createdAt or updatedAt", {{"orderByField", "must be createdAt or updatedAt"}});
+  }
+  if (method != "ASC" && method != "DESC" && method != "asc" && method != "desc") {
+    ThrowApiError(422, "orderByMethod: must be ASC or DESC", {{"orderByMethod", "must be ASC or DESC"}});
+  }
+  const bool ascending = method == "ASC" || method == "asc";
+  if (field == "createdAt") {
+    q.order = ascending ? JobQuery::Order::kOldestFirst : JobQuery::Order::kNewestFirst;
+  } else {
+    q.order = ascending ? JobQuery::Order::kUpdatedOldestFirst : JobQuery::Order::kUpdatedNewestFirst;
+  }
+}
 
 // The answer of jobs/stats: every day of the period, oldest first (zeros for days without jobs),
 // kept while no job finishes (the dashboard asks it on every visit).
@@ -230,7 +282,15 @@ void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env) {
       MakeRoute("/api/v1/jobs/list", Permission::kReadJobs, "jobs", "Jobs, newest first, with their attempts (no logs)",
                 {{"configTypes", "array", false, "sync, reset_connection, refresh, clear (default: all)"},
                  {"configId", "string", false, "a connection id"},
-                 {"pagination", "object", false, "{pageSize (default 20, at most 1000), rowOffset}"}},
+                 {"pagination", "object", false, "{pageSize (default 20, at most 1000), rowOffset}"},
+                 {"statuses", "array", false, "pending, running, incomplete, failed, succeeded, cancelled (default: all)"},
+                 {"workspaceIds", "array", false, "jobs of these workspaces' connections (default: all)"},
+                 {"createdAtStart", "string|integer", false, "ISO 8601 date-time or epoch ms: created at or after"},
+                 {"createdAtEnd", "string|integer", false, "created at or before"},
+                 {"updatedAtStart", "string|integer", false, "updated at or after"},
+                 {"updatedAtEnd", "string|integer", false, "updated at or before"},
+                 {"orderByField", "string", false, "createdAt (default) | updatedAt"},
+                 {"orderByMethod", "string", false, "DESC (default) | ASC"}},
                 [env](Call& call) {
                   JobQuery q;
                   if (const Json* types = FindField(call.body, "configTypes")) {
@@ -257,6 +317,7 @@ void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env) {
                       return Json{{"jobs", Json::array()}, {"totalJobCount", 0}};
                   }
                   if (auto config_id = OptionalString(call.body, "configId")) q.connection_id = *config_id;
+                  ReadJobFilters(call.body, q);
                   if (const Json* page = OptionalObject(call.body, "pagination")) {
                     if (auto size = OptionalInt(*page, "pageSize")) {
                       if (*size < 1 || *size > 1000)

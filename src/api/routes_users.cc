@@ -74,6 +74,7 @@ Json MeToApi(const ApiEnv& env, const Principal& p) {
   }
   out["mustChangePassword"] = p.must_change_password;
   out["authMethod"] = p.auth_method;
+  if (!p.csrf_token.empty()) out["csrfToken"] = p.csrf_token;
   Json permissions = Json::array();
   for (Permission perm :
        {Permission::kManageUsers, Permission::kManageSettings, Permission::kEditConfigs, Permission::kRunSyncs,
@@ -113,8 +114,11 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
         if (env.auth.no_auth()) ThrowApiError(422, "the server runs with --no-auth: there is nothing to log in to");
         auto result = env.auth.Login(email, password);
         call.response.headers.emplace_back("Set-Cookie", env.auth.SessionCookie(result.session_token));
+        call.response.headers.emplace_back("Set-Cookie", env.auth.CsrfCookie(result.session_token));
         Log(LogLevel::kInfo, "api: user {} logged in", result.user.user_id);
-        return Json{{"user", UserToApi(result.user)}, {"mustChangePassword", result.user.must_change_password}};
+        return Json{{"user", UserToApi(result.user)},
+                    {"mustChangePassword", result.user.must_change_password},
+                    {"csrfToken", CsrfTokenFor(result.session_token)}};
       });
   login.access = Access::kPublic;
   routes.push_back(std::move(login));
@@ -123,6 +127,7 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
                            "Ends the session and clears the cookie", {}, [env](Call& call) {
                              env.auth.Logout(call.principal);
                              call.response.headers.emplace_back("Set-Cookie", Authenticator::ExpiredSessionCookie());
+                             call.response.headers.emplace_back("Set-Cookie", Authenticator::ExpiredCsrfCookie());
                              return Json{{"loggedOut", true}};
                            });
   logout.access = Access::kAuthenticated;
@@ -176,11 +181,15 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
         auto updated = Unwrap(env.store().UpdateUser(*user, env.now()));
         if (!updated) ThrowApiError(401, "session expired or invalid: log in again");
         Unwrap(env.store().DeleteUserSessions(user->user_id));
+        Json out{{"user", UserToApi(*updated)}, {"mustChangePassword", false}};
         if (call.principal.auth_method == "session") {
-          call.response.headers.emplace_back("Set-Cookie", env.auth.SessionCookie(env.auth.OpenSession(user->user_id)));
+          const std::string token = env.auth.OpenSession(user->user_id);
+          call.response.headers.emplace_back("Set-Cookie", env.auth.SessionCookie(token));
+          call.response.headers.emplace_back("Set-Cookie", env.auth.CsrfCookie(token));
+          out["csrfToken"] = CsrfTokenFor(token);
         }
         Log(LogLevel::kInfo, "api: user {} changed the password", user->user_id);
-        return Json{{"user", UserToApi(*updated)}, {"mustChangePassword", false}};
+        return out;
       });
   change.access = Access::kAuthenticated;
   routes.push_back(std::move(change));

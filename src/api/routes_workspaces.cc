@@ -177,6 +177,23 @@ void AddWorkspaceRoutes(std::vector<Route>& routes, ApiEnv& env) {
         for (const auto& w : Unwrap(env.store().ListWorkspaces())) list.push_back(WorkspaceToApi(*env.context.secrets, w));
         return Json{{"workspaces", list}};
       }));
+  routes.push_back(MakeRoute(
+      "/api/v1/workspaces/create", Permission::kManageSettings, "workspaces",
+      "Creates a workspace (its sources, destinations and connections are its own)",
+      {{"name", "string", true, ""},
+       {"email", "string", false, ""},
+       {"notificationSettings", "object", false, "as workspaces/update (default: the seed's, no webhook)"}},
+      [env](Call& call) {
+        Workspace w;
+        w.name = RequireString(call.body, "name");
+        if (w.name.empty()) ThrowApiError(422, "name: must not be empty", {{"name", "must not be empty"}});
+        if (auto v = OptionalString(call.body, "email")) w.email = *v;
+        if (const Json* n = OptionalObject(call.body, "notificationSettings")) {
+          w.notification_settings = MergeNotificationSettings(*env.context.secrets, Json(), *n);
+        }
+        Workspace created = Unwrap(env.store().CreateWorkspace(std::move(w), env.now()));
+        return WorkspaceToApi(*env.context.secrets, created);
+      }));
   routes.push_back(MakeRoute("/api/v1/workspaces/get", Permission::kReadConfigs, "workspaces",
                              "One workspace (the default one without workspaceId)",
                              {{"workspaceId", "string", false, "default: the first workspace"}},

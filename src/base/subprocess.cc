@@ -22,7 +22,8 @@ namespace {
 std::string ErrnoText(int err) { return std::strerror(err); }
 }  // namespace
 
-Result<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::string>& argv, bool pipe_stdin) {
+Result<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::string>& argv, bool pipe_stdin,
+                                                      const std::vector<std::string>& extra_env) {
   if (argv.empty()) return Status::ConfigError("command is empty");
   int in[2] = {-1, -1}, out[2], err[2];
   if ((pipe_stdin && pipe2(in, O_CLOEXEC) != 0) || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
@@ -41,7 +42,19 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::str
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  std::vector<char*> env;
+  if (!extra_env.empty()) {
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string_view entry(*e);
+      const std::string_view name = entry.substr(0, entry.find('='));
+      bool replaced = false;
+      for (const auto& extra : extra_env) replaced = replaced || extra.substr(0, extra.find('=')) == name;
+      if (!replaced) env.push_back(*e);
+    }
+    for (const auto& extra : extra_env) env.push_back(const_cast<char*>(extra.c_str()));
+    env.push_back(nullptr);
+  }
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), extra_env.empty() ? environ : env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (pipe_stdin) close(in[0]);
   close(out[1]);

@@ -16,8 +16,11 @@ namespace sluice {
 class Subprocess {
  public:
   //! Starts `argv` (argv[0] looked up in PATH) with stdout and stderr piped; stdin piped when
-  //! `pipe_stdin`, else /dev/null. A missing executable is a config error.
-  static Result<std::unique_ptr<Subprocess>> Start(const std::vector<std::string>& argv, bool pipe_stdin);
+  //! `pipe_stdin`, else /dev/null. A missing executable is a config error. `extra_env`
+  //! ("KEY=value" entries) is added to this process's environment for the child, replacing
+  //! variables of the same name (e.g. PGPASSWORD, kept off the command line).
+  static Result<std::unique_ptr<Subprocess>> Start(const std::vector<std::string>& argv, bool pipe_stdin,
+                                                   const std::vector<std::string>& extra_env = {});
   ~Subprocess();  //!< kills (SIGKILL) and reaps a child still running
 
   int stdout_fd() const { return stdout_fd_; }

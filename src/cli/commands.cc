@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/status.h"
+#include "cli/backup_command.h"
 #include "cli/connector_command.h"
 #include "cli/run_attempt_command.h"
 #include "cli/server_command.h"
@@ -99,7 +100,9 @@ int RunCli(int argc, char** argv) {
   ServerCommandArgs server_args;
   auto* server = app.add_subcommand("server", "Run the API, web UI, scheduler and workers");
   server->add_option("--data-dir", server_args.data_dir, "metadata (SQLite), secret key and scratch (default ./sluice-data)");
-  server->add_option("--metadata", server_args.metadata_url, "metadata store URL, e.g. postgres://user@host/db (default: SQLite in the data dir)");
+  server->add_option("--metadata", server_args.metadata_url,
+                     "metadata store URL, e.g. postgres://user@host/db (default: SQLite in the data dir; env SLUICE_METADATA_URL)")
+      ->envname("SLUICE_METADATA_URL");
   server->add_option("--host", server_args.host, "address to listen on (default 127.0.0.1)");
   server->add_option("--port", server_args.port, "port of the API and web UI (default 8000)")->check(CLI::Range(1, 65535));
   server->add_option("--api-port", server_args.api_port, "second port serving the API, as Airbyte's 8001 (0 = off)")
@@ -119,7 +122,9 @@ int RunCli(int argc, char** argv) {
 
   WorkerCommandArgs worker_args;
   auto* worker = app.add_subcommand("worker", "Run jobs from a shared PostgreSQL metadata store");
-  worker->add_option("--metadata", worker_args.metadata_url, "metadata store URL (postgres://…)")->required();
+  worker->add_option("--metadata", worker_args.metadata_url, "metadata store URL (postgres://…; env SLUICE_METADATA_URL)")
+      ->envname("SLUICE_METADATA_URL")
+      ->required();
   worker->add_option("--data-dir", worker_args.data_dir, "secret key file (unless SLUICE_SECRET_KEY is set) and scratch");
   worker->add_option("--workers", worker_args.workers, "attempts run at once (default 1)")->check(CLI::Range(1, 64));
   worker->add_option("--lease-seconds", worker_args.lease_seconds,
@@ -128,6 +133,25 @@ int RunCli(int argc, char** argv) {
   worker->add_option("--retry-backoff-seconds", worker_args.retry_backoff_seconds,
                      "wait before retrying a failed attempt; doubles each time (default 30)")
       ->check(CLI::Range(0, 86400));
+
+  BackupCommandArgs backup_args;
+  auto* backup = app.add_subcommand("backup", "Back up the server's metadata store (connections, state, jobs, users) to FILE");
+  backup->add_option("file", backup_args.file, "the backup file to write (a tar archive)")->required();
+  backup->add_option("--data-dir", backup_args.data_dir, "the server's --data-dir: SQLite store and secret key (default ./sluice-data)");
+  backup->add_option("--metadata", backup_args.metadata_url,
+                     "the server's --metadata postgres://… URL (backed up with pg_dump; env SLUICE_METADATA_URL)")
+      ->envname("SLUICE_METADATA_URL");
+  backup->add_flag("--include-secret-key", backup_args.include_secret_key,
+                   "put the secret key in the backup too (default: not; keep the key apart)");
+
+  BackupCommandArgs restore_args;
+  auto* restore = app.add_subcommand("restore", "Restore a metadata store from a `sluice backup` FILE (stop the server first)");
+  restore->add_option("file", restore_args.file, "the backup file")->required();
+  restore->add_option("--data-dir", restore_args.data_dir, "the server's --data-dir: SQLite store and secret key (default ./sluice-data)");
+  restore->add_option("--metadata", restore_args.metadata_url,
+                      "restore into this PostgreSQL database (pg_restore) instead of SQLite (env SLUICE_METADATA_URL)")
+      ->envname("SLUICE_METADATA_URL");
+  restore->add_flag("--force", restore_args.force, "replace a store that already holds sluice metadata");
 
   auto* run_attempt = app.add_subcommand("run-attempt", "Internal: run one attempt planned by a worker (plan on stdin)");
   run_attempt->group("");  // hidden from --help
@@ -174,6 +198,8 @@ int RunCli(int argc, char** argv) {
   if (server->parsed()) return RunServerCommand(server_args);
   if (worker->parsed()) return RunWorkerCommand(worker_args);
   if (run_attempt->parsed()) return RunAttemptCommand();
+  if (backup->parsed()) return RunBackupCommand(backup_args, kVersion);
+  if (restore->parsed()) return RunRestoreCommand(restore_args);
   if (connectors->parsed()) return ListConnectors(connectors_json);
   if (version->parsed()) {
     std::cout << "sluice " << kVersion << std::endl;

@@ -35,15 +35,26 @@ std::string UrlHost(const std::string& host) {
   return host;
 }
 
-//! --web-dir, or the web/ folder beside the running binary (where the CMake build puts the UI).
+//! --web-dir, or the web/ folder beside the running binary (where the CMake build puts the UI),
+//! or <prefix>/share/sluice/web for an installed binary in <prefix>/bin (the .deb, the image).
 std::string WebDir(const std::string& given) {
   if (!given.empty()) return given;
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : (self.parent_path() / "web").string();
+  if (ec) return std::string();
+  const std::filesystem::path beside = self.parent_path() / "web";
+  const std::filesystem::path installed = self.parent_path().parent_path() / "share" / "sluice" / "web";
+  if (!std::filesystem::exists(beside / "index.html", ec) && std::filesystem::exists(installed / "index.html", ec)) {
+    return installed.string();
+  }
+  return beside.string();
 }
 
 }  // namespace
+
+std::string ServerMetadataUrl(const std::string& data_dir, const std::string& metadata_url) {
+  return metadata_url.empty() ? "sqlite://" + data_dir + "/sluice.db" : metadata_url;
+}
 
 int RunServerCommand(const ServerCommandArgs& args) {
   if (args.no_auth && !IsLoopbackHost(args.host)) {
@@ -67,7 +78,7 @@ int RunServerCommand(const ServerCommandArgs& args) {
   const std::string data_dir = std::filesystem::absolute(args.data_dir).lexically_normal().string();
 
   SystemClock clock;
-  const std::string url = args.metadata_url.empty() ? "sqlite://" + data_dir + "/sluice.db" : args.metadata_url;
+  const std::string url = ServerMetadataUrl(data_dir, args.metadata_url);
   auto store = MetadataStore::Open(url, absl::ToUnixMillis(clock.Now()));
   if (!store.ok()) return Fail(store.status(), "cannot open the metadata store " + RedactDatabaseUrl(url));
   Log(LogLevel::kInfo, "metadata store: {}", (*store)->database().description());

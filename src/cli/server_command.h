@@ -19,6 +19,10 @@ struct ServerCommandArgs {
   std::string web_dir;                     //!< --web-dir: the built web UI ("" = <folder of the sluice binary>/web)
 };
 
+//! The metadata store URL a server with these flags uses: `metadata_url` when given, else the
+//! SQLite file <data_dir>/sluice.db (`sluice backup` / `restore` take the same flags).
+std::string ServerMetadataUrl(const std::string& data_dir, const std::string& metadata_url);
+
 //! Returns the process exit code (runs until SIGINT/SIGTERM).
 int RunServerCommand(const ServerCommandArgs& args);
 

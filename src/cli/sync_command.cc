@@ -132,7 +132,8 @@ int RunSyncCommand(const SyncCommandArgs& args) {
   // first dedup load, have their tables), stream until SIGTERM/SIGINT. When the stream ends by
   // itself (the source's schema changed) or fails with a transient error (the database
   // restarted, the network dropped), discover again, catch up from the saved state and stream
-  // on; transient errors wait 1, 2, 4 … 60 s first. Fresh connector instances: one run each.
+  // on; transient errors wait 1, 2, 4 … 60 s first. Before streaming, the catalog is checked
+  // against a fresh discover (catalog_changed). Fresh connector instances: one run each.
   uint64_t records_before = 0;  // records of the runs before `result`'s
   int backoff_s = 1;
   // Fresh instances of both connectors for the next run (an error names which side failed).
@@ -144,8 +145,33 @@ int RunSyncCommand(const SyncCommandArgs& args) {
     if (!dst.ok()) return dst.status().WithContext("destination");
     return std::make_pair(std::move(src).value(), std::move(dst).value());
   };
+  // Whether discovering now gives another configured catalog than the one the last run read
+  // with: a batch run ends early, and says OK, when the source's schema changed while it read
+  // (the change stops a read once), so streaming on with its catalog would go on without it.
+  auto catalog_changed = [&]() -> Result<bool> {
+    auto src = fresh();
+    if (!src.ok()) return src.status();
+    auto now = src->first.source->Discover(*source_config);
+    if (!now.ok()) return now.status().WithContext("discover");
+    auto rebuilt = BuildConfiguredCatalog(pipeline, *now, destination->spec);
+    if (!rebuilt.ok()) return rebuilt.status();
+    return rebuilt->ToJson() != catalog->ToJson();
+  };
   while (args.continuous && !StopRequested().load()) {
+    // A batch run that ended early because the source's schema changed while it read says OK
+    // too: streaming on with its catalog would go on without the change (it stops a read only
+    // once), so a changed catalog is caught up with first.
+    bool stale = false;
     if (result.status.ok()) {
+      auto changed = catalog_changed();
+      if (!changed.ok()) {
+        result.status = changed.status();  // a transient failure waits and tries again below
+      } else if (*changed) {
+        stale = true;
+        Log(LogLevel::kInfo, "the source's schema changed during the last run: discovering again");
+      }
+    }
+    if (result.status.ok() && !stale) {
       backoff_s = 1;
       Log(LogLevel::kInfo, "caught up ({} records); streaming changes until SIGTERM/SIGINT", result.records);
       auto streaming = fresh();

@@ -257,7 +257,7 @@ constexpr const char* kConnectionSelect =
     "SELECT c.id, c.name, c.source_id, c.destination_id, s.workspace_id, c.status, c.schedule_type, c.schedule_data, "
     "c.sync_catalog, c.namespace_definition, c.namespace_format, c.prefix, c.resource_requirements, "
     "c.notify_schema_changes, c.non_breaking_changes_preference, c.consecutive_failures, c.created_at, c.updated_at, "
-    "c.schema_change, c.pending_catalog_diff "
+    "c.schema_change, c.pending_catalog_diff, c.operation_ids "
     "FROM connections c JOIN actors s ON s.id = c.source_id ";
 
 Connection ConnectionFromRow(const SqlRow& row) {
@@ -282,7 +282,28 @@ Connection ConnectionFromRow(const SqlRow& row) {
   c.updated_at = row.GetInt(17);
   c.schema_change = row.GetText(18);
   c.pending_catalog_diff = JsonColumn(row, 19);
+  const Json ids = JsonColumn(row, 20);
+  if (ids.is_array()) {
+    for (const Json& id : ids) {
+      if (id.is_string()) c.operation_ids.push_back(id.get<std::string>());
+    }
+  }
   return c;
+}
+
+Json OperationIdsParam(const Connection& c) { return Json(c.operation_ids); }
+
+// Each of operation_ids must be an operation of `workspace_id`.
+Status CheckOperationIds(SqlSession& tx, const std::string& workspace_id, const std::vector<std::string>& ids) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    SLUICE_ASSIGN_OR_RETURN(SqlRows rows, tx.Query("SELECT workspace_id FROM operations WHERE id = ?", {ids[i]}));
+    if (rows.empty()) return Status::ConfigError(fmt::format("operationIds[{}]: no operation '{}'", i, ids[i]));
+    if (rows[0].GetText(0) != workspace_id) {
+      return Status::ConfigError(
+          fmt::format("operationIds[{}]: operation '{}' belongs to another workspace than the connection", i, ids[i]));
+    }
+  }
+  return Status::Ok();
 }
 
 Result<std::optional<std::string>> LiveActorWorkspace(SqlSession& tx, ActorKind kind, const std::string& id) {
@@ -310,18 +331,19 @@ Result<Connection> MetadataStore::CreateConnection(Connection c, int64_t now) {
     return Status::ConfigError("destinationId: the destination belongs to another workspace than the source");
   }
   c.workspace_id = *source_ws;
+  SLUICE_RETURN_IF_ERROR(CheckOperationIds(*tx, c.workspace_id, c.operation_ids));
   SLUICE_RETURN_IF_ERROR(
       Execute(*tx,
               "INSERT INTO connections (id, name, source_id, destination_id, status, schedule_type, schedule_data, "
               "sync_catalog, namespace_definition, namespace_format, prefix, resource_requirements, "
               "notify_schema_changes, non_breaking_changes_preference, consecutive_failures, created_at, updated_at, "
-              "schema_change, pending_catalog_diff) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+              "schema_change, pending_catalog_diff, operation_ids) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
               {c.connection_id, c.name, c.source_id, c.destination_id, ConnectionStatusName(c.status),
                ScheduleTypeName(c.schedule_type), JsonParam(c.schedule_data), c.sync_catalog.dump(),
                c.namespace_definition, c.namespace_format, c.prefix, JsonParam(c.resource_requirements),
                c.notify_schema_changes, c.non_breaking_changes_preference, now, now, c.schema_change,
-               JsonParam(c.pending_catalog_diff)}));
+               JsonParam(c.pending_catalog_diff), OperationIdsParam(c).dump()}));
   SLUICE_RETURN_IF_ERROR(tx->Commit());
   return c;
 }
@@ -365,10 +387,14 @@ Result<std::optional<Connection>> MetadataStore::UpdateConnection(const Connecti
   {
     SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
     SLUICE_ASSIGN_OR_RETURN(
-        SqlRows rows, tx->Query(std::string("SELECT status FROM connections WHERE id = ?") + ForUpdate(db_->dialect()),
-                                {c.connection_id}));
+        SqlRows rows,
+        tx->Query(std::string("SELECT c.status, s.workspace_id FROM connections c JOIN actors s ON s.id = c.source_id "
+                              "WHERE c.id = ?") +
+                      ForUpdate(db_->dialect()),
+                  {c.connection_id}));
     if (rows.empty()) return std::optional<Connection>();
     const std::string old_status = rows[0].GetText(0);
+    SLUICE_RETURN_IF_ERROR(CheckOperationIds(*tx, rows[0].GetText(1), c.operation_ids));
     if (old_status == "deprecated") {
       return Status::ConfigError(fmt::format("connectionId: connection '{}' is deleted", c.connection_id));
     }
@@ -378,12 +404,14 @@ Result<std::optional<Connection>> MetadataStore::UpdateConnection(const Connecti
                 "UPDATE connections SET name = ?, status = ?, schedule_type = ?, schedule_data = ?, sync_catalog = ?, "
                 "namespace_definition = ?, namespace_format = ?, prefix = ?, resource_requirements = ?, "
                 "notify_schema_changes = ?, non_breaking_changes_preference = ?, schema_change = ?, "
-                "pending_catalog_diff = ?, consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END, updated_at = ? "
+                "pending_catalog_diff = ?, operation_ids = ?, "
+                "consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END, updated_at = ? "
                 "WHERE id = ?",
                 {c.name, ConnectionStatusName(c.status), ScheduleTypeName(c.schedule_type), JsonParam(c.schedule_data),
                  c.sync_catalog.dump(), c.namespace_definition, c.namespace_format, c.prefix,
                  JsonParam(c.resource_requirements), c.notify_schema_changes, c.non_breaking_changes_preference,
-                 c.schema_change, JsonParam(c.pending_catalog_diff), reactivated, now, c.connection_id}));
+                 c.schema_change, JsonParam(c.pending_catalog_diff), OperationIdsParam(c).dump(), reactivated, now,
+                 c.connection_id}));
     SLUICE_RETURN_IF_ERROR(tx->Commit());
   }
   return GetConnection(c.connection_id);

@@ -55,10 +55,18 @@ struct AttemptResult {
   Json schema_change;  //!< stored on the attempt (Attempt::schema_change); null: none
 };
 
-//! Which jobs ListJobs / CountJobs return; newest (highest id) first.
+//! Which jobs ListJobs / CountJobs return, in `order` (default newest, highest id, first).
 struct JobQuery {
   std::optional<std::string> connection_id;
   std::vector<JobConfigType> config_types;  //!< empty: every type
+  std::vector<JobStatus> statuses;          //!< empty: every status
+  std::vector<std::string> workspace_ids;   //!< jobs of these workspaces' connections; empty: all
+  std::optional<int64_t> created_from;      //!< created_at >= this (epoch ms)
+  std::optional<int64_t> created_to;        //!< created_at <= this (epoch ms)
+  std::optional<int64_t> updated_from;      //!< updated_at >= this (epoch ms)
+  std::optional<int64_t> updated_to;        //!< updated_at <= this (epoch ms)
+  enum class Order { kNewestFirst, kOldestFirst, kUpdatedNewestFirst, kUpdatedOldestFirst };
+  Order order = Order::kNewestFirst;  //!< by creation (id), or by updated_at (ties by id)
   int64_t limit = 20;  //!< page size
   int64_t offset = 0;  //!< rows skipped
 };
@@ -120,9 +128,23 @@ class MetadataStore {
   //! it, in one transaction — Airbyte's behaviour. Returns false for an unknown id.
   Result<bool> DeleteActor(ActorKind kind, const std::string& id, int64_t now);
 
+  // --- operations (run after a connection's syncs) ---
+  //! A new id is generated. The workspace must exist (config error naming workspaceId).
+  Result<Operation> CreateOperation(Operation operation, int64_t now);
+  //! nullopt for an unknown (or deleted) id.
+  Result<std::optional<Operation>> GetOperation(const std::string& operation_id);
+  //! The operations of a workspace, oldest first.
+  Result<std::vector<Operation>> ListOperations(const std::string& workspace_id);
+  //! Writes name and operator_configuration.
+  Result<std::optional<Operation>> UpdateOperation(const Operation& operation, int64_t now);
+  //! Deletes the operation and removes it from every connection's operation_ids, in one
+  //! transaction. False for an unknown id.
+  Result<bool> DeleteOperation(const std::string& operation_id, int64_t now);
+
   // --- connections ---
   //! A new id is generated. Source and destination must exist, be of the right kind and share a
-  //! workspace (config errors naming sourceId / destinationId).
+  //! workspace (config errors naming sourceId / destinationId); so must each of operation_ids
+  //! (create and update: config error naming operationIds).
   Result<Connection> CreateConnection(Connection connection, int64_t now);
   //! Also returns deprecated (deleted) connections, whose jobs stay readable.
   Result<std::optional<Connection>> GetConnection(const std::string& connection_id);

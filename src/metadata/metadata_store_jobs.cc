@@ -391,14 +391,52 @@ std::string JobWhere(const JobQuery& q, SqlParams& params) {
     }
     where += ")";
   }
+  if (!q.statuses.empty()) {
+    where += " AND status IN (";
+    for (size_t i = 0; i < q.statuses.size(); ++i) {
+      where += i == 0 ? "?" : ", ?";
+      params.emplace_back(JobStatusName(q.statuses[i]));
+    }
+    where += ")";
+  }
+  if (!q.workspace_ids.empty()) {
+    // A connection's workspace is its source's.
+    where += " AND connection_id IN (SELECT c.id FROM connections c JOIN actors a ON a.id = c.source_id"
+             " WHERE a.workspace_id IN (";
+    for (size_t i = 0; i < q.workspace_ids.size(); ++i) {
+      where += i == 0 ? "?" : ", ?";
+      params.emplace_back(q.workspace_ids[i]);
+    }
+    where += "))";
+  }
+  const std::pair<const std::optional<int64_t>*, const char*> bounds[] = {{&q.created_from, " AND created_at >= ?"},
+                                                                          {&q.created_to, " AND created_at <= ?"},
+                                                                          {&q.updated_from, " AND updated_at >= ?"},
+                                                                          {&q.updated_to, " AND updated_at <= ?"}};
+  for (const auto& [bound, clause] : bounds) {
+    if (*bound) {
+      where += clause;
+      params.emplace_back(**bound);
+    }
+  }
   return where;
+}
+
+const char* JobOrder(JobQuery::Order order) {
+  switch (order) {
+    case JobQuery::Order::kNewestFirst: return " ORDER BY id DESC";
+    case JobQuery::Order::kOldestFirst: return " ORDER BY id ASC";
+    case JobQuery::Order::kUpdatedNewestFirst: return " ORDER BY updated_at DESC, id DESC";
+    case JobQuery::Order::kUpdatedOldestFirst: return " ORDER BY updated_at ASC, id ASC";
+  }
+  return " ORDER BY id DESC";
 }
 
 }  // namespace
 
 Result<std::vector<Job>> MetadataStore::ListJobs(const JobQuery& query) {
   SqlParams params;
-  std::string sql = std::string(kJobSelect) + JobWhere(query, params) + " ORDER BY id DESC LIMIT ? OFFSET ?";
+  std::string sql = std::string(kJobSelect) + JobWhere(query, params) + JobOrder(query.order) + " LIMIT ? OFFSET ?";
   params.emplace_back(std::max<int64_t>(query.limit, 0));
   params.emplace_back(std::max<int64_t>(query.offset, 0));
   SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query(sql, params));

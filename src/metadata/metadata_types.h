@@ -79,6 +79,20 @@ struct Connection {
   //! The catalogDiff still waiting for the user's review (null when schema_change is no_change).
   Json pending_catalog_diff;
   int consecutive_failures = 0;  //!< read-only: maintained by FinishAttempt / ReclaimExpired
+  //! Airbyte's operationIds: the operations run, in this order, after each successful sync.
+  std::vector<std::string> operation_ids;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+//! An operation run after a connection's syncs (Airbyte's `operation`): `operator_configuration`
+//! is Airbyte's OperatorConfiguration ({"operatorType": "normalization" | "dbt" | "webhook", …}),
+//! stored as given (validated by the API).
+struct Operation {
+  std::string operation_id;
+  std::string workspace_id;
+  std::string name;
+  Json operator_configuration = Json::object();
   int64_t created_at = 0;
   int64_t updated_at = 0;
 };

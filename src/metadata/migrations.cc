@@ -266,6 +266,20 @@ const std::vector<Migration>& Migrations() {
        }},
       // Continuous connections (scheduleType continuous): one sync job kept running.
       {5, "continuous schedule type", {{.run = WidenScheduleTypes}}},
+      // Operations run after a connection's syncs (Airbyte's operations and operationIds).
+      {6,
+       "operations",
+       {
+           {"CREATE TABLE operations ("
+            " id TEXT PRIMARY KEY,"
+            " workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+            " name TEXT NOT NULL,"
+            " operator_configuration TEXT NOT NULL,"
+            " created_at BIGINT NOT NULL,"
+            " updated_at BIGINT NOT NULL)"},
+           {"CREATE INDEX operations_by_workspace ON operations (workspace_id)"},
+           {"ALTER TABLE connections ADD COLUMN operation_ids TEXT NOT NULL DEFAULT '[]'"},
+       }},
   };
   return migrations;
 }

@@ -194,31 +194,43 @@ std::string RedactDatabaseUrl(std::string_view url) {
   return out;
 }
 
-Result<std::unique_ptr<SqlDatabase>> OpenSqlDatabase(std::string_view url, const SqlOptions& options) {
+Result<DatabaseLocation> ParseDatabaseUrl(std::string_view url) {
   if (url.empty()) return Status::ConfigError("metadata URL is empty");
+  DatabaseLocation location;
   if (StartsWith(url, "postgres://") || StartsWith(url, "postgresql://")) {
-    SLUICE_ASSIGN_OR_RETURN(PgConnectionConfig config, ParsePostgresUrl(url));
-    return OpenPostgresDatabase(config, options);
+    location.dialect = Dialect::kPostgres;
+    SLUICE_ASSIGN_OR_RETURN(location.postgres, ParsePostgresUrl(url));
+    return location;
   }
-  std::string path;
+  location.dialect = Dialect::kSqlite;
   if (StartsWith(url, "sqlite://")) {
-    path = std::string(url.substr(9));  // sqlite:///abs/file.db keeps its leading slash
+    location.sqlite_path = std::string(url.substr(9));  // sqlite:///abs/file.db keeps its leading slash
   } else if (StartsWith(url, "sqlite:")) {
-    path = std::string(url.substr(7));
+    location.sqlite_path = std::string(url.substr(7));
   } else if (url.find("://") != std::string_view::npos) {
     return Status::ConfigError(
         fmt::format("metadata URL '{}': unknown scheme (use a folder, sqlite:///path/file.db or postgres://…)",
                     RedactDatabaseUrl(url)));
   } else {
-    std::error_code ec;
-    std::filesystem::create_directories(std::string(url), ec);
-    if (ec) {
-      return Status::ConfigError(fmt::format("cannot create the metadata folder {}: {}", url, ec.message()));
-    }
-    path = std::string(url) + "/metadata.db";
+    location.sqlite_folder = std::string(url);
+    location.sqlite_path = std::string(url) + "/metadata.db";
   }
-  if (path.empty()) return Status::ConfigError("metadata URL: the SQLite file path is empty");
-  return OpenSqliteDatabase(path, options);
+  if (location.sqlite_path.empty()) return Status::ConfigError("metadata URL: the SQLite file path is empty");
+  return location;
+}
+
+Result<std::unique_ptr<SqlDatabase>> OpenSqlDatabase(std::string_view url, const SqlOptions& options) {
+  SLUICE_ASSIGN_OR_RETURN(DatabaseLocation location, ParseDatabaseUrl(url));
+  if (location.dialect == Dialect::kPostgres) return OpenPostgresDatabase(location.postgres, options);
+  if (!location.sqlite_folder.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(location.sqlite_folder, ec);
+    if (ec) {
+      return Status::ConfigError(
+          fmt::format("cannot create the metadata folder {}: {}", location.sqlite_folder, ec.message()));
+    }
+  }
+  return OpenSqliteDatabase(location.sqlite_path, options);
 }
 
 }  // namespace sluice

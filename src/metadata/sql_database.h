@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "postgres/pg_connection_config.h"
 
 namespace sluice {
 
@@ -128,6 +129,16 @@ struct SqlOptions {
 //!   plain folder path (created when missing; the file is `<folder>/metadata.db`).
 //! A bad URL or credentials is a config error; an unreachable server is transient.
 Result<std::unique_ptr<SqlDatabase>> OpenSqlDatabase(std::string_view url, const SqlOptions& options = {});
+
+//! Where a metadata URL points, parsed without touching anything (OpenSqlDatabase's rules).
+struct DatabaseLocation {
+  Dialect dialect = Dialect::kSqlite;
+  std::string sqlite_path;    //!< SQLite: the database file
+  std::string sqlite_folder;  //!< SQLite given as a plain folder: that folder (created on open), else ""
+  PgConnectionConfig postgres;  //!< PostgreSQL: host, port, database, user, password, sslmode, extra keywords
+};
+//! Parses a metadata URL (the forms OpenSqlDatabase takes). A bad URL is a config error.
+Result<DatabaseLocation> ParseDatabaseUrl(std::string_view url);
 
 //! `url` with the password replaced by "***", for logs.
 std::string RedactDatabaseUrl(std::string_view url);

@@ -10,7 +10,10 @@
 
 namespace sluice {
 
-std::string PgConnectionConfig::Describe() const { return fmt::format("{}:{}/{}", host, port, database); }
+std::string PgConnectionConfig::Describe() const {
+  if (tunnel_local_port != 0) return fmt::format("{}:{}/{} through the SSH tunnel {}", host, port, database, tunnel);
+  return fmt::format("{}:{}/{}", host, port, database);
+}
 
 namespace {
 
@@ -94,7 +97,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectionCo
                                                               std::string_view application_name) {
   std::vector<std::pair<std::string, std::string>> params = {
       {"host", config.host},
-      {"port", std::to_string(config.port)},
+      {"port", std::to_string(config.tunnel_local_port != 0 ? config.tunnel_local_port : config.port)},
       {"dbname", config.database},
       {"user", config.username},
       {"password", config.password},
@@ -122,6 +125,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgConnectionCo
     params.emplace_back(keyword, path);
   }
   if (!config.client_key_password.empty()) params.emplace_back("sslpassword", config.client_key_password);
+  if (config.tunnel_local_port != 0) params.emplace_back("hostaddr", "127.0.0.1");  // host stays for TLS checks
   for (const auto& [key, value] : config.extra_params) params.emplace_back(key, value);
 
   std::vector<const char*> keys, values;

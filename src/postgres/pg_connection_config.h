@@ -24,8 +24,14 @@ struct PgConnectionConfig {
   //! Extra libpq keywords from `jdbc_url_params` ("key=value&key2=value2"), e.g. options, keepalives.
   std::vector<std::pair<std::string, std::string>> extra_params;
   int connect_timeout_seconds = 10;
+  //! Set when an SSH tunnel carries the connection (connectors/kit/ssh_tunnel_config.h): libpq
+  //! connects to 127.0.0.1:tunnel_local_port (its `hostaddr`) while `host` still names the
+  //! server for TLS verification and messages. 0: connect to host:port directly.
+  int tunnel_local_port = 0;
+  std::string tunnel;  //!< "user@bastion:22" for messages
 
-  //! "host:port/database" for messages (no user, no password).
+  //! "host:port/database" (plus " through the SSH tunnel user@bastion:22") for messages (no
+  //! password).
   std::string Describe() const;
 };
 

@@ -55,7 +55,8 @@ Json AttemptPlan::ToJson() const {
           {"state", state},
           {"generations", std::move(generations_json)},
           {"jobStreams", std::move(streams_json)},
-          {"continuous", continuous}};
+          {"continuous", continuous},
+          {"operations", operations}};
 }
 
 Result<AttemptPlan> AttemptPlan::FromJson(const Json& json) {
@@ -93,6 +94,7 @@ Result<AttemptPlan> AttemptPlan::FromJson(const Json& json) {
   plan.connection.non_breaking_changes_preference = json.value("nonBreakingChangesPreference", "ignore");
   if (auto it = json.find("state"); it != json.end()) plan.state = *it;
   plan.continuous = json.value("continuous", false);
+  if (auto it = json.find("operations"); it != json.end() && it->is_array()) plan.operations = *it;
   for (const Json& e : json.value("generations", Json::array())) {
     SLUICE_ASSIGN_OR_RETURN(std::string name, StringField(e, "streamName", "generations[]."));
     plan.generations.push_back({name, NamespaceOf(e), e.value("generationId", int64_t{0})});

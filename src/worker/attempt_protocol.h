@@ -10,10 +10,15 @@
 //    "nonBreakingChangesPreference": "ignore", "state": [ ...AirbyteStateMessage... ] | null,
 //    "generations": [{"streamName", "streamNamespace", "generationId"}],
 //    "jobStreams": [{"streamName", "streamNamespace", "action", "generationId"}],
-//    "continuous": false}
+//    "continuous": false,
+//    "operations": [{"operationId", "name", "operatorConfiguration"}]}
 // `continuous` (a sync job of a scheduleType continuous connection): the child syncs as
 // `sluice sync --continuous` does — a catch-up run, then continuous mode until SIGTERM, after
 // which it commits, reports its last checkpoint and succeeds.
+// `operations` (sync and refresh jobs): the connection's operations in order; normalization
+// ones set the destination's normalization, the others run after a successful sync
+// (operations/operations.h), each logged as a step; a failing one fails the attempt
+// (failureOrigin "dbt", or "airbyte_platform" for a webhook: Airbyte's values) after the sync's data and state were committed.
 // The job id is every stream's sync_id; `generations` are the connection's stream generations
 // (streams not listed are at 0) and `jobStreams` what a refresh / clear / reset does to which
 // stream (platform/job_streams.h has the rule that turns them into generation ids).
@@ -30,7 +35,7 @@
 //        schema did not change) goes on the attempt record.
 //   {"type": "result", "status": "succeeded" | "failed" | "cancelled",
 //    "failureType": "config_error" | "system_error" | "transient_error" | "manual_cancellation",
-//    "failureOrigin": "source" | "destination" | "replication", "message": "...",
+//    "failureOrigin": "source" | "destination" | "replication" | "dbt" | "airbyte_platform", "message": "...",
 //    "internalMessage": "...", "durationMs": N, "stats": <AttemptStats, see below>}
 //      — last line; absent when the child died.
 //
@@ -62,6 +67,7 @@ struct AttemptPlan {
   std::vector<StreamGeneration> generations;  //!< the connection's stream generations (others: 0)
   std::vector<JobStream> job_streams;         //!< a refresh's, clear's or reset's streams, started
   bool continuous = false;                    //!< read continuously until SIGTERM (sync jobs only)
+  Json operations = Json::array();            //!< [{operationId, name, operatorConfiguration}]
 
   Json ToJson() const;
   //! Errors are system errors naming the field (the plan is written by the worker).

@@ -8,8 +8,11 @@
 #include "base/file_util.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "base/subprocess.h"
+#include "connection/connection_settings.h"
 #include "connection/connector_runtime.h"
 #include "engine/sync_runner.h"
+#include "operations/operations.h"
 #include "platform/job_streams.h"
 #include "platform/schema_policy.h"
 #include "platform/sync_catalog.h"
@@ -113,6 +116,63 @@ std::string OriginOf(const Status& status) {
   return "replication";
 }
 
+struct PlannedOperation {
+  std::string id;
+  std::string name;
+  OperatorConfig config;
+};
+
+// The plan's operations, parsed (they were checked when saved; a config changed by hand since is
+// a config error naming the operation).
+Result<std::vector<PlannedOperation>> ParseOperations(const Json& operations) {
+  std::vector<PlannedOperation> out;
+  for (size_t i = 0; i < operations.size(); ++i) {
+    const Json& op = operations[i];
+    PlannedOperation p{op.value("operationId", ""), op.value("name", ""), {}};
+    auto config = ParseOperatorConfiguration(op.value("operatorConfiguration", Json::object()),
+                                             fmt::format("operation '{}': operatorConfiguration", p.name));
+    if (!config.ok()) return config.status();
+    p.config = std::move(config).value();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// Runs the dbt and webhook operations in order after a successful sync, each a logged step;
+// the first failure stops them. Adds {operationId, name, operatorType, status, durationMs} to
+// `summary` for each one started.
+std::optional<Failure> RunOperations(const std::vector<PlannedOperation>& operations, const std::string& destination,
+                                     const Json& destination_config, Json& summary) {
+  size_t total = 0;
+  for (const PlannedOperation& op : operations) total += op.config.type != OperatorType::kNormalization;
+  size_t n = 0;
+  for (const PlannedOperation& op : operations) {
+    if (op.config.type == OperatorType::kNormalization) continue;
+    const std::string step = fmt::format("operation {} of {} '{}' ({})", ++n, total, op.name, OperatorTypeName(op.config.type));
+    Log(LogLevel::kInfo, "{}: started", step);
+    const int64_t started_us = MonotonicMicros();
+    auto scratch = MakeTempDir("sluice-operation-");
+    Status st = scratch.status();
+    if (st.ok()) {
+      OperationTarget target{destination, destination_config, *scratch,
+                             [&step](const std::string& line) { Log(LogLevel::kInfo, "{}: {}", step, line); }};
+      st = RunOperator(op.config, target);
+      RemoveTreeIgnoringErrors(*scratch);
+    }
+    const int64_t ms = (MonotonicMicros() - started_us) / 1000;
+    Json entry = {{"operationId", op.id}, {"name", op.name}, {"operatorType", OperatorTypeName(op.config.type)},
+                  {"status", st.ok() ? "succeeded" : "failed"}, {"durationMs", ms}};
+    summary.push_back(std::move(entry));
+    if (!st.ok()) {
+      Log(LogLevel::kError, "{}: failed after {:.1f} s: {}", step, ms / 1000.0, st.message());
+      return Failure{st.WithContext(fmt::format("operation '{}'", op.name)),
+                     op.config.type == OperatorType::kDbt ? "dbt" : "airbyte_platform"};
+    }
+    Log(LogLevel::kInfo, "{}: succeeded in {:.1f} s", step, ms / 1000.0);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* stop) {
@@ -148,6 +208,18 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
     std::string line = fmt::format("{} {}\n", LogLevelName(level), redactor->Redact(message));
     WriteAll(2, line);
   });
+
+  auto operations = ParseOperations(plan.operations);
+  if (!operations.ok()) return finish(Failure{operations.status(), "airbyte_platform"});
+  for (const PlannedOperation& op : *operations) {
+    if (op.config.type != OperatorType::kNormalization) continue;
+    ConnectionSettings settings;
+    settings.origin = "operation '" + op.name + "'";
+    settings.normalization = Normalization::kBasic;
+    Status applied = ApplyNormalization(settings, destination->spec, destination->name, plan.destination_config);
+    if (!applied.ok()) return finish(Failure{applied, "normalization"});
+    Log(LogLevel::kInfo, "operation '{}': basic normalization while loading", op.name);
+  }
 
   auto source_config = PrepareConnectorConfig(*source, plan.source_config);
   if (!source_config.ok()) return finish(Failure{source_config.status().WithContext("source config"), "source"});
@@ -303,7 +375,14 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
   Log(LogLevel::kInfo, "sync ended: {} record(s) read, {} checkpoint(s) committed", result.records,
       result.checkpoints);
   if (!result.status.ok()) return finish(Failure{result.status, OriginOf(result.status)}, StatsJson(result));
-  return finish(std::nullopt, StatsJson(result));
+  Json stats = StatsJson(result);
+  if (!plan.continuous && !(stop != nullptr && stop->load())) {
+    Json summary = Json::array();
+    std::optional<Failure> failed = RunOperations(*operations, destination->name, *destination_config, summary);
+    if (!summary.empty()) stats["operations"] = std::move(summary);
+    if (failed) return finish(std::move(failed), stats);
+  }
+  return finish(std::nullopt, stats);
 }
 
 }  // namespace sluice

@@ -364,6 +364,17 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
     auto state = store.GetState(conn.connection_id);
     if (!state.ok()) return failed("platform", FailureType::kTransient, "cannot load the saved state", state.status().message(), EmptyStats());
     if (state->has_value()) plan.state = (*state)->state;
+    for (const std::string& id : conn.operation_ids) {
+      auto op = store.GetOperation(id);
+      if (!op.ok()) {
+        return failed("platform", FailureType::kTransient, "cannot load the connection's operations",
+                      op.status().message(), EmptyStats());
+      }
+      if (!op->has_value()) continue;  // deleted meanwhile
+      plan.operations.push_back({{"operationId", (*op)->operation_id},
+                                 {"name", (*op)->name},
+                                 {"operatorConfiguration", (*op)->operator_configuration}});
+    }
   }
   log.Own(LogLevel::kInfo, "connection '{}': {} → {}, {}", conn.name, plan.source_connector,
           plan.destination_connector,

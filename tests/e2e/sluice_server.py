@@ -46,6 +46,20 @@ def register_secret(value):
     return value
 
 
+class ApiSession(requests.Session):
+    """A requests.Session that behaves like the web UI on a session cookie: every request also
+    carries the session's CSRF token (the `sluice_csrf` cookie) in the X-Sluice-CSRF header,
+    unless the caller sets that header (or `csrf=False` to leave it out, as a foreign page would)."""
+
+    def request(self, method, url, *args, csrf=True, **kwargs):
+        token = self.cookies.get("sluice_csrf")
+        if csrf and token:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-Sluice-CSRF", token)
+            kwargs["headers"] = headers
+        return super().request(method, url, *args, **kwargs)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -138,7 +152,7 @@ class SluiceServer:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
     def _new_session(self):
-        session = requests.Session()
+        session = ApiSession()
         session.hooks["response"].append(self._record)
         return session
 

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 import requests
 
-from sluice_server import SLUICE, free_port, register_secret, sluice_server
+from sluice_server import SLUICE, ApiSession, free_port, register_secret, sluice_server
 
 ADMIN = "airbyte@example.com"
 NEW_ADMIN_PASSWORD = register_secret("Adm1n-new-passw0rd")
@@ -20,7 +20,7 @@ def auth_server():
 
 
 def login(s, email, password):
-    sess = requests.Session()
+    sess = ApiSession()
     r = s.post("auth/login", {"email": email, "password": password}, session=sess)
     return sess, r
 

@@ -5,9 +5,9 @@ prints must validate against the published protocol schema (tests/protocol/airby
 Each connector brings its environment in its own folder, `conformance.yaml` (a manifest shipped in
 the binary, source-<name> from declarative_manifest/manifests/<name>.yaml, beside it as
 <name>.conformance.yaml):
-    needs:  servers to start (postgres, mariadb, s3, rest_api)
+    needs:  servers to start (postgres, mariadb, s3, rest_api, mongo — the MongoDB wire test double)
     setup:  files (under ${TMP}), sql (run in ${PG_DATABASE}), mariadb_sql (run in ${MY_DATABASE}),
-            s3_objects (in ${S3_BUCKET})
+            s3_objects (in ${S3_BUCKET}), mongo_documents ({collection: [documents]} in ${MONGO_DATABASE})
     config: a working config; "${NAME}" strings are filled in (a string that is exactly one
             "${NAME}" takes the value's own type, so a port stays a number)
 
@@ -37,6 +37,7 @@ NAMES = [c["name"] for c in CONNECTORS]
 
 def folder_of(name):
     kind, short = name.split("-", 1)
+    short = re.sub(r"-v\d+$", "", short)  # Airbyte's versioned names: source-mongodb-v2 lives in sources/mongodb
     return SOURCE_DIR / "src" / "connectors" / (kind + "s") / short.replace("-", "_")
 
 
@@ -111,6 +112,13 @@ def environment(request, tmp_path):
         env.update(REST_API_BASE=server.base, MANIFESTS=str(manifests))
         for m in manifests.glob("*.yaml"):  # ${MANIFEST_<NAME>}: a manifest, parsed
             env["MANIFEST_" + m.stem.upper()] = yaml.safe_load(m.read_text())
+    if "mongo" in (spec.get("needs") or []):
+        from mongo_wire_server import MongoWireServer
+        server = MongoWireServer()
+        request.addfinalizer(server.stop)
+        for coll, docs in (setup.get("mongo_documents") or {}).items():
+            server.insert("conformance", coll, *docs)
+        env.update(MONGO_URI=server.uri(), MONGO_DATABASE="conformance")
     for rel, body in (setup.get("files") or {}).items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from sluice_server import SOURCE_DIR, SLUICE, register_secret, sluice_server
+from sluice_server import SOURCE_DIR, SLUICE, ApiSession, register_secret, sluice_server
 
 DRIVER = pathlib.Path(__file__).with_name("web_driver.mjs")
 CHROMIUM = "/usr/bin/chromium"
@@ -69,7 +69,7 @@ def test_login_forms_wizard_sync_logs_failure_cancel(ui_server, tmp_path):
 
     # The browser's work is in the server: the new password logs in, the old one does not, the
     # records are in the destination.
-    s = requests.Session()
+    s = ApiSession()
     assert s.post(f"{ui_server.url}/auth/login", json={"email": "airbyte@example.com", "password": "password"}).status_code == 401
     r = s.post(f"{ui_server.url}/auth/login", json={"email": "airbyte@example.com", "password": new_password})
     assert r.status_code == 200 and r.json()["mustChangePassword"] is False
@@ -86,7 +86,7 @@ def test_login_forms_wizard_sync_logs_failure_cancel(ui_server, tmp_path):
     users = {u["email"]: u for u in s.post(f"{ui_server.url}/users/list", json={}).json()["users"]}
     assert set(users) == {"airbyte@example.com", "ana@acme.example"}
     assert users["ana@acme.example"]["role"] == "analyst" and users["ana@acme.example"]["mustChangePassword"] is False
-    analyst = requests.Session()
+    analyst = ApiSession()
     r = analyst.post(f"{ui_server.url}/auth/login", json={"email": "ana@acme.example", "password": analyst_password})
     assert r.status_code == 200 and r.json()["user"]["name"] == "Ana Lyst"
     assert r.json()["mustChangePassword"] is False

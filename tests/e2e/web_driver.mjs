@@ -16,6 +16,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// What the web UI sends with every API request on its session cookie: the CSRF token (the
+// readable sluice_csrf cookie) in X-Sluice-CSRF.
+async function csrfHeaders(context) {
+  const cookie = (await context.cookies()).find((c) => c.name === 'sluice_csrf');
+  return cookie ? { 'X-Sluice-CSRF': cookie.value } : {};
+}
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sourceDir = process.env.SLUICE_SOURCE_DIR ?? path.resolve(here, '../..');
 const require = createRequire(path.join(sourceDir, 'web', 'package.json'));
@@ -142,7 +149,7 @@ async function mainScenario(page, context) {
   await expectText(page.locator('.empty'), 'No connection yet');
   step('logged in with the new password');
   {
-    const r = await context.request.post(`${base}/api/v1/workspaces/get`, { data: {} });
+    const r = await context.request.post(`${base}/api/v1/workspaces/get`, { data: {}, headers: await csrfHeaders(context) });
     const w = await r.json();
     if (w.name !== 'Acme data' || w.email !== 'data@acme.example' || w.initialSetupComplete !== true || w.news !== false ||
         w.securityUpdates !== true || w.anonymousDataCollection !== false) throw new Error(`setup not stored: ${JSON.stringify(w)}`);
@@ -216,7 +223,7 @@ async function mainScenario(page, context) {
   await shot(page, 'sources');
 
   const call = async (route, body) => {
-    const r = await context.request.post(`${base}/api/v1/${route}`, { data: body });
+    const r = await context.request.post(`${base}/api/v1/${route}`, { data: body, headers: await csrfHeaders(context) });
     if (!r.ok()) throw new Error(`${route}: ${r.status()} ${await r.text()}`);
     return r.json();
   };
@@ -591,7 +598,7 @@ try {
     const { default: run } = await import(file).catch((e) => {
       throw new Error(`unknown scenario ${scenario} (${file}: ${e.message})`);
     });
-    const lib = { options, base, shots, STEP_TIMEOUT, step, shot, checkAccessibility, expectText, assertNoHorizontalScroll, tabTo, expectFocus,
+    const lib = { options, base, shots, STEP_TIMEOUT, csrfHeaders, step, shot, checkAccessibility, expectText, assertNoHorizontalScroll, tabTo, expectFocus,
       allowHttpErrors: (on) => { allowHttpErrors = on; } };
     await run(page, context, lib);
   }

@@ -14,7 +14,7 @@ export default async function edit(page, context, lib) {
     if (body.includes(secret)) leaks.push(r.url());
   });
   const call = async (route, body, okStatus = true) => {
-    const r = await context.request.post(`${base}/api/v1/${route}`, { data: body });
+    const r = await context.request.post(`${base}/api/v1/${route}`, { data: body, headers: await lib.csrfHeaders(context) });
     const text = await r.text();
     if (text.includes(secret)) throw new Error(`${route}: the secret is in the answer`);
     if (okStatus && !r.ok()) throw new Error(`${route}: ${r.status()} ${text}`);

@@ -5,7 +5,7 @@
 export default async function schema(page, context, lib) {
   const { options, base, step, shot, expectText, assertNoHorizontalScroll, tabTo, expectFocus, STEP_TIMEOUT } = lib;
   const call = async (route, body) => {
-    const r = await context.request.post(`${base}/api/v1/${route}`, { data: body });
+    const r = await context.request.post(`${base}/api/v1/${route}`, { data: body, headers: await lib.csrfHeaders(context) });
     if (!r.ok()) throw new Error(`${route}: ${r.status()} ${await r.text()}`);
     return r.json();
   };

@@ -1,5 +1,7 @@
 // The sluice API (Airbyte Config API v1 shape): POST /api/v1/<resource>/<action> with JSON.
-// The session is the HttpOnly cookie set by auth/login; fetch sends it (same origin).
+// The session is the HttpOnly cookie set by auth/login; fetch sends it (same origin). Every
+// request on it also carries the session's CSRF token in X-Sluice-CSRF: auth/login and
+// auth/session answer it (csrfToken), and the readable cookie sluice_csrf holds it.
 
 export class ApiError extends Error {
   status: number;
@@ -18,12 +20,23 @@ export function onUnauthorized(listener: Listener | null) {
   unauthorizedListener = listener;
 }
 
+let csrfToken: string | null = null;
+
+function currentCsrfToken(): string | null {
+  const cookie = document.cookie.split('; ').find((c) => c.startsWith('sluice_csrf='));
+  const fromCookie = cookie ? decodeURIComponent(cookie.slice('sluice_csrf='.length)) : '';
+  return fromCookie || csrfToken;
+}
+
 export async function api<T = any>(path: string, body: unknown = {}): Promise<T> {
   let response: Response;
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  const token = currentCsrfToken();
+  if (token) headers['X-Sluice-CSRF'] = token;
   try {
     response = await fetch(`/api/v1/${path}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers,
       body: JSON.stringify(body),
       credentials: 'same-origin',
     });
@@ -38,6 +51,7 @@ export async function api<T = any>(path: string, body: unknown = {}): Promise<T>
   } catch {
     data = undefined;
   }
+  if (data && typeof data === 'object' && typeof data.csrfToken === 'string') csrfToken = data.csrfToken;
   if (!response.ok) {
     if (response.status === 401 && path !== 'auth/login' && unauthorizedListener) unauthorizedListener();
     throw new ApiError(response.status, data?.message ?? `HTTP ${response.status}`, data?.details ?? []);

@@ -56,6 +56,10 @@ Result<PathTemplate> PathTemplate::Parse(std::string_view text, std::string json
   PathTemplate t;
   t.text_ = std::string(text);
   t.json_path_ = std::move(json_path);
+  if (text.find('\0') != std::string_view::npos) {
+    // The OS would cut the path at the NUL: what is written would not be what the config says.
+    return Status::ConfigError(fmt::format("{}: must not contain a NUL character", t.json_path_));
+  }
   const auto& names = PathTemplateVariables();
   Piece piece;
   for (size_t i = 0; i < text.size();) {

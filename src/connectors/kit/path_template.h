@@ -47,7 +47,8 @@ class PathTemplate {
   PathTemplate() = default;
 
   //! Checks `text`, the config value at JSON path `json_path` ("$.path_format"): every
-  //! "${" must close and name a variable of PathTemplateVariables(). Errors are ConfigErrors
+  //! "${" must close and name a variable of PathTemplateVariables(), and no NUL may appear (the
+  //! OS would cut the path there). Errors are ConfigErrors
   //! starting with `json_path` ("$.path_format: unknown variable ${STREAM}; known: ${NAMESPACE} …").
   static Result<PathTemplate> Parse(std::string_view text, std::string json_path);
 

@@ -69,6 +69,9 @@ class StreamBatcher {
   //! Emits RUNNING now if it has not gone out yet (else it goes before the first batch), for
   //! sources that report RUNNING once their read has started, batch or not.
   Status MarkRunning() { return EnsureRunning(); }
+  //! For a batcher carrying part of a stream whose statuses another batcher sends (one key range
+  //! of a table read on several connections): it never emits RUNNING itself. Call before any output.
+  void AssumeRunning() { running_ = true; }
   //! Counts `n` rows a bulk appender already finished on batch() (AppendJsonObjectRow, a Parquet
   //! reader's Next) and hands the batch over when it is full. Cancelled when the run is stopping.
   Status RowsFinished(size_t n) {
@@ -97,6 +100,8 @@ class StreamBatcher {
   //! Batches emitted so far.
   uint64_t batches() const { return batches_; }
   uint32_t stream() const { return stream_; }
+  //! The Emitter this batcher sends to (e.g. to read parts of the stream on more threads).
+  Emitter& emitter() const { return out_; }
   const SchemaPtr& schema() const { return schema_; }
   const BatchLimits& limits() const { return limits_; }
   //! New limits, in force from the next row (a batch already over them goes at its next row).

@@ -66,12 +66,7 @@ Json PgConnectionSpecProperties(int first_order) {
       {"order", order++}};
   properties["connect_timeout"] = {{"type", "integer"}, {"title", "Connect timeout (seconds)"},
                                    {"minimum", 1}, {"maximum", 600}, {"default", 10}, {"order", order++}};
-  properties["tunnel_method"] = {
-      {"type", "object"},
-      {"title", "SSH Tunnel Method"},
-      {"description", "Airbyte's key; sluice connects directly: only NO_TUNNEL is supported"},
-      {"properties", {{"tunnel_method", {{"type", "string"}, {"enum", {"NO_TUNNEL"}}}}}},
-      {"order", order++}};
+  properties["tunnel_method"] = TunnelMethodSpec(order++);
   return properties;
 }
 
@@ -115,13 +110,6 @@ Result<PgConnectionConfig> ParsePgConnectionConfig(const Json& config) {
       return Status::ConfigError("ssl_mode: give both client_certificate and client_key, or neither");
     }
   }
-  if (auto it = config.find("tunnel_method"); it != config.end() && it->is_object()) {
-    const std::string method = it->value("tunnel_method", std::string("NO_TUNNEL"));
-    if (method != "NO_TUNNEL") {
-      return Status::ConfigError(
-          fmt::format("tunnel_method: '{}' is not supported; only NO_TUNNEL (connect directly)", method));
-    }
-  }
   const std::string params = string_field("jdbc_url_params");
   size_t start = 0;
   while (start < params.size()) {
@@ -143,6 +131,16 @@ Result<PgConnectionConfig> ParsePgConnectionConfig(const Json& config) {
     start = end + 1;
   }
   return c;
+}
+
+Result<std::unique_ptr<SshTunnel>> OpenPgTunnel(const TunnelConfig& tunnel, PgConnectionConfig& connection) {
+  SLUICE_ASSIGN_OR_RETURN(auto opened,
+                          OpenTunnel(tunnel, connection.host, connection.port, connection.connect_timeout_seconds));
+  if (opened) {
+    connection.tunnel_local_port = opened->local_port();
+    connection.tunnel = fmt::format("{}@{}:{}", tunnel.user, tunnel.host, tunnel.port);
+  }
+  return opened;
 }
 
 }  // namespace sluice

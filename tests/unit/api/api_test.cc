@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -63,24 +64,105 @@ TEST_F(ApiTest, OpenApiDocumentsEveryRouteWithItsFields) {
   const Json& doc = api.openapi();
   ASSERT_TRUE(doc.contains("paths"));
   std::set<std::string> paths;
+  std::set<std::pair<std::string, std::string>> operations;
+  std::set<std::string> operation_ids;
   for (const auto& route : api.routes()) {
-    EXPECT_TRUE(paths.insert(route.path).second) << "duplicate route " << route.path;
+    std::string method = route.methods.front();
+    EXPECT_TRUE(operations.insert({route.path, method}).second) << "duplicate route " << method << " " << route.path;
+    paths.insert(route.path);
     ASSERT_TRUE(doc["paths"].contains(route.path)) << route.path;
-    std::string method = route.methods.front() == "GET" ? "get" : "post";
+    std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::tolower(c); });
+    ASSERT_TRUE(doc["paths"][route.path].contains(method)) << method << " " << route.path;
     const Json& op = doc["paths"][route.path][method];
     EXPECT_FALSE(op["summary"].get<std::string>().empty()) << route.path;
+    EXPECT_TRUE(op.contains("x-sluice-permission")) << route.path;
+    EXPECT_TRUE(operation_ids.insert(op["operationId"].get<std::string>()).second) << op["operationId"];
     for (const auto& field : route.fields) {
-      if (method == "post") {
+      if (method == "post" || method == "patch" || method == "put") {
         EXPECT_TRUE(op["requestBody"]["content"]["application/json"]["schema"]["properties"].contains(field.name))
             << route.path << " " << field.name;
+      } else if (method == "get") {
+        bool found = false;
+        for (const auto& p : op["parameters"]) found = found || p["name"] == field.name;
+        EXPECT_TRUE(found) << route.path << " " << field.name;
       }
     }
+    if (route.path.find('{') != std::string::npos) {
+      EXPECT_EQ(op["parameters"][0]["in"], "path") << route.path;
+    }
   }
-  EXPECT_EQ(doc["paths"].size(), api.routes().size());
+  EXPECT_EQ(doc["paths"].size(), paths.size());
   for (const char* p : {"/api/v1/connections/create", "/api/v1/jobs/get", "/api/v1/health", "/metrics",
-                        "/api/v1/auth/login", "/api/v1/state/get", "/api/v1/jobs/logs/download"}) {
+                        "/api/v1/auth/login", "/api/v1/state/get", "/api/v1/jobs/logs/download",
+                        "/api/public/v1/sources", "/api/public/v1/sources/{sourceId}", "/api/public/v1/jobs/{jobId}",
+                        "/api/public/v1/streams", "/api/public/v1/workspaces/{workspaceId}"}) {
     EXPECT_TRUE(paths.count(p)) << p;
   }
+  const Json& sources = doc["paths"]["/api/public/v1/sources/{sourceId}"];
+  for (const char* m : {"get", "patch", "put", "delete"}) EXPECT_TRUE(sources.contains(m)) << m;
+  EXPECT_EQ(sources["get"]["operationId"], "getSource");
+  EXPECT_EQ(sources["get"]["x-sluice-permission"], "read_configs");
+  EXPECT_EQ(sources["delete"]["x-sluice-permission"], "edit_configs");
+  EXPECT_EQ(doc["paths"]["/api/public/v1/jobs"]["post"]["x-sluice-permission"], "run_syncs");
+}
+
+TEST_F(ApiTest, PublicApiDispatch) {
+  Api api(context_, ApiOptions{.no_auth = true});
+  // Unknown paths under the public API answer problem+json.
+  auto r = Call(api, "/api/public/v1/nope", "", "GET");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.content_type, "application/problem+json");
+  EXPECT_EQ(Json::parse(r.body)["title"], "resource-not-found");
+  // A path parameter is matched and reaches the handler (here: an unknown source).
+  r = Call(api, "/api/public/v1/sources/abc", "", "GET");
+  EXPECT_EQ(r.status, 404);
+  Json problem = Json::parse(r.body);
+  EXPECT_EQ(problem["status"], 404);
+  EXPECT_NE(problem["detail"].get<std::string>().find("abc"), std::string::npos) << r.body;
+  // Methods of the path: 405 with the allowed ones.
+  r = Call(api, "/api/public/v1/sources/abc", "{}", "POST");
+  EXPECT_EQ(r.status, 405);
+  std::string allow;
+  for (const auto& [k, v] : r.headers) {
+    if (k == "Allow") allow = v;
+  }
+  EXPECT_EQ(allow, "GET, PATCH, PUT, DELETE");
+  // Exact paths win over templates; the same path takes GET (list) and POST (create).
+  r = Call(api, "/api/public/v1/workspaces", "", "GET");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json list = Json::parse(r.body);
+  ASSERT_EQ(list["data"].size(), 1u) << r.body;
+  r = Call(api, "/api/public/v1/workspaces", R"({"name": "Second"})", "POST");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string id = Json::parse(r.body)["workspaceId"];
+  r = Call(api, "/api/public/v1/workspaces/" + id, "", "GET");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json::parse(r.body)["name"], "Second");
+  r = Call(api, "/api/public/v1/workspaces", "", "GET");
+  EXPECT_EQ(Json::parse(r.body)["data"].size(), 2u);
+  // Invalid values are 400 there (the Config API's 422), naming the public field.
+  r = Call(api, "/api/public/v1/workspaces", R"({"name": 5})", "POST");
+  EXPECT_EQ(r.status, 400);
+  r = Call(api, "/api/public/v1/jobs", R"({"connectionId": "x", "jobType": "backfill"})", "POST");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json::parse(r.body)["data"]["details"][0]["field"], "jobType");
+  r = Call(api, "/api/public/v1/jobs/7", "", "GET");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(Json::parse(r.body)["data"]["details"][0]["field"], "jobId");
+  // The Config API keeps its own error shape.
+  r = Call(api, "/api/v1/nope");
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_TRUE(Json::parse(r.body).contains("message"));
+}
+
+TEST_F(ApiTest, PublicApiNeedsABearerToken) {
+  Api api(context_, ApiOptions{});
+  ASSERT_TRUE(api.Bootstrap().ok());
+  EXPECT_EQ(Call(api, "/api/public/v1/health", "", "GET").status, 200);
+  auto r = Call(api, "/api/public/v1/sources", "", "GET");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.content_type, "application/problem+json");
+  EXPECT_EQ(Call(api, "/api/public/v1/sources", "", "GET", "Bearer sk_nope").status, 401);
 }
 
 TEST_F(ApiTest, DispatchErrors) {
@@ -118,16 +200,59 @@ TEST_F(ApiTest, AuthenticationAndMustChangePassword) {
   EXPECT_EQ(login.body.find("argon2"), std::string::npos);
   std::string cookie;
   for (const auto& [k, v] : login.headers) {
-    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
+    if (k == "Set-Cookie" && v.starts_with("sluice_session=")) cookie = v.substr(0, v.find(';'));
   }
   ASSERT_FALSE(cookie.empty());
   ApiRequest list;
   list.method = "POST";
   list.path = "/api/v1/connections/list";
   list.cookie = cookie;
+  list.csrf_token = Json::parse(login.body)["csrfToken"];
   auto r = api.Handle(list);
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.body.find("password change required"), std::string::npos);
+}
+
+TEST_F(ApiTest, CookieSessionsNeedTheCsrfToken) {
+  Api api(context_, ApiOptions{});
+  ASSERT_TRUE(api.Bootstrap().ok());
+  auto login = Call(api, "/api/v1/auth/login", R"({"email": "airbyte@example.com", "password": "password"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string token = Json::parse(login.body)["csrfToken"];
+  std::string session, csrf_cookie;
+  for (const auto& [k, v] : login.headers) {
+    if (k != "Set-Cookie") continue;
+    if (v.starts_with("sluice_session=")) session = v.substr(0, v.find(';'));
+    if (v.starts_with("sluice_csrf=")) csrf_cookie = v;
+  }
+  ASSERT_FALSE(session.empty());
+  EXPECT_EQ(csrf_cookie.find("HttpOnly"), std::string::npos) << "the page's script reads it";
+  EXPECT_NE(csrf_cookie.find("sluice_csrf=" + token + ";"), std::string::npos);
+  EXPECT_EQ(token, CsrfTokenFor(session.substr(session.find('=') + 1)));
+  EXPECT_EQ(token.find(session.substr(session.find('=') + 1)), std::string::npos);
+
+  auto change = [&](std::string csrf, std::string method = "POST") {
+    ApiRequest r;
+    r.method = std::move(method);
+    r.path = "/api/v1/users/change_password";
+    r.body = R"({"currentPassword": "password", "newPassword": "a-new-passw0rd"})";
+    r.cookie = session;
+    r.csrf_token = std::move(csrf);
+    return api.Handle(r);
+  };
+  for (std::string bad : {std::string(), token.substr(1), std::string(token.size(), 'a')}) {
+    auto r = change(bad);
+    EXPECT_EQ(r.status, 403) << bad;
+    EXPECT_NE(r.body.find("CSRF"), std::string::npos);
+    EXPECT_EQ(change(bad, "GET").status, 403) << "an action by GET needs it too";
+  }
+  auto ok = change(token);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  // The new session has a new token; the old session is gone.
+  const std::string next = Json::parse(ok.body)["csrfToken"];
+  EXPECT_NE(next, token);
+  // API keys carry no cookie: no CSRF token needed.
+  EXPECT_EQ(Call(api, "/api/v1/connections/list", "{}", "POST", "Bearer sk_" + std::string(43, 'A')).status, 401);
 }
 
 TEST(RequestFieldsTest, JobIdsAndDetails) {

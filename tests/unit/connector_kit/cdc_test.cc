@@ -5,8 +5,10 @@
 #include "connectors/kit/cdc/cdc_columns.h"
 #include "connectors/kit/cdc/change_log_reader.h"
 #include "connectors/kit/cdc/cdc_state.h"
+#include "connectors/kit/cdc/cdc_streams.h"
 #include "connectors/kit/cdc/position_emitter.h"
 #include "connectors/kit/cdc/schema_changes.h"
+#include "unit/testing/connector_test_util.h"
 
 namespace sluice {
 namespace {
@@ -206,6 +208,87 @@ TEST(PositionEmitter, MapsAcknowledgedCheckpointsBackToPositions) {
   EXPECT_EQ(out.TakeDurable(), std::nullopt);  // taken
   engine.acks_.Acknowledge(3);
   EXPECT_EQ(out.TakeDurable(), 30);
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+ConfiguredCatalog TwoStreams() {
+  ConfiguredCatalog catalog;
+  for (const char* name : {"orders", "lookup"}) {
+    ConfiguredStream s;
+    s.stream.name = name;
+    s.stream.namespace_ = "shop";
+    s.sync_mode = std::string_view(name) == "orders" ? SyncMode::kIncremental : SyncMode::kFullRefresh;
+    s.schema = std::make_shared<const Schema>(std::vector<Field>{{"id", TypeId::kInteger, false, {}}});
+    catalog.streams.push_back(std::move(s));
+  }
+  return catalog;
+}
+
+TEST(CdcStreams, BlobsOfIncrementalStreamsGoIntoTheGlobalState) {
+  ConfiguredCatalog catalog = TwoStreams();
+  testing::CollectingEmitter out;
+  CdcStreams streams(catalog, out, BatchLimits{});
+  ASSERT_TRUE(streams.Start().ok());
+  EXPECT_EQ(out.statuses.size(), 2u);
+  EXPECT_TRUE(streams.HasIncremental());
+  EXPECT_TRUE(streams.Incremental(0));
+  EXPECT_FALSE(streams.Incremental(1));
+  // The snapshot's checkpoints keep the incremental stream's blob; "complete" becomes the marker.
+  auto global = [&] { return streams.GlobalState(Json{{"pos", 7}}); };
+  StateMessage m = streams.SnapshotStateOf(0, global)(Json{{"pk_val", "10"}});
+  ASSERT_EQ(m.stream_states.size(), 1u);
+  EXPECT_EQ(m.stream_states[0].stream_state, (Json{{"pk_val", "10"}}));
+  EXPECT_EQ(m.shared_state["state"], (Json{{"pos", 7}}));
+  m = streams.SnapshotStateOf(1, global)(Json{{"pk_val", "3"}});  // full refresh: nothing kept
+  ASSERT_EQ(m.stream_states.size(), 1u);
+  m = streams.SnapshotStateOf(0, global)(Json{{"complete", true}});
+  EXPECT_TRUE(IsCdcSnapshotComplete(&m.stream_states[0].stream_state));
+  EXPECT_TRUE(IsCdcSnapshotComplete(streams.Blob(0)));
+  EXPECT_EQ(streams.Blob(1), nullptr);
+  // A resumed read starts from the saved blobs.
+  CdcStreams again(catalog, out, BatchLimits{});
+  again.LoadBlobs(*ParseCdcState(m));
+  EXPECT_TRUE(IsCdcSnapshotComplete(again.Blob(0)));
+}
+
+TEST(CdcStreams, FinishEndsEveryStreamAndAnErrorAfterACancelIsACancel) {
+  ConfiguredCatalog catalog = TwoStreams();
+  {
+    testing::CollectingEmitter out;
+    CdcStreams streams(catalog, out, BatchLimits{});
+    ASSERT_TRUE(streams.Start().ok());
+    streams.batcher(0).batch().column(0).AppendInt64(1);
+    ASSERT_TRUE(streams.batcher(0).RowAdded().ok());
+    EXPECT_TRUE(streams.Finish(Status::Ok(), out).ok());
+    EXPECT_EQ(out.batches.size(), 1u) << "pending rows are flushed";
+    EXPECT_EQ(out.statuses.back().second, StreamStatus::kComplete);
+  }
+  {
+    testing::CollectingEmitter out;
+    CdcStreams streams(catalog, out, BatchLimits{});
+    ASSERT_TRUE(streams.Start().ok());
+    EXPECT_EQ(streams.Finish(Status::TransientError("lost"), out).failure_type(), FailureType::kTransient);
+    EXPECT_EQ(out.statuses.back().second, StreamStatus::kIncomplete);
+  }
+  {
+    struct Stopped : testing::CollectingEmitter {
+      bool cancelled() const override { return true; }
+    } out;
+    CdcStreams streams(catalog, out, BatchLimits{});
+    ASSERT_TRUE(streams.Start().ok());
+    EXPECT_TRUE(streams.Finish(Status::TransientError("interrupted"), out).cancelled());
+    EXPECT_EQ(out.statuses.size(), 2u) << "no INCOMPLETE for a cancelled read";
+  }
+  ConfiguredCatalog unbound = TwoStreams();
+  unbound.streams[1].schema = nullptr;
+  testing::CollectingEmitter out;
+  CdcStreams streams(unbound, out, BatchLimits{});
+  EXPECT_EQ(streams.Start().failure_type(), FailureType::kSystem);
 }
 
 }  // namespace

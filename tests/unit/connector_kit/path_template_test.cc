@@ -70,6 +70,14 @@ TEST(PathTemplateTest, UnknownAndUnterminatedVariablesAreConfigErrorsNamingThePa
   EXPECT_EQ(open.status().message(), "$.path_format: unterminated variable in '${STREAM_NAME'");
 }
 
+TEST(PathTemplateTest, ANulCharacterIsAConfigError) {
+  using namespace std::string_literals;
+  auto nul = PathTemplate::Parse("x\0/../${STREAM_NAME}"s, "$.path_format");
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.status().failure_type(), FailureType::kConfig);
+  EXPECT_EQ(nul.status().message(), "$.path_format: must not contain a NUL character");
+}
+
 TEST(PathTemplateTest, FirstVaryingVariableMarksTheFixedPrefix) {
   size_t first = std::string::npos;
   EXPECT_EQ(Expand("${STREAM_NAME}/${YEAR}_", Values({"users", {}}), &first), "users/2024_");

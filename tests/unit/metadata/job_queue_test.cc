@@ -335,6 +335,59 @@ TEST_P(JobQueueTest, ListJobsNewestFirstWithPagingAndCounts) {
   EXPECT_EQ(by_status.count(JobStatus::kRunning), 0u);
 }
 
+TEST_P(JobQueueTest, ListJobsByStatusWorkspaceTimeAndOrder) {
+  const std::string a = NewConnection("a"), b = NewConnection("b");
+  const Job first = Enqueue(a, kStart);  // succeeds at kStart + 50
+  ASSERT_TRUE(Claim("w", kStart));
+  ASSERT_TRUE(store().FinishAttempt(first.id, 1, "w", AttemptResult{}, kStart + 50).ok());
+  const Job second = Enqueue(b, kStart + 10);  // stays pending, updated at kStart + 10
+  const Job third = Enqueue(a, kStart + 20);   // pending, updated at kStart + 20
+
+  auto ids = [this](const JobQuery& q) {
+    std::vector<JobId> out;
+    auto jobs = store().ListJobs(q);
+    EXPECT_TRUE(jobs.ok()) << jobs.status().ToString();
+    if (jobs.ok()) {
+      for (const auto& j : *jobs) out.push_back(j.id);
+    }
+    auto count = store().CountJobs(q);
+    EXPECT_TRUE(count.ok() && *count == static_cast<int64_t>(out.size()));
+    return out;
+  };
+  JobQuery q;
+  q.statuses = {JobStatus::kPending};
+  EXPECT_EQ(ids(q), (std::vector<JobId>{third.id, second.id}));
+  q.statuses = {JobStatus::kSucceeded, JobStatus::kFailed};
+  EXPECT_EQ(ids(q), (std::vector<JobId>{first.id}));
+
+  q = JobQuery{};
+  q.order = JobQuery::Order::kOldestFirst;
+  EXPECT_EQ(ids(q), (std::vector<JobId>{first.id, second.id, third.id}));
+  q.order = JobQuery::Order::kUpdatedNewestFirst;  // the first one finished last
+  EXPECT_EQ(ids(q), (std::vector<JobId>{first.id, third.id, second.id}));
+  q.order = JobQuery::Order::kUpdatedOldestFirst;
+  EXPECT_EQ(ids(q), (std::vector<JobId>{second.id, third.id, first.id}));
+
+  q = JobQuery{};
+  q.created_from = kStart + 10;
+  q.created_to = kStart + 10;
+  EXPECT_EQ(ids(q), (std::vector<JobId>{second.id}));
+  q = JobQuery{};
+  q.updated_from = kStart + 30;
+  EXPECT_EQ(ids(q), (std::vector<JobId>{first.id}));
+  q = JobQuery{};
+  q.updated_to = kStart + 15;
+  EXPECT_EQ(ids(q), (std::vector<JobId>{second.id}));
+
+  // A connection's workspace is its source's.
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto workspaces, store().ListWorkspaces());
+  q = JobQuery{};
+  q.workspace_ids = {workspaces[0].workspace_id};
+  EXPECT_EQ(ids(q).size(), 3u);
+  q.workspace_ids = {"no-such-workspace"};
+  EXPECT_TRUE(ids(q).empty());
+}
+
 TEST_P(JobQueueTest, AttemptLogsAppendTailAndRead) {
   const std::string c = NewConnection();
   const Job job = Enqueue(c);

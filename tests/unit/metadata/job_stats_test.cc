@@ -226,6 +226,8 @@ TEST_P(JobStatsTest, MigrationBackfillsTheJobTotalsFromAttemptStats) {
                           "ALTER TABLE connections DROP COLUMN schema_change",
                           "ALTER TABLE connections DROP COLUMN pending_catalog_diff",
                           "ALTER TABLE attempts DROP COLUMN schema_change",
+                          "DROP TABLE operations",  // migration 6
+                          "ALTER TABLE connections DROP COLUMN operation_ids",
                           "DELETE FROM schema_migrations WHERE version >= 2"}) {
     auto done = db.Exec(sql);
     ASSERT_TRUE(done.ok()) << sql << ": " << done.status().ToString();

@@ -260,6 +260,53 @@ TEST_P(EntitiesTest, DeletingASourceDeprecatesItsConnectionsAndCancelsTheirJobs)
   EXPECT_TRUE(destination);
 }
 
+TEST_P(EntitiesTest, OperationsCrudAndConnectionsListThemInOrder) {
+  Operation o;
+  o.workspace_id = DefaultWorkspaceId();
+  o.name = "dbt run";
+  o.operator_configuration = {{"operatorType", "dbt"}, {"dbt", {{"gitRepoUrl", "/srv/project"}}}};
+  SLUICE_ASSERT_OK_AND_ASSIGN(Operation dbt, store().CreateOperation(o, kStart + 1));
+  o.name = "hook";
+  o.operator_configuration = {{"operatorType", "webhook"}, {"webhook", {{"executionUrl", "http://x/y"}}}};
+  SLUICE_ASSERT_OK_AND_ASSIGN(Operation hook, store().CreateOperation(o, kStart + 2));
+  EXPECT_NE(dbt.operation_id, hook.operation_id);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto listed, store().ListOperations(o.workspace_id));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].name, "dbt run");
+  EXPECT_EQ(listed[0].operator_configuration["dbt"]["gitRepoUrl"], "/srv/project");
+
+  o.workspace_id = NewUuid();
+  EXPECT_EQ(store().CreateOperation(o, kStart).status().failure_type(), FailureType::kConfig);
+
+  Connection c = MakeConnection("with operations");
+  EXPECT_TRUE(c.operation_ids.empty());
+  c.operation_ids = {hook.operation_id, dbt.operation_id};
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto updated, store().UpdateConnection(c, kStart + 30));
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->operation_ids, (std::vector<std::string>{hook.operation_id, dbt.operation_id}));
+  c.operation_ids.push_back(NewUuid());
+  auto bad = store().UpdateConnection(c, kStart + 31);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("operationIds[2]"), std::string::npos) << bad.status().ToString();
+
+  hook.name = "webhook renamed";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto renamed, store().UpdateOperation(hook, kStart + 40));
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(renamed->name, "webhook renamed");
+  EXPECT_EQ(renamed->updated_at, kStart + 40);
+
+  // Deleting an operation takes it out of the connections that ran it.
+  SLUICE_ASSERT_OK_AND_ASSIGN(bool deleted, store().DeleteOperation(hook.operation_id, kStart + 50));
+  EXPECT_TRUE(deleted);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto got, store().GetConnection(c.connection_id));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->operation_ids, (std::vector<std::string>{dbt.operation_id}));
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto gone, store().GetOperation(hook.operation_id));
+  EXPECT_FALSE(gone);
+  SLUICE_ASSERT_OK_AND_ASSIGN(bool again, store().DeleteOperation(hook.operation_id, kStart + 51));
+  EXPECT_FALSE(again);
+}
+
 TEST_P(EntitiesTest, StateIsSetAndReplaced) {
   Connection c = MakeConnection("stateful");
   SLUICE_ASSERT_OK_AND_ASSIGN(auto none, store().GetState(c.connection_id));

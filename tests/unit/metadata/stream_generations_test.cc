@@ -162,6 +162,8 @@ TEST_P(StreamGenerationsTest, MigrationThreeKeepsTheJobsOfAnOlderSchema) {
                           "ALTER TABLE connections DROP COLUMN schema_change",
                           "ALTER TABLE connections DROP COLUMN pending_catalog_diff",
                           "ALTER TABLE attempts DROP COLUMN schema_change",
+                          "DROP TABLE operations",  // migration 6
+                          "ALTER TABLE connections DROP COLUMN operation_ids",
                           "DELETE FROM schema_migrations WHERE version >= 3"}) {
     SLUICE_ASSERT_OK(db.Exec(sql).status());
   }

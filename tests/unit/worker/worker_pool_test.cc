@@ -148,7 +148,12 @@ TEST_F(WorkerPoolTest, ConsecutiveFailuresDisableTheConnectionAndNotify) {
     const JobId id = Enqueue(conn);
     ASSERT_EQ(WaitTerminal(id).status, JobStatus::kFailed);
   }
+  // The job's end is stored first; the worker disables the connection just after it.
   auto c = store().GetConnection(conn);
+  for (int i = 0; i < 500 && c.ok() && c->has_value() && (*c)->status != ConnectionStatus::kInactive; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    c = store().GetConnection(conn);
+  }
   ASSERT_TRUE(c.ok() && c->has_value());
   EXPECT_EQ((*c)->consecutive_failures, 2);
   EXPECT_EQ((*c)->status, ConnectionStatus::kInactive);

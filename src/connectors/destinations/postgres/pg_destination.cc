@@ -88,6 +88,7 @@ class PostgresDestination final : public Destination {
 
   Status Check(const Json& config) override {
     SLUICE_ASSIGN_OR_RETURN(PgDestinationConfig c, ParsePgDestinationConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenPgTunnel(c.tunnel, c.connection));  // outlives conn
     SLUICE_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(c.connection, "sluice destination-postgres check"));
     // Everything happens in a transaction that is rolled back: Check leaves nothing behind.
     SLUICE_RETURN_IF_ERROR(conn->Exec("BEGIN"));
@@ -116,6 +117,8 @@ class PostgresDestination final : public Destination {
     PlanNormalizedTables();
     SLUICE_RETURN_IF_ERROR(CheckDistinctTables());
 
+    pool_.reset();
+    SLUICE_ASSIGN_OR_RETURN(tunnel_, OpenPgTunnel(config_.tunnel, config_.connection));
     pool_ = std::make_unique<PgConnectionPool>(config_.connection);
     SLUICE_ASSIGN_OR_RETURN(auto link, pool_->Acquire());
     PgConnection& conn = *link->conn;
@@ -563,6 +566,9 @@ class PostgresDestination final : public Destination {
 
   PgDestinationConfig config_;
   std::vector<PgStreamPlan> plans_;
+  //! The SSH tunnel of the run (null without one); declared before pool_ so that it closes
+  //! after the pool's connections.
+  std::unique_ptr<SshTunnel> tunnel_;
   std::unique_ptr<PgConnectionPool> pool_;
 };
 

@@ -110,6 +110,7 @@ Result<PgDestinationConfig> ParsePgDestinationConfig(const Json& config) {
   if (!config.is_object()) return Status::ConfigError("config: must be an object");
   PgDestinationConfig c;
   SLUICE_ASSIGN_OR_RETURN(c.connection, ParsePgConnectionConfig(config));
+  SLUICE_ASSIGN_OR_RETURN(c.tunnel, ParseTunnelMethod(config));
   auto string_field = [&](const char* key, std::string& out) -> Status {
     auto it = config.find(key);
     if (it == config.end() || it->is_null()) return Status::Ok();

@@ -18,6 +18,7 @@ enum class CdcDeletionMode {
 
 struct PgDestinationConfig {
   PgConnectionConfig connection;
+  TunnelConfig tunnel;  //!< tunnel_method: opened by Check and for a run (Begin → End)
   std::string schema = "public";                //!< for streams without a namespace
   std::string raw_data_schema = "airbyte_internal";  //!< where raw tables live
   bool disable_type_dedupe = false;  //!< raw tables only (no final tables), as Airbyte's option

@@ -32,16 +32,21 @@ void Pad2(std::string& out, unsigned v) {
 //! ".ffffff" cut to `fsp` digits (none when fsp is 0).
 void Fraction(std::string& out, uint32_t micros, int fsp) {
   if (fsp <= 0) return;
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%06u", micros % 1000000);
+  char buf[6];
+  uint32_t v = micros % 1000000;
+  for (int i = 5; i >= 0; --i, v /= 10) buf[i] = static_cast<char>('0' + v % 10);
   out += '.';
   out.append(buf, static_cast<size_t>(std::min(fsp, 6)));
 }
 
 void Date(std::string& out, unsigned y, unsigned m, unsigned d) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04u-%02u-%02u", y % 10000, m % 100, d % 100);
-  out += buf;
+  y %= 10000;
+  Pad2(out, y / 100);
+  Pad2(out, y % 100);
+  out += '-';
+  Pad2(out, m % 100);
+  out += '-';
+  Pad2(out, d % 100);
 }
 
 void DateTime(std::string& out, unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
@@ -186,6 +191,30 @@ class ImageDecoder {
       }
       return Status::Ok();
     };
+    //! A TIMESTAMP (Unix seconds and µs) as SELECT prints it in UTC; 0 is the zero date.
+    auto epoch = [&](int64_t secs, uint32_t micros, int digits) -> Status {
+      if (secs == 0 && micros == 0) {
+        out = "0000-00-00 00:00:00";
+        return Status::Ok();
+      }
+      int64_t y;
+      unsigned mo, d;
+      CivilFromDays(secs / 86400, y, mo, d);
+      const int64_t s = secs % 86400;
+      DateTime(out, static_cast<unsigned>(y), mo, d, static_cast<unsigned>(s / 3600),
+               static_cast<unsigned>(s / 60 % 60), static_cast<unsigned>(s % 60), micros, digits);
+      return Status::Ok();
+    };
+    //! FLOAT / DOUBLE: little-endian IEEE, printed shortest round-trip.
+    auto floating = [&](auto zero, std::string_view what) -> Status {
+      decltype(zero) v;
+      if (!Need(sizeof v)) return Malformed(what);
+      std::memcpy(&v, p_, sizeof v);
+      p_ += sizeof v;
+      char buf[32];
+      out.assign(buf, std::to_chars(buf, buf + sizeof(buf), v).ptr);
+      return Status::Ok();
+    };
     auto bytes = [&](size_t len_bytes) -> Status {
       if (!Need(len_bytes)) return Malformed("a length");
       const size_t len = LE(p_, len_bytes);
@@ -215,24 +244,8 @@ class ImageDecoder {
         out = y == 0 ? "0000" : std::to_string(1900 + y);
         return Status::Ok();
       }
-      case MYSQL_TYPE_FLOAT: {
-        if (!Need(4)) return Malformed("a FLOAT");
-        float f;
-        std::memcpy(&f, p_, 4);
-        p_ += 4;
-        char buf[32];
-        out.assign(buf, std::to_chars(buf, buf + sizeof(buf), f).ptr);
-        return Status::Ok();
-      }
-      case MYSQL_TYPE_DOUBLE: {
-        if (!Need(8)) return Malformed("a DOUBLE");
-        double d;
-        std::memcpy(&d, p_, 8);
-        p_ += 8;
-        char buf[32];
-        out.assign(buf, std::to_chars(buf, buf + sizeof(buf), d).ptr);
-        return Status::Ok();
-      }
+      case MYSQL_TYPE_FLOAT: return floating(float{}, "a FLOAT");
+      case MYSQL_TYPE_DOUBLE: return floating(double{}, "a DOUBLE");
       case MYSQL_TYPE_NEWDECIMAL: {
         const int precision = t.meta >> 8, scale = t.meta & 0xFF;
         size_t size = 0;
@@ -271,17 +284,7 @@ class ImageDecoder {
         if (fb == 1) micros *= 10000;
         if (fb == 2) micros *= 100;
         p_ += 4 + fb;
-        if (secs == 0 && micros == 0) {
-          out = "0000-00-00 00:00:00";
-          return Status::Ok();
-        }
-        int64_t y;
-        unsigned mo, d;
-        CivilFromDays(secs / 86400, y, mo, d);
-        const int64_t s = secs % 86400;
-        DateTime(out, static_cast<unsigned>(y), mo, d, static_cast<unsigned>(s / 3600),
-                 static_cast<unsigned>(s / 60 % 60), static_cast<unsigned>(s % 60), micros, fsp);
-        return Status::Ok();
+        return epoch(secs, micros, fsp);
       }
       case MYSQL_TYPE_TIME2: {
         const int dec = t.meta;
@@ -323,17 +326,7 @@ class ImageDecoder {
         if (!Need(4)) return Malformed("a TIMESTAMP");
         const int64_t secs = static_cast<int64_t>(LE(p_, 4));
         p_ += 4;
-        if (secs == 0) {
-          out = "0000-00-00 00:00:00";
-          return Status::Ok();
-        }
-        int64_t y;
-        unsigned mo, d;
-        CivilFromDays(secs / 86400, y, mo, d);
-        const int64_t s = secs % 86400;
-        DateTime(out, static_cast<unsigned>(y), mo, d, static_cast<unsigned>(s / 3600),
-                 static_cast<unsigned>(s / 60 % 60), static_cast<unsigned>(s % 60), 0, 0);
-        return Status::Ok();
+        return epoch(secs, 0, 0);
       }
       case MYSQL_TYPE_DATETIME: {
         if (!Need(8)) return Malformed("a DATETIME");

@@ -19,6 +19,7 @@
 #include "base/time.h"
 #include "connectors/kit/cdc/cdc_columns.h"
 #include "connectors/kit/cdc/cdc_state.h"
+#include "connectors/kit/cdc/cdc_streams.h"
 #include "connectors/kit/cdc/position_emitter.h"
 #include "connectors/kit/cdc/replication_lag.h"
 #include "connectors/kit/cdc/schema_changes.h"
@@ -35,14 +36,6 @@ namespace {
 constexpr uint64_t kRowsPerCheckpoint = 50000;
 constexpr auto kContinuousCheckpointEvery = std::chrono::milliseconds(100);
 constexpr uint64_t kHeartbeatPeriodNs = 500'000'000;
-
-const Json& SnapshotCompleteJson() {
-  static const Json kDone = {{"version", 2}, {"state_type", "cdc"}, {"snapshot_complete", true}};
-  return kDone;
-}
-bool IsSnapshotComplete(const Json* blob) {
-  return blob != nullptr && blob->is_object() && blob->value("snapshot_complete", false);
-}
 
 struct EventDeleter {
   void operator()(MARIADB_RPL_EVENT* e) const { mariadb_free_rpl_event(e); }
@@ -62,13 +55,19 @@ struct TablePlan {
   std::vector<int> column_of_field;         //!< binlog column per field; -1: none
   std::vector<int> cdc_of_field;            //!< 0 cursor, 1 log_pos, 2 log_file, 3 updated_at, 4 deleted_at, -1 data
   std::vector<size_t> key;                  //!< binlog positions of the primary-key columns
+  std::string map;  //!< the TABLE_MAP it was made from (database, table, types, metadata, names)
 };
 
 class CdcRead {
  public:
   CdcRead(const MySqlSourceConfig& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out,
           const std::atomic<bool>* end)
-      : config_(config), catalog_(catalog), state_(state), out_(out, position_), end_(end) {}
+      : config_(config),
+        catalog_(catalog),
+        state_(state),
+        out_(out, position_),
+        end_(end),
+        streams_(catalog, out_, MySqlBatchLimits()) {}
 
   ~CdcRead() {
     if (rpl_ != nullptr) mariadb_rpl_close(rpl_);
@@ -76,33 +75,17 @@ class CdcRead {
 
   Status Run() {
     SLUICE_ASSIGN_OR_RETURN(conn_, MySqlConnection::Connect(config_));
-    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
-      const ConfiguredStream& s = catalog_.streams[i];
-      if (!s.schema) return Status::SystemError("catalog: stream '" + s.descriptor().ToString() + "' has no bound schema");
-      batchers_.push_back(std::make_unique<StreamBatcher>(out_, i, s.schema, MySqlBatchLimits()));
-      SLUICE_RETURN_IF_ERROR(batchers_.back()->Start());
-    }
+    SLUICE_RETURN_IF_ERROR(streams_.Start());
     Status st = DecideStart();
     if (st.ok()) st = LoadStartSchema();
     if (st.ok()) st = Snapshot();
     if (st.ok() && HasIncremental()) st = ReadChanges();
-    if (!st.ok() && !st.cancelled() && out_.cancelled()) st = Status::Cancelled();
-    Status first = st;
-    for (auto& b : batchers_) {
-      Status f = b->Finish(st);
-      if (first.ok() && !f.ok()) first = f;
-    }
-    return first;
+    return streams_.Finish(st, out_);
   }
 
  private:
-  bool Incremental(uint32_t i) const { return catalog_.streams[i].sync_mode == SyncMode::kIncremental; }
-  bool HasIncremental() const {
-    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
-      if (Incremental(i)) return true;
-    }
-    return false;
-  }
+  bool Incremental(uint32_t i) const { return streams_.Incremental(i); }
+  bool HasIncremental() const { return streams_.HasIncremental(); }
 
   // ---- start ------------------------------------------------------------------------------------
 
@@ -135,7 +118,7 @@ class CdcRead {
     if (position) {
       position_ = *position;
       announced_.Load(saved->position);
-      for (const auto& s : saved->streams) blobs_[s.descriptor.ToString()] = s.stream_state;
+      streams_.LoadBlobs(*saved);
     }
     return Status::Ok();
   }
@@ -149,16 +132,9 @@ class CdcRead {
   }
 
   StateMessage GlobalState() const {
-    CdcState s;
-    s.position = BinlogPositionJson(position_);
-    announced_.SaveTo(s.position);
-    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
-      if (!Incremental(i)) continue;
-      auto it = blobs_.find(catalog_.streams[i].descriptor().ToString());
-      if (it == blobs_.end()) continue;
-      s.streams.push_back({catalog_.streams[i].descriptor(), it->second});
-    }
-    return CdcStateMessage(s);
+    Json position = BinlogPositionJson(position_);
+    announced_.SaveTo(position);
+    return streams_.GlobalState(std::move(position));
   }
 
   // ---- snapshot ---------------------------------------------------------------------------------
@@ -196,8 +172,7 @@ class CdcRead {
   Status Snapshot() {
     std::vector<uint32_t> todo;
     for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
-      const auto it = blobs_.find(catalog_.streams[i].descriptor().ToString());
-      if (Incremental(i) && it != blobs_.end() && IsSnapshotComplete(&it->second)) continue;
+      if (Incremental(i) && IsCdcSnapshotComplete(streams_.Blob(i))) continue;
       todo.push_back(i);
     }
     const bool have_position = !position_.file.empty();
@@ -211,21 +186,13 @@ class CdcRead {
     snap.updated_at_us = NowMicros();
     for (uint32_t i : todo) {
       const ConfiguredStream& stream = catalog_.streams[i];
-      const std::string key = stream.descriptor().ToString();
-      auto it = blobs_.find(key);
+      // The blob is copied: state_of replaces it while the reader runs.
       std::optional<Json> saved;
-      if (Incremental(i) && it != blobs_.end()) saved = it->second;
-      Log(LogLevel::kInfo, "{}: CDC snapshot at binlog {}:{}", key, at.file, at.pos);
-      const bool incremental = Incremental(i);
-      snap.state_of = [this, key, incremental](Json blob) {
-        if (incremental) {
-          if (blob.is_object() && blob.value("complete", false)) blob = SnapshotCompleteJson();
-          blobs_[key] = std::move(blob);
-        }
-        return GlobalState();
-      };
-      SLUICE_RETURN_IF_ERROR(batchers_[i]->MarkRunning());
-      Status st = ReadMySqlStream(*conn_, config_, stream, saved ? &*saved : nullptr, *batchers_[i], &snap);
+      if (Incremental(i) && streams_.Blob(i) != nullptr) saved = *streams_.Blob(i);
+      Log(LogLevel::kInfo, "{}: CDC snapshot at binlog {}:{}", stream.descriptor().ToString(), at.file, at.pos);
+      snap.state_of = streams_.SnapshotStateOf(i, [this] { return GlobalState(); });
+      SLUICE_RETURN_IF_ERROR(streams_.batcher(i).MarkRunning());
+      Status st = ReadMySqlStream(*conn_, config_, stream, saved ? &*saved : nullptr, streams_.batcher(i), &snap);
       if (!st.ok()) {
         conn_->Done();
         (void)conn_->Exec("ROLLBACK");
@@ -342,6 +309,12 @@ class CdcRead {
 
   Status OnTableMap(const MARIADB_RPL_EVENT& ev) {
     const auto& tm = ev.event.table_map;
+    // Every transaction maps its tables again: the same map as last time keeps its plan (a DDL
+    // clears the plans, so the table is looked at again).
+    std::string map;
+    for (const auto& part : {tm.database, tm.table, tm.column_types, tm.metadata}) map.append(part.str, part.length).push_back('\0');
+    map.append(reinterpret_cast<const char*>(tm.column_names.data), tm.column_names.length);
+    if (auto it = plans_.find(tm.table_id); it != plans_.end() && it->second.map == map) return Status::Ok();
     const std::string database = Str(tm.database), name = Str(tm.table);
     plans_.erase(tm.table_id);
     auto stream = StreamOf(database, name);
@@ -415,6 +388,7 @@ class CdcRead {
       }
       plan.column_of_field.push_back(col);
     }
+    plan.map = std::move(map);
     plans_[tm.table_id] = std::move(plan);
     return Status::Ok();
   }
@@ -455,7 +429,7 @@ class CdcRead {
   }
 
   Status AppendRow(const TablePlan& plan, const BinlogRow& row, bool deleted, uint64_t event_pos, uint32_t when) {
-    StreamBatcher& b = *batchers_[plan.stream];
+    StreamBatcher& b = streams_.batcher(plan.stream);
     RecordBatch& batch = b.batch();
     const int64_t micros = static_cast<int64_t>(when) * kMicrosPerSecond;
     for (size_t f = 0; f < plan.column_of_field.size(); ++f) {
@@ -507,7 +481,7 @@ class CdcRead {
   }
 
   Status Checkpoint() {
-    for (auto& b : batchers_) SLUICE_RETURN_IF_ERROR(b->Flush());
+    SLUICE_RETURN_IF_ERROR(streams_.FlushAll());
     rows_since_checkpoint_ = 0;
     last_checkpoint_ = std::chrono::steady_clock::now();
     return out_.EmitState(GlobalState());
@@ -527,6 +501,7 @@ class CdcRead {
       SLUICE_RETURN_IF_ERROR(ApplyTruncate(ddl.tables[0], ev));
     } else if (ddl.kind != BinlogDdl::Kind::kNone) {
       // The tables it names are looked up again at their next TABLE_MAP.
+      plans_.clear();
       bool ours = false;
       for (size_t k = 0; k < ddl.tables.size(); ++k) {
         const auto& t = ddl.tables[k];
@@ -540,6 +515,7 @@ class CdcRead {
     } else if (head.rfind("ALTER", 0) == 0 || head.rfind("CREATE", 0) == 0 || head.rfind("DROP", 0) == 0 ||
                head.rfind("RENAME", 0) == 0 || head.rfind("TRUNCATE", 0) == 0) {
       tables_.clear();  // not understood: every table is looked up again
+      plans_.clear();
       Log(LogLevel::kInfo, "CDC: DDL at {}:{}: {}", current_file_, ev.next_event_pos, sql.substr(0, 200));
     }
     if (!in_txn_) return EndTransaction(ev.next_event_pos);  // a standalone statement (DDL)
@@ -551,10 +527,11 @@ class CdcRead {
   Status ApplyTruncate(const std::pair<std::string, std::string>& table, const MARIADB_RPL_EVENT& ev) {
     auto stream = StreamOf(table.first, table.second);
     tables_.erase(table);
+    plans_.clear();
     if (!stream) return Status::Ok();
     Log(LogLevel::kInfo, "CDC: {} was truncated at {}:{}", catalog_.streams[*stream].descriptor().ToString(),
         current_file_, ev.next_event_pos);
-    SLUICE_RETURN_IF_ERROR(batchers_[*stream]->Truncate(static_cast<int64_t>(ev.timestamp) * kMicrosPerSecond));
+    SLUICE_RETURN_IF_ERROR(streams_.batcher(*stream).Truncate(static_cast<int64_t>(ev.timestamp) * kMicrosPerSecond));
     ++rows_since_checkpoint_;
     return Status::Ok();
   }
@@ -775,12 +752,11 @@ class CdcRead {
   BinlogPosition position_;  //!< where the next read starts (what a checkpoint saves)
   PositionEmitter<BinlogPosition> out_;  //!< the engine's Emitter; maps acknowledged checkpoints to positions
   const std::atomic<bool>* end_;
+  CdcStreams streams_;  //!< batchers, which streams are incremental, their blobs in the GLOBAL state
 
   std::unique_ptr<MySqlConnection> conn_;
   std::unique_ptr<MySqlConnection> dump_conn_;
   MARIADB_RPL* rpl_ = nullptr;
-  std::vector<std::unique_ptr<StreamBatcher>> batchers_;
-  std::map<std::string, Json> blobs_;  //!< stream descriptor → its blob in the GLOBAL state
 
   struct CachedTable {
     TablePtr table;               //!< null: does not exist

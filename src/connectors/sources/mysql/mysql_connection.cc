@@ -135,10 +135,17 @@ Status MySqlConnection::Open() {
       mysql_optionsv(mysql_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
     }
   }
-  const std::string where = fmt::format("connecting to MySQL at {}:{} as '{}'", config_.host, config_.port,
-                                        config_.username);
-  if (mysql_real_connect(mysql_, config_.host.c_str(), config_.username.c_str(), config_.password.c_str(),
-                         config_.database.c_str(), static_cast<unsigned int>(config_.port), nullptr,
+  // Through an SSH tunnel: its local end (TCP, so "localhost" never means the Unix socket here).
+  const bool tunneled = config_.tunnel_local_port != 0;
+  const std::string connect_host = tunneled ? "127.0.0.1" : config_.host;
+  const int connect_port = tunneled ? config_.tunnel_local_port : config_.port;
+  const std::string where =
+      fmt::format("connecting to MySQL at {}:{} as '{}'{}", config_.host, config_.port, config_.username,
+                  tunneled ? fmt::format(" through the SSH tunnel {}@{}:{}", config_.tunnel.user, config_.tunnel.host,
+                                         config_.tunnel.port)
+                           : std::string());
+  if (mysql_real_connect(mysql_, connect_host.c_str(), config_.username.c_str(), config_.password.c_str(),
+                         config_.database.c_str(), static_cast<unsigned int>(connect_port), nullptr,
                          CLIENT_MULTI_RESULTS) == nullptr) {
     const unsigned int e = mysql_errno(mysql_);
     Status st = Error(where);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -135,6 +136,19 @@ class ParallelReader {
     thread_ids_.assign(workers, 0);
     conns_[0] = std::move(first);
     SetThread(0, conns_[0].get());
+    // Connections no stream takes read a table's key ranges at once (one stream, two
+    // connections: two ranges at a time).
+    ranges_.connections = std::max(1, config_.max_db_connections / static_cast<int>(workers));
+    ranges_.open = [this]() -> Result<std::unique_ptr<MySqlConnection>> {
+      SLUICE_ASSIGN_OR_RETURN(auto conn, MySqlConnection::Connect(config_));
+      std::lock_guard lock(mu_);
+      extra_ids_[conn.get()] = conn->thread_id();
+      return conn;
+    };
+    ranges_.release = [this](MySqlConnection& conn) {
+      std::lock_guard lock(mu_);
+      extra_ids_.erase(&conn);
+    };
     streams_.set_on_stop([this] { CancelQueries(); });
     Status st = streams_.Run(
         n, [this](size_t worker, uint32_t index, Emitter& out) { return ReadOne(worker, index, out); },
@@ -149,6 +163,7 @@ class ParallelReader {
     {
       std::lock_guard lock(mu_);
       ids = thread_ids_;
+      for (const auto& [conn, id] : extra_ids_) ids.push_back(id);
     }
     for (unsigned long id : ids) {
       if (id != 0) MySqlConnection::Cancel(config_, id);
@@ -179,7 +194,7 @@ class ParallelReader {
       }
     }
     if (st.ok()) st = batcher.MarkRunning();
-    if (st.ok()) st = ReadMySqlStream(*conn, config_, stream, state_.Find(stream.descriptor()), batcher);
+    if (st.ok()) st = ReadMySqlStream(*conn, config_, stream, state_.Find(stream.descriptor()), batcher, nullptr, &ranges_);
     if (!st.ok() && conn) {  // a connection that failed mid-read does not serve the next stream
       SetThread(worker, nullptr);
       conn.reset();
@@ -193,11 +208,21 @@ class ParallelReader {
   const StateStore& state_;
   ParallelStreams streams_;
   std::vector<std::unique_ptr<MySqlConnection>> conns_;  //!< one per worker, touched by its thread only
+  MySqlRangeReaders ranges_;  //!< more connections for one table's key ranges
   std::mutex mu_;
   std::vector<unsigned long> thread_ids_;
+  std::map<const MySqlConnection*, unsigned long> extra_ids_;  //!< the key-range connections open now
 };
 
 // ---- The source -----------------------------------------------------------------------------
+
+//! Opens the config's SSH tunnel (nullptr without one) and points `config` at it. The caller
+//! keeps it, declared before its connections, until they are closed.
+Result<std::unique_ptr<SshTunnel>> OpenMySqlTunnel(MySqlSourceConfig& config) {
+  SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenTunnel(config.tunnel, config.host, config.port, config.connect_timeout_s));
+  if (tunnel) config.tunnel_local_port = tunnel->local_port();
+  return tunnel;
+}
 
 class MySqlSource final : public Source, public ContinuousSource {
  public:
@@ -210,7 +235,8 @@ class MySqlSource final : public Source, public ContinuousSource {
   }
 
   Status Check(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(const MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenMySqlTunnel(parsed));
     SLUICE_ASSIGN_OR_RETURN(auto conn, MySqlConnection::Connect(parsed));
     Log(LogLevel::kDebug, "connected to {} {} at {}:{}{}", conn->is_mariadb() ? "MariaDB" : "MySQL",
         mysql_get_server_info(conn->get()), parsed.host, parsed.port,
@@ -219,7 +245,8 @@ class MySqlSource final : public Source, public ContinuousSource {
   }
 
   Result<Catalog> Discover(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(const MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenMySqlTunnel(parsed));
     SLUICE_ASSIGN_OR_RETURN(auto conn, MySqlConnection::Connect(parsed));
     SLUICE_ASSIGN_OR_RETURN(const std::vector<MySqlTable> tables, ListMySqlTables(*conn, parsed));
     if (tables.empty()) {
@@ -232,7 +259,8 @@ class MySqlSource final : public Source, public ContinuousSource {
   }
 
   Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
-    SLUICE_ASSIGN_OR_RETURN(const MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenMySqlTunnel(parsed));
     if (parsed.replication == MySqlReplication::kCdc) return ReadMySqlCdc(parsed, catalog, state, out);
     ParallelReader reader(parsed, catalog, state, out);
     return reader.Run();
@@ -251,7 +279,8 @@ class MySqlSource final : public Source, public ContinuousSource {
   Status ReadContinuous(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out,
                         const std::atomic<bool>& end) override {
     SLUICE_RETURN_IF_ERROR(CheckContinuous(config));
-    SLUICE_ASSIGN_OR_RETURN(const MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(MySqlSourceConfig parsed, ParseMySqlSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenMySqlTunnel(parsed));
     return ReadMySqlCdc(parsed, catalog, state, out, &end);
   }
 };

@@ -278,6 +278,7 @@ Json MySqlSourceSpecJson() {
              {"required", {"method"}},
              {"properties", {{"method", {{"type", "string"}, {"const", "STANDARD"}, {"order", 0}}}}}},
         CdcBranch()}}};
+  props["tunnel_method"] = TunnelMethodSpec(order++);
   props["checkpoint_target_interval_seconds"] = {
       {"type", "integer"}, {"title", "Checkpoint Target Time Interval"},
       {"description", "Accepted for compatibility; sluice checkpoints after every primary-key chunk."},
@@ -358,6 +359,7 @@ Result<MySqlSourceConfig> ParseMySqlSourceConfig(const Json& config) {
   (void)r.Integer("concurrency", 1, 1);
   (void)r.Bool("check_privileges", true);
   SLUICE_RETURN_IF_ERROR(r.status());
+  SLUICE_ASSIGN_OR_RETURN(c.tunnel, ParseTunnelMethod(config));
   SLUICE_RETURN_IF_ERROR(ParseJdbcParams(params, c));
   if (c.tls_disabled_by_params) c.ssl.mode = MySqlSslMode::kPreferred;
 

@@ -12,6 +12,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
+#include "connectors/kit/ssh_tunnel_config.h"
 
 namespace sluice {
 
@@ -66,6 +67,10 @@ struct MySqlSourceConfig {
   std::string username;
   std::string password;
   MySqlSslConfig ssl;
+  //! tunnel_method: an SSH tunnel opened per check / discover / read (mysql_source.cc); while it
+  //! is open, tunnel_local_port is its 127.0.0.1 port and every connection goes there.
+  TunnelConfig tunnel;
+  int tunnel_local_port = 0;
   //! jdbc_url_params as key=value pairs, in order. Understood: connectTimeout (ms),
   //! socketTimeout (ms), sessionVariables (k=v,k=v → SET SESSION), useSSL/requireSSL
   //! (false → no TLS), zeroDateTimeBehavior and characterEncoding (accepted; sluice always nulls

@@ -2,9 +2,16 @@
 // Reads one configured stream of source-mysql with SELECTs streamed row by row
 // (mysql_use_result), inside one consistent-snapshot transaction:
 //
-//   full refresh  tables with a primary key: the kit's KeyChunkQuery (WHERE key > last ORDER BY
+//   full refresh  tables with a primary key: the kit's ReadKeyChunks (WHERE key > last ORDER BY
 //                 key LIMIT chunk_rows), a `primary_key` state (pk_name/pk_val, Airbyte MySQL's
 //                 shape) after each chunk; an append destination resumes after the saved key.
+//                 With MySqlRangeReaders of more than one connection (standard mode), a table
+//                 whose key is one integer column and spans at least two chunks is split into
+//                 key ranges (the kit's SplitIntegerKeySpan, 4 per connection) read at once, one
+//                 range per connection at a time; the state lists every range and how far it got
+//                 (the kit's SqlKeyRanges), so each resumes. The readers' snapshots open while
+//                 the table is held by LOCK TABLES … READ (one view of the table); without the
+//                 privilege they open one after another, and the log says so.
 //                 Views and tables without a key: one SELECT, not resumable.
 //                 At the end: {"version":2,"state_type":"primary_key","complete":true}.
 //   incremental   STANDARD: the kit's CursorQuery (WHERE cursor >= saved ORDER BY cursor), a
@@ -15,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "base/json.h"
@@ -37,15 +45,27 @@ struct MySqlCdcSnapshot {
   std::function<StateMessage(Json blob)> state_of;
 };
 
+//! More connections for one table's full refresh (standard mode): its key ranges read at once.
+struct MySqlRangeReaders {
+  int connections = 1;  //!< ranges read at once (1: chunks one after another)
+  //! Opens one more connection, registered so that a stop interrupts its query (any thread).
+  std::function<Result<std::unique_ptr<MySqlConnection>>()> open;
+  //! Unregisters a connection `open` made, before it is closed (any thread).
+  std::function<void(MySqlConnection&)> release;
+};
+
 //! 16 k rows or about 4 MB per batch, each pre-sized from the last.
 BatchLimits MySqlBatchLimits();
 
 //! Reads `stream` into `out` (its batcher; statuses are the caller's). `saved` is the stream's
 //! last committed state blob or nullptr. `conn` must be idle; it is idle again after an OK
 //! return. Without `cdc` the read runs in its own consistent-snapshot, read-only transaction;
-//! with it, inside the caller's. Errors name the table.
+//! with it, inside the caller's. Errors name the table. `ranges` (optional, ignored with `cdc`):
+//! more connections for a table's key ranges; their output goes through `out`'s emitter, which
+//! must keep its events in order (ParallelStreams' emitters do).
 Status ReadMySqlStream(MySqlConnection& conn, const MySqlSourceConfig& config, const ConfiguredStream& stream,
-                       const Json* saved, StreamBatcher& out, const MySqlCdcSnapshot* cdc = nullptr);
+                       const Json* saved, StreamBatcher& out, const MySqlCdcSnapshot* cdc = nullptr,
+                       const MySqlRangeReaders* ranges = nullptr);
 
 //! {"version":2,"state_type":"primary_key","complete":true}
 Json MySqlFullRefreshCompleteJson();

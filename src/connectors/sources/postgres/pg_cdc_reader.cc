@@ -16,6 +16,7 @@
 #include "base/time.h"
 #include "connectors/kit/cdc/cdc_columns.h"
 #include "connectors/kit/cdc/cdc_state.h"
+#include "connectors/kit/cdc/cdc_streams.h"
 #include "connectors/kit/cdc/position_emitter.h"
 #include "connectors/kit/cdc/replication_lag.h"
 #include "connectors/kit/cdc/schema_changes.h"
@@ -87,14 +88,6 @@ std::optional<Position> ParsePosition(const Json& j) {
   return p;
 }
 
-const Json& SnapshotCompleteJson() {
-  static const Json kDone = {{"version", 2}, {"state_type", "cdc"}, {"snapshot_complete", true}};
-  return kDone;
-}
-bool IsSnapshotComplete(const Json* blob) {
-  return blob != nullptr && blob->is_object() && blob->value("snapshot_complete", false);
-}
-
 // ---- check ------------------------------------------------------------------------------------
 
 //! Whether the slot can serve this config; an error names the slot and the fix.
@@ -162,7 +155,8 @@ class CdcRead {
         state_(state),
         out_(out, position_.lsn),
         open_session_(open_session),
-        end_(end) {}
+        end_(end),
+        streams_(catalog, out_, PgBatchLimits()) {}
 
   Status Run() {
     SLUICE_ASSIGN_OR_RETURN(conn_, open_session_());
@@ -170,32 +164,15 @@ class CdcRead {
     types_.emplace(std::move(types));
     SLUICE_RETURN_IF_ERROR(DecideStart());
     SLUICE_RETURN_IF_ERROR(LoadStartSchema());
-    const size_t n = catalog_.streams.size();
-    for (uint32_t i = 0; i < n; ++i) {
-      const ConfiguredStream& s = catalog_.streams[i];
-      if (!s.schema) return Status::SystemError("catalog: stream '" + s.descriptor().ToString() + "' has no bound schema");
-      batchers_.push_back(std::make_unique<StreamBatcher>(out_, i, s.schema, PgBatchLimits()));
-      SLUICE_RETURN_IF_ERROR(batchers_.back()->Start());
-    }
+    SLUICE_RETURN_IF_ERROR(streams_.Start());
     Status st = Snapshot();
     if (st.ok() && HasIncremental()) st = ReadChanges();
-    if (!st.ok() && !st.cancelled() && out_.cancelled()) st = Status::Cancelled();
-    Status first = st;
-    for (auto& b : batchers_) {
-      Status f = b->Finish(st);
-      if (first.ok() && !f.ok()) first = f;
-    }
-    return first;
+    return streams_.Finish(st, out_);
   }
 
  private:
-  bool Incremental(uint32_t i) const { return catalog_.streams[i].sync_mode == SyncMode::kIncremental; }
-  bool HasIncremental() const {
-    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
-      if (Incremental(i)) return true;
-    }
-    return false;
-  }
+  bool Incremental(uint32_t i) const { return streams_.Incremental(i); }
+  bool HasIncremental() const { return streams_.HasIncremental(); }
 
   //! The saved position, checked against the slot; or the slot's position for a new snapshot.
   Status DecideStart() {
@@ -235,7 +212,7 @@ class CdcRead {
       position_ = *saved_position;
       resumed_ = true;
       announced_.Load(saved->position);
-      for (const auto& s : saved->streams) blobs_[s.descriptor.ToString()] = s.stream_state;
+      streams_.LoadBlobs(*saved);
     } else {
       if (!slot->confirmed_flush_lsn) {
         return Status::ConfigError(fmt::format("replication slot '{}' has no confirmed_flush_lsn yet", slot_name));
@@ -247,16 +224,9 @@ class CdcRead {
   }
 
   StateMessage GlobalState() const {
-    CdcState s;
-    s.position = PositionJson(position_);
-    announced_.SaveTo(s.position);
-    for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
-      if (!Incremental(i)) continue;
-      auto it = blobs_.find(catalog_.streams[i].descriptor().ToString());
-      if (it == blobs_.end()) continue;
-      s.streams.push_back({catalog_.streams[i].descriptor(), it->second});
-    }
-    return CdcStateMessage(s);
+    Json position = PositionJson(position_);
+    announced_.SaveTo(position);
+    return streams_.GlobalState(std::move(position));
   }
 
   // ---- snapshot ---------------------------------------------------------------------------------
@@ -267,25 +237,16 @@ class CdcRead {
     snap.updated_at_us = NowMicros();
     for (uint32_t i = 0; i < catalog_.streams.size(); ++i) {
       const ConfiguredStream& stream = catalog_.streams[i];
-      const std::string key = stream.descriptor().ToString();
-      auto it = blobs_.find(key);
-      const Json* saved = it == blobs_.end() ? nullptr : &it->second;
-      if (Incremental(i) && IsSnapshotComplete(saved)) continue;
+      const Json* saved = streams_.Blob(i);
+      if (Incremental(i) && IsCdcSnapshotComplete(saved)) continue;
       if (!Incremental(i)) saved = nullptr;  // a full-refresh stream is read whole every sync
-      Log(LogLevel::kInfo, "{}: CDC snapshot at LSN {}", key, FormatPgLsn(position_.lsn));
-      const bool incremental = Incremental(i);
-      snap.state_of = [this, key, incremental](Json blob) {
-        if (incremental) {
-          if (blob.is_object() && blob.value("complete", false)) blob = SnapshotCompleteJson();
-          blobs_[key] = std::move(blob);
-        }
-        return GlobalState();
-      };
-      SLUICE_RETURN_IF_ERROR(batchers_[i]->MarkRunning());
+      Log(LogLevel::kInfo, "{}: CDC snapshot at LSN {}", stream.descriptor().ToString(), FormatPgLsn(position_.lsn));
+      snap.state_of = streams_.SnapshotStateOf(i, [this] { return GlobalState(); });
+      SLUICE_RETURN_IF_ERROR(streams_.batcher(i).MarkRunning());
       // The blob is copied: state_of replaces it while the reader runs.
       std::optional<Json> saved_copy = saved ? std::optional<Json>(*saved) : std::nullopt;
-      SLUICE_RETURN_IF_ERROR(
-          ReadPgStream(*conn_, config_, *types_, stream, saved_copy ? &*saved_copy : nullptr, *batchers_[i], &snap));
+      SLUICE_RETURN_IF_ERROR(ReadPgStream(*conn_, config_, *types_, stream, saved_copy ? &*saved_copy : nullptr,
+                                          streams_.batcher(i), &snap));
     }
     return Status::Ok();
   }
@@ -455,7 +416,7 @@ class CdcRead {
   //! unchanged TOASTed values, or null.
   Status AppendRow(const RelationPlan& plan, const PgRelation& relation, const PgTuple& tuple, const PgTuple* old,
                    bool deleted) {
-    StreamBatcher& b = *batchers_[plan.stream];
+    StreamBatcher& b = streams_.batcher(plan.stream);
     RecordBatch& batch = b.batch();
     for (size_t f = 0; f < plan.column_of_field.size(); ++f) {
       Column& column = batch.column(f);
@@ -511,7 +472,7 @@ class CdcRead {
   }
 
   Status Checkpoint() {
-    for (auto& b : batchers_) SLUICE_RETURN_IF_ERROR(b->Flush());
+    SLUICE_RETURN_IF_ERROR(streams_.FlushAll());
     rows_since_checkpoint_ = 0;
     last_checkpoint_ = std::chrono::steady_clock::now();
     checkpointed_lsn_ = position_.lsn;
@@ -714,7 +675,7 @@ class CdcRead {
     for (uint32_t stream : emptied) {
       Log(LogLevel::kInfo, "CDC: {} was truncated at LSN {}", catalog_.streams[stream].descriptor().ToString(),
           FormatPgLsn(txn_.lsn));
-      SLUICE_RETURN_IF_ERROR(batchers_[stream]->Truncate(txn_.ts_usec));
+      SLUICE_RETURN_IF_ERROR(streams_.batcher(stream).Truncate(txn_.ts_usec));
       ++rows_since_checkpoint_;
     }
     return Status::Ok();
@@ -813,11 +774,10 @@ class CdcRead {
   NumberedEmitter out_;
   const PgSessionFactory& open_session_;
   const std::atomic<bool>* end_;  //!< continuous mode: set by the engine to end the read; else null
+  CdcStreams streams_;  //!< batchers, which streams are incremental, their blobs in the GLOBAL state
 
   std::unique_ptr<PgConnection> conn_;
   std::optional<PgTypeCatalog> types_;
-  std::vector<std::unique_ptr<StreamBatcher>> batchers_;
-  std::map<std::string, Json> blobs_;  //!< stream descriptor → its blob in the GLOBAL state
   PgLsn start_lsn_;
   bool resumed_ = false;
 

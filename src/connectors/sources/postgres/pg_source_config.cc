@@ -195,6 +195,7 @@ Result<PgSourceConfig> ParsePgSourceConfig(const Json& config) {
   if (!config.is_object()) return Status::ConfigError("config: must be an object");
   PgSourceConfig c;
   SLUICE_ASSIGN_OR_RETURN(c.connection, ParsePgConnectionConfig(config));
+  SLUICE_ASSIGN_OR_RETURN(c.tunnel, ParseTunnelMethod(config));
   if (c.connection.username.empty()) return Status::ConfigError("username: must not be empty");
   if (auto it = config.find("schemas"); it != config.end() && !it->is_null()) {
     if (!it->is_array()) return Status::ConfigError("schemas: must be a list of schema names");

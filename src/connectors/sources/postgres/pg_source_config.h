@@ -39,6 +39,7 @@ struct PgCdcConfig {
 
 struct PgSourceConfig {
   PgConnectionConfig connection;
+  TunnelConfig tunnel;  //!< tunnel_method: opened per check / discover / read (postgres_source.cc)
   //! Schemas to discover and read; empty = every schema except the system ones.
   std::vector<std::string> schemas = {"public"};
   ReplicationMethod replication = ReplicationMethod::kStandard;

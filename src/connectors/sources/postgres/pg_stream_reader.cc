@@ -11,6 +11,7 @@
 #include "connectors/kit/cdc/cdc_columns.h"
 #include "postgres/pg_connection.h"
 #include "connectors/kit/sql/sql_planner.h"
+#include "connectors/kit/sql/sql_read.h"
 #include "connectors/sources/postgres/pg_copy_decoder.h"
 #include "connectors/sources/postgres/pg_dialect.h"
 #include "connectors/sources/postgres/pg_discover.h"
@@ -372,12 +373,7 @@ class StreamReader {
 
   //! A STREAM state covering every row read so far (the batch is flushed first).
   Status State(Json blob) {
-    if (cdc_ != nullptr) return out_.Checkpoint(cdc_->state_of(std::move(blob)));
-    StateMessage message;
-    message.type = StateType::kStream;
-    message.stream.descriptor = stream_.descriptor();
-    message.stream.stream_state = std::move(blob);
-    return out_.Checkpoint(std::move(message));
+    return CheckpointSqlStream(out_, stream_.descriptor(), std::move(blob), cdc_ != nullptr ? &cdc_->state_of : nullptr);
   }
 
   // ---- Reading --------------------------------------------------------------------------------

@@ -205,8 +205,11 @@ class PostgresSource final : public Source, public ContinuousSource {
     return spec;
   }
 
+  // Each operation opens the config's SSH tunnel (if any) first and keeps it, declared before
+  // the connections, until they are closed.
   Status Check(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(const PgSourceConfig parsed, ParsePgSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(PgSourceConfig parsed, ParsePgSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenPgTunnel(parsed.tunnel, parsed.connection));
     SLUICE_ASSIGN_OR_RETURN(auto conn, OpenSession(parsed));
     SLUICE_RETURN_IF_ERROR(CheckAccess(*conn, parsed));
     if (parsed.replication == ReplicationMethod::kCdc) return CheckPgCdc(*conn, parsed);
@@ -214,7 +217,8 @@ class PostgresSource final : public Source, public ContinuousSource {
   }
 
   Result<Catalog> Discover(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(const PgSourceConfig parsed, ParsePgSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(PgSourceConfig parsed, ParsePgSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenPgTunnel(parsed.tunnel, parsed.connection));
     SLUICE_ASSIGN_OR_RETURN(auto conn, OpenSession(parsed));
     SLUICE_ASSIGN_OR_RETURN(const PgTypeCatalog types, PgTypeCatalog::Load(*conn));
     SLUICE_ASSIGN_OR_RETURN(const std::vector<PgTable> tables, ListTables(*conn, types, parsed.schemas));
@@ -229,7 +233,8 @@ class PostgresSource final : public Source, public ContinuousSource {
   }
 
   Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
-    SLUICE_ASSIGN_OR_RETURN(const PgSourceConfig parsed, ParsePgSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(PgSourceConfig parsed, ParsePgSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenPgTunnel(parsed.tunnel, parsed.connection));
     if (parsed.replication == ReplicationMethod::kCdc) {
       // One connection, streams snapshotted one after another: a GLOBAL state lists every
       // stream, so a checkpoint must never get ahead of another stream's batches.
@@ -252,7 +257,8 @@ class PostgresSource final : public Source, public ContinuousSource {
   Status ReadContinuous(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out,
                         const std::atomic<bool>& end) override {
     SLUICE_RETURN_IF_ERROR(CheckContinuous(config));
-    SLUICE_ASSIGN_OR_RETURN(const PgSourceConfig parsed, ParsePgSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(PgSourceConfig parsed, ParsePgSourceConfig(config));
+    SLUICE_ASSIGN_OR_RETURN(auto tunnel, OpenPgTunnel(parsed.tunnel, parsed.connection));
     return ReadPgCdc(parsed, catalog, state, out, [&parsed] { return OpenSession(parsed); }, &end);
   }
 };
