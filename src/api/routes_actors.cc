@@ -34,9 +34,15 @@ Names NamesOf(ActorKind kind) {
   return {"destination", "destinations", "destinationId", "destinationDefinitionId", "destinationName"};
 }
 
+//! The schema `config` is validated, masked and redacted by: the connector's spec, or the spec
+//! its config carries (source-declarative-manifest: the manifest's, with its airbyte_secret marks).
+Json SchemaOf(const ConnectorDefinition& def, const Json& config) {
+  return ConfigSchemaFor(def.kind, def.name, def.spec.connection_specification, config);
+}
+
 //! Every violation of `config` against the spec (after defaults), as one 422.
 void ValidateOrThrow(const ConnectorDefinition& def, const Json& config) {
-  const Json& schema = def.spec.connection_specification;
+  const Json schema = SchemaOf(def, config);
   auto violations = ValidateConfig(schema, ApplyDefaults(schema, config));
   if (violations.empty()) return;
   std::vector<FieldProblem> details;
@@ -60,7 +66,7 @@ Json ActorToApi(const Names& n, const Actor& actor, const ConnectorDefinition& d
   out[n.def_field] = def.id;
   out[n.id_field] = actor.id;
   out["workspaceId"] = actor.workspace_id;
-  out["connectionConfiguration"] = MaskSecrets(def.spec.connection_specification, config);
+  out["connectionConfiguration"] = MaskSecrets(SchemaOf(def, config), config);
   out["name"] = actor.name;
   out[n.display_field] = def.title;
   out["connectorName"] = def.name;
@@ -73,8 +79,9 @@ Json ActorToApi(const Names& n, const Actor& actor, const ConnectorDefinition& d
 Json RunCheck(const ConnectorDefinition& def, const Json& config, std::string_view config_type) {
   auto start = std::chrono::system_clock::now();
   Status status;
+  const Json schema = SchemaOf(def, config);
   try {
-    auto prepared = PrepareConfig(def.spec.connection_specification, config, "connectionConfiguration");
+    auto prepared = PrepareConfig(schema, config, "connectionConfiguration");
     if (!prepared.ok()) {
       status = prepared.status();
     } else {
@@ -92,7 +99,7 @@ Json RunCheck(const ConnectorDefinition& def, const Json& config, std::string_vi
   }
   auto end = std::chrono::system_clock::now();
   auto secs = [](auto t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); };
-  std::string message = status.ok() ? "" : RedactSecrets(def.spec.connection_specification, config, status.message());
+  std::string message = status.ok() ? "" : RedactSecrets(schema, config, status.message());
   Json out = {{"status", status.ok() ? "succeeded" : "failed"},
               {"jobInfo",
                {{"configType", config_type},
@@ -172,7 +179,7 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
         const ConnectorDefinition& def = DefinitionOf(env, actor);
         Json config = DecryptedConfig(env, actor);
         if (const Json* update = OptionalObject(call.body, "connectionConfiguration")) {
-          config = Unwrap(MergeSecrets(def.spec.connection_specification, config, *update), "connectionConfiguration");
+          config = Unwrap(MergeSecrets(SchemaOf(def, *update), config, *update), "connectionConfiguration");
           ValidateOrThrow(def, config);
           actor.configuration = EncryptConfig(*env.context.secrets, config);
         }
@@ -214,7 +221,7 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
           const ConnectorDefinition& def = DefinitionOf(env, actor);
           Json config = DecryptedConfig(env, actor);
           if (given != nullptr) {
-            config = Unwrap(MergeSecrets(def.spec.connection_specification, config, *given), "connectionConfiguration");
+            config = Unwrap(MergeSecrets(SchemaOf(def, *given), config, *given), "connectionConfiguration");
           }
           return RunCheck(def, config, config_type);
         }
@@ -273,14 +280,15 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
 }  // namespace
 
 Result<Catalog> DiscoverSource(const ConnectorDefinition& def, const Json& config) {
+  const Json schema = SchemaOf(def, config);
   try {
-    auto prepared = PrepareConfig(def.spec.connection_specification, config, "connectionConfiguration");
+    auto prepared = PrepareConfig(schema, config, "connectionConfiguration");
     if (!prepared.ok()) return prepared.status();
     SLUICE_ASSIGN_OR_RETURN(auto connector, ResolveConnector(ConnectorKind::kSource, def.name, {}));
     auto catalog = connector.source->Discover(*prepared);
     if (!catalog.ok()) {
       const Status& s = catalog.status();
-      std::string message = RedactSecrets(def.spec.connection_specification, config, s.message());
+      std::string message = RedactSecrets(schema, config, s.message());
       return Status(s.failure_type() == FailureType::kConfig      ? Status::ConfigError(message)
                     : s.failure_type() == FailureType::kTransient ? Status::TransientError(message)
                                                                   : Status::SystemError(message));

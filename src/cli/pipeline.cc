@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "base/text.h"
+#include "connectors/sdk/registry.h"
 #include "connectors/kit/path_template.h"
 #include "protocol/config_validator.h"
 
@@ -389,9 +390,18 @@ class PipelineParser {
       Fail(path, fmt::format("'manifest' goes with the connector source-declarative-manifest, not '{}'", out.connector));
       return;
     }
-    out.connector = "source-declarative-manifest";
     const fs::path f(value.get<std::string>());
     const fs::path file = f.is_absolute() ? f : (fs::path(file_name_).parent_path() / f).lexically_normal();
+    // `manifest: stripe` — a name, not a file: the manifest shipped in the binary, whose built-in
+    // is source-stripe (its config is the manifest's values only).
+    const std::string name = value.get<std::string>();
+    if (name.find('/') == std::string::npos && !f.has_extension() && !fs::exists(file)) {
+      if (Registry::Builtins().Find("source-" + name, ConnectorKind::kSource).ok()) {
+        out.connector = "source-" + name;
+        return;
+      }
+    }
+    out.connector = "source-declarative-manifest";
     std::ifstream in(file, std::ios::binary);
     if (!in) {
       Fail(path, fmt::format("cannot read the manifest file '{}': {}", file.string(), std::strerror(errno)));

@@ -27,7 +27,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
-#include "cli/yaml_json.h"
+#include "formats/yaml/yaml_json.h"
 #include "connection/connection_settings.h"
 #include "connectors/sdk/spec.h"
 #include "protocol/catalog.h"

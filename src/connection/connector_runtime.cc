@@ -48,9 +48,27 @@ Result<ResolvedConnector> ResolveConnector(ConnectorKind kind, const std::string
 }
 
 Result<Json> PrepareConnectorConfig(const ResolvedConnector& connector, const Json& config) {
-  const Json& schema = connector.spec.connection_specification;
+  const Json schema = SpecForConfig(connector, config).connection_specification;
   if (schema.is_null() || schema.empty()) return config;
   return PrepareConfig(schema, config, connector.name + " config");
+}
+
+ConnectorSpec SpecForConfig(const ResolvedConnector& connector, const Json& config) {
+  if (const auto* carried = dynamic_cast<const ConfigSpecSource*>(connector.source.get())) {
+    return carried->SpecForConfig(config);
+  }
+  return connector.spec;
+}
+
+Json ConfigSchemaFor(ConnectorKind kind, const std::string& name, const Json& schema, const Json& config) {
+  if (kind != ConnectorKind::kSource) return schema;
+  auto info = Registry::Builtins().Find(name, kind);
+  if (!info.ok() || !(*info)->make_source) return schema;
+  const std::unique_ptr<Source> source = (*info)->make_source();
+  if (const auto* carried = dynamic_cast<const ConfigSpecSource*>(source.get())) {
+    return carried->SpecForConfig(config).connection_specification;
+  }
+  return schema;
 }
 
 Result<Json> ReadJsonFile(const std::string& path, std::string_view what) {

@@ -30,8 +30,16 @@ Result<ResolvedConnector> ResolveConnector(ConnectorKind kind, const std::string
 //! CheckContinuous accepts it (source-postgres with replication_method CDC). A config error
 //! otherwise. The one rule for `sluice sync --continuous` and scheduleType continuous.
 Status CheckCanReadContinuously(const ResolvedConnector& source, const Json& config);
-//! Validates `config` against the connector's spec (every violation listed) and applies defaults.
+//! Validates `config` against the connector's spec for it (SpecForConfig; every violation listed)
+//! and applies defaults.
 Result<Json> PrepareConnectorConfig(const ResolvedConnector& connector, const Json& config);
+//! The spec that governs `config`: the connector's own, or for a ConfigSpecSource the spec its
+//! config carries (source-declarative-manifest: the manifest's). Pure.
+ConnectorSpec SpecForConfig(const ResolvedConnector& connector, const Json& config);
+//! The JSON Schema that marks the secrets of `config` for the built-in named `name`: `schema` (its
+//! generic spec), or the carried spec when the built-in is a ConfigSpecSource. What the server and
+//! the workers mask, keep and redact by. Pure.
+Json ConfigSchemaFor(ConnectorKind kind, const std::string& name, const Json& schema, const Json& config);
 //! Reads and parses a JSON file; errors name `what` and the path.
 Result<Json> ReadJsonFile(const std::string& path, std::string_view what);
 

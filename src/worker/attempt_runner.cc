@@ -199,7 +199,7 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
 
   // Defense in depth: this process's own log lines are redacted too (the worker redacts again).
   std::vector<std::string> secrets =
-      CollectSecretValues(source->spec.connection_specification, plan.source_config);
+      CollectSecretValues(SpecForConfig(*source, plan.source_config).connection_specification, plan.source_config);
   for (std::string& s : CollectSecretValues(destination->spec.connection_specification, plan.destination_config)) {
     secrets.push_back(std::move(s));
   }

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "base/time.h"
+#include "connection/connector_runtime.h"
 #include "platform/job_streams.h"
 #include "security/connector_secrets.h"
 #include "worker/attempt_protocol.h"
@@ -317,7 +318,10 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
                                      std::pair{(*destination)->definition_name, &*destination_config}}) {
     auto spec = specs_.Get(name);
     if (spec.ok()) {
-      for (std::string& s : CollectSecretValues(*spec, *config)) secrets.push_back(std::move(s));
+      const ConnectorKind kind = config == &*source_config ? ConnectorKind::kSource : ConnectorKind::kDestination;
+      for (std::string& s : CollectSecretValues(ConfigSchemaFor(kind, name, *spec, *config), *config)) {
+        secrets.push_back(std::move(s));
+      }
     } else {
       log.Own(LogLevel::kWarn, "spec of {} unknown ({}): every config value is redacted", name, spec.status().message());
       CollectAllLeaves(*config, secrets);

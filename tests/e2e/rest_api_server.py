@@ -10,6 +10,24 @@ declarative-manifest source tests (no network, no real SaaS account):
 - an OAuth 2.0 refresh-token grant (RFC 6749 §6) at /oauth/token, access tokens that expire
   after `token_lifetime` seconds, optionally single-use refresh tokens (rotation), and an API
   behind it with offset pagination: /crm/contacts?offset=&limit= → {"results", "total"};
+- the seed's "REST API" example (/seed/v1/customers, /seed/v1/orders?start_date=YYYY-MM-DD):
+  Bearer token, bare JSON arrays (no envelope, no pagination);
+- more of Stripe (https://docs.stripe.com/api/charges/list, /invoices/list,
+  /subscriptions/list): /v1/charges, /v1/subscriptions (canceled ones only with status=all),
+  invoices without a customer filter — for the shipped stripe manifest;
+- Salesforce (REST API developer guide): the OAuth refresh-token grant at
+  /services/oauth2/token answering {access_token, instance_url, token_type, issued_at} (no
+  expires_in, as Salesforce), SOQL at /services/data/v59.0/query?q=SELECT … FROM … WHERE
+  SystemModstamp >= … AND SystemModstamp <= … ORDER BY SystemModstamp ASC answering {totalSize,
+  done, records (with attributes), nextRecordsUrl} in batches of `sf_batch`, the next batch at
+  /services/data/v59.0/query/<locator>-<n>; 401 [{errorCode: INVALID_SESSION_ID}] for a stale
+  session (`sf_expire_sessions()`), 400 INVALID_FIELD for an unknown column;
+- Google Sheets API v4 (developers.google.com/sheets/api/reference/rest): Google's OAuth token
+  endpoint at /google/token ({access_token, expires_in, token_type}), spreadsheets.get at
+  /v4/spreadsheets/<id> (sheet properties; with includeGridData and ranges 'Title'!1:1 the header
+  rows as rowData/values/formattedValue), values.get at /v4/spreadsheets/<id>/values/<'Title'>
+  ({range, majorDimension, values: rows of strings, trailing empty cells left out}); Google's
+  error body {error: {code, message, status}} for 401 / 404;
 - faults scripted per path: a list of statuses answered before the real reply (429 carries
   Retry-After: 1, as rate-limited APIs send).
 
@@ -43,6 +61,43 @@ class ApiState:
                        "category": ("tools", "toys", "food")[i % 3], "internal_note": "x"} for i in range(1, 48)]
         self.contacts = [{"id": i, "first": f"F{i}", "last": f"L{i}", "updated": f"2024-02-{(i % 28) + 1:02d}T10:00:00Z"}
                          for i in range(1, 38)]
+        self.charges = [{"id": f"ch_{i:03d}", "object": "charge", "amount": 500 * i, "currency": "usd",
+                         "customer": f"cus_{i % 25 + 1:03d}", "paid": True, "status": "succeeded",
+                         "created": BASE_CREATED + i * DAY // 2, "metadata": {}} for i in range(1, 31)]
+        self.subscriptions = [{"id": f"sub_{i:03d}", "object": "subscription", "customer": f"cus_{i:03d}",
+                               "status": "canceled" if i % 4 == 0 else "active", "currency": "usd",
+                               "created": BASE_CREATED + i * DAY, "items": {"object": "list", "data": []}}
+                              for i in range(1, 13)]
+        self.sf_objects = {
+            "Account": [{"Id": f"001A{i:04d}", "Name": f"Account {i}", "Industry": ("Retail", "Energy")[i % 2],
+                         "AnnualRevenue": 1000.5 * i, "NumberOfEmployees": i * 10, "IsDeleted": False,
+                         "CreatedDate": f"2024-01-{i:02d}T08:00:00.000+0000",
+                         "SystemModstamp": f"2024-02-{i:02d}T09:30:00.000+0000"} for i in range(1, 14)],
+            "Contact": [{"Id": f"003C{i:04d}", "AccountId": f"001A{i % 13 + 1:04d}", "FirstName": f"F{i}",
+                         "LastName": f"L{i}", "Email": f"c{i}@example.com", "IsDeleted": False,
+                         "CreatedDate": f"2024-01-{i:02d}T08:00:00.000+0000",
+                         "SystemModstamp": f"2024-03-{i:02d}T12:00:00.000+0000"} for i in range(1, 10)],
+        }
+        self.sf_client = ("3MVG9-sf-client", "sf-client-secret")
+        self.sf_refresh = "5Aep-sf-refresh"
+        self.sf_sessions = set()
+        self.sf_cursors = {}  # locator -> remaining rows
+        self.sf_batch = 4
+        self.spreadsheet_id = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"
+        self.sheets = {  # title -> rows (the first is the header)
+            "Class Data": [["Student Name", "Gender", "Class Level", "Home State", "Major", "Extracurricular Activity"]] +
+                          [[f"Student {i}", ("Female", "Male")[i % 2], f"{i % 4 + 1}. Year", ("CA", "NY", "MA")[i % 3],
+                            ("English", "Math", "Art")[i % 3]] + (["Drama Club"] if i % 2 else [])
+                           for i in range(1, 31)],
+            "Summary": [["Metric", "Value"], ["students", "30"], [], ["states", "3"]],
+        }
+        self.google_client = ("123-abc.apps.googleusercontent.com", "GOCSPX-google-secret")
+        self.google_refresh = "1//google-refresh"
+        self.google_tokens = set()
+        self.google_service_accounts = {}  # client_email -> public key (cryptography) of its JWTs
+        self.orders = [{"order_id": 100 + i, "customer": f"cus_{i % 7 + 1:03d}", "total": 10.5 * i,
+                        "ordered_on": f"2024-03-{i:02d}"} for i in range(1, 21)]
+        self.seed_token = "seed-token-1"
         self.api_key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
         self.items_key = "items-key-1"
         self.client_id, self.client_secret = "client-abc", "secret-xyz"
@@ -99,6 +154,16 @@ class Handler(BaseHTTPRequestHandler):
         if status is not None:
             headers = {"Retry-After": "1"} if status == 429 else {}
             return self.reply(status, {"error": {"message": f"injected {status}"}}, headers)
+        if url.path == "/google/token":
+            return self.google_token(body)
+        if url.path.startswith("/v4/spreadsheets/"):
+            return self.google_sheets(url.path, query)
+        if url.path == "/services/oauth2/token":
+            return self.sf_token(body)
+        if url.path.startswith("/services/data/"):
+            return self.sf_query(url.path, q)
+        if url.path.startswith("/seed/v1/"):
+            return self.seed(url.path, q)
         if url.path.startswith("/v1/"):
             return self.stripe(url.path, q)
         if url.path == "/api/items":
@@ -120,6 +185,10 @@ class Handler(BaseHTTPRequestHandler):
             rows = self.api.customers
         elif path == "/v1/invoices":
             rows = [i for i in self.api.invoices if "customer" not in q or i["customer"] == q["customer"]]
+        elif path == "/v1/charges":
+            rows = self.api.charges
+        elif path == "/v1/subscriptions":  # Stripe lists canceled subscriptions only with status=all
+            rows = [r for r in self.api.subscriptions if q.get("status") == "all" or r["status"] != "canceled"]
         else:
             return self.reply(404, {"error": {"message": f"Unrecognized request URL (GET: {path})",
                                               "type": "invalid_request_error"}})
@@ -137,6 +206,148 @@ class Handler(BaseHTTPRequestHandler):
         limit = int(q.get("limit", 10))
         page = rows[:limit]
         return self.reply(200, {"object": "list", "url": path, "has_more": len(rows) > limit, "data": page})
+
+    # ---- Salesforce
+    def sf_token(self, body):
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(body).items()}
+        a = self.api
+        if (form.get("client_id"), form.get("client_secret")) != a.sf_client:
+            return self.reply(400, {"error": "invalid_client_id", "error_description": "client identifier invalid"})
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != a.sf_refresh:
+            return self.reply(400, {"error": "invalid_grant", "error_description": "expired access/refresh token"})
+        with a.lock:
+            token = f"00Dsf!session-{len(a.sf_sessions) + 1}"
+            a.sf_sessions.add(token)
+        return self.reply(200, {"access_token": token, "instance_url": self.server.base, "token_type": "Bearer",
+                                "id": f"{self.server.base}/id/00D/005", "issued_at": str(int(time.time() * 1000)),
+                                "signature": "c2lnbmF0dXJl"})
+
+    def sf_query(self, path, q):
+        import re
+        token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.api.sf_sessions:
+            return self.reply(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+        a = self.api
+        m = re.fullmatch(r"/services/data/v(\d+\.\d)/query(?:/(\w+)-(\d+))?", path)
+        if not m:
+            return self.reply(404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}])
+        if m.group(2):  # a nextRecordsUrl
+            with a.lock:
+                rows = a.sf_cursors.get(m.group(2))
+            if rows is None:
+                return self.reply(400, [{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}])
+            offset, locator = int(m.group(3)), m.group(2)
+        else:
+            soql = re.fullmatch(r"SELECT (.+) FROM (\w+) WHERE SystemModstamp >= (\S+) AND SystemModstamp <= (\S+) "
+                                r"ORDER BY SystemModstamp ASC", q.get("q", ""))
+            if not soql:
+                return self.reply(400, [{"message": f"unexpected SOQL: {q.get('q')}", "errorCode": "MALFORMED_QUERY"}])
+            fields = [f.strip() for f in soql.group(1).split(",")]
+            obj = soql.group(2)
+            def ts(text):  # 2024-02-01T09:30:00.000+0000 or 2024-02-01T09:30:00Z, compared as UTC text
+                return text[:19]
+            lo, hi = ts(soql.group(3)), ts(soql.group(4))
+            table = a.sf_objects.get(obj, [])
+            known = set().union(*[r.keys() for r in table]) if table else set()
+            allowed = known | {"Type", "BillingCity", "BillingCountry", "Phone", "Website", "OwnerId", "LastModifiedDate",
+                               "Title", "MailingCountry", "Company", "Status", "LeadSource", "IsConverted",
+                               "ConvertedAccountId", "StageName", "Amount", "Probability", "CloseDate", "IsClosed",
+                               "IsWon", "Username", "IsActive", "UserType", "ProfileId", "Name", "FirstName",
+                               "LastName", "Email", "AccountId", "Industry", "AnnualRevenue", "NumberOfEmployees",
+                               "IsDeleted", "CreatedDate", "SystemModstamp", "Id"}
+            for f in fields:
+                if f not in allowed:
+                    return self.reply(400, [{"message": f"No such column '{f}' on entity '{obj}'", "errorCode": "INVALID_FIELD"}])
+            rows = sorted([r for r in table if lo <= ts(r["SystemModstamp"]) <= hi], key=lambda r: r["SystemModstamp"])
+            rows = [dict({"attributes": {"type": obj, "url": f"/services/data/v59.0/sobjects/{obj}/{r['Id']}"}},
+                         **{f: r.get(f) for f in fields}) for r in rows]
+            offset = 0
+            locator = f"01g{len(a.sf_cursors):05d}"
+            with a.lock:
+                a.sf_cursors[locator] = rows
+        batch = rows[offset: offset + a.sf_batch]
+        done = offset + a.sf_batch >= len(rows)
+        body = {"totalSize": len(rows), "done": done, "records": batch}
+        if not done:
+            body["nextRecordsUrl"] = f"/services/data/v59.0/query/{locator}-{offset + a.sf_batch}"
+        return self.reply(200, body)
+
+    # ---- Google Sheets
+    def google_error(self, code, status, message):
+        return self.reply(code, {"error": {"code": code, "message": message, "status": status}})
+
+    def google_token(self, body):
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(body).items()}
+        a = self.api
+        if (form.get("client_id"), form.get("client_secret")) != a.google_client:
+            return self.reply(401, {"error": "invalid_client", "error_description": "The OAuth client was not found."})
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != a.google_refresh:
+            return self.reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+        with a.lock:
+            token = f"ya29.token-{len(a.google_tokens) + 1}"
+            a.google_tokens.add(token)
+        return self.reply(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
+                                "scope": "https://www.googleapis.com/auth/spreadsheets.readonly"})
+
+    def google_jwt_ok(self, token):
+        """A service account's self-signed JWT (RS256, aud https://sheets.googleapis.com/, unexpired)."""
+        try:
+            head, body, sig = token.split(".")
+            pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+            header = json.loads(base64.urlsafe_b64decode(pad(head)))
+            claims = json.loads(base64.urlsafe_b64decode(pad(body)))
+            key = self.api.google_service_accounts.get(claims.get("iss"))
+            if key is None or header.get("alg") != "RS256":
+                return False
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.asymmetric import padding
+            key.verify(base64.urlsafe_b64decode(pad(sig)), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+            return claims.get("aud") == "https://sheets.googleapis.com/" and claims["iat"] <= time.time() + 5 < claims["exp"] + 5
+        except Exception:  # noqa: BLE001 — any malformed or forged token is simply not authenticated
+            return False
+
+    def google_sheets(self, path, query):
+        a = self.api
+        bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        if bearer not in a.google_tokens and not self.google_jwt_ok(bearer):
+            return self.google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        parts = path.split("/")  # ['', 'v4', 'spreadsheets', id, ('values', range)]
+        if parts[3] != a.spreadsheet_id:
+            return self.google_error(404, "NOT_FOUND", "Requested entity was not found.")
+        def title_of(a1):  # 'My Sheet'!1:1 or 'My Sheet' or Sheet1
+            name = a1.split("!")[0]
+            return name[1:-1].replace("''", "'") if name.startswith("'") else name
+        if len(parts) == 4:
+            sheets = []
+            ranges = query.get("ranges", [])
+            for index, (title, rows) in enumerate(a.sheets.items()):
+                sheet = {"properties": {"sheetId": index * 1000, "title": title, "index": index, "sheetType": "GRID"}}
+                if query.get("includeGridData", ["false"])[-1] == "true":
+                    wanted = [r for r in ranges if title_of(r) == title]
+                    if ranges and not wanted:
+                        continue
+                    sheet["data"] = [{"rowData": [{"values": [{"formattedValue": v} for v in rows[0]]}]}]
+                sheets.append(sheet)
+            return self.reply(200, {"spreadsheetId": a.spreadsheet_id, "properties": {"title": "Example"}, "sheets": sheets})
+        if len(parts) == 6 and parts[4] == "values":
+            title = title_of(urllib.parse.unquote(parts[5]))
+            if title not in a.sheets:
+                return self.google_error(400, "INVALID_ARGUMENT", f"Unable to parse range: {parts[5]}")
+            rows = a.sheets[title]
+            return self.reply(200, {"range": f"'{title}'!A1:F{len(rows)}", "majorDimension": "ROWS", "values": rows})
+        return self.google_error(404, "NOT_FOUND", "Requested entity was not found.")
+
+    # ---- the seed's REST API example
+    def seed(self, path, q):
+        if self.headers.get("Authorization") != f"Bearer {self.api.seed_token}":
+            return self.reply(401, {"message": "Unauthorized"})
+        if path == "/seed/v1/customers":
+            return self.reply(200, [{"id": c["id"], "name": c["name"], "email": c["email"]} for c in self.api.customers])
+        if path == "/seed/v1/orders":
+            if "start_date" not in q:
+                return self.reply(400, {"message": "start_date is required"})
+            return self.reply(200, [o for o in self.api.orders if o["ordered_on"] >= q["start_date"]])
+        return self.reply(404, {"message": "no such endpoint"})
 
     # ---- page numbers
     def items(self, q):
@@ -187,12 +398,17 @@ class RestApiServer:
         self.httpd.daemon_threads = True
         self.httpd.api = self.api
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.httpd.base = self.base
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     def requests(self, path=None):
         with self.api.lock:
             return [r for r in self.api.requests if path is None or r["path"] == path]
+
+    def sf_expire_sessions(self):
+        with self.api.lock:
+            self.api.sf_sessions.clear()
 
     def stop(self):
         self.httpd.shutdown()

@@ -2,7 +2,9 @@
 lists them — no list here) goes through the Airbyte protocol's commands, and every message it
 prints must validate against the published protocol schema (tests/protocol/airbyte_protocol.yaml).
 
-Each connector brings its environment in its own folder, `conformance.yaml`:
+Each connector brings its environment in its own folder, `conformance.yaml` (a manifest shipped in
+the binary, source-<name> from declarative_manifest/manifests/<name>.yaml, beside it as
+<name>.conformance.yaml):
     needs:  servers to start (postgres, mariadb, s3, rest_api, mongo — the MongoDB wire test double)
     setup:  files (under ${TMP}), sql (run in ${PG_DATABASE}), mariadb_sql (run in ${MY_DATABASE}),
             s3_objects (in ${S3_BUCKET}), mongo_documents ({collection: [documents]} in ${MONGO_DATABASE})
@@ -39,12 +41,20 @@ def folder_of(name):
     return SOURCE_DIR / "src" / "connectors" / (kind + "s") / short.replace("-", "_")
 
 
+def conformance_file(name):
+    kind, short = name.split("-", 1)
+    shipped = SOURCE_DIR / "src" / "connectors" / "sources" / "declarative_manifest" / "manifests"
+    if kind == "source" and (shipped / f"{short}.yaml").is_file():
+        return shipped / f"{short}.conformance.yaml"
+    return folder_of(name) / "conformance.yaml"
+
+
 def test_every_connector_is_registered_with_its_folder():
     assert {"source-faker", "destination-local"} <= set(NAMES)
     for c in CONNECTORS:
         assert c["title"] and c["description"], c
-        assert (folder_of(c["name"]) / "conformance.yaml").is_file(), \
-            f"{c['name']}: add {folder_of(c['name'])}/conformance.yaml (see this test's docstring)"
+        assert conformance_file(c["name"]).is_file(), \
+            f"{c['name']}: add {conformance_file(c['name'])} (see this test's docstring)"
 
 
 # ---- environment ------------------------------------------------------------------------------
@@ -67,7 +77,7 @@ def fill(value, env):
 def environment(request, tmp_path):
     """(config, tmp_path) for the connector named by the test's `name` parameter."""
     name = request.node.callspec.params["name"]
-    spec = yaml.safe_load((folder_of(name) / "conformance.yaml").read_text()) or {}
+    spec = yaml.safe_load(conformance_file(name).read_text()) or {}
     setup = spec.get("setup") or {}
     env = {"TMP": str(tmp_path)}
     if "postgres" in (spec.get("needs") or []):

@@ -264,3 +264,66 @@ def test_selective_authenticator_takes_the_configured_branch(tmp_path, api):
     status = [m for m in msgs if m["type"] == "CONNECTION_STATUS"][0]["connectionStatus"]
     assert status["status"] == "SUCCEEDED", status
     assert api.requests("/oauth/token") == []
+
+
+# ---- the server: a manifest's secrets (its spec's airbyte_secret fields) -----------------------
+
+
+def test_server_masks_and_redacts_the_manifests_secrets(tmp_path, api):
+    """The server masks, keeps and redacts by the manifest's own spec (client_secret is
+    airbyte_secret there), not by source-declarative-manifest's generic spec."""
+    from sluice_server import register_secret, sluice_server
+
+    good = register_secret("sk_test_ManifestGood-5d1f07")
+    wrong = register_secret("sk_test_ManifestWrong-93ab2c")
+    api.api.api_key = good
+    manifest = yaml.safe_load((MANIFESTS / "stripe_like.yaml").read_text())
+    # A careless manifest that quotes the key in its 401 message: the server must still redact it.
+    manifest["definitions"]["requester"]["error_handler"]["response_filters"][0]["error_message"] = \
+        "Stripe rejected the key {{ config['client_secret'] }}"
+    base = {"__injected_declarative_manifest": manifest, "__injected_manifest_directory": str(MANIFESTS),
+            "base_url": api.base, "start_date": "2024-01-01T00:00:00Z"}
+    with sluice_server() as server:
+        def create(secret, name):
+            return server.ok("sources/create", {"sourceDefinitionId": NAME, "name": name,
+                                                "connectionConfiguration": dict(base, client_secret=secret)})
+        created = create(good, "stripe")
+        source_id = created["sourceId"]
+        assert created["connectionConfiguration"]["client_secret"] == "**********"
+        got = server.ok("sources/get", {"sourceId": source_id})["connectionConfiguration"]
+        assert got["client_secret"] == "**********" and got["base_url"] == api.base
+        listed = server.ok("sources/list", {})["sources"]
+        assert [s["connectionConfiguration"]["client_secret"] for s in listed] == ["**********"]
+        # Sending the mask back keeps the stored key: the check still authenticates.
+        server.ok("sources/update", {"sourceId": source_id, "connectionConfiguration": got})
+        assert server.ok("sources/check_connection", {"sourceId": source_id})["status"] == "succeeded"
+        assert api.requests("/v1/customers")[-1]["headers"]["Authorization"] == f"Bearer {good}"
+        # The manifest's spec is what the config is validated against: a missing start_date is a 422.
+        bad = dict(base, client_secret=good)
+        del bad["start_date"]
+        r = server.post("sources/create", {"sourceDefinitionId": NAME, "connectionConfiguration": bad})
+        assert r.status_code == 422 and "start_date" in r.text, r.text
+        # A wrong key: the check's message and a sync's job logs name the failure, never the key.
+        wrong_id = create(wrong, "stripe wrong")["sourceId"]
+        check = server.ok("sources/check_connection", {"sourceId": wrong_id})
+        assert check["status"] == "failed" and "Stripe rejected the key **********" in check["message"], check
+        destination_id = server.ok("destinations/create", {
+            "destinationDefinitionId": "destination-local", "name": "out",
+            "connectionConfiguration": {"destination_path": str(tmp_path / "out")}})["destinationId"]
+        catalog = server.ok("sources/discover_schema", {"sourceId": source_id})["catalog"]
+        for entry in catalog["streams"]:
+            entry["config"]["selected"] = entry["stream"]["name"] == "customers"
+        connection_id = server.ok("connections/create", {
+            "sourceId": wrong_id, "destinationId": destination_id, "name": "c", "syncCatalog": catalog,
+            "scheduleType": "manual", "status": "active"})["connectionId"]
+        job_id = server.ok("connections/sync", {"connectionId": connection_id})["job"]["id"]
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            job = server.ok("jobs/get", {"id": job_id})
+            if job["job"]["status"] in ("failed", "succeeded", "cancelled"):
+                break
+            time.sleep(0.2)
+        assert job["job"]["status"] == "failed", job["job"]
+        lines = "\n".join(line for a in job["attempts"] for line in a["logs"]["logLines"])
+        assert "Stripe rejected the key **********" in lines, lines[-2000:]
+        # (sluice_server scans every answer, its log and its data dir for both keys at exit.)

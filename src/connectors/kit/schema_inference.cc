@@ -1,5 +1,8 @@
 #include "connectors/kit/schema_inference.h"
 
+#include <cctype>
+#include <set>
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -312,6 +315,39 @@ std::optional<TypeId> ColumnTypeFromName(std::string_view name) {
   if (name == "time_with_timezone") return TypeId::kTimeTz;
   if (name == "json") return TypeId::kJson;
   return std::nullopt;
+}
+
+std::vector<std::string> HeaderFieldNames(const std::vector<std::string>& cells, bool normalize) {
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (const std::string& cell : cells) {
+    std::string name = cell;
+    if (normalize) {
+      std::string out;
+      for (char c : name) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        if (std::isalnum(u)) {
+          out.push_back(static_cast<char>(std::tolower(u)));
+        } else if (!out.empty() && out.back() != '_') {
+          out.push_back('_');
+        }
+      }
+      while (!out.empty() && out.back() == '_') out.pop_back();
+      if (!out.empty() && std::isdigit(static_cast<unsigned char>(out[0]))) out = "_" + out;
+      name = out;
+    }
+    if (!name.empty() && !seen.insert(name).second) {
+      for (int k = 2;; ++k) {
+        std::string next = name + "_" + std::to_string(k);
+        if (seen.insert(next).second) {
+          name = next;
+          break;
+        }
+      }
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
 }
 
 }  // namespace sluice

@@ -111,6 +111,10 @@ Result<SchemaPtr> InferParquetSchema(const std::vector<std::string>& files, cons
 //! timestamp_without_timezone, time (= time_without_timezone), time_with_timezone,
 //! time_without_timezone, json.
 const std::vector<std::string>& ColumnTypeNames();
+//! Field names from a header row's cells (spreadsheets): an empty cell names no field (""), a
+//! repeated name gets _2, _3…; `normalize`: snake_case identifiers (lower case, runs of other
+//! characters → "_", a leading digit prefixed with "_").
+std::vector<std::string> HeaderFieldNames(const std::vector<std::string>& cells, bool normalize);
 std::optional<TypeId> ColumnTypeFromName(std::string_view name);
 
 //! ASCII spaces and tabs trimmed from both ends.

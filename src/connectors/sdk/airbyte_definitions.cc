@@ -29,6 +29,8 @@ const std::vector<AirbyteDefinition>& Table() {
       {K::kSource, "airbyte/source-mysql", "435bb9a5-7887-4809-aa58-28c27df0d7ad", {"source-mysql"}},
       {K::kSource, "airbyte/source-postgres", "decd338e-5647-4c0b-adf4-da0e75f5a750", {"source-postgres"}},
       {K::kSource, "airbyte/source-s3", "69589781-7828-43c5-9f63-8925b1c1ccc2", {"source-s3"}},
+      // A manifest shipped with sluice: Airbyte's config keys, fewer streams (its README).
+      {K::kSource, "airbyte/source-stripe", "e094cb9a-26de-4645-8761-65c0c425d1de", {"source-stripe"}},
       {K::kDestination, "airbyte/destination-csv", "8be1cf83-fde1-477f-a4ad-318d23c9f3c6", {"destination-csv"}},
       {K::kDestination, "airbyte/destination-dev-null", "a7bcc9d8-13b3-4e49-b80d-d020b90045e3",
        {"destination-dev-null"}},

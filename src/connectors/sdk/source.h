@@ -75,4 +75,16 @@ class ContinuousSource {
                                 Emitter& out, const std::atomic<bool>& end) = 0;
 };
 
+//! A source whose config carries the spec of its own values (source-declarative-manifest: the
+//! manifest's `spec.connection_specification` sits in the config beside the values). The platform
+//! validates, masks, keeps and redacts secrets by SpecForConfig(config) instead of Spec().
+//! A separate interface, found with dynamic_cast (connection/connector_runtime.h wraps it).
+class ConfigSpecSource {
+ public:
+  virtual ~ConfigSpecSource() = default;
+  //! Pure: no I/O, any thread. Spec() extended with the carried spec's properties (its
+  //! `airbyte_secret` marks included); Spec() when `config` carries none or an unreadable one.
+  virtual ConnectorSpec SpecForConfig(const Json& config) const = 0;
+};
+
 }  // namespace sluice

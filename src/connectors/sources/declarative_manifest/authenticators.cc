@@ -2,6 +2,10 @@
 
 #include <mutex>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+
 #include <fmt/format.h>
 
 #include "base/log.h"
@@ -223,6 +227,120 @@ class SessionToken final : public Authenticator {
   int64_t expires_at_ = 0;
 };
 
+std::string Base64Url(std::string_view data) {
+  std::string s = Base64Encode(data);
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  for (char& c : s) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return s;
+}
+
+//! JwtAuthenticator (the CDK's): a JWT signed with secret_key — HS256/384/512 (HMAC) or
+//! RS256/384/512 (an RSA private key in PEM, e.g. a Google service account's) — sent as
+//! "Authorization: [header_prefix ]<jwt>", signed again when 90 % of token_duration is spent.
+class Jwt final : public Authenticator {
+ public:
+  Jwt(ConfigReader r, BuildContext& ctx) : r_(r), ctx_(ctx) {}
+
+  Status Init() {
+    Vars vars;
+    vars.config = ctx_.config;
+    vars.parameters = &ParametersOf(r_);
+    SLUICE_ASSIGN_OR_RETURN(key_, FieldText(r_, ctx_, "secret_key"));
+    if (r_.Bool("base64_encode_secret_key", false)) key_ = Base64Encode(key_);
+    algorithm_ = r_.Enum("algorithm", {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512"}, "HS256");
+    duration_ = r_.Integer("token_duration", 1200, 1);
+    SLUICE_ASSIGN_OR_RETURN(prefix_, FieldText(r_, ctx_, "header_prefix"));
+    ConfigReader headers = r_.Object("jwt_headers");
+    header_ = {{"alg", algorithm_}};
+    for (const char* k : {"kid", "typ", "cty"}) {
+      SLUICE_ASSIGN_OR_RETURN(std::string v, FieldText(headers, ctx_, k));
+      if (!v.empty()) header_[k] = v;
+    }
+    if (!header_.contains("typ")) header_["typ"] = "JWT";
+    SLUICE_ASSIGN_OR_RETURN(Json extra_headers, ctx_.interpolator->Mapping(r_.Raw("additional_jwt_headers"), vars, r_.PathOf("additional_jwt_headers")));
+    header_.update(extra_headers);
+    ConfigReader payload = r_.Object("jwt_payload");
+    payload_ = Json::object();
+    for (const char* k : {"iss", "sub", "aud"}) {
+      SLUICE_ASSIGN_OR_RETURN(std::string v, FieldText(payload, ctx_, k));
+      if (!v.empty()) payload_[k] = v;
+    }
+    SLUICE_ASSIGN_OR_RETURN(Json extra_payload, ctx_.interpolator->Mapping(r_.Raw("additional_jwt_payload"), vars, r_.PathOf("additional_jwt_payload")));
+    payload_.update(extra_payload);
+    if (key_.empty()) r_.Fail("secret_key", "is empty (set it in the config)");
+    return r_.status();
+  }
+
+  Status Apply(PreparedRequest& request) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now = NowMicros() / kMicrosPerSecond;
+    if (token_.empty() || now >= renew_at_) {
+      Json claims = payload_;
+      claims["iat"] = now;
+      claims["nbf"] = now;
+      claims["exp"] = now + duration_;
+      const std::string input = Base64Url(header_.dump()) + "." + Base64Url(claims.dump());
+      SLUICE_ASSIGN_OR_RETURN(std::string signature, Sign(input));
+      token_ = input + "." + Base64Url(signature);
+      renew_at_ = now + duration_ * 9 / 10;
+    }
+    request.SetHeader("Authorization", prefix_.empty() ? token_ : prefix_ + " " + token_);
+    return Status::Ok();
+  }
+
+  bool Invalidate() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool had = !token_.empty();
+    token_.clear();
+    return had;
+  }
+
+ private:
+  Result<std::string> Sign(const std::string& input) const {
+    const EVP_MD* md = algorithm_.ends_with("256") ? EVP_sha256() : algorithm_.ends_with("384") ? EVP_sha384() : EVP_sha512();
+    if (algorithm_.starts_with("HS")) {
+      unsigned char out[EVP_MAX_MD_SIZE];
+      unsigned int n = 0;
+      if (HMAC(md, key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(input.data()),
+               input.size(), out, &n) == nullptr) {
+        return Status::SystemError("JwtAuthenticator: HMAC failed");
+      }
+      return std::string(reinterpret_cast<char*>(out), n);
+    }
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(key_.data(), static_cast<int>(key_.size())), &BIO_free);
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr),
+                                                             &EVP_PKEY_free);
+    if (!pkey) {
+      return Status::ConfigError(fmt::format("manifest {}: secret_key is not an RSA private key in PEM form "
+                                             "(-----BEGIN PRIVATE KEY-----) as {} needs", r_.PathOf("secret_key"), algorithm_));
+    }
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    size_t n = 0;
+    if (EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, pkey.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+      return Status::ConfigError(fmt::format("manifest {}: the key cannot sign {}", r_.PathOf("secret_key"), algorithm_));
+    }
+    std::string sig(n, '\0');
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &n,
+                       reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+      return Status::SystemError("JwtAuthenticator: signing failed");
+    }
+    sig.resize(n);
+    return sig;
+  }
+
+  ConfigReader r_;
+  BuildContext& ctx_;
+  std::mutex mu_;
+  std::string key_, algorithm_, prefix_, token_;
+  int64_t duration_ = 1200;
+  int64_t renew_at_ = 0;
+  Json header_, payload_;
+};
+
 Result<std::shared_ptr<Authenticator>> Make(ConfigReader r, BuildContext& ctx, const LoginFn& login) {
   const std::string type = r.String("type", "NoAuth");
   auto eval = [&](const std::string& s) {
@@ -261,6 +379,11 @@ Result<std::shared_ptr<Authenticator>> Make(ConfigReader r, BuildContext& ctx, c
     auto oauth = std::make_shared<OAuth>(r, ctx);
     SLUICE_RETURN_IF_ERROR(oauth->Init());
     return std::shared_ptr<Authenticator>(oauth);
+  }
+  if (type == "JwtAuthenticator") {
+    auto jwt = std::make_shared<Jwt>(r, ctx);
+    SLUICE_RETURN_IF_ERROR(jwt->Init());
+    return std::shared_ptr<Authenticator>(jwt);
   }
   if (type == "SessionTokenAuthenticator") {
     std::vector<std::string> token_path = r.StringList("session_token_path");
@@ -305,12 +428,12 @@ Result<std::shared_ptr<Authenticator>> Make(ConfigReader r, BuildContext& ctx, c
   if (type == "CustomAuthenticator" || r.Has("class_name")) {
     return Status::ConfigError(fmt::format("manifest {}: custom Python components ({}) cannot run in sluice; use one of "
                                            "BearerAuthenticator, ApiKeyAuthenticator, BasicHttpAuthenticator, "
-                                           "OAuthAuthenticator, SessionTokenAuthenticator, SelectiveAuthenticator, NoAuth",
+                                           "OAuthAuthenticator, JwtAuthenticator, SessionTokenAuthenticator, SelectiveAuthenticator, NoAuth",
                                            r.path(), r.String("class_name", type)));
   }
   return Status::ConfigError(fmt::format("manifest {}: unsupported authenticator type '{}'; supported: "
                                          "BearerAuthenticator, ApiKeyAuthenticator, BasicHttpAuthenticator, "
-                                         "OAuthAuthenticator, SessionTokenAuthenticator, SelectiveAuthenticator, NoAuth",
+                                         "OAuthAuthenticator, JwtAuthenticator, SessionTokenAuthenticator, SelectiveAuthenticator, NoAuth",
                                          r.PathOf("type"), type));
 }
 

@@ -3,8 +3,9 @@
 // (header or query parameter), BasicHttpAuthenticator, OAuthAuthenticator (refresh-token or
 // client-credentials grant, token kept until it expires, a rotated refresh token kept for the
 // rest of the run), SessionTokenAuthenticator (a login request whose token is sent as an API key
-// or bearer token, renewed after expiration_duration) and SelectiveAuthenticator (one of
-// several, chosen by a config value).
+// or bearer token, renewed after expiration_duration), JwtAuthenticator (a JWT signed
+// HS256/384/512, or RS256/384/512 with an RSA key in PEM through OpenSSL — Google service
+// accounts' self-signed JWTs) and SelectiveAuthenticator (one of several, chosen by a config value).
 
 #include <functional>
 #include <memory>

@@ -15,6 +15,7 @@
 
 namespace sluice {
 
+class ApiBudget;
 class Authenticator;
 
 struct BuildContext {
@@ -27,6 +28,8 @@ struct BuildContext {
   //! Longest wait for one backoff; longer waits asked by the server fail the request.
   double max_backoff_seconds = 600;
   int64_t request_timeout_ms = 300'000;
+  //! The manifest's api_budget (null: no limit), shared by the streams of one run.
+  std::shared_ptr<ApiBudget> budget;
   //! Authenticators by their component JSON, shared by the streams of one run.
   std::map<std::string, std::shared_ptr<Authenticator>> authenticators;
 };

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "connectors/kit/stream_batcher.h"
 #include "connectors/sdk/registry.h"
+#include "connectors/sources/declarative_manifest/api_budget.h"
 #include "connectors/sources/declarative_manifest/declarative_stream.h"
 #include "connectors/sources/declarative_manifest/manifest_resolver.h"
 #include "protocol/codec.h"
@@ -74,7 +75,14 @@ struct Runtime {
   BuildContext ctx;
 };
 
+//! The run's context with the manifest's api_budget.
+Status AddBudget(const ManifestConfig& c, BuildContext& ctx) {
+  SLUICE_ASSIGN_OR_RETURN(ctx.budget, ApiBudget::Make(ConfigReader(c.manifest.value("api_budget", Json()), "$.api_budget")));
+  return Status::Ok();
+}
+
 Result<std::vector<std::unique_ptr<DeclarativeStream>>> BuildStreams(const ManifestConfig& c, BuildContext& ctx) {
+  SLUICE_RETURN_IF_ERROR(AddBudget(c, ctx));
   std::vector<std::unique_ptr<DeclarativeStream>> streams;
   const Json& list = c.manifest["streams"];
   for (size_t i = 0; i < list.size(); ++i) {
@@ -107,9 +115,29 @@ ConnectorSpec StaticSpec() {
   return spec;
 }
 
-class DeclarativeManifestSource final : public Source {
+class DeclarativeManifestSource final : public Source, public ConfigSpecSource {
  public:
   ConnectorSpec Spec() const override { return StaticSpec(); }
+
+  //! The manifest's spec with the manifest keys added: what the server masks and redacts by.
+  ConnectorSpec SpecForConfig(const Json& config) const override {
+    const ConnectorSpec generic = StaticSpec();
+    auto m = config.find(kInjectedManifestKey);
+    if (m == config.end() || !m->is_object()) return generic;
+    auto carried = DeclarativeManifestSpec(*m);
+    if (!carried.ok() || !carried->connection_specification.is_object()) return generic;
+    ConnectorSpec spec = std::move(carried).value();
+    Json& schema = spec.connection_specification;
+    if (!schema.contains("properties") || !schema["properties"].is_object()) schema["properties"] = Json::object();
+    schema["properties"][kInjectedManifestKey] = generic.connection_specification["properties"][kInjectedManifestKey];
+    schema["properties"][kManifestDirectoryKey] = {
+        {"type", "string"}, {"description", "sluice: the folder relative JsonFileSchemaLoader paths start from"}};
+    if (!schema.contains("required") || !schema["required"].is_array()) schema["required"] = Json::array();
+    bool listed = false;
+    for (const Json& r : schema["required"]) listed = listed || r == kInjectedManifestKey;
+    if (!listed) schema["required"].push_back(kInjectedManifestKey);
+    return spec;
+  }
 
   Status Check(const Json& raw) override {
     SLUICE_ASSIGN_OR_RETURN(ManifestConfig c, ParseConfig(raw));
@@ -218,6 +246,25 @@ class DeclarativeManifestSource final : public Source {
 };
 
 }  // namespace
+
+Result<std::vector<Json>> ReadManifestStream(const Json& config, const std::string& name, int64_t max_pages) {
+  SLUICE_ASSIGN_OR_RETURN(ManifestConfig c, ParseConfig(config));
+  Runtime rt(c);
+  SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
+  for (auto& s : streams) {
+    if (s->name() != name) continue;
+    std::vector<Json> records;
+    RecordSink sink;
+    sink.record = [&](Json& record) {
+      records.push_back(std::move(record));
+      return Status::Ok();
+    };
+    sink.checkpoint = [](const Json&) { return Status::Ok(); };
+    SLUICE_RETURN_IF_ERROR(s->Read(Json(), false, sink, {.max_pages = max_pages}));
+    return records;
+  }
+  return Status::SystemError(fmt::format("the manifest has no stream '{}'", name));
+}
 
 Result<ConnectorSpec> DeclarativeManifestSpec(const Json& manifest) {
   SLUICE_ASSIGN_OR_RETURN(Json resolved, ResolveManifest(manifest));

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/json.h"
 #include "base/status.h"
@@ -19,6 +20,12 @@ inline constexpr const char* kInjectedManifestKey = "__injected_declarative_mani
 inline constexpr const char* kManifestDirectoryKey = "__injected_manifest_directory";
 
 std::unique_ptr<Source> MakeDeclarativeManifestSource();
+
+//! The records of stream `stream` of the manifest in `config` (source-declarative-manifest's
+//! config shape), read in full (or `max_pages` pages, 0 = all) without state: what connectors
+//! that build manifests from their config use to look around first (Google Sheets' sheet names).
+//! I/O; errors as Read's.
+Result<std::vector<Json>> ReadManifestStream(const Json& config, const std::string& stream, int64_t max_pages = 0);
 
 //! The manifest's own spec (its `spec.connection_specification`), for `spec` with a config
 //! that carries a manifest.

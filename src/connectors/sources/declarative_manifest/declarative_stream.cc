@@ -9,6 +9,7 @@
 #include "protocol/config_validator.h"
 
 #include "base/log.h"
+#include "connectors/kit/schema_inference.h"
 #include "connectors/sources/declarative_manifest/datetime_cursor.h"
 #include "connectors/sources/declarative_manifest/http_requester.h"
 #include "connectors/sources/declarative_manifest/paginator.h"
@@ -103,7 +104,44 @@ std::optional<std::string> DeclarativeStream::cursor_field() const {
   return std::nullopt;
 }
 
-Result<Json> DeclarativeStream::JsonSchema() const {
+Result<Json> DeclarativeStream::InferSchema(ConfigReader& loader) {
+  const int64_t pages = loader.Integer("sample_pages", 1, 1, 1000);
+  const int64_t max_records = loader.Integer("sample_records", 1000, 1, 1'000'000);
+  SLUICE_RETURN_IF_ERROR(loader.status());
+  std::string jsonl;
+  int64_t records = 0;
+  RecordSink sink;
+  sink.record = [&](Json& record) -> Status {
+    if (records++ < max_records) jsonl += record.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    return Status::Ok();
+  };
+  sink.checkpoint = [](const Json&) { return Status::Ok(); };
+  SLUICE_RETURN_IF_ERROR(Read(Json(), false, sink, {.max_pages = pages}).WithContext(
+      fmt::format("stream '{}': reading a sample to infer its schema ({})", name_, loader.path())));
+  SchemaPtr schema;
+  if (jsonl.empty()) {
+    schema = std::make_shared<const Schema>();
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(schema, InferJsonlSchema({name_}, static_cast<uint64_t>(max_records), false,
+                                                     [&](const std::string& n) -> Result<std::unique_ptr<InputStream>> {
+                                                       return MakeStringInputStream(std::move(jsonl), n);
+                                                     }));
+  }
+  Json out = schema->ToJsonSchema();
+  // The key and cursor exist even when the sample lacked them (an empty first page).
+  if (!out.contains("properties") || !out["properties"].is_object()) out["properties"] = Json::object();
+  std::vector<std::string> must;
+  for (const auto& key : primary_key_) {
+    if (key.size() == 1) must.push_back(key[0]);
+  }
+  if (auto cursor = cursor_field()) must.push_back(*cursor);
+  for (const std::string& f : must) {
+    if (!out["properties"].contains(f)) out["properties"][f] = {{"type", Json::array({"null", "string"})}};
+  }
+  return out;
+}
+
+Result<Json> DeclarativeStream::JsonSchema() {
   ConfigReader loader = r_.Object("schema_loader");
   const std::string type = loader.String("type", "JsonFileSchemaLoader");
   if (type == "InlineSchemaLoader") {
@@ -111,7 +149,10 @@ Result<Json> DeclarativeStream::JsonSchema() const {
     if (!schema.is_object()) return Status::ConfigError(fmt::format("manifest {}: expected a JSON Schema mapping", loader.PathOf("schema")));
     return schema;
   }
-  if (type != "JsonFileSchemaLoader") return Unsupported(loader, "schema loader", type, "InlineSchemaLoader, JsonFileSchemaLoader");
+  if (type == "InferredSchemaLoader") return InferSchema(loader);
+  if (type != "JsonFileSchemaLoader") {
+    return Unsupported(loader, "schema loader", type, "InlineSchemaLoader, JsonFileSchemaLoader, InferredSchemaLoader (sluice's)");
+  }
   Vars vars;
   vars.config = ctx_->config;
   const Json params = [&] {

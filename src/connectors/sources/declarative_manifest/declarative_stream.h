@@ -46,8 +46,11 @@ class DeclarativeStream {
   const std::vector<std::vector<std::string>>& primary_key() const { return primary_key_; }
   //! The incremental cursor field, when the stream has a DatetimeBasedCursor.
   std::optional<std::string> cursor_field() const;
-  //! The stream's JSON Schema from its schema loader.
-  Result<Json> JsonSchema() const;
+  //! The stream's JSON Schema from its schema loader: InlineSchemaLoader, JsonFileSchemaLoader,
+  //! or sluice's InferredSchemaLoader ({sample_pages: 1, sample_records: 1000}: reads the first
+  //! pages — I/O — and infers the columns as the file sources do; the manifests source-rest-api
+  //! makes use it for endpoints without a schema).
+  Result<Json> JsonSchema();
   //! Reads the stream. `state`: the saved state (null: none); `incremental`: use it and
   //! checkpoint after each slice. Records go to `sink.record`.
   Status Read(const Json& state, bool incremental, const RecordSink& sink, ReadLimits limits = {});
@@ -55,6 +58,7 @@ class DeclarativeStream {
  private:
   struct Parts;
   DeclarativeStream() = default;
+  Result<Json> InferSchema(ConfigReader& loader);
 
   std::string name_;
   std::vector<std::vector<std::string>> primary_key_;

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/time.h"
+#include "connectors/sources/declarative_manifest/api_budget.h"
 #include "template/py_datetime.h"
 
 namespace sluice {
@@ -361,6 +362,9 @@ Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored)
     }
     http.body = body;
     http.timeout_ms = ctx_.request_timeout_ms;
+    if (ctx_.budget) {
+      SLUICE_RETURN_IF_ERROR(ctx_.budget->Acquire(http.method, http.url, ctx_.sleep, [] { return MonotonicMicros(); }));
+    }
     HttpResponse response;
     Status sent = ctx_.transport->Send(http, response);
     double wait = 0;

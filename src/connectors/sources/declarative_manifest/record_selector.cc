@@ -1,7 +1,11 @@
 #include "connectors/sources/declarative_manifest/record_selector.h"
 
+#include <cctype>
+#include <set>
+
 #include <fmt/format.h>
 
+#include "connectors/kit/schema_inference.h"
 #include "protocol/config_validator.h"
 
 namespace sluice {
@@ -66,6 +70,7 @@ void DpathValues(const Json& value, const std::vector<std::string>& path, size_t
   }
 }
 
+
 Result<std::unique_ptr<RecordSelector>> RecordSelector::Make(ConfigReader r, ConfigReader transformations,
                                                              BuildContext& ctx) {
   std::unique_ptr<RecordSelector> s(new RecordSelector(r, ctx));
@@ -75,8 +80,12 @@ Result<std::unique_ptr<RecordSelector>> RecordSelector::Make(ConfigReader r, Con
   }
   ConfigReader extractor = r.Object("extractor");
   const std::string et = extractor.String("type", "DpathExtractor");
-  if (et != "DpathExtractor") {
-    return Status::ConfigError(fmt::format("manifest {}: unsupported extractor '{}'{}; supported: DpathExtractor",
+  if (et == "HeaderRowsExtractor") {
+    s->header_rows_ = true;
+    s->normalize_names_ = extractor.Bool("normalize_names", false);
+  } else if (et != "DpathExtractor") {
+    return Status::ConfigError(fmt::format("manifest {}: unsupported extractor '{}'{}; supported: DpathExtractor, "
+                                           "HeaderRowsExtractor (sluice's)",
                                            extractor.PathOf("type"), et,
                                            et.starts_with("Custom") ? " (custom Python components cannot run in sluice)" : ""));
   }
@@ -162,6 +171,29 @@ Result<std::vector<Json>> RecordSelector::Extract(const Json& body, const Vars& 
   std::vector<const Json*> found;
   DpathValues(body, path, 0, found);
   std::vector<Json> records;
+  if (header_rows_) {
+    for (const Json* v : found) {
+      if (!v->is_array()) continue;
+      for (const Json& row : *v) {
+        if (!row.is_array()) continue;
+        if (!header_) {
+          std::vector<std::string> cells;
+          for (const Json& c : row) cells.push_back(c.is_string() ? c.get<std::string>() : c.is_null() ? "" : c.dump());
+          header_ = HeaderFieldNames(cells, normalize_names_);
+          continue;
+        }
+        Json record = Json::object();
+        bool any = false;
+        for (size_t i = 0; i < header_->size() && i < row.size(); ++i) {
+          if ((*header_)[i].empty()) continue;
+          record[(*header_)[i]] = row[i];
+          any = any || !(row[i].is_null() || (row[i].is_string() && row[i].get_ref<const std::string&>().empty()));
+        }
+        if (any) records.push_back(std::move(record));  // blank rows are not records
+      }
+    }
+    return records;
+  }
   const bool wildcard = std::find(path.begin(), path.end(), "*") != path.end();
   for (const Json* v : found) {
     if (v->is_array()) {

@@ -3,9 +3,13 @@
 // "*" matching every key or item), a RecordFilter (condition template over record,
 // stream_state, stream_slice, next_page_token) and the stream's transformations: AddFields
 // (path, value template, optional condition) and RemoveFields (field_pointers with "*",
-// optional condition). Used by the stream reader on its thread.
+// optional condition). sluice's HeaderRowsExtractor (field_path to an array of rows of cells, as
+// Google Sheets answers): the first row is the header (kept across pages), each later non-blank
+// row a record keyed by it (normalize_names: snake_case names). Used by the stream reader on its thread.
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -48,6 +52,9 @@ class RecordSelector {
   ConfigReader r_;
   BuildContext& ctx_;
   const Json* extractor_parameters_ = nullptr;
+  bool header_rows_ = false;      //!< HeaderRowsExtractor (sluice's): rows of cells, the first one the header
+  bool normalize_names_ = false;  //!< its header names as snake_case identifiers
+  std::optional<std::vector<std::string>> header_;  //!< kept across pages
   std::vector<Json> field_path_;
   std::string extractor_where_;
   Json condition_;

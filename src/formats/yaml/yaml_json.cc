@@ -1,4 +1,4 @@
-#include "cli/yaml_json.h"
+#include "formats/yaml/yaml_json.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
