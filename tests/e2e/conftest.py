@@ -29,6 +29,17 @@ def run(*args, check=True, input=None, env=None, cwd=None, timeout=300):
     return p
 
 
+def sync_json(pipeline, check=True, env=None):
+    """`sluice sync PIPELINE --json`: (the summary, or None when it failed; the CompletedProcess)."""
+    p = run("sync", pipeline, "--json", check=check, env=env)
+    return (json.loads(p.stdout) if p.returncode == 0 else None), p
+
+
+def record_data(folder):
+    """The `_airbyte_data` of every record under a destination-local stream folder, by file order."""
+    return [r["_airbyte_data"] for r in read_records(folder)]
+
+
 def write_pipeline(path, doc):
     path = pathlib.Path(path)
     path.write_text(yaml.safe_dump(doc, sort_keys=False) if isinstance(doc, dict) else doc)

@@ -40,6 +40,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 DAY = 86400
 BASE_CREATED = 1704067200  # 2024-01-01T00:00:00Z
 
@@ -417,3 +419,13 @@ class RestApiServer:
 
 def basic(user, password):
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.fixture
+def api():
+    """A started RestApiServer, stopped after the test."""
+    server = RestApiServer()
+    try:
+        yield server
+    finally:
+        server.stop()

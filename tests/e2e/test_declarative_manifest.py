@@ -6,24 +6,15 @@ import json
 import pathlib
 import time
 
-import pytest
 import yaml
 
-from conftest import read_records, run, write_pipeline
+from conftest import record_data, run, sync_json, write_pipeline
 from pg_server import pg  # noqa: F401  (session fixture)
-from rest_api_server import BASE_CREATED, DAY, RestApiServer
+from rest_api_server import api, BASE_CREATED, DAY  # noqa: F401  (api: fixture)
 
 MANIFESTS = pathlib.Path(__file__).parent / "fixtures" / "manifests"
 NAME = "source-declarative-manifest"
 
-
-@pytest.fixture
-def api():
-    server = RestApiServer()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def stripe_config(api, **extra):
@@ -43,10 +34,6 @@ def connector(tmp_path, verb, config, *extra, check=True):
     return [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")], p
 
 
-def sync(pipeline, check=True):
-    p = run("sync", pipeline, "--json", check=check)
-    return (json.loads(p.stdout) if p.returncode == 0 else None), p
-
 
 def local_pipeline(tmp_path, manifest, config, streams, name="api"):
     return write_pipeline(tmp_path / f"{name}.yaml", {
@@ -56,9 +43,6 @@ def local_pipeline(tmp_path, manifest, config, streams, name="api"):
         "streams": streams,
     })
 
-
-def data(folder):
-    return [r["_airbyte_data"] for r in read_records(folder)]
 
 
 # ---- spec / check / discover ------------------------------------------------------------------
@@ -122,9 +106,9 @@ def test_stripe_like_sync_with_faults_and_substream(tmp_path, api):
     p = local_pipeline(tmp_path, "stripe_like.yaml", stripe_config(api),
                        [{"name": "customers", "mode": "Full Refresh | Overwrite"},
                         {"name": "invoices", "mode": "Full Refresh | Overwrite"}])
-    summary, _ = sync(p)
+    summary, _ = sync_json(p)
     assert summary["status"] == "succeeded"
-    customers = data(tmp_path / "out" / "customers")
+    customers = record_data(tmp_path / "out" / "customers")
     assert sorted(c["id"] for c in customers) == [f"cus_{i:03d}" for i in range(1, 26)], "every record once"
     assert {c["id"]: c["tier"] for c in customers}["cus_003"] == "gold"  # AddFields
     # 5 records per page: starting_after the last id of each page, stopping when has_more is false.
@@ -134,7 +118,7 @@ def test_stripe_like_sync_with_faults_and_substream(tmp_path, api):
     assert attempts[1]["time"] - attempts[0]["time"] >= 0.9, "Retry-After: 1 was honoured"
     after = [r["query"]["starting_after"] for r in reqs if "starting_after" in r["query"]]
     assert after[:4] == ["cus_021", "cus_016", "cus_011", "cus_006"]
-    invoices = data(tmp_path / "out" / "invoices")
+    invoices = record_data(tmp_path / "out" / "invoices")
     assert sorted(i["id"] for i in invoices) == sorted(i["id"] for i in api.api.invoices)
     assert all(i["parent_customer"] == i["customer"] for i in invoices)
     # One child request (at least) per parent record, each with ?customer=.
@@ -144,7 +128,7 @@ def test_stripe_like_sync_with_faults_and_substream(tmp_path, api):
 def test_stripe_like_incremental_resumes_from_state(tmp_path, api):
     p = local_pipeline(tmp_path, "stripe_like.yaml", stripe_config(api),
                        [{"name": "customers", "mode": "Incremental | Append"}])
-    s1, _ = sync(p)
+    s1, _ = sync_json(p)
     assert next(x for x in s1["streams"] if x["stream"] == "customers")["records"] == 25
     state = json.loads(pathlib.Path(s1["state_file"]).read_text())
     blob = next(m for m in state if m["stream"]["stream_descriptor"]["name"] == "customers")["stream"]["stream_state"]
@@ -155,11 +139,11 @@ def test_stripe_like_incremental_resumes_from_state(tmp_path, api):
         api.api.customers.append({"id": f"cus_{i:03d}", "object": "customer", "email": None, "name": f"Customer {i}",
                                   "created": BASE_CREATED + i * DAY, "metadata": {"tier": "basic"}})
     before = len(api.requests("/v1/customers"))
-    s2, _ = sync(p)
+    s2, _ = sync_json(p)
     assert next(x for x in s2["streams"] if x["stream"] == "customers")["records"] == 4
     new_requests = api.requests("/v1/customers")[before:]
     assert int(new_requests[0]["query"]["created[gte]"]) == BASE_CREATED + 25 * DAY
-    ids = [c["id"] for c in data(tmp_path / "out" / "customers")]
+    ids = [c["id"] for c in record_data(tmp_path / "out" / "customers")]
     assert set(ids) == {f"cus_{i:03d}" for i in range(1, 29)}
     state = json.loads(pathlib.Path(s2["state_file"]).read_text())
     blob = next(m for m in state if m["stream"]["stream_descriptor"]["name"] == "customers")["stream"]["stream_state"]
@@ -169,7 +153,7 @@ def test_stripe_like_incremental_resumes_from_state(tmp_path, api):
 def test_server_errors_beyond_max_retries_fail_clearly(tmp_path, api):
     api.api.fault("/v1/customers", *([500] * 10))
     p = local_pipeline(tmp_path, "stripe_like.yaml", stripe_config(api), [{"name": "customers", "mode": "Full Refresh | Overwrite"}])
-    _, proc = sync(p, check=False)
+    _, proc = sync_json(p, check=False)
     assert proc.returncode != 0
     err = proc.stdout + proc.stderr
     assert "HTTP 500" in err and "after 4 retries" in err and "/v1/customers" in err, err[-2000:]
@@ -189,7 +173,7 @@ def test_page_increment_with_partitions_into_postgres(tmp_path, api, pg):
         "destination": {"connector": "postgres", "config": pg.config("manifest_items", schema="api")},
         "streams": [{"name": "items", "mode": "Full Refresh | Overwrite"}],
     })
-    summary, _ = sync(p)
+    summary, _ = sync_json(p)
     assert summary["status"] == "succeeded"
     rows = pg.query("manifest_items", "select id, sku, price_cents, source_api, category, category_slice, internal_note "
                                       "from api.items order by id")
@@ -235,10 +219,10 @@ def test_oauth_refreshes_expired_tokens_and_keeps_rotated_refresh_token(tmp_path
             time.sleep(0.005)
     t = threading.Thread(target=inject_later)
     t.start()
-    summary, _ = sync(p)
+    summary, _ = sync_json(p)
     t.join()
     assert summary["status"] == "succeeded"
-    ids = sorted(c["id"] for c in data(tmp_path / "out" / "contacts"))
+    ids = sorted(c["id"] for c in record_data(tmp_path / "out" / "contacts"))
     assert ids == list(range(1, 38))
     tokens = api.requests("/oauth/token")
     assert len(tokens) >= 2, "the expired token was refreshed"

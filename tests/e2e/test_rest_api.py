@@ -6,30 +6,13 @@ import json
 import pathlib
 import time
 
-import pytest
-
-from conftest import read_records, run, write_pipeline
-from rest_api_server import BASE_CREATED, DAY, RestApiServer
+from conftest import record_data, run, sync_json, write_pipeline
+from rest_api_server import api, BASE_CREATED, DAY  # noqa: F401  (api: fixture)
 
 NAME = "source-rest-api"
 
 
-@pytest.fixture
-def api():
-    server = RestApiServer()
-    try:
-        yield server
-    finally:
-        server.stop()
 
-
-def data(folder):
-    return [r["_airbyte_data"] for r in read_records(folder)]
-
-
-def sync(pipeline, check=True, env=None):
-    p = run("sync", pipeline, "--json", check=check, env=env)
-    return (json.loads(p.stdout) if p.returncode == 0 else None), p
 
 
 # The seed's "REST API-bron" block (airbyte-integration-guide.nl.md), verbatim but for the URL
@@ -64,12 +47,12 @@ destination:
 
 def test_the_seeds_rest_api_yaml_works_as_written(tmp_path, api):
     pipeline = write_pipeline(tmp_path / "seed.yaml", SEED_PIPELINE.format(base=api.base, out=tmp_path / "out"))
-    summary, _ = sync(pipeline, env={"API_TOKEN": api.api.seed_token})
+    summary, _ = sync_json(pipeline, env={"API_TOKEN": api.api.seed_token})
     assert summary["status"] == "succeeded", summary
-    customers = data(tmp_path / "out" / "customers")
+    customers = record_data(tmp_path / "out" / "customers")
     assert sorted(c["id"] for c in customers) == [c["id"] for c in api.api.customers]
     assert {c["id"]: c["email"] for c in customers}["cus_003"] == "user3@example.com"  # columns inferred
-    orders = data(tmp_path / "out" / "orders")
+    orders = record_data(tmp_path / "out" / "orders")
     assert sorted(o["order_id"] for o in orders) == [o["order_id"] for o in api.api.orders if o["ordered_on"] >= "2024-03-11"]
     # The params template read config['start_date']; every request carried the token.
     reqs = api.requests("/seed/v1/orders")
@@ -77,7 +60,7 @@ def test_the_seeds_rest_api_yaml_works_as_written(tmp_path, api):
     assert all(r["headers"]["Authorization"] == f"Bearer {api.api.seed_token}" for r in api.requests())
 
     # A wrong token: a clear failure naming the endpoint, never the token.
-    _, p = sync(pipeline, check=False, env={"API_TOKEN": "wrong-token-8d2f"})
+    _, p = sync_json(pipeline, check=False, env={"API_TOKEN": "wrong-token-8d2f"})
     assert p.returncode != 0
     err = p.stdout + p.stderr
     assert "401" in err and "/seed/v1/customers" in err, err[-2000:]
@@ -125,7 +108,7 @@ def test_cursor_pagination_and_incremental_on_the_stripe_like_api(tmp_path, api)
         "name": "stripe", "source": {"connector": "rest-api", "config": config},
         "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}},
         "streams": [{"name": "customers", "mode": "Incremental | Append"}]})
-    s1, _ = sync(pipeline)
+    s1, _ = sync_json(pipeline)
     assert next(x for x in s1["streams"] if x["stream"] == "customers")["records"] == 25
     reqs = [r for r in api.requests("/v1/customers") if r["headers"].get("Authorization")]
     assert [r["query"].get("starting_after") for r in reqs][-3:] == [None, "cus_016", "cus_006"]
@@ -134,7 +117,7 @@ def test_cursor_pagination_and_incremental_on_the_stripe_like_api(tmp_path, api)
     assert state[0]["stream"]["stream_state"] == {"created": str(BASE_CREATED + 25 * DAY)}
     api.api.customers.append({"id": "cus_026", "object": "customer", "email": None, "name": "New",
                               "created": BASE_CREATED + 26 * DAY, "metadata": {}})
-    s2, _ = sync(pipeline)
+    s2, _ = sync_json(pipeline)
     assert next(x for x in s2["streams"] if x["stream"] == "customers")["records"] == 2  # the boundary again + the new one
     assert api.requests("/v1/customers")[-1]["query"]["created[gte]"] == str(BASE_CREATED + 25 * DAY)
 
@@ -148,9 +131,9 @@ def test_offset_pagination(tmp_path, api):
             "endpoints": [{"name": "contacts", "path": "/crm/contacts", "record_path": "results", "primary_key": "id",
                            "pagination": {"type": "offset", "page_size": 10}}]}},
         "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}}})
-    summary, _ = sync(pipeline)
+    summary, _ = sync_json(pipeline)
     assert summary["status"] == "succeeded"
-    assert sorted(c["id"] for c in data(tmp_path / "out" / "contacts")) == list(range(1, 38))
+    assert sorted(c["id"] for c in record_data(tmp_path / "out" / "contacts")) == list(range(1, 38))
     # Discover read the first page to infer the columns; the read then went 0, 10, 20, 30.
     offsets = [int(r["query"].get("offset", 0)) for r in api.requests("/crm/contacts")]
     assert offsets[-4:] == [0, 10, 20, 30] and all(r["query"]["limit"] == "10" for r in api.requests("/crm/contacts"))
@@ -191,9 +174,9 @@ def test_requests_per_second_limits_the_whole_source(tmp_path, api):
             "authentication": {"type": "api_key", "api_key": api.api.items_key},
             "endpoints": [dict(endpoint, name="a"), dict(endpoint, name="b", params={"category": "toys"})]}},
         "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}}})
-    summary, _ = sync(pipeline)
+    summary, _ = sync_json(pipeline)
     assert summary["status"] == "succeeded"
-    assert len(data(tmp_path / "out" / "a")) == 47 and len(data(tmp_path / "out" / "b")) == 16
+    assert len(record_data(tmp_path / "out" / "a")) == 47 and len(record_data(tmp_path / "out" / "b")) == 16
     times = sorted(r["time"] for r in api.requests("/api/items"))
     assert len(times) >= 14
     # Discover and read are separate processes (each with its own budget); within the read, any

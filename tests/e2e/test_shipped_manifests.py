@@ -8,28 +8,11 @@ import pathlib
 import threading
 import time
 
-import pytest
-
-from conftest import read_records, run, write_pipeline
-from rest_api_server import BASE_CREATED, DAY, RestApiServer
+from conftest import record_data, run, sync_json, write_pipeline
+from rest_api_server import api, BASE_CREATED, DAY  # noqa: F401  (api: fixture)
 
 
-@pytest.fixture
-def api():
-    server = RestApiServer()
-    try:
-        yield server
-    finally:
-        server.stop()
 
-
-def data(folder):
-    return [r["_airbyte_data"] for r in read_records(folder)]
-
-
-def sync(pipeline, check=True):
-    p = run("sync", pipeline, "--json", check=check)
-    return (json.loads(p.stdout) if p.returncode == 0 else None), p
 
 
 def states(summary):
@@ -76,13 +59,13 @@ def test_stripe_four_streams_paged_incremental_with_faults(tmp_path, api):
         "name": "stripe", "source": {"manifest": "stripe", "config": stripe_config(api)},
         "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}},
         "streams": [{"name": n, "mode": "Incremental | Append"} for n in ("customers", "charges", "invoices", "subscriptions")]})
-    s1, _ = sync(pipeline)
+    s1, _ = sync_json(pipeline)
     assert s1["status"] == "succeeded"
     for stream, rows in [("customers", api.api.customers), ("charges", api.api.charges), ("invoices", api.api.invoices),
                          ("subscriptions", api.api.subscriptions)]:
-        got = sorted(r["id"] for r in data(tmp_path / "out" / stream))
+        got = sorted(r["id"] for r in record_data(tmp_path / "out" / stream))
         assert got == sorted(r["id"] for r in rows), f"{stream}: every record once"
-    assert {r["status"] for r in data(tmp_path / "out" / "subscriptions")} == {"active", "canceled"}  # status=all
+    assert {r["status"] for r in record_data(tmp_path / "out" / "subscriptions")} == {"active", "canceled"}  # status=all
     charges = [r for r in api.requests("/v1/charges") if r["headers"].get("Authorization")]
     attempts = [r for r in charges if r["query"].get("starting_after") is None and r["query"]["created[gte]"] == str(BASE_CREATED)]
     assert attempts[1]["time"] - attempts[0]["time"] >= 0.9, "the 429's Retry-After: 1 was honoured"
@@ -94,7 +77,7 @@ def test_stripe_four_streams_paged_incremental_with_faults(tmp_path, api):
     api.api.customers.append({"id": "cus_026", "object": "customer", "email": "n@example.com", "name": "New",
                               "created": BASE_CREATED + 30 * DAY, "metadata": {}})
     before = len(api.requests("/v1/customers"))
-    s2, _ = sync(pipeline)
+    s2, _ = sync_json(pipeline)
     assert records_of(s2, "customers") == 2 and records_of(s2, "charges") == 1
     assert api.requests("/v1/customers")[before]["query"]["created[gte]"] == str(BASE_CREATED + 25 * DAY)
 
@@ -133,13 +116,13 @@ def test_salesforce_soql_paging_session_renewal_and_incremental(tmp_path, api):
             time.sleep(0.002)
     t = threading.Thread(target=expire_mid_sync)
     t.start()
-    s1, _ = sync(pipeline)
+    s1, _ = sync_json(pipeline)
     t.join()
     assert s1["status"] == "succeeded"
-    accounts = data(tmp_path / "out" / "Account")
+    accounts = record_data(tmp_path / "out" / "Account")
     assert sorted(a["Id"] for a in accounts) == sorted(a["Id"] for a in api.api.sf_objects["Account"]), "every record once"
     assert "attributes" not in accounts[0] and accounts[0]["AnnualRevenue"] is not None
-    assert sorted(c["Id"] for c in data(tmp_path / "out" / "Contact")) == sorted(c["Id"] for c in api.api.sf_objects["Contact"])
+    assert sorted(c["Id"] for c in record_data(tmp_path / "out" / "Contact")) == sorted(c["Id"] for c in api.api.sf_objects["Contact"])
     assert records_of(s1, "Opportunity") == 0
     assert len(api.requests("/services/oauth2/token")) >= 2, "the expired session was renewed with the refresh token"
     # nextRecordsUrl batches carry no q; the first request of a range carries the SOQL.
@@ -152,7 +135,7 @@ def test_salesforce_soql_paging_session_renewal_and_incremental(tmp_path, api):
     api.api.sf_objects["Account"].append({"Id": "001A9999", "Name": "Late", "IsDeleted": False,
                                           "CreatedDate": "2024-05-01T00:00:00.000+0000",
                                           "SystemModstamp": "2024-05-02T10:00:00.000+0000"})
-    s2, _ = sync(pipeline)
+    s2, _ = sync_json(pipeline)
     assert records_of(s2, "Account") == 2
     assert states(s2)["Account"] == {"SystemModstamp": "2024-05-02T10:00:00Z"}
 
@@ -188,12 +171,12 @@ def test_google_sheets_one_stream_per_sheet_header_as_columns(tmp_path, api, pro
     pipeline = write_pipeline(tmp_path / "sheets.yaml", {
         "name": "sheets", "source": {"connector": "google-sheets", "config": sheets_config(api)},
         "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}}})
-    summary, _ = sync(pipeline)
+    summary, _ = sync_json(pipeline)
     assert summary["status"] == "succeeded"
-    rows = data(tmp_path / "out" / "Class Data")
+    rows = record_data(tmp_path / "out" / "Class Data")
     assert len(rows) == 30 and rows[0]["Student Name"] == "Student 1" and rows[0]["Extracurricular Activity"] == "Drama Club"
     assert rows[1].get("Extracurricular Activity") is None  # a trailing empty cell the API left out
-    summary_rows = data(tmp_path / "out" / "Summary")
+    summary_rows = record_data(tmp_path / "out" / "Summary")
     assert [r["Metric"] for r in summary_rows] == ["students", "states"]  # the blank row is no record
     assert all(r["headers"]["Authorization"].startswith("Bearer ya29.") for r in api.requests()
                if r["path"].startswith("/v4/"))
@@ -233,7 +216,7 @@ def test_google_sheets_with_a_service_account_jwt(tmp_path, api):
         "name": "sa", "source": {"connector": "google-sheets", "config": config},
         "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}},
         "streams": [{"name": "Summary", "mode": "Full Refresh | Overwrite"}]})
-    summary, _ = sync(pipeline)
+    summary, _ = sync_json(pipeline)
     assert summary["status"] == "succeeded" and records_of(summary, "Summary") == 2
     # A key the server does not know (another account's signature) is refused: 401, a clear failure.
     _, other = service_account("reader@p.iam.gserviceaccount.com")
