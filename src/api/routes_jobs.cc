@@ -38,6 +38,8 @@ Json AttemptToApi(const Attempt& a) {
   out["streamStats"] = stats.value("streamStats", Json::array());
   out["failureSummary"] = a.failure_summary;
   if (!a.schema_change.is_null()) out["schemaChange"] = a.schema_change;
+  // The source reported an updated config (a rotated OAuth refresh token), saved on the source.
+  out["connectorConfigurationUpdated"] = stats.value("connectorConfigurationUpdated", false);
   return out;
 }
 

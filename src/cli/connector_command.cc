@@ -9,12 +9,18 @@
 #include "cli/signals.h"
 #include "engine/sync_runner.h"
 #include "protocol/codec.h"
+#include "protocol/config_update.h"
 
 namespace sluice {
 
 namespace {
 
 void Print(const Json& message) { WriteStdout(SerializeMessage(message) + "\n"); }
+
+//! Check and Discover have no emitter: a config they changed is printed as a CONTROL message.
+void PrintConfigUpdate(Source& source) {
+  if (auto updated = TakeConfigUpdate(source)) Print(ConnectorConfigControlMessage(*updated));
+}
 
 int Fail(const Status& status) {
   Print(TraceErrorMessage(status));
@@ -69,6 +75,7 @@ int RunConnectorCommand(const ConnectorCommandArgs& args) {
     // Airbyte reports a failed check as CONNECTION_STATUS FAILED, not as an error.
     auto config = PrepareConnectorConfig(c, *raw);
     Status st = config.ok() ? (c.source ? c.source->Check(*config) : c.destination->Check(*config)) : config.status();
+    if (c.source) PrintConfigUpdate(*c.source);
     Json status = {{"status", st.ok() ? "SUCCEEDED" : "FAILED"}};
     if (!st.ok()) status["message"] = st.message();
     Print(Json{{"type", "CONNECTION_STATUS"}, {"connectionStatus", status}});
@@ -80,6 +87,7 @@ int RunConnectorCommand(const ConnectorCommandArgs& args) {
 
   if (verb == "discover") {
     auto catalog = c.source->Discover(*config);
+    PrintConfigUpdate(*c.source);
     if (!catalog.ok()) return Fail(catalog.status());
     Print(Json{{"type", "CATALOG"}, {"catalog", catalog->ToJson()}});
     return 0;
@@ -108,6 +116,11 @@ int RunConnectorCommand(const ConnectorCommandArgs& args) {
     auto printer = MakeProtocolOutputDestination();
     options.on_stream_status = [&printer](uint32_t stream, StreamStatus status) {
       printer->PrintStreamStatus(stream, status);
+    };
+    // A rotated OAuth refresh token: Airbyte's CONTROL message, for the caller to persist.
+    options.on_connector_config = [](const Json& updated) {
+      Print(ConnectorConfigControlMessage(updated));
+      return Status::Ok();
     };
     result = RunSync(*c.source, *config, *catalog, *printer, Json::object(), *catalog, state, options);
   } else {

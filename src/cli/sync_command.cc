@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -17,11 +18,13 @@
 #include "base/file_util.h"
 #include "base/log.h"
 #include "connection/connector_runtime.h"
+#include "cli/config_overlay.h"
 #include "cli/pipeline.h"
 #include "cli/transform_command.h"
 #include "cli/progress.h"
 #include "cli/signals.h"
 #include "engine/sync_runner.h"
+#include "protocol/config_update.h"
 
 namespace sluice {
 
@@ -60,8 +63,33 @@ int RunSyncCommand(const SyncCommandArgs& args) {
       ResolveConnector(ConnectorKind::kDestination, pipeline.destination.connector, pipeline.destination.command);
   if (!destination.ok()) return Report(destination.status().WithContext("destination"), args.json);
 
-  auto source_config = PrepareConnectorConfig(*source, pipeline.source.config);
+  // Values the source updated in earlier runs (a rotated OAuth refresh token) are kept beside
+  // the state file, never written into the pipeline file.
+  const std::string state_file = StateFileFor(args, pipeline);
+  auto overlay = SourceConfigOverlay::Load(SourceConfigOverlay::FileFor(state_file), pipeline.source.config);
+  if (!overlay.ok()) return Report(overlay.status(), args.json);
+  auto source_config = PrepareConnectorConfig(*source, overlay->Apply(pipeline.source.config));
   if (!source_config.ok()) return Report(source_config.status(), args.json);
+  // A config the source changed (CONTROL message): kept in the overlay at once; the changes are
+  // applied to source_config between runs (the source thread only records them).
+  std::mutex config_mu;
+  Json config_changes = Json::object();
+  auto record_config = [&](const Json& updated) -> Status {
+    Json changes;
+    {
+      std::lock_guard lock(config_mu);
+      changes = ConfigChanges(ApplyConfigChanges(*source_config, config_changes), updated);
+      config_changes = ApplyConfigChanges(config_changes, changes);
+    }
+    return overlay->Add(changes);
+  };
+  auto absorb_config = [&](Source& src) -> Status {
+    if (auto updated = TakeConfigUpdate(src)) SLUICE_RETURN_IF_ERROR(record_config(*updated));
+    std::lock_guard lock(config_mu);
+    *source_config = ApplyConfigChanges(*source_config, config_changes);
+    config_changes = Json::object();
+    return Status::Ok();
+  };
   Json destination_raw = pipeline.destination.config;
   if (Status st = ApplyNormalization(pipeline, destination->spec, destination->name, destination_raw); !st.ok()) {
     return Report(st, args.json);
@@ -75,12 +103,12 @@ int RunSyncCommand(const SyncCommandArgs& args) {
   }
 
   auto discovered = source->source->Discover(*source_config);
+  if (Status kept = absorb_config(*source->source); !kept.ok()) return Report(kept, args.json);
   if (!discovered.ok()) return Report(discovered.status().WithContext("discover"), args.json);
   auto catalog = BuildConfiguredCatalog(pipeline, *discovered, destination->spec);
   if (!catalog.ok()) return Report(catalog.status(), args.json);
   ConfiguredCatalog destination_catalog = MapToDestination(*catalog, pipeline);
 
-  const std::string state_file = StateFileFor(args, pipeline);
   StateStore state;
   if (!args.reset && !state_file.empty() && fs::exists(state_file)) {
     auto json = ReadJsonFile(state_file, "state file");
@@ -119,11 +147,13 @@ int RunSyncCommand(const SyncCommandArgs& args) {
       if (state_file.empty()) return Status::Ok();
       return ReplaceFileDurably(state_file, all.ToJson().dump(2) + "\n");
     };
+    options.on_connector_config = record_config;
     ProgressDisplay display(progress, names, live);
     display.Start();
     SyncResult r = RunSync(src, *source_config, *catalog, dst, *destination_config, destination_catalog, from,
                            options);
     display.Stop();
+    if (Status kept = absorb_config(src); !kept.ok() && r.status.ok()) r.status = kept;
     return r;
   };
   SyncResult result = run(*source->source, *destination->destination, state, /*continuous=*/false);
@@ -152,6 +182,7 @@ int RunSyncCommand(const SyncCommandArgs& args) {
     auto src = fresh();
     if (!src.ok()) return src.status();
     auto now = src->first.source->Discover(*source_config);
+    SLUICE_RETURN_IF_ERROR(absorb_config(*src->first.source));
     if (!now.ok()) return now.status().WithContext("discover");
     auto rebuilt = BuildConfiguredCatalog(pipeline, *now, destination->spec);
     if (!rebuilt.ok()) return rebuilt.status();
@@ -199,6 +230,7 @@ int RunSyncCommand(const SyncCommandArgs& args) {
     if (!catching_up.ok()) return Report(catching_up.status(), args.json);
     const StateStore saved = result.state;
     auto rediscovered = catching_up->first.source->Discover(*source_config);
+    if (Status kept = absorb_config(*catching_up->first.source); !kept.ok()) return Report(kept, args.json);
     if (!rediscovered.ok()) {
       result = SyncResult{};
       result.status = rediscovered.status().WithContext("discover");

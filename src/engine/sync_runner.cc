@@ -18,8 +18,17 @@ namespace {
 // The source side: turns Emitter calls into channel items, counting as it goes.
 class ChannelEmitter : public Emitter {
  public:
-  ChannelEmitter(Channel& channel, const std::atomic<bool>* stop, SyncProgress* progress)
-      : channel_(channel), stop_(stop), progress_(progress) {}
+  ChannelEmitter(Channel& channel, const std::atomic<bool>* stop, SyncProgress* progress,
+                 const std::function<Status(const Json&)>* on_config)
+      : channel_(channel), stop_(stop), progress_(progress), on_config_(on_config) {}
+
+  Status EmitConnectorConfig(const Json& config) override {
+    if (on_config_ == nullptr || !*on_config_) {
+      Log(LogLevel::kWarn, "the source updated its config (a CONTROL message), but nothing here persists it");
+      return Status::Ok();
+    }
+    return (*on_config_)(config).WithContext("source config update");
+  }
 
   Status Emit(RecordBatch batch) override {
     if (cancelled()) return Status::Cancelled();
@@ -72,6 +81,7 @@ class ChannelEmitter : public Emitter {
   Channel& channel_;
   const std::atomic<bool>* stop_;
   SyncProgress* progress_;
+  const std::function<Status(const Json&)>* on_config_;
   std::atomic<bool> aborted_{false};
   CheckpointAcks acks_;
 };
@@ -407,7 +417,7 @@ SyncResult RunSync(Source& source, const Json& source_config, const ConfiguredCa
 
   Channel channel(options.channel_bytes);
   // Continuous: a stop request is the source's `end`, not a cancellation of its emits.
-  ChannelEmitter emitter(channel, continuous ? nullptr : options.stop, &progress);
+  ChannelEmitter emitter(channel, continuous ? nullptr : options.stop, &progress, &options.on_connector_config);
   Consumer consumer(source_catalog, destination, destination_catalog, options, result, progress,
                     emitter.mutable_acks());
   Status destination_status = consumer.Open();

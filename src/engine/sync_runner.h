@@ -97,6 +97,11 @@ struct SyncOptions {
   //! the stream's batches (every batch before it was written). `sluice connector read` prints
   //! them as STREAM_STATUS traces.
   std::function<void(uint32_t stream, StreamStatus status)> on_stream_status;
+  //! Called on the source thread, at once, for each config the source reports changed
+  //! (Emitter::EmitConnectorConfig, Airbyte's CONTROL CONNECTOR_CONFIG: a rotated OAuth refresh
+  //! token) — not ordered with batches or checkpoints: the old value may already be void, so it
+  //! is persisted even when the run fails later. An error fails the sync. Unset: dropped (logged).
+  std::function<Status(const Json& config)> on_connector_config;
 };
 
 struct StreamResult {

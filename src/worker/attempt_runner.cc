@@ -5,6 +5,8 @@
 #include <chrono>
 #include <mutex>
 
+#include <fmt/ranges.h>
+
 #include "base/file_util.h"
 #include "base/log.h"
 #include "base/time.h"
@@ -16,6 +18,7 @@
 #include "platform/job_streams.h"
 #include "platform/schema_policy.h"
 #include "platform/sync_catalog.h"
+#include "protocol/config_update.h"
 #include "security/connector_secrets.h"
 #include "worker/attempt_protocol.h"
 
@@ -230,7 +233,32 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
 
   Log(LogLevel::kInfo, "{} of connection '{}': {} → {}", JobConfigTypeName(plan.job_type), plan.connection.name,
       source->name, destination->name);
+  // A config the source changed (a rotated OAuth refresh token: Airbyte's CONTROL message) goes to
+  // the worker at once as its changes, which it saves into the source's stored config; this run
+  // goes on with them too.
+  std::mutex config_mu;
+  Json config_changes = Json::object();  // reported during the read, applied to source_config after it
+  auto report_config = [&](const Json& updated) -> Status {
+    Json changes;
+    {
+      std::lock_guard lock(config_mu);
+      changes = ConfigChanges(ApplyConfigChanges(*source_config, config_changes), updated);
+      if (changes.empty()) return Status::Ok();
+      config_changes = ApplyConfigChanges(config_changes, changes);
+    }
+    Log(LogLevel::kInfo, "the source updated its config ({}): reported to be saved",
+        fmt::join(ConfigChangePaths(changes), ", "));
+    events.Write({{"type", "source_config"}, {"changes", changes}});
+    return Status::Ok();
+  };
+  auto absorb_config = [&] {
+    if (auto updated = TakeConfigUpdate(*source->source)) (void)report_config(*updated);
+    std::lock_guard lock(config_mu);
+    *source_config = ApplyConfigChanges(*source_config, config_changes);
+    config_changes = Json::object();
+  };
   auto discovered = source->source->Discover(*source_config);
+  absorb_config();
   if (!discovered.ok()) return finish(Failure{discovered.status().WithContext("discover"), "source"});
   // Sync and refresh jobs: compare the source with the stored catalog and apply the
   // connection's schema-change policy first. A reset or clear empties the stored streams
@@ -275,6 +303,7 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
   SyncOptions options;
   options.stop = stop;
   options.channel_bytes = 64 << 20;
+  options.on_connector_config = report_config;
 
   if (empties) {
     // Empty the job's streams (a reset queued before streams were recorded: every stream) that
@@ -362,6 +391,7 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
     if (!src2.ok()) return finish(Failure{src2.status().WithContext("source"), "source"});
     auto dst2 = ResolveConnector(ConnectorKind::kDestination, plan.destination_connector, {});
     if (!dst2.ok()) return finish(Failure{dst2.status().WithContext("destination"), "destination"});
+    absorb_config();  // the continuous run starts from the tokens the catch-up run left
     const StateStore caught_up = result.state;
     const uint64_t caught_up_records = result.records;
     options.continuous = true;

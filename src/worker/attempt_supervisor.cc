@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <fmt/ranges.h>
+
 #include "absl/time/clock.h"
 #include "base/file_util.h"
 #include "base/log.h"
@@ -17,6 +19,7 @@
 #include "base/time.h"
 #include "connection/connector_runtime.h"
 #include "platform/job_streams.h"
+#include "protocol/config_update.h"
 #include "security/connector_secrets.h"
 #include "worker/attempt_protocol.h"
 #include "worker/child_process.h"
@@ -256,6 +259,20 @@ Result<Json> SpecCache::Get(const std::string& connector) {
   return Status::SystemError(fmt::format("`connector {} spec` printed no SPEC message", connector));
 }
 
+//! Merges a `source_config` event's changes into the source's stored config (decrypted, merged,
+//! encrypted again), so the next run uses them. The stored config is read fresh: edits made
+//! meanwhile through the API are kept.
+static Status SaveSourceConfigChanges(MetadataStore& store, const SecretBox& secrets, const std::string& source_id,
+                               const Json& changes, int64_t now) {
+  SLUICE_ASSIGN_OR_RETURN(std::optional<Actor> actor, store.GetActor(ActorKind::kSource, source_id));
+  if (!actor) return Status::ConfigError("the source no longer exists");
+  SLUICE_ASSIGN_OR_RETURN(Json config, DecryptConfig(secrets, actor->configuration));
+  actor->configuration = EncryptConfig(secrets, ApplyConfigChanges(std::move(config), changes));
+  SLUICE_ASSIGN_OR_RETURN(std::optional<Actor> updated, store.UpdateActor(*actor, now));
+  if (!updated) return Status::ConfigError("the source no longer exists");
+  return Status::Ok();
+}
+
 std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
   MetadataStore& store = *context_.store;
   const Job& job = claimed.job;
@@ -480,6 +497,7 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
   // --- events, logs, memory ---
   std::optional<Json> result_event;
   Json schema_change;  // what the attempt records about a changed source schema
+  bool config_updated = false;  // the source's stored config was updated from the attempt (CONTROL message)
   Json last_stream_stats;
   int64_t checkpoints = 0;
   bool memory_killed = false;
@@ -509,6 +527,18 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
         int64_t committed = 0;
         for (const Json& s : last_stream_stats) committed += s.value("recordsCommitted", int64_t{0});
         log.Own(LogLevel::kInfo, "checkpoint {} saved ({} records committed)", checkpoints, committed);
+      }
+    } else if (type == "source_config" && event.value("changes", Json()).is_object()) {
+      if (lost.load()) return;
+      Status saved = SaveSourceConfigChanges(store, *context_.secrets, conn.source_id, event["changes"], context_.NowMs());
+      const std::vector<std::string> paths = ConfigChangePaths(event["changes"]);
+      if (!saved.ok()) {
+        log.Own(LogLevel::kWarn, "the source updated its config ({}) but it could not be saved: {}",
+                fmt::format("{}", fmt::join(paths, ", ")), saved.message());
+      } else {
+        config_updated = true;
+        log.Own(LogLevel::kInfo, "the source updated its config ({}: a rotated token): saved to source {} for the next runs",
+                fmt::format("{}", fmt::join(paths, ", ")), conn.source_id);
       }
     } else if (type == "schema_change") {
       if (lost.load()) return;
@@ -607,6 +637,10 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
                     fmt::format("the attempt process ended without a result ({})", ExitDescription(*child)), "", stats);
   }
   result.schema_change = std::move(schema_change);
+  if (config_updated) {
+    if (!result.stats.is_object()) result.stats = EmptyStats();
+    result.stats["connectorConfigurationUpdated"] = true;
+  }
   log.Flush();
   return result;
 }

@@ -232,6 +232,63 @@ def test_oauth_refreshes_expired_tokens_and_keeps_rotated_refresh_token(tmp_path
     assert sorted(set(offsets)) == [0, 10, 20, 30]
 
 
+def test_rotated_refresh_token_persists_across_cli_runs(tmp_path, api, protocol_validator):
+    """Single-use refresh tokens: each run's token endpoint answer voids the refresh token it
+    used. The new one reaches the next run only through the CONTROL message the source emits and
+    the overlay `sluice sync` keeps beside the state (the pipeline file is never rewritten)."""
+    api.api.rotate = True
+    p = local_pipeline(tmp_path, "crm_oauth.yaml", oauth_config(api),
+                       [{"name": "contacts", "mode": "Full Refresh | Overwrite"}])
+    written = p.read_text()
+    summary, first = sync_json(p)
+    assert summary["status"] == "succeeded"
+    assert [t["body"] for t in api.requests("/oauth/token")][0].count("refresh_token=refresh-0") == 1
+    overlay = tmp_path / ".sluice-state" / "api.source-config.json"
+    assert overlay.exists(), list((tmp_path / ".sluice-state").iterdir())
+    assert overlay.stat().st_mode & 0o077 == 0, "it holds secrets: 0600"
+    kept = json.loads(overlay.read_text())
+    assert kept["changes"]["credentials"]["refresh_token"] == "refresh-1"
+    assert kept["changes"]["credentials"]["access_token"] == "at-1"
+    assert kept["replaced"]["/credentials/refresh_token"] == "refresh-0"
+    assert p.read_text() == written, "the pipeline file is the user's"
+    assert "refresh-1" not in first.stderr and "at-1" not in first.stderr, "no token in the logs"
+    # The persisted access token expires: the second run refreshes with the rotated token.
+    api.api.access_tokens.clear()
+    summary, second = sync_json(p)
+    assert summary["status"] == "succeeded", second.stderr[-2000:]
+    assert "refresh_token=refresh-1" in api.requests("/oauth/token")[-1]["body"]
+    assert sorted(c["id"] for c in record_data(tmp_path / "out" / "contacts")) == list(range(1, 38))
+    assert json.loads(overlay.read_text())["changes"]["credentials"]["refresh_token"] == "refresh-2"
+    # Without the overlay the run starts from the pipeline's refresh-0, void since the first run:
+    # a config error that names the fix, not the token.
+    overlay.unlink()
+    api.api.access_tokens.clear()
+    summary, third = sync_json(p, check=False)
+    assert summary is None and third.returncode == 2, third.stderr[-2000:]
+    assert "refused the refresh token" in third.stderr and "refresh-0" not in third.stderr
+    # A user who pastes a new refresh token into the pipeline file: an older overlay is stale.
+    cfg = oauth_config(api)
+    cfg["credentials"]["refresh_token"] = "refresh-2"
+    p = local_pipeline(tmp_path, "crm_oauth.yaml", cfg, [{"name": "contacts", "mode": "Full Refresh | Overwrite"}])
+    overlay.write_text(json.dumps({"replaced": {"/credentials/refresh_token": "refresh-0"},
+                                   "changes": {"credentials": {"refresh_token": "refresh-0"}}}))
+    summary, fourth = sync_json(p)
+    assert summary["status"] == "succeeded" and "is ignored" in fourth.stderr
+    # `sluice connector … read` prints the update as Airbyte's CONTROL message.
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps({"streams": [{"stream": {"name": "contacts", "json_schema": {},
+                                                           "supported_sync_modes": ["full_refresh"]},
+                                                "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]}))
+    cfg["credentials"]["refresh_token"] = "refresh-3"
+    msgs, _ = connector(tmp_path, "read", injected("crm_oauth.yaml", cfg), "--catalog", catalog)
+    controls = [m for m in msgs if m["type"] == "CONTROL"]
+    assert len(controls) == 1, [m["type"] for m in msgs]
+    protocol_validator.message(controls[0])
+    updated = controls[0]["control"]["connectorConfig"]["config"]
+    assert updated["credentials"]["refresh_token"] == "refresh-4" and updated["base_url"] == api.base
+    assert "__injected_declarative_manifest" not in updated
+
+
 def test_oauth_bad_client_secret_is_a_config_error(tmp_path, api):
     cfg = oauth_config(api)
     cfg["credentials"]["client_secret"] = "nope-secret-123"

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "protocol/codec.h"
+#include "protocol/config_update.h"
 
 namespace sluice {
 
@@ -275,6 +276,7 @@ class ExternalSource : public Source {
       Status OnBatch(RecordBatch batch) override { return out.Emit(std::move(batch)); }
       Status OnState(StateMessage state) override { return out.EmitState(std::move(state)); }
       Status OnOtherMessage(const Json& m) override {
+        if (auto config = ConnectorConfigOfControl(m)) return out.EmitConnectorConfig(*config);
         if (m.value("type", "") == "TRACE" && m["trace"].value("type", "") == "STREAM_STATUS") {
           const Json& ss = m["trace"]["stream_status"];
           auto d = StreamDescriptor::FromJson(ss["stream_descriptor"], "stream_status");

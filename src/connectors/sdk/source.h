@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 
 #include "base/json.h"
 #include "base/status.h"
@@ -40,6 +41,15 @@ class Emitter {
   //! the destination committed (PostgreSQL: WAL position − the slot's flushed LSN). Reported
   //! now and then (continuous mode: every few seconds); shown as a metric. Default: dropped.
   virtual void ReportReplicationLag(uint64_t bytes) { (void)bytes; }
+  //! The source changed its own config (Airbyte's CONTROL message CONNECTOR_CONFIG: an OAuth
+  //! token endpoint rotated a single-use refresh token): `config` is the whole config as the
+  //! source received it, with the new values written in. Reported as soon as it happens (the
+  //! old value may already be void), not ordered with batches or checkpoints; the caller
+  //! persists it for the next run. Default: dropped.
+  virtual Status EmitConnectorConfig(const Json& config) {
+    (void)config;
+    return Status::Ok();
+  }
 };
 
 //! One instance per run; methods are not called concurrently. `config` has been validated
@@ -86,5 +96,23 @@ class ConfigSpecSource {
   //! `airbyte_secret` marks included); Spec() when `config` carries none or an unreadable one.
   virtual ConnectorSpec SpecForConfig(const Json& config) const = 0;
 };
+
+//! A source that may change its own config while it runs (see Emitter::EmitConnectorConfig).
+//! Read reports changes through its Emitter; Check and Discover have none, so the caller asks
+//! afterwards (and uses the changed config in its next calls). Found with dynamic_cast
+//! (TakeConfigUpdate below).
+class ConfigUpdatingSource {
+ public:
+  virtual ~ConfigUpdatingSource() = default;
+  //! The whole config as the last Check or Discover of this instance changed it, then
+  //! forgotten; nullopt when none changed it. Called from the thread that made the call.
+  virtual std::optional<Json> TakeConfigUpdate() = 0;
+};
+
+//! `source`'s TakeConfigUpdate() when it is a ConfigUpdatingSource, else nullopt.
+inline std::optional<Json> TakeConfigUpdate(Source& source) {
+  auto* updating = dynamic_cast<ConfigUpdatingSource*>(&source);
+  return updating != nullptr ? updating->TakeConfigUpdate() : std::nullopt;
+}
 
 }  // namespace sluice

@@ -34,6 +34,7 @@ class PositionEmitter : public Emitter {
   bool cancelled() const override { return out_.cancelled(); }
   const CheckpointAcks* acks() const override { return out_.acks(); }
   void ReportReplicationLag(uint64_t bytes) override { out_.ReportReplicationLag(bytes); }
+  Status EmitConnectorConfig(const Json& config) override { return out_.EmitConnectorConfig(config); }
 
   //! The position of the newest acknowledged checkpoint not taken before; nullopt when none was
   //! acknowledged since the last call (or nobody reports acknowledgements).

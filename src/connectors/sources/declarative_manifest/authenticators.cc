@@ -1,5 +1,6 @@
 #include "connectors/sources/declarative_manifest/authenticators.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include <openssl/evp.h>
@@ -11,6 +12,7 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "base/time.h"
+#include "protocol/config_update.h"
 #include "template/py_datetime.h"
 
 namespace sluice {
@@ -28,6 +30,15 @@ Result<std::string> FieldText(const ConfigReader& r, BuildContext& ctx, std::str
   vars.config = ctx.config;
   vars.parameters = &ParametersOf(r);
   return ctx.interpolator->Text(r.Raw(key), vars, r.PathOf(key));
+}
+
+std::vector<int64_t> IntList(const Json& list) {
+  std::vector<int64_t> out;
+  if (!list.is_array()) return out;
+  for (const Json& v : list) {
+    if (v.is_number_integer()) out.push_back(v.get<int64_t>());
+  }
+  return out;
 }
 
 class NoAuth final : public Authenticator {
@@ -90,7 +101,35 @@ class OAuth final : public Authenticator {
     expires_in_name_ = r_.String("expires_in_name", "expires_in");
     expiry_format_ = r_.String("token_expiry_date_format", "");
     rotates_ = r_.Has("refresh_token_updater");
-    if (rotates_) refresh_token_name_ = r_.Object("refresh_token_updater").String("refresh_token_name", "refresh_token");
+    // Errors of the token endpoint that mean "the refresh token is void" (the authenticator's
+    // fields, or the updater's deprecated ones): a config error, never retried.
+    error_codes_ = IntList(r_.Raw("refresh_token_error_status_codes"));
+    error_key_ = r_.String("refresh_token_error_key", "");
+    error_values_ = r_.StringList("refresh_token_error_values");
+    if (rotates_) {
+      ConfigReader u = r_.Object("refresh_token_updater");
+      refresh_token_name_ = u.String("refresh_token_name", "refresh_token");
+      refresh_token_path_ = u.StringList("refresh_token_config_path", {"credentials", "refresh_token"});
+      access_token_path_ = u.StringList("access_token_config_path", {"credentials", "access_token"});
+      expiry_path_ = u.StringList("token_expiry_date_config_path", {"credentials", "token_expiry_date"});
+      if (error_codes_.empty()) error_codes_ = IntList(u.Raw("refresh_token_error_status_codes"));
+      if (error_key_.empty()) error_key_ = u.String("refresh_token_error_key", "");
+      if (error_values_.empty()) error_values_ = u.StringList("refresh_token_error_values");
+      // As the CDK's single-use refresh-token authenticator: the config paths hold the current
+      // tokens (a run after a rotation finds the persisted ones there).
+      if (const Json* rt = FindConfigPath(*ctx_.config, refresh_token_path_); rt != nullptr && rt->is_string() &&
+                                                                              !rt->get<std::string>().empty()) {
+        refresh_token_ = rt->get<std::string>();
+      }
+      const Json* at = FindConfigPath(*ctx_.config, access_token_path_);
+      const Json* exp = FindConfigPath(*ctx_.config, expiry_path_);
+      if (at != nullptr && at->is_string() && !at->get<std::string>().empty() && exp != nullptr && exp->is_string()) {
+        if (auto t = ParseAnyDatetime(exp->get<std::string>())) {
+          access_token_ = at->get<std::string>();
+          expires_at_ = *t;
+        }
+      }
+    }
     if (endpoint_.empty()) return Status::ConfigError(fmt::format("manifest {}: token_refresh_endpoint is empty", r_.PathOf("token_refresh_endpoint")));
     if (grant_type_ == "refresh_token" && refresh_token_.empty()) {
       return Status::ConfigError(fmt::format("manifest {}: the refresh token is empty (set it in the config)", r_.PathOf("refresh_token")));
@@ -144,6 +183,12 @@ class OAuth final : public Authenticator {
     Status sent;
     for (int attempt = 0; attempt < 3; ++attempt) {
       sent = ctx_.transport->Send(request, response);
+      if (sent.ok() && IsRefreshTokenError(response)) {
+        return Status::ConfigError(fmt::format(
+            "the OAuth token endpoint {} refused the refresh token (HTTP {}, {}): it is void or was already used; "
+            "authenticate again and put the new refresh token in the config",
+            endpoint_, response.status, error_key_));
+      }
       if (sent.ok() && response.status < 500 && response.status != 429) break;
       if (!ctx_.sleep(1 << attempt)) return Status::Cancelled("stopped while refreshing the OAuth token");
     }
@@ -168,14 +213,39 @@ class OAuth final : public Authenticator {
         }
       }
     }
+    ++refreshes_;
     if (rotates_) {
+      bool rotated = false;
       if (auto rt = reply.find(refresh_token_name_); rt != reply.end() && rt->is_string() && *rt != refresh_token_) {
-        refresh_token_ = rt->get<std::string>();  // single-use refresh tokens: the new one is kept for this run
+        refresh_token_ = rt->get<std::string>();  // single-use refresh tokens: the old one is void now
+        rotated = true;
+      }
+      // As the CDK: the tokens and the expiry go back into the config, which is reported to be
+      // persisted (a CONTROL message), so the next run starts from them.
+      if (ctx_.update_config) {
+        ConfigValues values = {{access_token_path_, Json(access_token_)},
+                               {expiry_path_, Json(FormatDatetime(expires_at_, expiry_format_.empty()
+                                                                                   ? "%Y-%m-%dT%H:%M:%S+00:00"
+                                                                                   : expiry_format_))},
+                               {refresh_token_path_, Json(refresh_token_)}};
+        SLUICE_RETURN_IF_ERROR(ctx_.update_config(values));
+        Log(LogLevel::kInfo, "OAuth: {}; the updated config is reported to be saved for the next run",
+            rotated ? "the token endpoint rotated the refresh token" : "new access token");
+      } else if (rotated) {
         Log(LogLevel::kInfo, "OAuth: the token endpoint rotated the refresh token; the new one is used for the rest of this run");
       }
     }
-    ++refreshes_;
     return Status::Ok();
+  }
+
+  bool IsRefreshTokenError(const HttpResponse& response) const {
+    if (error_key_.empty() || error_values_.empty()) return false;
+    if (std::find(error_codes_.begin(), error_codes_.end(), response.status) == error_codes_.end()) return false;
+    Json body = Json::parse(response.body, nullptr, false);
+    if (!body.is_object()) return false;
+    auto v = body.find(error_key_);
+    if (v == body.end() || !v->is_string()) return false;
+    return std::find(error_values_.begin(), error_values_.end(), v->get<std::string>()) != error_values_.end();
   }
 
   ConfigReader r_;
@@ -183,6 +253,10 @@ class OAuth final : public Authenticator {
   std::mutex mu_;
   std::string endpoint_, client_id_, client_secret_, refresh_token_, grant_type_, access_token_name_, expires_in_name_;
   std::string expiry_format_, refresh_token_name_;
+  std::vector<std::string> refresh_token_path_, access_token_path_, expiry_path_;
+  std::vector<int64_t> error_codes_;
+  std::string error_key_;
+  std::vector<std::string> error_values_;
   bool rotates_ = false;
   std::string access_token_;
   int64_t expires_at_ = 0;

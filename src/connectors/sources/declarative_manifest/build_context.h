@@ -8,8 +8,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/json.h"
+#include "base/status.h"
 #include "connectors/sources/declarative_manifest/interpolation.h"
 #include "http/http_client.h"
 
@@ -17,6 +20,9 @@ namespace sluice {
 
 class ApiBudget;
 class Authenticator;
+
+//! Values to write into the connector's config, each at a path of object keys.
+using ConfigValues = std::vector<std::pair<std::vector<std::string>, Json>>;
 
 struct BuildContext {
   const Json* config = nullptr;  //!< the connector config without the manifest
@@ -32,6 +38,10 @@ struct BuildContext {
   std::shared_ptr<ApiBudget> budget;
   //! Authenticators by their component JSON, shared by the streams of one run.
   std::map<std::string, std::shared_ptr<Authenticator>> authenticators;
+  //! Writes values into the connector's config and reports the whole config to be persisted
+  //! (an OAuthAuthenticator's refresh_token_updater: Airbyte's CONTROL message). Called from the
+  //! reading thread. Null: nothing persists (the values live for the run only).
+  std::function<Status(const ConfigValues&)> update_config;
 };
 
 }  // namespace sluice

@@ -1,6 +1,9 @@
 #include "connectors/sources/declarative_manifest/declarative_manifest_source.h"
 
 #include <chrono>
+#include <mutex>
+#include <optional>
+#include <utility>
 #include <thread>
 
 #include <fmt/format.h>
@@ -15,6 +18,7 @@
 #include "connectors/sources/declarative_manifest/declarative_stream.h"
 #include "connectors/sources/declarative_manifest/manifest_resolver.h"
 #include "protocol/codec.h"
+#include "protocol/config_update.h"
 #include "protocol/config_validator.h"
 
 namespace sluice {
@@ -115,8 +119,13 @@ ConnectorSpec StaticSpec() {
   return spec;
 }
 
-class DeclarativeManifestSource final : public Source, public ConfigSpecSource {
+class DeclarativeManifestSource final : public Source, public ConfigSpecSource, public ConfigUpdatingSource {
  public:
+  std::optional<Json> TakeConfigUpdate() override {
+    std::lock_guard lock(mu_);
+    return std::exchange(pending_update_, std::nullopt);
+  }
+
   ConnectorSpec Spec() const override { return StaticSpec(); }
 
   //! The manifest's spec with the manifest keys added: what the server masks and redacts by.
@@ -142,6 +151,7 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource {
   Status Check(const Json& raw) override {
     SLUICE_ASSIGN_OR_RETURN(ManifestConfig c, ParseConfig(raw));
     Runtime rt(c);
+    rt.ctx.update_config = Updater(raw, nullptr);
     SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
     std::vector<std::string> names;
     const Json check = c.manifest.value("check", Json::object());
@@ -171,6 +181,7 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource {
   Result<Catalog> Discover(const Json& raw) override {
     SLUICE_ASSIGN_OR_RETURN(ManifestConfig c, ParseConfig(raw));
     Runtime rt(c);
+    rt.ctx.update_config = Updater(raw, nullptr);
     SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
     Catalog catalog;
     for (auto& s : streams) {
@@ -193,6 +204,7 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource {
   Status Read(const Json& raw, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
     SLUICE_ASSIGN_OR_RETURN(ManifestConfig c, ParseConfig(raw));
     Runtime rt(c, &out);
+    rt.ctx.update_config = Updater(raw, &out);
     SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
     simdjson::ondemand::parser parser;
     for (size_t i = 0; i < catalog.streams.size(); ++i) {
@@ -243,6 +255,33 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource {
     }
     return Status::Ok();
   }
+
+ private:
+  //! The config-update function of one call (an OAuth refresh_token_updater writes the new tokens
+  //! through it): the values go into the call's config — without the `__injected*` keys, which are
+  //! the runner's, not the user's — and the whole config is reported: by Read through the Emitter
+  //! (a CONTROL message), by Check and Discover kept for TakeConfigUpdate.
+  std::function<Status(const ConfigValues&)> Updater(const Json& raw, Emitter* out) {
+    auto current = std::make_shared<Json>(raw.is_object() ? raw : Json::object());
+    current->erase(kInjectedManifestKey);
+    current->erase(kManifestDirectoryKey);
+    auto mu = std::make_shared<std::mutex>();
+    return [this, current, mu, out](const ConfigValues& values) -> Status {
+      Json snapshot;
+      {
+        std::lock_guard lock(*mu);
+        for (const auto& [path, value] : values) SetConfigPath(*current, path, value);
+        snapshot = *current;
+      }
+      if (out != nullptr) return out->EmitConnectorConfig(snapshot);
+      std::lock_guard lock(mu_);
+      pending_update_ = std::move(snapshot);
+      return Status::Ok();
+    };
+  }
+
+  std::mutex mu_;
+  std::optional<Json> pending_update_;
 };
 
 }  // namespace

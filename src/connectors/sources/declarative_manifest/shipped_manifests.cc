@@ -21,8 +21,10 @@ namespace {
 
 //! source-<name>: source-declarative-manifest with a shipped manifest. Its config holds only the
 //! manifest's values; the manifest is injected before every call.
-class ShippedManifestSource final : public Source {
+class ShippedManifestSource final : public Source, public ConfigUpdatingSource {
  public:
+  std::optional<Json> TakeConfigUpdate() override { return sluice::TakeConfigUpdate(*inner_); }
+
   explicit ShippedManifestSource(std::string name) : name_(std::move(name)) {}
 
   ConnectorSpec Spec() const override {
