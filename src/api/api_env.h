@@ -109,8 +109,17 @@ const ConnectorDefinition& RequireDefinition(const ApiEnv& env, ConnectorKind ki
 //! The decrypted stored config (500 with a key hint when it does not decrypt).
 Json DecryptActorConfig(const ApiEnv& env, const Actor& actor);
 
-//! Runs the source's discover in this process. Errors carry redacted messages.
-Result<Catalog> DiscoverSource(const ConnectorDefinition& definition, const Json& config);
+//! Runs the source's discover in this process. Errors carry redacted messages. When the source
+//! changed its own config meanwhile (a rotated OAuth refresh token), `config_changes` (if given)
+//! receives the changes (protocol/config_update.h; an empty object when none).
+Result<Catalog> DiscoverSource(const ConnectorDefinition& definition, const Json& config,
+                               Json* config_changes = nullptr);
+//! DiscoverSource of a stored source; a config it changed is saved into the stored config
+//! (SaveActorConfigChanges), so the next run uses it.
+Result<Catalog> DiscoverStoredSource(const ApiEnv& env, const Actor& source);
+//! Merges `changes` (a connector's own config update) into the actor's stored config, read
+//! fresh (encrypted again). True when something was saved.
+bool SaveActorConfigChanges(const ApiEnv& env, ActorKind kind, const std::string& actor_id, const Json& changes);
 
 //! Compares connection `c`'s syncCatalog with `discovered` and records the result on it as
 //! Airbyte's discover_schema does with a connectionId: schemaChange and the pending catalogDiff,

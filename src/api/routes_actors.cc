@@ -6,11 +6,14 @@
 
 #include <chrono>
 
+#include <fmt/ranges.h>
+
 #include "api/api_env.h"
 #include "base/log.h"
 #include "connection/connector_runtime.h"
 #include "protocol/config_validator.h"
 #include "platform/sync_catalog.h"
+#include "protocol/config_update.h"
 #include "security/connector_secrets.h"
 
 namespace sluice {
@@ -76,9 +79,19 @@ Json ActorToApi(const Names& n, const Actor& actor, const ConnectorDefinition& d
 }
 
 //! Runs the connector's check; never throws. {status: succeeded|failed, message, jobInfo}.
-Json RunCheck(const ConnectorDefinition& def, const Json& config, std::string_view config_type) {
+//! `saved` (a stored actor checked): where a config the connector changed (a rotated OAuth refresh
+//! token) is saved; unsaved configs lose it.
+struct CheckedActor {
+  const ApiEnv* env = nullptr;
+  ActorKind kind = ActorKind::kSource;
+  std::string id;
+};
+
+Json RunCheck(const ConnectorDefinition& def, const Json& config, std::string_view config_type,
+              const CheckedActor& saved = {}) {
   auto start = std::chrono::system_clock::now();
   Status status;
+  bool config_updated = false;
   const Json schema = SchemaOf(def, config);
   try {
     auto prepared = PrepareConfig(schema, config, "connectionConfiguration");
@@ -90,6 +103,9 @@ Json RunCheck(const ConnectorDefinition& def, const Json& config, std::string_vi
         status = connector.status();
       } else if (def.kind == ConnectorKind::kSource) {
         status = connector->source->Check(*prepared);
+        if (auto updated = TakeConfigUpdate(*connector->source); updated && saved.env != nullptr) {
+          config_updated = SaveActorConfigChanges(*saved.env, saved.kind, saved.id, ConfigChanges(*prepared, *updated));
+        }
       } else {
         status = connector->destination->Check(*prepared);
       }
@@ -106,7 +122,7 @@ Json RunCheck(const ConnectorDefinition& def, const Json& config, std::string_vi
                 {"createdAt", secs(start)},
                 {"endedAt", secs(end)},
                 {"succeeded", status.ok()},
-                {"connectorConfigurationUpdated", false}}}};
+                {"connectorConfigurationUpdated", config_updated}}}};
   if (!status.ok()) {
     out["message"] = message;
     out["jobInfo"]["failureReason"] = {{"failureType", FailureTypeName(status.failure_type())},
@@ -223,7 +239,7 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
           if (given != nullptr) {
             config = Unwrap(MergeSecrets(SchemaOf(def, *given), config, *given), "connectionConfiguration");
           }
-          return RunCheck(def, config, config_type);
+          return RunCheck(def, config, config_type, CheckedActor{&env, kind, actor.id});
         }
         if (given == nullptr) {
           ThrowApiError(422, fmt::format("{} or {} with connectionConfiguration is required", n.id_field, n.def_field),
@@ -253,9 +269,8 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
                             {{"connectionId", "reads another source"}});
             }
           }
-          const ConnectorDefinition& def = DefinitionOf(env, actor);
           auto start = env.now();
-          auto catalog = DiscoverSource(def, DecryptedConfig(env, actor));
+          auto catalog = DiscoverStoredSource(env, actor);
           Json job_info = {{"configType", "discover_schema"},
                            {"createdAt", start / 1000},
                            {"endedAt", env.now() / 1000},
@@ -279,13 +294,17 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
 
 }  // namespace
 
-Result<Catalog> DiscoverSource(const ConnectorDefinition& def, const Json& config) {
+Result<Catalog> DiscoverSource(const ConnectorDefinition& def, const Json& config, Json* config_changes) {
   const Json schema = SchemaOf(def, config);
+  if (config_changes != nullptr) *config_changes = Json::object();
   try {
     auto prepared = PrepareConfig(schema, config, "connectionConfiguration");
     if (!prepared.ok()) return prepared.status();
     SLUICE_ASSIGN_OR_RETURN(auto connector, ResolveConnector(ConnectorKind::kSource, def.name, {}));
     auto catalog = connector.source->Discover(*prepared);
+    if (auto updated = TakeConfigUpdate(*connector.source); updated && config_changes != nullptr) {
+      *config_changes = ConfigChanges(*prepared, *updated);
+    }
     if (!catalog.ok()) {
       const Status& s = catalog.status();
       std::string message = RedactSecrets(schema, config, s.message());
@@ -297,6 +316,26 @@ Result<Catalog> DiscoverSource(const ConnectorDefinition& def, const Json& confi
   } catch (const std::exception& e) {
     return Status::SystemError(std::string("connector discover threw: ") + e.what());
   }
+}
+
+Result<Catalog> DiscoverStoredSource(const ApiEnv& env, const Actor& source) {
+  Json changes;
+  auto catalog = DiscoverSource(DefinitionOf(env, source), DecryptActorConfig(env, source), &changes);
+  SaveActorConfigChanges(env, ActorKind::kSource, source.id, changes);
+  return catalog;
+}
+
+bool SaveActorConfigChanges(const ApiEnv& env, ActorKind kind, const std::string& actor_id, const Json& changes) {
+  if (!changes.is_object() || changes.empty()) return false;
+  auto actor = env.store().GetActor(kind, actor_id);
+  if (!actor.ok() || !actor->has_value()) return false;
+  Actor a = **actor;
+  a.configuration = EncryptConfig(*env.context.secrets, ApplyConfigChanges(DecryptActorConfig(env, a), changes));
+  auto updated = env.store().UpdateActor(a, env.now());
+  if (!updated.ok() || !updated->has_value()) return false;
+  Log(LogLevel::kInfo, "api: {} {} updated its own config ({}): saved", kind == ActorKind::kSource ? "source" : "destination",
+      actor_id, fmt::format("{}", fmt::join(ConfigChangePaths(changes), ", ")));
+  return true;
 }
 
 void AddActorRoutes(std::vector<Route>& routes, ApiEnv& env) {

@@ -326,7 +326,7 @@ Json WebBackendConnection(const ApiEnv& env, Call& call) {
       ThrowApiError(403, "withRefreshedCatalog runs the source's discover: it needs the edit_configs permission",
                     {{"withRefreshedCatalog", "needs edit_configs"}});
     }
-    auto discovered = DiscoverSource(source_def, DecryptActorConfig(env, source));
+    auto discovered = DiscoverStoredSource(env, source);
     if (!discovered.ok()) {
       const std::string m = "discovering the source failed: " + discovered.status().message();
       ThrowApiError(discovered.status().failure_type() == FailureType::kConfig ? 422 : 503, m,
@@ -427,7 +427,7 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
         ApplyConnectionFields(call.body, c, dest_def.spec, true);
         if (c.schedule_type == ScheduleType::kContinuous) CheckContinuousSource(env, source);
         if (!FindField(call.body, "syncCatalog")) {
-          auto discovered = DiscoverSource(DefinitionOf(env, source), DecryptActorConfig(env, source));
+          auto discovered = DiscoverStoredSource(env, source);
           if (!discovered.ok()) {
             std::string m =
                 "syncCatalog: not given, and discovering the source failed: " + discovered.status().message();

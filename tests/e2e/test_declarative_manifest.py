@@ -289,6 +289,61 @@ def test_rotated_refresh_token_persists_across_cli_runs(tmp_path, api, protocol_
     assert "__injected_declarative_manifest" not in updated
 
 
+def test_rotated_refresh_token_persists_across_server_runs(tmp_path, api):
+    """The server: the attempt's CONTROL message updates the source's stored config (encrypted,
+    masked in answers), so the next scheduled or manual sync uses the rotated refresh token."""
+    from sluice_server import register_secret, sluice_server
+
+    api.api.rotate = True
+    api.api.client_secret = register_secret("crm-client-secret-7d3e1f")
+    cfg = injected("crm_oauth.yaml", oauth_config(api))
+    with sluice_server() as server:
+        source_id = server.ok("sources/create", {"sourceDefinitionId": NAME, "name": "crm",
+                                                 "connectionConfiguration": cfg})["sourceId"]
+        destination_id = server.ok("destinations/create", {
+            "destinationDefinitionId": "destination-local", "name": "out",
+            "connectionConfiguration": {"destination_path": str(tmp_path / "out")}})["destinationId"]
+        catalog = server.ok("sources/discover_schema", {"sourceId": source_id})["catalog"]
+        connection_id = server.ok("connections/create", {
+            "sourceId": source_id, "destinationId": destination_id, "name": "crm", "syncCatalog": catalog,
+            "scheduleType": "manual", "status": "active"})["connectionId"]
+
+        def sync():
+            job_id = server.ok("connections/sync", {"connectionId": connection_id})["job"]["id"]
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                job = server.ok("jobs/get", {"id": job_id})
+                if job["job"]["status"] in ("failed", "succeeded", "cancelled"):
+                    return job
+                time.sleep(0.2)
+            raise AssertionError(f"job {job_id} did not end")
+
+        first = sync()
+        assert first["job"]["status"] == "succeeded", first
+        attempt = first["attempts"][-1]
+        assert attempt["attempt"]["connectorConfigurationUpdated"] is True, attempt["attempt"]
+        lines = "\n".join(attempt["logs"]["logLines"])
+        assert "the source updated its config" in lines and "/credentials/refresh_token" in lines
+        assert "refresh-1" not in lines and "at-1" not in lines
+        got = server.ok("sources/get", {"sourceId": source_id})["connectionConfiguration"]["credentials"]
+        assert got["refresh_token"] == "**********" and got["access_token"] == "**********", got
+        # The persisted access token expires: the second run refreshes with the rotated token.
+        api.api.access_tokens.clear()
+        second = sync()
+        assert second["job"]["status"] == "succeeded", second["attempts"][-1]["attempt"]
+        assert "refresh_token=refresh-1" in api.requests("/oauth/token")[-1]["body"]
+        # A source still holding the first refresh token (what the second run would have had
+        # without the update) fails: the token is void.
+        stale = dict(cfg)
+        stale["credentials"] = dict(cfg["credentials"])
+        server.ok("sources/update", {"sourceId": source_id, "connectionConfiguration": stale})
+        api.api.access_tokens.clear()
+        third = sync()
+        assert third["job"]["status"] == "failed"
+        failure = third["attempts"][-1]["attempt"]["failureSummary"]["failures"][0]
+        assert failure["failureType"] == "config_error" and "refused the refresh token" in failure["externalMessage"]
+
+
 def test_oauth_bad_client_secret_is_a_config_error(tmp_path, api):
     cfg = oauth_config(api)
     cfg["credentials"]["client_secret"] = "nope-secret-123"

@@ -12,6 +12,8 @@
 #include "connectors/sources/declarative_manifest/http_requester.h"
 #include "connectors/sources/declarative_manifest/manifest_resolver.h"
 #include "connectors/sources/declarative_manifest/paginator.h"
+#include "protocol/config_update.h"
+#include "template/py_datetime.h"
 #include "connectors/sources/declarative_manifest/record_selector.h"
 
 namespace sluice {
@@ -269,6 +271,78 @@ TEST(HttpRequesterTest, OAuthTokenIsFetchedOnceAndRenewedAfter401) {
   EXPECT_EQ(transport->sent[2].headers.back().value, "Bearer t1");  // kept, not fetched again
   EXPECT_NE(transport->bodies[4].find("refresh_token=r1"), std::string::npos);  // the rotated one
   EXPECT_EQ(transport->sent[5].headers.back().value, "Bearer t2");
+}
+
+TEST(HttpRequesterTest, OAuthRefreshTokenUpdaterWritesTheConfigPaths) {
+  Fixture f;
+  // The current tokens sit at the updater's config paths (a run after a rotation).
+  f.config = J(R"j({"oauth": {"rt": "r-saved", "at": "a-saved", "exp": "2000-01-01T00:00:00+00:00"}})j");
+  auto transport = std::make_shared<ScriptedTransport>();
+  f.ctx.transport = transport;
+  std::vector<ConfigValues> updates;
+  f.ctx.update_config = [&](const ConfigValues& values) {
+    updates.push_back(values);
+    return Status::Ok();
+  };
+  Json requester = J(R"j({"url_base": "http://api", "path": "/x",
+      "authenticator": {"type": "OAuthAuthenticator", "token_refresh_endpoint": "http://auth/token",
+                        "client_id": "id", "client_secret": "s", "refresh_token": "r-manifest",
+                        "refresh_token_updater": {"refresh_token_name": "new_rt",
+                            "refresh_token_config_path": ["oauth", "rt"], "access_token_config_path": ["oauth", "at"],
+                            "token_expiry_date_config_path": ["oauth", "exp"],
+                            "refresh_token_error_status_codes": [400], "refresh_token_error_key": "error",
+                            "refresh_token_error_values": ["invalid_grant"]}}})j");
+  auto q = HttpRequester::Make(ConfigReader(requester), f.ctx);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  Vars v;
+  v.config = f.ctx.config;
+  PreparedRequest prepared = *(*q)->Prepare(v);
+  transport->replies = {Reply(200, R"j({"access_token": "a1", "expires_in": 7200, "new_rt": "r1"})j"), Reply(200, "{}")};
+  bool ignored;
+  ASSERT_TRUE((*q)->Send(prepared, &ignored).ok());
+  // The saved access token had expired: refreshed with the saved refresh token, not the manifest's.
+  EXPECT_NE(transport->bodies[0].find("refresh_token=r-saved"), std::string::npos) << transport->bodies[0];
+  ASSERT_EQ(updates.size(), 1u);
+  Json written = Json::object();
+  for (const auto& [path, value] : updates[0]) SetConfigPath(written, path, value);
+  EXPECT_EQ(written["oauth"]["rt"], "r1");
+  EXPECT_EQ(written["oauth"]["at"], "a1");
+  const std::string exp = written["oauth"]["exp"].get<std::string>();
+  auto at = ParseAnyDatetime(exp);
+  ASSERT_TRUE(at.has_value()) << exp;
+  EXPECT_NEAR(static_cast<double>(*at - NowMicros()) / 1e6, 7200, 5);
+
+  // A saved access token still valid is used without a refresh.
+  Fixture g;
+  g.config = J(R"j({"credentials": {"refresh_token": "r9", "access_token": "a9",
+                                    "token_expiry_date": "2999-01-01T00:00:00+00:00"}})j");
+  auto t2 = std::make_shared<ScriptedTransport>();
+  g.ctx.transport = t2;
+  Json r2 = J(R"j({"url_base": "http://api", "path": "/x",
+      "authenticator": {"type": "OAuthAuthenticator", "token_refresh_endpoint": "http://auth/token",
+                        "client_id": "id", "client_secret": "s", "refresh_token": "{{ config.credentials.refresh_token }}",
+                        "refresh_token_updater": {}}})j");
+  auto q2 = HttpRequester::Make(ConfigReader(r2), g.ctx);
+  ASSERT_TRUE(q2.ok()) << q2.status().ToString();
+  Vars v2;
+  v2.config = g.ctx.config;
+  t2->replies = {Reply(200, "{}")};
+  ASSERT_TRUE((*q2)->Send(*(*q2)->Prepare(v2), &ignored).ok());
+  ASSERT_EQ(t2->sent.size(), 1u);
+  EXPECT_EQ(t2->sent[0].headers.back().value, "Bearer a9");
+
+  // A void refresh token (the configured error): a config error at once, not retried.
+  f.config = J(R"j({"oauth": {"rt": "r-used"}})j");
+  auto q3 = HttpRequester::Make(ConfigReader(requester), f.ctx);
+  ASSERT_TRUE(q3.ok());
+  transport->sent.clear();
+  transport->replies = {Reply(400, R"j({"error": "invalid_grant"})j")};
+  auto r = (*q3)->Send(prepared, &ignored);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().failure_type(), FailureType::kConfig);
+  EXPECT_NE(r.status().message().find("refused the refresh token"), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().message().find("r-used"), std::string::npos);
+  EXPECT_EQ(transport->sent.size(), 1u);
 }
 
 TEST(PaginatorTest, CursorOffsetAndPage) {
