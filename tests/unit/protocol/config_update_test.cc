@@ -15,7 +15,7 @@ TEST(ConfigUpdateTest, SetAndFindConfigPaths) {
   SetConfigPath(config, {"flat", "x"}, 1);  // a non-object on the way becomes one
   SetConfigPath(config, {}, "ignored");
   EXPECT_EQ(config, J(R"j({"base_url": "http://x", "credentials": {"refresh_token": "r1", "access_token": "a1"},
-                          "oauth": {"nested": {"expiry": "2026-01-01T00:00:00+00:00"}}, "flat": {"x": 1}})j"));
+                          "flat": {"x": 1}, "oauth": {"nested": {"expiry": "2026-01-01T00:00:00+00:00"}}})j"));
   ASSERT_NE(FindConfigPath(config, {"credentials", "access_token"}), nullptr);
   EXPECT_EQ(*FindConfigPath(config, {"credentials", "access_token"}), "a1");
   EXPECT_EQ(FindConfigPath(config, {"credentials", "missing"}), nullptr);
@@ -29,8 +29,8 @@ TEST(ConfigUpdateTest, ChangesAreTheUpdatedLeavesOnly) {
                      "__injected_declarative_manifest": {"streams": [1]}, "__injected_manifest_directory": "/m"})j");
   Json changes = ConfigChanges(before, after);
   // Nothing deleted ("start" is absent from `after`), runner keys left out.
-  EXPECT_EQ(changes, J(R"j({"credentials": {"refresh_token": "r1", "access_token": "a1"}})j"));
-  EXPECT_EQ(ConfigChangePaths(changes), (std::vector<std::string>{"/credentials/access_token", "/credentials/refresh_token"}));
+  EXPECT_EQ(changes, J(R"j({"credentials": {"refresh_token": "r1", "access_token": "a1"}})j")) << changes.dump();
+  EXPECT_EQ(ConfigChangePaths(changes), (std::vector<std::string>{"/credentials/refresh_token", "/credentials/access_token"}));
   EXPECT_TRUE(ConfigChanges(before, before).empty());
   Json applied = ApplyConfigChanges(before, changes);
   EXPECT_EQ(applied["credentials"], J(R"j({"client_id": "c", "refresh_token": "r1", "access_token": "a1"})j"));

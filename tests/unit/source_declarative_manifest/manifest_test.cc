@@ -332,8 +332,10 @@ TEST(HttpRequesterTest, OAuthRefreshTokenUpdaterWritesTheConfigPaths) {
   EXPECT_EQ(t2->sent[0].headers.back().value, "Bearer a9");
 
   // A void refresh token (the configured error): a config error at once, not retried.
-  f.config = J(R"j({"oauth": {"rt": "r-used"}})j");
-  auto q3 = HttpRequester::Make(ConfigReader(requester), f.ctx);
+  Fixture h;  // a new run: authenticators are shared within one only
+  h.config = J(R"j({"oauth": {"rt": "r-used"}})j");
+  h.ctx.transport = transport;
+  auto q3 = HttpRequester::Make(ConfigReader(requester), h.ctx);
   ASSERT_TRUE(q3.ok());
   transport->sent.clear();
   transport->replies = {Reply(400, R"j({"error": "invalid_grant"})j")};
