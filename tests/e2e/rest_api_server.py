@@ -17,8 +17,11 @@ declarative-manifest source tests (no network, no real SaaS account):
   invoices without a customer filter — for the shipped stripe manifest;
 - Salesforce (REST API developer guide): the OAuth refresh-token grant at
   /services/oauth2/token answering {access_token, instance_url, token_type, issued_at} (no
-  expires_in, as Salesforce), SOQL at /services/data/v59.0/query?q=SELECT … FROM … WHERE
-  SystemModstamp >= … AND SystemModstamp <= … ORDER BY SystemModstamp ASC answering {totalSize,
+  expires_in, as Salesforce), describeGlobal at /services/data/vXX.X/sobjects ({sobjects: [{name,
+  queryable, …}]}, one of them not queryable) and each object's describe at
+  …/sobjects/NAME/describe ({name, fields: [{name, type, …}]}; AccountHistory has no
+  SystemModstamp), SOQL at /services/data/v59.0/query?q=SELECT … FROM … [WHERE
+  SystemModstamp >= … AND SystemModstamp <= … ORDER BY SystemModstamp ASC] answering {totalSize,
   done, records (with attributes), nextRecordsUrl} in batches of `sf_batch`, the next batch at
   /services/data/v59.0/query/<locator>-<n>; 401 [{errorCode: INVALID_SESSION_ID}] for a stale
   session (`sf_expire_sessions()`), 400 INVALID_FIELD for an unknown column;
@@ -80,6 +83,25 @@ class ApiState:
                          "CreatedDate": f"2024-01-{i:02d}T08:00:00.000+0000",
                          "SystemModstamp": f"2024-03-{i:02d}T12:00:00.000+0000"} for i in range(1, 10)],
         }
+        # AccountHistory has no SystemModstamp (history objects only have CreatedDate): read in full.
+        self.sf_objects["AccountHistory"] = [
+            {"Id": f"017H{i:04d}", "AccountId": f"001A{i:04d}", "Field": "Industry", "OldValue": "Retail",
+             "NewValue": "Energy", "IsDeleted": False, "CreatedDate": f"2024-02-{i:02d}T10:00:00.000+0000"}
+            for i in range(1, 7)]
+        self.sf_objects["Opportunity"] = []
+        # describe answers: fields (name, Salesforce field type) per object, in describe order.
+        common = [("IsDeleted", "boolean"), ("CreatedDate", "datetime"), ("SystemModstamp", "datetime")]
+        self.sf_describe = {
+            "Account": [("Id", "id"), ("Name", "string"), ("Type", "picklist"), ("Industry", "picklist"),
+                        ("AnnualRevenue", "currency"), ("NumberOfEmployees", "int")] + common,
+            "Contact": [("Id", "id"), ("AccountId", "reference"), ("FirstName", "string"), ("LastName", "string"),
+                        ("Email", "email")] + common,
+            "Opportunity": [("Id", "id"), ("AccountId", "reference"), ("Name", "string"), ("Amount", "currency"),
+                            ("CloseDate", "date"), ("IsWon", "boolean")] + common,
+            "AccountHistory": [("Id", "id"), ("AccountId", "reference"), ("Field", "picklist"), ("OldValue", "anyType"),
+                               ("NewValue", "anyType"), ("IsDeleted", "boolean"), ("CreatedDate", "datetime")],
+        }
+        self.sf_unqueryable = ["AggregateResult"]  # listed by sobjects, not queryable
         self.sf_client = ("3MVG9-sf-client", "sf-client-secret")
         self.sf_refresh = "5Aep-sf-refresh"
         self.sf_sessions = set()
@@ -230,6 +252,9 @@ class Handler(BaseHTTPRequestHandler):
         if token not in self.api.sf_sessions:
             return self.reply(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
         a = self.api
+        listing = re.fullmatch(r"/services/data/(v\d+\.\d)/sobjects(?:/(\w+)/describe)?", path)
+        if listing:
+            return self.sf_sobjects(listing.group(1), listing.group(2))
         m = re.fullmatch(r"/services/data/v(\d+\.\d)/query(?:/(\w+)-(\d+))?", path)
         if not m:
             return self.reply(404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}])
@@ -240,27 +265,30 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(400, [{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}])
             offset, locator = int(m.group(3)), m.group(2)
         else:
-            soql = re.fullmatch(r"SELECT (.+) FROM (\w+) WHERE SystemModstamp >= (\S+) AND SystemModstamp <= (\S+) "
-                                r"ORDER BY SystemModstamp ASC", q.get("q", ""))
+            soql = re.fullmatch(r"SELECT (.+) FROM (\w+)(?: WHERE SystemModstamp >= (\S+) AND SystemModstamp <= (\S+) "
+                                r"ORDER BY SystemModstamp ASC)?", q.get("q", ""))
             if not soql:
                 return self.reply(400, [{"message": f"unexpected SOQL: {q.get('q')}", "errorCode": "MALFORMED_QUERY"}])
             fields = [f.strip() for f in soql.group(1).split(",")]
             obj = soql.group(2)
             def ts(text):  # 2024-02-01T09:30:00.000+0000 or 2024-02-01T09:30:00Z, compared as UTC text
                 return text[:19]
-            lo, hi = ts(soql.group(3)), ts(soql.group(4))
+            if obj not in a.sf_describe:
+                return self.reply(400, [{"message": f"sObject type '{obj}' is not supported.",
+                                         "errorCode": "INVALID_TYPE"}])
             table = a.sf_objects.get(obj, [])
-            known = set().union(*[r.keys() for r in table]) if table else set()
-            allowed = known | {"Type", "BillingCity", "BillingCountry", "Phone", "Website", "OwnerId", "LastModifiedDate",
-                               "Title", "MailingCountry", "Company", "Status", "LeadSource", "IsConverted",
-                               "ConvertedAccountId", "StageName", "Amount", "Probability", "CloseDate", "IsClosed",
-                               "IsWon", "Username", "IsActive", "UserType", "ProfileId", "Name", "FirstName",
-                               "LastName", "Email", "AccountId", "Industry", "AnnualRevenue", "NumberOfEmployees",
-                               "IsDeleted", "CreatedDate", "SystemModstamp", "Id"}
+            allowed = {name for name, _ in a.sf_describe[obj]}
             for f in fields:
                 if f not in allowed:
                     return self.reply(400, [{"message": f"No such column '{f}' on entity '{obj}'", "errorCode": "INVALID_FIELD"}])
-            rows = sorted([r for r in table if lo <= ts(r["SystemModstamp"]) <= hi], key=lambda r: r["SystemModstamp"])
+            if soql.group(3):
+                if "SystemModstamp" not in allowed:
+                    return self.reply(400, [{"message": f"No such column 'SystemModstamp' on entity '{obj}'",
+                                             "errorCode": "INVALID_FIELD"}])
+                lo, hi = ts(soql.group(3)), ts(soql.group(4))
+                rows = sorted([r for r in table if lo <= ts(r["SystemModstamp"]) <= hi], key=lambda r: r["SystemModstamp"])
+            else:
+                rows = list(table)
             rows = [dict({"attributes": {"type": obj, "url": f"/services/data/v59.0/sobjects/{obj}/{r['Id']}"}},
                          **{f: r.get(f) for f in fields}) for r in rows]
             offset = 0
@@ -273,6 +301,29 @@ class Handler(BaseHTTPRequestHandler):
         if not done:
             body["nextRecordsUrl"] = f"/services/data/v59.0/query/{locator}-{offset + a.sf_batch}"
         return self.reply(200, body)
+
+    def sf_sobjects(self, version, name):
+        """describeGlobal (GET /sobjects: {encoding, maxBatchSize, sobjects: [{name, label, queryable,
+        retrieveable, replicateable, custom, urls}]}) and an object's describe (GET
+        /sobjects/NAME/describe: {name, label, queryable, fields: [{name, label, type, nillable, ...}],
+        urls}) — the shapes of Salesforce's REST API developer guide, trimmed to what matters."""
+        a = self.api
+        base = f"/services/data/{version}/sobjects"
+
+        def urls(n):
+            return {"sobject": f"{base}/{n}", "describe": f"{base}/{n}/describe", "rowTemplate": f"{base}/{n}/{{ID}}"}
+        if name is None:
+            names = list(a.sf_describe) + a.sf_unqueryable
+            return self.reply(200, {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": [
+                {"name": n, "label": n, "labelPlural": n + "s", "keyPrefix": None, "custom": False,
+                 "queryable": n not in a.sf_unqueryable, "retrieveable": n not in a.sf_unqueryable,
+                 "replicateable": n not in a.sf_unqueryable, "searchable": False, "urls": urls(n)} for n in names]})
+        if name not in a.sf_describe:
+            return self.reply(404, [{"message": f"The requested resource does not exist", "errorCode": "NOT_FOUND"}])
+        fields = [{"name": f, "label": f, "type": t, "nillable": t != "id", "length": 18 if t in ("id", "reference") else 0,
+                   "soapType": "xsd:string", "filterable": True, "sortable": t != "anyType"} for f, t in a.sf_describe[name]]
+        return self.reply(200, {"name": name, "label": name, "custom": False, "queryable": True, "retrieveable": True,
+                                "replicateable": True, "fields": fields, "urls": urls(name)})
 
     # ---- Google Sheets
     def google_error(self, code, status, message):

@@ -4,6 +4,7 @@
 // (an OAuth token is fetched once per run, not once per stream).
 // One per Source call (Check / Discover / Read); used from that call's thread only.
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,6 +43,9 @@ struct BuildContext {
   //! (an OAuthAuthenticator's refresh_token_updater: Airbyte's CONTROL message). Called from the
   //! reading thread. Null: nothing persists (the values live for the run only).
   std::function<Status(const ConfigValues&)> update_config;
+  //! Components made at run time (DynamicDeclarativeStream's streams): components borrow their
+  //! JSON, so it lives here, as long as the context (a deque: addresses stay put).
+  std::deque<Json> made_components;
 };
 
 }  // namespace sluice

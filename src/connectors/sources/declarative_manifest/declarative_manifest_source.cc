@@ -16,6 +16,7 @@
 #include "connectors/sdk/registry.h"
 #include "connectors/sources/declarative_manifest/api_budget.h"
 #include "connectors/sources/declarative_manifest/declarative_stream.h"
+#include "connectors/sources/declarative_manifest/dynamic_streams.h"
 #include "connectors/sources/declarative_manifest/manifest_resolver.h"
 #include "protocol/codec.h"
 #include "protocol/config_update.h"
@@ -27,6 +28,7 @@ namespace {
 //! A config split into the manifest (resolved) and the manifest's own config values.
 struct ManifestConfig {
   Json manifest;  //!< resolved ($ref, types, $parameters)
+  Json dynamic_templates;  //!< `dynamic_streams` with references resolved, parameters not propagated
   Json config;    //!< the config without the injected keys, defaults from the manifest's spec applied
   std::string directory;
 };
@@ -39,7 +41,9 @@ Result<ManifestConfig> ParseConfig(const Json& raw) {
                                            "file write `source: {{manifest: path/to/manifest.yaml, config: {{...}}}}`",
                                            kInjectedManifestKey));
   }
-  SLUICE_ASSIGN_OR_RETURN(out.manifest, ResolveManifest(*m));
+  SLUICE_ASSIGN_OR_RETURN(Json references_resolved, ResolveManifestReferences(*m));
+  out.dynamic_templates = references_resolved.value("dynamic_streams", Json());
+  out.manifest = PropagateManifestParameters(references_resolved);
   Json config = raw;
   config.erase(kInjectedManifestKey);
   if (auto d = config.find(kManifestDirectoryKey); d != config.end()) {
@@ -52,8 +56,12 @@ Result<ManifestConfig> ParseConfig(const Json& raw) {
   } else {
     out.config = std::move(config);
   }
-  if (!out.manifest.contains("streams") || !out.manifest["streams"].is_array() || out.manifest["streams"].empty()) {
-    return Status::ConfigError(fmt::format("manifest $.streams: a manifest needs a non-empty list of streams"));
+  auto listed = [&](const char* key) {
+    return out.manifest.contains(key) && out.manifest[key].is_array() && !out.manifest[key].empty();
+  };
+  if (!listed("streams") && !listed("dynamic_streams")) {
+    return Status::ConfigError(fmt::format("manifest $.streams: a manifest needs a non-empty list of streams (or of "
+                                           "dynamic_streams)"));
   }
   return out;
 }
@@ -88,12 +96,26 @@ Status AddBudget(const ManifestConfig& c, BuildContext& ctx) {
 Result<std::vector<std::unique_ptr<DeclarativeStream>>> BuildStreams(const ManifestConfig& c, BuildContext& ctx) {
   SLUICE_RETURN_IF_ERROR(AddBudget(c, ctx));
   std::vector<std::unique_ptr<DeclarativeStream>> streams;
-  const Json& list = c.manifest["streams"];
+  const Json list = c.manifest.value("streams", Json::array());
   for (size_t i = 0; i < list.size(); ++i) {
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<DeclarativeStream> s,
-                            DeclarativeStream::Make(ConfigReader(list[i], JsonPathIndex("$.streams", i)), ctx));
+                            DeclarativeStream::Make(ConfigReader(c.manifest["streams"][i], JsonPathIndex("$.streams", i)), ctx));
     streams.push_back(std::move(s));
   }
+  // DynamicDeclarativeStream: streams made from what the API lists (I/O), after the static ones.
+  SLUICE_ASSIGN_OR_RETURN(std::vector<const Json*> made,
+                          ResolveDynamicStreams(c.dynamic_templates, c.manifest.value("dynamic_streams", Json()), ctx));
+  for (const Json* component : made) {
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<DeclarativeStream> s,
+                            DeclarativeStream::Make(ConfigReader(*component, "$.dynamic_streams (made stream)"), ctx));
+    for (const auto& other : streams) {
+      if (other->name() == s->name()) {
+        return Status::ConfigError(fmt::format("manifest $.dynamic_streams: two streams named '{}'", s->name()));
+      }
+    }
+    streams.push_back(std::move(s));
+  }
+  if (streams.empty()) return Status::ConfigError("the manifest's dynamic_streams made no stream (the API listed none)");
   return streams;
 }
 

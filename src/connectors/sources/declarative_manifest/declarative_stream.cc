@@ -1,4 +1,5 @@
 #include "connectors/sources/declarative_manifest/declarative_stream.h"
+#include "connectors/sources/declarative_manifest/dynamic_streams.h"
 
 #include <filesystem>
 #include <fstream>
@@ -150,8 +151,10 @@ Result<Json> DeclarativeStream::JsonSchema() {
     return schema;
   }
   if (type == "InferredSchemaLoader") return InferSchema(loader);
+  if (type == "DynamicSchemaLoader") return DynamicSchema(loader, *ctx_);
   if (type != "JsonFileSchemaLoader") {
-    return Unsupported(loader, "schema loader", type, "InlineSchemaLoader, JsonFileSchemaLoader, InferredSchemaLoader (sluice's)");
+    return Unsupported(loader, "schema loader", type,
+                       "InlineSchemaLoader, JsonFileSchemaLoader, DynamicSchemaLoader, InferredSchemaLoader (sluice's)");
   }
   Vars vars;
   vars.config = ctx_->config;

@@ -24,6 +24,9 @@ TemplateContext ContextOf(const Vars& v) {
   if (v.last_page_size) c.Set("last_page_size", v.last_page_size);
   if (v.record) c.Set("record", v.record);
   if (v.creation_response) c.Set("creation_response", v.creation_response);
+  if (v.components_values) c.Set("components_values", v.components_values);
+  if (v.stream_template_config) c.Set("stream_template_config", v.stream_template_config);
+  if (v.raw_schema) c.Set("raw_schema", v.raw_schema);
   return c;
 }
 

@@ -29,6 +29,9 @@ struct Vars {
   const Json* last_page_size = nullptr;
   const Json* record = nullptr;
   const Json* creation_response = nullptr;
+  const Json* components_values = nullptr;       //!< ComponentMappingDefinition: the resolver's record
+  const Json* stream_template_config = nullptr;  //!< ComponentMappingDefinition: the stream template
+  const Json* raw_schema = nullptr;              //!< TypesMap.condition: the property definition
 };
 
 class Interpolator {
