@@ -140,6 +140,60 @@ def test_salesforce_soql_paging_session_renewal_and_incremental(tmp_path, api):
     assert states(s2)["Account"] == {"SystemModstamp": "2024-05-02T10:00:00Z"}
 
 
+def test_salesforce_objects_and_fields_come_from_sobjects_and_describe(tmp_path, api, protocol_validator):
+    """The streams are the org's queryable objects (describeGlobal), their columns and types the
+    describe's fields; objects with SystemModstamp are incremental by it, the others (here
+    AccountHistory) full refresh."""
+    cfg = tmp_path / "sf.json"
+    cfg.write_text(json.dumps(sf_config(api)))
+
+    def discover():
+        out = run("connector", "source-salesforce", "discover", "--config", cfg).stdout
+        msg = json.loads(out.splitlines()[-1])
+        protocol_validator.message(msg)
+        return {x["name"]: x for x in msg["catalog"]["streams"]}
+    streams = discover()
+    assert sorted(streams) == ["Account", "AccountHistory", "Contact", "Opportunity"]  # AggregateResult: not queryable
+    account = streams["Account"]
+    assert account["supported_sync_modes"] == ["full_refresh", "incremental"]
+    assert account["default_cursor_field"] == ["SystemModstamp"] and account["source_defined_primary_key"] == [["Id"]]
+    props = account["json_schema"]["properties"]
+    assert list(props) == [name for name, _ in api.api.sf_describe["Account"]]
+    assert props["AnnualRevenue"]["type"] == ["null", "number"] and props["NumberOfEmployees"]["type"] == ["null", "integer"]
+    assert props["SystemModstamp"]["format"] == "date-time" and props["Industry"]["type"] == ["null", "string"]
+    assert streams["Opportunity"]["json_schema"]["properties"]["CloseDate"]["format"] == "date"
+    history = streams["AccountHistory"]
+    assert history["supported_sync_modes"] == ["full_refresh"] and "default_cursor_field" not in history
+    # A new object in the org is a new stream (nothing is a fixed list).
+    api.api.sf_describe["Case"] = [("Id", "id"), ("Subject", "string"), ("SystemModstamp", "datetime")]
+    api.api.sf_objects["Case"] = [{"Id": "500C0001", "Subject": "Broken", "SystemModstamp": "2024-04-01T00:00:00.000+0000"}]
+    assert "Case" in discover()
+
+    pipeline = write_pipeline(tmp_path / "sf.yaml", {
+        "name": "sf", "source": {"connector": "salesforce", "config": sf_config(api)},
+        "destination": {"connector": "local", "config": {"destination_path": str(tmp_path / "out")}},
+        "streams": [{"name": "Account", "mode": "Incremental | Append"},
+                    {"name": "Case", "mode": "Incremental | Append"},
+                    {"name": "AccountHistory", "mode": "Full Refresh | Overwrite"}]})
+    s1, _ = sync_json(pipeline)
+    assert s1["status"] == "succeeded"
+    history_rows = record_data(tmp_path / "out" / "AccountHistory")
+    assert sorted(h["Id"] for h in history_rows) == sorted(h["Id"] for h in api.api.sf_objects["AccountHistory"])
+    assert history_rows[0]["NewValue"] == "Energy" and "attributes" not in history_rows[0]
+    assert [c["Subject"] for c in record_data(tmp_path / "out" / "Case")] == ["Broken"]
+    queries = [r["query"]["q"] for r in api.requests() if r["path"].endswith("/query") and "q" in r["query"]]
+    hq = [q for q in queries if "FROM AccountHistory" in q]
+    assert hq == ["SELECT Id, AccountId, Field, OldValue, NewValue, IsDeleted, CreatedDate FROM AccountHistory"], hq
+    aq = next(q for q in queries if "FROM Account " in q)
+    assert aq.startswith("SELECT Id, Name, Type, Industry, AnnualRevenue, NumberOfEmployees, IsDeleted, CreatedDate, "
+                         "SystemModstamp FROM Account WHERE SystemModstamp >= 2024-01-01T00:00:00Z"), aq
+    assert states(s1)["Account"] == {"SystemModstamp": "2024-02-13T09:30:00Z"}
+    # Second run: the incremental object reads from its state (the boundary record again), the
+    # full-refresh one everything again.
+    s2, _ = sync_json(pipeline)
+    assert records_of(s2, "Account") == 1 and records_of(s2, "AccountHistory") == 6
+
+
 def test_salesforce_bad_credentials_fail_clearly(tmp_path, api):
     status = check(tmp_path, "source-salesforce", sf_config(api, client_secret="wrong-sf-secret-31"))
     assert status["status"] == "FAILED" and "token" in status["message"].lower(), status

@@ -9,6 +9,8 @@
 #include "base/text.h"
 #include "base/time.h"
 #include "connectors/sources/declarative_manifest/datetime_cursor.h"
+#include "connectors/sources/declarative_manifest/declarative_stream.h"
+#include "connectors/sources/declarative_manifest/dynamic_streams.h"
 #include "connectors/sources/declarative_manifest/http_requester.h"
 #include "connectors/sources/declarative_manifest/manifest_resolver.h"
 #include "connectors/sources/declarative_manifest/paginator.h"
@@ -345,6 +347,113 @@ TEST(HttpRequesterTest, OAuthRefreshTokenUpdaterWritesTheConfigPaths) {
   EXPECT_NE(r.status().message().find("refused the refresh token"), std::string::npos) << r.status().message();
   EXPECT_EQ(r.status().message().find("r-used"), std::string::npos);
   EXPECT_EQ(transport->sent.size(), 1u);
+}
+
+TEST(DynamicStreamsTest, SetMappedValueOnlyWhereThePathExistsUnlessCreating) {
+  Json t = J(R"j({"name": "", "retriever": {"requester": {"path": "/x"}}, "list": [{"k": 1}, {"k": 2}]})j");
+  EXPECT_EQ(SetMappedValue(t, {"retriever", "requester", "path"}, "/y", false), 1u);
+  EXPECT_EQ(SetMappedValue(t, {"retriever", "requester", "missing"}, "v", false), 0u);
+  EXPECT_FALSE(t["retriever"]["requester"].contains("missing"));
+  EXPECT_EQ(SetMappedValue(t, {"retriever", "requester", "created", "deep"}, "v", true), 1u);
+  EXPECT_EQ(t["retriever"]["requester"]["created"]["deep"], "v");
+  EXPECT_EQ(SetMappedValue(t, {"list", "*", "k"}, 9, false), 2u);
+  EXPECT_EQ(t["list"], J(R"j([{"k": 9}, {"k": 9}])j"));
+  EXPECT_EQ(SetMappedValue(t, {"list", "1", "k"}, 3, false), 1u);
+  EXPECT_EQ(t["list"][1]["k"], 3);
+}
+
+TEST(DynamicStreamsTest, HttpComponentsResolverMakesOneStreamPerRecord) {
+  Fixture f;
+  auto transport = std::make_shared<ScriptedTransport>();
+  f.ctx.transport = transport;
+  const Json manifest = J(R"j({
+    "definitions": {"requester": {"type": "HttpRequester", "url_base": "http://api", "path": "/tables"}},
+    "dynamic_streams": [{
+      "type": "DynamicDeclarativeStream", "name": "tables", "$parameters": {"owner": "dyn"},
+      "components_resolver": {
+        "type": "HttpComponentsResolver",
+        "retriever": {"requester": {"$ref": "#/definitions/requester"},
+                      "record_selector": {"extractor": {"field_path": ["tables"]}}},
+        "components_mapping": [
+          {"type": "ComponentMappingDefinition", "field_path": ["name"], "value": "{{ components_values.name }}"},
+          {"type": "ComponentMappingDefinition", "field_path": ["retriever", "requester", "path"],
+           "value": "/t/{{ components_values.id }}"},
+          {"type": "ComponentMappingDefinition", "field_path": ["$parameters", "{{ 'year' }}"],
+           "value": "{{ config.start[:4] }}", "value_type": "integer"},
+          {"type": "ComponentMappingDefinition", "field_path": ["not_in_template"], "value": "x"},
+          {"type": "ComponentMappingDefinition", "field_path": ["primary_key"], "value": "{{ ['id'] }}",
+           "create_or_update": true}]},
+      "stream_template": {
+        "type": "DeclarativeStream", "name": "", "$parameters": {"year": 0},
+        "retriever": {"requester": {"$ref": "#/definitions/requester"}},
+        "schema_loader": {"type": "InlineSchemaLoader", "schema": {"type": "object"}}}}]})j");
+  Result<Json> templates = ResolveManifestReferences(manifest);
+  ASSERT_TRUE(templates.ok()) << templates.status().ToString();
+  const Json resolved = PropagateManifestParameters(*templates);
+  transport->replies = {Reply(200, R"j({"tables": [{"name": "orders", "id": 7}, {"name": "users", "id": 8}]})j")};
+  auto made = ResolveDynamicStreams((*templates)["dynamic_streams"], resolved["dynamic_streams"], f.ctx);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ASSERT_EQ(made->size(), 2u);
+  ASSERT_EQ(transport->sent.size(), 1u);
+  EXPECT_EQ(transport->sent[0].url, "http://api/tables");
+  const Json& orders = *(*made)[0];
+  EXPECT_EQ(orders["name"], "orders");
+  EXPECT_EQ(orders["type"], "DeclarativeStream");
+  EXPECT_EQ(orders["retriever"]["type"], "SimpleRetriever");
+  EXPECT_EQ(orders["retriever"]["requester"]["path"], "/t/7");
+  EXPECT_EQ(orders["retriever"]["requester"]["$parameters"]["year"], 2024);  // mapped, then propagated
+  EXPECT_EQ(orders["$parameters"]["owner"], "dyn");                             // the dynamic stream's own
+  EXPECT_FALSE(orders.contains("not_in_template"));                            // create_or_update false
+  EXPECT_EQ(orders["primary_key"], J(R"j(["id"])j"));                          // create_or_update true
+  EXPECT_EQ((*(*made)[1])["retriever"]["requester"]["path"], "/t/8");
+  // The made stream builds and reads.
+  auto stream = DeclarativeStream::Make(ConfigReader(orders), f.ctx);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  EXPECT_EQ((*stream)->name(), "orders");
+
+  // An unsupported resolver names its path.
+  Json other = *templates;
+  other["dynamic_streams"][0]["components_resolver"]["type"] = "ConfigComponentsResolver";
+  auto bad = ResolveDynamicStreams(other["dynamic_streams"], PropagateManifestParameters(other)["dynamic_streams"], f.ctx);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("$.dynamic_streams[0].components_resolver.type"), std::string::npos)
+      << bad.status().message();
+}
+
+TEST(DynamicStreamsTest, DynamicSchemaLoaderMapsTheApisTypes) {
+  Fixture f;
+  auto transport = std::make_shared<ScriptedTransport>();
+  f.ctx.transport = transport;
+  const Json loader = PropagateManifestParameters(J(R"j({"streams": [{"name": "s", "retriever": {"requester": {"url_base": "http://api", "path": "/x"}},
+    "schema_loader": {"type": "DynamicSchemaLoader",
+      "retriever": {"requester": {"url_base": "http://api", "path": "/describe"},
+                    "record_selector": {"extractor": {"field_path": []}}},
+      "schema_type_identifier": {"schema_pointer": ["data", "columns"], "key_pointer": ["n"], "type_pointer": ["t"],
+        "types_mapping": [
+          {"current_type": "int", "target_type": "integer"},
+          {"current_type": "dt", "target_type": "timestamp_with_timezone"},
+          {"current_type": "bool", "target_type": "boolean", "condition": "{{ raw_schema.nullable }}"},
+          {"current_type": "bool", "target_type": "string"},
+          {"current_type": "mixed", "target_type": ["string", "integer"]}]}}}]})j"))["streams"][0]["schema_loader"];
+  transport->replies = {Reply(200, R"j({"data": {"columns": [{"n": "id", "t": "int"}, {"n": "at", "t": "dt"},
+      {"n": "flag", "t": "bool", "nullable": true}, {"n": "flag2", "t": "bool"}, {"n": "either", "t": "mixed"},
+      {"n": "plain"}]}})j")};
+  auto schema = DynamicSchema(ConfigReader(loader, "$.schema_loader"), f.ctx);
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  const Json& p = (*schema)["properties"];
+  EXPECT_EQ(p["id"], J(R"j({"type": ["null", "integer"]})j"));
+  EXPECT_EQ(p["at"]["format"], "date-time");
+  EXPECT_EQ(p["flag"], J(R"j({"type": ["null", "boolean"]})j"));
+  EXPECT_EQ(p["flag2"], J(R"j({"type": ["null", "string"]})j"));  // the condition was false
+  EXPECT_EQ(p["either"], J(R"j({"oneOf": [{"type": ["null", "string"]}, {"type": ["null", "integer"]}]})j"));
+  EXPECT_EQ(p["plain"], J(R"j({"type": ["null", "string"]})j"));  // no type: string
+  EXPECT_EQ(transport->sent[0].url, "http://api/describe");
+  // A type nothing maps to Airbyte's is a config error naming the property.
+  transport->replies = {Reply(200, R"j({"data": {"columns": [{"n": "where", "t": "geo"}]}})j")};
+  auto bad = DynamicSchema(ConfigReader(loader, "$.schema_loader"), f.ctx);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().failure_type(), FailureType::kConfig);
+  EXPECT_NE(bad.status().message().find("'where'"), std::string::npos) << bad.status().message();
 }
 
 TEST(PaginatorTest, CursorOffsetAndPage) {
