@@ -27,6 +27,23 @@ def test_external_source_into_local(tmp_path):
     assert sorted(r["_airbyte_data"]["id"] for r in rows) == list(range(1, 51))
 
 
+def test_external_source_config_update_reaches_the_next_run(tmp_path):
+    """A CONTROL message over the pipe (a rotated credential) is kept beside the state and given
+    to the next run; the pipeline file stays as written."""
+    pipeline = write_pipeline(tmp_path / "p.yaml", {
+        "name": "rotating",
+        "source": {"command": [sys.executable, CONNECTOR], "config": {"rows": 3, "session": "s0"}},
+        "destination": {"connector": "dev-null", "config": {}},
+    })
+    written = pipeline.read_text()
+    overlay = tmp_path / ".sluice-state" / "p.source-config.json"
+    run("sync", pipeline, "--json")
+    assert json.loads(overlay.read_text())["changes"] == {"session": "s1"}
+    run("sync", pipeline, "--json")  # the connector got s1, so it rotates to s2
+    assert json.loads(overlay.read_text())["changes"] == {"session": "s2"}
+    assert pipeline.read_text() == written
+
+
 def test_faker_into_external_destination(tmp_path):
     output = tmp_path / "dest.jsonl"
     pipeline = write_pipeline(tmp_path / "p.yaml", {
