@@ -33,6 +33,12 @@
 //      — sync jobs, once after discover, before any checkpoint: the schema-change policy's outcome
 //        (platform/schema_policy.h). The worker writes it onto the connection; `job` (null when the
 //        schema did not change) goes on the attempt record.
+//   {"type": "source_config", "changes": {...}}
+//      — the source changed its own config (Airbyte's CONTROL message: a rotated OAuth refresh
+//        token), at discover or during the read, as a merge patch of the changed values
+//        (protocol/config_update.h; secrets in clear, as in the plan: a pipe, never a disk). The
+//        worker merges it into the source's stored config at once and the attempt's stats get
+//        "connectorConfigurationUpdated": true.
 //   {"type": "result", "status": "succeeded" | "failed" | "cancelled",
 //    "failureType": "config_error" | "system_error" | "transient_error" | "manual_cancellation",
 //    "failureOrigin": "source" | "destination" | "replication" | "dbt" | "airbyte_platform", "message": "...",

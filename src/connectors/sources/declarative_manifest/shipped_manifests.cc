@@ -66,8 +66,8 @@ SLUICE_REGISTER_SOURCE("source-stripe", "Stripe",
                        "customers, charges, invoices, subscriptions; incremental by created (a manifest shipped with sluice)",
                        [] { return MakeShipped("stripe"); });
 SLUICE_REGISTER_SOURCE("source-salesforce", "Salesforce",
-                       "Account, Contact, Lead, Opportunity, User through SOQL; OAuth refresh token; incremental by "
-                       "SystemModstamp (a manifest shipped with sluice)",
+                       "every queryable object (sobjects, fields and types from describe) through SOQL; OAuth refresh "
+                       "token; incremental by SystemModstamp where the object has it (a manifest shipped with sluice)",
                        [] { return MakeShipped("salesforce"); });
 
 }  // namespace sluice
