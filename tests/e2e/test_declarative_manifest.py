@@ -327,11 +327,16 @@ def test_rotated_refresh_token_persists_across_server_runs(tmp_path, api):
         assert "refresh-1" not in lines and "at-1" not in lines
         got = server.ok("sources/get", {"sourceId": source_id})["connectionConfiguration"]["credentials"]
         assert got["refresh_token"] == "**********" and got["access_token"] == "**********", got
+        # A check that refreshes (the saved access token expired) rotates again: saved too.
+        api.api.access_tokens.clear()
+        checked = server.ok("sources/check_connection", {"sourceId": source_id})
+        assert checked["status"] == "succeeded" and checked["jobInfo"]["connectorConfigurationUpdated"] is True
+        assert "refresh_token=refresh-1" in api.requests("/oauth/token")[-1]["body"]
         # The persisted access token expires: the second run refreshes with the rotated token.
         api.api.access_tokens.clear()
         second = sync()
         assert second["job"]["status"] == "succeeded", second["attempts"][-1]["attempt"]
-        assert "refresh_token=refresh-1" in api.requests("/oauth/token")[-1]["body"]
+        assert "refresh_token=refresh-2" in api.requests("/oauth/token")[-1]["body"]
         # A source still holding the first refresh token (what the second run would have had
         # without the update) fails: the token is void.
         stale = dict(cfg)
