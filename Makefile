@@ -88,6 +88,7 @@ bench: build
 	@bash bench/postgres_bench.sh $(BUILD)/sluice
 	@bash bench/external_pipe_bench.sh $(BUILD)/sluice
 	@bash bench/dedup_bench.sh $(BUILD)/sluice
+	@bash bench/normalization_bench.sh $(BUILD)/sluice
 	@bash bench/cdc_bench.sh $(BUILD)/sluice
 	@bash bench/mysql_bench.sh $(BUILD)/sluice
 	@bash bench/parquet_bench.sh $(BUILD)/sluice

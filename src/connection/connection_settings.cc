@@ -257,7 +257,7 @@ Status ApplyNormalization(const ConnectionSettings& settings, const ConnectorSpe
   if (!supported) {
     if (settings.normalization == Normalization::kNone) return Status::Ok();
     return Status::ConfigError(fmt::format(
-        "{}: normalization: {} cannot normalize (destination-postgres can); remove the setting or choose none",
+        "{}: normalization: {} cannot normalize (destination-postgres, destination-local and destination-s3 can); remove the setting or choose none",
         settings.origin, destination_name));
   }
   if (!destination_config.is_object()) destination_config = Json::object();

@@ -280,3 +280,30 @@ def test_credentials_from_aws_environment_variables(tmp_path, s3, bucket):  # no
     })
     run("sync", p, env={"AWS_ACCESS_KEY_ID": s3.access_key, "AWS_SECRET_ACCESS_KEY": s3.secret_key})
     assert len(stream_keys(s3, bucket, "products")) == 1
+
+
+def test_normalization_writes_one_parquet_dataset_per_table(tmp_path, s3, bucket):  # noqa: F811
+    """`normalization: basic` (the connection setting): users flattened, users_tags beside it, linked by hash ids."""
+    p = write_pipeline(tmp_path / "norm.yaml", {
+        "name": "faker to s3 normalized",
+        "source": {"connector": "faker", "config": {"count": 200, "seed": 7}},
+        "destination": {"connector": "s3", "config": s3_config(s3, bucket, format={"format_type": "Parquet"})},
+        "normalization": "basic",
+        "streams": [{"name": "users", "mode": "Full Refresh | Overwrite"}],
+    })
+    assert json.loads(run("sync", p, "--json", timeout=600).stdout)["status"] == "succeeded"
+    tables = {}
+    for table in ("users", "users_tags"):
+        keys = stream_keys(s3, bucket, table)
+        assert len(keys) == 1, (table, keys)
+        local = tmp_path / f"{table}.parquet"
+        local.write_bytes(s3.get(bucket, keys[0]))
+        tables[table] = read_parquet(local, "duckdb")
+    users_header, users = tables["users"]
+    names = [c["name"] for c in users_header["columns"]]
+    assert "address_city" in names and "address" not in names and "tags" not in names
+    assert len(users) == 200 and all(u["address_city"] for u in users)
+    by_hash = {u["_airbyte_users_hashid"]: u for u in users}
+    assert len(by_hash) == 200
+    _, tags = tables["users_tags"]
+    assert tags and all(t["_airbyte_users_hashid"] in by_hash for t in tags)

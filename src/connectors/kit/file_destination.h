@@ -52,7 +52,7 @@ class FileDestination : public Destination {
 
 //! Reads a file destination's config (an object, validated against the spec): `read(reader,
 //! config)` reads the destination's own keys and its format object; file_size_mb is read here
-//! (default: the one a new `Config` has). Every problem in one ConfigError naming JSON paths.
+//! (default: the one a new `Config` has), and normalization (basic | none). Every problem in one ConfigError naming JSON paths.
 template <typename Config, typename Read>
 Result<Config> ReadFileDestinationConfig(const Json& json, Read read) {
   if (!json.is_object()) return Status::ConfigError("the config must be a JSON object");
@@ -60,6 +60,7 @@ Result<Config> ReadFileDestinationConfig(const Json& json, Read read) {
   Config config;
   read(reader, config);
   config.file_size_bytes = ReadFileSizeMb(reader, static_cast<int64_t>(config.file_size_bytes >> 20));
+  config.normalization = reader.Enum("normalization", {"basic", "none"}, "none") == "basic";
   SLUICE_RETURN_IF_ERROR(reader.status());
   return config;
 }

@@ -26,6 +26,9 @@ struct FileFormatOptions {
   char csv_delimiter = ',';                      //!< CSV
   ParquetWriterOptions parquet;                  //!< Parquet: codec, row group, page, dictionary
   uint64_t file_size_bytes = 256ull << 20;       //!< a data file is rolled at about this size
+  //! `normalization: basic` (file destinations' config key, set by a connection's setting): one
+  //! dataset per flat table (normalize/file_normalization.h). Read by ReadFileDestinationConfig.
+  bool normalization = false;
 };
 
 //! The extension of data files, without a leading dot: "jsonl", "csv.gz", "parquet".

@@ -10,6 +10,7 @@
 #include "connectors/destinations/local/local_config.h"
 #include "connectors/destinations/local/local_layout.h"
 #include "connectors/destinations/local/local_stream_writer.h"
+#include "connectors/kit/normalize/file_normalization.h"
 #include "connectors/sdk/registry.h"
 
 namespace sluice {
@@ -33,6 +34,14 @@ class LocalDestination final : public FileDestination {
     const int64_t start_micros = StartMicros();
     SLUICE_ASSIGN_OR_RETURN(std::vector<FileStreamPlan> streams,
                             PlanFileStreams(catalog, "destination-local", start_micros));
+    normalized_.reset();
+    if (config_.normalization) {
+      // One dataset per flat table: every table is planned (and checked) like a stream.
+      SLUICE_ASSIGN_OR_RETURN(NormalizedFileStreams n, ExpandNormalizedFileStreams(std::move(streams), catalog));
+      streams = std::move(n.tables);
+      n.tables.clear();
+      normalized_ = std::move(n);
+    }
     plans_.clear();
     std::vector<StreamLocation> folders;  // relative to the root
     for (FileStreamPlan& stream : streams) {
@@ -57,15 +66,20 @@ class LocalDestination final : public FileDestination {
   }
 
   Result<std::unique_ptr<StreamWriter>> Open(uint32_t stream) override {
-    if (stream >= plans_.size()) return Status::SystemError(fmt::format("Open: no stream {}", stream));
-    SLUICE_ASSIGN_OR_RETURN(auto writer, LocalStreamWriter::Open(config_, plans_[stream]));
-    return std::unique_ptr<StreamWriter>(std::move(writer));
+    auto open = [this](size_t plan) -> Result<std::unique_ptr<StreamWriter>> {
+      if (plan >= plans_.size()) return Status::SystemError(fmt::format("Open: no stream {}", plan));
+      SLUICE_ASSIGN_OR_RETURN(auto writer, LocalStreamWriter::Open(config_, plans_[plan]));
+      return std::unique_ptr<StreamWriter>(std::move(writer));
+    };
+    if (normalized_) return OpenNormalizedStream(*normalized_, stream, open);
+    return open(stream);
   }
 
  private:
   Parse parse_;
   LocalConfig config_;
   std::vector<LocalStreamPlan> plans_;
+  std::optional<NormalizedFileStreams> normalized_;  //!< normalization: the tables of each stream (plans_ per table)
 };
 
 }  // namespace

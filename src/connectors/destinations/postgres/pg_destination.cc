@@ -253,6 +253,11 @@ class PostgresDestination final : public Destination {
       PgStreamPlan& p = plans_[i];
       if (!p.normalize) continue;
       p.norm = PlanNormalization(*p.schema, p.columns, p.final_table, p.hash_key, taken[p.final_schema]);
+      // Flattened in C++ unless dedup (merged in SQL) or a key the C++ hash ids do not cover.
+      p.norm_direct = !p.dedup();
+      for (int k : p.hash_key) {
+        if (!FlattenerHashesKeyType(p.schema->field(static_cast<size_t>(k)).type)) p.norm_direct = false;
+      }
       p.norm_load_tables.clear();
       for (const PgNormTable& t : p.norm.tables) {
         p.norm_load_tables.push_back(p.swap() ? TmpTableName(t.table) : t.table);
@@ -350,8 +355,16 @@ class PostgresDestination final : public Destination {
         }
         std::vector<std::string> additions;
         for (const PgNormColumn& c : p.norm.tables[t].columns) {
-          if (table.exists && !table.columns.count(c.name)) {
+          auto it = table.columns.find(c.name);
+          if (table.exists && it == table.columns.end()) {
             additions.push_back(fmt::format("ADD COLUMN {} {}", QuoteIdent(c.name), c.sql_type));
+          } else if (table.exists && p.norm_direct && c.role != PgNormRole::kMeta &&
+                     (it->second.type.oid != c.type.oid ||
+                      (it->second.type.typmod != c.type.typmod && c.type.oid != pg_oid::kVarchar))) {
+            // Binary COPY needs the natural type: the SQL projection casts into other ones.
+            Log(LogLevel::kInfo, "{}: column {} of {} is {}, not {}: normalizing through a stage in SQL", context,
+                c.name, load, it->second.sql, c.sql_type);
+            p.norm_direct = false;
           }
         }
         Status st = Status::Ok();

@@ -1,47 +1,50 @@
 #pragma once
-// Basic normalization (`normalization: basic`): a stream's nested records as flat tables.
+// Basic normalization (`normalization: basic`) in destination-postgres: a stream's nested
+// records as flat tables. The tables, their columns and names come from the connector kit's plan
+// (kit/normalize/flattener.h: flattened objects, child tables for arrays, hash ids, names
+// shortened with PgIdentifier); this file adds what PostgreSQL needs of them: SQL types, and the
+// SQL projection from a stage of typed rows.
 //
-// From the stream's JSON schema (fields keep their declared schemas in Field::json_schema):
-//   - an object with `properties` is flattened into its parent's columns, named
-//     `{field}_{property}` (recursively: `contact_geo_lat`);
-//   - an array becomes a child table `{parent table}_{field}` with one row per element, its
-//     parent's hash id in `_airbyte_{parent table}_hashid`, its own in
-//     `_airbyte_{child table}_hashid`: elements that are objects give their (flattened)
-//     properties as columns, scalars (or elements of unknown shape) a `value` column, arrays a
-//     grandchild table `{child}_value`; arrays inside elements recurse
-//     (`customers_addresses_lines`);
-//   - anything else (an object without properties, a union) stays one column of its type
-//     (jsonb for JSON).
-// Hash ids: the root row's is md5 of its primary key as a JSON array when the stream has one
-// and is not appended (stable across syncs), else md5 of its `_airbyte_raw_id`; a child's is
-// md5 of its parent's hash id and its position in the array. Every table has
-// `_airbyte_normalized_at`; child tables of depth ≥ 2 also carry the root's hash id, so a
-// parent's whole subtree is found by one indexed column.
-// Names: every name is PgIdentifier-shortened (over 63 bytes: a prefix + an 8-hex hash of the
-// whole name). Within a table, top-level fields keep their names; a flattened name that
-// collides with an earlier column (or an Airbyte column) gets `_2`, `_3`, …; a child table
-// name that collides with a table already taken (other streams' tables, earlier children) gets
-// `_2`, `_3`, … likewise — so names depend only on the catalog, in order.
-//
-// The rows are produced on the server: typed rows are COPYed into a session stage table and
-// the SQL built here (InsertSql) projects them into every table in the checkpoint's
-// transaction. Pure: no I/O.
+// Two ways rows reach the tables (PgStreamPlan::norm_direct):
+//   - direct (append, overwrite and truncate refreshes into tables whose columns have the
+//     natural types): the writer flattens each record in C++ (kit Flattener) and encodes every
+//     table's rows straight into that table's binary COPY stream, by PgNormColumn::role;
+//   - staged (append_dedup, or an existing table with other column types): typed rows are
+//     COPYed into a session stage table and the SQL built here (NormInsertSql) projects them into
+//     every table in the checkpoint's transaction, after the dedup merge.
+// Both give the same rows and hash ids. Pure: no I/O.
 
 #include <set>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "connectors/destinations/postgres/pg_copy_encoder.h"
+#include "connectors/kit/normalize/flattener.h"
 #include "protocol/types.h"
 
 namespace sluice {
 
-inline constexpr const char* kColNormalizedAt = "_airbyte_normalized_at";
+//! What a column of a normalized table holds (how the direct path encodes it).
+enum class PgNormRole : uint8_t {
+  kData,  //!< NormTable::columns[data]: a top-level field as it is, or a nested leaf
+  kParentHash,
+  kRootHash,
+  kHash,
+  kRawId,
+  kExtractedAt,
+  kMeta,
+  kGenerationId,
+  kNormalizedAt,
+};
 
 struct PgNormColumn {
   std::string name;      //!< column name in its table
   std::string sql_type;  //!< "bigint", "text", "jsonb", …
   std::string expr;      //!< the value over the stage alias `s` and the element aliases
+  PgNormRole role = PgNormRole::kData;
+  size_t data = 0;       //!< kData: index in the kit table's columns
+  PgColumnType type;     //!< the column's type (the direct path needs existing columns to have it)
 };
 
 struct PgNormTable {
@@ -64,6 +67,7 @@ struct PgNormalization {
   //! Per stream field: true when the root table has a column of that name (a top-level field
   //! that is neither flattened nor a child table).
   std::vector<bool> root_has_field;
+  NormPlan plan;  //!< the kit's plan the tables come from (same order)
 };
 
 //! Plans the tables of a stream. `columns` are the stage's column names per field (as the

@@ -301,6 +301,21 @@ std::vector<std::string> PgStreamPlan::NormApplySql() const {
   return sql;
 }
 
+std::string PgStreamPlan::NormCopySql(size_t t, bool with_meta) const {
+  std::vector<std::string> names;
+  for (const PgNormColumn& c : norm.tables[t].columns) {
+    if (c.role != PgNormRole::kMeta) names.push_back(QuoteIdent(c.name));
+  }
+  if (with_meta) names.push_back(QuoteIdent(kColMeta));
+  return fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", NormLoadName(t), Join(names, ", "));
+}
+
+int16_t PgStreamPlan::NormFieldCount(size_t t) const {
+  int16_t n = 0;
+  for (const PgNormColumn& c : norm.tables[t].columns) n += c.role == PgNormRole::kMeta ? 0 : 1;
+  return n;
+}
+
 std::vector<std::string> PgStreamPlan::NormSwapSql() const {
   const char* cascade = drop_cascade ? " CASCADE" : "";
   std::vector<std::string> sql;

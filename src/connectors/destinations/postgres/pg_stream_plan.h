@@ -63,6 +63,10 @@ struct PgStreamPlan {
   //! Basic normalization: typed rows are staged (like kMerge) and projected into the tables of
   //! `norm` at every checkpoint; the final table is norm.tables[0] (flattened).
   bool normalize = false;
+  //! normalize: records are flattened in C++ and every table's rows COPYed straight into it
+  //! (append, overwrite, truncate refreshes: no stage); false: staged and projected in SQL
+  //! (append_dedup; a key the C++ hash ids do not cover; existing columns of other types).
+  bool norm_direct = false;
   PgNormalization norm;
   //! normalize: per table of `norm`, where its rows go: the table itself, or its _airbyte_tmp
   //! (kSwap, replaced together when the stream completes).
@@ -90,8 +94,8 @@ struct PgStreamPlan {
   bool overwrite() const { return mode == DestinationSyncMode::kOverwrite; }
   bool dedup() const { return mode == DestinationSyncMode::kAppendDedup && write_final; }
   bool merge() const { return dedup() && load == PgLoad::kMerge; }
-  //! Typed rows go to a session temp table first (kMerge, and every normalized stream).
-  bool staged() const { return merge() || normalize; }
+  //! Typed rows go to a session temp table first (kMerge, and normalized streams not direct).
+  bool staged() const { return merge() || (normalize && !norm_direct); }
   //! A deduplicated CDC stream: a value the source marks as not sent (a NULLED change with
   //! SOURCE_RETRIEVAL_ERROR, e.g. an unchanged TOAST column) keeps the value stored before it.
   bool keeps_unchanged() const { return dedup() && cdc_deleted_at >= 0; }
@@ -117,6 +121,11 @@ struct PgStreamPlan {
   //! normalize, at each checkpoint after the merge steps (dedup) on the stage: child rows of
   //! staged keys deleted (dedup), then every table's rows inserted from the stage.
   std::vector<std::string> NormApplySql() const;
+  //! norm_direct: COPY … FROM STDIN (FORMAT binary) into the load table of norm table `t`:
+  //! its columns in table order without `_airbyte_meta`, which comes last `with_meta` (root).
+  std::string NormCopySql(size_t t, bool with_meta) const;
+  //! norm_direct: number of fields of a COPY row of norm table `t` without meta.
+  int16_t NormFieldCount(size_t t) const;
   //! normalize + kSwap: every tmp table replaces its table, in one transaction.
   std::vector<std::string> NormSwapSql() const;
 

@@ -46,13 +46,32 @@ PgStreamWriter::PgStreamWriter(const PgStreamPlan& plan, PgConnectionPool& pool)
     what_[kRaw] = what_[kRawMeta] = fmt::format("stream '{}': COPY into {}", plan_.name, plan_.RawLoadName());
   }
   size_t lanes = 1;
-  if (!plan_.staged()) {
+  if (plan_.normalize && plan_.norm_direct) {
+    const size_t tables = plan_.norm.tables.size();
+    flattener_ = std::make_unique<Flattener>(plan_.norm.plan);
+    emit_ = [this](const NormRow& r) { EncodeNormRow(r); };
+    norm_buffers_.resize(2 * tables);
+    for (size_t t = 0; t < tables; ++t) {
+      for (bool meta : {false, true}) norm_copy_sql_.push_back(plan_.NormCopySql(t, meta && t == 0));
+      norm_what_.push_back(fmt::format("stream '{}': COPY into {}", plan_.name, plan_.NormLoadName(t)));
+      norm_what_.push_back(norm_what_.back());
+      norm_fields_.push_back(plan_.NormFieldCount(t));
+    }
+    // Fresh tmp tables are invisible until the swap: one lane per table. Otherwise one lane for
+    // everything, so that each checkpoint commits parents and children together.
+    norm_lane_per_table_ = plan_.swap() && !plan_.resume_tmp;
+    if (norm_lane_per_table_) {
+      lanes_per_kind_ = static_cast<size_t>(std::max(1, plan_.parallel_copies));
+      raw_lane_base_ = tables;
+      lanes = tables + (plan_.write_raw ? lanes_per_kind_ : 0);
+    }
+  } else if (!plan_.staged()) {
     lanes_per_kind_ = static_cast<size_t>(std::max(1, plan_.parallel_copies));
     raw_lane_base_ = plan_.write_final ? lanes_per_kind_ : 0;
     lanes = lanes_per_kind_ * ((plan_.write_final ? 1 : 0) + (plan_.write_raw ? 1 : 0));
   }
   for (size_t i = 0; i < lanes; ++i) lanes_.emplace_back(pool_);
-  send_bytes_ = plan_.staged() && plan_.write_raw ? kSendBytesSwitching : kSendBytes;
+  send_bytes_ = lanes == 1 && (plan_.write_raw || flattener_) ? kSendBytesSwitching : kSendBytes;
   for (size_t i = 0; i < plan_.schema->num_fields(); ++i) {
     std::string p = i == 0 ? "" : ",";
     AppendJsonString(p, plan_.schema->field(i).name);
@@ -80,8 +99,8 @@ Status PgStreamWriter::Write(const RecordBatch& batch) {
   size_t change_cursor = 0;
   for (size_t row = 0; row < batch.num_rows(); ++row) {
     EncodeRow(batch, row, change_cursor);
-    for (int t = 0; t < kTargets; ++t) {
-      if (buffers_[t].size() >= send_bytes_) SLUICE_RETURN_IF_ERROR(Send(static_cast<Target>(t)));
+    for (int t = 0; t < static_cast<int>(num_targets()); ++t) {
+      if (BufferOf(t).size() >= send_bytes_) SLUICE_RETURN_IF_ERROR(Send(t));
     }
     if (row % kRowsPerSendQueued == kRowsPerSendQueued - 1) SLUICE_RETURN_IF_ERROR(SendQueued());
   }
@@ -98,7 +117,14 @@ void PgStreamWriter::EncodeRow(const RecordBatch& batch, size_t row, size_t& cha
   const std::string_view raw_id(uuid, sizeof(uuid));
   const int64_t extracted_micros = batch.emitted_at_ms() * 1000;
 
-  if (plan_.write_final) {
+  if (flattener_) {
+    cur_batch_ = &batch;
+    cur_row_ = row;
+    cur_first_change_ = first_change;
+    cur_raw_id_ = raw_id;
+    cur_extracted_micros_ = extracted_micros;
+    flattener_->Flatten(batch, row, raw_id, emit_);
+  } else if (plan_.write_final) {
     CopyBuffer& out = buffers_[kFinal];
     final_changes_.clear();
     const size_t start = out.size();
@@ -133,6 +159,93 @@ void PgStreamWriter::EncodeRow(const RecordBatch& batch, size_t row, size_t& cha
   }
 }
 
+void PgStreamWriter::EncodeNormRow(const NormRow& r) {
+  const PgNormTable& table = plan_.norm.tables[r.table];
+  const NormTable& flat = plan_.norm.plan.tables[r.table];
+  CopyBuffer& out = norm_buffers_[2 * r.table];
+  const size_t start = out.size();
+  out.BeginRow(norm_fields_[r.table]);
+  if (r.table == 0) final_changes_.clear();
+  for (const PgNormColumn& c : table.columns) {
+    switch (c.role) {
+      case PgNormRole::kData: {
+        const NormColumn& col = flat.columns[c.data];
+        if (col.leaf) {
+          EncodeLeaf(r.leaves[c.data], col.type, out);
+        } else {
+          const size_t f = static_cast<size_t>(col.field);
+          if (!plan_.encoders[f].Encode(cur_batch_->column(f), cur_row_, out, scratch_)) {
+            final_changes_.push_back(&plan_.schema->field(f).name);
+          }
+        }
+        break;
+      }
+      case PgNormRole::kParentHash: out.AppendBytes(r.parent_hash); break;
+      case PgNormRole::kRootHash: out.AppendBytes(r.root_hash); break;
+      case PgNormRole::kHash: out.AppendBytes(r.hash); break;
+      case PgNormRole::kRawId: out.AppendBytes(cur_raw_id_); break;
+      case PgNormRole::kExtractedAt:
+        if (!AppendTimestampMicros(out, cur_extracted_micros_)) out.AppendNull();
+        break;
+      case PgNormRole::kMeta: break;  // last, only for rows with changes (EndRowIn)
+      case PgNormRole::kGenerationId: out.AppendInt64(plan_.generation_id); break;
+      case PgNormRole::kNormalizedAt: AppendTimestampMicros(out, loaded_at_micros_); break;
+    }
+  }
+  if (r.table == 0) {
+    EndRowIn(out, norm_buffers_[1], false, start, *cur_batch_, cur_row_, cur_first_change_, final_changes_,
+             ChangeReason::kDestinationTypecastError);
+  }
+}
+
+// The SQL projection's rules (NormLeafExpr), applied by the kit's Flattener; here the leaf's
+// binary form. Text the column type cannot hold is NULL.
+void PgStreamWriter::EncodeLeaf(const NormLeaf& leaf, TypeId type, CopyBuffer& out) {
+  switch (leaf.kind) {
+    case NormLeaf::kNull: out.AppendNull(); return;
+    case NormLeaf::kBool: out.AppendBool(leaf.b); return;
+    case NormLeaf::kInt: out.AppendInt64(leaf.i); return;
+    case NormLeaf::kDouble: out.AppendFloat8(leaf.d); return;
+    case NormLeaf::kJson:
+      if (JsonbAccepts(leaf.text)) {
+        out.AppendJsonb(leaf.text);
+      } else {
+        out.AppendNull();
+      }
+      return;
+    case NormLeaf::kText: break;
+  }
+  bool ok = false;
+  switch (type) {
+    case TypeId::kDecimal: ok = AppendNumericText(out, leaf.text, -1); break;
+    case TypeId::kDate:
+      if (auto days = ParseDate(leaf.text)) ok = AppendDateDays(out, *days);
+      break;
+    case TypeId::kTimeNoTz:
+      if (auto micros = ParseTime(leaf.text)) {
+        out.AppendInt64(*micros);
+        ok = true;
+      }
+      break;
+    case TypeId::kTimeTz:
+      if (auto micros = ParseTime(leaf.text)) {
+        out.AppendTimeTz(*micros);
+        ok = true;
+      }
+      break;
+    case TypeId::kTimestampNoTz:
+    case TypeId::kTimestampTz:
+      if (auto micros = ParseTimestamp(leaf.text)) ok = AppendTimestampMicros(out, *micros);
+      break;
+    default:
+      if (TextAccepts(leaf.text)) {
+        out.AppendBytes(leaf.text);
+        ok = true;
+      }
+  }
+  if (!ok) out.AppendNull();
+}
+
 // A row with changes gets Airbyte's _airbyte_meta as its last field, a jsonb value
 // {"changes":[{"field":…,"change":…,"reason":…}…],"sync_id":N} — the source's changes of the
 // row, then the fields this destination nulled (`extra`, with `extra_reason`) — and moves to
@@ -140,15 +253,19 @@ void PgStreamWriter::EncodeRow(const RecordBatch& batch, size_t row, size_t& cha
 void PgStreamWriter::EndRow(Target plain, size_t row_start, const RecordBatch& batch, size_t row,
                             size_t first_change, const std::vector<const std::string*>& extra,
                             ChangeReason extra_reason) {
+  EndRowIn(buffers_[plain], buffers_[plain + 1], plain == kFinal && plan_.keeps_unchanged(), row_start, batch, row,
+           first_change, extra, extra_reason);
+}
+
+void PgStreamWriter::EndRowIn(CopyBuffer& from, CopyBuffer& to, bool keep, size_t row_start, const RecordBatch& batch,
+                              size_t row, size_t first_change, const std::vector<const std::string*>& extra,
+                              ChangeReason extra_reason) {
   const auto& changes = batch.changes();
   const bool source_changes = first_change < changes.size() && changes[first_change].row == row;
   if (!source_changes && extra.empty()) return;
-  CopyBuffer& from = buffers_[plain];
-  CopyBuffer& to = buffers_[plain + 1];
   const size_t row_bytes = from.size() - row_start;
   uint8_t* dest = to.raw().Extend(row_bytes);
   std::memcpy(dest, from.data() + row_start, row_bytes);
-  const bool keep = plain == kFinal && plan_.keeps_unchanged();
   // One more field: meta (and _sluice_keep where the stream keeps unchanged values).
   const unsigned fields = ((static_cast<unsigned>(dest[0]) << 8) | dest[1]) + (keep ? 2 : 1);
   dest[0] = static_cast<uint8_t>(fields >> 8);
@@ -245,8 +362,9 @@ void PgStreamWriter::AppendRawData(PodBuffer& out, const RecordBatch& batch, siz
   std::memcpy(p + 5, json_.data(), json_.size());
 }
 
-size_t PgStreamWriter::NextLane(Target target) {
+size_t PgStreamWriter::NextLane(int target) {
   if (lanes_.size() == 1) return 0;
+  if (target >= kTargets) return static_cast<size_t>(target - kTargets) / 2;  // norm_lane_per_table_
   const int kind = target == kRaw || target == kRawMeta ? 1 : 0;
   const size_t lane = (kind == 1 ? raw_lane_base_ : 0) + next_lane_[kind];
   next_lane_[kind] = (next_lane_[kind] + 1) % lanes_per_kind_;
@@ -258,14 +376,19 @@ Status PgStreamWriter::BeginLane(size_t lane) {
   return st.ok() ? st : st.WithContext(fmt::format("stream '{}': starting a transaction", plan_.name));
 }
 
-Status PgStreamWriter::Send(Target target) {
-  CopyBuffer& buffer = buffers_[target];
+Status PgStreamWriter::Send(int target) {
+  CopyBuffer& buffer = BufferOf(target);
   if (buffer.size() == 0) return Status::Ok();
   const size_t lane = NextLane(target);
   Status st = BeginLane(lane);
   // Other lanes' queued data keeps moving while this one catches up.
   if (st.ok()) st = WaitUntilSent(lanes_, lane);
-  if (st.ok()) st = lanes_[lane].Put(target, copy_sql_[target], what_[target], buffer.data(), buffer.size());
+  const bool norm = target >= kTargets;
+  if (st.ok()) {
+    st = lanes_[lane].Put(target, norm ? norm_copy_sql_[static_cast<size_t>(target - kTargets)] : copy_sql_[target],
+                          norm ? norm_what_[static_cast<size_t>(target - kTargets)] : what_[target], buffer.data(),
+                          buffer.size());
+  }
   buffer.Clear();
   if (!st.ok()) return Fail(st);
   return Status::Ok();
@@ -288,7 +411,7 @@ Status PgStreamWriter::ExecSteps(PgCopyLane& lane, const std::vector<std::string
 }
 
 Status PgStreamWriter::Drain() {
-  for (int t = 0; t < kTargets; ++t) SLUICE_RETURN_IF_ERROR(Send(static_cast<Target>(t)));
+  for (int t = 0; t < static_cast<int>(num_targets()); ++t) SLUICE_RETURN_IF_ERROR(Send(t));
   // Every COPY ends before the first result is awaited: the backends finish side by side.
   Status st = WaitUntilSent(lanes_, static_cast<size_t>(-1));
   for (PgCopyLane& lane : lanes_) {
@@ -299,7 +422,7 @@ Status PgStreamWriter::Drain() {
   }
   // Normalized dedup streams merge into their root table's load table, the tmp one too.
   if (st.ok() && (plan_.merge() || (plan_.normalize && plan_.dedup())) && lanes_[0].open()) st = Merge(lanes_[0]);
-  if (st.ok() && plan_.normalize && lanes_[0].open()) {
+  if (st.ok() && plan_.normalize && !plan_.norm_direct && lanes_[0].open()) {
     st = ExecSteps(lanes_[0], plan_.NormApplySql(), "normalizing into the flat tables");
   }
   if (!st.ok()) return Fail(st);
@@ -461,6 +584,7 @@ Status PgStreamWriter::Finish(StreamOutcome outcome) {
 
 void PgStreamWriter::Abort() {
   for (CopyBuffer& b : buffers_) b.Clear();
+  for (CopyBuffer& b : norm_buffers_) b.Clear();
   kept_columns_.clear();
   for (PgCopyLane& lane : lanes_) lane.Abort();
   rows_in_transaction_ = 0;

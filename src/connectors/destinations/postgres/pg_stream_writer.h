@@ -15,7 +15,14 @@
 // stream's tmp table deduplicated first); a failure on any lane, and Finish(kIncomplete), roll
 // back every open lane and leave the tables as they were (a kSwap's old table untouched, its
 // tmp table kept with the committed checkpoints for the next attempt when resume_tmp).
+//
+// Normalized streams loaded directly (PgStreamPlan::norm_direct) flatten each record in C++
+// (kit Flattener) and encode each table's rows into that table's own COPY stream: an overwrite
+// (fresh tmp tables, invisible until the swap) loads through one lane per table, side by side;
+// append and resumed tmp tables load every table (and the raw table) through one lane, so a
+// checkpoint is one transaction and no child row commits without its parent.
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -26,6 +33,7 @@
 #include "connectors/destinations/postgres/pg_copy_lane.h"
 #include "connectors/destinations/postgres/pg_destination_config.h"
 #include "connectors/destinations/postgres/pg_stream_plan.h"
+#include "connectors/kit/normalize/flattener.h"
 #include "postgres/pg_connection.h"
 #include "connectors/sdk/destination.h"
 
@@ -52,9 +60,12 @@ class PgStreamWriter final : public StreamWriter {
   enum Target { kFinal, kFinalMeta, kRaw, kRawMeta, kTargets };
 
   //! The lane of the next buffer of `target` (round-robin over its table kind's lanes).
-  size_t NextLane(Target target);
+  //! (Targets from kTargets on are the norm_direct tables' streams: 2 t, and 2 t + 1 with meta.)
+  size_t NextLane(int target);
   Status BeginLane(size_t lane);
-  Status Send(Target target);
+  Status Send(int target);
+  CopyBuffer& BufferOf(int target) { return target < kTargets ? buffers_[target] : norm_buffers_[target - kTargets]; }
+  size_t num_targets() const { return kTargets + norm_buffers_.size(); }
   //! Moves queued data of every lane to its socket as far as it goes without waiting, so the
   //! backends keep loading while rows are encoded.
   Status SendQueued();
@@ -77,6 +88,11 @@ class PgStreamWriter final : public StreamWriter {
   //! source's, first at `first_change`, or `extra`), it moves to buffers_[plain + 1] with meta.
   void EndRow(Target plain, size_t row_start, const RecordBatch& batch, size_t row, size_t first_change,
               const std::vector<const std::string*>& extra, ChangeReason extra_reason);
+  void EndRowIn(CopyBuffer& from, CopyBuffer& to, bool keep, size_t row_start, const RecordBatch& batch, size_t row,
+                size_t first_change, const std::vector<const std::string*>& extra, ChangeReason extra_reason);
+  //! norm_direct: one table row the Flattener hands out, into its table's COPY stream.
+  void EncodeNormRow(const NormRow& r);
+  static void EncodeLeaf(const NormLeaf& leaf, TypeId type, CopyBuffer& out);
   void AppendRawData(PodBuffer& out, const RecordBatch& batch, size_t row);
 
   const PgStreamPlan& plan_;
@@ -92,6 +108,19 @@ class PgStreamWriter final : public StreamWriter {
   int64_t loaded_at_micros_ = 0;
 
   CopyBuffer buffers_[kTargets];
+  //! norm_direct: the flattener, its callback, the tables' COPY streams and the row in hand
+  std::unique_ptr<Flattener> flattener_;
+  std::function<void(const NormRow&)> emit_;
+  std::vector<CopyBuffer> norm_buffers_;
+  std::vector<std::string> norm_copy_sql_;
+  std::vector<std::string> norm_what_;
+  std::vector<int16_t> norm_fields_;
+  bool norm_lane_per_table_ = false;
+  const RecordBatch* cur_batch_ = nullptr;
+  size_t cur_row_ = 0;
+  size_t cur_first_change_ = 0;
+  std::string_view cur_raw_id_;
+  int64_t cur_extracted_micros_ = 0;
   std::string copy_sql_[kTargets];
   std::string what_[kTargets];  //!< "stream 's': COPY into table", for messages
   UuidV4Generator uuid_;

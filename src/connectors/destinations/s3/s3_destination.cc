@@ -9,6 +9,7 @@
 #include "connectors/destinations/s3/s3_destination_config.h"
 #include "connectors/destinations/s3/s3_stream_writer.h"
 #include "connectors/kit/file_destination.h"
+#include "connectors/kit/normalize/file_normalization.h"
 #include "connectors/sdk/registry.h"
 
 namespace sluice {
@@ -55,6 +56,14 @@ class S3Destination final : public FileDestination {
     SLUICE_ASSIGN_OR_RETURN(config_, ParseS3DestinationConfig(config));
     SLUICE_ASSIGN_OR_RETURN(std::vector<FileStreamPlan> streams,
                             PlanFileStreams(catalog, "destination-s3", StartMicros()));
+    normalized_.reset();
+    if (config_.normalization) {
+      // One dataset per flat table: every table is planned (and checked) like a stream.
+      SLUICE_ASSIGN_OR_RETURN(NormalizedFileStreams n, ExpandNormalizedFileStreams(std::move(streams), catalog));
+      streams = std::move(n.tables);
+      n.tables.clear();
+      normalized_ = std::move(n);
+    }
     plans_.clear();
     std::vector<StreamLocation> locations;
     for (FileStreamPlan& stream : streams) {
@@ -77,15 +86,20 @@ class S3Destination final : public FileDestination {
   }
 
   Result<std::unique_ptr<StreamWriter>> Open(uint32_t stream) override {
-    if (stream >= plans_.size() || !client_) return Status::SystemError(fmt::format("Open: no stream {}", stream));
-    SLUICE_ASSIGN_OR_RETURN(auto writer, S3StreamWriter::Open(config_, client_, plans_[stream]));
-    return std::unique_ptr<StreamWriter>(std::move(writer));
+    auto open = [this](size_t plan) -> Result<std::unique_ptr<StreamWriter>> {
+      if (plan >= plans_.size() || !client_) return Status::SystemError(fmt::format("Open: no stream {}", plan));
+      SLUICE_ASSIGN_OR_RETURN(auto writer, S3StreamWriter::Open(config_, client_, plans_[plan]));
+      return std::unique_ptr<StreamWriter>(std::move(writer));
+    };
+    if (normalized_) return OpenNormalizedStream(*normalized_, stream, open);
+    return open(stream);
   }
 
  private:
   S3DestinationConfig config_;
   std::shared_ptr<S3Client> client_;
   std::vector<S3StreamPlan> plans_;
+  std::optional<NormalizedFileStreams> normalized_;  //!< normalization: the tables of each stream (plans_ per table)
 };
 
 // destination-s3 is made only through the registry.

@@ -192,6 +192,13 @@ constexpr const char* kSpec = R"json({
       "default": "auto",
       "order": 9
     },
+    "normalization": {
+      "type": "string",
+      "title": "Normalization",
+      "description": "basic: nested objects flattened into columns and arrays written as child tables, each table its own dataset (customers/, customers_addresses/, linked by _airbyte_customers_hashid); meant for Parquet. none: nested values stay JSON columns. A connection's normalization setting overrides this.",
+      "enum": ["none", "basic"],
+      "default": "none"
+    },
     "file_size_mb": {
       "type": "integer",
       "title": "File Size (MB)",
