@@ -32,6 +32,7 @@ source's rows (no loss, no duplicate: Append + Deduped) and the committed record
 jobs' attempts account for every row.
 """
 import asyncio
+import gzip
 import json
 import random
 import signal
@@ -116,8 +117,9 @@ class Pool:
                 self.open -= 1
             self.freed.notify()
 
-    async def request(self, method, path, body, timeout):
-        """(status, parsed JSON body or None); raises NoAnswer when no answer came."""
+    async def request(self, method, path, body, timeout, parse=True):
+        """(status, parsed JSON body or None: not parsed unless `parse` or an error status);
+        raises NoAnswer when no answer came. Asks for gzip, as browsers do."""
         try:
             conn = await asyncio.wait_for(self.acquire(), timeout)
         except (OSError, asyncio.TimeoutError) as e:
@@ -125,22 +127,23 @@ class Pool:
         try:
             data = json.dumps(body).encode() if body is not None else b""
             head = (f"{method} /api/v1/{path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
+                    f"Content-Type: application/json\r\nAccept-Encoding: gzip\r\n"
+                    f"Content-Length: {len(data)}\r\n\r\n").encode()
             conn.writer.write(head + data)
-            return await asyncio.wait_for(self._answer(conn), timeout)
+            return await asyncio.wait_for(self._answer(conn, parse), timeout)
         except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
             conn.reusable = False
             raise NoAnswer(f"{type(e).__name__}: {e}") from None
         finally:
             await self.release(conn)
 
-    async def _answer(self, conn):
+    async def _answer(self, conn, parse):
         await conn.writer.drain()
         line = await conn.reader.readline()
         if not line:
             raise ConnectionResetError("closed before the status line")
         status = int(line.split()[1])
-        length, chunked = 0, False
+        length, chunked, gzipped = 0, False, False
         while True:
             h = await conn.reader.readline()
             if h in (b"\r\n", b""):
@@ -151,6 +154,8 @@ class Pool:
                 length = int(value)
             elif name == "transfer-encoding" and "chunked" in value.lower():
                 chunked = True
+            elif name == "content-encoding" and value.lower() == "gzip":
+                gzipped = True
             elif name == "connection" and value.lower() == "close":
                 conn.reusable = False
         if chunked:
@@ -165,9 +170,11 @@ class Pool:
             payload = b"".join(parts)
         else:
             payload = await conn.reader.readexactly(length) if length else b""
+        if not payload or (not parse and 200 <= status < 300):
+            return status, None
         try:
-            return status, (json.loads(payload) if payload else None)
-        except ValueError:
+            return status, json.loads(gzip.decompress(payload) if gzipped else payload)
+        except (ValueError, OSError):
             return status, None
 
 
@@ -366,7 +373,7 @@ class ApiLoad:
         self.late_start.append(lag)
         self.sent += 1
         try:
-            status, answer = await self.pool.request(method, path, body, self.timeout)
+            status, answer = await self.pool.request(method, path, body, self.timeout, parse=on_ok is not None)
         except NoAnswer as e:
             self._record(route, due, time.monotonic(), "no answer", False, str(e))
             if on_unknown:
@@ -490,10 +497,9 @@ class ApiLoad:
         self.figures["objects_checked"] = checked
         # States around each restart: never older than before it.
         for sig, before, after in self.state_checks:
-            if before.get("stateType") not in (None, "not_set") and after.get("stateType") in (None, "not_set"):
-                problems.append(f"{sig}: the state saved before the restart is gone: {after}")
-            elif _cursor(after) < _cursor(before):
-                problems.append(f"{sig}: the state went back: {_cursor(before)} → {_cursor(after)}")
+            why = state_went_back(before, after)
+            if why:
+                problems.append(f"restart ({sig}): the saved state went back: {why}")
         # A last sync of faker → postgres without a restart: the destination holds every row once,
         # and the committed counts of the attempts account for every row.
         last = s.ok("connections/sync", {"connectionId": self.pg_connection})["job"]["id"]
@@ -513,6 +519,12 @@ class ApiLoad:
                                     "pagination": {"pageSize": 1000}})["jobs"]
         committed = sum(a["attempt"].get("recordsSynced") or 0 for j in listed for a in j.get("attempts", []))
         self.figures["pg_jobs"] = len(listed)
+        # How the faker → postgres jobs went through the restarts: attempts that did not succeed.
+        self.figures["pg_attempts"] = [
+            f"job {j['job']['id']}: " + " → ".join(
+                a["attempt"]["status"] + (f" ({_failure(a['attempt'])})" if a["attempt"]["status"] == "failed" else "")
+                for a in j.get("attempts", []))
+            for j in reversed(listed) if len(j.get("attempts", [])) > 1]
         self.figures["pg_committed"] = committed
         if committed < rows:
             problems.append(f"the jobs' committed records ({committed}) do not account for the {rows} rows")
@@ -552,17 +564,42 @@ class ApiLoad:
                          f"{f.get('settle_s', 0):.1f} s; {f.get('objects_checked')} sources/connections checked; "
                          f"postgres {f.get('pg_rows')} rows/ids, {f.get('pg_committed')} records committed by "
                          f"{f.get('pg_jobs')} jobs; problems: {len(getattr(self, 'problems', []))}")
+            for line in f.get("pg_attempts", []):
+                lines.append(f"    faker → postgres {line}")
             for p in getattr(self, "problems", [])[:10]:
                 lines.append(f"    {p}")
         return "\n".join(lines)
+
+    def p99_outside(self):
+        """p99 latency (s) of the requests due outside the restart windows."""
+        return percentile([x for v in self.samples_outside.values() for x in v], 99)
 
     def outside_errors(self):
         return {route: v for route, v in self.errors.items() if v}
 
 
-def _cursor(state):
-    """A comparable summary of a saved state: the sorted stream states as JSON (or '' when none)."""
+def _failure(attempt):
+    failures = (attempt.get("failureSummary") or {}).get("failures") or [{}]
+    return str(failures[0].get("externalMessage", ""))[:80]
+
+
+def _stream_cursors(state):
+    """{stream name: its state} of a state/get answer ({} when none saved)."""
     if state.get("stateType") in (None, "not_set"):
-        return ""
-    streams = state.get("streamState") or []
-    return json.dumps(sorted((json.dumps(s.get("streamState"), sort_keys=True) for s in streams)))
+        return {}
+    return {json.dumps(s.get("streamDescriptor"), sort_keys=True): s.get("streamState") or {}
+            for s in state.get("streamState") or []}
+
+
+def state_went_back(before, after):
+    """Why `after` (read after a restart) is older than `before` (read just before it), or None:
+    a stream whose state is gone, or whose cursor (`updated_at`, faker's) is lower."""
+    b, a = _stream_cursors(before), _stream_cursors(after)
+    for stream, old in b.items():
+        if stream not in a:
+            return f"the state of {stream} is gone"
+        new = a[stream]
+        if isinstance(old, dict) and isinstance(new, dict) and "updated_at" in old and \
+                str(new.get("updated_at", "")) < str(old["updated_at"]):
+            return f"{stream}: cursor {old['updated_at']} → {new.get('updated_at')}"
+    return None

@@ -14,12 +14,13 @@ from sluice_server import register_secret, sluice_server
 RATE = int(os.environ.get("API_LOAD_RATE", "150"))
 SECONDS = float(os.environ.get("API_LOAD_SECONDS", "10"))
 SEED = int(os.environ.get("API_LOAD_SEED", "1"))
+USERS = int(os.environ.get("API_LOAD_USERS", "100000"))  # faker → postgres: still syncing at the restarts
 
 
 def test_api_under_load_with_restarts(pg):  # noqa: F811
     register_secret(pg.password)
     with sluice_server(extra_args=["--retry-backoff-seconds", "1"]) as server:
-        load = ApiLoad(server, pg, rate=RATE, seconds=SECONDS, seed=SEED,
+        load = ApiLoad(server, pg, rate=RATE, seconds=SECONDS, seed=SEED, users=USERS,
                        restarts=[(SECONDS / 3, signal.SIGTERM), (SECONDS * 2 / 3, signal.SIGKILL)])
         load.setup()
         load.run()
