@@ -34,6 +34,8 @@ jobs' attempts account for every row.
 import asyncio
 import gzip
 import json
+import os
+import pathlib
 import random
 import signal
 import time
@@ -393,8 +395,17 @@ class ApiLoad:
         for at, sig in self.restarts:  # one after the other, even when one takes longer than planned
             await self._restart(at, sig)
 
+    def _server_cpu(self):
+        """CPU seconds (user + system) of the running server process, its attempt children excluded."""
+        try:
+            fields = pathlib.Path(f"/proc/{self.server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, AttributeError, IndexError, ValueError):
+            return 0.0
+
     async def _restart(self, at, sig):
         await asyncio.sleep(max(0.0, self.t0 + at - time.monotonic()))
+        self.server_cpu += self._server_cpu() - self._cpu_at_start
         before = await asyncio.to_thread(self._pg_state)
         start = time.monotonic()
         self._open_window = start
@@ -404,6 +415,7 @@ class ApiLoad:
         end = time.monotonic()
         self._open_window = None
         self.windows.append((start, end, signal.Signals(sig).name, end - down, down - start))
+        self._cpu_at_start = self._server_cpu()
         after = await asyncio.to_thread(self._pg_state)
         self.state_checks.append((signal.Signals(sig).name, before, after))
 
@@ -415,6 +427,8 @@ class ApiLoad:
     async def _main(self):
         self.pool = Pool(self.server.host, self.server.port, self.max_connections)
         self._open_window = None
+        self.server_cpu, self._cpu_at_start = 0.0, self._server_cpu()
+        cpu0 = os.times()
         self.t0 = time.monotonic()
         restarts = [asyncio.create_task(self._restarts())]
         tasks = set()
@@ -430,6 +444,10 @@ class ApiLoad:
             task.add_done_callback(tasks.discard)
         await asyncio.gather(*list(tasks), *restarts)
         self.elapsed = time.monotonic() - self.t0
+        self.server_cpu += self._server_cpu() - self._cpu_at_start
+        cpu1 = os.times()
+        self.client_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+        self.loadavg = os.getloadavg()[0]
         for c in self.pool.idle:
             c.close()
 
@@ -534,6 +552,9 @@ class ApiLoad:
     def report(self):
         lines = [f"API under load: {self.rate} req/s for {self.seconds} s (seed {self.seed}), "
                  f"{self.sent} requests sent in {self.elapsed:.1f} s"]
+        lines.append(f"  CPU during the load: server {self.server_cpu:.1f} s ({self.server_cpu / max(1, self.sent) * 1000:.2f} ms "
+                     f"a request, its attempts not counted), load generator {self.client_cpu:.1f} s; load average "
+                     f"{self.loadavg:.1f} at the end ({os.cpu_count()} cores)")
         for start, end, sig, up, down in self.windows:
             lines.append(f"  restart ({sig}) at {start - self.t0:.1f} s: down {down:.2f} s, up again after "
                          f"{up:.2f} s; restart window {end - start:.2f} s")
