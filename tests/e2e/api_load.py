@@ -17,8 +17,8 @@ as urllib3 does.
 
 Errors: a request without an answer (refused, reset, timeout) or with an unexpected status. One
 that ends while a restart is under way (from the signal to the restarted server's first healthy
-answer) is a *restart-window* error and counted apart; every other one is an error outside the
-window (the goal is zero). A write without an answer has an unknown outcome: the checks accept
+answer), or a refused or reset one that was in flight during it, is a *restart-window* error and
+counted apart; every other one is an error outside the window (the goal is zero). A write without an answer has an unknown outcome: the checks accept
 either result for it (and only for it).
 
 What is checked after the load (`verify`): every source and connection whose create was
@@ -182,7 +182,7 @@ class Pool:
 
 class ApiLoad:
     def __init__(self, server, pg, rate, seconds, restarts=(), seed=1, users=20_000, sync_pool=12,
-                 max_connections=48, timeout=10.0, workers_note=""):
+                 max_connections=48, timeout=10.0, max_load_connections=200):
         self.server, self.pg = server, pg
         self.rate, self.seconds = rate, seconds
         self.restarts = sorted(restarts)  # [(at seconds, signal)]
@@ -192,6 +192,7 @@ class ApiLoad:
         self.sync_pool_size = sync_pool
         self.max_connections = max_connections
         self.timeout = timeout
+        self.max_load_connections = max_load_connections  # connections the load creates, at most live at once
         self.routes, self.weights = zip(*MIX)
         # results
         self.samples = {}        # route → [latency s] of answered requests
@@ -202,6 +203,7 @@ class ApiLoad:
         self.sent = 0
         self.late_start = []     # how late the generator sent (its own lag), s
         self.slowest = []        # (latency, route, due at) of the slowest answered requests
+        self.buckets = {}        # 10 s of due times → {"lat": [latency s], "errors": outside the windows}
         # model of what the server acknowledged
         self.sources = {}        # id → {"names": {acceptable}, "busy": bool}
         self.connections = {}    # id → {"names": set, "deleted": True/False/None (unknown), "busy": bool}
@@ -260,11 +262,21 @@ class ApiLoad:
         return sid
 
     # --- the load ---
-    def _in_window(self, t):
-        return any(start <= t <= end for start, end, *_ in self.windows) or \
+    def _in_window(self, t, since=None):
+        """Whether `t` (or any moment from `since` to `t`) falls in a restart window."""
+        since = t if since is None else since
+        return any(start <= t and since <= end for start, end, *_ in self.windows) or \
             (self._open_window is not None and t >= self._open_window)
 
-    def _record(self, route, due, done, status, ok, what=""):
+    def _record(self, route, due, done, status, ok, what="", sent=None):
+        """`sent`: for a connection refused or reset, when the request was sent; it is a restart
+        window's error when it was in flight during one (the event loop may see the failure late)."""
+        in_window = self._in_window(done, sent)
+        bucket = self.buckets.setdefault(int((due - self.t0) // 10), {"lat": [], "errors": 0})
+        if ok:
+            bucket["lat"].append(done - due)
+        elif not in_window:
+            bucket["errors"] += 1
         if ok:
             self.samples.setdefault(route, []).append(done - due)
             self.slowest.append((done - due, route, due - self.t0))
@@ -273,10 +285,13 @@ class ApiLoad:
                 del self.slowest[16:]
             if not self._in_window(due):
                 self.samples_outside.setdefault(route, []).append(done - due)
-        elif self._in_window(done):
+        elif in_window:
             self.window_errors[route] = self.window_errors.get(route, 0) + 1
         else:
             self.errors.setdefault(route, []).append((round(done - self.t0, 3), f"{status}: {what}"[:300]))
+
+    def _live_load_connections(self):
+        return sum(1 for v in self.connections.values() if not v["fixed"] and v["deleted"] is not True)
 
     def _pick(self, table, pred=lambda v: True):
         keys = [k for k, v in table.items() if not v["busy"] and pred(v)]
@@ -319,6 +334,8 @@ class ApiLoad:
 
             def on_unknown(t=target):
                 self.sources[t]["names"].add(name)
+        elif route == "connections/create" and self._live_load_connections() >= self.max_load_connections:
+            return await self._issue("connections/delete", due)  # a steady population, as in real use
         elif route == "connections/create":
             name = f"load connection {rng.randrange(1 << 30)}"
             body = {"sourceId": self.small_source, "destinationId": self.devnull, "name": name,
@@ -371,13 +388,15 @@ class ApiLoad:
         if target is not None:
             table = self.sources if route.startswith("sources") else self.connections
             table[target]["busy"] = True
-        lag = time.monotonic() - due
-        self.late_start.append(lag)
+        sent = time.monotonic()
+        self.late_start.append(sent - due)
         self.sent += 1
         try:
             status, answer = await self.pool.request(method, path, body, self.timeout, parse=on_ok is not None)
         except NoAnswer as e:
-            self._record(route, due, time.monotonic(), "no answer", False, str(e))
+            refused_or_reset = "TimeoutError" not in str(e)  # a wait of `timeout` s is an error of its own
+            self._record(route, due, time.monotonic(), "no answer", False, str(e),
+                         sent=sent if refused_or_reset else None)
             if on_unknown:
                 on_unknown()
         else:
@@ -566,6 +585,9 @@ class ApiLoad:
                      f"{percentile(every, 99) * 1000:.1f} ms, max {max(every, default=0) * 1000:.0f} ms")
         slow = sorted(self.slowest, reverse=True)[:5]
         lines.append("  slowest: " + ", ".join(f"{r} due at {d:.2f} s: {lat * 1000:.0f} ms" for lat, r, d in slow))
+        lines.append("  by 10 s of the run (due time): " + "; ".join(
+            f"{k * 10}-{k * 10 + 10} s p99 {percentile(b['lat'], 99) * 1000:.0f} ms, {b['errors']} errors"
+            for k, b in sorted(self.buckets.items())))
         lines.append(f"  generator lag (its own): p99 {percentile(self.late_start, 99) * 1000:.1f} ms, "
                      f"max {max(self.late_start, default=0) * 1000:.0f} ms")
         lines.append(f"  {'route':<20} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6} {'in window':>9}")
