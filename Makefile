@@ -69,7 +69,9 @@ deb: setup-build
 # both PostgreSQL connections and stalls past the HTTP stall timeout; then the authorization
 # matrix and the injection tests; then the crash loops (tests/e2e/crash_loop.py) with
 # TORTURE_KILLS SIGKILLs per configuration (seed TORTURE_CRASH_SEED), their lines collected in
-# $(BUILD)/crash_loops.txt. `make test` runs one seed of each and 3 kills per configuration.
+# $(BUILD)/crash_loops.txt; then the API under load (bench/api_load_bench.py: 500 req/s of mixed
+# reads and writes for 60 s while syncs run, the server restarted with SIGTERM and SIGKILL).
+# `make test` runs one seed of each, 3 kills per configuration and 150 req/s for 10 s.
 TORTURE_SEEDS ?= 10
 TORTURE_KILLS ?= 100
 TORTURE_CRASH_SEED ?= 1
@@ -81,6 +83,7 @@ torture: build
 		SLUICE_CRASH_SEED=$(TORTURE_CRASH_SEED) SLUICE_CRASH_REPORT=$(abspath $(BUILD))/crash_loops.txt \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider test_crash_loops.py test_disk_full.py
 	@cat $(abspath $(BUILD))/crash_loops.txt
+	/usr/bin/python3 bench/api_load_bench.py $(BUILD)/sluice
 
 # End-to-end benchmarks against reference tools (not part of `make test`).
 bench: build

@@ -239,31 +239,25 @@ int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+int64_t SteadyUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 }  // namespace
 
-ListCache::Lookup ListCache::Get(const std::string& key) const {
-  if (!enabled_) return {};
+std::optional<ListCache::Entry> ListCache::Get(const std::string& key, uint64_t generation, int64_t after_us) const {
+  if (!enabled_) return std::nullopt;
   std::lock_guard lock(mu_);
   auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.generation != generation_.load()) return {};
-  const Entry& e = it->second;
-  return {e.answer, e.version, SteadyMs() - e.checked_at_ms < kVersionCheckMs};
+  if (it == entries_.end() || it->second.generation < generation || it->second.started_us < after_us) {
+    return std::nullopt;
+  }
+  return it->second;
 }
 
 void ListCache::Confirm(const std::string& key) {
   std::lock_guard lock(mu_);
   if (auto it = entries_.find(key); it != entries_.end()) it->second.checked_at_ms = SteadyMs();
-}
-
-ListCache::Answer ListCache::Put(const std::string& key, uint64_t generation, std::string version,
-                                 std::string body) {
-  Answer answer;
-  answer.gzip = std::make_shared<const std::string>(GzipCompress(body));
-  answer.body = std::make_shared<const std::string>(std::move(body));
-  if (!enabled_) return answer;
-  std::lock_guard lock(mu_);
-  if (generation == generation_.load()) entries_[key] = Entry{generation, std::move(version), SteadyMs(), answer};
-  return answer;
 }
 
 std::string GzipCompress(std::string_view data) {
@@ -284,30 +278,41 @@ std::string GzipCompress(std::string_view data) {
 
 ListCache::Answer ListCache::GetOrBuild(const std::string& key, const std::function<std::string()>& version,
                                         const std::function<std::string()>& build) {
-  Lookup cached = Get(key);
-  if (cached.answer && cached.checked_recently) return *cached.answer;
-  std::string now = version();
-  if (cached.answer && cached.version == now) {
-    Confirm(key);
-    return *cached.answer;
+  const uint64_t arrived = generation_.load();  // the writes this answer must show
+  std::optional<Entry> cached = Get(key, arrived);
+  if (cached && SteadyMs() - cached->checked_at_ms < kVersionCheckMs) return cached->answer;
+  if (cached) {
+    if (cached->version == version()) {
+      Confirm(key);
+      return cached->answer;
+    }
   }
+  // A build that starts from now on. One at a time: a request that waited for someone else's
+  // build takes its answer when that build started after this request decided it needed one.
+  const int64_t needed_after_us = SteadyUs();
   std::unique_lock rebuilding(rebuild_mu_, std::try_to_lock);
   if (!rebuilding.owns_lock()) {
-    if (cached.answer) return *cached.answer;  // someone else is rebuilding it
+    if (cached) return cached->answer;  // the store's version moved (a change made elsewhere)
     rebuilding.lock();
-    cached = Get(key);
-    if (cached.answer && cached.checked_recently) return *cached.answer;
+    if (auto built = Get(key, arrived, needed_after_us)) return built->answer;
   }
-  const uint64_t generation = generation_.load();
-  now = version();  // read before building
-  return Put(key, generation, std::move(now), build());
+  Entry entry;
+  entry.generation = generation_.load();
+  entry.started_us = SteadyUs();
+  entry.version = version();
+  std::string body = build();
+  entry.checked_at_ms = SteadyMs();
+  entry.answer.gzip = std::make_shared<const std::string>(GzipCompress(body));
+  entry.answer.body = std::make_shared<const std::string>(std::move(body));
+  if (enabled_) {
+    std::lock_guard lock(mu_);
+    Entry& kept = entries_[key];
+    if (entry.started_us >= kept.started_us) kept = entry;
+  }
+  return entry.answer;
 }
 
-void ListCache::Invalidate() {
-  std::lock_guard lock(mu_);
-  ++generation_;
-  entries_.clear();
-}
+void ListCache::Invalidate() { ++generation_; }
 
 std::string DefaultWorkspaceId(const ApiEnv& env) {
   auto workspaces = Unwrap(env.store().ListWorkspaces());

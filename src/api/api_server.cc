@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -149,6 +150,11 @@ class ApiServer::HttpServer final : public httplib::Server {
  public:
   HttpServer(Api& api, const ApiServerOptions& options) : api_(api), options_(options) {}
 
+  //! Set by ApiServer::Stop before httplib's stop(): keep-alive connections close after the
+  //! request in flight instead of waiting for the next one. (httplib's is_running() stays true
+  //! until its thread pool was joined, so it cannot end the wait.)
+  void BeginStop() { stopping_ = true; }
+
  private:
   bool process_and_close_socket(socket_t sock) override {
     int one = 1;
@@ -190,8 +196,9 @@ class ApiServer::HttpServer final : public httplib::Server {
         }
         req.body = std::move(body);
       };
-      ret = (this->*RobbedProcessRequest(ProcessRequestTag{}))(strm, left == 1, connection_closed, read_get_body);
-      if (!ret || connection_closed || drop) break;
+      ret = (this->*RobbedProcessRequest(ProcessRequestTag{}))(strm, left == 1 || stopping_.load(),
+                                                               connection_closed, read_get_body);
+      if (!ret || connection_closed || drop || stopping_.load()) break;
     }
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
@@ -202,7 +209,7 @@ class ApiServer::HttpServer final : public httplib::Server {
   bool WaitForRequest(FdStream& strm) {
     if (strm.has_buffered()) return true;
     for (int waited = 0; waited < options_.keep_alive_secs * 1000; waited += 100) {
-      if (!is_running()) return false;
+      if (!is_running() || stopping_.load()) return false;
       pollfd p{strm.socket(), POLLIN, 0};
       int r = ::poll(&p, 1, 100);
       if (r > 0) return true;
@@ -213,6 +220,7 @@ class ApiServer::HttpServer final : public httplib::Server {
 
   Api& api_;
   const ApiServerOptions& options_;
+  std::atomic<bool> stopping_{false};
 };
 
 // The built web UI: files of web_dir read on demand and kept in memory until their size or modification time changes, so a rebuild shows without a restart.
@@ -427,6 +435,7 @@ void ApiServer::Start() {
 
 void ApiServer::Stop() {
   api_.Stop();
+  for (auto& server : servers_) server->BeginStop();
   for (auto& server : servers_) server->stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();

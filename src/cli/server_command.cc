@@ -133,8 +133,11 @@ int RunServerCommand(const ServerCommandArgs& args) {
 
   while (!StopRequested().load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   Log(LogLevel::kInfo, "stopping (signal {})", StopSignal());
-  server.Stop();
+  // The workers first (their attempts get SIGTERM and save their last checkpoint, up to the kill
+  // grace), while the API still answers; then the API, which closes its keep-alive connections
+  // after the request in flight: the API is down only for the exit itself.
   pool.Stop();
+  server.Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }

@@ -438,6 +438,25 @@ Result<std::optional<ConnectionState>> MetadataStore::GetState(const std::string
   return std::optional<ConnectionState>(ConnectionState{connection_id, JsonColumn(rows[0], 0), rows[0].GetInt(1)});
 }
 
+Status MetadataStore::SaveCheckpoint(const std::string& connection_id, const Json& state, JobId job_id,
+                                     int attempt_number, const Json& stats, int64_t now) {
+  auto saved = [&]() -> Status {
+    SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
+    SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                   "INSERT INTO connection_states (connection_id, state, updated_at) VALUES (?, ?, ?) "
+                                   "ON CONFLICT (connection_id) DO UPDATE SET state = excluded.state, "
+                                   "updated_at = excluded.updated_at",
+                                   {connection_id, state.dump(), now}));
+    SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                   "UPDATE attempts SET stats = ? WHERE job_id = ? AND attempt_number = ? "
+                                   "AND status = 'running'",
+                                   {JsonParam(stats), job_id, attempt_number}));
+    return tx->Commit();
+  }();
+  if (!saved.ok()) return saved.WithContext(fmt::format("saving the state of connection {}", connection_id));
+  return Status::Ok();
+}
+
 Status MetadataStore::SaveState(const std::string& connection_id, const Json& state, int64_t now) {
   auto saved = db_->Exec(
       "INSERT INTO connection_states (connection_id, state, updated_at) VALUES (?, ?, ?) "

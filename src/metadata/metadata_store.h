@@ -181,6 +181,11 @@ class MetadataStore {
   //! goes to incomplete (claimable at once), or to failed after max_attempts, or to cancelled if
   //! a cancel was requested. Returns the jobs changed.
   Result<std::vector<Job>> ReclaimExpired(int64_t now);
+  //! Running jobs whose worker is gone for sure, as `is_lost(worker_id)` says (the reclaimer: a
+  //! worker process of this host that no longer exists, e.g. a server killed with SIGKILL and
+  //! started again), are reclaimed at once as ReclaimExpired does, without waiting for their
+  //! lease. Returns the jobs changed (expired ones included).
+  Result<std::vector<Job>> ReclaimLostWorkers(const std::function<bool(const std::string&)>& is_lost, int64_t now);
   //! Ends the running attempt of a job the worker still owns and sets the job's status:
   //! succeeded; failed → incomplete (retry_at set and attempts left) or failed; cancelled, and
   //! failed with a cancel requested → cancelled. Keeps connections.consecutive_failures (a failed
@@ -234,6 +239,13 @@ class MetadataStore {
   // --- connection state (only ever saved from confirmed checkpoints: the caller's duty) ---
   Result<std::optional<ConnectionState>> GetState(const std::string& connection_id);
   Status SaveState(const std::string& connection_id, const Json& state, int64_t now);
+  //! A confirmed checkpoint of a running attempt: SaveState and, in the same transaction, the
+  //! attempt's progress `stats` so far ({recordsCommitted, bytesCommitted, streamStats}), so that
+  //! an attempt whose worker is lost still counts what it committed (ReclaimExpired adds its
+  //! progress to the job's totals; FinishAttempt replaces it with the final stats). Nothing is
+  //! written to an attempt that is no longer running.
+  Status SaveCheckpoint(const std::string& connection_id, const Json& state, JobId job_id, int attempt_number,
+                        const Json& stats, int64_t now);
 
   // --- users, API keys, sessions ---
   //! A new id is generated. An email already used (ignoring ASCII case) is a config error.

@@ -227,6 +227,20 @@ Result<std::vector<Job>> MetadataStore::ReclaimExpired(int64_t now) {
   for (const SqlRow& row : expired) {
     SLUICE_ASSIGN_OR_RETURN(auto job, LoadJob(*tx, row.GetInt(0), false));
     if (!job) continue;
+    // What the lost attempt committed (its last checkpoint's progress, SaveCheckpoint) counts in
+    // the job's totals, as FinishAttempt would have added it.
+    SLUICE_ASSIGN_OR_RETURN(SqlRows progress,
+                            tx->Query("SELECT stats FROM attempts WHERE job_id = ? AND status = 'running'", {job->id}));
+    for (const SqlRow& p : progress) {
+      const Json stats = JsonColumn(p, 0);
+      const int64_t records = StatCount(stats, "recordsCommitted");
+      const int64_t bytes = StatCount(stats, "bytesCommitted");
+      if (records == 0 && bytes == 0) continue;
+      SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                     "UPDATE jobs SET records_committed = records_committed + ?, "
+                                     "bytes_committed = bytes_committed + ? WHERE id = ?",
+                                     {records, bytes, job->id}));
+    }
     SLUICE_RETURN_IF_ERROR(Execute(*tx,
                                    "UPDATE attempts SET status = 'failed', ended_at = ?, failure_summary = ? "
                                    "WHERE job_id = ? AND status = 'running'",
@@ -246,6 +260,31 @@ Result<std::vector<Job>> MetadataStore::ReclaimExpired(int64_t now) {
   }
   SLUICE_RETURN_IF_ERROR(tx->Commit());
   return changed;
+}
+
+Result<std::vector<Job>> MetadataStore::ReclaimLostWorkers(const std::function<bool(const std::string&)>& is_lost,
+                                                           int64_t now) {
+  SLUICE_ASSIGN_OR_RETURN(SqlRows running,
+                          db_->Query("SELECT id, worker_id FROM jobs WHERE status = 'running' AND worker_id IS NOT NULL "
+                                     "AND lease_expires_at >= ?",
+                                     {now}));
+  std::vector<std::pair<int64_t, std::string>> lost;  // job id, worker id
+  for (const SqlRow& row : running) {
+    std::string worker = row.GetText(1);
+    if (is_lost(worker)) lost.emplace_back(row.GetInt(0), std::move(worker));
+  }
+  if (!lost.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
+    for (const auto& [id, worker] : lost) {
+      // Expire the lease now (only while the same claim holds it): ReclaimExpired does the rest.
+      SLUICE_RETURN_IF_ERROR(Execute(*tx,
+                                     "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND status = 'running' "
+                                     "AND worker_id = ?",
+                                     {now - 1, id, worker}));
+    }
+    SLUICE_RETURN_IF_ERROR(tx->Commit());
+  }
+  return ReclaimExpired(now);
 }
 
 Result<Job> MetadataStore::FinishAttempt(JobId job_id, int attempt_number, const std::string& worker_id,

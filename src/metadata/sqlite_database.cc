@@ -3,12 +3,17 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace sluice {
 
 namespace {
+
+constexpr int kSqliteReaders = 4;  // read-only connections beside the writer (OpenReaders)
 
 std::string SqlForMessage(std::string_view sql) {
   std::string text(sql.substr(0, 80));
@@ -49,8 +54,27 @@ class SqliteDatabase final : public SqlDatabase {
   const std::string& description() const override { return description_; }
 
   Result<SqlRows> Query(std::string_view sql, const SqlParams& params) override {
+    if (!readers_.empty() && IsPlainSelect(sql)) return ReadOnReader(sql, params);
     std::lock_guard<std::mutex> lock(mu_);
     return Run(sql, params, nullptr);
+  }
+
+  //! Opens `count` read-only connections to `path` beside the writer: a SELECT outside a
+  //! transaction runs on one of them (WAL: readers see every committed write and neither block nor
+  //! wait for the writer), so the API's reads do not queue behind the writer's mutex. Best effort:
+  //! a reader that cannot be opened is left out.
+  void OpenReaders(const std::string& path, int count, int busy_timeout_ms) {
+    for (int i = 0; i < count; ++i) {
+      sqlite3* raw = nullptr;
+      if (sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+        sqlite3_close_v2(raw);
+        return;
+      }
+      sqlite3_busy_timeout(raw, busy_timeout_ms);
+      auto reader = std::make_unique<Reader>();
+      reader->db = raw;
+      readers_.push_back(std::move(reader));
+    }
   }
   Result<int64_t> Exec(std::string_view sql, const SqlParams& params) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -67,9 +91,15 @@ class SqliteDatabase final : public SqlDatabase {
 
   // REQUIRES: mu_ held.
   Result<SqlRows> Run(std::string_view sql, const SqlParams& params, int64_t* changes) {
+    return RunOn(db_, statements_, sql, params, changes);
+  }
+
+  // REQUIRES: the mutex guarding `db` and `statements` held.
+  Result<SqlRows> RunOn(sqlite3* db, std::unordered_map<std::string, sqlite3_stmt*>& statements,
+                        std::string_view sql, const SqlParams& params, int64_t* changes) {
     sqlite3_stmt* stmt = nullptr;
-    int rc = Prepare(sql, &stmt);
-    if (rc != SQLITE_OK) return Error(rc, sql);
+    int rc = Prepare(db, statements, sql, &stmt);
+    if (rc != SQLITE_OK) return Error(rc, sql, db);
     struct Resetter {  // leaves the cached statement ready for its next use
       sqlite3_stmt* s;
       ~Resetter() {
@@ -93,7 +123,7 @@ class SqliteDatabase final : public SqlDatabase {
       } else {
         rc = sqlite3_bind_null(stmt, index);
       }
-      if (rc != SQLITE_OK) return Error(rc, sql);
+      if (rc != SQLITE_OK) return Error(rc, sql, db);
     }
     SqlRows rows;
     const int columns = sqlite3_column_count(stmt);
@@ -119,39 +149,64 @@ class SqliteDatabase final : public SqlDatabase {
       }
       rows.emplace_back(std::move(values));
     }
-    if (rc != SQLITE_DONE) return Error(rc, sql);
-    if (changes) *changes = sqlite3_changes64(db_);
+    if (rc != SQLITE_DONE) return Error(rc, sql, db);
+    if (changes) *changes = sqlite3_changes64(db);
     return rows;
   }
 
-  // A prepared statement for `sql`, from the cache (the store runs a few dozen distinct statements).
-  // REQUIRES: mu_ held.
-  int Prepare(std::string_view sql, sqlite3_stmt** stmt) {
+  // A prepared statement for `sql` on `db`, from its cache (the store runs a few dozen distinct
+  // statements). REQUIRES: the mutex guarding `db` and `statements` held.
+  static int Prepare(sqlite3* db, std::unordered_map<std::string, sqlite3_stmt*>& statements, std::string_view sql,
+                     sqlite3_stmt** stmt) {
     const std::string key(sql);
-    if (auto it = statements_.find(key); it != statements_.end()) {
+    if (auto it = statements.find(key); it != statements.end()) {
       *stmt = it->second;
       return SQLITE_OK;
     }
-    const int rc = sqlite3_prepare_v2(db_, key.data(), static_cast<int>(key.size()), stmt, nullptr);
+    const int rc = sqlite3_prepare_v2(db, key.data(), static_cast<int>(key.size()), stmt, nullptr);
     if (rc != SQLITE_OK) return rc;
-    if (statements_.size() >= kMaxCachedStatements) {
-      for (auto& [unused, cached] : statements_) sqlite3_finalize(cached);
-      statements_.clear();
+    if (statements.size() >= kMaxCachedStatements) {
+      for (auto& [unused, cached] : statements) sqlite3_finalize(cached);
+      statements.clear();
     }
-    statements_.emplace(key, *stmt);
+    statements.emplace(key, *stmt);
     return SQLITE_OK;
+  }
+
+  // A SELECT (no RETURNING, no CTE that could write): safe on a read-only connection.
+  static bool IsPlainSelect(std::string_view sql) {
+    size_t i = 0;
+    while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t')) ++i;
+    if (sql.size() - i < 7) return false;
+    for (size_t k = 0; k < 6; ++k) {
+      if ((sql[i + k] | 0x20) != "select"[k]) return false;
+    }
+    return sql[i + 6] == ' ' || sql[i + 6] == '\n' || sql[i + 6] == '\t';
+  }
+
+  Result<SqlRows> ReadOnReader(std::string_view sql, const SqlParams& params) {
+    const size_t n = readers_.size();
+    const size_t start = next_reader_.fetch_add(1, std::memory_order_relaxed) % n;
+    for (size_t k = 0; k < n; ++k) {  // a free reader, else wait for the next one in turn
+      Reader& r = *readers_[(start + k) % n];
+      std::unique_lock<std::mutex> lock(r.mu, std::try_to_lock);
+      if (lock.owns_lock()) return RunOn(r.db, r.statements, sql, params, nullptr);
+    }
+    Reader& r = *readers_[start];
+    std::lock_guard<std::mutex> lock(r.mu);
+    return RunOn(r.db, r.statements, sql, params, nullptr);
   }
 
   // REQUIRES: mu_ held.
   Status ExecScriptLocked(std::string_view sql) {
     const std::string text(sql);
     const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return Error(rc, sql);
+    if (rc != SQLITE_OK) return Error(rc, sql, db_);
     return Status::Ok();
   }
 
-  Status Error(int rc, std::string_view sql) const {
-    std::string message = fmt::format("{}: {} (in '{}')", description_, sqlite3_errmsg(db_), SqlForMessage(sql));
+  Status Error(int rc, std::string_view sql, sqlite3* db) const {
+    std::string message = fmt::format("{}: {} (in '{}')", description_, sqlite3_errmsg(db), SqlForMessage(sql));
     switch (rc & 0xff) {
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
@@ -177,6 +232,18 @@ class SqliteDatabase final : public SqlDatabase {
   std::string description_;
   std::mutex mu_;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;  // guarded by mu_
+
+  struct Reader {
+    ~Reader() {
+      for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
+      sqlite3_close_v2(db);
+    }
+    std::mutex mu;
+    sqlite3* db = nullptr;                                      // read-only, guarded by mu
+    std::unordered_map<std::string, sqlite3_stmt*> statements;  // guarded by mu
+  };
+  std::vector<std::unique_ptr<Reader>> readers_;  // fixed after OpenSqliteDatabase
+  std::atomic<size_t> next_reader_{0};
 };
 
 SqliteTransaction::~SqliteTransaction() {
@@ -233,6 +300,10 @@ Result<std::unique_ptr<SqlDatabase>> OpenSqliteDatabase(const std::string& path,
   for (const char* pragma : {synchronous, "PRAGMA foreign_keys=ON"}) {
     auto done = db->Exec(pragma, {});
     if (!done.ok()) return done.status();
+  }
+  // Not for an in-memory or temporary database: another connection would see another database.
+  if (!path.empty() && path != ":memory:" && path.find("mode=memory") == std::string::npos) {
+    db->OpenReaders(path, kSqliteReaders, options.sqlite_busy_timeout_ms);
   }
   return std::unique_ptr<SqlDatabase>(std::move(db));
 }

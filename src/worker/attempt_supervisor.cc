@@ -142,7 +142,8 @@ Json EmptyStats() {
           {"streamStats", Json::array()}};
 }
 
-//! Stats from the last checkpoint when the child died before its result line.
+//! Stats from the last checkpoint: the progress saved with each checkpoint, and the outcome when
+//! the child died before its result line.
 Json StatsFromCheckpoint(const Json& stream_stats) {
   Json stats = EmptyStats();
   int64_t total = 0;
@@ -514,9 +515,12 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
     const std::string type = event.value("type", "");
     if (type == "checkpoint" && event.contains("state")) {
       if (lost.load()) return;  // not ours any more
-      Status saved = store.SaveState(conn.connection_id, event["state"], context_.NowMs());
-      ++checkpoints;
       last_stream_stats = event.value("streamStats", Json::array());
+      // The attempt's progress goes with the state (one transaction): a lost attempt still
+      // counts what it committed.
+      Status saved = store.SaveCheckpoint(conn.connection_id, event["state"], job.id, attempt_number,
+                                          StatsFromCheckpoint(last_stream_stats), context_.NowMs());
+      ++checkpoints;
       if (auto lag = event.find("replicationLagBytes"); lag != event.end() && lag->is_number() && context_.metrics) {
         context_.metrics->replication_lag.WithLabels({conn.connection_id}).Set(lag->get<double>());
         lag_reported = true;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -25,10 +26,29 @@ namespace {
 
 constexpr int64_t kReclaimEveryMs = 2'000;
 
-std::string DefaultWorkerId() {
+std::string HostName() {
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "localhost");
-  return fmt::format("{}:{}", host, getpid());
+  return host;
+}
+
+std::string DefaultWorkerId() { return fmt::format("{}:{}", HostName(), getpid()); }
+
+// True when `worker_id` (DefaultWorkerId: "host:pid") names a process of this host that no
+// longer exists: its jobs need not wait for their lease. An id of another host, one not in that
+// form, or a pid that is alive (perhaps reused) is left to the lease. Host names are assumed
+// unique among the processes sharing a metadata store (containers given the same host name
+// explicitly, in separate pid namespaces, would break this).
+bool IsDeadLocalWorker(const std::string& worker_id, const std::string& own_host) {
+  const size_t colon = worker_id.rfind(':');
+  if (colon == std::string::npos || worker_id.compare(0, colon, own_host) != 0 || colon != own_host.size()) {
+    return false;
+  }
+  const std::string digits = worker_id.substr(colon + 1);
+  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  const pid_t pid = static_cast<pid_t>(std::stol(digits));
+  if (pid <= 0) return false;
+  return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 std::string SelfExe() {
@@ -202,7 +222,13 @@ class WorkerPool::Impl {
   }
 
   void Reclaim() {
-    auto changed = context_.store->ReclaimExpired(context_.NowMs());
+    // Expired leases, and at once the jobs of a worker process of this host that is gone (a
+    // server or `sluice worker` killed with SIGKILL: its attempts died with it, PR_SET_PDEATHSIG).
+    const std::string& own_id = supervisor_options_.worker_id;
+    const std::string own_host = HostName();
+    auto changed = context_.store->ReclaimLostWorkers(
+        [&](const std::string& worker_id) { return worker_id != own_id && IsDeadLocalWorker(worker_id, own_host); },
+        context_.NowMs());
     if (!changed.ok()) {
       Log(LogLevel::kWarn, "reclaimer: {}", changed.status().message());
       return;

@@ -7,6 +7,7 @@ import json
 import os
 import pathlib
 import subprocess
+import time
 
 import pytest
 import yaml
@@ -38,6 +39,21 @@ def sync_json(pipeline, check=True, env=None):
 def record_data(folder):
     """The `_airbyte_data` of every record under a destination-local stream folder, by file order."""
     return [r["_airbyte_data"] for r in read_records(folder)]
+
+
+def wait_for(predicate, timeout=120):
+    """Polls `predicate` every 20 ms until it is true (True) or `timeout` s passed (False); an
+    OSError, ValueError, KeyError or AssertionError from it (a file half written, a server not
+    ready yet) counts as not yet."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return True
+        except (OSError, ValueError, KeyError, AssertionError):
+            pass
+        time.sleep(0.02)
+    return False
 
 
 def write_pipeline(path, doc):

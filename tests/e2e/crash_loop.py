@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import time
 
-from conftest import SLUICE
+from conftest import SLUICE, wait_for
 
 
 class CrashLoop:
@@ -132,6 +132,29 @@ class CrashLoop:
         return (f"{self.name} seed {self.seed}: {self.kills} kills survived in {self.cycles} complete syncs "
                 f"({self.runs} runs, {self.transient} transient exits, clean run {self.expected:.1f} s)"
                 + (f"; {extra}" if extra else ""))
+
+
+# --- one SIGKILL mid-stream (the CDC sources' tests) ---
+
+def kill_mid_sync(pipeline, position, timeout=120):
+    """Runs `sluice sync PIPELINE` (committing every 20 ms) and SIGKILLs it as soon as `position()`
+    (the saved state's cursor, LSN or resume token) moved: killed mid-stream, after a checkpoint.
+    Returns (the position before, the position saved when it was killed), the second greater.
+    Fails when no checkpoint came, or the sync ended before it could be killed (give it more to read)."""
+    before = position()
+    proc = subprocess.Popen([SLUICE, "sync", str(pipeline), "--no-progress", "--commit-interval-ms", "20"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: position() != before, timeout), "no checkpoint"
+        assert proc.poll() is None, "the sync finished before it could be killed: raise the counts"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    mid = position()
+    assert before < mid, (before, mid)
+    return before, mid
 
 
 # --- checks shared by the crash tests ---

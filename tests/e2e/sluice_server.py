@@ -94,12 +94,14 @@ class SluiceServer:
             cmd.append("--no-auth")
         return cmd + self.extra_args
 
-    def start(self, timeout=30):
-        """Starts the server (new free ports each time) and waits until it is healthy."""
+    def start(self, timeout=30, same_ports=False):
+        """Starts the server (new free ports each time, or the previous ones with `same_ports`, as
+        clients of a restarted server expect) and waits until it is healthy."""
         assert self.proc is None, "already running"
-        self.port, self.api_port = free_port(), free_port()
-        while self.api_port == self.port:
-            self.api_port = free_port()
+        if not (same_ports and self.port):
+            self.port, self.api_port = free_port(), free_port()
+            while self.api_port == self.port:
+                self.api_port = free_port()
         env = dict(os.environ)
         env.update(self.env)
         log = open(self.log_path, "a")
@@ -125,13 +127,14 @@ class SluiceServer:
         self.stop()
         raise AssertionError(f"sluice server not healthy within {timeout} s:\n{self.log()[-4000:]}")
 
-    def stop(self, timeout=30):
-        """SIGTERM, then SIGKILL after `timeout` s. Returns the exit code (None if not running)."""
+    def stop(self, timeout=30, sig=signal.SIGTERM):
+        """`sig` (SIGTERM), then SIGKILL after `timeout` s. Returns the exit code (None if not running).
+        With sig=SIGKILL the server dies at once: its attempt processes follow it (PR_SET_PDEATHSIG)."""
         if self.proc is None:
             return None
         proc, self.proc = self.proc, None
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(sig)
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -139,10 +142,10 @@ class SluiceServer:
                 proc.wait()
         return proc.returncode
 
-    def restart(self):
-        self.stop()
+    def restart(self, sig=signal.SIGTERM, same_ports=False):
+        self.stop(sig=sig)
         self.session = self._new_session()
-        return self.start()
+        return self.start(same_ports=same_ports)
 
     def cleanup(self):
         self.stop()

@@ -7,11 +7,9 @@ remove rows); kill -9 in the middle and resume; an expired resume token per
 invalid_cdc_cursor_position_behavior."""
 import datetime as dt
 import json
-import os
 import pathlib
 import signal
 import subprocess
-import time
 from decimal import Decimal
 
 import pytest
@@ -22,7 +20,8 @@ from bson.objectid import ObjectId
 from bson.regex import Regex
 from bson.timestamp import Timestamp
 
-from conftest import SLUICE, SOURCE_DIR, run, write_pipeline
+from conftest import SLUICE, SOURCE_DIR, run, wait_for, write_pipeline
+from crash_loop import kill_mid_sync
 from mongo_wire_server import MongoWireServer
 from pg_server import pg  # noqa: F401  (session fixture)
 
@@ -225,35 +224,14 @@ def test_post_image_mode_reads_the_document_as_changed(tmp_path, mongo, dst):  #
     assert names == ["order 0", "first", "second"], names
 
 
-def wait_for(predicate, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return True
-        except (OSError, ValueError, KeyError, AssertionError):
-            pass
-        time.sleep(0.02)
-    return False
-
 
 def test_kill_9_mid_changes_then_resume(tmp_path, mongo, dst):  # noqa: F811
     db = "cdc_kill"
     seed_orders(mongo, db, 10)
     p = pipeline(tmp_path, mongo, dst, db, "kill", CDC_STREAMS, queue_size=1000)
     run("sync", p, "--json", "--no-progress")
-    before = saved_token(tmp_path, "kill")
     seed_orders(mongo, db, 40000)
-    proc = subprocess.Popen([SLUICE, "sync", str(p), "--no-progress", "--commit-interval-ms", "20"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert wait_for(lambda: saved_token(tmp_path, "kill") != before), "no checkpoint"
-        assert proc.poll() is None, "the sync finished before it could be killed: raise the counts"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    mid = saved_token(tmp_path, "kill")
-    assert before < mid
+    _, mid = kill_mid_sync(p, lambda: saved_token(tmp_path, "kill"))
     run("sync", p, "--json", "--no-progress")
     assert saved_token(tmp_path, "kill") > mid
     assert actual(dst, db) == expected(mongo, db)

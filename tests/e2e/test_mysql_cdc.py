@@ -4,14 +4,14 @@ after each sync the destination equals the source — inserts, updates, deletes,
 transaction, a 50k-row transaction; kill -9 in the middle and rerun; `sync --continuous` converges
 and stops cleanly on SIGTERM."""
 import json
-import os
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import SLUICE, run, write_pipeline
+from conftest import SLUICE, run, wait_for, write_pipeline
+from crash_loop import kill_mid_sync
 from mariadb_server import mariadb  # noqa: F401  (session fixture)
 from pg_server import pg  # noqa: F401  (session fixture)
 
@@ -149,17 +149,6 @@ def test_resume_by_file_and_position_and_a_purged_binlog(tmp_path, mariadb, dst)
     assert_equal(mariadb, dst, db)
 
 
-def wait_for(predicate, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return True
-        except (OSError, ValueError, KeyError, AssertionError):
-            pass
-        time.sleep(0.02)
-    return False
-
 
 def test_kill_9_mid_changes_then_rerun(tmp_path, mariadb, dst):  # noqa: F811
     db = "cdc_c"
@@ -170,17 +159,7 @@ def test_kill_9_mid_changes_then_rerun(tmp_path, mariadb, dst):  # noqa: F811
     for k in range(6):
         mariadb.execute(db, f"INSERT INTO orders (id, name, amount) SELECT seq, 'k{k}', seq "
                             f"FROM seq_{100_000 + k * 60_000}_to_{100_000 + k * 60_000 + 59_999}")
-    before = cursor(saved(tmp_path, "kill"))
-    proc = subprocess.Popen([SLUICE, "sync", str(p), "--no-progress", "--commit-interval-ms", "20"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert wait_for(lambda: cursor(saved(tmp_path, "kill")) != before), "no checkpoint"
-        assert proc.poll() is None, "the sync finished before it could be killed: raise the counts"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    mid = cursor(saved(tmp_path, "kill"))
-    assert before < mid
+    _, mid = kill_mid_sync(p, lambda: cursor(saved(tmp_path, "kill")))
     run("sync", p, "--json", "--no-progress")
     assert cursor(saved(tmp_path, "kill")) > mid
     assert_equal(mariadb, dst, db)

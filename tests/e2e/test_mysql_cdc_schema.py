@@ -10,10 +10,10 @@ import shutil
 import signal
 import subprocess
 
-from conftest import SLUICE, run
+from conftest import SLUICE, run, wait_for
 from mariadb_server import mariadb  # noqa: F401  (session fixture)
 from pg_server import pg  # noqa: F401  (session fixture)
-from test_mysql_cdc import assert_equal, dest_rows, dst, make_source, pipeline, saved, source_rows, wait_for  # noqa: F401
+from test_mysql_cdc import assert_equal, dest_rows, dst, make_source, pipeline, saved, source_rows  # noqa: F401
 
 
 def sync(p):

@@ -3,14 +3,11 @@ wal_level=logical: a user-created slot and publication, an initial snapshot, the
 from the slot, into destination-postgres (Incremental | Append + Deduped: hard deletes) and into
 destination-local (JSONL: deletes are rows with _ab_cdc_deleted_at)."""
 import json
-import os
-import signal
-import subprocess
-import time
 
 import pytest
 
-from conftest import SLUICE, read_records, run, write_pipeline
+from conftest import read_records, run, write_pipeline
+from crash_loop import kill_mid_sync
 from pg_server import pg  # noqa: F401  (session fixture)
 
 SLOT = "sluice_slot"
@@ -168,17 +165,6 @@ def test_cdc_into_jsonl_keeps_deletes(pg, tmp_path):
     drop_slot(pg, db)
 
 
-def wait_for(predicate, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return True
-        except (OSError, ValueError, AssertionError):
-            pass
-        time.sleep(0.02)
-    return False
-
 
 def test_kill_9_then_rerun(pg, tmp_path):
     db = "cdc_kill"
@@ -188,18 +174,8 @@ def test_kill_9_then_rerun(pg, tmp_path):
     pg.execute(db, INSERT_ORDERS, (100_000, 399_999))
     for k in range(5):
         pg.execute(db, f"update public.orders set amount = amount + 1 where id % 5 = {k}")
-    before = saved_lsn(tmp_path, "kill")
-    proc = subprocess.Popen([SLUICE, "sync", str(p), "--no-progress", "--commit-interval-ms", "20"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        # Killed after a checkpoint in the middle of the changes, before the end.
-        assert wait_for(lambda: saved_lsn(tmp_path, "kill") != before), "no checkpoint"
-        assert proc.poll() is None, "the sync finished before it could be killed: raise the counts"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    mid = saved_lsn(tmp_path, "kill")
-    assert before < mid
+    # Killed after a checkpoint in the middle of the changes, before the end.
+    _, mid = kill_mid_sync(p, lambda: saved_lsn(tmp_path, "kill"))
     sync(p)
     assert saved_lsn(tmp_path, "kill") > mid
     assert_equal(pg, db)

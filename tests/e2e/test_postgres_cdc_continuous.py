@@ -9,10 +9,10 @@ import subprocess
 import time
 
 import psycopg2
-from conftest import SLUICE, run, write_pipeline
+from conftest import SLUICE, run, wait_for, write_pipeline
 from pg_server import pg  # noqa: F401  (session fixture)
 from test_postgres_cdc import (INSERT_ORDERS, ORDER_COLS, LINE_COLS, difference, drop_slot, lsn_int, make_source,
-                               pipeline, saved_lsn, slot_flush, wait_for)
+                               pipeline, saved_lsn, slot_flush)
 
 CONVERGE_S = 5  # the lag goal is sub-second; this leaves room for a busy test machine
 

@@ -4,10 +4,10 @@ history), and tables that change while `sluice sync --continuous` streams them â
 picked up with its values from the first row that has it, a new table in the publication restarts
 the stream without losing anything."""
 import yaml
-from conftest import read_records, write_pipeline
+from conftest import read_records, wait_for, write_pipeline
 from pg_server import pg  # noqa: F401  (session fixture)
 from test_postgres_cdc import (INSERT_ORDERS, assert_equal, drop_slot, lsn_int, make_source, pipeline, saved_lsn,
-                               slot_flush, sync, wait_for)
+                               slot_flush, sync)
 from test_postgres_cdc_continuous import equal, start, stop
 
 

@@ -11,10 +11,11 @@ import time
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from conftest import wait_for
 from pg_server import pg  # noqa: F401  (session fixture)
 from sluice_server import external_workers, SLUICE, register_secret, sluice_server
 from test_platform import all_log_lines, attempt_children, create_destination, definition_id, wait_job, workspace_id
-from test_postgres_cdc import cdc_config, drop_slot, make_source, wait_for
+from test_postgres_cdc import cdc_config, drop_slot, make_source
 from test_postgres_cdc_continuous import CONVERGE_S, INSERT_ORDERS, converges, equal
 
 

@@ -191,6 +191,41 @@ TEST_P(JobQueueTest, ExpiredLeasesAreReclaimedThenFailAfterMaxAttempts) {
   EXPECT_EQ(Failures(c), 1);
 }
 
+TEST_P(JobQueueTest, JobsOfALostWorkerAreReclaimedBeforeTheirLeaseExpires) {
+  const std::string c1 = NewConnection(), c2 = NewConnection();
+  const Job gone = Enqueue(c1), alive = Enqueue(c2);
+  ASSERT_TRUE(Claim("host:111", kStart));
+  ASSERT_TRUE(Claim("host:222", kStart));
+  // The attempt of the lost worker committed a checkpoint: its progress is saved with the state.
+  const Json progress = {{"recordsCommitted", 500}, {"bytesCommitted", 0}, {"streamStats", Json::array()}};
+  SLUICE_ASSERT_OK(store().SaveCheckpoint(c1, Json::array({{{"type", "GLOBAL"}}}), gone.id, 1, progress, kStart + 10));
+  std::vector<std::string> asked;
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto reclaimed, store().ReclaimLostWorkers(
+                                                  [&](const std::string& worker) {
+                                                    asked.push_back(worker);
+                                                    return worker == "host:111";
+                                                  },
+                                                  kStart + 1000));
+  EXPECT_EQ(asked.size(), 2u);
+  ASSERT_EQ(reclaimed.size(), 1u);
+  EXPECT_EQ(reclaimed[0].id, gone.id);
+  EXPECT_EQ(reclaimed[0].status, JobStatus::kIncomplete);
+  EXPECT_EQ(Get(alive.id).status, JobStatus::kRunning);
+  // The lost attempt keeps its progress and the job counts it.
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto attempts, store().ListAttempts(gone.id));
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].status, AttemptStatus::kFailed);
+  EXPECT_EQ(attempts[0].stats.value("recordsCommitted", 0), 500);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto rows, store().database().Query("SELECT records_committed FROM jobs WHERE id = ?", {gone.id}));
+  EXPECT_EQ(rows.at(0).GetInt(0), 500);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto state, store().GetState(c1));
+  ASSERT_TRUE(state);
+  // No attempt running: a checkpoint saves the state and writes no stats.
+  SLUICE_ASSERT_OK(store().SaveCheckpoint(c1, Json::array(), gone.id, 1, Json{{"recordsCommitted", 9}}, kStart + 2000));
+  SLUICE_ASSERT_OK_AND_ASSIGN(attempts, store().ListAttempts(gone.id));
+  EXPECT_EQ(attempts[0].stats.value("recordsCommitted", 0), 500);
+}
+
 TEST_P(JobQueueTest, MaxAttemptsIsConfigurable) {
   MetadataStoreOptions options;
   options.max_attempts = 1;
