@@ -2,11 +2,15 @@
 // What every component factory of a manifest needs: the config, the interpolator, the HTTP
 // transport, where relative files live, how to wait, and the components shared across streams
 // (an OAuth token is fetched once per run, not once per stream).
-// One per Source call (Check / Discover / Read); used from that call's thread only.
+// One per Source call (Check / Discover / Read), used from that call's thread; a concurrent read
+// (declarative_stream.h) gives each worker thread a copy with its own interpolator, sharing the
+// rest (transport, budget and authenticators are thread-safe; authenticators are used under
+// auth_lock).
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "base/json.h"
@@ -17,6 +21,14 @@ namespace sluice {
 
 class ApiBudget;
 class Authenticator;
+
+//! Serializes the run's authenticators (a token is fetched or refreshed once, by one thread).
+//! `generation` counts renewals after a 401, so workers that got a 401 with the same token
+//! renew it once between them.
+struct AuthLock {
+  std::recursive_mutex mu;  // recursive: a SessionToken login request is sent while it is held
+  uint64_t generation = 0;
+};
 
 struct BuildContext {
   const Json* config = nullptr;  //!< the connector config without the manifest
@@ -32,6 +44,10 @@ struct BuildContext {
   std::shared_ptr<ApiBudget> budget;
   //! Authenticators by their component JSON, shared by the streams of one run.
   std::map<std::string, std::shared_ptr<Authenticator>> authenticators;
+  std::shared_ptr<AuthLock> auth_lock = std::make_shared<AuthLock>();
+  //! Workers reading a stream's partitions and slices at once: the manifest's concurrency_level
+  //! (default_concurrency, at most max_concurrency); 1 without one.
+  int concurrency = 1;
 };
 
 }  // namespace sluice

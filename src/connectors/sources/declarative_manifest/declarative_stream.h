@@ -8,7 +8,12 @@
 //              filter → transform → cursor bounds → records; next page token
 //       checkpoint (incremental: the cursor's state)
 //
-// Records go to a RecordSink; a page is the most held in memory. Used on one thread.
+// Records go to a RecordSink; a page is the most held in memory (per worker). Read() is called
+// on one thread; with BuildContext::concurrency > 1 it runs the (partition, slice) units on that
+// many worker threads, each with its own copy of the stream, and calls the sink from them one
+// at a time (a page's records together, so each partition's records stay in order). An
+// incremental read then checkpoints a partition's cursor only over its contiguous completed
+// prefix of slices (slice_progress.h). Check and schema inference (max_pages) read on one thread.
 
 #include <functional>
 #include <memory>
@@ -23,7 +28,8 @@
 namespace sluice {
 
 struct RecordSink {
-  //! Called per record (may move from it). An error stops the read.
+  //! Called per record (may move from it). An error stops the read. Called from Read's thread
+  //! or, in a concurrent read, from its workers — never from two threads at once.
   std::function<Status(Json& record)> record;
   //! Called after each slice of an incremental read with the stream's whole state.
   std::function<Status(const Json& state)> checkpoint;
@@ -57,7 +63,17 @@ class DeclarativeStream {
 
  private:
   struct Parts;
+  //! Receives one page's records (after filter, transformations and the cursor's bounds).
+  using PageSink = std::function<Status(std::vector<Json>& records)>;
   DeclarativeStream() = default;
+  //! One slice of one partition, page by page; `pages` counts requests, `max_pages` (0: none)
+  //! stops early with `*limit_reached`.
+  Status ReadSlice(const Json& partition, const Json& cursor_slice, const Json& cursor_state, const PageSink& on_page,
+                   int64_t& pages, int64_t max_pages, bool* limit_reached);
+  //! The units (partition × slice) on `workers` threads, each with its own copy of this stream.
+  Status ReadConcurrently(const std::vector<Json>& partitions, const std::vector<Json>& saved,
+                          const std::vector<std::vector<Json>>& slices, bool incremental, size_t workers, Json& whole_state,
+                          const std::function<void(const Json&, const Json&)>& set_state, const RecordSink& sink);
   Result<Json> InferSchema(ConfigReader& loader);
 
   std::string name_;

@@ -349,7 +349,12 @@ Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored)
   int attempt = 0;
   while (true) {
     PreparedRequest signed_request = request;
-    SLUICE_RETURN_IF_ERROR(auth_->Apply(signed_request));
+    uint64_t signed_generation = 0;
+    {
+      std::lock_guard<std::recursive_mutex> lock(ctx_.auth_lock->mu);
+      signed_generation = ctx_.auth_lock->generation;
+      SLUICE_RETURN_IF_ERROR(auth_->Apply(signed_request));
+    }
     HttpRequest http;
     http.method = signed_request.method;
     http.url = signed_request.Url();
@@ -391,9 +396,16 @@ Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored)
         return response;
       }
       if (action == ResponseAction::kFail) {
-        if ((response.status == 401 || response.status == 403) && !renewed && auth_->Invalidate()) {
-          renewed = true;  // a token that expired early: get a new one once
-          continue;
+        if ((response.status == 401 || response.status == 403) && !renewed) {
+          // A token that expired early: get a new one once — unless another worker already
+          // renewed the token this request was signed with.
+          std::lock_guard<std::recursive_mutex> lock(ctx_.auth_lock->mu);
+          const bool again = ctx_.auth_lock->generation != signed_generation || auth_->Invalidate();
+          if (again && ctx_.auth_lock->generation == signed_generation) ++ctx_.auth_lock->generation;
+          if (again) {
+            renewed = true;
+            continue;
+          }
         }
         std::string text = message.empty() ? Snippet(response.body) : message;
         std::string hint = response.status == 401 || response.status == 403

@@ -9,7 +9,8 @@
 //
 // Without filters the CDK's defaults apply: 2xx/3xx succeed, 429 is rate limited (retried), 408
 // and 5xx are retried, 401/403 fail as config errors (after one token renewal), other 4xx fail.
-// Used from one thread (the stream's reader).
+// One per stream (per worker in a concurrent read), used from one thread; the authenticator may
+// be shared by several, and is used under BuildContext::auth_lock.
 
 #include <memory>
 #include <optional>
