@@ -213,10 +213,13 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     parts.paginator->Apply(request);
     const std::string url = request.UrlForMessages();
     bool ignored = false;
-    SLUICE_ASSIGN_OR_RETURN(HttpResponse response, parts.requester->Send(std::move(request), &ignored));
+    Json body;
+    SLUICE_ASSIGN_OR_RETURN(HttpResponse response, parts.requester->Send(std::move(request), &ignored, &body));
     ++pages;
     if (ignored) break;
-    SLUICE_ASSIGN_OR_RETURN(Json body, HttpRequester::Decode(response, url));
+    if (body.is_null()) {
+      SLUICE_ASSIGN_OR_RETURN(body, HttpRequester::Decode(response, url));
+    }
     SLUICE_ASSIGN_OR_RETURN(std::vector<Json> records, parts.selector->Extract(body, vars));
     PageInfo page;
     page.response = &response;

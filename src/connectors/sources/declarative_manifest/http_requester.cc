@@ -342,7 +342,7 @@ Result<Json> HttpRequester::Decode(const HttpResponse& response, const std::stri
   }
 }
 
-Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored) {
+Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored, Json* decoded_out) {
   *ignored = false;
   const std::string shown = request.method + " " + request.UrlForMessages();
   bool renewed = false;
@@ -389,7 +389,10 @@ Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored)
       std::string message;
       FailureType type = FailureType::kSystem;
       const ResponseAction action = errors_.Interpret(response, decoded, &message, &type);
-      if (action == ResponseAction::kSuccess) return response;
+      if (action == ResponseAction::kSuccess) {
+        if (decoded_out != nullptr) *decoded_out = std::move(decoded);
+        return response;
+      }
       if (action == ResponseAction::kIgnore) {
         Log(LogLevel::kInfo, "{} answered HTTP {}: ignored, as the manifest's error handler says", shown, response.status);
         *ignored = true;
