@@ -47,7 +47,7 @@ for p in range(pages):
     with open(f"pages/p{p:05d}.json", "w") as f:
         json.dump(body, f, separators=(",", ":"))
 PY
-BYTES=$(du -sb pages | cut -f1)
+BYTES=$(cat pages/*.json | wc -c)
 RECORDS=$((PAGES * PAGE_SIZE))
 
 mkdir -p nginx_tmp
@@ -144,11 +144,12 @@ PY
 
 best() { sort -g | head -1; }
 now() { date +%s.%N; }
-LAST=$(printf 'p%05d' $((PAGES - 1)))
+LAST=$(printf '%05d' $((PAGES - 1)))
 
 echo "== REST source benchmark: $RECORDS records over $PAGES pages ($((BYTES / 1000000)) MB of JSON) from nginx; best of $ROUNDS"
 curl_s=$(for _ in $(seq "$ROUNDS"); do
-  t0=$(now); curl -sf "$BASE/items?cursor=p[00000-$LAST]" > /dev/null; t1=$(now)
+  t0=$(now); got=$(curl -sf "$BASE/items?cursor=p[00000-$LAST]" | wc -c); t1=$(now)
+  [ "$got" = "$BYTES" ] || { echo "curl fetched $got bytes, expected $BYTES" >&2; exit 1; }
   $PY -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t0" "$t1"
 done | best)
 sluice_s=$(for _ in $(seq "$ROUNDS"); do

@@ -220,24 +220,41 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     if (body.is_null()) {
       SLUICE_ASSIGN_OR_RETURN(body, HttpRequester::Decode(response, url));
     }
-    SLUICE_ASSIGN_OR_RETURN(std::vector<Json> records, parts.selector->Extract(body, vars));
+    // The records stay in the body (DpathExtractor: pointers) until the paginator has seen the
+    // page, then are moved out: a page is parsed once and its records never copied.
+    std::vector<Json> records;
+    std::vector<const Json*> located;
+    const bool in_place = parts.selector->locates();
+    if (in_place) {
+      SLUICE_ASSIGN_OR_RETURN(located, parts.selector->Locate(body, vars));
+    } else {
+      SLUICE_ASSIGN_OR_RETURN(records, parts.selector->Extract(body, vars));
+    }
+    const size_t count = in_place ? located.size() : records.size();
     PageInfo page;
     page.response = &response;
     page.body = &body;
-    page.records = static_cast<int64_t>(records.size());
-    Json last_record = records.empty() ? Json() : records.back();
-    page.last_record = records.empty() ? nullptr : &last_record;
+    page.records = static_cast<int64_t>(count);
+    page.last_record = count == 0 ? nullptr : in_place ? located.back() : &records.back();
     page.vars = &vars;
+    const bool last_allowed = max_pages > 0 && pages >= max_pages;
+    std::optional<Json> next;
+    if (!last_allowed) {
+      SLUICE_ASSIGN_OR_RETURN(next, parts.paginator->Next(page));
+    }
+    if (in_place) {
+      records.reserve(located.size());
+      for (const Json* r : located) records.push_back(std::move(*const_cast<Json*>(r)));  // body is ours
+    }
     SLUICE_RETURN_IF_ERROR(parts.selector->FilterAndTransform(records, vars));
     if (parts.cursor) {
       std::erase_if(records, [&](const Json& record) { return !parts.cursor->Observe(record); });
     }
     SLUICE_RETURN_IF_ERROR(on_page(records));
-    if (max_pages > 0 && pages >= max_pages) {
+    if (last_allowed) {
       *limit_reached = true;
       return Status::Ok();
     }
-    SLUICE_ASSIGN_OR_RETURN(std::optional<Json> next, parts.paginator->Next(page));
     if (!next) break;
   }
   return Status::Ok();

@@ -194,17 +194,36 @@ Result<std::vector<Json>> RecordSelector::Extract(const Json& body, const Vars& 
     }
     return records;
   }
+  for (const Json* r : RecordsAt(found, path)) records.push_back(*r);
+  return records;
+}
+
+std::vector<const Json*> RecordSelector::RecordsAt(const std::vector<const Json*>& found, const std::vector<std::string>& path) {
   const bool wildcard = std::find(path.begin(), path.end(), "*") != path.end();
+  std::vector<const Json*> records;
   for (const Json* v : found) {
     if (v->is_array()) {
       for (const Json& item : *v) {
-        if (item.is_object()) records.push_back(item);
+        if (item.is_object()) records.push_back(&item);
       }
     } else if (v->is_object() && !(wildcard && v->empty())) {
-      records.push_back(*v);
+      records.push_back(v);
     }
   }
   return records;
+}
+
+Result<std::vector<const Json*>> RecordSelector::Locate(const Json& body, const Vars& in) {
+  Vars vars = in;
+  vars.parameters = extractor_parameters_;
+  std::vector<std::string> path;
+  for (size_t i = 0; i < field_path_.size(); ++i) {
+    SLUICE_ASSIGN_OR_RETURN(std::string key, ctx_.interpolator->Text(field_path_[i], vars, fmt::format("{}[{}]", extractor_where_, i)));
+    path.push_back(std::move(key));
+  }
+  std::vector<const Json*> found;
+  DpathValues(body, path, 0, found);
+  return RecordsAt(found, path);
 }
 
 Status RecordSelector::FilterAndTransform(std::vector<Json>& records, const Vars& in) {
