@@ -194,7 +194,7 @@ Result<Json> DeclarativeStream::JsonSchema() {
 }
 
 Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_slice, const Json& cursor_state, const PageSink& on_page,
-                                    int64_t& pages, int64_t max_pages, bool* limit_reached) {
+                                    bool raw_ok, int64_t& pages, int64_t max_pages, bool* limit_reached) {
   Parts& parts = *parts_;
   Json slice = partition;
   for (auto it = cursor_slice.begin(); it != cursor_slice.end(); ++it) slice[it.key()] = it.value();
@@ -242,6 +242,22 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     if (!last_allowed) {
       SLUICE_ASSIGN_OR_RETURN(next, parts.paginator->Next(page));
     }
+    if (raw_ok && in_place && !parts.cursor) {
+      // The records are the page's objects at a plain path, unchanged: the sink reads them from
+      // the page's text (when every item of the array there is an object).
+      SLUICE_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> plain, parts.selector->PlainPath(vars));
+      const Json* at = plain ? JsonAt(body, *plain) : nullptr;
+      if (at != nullptr && at->is_array() && at->size() == located.size()) {
+        const RawPage raw{&response.body, &*plain, located.size()};
+        SLUICE_RETURN_IF_ERROR(on_page(records, &raw));
+        if (last_allowed) {
+          *limit_reached = true;
+          return Status::Ok();
+        }
+        if (!next) break;
+        continue;
+      }
+    }
     if (in_place) {
       records.reserve(located.size());
       for (const Json* r : located) records.push_back(std::move(*const_cast<Json*>(r)));  // body is ours
@@ -250,7 +266,7 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     if (parts.cursor) {
       std::erase_if(records, [&](const Json& record) { return !parts.cursor->Observe(record); });
     }
-    SLUICE_RETURN_IF_ERROR(on_page(records));
+    SLUICE_RETURN_IF_ERROR(on_page(records, nullptr));
     if (last_allowed) {
       *limit_reached = true;
       return Status::Ok();
@@ -305,7 +321,8 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
   const size_t workers = limits.max_pages > 0 ? 1 : std::min<size_t>(std::max(ctx_->concurrency, 1), units);
   if (workers > 1) return ReadConcurrently(partitions, saved, slices, incremental, workers, whole_state, set_state, sink);
 
-  const PageSink to_sink = [&](std::vector<Json>& records) -> Status {
+  const PageSink to_sink = [&](std::vector<Json>& records, const RawPage* raw) -> Status {
+    if (raw != nullptr) return sink.raw_page(*raw->text, *raw->path, raw->count);
     for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
     return Status::Ok();
   };
@@ -314,7 +331,8 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
     if (parts.cursor) SLUICE_RETURN_IF_ERROR(parts.cursor->Begin(incremental ? saved[p] : Json()));
     for (const Json& cursor_slice : slices[p]) {
       bool limit_reached = false;
-      SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, pages, limits.max_pages, &limit_reached));
+      SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.raw_page), pages, limits.max_pages,
+                                       &limit_reached));
       if (limit_reached) return Status::Ok();
       if (parts.cursor && incremental) {
         set_state(partitions[p], parts.cursor->State());
@@ -367,9 +385,10 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
   auto run = [&](Worker& w) {
     DatetimeCursor* cursor = w.stream->parts_->cursor ? &*w.stream->parts_->cursor : nullptr;
     // A page's records go to the sink together, so a partition's records stay in order.
-    const PageSink to_sink = [&](std::vector<Json>& records) -> Status {
+    const PageSink to_sink = [&](std::vector<Json>& records, const RawPage* raw) -> Status {
       std::lock_guard<std::mutex> lock(mu);
       if (stop) return Status::Cancelled("another worker failed");
+      if (raw != nullptr) return sink.raw_page(*raw->text, *raw->path, raw->count);
       for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
       return Status::Ok();
     };
@@ -383,7 +402,7 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
       int64_t pages = 0;
       bool limit_reached = false;
       Status read = w.stream->ReadSlice(partitions[unit.partition], slices[unit.partition][unit.slice], saved[unit.partition], to_sink,
-                                        pages, 0, &limit_reached);
+                                        bool(sink.raw_page), pages, 0, &limit_reached);
       if (!read.ok()) return fail(read);
       if (cursor == nullptr || !incremental) continue;
       std::lock_guard<std::mutex> lock(mu);

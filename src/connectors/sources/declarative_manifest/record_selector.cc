@@ -213,6 +213,19 @@ std::vector<const Json*> RecordSelector::RecordsAt(const std::vector<const Json*
   return records;
 }
 
+Result<std::optional<std::vector<std::string>>> RecordSelector::PlainPath(const Vars& in) {
+  if (header_rows_ || !condition_.is_null() || !transformations_.empty()) return std::optional<std::vector<std::string>>();
+  Vars vars = in;
+  vars.parameters = extractor_parameters_;
+  std::vector<std::string> path;
+  for (size_t i = 0; i < field_path_.size(); ++i) {
+    SLUICE_ASSIGN_OR_RETURN(std::string key, ctx_.interpolator->Text(field_path_[i], vars, fmt::format("{}[{}]", extractor_where_, i)));
+    if (key == "*") return std::optional<std::vector<std::string>>();
+    path.push_back(std::move(key));
+  }
+  return std::optional<std::vector<std::string>>(std::move(path));
+}
+
 Result<std::vector<const Json*>> RecordSelector::Locate(const Json& body, const Vars& in) {
   Vars vars = in;
   vars.parameters = extractor_parameters_;
