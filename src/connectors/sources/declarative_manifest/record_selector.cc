@@ -160,7 +160,7 @@ Result<std::unique_ptr<RecordSelector>> RecordSelector::Make(ConfigReader r, Con
   return s;
 }
 
-Result<std::vector<Json>> RecordSelector::Extract(const Json& body, const Vars& in) {
+Result<std::vector<std::string>> RecordSelector::FieldPath(const Vars& in) {
   Vars vars = in;
   vars.parameters = extractor_parameters_;
   std::vector<std::string> path;
@@ -168,6 +168,11 @@ Result<std::vector<Json>> RecordSelector::Extract(const Json& body, const Vars& 
     SLUICE_ASSIGN_OR_RETURN(std::string key, ctx_.interpolator->Text(field_path_[i], vars, fmt::format("{}[{}]", extractor_where_, i)));
     path.push_back(std::move(key));
   }
+  return path;
+}
+
+Result<std::vector<Json>> RecordSelector::Extract(const Json& body, const Vars& in) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, FieldPath(in));
   std::vector<const Json*> found;
   DpathValues(body, path, 0, found);
   std::vector<Json> records;
@@ -215,25 +220,13 @@ std::vector<const Json*> RecordSelector::RecordsAt(const std::vector<const Json*
 
 Result<std::optional<std::vector<std::string>>> RecordSelector::PlainPath(const Vars& in) {
   if (header_rows_ || !condition_.is_null() || !transformations_.empty()) return std::optional<std::vector<std::string>>();
-  Vars vars = in;
-  vars.parameters = extractor_parameters_;
-  std::vector<std::string> path;
-  for (size_t i = 0; i < field_path_.size(); ++i) {
-    SLUICE_ASSIGN_OR_RETURN(std::string key, ctx_.interpolator->Text(field_path_[i], vars, fmt::format("{}[{}]", extractor_where_, i)));
-    if (key == "*") return std::optional<std::vector<std::string>>();
-    path.push_back(std::move(key));
-  }
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, FieldPath(in));
+  if (std::find(path.begin(), path.end(), "*") != path.end()) return std::optional<std::vector<std::string>>();
   return std::optional<std::vector<std::string>>(std::move(path));
 }
 
 Result<std::vector<const Json*>> RecordSelector::Locate(const Json& body, const Vars& in) {
-  Vars vars = in;
-  vars.parameters = extractor_parameters_;
-  std::vector<std::string> path;
-  for (size_t i = 0; i < field_path_.size(); ++i) {
-    SLUICE_ASSIGN_OR_RETURN(std::string key, ctx_.interpolator->Text(field_path_[i], vars, fmt::format("{}[{}]", extractor_where_, i)));
-    path.push_back(std::move(key));
-  }
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, FieldPath(in));
   std::vector<const Json*> found;
   DpathValues(body, path, 0, found);
   return RecordsAt(found, path);

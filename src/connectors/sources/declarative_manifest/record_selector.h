@@ -41,6 +41,8 @@ class RecordSelector {
   Status FilterAndTransform(std::vector<Json>& records, const Vars& vars);
 
  private:
+  //! The extractor's field_path, its templates rendered.
+  Result<std::vector<std::string>> FieldPath(const Vars& vars);
   static std::vector<const Json*> RecordsAt(const std::vector<const Json*>& found, const std::vector<std::string>& path);
   struct AddedField {
     std::vector<std::string> path;
