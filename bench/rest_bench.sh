@@ -142,37 +142,45 @@ while True:
 print(n, time.perf_counter() - t)
 PY
 
+# Each run prints "WALL CPU" (CPU: user + system seconds; on a busy machine the steadier figure).
 best() { sort -g | head -1; }
-now() { date +%s.%N; }
+timed() {  # timed OUT COMMAND...: runs it with stdout to OUT, prints "WALL CPU"
+  local out=$1; shift
+  /usr/bin/time -f "%e %U %S" -o time.out "$@" > "$out" 2> cmd.err || { cat cmd.err >&2; return 1; }
+  read -r w u s < time.out
+  $PY -c "import sys; print(sys.argv[1], float(sys.argv[2]) + float(sys.argv[3]))" "$w" "$u" "$s"
+}
 LAST=$(printf '%05d' $((PAGES - 1)))
 
 echo "== REST source benchmark: $RECORDS records over $PAGES pages ($((BYTES / 1000000)) MB of JSON) from nginx; best of $ROUNDS"
-curl_s=$(for _ in $(seq "$ROUNDS"); do
-  t0=$(now); got=$(curl -sf "$BASE/items?cursor=p[00000-$LAST]" | wc -c); t1=$(now)
+curl_r=$(for _ in $(seq "$ROUNDS"); do
+  timed curl.out curl -sf "$BASE/items?cursor=p[00000-$LAST]"
+  got=$(wc -c < curl.out)
   [ "$got" = "$BYTES" ] || { echo "curl fetched $got bytes, expected $BYTES" >&2; exit 1; }
-  $PY -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t0" "$t1"
 done | best)
-sluice_s=$(for _ in $(seq "$ROUNDS"); do
-  t0=$(now); "$SLUICE" sync rest_devnull.yaml --json --no-progress > sluice.json; t1=$(now)
-  $PY - "$RECORDS" "$t0" "$t1" << 'PY'
+rm -f curl.out
+sluice_r=$(for _ in $(seq "$ROUNDS"); do
+  timed sluice.json "$SLUICE" sync rest_devnull.yaml --json --no-progress
+  $PY - "$RECORDS" << 'PY'
 import json, sys
 s = json.load(open("sluice.json"))
 n = next(x for x in s["streams"] if x["stream"] == "items")["records"]
 if n != int(sys.argv[1]):
     sys.exit(f"sluice read {n} records, expected {sys.argv[1]}")
-print(float(sys.argv[3]) - float(sys.argv[2]))
 PY
 done | best)
-py_s=$(for _ in $(seq "$ROUNDS"); do
-  read -r n s < <($PY py_loop.py "$BASE")
+py_r=$(for _ in $(seq "$ROUNDS"); do
+  timed py.out $PY py_loop.py "$BASE"
+  read -r n _ < py.out
   [ "$n" = "$RECORDS" ] || { echo "python read $n records" >&2; exit 1; }
-  echo "$s"
 done | best)
-$PY - "$RECORDS" "$curl_s" "$sluice_s" "$py_s" << 'PY'
+$PY - "$RECORDS" $curl_r $sluice_r $py_r << 'PY'
 import sys
-n, curl, sluice, py = int(sys.argv[1]), *map(float, sys.argv[2:])
-print(f"curl (fetch only)       {curl:7.2f}s  {n / curl:12,.0f} records/s")
-print(f"sluice sync → dev-null  {sluice:7.2f}s  {n / sluice:12,.0f} records/s  (whole process: start, fetch, parse, batches)")
-print(f"python requests + json  {py:7.2f}s  {n / py:12,.0f} records/s")
-print(f"sluice/curl time: {sluice / curl:.2f} (goal ≤ 1.2)   python/sluice time: {py / sluice:.1f}× (goal ≥ 10)")
+n = int(sys.argv[1])
+(curl, curl_cpu), (sluice, sluice_cpu), (py, py_cpu) = [tuple(map(float, sys.argv[i:i + 2])) for i in (2, 4, 6)]
+print(f"curl (fetch only)       {curl:7.2f}s wall {curl_cpu:6.2f}s CPU  {n / curl:12,.0f} records/s")
+print(f"sluice sync → dev-null  {sluice:7.2f}s wall {sluice_cpu:6.2f}s CPU  {n / sluice:12,.0f} records/s  (whole process)")
+print(f"python requests + json  {py:7.2f}s wall {py_cpu:6.2f}s CPU  {n / py:12,.0f} records/s")
+print(f"sluice/curl time: {sluice / curl:.2f} (goal ≤ 1.2)   python/sluice time: {py / sluice:.1f}× (goal ≥ 10)"
+      f"   by CPU: {sluice_cpu / curl_cpu:.2f} and {py_cpu / sluice_cpu:.1f}×")
 PY
