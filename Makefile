@@ -96,6 +96,7 @@ bench: build
 	@bash bench/mysql_bench.sh $(BUILD)/sluice
 	@bash bench/parquet_bench.sh $(BUILD)/sluice
 	@bash bench/s3_bench.sh $(BUILD)/sluice
+	@bash bench/rest_bench.sh $(BUILD)/sluice
 	@python3 bench/server_bench.py $(BUILD)/sluice
 
 clean:

@@ -32,7 +32,9 @@ declarative-manifest source tests (no network, no real SaaS account):
   ({range, majorDimension, values: rows of strings, trailing empty cells left out}); Google's
   error body {error: {code, message, status}} for 401 / 404;
 - faults scripted per path: a list of statuses answered before the real reply (429 carries
-  Retry-After: 1, as rate-limited APIs send).
+  Retry-After: 1, as rate-limited APIs send);
+- `delay` seconds added to every request, and the requests in flight counted (`in_flight`,
+  `max_in_flight`): what shows a client's requests overlapping.
 
 Every request is recorded (method, path, query, headers) so tests can check what was sent.
 """
@@ -132,6 +134,9 @@ class ApiState:
         self.refreshes = 0
         self.faults = {}  # path -> [status, ...] answered before the real reply
         self.requests = []
+        self.delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def fault(self, path, *statuses):
         with self.lock:
@@ -165,6 +170,18 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_any("POST")
 
     def handle_any(self, method):
+        with self.api.lock:
+            self.api.in_flight += 1
+            self.api.max_in_flight = max(self.api.max_in_flight, self.api.in_flight)
+        try:
+            if self.api.delay:
+                time.sleep(self.api.delay)
+            self.dispatch(method)
+        finally:
+            with self.api.lock:
+                self.api.in_flight -= 1
+
+    def dispatch(self, method):
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         q = {k: v[-1] for k, v in query.items()}

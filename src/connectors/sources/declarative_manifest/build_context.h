@@ -2,12 +2,16 @@
 // What every component factory of a manifest needs: the config, the interpolator, the HTTP
 // transport, where relative files live, how to wait, and the components shared across streams
 // (an OAuth token is fetched once per run, not once per stream).
-// One per Source call (Check / Discover / Read); used from that call's thread only.
+// One per Source call (Check / Discover / Read), used from that call's thread; a concurrent read
+// (declarative_stream.h) gives each worker thread a copy with its own interpolator, sharing the
+// rest (transport, budget and authenticators are thread-safe; authenticators are used under
+// auth_lock).
 
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +28,13 @@ class Authenticator;
 
 //! Values to write into the connector's config, each at a path of object keys.
 using ConfigValues = std::vector<std::pair<std::vector<std::string>, Json>>;
+//! Serializes the run's authenticators (a token is fetched or refreshed once, by one thread).
+//! `generation` counts renewals after a 401, so workers that got a 401 with the same token
+//! renew it once between them.
+struct AuthLock {
+  std::recursive_mutex mu;  // recursive: a SessionToken login request is sent while it is held
+  uint64_t generation = 0;
+};
 
 struct BuildContext {
   const Json* config = nullptr;  //!< the connector config without the manifest
@@ -46,6 +57,10 @@ struct BuildContext {
   //! Components made at run time (DynamicDeclarativeStream's streams): components borrow their
   //! JSON, so it lives here, as long as the context (a deque: addresses stay put).
   std::deque<Json> made_components;
+  std::shared_ptr<AuthLock> auth_lock = std::make_shared<AuthLock>();
+  //! Workers reading a stream's partitions and slices at once: the manifest's concurrency_level
+  //! (default_concurrency, at most max_concurrency); 1 without one.
+  int concurrency = 1;
 };
 
 }  // namespace sluice

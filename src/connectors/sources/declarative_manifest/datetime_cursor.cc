@@ -167,8 +167,10 @@ bool DatetimeCursor::Observe(const Json& record) {
   return true;
 }
 
-Json DatetimeCursor::State() const {
-  std::optional<int64_t> v = newest_;
+Json DatetimeCursor::State() const { return StateFor(newest_); }
+
+Json DatetimeCursor::StateFor(std::optional<int64_t> newest) const {
+  std::optional<int64_t> v = newest;
   if (state_value_ && (!v || *state_value_ > *v)) v = state_value_;
   if (!v) return Json::object();
   return Json{{cursor_field_, FormatDatetime(*v, datetime_format_)}};

@@ -36,6 +36,11 @@ class DatetimeCursor {
   bool Observe(const Json& record);
   //! The state after the slices read so far.
   Json State() const;
+  //! The newest cursor value Observe() accepted since Begin() (nullopt: none).
+  std::optional<int64_t> newest() const { return newest_; }
+  //! The state claiming `newest` (at least the state Begin() was given): what a concurrent read
+  //! checkpoints for the completed prefix of a partition's slices (slice_progress.h).
+  Json StateFor(std::optional<int64_t> newest) const;
 
  private:
   std::optional<int64_t> ParseCursorValue(const Json& value) const;

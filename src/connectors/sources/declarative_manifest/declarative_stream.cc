@@ -1,7 +1,10 @@
 #include "connectors/sources/declarative_manifest/declarative_stream.h"
 #include "connectors/sources/declarative_manifest/dynamic_streams.h"
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -16,6 +19,7 @@
 #include "connectors/sources/declarative_manifest/paginator.h"
 #include "connectors/sources/declarative_manifest/partition_router.h"
 #include "connectors/sources/declarative_manifest/record_selector.h"
+#include "connectors/sources/declarative_manifest/slice_progress.h"
 
 namespace sluice {
 namespace {
@@ -192,6 +196,89 @@ Result<Json> DeclarativeStream::JsonSchema() {
                                          loader.path()));
 }
 
+Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_slice, const Json& cursor_state, const PageSink& on_page,
+                                    bool raw_ok, int64_t& pages, int64_t max_pages, bool* limit_reached) {
+  Parts& parts = *parts_;
+  Json slice = partition;
+  for (auto it = cursor_slice.begin(); it != cursor_slice.end(); ++it) slice[it.key()] = it.value();
+  parts.paginator->Reset();
+  while (true) {
+    Json token_var = Json::object();
+    if (!parts.paginator->token().is_null()) token_var["next_page_token"] = parts.paginator->token();
+    Vars vars;
+    vars.config = ctx_->config;
+    vars.stream_state = &cursor_state;
+    vars.stream_slice = &slice;
+    vars.next_page_token = &token_var;
+    SLUICE_ASSIGN_OR_RETURN(PreparedRequest request, parts.requester->Prepare(vars));
+    parts.router->Apply(partition, request);
+    if (parts.cursor) parts.cursor->Apply(cursor_slice, request);
+    parts.paginator->Apply(request);
+    const std::string url = request.UrlForMessages();
+    bool ignored = false;
+    Json body;
+    SLUICE_ASSIGN_OR_RETURN(HttpResponse response, parts.requester->Send(std::move(request), &ignored, &body));
+    ++pages;
+    if (ignored) break;
+    if (body.is_null()) {
+      SLUICE_ASSIGN_OR_RETURN(body, HttpRequester::Decode(response, url));
+    }
+    // The records stay in the body (DpathExtractor: pointers) until the paginator has seen the
+    // page, then are moved out: a page is parsed once and its records never copied.
+    std::vector<Json> records;
+    std::vector<const Json*> located;
+    const bool in_place = parts.selector->locates();
+    if (in_place) {
+      SLUICE_ASSIGN_OR_RETURN(located, parts.selector->Locate(body, vars));
+    } else {
+      SLUICE_ASSIGN_OR_RETURN(records, parts.selector->Extract(body, vars));
+    }
+    const size_t count = in_place ? located.size() : records.size();
+    PageInfo page;
+    page.response = &response;
+    page.body = &body;
+    page.records = static_cast<int64_t>(count);
+    page.last_record = count == 0 ? nullptr : in_place ? located.back() : &records.back();
+    page.vars = &vars;
+    const bool last_allowed = max_pages > 0 && pages >= max_pages;
+    std::optional<Json> next;
+    if (!last_allowed) {
+      SLUICE_ASSIGN_OR_RETURN(next, parts.paginator->Next(page));
+    }
+    if (raw_ok && in_place && !parts.cursor) {
+      // The records are the page's objects at a plain path, unchanged: the sink reads them from
+      // the page's text (when every item of the array there is an object).
+      SLUICE_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> plain, parts.selector->PlainPath(vars));
+      const Json* at = plain ? JsonAt(body, *plain) : nullptr;
+      if (at != nullptr && at->is_array() && at->size() == located.size()) {
+        const RawPage raw{&response.body, &*plain, located.size()};
+        SLUICE_RETURN_IF_ERROR(on_page(records, &raw));
+        if (last_allowed) {
+          *limit_reached = true;
+          return Status::Ok();
+        }
+        if (!next) break;
+        continue;
+      }
+    }
+    if (in_place) {
+      records.reserve(located.size());
+      for (const Json* r : located) records.push_back(std::move(*const_cast<Json*>(r)));  // body is ours
+    }
+    SLUICE_RETURN_IF_ERROR(parts.selector->FilterAndTransform(records, vars));
+    if (parts.cursor) {
+      std::erase_if(records, [&](const Json& record) { return !parts.cursor->Observe(record); });
+    }
+    SLUICE_RETURN_IF_ERROR(on_page(records, nullptr));
+    if (last_allowed) {
+      *limit_reached = true;
+      return Status::Ok();
+    }
+    if (!next) break;
+  }
+  return Status::Ok();
+}
+
 Status DeclarativeStream::Read(const Json& state, bool incremental, const RecordSink& sink, ReadLimits limits) {
   Parts& parts = *parts_;
   const bool per_partition = parts.cursor && !parts.router->empty();
@@ -220,61 +307,127 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
     }
     whole_state["states"].push_back(Json{{"partition", partition}, {"cursor", cursor_state}});
   };
-  int64_t pages = 0;
+  // Each partition's saved cursor state and slices.
+  std::vector<Json> saved;
+  std::vector<std::vector<Json>> slices;
   for (const Json& partition : partitions) {
-    std::vector<Json> slices = {Json::object()};
-    Json cursor_state = state_of(partition);
+    saved.push_back(state_of(partition));
     if (parts.cursor) {
-      SLUICE_RETURN_IF_ERROR(parts.cursor->Begin(incremental ? cursor_state : Json()));
-      slices = parts.cursor->Slices();
+      SLUICE_RETURN_IF_ERROR(parts.cursor->Begin(incremental ? saved.back() : Json()));
+      slices.push_back(parts.cursor->Slices());
+    } else {
+      slices.push_back({Json::object()});
     }
-    for (const Json& cursor_slice : slices) {
-      Json slice = partition;
-      for (auto it = cursor_slice.begin(); it != cursor_slice.end(); ++it) slice[it.key()] = it.value();
-      parts.paginator->Reset();
-      while (true) {
-        Json token_var = Json::object();
-        if (!parts.paginator->token().is_null()) token_var["next_page_token"] = parts.paginator->token();
-        Vars vars;
-        vars.config = ctx_->config;
-        vars.stream_state = &cursor_state;
-        vars.stream_slice = &slice;
-        vars.next_page_token = &token_var;
-        SLUICE_ASSIGN_OR_RETURN(PreparedRequest request, parts.requester->Prepare(vars));
-        parts.router->Apply(partition, request);
-        if (parts.cursor) parts.cursor->Apply(cursor_slice, request);
-        parts.paginator->Apply(request);
-        const std::string url = request.UrlForMessages();
-        bool ignored = false;
-        SLUICE_ASSIGN_OR_RETURN(HttpResponse response, parts.requester->Send(std::move(request), &ignored));
-        ++pages;
-        if (ignored) break;
-        SLUICE_ASSIGN_OR_RETURN(Json body, HttpRequester::Decode(response, url));
-        SLUICE_ASSIGN_OR_RETURN(std::vector<Json> records, parts.selector->Extract(body, vars));
-        PageInfo page;
-        page.response = &response;
-        page.body = &body;
-        page.records = static_cast<int64_t>(records.size());
-        Json last_record = records.empty() ? Json() : records.back();
-        page.last_record = records.empty() ? nullptr : &last_record;
-        page.vars = &vars;
-        SLUICE_RETURN_IF_ERROR(parts.selector->FilterAndTransform(records, vars));
-        for (Json& record : records) {
-          if (parts.cursor && !parts.cursor->Observe(record)) continue;
-          SLUICE_RETURN_IF_ERROR(sink.record(record));
-        }
-        if (limits.max_pages > 0 && pages >= limits.max_pages) return Status::Ok();
-        SLUICE_ASSIGN_OR_RETURN(std::optional<Json> next, parts.paginator->Next(page));
-        if (!next) break;
-      }
+  }
+  size_t units = 0;
+  for (const auto& s : slices) units += s.size();
+  const size_t workers = limits.max_pages > 0 ? 1 : std::min<size_t>(std::max(ctx_->concurrency, 1), units);
+  if (workers > 1) return ReadConcurrently(partitions, saved, slices, incremental, workers, whole_state, set_state, sink);
+
+  const PageSink to_sink = [&](std::vector<Json>& records, const RawPage* raw) -> Status {
+    if (raw != nullptr) return sink.raw_page(*raw->text, *raw->path, raw->count);
+    for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
+    return Status::Ok();
+  };
+  int64_t pages = 0;
+  for (size_t p = 0; p < partitions.size(); ++p) {
+    if (parts.cursor) SLUICE_RETURN_IF_ERROR(parts.cursor->Begin(incremental ? saved[p] : Json()));
+    for (const Json& cursor_slice : slices[p]) {
+      bool limit_reached = false;
+      SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.raw_page), pages, limits.max_pages,
+                                       &limit_reached));
+      if (limit_reached) return Status::Ok();
       if (parts.cursor && incremental) {
-        set_state(partition, parts.cursor->State());
+        set_state(partitions[p], parts.cursor->State());
         if (sink.checkpoint) SLUICE_RETURN_IF_ERROR(sink.checkpoint(whole_state));
       }
     }
-    if (parts.cursor && incremental) cursor_state = parts.cursor->State();
   }
   return Status::Ok();
+}
+
+Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, const std::vector<Json>& saved,
+                                           const std::vector<std::vector<Json>>& slices, bool incremental, size_t worker_count,
+                                           Json& whole_state, const std::function<void(const Json&, const Json&)>& set_state,
+                                           const RecordSink& sink) {
+  struct Unit {
+    size_t partition;
+    size_t slice;
+  };
+  std::vector<Unit> units;
+  std::vector<std::unique_ptr<SliceProgress>> progress;
+  for (size_t p = 0; p < partitions.size(); ++p) {
+    progress.push_back(std::make_unique<SliceProgress>(slices[p].size()));
+    for (size_t i = 0; i < slices[p].size(); ++i) units.push_back({p, i});
+  }
+  // Each worker has its own copy of the stream (requester, paginator, selector, cursor: per-read
+  // state) and its own interpolator (not thread-safe); the rest of the context is shared.
+  struct Worker {
+    Interpolator interpolator;
+    BuildContext ctx;
+    std::unique_ptr<DeclarativeStream> stream;
+    std::thread thread;
+  };
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (size_t i = 0; i < worker_count; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->ctx = *ctx_;
+    w->ctx.interpolator = &w->interpolator;
+    SLUICE_ASSIGN_OR_RETURN(w->stream, DeclarativeStream::Make(ConfigReader(r_.json(), r_.path()), w->ctx));
+    workers.push_back(std::move(w));
+  }
+  std::mutex mu;  // guards the sink, whole_state and first_error
+  Status first_error;
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> next{0};
+  auto fail = [&](Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (first_error.ok()) first_error = std::move(s);
+    stop = true;
+  };
+  auto run = [&](Worker& w) {
+    DatetimeCursor* cursor = w.stream->parts_->cursor ? &*w.stream->parts_->cursor : nullptr;
+    // A page's records go to the sink together, so a partition's records stay in order.
+    const PageSink to_sink = [&](std::vector<Json>& records, const RawPage* raw) -> Status {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stop) return Status::Cancelled("another worker failed");
+      if (raw != nullptr) return sink.raw_page(*raw->text, *raw->path, raw->count);
+      for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
+      return Status::Ok();
+    };
+    while (!stop) {
+      const size_t u = next++;
+      if (u >= units.size()) return;
+      const Unit unit = units[u];
+      if (cursor) {
+        if (Status b = cursor->Begin(incremental ? saved[unit.partition] : Json()); !b.ok()) return fail(b);
+      }
+      int64_t pages = 0;
+      bool limit_reached = false;
+      Status read = w.stream->ReadSlice(partitions[unit.partition], slices[unit.partition][unit.slice], saved[unit.partition], to_sink,
+                                        bool(sink.raw_page), pages, 0, &limit_reached);
+      if (!read.ok()) return fail(read);
+      if (cursor == nullptr || !incremental) continue;
+      std::lock_guard<std::mutex> lock(mu);
+      if (stop) return;
+      const SliceProgress::Advance a = progress[unit.partition]->Complete(unit.slice, cursor->newest());
+      if (!a.advanced) continue;
+      set_state(partitions[unit.partition], cursor->StateFor(a.newest));
+      if (sink.checkpoint) {
+        if (Status c = sink.checkpoint(whole_state); !c.ok()) {
+          if (first_error.ok()) first_error = c;
+          stop = true;
+          return;
+        }
+      }
+    }
+  };
+  for (auto& w : workers) {
+    Worker* raw = w.get();
+    raw->thread = std::thread([&run, raw] { run(*raw); });
+  }
+  for (auto& w : workers) w->thread.join();
+  return first_error;
 }
 
 }  // namespace sluice

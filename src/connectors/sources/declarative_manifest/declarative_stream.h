@@ -8,7 +8,12 @@
 //              filter → transform → cursor bounds → records; next page token
 //       checkpoint (incremental: the cursor's state)
 //
-// Records go to a RecordSink; a page is the most held in memory. Used on one thread.
+// Records go to a RecordSink; a page is the most held in memory (per worker). Read() is called
+// on one thread; with BuildContext::concurrency > 1 it runs the (partition, slice) units on that
+// many worker threads, each with its own copy of the stream, and calls the sink from them one
+// at a time (a page's records together, so each partition's records stay in order). An
+// incremental read then checkpoints a partition's cursor only over its contiguous completed
+// prefix of slices (slice_progress.h). Check and schema inference (max_pages) read on one thread.
 
 #include <functional>
 #include <memory>
@@ -23,8 +28,14 @@
 namespace sluice {
 
 struct RecordSink {
-  //! Called per record (may move from it). An error stops the read.
+  //! Called per record (may move from it). An error stops the read. Called from Read's thread
+  //! or, in a concurrent read, from its workers — never from two threads at once.
   std::function<Status(Json& record)> record;
+  //! Optional: a whole page whose records are, unchanged, the objects of the array at `path` in
+  //! `text` (the response body; the callee may grow its capacity for a parser's padding) —
+  //! `count` of them. Called instead of `record` for those pages (streams without a record
+  //! filter, transformations or cursor), so their records need not be rebuilt. Same threads.
+  std::function<Status(std::string& text, const std::vector<std::string>& path, size_t count)> raw_page;
   //! Called after each slice of an incremental read with the stream's whole state.
   std::function<Status(const Json& state)> checkpoint;
 };
@@ -57,7 +68,23 @@ class DeclarativeStream {
 
  private:
   struct Parts;
+  //! Receives one page's records (after filter, transformations and the cursor's bounds) — or,
+  //! when `raw` is set, the page's text and where its unchanged records are (RecordSink::raw_page).
+  struct RawPage {
+    std::string* text;
+    const std::vector<std::string>* path;
+    size_t count;
+  };
+  using PageSink = std::function<Status(std::vector<Json>& records, const RawPage* raw)>;
   DeclarativeStream() = default;
+  //! One slice of one partition, page by page; `pages` counts requests, `max_pages` (0: none)
+  //! stops early with `*limit_reached`.
+  Status ReadSlice(const Json& partition, const Json& cursor_slice, const Json& cursor_state, const PageSink& on_page,
+                   bool raw_ok, int64_t& pages, int64_t max_pages, bool* limit_reached);
+  //! The units (partition × slice) on `workers` threads, each with its own copy of this stream.
+  Status ReadConcurrently(const std::vector<Json>& partitions, const std::vector<Json>& saved,
+                          const std::vector<std::vector<Json>>& slices, bool incremental, size_t workers, Json& whole_state,
+                          const std::function<void(const Json&, const Json&)>& set_state, const RecordSink& sink);
   Result<Json> InferSchema(ConfigReader& loader);
 
   std::string name_;

@@ -342,14 +342,19 @@ Result<Json> HttpRequester::Decode(const HttpResponse& response, const std::stri
   }
 }
 
-Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored) {
+Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored, Json* decoded_out) {
   *ignored = false;
   const std::string shown = request.method + " " + request.UrlForMessages();
   bool renewed = false;
   int attempt = 0;
   while (true) {
     PreparedRequest signed_request = request;
-    SLUICE_RETURN_IF_ERROR(auth_->Apply(signed_request));
+    uint64_t signed_generation = 0;
+    {
+      std::lock_guard<std::recursive_mutex> lock(ctx_.auth_lock->mu);
+      signed_generation = ctx_.auth_lock->generation;
+      SLUICE_RETURN_IF_ERROR(auth_->Apply(signed_request));
+    }
     HttpRequest http;
     http.method = signed_request.method;
     http.url = signed_request.Url();
@@ -384,16 +389,26 @@ Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored)
       std::string message;
       FailureType type = FailureType::kSystem;
       const ResponseAction action = errors_.Interpret(response, decoded, &message, &type);
-      if (action == ResponseAction::kSuccess) return response;
+      if (action == ResponseAction::kSuccess) {
+        if (decoded_out != nullptr) *decoded_out = std::move(decoded);
+        return response;
+      }
       if (action == ResponseAction::kIgnore) {
         Log(LogLevel::kInfo, "{} answered HTTP {}: ignored, as the manifest's error handler says", shown, response.status);
         *ignored = true;
         return response;
       }
       if (action == ResponseAction::kFail) {
-        if ((response.status == 401 || response.status == 403) && !renewed && auth_->Invalidate()) {
-          renewed = true;  // a token that expired early: get a new one once
-          continue;
+        if ((response.status == 401 || response.status == 403) && !renewed) {
+          // A token that expired early: get a new one once — unless another worker already
+          // renewed the token this request was signed with.
+          std::lock_guard<std::recursive_mutex> lock(ctx_.auth_lock->mu);
+          const bool again = ctx_.auth_lock->generation != signed_generation || auth_->Invalidate();
+          if (again && ctx_.auth_lock->generation == signed_generation) ++ctx_.auth_lock->generation;
+          if (again) {
+            renewed = true;
+            continue;
+          }
         }
         std::string text = message.empty() ? Snippet(response.body) : message;
         std::string hint = response.status == 401 || response.status == 403

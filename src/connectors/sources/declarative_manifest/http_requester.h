@@ -9,7 +9,8 @@
 //
 // Without filters the CDK's defaults apply: 2xx/3xx succeed, 429 is rate limited (retried), 408
 // and 5xx are retried, 401/403 fail as config errors (after one token renewal), other 4xx fail.
-// Used from one thread (the stream's reader).
+// One per stream (per worker in a concurrent read), used from one thread; the authenticator may
+// be shared by several, and is used under BuildContext::auth_lock.
 
 #include <memory>
 #include <optional>
@@ -76,7 +77,9 @@ class HttpRequester {
   Result<PreparedRequest> Prepare(const Vars& vars);
   //! Signs and sends `request`, retrying per the error handler. OK with `*ignored` true when a
   //! filter said IGNORE. Errors name the URL (without its query) and status, never secrets.
-  Result<HttpResponse> Send(PreparedRequest request, bool* ignored);
+  //! `decoded` (optional) receives the body as JSON when it parsed (null otherwise: then Decode
+  //! gives the error), so a page is parsed once.
+  Result<HttpResponse> Send(PreparedRequest request, bool* ignored, Json* decoded = nullptr);
   //! Decodes a response body as JSON (empty body: {}); a ConfigError naming the URL otherwise.
   static Result<Json> Decode(const HttpResponse& response, const std::string& url);
   const Json& parameters() const { return *parameters_; }

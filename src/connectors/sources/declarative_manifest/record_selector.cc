@@ -160,7 +160,7 @@ Result<std::unique_ptr<RecordSelector>> RecordSelector::Make(ConfigReader r, Con
   return s;
 }
 
-Result<std::vector<Json>> RecordSelector::Extract(const Json& body, const Vars& in) {
+Result<std::vector<std::string>> RecordSelector::FieldPath(const Vars& in) {
   Vars vars = in;
   vars.parameters = extractor_parameters_;
   std::vector<std::string> path;
@@ -168,6 +168,11 @@ Result<std::vector<Json>> RecordSelector::Extract(const Json& body, const Vars& 
     SLUICE_ASSIGN_OR_RETURN(std::string key, ctx_.interpolator->Text(field_path_[i], vars, fmt::format("{}[{}]", extractor_where_, i)));
     path.push_back(std::move(key));
   }
+  return path;
+}
+
+Result<std::vector<Json>> RecordSelector::Extract(const Json& body, const Vars& in) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, FieldPath(in));
   std::vector<const Json*> found;
   DpathValues(body, path, 0, found);
   std::vector<Json> records;
@@ -194,17 +199,37 @@ Result<std::vector<Json>> RecordSelector::Extract(const Json& body, const Vars& 
     }
     return records;
   }
+  for (const Json* r : RecordsAt(found, path)) records.push_back(*r);
+  return records;
+}
+
+std::vector<const Json*> RecordSelector::RecordsAt(const std::vector<const Json*>& found, const std::vector<std::string>& path) {
   const bool wildcard = std::find(path.begin(), path.end(), "*") != path.end();
+  std::vector<const Json*> records;
   for (const Json* v : found) {
     if (v->is_array()) {
       for (const Json& item : *v) {
-        if (item.is_object()) records.push_back(item);
+        if (item.is_object()) records.push_back(&item);
       }
     } else if (v->is_object() && !(wildcard && v->empty())) {
-      records.push_back(*v);
+      records.push_back(v);
     }
   }
   return records;
+}
+
+Result<std::optional<std::vector<std::string>>> RecordSelector::PlainPath(const Vars& in) {
+  if (header_rows_ || !condition_.is_null() || !transformations_.empty()) return std::optional<std::vector<std::string>>();
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, FieldPath(in));
+  if (std::find(path.begin(), path.end(), "*") != path.end()) return std::optional<std::vector<std::string>>();
+  return std::optional<std::vector<std::string>>(std::move(path));
+}
+
+Result<std::vector<const Json*>> RecordSelector::Locate(const Json& body, const Vars& in) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, FieldPath(in));
+  std::vector<const Json*> found;
+  DpathValues(body, path, 0, found);
+  return RecordsAt(found, path);
 }
 
 Status RecordSelector::FilterAndTransform(std::vector<Json>& records, const Vars& in) {

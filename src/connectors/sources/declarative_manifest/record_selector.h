@@ -26,11 +26,24 @@ class RecordSelector {
 
   //! The records of a decoded body at field_path (before filtering): objects only.
   Result<std::vector<Json>> Extract(const Json& body, const Vars& vars);
+  //! Whether the records are values inside the body (DpathExtractor), so Locate can point at
+  //! them instead of copying; false for HeaderRowsExtractor (records built from rows).
+  bool locates() const { return !header_rows_; }
+  //! The DpathExtractor's records as pointers into `body` (locates() only): the read loop moves
+  //! them out once the paginator has seen the page.
+  Result<std::vector<const Json*>> Locate(const Json& body, const Vars& vars);
+  //! With no record filter and no transformations, the records are exactly the objects at
+  //! the field path: that path (templates rendered; nullopt with a wildcard, a filter,
+  //! transformations or HeaderRowsExtractor). Lets a page go to the batcher from its text.
+  Result<std::optional<std::vector<std::string>>> PlainPath(const Vars& vars);
   //! Filters and transforms `records` in place (vars: config, stream_state, stream_slice,
   //! next_page_token).
   Status FilterAndTransform(std::vector<Json>& records, const Vars& vars);
 
  private:
+  //! The extractor's field_path, its templates rendered.
+  Result<std::vector<std::string>> FieldPath(const Vars& vars);
+  static std::vector<const Json*> RecordsAt(const std::vector<const Json*>& found, const std::vector<std::string>& path);
   struct AddedField {
     std::vector<std::string> path;
     Json value;

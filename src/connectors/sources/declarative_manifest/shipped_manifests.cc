@@ -4,6 +4,7 @@
 
 #include "connectors/sdk/registry.h"
 #include "connectors/sources/declarative_manifest/declarative_manifest_source.h"
+#include "connectors/sources/declarative_manifest/manifest_backed_source.h"
 #include "formats/yaml/yaml_json.h"
 
 namespace sluice {
@@ -21,44 +22,18 @@ namespace {
 
 //! source-<name>: source-declarative-manifest with a shipped manifest. Its config holds only the
 //! manifest's values; the manifest is injected before every call.
-class ShippedManifestSource final : public Source, public ConfigUpdatingSource {
- public:
-  std::optional<Json> TakeConfigUpdate() override { return sluice::TakeConfigUpdate(*inner_); }
-
-  explicit ShippedManifestSource(std::string name) : name_(std::move(name)) {}
-
-  ConnectorSpec Spec() const override {
-    auto manifest = ShippedManifest(name_);
-    if (!manifest.ok()) return inner_->Spec();
-    auto spec = DeclarativeManifestSpec(*manifest);
-    return spec.ok() ? *spec : inner_->Spec();
-  }
-  Status Check(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(Json c, Injected(config));
-    return inner_->Check(c);
-  }
-  Result<Catalog> Discover(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(Json c, Injected(config));
-    return inner_->Discover(c);
-  }
-  Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
-    SLUICE_ASSIGN_OR_RETURN(Json c, Injected(config));
-    return inner_->Read(c, catalog, state, out);
-  }
-
- private:
-  Result<Json> Injected(const Json& config) const {
-    SLUICE_ASSIGN_OR_RETURN(Json manifest, ShippedManifest(name_));
-    Json c = config.is_object() ? config : Json::object();
-    c[kInjectedManifestKey] = std::move(manifest);
-    return c;
-  }
-
-  std::string name_;
-  std::unique_ptr<Source> inner_ = MakeDeclarativeManifestSource();
-};
-
-std::unique_ptr<Source> MakeShipped(const char* name) { return std::make_unique<ShippedManifestSource>(name); }
+std::unique_ptr<Source> MakeShipped(const char* name) {
+  const std::string n = name;
+  auto manifest = ShippedManifest(n);
+  auto spec = manifest.ok() ? DeclarativeManifestSpec(*manifest) : Result<ConnectorSpec>(manifest.status());
+  return std::make_unique<ManifestBackedSource>(spec.ok() ? *spec : MakeDeclarativeManifestSource()->Spec(),
+                                                [n](const Json& config) -> Result<Json> {
+                                                  SLUICE_ASSIGN_OR_RETURN(Json manifest, ShippedManifest(n));
+                                                  Json c = config.is_object() ? config : Json::object();
+                                                  c[kInjectedManifestKey] = std::move(manifest);
+                                                  return c;
+                                                });
+}
 
 }  // namespace
 

@@ -2,20 +2,31 @@
 
 #include "connectors/sdk/registry.h"
 #include "connectors/sources/declarative_manifest/declarative_manifest_source.h"
+#include "connectors/sources/declarative_manifest/manifest_backed_source.h"
 #include "connectors/sources/rest_api/rest_api_config.h"
 #include "protocol/config_validator.h"
 
 namespace sluice {
 namespace {
 
-class RestApiSource final : public Source, public ConfigSpecSource {
+ConnectorSpec RestApiConnectorSpec() {
+  ConnectorSpec spec;
+  spec.supports_incremental = true;
+  spec.connection_specification = RestApiSpec();
+  return spec;
+}
+
+//! source-declarative-manifest's config: the normalized values beside the manifest made of them.
+Result<Json> RestApiManifestConfig(const Json& config) {
+  SLUICE_ASSIGN_OR_RETURN(Json values, PrepareConfig(RestApiSpec(), NormalizeRestApiConfig(config), "source-rest-api config"));
+  SLUICE_ASSIGN_OR_RETURN(Json manifest, RestApiManifest(values));
+  values[kInjectedManifestKey] = std::move(manifest);
+  return values;
+}
+
+class RestApiSource final : public ManifestBackedSource, public ConfigSpecSource {
  public:
-  ConnectorSpec Spec() const override {
-    ConnectorSpec spec;
-    spec.supports_incremental = true;
-    spec.connection_specification = RestApiSpec();
-    return spec;
-  }
+  RestApiSource() : ManifestBackedSource(RestApiConnectorSpec(), RestApiManifestConfig) {}
 
   //! The spec spelled as `config` writes its keys ("URL Base", "Authentication": {"Token"}), so
   //! the config as written validates and its secrets are masked.
@@ -24,30 +35,6 @@ class RestApiSource final : public Source, public ConfigSpecSource {
     spec.connection_specification = SpellSpecLike(spec.connection_specification, config);
     return spec;
   }
-
-  Status Check(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(Json manifest_config, ManifestConfig(config));
-    return inner_->Check(manifest_config);
-  }
-  Result<Catalog> Discover(const Json& config) override {
-    SLUICE_ASSIGN_OR_RETURN(Json manifest_config, ManifestConfig(config));
-    return inner_->Discover(manifest_config);
-  }
-  Status Read(const Json& config, const ConfiguredCatalog& catalog, const StateStore& state, Emitter& out) override {
-    SLUICE_ASSIGN_OR_RETURN(Json manifest_config, ManifestConfig(config));
-    return inner_->Read(manifest_config, catalog, state, out);
-  }
-
- private:
-  //! source-declarative-manifest's config: the normalized values beside the manifest made of them.
-  static Result<Json> ManifestConfig(const Json& config) {
-    SLUICE_ASSIGN_OR_RETURN(Json values, PrepareConfig(RestApiSpec(), NormalizeRestApiConfig(config), "source-rest-api config"));
-    SLUICE_ASSIGN_OR_RETURN(Json manifest, RestApiManifest(values));
-    values[kInjectedManifestKey] = std::move(manifest);
-    return values;
-  }
-
-  std::unique_ptr<Source> inner_ = MakeDeclarativeManifestSource();
 };
 
 }  // namespace
