@@ -236,6 +236,9 @@ export interface Definition {
   connectorName: string;
   description?: string;
   documentationUrl?: string;
+  /** A custom connector from a declarative manifest (declarative_source_definitions/create_manifest). */
+  custom?: boolean;
+  declarativeManifestVersion?: number;
 }
 
 export type ActorKind = 'source' | 'destination';

@@ -277,6 +277,39 @@ Result<ConnectorSpec> DeclarativeManifestSpec(const Json& manifest) {
   return spec;
 }
 
+Status ValidateDeclarativeManifest(const Json& manifest) {
+  if (!manifest.is_object()) return Status::ConfigError("manifest $: must be a mapping (a declarative manifest)");
+  ManifestConfig c;
+  SLUICE_ASSIGN_OR_RETURN(c.manifest, ResolveManifest(manifest));
+  if (!c.manifest.contains("streams") || !c.manifest["streams"].is_array() || c.manifest["streams"].empty()) {
+    return Status::ConfigError("manifest $.streams: a manifest needs a non-empty list of streams");
+  }
+  const Json spec = c.manifest.value("spec", Json::object());
+  if (!spec.is_object() || !spec.value("connection_specification", Json()).is_object()) {
+    return Status::ConfigError("manifest $.spec.connection_specification: missing — the JSON Schema of the connector's config");
+  }
+  // A stand-in config: the spec's defaults, else an empty value of each property's type, so
+  // templates that read the config at build time (partition values) evaluate.
+  const Json& schema = spec["connection_specification"];
+  c.config = ApplyDefaults(schema, Json::object());
+  if (!c.config.is_object()) c.config = Json::object();
+  const Json properties = schema.value("properties", Json::object());
+  for (const auto& [key, property] : properties.items()) {
+    if (c.config.contains(key) || !property.is_object()) continue;
+    Json type = property.value("type", Json("string"));
+    if (type.is_array()) type = type.empty() ? Json("string") : type[0];
+    const std::string t = type.is_string() ? type.get<std::string>() : "string";
+    c.config[key] = t == "integer" || t == "number" ? Json(0)
+                    : t == "boolean"                ? Json(false)
+                    : t == "array"                  ? Json::array()
+                    : t == "object"                 ? Json::object()
+                                                    : Json("");
+  }
+  Runtime rt(c);
+  SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
+  return Status::Ok();
+}
+
 std::unique_ptr<Source> MakeDeclarativeManifestSource() { return std::make_unique<DeclarativeManifestSource>(); }
 
 SLUICE_REGISTER_SOURCE("source-declarative-manifest", "Declarative manifest (REST API)",

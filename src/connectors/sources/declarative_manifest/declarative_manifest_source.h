@@ -31,4 +31,11 @@ Result<std::vector<Json>> ReadManifestStream(const Json& config, const std::stri
 //! that carries a manifest.
 Result<ConnectorSpec> DeclarativeManifestSpec(const Json& manifest);
 
+//! Checks a manifest without sending a request: references resolve, it has streams and a
+//! `spec.connection_specification`, and every component is one this runtime supports (each
+//! stream is built with an empty config). A ConfigError naming the path in the manifest
+//! ("manifest $.streams[0].retriever.requester.authenticator.type: …"). Pure apart from
+//! creating (not using) an HTTP transport.
+Status ValidateDeclarativeManifest(const Json& manifest);
+
 }  // namespace sluice
