@@ -10,7 +10,9 @@
 #include "api/api_env.h"
 #include "base/log.h"
 #include "connectors/sources/declarative_manifest/declarative_manifest_source.h"
+#include "connection/connector_runtime.h"
 #include "formats/yaml/yaml_json.h"
+#include "security/connector_secrets.h"
 
 namespace sluice {
 
@@ -46,6 +48,14 @@ Json ReadManifest(const Json& declarative) {
   Status valid = ValidateDeclarativeManifest(manifest);
   if (!valid.ok()) Invalid(kManifestField, valid.message());
   return manifest;
+}
+
+// A limit field: default, 1..max (422 naming it otherwise).
+int64_t Limit(const Json& body, const char* field, int64_t fallback, int64_t max) {
+  const auto v = OptionalInt(body, field);
+  if (!v) return fallback;
+  if (*v < 1 || *v > max) Invalid(field, fmt::format("must be from 1 to {}", max));
+  return *v;
 }
 
 }  // namespace
@@ -105,6 +115,65 @@ void AddDeclarativeRoutes(std::vector<Route>& routes, ApiEnv& env) {
         const ConnectorDefinition* def = FindCustomDefinition(env, d.definition_id);
         if (def == nullptr) ThrowApiError(500, "the custom definition just stored cannot be read back");
         return DefinitionToApi(*def);
+      }));
+
+  routes.push_back(MakeRoute(
+      "/api/v1/connector_builder/stream/read", Permission::kEditConfigs, "declarative_source_definitions",
+      "sluice: the connector builder's \"test a stream\" (Airbyte's builder server POST /v1/stream/read): a bounded "
+      "read of one stream of a manifest answering {logs, slices[{slice_descriptor, state, pages[{request, response, "
+      "records}]}], test_read_limit_reached, inferred_schema}; credentials and the config's secrets redacted",
+      {{"stream", "string", true, "the stream's name"},
+       {"sourceId", "string", false, "a saved declarative source (built-in source-declarative-manifest or custom)"},
+       {"sourceDefinitionId", "string", false, "a custom definition, with config"},
+       {"manifest", "object", false, "a manifest (object or YAML text), with config"},
+       {"config", "object", false, "the manifest's config values (with sourceDefinitionId or manifest)"},
+       {"record_limit", "integer", false, "1..1000, default 100"},
+       {"page_limit", "integer", false, "1..25, default 5"},
+       {"slice_limit", "integer", false, "1..20, default 5"}},
+      [env](Call& call) {
+        const std::string stream = RequireString(call.body, "stream");
+        const TestReadLimits limits{Limit(call.body, "record_limit", 100, 1000), Limit(call.body, "page_limit", 5, 25),
+                                    Limit(call.body, "slice_limit", 5, 20)};
+        Json config;
+        if (auto source_id = OptionalString(call.body, "sourceId")) {
+          Actor actor = LoadActor(env, ActorKind::kSource, *source_id, "sourceId");
+          if (DefinitionOf(env, actor).name != "source-declarative-manifest") {
+            Invalid("sourceId", "is not a declarative-manifest source");
+          }
+          config = DecryptActorConfig(env, actor);
+        } else {
+          config = RequireObject(call.body, "config");
+          if (auto id = OptionalString(call.body, "sourceDefinitionId")) {
+            const ConnectorDefinition* def = FindCustomDefinition(env, *id);
+            if (def == nullptr) ThrowNotFound("custom source definition", *id, "sourceDefinitionId");
+            config = WithManifest(*def, config);
+          } else {
+            const Json* m = FindField(call.body, "manifest");
+            if (m == nullptr) Invalid("sourceId", "sourceId, sourceDefinitionId with config, or manifest with config is required");
+            Json wrapper = {{"manifest", *m}};
+            Json manifest;
+            try {
+              manifest = ReadManifest(wrapper);
+            } catch (const ApiError&) {
+              if (m->is_string()) {
+                auto parsed = YamlToJson(m->get<std::string>(), "manifest.yaml");
+                if (!parsed.ok()) Invalid("manifest", "invalid YAML: " + parsed.status().message());
+              }
+              throw;
+            }
+            config[kInjectedManifestKey] = manifest;
+          }
+        }
+        const Json schema = ConfigSchemaFor(ConnectorKind::kSource, "source-declarative-manifest", Json::object(), config);
+        auto answer = TestReadManifestStream(config, stream, limits);
+        if (!answer.ok()) {
+          const std::string m = RedactSecrets(schema, config, answer.status().message());
+          ThrowApiError(422, m, DetailsFromMessage(m, "", "config"));
+        }
+        // The config's secret values, wherever they appear (URLs, bodies, messages).
+        Json redacted = Json::parse(RedactSecrets(schema, config, DumpJson(*answer)), nullptr, false);
+        if (redacted.is_discarded()) ThrowApiError(500, "the test read's answer could not be redacted");
+        return redacted;
       }));
 }
 

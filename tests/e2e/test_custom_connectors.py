@@ -98,6 +98,36 @@ def test_custom_connector_from_a_manifest(api, tmp_path):  # noqa: F811
         r = s.post(ROUTE, {"sourceDefinitionId": "source-faker", "declarativeManifest": {"manifest": v2}})
         assert r.status_code == 422 and "built-in" in r.text, r.text
 
+        # "Test a stream" of the saved source: bounded, each request and response, secrets redacted.
+        read = s.post("connector_builder/stream/read", {"sourceId": source["sourceId"], "stream": "items",
+                                                        "record_limit": 3, "page_limit": 2})
+        assert read.status_code == 200, read.text
+        assert key not in read.text
+        answer = read.json()
+        pages = [p for sl in answer["slices"] for p in sl["pages"]]
+        assert pages and len(pages) <= 2, answer
+        first = pages[0]
+        assert "/api/items" in first["request"]["url"] and first["request"]["http_method"] == "GET"
+        assert first["request"]["headers"]["X-API-Key"] == "****"
+        assert first["response"]["status"] == 200 and "items" in first["response"]["body"]
+        records = [r for p in pages for r in p["records"]]
+        assert 0 < len(records) <= 3 and answer["test_read_limit_reached"] is True
+        assert answer["inferred_schema"]["properties"]["id"]["type"] == "integer"
+        # A manifest and config given directly; the key sent as a query parameter is redacted in the URL.
+        in_query = yaml.safe_load(text)
+        in_query["streams"][0]["retriever"]["requester"]["authenticator"]["inject_into"] = {
+            "type": "RequestOption", "inject_into": "request_parameter", "field_name": "api_key"}
+        read = s.post("connector_builder/stream/read", {
+            "manifest": in_query, "stream": "items", "page_limit": 1,
+            "config": {"base_url": api.base, "api_key": key, "categories": ["toys"]}})
+        assert read.status_code == 200, read.text
+        assert key not in read.text
+        page = read.json()["slices"][0]["pages"][0]
+        assert "api_key=****" in page["request"]["url"], page["request"]
+        assert page["response"]["status"] in (401, 403) and read.json()["logs"][0]["level"] == "ERROR"
+        r = s.post("connector_builder/stream/read", {"sourceId": source["sourceId"], "stream": "nope"})
+        assert r.status_code == 422 and "nope" in r.text, r.text
+
 
 def test_a_viewer_cannot_create_a_custom_connector():
     password = register_secret("custom-Adm1n-pass")
