@@ -2,7 +2,8 @@
 // web_driver.mjs): "New custom connector" from the sources list; pasted invalid YAML answered with
 // the line; the manifest chosen as a file; the new definition picked in "New source" with the
 // manifest's spec as its form (the API key a password input); "Test connection" against the local
-// REST API server; saved; listed under the custom connector's name. No API answer may hold the key.
+// REST API server; saved; listed under the custom connector's name; "Test a stream" on its page (records,
+// each request with the key shown as ****). No API answer may hold the key.
 export default async function custom(page, context, lib) {
   const { options, base, step, shot, expectText, assertNoHorizontalScroll, STEP_TIMEOUT } = lib;
   const leaks = [];
@@ -66,6 +67,25 @@ export default async function custom(page, context, lib) {
   const row = page.getByRole('row').filter({ hasText: 'Items' });
   await expectText(row, 'Items API');
   await expectText(row, 'source-declarative-manifest');
+
+  // --- "Test a stream" on the source's page: records and each request, the key redacted ---
+  await row.getByRole('link', { name: 'Items' }).click();
+  await page.getByRole('heading', { name: 'Test a stream' }).waitFor({ timeout: STEP_TIMEOUT });
+  await page.locator('#test-stream option[value="items"]').waitFor({ state: 'attached', timeout: 30000 });
+  await page.getByLabel('Records at most').fill('3');
+  await page.getByRole('button', { name: 'Test the stream' }).click();
+  await page.locator('[data-test-read]').waitFor({ timeout: 30000 });
+  const records = Number(await page.locator('pre[data-records]').getAttribute('data-records'));
+  if (!(records > 0 && records <= 3)) throw new Error(`test read records: ${records}`);
+  const first = page.locator('li[data-page="0"]');
+  await expectText(first, 'GET');
+  await expectText(first, '/api/items');
+  await first.locator('summary').click();
+  const headers = await first.locator('pre').first().innerText();
+  if (!headers.includes('"X-API-Key": "****"')) throw new Error(`request headers: ${headers}`);
+  if ((await page.content()).includes(options.secret)) throw new Error('the key is in the page');
+  await shot(page, 'test-stream');
+  step('test read', { records });
   if (leaks.length) throw new Error(`the key is in answers of ${leaks.join(', ')}`);
   step('done');
 }
