@@ -24,29 +24,30 @@ void Invalid(const std::string& field, const std::string& message) {
   ThrowApiError(422, fmt::format("{}: {}", field, message), {{field, message}});
 }
 
-// declarativeManifest.manifest as JSON: an object, or YAML text (parsed; a syntax error names
-// its line). Then checked without running it (an unsupported component names its path).
-Json ReadManifest(const Json& declarative) {
-  const Json* m = FindField(declarative, "manifest");
-  if (m == nullptr) Invalid(kManifestField, "is required: the manifest (an object, or its YAML text)");
+// holder.manifest as JSON: an object, or YAML text (parsed; a syntax error names its line).
+// Then checked without running it (an unsupported component names its path). Errors name
+// `field` (declarativeManifest.manifest, or manifest for a test read).
+Json ReadManifest(const Json& holder, const std::string& field = kManifestField) {
+  const Json* m = FindField(holder, "manifest");
+  if (m == nullptr) Invalid(field, "is required: the manifest (an object, or its YAML text)");
   Json manifest;
   if (m->is_string()) {
     auto parsed = YamlToJson(m->get<std::string>(), "manifest.yaml");
-    if (!parsed.ok()) Invalid(kManifestField, "invalid YAML: " + parsed.status().message());
+    if (!parsed.ok()) Invalid(field, "invalid YAML: " + parsed.status().message());
     manifest = std::move(parsed).value();
   } else {
     manifest = *m;
   }
-  if (!manifest.is_object()) Invalid(kManifestField, "must be a mapping (a declarative manifest with streams and spec)");
+  if (!manifest.is_object()) Invalid(field, "must be a mapping (a declarative manifest with streams and spec)");
   // Airbyte sends the spec beside the manifest (declarativeManifest.spec.connectionSpecification).
-  if (const Json* spec = OptionalObject(declarative, "spec")) {
+  if (const Json* spec = OptionalObject(holder, "spec")) {
     const Json cs = spec->value("connectionSpecification", spec->value("connection_specification", Json()));
     if (cs.is_object() && !manifest.value("spec", Json::object()).contains("connection_specification")) {
       manifest["spec"] = {{"type", "Spec"}, {"connection_specification", cs}};
     }
   }
   Status valid = ValidateDeclarativeManifest(manifest);
-  if (!valid.ok()) Invalid(kManifestField, valid.message());
+  if (!valid.ok()) Invalid(field, valid.message());
   return manifest;
 }
 
@@ -148,20 +149,10 @@ void AddDeclarativeRoutes(std::vector<Route>& routes, ApiEnv& env) {
             if (def == nullptr) ThrowNotFound("custom source definition", *id, "sourceDefinitionId");
             config = WithManifest(*def, config);
           } else {
-            const Json* m = FindField(call.body, "manifest");
-            if (m == nullptr) Invalid("sourceId", "sourceId, sourceDefinitionId with config, or manifest with config is required");
-            Json wrapper = {{"manifest", *m}};
-            Json manifest;
-            try {
-              manifest = ReadManifest(wrapper);
-            } catch (const ApiError&) {
-              if (m->is_string()) {
-                auto parsed = YamlToJson(m->get<std::string>(), "manifest.yaml");
-                if (!parsed.ok()) Invalid("manifest", "invalid YAML: " + parsed.status().message());
-              }
-              throw;
+            if (FindField(call.body, "manifest") == nullptr) {
+              Invalid("sourceId", "sourceId, sourceDefinitionId with config, or manifest with config is required");
             }
-            config[kInjectedManifestKey] = manifest;
+            config[kInjectedManifestKey] = ReadManifest(call.body, "manifest");
           }
         }
         const Json schema = ConfigSchemaFor(ConnectorKind::kSource, "source-declarative-manifest", Json::object(), config);

@@ -127,6 +127,8 @@ def test_custom_connector_from_a_manifest(api, tmp_path):  # noqa: F811
         assert page["response"]["status"] in (401, 403) and read.json()["logs"][0]["level"] == "ERROR"
         r = s.post("connector_builder/stream/read", {"sourceId": source["sourceId"], "stream": "nope"})
         assert r.status_code == 422 and "nope" in r.text, r.text
+        r = s.post("connector_builder/stream/read", {"manifest": "streams: [", "config": {}, "stream": "items"})
+        assert r.status_code == 422 and r.json()["details"][0]["field"] == "manifest" and "invalid YAML" in r.text, r.text
 
 
 def test_a_viewer_cannot_create_a_custom_connector():
