@@ -1,10 +1,10 @@
 #include "connectors/sources/declarative_manifest/declarative_manifest_source.h"
 
-#include <cctype>
 #include <chrono>
+#include <thread>
+#include <cctype>
 #include <map>
 #include <set>
-#include <thread>
 
 #include <fmt/format.h>
 
