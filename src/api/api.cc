@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "api/api_env.h"
+#include "api/custom_definitions.h"
 #include "api/public_api_shapes.h"
 #include "base/log.h"
 #include "security/connector_secrets.h"
@@ -35,8 +36,10 @@ Api::Api(const PlatformContext& context, ApiOptions options)
       auth_(context, AuthOptions{.no_auth = options.no_auth, .session_ttl_ms = options.session_ttl_ms}),
       connectors_(Registry::Builtins()),
       connection_lists_(std::make_unique<ListCache>(options.cache_answers)),
-      job_stats_(std::make_unique<ListCache>(options.cache_answers)) {
-  ApiEnv env{context_, options_, auth_, connectors_, routes_, stopping_, *connection_lists_, *job_stats_};
+      job_stats_(std::make_unique<ListCache>(options.cache_answers)),
+      custom_definitions_(std::make_unique<CustomDefinitions>()) {
+  ApiEnv env{context_, options_,      auth_,      connectors_,        routes_,
+             stopping_, *connection_lists_, *job_stats_, *custom_definitions_};
   // The env is captured by value in handlers; it refers to members of this Api only.
   AddSystemRoutes(routes_, env);
   AddWorkspaceRoutes(routes_, env);
@@ -45,6 +48,7 @@ Api::Api(const PlatformContext& context, ApiOptions options)
   AddJobRoutes(routes_, env);
   AddUserRoutes(routes_, env);
   AddOperationRoutes(routes_, env);
+  AddDeclarativeRoutes(routes_, env);
   AddPublicRoutes(routes_, env);  // after the Config API's: its handlers call theirs
   for (size_t i = 0; i < routes_.size(); ++i) {
     if (routes_[i].path.find('{') == std::string::npos) {
@@ -334,7 +338,25 @@ Actor LoadActor(const ApiEnv& env, ActorKind kind, const std::string& id, std::s
   return *actor;
 }
 
+const ConnectorDefinition* FindCustomDefinition(const ApiEnv& env, const std::string& id_or_actor_name) {
+  std::string id = id_or_actor_name;
+  if (id.starts_with(kCustomDefinitionPrefix)) id.erase(0, kCustomDefinitionPrefix.size());
+  if (id.size() != 36) return nullptr;  // a UUID
+  auto stored = Unwrap(env.store().GetCustomSourceDefinition(id));
+  if (!stored) return nullptr;
+  const ConnectorDefinition* runner = env.connectors.Find(ConnectorKind::kSource, "source-declarative-manifest");
+  if (runner == nullptr) ThrowApiError(500, "source-declarative-manifest is not in this build");
+  return &env.custom_definitions.Intern(*stored, *runner);
+}
+
 const ConnectorDefinition& DefinitionOf(const ApiEnv& env, const Actor& actor) {
+  if (actor.kind == ActorKind::kSource && actor.definition_name.starts_with(kCustomDefinitionPrefix)) {
+    const ConnectorDefinition* custom = FindCustomDefinition(env, actor.definition_name);
+    if (custom == nullptr) {
+      ThrowApiError(500, fmt::format("the custom definition {} of source {} is gone", actor.definition_name, actor.id));
+    }
+    return *custom;
+  }
   const ConnectorDefinition* d = env.connectors.Find(
       actor.kind == ActorKind::kSource ? ConnectorKind::kSource : ConnectorKind::kDestination, actor.definition_name);
   if (d == nullptr) {
@@ -348,6 +370,7 @@ const ConnectorDefinition& RequireDefinition(const ApiEnv& env, ConnectorKind ki
                                              const std::string& field) {
   const std::string id = RequireString(body, field);
   const ConnectorDefinition* d = env.connectors.Find(kind, id);
+  if (d == nullptr && kind == ConnectorKind::kSource) d = FindCustomDefinition(env, id);
   if (d == nullptr) {
     const std::string message = env.connectors.NotFoundMessage(kind, id);
     ThrowApiError(404, message, {{field, message}});
@@ -362,6 +385,7 @@ Json DecryptActorConfig(const ApiEnv& env, const Actor& actor) {
                                    "key changed?",
                                    ActorKindName(actor.kind), actor.id, config.status().message()));
   }
+  if (actor.definition_name.starts_with(kCustomDefinitionPrefix)) return WithManifest(DefinitionOf(env, actor), *config);
   return *config;
 }
 

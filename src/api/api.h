@@ -31,6 +31,7 @@ struct ApiOptions {
 };
 
 class ListCache;
+class CustomDefinitions;
 
 class Api {
  public:
@@ -64,6 +65,7 @@ class Api {
   std::atomic<bool> stopping_{false};
   std::unique_ptr<ListCache> connection_lists_;
   std::unique_ptr<ListCache> job_stats_;
+  std::unique_ptr<CustomDefinitions> custom_definitions_;
 };
 
 //! The OpenAPI 3.0 document describing `routes` (one operation per route and method).

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/api.h"
+#include "api/custom_definitions.h"
 #include "api/request_fields.h"
 #include "platform/catalog_diff.h"
 #include "protocol/catalog.h"
@@ -74,6 +75,7 @@ struct ApiEnv {
   const std::atomic<bool>& stopping;  //!< set when the server stops: long streams end
   ListCache& connection_lists;        //!< connections/list answers; writes call Invalidate()
   ListCache& job_stats;               //!< jobs/stats answers, by MetadataStore::FinishedJobsVersion
+  CustomDefinitions& custom_definitions;  //!< custom source definitions as ConnectorDefinitions
 
   MetadataStore& store() const { return *context.store; }
   int64_t now() const { return context.NowMs(); }
@@ -90,6 +92,7 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env);  // connectio
 void AddJobRoutes(std::vector<Route>& routes, ApiEnv& env);         // jobs, logs
 void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env);        // auth, users, api_keys
 void AddOperationRoutes(std::vector<Route>& routes, ApiEnv& env);   // operations
+void AddDeclarativeRoutes(std::vector<Route>& routes, ApiEnv& env);  // declarative_source_definitions
 void AddPublicRoutes(std::vector<Route>& routes, ApiEnv& env);      // the Airbyte API, /api/public/v1
 
 //! The first (default) workspace's id.
@@ -99,13 +102,18 @@ std::string WorkspaceIdOf(const ApiEnv& env, const Json& body);
 
 //! A source or destination by id (404 naming `field` when unknown or deleted).
 Actor LoadActor(const ApiEnv& env, ActorKind kind, const std::string& id, std::string_view field);
-//! The actor's connector (500 when the connector is gone from this build).
+//! The custom source definition `id_or_actor_name` names (its id, or an actor's definition_name
+//! kCustomDefinitionPrefix + id), interned; nullptr when there is none.
+const ConnectorDefinition* FindCustomDefinition(const ApiEnv& env, const std::string& id_or_actor_name);
+//! The actor's connector (500 when the connector is gone from this build). For a source of a
+//! custom definition: that definition (api/custom_definitions.h).
 const ConnectorDefinition& DefinitionOf(const ApiEnv& env, const Actor& actor);
 //! The definition `body[field]` names (id, Airbyte id or repository, or connector name); 404
 //! naming `field` when unknown.
 const ConnectorDefinition& RequireDefinition(const ApiEnv& env, ConnectorKind kind, const Json& body,
                                              const std::string& field);
-//! The decrypted stored config (500 with a key hint when it does not decrypt).
+//! The decrypted stored config (500 with a key hint when it does not decrypt); a custom
+//! definition's manifest injected.
 Json DecryptActorConfig(const ApiEnv& env, const Actor& actor);
 
 //! Runs the source's discover in this process. Errors carry redacted messages. When the source

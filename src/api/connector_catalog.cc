@@ -78,6 +78,11 @@ Json DefinitionToApi(const ConnectorDefinition& d) {
   out["description"] = d.description;
   out["releaseStage"] = "generally_available";
   if (source) out["sourceType"] = "api";
+  out["custom"] = d.custom();
+  if (d.custom()) {
+    out["dockerImageTag"] = "declarative";
+    out["declarativeManifestVersion"] = d.manifest_version;
+  }
   return out;
 }
 

@@ -24,6 +24,12 @@ struct ConnectorDefinition {
   std::string title;
   std::string description;
   ConnectorSpec spec;
+  //! A custom source definition (a declarative manifest, api/custom_definitions.h): the manifest
+  //! injected into its sources' configs (name is then source-declarative-manifest, the runner).
+  //! Null for built-ins.
+  Json injected_manifest;
+  int64_t manifest_version = 0;
+  bool custom() const { return !injected_manifest.is_null(); }
 };
 
 //! A version-5-style UUID from the SHA-256 of "sluice-connector:" + name (deterministic).

@@ -69,7 +69,7 @@ Json ActorToApi(const Names& n, const Actor& actor, const ConnectorDefinition& d
   out[n.def_field] = def.id;
   out[n.id_field] = actor.id;
   out["workspaceId"] = actor.workspace_id;
-  out["connectionConfiguration"] = MaskSecrets(SchemaOf(def, config), config);
+  out["connectionConfiguration"] = WithoutManifest(def, MaskSecrets(SchemaOf(def, config), config));
   out["name"] = actor.name;
   out[n.display_field] = def.title;
   out["connectorName"] = def.name;
@@ -151,17 +151,17 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
                  {"workspaceId", "string", false, "default: the first workspace"}},
                 [env, kind, n, find_def](Call& call) {
                   const ConnectorDefinition& def = find_def(call.body);
-                  const Json& config = RequireObject(call.body, "connectionConfiguration");
+                  const Json config = WithManifest(def, RequireObject(call.body, "connectionConfiguration"));
                   std::string workspace_id = WorkspaceIdOf(env, call.body);
                   ValidateOrThrow(def, config);
                   Actor actor;
                   actor.kind = kind;
                   actor.workspace_id = workspace_id;
-                  actor.definition_name = def.name;
+                  actor.definition_name = ActorDefinitionName(def);
                   actor.name = OptionalString(call.body, "name").value_or(def.title);
                   if (actor.name.empty())
                     ThrowApiError(422, "name: must not be empty", {{"name", "must not be empty"}});
-                  actor.configuration = EncryptConfig(*env.context.secrets, config);
+                  actor.configuration = EncryptConfig(*env.context.secrets, WithoutManifest(def, config));
                   Actor created = Unwrap(env.store().CreateActor(std::move(actor), env.now()));
                   Log(LogLevel::kInfo, "api: created {} {} ({})", n.noun, created.id, def.name);
                   return ActorToApi(n, created, def, config);
@@ -194,10 +194,11 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
         Actor actor = LoadActor(env, kind, RequireString(call.body, n.id_field), n.id_field);
         const ConnectorDefinition& def = DefinitionOf(env, actor);
         Json config = DecryptedConfig(env, actor);
-        if (const Json* update = OptionalObject(call.body, "connectionConfiguration")) {
-          config = Unwrap(MergeSecrets(SchemaOf(def, *update), config, *update), "connectionConfiguration");
+        if (const Json* given = OptionalObject(call.body, "connectionConfiguration")) {
+          const Json update = WithManifest(def, *given);
+          config = Unwrap(MergeSecrets(SchemaOf(def, update), config, update), "connectionConfiguration");
           ValidateOrThrow(def, config);
-          actor.configuration = EncryptConfig(*env.context.secrets, config);
+          actor.configuration = EncryptConfig(*env.context.secrets, WithoutManifest(def, config));
         }
         if (auto name = OptionalString(call.body, "name")) {
           if (name->empty()) ThrowApiError(422, "name: must not be empty", {{"name", "must not be empty"}});
@@ -237,7 +238,8 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
           const ConnectorDefinition& def = DefinitionOf(env, actor);
           Json config = DecryptedConfig(env, actor);
           if (given != nullptr) {
-            config = Unwrap(MergeSecrets(SchemaOf(def, *given), config, *given), "connectionConfiguration");
+            const Json update = WithManifest(def, *given);
+            config = Unwrap(MergeSecrets(SchemaOf(def, update), config, update), "connectionConfiguration");
           }
           return RunCheck(def, config, config_type, CheckedActor{&env, kind, actor.id});
         }
@@ -246,7 +248,7 @@ void AddActorKindRoutes(std::vector<Route>& routes, ApiEnv& env, ActorKind kind)
                         {{n.id_field, "is required"}});
         }
         const ConnectorDefinition& def = find_def(call.body);
-        return RunCheck(def, *given, config_type);
+        return RunCheck(def, WithManifest(def, *given), config_type);
       }));
 
   if (kind == ActorKind::kSource) {

@@ -36,6 +36,8 @@ Json AttemptToApi(const Attempt& a) {
   out["bytesSynced"] = stats.value("bytesCommitted", Json(0));
   out["totalStats"] = total;
   out["streamStats"] = stats.value("streamStats", Json::array());
+  // sluice: the after-sync operations this attempt ran (attempt_runner's summary), in order.
+  if (stats.contains("operations")) out["operations"] = stats["operations"];
   out["failureSummary"] = a.failure_summary;
   if (!a.schema_change.is_null()) out["schemaChange"] = a.schema_change;
   // The source reported an updated config (a rotated OAuth refresh token), saved on the source.

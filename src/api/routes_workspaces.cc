@@ -108,12 +108,20 @@ void AddDefinitionRoutes(std::vector<Route>& routes, ApiEnv& env, ConnectorKind 
     return RequireDefinition(env, kind, body, id_field);
   };
   routes.push_back(MakeRoute("/api/v1/" + noun + "_definitions/list", Permission::kReadConfigs, noun + "_definitions",
-                             "The built-in " + noun + " connectors",
+                             "The built-in " + noun + " connectors" +
+                                 (source ? ", then the custom ones (declarative manifests, custom: true)" : ""),
                              {{"workspaceId", "string", false, "ignored: every workspace sees every connector"}},
                              [env, kind, noun](Call&) {
                                Json list = Json::array();
                                for (const auto& d : env.connectors.definitions()) {
                                  if (d.kind == kind) list.push_back(DefinitionToApi(d));
+                               }
+                               if (kind == ConnectorKind::kSource) {
+                                 for (const auto& c : Unwrap(env.store().ListCustomSourceDefinitions(""))) {
+                                   if (const ConnectorDefinition* d = FindCustomDefinition(env, c.definition_id)) {
+                                     list.push_back(DefinitionToApi(*d));
+                                   }
+                                 }
                                }
                                return Json{{noun + "Definitions", list}};
                              }));

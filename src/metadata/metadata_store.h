@@ -141,6 +141,16 @@ class MetadataStore {
   //! transaction. False for an unknown id.
   Result<bool> DeleteOperation(const std::string& operation_id, int64_t now);
 
+  // --- custom source definitions (declarative manifests) ---
+  //! Creates one (id generated); ConfigError for an unknown workspace.
+  Result<CustomSourceDefinition> CreateCustomSourceDefinition(CustomSourceDefinition definition, int64_t now);
+  Result<std::optional<CustomSourceDefinition>> GetCustomSourceDefinition(const std::string& definition_id);
+  //! Every workspace's when `workspace_id` is empty; oldest first.
+  Result<std::vector<CustomSourceDefinition>> ListCustomSourceDefinitions(const std::string& workspace_id);
+  //! Replaces name, manifest, version and description; nullopt when unknown.
+  Result<std::optional<CustomSourceDefinition>> UpdateCustomSourceDefinition(const CustomSourceDefinition& definition,
+                                                                             int64_t now);
+
   // --- connections ---
   //! A new id is generated. Source and destination must exist, be of the right kind and share a
   //! workspace (config errors naming sourceId / destinationId); so must each of operation_ids

@@ -97,6 +97,21 @@ struct Operation {
   int64_t updated_at = 0;
 };
 
+//! A custom source connector from a declarative (low-code) manifest: Airbyte's custom source
+//! definition with its active declarative manifest. Sources of it store `definition_name`
+//! kCustomDefinitionPrefix + id and run as source-declarative-manifest with `manifest` injected.
+struct CustomSourceDefinition {
+  std::string definition_id;
+  std::string workspace_id;
+  std::string name;
+  Json manifest = Json::object();  //!< the manifest as parsed from its YAML
+  int64_t version = 1;             //!< Airbyte's declarativeManifest.version (the active one)
+  std::string description;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+inline constexpr std::string_view kCustomDefinitionPrefix = "custom-source/";
+
 //! Airbyte's job config types: a sync; a reset (every stream emptied, all state cleared); a
 //! refresh (a sync in which some streams start a new generation and are read again from the
 //! start); a clear (some streams emptied in a new generation, their state cleared).

@@ -280,6 +280,21 @@ const std::vector<Migration>& Migrations() {
            {"CREATE INDEX operations_by_workspace ON operations (workspace_id)"},
            {"ALTER TABLE connections ADD COLUMN operation_ids TEXT NOT NULL DEFAULT '[]'"},
        }},
+      // Custom source connectors from declarative manifests (Airbyte's custom source definitions
+      // with their active declarativeManifest); sources of one name it in definition_name.
+      {7,
+       "custom source definitions",
+       {
+           {"CREATE TABLE custom_source_definitions ("
+            " id TEXT PRIMARY KEY,"
+            " workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+            " name TEXT NOT NULL,"
+            " manifest TEXT NOT NULL,"
+            " version BIGINT NOT NULL,"
+            " description TEXT NOT NULL,"
+            " created_at BIGINT NOT NULL,"
+            " updated_at BIGINT NOT NULL)"},
+       }},
   };
   return migrations;
 }

@@ -18,6 +18,7 @@
 #include "base/subprocess.h"
 #include "base/time.h"
 #include "connection/connector_runtime.h"
+#include "connectors/sources/declarative_manifest/declarative_manifest_source.h"  // kInjectedManifestKey
 #include "platform/job_streams.h"
 #include "protocol/config_update.h"
 #include "security/connector_secrets.h"
@@ -325,6 +326,23 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
     return failed("platform", FailureType::kConfig, "cannot decrypt the source's configuration",
                   source_config.status().message(), EmptyStats());
   }
+  // A source of a custom definition (a declarative manifest): source-declarative-manifest with the
+  // definition's active manifest injected (the stored config holds only the manifest's values).
+  std::string source_connector = (*source)->definition_name;
+  if (source_connector.starts_with(kCustomDefinitionPrefix)) {
+    const std::string definition_id = source_connector.substr(kCustomDefinitionPrefix.size());
+    auto custom = store.GetCustomSourceDefinition(definition_id);
+    if (!custom.ok()) {
+      return failed("platform", FailureType::kTransient, "cannot load the source's custom definition",
+                    custom.status().message(), EmptyStats());
+    }
+    if (!custom->has_value()) {
+      return failed("source", FailureType::kConfig, "the source's custom definition " + definition_id + " no longer exists",
+                    "", EmptyStats());
+    }
+    (*source_config)[kInjectedManifestKey] = (**custom).manifest;
+    source_connector = "source-declarative-manifest";
+  }
   auto destination_config = DecryptConfig(*context_.secrets, (*destination)->configuration);
   if (!destination_config.ok()) {
     return failed("platform", FailureType::kConfig, "cannot decrypt the destination's configuration",
@@ -332,7 +350,7 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
   }
   // Every line of the child passes through both configs' redactors.
   std::vector<std::string> secrets;
-  for (const auto& [name, config] : {std::pair{(*source)->definition_name, &*source_config},
+  for (const auto& [name, config] : {std::pair{source_connector, &*source_config},
                                      std::pair{(*destination)->definition_name, &*destination_config}}) {
     auto spec = specs_.Get(name);
     if (spec.ok()) {
@@ -352,7 +370,7 @@ std::optional<AttemptResult> AttemptSupervisor::Run(const ClaimedJob& claimed) {
   plan.job_id = job.id;
   plan.attempt_number = attempt_number;
   plan.job_type = job.config_type;
-  plan.source_connector = (*source)->definition_name;
+  plan.source_connector = source_connector;
   plan.source_config = std::move(source_config).value();
   plan.destination_connector = (*destination)->definition_name;
   plan.destination_config = std::move(destination_config).value();

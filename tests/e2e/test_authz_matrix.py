@@ -68,7 +68,8 @@ EXPECTED = {
     **{V1 + p: v for p, v in _expand(
         "edit_configs", "sources/create|update|delete|check_connection|discover_schema",
         "destinations/create|update|delete|check_connection", "connections/create|update|delete",
-        "operations/check|create|update|delete").items()},
+        "operations/check|create|update|delete", "declarative_source_definitions/create_manifest",
+        "connector_builder/stream/read").items()},
     **{V1 + p: v for p, v in _expand(
         "run_syncs", "connections/sync|reset|refresh|clear", "connections/reset/stream", "connections/clear/stream",
         "jobs/cancel").items()},

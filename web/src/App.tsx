@@ -6,6 +6,7 @@ import { LoginPage, ChangePasswordPage } from './pages/Login';
 import { ConnectionsPage } from './pages/Connections';
 import { ActorsPage } from './pages/Actors';
 import { NewActorPage } from './pages/NewActor';
+import { NewCustomConnectorPage } from './pages/NewCustomConnector';
 import { NewConnectionPage } from './pages/NewConnection';
 import { ConnectionPage } from './pages/ConnectionPage';
 import { ErrorBox } from './components/ErrorBox';
@@ -144,7 +145,7 @@ function Shell({ me, onLoggedOut }: { me: Me; onLoggedOut: () => void }) {
 function Page({ path, me }: { path: string; me: Me }) {
   if (path === '/settings' || path === '/settings/') return <SettingsPage me={me} />;
   if (path === '/' || path === '/login' || path === '/connections' || path === '/connections/') return <ConnectionsPage me={me} />;
-  const needed = /^\/(sources|destinations|connections)\/new\/?$/.test(path)
+  const needed = /^\/(sources|destinations|connections)\/new\/?$|^\/sources\/custom\/new\/?$/.test(path)
     ? 'edit_configs'
     : path.startsWith('/dashboard')
       ? 'read_jobs'
@@ -165,6 +166,7 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path === '/sources') return <ActorsPage kind="source" />;
   if (path === '/destinations') return <ActorsPage kind="destination" />;
   if (path === '/sources/new') return <NewActorPage kind="source" />;
+  if (path === '/sources/custom/new' || path === '/sources/custom/new/') return <NewCustomConnectorPage />;
   if (path === '/destinations/new') return <NewActorPage kind="destination" />;
   const actor = /^\/(source|destination)s\/([^/]+)\/?$/.exec(path);
   if (actor) {

@@ -90,6 +90,8 @@ export interface Connection {
   breakingChange?: boolean;
   nonBreakingChangesPreference?: string;
   notifySchemaChanges?: boolean;
+  /** Operations run after each successful sync, in this order (operations/*). */
+  operationIds?: string[];
 }
 
 /** Airbyte's catalogDiff (web_backend/connections/get, sources/discover_schema with a connection). */
@@ -128,6 +130,31 @@ export interface Attempt {
   bytesSynced: number;
   endedAt: number | null;
   failureSummary?: { failures?: Failure[]; partialSuccess?: boolean } | null;
+  /** sluice: the after-sync operations the attempt ran, in order (a failed one stops the rest). */
+  operations?: OperationStep[];
+}
+
+export interface OperationStep {
+  operationId: string;
+  name: string;
+  operatorType: string;
+  status: 'succeeded' | 'failed';
+  durationMs: number;
+}
+
+/** Airbyte's OperatorConfiguration (operations/*). */
+export interface OperatorConfiguration {
+  operatorType: 'normalization' | 'dbt' | 'webhook';
+  normalization?: { option: 'basic' };
+  dbt?: { gitRepoUrl: string; gitRepoBranch?: string; dbtArguments?: string; dockerImage?: string };
+  webhook?: { executionUrl: string; executionBody?: string };
+}
+
+export interface Operation {
+  operationId: string;
+  workspaceId: string;
+  name: string;
+  operatorConfiguration: OperatorConfiguration;
 }
 
 export interface JobInfo {
@@ -209,6 +236,9 @@ export interface Definition {
   connectorName: string;
   description?: string;
   documentationUrl?: string;
+  /** A custom connector from a declarative manifest (declarative_source_definitions/create_manifest). */
+  custom?: boolean;
+  declarativeManifestVersion?: number;
 }
 
 export type ActorKind = 'source' | 'destination';

@@ -260,6 +260,39 @@ TEST_P(EntitiesTest, DeletingASourceDeprecatesItsConnectionsAndCancelsTheirJobs)
   EXPECT_TRUE(destination);
 }
 
+TEST_P(EntitiesTest, CustomSourceDefinitionsCrud) {
+  CustomSourceDefinition d;
+  d.workspace_id = DefaultWorkspaceId();
+  d.name = "Items API";
+  d.manifest = {{"version", "6.7.0"}, {"streams", Json::array({{{"name", "items"}}})}};
+  d.description = "v1";
+  SLUICE_ASSERT_OK_AND_ASSIGN(CustomSourceDefinition created, store().CreateCustomSourceDefinition(d, kStart + 1));
+  EXPECT_EQ(created.definition_id.size(), 36u);
+  EXPECT_EQ(created.version, 1);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto got, store().GetCustomSourceDefinition(created.definition_id));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->manifest["streams"][0]["name"], "items");
+  EXPECT_EQ(got->description, "v1");
+  created.version = 2;
+  created.manifest["streams"][0]["name"] = "items_v2";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto updated, store().UpdateCustomSourceDefinition(created, kStart + 2));
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->version, 2);
+  EXPECT_EQ(updated->manifest["streams"][0]["name"], "items_v2");
+  EXPECT_EQ(updated->updated_at, kStart + 2);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto all, store().ListCustomSourceDefinitions(""));
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto of_workspace, store().ListCustomSourceDefinitions(DefaultWorkspaceId()));
+  EXPECT_EQ(all.size(), 1u);
+  EXPECT_EQ(of_workspace.size(), 1u);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto missing, store().GetCustomSourceDefinition(NewUuid()));
+  EXPECT_FALSE(missing);
+  created.definition_id = NewUuid();
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto not_updated, store().UpdateCustomSourceDefinition(created, kStart + 3));
+  EXPECT_FALSE(not_updated);
+  d.workspace_id = NewUuid();
+  EXPECT_EQ(store().CreateCustomSourceDefinition(d, kStart).status().failure_type(), FailureType::kConfig);
+}
+
 TEST_P(EntitiesTest, OperationsCrudAndConnectionsListThemInOrder) {
   Operation o;
   o.workspace_id = DefaultWorkspaceId();

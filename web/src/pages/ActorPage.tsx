@@ -8,6 +8,7 @@ import { cleanValue, Schema, SpecForm, withDefaults } from '../components/SpecFo
 import { absoluteTime, relativeTime, scheduleText } from '../format';
 import { navigate } from '../router';
 import { TITLES } from './Actors';
+import { TestStream } from '../components/TestStream';
 import { useCan } from '../session';
 import '../components/StreamsTable.css';
 
@@ -181,6 +182,8 @@ export function ActorPage({ kind, id }: { kind: ActorKind; id: string }) {
           </div>
         )}
       </form>
+
+      {kind === 'source' && mayEdit && actor.connectorName === 'source-declarative-manifest' && <TestStream sourceId={id} />}
 
       <section className="edit-section" aria-labelledby="used-by-title">
         <h2 id="used-by-title">Connections using this {title.one}</h2>

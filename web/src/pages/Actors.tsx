@@ -31,9 +31,16 @@ export function ActorsPage({ kind }: { kind: ActorKind }) {
       <div className="page-head">
         <h1 id="actors-title">{title.many}</h1>
         {mayEdit && (
-          <Link className="button" href={`/${kind}s/new`}>
-            New {title.one}
-          </Link>
+          <div className="actions">
+            {kind === 'source' && (
+              <Link className="button secondary" href="/sources/custom/new">
+                New custom connector
+              </Link>
+            )}
+            <Link className="button" href={`/${kind}s/new`}>
+              New {title.one}
+            </Link>
+          </div>
         )}
       </div>
       <ErrorBox error={error} />

@@ -5,6 +5,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { Link } from '../components/Link';
 import { useCan } from '../session';
 import { ConnectionSettingsForm } from '../components/ConnectionSettingsForm';
+import { OperationsSection } from '../components/OperationsSection';
 import { SchemaChangeBanner, SchemaReviewDialog } from '../components/SchemaChanges';
 import {
   absoluteTime,
@@ -338,6 +339,8 @@ export function ConnectionPage({ id }: { id: string }) {
         </section>
       )}
 
+      <OperationsSection connection={c} mayEdit={mayEdit} onChanged={() => refresh()} />
+
       {selected.length > 0 && (
         <>
           <h2>Streams</h2>
@@ -429,6 +432,15 @@ export function ConnectionPage({ id }: { id: string }) {
                       <StatusCell status={j.job.status} />
                       {j.attempts.length > 1 && <span className="muted"> ({j.attempts.length} attempts)</span>}
                       {message && <p className="field-error job-failure">{message}</p>}
+                      {a?.operations?.length ? (
+                        <ul className="job-steps" aria-label={`Operations of job ${j.job.id}`}>
+                          {a.operations.map((o) => (
+                            <li key={o.operationId} data-step={o.name} data-step-status={o.status}>
+                              {o.status === 'succeeded' ? '🟢' : '🔴'} {o.name} ({o.operatorType}): {o.status} in {duration(o.durationMs / 1000)}
+                            </li>
+                          ))}
+                        </ul>
+                      ) : null}
                     </td>
                     <td title={absoluteTime(j.job.startedAt ?? j.job.createdAt)}>{relativeTime(j.job.startedAt ?? j.job.createdAt)}</td>
                     <td>{duration(jobDuration(j))}</td>

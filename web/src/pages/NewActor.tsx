@@ -12,7 +12,8 @@ import { TITLES } from './Actors';
 export function NewActorPage({ kind }: { kind: ActorKind }) {
   const title = TITLES[kind];
   const [definitions, setDefinitions] = useState<Definition[] | null>(null);
-  const [picked, setPicked] = useState('');
+  // ?definition=ID picks a connector (a custom one just created).
+  const [picked, setPicked] = useState(() => new URLSearchParams(window.location.search).get('definition') ?? '');
   const [schema, setSchema] = useState<Schema | null>(null);
   const [name, setName] = useState('');
   const [config, setConfig] = useState<any>({});
@@ -87,11 +88,16 @@ export function NewActorPage({ kind }: { kind: ActorKind }) {
             <option value="">{definitions ? `Choose a ${title.one} connector…` : 'Loading…'}</option>
             {definitions?.map((d) => (
               <option key={definitionId(kind, d)} value={definitionId(kind, d)}>
-                {d.name}
+                {d.custom ? `${d.name} (custom)` : d.name}
               </option>
             ))}
           </select>
           {definition?.description && <p className="help">{definition.description}</p>}
+          {kind === 'source' && (
+            <p className="help">
+              An API without a connector? <Link href="/sources/custom/new">New custom connector</Link> from a declarative YAML manifest.
+            </p>
+          )}
         </div>
         {definition && !schema && !error && <p className="loading">Loading the connector's settings…</p>}
         {schema && (

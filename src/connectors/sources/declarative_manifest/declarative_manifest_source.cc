@@ -5,6 +5,9 @@
 #include <optional>
 #include <utility>
 #include <thread>
+#include <cctype>
+#include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -401,6 +404,212 @@ Result<ConnectorSpec> DeclarativeManifestSpec(const Json& manifest) {
   }
   if (s.contains("documentation_url") && s["documentation_url"].is_string()) spec.documentation_url = s["documentation_url"];
   return spec;
+}
+
+Status ValidateDeclarativeManifest(const Json& manifest) {
+  if (!manifest.is_object()) return Status::ConfigError("manifest $: must be a mapping (a declarative manifest)");
+  ManifestConfig c;
+  SLUICE_ASSIGN_OR_RETURN(c.manifest, ResolveManifest(manifest));
+  if (!c.manifest.contains("streams") || !c.manifest["streams"].is_array() || c.manifest["streams"].empty()) {
+    return Status::ConfigError("manifest $.streams: a manifest needs a non-empty list of streams");
+  }
+  const Json spec = c.manifest.value("spec", Json::object());
+  if (!spec.is_object() || !spec.value("connection_specification", Json()).is_object()) {
+    return Status::ConfigError("manifest $.spec.connection_specification: missing — the JSON Schema of the connector's config");
+  }
+  // A stand-in config: the spec's defaults, else an empty value of each property's type, so
+  // templates that read the config at build time (partition values) evaluate.
+  const Json& schema = spec["connection_specification"];
+  c.config = ApplyDefaults(schema, Json::object());
+  if (!c.config.is_object()) c.config = Json::object();
+  const Json properties = schema.value("properties", Json::object());
+  for (const auto& [key, property] : properties.items()) {
+    if (c.config.contains(key) || !property.is_object()) continue;
+    Json type = property.value("type", Json("string"));
+    if (type.is_array()) type = type.empty() ? Json("string") : type[0];
+    const std::string t = type.is_string() ? type.get<std::string>() : "string";
+    c.config[key] = t == "integer" || t == "number" ? Json(0)
+                    : t == "boolean"                ? Json(false)
+                    : t == "array"                  ? Json::array()
+                    : t == "object"                 ? Json::object()
+                                                    : Json("");
+  }
+  Runtime rt(c);
+  SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
+  return Status::Ok();
+}
+
+namespace {
+
+//! Whether a header or query parameter name carries a credential.
+bool CredentialName(std::string name) {
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (name == "authorization" || name == "proxy-authorization" || name == "cookie" || name == "set-cookie") return true;
+  for (const char* part : {"key", "token", "secret", "password", "auth", "signature"}) {
+    if (name.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+constexpr const char* kRedacted = "****";
+
+//! The URL with credential query parameters' values replaced.
+std::string RedactUrl(const std::string& url) {
+  const size_t q = url.find('?');
+  if (q == std::string::npos) return url;
+  std::string out = url.substr(0, q + 1);
+  size_t start = q + 1;
+  while (start <= url.size()) {
+    size_t end = url.find('&', start);
+    if (end == std::string::npos) end = url.size();
+    const std::string pair = url.substr(start, end - start);
+    const size_t eq = pair.find('=');
+    if (eq != std::string::npos && CredentialName(pair.substr(0, eq))) {
+      out += pair.substr(0, eq + 1) + kRedacted;
+    } else {
+      out += pair;
+    }
+    if (end < url.size()) out += '&';
+    start = end + 1;
+  }
+  return out;
+}
+
+Json HeadersToJson(const std::vector<HttpHeader>& headers) {
+  Json out = Json::object();
+  for (const HttpHeader& h : headers) out[h.name] = CredentialName(h.name) ? Json(kRedacted) : Json(h.value);
+  return out;
+}
+
+//! A body as JSON when it parses (tokens redacted), else as text (cut at 64 KiB).
+Json BodyToJson(const std::string& body) {
+  Json parsed = Json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) return body.size() > 65536 ? body.substr(0, 65536) + "…" : body;
+  std::function<void(Json&)> scrub = [&](Json& j) {
+    if (j.is_object()) {
+      for (auto& [k, v] : j.items()) {
+        if (v.is_string() && CredentialName(k)) {
+          v = kRedacted;
+        } else {
+          scrub(v);
+        }
+      }
+    } else if (j.is_array()) {
+      for (Json& v : j) scrub(v);
+    }
+  };
+  scrub(parsed);
+  return parsed;
+}
+
+//! The transport of a test read: forwards to the real one and keeps each exchange.
+class RecordingTransport final : public HttpTransport {
+ public:
+  explicit RecordingTransport(std::shared_ptr<HttpTransport> inner) : inner_(std::move(inner)) {}
+  Status Send(const HttpRequest& request, HttpResponse& response) override {
+    Status st = inner_->Send(request, response);
+    Json page = {{"request",
+                  {{"url", RedactUrl(request.url)},
+                   {"http_method", request.method},
+                   {"headers", HeadersToJson(request.headers)},
+                   {"body", request.body.empty() ? Json() : BodyToJson(std::string(request.body))}}}};
+    if (st.ok()) {
+      page["response"] = {{"status", response.status}, {"headers", HeadersToJson(response.headers)},
+                          {"body", BodyToJson(response.body)}};
+    } else {
+      page["response"] = {{"error", st.message()}};
+    }
+    page["records"] = Json::array();
+    pages.push_back(std::move(page));
+    return st;
+  }
+  std::vector<Json> pages;
+
+ private:
+  std::shared_ptr<HttpTransport> inner_;
+};
+
+//! A JSON Schema of the records' top-level fields (types seen, null allowed when seen).
+Json InferSchema(const std::vector<Json>& records) {
+  std::map<std::string, std::set<std::string>> types;
+  for (const Json& r : records) {
+    if (!r.is_object()) continue;
+    for (const auto& [k, v] : r.items()) {
+      types[k].insert(v.is_null() ? "null" : v.is_boolean() ? "boolean" : v.is_number_integer() ? "integer"
+                      : v.is_number() ? "number" : v.is_string() ? "string" : v.is_array() ? "array" : "object");
+    }
+  }
+  Json properties = Json::object();
+  for (const auto& [k, set] : types) {
+    Json t = Json::array();
+    for (const std::string& x : set) {
+      if (x == "integer" && set.count("number")) continue;  // number covers it
+      t.push_back(x);
+    }
+    properties[k] = {{"type", t.size() == 1 ? t[0] : t}};
+  }
+  return {{"$schema", "http://json-schema.org/schema#"}, {"type", "object"}, {"properties", properties}};
+}
+
+}  // namespace
+
+Result<Json> TestReadManifestStream(const Json& config, const std::string& name, const TestReadLimits& limits) {
+  SLUICE_ASSIGN_OR_RETURN(ManifestConfig c, ParseConfig(config));
+  Runtime rt(c);
+  auto recorder = std::make_shared<RecordingTransport>(rt.ctx.transport);
+  rt.ctx.transport = recorder;
+  SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
+  DeclarativeStream* stream = nullptr;
+  for (auto& s : streams) {
+    if (s->name() == name) stream = s.get();
+  }
+  if (stream == nullptr) return Status::ConfigError(fmt::format("stream: '{}' is not a stream of the manifest", name));
+
+  Json slices = Json::array();
+  size_t slice_first_page = 0;  // the recorder's first page of the open slice
+  std::vector<Json> records;
+  bool limit_reached = false;
+  const Status kLimit = Status::Cancelled("test read limit reached");
+  auto close_slice = [&](const Json& state) {
+    Json pages = Json::array();
+    for (size_t i = slice_first_page; i < recorder->pages.size(); ++i) pages.push_back(recorder->pages[i]);
+    slice_first_page = recorder->pages.size();
+    if (pages.empty() && state.is_null()) return;
+    slices.push_back({{"slice_descriptor", Json()}, {"state", state.is_null() ? Json::array() : Json::array({state})},
+                      {"pages", std::move(pages)}});
+  };
+  RecordSink sink;
+  sink.record = [&](Json& record) -> Status {
+    if (static_cast<int64_t>(records.size()) >= limits.records) {
+      limit_reached = true;
+      return kLimit;
+    }
+    if (!recorder->pages.empty()) recorder->pages.back()["records"].push_back(record);
+    records.push_back(record);
+    return Status::Ok();
+  };
+  sink.checkpoint = [&](const Json& state) -> Status {
+    close_slice(state);
+    if (static_cast<int64_t>(slices.size()) >= limits.slices) {
+      limit_reached = true;
+      return kLimit;
+    }
+    return Status::Ok();
+  };
+  Json logs = Json::array();
+  Status read = stream->Read(Json(), stream->cursor_field().has_value(), sink, {.max_pages = limits.pages});
+  close_slice(Json());
+  if (static_cast<int64_t>(recorder->pages.size()) >= limits.pages) limit_reached = true;
+  if (!read.ok() && !(limit_reached && read.cancelled())) {
+    logs.push_back({{"level", "ERROR"}, {"message", read.message()}});
+  }
+  logs.push_back({{"level", "INFO"},
+                  {"message", fmt::format("stream '{}': {} record(s), {} request(s)", name, records.size(),
+                                          recorder->pages.size())}});
+  return Json{{"logs", std::move(logs)},
+              {"slices", std::move(slices)},
+              {"test_read_limit_reached", limit_reached},
+              {"inferred_schema", InferSchema(records)}};
 }
 
 std::unique_ptr<Source> MakeDeclarativeManifestSource() { return std::make_unique<DeclarativeManifestSource>(); }

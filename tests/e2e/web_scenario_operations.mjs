@@ -1,0 +1,104 @@
+// A connection's normalization setting and after-sync operations in the web UI (run by
+// test_web_operations.py through web_driver.mjs): normalization basic then none (checked through
+// the API), a dbt operation added with a bad project folder (the server's 422 shown), fixed,
+// a webhook operation added, edited and moved first, the dbt one removed after a confirm; then
+// "Sync now" until 🟢 and the job's row showing the webhook step succeeded.
+export default async function operations(page, context, lib) {
+  const { options, base, step, shot, expectText, assertNoHorizontalScroll, STEP_TIMEOUT } = lib;
+  const call = async (route, body) => {
+    const r = await context.request.post(`${base}/api/v1/${route}`, { data: body, headers: await lib.csrfHeaders(context) });
+    const text = await r.text();
+    if (!r.ok()) throw new Error(`${route}: ${r.status()} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  const listed = async () => (await call('operations/list', { connectionId: options.connectionId })).operations;
+  const status = (text) => page.getByRole('status').filter({ hasText: text }).waitFor({ timeout: STEP_TIMEOUT });
+
+  await page.goto(`${base}/`);
+  await page.getByRole('heading', { name: 'Log in to sluice' }).waitFor();
+  await page.locator('#login-email').fill(options.email);
+  await page.locator('#login-password').fill(options.password);
+  await page.locator('#login-password').press('Enter');
+  await page.getByRole('heading', { name: 'Connections' }).waitFor({ timeout: STEP_TIMEOUT });
+  await page.goto(`${base}/connections/${options.connectionId}`);
+  await page.getByRole('heading', { name: 'Normalization and operations' }).waitFor({ timeout: STEP_TIMEOUT });
+
+  // --- normalization: basic, then none ---
+  const normalization = page.getByLabel('Normalization', { exact: true });
+  if ((await normalization.inputValue()) !== 'none') throw new Error('a new connection shows normalization on');
+  await normalization.selectOption('basic');
+  await status('Basic normalization on');
+  {
+    const ops = await listed();
+    if (ops.length !== 1 || ops[0].operatorConfiguration.operatorType !== 'normalization' || ops[0].operatorConfiguration.normalization.option !== 'basic')
+      throw new Error(`normalization not stored: ${JSON.stringify(ops)}`);
+  }
+  await page.reload();
+  await page.getByRole('heading', { name: 'Normalization and operations' }).waitFor({ timeout: STEP_TIMEOUT });
+  if ((await normalization.inputValue()) !== 'basic') throw new Error('normalization basic not shown after a reload');
+  step('normalization basic stored');
+
+  // --- a dbt operation: the server's check names the bad folder ---
+  await page.getByRole('button', { name: 'Add an operation' }).click();
+  await page.getByLabel(/^Name/).fill('city counts');
+  await page.getByLabel(/^Project folder or git URL/).fill('not a url or absolute path');
+  await page.getByLabel('dbt arguments').fill('build --select city_counts');
+  lib.allowHttpErrors(true);
+  await page.getByRole('button', { name: 'Save operation' }).click();
+  await page.locator('form [role=alert]').waitFor({ timeout: STEP_TIMEOUT });
+  lib.allowHttpErrors(false);
+  step('dbt 422', { message: await page.locator('form [role=alert]').innerText() });
+  await page.getByLabel(/^Project folder or git URL/).fill(options.project);
+  await shot(page, 'operation-form');
+  await page.getByRole('button', { name: 'Save operation' }).click();
+  await status('Operation city counts added.');
+  await expectText(page.getByRole('table', { name: 'Operations' }), 'dbt build --select city_counts');
+
+  // --- a webhook operation, edited, moved first ---
+  await page.getByRole('button', { name: 'Add an operation' }).click();
+  await page.getByLabel(/^Name/).fill('notify');
+  await page.getByLabel('Type').selectOption('webhook');
+  await page.getByLabel(/^Webhook URL/).fill(options.hookUrl);
+  await page.getByLabel('Request body (JSON)').fill('{"event": "first"}');
+  await page.getByRole('button', { name: 'Save operation' }).click();
+  await status('Operation notify added.');
+  await page.getByRole('button', { name: 'Edit notify' }).click();
+  await page.getByLabel('Request body (JSON)').fill('{"event": "synced"}');
+  await page.getByRole('button', { name: 'Save operation' }).click();
+  await status('Operation notify saved.');
+  await page.getByRole('button', { name: 'Move notify up' }).click();
+  await status('Operation notify moved.');
+  {
+    const ops = await listed();
+    const names = ops.map((o) => o.name).join(',');
+    if (names !== 'Normalization,notify,city counts') throw new Error(`operation order: ${names}`);
+    if (ops[1].operatorConfiguration.webhook.executionBody !== '{"event": "synced"}') throw new Error('webhook edit not stored');
+  }
+  await page.setViewportSize({ width: 800, height: 900 });
+  await assertNoHorizontalScroll(page, 'operations');
+  await shot(page, 'operations-800');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  step('operations stored');
+
+  // --- remove the dbt one (confirm) and normalization off (a local destination has none) ---
+  await page.getByRole('button', { name: 'Remove city counts' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+  await status('Operation city counts removed.');
+  await normalization.selectOption('none');
+  await status('Normalization off');
+  {
+    const ops = await listed();
+    if (ops.map((o) => o.name).join(',') !== 'notify') throw new Error(`after removing: ${JSON.stringify(ops)}`);
+  }
+
+  // --- a sync: the webhook's step in the job's row ---
+  await page.getByRole('button', { name: 'Sync now' }).click();
+  const row = page.locator('tr[data-job-id]').first();
+  await row.locator('[data-status="succeeded"]').waitFor({ timeout: 90000 });
+  const stepItem = row.locator('li[data-step="notify"]');
+  await stepItem.waitFor({ timeout: STEP_TIMEOUT });
+  if ((await stepItem.getAttribute('data-step-status')) !== 'succeeded') throw new Error(`step: ${await stepItem.innerText()}`);
+  await shot(page, 'operation-steps');
+  step('step shown', { text: await stepItem.innerText() });
+  step('done');
+}
