@@ -332,7 +332,9 @@ bool SaveActorConfigChanges(const ApiEnv& env, ActorKind kind, const std::string
   auto actor = env.store().GetActor(kind, actor_id);
   if (!actor.ok() || !actor->has_value()) return false;
   Actor a = **actor;
-  a.configuration = EncryptConfig(*env.context.secrets, ApplyConfigChanges(DecryptActorConfig(env, a), changes));
+  // DecryptActorConfig injects a custom definition's manifest: stored without it, as on create.
+  a.configuration = EncryptConfig(*env.context.secrets,
+                                  WithoutManifest(DefinitionOf(env, a), ApplyConfigChanges(DecryptActorConfig(env, a), changes)));
   auto updated = env.store().UpdateActor(a, env.now());
   if (!updated.ok() || !updated->has_value()) return false;
   Log(LogLevel::kInfo, "api: {} {} updated its own config ({}): saved", kind == ActorKind::kSource ? "source" : "destination",
