@@ -10,6 +10,7 @@
 #include <string>
 
 #include "base/json.h"
+#include "connectors/kit/config_reader.h"
 #include "connectors/sources/declarative_manifest/interpolation.h"
 #include "http/http_client.h"
 
@@ -33,5 +34,12 @@ struct BuildContext {
   //! Authenticators by their component JSON, shared by the streams of one run.
   std::map<std::string, std::shared_ptr<Authenticator>> authenticators;
 };
+
+//! A component's `$parameters` (an empty object when it has none); every factory reads them.
+inline const Json& ParametersOf(const ConfigReader& r) {
+  static const Json kEmpty = Json::object();
+  const Json& p = r.Raw("$parameters");
+  return p.is_object() ? p : kEmpty;
+}
 
 }  // namespace sluice
