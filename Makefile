@@ -8,6 +8,14 @@ BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# `make demo` builds in its own folder (so `make test`'s build is left as it is) the same -O2 code
+# without debug info, as a unity build (UNITY_BATCH files of a library per compiler run), with
+# precompiled headers when no ccache is installed, and mold (or lld) when installed; no tests.
+DEMO_BUILD  ?= build-demo
+UNITY_BATCH ?= 16
+DEMO_CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+                    -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=$(UNITY_BATCH) \
+                    -DSLUICE_FAST_LINKER=ON -DSLUICE_TESTS=OFF
 
 .PHONY: all setup setup-build configure build demo test test-unit test-e2e test-asan fuzz torture bench deb clean
 
@@ -28,11 +36,11 @@ build: setup
 	@$(MAKE) --no-print-directory configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Only the `sluice` target: no tests, no web UI, no test tools installed.
+# Only the `sluice` target, in $(DEMO_BUILD): no tests, no web UI, no test tools installed.
 demo: setup-build
-	@$(MAKE) --no-print-directory configure
-	cmake --build $(BUILD) -j $(JOBS) --target sluice
-	@bash scripts/demo.sh $(BUILD)/sluice
+	cmake -S . -B $(DEMO_BUILD) $(DEMO_CMAKE_FLAGS)
+	cmake --build $(DEMO_BUILD) -j $(JOBS) --target sluice
+	@bash scripts/demo.sh $(DEMO_BUILD)/sluice
 
 # Every test, unit and end-to-end, through CTest (one closing summary line).
 test: build
@@ -100,4 +108,4 @@ bench: build
 	@python3 bench/server_bench.py $(BUILD)/sluice
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(DEMO_BUILD)

@@ -135,6 +135,13 @@ Principal Authenticator::Resolve(const ApiRequest& request) {
     }
     return FromUser(*user, "api_key");
   }
+  if (bearer && token.starts_with(kAccessTokenPrefix)) {
+    auto session = Unwrap(context_.store->GetSession(hash, now));
+    if (!session) Unauthorized("access token expired or invalid: ask applications/token for a new one");
+    auto user = Unwrap(context_.store->GetUser(session->user_id));
+    if (!user) Unauthorized("access token expired or invalid: ask applications/token for a new one");
+    return FromUser(*user, "access_token");
+  }
   auto session = Unwrap(context_.store->GetSession(hash, now));
   if (!session) Unauthorized("session expired or invalid: log in again");
   auto user = Unwrap(context_.store->GetUser(session->user_id));
@@ -195,6 +202,14 @@ std::string Authenticator::OpenSession(const std::string& user_id) {
   const int64_t now = context_.NowMs();
   Session session{TokenHash(token), user_id, now, now + options_.session_ttl_ms};
   Check(context_.store->CreateSession(session));
+  if (now % 64 == 0) (void)context_.store->DeleteExpiredSessions(now);  // occasional cleanup
+  return token;
+}
+
+std::string Authenticator::IssueAccessToken(const std::string& user_id, int64_t ttl_ms) {
+  const std::string token = kAccessTokenPrefix + Unwrap(NewSessionToken());
+  const int64_t now = context_.NowMs();
+  Check(context_.store->CreateSession(Session{TokenHash(token), user_id, now, now + ttl_ms}));
   if (now % 64 == 0) (void)context_.store->DeleteExpiredSessions(now);  // occasional cleanup
   return token;
 }

@@ -22,6 +22,12 @@ inline constexpr const char* kSessionCookieName = "sluice_session";
 inline constexpr const char* kCsrfCookieName = "sluice_csrf";
 inline constexpr const char* kCsrfHeaderName = "X-Sluice-CSRF";
 inline constexpr const char* kInitialAdminEmail = "airbyte@example.com";
+inline constexpr const char* kAccessTokenPrefix = "at_";
+//! An application of the Airbyte API (client_id + client_secret) is an API key row of its user
+//! named kApplicationKeyPrefix + its name, holding TokenHash(client_secret); its id is both the
+//! applicationId and the client_id. The secret is not in API key form ("sk_…"), so it is no
+//! bearer token itself: only applications/token takes it. api_keys/list leaves these rows out.
+inline constexpr std::string_view kApplicationKeyPrefix = "application:";
 inline constexpr const char* kInitialAdminPassword = "password";  // must be changed at first login
 
 struct AuthOptions {
@@ -56,6 +62,10 @@ class Authenticator {
   LoginResult Login(const std::string& email, const std::string& password);
   //! A new session for `user_id` (after a password change).
   std::string OpenSession(const std::string& user_id);
+  //! A short-lived bearer token for `user_id` (the Airbyte API's `applications/token`): "at_" + a
+  //! session token, stored as a session expiring after `ttl_ms`. Resolve answers it as
+  //! auth_method "access_token" (a header, so no CSRF check), with the user's role.
+  std::string IssueAccessToken(const std::string& user_id, int64_t ttl_ms);
   //! Ends the session of `principal` (nothing for other methods).
   void Logout(const Principal& principal);
 

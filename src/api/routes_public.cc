@@ -12,6 +12,8 @@
 
 #include "api/api_env.h"
 #include "api/public_api_shapes.h"
+#include "base/log.h"
+#include "security/token.h"
 
 namespace sluice {
 
@@ -567,6 +569,115 @@ void AddJobs(std::vector<Route>& routes, ApiEnv& env) {
                                }));
 }
 
+// --- applications (client credentials → short-lived bearer tokens) ---
+
+constexpr int64_t kAccessTokenTtlSeconds = 15 * 60;  // Airbyte's tokens last 15 minutes too
+
+// The caller's own application `id` (404 otherwise: another user's is not told apart from none).
+ApiKey OwnApplication(const ApiEnv& env, const Call& call, const std::string& id) {
+  for (auto& k : Unwrap(env.store().ListApiKeys(call.principal.user_id))) {
+    if (k.id == id && k.name.starts_with(kApplicationKeyPrefix)) return std::move(k);
+  }
+  ThrowNotFound("application", id, "applicationId");
+}
+
+// ApplicationRead. The client secret is shown in the create answer only (sluice stores its hash),
+// masked elsewhere.
+Json ApplicationToPublic(const ApiKey& key, const std::string& secret = "") {
+  return {{"id", key.id},
+          {"name", key.name.substr(kApplicationKeyPrefix.size())},
+          {"clientId", key.id},
+          {"clientSecret", secret.empty() ? std::string("**********") : secret},
+          {"createdAt", key.created_at}};
+}
+
+// A field by its Airbyte name or its camelCase spelling (the published example uses both).
+std::optional<std::string> EitherString(const Json& body, const char* snake, const char* camel) {
+  if (auto v = OptionalString(body, snake)) return v;
+  return OptionalString(body, camel);
+}
+
+void AddApplications(std::vector<Route>& routes, ApiEnv& env) {
+  const std::string tag = "public_applications";
+  auto owner = [](const Call& call) {
+    if (call.principal.user_id.empty()) {
+      ThrowApiError(400, "applications belong to a user: this server runs without authentication (--no-auth)");
+    }
+    return call.principal.user_id;
+  };
+  routes.push_back(PublicRoute("GET", "/applications", "listApplications", Permission::kReadStatus, tag,
+                               "The caller's applications (client secrets masked)", {}, {}, [env, owner](Call& call) {
+                                 Json list = Json::array();
+                                 for (const auto& k : Unwrap(env.store().ListApiKeys(owner(call)))) {
+                                   if (k.name.starts_with(kApplicationKeyPrefix)) list.push_back(ApplicationToPublic(k));
+                                 }
+                                 return Json{{"applications", std::move(list)}};
+                               }));
+  routes.push_back(PublicRoute(
+      "POST", "/applications", "createApplication", Permission::kReadStatus, tag,
+      "Create an application of the caller: clientId and clientSecret (shown in this answer only) for "
+      "applications/token",
+      {{"name", "string", true, "1 to 200 characters"}}, {}, [env, owner](Call& call) {
+        const std::string user = owner(call);
+        const std::string name = RequireString(call.body, "name");
+        if (name.empty() || name.size() > 200) Bad("name", "must be 1 to 200 characters");
+        const std::string secret = Unwrap(NewSessionToken());
+        ApiKey key = Unwrap(env.store().CreateApiKey(user, std::string(kApplicationKeyPrefix) + name,
+                                                     TokenHash(secret), env.now()));
+        Log(LogLevel::kInfo, "api: application {} created for user {}", key.id, user);
+        return ApplicationToPublic(key, secret);
+      }));
+  const std::string item = "/applications/{applicationId}";
+  routes.push_back(PublicRoute("GET", item, "getApplication", Permission::kReadStatus, tag,
+                               "One of the caller's applications (client secret masked)", {}, {},
+                               [env, owner](Call& call) {
+                                 owner(call);
+                                 return ApplicationToPublic(
+                                     OwnApplication(env, call, RequireString(call.body, "applicationId")));
+                               }));
+  routes.push_back(PublicRoute("DELETE", item, "deleteApplication", Permission::kReadStatus, tag,
+                               "Delete one of the caller's applications (its tokens stay valid until they expire)",
+                               {}, {}, [env, owner](Call& call) {
+                                 owner(call);
+                                 const ApiKey key = OwnApplication(env, call, RequireString(call.body, "applicationId"));
+                                 if (!Unwrap(env.store().DeleteApiKey(key.id))) {
+                                   ThrowNotFound("application", key.id, "applicationId");
+                                 }
+                                 Log(LogLevel::kInfo, "api: application {} deleted", key.id);
+                                 return ApplicationToPublic(key);
+                               }));
+  Route token = PublicRoute(
+      "POST", "/applications/token", "createAccessToken", Permission::kReadStatus, tag,
+      "An access token (Bearer, 15 minutes) for an application's client_id and client_secret; it acts as the "
+      "application's user, with that user's role",
+      {{"client_id", "string", true, "the application's clientId"},
+       {"client_secret", "string", true, "the application's clientSecret"},
+       {"grant-type", "string", false, "client_credentials (the only grant)"}},
+      {}, [env](Call& call) {
+        const auto client_id = EitherString(call.body, "client_id", "clientId");
+        if (!client_id || client_id->empty()) Bad("client_id", "is required");
+        const auto secret = EitherString(call.body, "client_secret", "clientSecret");
+        if (!secret || secret->empty()) Bad("client_secret", "is required");
+        for (const char* key : {"grant-type", "grant_type"}) {
+          auto grant = OptionalString(call.body, key);
+          if (grant && *grant != "client_credentials") Bad(key, "must be client_credentials");
+        }
+        auto key = Unwrap(env.store().GetApiKeyByHash(TokenHash(*secret)));
+        if (!key || !key->name.starts_with(kApplicationKeyPrefix) || !ConstantTimeEquals(key->id, *client_id)) {
+          Log(LogLevel::kWarn, "api: applications/token refused (unknown client_id or wrong client_secret)");
+          ThrowApiError(401, "invalid client_id or client_secret");
+        }
+        auto user = Unwrap(env.store().GetUser(key->user_id));
+        if (!user) ThrowApiError(401, "invalid client_id or client_secret");
+        (void)env.store().TouchApiKey(key->id, env.now());
+        return Json{{"access_token", env.auth.IssueAccessToken(key->user_id, kAccessTokenTtlSeconds * 1000)},
+                    {"token_type", "Bearer"},
+                    {"expires_in", kAccessTokenTtlSeconds}};
+      });
+  token.access = Access::kPublic;
+  routes.push_back(std::move(token));
+}
+
 // --- streams, health ---
 
 void AddStreams(std::vector<Route>& routes, ApiEnv& env) {
@@ -613,6 +724,7 @@ void AddPublicRoutes(std::vector<Route>& routes, ApiEnv& env) {
   AddConnections(routes, env);
   AddJobs(routes, env);
   AddStreams(routes, env);
+  AddApplications(routes, env);
 }
 
 }  // namespace sluice

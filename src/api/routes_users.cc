@@ -312,6 +312,7 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
                              {{"userId", "string", false, ""}}, [env](Call& call) {
                                Json list = Json::array();
                                for (const auto& k : Unwrap(env.store().ListApiKeys(KeyOwner(env, call)))) {
+                                 if (k.name.starts_with(kApplicationKeyPrefix)) continue;  // applications
                                  list.push_back(ApiKeyToApi(k));
                                }
                                return Json{{"apiKeys", list}};

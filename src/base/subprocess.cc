@@ -3,12 +3,14 @@
 #include "base/file_util.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -119,6 +121,37 @@ int Subprocess::Wait() {
 
 void Subprocess::Signal(int sig) {
   if (!reaped_ && pid_ > 0) kill(pid_, sig);
+}
+
+Result<ProcessOutput> RunToCompletion(const std::vector<std::string>& argv, const RunOptions& options) {
+  auto child = Subprocess::Start(argv, /*pipe_stdin=*/false, options.extra_env);
+  if (!child.ok()) return child.status();
+  ProcessOutput result;
+  std::string* sinks[2] = {&result.out, &result.err};
+  struct pollfd fds[2] = {{(*child)->stdout_fd(), POLLIN, 0}, {(*child)->stderr_fd(), POLLIN, 0}};
+  char buf[65536];
+  while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+    const int ready = poll(fds, 2, -1);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return Status::SystemError("waiting for the output of '" + argv[0] + "': " + ErrnoText(errno));
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      const ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) {
+        fds[i].fd = -1;  // end of file (or an error): poll ignores negative descriptors
+        continue;
+      }
+      std::string& sink = *sinks[i];
+      if (sink.size() < options.max_output_bytes) {
+        sink.append(buf, std::min(static_cast<size_t>(n), options.max_output_bytes - sink.size()));
+      }
+    }
+  }
+  result.exit_code = (*child)->Wait();
+  return result;
 }
 
 Result<std::string> MakeTempDir(std::string_view prefix) {

@@ -45,6 +45,25 @@ class Subprocess {
   int exit_code_ = 0;
 };
 
+//! What RunToCompletion collected from a finished child.
+struct ProcessOutput {
+  int exit_code = 0;   //!< as Subprocess::Wait: the exit code, or 128+signal when killed
+  std::string out;     //!< its stdout (the first `max_output_bytes`)
+  std::string err;     //!< its stderr (the first `max_output_bytes`)
+};
+
+struct RunOptions {
+  std::vector<std::string> extra_env;  //!< as Subprocess::Start's `extra_env`
+  //! Kept of each stream; the rest is read and discarded, so a chatty child never blocks.
+  size_t max_output_bytes = 16u << 20;
+};
+
+//! Runs `argv` (stdin /dev/null) to its end on the calling thread, draining stdout and stderr
+//! together (poll), so a child filling both pipes cannot deadlock it. A missing executable is
+//! the config error of Subprocess::Start; a non-zero exit is not an error (see `exit_code`).
+//! Callers: short helper programs (git clone for dbt operations, `docker version`).
+Result<ProcessOutput> RunToCompletion(const std::vector<std::string>& argv, const RunOptions& options = {});
+
 //! A fresh private temporary directory (mode 0700) under $TMPDIR or /tmp.
 Result<std::string> MakeTempDir(std::string_view prefix);
 //! Removes a directory tree; errors are ignored (temporary files).

@@ -125,33 +125,20 @@ bool GitAvailable() {
   return false;
 }
 
-// Runs `argv` (no shell) and waits; its output lines go to `log`. git --quiet says little, so
-// reading stdout to its end and then stderr cannot fill a pipe.
+// Runs `argv` (no shell) and waits; its output lines (stdout's, then stderr's) go to `log`.
 Status RunProgram(const std::vector<std::string>& argv, const std::function<void(const std::string&)>& log) {
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Subprocess> child, Subprocess::Start(argv, /*pipe_stdin=*/false));
-  std::string output;
-  char buf[4096];
-  for (;;) {
-    auto n = child->ReadStdout(buf, sizeof buf);
-    if (!n.ok() || *n == 0) break;
-    output.append(buf, *n);
+  SLUICE_ASSIGN_OR_RETURN(ProcessOutput run, RunToCompletion(argv));
+  for (const std::string* output : {&run.out, &run.err}) {
+    size_t start = 0;
+    while (start < output->size()) {
+      size_t end = output->find('\n', start);
+      if (end == std::string::npos) end = output->size();
+      if (end > start) log(output->substr(start, end - start));
+      start = end + 1;
+    }
   }
-  for (;;) {
-    const ssize_t n = read(child->stderr_fd(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    output.append(buf, static_cast<size_t>(n));
-  }
-  const int code = child->Wait();
-  size_t start = 0;
-  while (start < output.size()) {
-    size_t end = output.find('\n', start);
-    if (end == std::string::npos) end = output.size();
-    if (end > start) log(output.substr(start, end - start));
-    start = end + 1;
-  }
-  if (code == 0) return Status::Ok();
-  return Status::TransientError(fmt::format("{} failed (exit code {})", argv[0], code));
+  if (run.exit_code == 0) return Status::Ok();
+  return Status::TransientError(fmt::format("{} failed (exit code {})", argv[0], run.exit_code));
 }
 
 Status RunDbt(const OperatorConfig& c, const OperationTarget& target) {

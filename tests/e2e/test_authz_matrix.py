@@ -75,9 +75,14 @@ EXPECTED = {
         "jobs/cancel").items()},
     **{V1 + p: v for p, v in _expand("manage_settings", "workspaces/create|update").items()},
     **{V1 + p: v for p, v in _expand("manage_users", "users/create|list|get|update|delete").items()},
+    # The public API's applications: the caller's own (like API keys); the token exchange is open.
+    **{f"{m} /api/public/v1/applications": "read_status" for m in ("GET", "POST")},
+    **{f"{m} /api/public/v1/applications/{{applicationId}}": "read_status" for m in ("GET", "DELETE")},
+    "POST /api/public/v1/applications/token": "public",
 }
 # Routes that change state although their permission is a read or none (a CSRF'd request must not reach them).
-STATE_CHANGING_ROUTES = {V1 + p for p in ("auth/logout", "users/change_password", "api_keys/create", "api_keys/delete")}
+STATE_CHANGING_ROUTES = {V1 + p for p in ("auth/logout", "users/change_password", "api_keys/create", "api_keys/delete")} | {
+    "/api/public/v1/applications", "/api/public/v1/applications/{applicationId}"}
 
 # Route families whose members declare their permission; the rule each declaration must fit.
 SAFE_METHODS = {"get", "head"}

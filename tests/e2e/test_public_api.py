@@ -2,6 +2,8 @@
 documentation shows (api.yaml's examples: create a workspace, a source, a destination and a
 connection, trigger a sync with POST /jobs, poll GET /jobs/{jobId}, list jobs, streams), against a
 real PostgreSQL on both ends, with bearer tokens that are the server's API keys."""
+import hashlib
+import sqlite3
 import time
 
 import pytest
@@ -306,8 +308,96 @@ def test_openapi_lists_every_public_route_with_its_permission(platform):
     }
     for key, permission in expected.items():
         assert ops[key]["x-sluice-permission"] == permission, key
-    assert len(ops) == 27  # 4 workspaces, 6 sources, 6 destinations, 5 connections, 4 jobs, streams, health
+    for key in [("/api/public/v1/applications", "get"), ("/api/public/v1/applications", "post"),
+                ("/api/public/v1/applications/{applicationId}", "get"),
+                ("/api/public/v1/applications/{applicationId}", "delete")]:
+        assert ops[key]["x-sluice-permission"] == "read_status", key
+    assert ops[("/api/public/v1/applications/token", "post")]["x-sluice-permission"] == "public"
+    # 4 workspaces, 6 sources, 6 destinations, 5 connections, 4 jobs, streams, health, 5 applications
+    assert len(ops) == 32
     assert ops[("/api/public/v1/sources/{sourceId}", "get")]["operationId"] == "getSource"
     assert ops[("/api/public/v1/jobs/{jobId}", "get")]["parameters"][0] == {
         "name": "jobId", "in": "path", "required": True, "schema": {"type": "string"}}
 
+
+
+def test_applications_and_access_tokens(platform):
+    """Airbyte's application flow: create an application (client_id + client_secret), trade them
+    at applications/token for a short-lived bearer token, call the API with it as the
+    application's user (its role, no more)."""
+    s, api, pg = platform
+    de = api["data_engineer"]
+    before = int(time.time() * 1000)
+    app = de.ok("POST", "/applications", {"name": "test application"})
+    assert app["name"] == "test application" and app["clientId"] and app["id"]
+    assert app["clientSecret"] != MASK and len(app["clientSecret"]) >= 32
+    assert before - 5000 <= app["createdAt"] <= int(time.time() * 1000) + 5000  # epoch milliseconds
+    secret = app["clientSecret"]
+    # Listed and read back with the secret masked (sluice keeps only its hash).
+    listed = de.ok("GET", "/applications")["applications"]
+    assert [a["id"] for a in listed] == [app["id"]]
+    assert listed[0]["clientSecret"] == MASK and listed[0]["name"] == "test application"
+    got = de.ok("GET", f"/applications/{app['id']}")
+    assert got["clientId"] == app["clientId"] and got["clientSecret"] == MASK
+    # Not an API key of the user, and not another user's to see.
+    keys = requests.post(f"{s.url}/api_keys/list", json={}, headers=de.session.headers, timeout=10).json()["apiKeys"]
+    assert app["id"] not in [k["apiKeyId"] for k in keys] and len(keys) == 1
+    problem(api["viewer"].request("GET", f"/applications/{app['id']}"), 404, "applicationId")
+    problem(api["viewer"].request("DELETE", f"/applications/{app['id']}"), 404, "applicationId")
+    assert api["viewer"].ok("GET", "/applications")["applications"] == []
+    problem(de.request("POST", "/applications", {}), 400, "name")
+
+    # The token request as the documentation shows it: no Authorization header.
+    token_url = f"{de.base}/applications/token"
+    r = requests.post(token_url, json={"client_id": app["clientId"], "client_secret": secret,
+                                       "grant-type": "client_credentials"}, timeout=10)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["token_type"] == "Bearer" and answer["expires_in"] == 900
+    token = answer["access_token"]
+    assert token and token != secret
+    # The camelCase spelling of the published example works too.
+    r = requests.post(token_url, json={"clientId": app["clientId"], "clientSecret": secret}, timeout=10)
+    assert r.status_code == 200 and r.json()["access_token"] != token
+    # Wrong or missing credentials.
+    problem(requests.post(token_url, json={"client_id": app["clientId"], "client_secret": secret + "x"},
+                          timeout=10), 401)
+    problem(requests.post(token_url, json={"client_id": "00000000-0000-4000-8000-000000000000",
+                                           "client_secret": secret}, timeout=10), 401)
+    problem(requests.post(token_url, json={"client_secret": secret}, timeout=10), 400, "client_id")
+    problem(requests.post(token_url, json={"client_id": app["clientId"]}, timeout=10), 400, "client_secret")
+    problem(requests.post(token_url, json={"client_id": app["clientId"], "client_secret": secret,
+                                           "grant-type": "password"}, timeout=10), 400, "grant-type")
+    # The client secret itself is no bearer token.
+    problem(PublicApi(s, secret).request("GET", "/workspaces"), 401)
+
+    # The token acts as the application's user: the data engineer's role, no CSRF header needed.
+    tok = PublicApi(s, token)
+    workspaces = tok.ok("GET", "/workspaces")["data"]
+    assert workspaces and workspaces == de.ok("GET", "/workspaces")["data"]
+    tok.ok("GET", "/sources")
+    problem(tok.request("POST", "/jobs", {"connectionId": "00000000-0000-4000-8000-000000000000",
+                                          "jobType": "sync"}), 404, "connectionId")  # run_syncs: allowed
+    p = problem(tok.request("POST", "/workspaces", {"name": "not mine to make"}), 403)
+    assert "data_engineer" in p["detail"] and "manage_settings" in p["detail"]
+    # A viewer's application gets a viewer's token.
+    viewer_app = api["viewer"].ok("POST", "/applications", {"name": "viewer app"})
+    vtoken = requests.post(token_url, json={"client_id": viewer_app["clientId"],
+                                            "client_secret": viewer_app["clientSecret"]}, timeout=10).json()
+    problem(PublicApi(s, vtoken["access_token"]).request("GET", "/sources"), 403)
+    assert PublicApi(s, vtoken["access_token"]).ok("GET", "/applications")["applications"][0]["id"] == viewer_app["id"]
+
+    # An expired token is refused.
+    with sqlite3.connect(s.data_dir / "sluice.db", timeout=30) as db:
+        n = db.execute("UPDATE sessions SET expires_at = ? WHERE token_hash = ?",
+                       (int(time.time() * 1000) - 1000, hashlib.sha256(token.encode()).hexdigest())).rowcount
+    assert n == 1
+    p = problem(tok.request("GET", "/workspaces"), 401)
+    assert "expired" in p["detail"]
+    # A deleted application answers DELETE with itself and gives no more tokens.
+    deleted = de.ok("DELETE", f"/applications/{app['id']}")
+    assert deleted["id"] == app["id"] and deleted["clientSecret"] == MASK
+    problem(de.request("GET", f"/applications/{app['id']}"), 404, "applicationId")
+    problem(requests.post(token_url, json={"client_id": app["clientId"], "client_secret": secret}, timeout=10), 401)
+    assert de.ok("GET", "/applications")["applications"] == []
+    api["viewer"].ok("DELETE", f"/applications/{viewer_app['id']}")

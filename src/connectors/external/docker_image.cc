@@ -28,22 +28,15 @@ std::string FindOnPath(std::string_view name) {
   return "";
 }
 
-// Runs `argv`, discarding its output; the exit code (128+signal when killed).
+// Runs `argv`: the exit code (128+signal when killed, 127 when it cannot start) and the first
+// 2000 bytes of its stderr in `output`; stdout is discarded.
 int RunQuietly(const std::vector<std::string>& argv, std::string& output) {
-  auto child = Subprocess::Start(argv, /*pipe_stdin=*/false);
-  if (!child.ok()) return 127;
-  char buf[4096];
-  for (;;) {
-    auto n = (*child)->ReadStdout(buf, sizeof buf);
-    if (!n.ok() || *n == 0) break;
-  }
-  for (;;) {
-    const ssize_t n = read((*child)->stderr_fd(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (output.size() < 2000) output.append(buf, static_cast<size_t>(n));
-  }
-  return (*child)->Wait();
+  RunOptions options;
+  options.max_output_bytes = 2000;
+  auto run = RunToCompletion(argv, options);
+  if (!run.ok()) return 127;
+  output = std::move(run->err);
+  return run->exit_code;
 }
 
 }  // namespace

@@ -104,7 +104,7 @@ std::string_view StripPlus(std::string_view t) {
   return t;
 }
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
+bool TextEqualsNoCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
@@ -119,10 +119,10 @@ struct BoolWords {
 
   bool Parse(std::string_view t, bool& out) const {
     for (const std::string& w : true_values) {
-      if (EqualsNoCase(t, w)) return out = true;
+      if (TextEqualsNoCase(t, w)) return out = true;
     }
     for (const std::string& w : false_values) {
-      if (EqualsNoCase(t, w)) {
+      if (TextEqualsNoCase(t, w)) {
         out = false;
         return true;
       }
@@ -512,9 +512,9 @@ Status FileRecordReader::ReadFile(const FileInfo& file, std::string_view url) {
   if (m.modified_column >= 0) m.modified_text = FileModifiedText(file.last_modified_micros);
   m.url_text = url.empty() ? file.path : std::string(url);
   switch (m.options.format) {
-    case FileFormat::kCsv: SLUICE_RETURN_IF_ERROR(m.ReadCsv(*this)); break;
-    case FileFormat::kJsonl: SLUICE_RETURN_IF_ERROR(m.ReadJsonl(*this)); break;
-    case FileFormat::kParquet: SLUICE_RETURN_IF_ERROR(m.ReadParquet()); break;
+    case InputFileFormat::kCsv: SLUICE_RETURN_IF_ERROR(m.ReadCsv(*this)); break;
+    case InputFileFormat::kJsonl: SLUICE_RETURN_IF_ERROR(m.ReadJsonl(*this)); break;
+    case InputFileFormat::kParquet: SLUICE_RETURN_IF_ERROR(m.ReadParquet()); break;
   }
   ++files_read_;
   return Status::Ok();

@@ -27,7 +27,7 @@
 
 namespace sluice {
 
-enum class FileFormat { kCsv, kJsonl, kParquet };
+enum class InputFileFormat { kCsv, kJsonl, kParquet };
 
 //! What happens to a row with a value that does not fit its column, or a malformed row or line.
 enum class BadRowPolicy {
@@ -37,7 +37,7 @@ enum class BadRowPolicy {
 };
 
 struct FileReadOptions {
-  FileFormat format = FileFormat::kCsv;
+  InputFileFormat format = InputFileFormat::kCsv;
   //! CSV dialect and null values (csv.skip_malformed_rows is set from `on_bad_row`).
   //! csv.strings_can_be_null: whether null values apply to string columns.
   CsvOptions csv;

@@ -27,7 +27,7 @@ namespace pq = parquet;
 namespace {
 
 //! Values in one data page at most (writers cut pages at about 1 MB or 20,000 rows).
-constexpr size_t kMaxPageValues = size_t{1} << 26;
+constexpr size_t kMaxReadPageValues = size_t{1} << 26;
 
 
 constexpr uint64_t kMaxFooterBytes = 256ull << 20;
@@ -424,12 +424,12 @@ class ParquetReader::ColumnReader {
   }
 
   //! A page's value count is allocated for (levels, values) before its bytes are decoded: it
-  //! may not exceed what its column chunk has left, nor kMaxPageValues (found by fuzz_parquet:
+  //! may not exceed what its column chunk has left, nor kMaxReadPageValues (found by fuzz_parquet:
   //! a header claiming 2^31 values made a multi-GB allocation).
   Status CheckPageValues(size_t rows) const {
     if (static_cast<int64_t>(rows) > chunk_values_left_) return Corrupt("a page has more values than its column chunk");
-    if (rows > kMaxPageValues) {
-      return Corrupt(fmt::format("a page has {} values, more than the {} this reader takes", rows, kMaxPageValues));
+    if (rows > kMaxReadPageValues) {
+      return Corrupt(fmt::format("a page has {} values, more than the {} this reader takes", rows, kMaxReadPageValues));
     }
     return Status::Ok();
   }

@@ -20,7 +20,7 @@ namespace pq = parquet;
 namespace {
 
 constexpr std::string_view kMagic = "PAR1";
-constexpr size_t kMaxPageValues = 1 << 20;  // rows per page, whatever their size (all-null pages)
+constexpr size_t kMaxWrittenPageValues = 1 << 20;  // rows per page, whatever their size (all-null pages)
 constexpr size_t kSliceRows = 1 << 16;      // a Write is cut into slices so row groups stay near their size
 constexpr size_t kMaxStatBytes = 1024;      // longer string min/max are left out of the statistics
 constexpr const char* kCreatedBy = "sluice version 0.1.0";
@@ -363,7 +363,7 @@ class ParquetWriter::ColumnWriter {
     levels_.Put(0);
     ++null_count_;
     ++num_values_;
-    if (++page_values_ >= kMaxPageValues) return FlushPage(false);
+    if (++page_values_ >= kMaxWrittenPageValues) return FlushPage(false);
     return Status::Ok();
   }
   void NoteValue(size_t plain_bytes) {
@@ -374,7 +374,7 @@ class ParquetWriter::ColumnWriter {
     page_plain_bytes_ += plain_bytes;
   }
   bool PageFull(bool inserted) const {
-    return page_plain_bytes_ >= page_limit_ || page_values_ >= kMaxPageValues ||
+    return page_plain_bytes_ >= page_limit_ || page_values_ >= kMaxWrittenPageValues ||
            (inserted && dict_.plain().size() >= dict_limit_);
   }
 
@@ -416,7 +416,7 @@ class ParquetWriter::ColumnWriter {
       bools_.push_back(v ? 1 : 0);
       UpdateStats(static_cast<int64_t>(v));
       NoteValue(0);
-      if (bools_.size() >= page_limit_ * 8 || page_values_ >= kMaxPageValues) SLUICE_RETURN_IF_ERROR(FlushPage(false));
+      if (bools_.size() >= page_limit_ * 8 || page_values_ >= kMaxWrittenPageValues) SLUICE_RETURN_IF_ERROR(FlushPage(false));
     }
     return Status::Ok();
   }

@@ -125,7 +125,7 @@ TEST(FileRecordReaderTest, JsonlRowsAndMalformedLines) {
   testing::TempDir dir;
   const std::string path = dir.Write("a.jsonl", "{\"id\":1,\"name\":\"Ann\",\"more\":1}\n\n[1]\n{\"id\":\"x\"}\n{bad\n");
   FileReadOptions options;
-  options.format = FileFormat::kJsonl;
+  options.format = InputFileFormat::kJsonl;
   ReadRun failing(Typed(), options, {At(path)});
   ASSERT_FALSE(failing.status.ok());
   EXPECT_EQ(failing.status.message(), "file " + path + " line 3: expected a JSON object");
@@ -151,7 +151,7 @@ TEST(FileRecordReaderTest, PerFileColumns) {
                             {"modified", TypeId::kTimestampTz, true, {}},
                             {"url", TypeId::kString, true, {}}});
   FileReadOptions options;
-  options.format = FileFormat::kJsonl;
+  options.format = InputFileFormat::kJsonl;
   options.modified_column = "modified";
   options.url_column = "url";
   ReadRun run(schema, options, {At(path, 1'704'164'645'000'000)}, "data/a.jsonl");
@@ -185,7 +185,7 @@ TEST(FileRecordReaderTest, ParquetByNameWithAndWithoutPerFileColumns) {
   testing::TempDir dir;
   const std::string path = WriteParquet(dir, "a.parquet");
   FileReadOptions options;
-  options.format = FileFormat::kParquet;
+  options.format = InputFileFormat::kParquet;
   auto schema = MakeSchema({{"name", TypeId::kString, true, {}}, {"missing", TypeId::kNumber, true, {}}});
   ReadRun plain(schema, options, {At(path)});
   ASSERT_TRUE(plain.status.ok()) << plain.status.ToString();

@@ -18,12 +18,6 @@
 namespace sluice {
 namespace {
 
-const Json& ParametersOf(const ConfigReader& r) {
-  static const Json kEmpty = Json::object();
-  const Json& p = r.Raw("$parameters");
-  return p.is_object() ? p : kEmpty;
-}
-
 //! Evaluates the component field `key` (config and parameters) to text.
 Result<std::string> FieldText(const ConfigReader& r, BuildContext& ctx, std::string_view key) {
   Vars vars;

@@ -18,6 +18,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
+#include "connectors/kit/config_reader.h"
 #include "connectors/sources/declarative_manifest/interpolation.h"
 #include "http/http_client.h"
 
@@ -62,5 +63,12 @@ struct BuildContext {
   //! (default_concurrency, at most max_concurrency); 1 without one.
   int concurrency = 1;
 };
+
+//! A component's `$parameters` (an empty object when it has none); every factory reads them.
+inline const Json& ParametersOf(const ConfigReader& r) {
+  static const Json kEmpty = Json::object();
+  const Json& p = r.Raw("$parameters");
+  return p.is_object() ? p : kEmpty;
+}
 
 }  // namespace sluice

@@ -9,12 +9,6 @@
 namespace sluice {
 namespace {
 
-const Json& ParametersOf(const ConfigReader& r) {
-  static const Json kEmpty = Json::object();
-  const Json& p = r.Raw("$parameters");
-  return p.is_object() ? p : kEmpty;
-}
-
 std::optional<int64_t> ParseWith(const std::string& text, const std::vector<std::string>& formats) {
   for (const std::string& f : formats) {
     if (auto t = ParseDatetime(text, f)) return t;

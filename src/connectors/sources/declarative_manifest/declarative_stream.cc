@@ -24,12 +24,6 @@
 namespace sluice {
 namespace {
 
-const Json& ParametersOf(const ConfigReader& r) {
-  static const Json kEmpty = Json::object();
-  const Json& p = r.Raw("$parameters");
-  return p.is_object() ? p : kEmpty;
-}
-
 Status Unsupported(const ConfigReader& r, std::string_view what, const std::string& type, std::string_view supported) {
   return Status::ConfigError(fmt::format("manifest {}: unsupported {} '{}'{}; supported: {}", r.PathOf("type"), what, type,
                                          type.starts_with("Custom") || r.Has("class_name")

@@ -15,12 +15,6 @@
 namespace sluice {
 namespace {
 
-const Json& ParametersOf(const ConfigReader& r) {
-  static const Json kEmpty = Json::object();
-  const Json& p = r.Raw("$parameters");
-  return p.is_object() ? p : kEmpty;
-}
-
 std::optional<ResponseAction> ActionNamed(const std::string& name) {
   if (name == "SUCCESS") return ResponseAction::kSuccess;
   if (name == "RETRY") return ResponseAction::kRetry;

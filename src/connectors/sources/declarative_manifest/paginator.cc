@@ -7,12 +7,6 @@
 namespace sluice {
 namespace {
 
-const Json& ParametersOf(const ConfigReader& r) {
-  static const Json kEmpty = Json::object();
-  const Json& p = r.Raw("$parameters");
-  return p.is_object() ? p : kEmpty;
-}
-
 class NoPagination final : public Paginator {
  public:
   void Reset() override {}

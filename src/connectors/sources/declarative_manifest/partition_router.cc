@@ -10,12 +10,6 @@
 namespace sluice {
 namespace {
 
-const Json& ParametersOf(const ConfigReader& r) {
-  static const Json kEmpty = Json::object();
-  const Json& p = r.Raw("$parameters");
-  return p.is_object() ? p : kEmpty;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<PartitionRouter>> PartitionRouter::Make(ConfigReader r, BuildContext& ctx, ParentReader parent) {

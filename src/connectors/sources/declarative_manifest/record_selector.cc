@@ -11,12 +11,6 @@
 namespace sluice {
 namespace {
 
-const Json& ParametersOf(const ConfigReader& r) {
-  static const Json kEmpty = Json::object();
-  const Json& p = r.Raw("$parameters");
-  return p.is_object() ? p : kEmpty;
-}
-
 void RemoveAt(Json& value, const std::vector<std::string>& path, size_t from) {
   if (from >= path.size() || !value.is_object()) {
     if (from < path.size() && value.is_array() && path[from] == "*") {

@@ -31,7 +31,7 @@ struct StreamConfig {
   FileScheme scheme = FileScheme::kLocal;
   FileProvider provider;              // the one serving `scheme` (the default: local / environment)
   std::shared_ptr<FileStorage> storage;  // made by PrepareStream
-  std::optional<FileFormat> format;  // set by ResolveFormat when not configured
+  std::optional<InputFileFormat> format;  // set by ResolveFormat when not configured
   bool json_document = false;        // format json: read as JSON lines through MakeJsonToLinesStream
   bool json_wrapped = false;         // `storage` is a JsonDocumentStorage
   CsvOptions csv;
@@ -236,14 +236,14 @@ Result<FileConfig> ParseConfig(const Json& given) {
     if (j.contains("format")) {
       const Json& f = j["format"];
       if (f == "csv") {
-        s.format = FileFormat::kCsv;
+        s.format = InputFileFormat::kCsv;
       } else if (f == "jsonl") {
-        s.format = FileFormat::kJsonl;
+        s.format = InputFileFormat::kJsonl;
       } else if (f == "json") {
-        s.format = FileFormat::kJsonl;
+        s.format = InputFileFormat::kJsonl;
         s.json_document = true;
       } else if (f == "parquet") {
-        s.format = FileFormat::kParquet;
+        s.format = InputFileFormat::kParquet;
       } else {
         return Status::ConfigError(where + ".format must be csv, json, jsonl or parquet");
       }
@@ -327,20 +327,20 @@ Status ResolveFormat(StreamConfig& s, const std::vector<FileInfo>& files) {
   if (ext == ".tsv" && !s.delimiter_given) s.csv.delimiter = '\t';
   if (!s.format) {
     if (ext == ".csv" || ext == ".tsv") {
-      s.format = FileFormat::kCsv;
+      s.format = InputFileFormat::kCsv;
     } else if (ext == ".jsonl" || ext == ".ndjson") {
-      s.format = FileFormat::kJsonl;
+      s.format = InputFileFormat::kJsonl;
     } else if (ext == ".json") {
-      s.format = FileFormat::kJsonl;
+      s.format = InputFileFormat::kJsonl;
       s.json_document = true;
     } else if (ext == ".parquet" || ext == ".pq") {
-      s.format = FileFormat::kParquet;
+      s.format = InputFileFormat::kParquet;
     } else {
       return Status::ConfigError(s.Label() + ": cannot tell the format of '" + (files.empty() ? s.pattern : files[0].path) +
                                  "' from its name; set format to csv, json, jsonl or parquet");
     }
   }
-  if (*s.format == FileFormat::kParquet && s.schema) {
+  if (*s.format == InputFileFormat::kParquet && s.schema) {
     return Status::ConfigError(s.Label() + ": Parquet files carry their own column types; leave out the schema option");
   }
   return Status::Ok();
@@ -398,12 +398,12 @@ FileReadOptions ReadOptions(const StreamConfig& s) {
 Result<SchemaPtr> InferSchema(const StreamConfig& s, const std::vector<FileInfo>& files, uint64_t max_rows) {
   FileStorage& storage = *s.storage;
   switch (*s.format) {
-    case FileFormat::kCsv:
+    case InputFileFormat::kCsv:
       return InferCsvSchema(Paths(files), s.csv, max_rows, [&](const std::string& f) { return storage.Open(f); });
-    case FileFormat::kJsonl:
+    case InputFileFormat::kJsonl:
       return InferJsonlSchema(Paths(files), max_rows, s.skip_errors,
                               [&](const std::string& f) { return storage.Open(f); });
-    case FileFormat::kParquet:
+    case InputFileFormat::kParquet:
       return InferParquetSchema({files[0].path}, [&](const std::string& f) { return storage.OpenRandomAccess(f); },
                                 false);
   }
@@ -468,12 +468,12 @@ class FileSource final : public Source {
 
  private:
   static Status CheckFile(const StreamConfig& s, const std::string& file) {
-    if (*s.format == FileFormat::kParquet) {
+    if (*s.format == InputFileFormat::kParquet) {
       SLUICE_ASSIGN_OR_RETURN(auto input, s.storage->OpenRandomAccess(file));
       return ParquetReader::Open(std::move(input)).status();
     }
     SLUICE_ASSIGN_OR_RETURN(auto input, s.storage->Open(file));
-    if (*s.format == FileFormat::kCsv) {
+    if (*s.format == InputFileFormat::kCsv) {
       CsvOptions options = s.csv;
       options.chunk_bytes = 64 << 10;
       return CsvReader::Open(std::move(input), options).status();

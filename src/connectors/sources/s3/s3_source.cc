@@ -134,9 +134,9 @@ Result<SchemaPtr> InferStreamSchema(const S3SourceStreamConfig& stream, FileStor
 FileReadOptions ReadOptions(const S3SourceStreamConfig& stream) {
   FileReadOptions o;
   switch (stream.filetype) {
-    case S3FileType::kCsv: o.format = FileFormat::kCsv; break;
-    case S3FileType::kJsonl: o.format = FileFormat::kJsonl; break;
-    case S3FileType::kParquet: o.format = FileFormat::kParquet; break;
+    case S3FileType::kCsv: o.format = InputFileFormat::kCsv; break;
+    case S3FileType::kJsonl: o.format = InputFileFormat::kJsonl; break;
+    case S3FileType::kParquet: o.format = InputFileFormat::kParquet; break;
   }
   o.csv = CsvOf(stream);
   o.csv_column_names = stream.csv_column_names;
