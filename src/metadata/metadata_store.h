@@ -179,6 +179,14 @@ class MetadataStore {
   //! generation ids are set later, by StartJobStreams).
   Result<EnqueueResult> EnqueueJob(const std::string& connection_id, JobConfigType type, int64_t now,
                                    const std::vector<JobStream>& streams = {});
+  //! The scheduler's enqueue: as EnqueueJob, but only while the connection's newest job is still
+  //! the one its decision was read from (`seen`: LatestJobMark of that job, "" for none) — a job
+  //! that finished or appeared between the read and this call makes it create nothing (created =
+  //! false, job id 0) and the scheduler decides again on its next tick.
+  Result<EnqueueResult> EnqueueJobIfLatest(const std::string& connection_id, JobConfigType type, int64_t now,
+                                           const std::string& seen);
+  //! What EnqueueJobIfLatest compares: id, status and updated_at of a job.
+  static std::string LatestJobMark(const Job& job);
   //! The oldest claimable job (pending, or incomplete with not_before <= now) becomes running
   //! with a new attempt, leased to `worker_id` until now + lease_ms. nullopt when none.
   //! Concurrent claimers never get the same job (SKIP LOCKED / BEGIN IMMEDIATE).
@@ -284,6 +292,8 @@ class MetadataStore {
   Result<int64_t> DeleteUserSessions(const std::string& user_id);
 
  private:
+  Result<EnqueueResult> EnqueueJobChecked(const std::string& connection_id, JobConfigType type, int64_t now,
+                                          const std::vector<JobStream>& streams, const std::string* seen);
   Result<std::optional<Job>> LoadJob(SqlSession& session, JobId job_id, bool for_update);
   Status SetJobFinished(SqlSession& tx, const Job& job, JobStatus status, int64_t now);
 

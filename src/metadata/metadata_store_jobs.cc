@@ -146,6 +146,17 @@ Status MetadataStore::SetJobFinished(SqlSession& tx, const Job& job, JobStatus s
 
 Result<EnqueueResult> MetadataStore::EnqueueJob(const std::string& connection_id, JobConfigType type, int64_t now,
                                                 const std::vector<JobStream>& streams) {
+  return EnqueueJobChecked(connection_id, type, now, streams, nullptr);
+}
+
+Result<EnqueueResult> MetadataStore::EnqueueJobIfLatest(const std::string& connection_id, JobConfigType type,
+                                                        int64_t now, const std::string& seen) {
+  return EnqueueJobChecked(connection_id, type, now, {}, &seen);
+}
+
+Result<EnqueueResult> MetadataStore::EnqueueJobChecked(const std::string& connection_id, JobConfigType type,
+                                                       int64_t now, const std::vector<JobStream>& streams,
+                                                       const std::string* seen) {
   SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
   // Locking the connection row serializes enqueues per connection on PostgreSQL; the partial
   // unique index on jobs backs the rule up.
@@ -155,6 +166,16 @@ Result<EnqueueResult> MetadataStore::EnqueueJob(const std::string& connection_id
   if (connection.empty()) return Status::ConfigError(fmt::format("connectionId: no connection '{}'", connection_id));
   if (connection[0].GetText(0) == "deprecated") {
     return Status::ConfigError(fmt::format("connectionId: connection '{}' is deleted", connection_id));
+  }
+  if (seen != nullptr) {  // the scheduler's decision still stands: the newest job is unchanged
+    SLUICE_ASSIGN_OR_RETURN(
+        SqlRows latest,
+        tx->Query(fmt::format("{}WHERE connection_id = ? ORDER BY id DESC LIMIT 1", kJobSelect), {connection_id}));
+    const std::string mark = latest.empty() ? std::string() : LatestJobMark(JobFromRow(latest[0]));
+    if (mark != *seen) {
+      SLUICE_RETURN_IF_ERROR(tx->Commit());
+      return EnqueueResult{Job(), false};
+    }
   }
   SLUICE_ASSIGN_OR_RETURN(
       SqlRows existing,
@@ -171,6 +192,10 @@ Result<EnqueueResult> MetadataStore::EnqueueJob(const std::string& connection_id
   SLUICE_ASSIGN_OR_RETURN(auto job, LoadJob(*tx, inserted.at(0).GetInt(0), false));
   SLUICE_RETURN_IF_ERROR(tx->Commit());
   return EnqueueResult{std::move(*job), true};
+}
+
+std::string MetadataStore::LatestJobMark(const Job& job) {
+  return fmt::format("{}:{}:{}", job.id, JobStatusName(job.status), job.updated_at);
 }
 
 Result<std::optional<ClaimedJob>> MetadataStore::ClaimJob(const std::string& worker_id, int64_t lease_ms, int64_t now) {

@@ -18,11 +18,12 @@ JobScheduler::JobScheduler(MetadataStore& store, int refresh_every_ticks, absl::
       continuous_restart_backoff_(continuous_restart_backoff) {}
 
 Result<std::optional<absl::Time>> JobScheduler::ComputeNextDue(const std::string& connection_id, const Entry& entry,
-                                                               absl::Time now) {
+                                                               absl::Time now, std::string* seen) {
   JobQuery query;
   query.connection_id = connection_id;
   query.limit = 1;
   SLUICE_ASSIGN_OR_RETURN(std::vector<Job> jobs, store_.ListJobs(query));
+  if (seen != nullptr) *seen = jobs.empty() ? std::string() : MetadataStore::LatestJobMark(jobs[0]);
   if (entry.schedule.continuous()) {
     ContinuousJobEnd end = ContinuousJobEnd::kNone;
     // A finished refresh, clear or reset is no continuous sync: the sync starts again at once.
@@ -88,9 +89,10 @@ Result<int> JobScheduler::Tick(absl::Time now) {
   for (auto& [connection_id, entry] : entries_) {
     if (!entry.next_due || *entry.next_due > now) continue;
     // Re-check against the newest job: a manual sync since the last refresh moves the due time.
-    SLUICE_ASSIGN_OR_RETURN(entry.next_due, ComputeNextDue(connection_id, entry, now));
+    std::string seen;
+    SLUICE_ASSIGN_OR_RETURN(entry.next_due, ComputeNextDue(connection_id, entry, now, &seen));
     if (!entry.next_due || *entry.next_due > now) continue;
-    auto enqueued = store_.EnqueueJob(connection_id, JobConfigType::kSync, absl::ToUnixMillis(now));
+    auto enqueued = store_.EnqueueJobIfLatest(connection_id, JobConfigType::kSync, absl::ToUnixMillis(now), seen);
     if (!enqueued.ok()) {
       // Deleted meanwhile, most likely: forget it until the next refresh.
       Log(LogLevel::kWarn, "scheduler: cannot enqueue a job for connection {}: {}", connection_id,
@@ -98,6 +100,7 @@ Result<int> JobScheduler::Tick(absl::Time now) {
       entry.next_due.reset();
       continue;
     }
+    if (!enqueued->created && enqueued->job.id == 0) continue;  // its newest job changed: decide next tick
     if (enqueued->created) {
       ++created;
       Log(LogLevel::kInfo, "scheduler: job {} enqueued for connection {}", enqueued->job.id, connection_id);

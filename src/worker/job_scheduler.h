@@ -47,9 +47,12 @@ class JobScheduler {
   };
 
   Status Refresh(absl::Time now);
-  //! When the connection is next due, from its newest job (or its creation, for cron).
+  //! When the connection is next due, from its newest job (or its creation, for cron). `seen`,
+  //! when given, gets that job's MetadataStore::LatestJobMark ("" for none): the enqueue happens
+  //! only while it still holds (a job finishing between this read and the enqueue would otherwise
+  //! be decided on stale facts, e.g. a failed continuous job restarted without its backoff).
   Result<std::optional<absl::Time>> ComputeNextDue(const std::string& connection_id, const Entry& entry,
-                                                   absl::Time now);
+                                                   absl::Time now, std::string* seen = nullptr);
 
   MetadataStore& store_;
   const int refresh_every_ticks_;
