@@ -65,10 +65,14 @@ struct BuildContext {
 };
 
 //! A component's `$parameters` (an empty object when it has none); every factory reads them.
-inline const Json& ParametersOf(const ConfigReader& r) {
+inline const Json& ParametersOf(const Json& component) {
   static const Json kEmpty = Json::object();
+  auto p = component.is_object() ? component.find("$parameters") : component.end();
+  return p != component.end() && p->is_object() ? *p : kEmpty;
+}
+inline const Json& ParametersOf(const ConfigReader& r) {
   const Json& p = r.Raw("$parameters");
-  return p.is_object() ? p : kEmpty;
+  return p.is_object() ? p : ParametersOf(Json());
 }
 
 }  // namespace sluice

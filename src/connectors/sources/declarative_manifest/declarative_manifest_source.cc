@@ -382,15 +382,7 @@ Result<std::vector<Json>> ReadManifestStream(const Json& config, const std::stri
   SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
   for (auto& s : streams) {
     if (s->name() != name) continue;
-    std::vector<Json> records;
-    RecordSink sink;
-    sink.record = [&](Json& record) {
-      records.push_back(std::move(record));
-      return Status::Ok();
-    };
-    sink.checkpoint = [](const Json&) { return Status::Ok(); };
-    SLUICE_RETURN_IF_ERROR(s->Read(Json(), false, sink, {.max_pages = max_pages}));
-    return records;
+    return s->ReadRecords(max_pages);
   }
   return Status::SystemError(fmt::format("the manifest has no stream '{}'", name));
 }

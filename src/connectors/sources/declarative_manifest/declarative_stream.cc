@@ -424,4 +424,16 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
   return first_error;
 }
 
+Result<std::vector<Json>> DeclarativeStream::ReadRecords(int64_t max_pages) {
+  std::vector<Json> records;
+  RecordSink sink;
+  sink.record = [&](Json& record) {
+    records.push_back(std::move(record));
+    return Status::Ok();
+  };
+  sink.checkpoint = [](const Json&) { return Status::Ok(); };
+  SLUICE_RETURN_IF_ERROR(Read(Json(), false, sink, {.max_pages = max_pages}));
+  return records;
+}
+
 }  // namespace sluice

@@ -65,6 +65,9 @@ class DeclarativeStream {
   //! Reads the stream. `state`: the saved state (null: none); `incremental`: use it and
   //! checkpoint after each slice. Records go to `sink.record`.
   Status Read(const Json& state, bool incremental, const RecordSink& sink, ReadLimits limits = {});
+  //! Every record of a full read without state (at most `max_pages` pages a slice, 0: all), kept
+  //! in memory: for small reads only (a resolver's component list, a connector's first look).
+  Result<std::vector<Json>> ReadRecords(int64_t max_pages = 0);
 
  private:
   struct Parts;

@@ -8,26 +8,12 @@
 namespace sluice {
 namespace {
 
-const Json& ParametersOf(const Json& component) {
-  static const Json kEmpty = Json::object();
-  auto p = component.find("$parameters");
-  return p != component.end() && p->is_object() ? *p : kEmpty;
-}
-
 //! Every record `retriever` (a SimpleRetriever component at `path`) reads, without state.
 Result<std::vector<Json>> ReadAll(const Json& retriever, const std::string& path, const std::string& name,
                                   BuildContext& ctx, int64_t max_pages = 0) {
   Json& wrapper = ctx.made_components.emplace_back(Json{{"type", "DeclarativeStream"}, {"name", name}, {"retriever", retriever}});
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<DeclarativeStream> stream, DeclarativeStream::Make(ConfigReader(wrapper, path), ctx));
-  std::vector<Json> records;
-  RecordSink sink;
-  sink.record = [&](Json& record) {
-    records.push_back(std::move(record));
-    return Status::Ok();
-  };
-  sink.checkpoint = [](const Json&) { return Status::Ok(); };
-  SLUICE_RETURN_IF_ERROR(stream->Read(Json(), false, sink, {.max_pages = max_pages}));
-  return records;
+  return stream->ReadRecords(max_pages);
 }
 
 //! A ComponentMappingDefinition's value with its value_type (string, number, integer, boolean).
