@@ -64,6 +64,10 @@ class MariaDbServer:
         self.port = free_port()
         self.data = self.dir / "data"
         self.socket = self.dir / "mysqld.sock"
+        self.tmp = self.dir / "tmp"
+        self.tmp.mkdir()
+        if self.as_root:
+            shutil.chown(self.tmp, "mysql", "mysql")
         user = ["--user=mysql"] if self.as_root else []
         subprocess.run([INSTALL_DB, "--no-defaults", *user, f"--datadir={self.data}",
                         "--auth-root-authentication-method=normal", "--skip-test-db"],
@@ -71,6 +75,9 @@ class MariaDbServer:
         self.proc = subprocess.Popen(
             [MARIADBD, "--no-defaults", *user, f"--datadir={self.data}", f"--socket={self.socket}",
              f"--port={self.port}", "--bind-address=127.0.0.1", f"--pid-file={self.dir / 'mysqld.pid'}",
+             # Its own temp dir: internal temporary tables (information_schema reads) live there, and
+             # a shared /tmp is cleaned by other tests and by CI machines under the server's feet.
+             f"--tmpdir={self.tmp}",
              f"--log-error={self.dir / 'error.log'}", f"--server-id={server_id}", f"--log-bin={self.dir / 'binlog'}",
              "--binlog-format=ROW", "--binlog-row-image=FULL", "--innodb-buffer-pool-size=128M",
              "--skip-name-resolve", "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0",
