@@ -136,22 +136,27 @@ class CrashLoop:
 
 # --- one SIGKILL mid-stream (the CDC sources' tests) ---
 
-def kill_mid_sync(pipeline, position, timeout=120):
-    """Runs `sluice sync PIPELINE` (committing every 20 ms) and SIGKILLs it as soon as `position()`
-    (the saved state's cursor, LSN or resume token) moved: killed mid-stream, after a checkpoint.
-    Returns (the position before, the position saved when it was killed), the second greater.
-    Fails when no checkpoint came, or the sync ended before it could be killed (give it more to read)."""
-    before = position()
+def kill_after_checkpoint(pipeline, checkpointed, timeout=120):
+    """Runs `sluice sync PIPELINE` (committing every 20 ms) and SIGKILLs it as soon as `checkpointed()`
+    is true: killed mid-stream, after a checkpoint. Fails when no checkpoint came, or the sync ended
+    before it could be killed (give it more to read)."""
     proc = subprocess.Popen([SLUICE, "sync", str(pipeline), "--no-progress", "--commit-interval-ms", "20"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert wait_for(lambda: position() != before, timeout), "no checkpoint"
+        assert wait_for(checkpointed, timeout), "no checkpoint"
         assert proc.poll() is None, "the sync finished before it could be killed: raise the counts"
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+def kill_mid_sync(pipeline, position, timeout=120):
+    """kill_after_checkpoint() once `position()` (the saved state's cursor, LSN or resume token) moved.
+    Returns (the position before, the position saved when it was killed), the second greater."""
+    before = position()
+    kill_after_checkpoint(pipeline, lambda: position() != before, timeout)
     mid = position()
     assert before < mid, (before, mid)
     return before, mid

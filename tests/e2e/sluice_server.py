@@ -201,6 +201,17 @@ class SluiceServer:
         assert r.status_code == 200, f"{path}: {r.status_code} {r.text[:2000]}"
         return r.json()
 
+    def definition_id(self, kind, name):
+        """The id of the `kind` ("source" or "destination") definition whose connectorName is `name`."""
+        for d in self.ok(f"{kind}_definitions/list")[f"{kind}Definitions"]:
+            if d["connectorName"] == name:
+                return d[f"{kind}DefinitionId"]
+        raise AssertionError(f"no {kind} definition {name}")
+
+    def workspace_id(self):
+        """The first workspace's id (a fresh server has just the default one)."""
+        return self.ok("workspaces/list")["workspaces"][0]["workspaceId"]
+
 
 @contextlib.contextmanager
 def sluice_server(**kwargs):

@@ -18,22 +18,16 @@ from pg_server import pg  # noqa: F401  (session fixture)
 from sluice_server import SluiceServer, register_secret
 
 
-def definition_id(server, kind, name):
-    for d in server.ok(f"{kind}_definitions/list")[f"{kind}Definitions"]:
-        if d["connectorName"] == name:
-            return d[f"{kind}DefinitionId"]
-    raise AssertionError(f"no {kind} definition {name}")
-
 
 def make_connection(server, pg, database, out_dir):
     """source-postgres `items` (incremental on `updated`, append) → destination-local JSONL."""
-    ws = server.ok("workspaces/list")["workspaces"][0]["workspaceId"]
+    ws = server.workspace_id()
     source_id = server.ok("sources/create", {
-        "workspaceId": ws, "name": "shop", "sourceDefinitionId": definition_id(server, "source", "source-postgres"),
+        "workspaceId": ws, "name": "shop", "sourceDefinitionId": server.definition_id("source", "source-postgres"),
         "connectionConfiguration": pg.config(database, schemas=["public"])})["sourceId"]
     destination_id = server.ok("destinations/create", {
         "workspaceId": ws, "name": "files",
-        "destinationDefinitionId": definition_id(server, "destination", "destination-local"),
+        "destinationDefinitionId": server.definition_id("destination", "destination-local"),
         "connectionConfiguration": {"destination_path": str(out_dir), "format": {"format_type": "JSONL"}}})["destinationId"]
     catalog = server.ok("sources/discover_schema", {"sourceId": source_id})["catalog"]
     for entry in catalog["streams"]:

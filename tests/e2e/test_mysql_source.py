@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from crash_loop import kill_after_checkpoint
 from conftest import SLUICE, SOURCE_DIR, run, write_pipeline
 from mariadb_server import mariadb  # noqa: F401  (session fixture)
 from pg_server import pg  # noqa: F401  (session fixture)
@@ -426,14 +427,7 @@ def test_chunks_kill_9_then_resume(tmp_path, big):
     # One connection: the chunks one after another (Airbyte's pk_name/pk_val state).
     p = big_pipeline(tmp_path, big, "big", chunk_rows=2000, max_db_connections=1)
     state_file = tmp_path / ".sluice-state" / "big.state.json"
-    proc = subprocess.Popen([SLUICE, "sync", str(p), "--no-progress", "--commit-interval-ms", "20"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert wait_for(lambda: state_file.exists() and '"pk_val"' in state_file.read_text()), "no checkpoint"
-        assert proc.poll() is None, "the sync finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
+    kill_after_checkpoint(p, lambda: state_file.exists() and '"pk_val"' in state_file.read_text())
     saved = json.loads(state_file.read_text())[0]["stream"]["stream_state"]
     assert saved["state_type"] == "primary_key" and saved["pk_name"] == "id", saved
     resumed_after = int(saved["pk_val"])

@@ -20,27 +20,18 @@ from sluice_server import external_workers, SluiceServer, register_secret, sluic
 SECRET = register_secret("Sentinel-p4ss-7c1e9b")  # a destination password: must never be seen again
 
 
-def definition_id(server, kind, name):
-    for d in server.ok(f"{kind}_definitions/list")[f"{kind}Definitions"]:
-        if d["connectorName"] == name:
-            return d[f"{kind}DefinitionId"]
-    raise AssertionError(f"no {kind} definition {name}")
-
-
-def workspace_id(server):
-    return server.ok("workspaces/list")["workspaces"][0]["workspaceId"]
 
 
 def create_source(server, config, name="faker"):
     return server.ok("sources/create", {
-        "workspaceId": workspace_id(server), "name": name, "connectionConfiguration": config,
-        "sourceDefinitionId": definition_id(server, "source", "source-faker")})["sourceId"]
+        "workspaceId": server.workspace_id(), "name": name, "connectionConfiguration": config,
+        "sourceDefinitionId": server.definition_id("source", "source-faker")})["sourceId"]
 
 
 def create_destination(server, connector, config, name="dest"):
     return server.ok("destinations/create", {
-        "workspaceId": workspace_id(server), "name": name, "connectionConfiguration": config,
-        "destinationDefinitionId": definition_id(server, "destination", connector)})["destinationId"]
+        "workspaceId": server.workspace_id(), "name": name, "connectionConfiguration": config,
+        "destinationDefinitionId": server.definition_id("destination", connector)})["destinationId"]
 
 
 def users_catalog(server, source_id, sync_mode="incremental", destination_sync_mode="append"):
@@ -135,7 +126,7 @@ def test_the_seeds_curl_calls_and_python_script_work_unchanged(tmp_path):
 
         # "Lijstbronnen"
         code, listed = curl("-X", "POST", f"{api}/sources/list", "-H", "Content-Type: application/json",
-                            "-d", json.dumps({"workspaceId": workspace_id(server)}))
+                            "-d", json.dumps({"workspaceId": server.workspace_id()}))
         assert code == 200 and [s["sourceId"] for s in listed["sources"]] == [source_id]
         # "Verbinding maken": the seed's body (a stream with a name and a schema, a legacy schedule)
         code, connection = curl("-X", "POST", f"{api}/connections/create", "-H", "Content-Type: application/json",
@@ -296,7 +287,7 @@ def test_no_secret_in_responses_logs_or_the_store(pg, tmp_path):
         destination_id = create_destination(server, "destination-postgres", wrong)
         server.post("destinations/check_connection", {"destinationId": destination_id})
         server.post("destinations/get", {"destinationId": destination_id})
-        server.post("destinations/list", {"workspaceId": workspace_id(server)})
+        server.post("destinations/list", {"workspaceId": server.workspace_id()})
         connection_id = create_connection(server, source_id, destination_id,
                                           syncCatalog=users_catalog(server, source_id, "full_refresh", "overwrite"))
         job_id = server.ok("connections/sync", {"connectionId": connection_id})["job"]["id"]

@@ -12,7 +12,6 @@ import os
 import pathlib
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -21,6 +20,7 @@ from decimal import Decimal
 
 import pytest
 
+from crash_loop import kill_after_checkpoint
 from conftest import SLUICE, read_records, run, write_pipeline
 from pg_server import PGBIN, PgServer, _as_postgres, pg  # noqa: F401  (pg: session fixture)
 
@@ -523,14 +523,7 @@ def wait_for(predicate, timeout=60):
 def test_kill_9_mid_table_then_resume(tmp_path, big):
     p = big_pipeline(tmp_path, big, "Full Refresh | Append", gzip=True, chunk_size_mb=1)
     state_file = tmp_path / ".sluice-state" / "big.state.json"
-    proc = subprocess.Popen([SLUICE, "sync", str(p), "--no-progress", "--commit-interval-ms", "20"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert wait_for(lambda: state_file.exists() and '"ctid": "(' in state_file.read_text()), "no checkpoint"
-        assert proc.poll() is None, "the sync finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
+    kill_after_checkpoint(p, lambda: state_file.exists() and '"ctid": "(' in state_file.read_text())
     saved = json.loads(state_file.read_text())[0]["stream"]["stream_state"]
     assert saved["state_type"] == "ctid" and saved["ctid"].startswith("(") and "relation_filenode" in saved
     before = big_ids(tmp_path)

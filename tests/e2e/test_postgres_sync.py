@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import SLUICE, run, write_pipeline
+from crash_loop import kill_after_checkpoint
 from pg_server import pg  # noqa: F401  (session fixture)
 
 # Eighteen columns of mixed types; the destination's types differ (int → bigint, varchar → text,
@@ -156,14 +157,7 @@ def test_kill_9_mid_table_then_rerun(pg, tmp_path, mode):
     setup_source(pg, db, 1, count)
     p = pipeline(tmp_path, pg, db, mode)
     state_file = tmp_path / ".sluice-state" / "pgpg.state.json"
-    proc = subprocess.Popen([SLUICE, "sync", str(p), "--no-progress", "--commit-interval-ms", "20"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert wait_for(lambda: state_file.exists() and "cursor" in state_file.read_text()), "no checkpoint"
-        assert proc.poll() is None, "the sync finished before it could be killed: raise the count"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
+    kill_after_checkpoint(p, lambda: state_file.exists() and "cursor" in state_file.read_text())
     # A first dedup load goes into the tmp table, swapped in when the stream completes.
     table = "dst.t_airbyte_tmp" if mode == "Incremental | Append + Deduped" else "dst.t"
     committed = pg.query(db, f"select count(*) from {table}")[0][0]

@@ -27,15 +27,6 @@ ORDERS = 120
 BIG_USERS = 1_500_000  # for the cancelled refresh: long enough to cancel while it runs
 
 
-def definition_id(server, kind, name):
-    for d in server.ok(f"{kind}_definitions/list")[f"{kind}Definitions"]:
-        if d["connectorName"] == name:
-            return d[f"{kind}DefinitionId"]
-    raise AssertionError(f"no {kind} definition {name}")
-
-
-def workspace_id(server):
-    return server.ok("workspaces/list")["workspaces"][0]["workspaceId"]
 
 
 def wait_job(server, job_id, statuses=("succeeded", "failed", "cancelled"), timeout=300):
@@ -104,12 +95,12 @@ class LocalOutput:
 
 def make_connection(server, pg, db, output):
     source_id = server.ok("sources/create", {
-        "workspaceId": workspace_id(server), "name": f"pg {db}", "connectionConfiguration": pg.config(db),
-        "sourceDefinitionId": definition_id(server, "source", "source-postgres")})["sourceId"]
+        "workspaceId": server.workspace_id(), "name": f"pg {db}", "connectionConfiguration": pg.config(db),
+        "sourceDefinitionId": server.definition_id("source", "source-postgres")})["sourceId"]
     destination_id = server.ok("destinations/create", {
-        "workspaceId": workspace_id(server), "name": f"{output.name} {db}",
+        "workspaceId": server.workspace_id(), "name": f"{output.name} {db}",
         "connectionConfiguration": output.config(),
-        "destinationDefinitionId": definition_id(server, "destination", output.name)})["destinationId"]
+        "destinationDefinitionId": server.definition_id("destination", output.name)})["destinationId"]
     catalog = server.ok("sources/discover_schema", {"sourceId": source_id})["catalog"]
     for entry in catalog["streams"]:
         entry["config"].update(selected=True, syncMode="incremental", destinationSyncMode="append",

@@ -79,12 +79,6 @@ def env():
     hook.httpd.shutdown()
 
 
-def definition_id(server, kind, name):
-    for d in server.ok(f"{kind}_definitions/list")[f"{kind}Definitions"]:
-        if d["connectorName"] == name:
-            return d[f"{kind}DefinitionId"]
-    raise AssertionError(f"no {kind} definition {name}")
-
 
 def make_connection(server, pg, tmp_path, db, policy, notify=False):
     """A users table in database `db` and a connection users → JSONL under tmp_path/out."""
@@ -92,11 +86,11 @@ def make_connection(server, pg, tmp_path, db, policy, notify=False):
     pg.execute(db, CREATE)
     source_id = server.ok("sources/create", {
         "name": db, "connectionConfiguration": pg.config(db),
-        "sourceDefinitionId": definition_id(server, "source", "source-postgres")})["sourceId"]
+        "sourceDefinitionId": server.definition_id("source", "source-postgres")})["sourceId"]
     destination_id = server.ok("destinations/create", {
         "name": db + " files", "connectionConfiguration": {
             "destination_path": str(tmp_path / "out"), "format": {"format_type": "JSONL"}},
-        "destinationDefinitionId": definition_id(server, "destination", "destination-local")})["destinationId"]
+        "destinationDefinitionId": server.definition_id("destination", "destination-local")})["destinationId"]
     catalog = server.ok("sources/discover_schema", {"sourceId": source_id})["catalog"]
     for entry in catalog["streams"]:
         entry["config"].update(selected=entry["stream"]["name"] == "users", syncMode="full_refresh",

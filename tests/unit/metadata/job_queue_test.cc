@@ -39,6 +39,11 @@ class JobQueueTest : public StoreTest {
     EXPECT_TRUE(c.ok() && c->has_value());
     return c.ok() && c->has_value() ? (*c)->consecutive_failures : -1;
   }
+  int CountJobsOf(const std::string& connection_id) {
+    auto jobs = store().ListJobs(JobQuery{.connection_id = connection_id});
+    EXPECT_TRUE(jobs.ok());
+    return jobs.ok() ? static_cast<int>(jobs->size()) : -1;
+  }
   static AttemptResult Failed(std::optional<int64_t> retry_at) {
     AttemptResult r;
     r.outcome = AttemptOutcome::kFailed;
@@ -235,6 +240,39 @@ TEST_P(JobQueueTest, MaxAttemptsIsConfigurable) {
   ASSERT_TRUE(Claim("w", kStart));
   SLUICE_ASSERT_OK_AND_ASSIGN(auto finished, store().FinishAttempt(job.id, 1, "w", Failed(kStart + 10), kStart + 1));
   EXPECT_EQ(finished.status, JobStatus::kFailed);  // no attempts left, retry_at ignored
+}
+
+TEST_P(JobQueueTest, EnqueueIfLatestCreatesOnlyWhileTheNewestJobIsTheOneSeen) {
+  const std::string c = NewConnection();
+  // No job yet: "" is the mark of none.
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto none_seen, store().EnqueueJobIfLatest(c, JobConfigType::kSync, kStart, "x:y:z"));
+  EXPECT_FALSE(none_seen.created);
+  EXPECT_EQ(none_seen.job.id, 0);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto first, store().EnqueueJobIfLatest(c, JobConfigType::kSync, kStart, ""));
+  ASSERT_TRUE(first.created);
+
+  // The scheduler read the job while it ran; it finished before the enqueue: nothing is created.
+  auto claimed = Claim("w", kStart + 1);
+  ASSERT_TRUE(claimed);
+  const std::string seen_running = MetadataStore::LatestJobMark(claimed->job);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto failed, store().FinishAttempt(first.job.id, 1, "w", Failed(std::nullopt), kStart + 2));
+  ASSERT_EQ(failed.status, JobStatus::kFailed);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto stale, store().EnqueueJobIfLatest(c, JobConfigType::kSync, kStart + 3, seen_running));
+  EXPECT_FALSE(stale.created);
+  EXPECT_EQ(stale.job.id, 0);
+  EXPECT_EQ(CountJobsOf(c), 1);
+
+  // Decided on the finished job as it is now: the next job is created.
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto fresh,
+                              store().EnqueueJobIfLatest(c, JobConfigType::kSync, kStart + 4, MetadataStore::LatestJobMark(failed)));
+  EXPECT_TRUE(fresh.created);
+  EXPECT_GT(fresh.job.id, first.job.id);
+
+  // A pending job already there (seen as the newest): the unfinished-job rule still holds.
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto again,
+                              store().EnqueueJobIfLatest(c, JobConfigType::kSync, kStart + 5, MetadataStore::LatestJobMark(fresh.job)));
+  EXPECT_FALSE(again.created);
+  EXPECT_EQ(again.job.id, fresh.job.id);
 }
 
 TEST_P(JobQueueTest, FinishAttemptSetsTheJobStatusAndFailureCount) {

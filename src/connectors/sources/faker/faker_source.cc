@@ -258,11 +258,7 @@ class StreamReader {
 class FakerSource final : public Source {
  public:
   ConnectorSpec Spec() const override {
-    ConnectorSpec spec;
-    spec.documentation_url = "https://docs.airbyte.com/integrations/sources/faker";
-    spec.connection_specification = ConnectionSpecification();
-    spec.supports_incremental = true;
-    return spec;
+    return ConnectorSpec::ForSource("https://docs.airbyte.com/integrations/sources/faker", ConnectionSpecification(), true);
   }
 
   Status Check(const Json& config) override { return ParseConfig(config).status(); }

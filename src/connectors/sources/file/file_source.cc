@@ -415,11 +415,7 @@ Result<SchemaPtr> InferSchema(const StreamConfig& s, const std::vector<FileInfo>
 class FileSource final : public Source {
  public:
   ConnectorSpec Spec() const override {
-    ConnectorSpec spec;
-    spec.documentation_url = "https://docs.airbyte.com/integrations/sources/file";
-    spec.connection_specification = SpecJson();
-    spec.supports_incremental = false;
-    return spec;
+    return ConnectorSpec::ForSource("https://docs.airbyte.com/integrations/sources/file", SpecJson(), false);
   }
 
   Status Check(const Json& config) override {

@@ -13,10 +13,8 @@ namespace {
 class GoogleSheetsSource final : public Source {
  public:
   ConnectorSpec Spec() const override {
-    ConnectorSpec spec;
-    spec.documentation_url = "https://developers.google.com/sheets/api/reference/rest";
-    spec.connection_specification = GoogleSheetsSpec();
-    return spec;
+    return ConnectorSpec::ForSource("https://developers.google.com/sheets/api/reference/rest", GoogleSheetsSpec(),
+                                    false);
   }
 
   //! Reads the spreadsheet's sheet list (one request).

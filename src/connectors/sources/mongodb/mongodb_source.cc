@@ -34,11 +34,7 @@ Status CheckTopology(MongoClient& client) {
 class MongoSource final : public Source, public ContinuousSource {
  public:
   ConnectorSpec Spec() const override {
-    ConnectorSpec spec;
-    spec.documentation_url = "https://docs.airbyte.com/integrations/sources/mongodb-v2";
-    spec.connection_specification = MongoSourceSpecJson();
-    spec.supports_incremental = true;
-    return spec;
+    return ConnectorSpec::ForSource("https://docs.airbyte.com/integrations/sources/mongodb-v2", MongoSourceSpecJson(), true);
   }
 
   Status Check(const Json& config) override {

@@ -227,11 +227,7 @@ Result<std::unique_ptr<SshTunnel>> OpenMySqlTunnel(MySqlSourceConfig& config) {
 class MySqlSource final : public Source, public ContinuousSource {
  public:
   ConnectorSpec Spec() const override {
-    ConnectorSpec spec;
-    spec.documentation_url = "https://docs.airbyte.com/integrations/sources/mysql";
-    spec.connection_specification = MySqlSourceSpecJson();
-    spec.supports_incremental = true;
-    return spec;
+    return ConnectorSpec::ForSource("https://docs.airbyte.com/integrations/sources/mysql", MySqlSourceSpecJson(), true);
   }
 
   Status Check(const Json& config) override {

@@ -198,11 +198,7 @@ class ParallelReader {
 class PostgresSource final : public Source, public ContinuousSource {
  public:
   ConnectorSpec Spec() const override {
-    ConnectorSpec spec;
-    spec.documentation_url = "https://docs.airbyte.com/integrations/sources/postgres";
-    spec.connection_specification = PgSourceSpecJson();
-    spec.supports_incremental = true;
-    return spec;
+    return ConnectorSpec::ForSource("https://docs.airbyte.com/integrations/sources/postgres", PgSourceSpecJson(), true);
   }
 
   // Each operation opens the config's SSH tunnel (if any) first and keeps it, declared before

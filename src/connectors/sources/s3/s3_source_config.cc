@@ -286,11 +286,8 @@ bool Match(std::string_view g, std::string_view s) {
 }  // namespace
 
 ConnectorSpec S3SourceSpec() {
-  ConnectorSpec spec;
-  spec.documentation_url = "https://github.com/sluice/sluice/tree/main/src/connectors/sources/s3";
-  spec.connection_specification = Json::parse(kSpec);
-  spec.supports_incremental = true;
-  return spec;
+  return ConnectorSpec::ForSource("https://github.com/sluice/sluice/tree/main/src/connectors/sources/s3",
+                                  Json::parse(kSpec), true);
 }
 
 Result<S3SourceConfig> ParseS3SourceConfig(const Json& config) {
