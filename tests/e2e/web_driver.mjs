@@ -561,6 +561,26 @@ async function mainScenario(page, context) {
   step('analyst reads sources, changes none');
 }
 
+// What scenarios share: log in with the options' user; collect every /api/v1 answer holding `secret`.
+async function logIn(page) {
+  await page.goto(`${base}/`);
+  await page.getByRole('heading', { name: 'Log in to sluice' }).waitFor();
+  await page.locator('#login-email').fill(options.email);
+  await page.locator('#login-password').fill(options.password);
+  await page.locator('#login-password').press('Enter');
+  await page.getByRole('heading', { name: 'Connections' }).waitFor({ timeout: STEP_TIMEOUT });
+}
+
+function watchLeaks(page, secret) {
+  const leaks = [];
+  page.on('response', async (r) => {
+    if (!r.url().includes('/api/v1/')) return;
+    const body = await r.text().catch(() => '');
+    if (body.includes(secret)) leaks.push(r.url());
+  });
+  return leaks;
+}
+
 async function consoleErrorScenario(page) {
   await page.goto(`${base}/`);
   await page.getByRole('heading', { name: 'Log in to sluice' }).waitFor();
@@ -599,7 +619,7 @@ try {
       throw new Error(`unknown scenario ${scenario} (${file}: ${e.message})`);
     });
     const lib = { options, base, shots, STEP_TIMEOUT, csrfHeaders, step, shot, checkAccessibility, expectText, assertNoHorizontalScroll, tabTo, expectFocus,
-      allowHttpErrors: (on) => { allowHttpErrors = on; } };
+      logIn, watchLeaks, allowHttpErrors: (on) => { allowHttpErrors = on; } };
     await run(page, context, lib);
   }
   await page.waitForTimeout(200); // late console messages

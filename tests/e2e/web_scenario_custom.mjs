@@ -6,19 +6,9 @@
 // each request with the key shown as ****). No API answer may hold the key.
 export default async function custom(page, context, lib) {
   const { options, base, step, shot, expectText, assertNoHorizontalScroll, STEP_TIMEOUT } = lib;
-  const leaks = [];
-  page.on('response', async (r) => {
-    if (!r.url().includes('/api/v1/')) return;
-    const body = await r.text().catch(() => '');
-    if (body.includes(options.secret)) leaks.push(r.url());
-  });
+  const leaks = lib.watchLeaks(page, options.secret);
 
-  await page.goto(`${base}/`);
-  await page.getByRole('heading', { name: 'Log in to sluice' }).waitFor();
-  await page.locator('#login-email').fill(options.email);
-  await page.locator('#login-password').fill(options.password);
-  await page.locator('#login-password').press('Enter');
-  await page.getByRole('heading', { name: 'Connections' }).waitFor({ timeout: STEP_TIMEOUT });
+  await lib.logIn(page);
 
   await page.getByRole('link', { name: 'Sources' }).click();
   await page.getByRole('link', { name: 'New custom connector' }).click();

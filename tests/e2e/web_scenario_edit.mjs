@@ -7,12 +7,7 @@
 export default async function edit(page, context, lib) {
   const { options, base, step, shot, expectText, assertNoHorizontalScroll, STEP_TIMEOUT } = lib;
   const secret = options.secret;
-  const leaks = [];
-  page.on('response', async (r) => {
-    if (!r.url().includes('/api/v1/')) return;
-    const body = await r.text().catch(() => '');
-    if (body.includes(secret)) leaks.push(r.url());
-  });
+  const leaks = lib.watchLeaks(page, secret);
   const call = async (route, body, okStatus = true) => {
     const r = await context.request.post(`${base}/api/v1/${route}`, { data: body, headers: await lib.csrfHeaders(context) });
     const text = await r.text();
@@ -29,12 +24,7 @@ export default async function edit(page, context, lib) {
   const status = (text) => page.getByRole('status').filter({ hasText: text }).waitFor({ timeout: STEP_TIMEOUT });
 
   // --- log in ---
-  await page.goto(`${base}/`);
-  await page.getByRole('heading', { name: 'Log in to sluice' }).waitFor();
-  await page.locator('#login-email').fill(options.email);
-  await page.locator('#login-password').fill(options.password);
-  await page.locator('#login-password').press('Enter');
-  await page.getByRole('heading', { name: 'Connections' }).waitFor({ timeout: STEP_TIMEOUT });
+  await lib.logIn(page);
 
   // --- a source's page: the stored config, the password masked ---
   await page.getByRole('link', { name: 'Sources' }).click();

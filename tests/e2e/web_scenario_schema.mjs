@@ -11,12 +11,7 @@ export default async function schema(page, context, lib) {
   };
 
   // --- log in ---
-  await page.goto(`${base}/`);
-  await page.getByRole('heading', { name: 'Log in to sluice' }).waitFor();
-  await page.locator('#login-email').fill(options.email);
-  await page.locator('#login-password').fill(options.password);
-  await page.locator('#login-password').press('Enter');
-  await page.getByRole('heading', { name: 'Connections' }).waitFor({ timeout: STEP_TIMEOUT });
+  await lib.logIn(page);
 
   // --- a non-breaking change: the banner with its counts ---
   await page.goto(`${base}/connections/${options.pendingConnectionId}`);
