@@ -15,12 +15,18 @@ Json OperationToApi(const Operation& o) {
   return {{"operationId", o.operation_id},
           {"workspaceId", o.workspace_id},
           {"name", o.name},
-          {"operatorConfiguration", o.operator_configuration}};
+          {"operatorConfiguration", MaskOperatorSecrets(o.operator_configuration)}};
 }
 
-// The body's operatorConfiguration, read and checked (422 naming the field).
-Json RequireOperatorConfiguration(const Json& body) {
-  const Json& config = RequireObject(body, "operatorConfiguration");
+// The body's operatorConfiguration, read and checked (422 naming the field); a masked secret
+// ("**********", as answers show them) keeps the value of `stored`.
+Json RequireOperatorConfiguration(const Json& body, const Json& stored = Json::object()) {
+  auto merged = MergeOperatorSecrets(stored, RequireObject(body, "operatorConfiguration"));
+  if (!merged.ok()) {
+    const std::string& m = merged.status().message();
+    ThrowApiError(422, m, DetailsFromMessage(m, "", "operatorConfiguration"));
+  }
+  const Json& config = *merged;
   auto parsed = ParseOperatorConfiguration(config);
   if (!parsed.ok()) {
     const std::string& m = parsed.status().message();
@@ -40,16 +46,20 @@ Operation LoadOperation(const ApiEnv& env, const Json& body) {
 
 void AddOperationRoutes(std::vector<Route>& routes, ApiEnv& env) {
   const std::string base = "/api/v1/operations/";
-  const FieldDoc operator_doc = {"operatorConfiguration", "object", true,
-                                 "{operatorType: normalization | dbt | webhook, normalization: {option: basic}, "
-                                 "dbt: {gitRepoUrl, gitRepoBranch, dbtArguments}, webhook: {executionUrl, "
-                                 "executionBody}}"};
+  const FieldDoc operator_doc = {
+      "operatorConfiguration", "object", true,
+      "{operatorType: normalization | dbt | webhook | sql | command, normalization: {option: basic}, "
+      "dbt: {gitRepoUrl, gitRepoBranch, dbtArguments}, webhook: {executionUrl, executionBody}; sluice extensions: "
+      "operatorSql: {sql, database?, schema?} (one transaction on the destination-postgres database), "
+      "operatorCommand: {command: [argv], workingDirectory?, environment?: {NAME: value}, secretEnvironment?: "
+      "{NAME: value} (answered as **********; send it back to keep it), timeoutSeconds?} (no shell; the "
+      "destination's PG* variables)}"};
 
   routes.push_back(MakeRoute(
       base + "check", Permission::kEditConfigs, "operations",
       "Checks an OperatorConfiguration (the body itself, as Airbyte's, or under operatorConfiguration): "
       "{status: succeeded | failed, message}",
-      {{"operatorType", "string", false, "normalization | dbt | webhook"},
+      {{"operatorType", "string", false, "normalization | dbt | webhook | sql | command (sql, command: sluice extensions)"},
        {"operatorConfiguration", "object", false, "the configuration, when not given as the body"}},
       [](Call& call) {
         const Json& config =
@@ -107,7 +117,7 @@ void AddOperationRoutes(std::vector<Route>& routes, ApiEnv& env) {
           if (name->empty()) ThrowApiError(422, "name: must not be empty", {{"name", "must not be empty"}});
           o.name = *name;
         }
-        o.operator_configuration = RequireOperatorConfiguration(call.body);
+        o.operator_configuration = RequireOperatorConfiguration(call.body, o.operator_configuration);
         auto updated = Unwrap(env.store().UpdateOperation(o, env.now()));
         if (!updated) ThrowNotFound("operation", o.operation_id, "operationId");
         return OperationToApi(*updated);

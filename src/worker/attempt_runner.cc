@@ -141,7 +141,7 @@ Result<std::vector<PlannedOperation>> ParseOperations(const Json& operations) {
   return out;
 }
 
-// Runs the dbt and webhook operations in order after a successful sync, each a logged step;
+// Runs the dbt, webhook, sql and command operations in order after a successful sync, each a logged step;
 // the first failure stops them. Adds {operationId, name, operatorType, status, durationMs} to
 // `summary` for each one started.
 std::optional<Failure> RunOperations(const std::vector<PlannedOperation>& operations, const std::string& destination,
@@ -169,7 +169,8 @@ std::optional<Failure> RunOperations(const std::vector<PlannedOperation>& operat
     if (!st.ok()) {
       Log(LogLevel::kError, "{}: failed after {:.1f} s: {}", step, ms / 1000.0, st.message());
       return Failure{st.WithContext(fmt::format("operation '{}'", op.name)),
-                     op.config.type == OperatorType::kDbt ? "dbt" : "airbyte_platform"};
+                     op.config.type == OperatorType::kDbt || op.config.type == OperatorType::kSql ? "dbt"
+                                                                                                 : "airbyte_platform"};
     }
     Log(LogLevel::kInfo, "{}: succeeded in {:.1f} s", step, ms / 1000.0);
   }
@@ -206,13 +207,19 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
   for (std::string& s : CollectSecretValues(destination->spec.connection_specification, plan.destination_config)) {
     secrets.push_back(std::move(s));
   }
+  // The operations' secrets (a command's secretEnvironment) are redacted as well.
+  auto operations = ParseOperations(plan.operations);
+  if (operations.ok()) {
+    for (const PlannedOperation& op : *operations) {
+      for (std::string& s : OperatorSecretValues(op.config)) secrets.push_back(std::move(s));
+    }
+  }
   auto redactor = std::make_shared<SecretRedactor>(std::move(secrets));
   SetLogSink([redactor](LogLevel level, std::string_view message) {
     std::string line = fmt::format("{} {}\n", LogLevelName(level), redactor->Redact(message));
     WriteAll(2, line);
   });
 
-  auto operations = ParseOperations(plan.operations);
   if (!operations.ok()) return finish(Failure{operations.status(), "airbyte_platform"});
   for (const PlannedOperation& op : *operations) {
     if (op.config.type != OperatorType::kNormalization) continue;
