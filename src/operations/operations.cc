@@ -223,10 +223,11 @@ Status RunSql(const OperatorConfig& c, const OperationTarget& target) {
   if (!c.sql_database.empty()) config.database = c.sql_database;
   if (!c.sql_schema.empty()) schema = c.sql_schema;
   SLUICE_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(config, "sluice sql operation"));
-  target.log(fmt::format("{} statement(s) in one transaction on {} (search_path {}, public)", statements.size(),
-                         config.Describe(), schema));
+  const std::string search_path = schema == "public" ? QuoteIdent(schema) : QuoteIdent(schema) + ", public";
+  target.log(fmt::format("{} statement(s) in one transaction on {} (search_path {})", statements.size(),
+                         config.Describe(), search_path));
   SLUICE_RETURN_IF_ERROR(conn->Exec("BEGIN"));
-  SLUICE_RETURN_IF_ERROR(conn->Exec("SET LOCAL search_path TO " + QuoteIdent(schema) + ", public"));
+  SLUICE_RETURN_IF_ERROR(conn->Exec("SET LOCAL search_path TO " + search_path));
   for (size_t i = 0; i < statements.size(); ++i) {
     const SqlStatement& statement = statements[i];
     const auto started = std::chrono::steady_clock::now();
