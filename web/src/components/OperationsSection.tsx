@@ -1,15 +1,19 @@
 // The "Normalization and operations" section of a connection page: the normalization setting
 // (basic | none: an operation with operatorType normalization in the connection's operationIds,
-// Airbyte's shape) and the after-sync operations (dbt project, webhook) listed in the order they
-// run, added, edited and removed through operations/create|update|delete and connections/update
-// operationIds. Read-only without edit_configs.
+// Airbyte's shape) and the after-sync operations (dbt project, webhook, and sluice's SQL script
+// and command) listed in the order they run, added, edited and removed through
+// operations/create|update|delete and connections/update operationIds. Read-only without
+// edit_configs. A command's secret variables come back masked ("**********"): sent back as they
+// are, the server keeps their values.
 import { FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, Connection, Operation, OperatorConfiguration } from '../api';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ErrorBox } from './ErrorBox';
 import { problemsFinder } from './ConnectionFields';
 
-type Kind = 'dbt' | 'webhook';
+type Kind = 'dbt' | 'webhook' | 'sql' | 'command';
+
+const MASK = '**********';
 
 interface Draft {
   operationId?: string;
@@ -20,25 +24,86 @@ interface Draft {
   args: string;
   url: string;
   body: string;
+  sql: string;
+  database: string;
+  schema: string;
+  /** argv, one per line */
+  argv: string;
+  workdir: string;
+  /** NAME=value lines */
+  env: string;
+  secretEnv: string;
+  timeout: string;
 }
 
-const EMPTY: Draft = { name: '', kind: 'dbt', repo: '', branch: '', args: 'run', url: '', body: '' };
+const EMPTY: Draft = {
+  name: '', kind: 'dbt', repo: '', branch: '', args: 'run', url: '', body: '',
+  sql: '', database: '', schema: '', argv: '', workdir: '', env: '', secretEnv: '', timeout: '',
+};
+
+const KINDS: Kind[] = ['dbt', 'webhook', 'sql', 'command'];
+
+function envLines(env: Record<string, string> | undefined): string {
+  return Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`).join('\n');
+}
+
+/** NAME=value lines → an object; a line without "=" is an error naming it. */
+function envOf(text: string, label: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`${label}, line ${i + 1}: expected NAME=value, got "${line}"`);
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  });
+  return out;
+}
 
 function draftOf(o: Operation): Draft {
   const c = o.operatorConfiguration;
   return {
     operationId: o.operationId,
     name: o.name,
-    kind: c.operatorType === 'webhook' ? 'webhook' : 'dbt',
+    kind: KINDS.includes(c.operatorType as Kind) ? (c.operatorType as Kind) : 'dbt',
     repo: c.dbt?.gitRepoUrl ?? '',
     branch: c.dbt?.gitRepoBranch ?? '',
     args: c.dbt?.dbtArguments ?? 'run',
     url: c.webhook?.executionUrl ?? '',
     body: c.webhook?.executionBody ?? '',
+    sql: c.operatorSql?.sql ?? '',
+    database: c.operatorSql?.database ?? '',
+    schema: c.operatorSql?.schema ?? '',
+    argv: (c.operatorCommand?.command ?? []).join('\n'),
+    workdir: c.operatorCommand?.workingDirectory ?? '',
+    env: envLines(c.operatorCommand?.environment),
+    secretEnv: envLines(c.operatorCommand?.secretEnvironment),
+    timeout: c.operatorCommand?.timeoutSeconds ? String(c.operatorCommand.timeoutSeconds) : '',
   };
 }
 
 function configOf(d: Draft): OperatorConfiguration {
+  if (d.kind === 'sql') {
+    return {
+      operatorType: 'sql',
+      operatorSql: { sql: d.sql, ...(d.database.trim() ? { database: d.database.trim() } : {}), ...(d.schema.trim() ? { schema: d.schema.trim() } : {}) },
+    };
+  }
+  if (d.kind === 'command') {
+    const env = envOf(d.env, 'Environment');
+    const secretEnv = envOf(d.secretEnv, 'Secret environment');
+    const timeout = d.timeout.trim();
+    return {
+      operatorType: 'command',
+      operatorCommand: {
+        command: d.argv.split('\n').filter((a) => a.trim() !== ''),
+        ...(d.workdir.trim() ? { workingDirectory: d.workdir.trim() } : {}),
+        ...(Object.keys(env).length ? { environment: env } : {}),
+        ...(Object.keys(secretEnv).length ? { secretEnvironment: secretEnv } : {}),
+        ...(timeout ? { timeoutSeconds: Number(timeout) } : {}),
+      },
+    };
+  }
   if (d.kind === 'webhook') {
     return { operatorType: 'webhook', webhook: { executionUrl: d.url.trim(), ...(d.body.trim() ? { executionBody: d.body } : {}) } };
   }
@@ -52,6 +117,15 @@ function configOf(d: Draft): OperatorConfiguration {
 export function operationSummary(c: OperatorConfiguration): string {
   if (c.operatorType === 'dbt') return `dbt ${c.dbt?.dbtArguments || 'run'} · ${c.dbt?.gitRepoUrl ?? ''}${c.dbt?.gitRepoBranch ? ` (${c.dbt.gitRepoBranch})` : ''}`;
   if (c.operatorType === 'webhook') return `POST ${c.webhook?.executionUrl ?? ''}`;
+  if (c.operatorType === 'sql') {
+    const statements = (c.operatorSql?.sql ?? '').split(';').filter((x) => x.trim()).length;
+    const first = (c.operatorSql?.sql ?? '').trim().split('\n')[0].slice(0, 60);
+    return `SQL script (${statements} statement${statements === 1 ? '' : 's'}): ${first}`;
+  }
+  if (c.operatorType === 'command') {
+    const argv = (c.operatorCommand?.command ?? []).map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ');
+    return `$ ${argv.length > 120 ? `${argv.slice(0, 120)}…` : argv}`;
+  }
   return 'Basic normalization';
 }
 
@@ -131,7 +205,13 @@ export function OperationsSection({ connection, mayEdit, onChanged }: {
   const save = async (e: FormEvent) => {
     e.preventDefault();
     if (!draft) return;
-    const body = { name: draft.name.trim(), operatorConfiguration: configOf(draft) };
+    let body: { name: string; operatorConfiguration: OperatorConfiguration };
+    try {
+      body = { name: draft.name.trim(), operatorConfiguration: configOf(draft) };
+    } catch (err) {
+      setError(err);
+      return;
+    }
     const ok = await run(async () => {
       if (draft.operationId) {
         await api('operations/update', { operationId: draft.operationId, ...body });
@@ -239,7 +319,7 @@ export function OperationsSection({ connection, mayEdit, onChanged }: {
           <ErrorBox error={error} />
           <div className="field">
             <label htmlFor="op-name">Name *</label>
-            <input id="op-name" required value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
+            <input id="op-name" type="text" required value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
             {fieldError('name')}
           </div>
           <div className="field">
@@ -248,30 +328,95 @@ export function OperationsSection({ connection, mayEdit, onChanged }: {
               onChange={(e) => setDraft({ ...draft, kind: e.target.value as Kind })}>
               <option value="dbt">dbt project (sluice transform)</option>
               <option value="webhook">Webhook</option>
+              <option value="sql">SQL script (destination-postgres)</option>
+              <option value="command">Command</option>
             </select>
           </div>
-          {draft.kind === 'dbt' ? (
+          {draft.kind === 'sql' && (
+            <>
+              <div className="field">
+                <label htmlFor="op-sql">SQL script *</label>
+                <textarea id="op-sql" className="code" rows={8} required spellCheck={false} value={draft.sql}
+                  aria-describedby="op-sql-help" onChange={(e) => setDraft({ ...draft, sql: e.target.value })} />
+                <p className="help" id="op-sql-help">Statements separated by ";", run in one transaction on the destination's database: a failing one undoes them all. Leave out BEGIN and COMMIT.</p>
+                {fieldError('operatorConfiguration.operatorSql.sql')}
+              </div>
+              <div className="field">
+                <label htmlFor="op-sql-database">Database</label>
+                <input id="op-sql-database" type="text" value={draft.database} aria-describedby="op-sql-database-help"
+                  onChange={(e) => setDraft({ ...draft, database: e.target.value })} />
+                <p className="help" id="op-sql-database-help">Another database of the destination's server; empty: the destination's.</p>
+                {fieldError('operatorConfiguration.operatorSql.database')}
+              </div>
+              <div className="field">
+                <label htmlFor="op-sql-schema">Schema</label>
+                <input id="op-sql-schema" type="text" value={draft.schema} aria-describedby="op-sql-schema-help"
+                  onChange={(e) => setDraft({ ...draft, schema: e.target.value })} />
+                <p className="help" id="op-sql-schema-help">The search_path for unqualified names; empty: the destination's schema.</p>
+              </div>
+            </>
+          )}
+          {draft.kind === 'command' && (
+            <>
+              <div className="field">
+                <label htmlFor="op-argv">Program and arguments *</label>
+                <textarea id="op-argv" className="code" rows={4} required spellCheck={false} value={draft.argv}
+                  aria-describedby="op-argv-help" onChange={(e) => setDraft({ ...draft, argv: e.target.value })} />
+                <p className="help" id="op-argv-help">One per line, run without a shell (for one: sh, -c, then the script). It gets the destination's PGHOST, PGPORT, PGDATABASE, PGUSER and PGPASSWORD.</p>
+                {fieldError('operatorConfiguration.operatorCommand.command')}
+              </div>
+              <div className="field">
+                <label htmlFor="op-env">Environment</label>
+                <textarea id="op-env" className="code" rows={3} spellCheck={false} value={draft.env} aria-describedby="op-env-help"
+                  onChange={(e) => setDraft({ ...draft, env: e.target.value })} />
+                <p className="help" id="op-env-help">NAME=value, one per line; shown to everyone who can read the connection.</p>
+                {fieldError('operatorConfiguration.operatorCommand.environment')}
+              </div>
+              <div className="field">
+                <label htmlFor="op-secret-env">Secret environment</label>
+                <textarea id="op-secret-env" className="code" rows={2} spellCheck={false} value={draft.secretEnv}
+                  aria-describedby="op-secret-env-help" onChange={(e) => setDraft({ ...draft, secretEnv: e.target.value })} />
+                <p className="help" id="op-secret-env-help">NAME=value, one per line: tokens and passwords, never shown again nor logged (a value left as {MASK} is kept).</p>
+                {fieldError('operatorConfiguration.operatorCommand.secretEnvironment')}
+              </div>
+              <div className="field">
+                <label htmlFor="op-workdir">Working folder</label>
+                <input id="op-workdir" type="text" value={draft.workdir} aria-describedby="op-workdir-help"
+                  onChange={(e) => setDraft({ ...draft, workdir: e.target.value })} />
+                <p className="help" id="op-workdir-help">An absolute folder on the server; empty: a temporary one.</p>
+                {fieldError('operatorConfiguration.operatorCommand.workingDirectory')}
+              </div>
+              <div className="field">
+                <label htmlFor="op-timeout">Timeout (seconds)</label>
+                <input id="op-timeout" type="number" min={1} value={draft.timeout} placeholder="3600"
+                  onChange={(e) => setDraft({ ...draft, timeout: e.target.value })} />
+                {fieldError('operatorConfiguration.operatorCommand.timeoutSeconds')}
+              </div>
+            </>
+          )}
+          {draft.kind === 'dbt' && (
             <>
               <div className="field">
                 <label htmlFor="op-repo">Project folder or git URL *</label>
-                <input id="op-repo" required value={draft.repo} aria-describedby="op-repo-help"
+                <input id="op-repo" type="text" required value={draft.repo} aria-describedby="op-repo-help"
                   onChange={(e) => setDraft({ ...draft, repo: e.target.value })} />
                 <p className="help" id="op-repo-help">A folder holding dbt_project.yml on the server (absolute path or file://), or a git repository.</p>
                 {fieldError('operatorConfiguration.dbt.gitRepoUrl')}
               </div>
               <div className="field">
                 <label htmlFor="op-branch">Git branch</label>
-                <input id="op-branch" value={draft.branch} onChange={(e) => setDraft({ ...draft, branch: e.target.value })} />
+                <input id="op-branch" type="text" value={draft.branch} onChange={(e) => setDraft({ ...draft, branch: e.target.value })} />
               </div>
               <div className="field">
                 <label htmlFor="op-args">dbt arguments</label>
-                <input id="op-args" value={draft.args} aria-describedby="op-args-help"
+                <input id="op-args" type="text" value={draft.args} aria-describedby="op-args-help"
                   onChange={(e) => setDraft({ ...draft, args: e.target.value })} />
                 <p className="help" id="op-args-help">run, test or build, with --select, --full-refresh, --vars.</p>
                 {fieldError('operatorConfiguration.dbt.dbtArguments')}
               </div>
             </>
-          ) : (
+          )}
+          {draft.kind === 'webhook' && (
             <>
               <div className="field">
                 <label htmlFor="op-url">Webhook URL *</label>
