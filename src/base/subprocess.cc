@@ -151,7 +151,7 @@ void Subprocess::SignalGroup(int sig) {
 }
 
 Result<ProcessOutput> RunToCompletion(const std::vector<std::string>& argv, const RunOptions& options) {
-  const bool timed = options.timeout_ms > 0;
+  const bool timed = options.timeout_ms > 0 || options.stop != nullptr;
   auto child = Subprocess::Start(argv, /*pipe_stdin=*/false, options.extra_env, options.working_dir, timed);
   if (!child.ok()) return child.status();
   ProcessOutput result;
@@ -178,21 +178,26 @@ Result<ProcessOutput> RunToCompletion(const std::vector<std::string>& argv, cons
     return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
   };
   constexpr int64_t kGraceMs = 5000;
-  int64_t deadline = timed ? now_ms() + options.timeout_ms : 0;
+  constexpr int64_t kNoTimeout = int64_t{1} << 60;
+  int64_t deadline = !timed ? 0 : options.timeout_ms > 0 ? now_ms() + options.timeout_ms : kNoTimeout;
   int stage = 0;  // with a timeout: 0 running, 1 SIGTERM sent, 2 SIGKILL sent
   while (fds[0].fd >= 0 || fds[1].fd >= 0) {
     int wait_ms = -1;
     if (timed) {
+      if (stage == 0 && options.stop != nullptr && options.stop->load()) {
+        result.stopped = true;
+        deadline = now_ms();
+      }
       const int64_t left = deadline - now_ms();
       if (left <= 0) {
         if (stage == 2) break;  // killed, yet something still holds the pipes open
-        result.timed_out = true;
+        result.timed_out = !result.stopped;
         (*child)->SignalGroup(stage == 0 ? SIGTERM : SIGKILL);
         ++stage;
         deadline = now_ms() + kGraceMs;
         continue;
       }
-      wait_ms = static_cast<int>(std::min<int64_t>(left, 1000));
+      wait_ms = static_cast<int>(std::min<int64_t>(left, options.stop != nullptr ? 200 : 1000));
     }
     const int ready = poll(fds, 2, wait_ms);
     if (ready < 0) {
@@ -222,7 +227,7 @@ Result<ProcessOutput> RunToCompletion(const std::vector<std::string>& argv, cons
     emit(0, true);
     emit(1, true);
   }
-  if (result.timed_out && stage < 2) (*child)->SignalGroup(SIGKILL);  // its children too
+  if ((result.timed_out || result.stopped) && stage < 2) (*child)->SignalGroup(SIGKILL);  // its children too
   result.exit_code = (*child)->Wait();
   return result;
 }

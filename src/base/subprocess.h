@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -58,6 +59,7 @@ class Subprocess {
 struct ProcessOutput {
   int exit_code = 0;   //!< as Subprocess::Wait: the exit code, or 128+signal when killed
   bool timed_out = false;  //!< RunOptions::timeout_ms passed: the child's process group was killed
+  bool stopped = false;    //!< RunOptions::stop turned true: the child's process group was killed
   std::string out;     //!< its stdout (the first `max_output_bytes`)
   std::string err;     //!< its stderr (the first `max_output_bytes`)
 };
@@ -67,9 +69,12 @@ struct RunOptions {
   //! Kept of each stream; the rest is read and discarded, so a chatty child never blocks.
   size_t max_output_bytes = 16u << 20;
   std::string working_dir;  //!< where the child starts; "": this process's
-  //! > 0: after this long the child's process group (it leads its own) gets SIGTERM, and SIGKILL
-  //! 5 s later; `timed_out` is set and the call returns once the pipes close or 5 s more passed.
+  //! > 0: after this long the child's process group (it leads its own when a timeout or `stop` is
+  //! given) gets SIGTERM, and SIGKILL 5 s later; `timed_out` is set and the call returns once the pipes close or 5 s more passed.
   int64_t timeout_ms = 0;
+  //! When set and it turns true (checked every 200 ms), the child is stopped as on a timeout
+  //! (its own process group, SIGTERM then SIGKILL) and `stopped` is set.
+  const std::atomic<bool>* stop = nullptr;
   //! When set, each output line (without its newline; a last unterminated line too; lines over
   //! 64 KiB are cut) goes here as it arrives (`is_stderr` false for stdout), and `out`/`err` stay
   //! empty. Called on the calling thread.

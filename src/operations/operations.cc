@@ -287,12 +287,14 @@ Status RunCommand(const OperatorConfig& c, const OperationTarget& target) {
   options.extra_env = std::move(env);
   options.working_dir = c.working_dir.empty() ? target.scratch_dir : c.working_dir;
   options.timeout_ms = static_cast<int64_t>(c.timeout_seconds) * 1000;
+  options.stop = target.stop;
   options.on_line = [&target](bool is_stderr, std::string_view line) {
     target.log(is_stderr ? fmt::format("stderr: {}", line) : std::string(line));
   };
   target.log(fmt::format("running {} (in {})", c.argv[0], options.working_dir));
   auto run = RunToCompletion(c.argv, options);
   if (!run.ok()) return run.status().WithContext("operatorCommand.command");
+  if (run->stopped) return Status::Cancelled(fmt::format("operatorCommand.command: {} was stopped (the job was cancelled)", c.argv[0]));
   if (run->timed_out) {
     return Status::ConfigError(
         fmt::format("operatorCommand.command: {} did not finish within timeoutSeconds ({} s) and was killed", c.argv[0],

@@ -29,6 +29,7 @@
 // Parse and Check are pure / read-only and used by the API; Run is called by the attempt process
 // after a successful sync, on its main thread.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -96,6 +97,8 @@ struct OperationTarget {
   Json destination_config;
   std::string scratch_dir;       //!< for git clones; removed by the caller
   std::function<void(const std::string&)> log;  //!< one line per call (the job's log)
+  //! Turns true when the attempt is asked to stop (a cancel): a running command is stopped.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 //! The transform options for a destination's config (prepared): its PostgreSQL connection and

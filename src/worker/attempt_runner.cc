@@ -145,7 +145,7 @@ Result<std::vector<PlannedOperation>> ParseOperations(const Json& operations) {
 // the first failure stops them. Adds {operationId, name, operatorType, status, durationMs} to
 // `summary` for each one started.
 std::optional<Failure> RunOperations(const std::vector<PlannedOperation>& operations, const std::string& destination,
-                                     const Json& destination_config, Json& summary) {
+                                     const Json& destination_config, const std::atomic<bool>* stop, Json& summary) {
   size_t total = 0;
   for (const PlannedOperation& op : operations) total += op.config.type != OperatorType::kNormalization;
   size_t n = 0;
@@ -158,7 +158,7 @@ std::optional<Failure> RunOperations(const std::vector<PlannedOperation>& operat
     Status st = scratch.status();
     if (st.ok()) {
       OperationTarget target{destination, destination_config, *scratch,
-                             [&step](const std::string& line) { Log(LogLevel::kInfo, "{}: {}", step, line); }};
+                             [&step](const std::string& line) { Log(LogLevel::kInfo, "{}: {}", step, line); }, stop};
       st = RunOperator(op.config, target);
       RemoveTreeIgnoringErrors(*scratch);
     }
@@ -415,7 +415,7 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
   Json stats = StatsJson(result);
   if (!plan.continuous && !(stop != nullptr && stop->load())) {
     Json summary = Json::array();
-    std::optional<Failure> failed = RunOperations(*operations, destination->name, *destination_config, summary);
+    std::optional<Failure> failed = RunOperations(*operations, destination->name, *destination_config, stop, summary);
     if (!summary.empty()) stats["operations"] = std::move(summary);
     if (failed) return finish(std::move(failed), stats);
   }

@@ -21,60 +21,58 @@ from sluice_server import register_secret, sluice_server
 from test_platform import all_log_lines, create_connection, create_destination, create_source, wait_job, workspace_id
 
 
-class Hook:
-    """A local webhook receiver: remembers each POST's JSON body."""
+class PostRecorder:
+    """A local HTTP server that remembers each POST ({path, authorization, content_type, body}:
+    the body as JSON) and answers what `answer(call)` gives: (status, JSON document or None)."""
 
-    def __init__(self):
-        bodies = self.bodies = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", 0))
-                bodies.append(json.loads(self.rfile.read(n) or b"null"))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/hooks/after-sync"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-
-
-class DremioStub:
-    """A local stand-in for Dremio's REST API: remembers each POST /api/v3/sql (its
-    Authorization header and JSON body) and answers with a job id, as Dremio does."""
-
-    def __init__(self):
+    def __init__(self, answer, path=""):
         calls = self.calls = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(n)
-                calls.append({"path": self.path, "authorization": self.headers.get("Authorization"),
-                              "content_type": self.headers.get("Content-Type"), "body": json.loads(body or b"null")})
-                ok = self.path == "/api/v3/sql"
-                answer = json.dumps({"id": "1f2e3d4c-job"} if ok else {"errorMessage": "not found"}).encode()
-                self.send_response(200 if ok else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                call = {"path": self.path, "authorization": self.headers.get("Authorization"),
+                        "content_type": self.headers.get("Content-Type"),
+                        "body": json.loads(self.rfile.read(n) or b"null")}
+                calls.append(call)
+                status, document = answer(call)
+                self.send_response(status)
+                if document is not None:
+                    data = json.dumps(document).encode()
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                else:
+                    self.end_headers()
 
             def log_message(self, *args):
                 pass
 
         self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}{path}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self):
         self.httpd.shutdown()
+
+
+class Hook(PostRecorder):
+    """A local webhook receiver: remembers each POST's JSON body (`bodies`), answers 204."""
+
+    def __init__(self):
+        super().__init__(lambda call: (204, None), "/hooks/after-sync")
+
+    @property
+    def bodies(self):
+        return [c["body"] for c in self.calls]
+
+
+def dremio_answer(call):
+    """Dremio's REST API as far as POST /api/v3/sql goes: a job id."""
+    if call["path"] == "/api/v3/sql":
+        return 200, {"id": "1f2e3d4c-job"}
+    return 404, {"errorMessage": "not found"}
 
 
 def write_project(root, model_sql):
@@ -196,7 +194,7 @@ def test_sql_and_command_operations(pg, tmp_path):
     register_secret(pg.password)
     db = "ops_sql_dest"
     pg.create_database(db)
-    dremio = DremioStub()
+    dremio = PostRecorder(dremio_answer)  # a local stand-in for Dremio's REST API
     try:
         with sluice_server() as server:
             bad = server.post("operations/create", {"name": "x", "operatorConfiguration": {

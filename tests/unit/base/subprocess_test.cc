@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -101,6 +103,23 @@ TEST(RunToCompletionTest, AFastChildDoesNotTimeOut) {
   EXPECT_FALSE(r->timed_out);
   EXPECT_EQ(r->exit_code, 0);
   EXPECT_EQ(r->out, "ok\n");
+}
+
+TEST(RunToCompletionTest, AStopFlagStopsTheChild) {
+  std::atomic<bool> stop{false};
+  RunOptions options;
+  options.stop = &stop;
+  std::thread stopper([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop = true;
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto r = RunToCompletion({"sh", "-c", "sleep 30 & sleep 30"}, options);
+  stopper.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->stopped);
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
 }
 
 }  // namespace

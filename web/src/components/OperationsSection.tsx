@@ -5,7 +5,7 @@
 // operations/create|update|delete and connections/update operationIds. Read-only without
 // edit_configs. A command's secret variables come back masked ("**********"): sent back as they
 // are, the server keeps their values.
-import { FormEvent, useCallback, useEffect, useState } from 'react';
+import { ChangeEvent, FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, Connection, Operation, OperatorConfiguration } from '../api';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ErrorBox } from './ErrorBox';
@@ -42,6 +42,20 @@ const EMPTY: Draft = {
 };
 
 const KINDS: Kind[] = ['dbt', 'webhook', 'sql', 'command'];
+
+/** The draft's text fields (what draftField edits). */
+type DraftText = Exclude<keyof Draft, 'operationId' | 'kind'>;
+
+interface FieldOptions {
+  help?: string;
+  /** the field the server's 422 names (operatorConfiguration.…) */
+  errorField?: string;
+  required?: boolean;
+  /** a textarea of this many rows */
+  rows?: number;
+  type?: 'text' | 'url' | 'number';
+  placeholder?: string;
+}
 
 function envLines(env: Record<string, string> | undefined): string {
   return Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`).join('\n');
@@ -237,6 +251,31 @@ export function OperationsSection({ connection, mayEdit, onChanged }: {
     return p.length ? <p className="field-error" id={`op-${field}-error`}>{p.map((x) => x.message).join('; ')}</p> : null;
   };
 
+  /** One labelled input (or, with `rows`, a monospace textarea) editing a text of the draft, with
+   * its help and the server's error for `errorField`. */
+  const draftField = (key: DraftText, id: string, label: string, opts: FieldOptions = {}) => {
+    if (!draft) return null;
+    const common = {
+      id,
+      value: draft[key],
+      required: opts.required,
+      'aria-describedby': opts.help ? `${id}-help` : undefined,
+      onChange: (e: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => setDraft({ ...draft, [key]: e.target.value }),
+    };
+    return (
+      <div className="field">
+        <label htmlFor={id}>{label}{opts.required ? ' *' : ''}</label>
+        {opts.rows ? (
+          <textarea {...common} className="code" rows={opts.rows} spellCheck={false} />
+        ) : (
+          <input {...common} type={opts.type ?? 'text'} placeholder={opts.placeholder} min={opts.type === 'number' ? 1 : undefined} />
+        )}
+        {opts.help && <p className="help" id={`${id}-help`}>{opts.help}</p>}
+        {opts.errorField && fieldError(opts.errorField)}
+      </div>
+    );
+  };
+
   return (
     <section aria-labelledby="operations-title" className="operations">
       <h2 id="operations-title">Normalization and operations</h2>
@@ -334,100 +373,64 @@ export function OperationsSection({ connection, mayEdit, onChanged }: {
           </div>
           {draft.kind === 'sql' && (
             <>
-              <div className="field">
-                <label htmlFor="op-sql">SQL script *</label>
-                <textarea id="op-sql" className="code" rows={8} required spellCheck={false} value={draft.sql}
-                  aria-describedby="op-sql-help" onChange={(e) => setDraft({ ...draft, sql: e.target.value })} />
-                <p className="help" id="op-sql-help">Statements separated by ";", run in one transaction on the destination's database: a failing one undoes them all. Leave out BEGIN and COMMIT.</p>
-                {fieldError('operatorConfiguration.operatorSql.sql')}
-              </div>
-              <div className="field">
-                <label htmlFor="op-sql-database">Database</label>
-                <input id="op-sql-database" type="text" value={draft.database} aria-describedby="op-sql-database-help"
-                  onChange={(e) => setDraft({ ...draft, database: e.target.value })} />
-                <p className="help" id="op-sql-database-help">Another database of the destination's server; empty: the destination's.</p>
-                {fieldError('operatorConfiguration.operatorSql.database')}
-              </div>
-              <div className="field">
-                <label htmlFor="op-sql-schema">Schema</label>
-                <input id="op-sql-schema" type="text" value={draft.schema} aria-describedby="op-sql-schema-help"
-                  onChange={(e) => setDraft({ ...draft, schema: e.target.value })} />
-                <p className="help" id="op-sql-schema-help">The search_path for unqualified names; empty: the destination's schema.</p>
-              </div>
+              {draftField('sql', 'op-sql', 'SQL script', {
+                required: true, rows: 8, errorField: 'operatorConfiguration.operatorSql.sql',
+                help: 'Statements separated by ";", run in one transaction on the destination\'s database: a failing one undoes them all. Leave out BEGIN and COMMIT.',
+              })}
+              {draftField('database', 'op-sql-database', 'Database', {
+                errorField: 'operatorConfiguration.operatorSql.database',
+                help: 'Another database of the destination\'s server; empty: the destination\'s.',
+              })}
+              {draftField('schema', 'op-sql-schema', 'Schema', {
+                errorField: 'operatorConfiguration.operatorSql.schema',
+                help: 'The search_path for unqualified names; empty: the destination\'s schema.',
+              })}
             </>
           )}
           {draft.kind === 'command' && (
             <>
-              <div className="field">
-                <label htmlFor="op-argv">Program and arguments *</label>
-                <textarea id="op-argv" className="code" rows={4} required spellCheck={false} value={draft.argv}
-                  aria-describedby="op-argv-help" onChange={(e) => setDraft({ ...draft, argv: e.target.value })} />
-                <p className="help" id="op-argv-help">One per line, run without a shell (for one: sh, -c, then the script). It gets the destination's PGHOST, PGPORT, PGDATABASE, PGUSER and PGPASSWORD.</p>
-                {fieldError('operatorConfiguration.operatorCommand.command')}
-              </div>
-              <div className="field">
-                <label htmlFor="op-env">Environment</label>
-                <textarea id="op-env" className="code" rows={3} spellCheck={false} value={draft.env} aria-describedby="op-env-help"
-                  onChange={(e) => setDraft({ ...draft, env: e.target.value })} />
-                <p className="help" id="op-env-help">NAME=value, one per line; shown to everyone who can read the connection.</p>
-                {fieldError('operatorConfiguration.operatorCommand.environment')}
-              </div>
-              <div className="field">
-                <label htmlFor="op-secret-env">Secret environment</label>
-                <textarea id="op-secret-env" className="code" rows={2} spellCheck={false} value={draft.secretEnv}
-                  aria-describedby="op-secret-env-help" onChange={(e) => setDraft({ ...draft, secretEnv: e.target.value })} />
-                <p className="help" id="op-secret-env-help">NAME=value, one per line: tokens and passwords, never shown again nor logged (a value left as {MASK} is kept).</p>
-                {fieldError('operatorConfiguration.operatorCommand.secretEnvironment')}
-              </div>
-              <div className="field">
-                <label htmlFor="op-workdir">Working folder</label>
-                <input id="op-workdir" type="text" value={draft.workdir} aria-describedby="op-workdir-help"
-                  onChange={(e) => setDraft({ ...draft, workdir: e.target.value })} />
-                <p className="help" id="op-workdir-help">An absolute folder on the server; empty: a temporary one.</p>
-                {fieldError('operatorConfiguration.operatorCommand.workingDirectory')}
-              </div>
-              <div className="field">
-                <label htmlFor="op-timeout">Timeout (seconds)</label>
-                <input id="op-timeout" type="number" min={1} value={draft.timeout} placeholder="3600"
-                  onChange={(e) => setDraft({ ...draft, timeout: e.target.value })} />
-                {fieldError('operatorConfiguration.operatorCommand.timeoutSeconds')}
-              </div>
+              {draftField('argv', 'op-argv', 'Program and arguments', {
+                required: true, rows: 4, errorField: 'operatorConfiguration.operatorCommand.command',
+                help: 'One per line, run without a shell (for one: sh, -c, then the script). It gets the destination\'s PGHOST, PGPORT, PGDATABASE, PGUSER and PGPASSWORD.',
+              })}
+              {draftField('env', 'op-env', 'Environment', {
+                rows: 3, errorField: 'operatorConfiguration.operatorCommand.environment',
+                help: 'NAME=value, one per line; shown to everyone who can read the connection.',
+              })}
+              {draftField('secretEnv', 'op-secret-env', 'Secret environment', {
+                rows: 2, errorField: 'operatorConfiguration.operatorCommand.secretEnvironment',
+                help: `NAME=value, one per line: tokens and passwords, never shown again nor logged (a value left as ${MASK} is kept).`,
+              })}
+              {draftField('workdir', 'op-workdir', 'Working folder', {
+                errorField: 'operatorConfiguration.operatorCommand.workingDirectory',
+                help: 'An absolute folder on the server; empty: a temporary one.',
+              })}
+              {draftField('timeout', 'op-timeout', 'Timeout (seconds)', {
+                type: 'number', placeholder: '3600', errorField: 'operatorConfiguration.operatorCommand.timeoutSeconds',
+              })}
             </>
           )}
           {draft.kind === 'dbt' && (
             <>
-              <div className="field">
-                <label htmlFor="op-repo">Project folder or git URL *</label>
-                <input id="op-repo" type="text" required value={draft.repo} aria-describedby="op-repo-help"
-                  onChange={(e) => setDraft({ ...draft, repo: e.target.value })} />
-                <p className="help" id="op-repo-help">A folder holding dbt_project.yml on the server (absolute path or file://), or a git repository.</p>
-                {fieldError('operatorConfiguration.dbt.gitRepoUrl')}
-              </div>
-              <div className="field">
-                <label htmlFor="op-branch">Git branch</label>
-                <input id="op-branch" type="text" value={draft.branch} onChange={(e) => setDraft({ ...draft, branch: e.target.value })} />
-              </div>
-              <div className="field">
-                <label htmlFor="op-args">dbt arguments</label>
-                <input id="op-args" type="text" value={draft.args} aria-describedby="op-args-help"
-                  onChange={(e) => setDraft({ ...draft, args: e.target.value })} />
-                <p className="help" id="op-args-help">run, test or build, with --select, --full-refresh, --vars.</p>
-                {fieldError('operatorConfiguration.dbt.dbtArguments')}
-              </div>
+              {draftField('repo', 'op-repo', 'Project folder or git URL', {
+                required: true, errorField: 'operatorConfiguration.dbt.gitRepoUrl',
+                help: 'A folder holding dbt_project.yml on the server (absolute path or file://), or a git repository.',
+              })}
+              {draftField('branch', 'op-branch', 'Git branch')}
+              {draftField('args', 'op-args', 'dbt arguments', {
+                errorField: 'operatorConfiguration.dbt.dbtArguments',
+                help: 'run, test or build, with --select, --full-refresh, --vars.',
+              })}
             </>
           )}
           {draft.kind === 'webhook' && (
             <>
-              <div className="field">
-                <label htmlFor="op-url">Webhook URL *</label>
-                <input id="op-url" type="url" required value={draft.url} onChange={(e) => setDraft({ ...draft, url: e.target.value })} />
-                {fieldError('operatorConfiguration.webhook.executionUrl')}
-              </div>
-              <div className="field">
-                <label htmlFor="op-body">Request body (JSON)</label>
-                <textarea id="op-body" rows={3} value={draft.body} onChange={(e) => setDraft({ ...draft, body: e.target.value })} />
-                {fieldError('operatorConfiguration.webhook.executionBody')}
-              </div>
+              {draftField('url', 'op-url', 'Webhook URL', {
+                required: true, type: 'url', errorField: 'operatorConfiguration.webhook.executionUrl',
+              })}
+              {draftField('body', 'op-body', 'Request body (JSON)', {
+                rows: 3, errorField: 'operatorConfiguration.webhook.executionBody',
+              })}
             </>
           )}
           <div className="actions">
