@@ -19,8 +19,11 @@ Json OperationToApi(const Operation& o) {
 }
 
 // The body's operatorConfiguration, read and checked (422 naming the field); a masked secret
-// ("**********", as answers show them) keeps the value of `stored`.
-Json RequireOperatorConfiguration(const Json& body, const Json& stored = Json::object()) {
+// ("**********", as answers show them) keeps the value of `stored`. A command operation runs a
+// program on the server's machine: saving one needs manage_settings (an admin), not only the
+// route's edit_configs (403).
+Json RequireOperatorConfiguration(const Call& call, const Json& stored = Json::object()) {
+  const Json& body = call.body;
   auto merged = MergeOperatorSecrets(stored, RequireObject(body, "operatorConfiguration"));
   if (!merged.ok()) {
     const std::string& m = merged.status().message();
@@ -31,6 +34,12 @@ Json RequireOperatorConfiguration(const Json& body, const Json& stored = Json::o
   if (!parsed.ok()) {
     const std::string& m = parsed.status().message();
     ThrowApiError(422, m, DetailsFromMessage(m, "", "operatorConfiguration"));
+  }
+  if (parsed->type == OperatorType::kCommand && !Allowed(call.principal.role, Permission::kManageSettings)) {
+    ThrowApiError(403,
+                  fmt::format("a command operation runs a program on the server: your role ({}) lacks manage_settings",
+                              RoleName(call.principal.role)),
+                  {{"operatorConfiguration.operatorType", "command needs manage_settings"}});
   }
   return config;
 }
@@ -78,7 +87,7 @@ void AddOperationRoutes(std::vector<Route>& routes, ApiEnv& env) {
         o.workspace_id = WorkspaceIdOf(env, call.body);
         o.name = RequireString(call.body, "name");
         if (o.name.empty()) ThrowApiError(422, "name: must not be empty", {{"name", "must not be empty"}});
-        o.operator_configuration = RequireOperatorConfiguration(call.body);
+        o.operator_configuration = RequireOperatorConfiguration(call);
         Operation created = Unwrap(env.store().CreateOperation(std::move(o), env.now()));
         Log(LogLevel::kInfo, "api: created operation {} ({})", created.operation_id,
             created.operator_configuration.value("operatorType", ""));
@@ -117,7 +126,7 @@ void AddOperationRoutes(std::vector<Route>& routes, ApiEnv& env) {
           if (name->empty()) ThrowApiError(422, "name: must not be empty", {{"name", "must not be empty"}});
           o.name = *name;
         }
-        o.operator_configuration = RequireOperatorConfiguration(call.body, o.operator_configuration);
+        o.operator_configuration = RequireOperatorConfiguration(call, o.operator_configuration);
         auto updated = Unwrap(env.store().UpdateOperation(o, env.now()));
         if (!updated) ThrowNotFound("operation", o.operation_id, "operationId");
         return OperationToApi(*updated);
