@@ -133,18 +133,15 @@ bool GitAvailable() {
   return false;
 }
 
-// Runs `argv` (no shell) and waits; its output lines (stdout's, then stderr's) go to `log`.
-Status RunProgram(const std::vector<std::string>& argv, const std::function<void(const std::string&)>& log) {
-  SLUICE_ASSIGN_OR_RETURN(ProcessOutput run, RunToCompletion(argv));
-  for (const std::string* output : {&run.out, &run.err}) {
-    size_t start = 0;
-    while (start < output->size()) {
-      size_t end = output->find('\n', start);
-      if (end == std::string::npos) end = output->size();
-      if (end > start) log(output->substr(start, end - start));
-      start = end + 1;
-    }
-  }
+// Runs `argv` (no shell) and waits; its non-empty output lines go to `log` as they come.
+Status RunProgram(const std::vector<std::string>& argv, const OperationTarget& target) {
+  RunOptions options;
+  options.stop = target.stop;
+  options.on_line = [&target](bool, std::string_view line) {
+    if (!line.empty()) target.log(std::string(line));
+  };
+  SLUICE_ASSIGN_OR_RETURN(ProcessOutput run, RunToCompletion(argv, options));
+  if (run.stopped) return Status::Cancelled(fmt::format("{} was stopped (the job was cancelled)", argv[0]));
   if (run.exit_code == 0) return Status::Ok();
   return Status::TransientError(fmt::format("{} failed (exit code {})", argv[0], run.exit_code));
 }
@@ -167,7 +164,7 @@ Status RunDbt(const OperatorConfig& c, const OperationTarget& target) {
     argv.push_back(c.repo);
     argv.push_back(project);
     target.log(fmt::format("cloning the dbt project{}", c.branch.empty() ? "" : " (branch " + c.branch + ")"));
-    SLUICE_RETURN_IF_ERROR(RunProgram(argv, target.log).WithContext("git clone of operatorConfiguration.dbt.gitRepoUrl"));
+    SLUICE_RETURN_IF_ERROR(RunProgram(argv, target).WithContext("git clone of operatorConfiguration.dbt.gitRepoUrl"));
   }
   std::unique_ptr<SshTunnel> tunnel;  // the destination's, open until the transform ends
   SLUICE_ASSIGN_OR_RETURN(TransformOptions o,

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -241,6 +243,26 @@ TEST(OperationsTest, CommandRunsWithoutAShell) {
   ASSERT_TRUE(sql.ok());
   st = RunOperator(*sql, target);
   EXPECT_EQ(st.message(), "operatorConfiguration.operatorSql: runs against PostgreSQL; the destination is destination-local");
+  std::filesystem::remove_all(scratch);
+}
+
+// A git URL that cannot be cloned: git's own lines in the log, a transient error (retried).
+TEST(OperationsTest, AFailedCloneIsTransientWithGitsLines) {
+  if (access("/usr/bin/git", X_OK) != 0) GTEST_SKIP() << "git is not installed";
+  std::vector<std::string> lines;
+  const std::string scratch = std::filesystem::temp_directory_path() / ("sluice-ops-git-" + std::to_string(getpid()));
+  std::filesystem::create_directories(scratch);
+  OperationTarget target{"destination-postgres", Json::object(), scratch,
+                         [&lines](const std::string& line) { lines.push_back(line); }};
+  auto c = ParseOperatorConfiguration(
+      Json{{"operatorType", "dbt"}, {"dbt", {{"gitRepoUrl", "git://127.0.0.1:1/nothing.git"}}}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Status st = RunOperator(*c, target);
+  EXPECT_EQ(st.failure_type(), FailureType::kTransient) << st.ToString();
+  EXPECT_NE(st.message().find("git clone of operatorConfiguration.dbt.gitRepoUrl"), std::string::npos) << st.message();
+  EXPECT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "cloning the dbt project");
+  EXPECT_NE(lines[1].find("fatal: unable to connect"), std::string::npos) << testing::PrintToString(lines);
   std::filesystem::remove_all(scratch);
 }
 
