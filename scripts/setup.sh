@@ -24,7 +24,7 @@ TEST_APT_PACKAGES=(
   zstd gzip time python3-yaml python3-jsonschema python3-pytest
   postgresql-15 python3-boto3 python3-psycopg2 pgloader hyperfine python3-prometheus-client
   chromium fonts-noto-color-emoji mariadb-server python3-bson openssh-server
-  dpkg-dev systemd python3-kubernetes python3-cryptography python3-requests nginx
+  dpkg-dev systemd python3-kubernetes python3-cryptography python3-requests nginx curl
 )
 # kubectl for the deployment tests (tests/e2e/test_deploy.py): Debian's kubernetes-client, unless a
 # kubectl is already installed (another package's /usr/bin/kubectl would conflict with it).

@@ -15,16 +15,31 @@ Json OperationToApi(const Operation& o) {
   return {{"operationId", o.operation_id},
           {"workspaceId", o.workspace_id},
           {"name", o.name},
-          {"operatorConfiguration", o.operator_configuration}};
+          {"operatorConfiguration", MaskOperatorSecrets(o.operator_configuration)}};
 }
 
-// The body's operatorConfiguration, read and checked (422 naming the field).
-Json RequireOperatorConfiguration(const Json& body) {
-  const Json& config = RequireObject(body, "operatorConfiguration");
+// The body's operatorConfiguration, read and checked (422 naming the field); a masked secret
+// ("**********", as answers show them) keeps the value of `stored`. A command operation runs a
+// program on the server's machine: saving one needs manage_settings (an admin), not only the
+// route's edit_configs (403).
+Json RequireOperatorConfiguration(const Call& call, const Json& stored = Json::object()) {
+  const Json& body = call.body;
+  auto merged = MergeOperatorSecrets(stored, RequireObject(body, "operatorConfiguration"));
+  if (!merged.ok()) {
+    const std::string& m = merged.status().message();
+    ThrowApiError(422, m, DetailsFromMessage(m, "", "operatorConfiguration"));
+  }
+  const Json& config = *merged;
   auto parsed = ParseOperatorConfiguration(config);
   if (!parsed.ok()) {
     const std::string& m = parsed.status().message();
     ThrowApiError(422, m, DetailsFromMessage(m, "", "operatorConfiguration"));
+  }
+  if (parsed->type == OperatorType::kCommand && !Allowed(call.principal.role, Permission::kManageSettings)) {
+    ThrowApiError(403,
+                  fmt::format("a command operation runs a program on the server: your role ({}) lacks manage_settings",
+                              RoleName(call.principal.role)),
+                  {{"operatorConfiguration.operatorType", "command needs manage_settings"}});
   }
   return config;
 }
@@ -40,16 +55,20 @@ Operation LoadOperation(const ApiEnv& env, const Json& body) {
 
 void AddOperationRoutes(std::vector<Route>& routes, ApiEnv& env) {
   const std::string base = "/api/v1/operations/";
-  const FieldDoc operator_doc = {"operatorConfiguration", "object", true,
-                                 "{operatorType: normalization | dbt | webhook, normalization: {option: basic}, "
-                                 "dbt: {gitRepoUrl, gitRepoBranch, dbtArguments}, webhook: {executionUrl, "
-                                 "executionBody}}"};
+  const FieldDoc operator_doc = {
+      "operatorConfiguration", "object", true,
+      "{operatorType: normalization | dbt | webhook | sql | command, normalization: {option: basic}, "
+      "dbt: {gitRepoUrl, gitRepoBranch, dbtArguments}, webhook: {executionUrl, executionBody}; sluice extensions: "
+      "operatorSql: {sql, database?, schema?} (one transaction on the destination-postgres database), "
+      "operatorCommand: {command: [argv], workingDirectory?, environment?: {NAME: value}, secretEnvironment?: "
+      "{NAME: value} (answered as **********; send it back to keep it), timeoutSeconds?} (no shell; the "
+      "destination's PG* variables)}"};
 
   routes.push_back(MakeRoute(
       base + "check", Permission::kEditConfigs, "operations",
       "Checks an OperatorConfiguration (the body itself, as Airbyte's, or under operatorConfiguration): "
       "{status: succeeded | failed, message}",
-      {{"operatorType", "string", false, "normalization | dbt | webhook"},
+      {{"operatorType", "string", false, "normalization | dbt | webhook | sql | command (sql, command: sluice extensions)"},
        {"operatorConfiguration", "object", false, "the configuration, when not given as the body"}},
       [](Call& call) {
         const Json& config =
@@ -68,7 +87,7 @@ void AddOperationRoutes(std::vector<Route>& routes, ApiEnv& env) {
         o.workspace_id = WorkspaceIdOf(env, call.body);
         o.name = RequireString(call.body, "name");
         if (o.name.empty()) ThrowApiError(422, "name: must not be empty", {{"name", "must not be empty"}});
-        o.operator_configuration = RequireOperatorConfiguration(call.body);
+        o.operator_configuration = RequireOperatorConfiguration(call);
         Operation created = Unwrap(env.store().CreateOperation(std::move(o), env.now()));
         Log(LogLevel::kInfo, "api: created operation {} ({})", created.operation_id,
             created.operator_configuration.value("operatorType", ""));
@@ -107,7 +126,7 @@ void AddOperationRoutes(std::vector<Route>& routes, ApiEnv& env) {
           if (name->empty()) ThrowApiError(422, "name: must not be empty", {{"name", "must not be empty"}});
           o.name = *name;
         }
-        o.operator_configuration = RequireOperatorConfiguration(call.body);
+        o.operator_configuration = RequireOperatorConfiguration(call, o.operator_configuration);
         auto updated = Unwrap(env.store().UpdateOperation(o, env.now()));
         if (!updated) ThrowNotFound("operation", o.operation_id, "operationId");
         return OperationToApi(*updated);

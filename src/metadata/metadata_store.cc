@@ -17,6 +17,7 @@ using store_internal::AllRows;
 using store_internal::Execute;
 using store_internal::FirstRow;
 using store_internal::ForUpdate;
+using store_internal::InsertWorkspaceRow;
 using store_internal::JsonColumn;
 using store_internal::JsonParam;
 
@@ -180,13 +181,9 @@ Actor ActorFromRow(const SqlRow& row) {
 Result<Actor> MetadataStore::CreateActor(Actor a, int64_t now) {
   a.id = NewUuid();
   a.created_at = a.updated_at = now;
-  SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
-  SLUICE_ASSIGN_OR_RETURN(SqlRows ws, tx->Query("SELECT 1 FROM workspaces WHERE id = ?", {a.workspace_id}));
-  if (ws.empty()) return Status::ConfigError(fmt::format("workspaceId: no workspace '{}'", a.workspace_id));
   SLUICE_RETURN_IF_ERROR(
-      Execute(*tx, fmt::format("INSERT INTO actors ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", kActorColumns),
-              {ActorKindName(a.kind), a.id, a.workspace_id, a.definition_name, a.name, a.configuration, now, now}));
-  SLUICE_RETURN_IF_ERROR(tx->Commit());
+      InsertWorkspaceRow(*db_, "actors", kActorColumns, a.workspace_id,
+                         {ActorKindName(a.kind), a.id, a.workspace_id, a.definition_name, a.name, a.configuration, now, now}));
   return a;
 }
 

@@ -133,7 +133,7 @@ class MetadataStore {
   Result<Operation> CreateOperation(Operation operation, int64_t now);
   //! nullopt for an unknown (or deleted) id.
   Result<std::optional<Operation>> GetOperation(const std::string& operation_id);
-  //! The operations of a workspace, oldest first.
+  //! The operations of a workspace (every workspace's when `workspace_id` is empty), oldest first.
   Result<std::vector<Operation>> ListOperations(const std::string& workspace_id);
   //! Writes name and operator_configuration.
   Result<std::optional<Operation>> UpdateOperation(const Operation& operation, int64_t now);

@@ -6,14 +6,10 @@
 
 namespace sluice {
 
-using store_internal::AllRows;
-using store_internal::Execute;
-using store_internal::FirstRow;
 using store_internal::JsonColumn;
+using store_internal::WorkspaceTable;
 
 namespace {
-
-constexpr const char* kDefinitionColumns = "id, workspace_id, name, manifest, version, description, created_at, updated_at";
 
 CustomSourceDefinition DefinitionFromRow(const SqlRow& row) {
   CustomSourceDefinition d;
@@ -28,33 +24,26 @@ CustomSourceDefinition DefinitionFromRow(const SqlRow& row) {
   return d;
 }
 
+constexpr WorkspaceTable<CustomSourceDefinition> kDefinitions{
+    "custom_source_definitions", "id, workspace_id, name, manifest, version, description, created_at, updated_at",
+    DefinitionFromRow};
+
 }  // namespace
 
 Result<CustomSourceDefinition> MetadataStore::CreateCustomSourceDefinition(CustomSourceDefinition d, int64_t now) {
   d.definition_id = NewUuid();
   d.created_at = d.updated_at = now;
-  SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
-  SLUICE_ASSIGN_OR_RETURN(SqlRows ws, tx->Query("SELECT 1 FROM workspaces WHERE id = ?", {d.workspace_id}));
-  if (ws.empty()) return Status::ConfigError(fmt::format("workspaceId: no workspace '{}'", d.workspace_id));
-  SLUICE_RETURN_IF_ERROR(Execute(
-      *tx, fmt::format("INSERT INTO custom_source_definitions ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", kDefinitionColumns),
-      {d.definition_id, d.workspace_id, d.name, d.manifest.dump(), d.version, d.description, now, now}));
-  SLUICE_RETURN_IF_ERROR(tx->Commit());
+  SLUICE_RETURN_IF_ERROR(kDefinitions.Insert(
+      *db_, d.workspace_id, {d.definition_id, d.workspace_id, d.name, d.manifest.dump(), d.version, d.description, now, now}));
   return d;
 }
 
 Result<std::optional<CustomSourceDefinition>> MetadataStore::GetCustomSourceDefinition(const std::string& id) {
-  SLUICE_ASSIGN_OR_RETURN(
-      SqlRows rows,
-      db_->Query(fmt::format("SELECT {} FROM custom_source_definitions WHERE id = ?", kDefinitionColumns), {id}));
-  return FirstRow(rows, DefinitionFromRow);
+  return kDefinitions.Get(*db_, id);
 }
 
 Result<std::vector<CustomSourceDefinition>> MetadataStore::ListCustomSourceDefinitions(const std::string& workspace_id) {
-  const std::string sql = fmt::format("SELECT {} FROM custom_source_definitions {} ORDER BY created_at, id",
-                                      kDefinitionColumns, workspace_id.empty() ? "" : "WHERE workspace_id = ?");
-  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, workspace_id.empty() ? db_->Query(sql) : db_->Query(sql, {workspace_id}));
-  return AllRows(rows, DefinitionFromRow);
+  return kDefinitions.List(*db_, workspace_id);
 }
 
 Result<std::optional<CustomSourceDefinition>> MetadataStore::UpdateCustomSourceDefinition(const CustomSourceDefinition& d,

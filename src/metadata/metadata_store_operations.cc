@@ -7,14 +7,11 @@
 
 namespace sluice {
 
-using store_internal::AllRows;
 using store_internal::Execute;
-using store_internal::FirstRow;
 using store_internal::JsonColumn;
+using store_internal::WorkspaceTable;
 
 namespace {
-
-constexpr const char* kOperationColumns = "id, workspace_id, name, operator_configuration, created_at, updated_at";
 
 Operation OperationFromRow(const SqlRow& row) {
   Operation o;
@@ -27,33 +24,25 @@ Operation OperationFromRow(const SqlRow& row) {
   return o;
 }
 
+constexpr WorkspaceTable<Operation> kOperations{
+    "operations", "id, workspace_id, name, operator_configuration, created_at, updated_at", OperationFromRow};
+
 }  // namespace
 
 Result<Operation> MetadataStore::CreateOperation(Operation o, int64_t now) {
   o.operation_id = NewUuid();
   o.created_at = o.updated_at = now;
-  SLUICE_ASSIGN_OR_RETURN(auto tx, db_->Begin());
-  SLUICE_ASSIGN_OR_RETURN(SqlRows ws, tx->Query("SELECT 1 FROM workspaces WHERE id = ?", {o.workspace_id}));
-  if (ws.empty()) return Status::ConfigError(fmt::format("workspaceId: no workspace '{}'", o.workspace_id));
-  SLUICE_RETURN_IF_ERROR(
-      Execute(*tx, fmt::format("INSERT INTO operations ({}) VALUES (?, ?, ?, ?, ?, ?)", kOperationColumns),
-              {o.operation_id, o.workspace_id, o.name, o.operator_configuration.dump(), now, now}));
-  SLUICE_RETURN_IF_ERROR(tx->Commit());
+  SLUICE_RETURN_IF_ERROR(kOperations.Insert(
+      *db_, o.workspace_id, {o.operation_id, o.workspace_id, o.name, o.operator_configuration.dump(), now, now}));
   return o;
 }
 
 Result<std::optional<Operation>> MetadataStore::GetOperation(const std::string& operation_id) {
-  SLUICE_ASSIGN_OR_RETURN(
-      SqlRows rows, db_->Query(fmt::format("SELECT {} FROM operations WHERE id = ?", kOperationColumns), {operation_id}));
-  return FirstRow(rows, OperationFromRow);
+  return kOperations.Get(*db_, operation_id);
 }
 
 Result<std::vector<Operation>> MetadataStore::ListOperations(const std::string& workspace_id) {
-  SLUICE_ASSIGN_OR_RETURN(
-      SqlRows rows,
-      db_->Query(fmt::format("SELECT {} FROM operations WHERE workspace_id = ? ORDER BY created_at, id", kOperationColumns),
-                 {workspace_id}));
-  return AllRows(rows, OperationFromRow);
+  return kOperations.List(*db_, workspace_id);
 }
 
 Result<std::optional<Operation>> MetadataStore::UpdateOperation(const Operation& o, int64_t now) {

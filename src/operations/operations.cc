@@ -2,16 +2,24 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "base/file_util.h"
 #include "base/subprocess.h"
 #include "connectors/postgres_common/pg_config.h"
 #include "monitoring/webhook_sender.h"
+#include "operations/sql_script.h"
+#include "postgres/pg_connection.h"
+#include "protocol/config_validator.h"
 
 namespace sluice {
 
@@ -125,18 +133,15 @@ bool GitAvailable() {
   return false;
 }
 
-// Runs `argv` (no shell) and waits; its output lines (stdout's, then stderr's) go to `log`.
-Status RunProgram(const std::vector<std::string>& argv, const std::function<void(const std::string&)>& log) {
-  SLUICE_ASSIGN_OR_RETURN(ProcessOutput run, RunToCompletion(argv));
-  for (const std::string* output : {&run.out, &run.err}) {
-    size_t start = 0;
-    while (start < output->size()) {
-      size_t end = output->find('\n', start);
-      if (end == std::string::npos) end = output->size();
-      if (end > start) log(output->substr(start, end - start));
-      start = end + 1;
-    }
-  }
+// Runs `argv` (no shell) and waits; its non-empty output lines go to `log` as they come.
+Status RunProgram(const std::vector<std::string>& argv, const OperationTarget& target) {
+  RunOptions options;
+  options.stop = target.stop;
+  options.on_line = [&target](bool, std::string_view line) {
+    if (!line.empty()) target.log(std::string(line));
+  };
+  SLUICE_ASSIGN_OR_RETURN(ProcessOutput run, RunToCompletion(argv, options));
+  if (run.stopped) return Status::Cancelled(fmt::format("{} was stopped (the job was cancelled)", argv[0]));
   if (run.exit_code == 0) return Status::Ok();
   return Status::TransientError(fmt::format("{} failed (exit code {})", argv[0], run.exit_code));
 }
@@ -159,7 +164,7 @@ Status RunDbt(const OperatorConfig& c, const OperationTarget& target) {
     argv.push_back(c.repo);
     argv.push_back(project);
     target.log(fmt::format("cloning the dbt project{}", c.branch.empty() ? "" : " (branch " + c.branch + ")"));
-    SLUICE_RETURN_IF_ERROR(RunProgram(argv, target.log).WithContext("git clone of operatorConfiguration.dbt.gitRepoUrl"));
+    SLUICE_RETURN_IF_ERROR(RunProgram(argv, target).WithContext("git clone of operatorConfiguration.dbt.gitRepoUrl"));
   }
   std::unique_ptr<SshTunnel> tunnel;  // the destination's, open until the transform ends
   SLUICE_ASSIGN_OR_RETURN(TransformOptions o,
@@ -175,6 +180,204 @@ Status RunDbt(const OperatorConfig& c, const OperationTarget& target) {
   return summary.ok() ? Status::Ok() : summary.status();
 }
 
+
+// The PostgreSQL connection of the destination (and its tunnel, kept by the caller), with
+// `database` when given.
+Result<PgConnectionConfig> DestinationConnection(const OperationTarget& target, std::string_view field,
+                                                 std::unique_ptr<SshTunnel>& tunnel, std::string& schema) {
+  auto o = TransformOptionsForDestination(target.destination_name, target.destination_config, tunnel);
+  if (!o.ok()) {
+    if (target.destination_name != "destination-postgres" && target.destination_name != "postgres") {
+      return Status::ConfigError(fmt::format("operatorConfiguration.{}: runs against PostgreSQL; the destination is {}",
+                                             field, target.destination_name));
+    }
+    return o.status();
+  }
+  schema = o->schema;
+  return *o->connection;
+}
+
+// "… (at character N)" of a statement's error → the line in the script (0 when not given).
+int ScriptLine(const std::string& message, const SqlStatement& statement) {
+  const size_t at = message.rfind("(at character ");
+  if (at == std::string::npos) return statement.line;
+  const long pos = std::strtol(message.c_str() + at + 14, nullptr, 10) - 1;
+  if (pos < 0 || static_cast<size_t>(pos) > statement.text.size()) return statement.line;
+  return statement.line + static_cast<int>(std::count(statement.text.begin(), statement.text.begin() + pos, '\n'));
+}
+
+std::string FirstLine(const std::string& text, size_t max_chars = 80) {
+  std::string line = text.substr(0, text.find('\n'));
+  if (line.size() > max_chars) line = line.substr(0, max_chars) + "…";
+  return line;
+}
+
+Status RunSql(const OperatorConfig& c, const OperationTarget& target) {
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<SqlStatement> statements, SplitSqlScript(c.sql));
+  std::unique_ptr<SshTunnel> tunnel;  // the destination's, open until the script ends
+  std::string schema;
+  SLUICE_ASSIGN_OR_RETURN(PgConnectionConfig config, DestinationConnection(target, "operatorSql", tunnel, schema));
+  if (!c.sql_database.empty()) config.database = c.sql_database;
+  if (!c.sql_schema.empty()) schema = c.sql_schema;
+  SLUICE_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(config, "sluice sql operation"));
+  const std::string search_path = schema == "public" ? QuoteIdent(schema) : QuoteIdent(schema) + ", public";
+  target.log(fmt::format("{} statement(s) in one transaction on {} (search_path {})", statements.size(),
+                         config.Describe(), search_path));
+  SLUICE_RETURN_IF_ERROR(conn->Exec("BEGIN"));
+  SLUICE_RETURN_IF_ERROR(conn->Exec("SET LOCAL search_path TO " + search_path));
+  for (size_t i = 0; i < statements.size(); ++i) {
+    const SqlStatement& statement = statements[i];
+    const auto started = std::chrono::steady_clock::now();
+    auto result = conn->Query(statement.text);
+    if (!result.ok()) {
+      (void)conn->Exec("ROLLBACK");
+      const Status& st = result.status();
+      const std::string where = fmt::format("operatorSql.sql: statement {} of {} (line {}: {}) failed, nothing was "
+                                            "committed: {}", i + 1, statements.size(), ScriptLine(st.message(), statement),
+                                            FirstLine(statement.text), st.message());
+      return st.failure_type() == FailureType::kTransient ? Status::TransientError(where) : Status::ConfigError(where);
+    }
+    const char* tag = PQcmdStatus(result->get());
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    target.log(fmt::format("statement {} of {} (line {}): {} in {:.0f} ms", i + 1, statements.size(), statement.line,
+                           tag != nullptr && *tag != '\0' ? tag : "OK", ms));
+  }
+  SLUICE_RETURN_IF_ERROR(conn->Exec("COMMIT"));
+  target.log("committed");
+  return Status::Ok();
+}
+
+// PG* variables for a command: the destination's connection, when it is PostgreSQL.
+Result<std::vector<std::string>> DestinationEnvironment(const OperationTarget& target,
+                                                        std::unique_ptr<SshTunnel>& tunnel) {
+  std::vector<std::string> env;
+  if (target.destination_name != "destination-postgres" && target.destination_name != "postgres") return env;
+  std::string schema;
+  SLUICE_ASSIGN_OR_RETURN(PgConnectionConfig c, DestinationConnection(target, "operatorCommand", tunnel, schema));
+  env.push_back("PGHOST=" + c.host);
+  if (c.tunnel_local_port != 0) {
+    env.push_back("PGHOSTADDR=127.0.0.1");
+    env.push_back(fmt::format("PGPORT={}", c.tunnel_local_port));
+  } else {
+    env.push_back(fmt::format("PGPORT={}", c.port));
+  }
+  env.push_back("PGDATABASE=" + c.database);
+  env.push_back("PGUSER=" + c.username);
+  if (!c.password.empty()) env.push_back("PGPASSWORD=" + c.password);
+  env.push_back("PGSSLMODE=" + c.ssl_mode);
+  env.push_back(fmt::format("PGCONNECT_TIMEOUT={}", c.connect_timeout_seconds));
+  if (!c.ca_certificate.empty()) {
+    const std::string path = target.scratch_dir + "/root.crt";
+    SLUICE_RETURN_IF_ERROR(WritePrivateFile(path, c.ca_certificate));
+    env.push_back("PGSSLROOTCERT=" + path);
+  }
+  env.push_back("SLUICE_SCHEMA=" + schema);
+  return env;
+}
+
+Status RunCommand(const OperatorConfig& c, const OperationTarget& target) {
+  std::unique_ptr<SshTunnel> tunnel;  // the destination's, open until the command ends
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> env, DestinationEnvironment(target, tunnel));
+  for (const auto& [k, v] : c.environment) env.push_back(k + "=" + v);
+  for (const auto& [k, v] : c.secret_environment) env.push_back(k + "=" + v);
+  RunOptions options;
+  options.extra_env = std::move(env);
+  options.working_dir = c.working_dir.empty() ? target.scratch_dir : c.working_dir;
+  options.timeout_ms = static_cast<int64_t>(c.timeout_seconds) * 1000;
+  options.stop = target.stop;
+  options.on_line = [&target](bool is_stderr, std::string_view line) {
+    target.log(is_stderr ? fmt::format("stderr: {}", line) : std::string(line));
+  };
+  target.log(fmt::format("running {} (in {})", c.argv[0], options.working_dir));
+  auto run = RunToCompletion(c.argv, options);
+  if (!run.ok()) return run.status().WithContext("operatorCommand.command");
+  if (run->stopped) return Status::Cancelled(fmt::format("operatorCommand.command: {} was stopped (the job was cancelled)", c.argv[0]));
+  if (run->timed_out) {
+    return Status::ConfigError(
+        fmt::format("operatorCommand.command: {} did not finish within timeoutSeconds ({} s) and was killed", c.argv[0],
+                    c.timeout_seconds));
+  }
+  if (run->exit_code != 0) {
+    return Status::ConfigError(fmt::format("operatorCommand.command: {} failed (exit code {})", c.argv[0], run->exit_code));
+  }
+  target.log(fmt::format("{} exited with 0", c.argv[0]));
+  return Status::Ok();
+}
+
+bool ValidEnvName(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') return false;
+  }
+  return true;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ParseEnvironment(const Json& section, std::string_view key,
+                                                                          std::string_view path) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto it = section.find(std::string(key));
+  if (it == section.end() || it->is_null()) return out;
+  const std::string field = fmt::format("operatorCommand.{}", key);
+  if (!it->is_object()) return Bad(path, field, "must be an object of NAME: value strings");
+  for (const auto& [name, value] : it->items()) {
+    if (!ValidEnvName(name)) return Bad(path, field + "." + name, "is not a variable name (letters, digits, _)");
+    if (!value.is_string()) return Bad(path, field + "." + name, "must be a string");
+    out.emplace_back(name, value.get<std::string>());
+  }
+  return out;
+}
+
+Status ParseSql(const Json& section, OperatorConfig& c, std::string_view path) {
+  for (const char* key : {"sql", "database", "schema"}) {
+    auto it = section.find(key);
+    if (it != section.end() && !it->is_null() && !it->is_string()) {
+      return Bad(path, std::string("operatorSql.") + key, "must be a string");
+    }
+  }
+  c.sql = section.value("sql", "");
+  c.sql_database = section.value("database", "");
+  c.sql_schema = section.value("schema", "");
+  auto statements = SplitSqlScript(c.sql);
+  if (!statements.ok()) return Bad(path, "operatorSql.sql", statements.status().message());
+  if (statements->empty()) return Bad(path, "operatorSql.sql", "is required: one or more SQL statements");
+  for (const SqlStatement& st : *statements) {
+    if (IsTransactionControl(st.text)) {
+      return Bad(path, "operatorSql.sql",
+                 fmt::format("line {}: '{}': the script runs in one transaction; leave out BEGIN, COMMIT and ROLLBACK",
+                             st.line, FirstLine(st.text, 40)));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseCommand(const Json& section, OperatorConfig& c, std::string_view path) {
+  auto command = section.find("command");
+  if (command == section.end() || !command->is_array() || command->empty()) {
+    return Bad(path, "operatorCommand.command", "is required: the program and its arguments, as a list of strings");
+  }
+  for (size_t i = 0; i < command->size(); ++i) {
+    if (!(*command)[i].is_string()) return Bad(path, fmt::format("operatorCommand.command[{}]", i), "must be a string");
+    c.argv.push_back((*command)[i].get<std::string>());
+  }
+  if (c.argv[0].empty()) return Bad(path, "operatorCommand.command[0]", "must name a program");
+  if (auto it = section.find("workingDirectory"); it != section.end() && !it->is_null()) {
+    if (!it->is_string()) return Bad(path, "operatorCommand.workingDirectory", "must be a string");
+    c.working_dir = it->get<std::string>();
+    if (!c.working_dir.empty() && c.working_dir[0] != '/') {
+      return Bad(path, "operatorCommand.workingDirectory", fmt::format("'{}' is not an absolute folder", c.working_dir));
+    }
+  }
+  if (auto it = section.find("timeoutSeconds"); it != section.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 7 * 24 * 3600) {
+      return Bad(path, "operatorCommand.timeoutSeconds", "must be a whole number of seconds from 1 to 604800");
+    }
+    c.timeout_seconds = it->get<int>();
+  }
+  SLUICE_ASSIGN_OR_RETURN(c.environment, ParseEnvironment(section, "environment", path));
+  SLUICE_ASSIGN_OR_RETURN(c.secret_environment, ParseEnvironment(section, "secretEnvironment", path));
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string_view OperatorTypeName(OperatorType type) {
@@ -182,6 +385,8 @@ std::string_view OperatorTypeName(OperatorType type) {
     case OperatorType::kNormalization: return "normalization";
     case OperatorType::kDbt: return "dbt";
     case OperatorType::kWebhook: return "webhook";
+    case OperatorType::kSql: return "sql";
+    case OperatorType::kCommand: return "command";
   }
   return "normalization";
 }
@@ -194,7 +399,7 @@ Result<OperatorConfig> ParseOperatorConfiguration(const Json& json, std::string_
   const std::string type = type_it == json.end() ? "" : type_it->get<std::string>();
   auto section = [&](std::string_view key) -> Result<const Json*> {
     auto it = json.find(std::string(key));
-    if (it == json.end() || it->is_null()) return Bad(path, key, fmt::format("is required when operatorType is {}", key));
+    if (it == json.end() || it->is_null()) return Bad(path, key, fmt::format("is required when operatorType is {}", type));
     if (!it->is_object()) return Bad(path, key, "must be an object");
     return &*it;
   };
@@ -245,13 +450,28 @@ Result<OperatorConfig> ParseOperatorConfiguration(const Json& json, std::string_
       c.body = Json::parse(body, nullptr, false);
       if (c.body.is_discarded()) return Bad(path, "webhook.executionBody", "must be JSON text");
     }
+  } else if (type == "sql") {
+    c.type = OperatorType::kSql;
+    SLUICE_ASSIGN_OR_RETURN(const Json* sql, section("operatorSql"));
+    SLUICE_RETURN_IF_ERROR(ParseSql(*sql, c, path));
+  } else if (type == "command") {
+    c.type = OperatorType::kCommand;
+    SLUICE_ASSIGN_OR_RETURN(const Json* command, section("operatorCommand"));
+    SLUICE_RETURN_IF_ERROR(ParseCommand(*command, c, path));
   } else {
-    return Bad(path, "operatorType", fmt::format("'{}' is not one of normalization, dbt, webhook", type));
+    return Bad(path, "operatorType",
+               fmt::format("'{}' is not one of normalization, dbt, webhook, sql, command", type));
   }
   return c;
 }
 
 Status CheckOperator(const OperatorConfig& c, std::string_view path) {
+  if (c.type == OperatorType::kCommand && !c.working_dir.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(c.working_dir, ec)) {
+      return Bad(path, "operatorCommand.workingDirectory", fmt::format("no folder '{}' on the server", c.working_dir));
+    }
+  }
   if (c.type != OperatorType::kDbt) return Status::Ok();
   if (IsGitUrl(c.repo)) {
     return GitAvailable() ? Status::Ok() : Bad(path, "dbt.gitRepoUrl", "a git URL needs git installed on the server");
@@ -262,6 +482,45 @@ Status CheckOperator(const OperatorConfig& c, std::string_view path) {
     return Bad(path, "dbt.gitRepoUrl", fmt::format("no dbt_project.yml in '{}'", folder));
   }
   return Status::Ok();
+}
+
+Json MaskOperatorSecrets(const Json& config) {
+  Json out = config;
+  if (auto* section = out.contains("operatorCommand") ? &out["operatorCommand"] : nullptr;
+      section != nullptr && section->is_object() && section->contains("secretEnvironment") &&
+      (*section)["secretEnvironment"].is_object()) {
+    for (auto& [name, value] : (*section)["secretEnvironment"].items()) value = std::string(kSecretMask);
+  }
+  return out;
+}
+
+Result<Json> MergeOperatorSecrets(const Json& stored, const Json& updated) {
+  Json out = updated;
+  if (!out.is_object() || !out.contains("operatorCommand") || !out["operatorCommand"].is_object()) return out;
+  Json& section = out["operatorCommand"];
+  if (!section.contains("secretEnvironment") || !section["secretEnvironment"].is_object()) return out;
+  const Json* old = nullptr;
+  if (stored.is_object() && stored.contains("operatorCommand") && stored["operatorCommand"].is_object() &&
+      stored["operatorCommand"].contains("secretEnvironment")) {
+    old = &stored["operatorCommand"]["secretEnvironment"];
+  }
+  for (auto& [name, value] : section["secretEnvironment"].items()) {
+    if (!value.is_string() || value.get<std::string>() != kSecretMask) continue;
+    if (old == nullptr || !old->is_object() || !old->contains(name) || !(*old)[name].is_string()) {
+      return Status::ConfigError(fmt::format(
+          "operatorConfiguration.operatorCommand.secretEnvironment.{}: no stored value to keep; type the value", name));
+    }
+    value = (*old)[name];
+  }
+  return out;
+}
+
+std::vector<std::string> OperatorSecretValues(const OperatorConfig& c) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : c.secret_environment) {
+    if (!value.empty()) out.push_back(value);
+  }
+  return out;
 }
 
 Result<TransformOptions> TransformOptionsForDestination(const std::string& name, const Json& config,
@@ -283,6 +542,8 @@ Status RunOperator(const OperatorConfig& c, const OperationTarget& target) {
   switch (c.type) {
     case OperatorType::kNormalization: return Status::Ok();
     case OperatorType::kDbt: return RunDbt(c, target);
+    case OperatorType::kSql: return RunSql(c, target);
+    case OperatorType::kCommand: return RunCommand(c, target);
     case OperatorType::kWebhook: {
       target.log(fmt::format("POST to {}", WebhookHost(c.url)));
       return WebhookSender().Post(c.url, c.body);

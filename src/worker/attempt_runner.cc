@@ -141,11 +141,11 @@ Result<std::vector<PlannedOperation>> ParseOperations(const Json& operations) {
   return out;
 }
 
-// Runs the dbt and webhook operations in order after a successful sync, each a logged step;
+// Runs the dbt, webhook, sql and command operations in order after a successful sync, each a logged step;
 // the first failure stops them. Adds {operationId, name, operatorType, status, durationMs} to
 // `summary` for each one started.
 std::optional<Failure> RunOperations(const std::vector<PlannedOperation>& operations, const std::string& destination,
-                                     const Json& destination_config, Json& summary) {
+                                     const Json& destination_config, const std::atomic<bool>* stop, Json& summary) {
   size_t total = 0;
   for (const PlannedOperation& op : operations) total += op.config.type != OperatorType::kNormalization;
   size_t n = 0;
@@ -158,7 +158,7 @@ std::optional<Failure> RunOperations(const std::vector<PlannedOperation>& operat
     Status st = scratch.status();
     if (st.ok()) {
       OperationTarget target{destination, destination_config, *scratch,
-                             [&step](const std::string& line) { Log(LogLevel::kInfo, "{}: {}", step, line); }};
+                             [&step](const std::string& line) { Log(LogLevel::kInfo, "{}: {}", step, line); }, stop};
       st = RunOperator(op.config, target);
       RemoveTreeIgnoringErrors(*scratch);
     }
@@ -169,7 +169,8 @@ std::optional<Failure> RunOperations(const std::vector<PlannedOperation>& operat
     if (!st.ok()) {
       Log(LogLevel::kError, "{}: failed after {:.1f} s: {}", step, ms / 1000.0, st.message());
       return Failure{st.WithContext(fmt::format("operation '{}'", op.name)),
-                     op.config.type == OperatorType::kDbt ? "dbt" : "airbyte_platform"};
+                     op.config.type == OperatorType::kDbt || op.config.type == OperatorType::kSql ? "dbt"
+                                                                                                 : "airbyte_platform"};
     }
     Log(LogLevel::kInfo, "{}: succeeded in {:.1f} s", step, ms / 1000.0);
   }
@@ -206,13 +207,19 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
   for (std::string& s : CollectSecretValues(destination->spec.connection_specification, plan.destination_config)) {
     secrets.push_back(std::move(s));
   }
+  // The operations' secrets (a command's secretEnvironment) are redacted as well.
+  auto operations = ParseOperations(plan.operations);
+  if (operations.ok()) {
+    for (const PlannedOperation& op : *operations) {
+      for (std::string& s : OperatorSecretValues(op.config)) secrets.push_back(std::move(s));
+    }
+  }
   auto redactor = std::make_shared<SecretRedactor>(std::move(secrets));
   SetLogSink([redactor](LogLevel level, std::string_view message) {
     std::string line = fmt::format("{} {}\n", LogLevelName(level), redactor->Redact(message));
     WriteAll(2, line);
   });
 
-  auto operations = ParseOperations(plan.operations);
   if (!operations.ok()) return finish(Failure{operations.status(), "airbyte_platform"});
   for (const PlannedOperation& op : *operations) {
     if (op.config.type != OperatorType::kNormalization) continue;
@@ -408,7 +415,7 @@ int RunAttempt(const Json& plan_json, int events_fd, const std::atomic<bool>* st
   Json stats = StatsJson(result);
   if (!plan.continuous && !(stop != nullptr && stop->load())) {
     Json summary = Json::array();
-    std::optional<Failure> failed = RunOperations(*operations, destination->name, *destination_config, summary);
+    std::optional<Failure> failed = RunOperations(*operations, destination->name, *destination_config, stop, summary);
     if (!summary.empty()) stats["operations"] = std::move(summary);
     if (failed) return finish(std::move(failed), stats);
   }

@@ -398,6 +398,28 @@ def test_csrf_on_cookie_sessions(platform):
         "email": "viewer@matrix.example", "password": USER_PASSWORD}, timeout=30).headers["Set-Cookie"]
 
 
+def test_command_operations_need_an_admin(platform):
+    """A command operation runs a program on the server: saving one needs manage_settings (an
+    admin), more than the operations routes' edit_configs; a SQL one does not."""
+    env = platform
+    s = env["server"]
+    engineer, admin = env["sessions"]["data_engineer"], env["sessions"]["admin"]
+    command = {"operatorType": "command", "operatorCommand": {"command": ["true"]}}
+    r = engineer.post(f"{s.url}/operations/create", json={"name": "cmd", "operatorConfiguration": command}, timeout=30)
+    assert r.status_code == 403 and "manage_settings" in r.text, r.text
+    sql = engineer.post(f"{s.url}/operations/create", json={"name": "sql", "operatorConfiguration": {
+        "operatorType": "sql", "operatorSql": {"sql": "select 1"}}}, timeout=30)
+    assert sql.status_code == 200, sql.text
+    r = engineer.post(f"{s.url}/operations/update", json={"operationId": sql.json()["operationId"],
+                                                           "operatorConfiguration": command}, timeout=30)
+    assert r.status_code == 403, r.text
+    r = admin.post(f"{s.url}/operations/create", json={"name": "cmd", "operatorConfiguration": command}, timeout=30)
+    assert r.status_code == 200, r.text
+    for op in (sql.json(), r.json()):
+        assert admin.post(f"{s.url}/operations/delete", json={"operationId": op["operationId"]},
+                          timeout=30).status_code == 204
+
+
 def test_wrong_workspace(platform):
     """A second workspace: lists are per workspace, an unknown workspace is a 404 (never another
     workspace's data), and a connection cannot join a source and a destination of two workspaces."""

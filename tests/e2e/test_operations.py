@@ -2,38 +2,77 @@
 operationIds) against a real PostgreSQL 15 and the real server: basic normalization while
 loading, a dbt-style project run by sluice's transform, a webhook; each is a step of the job with
 its own log lines and duration; a failing model fails the job (failureOrigin dbt) while the
-synced rows and the saved state stay; deleting an operation takes it out of the connection."""
+synced rows and the saved state stay; deleting an operation takes it out of the connection.
+sluice's extensions: a SQL script in one transaction (a failing statement named with its line,
+nothing of the script kept, the synced rows kept), commands run without a shell with the
+destination's PG* variables (the password and secretEnvironment redacted from the logs and
+masked in answers), and a Dremio metadata refresh (`POST /api/v3/sql`) through curl against a
+local stand-in for Dremio's REST API."""
 import http.server
 import json
+import shutil
+import sys
 import threading
+
+import pytest
 
 from pg_server import pg  # noqa: F401  (session fixture)
 from sluice_server import register_secret, sluice_server
 from test_platform import all_log_lines, create_connection, create_destination, create_source, wait_job, workspace_id
 
 
-class Hook:
-    """A local webhook receiver: remembers each POST's JSON body."""
+class PostRecorder:
+    """A local HTTP server that remembers each POST ({path, authorization, content_type, body}:
+    the body as JSON) and answers what `answer(call)` gives: (status, JSON document or None)."""
 
-    def __init__(self):
-        bodies = self.bodies = []
+    def __init__(self, answer, path=""):
+        calls = self.calls = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", 0))
-                bodies.append(json.loads(self.rfile.read(n) or b"null"))
-                self.send_response(204)
-                self.end_headers()
+                call = {"path": self.path, "authorization": self.headers.get("Authorization"),
+                        "content_type": self.headers.get("Content-Type"),
+                        "body": json.loads(self.rfile.read(n) or b"null")}
+                calls.append(call)
+                status, document = answer(call)
+                self.send_response(status)
+                if document is not None:
+                    data = json.dumps(document).encode()
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                else:
+                    self.end_headers()
 
             def log_message(self, *args):
                 pass
 
         self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/hooks/after-sync"
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}{path}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self):
         self.httpd.shutdown()
+
+
+class Hook(PostRecorder):
+    """A local webhook receiver: remembers each POST's JSON body (`bodies`), answers 204."""
+
+    def __init__(self):
+        super().__init__(lambda call: (204, None), "/hooks/after-sync")
+
+    @property
+    def bodies(self):
+        return [c["body"] for c in self.calls]
+
+
+def dremio_answer(call):
+    """Dremio's REST API as far as POST /api/v3/sql goes: a job id."""
+    if call["path"] == "/api/v3/sql":
+        return 200, {"id": "1f2e3d4c-job"}
+    return 404, {"errorMessage": "not found"}
 
 
 def write_project(root, model_sql):
@@ -67,7 +106,7 @@ def test_operations_run_after_the_sync_as_steps(pg, tmp_path):
             assert bad["status"] == "failed" and "no dbt_project.yml" in bad["message"], bad
             good = server.ok("operations/check", {"operatorType": "dbt", "dbt": {"gitRepoUrl": str(project)}})
             assert good == {"status": "succeeded", "message": ""}
-            r = server.post("operations/create", {"name": "x", "operatorConfiguration": {"operatorType": "sql"}})
+            r = server.post("operations/create", {"name": "x", "operatorConfiguration": {"operatorType": "spark"}})
             assert r.status_code == 422 and "operatorConfiguration.operatorType" in r.text, r.text
 
             normalize = create_operation(server, "normalize", {"operatorType": "normalization",
@@ -133,3 +172,108 @@ def test_operations_run_after_the_sync_as_steps(pg, tmp_path):
             assert r.status_code == 422 and "operationIds[0]" in r.text, r.text
     finally:
         hook.close()
+
+
+# The command that asks Dremio to refresh a table's metadata (the README's example): curl run by
+# sh for the token from secretEnvironment; the operation itself runs without a shell.
+DREMIO_REFRESH = ["sh", "-c", "curl -sS --fail-with-body -X POST \"$DREMIO_URL/api/v3/sql\" "
+                              "-H 'Content-Type: application/json' -H \"Authorization: Bearer $DREMIO_TOKEN\" "
+                              "-d '{\"sql\": \"ALTER TABLE lake.shop.users REFRESH METADATA\"}'"]
+
+# A command reading the destination through the PG* variables it is given (libpq reads them).
+COUNT_ROWS = [sys.executable, "-c", "import os, sys, psycopg2\n"
+              "c = psycopg2.connect('')\n"
+              "cur = c.cursor(); cur.execute('select count(*) from users')\n"
+              "print('users:', cur.fetchone()[0], 'in', os.environ['PGDATABASE'], 'schema', os.environ['SLUICE_SCHEMA'])\n"
+              "print('password is', os.environ['PGPASSWORD'], 'token is', os.environ['TOKEN'])\n"
+              "print('a warning', file=sys.stderr)\n"]
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="curl is needed (scripts/setup.sh installs it)")
+def test_sql_and_command_operations(pg, tmp_path):
+    register_secret(pg.password)
+    db = "ops_sql_dest"
+    pg.create_database(db)
+    dremio = PostRecorder(dremio_answer)  # a local stand-in for Dremio's REST API
+    try:
+        with sluice_server() as server:
+            bad = server.post("operations/create", {"name": "x", "operatorConfiguration": {
+                "operatorType": "sql", "operatorSql": {"sql": "select 1;\ncommit;"}}})
+            assert bad.status_code == 422 and "operatorConfiguration.operatorSql.sql" in bad.text \
+                and "line 2" in bad.text, bad.text
+            bad = server.post("operations/create", {"name": "x", "operatorConfiguration": {
+                "operatorType": "command", "operatorCommand": {"command": "curl -X POST"}}})
+            assert bad.status_code == 422 and "operatorConfiguration.operatorCommand.command" in bad.text, bad.text
+            check = server.ok("operations/check", {"operatorType": "command", "operatorCommand": {
+                "command": ["true"], "workingDirectory": str(tmp_path / "none")}})
+            assert check["status"] == "failed" and "workingDirectory" in check["message"], check
+
+            sql = create_operation(server, "marts", {"operatorType": "sql", "operatorSql": {"sql": (
+                "-- the marts, rebuilt after each sync\n"
+                "drop table if exists user_count;\n"
+                "create table user_count as select count(*) as n from users;\n"
+                "create or replace view user_count_v as select n from user_count;")}})
+            count = create_operation(server, "count rows", {"operatorType": "command", "operatorCommand": {
+                "command": COUNT_ROWS, "secretEnvironment": {"TOKEN": "tok-count-5ecret"}, "timeoutSeconds": 60}})
+            refresh = create_operation(server, "refresh dremio", {"operatorType": "command", "operatorCommand": {
+                "command": DREMIO_REFRESH, "environment": {"DREMIO_URL": dremio.url},
+                "secretEnvironment": {"DREMIO_TOKEN": "dremio-pat-5ecret"}}})
+            # Secrets are masked in answers; the mask sent back keeps the stored value.
+            got = server.ok("operations/get", {"operationId": refresh})
+            assert got["operatorConfiguration"]["operatorCommand"]["secretEnvironment"] == {"DREMIO_TOKEN": "**********"}
+            assert got["operatorConfiguration"]["operatorCommand"]["environment"] == {"DREMIO_URL": dremio.url}
+            server.ok("operations/update", {"operationId": refresh, "name": "refresh dremio",
+                                            "operatorConfiguration": got["operatorConfiguration"]})
+            assert "5ecret" not in json.dumps(server.ok("operations/list", {}))
+
+            source_id = create_source(server, {"count": 200, "seed": 5})
+            destination_id = create_destination(server, "destination-postgres", pg.config(db))
+            connection_id = create_connection(server, source_id, destination_id, operationIds=[sql, count, refresh])
+
+            job = wait_job(server, server.ok("connections/sync", {"connectionId": connection_id})["job"]["id"])
+            lines = all_log_lines(server, job)
+            text = "\n".join(lines)
+            assert job["job"]["status"] == "succeeded", "\n".join(lines[-60:])
+            assert pg.query(db, "select n from public.user_count_v") == [(200,)]
+            assert "operation 1 of 3 'marts' (sql): statement 2 of 3 (line 3): SELECT 1" in text, text[-4000:]
+            assert "operation 1 of 3 'marts' (sql): committed" in text
+            assert f"operation 2 of 3 'count rows' (command): users: 200 in {db} schema public" in text, text[-4000:]
+            assert "operation 2 of 3 'count rows' (command): stderr: a warning" in text
+            assert "operation 2 of 3 'count rows' (command): password is ********** token is **********" in text
+            assert "operation 3 of 3 'refresh dremio' (command): {\"id\": \"1f2e3d4c-job\"}" in text, text[-4000:]
+            assert "operation 3 of 3 'refresh dremio' (command): succeeded in" in text
+            assert dremio.calls == [{"path": "/api/v3/sql", "authorization": "Bearer dremio-pat-5ecret",
+                                     "content_type": "application/json",
+                                     "body": {"sql": "ALTER TABLE lake.shop.users REFRESH METADATA"}}]
+            steps = job["attempts"][-1]["attempt"]["operations"]
+            assert [(x["name"], x["operatorType"], x["status"]) for x in steps] == [
+                ("marts", "sql", "succeeded"), ("count rows", "command", "succeeded"),
+                ("refresh dremio", "command", "succeeded")]
+            answers = json.dumps(job) + json.dumps(server.ok("operations/list", {"connectionId": connection_id}))
+            for secret in (pg.password, "tok-count-5ecret", "dremio-pat-5ecret"):
+                assert secret not in text and secret not in answers
+
+            # A failing statement: the job fails in the sql step, naming the statement and its line;
+            # nothing of the script stays, the synced rows do, later steps do not run.
+            server.ok("operations/update", {"operationId": sql, "name": "marts", "operatorConfiguration": {
+                "operatorType": "sql", "operatorSql": {"sql": (
+                    "create table should_not_stay as select 1 as x;\n"
+                    "insert into user_count\n"
+                    "  select n from user_count\n"
+                    "  union all select no_such_column from users;\n")}}})
+            job = wait_job(server, server.ok("connections/sync", {"connectionId": connection_id})["job"]["id"])
+            assert job["job"]["status"] == "failed", job["job"]
+            attempt = job["attempts"][-1]["attempt"]
+            failure = attempt["failureSummary"]["failures"][0]
+            assert failure["failureOrigin"] == "dbt", failure
+            message = failure["externalMessage"]
+            assert "operation 'marts'" in message and "statement 2 of 2 (line 4: insert into user_count)" in message, message
+            assert "no_such_column" in message and "nothing was committed" in message, message
+            assert len(job["attempts"]) == 1, "a failing statement is a config error: not retried"
+            assert [(x["name"], x["status"]) for x in attempt["operations"]] == [("marts", "failed")]
+            assert pg.query(db, "select count(*) from public.users") == [(200,)]
+            assert pg.query(db, "select n from public.user_count") == [(200,)]
+            assert pg.query(db, "select to_regclass('public.should_not_stay') is null") == [(True,)]
+            assert len(dremio.calls) == 1, "steps after the failed one do not run"
+    finally:
+        dremio.close()

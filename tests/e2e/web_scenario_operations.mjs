@@ -1,8 +1,11 @@
 // A connection's normalization setting and after-sync operations in the web UI (run by
 // test_web_operations.py through web_driver.mjs): normalization basic then none (checked through
 // the API), a dbt operation added with a bad project folder (the server's 422 shown), fixed,
-// a webhook operation added, edited and moved first, the dbt one removed after a confirm; then
-// "Sync now" until 🟢 and the job's row showing the webhook step succeeded.
+// a webhook operation added, edited and moved first, the dbt one removed after a confirm; a SQL
+// script refused for its COMMIT (the line named under the field), fixed, saved and removed; a
+// command with environment and secret environment (a bad NAME=value line refused in the page;
+// the secret shown masked when edited and kept); then "Sync now" until 🟢 and the job's row
+// showing the webhook and command steps succeeded.
 export default async function operations(page, context, lib) {
   const { options, base, step, shot, expectText, assertNoHorizontalScroll, STEP_TIMEOUT } = lib;
   const call = async (route, body) => {
@@ -80,6 +83,68 @@ export default async function operations(page, context, lib) {
   await page.setViewportSize({ width: 1280, height: 800 });
   step('operations stored');
 
+  // --- a SQL script: the server names the line of its COMMIT; fixed; then removed ---
+  await page.getByRole('button', { name: 'Add an operation' }).click();
+  await page.getByLabel(/^Name/).fill('marts');
+  await page.getByLabel('Type').selectOption('sql');
+  await page.getByLabel(/^SQL script/).fill('create table user_count as select count(*) from users;\ncommit;');
+  lib.allowHttpErrors(true);
+  await page.getByRole('button', { name: 'Save operation' }).click();
+  const sqlError = page.locator('#op-operatorConfiguration\\.operatorSql\\.sql-error');
+  await sqlError.waitFor({ timeout: STEP_TIMEOUT });
+  lib.allowHttpErrors(false);
+  const sqlMessage = await sqlError.innerText();
+  if (!sqlMessage.includes('line 2')) throw new Error(`the SQL error does not name line 2: ${sqlMessage}`);
+  step('sql 422', { message: sqlMessage });
+  await page.getByLabel(/^SQL script/).fill('create table user_count as select count(*) from users;\ncreate view v as select * from user_count;');
+  await page.getByLabel('Schema').fill('marts');
+  await shot(page, 'operation-form-sql');
+  await page.getByRole('button', { name: 'Save operation' }).click();
+  await status('Operation marts added.');
+  await expectText(page.getByRole('table', { name: 'Operations' }), 'SQL script (2 statements)');
+  {
+    const ops = await listed();
+    const sql = ops.find((o) => o.name === 'marts');
+    if (!sql || sql.operatorConfiguration.operatorType !== 'sql' || sql.operatorConfiguration.operatorSql.schema !== 'marts'
+      || !sql.operatorConfiguration.operatorSql.sql.includes('create view v'))
+      throw new Error(`sql operation not stored: ${JSON.stringify(sql)}`);
+  }
+  await page.getByRole('button', { name: 'Remove marts' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+  await status('Operation marts removed.');
+  step('sql stored');
+
+  // --- a command with environment and a secret: masked when edited, kept when saved back ---
+  await page.getByRole('button', { name: 'Add an operation' }).click();
+  await page.getByLabel(/^Name/).fill('write file');
+  await page.getByLabel('Type').selectOption('command');
+  await page.getByLabel(/^Program and arguments/).fill(`sh\n-c\necho "$GREETING from $TOKEN" > ${options.outFile}`);
+  await page.getByLabel('Environment', { exact: true }).fill('GREETING hello');
+  await page.getByLabel('Secret environment').fill('TOKEN=web-5ecret');
+  await page.getByRole('button', { name: 'Save operation' }).click();
+  await expectText(page.locator('form [role=alert]'), 'Environment, line 1: expected NAME=value');
+  await page.getByLabel('Environment', { exact: true }).fill('GREETING=hello');
+  await page.getByLabel('Timeout (seconds)').fill('60');
+  await shot(page, 'operation-form-command');
+  await page.getByRole('button', { name: 'Save operation' }).click();
+  await status('Operation write file added.');
+  await expectText(page.getByRole('table', { name: 'Operations' }), '$ sh -c');
+  await page.getByRole('button', { name: 'Edit write file' }).click();
+  const secret = await page.getByLabel('Secret environment').inputValue();
+  if (secret !== 'TOKEN=**********') throw new Error(`the secret is not masked in the form: ${secret}`);
+  await page.getByLabel('Environment', { exact: true }).fill('GREETING=hi');
+  await page.getByRole('button', { name: 'Save operation' }).click();
+  await status('Operation write file saved.');
+  {
+    const ops = await listed();
+    const cmd = ops.find((o) => o.name === 'write file');
+    const c = cmd && cmd.operatorConfiguration.operatorCommand;
+    if (!c || c.command.length !== 3 || c.command[0] !== 'sh' || c.environment.GREETING !== 'hi'
+      || c.secretEnvironment.TOKEN !== '**********' || c.timeoutSeconds !== 60)
+      throw new Error(`command operation not stored: ${JSON.stringify(cmd)}`);
+  }
+  step('command stored');
+
   // --- remove the dbt one (confirm) and normalization off (a local destination has none) ---
   await page.getByRole('button', { name: 'Remove city counts' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
@@ -88,7 +153,7 @@ export default async function operations(page, context, lib) {
   await status('Normalization off');
   {
     const ops = await listed();
-    if (ops.map((o) => o.name).join(',') !== 'notify') throw new Error(`after removing: ${JSON.stringify(ops)}`);
+    if (ops.map((o) => o.name).join(',') !== 'notify,write file') throw new Error(`after removing: ${JSON.stringify(ops)}`);
   }
 
   // --- a sync: the webhook's step in the job's row ---
@@ -98,6 +163,9 @@ export default async function operations(page, context, lib) {
   const stepItem = row.locator('li[data-step="notify"]');
   await stepItem.waitFor({ timeout: STEP_TIMEOUT });
   if ((await stepItem.getAttribute('data-step-status')) !== 'succeeded') throw new Error(`step: ${await stepItem.innerText()}`);
+  const commandItem = row.locator('li[data-step="write file"]');
+  await commandItem.waitFor({ timeout: STEP_TIMEOUT });
+  if ((await commandItem.getAttribute('data-step-status')) !== 'succeeded') throw new Error(`step: ${await commandItem.innerText()}`);
   await shot(page, 'operation-steps');
   step('step shown', { text: await stepItem.innerText() });
   step('done');

@@ -144,10 +144,20 @@ export interface OperationStep {
 
 /** Airbyte's OperatorConfiguration (operations/*). */
 export interface OperatorConfiguration {
-  operatorType: 'normalization' | 'dbt' | 'webhook';
+  operatorType: 'normalization' | 'dbt' | 'webhook' | 'sql' | 'command';
   normalization?: { option: 'basic' };
   dbt?: { gitRepoUrl: string; gitRepoBranch?: string; dbtArguments?: string; dockerImage?: string };
   webhook?: { executionUrl: string; executionBody?: string };
+  /** sluice extension: a SQL script run in one transaction on the destination-postgres database. */
+  operatorSql?: { sql: string; database?: string; schema?: string };
+  /** sluice extension: a program run without a shell; secretEnvironment values come back as "**********". */
+  operatorCommand?: {
+    command: string[];
+    workingDirectory?: string;
+    environment?: Record<string, string>;
+    secretEnvironment?: Record<string, string>;
+    timeoutSeconds?: number;
+  };
 }
 
 export interface Operation {

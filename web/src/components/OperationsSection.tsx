@@ -1,15 +1,19 @@
 // The "Normalization and operations" section of a connection page: the normalization setting
 // (basic | none: an operation with operatorType normalization in the connection's operationIds,
-// Airbyte's shape) and the after-sync operations (dbt project, webhook) listed in the order they
-// run, added, edited and removed through operations/create|update|delete and connections/update
-// operationIds. Read-only without edit_configs.
-import { FormEvent, useCallback, useEffect, useState } from 'react';
+// Airbyte's shape) and the after-sync operations (dbt project, webhook, and sluice's SQL script
+// and command) listed in the order they run, added, edited and removed through
+// operations/create|update|delete and connections/update operationIds. Read-only without
+// edit_configs. A command's secret variables come back masked ("**********"): sent back as they
+// are, the server keeps their values.
+import { ChangeEvent, FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, Connection, Operation, OperatorConfiguration } from '../api';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ErrorBox } from './ErrorBox';
 import { problemsFinder } from './ConnectionFields';
 
-type Kind = 'dbt' | 'webhook';
+type Kind = 'dbt' | 'webhook' | 'sql' | 'command';
+
+const MASK = '**********';
 
 interface Draft {
   operationId?: string;
@@ -20,25 +24,100 @@ interface Draft {
   args: string;
   url: string;
   body: string;
+  sql: string;
+  database: string;
+  schema: string;
+  /** argv, one per line */
+  argv: string;
+  workdir: string;
+  /** NAME=value lines */
+  env: string;
+  secretEnv: string;
+  timeout: string;
 }
 
-const EMPTY: Draft = { name: '', kind: 'dbt', repo: '', branch: '', args: 'run', url: '', body: '' };
+const EMPTY: Draft = {
+  name: '', kind: 'dbt', repo: '', branch: '', args: 'run', url: '', body: '',
+  sql: '', database: '', schema: '', argv: '', workdir: '', env: '', secretEnv: '', timeout: '',
+};
+
+const KINDS: Kind[] = ['dbt', 'webhook', 'sql', 'command'];
+
+/** The draft's text fields (what draftField edits). */
+type DraftText = Exclude<keyof Draft, 'operationId' | 'kind'>;
+
+interface FieldOptions {
+  help?: string;
+  /** the field the server's 422 names (operatorConfiguration.…) */
+  errorField?: string;
+  required?: boolean;
+  /** a textarea of this many rows */
+  rows?: number;
+  type?: 'text' | 'url' | 'number';
+  placeholder?: string;
+}
+
+function envLines(env: Record<string, string> | undefined): string {
+  return Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`).join('\n');
+}
+
+/** NAME=value lines → an object; a line without "=" is an error naming it. */
+function envOf(text: string, label: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`${label}, line ${i + 1}: expected NAME=value, got "${line}"`);
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  });
+  return out;
+}
 
 function draftOf(o: Operation): Draft {
   const c = o.operatorConfiguration;
   return {
     operationId: o.operationId,
     name: o.name,
-    kind: c.operatorType === 'webhook' ? 'webhook' : 'dbt',
+    kind: KINDS.includes(c.operatorType as Kind) ? (c.operatorType as Kind) : 'dbt',
     repo: c.dbt?.gitRepoUrl ?? '',
     branch: c.dbt?.gitRepoBranch ?? '',
     args: c.dbt?.dbtArguments ?? 'run',
     url: c.webhook?.executionUrl ?? '',
     body: c.webhook?.executionBody ?? '',
+    sql: c.operatorSql?.sql ?? '',
+    database: c.operatorSql?.database ?? '',
+    schema: c.operatorSql?.schema ?? '',
+    argv: (c.operatorCommand?.command ?? []).join('\n'),
+    workdir: c.operatorCommand?.workingDirectory ?? '',
+    env: envLines(c.operatorCommand?.environment),
+    secretEnv: envLines(c.operatorCommand?.secretEnvironment),
+    timeout: c.operatorCommand?.timeoutSeconds ? String(c.operatorCommand.timeoutSeconds) : '',
   };
 }
 
 function configOf(d: Draft): OperatorConfiguration {
+  if (d.kind === 'sql') {
+    return {
+      operatorType: 'sql',
+      operatorSql: { sql: d.sql, ...(d.database.trim() ? { database: d.database.trim() } : {}), ...(d.schema.trim() ? { schema: d.schema.trim() } : {}) },
+    };
+  }
+  if (d.kind === 'command') {
+    const env = envOf(d.env, 'Environment');
+    const secretEnv = envOf(d.secretEnv, 'Secret environment');
+    const timeout = d.timeout.trim();
+    return {
+      operatorType: 'command',
+      operatorCommand: {
+        command: d.argv.split('\n').filter((a) => a.trim() !== ''),
+        ...(d.workdir.trim() ? { workingDirectory: d.workdir.trim() } : {}),
+        ...(Object.keys(env).length ? { environment: env } : {}),
+        ...(Object.keys(secretEnv).length ? { secretEnvironment: secretEnv } : {}),
+        ...(timeout ? { timeoutSeconds: Number(timeout) } : {}),
+      },
+    };
+  }
   if (d.kind === 'webhook') {
     return { operatorType: 'webhook', webhook: { executionUrl: d.url.trim(), ...(d.body.trim() ? { executionBody: d.body } : {}) } };
   }
@@ -52,6 +131,15 @@ function configOf(d: Draft): OperatorConfiguration {
 export function operationSummary(c: OperatorConfiguration): string {
   if (c.operatorType === 'dbt') return `dbt ${c.dbt?.dbtArguments || 'run'} · ${c.dbt?.gitRepoUrl ?? ''}${c.dbt?.gitRepoBranch ? ` (${c.dbt.gitRepoBranch})` : ''}`;
   if (c.operatorType === 'webhook') return `POST ${c.webhook?.executionUrl ?? ''}`;
+  if (c.operatorType === 'sql') {
+    const statements = (c.operatorSql?.sql ?? '').split(';').filter((x) => x.trim()).length;
+    const first = (c.operatorSql?.sql ?? '').trim().split('\n')[0].slice(0, 60);
+    return `SQL script (${statements} statement${statements === 1 ? '' : 's'}): ${first}`;
+  }
+  if (c.operatorType === 'command') {
+    const argv = (c.operatorCommand?.command ?? []).map((a) => (/[\s"']/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ');
+    return `$ ${argv.length > 120 ? `${argv.slice(0, 120)}…` : argv}`;
+  }
   return 'Basic normalization';
 }
 
@@ -131,7 +219,13 @@ export function OperationsSection({ connection, mayEdit, onChanged }: {
   const save = async (e: FormEvent) => {
     e.preventDefault();
     if (!draft) return;
-    const body = { name: draft.name.trim(), operatorConfiguration: configOf(draft) };
+    let body: { name: string; operatorConfiguration: OperatorConfiguration };
+    try {
+      body = { name: draft.name.trim(), operatorConfiguration: configOf(draft) };
+    } catch (err) {
+      setError(err);
+      return;
+    }
     const ok = await run(async () => {
       if (draft.operationId) {
         await api('operations/update', { operationId: draft.operationId, ...body });
@@ -155,6 +249,31 @@ export function OperationsSection({ connection, mayEdit, onChanged }: {
   const fieldError = (field: string) => {
     const p = problems([field]);
     return p.length ? <p className="field-error" id={`op-${field}-error`}>{p.map((x) => x.message).join('; ')}</p> : null;
+  };
+
+  /** One labelled input (or, with `rows`, a monospace textarea) editing a text of the draft, with
+   * its help and the server's error for `errorField`. */
+  const draftField = (key: DraftText, id: string, label: string, opts: FieldOptions = {}) => {
+    if (!draft) return null;
+    const common = {
+      id,
+      value: draft[key],
+      required: opts.required,
+      'aria-describedby': opts.help ? `${id}-help` : undefined,
+      onChange: (e: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => setDraft({ ...draft, [key]: e.target.value }),
+    };
+    return (
+      <div className="field">
+        <label htmlFor={id}>{label}{opts.required ? ' *' : ''}</label>
+        {opts.rows ? (
+          <textarea {...common} className="code" rows={opts.rows} spellCheck={false} />
+        ) : (
+          <input {...common} type={opts.type ?? 'text'} placeholder={opts.placeholder} min={opts.type === 'number' ? 1 : undefined} />
+        )}
+        {opts.help && <p className="help" id={`${id}-help`}>{opts.help}</p>}
+        {opts.errorField && fieldError(opts.errorField)}
+      </div>
+    );
   };
 
   return (
@@ -239,7 +358,7 @@ export function OperationsSection({ connection, mayEdit, onChanged }: {
           <ErrorBox error={error} />
           <div className="field">
             <label htmlFor="op-name">Name *</label>
-            <input id="op-name" required value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
+            <input id="op-name" type="text" required value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
             {fieldError('name')}
           </div>
           <div className="field">
@@ -248,41 +367,70 @@ export function OperationsSection({ connection, mayEdit, onChanged }: {
               onChange={(e) => setDraft({ ...draft, kind: e.target.value as Kind })}>
               <option value="dbt">dbt project (sluice transform)</option>
               <option value="webhook">Webhook</option>
+              <option value="sql">SQL script (destination-postgres)</option>
+              <option value="command">Command</option>
             </select>
           </div>
-          {draft.kind === 'dbt' ? (
+          {draft.kind === 'sql' && (
             <>
-              <div className="field">
-                <label htmlFor="op-repo">Project folder or git URL *</label>
-                <input id="op-repo" required value={draft.repo} aria-describedby="op-repo-help"
-                  onChange={(e) => setDraft({ ...draft, repo: e.target.value })} />
-                <p className="help" id="op-repo-help">A folder holding dbt_project.yml on the server (absolute path or file://), or a git repository.</p>
-                {fieldError('operatorConfiguration.dbt.gitRepoUrl')}
-              </div>
-              <div className="field">
-                <label htmlFor="op-branch">Git branch</label>
-                <input id="op-branch" value={draft.branch} onChange={(e) => setDraft({ ...draft, branch: e.target.value })} />
-              </div>
-              <div className="field">
-                <label htmlFor="op-args">dbt arguments</label>
-                <input id="op-args" value={draft.args} aria-describedby="op-args-help"
-                  onChange={(e) => setDraft({ ...draft, args: e.target.value })} />
-                <p className="help" id="op-args-help">run, test or build, with --select, --full-refresh, --vars.</p>
-                {fieldError('operatorConfiguration.dbt.dbtArguments')}
-              </div>
+              {draftField('sql', 'op-sql', 'SQL script', {
+                required: true, rows: 8, errorField: 'operatorConfiguration.operatorSql.sql',
+                help: 'Statements separated by ";", run in one transaction on the destination\'s database: a failing one undoes them all. Leave out BEGIN and COMMIT.',
+              })}
+              {draftField('database', 'op-sql-database', 'Database', {
+                errorField: 'operatorConfiguration.operatorSql.database',
+                help: 'Another database of the destination\'s server; empty: the destination\'s.',
+              })}
+              {draftField('schema', 'op-sql-schema', 'Schema', {
+                errorField: 'operatorConfiguration.operatorSql.schema',
+                help: 'The search_path for unqualified names; empty: the destination\'s schema.',
+              })}
             </>
-          ) : (
+          )}
+          {draft.kind === 'command' && (
             <>
-              <div className="field">
-                <label htmlFor="op-url">Webhook URL *</label>
-                <input id="op-url" type="url" required value={draft.url} onChange={(e) => setDraft({ ...draft, url: e.target.value })} />
-                {fieldError('operatorConfiguration.webhook.executionUrl')}
-              </div>
-              <div className="field">
-                <label htmlFor="op-body">Request body (JSON)</label>
-                <textarea id="op-body" rows={3} value={draft.body} onChange={(e) => setDraft({ ...draft, body: e.target.value })} />
-                {fieldError('operatorConfiguration.webhook.executionBody')}
-              </div>
+              {draftField('argv', 'op-argv', 'Program and arguments', {
+                required: true, rows: 4, errorField: 'operatorConfiguration.operatorCommand.command',
+                help: 'One per line, run without a shell (for one: sh, -c, then the script). It gets the destination\'s PGHOST, PGPORT, PGDATABASE, PGUSER and PGPASSWORD.',
+              })}
+              {draftField('env', 'op-env', 'Environment', {
+                rows: 3, errorField: 'operatorConfiguration.operatorCommand.environment',
+                help: 'NAME=value, one per line; shown to everyone who can read the connection.',
+              })}
+              {draftField('secretEnv', 'op-secret-env', 'Secret environment', {
+                rows: 2, errorField: 'operatorConfiguration.operatorCommand.secretEnvironment',
+                help: `NAME=value, one per line: tokens and passwords, never shown again nor logged (a value left as ${MASK} is kept).`,
+              })}
+              {draftField('workdir', 'op-workdir', 'Working folder', {
+                errorField: 'operatorConfiguration.operatorCommand.workingDirectory',
+                help: 'An absolute folder on the server; empty: a temporary one.',
+              })}
+              {draftField('timeout', 'op-timeout', 'Timeout (seconds)', {
+                type: 'number', placeholder: '3600', errorField: 'operatorConfiguration.operatorCommand.timeoutSeconds',
+              })}
+            </>
+          )}
+          {draft.kind === 'dbt' && (
+            <>
+              {draftField('repo', 'op-repo', 'Project folder or git URL', {
+                required: true, errorField: 'operatorConfiguration.dbt.gitRepoUrl',
+                help: 'A folder holding dbt_project.yml on the server (absolute path or file://), or a git repository.',
+              })}
+              {draftField('branch', 'op-branch', 'Git branch')}
+              {draftField('args', 'op-args', 'dbt arguments', {
+                errorField: 'operatorConfiguration.dbt.dbtArguments',
+                help: 'run, test or build, with --select, --full-refresh, --vars.',
+              })}
+            </>
+          )}
+          {draft.kind === 'webhook' && (
+            <>
+              {draftField('url', 'op-url', 'Webhook URL', {
+                required: true, type: 'url', errorField: 'operatorConfiguration.webhook.executionUrl',
+              })}
+              {draftField('body', 'op-body', 'Request body (JSON)', {
+                rows: 3, errorField: 'operatorConfiguration.webhook.executionBody',
+              })}
             </>
           )}
           <div className="actions">
