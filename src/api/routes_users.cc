@@ -233,7 +233,9 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
   routes.push_back(std::move(change));
 
   routes.push_back(MakeRoute(
-      "/api/v1/users/create", Permission::kManageUsers, "users", "Creates a user (admin)",
+      "/api/v1/users/create", Permission::kManageUsers, "users",
+      "Creates a user (admin): answers {userId, email, name, role, mustChangePassword, allWorkspaces, workspaceIds, "
+      "createdAt, updatedAt}",
       {{"email", "string", true, ""},
        {"name", "string", false, "default: the email"},
        {"role", "string", true, "admin | data_engineer | analyst | viewer"},

@@ -20,6 +20,20 @@ using store_internal::JsonParam;
 
 namespace {
 
+// " AND <column> IN (the connections of `workspace_ids`)" with its parameters appended; "" for no
+// workspaces (all). A connection's workspace is its source's.
+std::string InWorkspaces(std::string_view column, const std::vector<std::string>& workspace_ids, SqlParams& params) {
+  if (workspace_ids.empty()) return "";
+  std::string where = fmt::format(
+      " AND {} IN (SELECT c.id FROM connections c JOIN actors a ON a.id = c.source_id WHERE a.workspace_id IN (",
+      column);
+  for (size_t i = 0; i < workspace_ids.size(); ++i) {
+    where += i == 0 ? "?" : ", ?";
+    params.emplace_back(workspace_ids[i]);
+  }
+  return where + "))";
+}
+
 constexpr const char* kJobSelect =
     "SELECT id, connection_id, config_type, status, created_at, updated_at, started_at, not_before, "
     "cancel_requested, worker_id, lease_expires_at, streams, "
@@ -463,16 +477,7 @@ std::string JobWhere(const JobQuery& q, SqlParams& params) {
     }
     where += ")";
   }
-  if (!q.workspace_ids.empty()) {
-    // A connection's workspace is its source's.
-    where += " AND connection_id IN (SELECT c.id FROM connections c JOIN actors a ON a.id = c.source_id"
-             " WHERE a.workspace_id IN (";
-    for (size_t i = 0; i < q.workspace_ids.size(); ++i) {
-      where += i == 0 ? "?" : ", ?";
-      params.emplace_back(q.workspace_ids[i]);
-    }
-    where += "))";
-  }
+  where += InWorkspaces("connection_id", q.workspace_ids, params);
   const std::pair<const std::optional<int64_t>*, const char*> bounds[] = {{&q.created_from, " AND created_at >= ?"},
                                                                           {&q.created_to, " AND created_at <= ?"},
                                                                           {&q.updated_from, " AND updated_at >= ?"},
@@ -593,17 +598,7 @@ std::string StatsFilter(const JobStatsQuery& query, SqlParams& params) {
     where += " AND j.connection_id = ?";
     params.emplace_back(*query.connection_id);
   }
-  if (!query.workspace_ids.empty()) {
-    // A connection's workspace is its source's.
-    where += " AND j.connection_id IN (SELECT c.id FROM connections c JOIN actors a ON a.id = c.source_id"
-             " WHERE a.workspace_id IN (";
-    for (size_t i = 0; i < query.workspace_ids.size(); ++i) {
-      where += i == 0 ? "?" : ", ?";
-      params.emplace_back(query.workspace_ids[i]);
-    }
-    where += "))";
-  }
-  return where;
+  return where + InWorkspaces("j.connection_id", query.workspace_ids, params);
 }
 
 //! PostgreSQL: one statement; a LATERAL subquery per day reads a range of the index
