@@ -6,32 +6,18 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "api/api.h"
-#include "scheduler/clock.h"
+#include "api_fixture.h"
 #include "security/token.h"
 
 namespace sluice {
 namespace {
 
-class WorkspaceScopeTest : public ::testing::Test {
+class WorkspaceScopeTest : public testing_api::ApiFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sluice-scope-test-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto store = MetadataStore::Open("sqlite://" + (dir_ / "m.db").string(), 0);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto box = SecretBox::WithRandomKey();
-    ASSERT_TRUE(box.ok());
-    box_.emplace(*box);
-    context_.store = store_.get();
-    context_.secrets = &*box_;
-    context_.clock = &clock_;
-    context_.metrics = &metrics_;
+    ApiFixture::SetUp();
+    if (HasFatalFailure()) return;
 
     // Workspace A (the default one) holds a connection with a job and an operation; B a source.
     a_ = store_->ListWorkspaces()->front().workspace_id;
@@ -61,8 +47,6 @@ class WorkspaceScopeTest : public ::testing::Test {
     limited_.all_workspaces = false;
     limited_.workspace_ids = {b_};
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string MakeActor(ActorKind kind, const std::string& workspace) {
     Actor a;
     a.kind = kind;
@@ -109,20 +93,9 @@ class WorkspaceScopeTest : public ::testing::Test {
 
   ApiResponse Send(Api& api, const std::string& path, const std::string& authorization, std::string body = "{}",
                    std::string method = "POST") {
-    ApiRequest r;
-    r.method = std::move(method);
-    r.path = path;
-    r.body = std::move(body);
-    r.authorization = authorization;
-    return api.Handle(r);
+    return Call(api, path, std::move(body), std::move(method), authorization);
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<MetadataStore> store_;
-  std::optional<SecretBox> box_;
-  ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
-  PlatformMetrics metrics_;
-  PlatformContext context_;
   std::string a_, b_, source_a_, destination_a_, source_b_, connection_a_, operation_a_;
   JobId job_a_ = 0;
   Principal limited_;
