@@ -227,6 +227,14 @@ TEST_F(WorkspaceScopeTest, ThroughTheApiWithKeysOfLimitedUsers) {
   EXPECT_EQ(Send(api, "/api/public/v1/workspaces", admin_b, R"({"name": "mine"})").status, 403);
   EXPECT_EQ(Send(api, "/api/v1/users/list", admin_b).status, 403);
   EXPECT_EQ(Send(api, "/api/v1/api_keys/list", admin_b).status, 200);  // one's own keys touch no workspace
+  // Nor may it take a key of a user reaching more (or widen itself through users/update).
+  const std::string me = Json::parse(Send(api, "/api/v1/auth/me", full).body)["user"]["userId"];
+  r = Send(api, "/api/v1/api_keys/create", admin_b, Json{{"name", "steal"}, {"userId", me}}.dump());
+  EXPECT_EQ(r.status, 403) << r.body;
+  const std::string self = Json::parse(Send(api, "/api/v1/auth/me", admin_b).body)["user"]["userId"];
+  r = Send(api, "/api/v1/users/update", admin_b, Json{{"userId", self}, {"allWorkspaces", true}}.dump());
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(Json::parse(Send(api, "/api/v1/auth/me", admin_b).body)["user"]["workspaceIds"], Json::array({b_}));
   // A viewer limited to B: the role check comes first (403 forbidden), then the workspace.
   const std::string viewer_b = KeyOf(UserRole::kViewer, {b_});
   r = Send(api, "/api/v1/connections/status", viewer_b, Json{{"connectionIds", {connection_a_}}}.dump());
