@@ -8,6 +8,7 @@
 #include "api/api_env.h"
 #include "api/custom_definitions.h"
 #include "api/public_api_shapes.h"
+#include "api/workspace_scope.h"
 #include "base/log.h"
 #include "security/connector_secrets.h"
 #include "security/token.h"
@@ -218,6 +219,7 @@ ApiResponse Api::Handle(const ApiRequest& request) {
       for (const auto& [key, value] : request.query) body[key] = value;  // GET routes take query parameters
     }
     for (auto& [key, value] : path_params) body[key] = std::move(value);
+    CheckWorkspaceScope(*context_.store, route, body, principal);  // after the role check: 403 before 404
     Call call{request, body, principal, response};
     Json result = route.handler(call);
     if (!response.stream && response.body.empty() && !result.is_null()) {

@@ -80,6 +80,19 @@ struct Principal {
   std::string auth_method;         //!< "session", "api_key", "none" (--no-auth)
   std::string session_token_hash;  //!< with "session": to log out
   std::string csrf_token;          //!< with "session": what X-Sluice-CSRF must carry (CsrfTokenFor)
+  //! The workspaces the caller reaches: every one (admins by default, every user from before
+  //! workspace membership, --no-auth), or `workspace_ids` (oldest first). API keys, access tokens
+  //! and sessions act as their user, so they carry the user's.
+  bool all_workspaces = true;
+  std::vector<std::string> workspace_ids;
+
+  bool Reaches(std::string_view workspace_id) const {
+    if (all_workspaces) return true;
+    for (const auto& id : workspace_ids) {
+      if (id == workspace_id) return true;
+    }
+    return false;
+  }
 };
 
 //! Who may call a route.
@@ -87,6 +100,16 @@ enum class Access {
   kPublic,         //!< anyone (health, login, the OpenAPI document)
   kAuthenticated,  //!< any logged-in user, even one who must change the password
   kPermission,     //!< a user whose role grants `permission` (and whose password is not expired)
+};
+
+//! Which workspaces a route touches; Api checks the caller reaches them before the handler runs
+//! (CheckWorkspaceScope, workspace_scope.h), and the OpenAPI document says it as
+//! x-sluice-workspace.
+enum class WorkspaceUse {
+  kScoped,  //!< the workspaces its request names: workspaceId(s), or the owner of sourceId,
+            //!< destinationId, connectionId(s), configId, operationId, jobId, `job_id_field`
+  kNone,    //!< touches no workspace: definitions, auth, API keys, applications, health, metrics
+  kAllWorkspaces,  //!< only for a caller who reaches every workspace (workspaces/create, users/*)
 };
 
 //! How a route writes its errors.
@@ -131,6 +154,8 @@ struct Route {
   std::string response_content_type = "application/json";
   ErrorStyle error_style = ErrorStyle::kConfigApi;
   std::string operation_id;  //!< the OpenAPI operationId; "" = derived from method and path
+  WorkspaceUse workspace = WorkspaceUse::kScoped;
+  std::string job_id_field;  //!< a body field holding a job id besides "jobId" ("id" in /api/v1/jobs/*)
   Handler handler;
 };
 

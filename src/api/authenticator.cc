@@ -61,6 +61,8 @@ Json UserToApi(const User& user) {
           {"name", user.name},
           {"role", UserRoleName(user.role)},
           {"mustChangePassword", user.must_change_password},
+          {"allWorkspaces", user.all_workspaces},
+          {"workspaceIds", user.all_workspaces ? Json::array() : Json(user.workspace_ids)},
           {"createdAt", user.created_at / 1000},
           {"updatedAt", user.updated_at / 1000}};
 }
@@ -96,6 +98,8 @@ Principal Authenticator::FromUser(const User& user, std::string method) const {
   p.role = ToRole(user.role);
   p.must_change_password = user.must_change_password;
   p.auth_method = std::move(method);
+  p.all_workspaces = user.all_workspaces;
+  p.workspace_ids = user.workspace_ids;
   return p;
 }
 

@@ -97,7 +97,8 @@ std::string CsrfTokenFor(std::string_view session_token);
 //! The value of cookie `name` in a Cookie header, or "".
 std::string CookieValue(std::string_view header, std::string_view name);
 
-//! The User as the API returns it (never the password hash).
+//! The User as the API returns it (never the password hash): allWorkspaces, and workspaceIds (the
+//! workspaces it reaches, oldest first; [] with allWorkspaces).
 Json UserToApi(const User& user);
 
 }  // namespace sluice

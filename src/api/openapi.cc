@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "api/public_api_shapes.h"
+#include "api/workspace_scope.h"
 
 namespace sluice {
 
@@ -78,6 +79,7 @@ Json BuildOpenApiDocument(const std::vector<Route>& routes) {
         op["x-sluice-permission"] = PermissionName(route.permission);
         break;
     }
+    op["x-sluice-workspace"] = WorkspaceUseName(EffectiveWorkspaceUse(route));
     Json params = Json::array();
     for (const std::string& name : PathParameters(route.path)) {
       params.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
@@ -131,7 +133,8 @@ Json BuildOpenApiDocument(const std::vector<Route>& routes) {
                   "Airbyte Config API v1 shape: POST /api/v1/<resource>/<action> with JSON bodies (GET with a body "
                   "works too). Errors: {message, details: [{field, message}]}. The Airbyte API (the public one) under "
                   "/api/public/v1: workspaces, sources, destinations, connections, jobs, streams, with REST methods "
-                  "and application/problem+json errors; x-sluice-permission names what each operation needs."}};
+                  "and application/problem+json errors; x-sluice-permission names what each operation needs; x-sluice-workspace whether it "
+                  "touches workspaces the caller must reach (scoped), none, or needs every workspace (all_workspaces)."}};
   doc["paths"] = paths;
   doc["components"] = {
       {"schemas",

@@ -77,6 +77,7 @@ void AddOperationRoutes(std::vector<Route>& routes, ApiEnv& env) {
         Status st = parsed.ok() ? CheckOperator(*parsed) : parsed.status();
         return Json{{"status", st.ok() ? "succeeded" : "failed"}, {"message", st.ok() ? "" : st.message()}};
       }));
+  routes.back().workspace = WorkspaceUse::kNone;  // checks a configuration: no workspace
 
   routes.push_back(MakeRoute(
       base + "create", Permission::kEditConfigs, "operations", "Creates an operation (run after syncs of the "

@@ -12,6 +12,7 @@
 
 #include "api/api_env.h"
 #include "api/public_api_shapes.h"
+#include "api/workspace_scope.h"
 #include "base/log.h"
 #include "security/token.h"
 
@@ -36,7 +37,9 @@ Json CallConfig(const ApiEnv& env, Call& call, std::string_view path, const Json
   }
   if (route == nullptr) ThrowApiError(500, fmt::format("internal error: no route {}", path));
   ApiResponse inner;
-  Call inner_call{call.request, body, call.principal, inner};
+  Json scoped = body;  // the Config API route's workspace check, as Api::Handle does it
+  CheckWorkspaceScope(env.store(), *route, scoped, call.principal);
+  Call inner_call{call.request, scoped, call.principal, inner};
   Json out = route->handler(inner_call);
   if (out.is_null() && inner.shared_body) return Json::parse(*inner.shared_body);
   if (out.is_null() && !inner.body.empty()) return Json::parse(inner.body);
@@ -724,7 +727,14 @@ void AddPublicRoutes(std::vector<Route>& routes, ApiEnv& env) {
   AddConnections(routes, env);
   AddJobs(routes, env);
   AddStreams(routes, env);
+  const size_t applications = routes.size();
   AddApplications(routes, env);
+  // The caller's own applications touch no workspace; creating a workspace needs every one (as
+  // workspaces/create). The rest is scoped like the Config API routes they call.
+  for (size_t i = applications; i < routes.size(); ++i) routes[i].workspace = WorkspaceUse::kNone;
+  for (Route& r : routes) {
+    if (r.path == Path("/workspaces") && r.methods.front() == "POST") r.workspace = WorkspaceUse::kAllWorkspaces;
+  }
 }
 
 }  // namespace sluice

@@ -49,11 +49,45 @@ User LoadUser(const ApiEnv& env, const Json& body) {
   return *user;
 }
 
+// Admins who reach every workspace: at least one must stay (only they manage users).
 int CountAdmins(const ApiEnv& env) {
   int n = 0;
-  for (const auto& u : Unwrap(env.store().ListUsers())) n += u.role == UserRole::kAdmin ? 1 : 0;
+  for (const auto& u : Unwrap(env.store().ListUsers())) n += u.role == UserRole::kAdmin && u.all_workspaces ? 1 : 0;
   return n;
 }
+
+bool IsFullAdmin(const User& user) { return user.role == UserRole::kAdmin && user.all_workspaces; }
+
+// allWorkspaces / workspaceIds of a users/create or users/update body into `user` (absent: unchanged).
+// The store checks that each workspace exists.
+void ApplyWorkspaceFields(const Json& body, User& user) {
+  const Json* ids = FindField(body, "workspaceIds");
+  const std::optional<bool> all = OptionalBool(body, "allWorkspaces");
+  if (ids != nullptr) {
+    if (all && *all) {
+      ThrowApiError(422, "workspaceIds: not with allWorkspaces: true",
+                    {{"workspaceIds", "not with allWorkspaces: true"}});
+    }
+    std::vector<std::string> list = StringListField(body, "workspaceIds");
+    if (list.empty()) {
+      ThrowApiError(422, "workspaceIds: must name at least one workspace",
+                    {{"workspaceIds", "must name at least one workspace (or allWorkspaces: true)"}});
+    }
+    user.all_workspaces = false;
+    user.workspace_ids = std::move(list);
+  } else if (all) {
+    if (!*all) {
+      ThrowApiError(422, "allWorkspaces: false needs workspaceIds", {{"allWorkspaces", "false needs workspaceIds"}});
+    }
+    user.all_workspaces = true;
+    user.workspace_ids.clear();
+  }
+}
+
+const std::vector<FieldDoc> kWorkspaceFieldDocs = {
+    {"allWorkspaces", "boolean", false, "true: the user reaches every workspace (the default on create)"},
+    {"workspaceIds", "array", false,
+     "the only workspaces the user reaches (at least one); its API keys, tokens and sessions act within them"}};
 
 Json ApiKeyToApi(const ApiKey& key) {
   return {{"apiKeyId", key.id},
@@ -98,6 +132,9 @@ std::string KeyOwner(const ApiEnv& env, const Call& call) {
     ThrowApiError(403, fmt::format("forbidden: your role ({}) lacks manage_users (other users' API keys)",
                                    RoleName(call.principal.role)));
   }
+  if (!call.principal.all_workspaces) {  // a key of a user reaching more would widen the caller's reach
+    ThrowApiError(403, "forbidden: other users' API keys need a user who reaches every workspace");
+  }
   if (!Unwrap(env.store().GetUser(*user_id))) ThrowNotFound("user", *user_id, "userId");
   return *user_id;
 }
@@ -105,6 +142,7 @@ std::string KeyOwner(const ApiEnv& env, const Call& call) {
 }  // namespace
 
 void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
+  const size_t first = routes.size();
   Route login = MakeRoute(
       "/api/v1/auth/login", Permission::kReadStatus, "auth",
       "Logs in: sets the session cookie (HttpOnly, SameSite=Strict); answers {user, mustChangePassword}",
@@ -195,12 +233,15 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
   routes.push_back(std::move(change));
 
   routes.push_back(MakeRoute(
-      "/api/v1/users/create", Permission::kManageUsers, "users", "Creates a user (admin)",
+      "/api/v1/users/create", Permission::kManageUsers, "users",
+      "Creates a user (admin): answers {userId, email, name, role, mustChangePassword, allWorkspaces, workspaceIds, "
+      "createdAt, updatedAt}",
       {{"email", "string", true, ""},
        {"name", "string", false, "default: the email"},
        {"role", "string", true, "admin | data_engineer | analyst | viewer"},
        {"password", "string", true, "initial password, at least 8 characters"},
-       {"mustChangePassword", "boolean", false, "default true: the user sets a new password at first login"}},
+       {"mustChangePassword", "boolean", false, "default true: the user sets a new password at first login"},
+       kWorkspaceFieldDocs[0], kWorkspaceFieldDocs[1]},
       [env](Call& call) {
         User user;
         user.email = RequireString(call.body, "email");
@@ -210,6 +251,7 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
         std::string password = RequireString(call.body, "password");
         CheckNewPassword(password, "password");
         user.must_change_password = OptionalBool(call.body, "mustChangePassword").value_or(true);
+        ApplyWorkspaceFields(call.body, user);
         if (Unwrap(env.store().GetUserByEmail(user.email))) {
           ThrowApiError(422, "email: a user with this email exists", {{"email", "a user with this email exists"}});
         }
@@ -238,7 +280,8 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
        {"name", "string", false, ""},
        {"role", "string", false, "admin | data_engineer | analyst | viewer"},
        {"password", "string", false, "a new initial password"},
-       {"mustChangePassword", "boolean", false, ""}},
+       {"mustChangePassword", "boolean", false, ""},
+       kWorkspaceFieldDocs[0], kWorkspaceFieldDocs[1]},
       [env](Call& call) {
         User user = LoadUser(env, call.body);
         if (auto email = OptionalString(call.body, "email")) {
@@ -250,13 +293,19 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
           user.email = *email;
         }
         if (auto name = OptionalString(call.body, "name")) user.name = *name;
+        const bool full_admin = IsFullAdmin(user);
         if (FindField(call.body, "role")) {
           UserRole role = ParseRoleField(call.body);
-          if (user.role == UserRole::kAdmin && role != UserRole::kAdmin && CountAdmins(env) <= 1) {
+          if (full_admin && role != UserRole::kAdmin && CountAdmins(env) <= 1) {
             ThrowApiError(422, "role: the last admin cannot lose the admin role",
                           {{"role", "the last admin must stay admin"}});
           }
           user.role = role;
+        }
+        ApplyWorkspaceFields(call.body, user);
+        if (full_admin && !user.all_workspaces && CountAdmins(env) <= 1) {
+          ThrowApiError(422, "workspaceIds: the last admin who reaches every workspace must keep them all",
+                        {{"workspaceIds", "the last admin must keep every workspace"}});
         }
         bool reset = false;
         if (auto password = OptionalString(call.body, "password")) {
@@ -280,7 +329,7 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
                   if (user.user_id == call.principal.user_id) {
                     ThrowApiError(422, "userId: you cannot delete yourself", {{"userId", "is you"}});
                   }
-                  if (user.role == UserRole::kAdmin && CountAdmins(env) <= 1) {
+                  if (IsFullAdmin(user) && CountAdmins(env) <= 1) {
                     ThrowApiError(422, "userId: the last admin cannot be deleted", {{"userId", "is the last admin"}});
                   }
                   Unwrap(env.store().DeleteUser(user.user_id));
@@ -327,12 +376,21 @@ void AddUserRoutes(std::vector<Route>& routes, ApiEnv& env) {
                                  for (const auto& k : Unwrap(env.store().ListApiKeys(call.principal.user_id)))
                                    mine = mine || k.id == id;
                                }
-                               if (!mine && !Allowed(call.principal.role, Permission::kManageUsers))
+                               if (!mine && (!Allowed(call.principal.role, Permission::kManageUsers) ||
+                                             !call.principal.all_workspaces))
                                  ThrowNotFound("API key", id, "apiKeyId");
                                if (!Unwrap(env.store().DeleteApiKey(id))) ThrowNotFound("API key", id, "apiKeyId");
                                call.response.status = 204;
                                return Json();
                              }));
+
+  // Users are above workspaces: managing them needs a caller who reaches every workspace (a
+  // limited admin could otherwise widen its own reach). Auth and one's own API keys touch none.
+  for (size_t i = first; i < routes.size(); ++i) {
+    Route& r = routes[i];
+    r.workspace = r.path.starts_with("/api/v1/users/") && r.access == Access::kPermission ? WorkspaceUse::kAllWorkspaces
+                                                                                          : WorkspaceUse::kNone;
+  }
 }
 
 }  // namespace sluice

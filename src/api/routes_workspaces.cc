@@ -101,6 +101,7 @@ Workspace LoadWorkspace(const ApiEnv& env, const Json& body) {
 }
 
 void AddDefinitionRoutes(std::vector<Route>& routes, ApiEnv& env, ConnectorKind kind) {
+  const size_t first = routes.size();
   const bool source = kind == ConnectorKind::kSource;
   const std::string noun = source ? "source" : "destination";
   const std::string id_field = noun + "DefinitionId";
@@ -134,6 +135,8 @@ void AddDefinitionRoutes(std::vector<Route>& routes, ApiEnv& env, ConnectorKind 
                              {{id_field, "string", true, "the definition id, or the connector name"},
                               {"workspaceId", "string", false, "ignored"}},
                              [find](Call& call) { return SpecificationToApi(find(call.body)); }));
+  // Definitions are every workspace's (their workspaceId is ignored): no workspace check.
+  for (size_t i = first; i < routes.size(); ++i) routes[i].workspace = WorkspaceUse::kNone;
 }
 
 }  // namespace
@@ -175,19 +178,25 @@ void AddSystemRoutes(std::vector<Route>& routes, ApiEnv& env) {
                             });
   metrics.methods = {"GET"};
   metrics.response_content_type = "text/plain";
+  metrics.workspace = WorkspaceUse::kNone;  // figures of the whole server
   routes.push_back(std::move(metrics));
 }
 
 void AddWorkspaceRoutes(std::vector<Route>& routes, ApiEnv& env) {
   routes.push_back(
-      MakeRoute("/api/v1/workspaces/list", Permission::kReadConfigs, "workspaces", "Every workspace", {}, [env](Call&) {
-        Json list = Json::array();
-        for (const auto& w : Unwrap(env.store().ListWorkspaces())) list.push_back(WorkspaceToApi(*env.context.secrets, w));
-        return Json{{"workspaces", list}};
-      }));
+      MakeRoute("/api/v1/workspaces/list", Permission::kReadConfigs, "workspaces",
+                "Every workspace the caller reaches", {}, [env](Call& call) {
+                  Json list = Json::array();
+                  for (const auto& w : Unwrap(env.store().ListWorkspaces())) {
+                    if (!call.principal.Reaches(w.workspace_id)) continue;  // names none: filtered here
+                    list.push_back(WorkspaceToApi(*env.context.secrets, w));
+                  }
+                  return Json{{"workspaces", list}};
+                }));
   routes.push_back(MakeRoute(
       "/api/v1/workspaces/create", Permission::kManageSettings, "workspaces",
-      "Creates a workspace (its sources, destinations and connections are its own)",
+      "Creates a workspace (its sources, destinations and connections are its own); needs a user who reaches every "
+      "workspace",
       {{"name", "string", true, ""},
        {"email", "string", false, ""},
        {"notificationSettings", "object", false, "as workspaces/update (default: the seed's, no webhook)"}},
@@ -202,6 +211,7 @@ void AddWorkspaceRoutes(std::vector<Route>& routes, ApiEnv& env) {
         Workspace created = Unwrap(env.store().CreateWorkspace(std::move(w), env.now()));
         return WorkspaceToApi(*env.context.secrets, created);
       }));
+  routes.back().workspace = WorkspaceUse::kAllWorkspaces;
   routes.push_back(MakeRoute("/api/v1/workspaces/get", Permission::kReadConfigs, "workspaces",
                              "One workspace (the default one without workspaceId)",
                              {{"workspaceId", "string", false, "default: the first workspace"}},

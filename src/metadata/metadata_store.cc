@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <charconv>
 #include <mutex>
 #include <random>
 
@@ -141,6 +142,37 @@ Result<std::vector<Workspace>> MetadataStore::ListWorkspaces() {
   SLUICE_ASSIGN_OR_RETURN(
       SqlRows rows, db_->Query(fmt::format("SELECT {} FROM workspaces ORDER BY created_at, id", kWorkspaceColumns)));
   return AllRows(rows, WorkspaceFromRow);
+}
+
+Result<std::optional<std::string>> MetadataStore::WorkspaceOf(WorkspaceObject kind, const std::string& id) {
+  // A connection's workspace is its source's (connections have no column of their own).
+  const char* sql = nullptr;
+  SqlParams params = {id};
+  switch (kind) {
+    case WorkspaceObject::kSource:
+    case WorkspaceObject::kDestination:
+      sql = "SELECT workspace_id FROM actors WHERE id = ? AND kind = ?";
+      params.emplace_back(kind == WorkspaceObject::kSource ? "source" : "destination");
+      break;
+    case WorkspaceObject::kConnection:
+      sql = "SELECT a.workspace_id FROM connections c JOIN actors a ON a.id = c.source_id WHERE c.id = ?";
+      break;
+    case WorkspaceObject::kOperation:
+      sql = "SELECT workspace_id FROM operations WHERE id = ?";
+      break;
+    case WorkspaceObject::kJob: {
+      int64_t job_id = 0;
+      auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), job_id);
+      if (ec != std::errc() || end != id.data() + id.size()) return std::optional<std::string>();
+      sql = "SELECT a.workspace_id FROM jobs j JOIN connections c ON c.id = j.connection_id "
+            "JOIN actors a ON a.id = c.source_id WHERE j.id = ?";
+      params = {job_id};
+      break;
+    }
+  }
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query(sql, params));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rows[0].GetText(0));
 }
 
 Result<std::optional<Workspace>> MetadataStore::UpdateWorkspace(const Workspace& w, int64_t now) {

@@ -78,6 +78,7 @@ struct JobStatsQuery {
   //! ascending: N days take N + 1 entries (local midnights, so DST days last 23 or 25 hours).
   std::vector<int64_t> day_starts;
   std::optional<std::string> connection_id;  //!< all connections when nullopt
+  std::vector<std::string> workspace_ids;    //!< only these workspaces' connections; empty: all
 };
 
 //! Figures of finished sync jobs over one day (or the whole period, for the totals). Durations
@@ -115,6 +116,9 @@ class MetadataStore {
   Result<std::vector<Workspace>> ListWorkspaces();
   //! Writes every field but the id and created_at.
   Result<std::optional<Workspace>> UpdateWorkspace(const Workspace& workspace, int64_t now);
+  //! The workspace object `id` of `kind` belongs to (deleted ones too); nullopt for an unknown id.
+  //! One lookup by primary key (the API's workspace check runs it per request of a limited user).
+  Result<std::optional<std::string>> WorkspaceOf(WorkspaceObject kind, const std::string& id);
 
   // --- sources and destinations ---
   //! A new id is generated. The workspace must exist (config error naming workspaceId).
@@ -271,7 +275,9 @@ class MetadataStore {
   Result<std::optional<User>> GetUser(const std::string& user_id);
   Result<std::optional<User>> GetUserByEmail(const std::string& email);  //!< case-insensitive
   Result<std::vector<User>> ListUsers();
-  //! Writes email, name, role, password_hash, must_change_password.
+  //! Writes email, name, role, password_hash, must_change_password, and the workspaces
+  //! (all_workspaces, workspace_ids: replaced; each must exist, at least one: config errors
+  //! naming workspaceIds). CreateUser writes them too.
   Result<std::optional<User>> UpdateUser(const User& user, int64_t now);
   //! Also deletes the user's API keys and sessions.
   Result<bool> DeleteUser(const std::string& user_id);

@@ -20,6 +20,20 @@ using store_internal::JsonParam;
 
 namespace {
 
+// " AND <column> IN (the connections of `workspace_ids`)" with its parameters appended; "" for no
+// workspaces (all). A connection's workspace is its source's.
+std::string InWorkspaces(std::string_view column, const std::vector<std::string>& workspace_ids, SqlParams& params) {
+  if (workspace_ids.empty()) return "";
+  std::string where = fmt::format(
+      " AND {} IN (SELECT c.id FROM connections c JOIN actors a ON a.id = c.source_id WHERE a.workspace_id IN (",
+      column);
+  for (size_t i = 0; i < workspace_ids.size(); ++i) {
+    where += i == 0 ? "?" : ", ?";
+    params.emplace_back(workspace_ids[i]);
+  }
+  return where + "))";
+}
+
 constexpr const char* kJobSelect =
     "SELECT id, connection_id, config_type, status, created_at, updated_at, started_at, not_before, "
     "cancel_requested, worker_id, lease_expires_at, streams, "
@@ -463,16 +477,7 @@ std::string JobWhere(const JobQuery& q, SqlParams& params) {
     }
     where += ")";
   }
-  if (!q.workspace_ids.empty()) {
-    // A connection's workspace is its source's.
-    where += " AND connection_id IN (SELECT c.id FROM connections c JOIN actors a ON a.id = c.source_id"
-             " WHERE a.workspace_id IN (";
-    for (size_t i = 0; i < q.workspace_ids.size(); ++i) {
-      where += i == 0 ? "?" : ", ?";
-      params.emplace_back(q.workspace_ids[i]);
-    }
-    where += "))";
-  }
+  where += InWorkspaces("connection_id", q.workspace_ids, params);
   const std::pair<const std::optional<int64_t>*, const char*> bounds[] = {{&q.created_from, " AND created_at >= ?"},
                                                                           {&q.created_to, " AND created_at <= ?"},
                                                                           {&q.updated_from, " AND updated_at >= ?"},
@@ -585,6 +590,17 @@ constexpr const char* kDayAggregates =
     "FROM jobs j{} WHERE j.status IN ('succeeded', 'failed', 'cancelled') AND j.config_type IN ('sync', 'refresh') "
     "AND j.updated_at >= {} AND j.updated_at < {}{}";
 
+// The filters of `query` after the day range (" AND …", placeholders in text order) and their
+// parameters.
+std::string StatsFilter(const JobStatsQuery& query, SqlParams& params) {
+  std::string where;
+  if (query.connection_id) {
+    where += " AND j.connection_id = ?";
+    params.emplace_back(*query.connection_id);
+  }
+  return where + InWorkspaces("j.connection_id", query.workspace_ids, params);
+}
+
 //! PostgreSQL: one statement; a LATERAL subquery per day reads a range of the index
 //! jobs_finished (index-only, no sort of the period's jobs).
 Result<JobStats> SyncJobStatsPostgres(SqlDatabase& db, const JobStatsQuery& query) {
@@ -595,14 +611,14 @@ Result<JobStats> SyncJobStatsPostgres(SqlDatabase& db, const JobStatsQuery& quer
   };
   const auto& starts = query.day_starts;
   SqlParams params = {array(starts.begin(), starts.end() - 1), array(starts.begin() + 1, starts.end())};
-  if (query.connection_id) params.emplace_back(*query.connection_id);
+  const std::string filter = StatsFilter(query, params);
   const std::string day = fmt::format(kDayAggregates, "string_agg((j.updated_at - j.started_at)::text, ',')", "",
-                                      "d.lo", "d.hi", query.connection_id ? " AND j.connection_id = ?" : "");
+                                      "d.lo", "d.hi", filter);
   const std::string sql = fmt::format(
       "SELECT d.i, a.* FROM unnest(?::bigint[], ?::bigint[]) WITH ORDINALITY AS d(lo, hi, i) "
       "CROSS JOIN LATERAL ({}) a ORDER BY d.i",
       day);
-  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db.Query(sql, params));  // ? in text order: lo, hi, connection
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db.Query(sql, params));  // ? in text order: lo, hi, filters
   JobStats out;
   std::vector<int64_t> period;
   for (const SqlRow& row : rows) SLUICE_RETURN_IF_ERROR(AddDay(row, 1, out, period));
@@ -614,14 +630,14 @@ Result<JobStats> SyncJobStatsPostgres(SqlDatabase& db, const JobStatsQuery& quer
 Result<JobStats> SyncJobStatsSqlite(SqlDatabase& db, const JobStatsQuery& query) {
   // The planner would take jobs_by_status (an IN on its first column) and read every finished
   // job of all time; the index is named.
+  SqlParams filter_params;
   const std::string sql = fmt::format(kDayAggregates, "group_concat(j.updated_at - j.started_at)",
-                                      " INDEXED BY jobs_finished", "?", "?",
-                                      query.connection_id ? " AND j.connection_id = ?" : "");
+                                      " INDEXED BY jobs_finished", "?", "?", StatsFilter(query, filter_params));
   JobStats out;
   std::vector<int64_t> period;
   for (size_t i = 0; i + 1 < query.day_starts.size(); ++i) {
     SqlParams params = {query.day_starts[i], query.day_starts[i + 1]};
-    if (query.connection_id) params.emplace_back(*query.connection_id);
+    params.insert(params.end(), filter_params.begin(), filter_params.end());
     SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db.Query(sql, params));
     SLUICE_RETURN_IF_ERROR(AddDay(rows.at(0), 0, out, period));
   }

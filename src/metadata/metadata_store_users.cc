@@ -2,6 +2,8 @@
 // module makes them); tokens themselves are never stored.
 #include <fmt/format.h>
 
+#include <unordered_map>
+
 #include "metadata/metadata_store.h"
 #include "metadata/store_internal.h"
 
@@ -24,7 +26,7 @@ std::string EmailKey(std::string_view email) {
 }
 
 constexpr const char* kUserColumns =
-    "id, email, name, role, password_hash, must_change_password, created_at, updated_at";
+    "id, email, name, role, password_hash, must_change_password, created_at, updated_at, all_workspaces";
 
 User UserFromRow(const SqlRow& row) {
   User u;
@@ -36,13 +38,45 @@ User UserFromRow(const SqlRow& row) {
   u.must_change_password = row.GetBool(5);
   u.created_at = row.GetInt(6);
   u.updated_at = row.GetInt(7);
+  u.all_workspaces = row.GetBool(8);
   return u;
 }
 
-Result<std::optional<User>> OneUser(Result<SqlRows> rows) {
+// The workspaces of user `user_id` (all users' when empty), oldest workspace first: (user, workspace).
+constexpr const char* kMembershipSelect =
+    "SELECT m.user_id, m.workspace_id FROM user_workspaces m JOIN workspaces w ON w.id = m.workspace_id{} "
+    "ORDER BY w.created_at, w.id";
+
+Result<std::optional<User>> OneUser(SqlDatabase& db, Result<SqlRows> rows) {
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::optional<User>();
-  return std::optional<User>(UserFromRow((*rows)[0]));
+  User u = UserFromRow((*rows)[0]);
+  if (!u.all_workspaces) {
+    SLUICE_ASSIGN_OR_RETURN(SqlRows members,
+                            db.Query(fmt::format(kMembershipSelect, " WHERE m.user_id = ?"), {u.user_id}));
+    for (const SqlRow& m : members) u.workspace_ids.push_back(m.GetText(1));
+  }
+  return std::optional<User>(std::move(u));
+}
+
+// Checks that `u` names existing workspaces (config error naming workspaceIds[i]) and writes its
+// membership rows, replacing the user's old ones.
+Status WriteMembership(SqlTransaction& tx, const User& u) {
+  SLUICE_RETURN_IF_ERROR(Execute(tx, "DELETE FROM user_workspaces WHERE user_id = ?", {u.user_id}));
+  if (u.all_workspaces) return Status::Ok();
+  if (u.workspace_ids.empty()) {
+    return Status::ConfigError("workspaceIds: must name at least one workspace (or give the user every workspace)");
+  }
+  for (size_t i = 0; i < u.workspace_ids.size(); ++i) {
+    const std::string& ws = u.workspace_ids[i];
+    SLUICE_ASSIGN_OR_RETURN(SqlRows found, tx.Query("SELECT 1 FROM workspaces WHERE id = ?", {ws}));
+    if (found.empty()) return Status::ConfigError(fmt::format("workspaceIds[{}]: no workspace '{}'", i, ws));
+    SLUICE_RETURN_IF_ERROR(Execute(tx,
+                                   "INSERT INTO user_workspaces (user_id, workspace_id) VALUES (?, ?) "
+                                   "ON CONFLICT (user_id, workspace_id) DO NOTHING",
+                                   {u.user_id, ws}));
+  }
+  return Status::Ok();
 }
 
 constexpr const char* kApiKeyColumns = "id, user_id, name, token_hash, created_at, last_used_at";
@@ -61,25 +95,37 @@ Result<User> MetadataStore::CreateUser(User u, int64_t now) {
   SLUICE_ASSIGN_OR_RETURN(SqlRows taken, tx->Query("SELECT 1 FROM users WHERE email_key = ?", {EmailKey(u.email)}));
   if (!taken.empty()) return Status::ConfigError(fmt::format("email: a user with email '{}' exists", u.email));
   SLUICE_RETURN_IF_ERROR(
-      Execute(*tx, fmt::format("INSERT INTO users ({}, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", kUserColumns),
+      Execute(*tx, fmt::format("INSERT INTO users ({}, email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", kUserColumns),
               {u.user_id, u.email, u.name, UserRoleName(u.role), u.password_hash, u.must_change_password, now, now,
-               EmailKey(u.email)}));
+               u.all_workspaces, EmailKey(u.email)}));
+  SLUICE_RETURN_IF_ERROR(WriteMembership(*tx, u));
   SLUICE_RETURN_IF_ERROR(tx->Commit());
-  return u;
+  SLUICE_ASSIGN_OR_RETURN(auto stored, GetUser(u.user_id));  // the membership in workspace order
+  if (!stored) return Status::TransientError(fmt::format("user {} vanished right after its creation", u.user_id));
+  return *stored;
 }
 
 Result<std::optional<User>> MetadataStore::GetUser(const std::string& user_id) {
-  return OneUser(db_->Query(fmt::format("SELECT {} FROM users WHERE id = ?", kUserColumns), {user_id}));
+  return OneUser(*db_, db_->Query(fmt::format("SELECT {} FROM users WHERE id = ?", kUserColumns), {user_id}));
 }
 
 Result<std::optional<User>> MetadataStore::GetUserByEmail(const std::string& email) {
-  return OneUser(db_->Query(fmt::format("SELECT {} FROM users WHERE email_key = ?", kUserColumns), {EmailKey(email)}));
+  return OneUser(*db_,
+                 db_->Query(fmt::format("SELECT {} FROM users WHERE email_key = ?", kUserColumns), {EmailKey(email)}));
 }
 
 Result<std::vector<User>> MetadataStore::ListUsers() {
   SLUICE_ASSIGN_OR_RETURN(SqlRows rows,
                           db_->Query(fmt::format("SELECT {} FROM users ORDER BY created_at, email_key", kUserColumns)));
-  return AllRows(rows, UserFromRow);
+  std::vector<User> users = AllRows(rows, UserFromRow);
+  std::unordered_map<std::string, size_t> by_id;
+  for (size_t i = 0; i < users.size(); ++i) by_id[users[i].user_id] = i;
+  SLUICE_ASSIGN_OR_RETURN(SqlRows members, db_->Query(fmt::format(kMembershipSelect, "")));
+  for (const SqlRow& m : members) {
+    auto it = by_id.find(m.GetText(0));
+    if (it != by_id.end() && !users[it->second].all_workspaces) users[it->second].workspace_ids.push_back(m.GetText(1));
+  }
+  return users;
 }
 
 Result<std::optional<User>> MetadataStore::UpdateUser(const User& u, int64_t now) {
@@ -91,10 +137,11 @@ Result<std::optional<User>> MetadataStore::UpdateUser(const User& u, int64_t now
     if (!taken.empty()) return Status::ConfigError(fmt::format("email: a user with email '{}' exists", u.email));
     SLUICE_ASSIGN_OR_RETURN(
         int64_t changed, tx->Exec("UPDATE users SET email = ?, email_key = ?, name = ?, role = ?, password_hash = ?, "
-                                  "must_change_password = ?, updated_at = ? WHERE id = ?",
+                                  "must_change_password = ?, all_workspaces = ?, updated_at = ? WHERE id = ?",
                                   {u.email, EmailKey(u.email), u.name, UserRoleName(u.role), u.password_hash,
-                                   u.must_change_password, now, u.user_id}));
+                                   u.must_change_password, u.all_workspaces, now, u.user_id}));
     if (changed == 0) return std::optional<User>();
+    SLUICE_RETURN_IF_ERROR(WriteMembership(*tx, u));
     SLUICE_RETURN_IF_ERROR(tx->Commit());
   }
   return GetUser(u.user_id);

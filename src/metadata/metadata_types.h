@@ -206,9 +206,17 @@ struct User {
   UserRole role = UserRole::kViewer;
   std::string password_hash;  //!< opaque (argon2 string from the auth module)
   bool must_change_password = false;
+  //! True: the user reaches every workspace (every user from before migration 8 does). False:
+  //! only `workspace_ids` (table user_workspaces), oldest workspace first.
+  bool all_workspaces = true;
+  std::vector<std::string> workspace_ids;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 };
+
+//! The kinds of objects that belong to a workspace (MetadataStore::WorkspaceOf). A connection's
+//! workspace is its source's; a job's is its connection's.
+enum class WorkspaceObject { kSource, kDestination, kConnection, kOperation, kJob };
 
 struct ApiKey {
   std::string id;

@@ -295,6 +295,17 @@ const std::vector<Migration>& Migrations() {
             " created_at BIGINT NOT NULL,"
             " updated_at BIGINT NOT NULL)"},
        }},
+      // Workspace membership: a user reaches every workspace (the default, so existing users keep
+      // what they had) or only the workspaces listed for it.
+      {8,
+       "workspace membership",
+       {
+           {"ALTER TABLE users ADD COLUMN all_workspaces BOOLEAN NOT NULL DEFAULT TRUE"},
+           {"CREATE TABLE user_workspaces ("
+            " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+            " workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
+            " PRIMARY KEY (user_id, workspace_id))"},
+       }},
   };
   return migrations;
 }

@@ -1,13 +1,19 @@
 """The authorization matrix of `sluice server`, walked over every route of the OpenAPI documents
 the server serves (so a new route cannot be forgotten): each route with each role (by API key
 and by cookie session), no credentials, a forged token, an expired session, a deleted user's
-key, a user who must still change the password, and a wrong workspace. Also CSRF on cookie
-sessions, login rate limiting, and no secret in any answer.
+key, a user who must still change the password, and a wrong workspace: for each role a user
+limited to workspace B (src/api/workspace_scope.h) walks every route with workspace A's ids
+(refused: 404 for objects and reads, 403 for writes naming A; lists without A's data) and with
+B's own (what its role allows). Also CSRF on cookie sessions, login rate limiting, and no secret
+in any answer.
 
 The expectations are this file's own, written from the documented roles (README "Server",
 src/api/README.md "Roles" and "Endpoints"), not read from the server's route table:
 - ROLE_PERMISSIONS: what each role may do;
-- EXPECTED: the permission each documented /api/v1 route needs.
+- EXPECTED: the permission each documented /api/v1 route needs;
+- WORKSPACE_NONE / WORKSPACE_ALL: the routes touching no workspace, and those only a user reaching
+  every workspace may call; every other route is scoped (x-sluice-workspace in the document must
+  say the same, so a new route is held to the workspace check unless listed here).
 A route of the document that EXPECTED does not list fails the test, unless it belongs to a
 route family whose rule is below (FAMILY_RULES: the public REST API, /api/public/v1/…): such a
 route must declare its permission in the document (`x-sluice-permission`), the declaration must
@@ -83,6 +89,33 @@ EXPECTED = {
 # Routes that change state although their permission is a read or none (a CSRF'd request must not reach them).
 STATE_CHANGING_ROUTES = {V1 + p for p in ("auth/logout", "users/change_password", "api_keys/create", "api_keys/delete")} | {
     "/api/public/v1/applications", "/api/public/v1/applications/{applicationId}"}
+
+# Workspace expectations (src/api/README.md "Workspaces"): routes touching no workspace, and routes
+# needing a user who reaches every workspace; every other route is scoped.
+WORKSPACE_NONE = {
+    V1 + "health", V1 + "openapi.json", "/metrics", V1 + "operations/check",
+    *(V1 + p for p in ("auth/login", "auth/session", "auth/logout", "auth/me", "users/change_password",
+                       "api_keys/create", "api_keys/list", "api_keys/delete")),
+    *(V1 + p for p in _expand("x", "source_definitions/list|get", "destination_definitions/list|get",
+                              "source_definition_specifications/get", "destination_definition_specifications/get")),
+    "GET /api/public/v1/health", "GET /api/public/v1/applications", "POST /api/public/v1/applications",
+    "GET /api/public/v1/applications/{applicationId}", "DELETE /api/public/v1/applications/{applicationId}",
+    "POST /api/public/v1/applications/token",
+}
+WORKSPACE_ALL = {V1 + "workspaces/create", "POST /api/public/v1/workspaces",
+                 *(V1 + p for p in _expand("x", "users/create|list|get|update|delete"))}
+# Body fields naming one object of a workspace (a job also by "id" on /api/v1/jobs/*).
+OBJECT_FIELDS = ("sourceId", "destinationId", "connectionId", "operationId", "jobId", "connectionIds")
+
+
+def workspace_expectation(method, path):
+    key = f"{method.upper()} {path}"
+    if key in WORKSPACE_NONE or path in WORKSPACE_NONE:
+        return "none"
+    if key in WORKSPACE_ALL or path in WORKSPACE_ALL:
+        return "all_workspaces"
+    return "scoped"
+
 
 # Route families whose members declare their permission; the rule each declaration must fit.
 SAFE_METHODS = {"get", "head"}
@@ -224,12 +257,67 @@ def platform():
                       "workspaceId": conn.json()["workspaceId"]}
         for r in (src, faker, dst, conn):
             env["answers"].append(r.content)
+        add_workspace_b(s, env)
         yield env
         # Every answer the walk received: no secret, no password hash, no other user's token.
         for body in env["answers"] + s.answers:
-            for secret in (PG_SECRET, ADMIN_PASSWORD, USER_PASSWORD, env["gone_key"], *env["keys"].values()):
+            for secret in (PG_SECRET, ADMIN_PASSWORD, USER_PASSWORD, env["gone_key"], *env["keys"].values(),
+                           *env["b_secrets"]):
                 assert secret.encode() not in body, "a secret value is in an answer"
             assert b"$argon2" not in body and b"password_hash" not in body
+
+
+def add_workspace_b(s, env):
+    """Workspace B with its own source, destination, connection, operation and job; a job and an
+    operation in A too; for each role a user limited to B (API key), and B callers by session and
+    by an application's access token."""
+    admin = env["sessions"]["admin"]
+
+    def ok(path, body):
+        r = admin.post(f"{s.url}/{path}", json=body, timeout=60)
+        assert r.status_code == 200, (path, r.text)
+        env["answers"].append(r.content)
+        return r.json()
+
+    a_ws = env["ids"]["workspaceId"]
+    b_ws = ok("workspaces/create", {"name": "matrix B"})["workspaceId"]
+    hook = {"operatorType": "webhook", "webhook": {"executionUrl": "http://127.0.0.1:9/hook"}}
+    a = dict(env["ids"])
+    a["operationId"] = ok("operations/create", {"workspaceId": a_ws, "name": "a hook",
+                                                "operatorConfiguration": hook})["operationId"]
+    a["jobId"] = ok("connections/sync", {"connectionId": a["connectionId"]})["job"]["id"]  # no workers: pending
+    b = {"workspaceId": b_ws}
+    b["sourceId"] = ok("sources/create", {"sourceDefinitionId": "source-faker", "workspaceId": b_ws, "name": "b",
+                                          "connectionConfiguration": {"count": 3}})["sourceId"]
+    b["destinationId"] = ok("destinations/create", {
+        "destinationDefinitionId": "destination-local", "workspaceId": b_ws, "name": "b",
+        "connectionConfiguration": {"destination_path": str(s.data_dir / "b-out")}})["destinationId"]
+    b["connectionId"] = ok("connections/create", {"sourceId": b["sourceId"],
+                                                  "destinationId": b["destinationId"]})["connectionId"]
+    b["operationId"] = ok("operations/create", {"workspaceId": b_ws, "name": "b hook",
+                                                "operatorConfiguration": hook})["operationId"]
+    b["jobId"] = ok("connections/sync", {"connectionId": b["connectionId"]})["job"]["id"]
+    env["a"], env["b"], env["b_keys"], env["b_secrets"] = a, b, {}, []
+    for role in ROLES:
+        user = ok("users/create", {"email": f"{role}-b@matrix.example", "role": role, "password": USER_PASSWORD,
+                                   "mustChangePassword": False, "workspaceIds": [b_ws]})
+        assert user["allWorkspaces"] is False and user["workspaceIds"] == [b_ws], user
+        sess = login(s, f"{role}-b@matrix.example", USER_PASSWORD)[0]
+        r = sess.post(f"{s.url}/api_keys/create", json={"name": f"matrix {role} B"}, timeout=30)
+        assert r.status_code == 200, r.text
+        env["b_keys"][role] = register_secret(r.json()["token"])
+        env["b_secrets"].append(env["b_keys"][role])
+        env["sessions"][f"{role}-b"] = sess
+    # An access token of an application of the analyst limited to B.
+    bearer = {"Authorization": f"Bearer {env['b_keys']['analyst']}"}
+    app = requests.post(f"{s.base}/api/public/v1/applications", json={"name": "matrix B"}, headers=bearer, timeout=30)
+    assert app.status_code == 200, app.text
+    secret = register_secret(app.json()["clientSecret"])
+    token = requests.post(f"{s.base}/api/public/v1/applications/token",
+                          json={"client_id": app.json()["clientId"], "client_secret": secret}, timeout=30)
+    assert token.status_code == 200, token.text
+    env["b_access_token"] = register_secret(token.json()["access_token"])
+    env["b_secrets"] += [secret, env["b_access_token"]]
 
 
 def callers(env):
@@ -474,6 +562,112 @@ def test_wrong_workspace(platform):
     assert checked >= 6
     ws = admin.post(f"{s.url}/workspaces/get", json={}, timeout=10).json()
     assert ws["name"] != "hijack"
+
+
+def b_callers(env):
+    """Callers limited to workspace B: each role by API key; by session and by access token too."""
+    out = [Caller(f"{role} limited to B by API key", role,
+                  headers={"Authorization": f"Bearer {env['b_keys'][role]}"}, kind="role") for role in ROLES]
+    sess = env["sessions"]["data_engineer-b"]
+    out.append(Caller("data_engineer limited to B by session", "data_engineer", cookies=dict(sess.cookies),
+                      csrf=sess.cookies["sluice_csrf"], kind="role"))
+    out.append(Caller("analyst limited to B by access token", "analyst",
+                      headers={"Authorization": f"Bearer {env['b_access_token']}"}, kind="role"))
+    return out
+
+
+def scoped_request(path, op, ids, reading):
+    """(url path, body) naming `ids` (one workspace's) in every field and path parameter the route
+    takes; writes name unknown objects instead when `reading` is False (nothing changes)."""
+    props = dict(op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+                 .get("properties", {}))
+    for p in op.get("parameters", []):
+        if p.get("in") == "query":
+            props[p["name"]] = p.get("schema", {})
+    jobs_route = path.startswith(V1 + "jobs/")
+
+    def value(name):
+        if name == "workspaceId":
+            return ids["workspaceId"]
+        if name == "workspaceIds":
+            return [ids["workspaceId"]]
+        if name == "configId":
+            return ids["connectionId"] if reading else DUMMY_ID
+        if name == "connectionIds":
+            return [ids["connectionId"] if reading else DUMMY_ID]
+        if name == "jobId" or (name == "id" and jobs_route):
+            return ids["jobId"] if reading else 987654
+        if name in ids:
+            return ids[name] if reading else DUMMY_ID
+        return None
+
+    body = {}
+    for name in props:
+        v = value(name)
+        if v is not None:
+            body[name] = v
+    url_path = re.sub(r"\{([^}]+)\}", lambda m: str(value(m.group(1)) or DUMMY_ID), path)
+    return url_path, body
+
+
+def test_wrong_workspace_matrix(platform):
+    """Every route, by callers limited to workspace B (each role; a session and an access token too):
+    with workspace A's ids the request is refused — 404 when it names an object of A or reads A, 403
+    when it writes to A or needs every workspace, and a list answers nothing of A — ; with B's own
+    ids the caller gets what its role allows, and nothing of A."""
+    env = platform
+    s = env["server"]
+    a, b = env["a"], env["b"]
+    a_values = [str(v).encode() for k, v in a.items() if k != "jobId"]
+    problems = []
+    checked = 0
+    routes = [r for r in documented_routes(s) if not r[1].endswith("/auth/logout")]
+    for method, path, op in routes:
+        permission, _ = route_expectation(method, path, op.get("x-sluice-permission"))
+        expected_ws = workspace_expectation(method, path)
+        declared_ws = op.get("x-sluice-workspace")
+        if declared_ws != expected_ws:
+            problems.append(f"{method.upper()} {path}: the document declares x-sluice-workspace {declared_ws!r}, "
+                            f"the matrix says {expected_ws!r} (WORKSPACE_NONE / WORKSPACE_ALL)")
+        if permission is None or permission in ("public", "authenticated"):
+            continue
+        writes = permission in STATE_CHANGING or path in STATE_CHANGING_ROUTES
+        for caller in b_callers(env):
+            allowed = permission in ROLE_PERMISSIONS[caller.role]
+            for label, ids, reading in (("A's ids", a, True),
+                                        ("B's ids", b, permission in READS or permission == "read_status")):
+                url_path, body = scoped_request(path, op, ids, reading)
+                r = call(s.base, method, url_path, caller, body)
+                env["answers"].append(r.content)
+                checked += 1
+                leaked = [v for v in a_values if v in r.content]
+                if not allowed:
+                    ok = r.status_code == 403 and "forbidden" in r.text
+                elif expected_ws == "all_workspaces":
+                    ok = r.status_code == 403
+                elif expected_ws == "none" or ids is b:  # what the role allows, and nothing of A
+                    ok = r.status_code not in (401, 403) and r.status_code < 500 and not leaked
+                elif any(k in body for k in OBJECT_FIELDS) or ("id" in body and path.startswith(V1 + "jobs/")) \
+                        or re.search(r"\{(source|destination|connection|job)Id\}", path):
+                    ok = r.status_code == 404  # an object of A: as an unknown one
+                elif "workspaceId" in body or "{workspaceId}" in path:
+                    ok = r.status_code == (403 if writes else 404)
+                else:  # a list filtered by A (or naming nothing): nothing of A
+                    ok = r.status_code in (200, 404) and not leaked
+                if not ok or (r.status_code < 300 and leaked):
+                    problems.append(f"{label}: {method.upper()} {path} as {caller.name}: {r.status_code} "
+                                    f"{r.text[:200]}")
+    assert not problems, f"{len(problems)} of {checked} checks failed:\n" + "\n".join(problems[:60])
+    # B's objects are what the limited callers see in lists.
+    key = {"Authorization": f"Bearer {env['b_keys']['analyst']}"}
+    listed = requests.post(f"{s.url}/connections/list", json={}, headers=key, timeout=30).json()["connections"]
+    assert [c["connectionId"] for c in listed] == [b["connectionId"]]
+    jobs = requests.post(f"{s.url}/jobs/list", json={}, headers=key, timeout=30).json()
+    assert [j["job"]["id"] for j in jobs["jobs"]] == [b["jobId"]] and jobs["totalJobCount"] == 1, jobs
+    workspaces = requests.get(f"{s.base}/api/public/v1/workspaces", headers=key, timeout=30).json()["data"]
+    assert [w["workspaceId"] for w in workspaces] == [b["workspaceId"]]
+    print(f"wrong-workspace matrix: {len(routes)} routes x {len(b_callers(env))} limited callers x 2 = "
+          f"{checked} requests checked")
 
 
 def test_login_rate_limiting(platform):

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <set>
 
+#include "api_fixture.h"
 #include "api/api_server.h"
 #include "api/authenticator.h"
 #include "api/connector_catalog.h"
@@ -21,43 +22,7 @@ namespace sluice {
 
 namespace {
 
-class ApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sluice-api-test-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto store = MetadataStore::Open("sqlite://" + (dir_ / "m.db").string(), 0);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto box = SecretBox::WithRandomKey();
-    ASSERT_TRUE(box.ok());
-    box_.emplace(*box);
-    context_.store = store_.get();
-    context_.secrets = &*box_;
-    context_.clock = &clock_;
-    context_.metrics = &metrics_;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  ApiResponse Call(Api& api, std::string path, std::string body = "{}", std::string method = "POST",
-                   std::string authorization = "") {
-    ApiRequest r;
-    r.method = std::move(method);
-    r.path = std::move(path);
-    r.body = std::move(body);
-    r.authorization = std::move(authorization);
-    return api.Handle(r);
-  }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<MetadataStore> store_;
-  std::optional<SecretBox> box_;
-  ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
-  PlatformMetrics metrics_;
-  PlatformContext context_;
-};
+class ApiTest : public testing_api::ApiFixture {};
 
 TEST_F(ApiTest, OpenApiDocumentsEveryRouteWithItsFields) {
   Api api(context_, ApiOptions{.no_auth = true});

@@ -157,6 +157,36 @@ TEST_P(JobStatsTest, CountsSumsAndDurationsPerDay) {
   EXPECT_FALSE(stats.totals.duration_p50_s);
 }
 
+TEST_P(JobStatsTest, WorkspaceIdsKeepToTheirConnections) {
+  const std::string a = NewConnection("a");
+  const std::string b = NewConnection("b");
+  Workspace w;
+  w.name = "other";
+  SLUICE_ASSERT_OK_AND_ASSIGN(Workspace other, store().CreateWorkspace(w, 1));
+  ASSERT_TRUE(store().database().Exec("UPDATE actors SET workspace_id = ? WHERE id = "
+                                      "(SELECT source_id FROM connections WHERE id = ?)",
+                                      {other.workspace_id, b}).ok());
+  const std::string first = store().ListWorkspaces()->front().workspace_id;
+  const int64_t t = Utc(2026, 7, 1, 8);
+  RunJob(a, t, t + 1000, AttemptOutcome::kSucceeded, {3});
+  RunJob(b, t + kHour, t + kHour + 1000, AttemptOutcome::kFailed, {4});
+  JobStatsQuery query = UtcDays(Utc(2026, 7, 1, 0), 1);
+  query.workspace_ids = {other.workspace_id};
+  JobStats stats = Stats(query);
+  EXPECT_EQ(stats.totals.succeeded, 0);
+  EXPECT_EQ(stats.totals.failed, 1);
+  EXPECT_EQ(stats.totals.records_committed, 4);
+  query.workspace_ids = {first, other.workspace_id};
+  EXPECT_EQ(Stats(query).totals.records_committed, 7);
+  query.connection_id = a;  // both filters hold
+  EXPECT_EQ(Stats(query).totals.records_committed, 3);
+  query.workspace_ids = {other.workspace_id};
+  EXPECT_EQ(Stats(query).totals.records_committed, 0);
+  query.connection_id.reset();
+  query.workspace_ids = {NewUuid()};
+  EXPECT_EQ(Stats(query).totals.succeeded + Stats(query).totals.failed, 0);
+}
+
 TEST_P(JobStatsTest, MedianOfOddAndEvenCounts) {
   const std::string a = NewConnection("a");
   const int64_t t = Utc(2026, 6, 1, 0);
@@ -226,6 +256,8 @@ TEST_P(JobStatsTest, MigrationBackfillsTheJobTotalsFromAttemptStats) {
                           "ALTER TABLE connections DROP COLUMN schema_change",
                           "ALTER TABLE connections DROP COLUMN pending_catalog_diff",
                           "ALTER TABLE attempts DROP COLUMN schema_change",
+                          "DROP TABLE user_workspaces",  // migration 8
+                          "ALTER TABLE users DROP COLUMN all_workspaces",
                           "DROP TABLE custom_source_definitions",  // migration 7
                           "DROP TABLE operations",  // migration 6
                           "ALTER TABLE connections DROP COLUMN operation_ids",

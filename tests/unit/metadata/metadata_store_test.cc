@@ -414,6 +414,95 @@ TEST_P(EntitiesTest, UsersWithCaseInsensitiveUniqueEmails) {
   EXPECT_FALSE(gone);
 }
 
+TEST_P(EntitiesTest, UsersReachEveryWorkspaceOrTheirList) {
+  User u;
+  u.email = "all@example.com";
+  u.role = UserRole::kAnalyst;
+  u.password_hash = "h";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto all, store().CreateUser(u, kStart));
+  EXPECT_TRUE(all.all_workspaces);  // the default, as for every user from before migration 8
+  EXPECT_TRUE(all.workspace_ids.empty());
+
+  Workspace w;
+  w.name = "Second";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto second, store().CreateWorkspace(w, kStart + 5));
+  u.email = "limited@example.com";
+  u.all_workspaces = false;
+  u.workspace_ids = {second.workspace_id, DefaultWorkspaceId(), second.workspace_id};
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto limited, store().CreateUser(u, kStart + 6));
+  EXPECT_FALSE(limited.all_workspaces);
+  // Oldest workspace first, each once.
+  EXPECT_EQ(limited.workspace_ids, (std::vector<std::string>{DefaultWorkspaceId(), second.workspace_id}));
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto by_email, store().GetUserByEmail("LIMITED@example.com"));
+  ASSERT_TRUE(by_email);
+  EXPECT_EQ(by_email->workspace_ids, limited.workspace_ids);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto users, store().ListUsers());
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_TRUE(users[0].all_workspaces && users[0].workspace_ids.empty());
+  EXPECT_EQ(users[1].workspace_ids, limited.workspace_ids);
+
+  // Updates replace the list; an unknown workspace or an empty list is a config error naming it.
+  limited.workspace_ids = {second.workspace_id};
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto narrowed, store().UpdateUser(limited, kStart + 7));
+  ASSERT_TRUE(narrowed);
+  EXPECT_EQ(narrowed->workspace_ids, (std::vector<std::string>{second.workspace_id}));
+  limited.workspace_ids = {second.workspace_id, NewUuid()};
+  auto unknown = store().UpdateUser(limited, kStart + 8);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("workspaceIds[1]"), std::string::npos) << unknown.status().ToString();
+  limited.workspace_ids.clear();
+  EXPECT_EQ(store().UpdateUser(limited, kStart + 8).status().failure_type(), FailureType::kConfig);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto kept, store().GetUser(limited.user_id));
+  EXPECT_EQ(kept->workspace_ids, (std::vector<std::string>{second.workspace_id}));  // refused: unchanged
+  limited.all_workspaces = true;
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto widened, store().UpdateUser(limited, kStart + 9));
+  EXPECT_TRUE(widened->all_workspaces && widened->workspace_ids.empty());
+  // Deleting the user deletes its membership rows.
+  limited.all_workspaces = false;
+  limited.workspace_ids = {second.workspace_id};
+  ASSERT_TRUE(store().UpdateUser(limited, kStart + 10).ok());
+  SLUICE_ASSERT_OK_AND_ASSIGN(bool deleted, store().DeleteUser(limited.user_id));
+  EXPECT_TRUE(deleted);
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto rows, store().database().Query("SELECT COUNT(*) FROM user_workspaces"));
+  EXPECT_EQ(rows.at(0).GetInt(0), 0);
+}
+
+TEST_P(EntitiesTest, WorkspaceOfEachKindOfObject) {
+  Connection c = MakeConnection("owned");
+  const std::string ws = DefaultWorkspaceId();
+  Operation o;
+  o.workspace_id = ws;
+  o.name = "hook";
+  o.operator_configuration = {{"operatorType", "webhook"}};
+  SLUICE_ASSERT_OK_AND_ASSIGN(Operation op, store().CreateOperation(o, kStart + 1));
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto job, store().EnqueueJob(c.connection_id, JobConfigType::kSync, kStart + 2));
+  const std::pair<WorkspaceObject, std::string> owned[] = {
+      {WorkspaceObject::kSource, c.source_id},
+      {WorkspaceObject::kDestination, c.destination_id},
+      {WorkspaceObject::kConnection, c.connection_id},
+      {WorkspaceObject::kOperation, op.operation_id},
+      {WorkspaceObject::kJob, std::to_string(job.job.id)},
+  };
+  for (const auto& [kind, id] : owned) {
+    SLUICE_ASSERT_OK_AND_ASSIGN(auto found, store().WorkspaceOf(kind, id));
+    EXPECT_EQ(found, std::optional<std::string>(ws)) << id;
+  }
+  // Unknown ids, ids of the other kind, and job ids that are no numbers: none.
+  for (const auto& [kind, id] : std::vector<std::pair<WorkspaceObject, std::string>>{
+           {WorkspaceObject::kSource, NewUuid()},
+           {WorkspaceObject::kSource, c.destination_id},
+           {WorkspaceObject::kConnection, c.source_id},
+           {WorkspaceObject::kJob, "12x"},
+           {WorkspaceObject::kJob, "987654"}}) {
+    SLUICE_ASSERT_OK_AND_ASSIGN(auto none, store().WorkspaceOf(kind, id));
+    EXPECT_FALSE(none) << id;
+  }
+  // A deleted connection keeps its workspace (its jobs stay readable, by its members only).
+  ASSERT_TRUE(store().DeleteConnection(c.connection_id, kStart + 3).ok());
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto deleted, store().WorkspaceOf(WorkspaceObject::kConnection, c.connection_id));
+  EXPECT_EQ(deleted, std::optional<std::string>(ws));
+}
+
 TEST_P(EntitiesTest, ApiKeysAndSessionsByHash) {
   User u;
   u.email = "eng@example.com";

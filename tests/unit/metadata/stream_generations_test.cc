@@ -162,6 +162,8 @@ TEST_P(StreamGenerationsTest, MigrationThreeKeepsTheJobsOfAnOlderSchema) {
                           "ALTER TABLE connections DROP COLUMN schema_change",
                           "ALTER TABLE connections DROP COLUMN pending_catalog_diff",
                           "ALTER TABLE attempts DROP COLUMN schema_change",
+                          "DROP TABLE user_workspaces",  // migration 8
+                          "ALTER TABLE users DROP COLUMN all_workspaces",
                           "DROP TABLE custom_source_definitions",  // migration 7
                           "DROP TABLE operations",  // migration 6
                           "ALTER TABLE connections DROP COLUMN operation_ids",
