@@ -227,7 +227,8 @@ class ApiLoad:
             "workspaceId": self.workspace, "name": "postgres", "destinationDefinitionId": ddefs["destination-postgres"],
             "connectionConfiguration": self.pg.config(self.pg_db)})["destinationId"]
         small = self._create_source("faker small", {"count": 300, "seed": 3})
-        big = self._create_source("faker users", {"count": self.users, "seed": 11, "records_per_slice": 2000})
+        big = self._create_source("faker users", {"count": self.users, "seed": 11, "records_per_slice": 2000},
+                                  fixed=True)
         self.catalog = s.ok("sources/discover_schema", {"sourceId": small})["catalog"]
         users_only = json.loads(json.dumps(self.catalog))
         for entry in users_only["streams"]:
@@ -255,10 +256,12 @@ class ApiLoad:
         self.jobs[first] = {"connection": self.pg_connection, "cancel": None}
         return self
 
-    def _create_source(self, name, config):
+    def _create_source(self, name, config, fixed=False):
+        """A faker source; `fixed`: the load never updates it (its config is what the checks count on —
+        an update to {"count": 100} would make the next syncs of 100,000 users read nothing)."""
         sid = self.server.ok("sources/create", {"workspaceId": self.workspace, "name": name, "sourceDefinitionId":
                                                 self.faker_def, "connectionConfiguration": config})["sourceId"]
-        self.sources[sid] = {"names": {name}, "busy": False}
+        self.sources[sid] = {"names": {name}, "busy": False, "fixed": fixed}
         return sid
 
     # --- the load ---
@@ -323,7 +326,7 @@ class ApiLoad:
             def on_ok(answer):
                 self.sources[answer["sourceId"]] = {"names": {name}, "busy": False}
         elif route == "sources/update":
-            target = self._pick(self.sources)
+            target = self._pick(self.sources, lambda v: not v.get("fixed"))
             if target is None:
                 return await self._issue("health", due)
             name = f"renamed {rng.randrange(1 << 30)}"
