@@ -12,9 +12,9 @@
 #include <fmt/format.h>
 
 #include "protocol/config_validator.h"
-#include <simdjson.h>
 
 #include "base/log.h"
+#include "connectors/kit/json_rows.h"
 #include "connectors/kit/stream_batcher.h"
 #include "connectors/sdk/registry.h"
 #include "connectors/sources/declarative_manifest/api_budget.h"
@@ -272,7 +272,7 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource, 
     Runtime rt(c, &out);
     rt.ctx.update_config = Updater(raw, &out);
     SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
-    simdjson::ondemand::parser parser;
+    JsonRows rows;
     for (size_t i = 0; i < catalog.streams.size(); ++i) {
       const ConfiguredStream& cs = catalog.streams[i];
       DeclarativeStream* stream = nullptr;
@@ -287,41 +287,18 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource, 
       SLUICE_RETURN_IF_ERROR(batcher.Start());
       const bool incremental = cs.sync_mode == SyncMode::kIncremental && stream->cursor_field().has_value();
       const Json* saved = state.Find(cs.descriptor());
-      std::string text;
       RecordSink sink;
       sink.record = [&](Json& record) -> Status {
-        text = record.dump(-1, ' ', false, Json::error_handler_t::replace);
-        simdjson::ondemand::document doc;
-        simdjson::ondemand::object object;
-        text.reserve(text.size() + simdjson::SIMDJSON_PADDING);
-        auto e = parser.iterate(text.data(), text.size(), text.capacity()).get(doc);
-        if (!e) e = doc.get_object().get(object);
-        if (e) return Status::SystemError(fmt::format("a record could not be re-read: {}", simdjson::error_message(e)));
-        SLUICE_RETURN_IF_ERROR(AppendJsonObjectRow(object, batcher.batch(), ChangeReason::kSourceSerializationError));
+        SLUICE_RETURN_IF_ERROR(rows.AppendJson(batcher, record));
         if (out.cancelled()) return Status::Cancelled();
-        return batcher.RowsFinished(1);
+        return Status::Ok();
       };
-      // A page of unchanged records: straight from its text into the batch (no record rebuilt).
-      sink.raw_page = [&](std::string& page, const std::vector<std::string>& path, size_t count) -> Status {
-        page.reserve(page.size() + simdjson::SIMDJSON_PADDING);
-        simdjson::ondemand::document doc;
-        auto e = parser.iterate(page.data(), page.size(), page.capacity()).get(doc);
-        simdjson::ondemand::value at;
-        simdjson::ondemand::array array;
-        if (!e) e = doc.get_value().get(at);
-        for (size_t i = 0; !e && i < path.size(); ++i) e = at.find_field_unordered(path[i]).get(at);
-        if (!e) e = at.get_array().get(array);
-        size_t rows = 0;
-        if (!e) for (auto item : array) {
-          simdjson::ondemand::object object;
-          e = item.get_object().get(object);
-          if (e) break;
-          SLUICE_RETURN_IF_ERROR(AppendJsonObjectRow(object, batcher.batch(), ChangeReason::kSourceSerializationError));
-          ++rows;
-          SLUICE_RETURN_IF_ERROR(batcher.RowsFinished(1));
+      // A page of unchanged records: their texts, as record.dump() would write them.
+      sink.record_texts = [&](const RecordTexts& page) -> Status {
+        const std::string& text = *page.text;
+        for (const auto& [begin, end] : *page.spans) {
+          SLUICE_RETURN_IF_ERROR(rows.AppendText(batcher, std::string_view(text).substr(begin, end - begin), text.capacity() - begin));
         }
-        if (e) return Status::SystemError(fmt::format("a page could not be re-read: {}", simdjson::error_message(e)));
-        if (rows != count) return Status::SystemError(fmt::format("a page re-read gave {} records instead of {}", rows, count));
         if (out.cancelled()) return Status::Cancelled();
         return Status::Ok();
       };

@@ -14,7 +14,9 @@
 
 #include "base/log.h"
 #include "connectors/kit/schema_inference.h"
+#include "connectors/kit/json_rows.h"
 #include "connectors/sources/declarative_manifest/datetime_cursor.h"
+#include "connectors/sources/declarative_manifest/fast_page.h"
 #include "connectors/sources/declarative_manifest/http_requester.h"
 #include "connectors/sources/declarative_manifest/paginator.h"
 #include "connectors/sources/declarative_manifest/partition_router.h"
@@ -40,6 +42,13 @@ struct DeclarativeStream::Parts {
   std::unique_ptr<RecordSelector> selector;
   std::optional<DatetimeCursor> cursor;
   std::unique_ptr<PartitionRouter> router;
+  // The page path without an nlohmann DOM of the records (fast_page.h): for streams whose
+  // records go out unchanged; `reads` is what the requester's and paginator's templates read.
+  bool fast = false;
+  ResponseReads reads;
+  FastPage page;
+  std::string texts;
+  std::vector<std::pair<size_t, size_t>> spans;
 };
 
 DeclarativeStream::~DeclarativeStream() = default;
@@ -84,6 +93,9 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
     SLUICE_ASSIGN_OR_RETURN(DatetimeCursor cursor, DatetimeCursor::Make(inc, ctx));
     parts.cursor = std::move(cursor);
   }
+  parts.fast = parts.selector->unchanged();
+  ScanResponseReads(retriever.Raw("requester"), parts.reads);
+  ScanResponseReads(retriever.Raw("paginator"), parts.reads);
   // Older manifests put the routers under retriever.stream_slicer.
   const char* router_key = retriever.Has("partition_router") ? "partition_router" : "stream_slicer";
   ParentReader parent = [&ctx](ConfigReader stream, const std::function<Status(const Json&, const Json&)>& on_record) -> Status {
@@ -191,7 +203,7 @@ Result<Json> DeclarativeStream::JsonSchema() {
 }
 
 Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_slice, const Json& cursor_state, const PageSink& on_page,
-                                    bool raw_ok, int64_t& pages, int64_t max_pages, bool* limit_reached) {
+                                    bool texts_ok, int64_t& pages, int64_t max_pages, bool* limit_reached) {
   Parts& parts = *parts_;
   Json slice = partition;
   for (auto it = cursor_slice.begin(); it != cursor_slice.end(); ++it) slice[it.key()] = it.value();
@@ -211,10 +223,77 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     const std::string url = request.UrlForMessages();
     bool ignored = false;
     Json body;
-    SLUICE_ASSIGN_OR_RETURN(HttpResponse response, parts.requester->Send(std::move(request), &ignored, &body));
+    // Streams whose records go out unchanged parse a page with simdjson (a body it refuses goes
+    // the Json way): the templates get the keys they read, the records are written as texts.
+    bool parsed_fast = false;
+    HttpRequester::BodyDecoder decode;
+    if (texts_ok && parts.fast) {
+      decode = [&](std::string& text) -> Json {
+        parsed_fast = parts.page.Parse(text);
+        if (parsed_fast) return parts.page.Response(parts.reads);
+        try {
+          return Json::parse(text);
+        } catch (const std::exception&) {
+          return Json();
+        }
+      };
+    }
+    SLUICE_ASSIGN_OR_RETURN(HttpResponse response, parts.requester->Send(std::move(request), &ignored, &body, decode));
     ++pages;
     if (ignored) break;
-    if (body.is_null()) {
+    const bool last_allowed = max_pages > 0 && pages >= max_pages;
+    if (parsed_fast) {
+      SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, parts.selector->RecordPath(vars));
+      const std::vector<simdjson::dom::element> found = parts.page.Locate(path);
+      parts.texts.clear();
+      parts.spans.clear();
+      bool same = true;
+      for (simdjson::dom::element record : found) {
+        const size_t begin = parts.texts.size();
+        if (!DumpDomAsJson(record, parts.texts)) {
+          same = false;  // a repeated key: nlohmann's object keeps the last value
+          break;
+        }
+        parts.spans.emplace_back(begin, parts.texts.size());
+        parts.texts.push_back(' ');
+      }
+      if (same) {
+        const Json last_record = found.empty() ? Json() : DomToJson(found.back());
+        PageInfo page;
+        page.response = &response;
+        page.body = &body;
+        page.records = static_cast<int64_t>(found.size());
+        page.last_record = found.empty() ? nullptr : &last_record;
+        page.vars = &vars;
+        std::optional<Json> next;
+        if (!last_allowed) {
+          SLUICE_ASSIGN_OR_RETURN(next, parts.paginator->Next(page));
+        }
+        if (parts.cursor) {
+          const std::string& field = parts.cursor->cursor_field();
+          size_t kept = 0;
+          for (size_t i = 0; i < found.size(); ++i) {
+            simdjson::dom::element value;
+            Json v;
+            const bool has = DomAs<simdjson::dom::object>(found[i]).at_key(field).get(value) == simdjson::SUCCESS;
+            if (has) v = DomToJson(value);
+            if (parts.cursor->ObserveValue(has ? &v : nullptr)) parts.spans[kept++] = parts.spans[i];
+          }
+          parts.spans.resize(kept);
+        }
+        parts.texts.reserve(parts.texts.size() + simdjson::SIMDJSON_PADDING);
+        std::vector<Json> none;
+        const RecordTexts texts{&parts.texts, &parts.spans};
+        SLUICE_RETURN_IF_ERROR(on_page(none, &texts));
+        if (last_allowed) {
+          *limit_reached = true;
+          return Status::Ok();
+        }
+        if (!next) break;
+        continue;
+      }
+      SLUICE_ASSIGN_OR_RETURN(body, HttpRequester::Decode(response, url));
+    } else if (body.is_null()) {
       SLUICE_ASSIGN_OR_RETURN(body, HttpRequester::Decode(response, url));
     }
     // The records stay in the body (DpathExtractor: pointers) until the paginator has seen the
@@ -234,26 +313,9 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     page.records = static_cast<int64_t>(count);
     page.last_record = count == 0 ? nullptr : in_place ? located.back() : &records.back();
     page.vars = &vars;
-    const bool last_allowed = max_pages > 0 && pages >= max_pages;
     std::optional<Json> next;
     if (!last_allowed) {
       SLUICE_ASSIGN_OR_RETURN(next, parts.paginator->Next(page));
-    }
-    if (raw_ok && in_place && !parts.cursor) {
-      // The records are the page's objects at a plain path, unchanged: the sink reads them from
-      // the page's text (when every item of the array there is an object).
-      SLUICE_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> plain, parts.selector->PlainPath(vars));
-      const Json* at = plain ? JsonAt(body, *plain) : nullptr;
-      if (at != nullptr && at->is_array() && at->size() == located.size()) {
-        const RawPage raw{&response.body, &*plain, located.size()};
-        SLUICE_RETURN_IF_ERROR(on_page(records, &raw));
-        if (last_allowed) {
-          *limit_reached = true;
-          return Status::Ok();
-        }
-        if (!next) break;
-        continue;
-      }
     }
     if (in_place) {
       records.reserve(located.size());
@@ -318,8 +380,8 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
   const size_t workers = limits.max_pages > 0 ? 1 : std::min<size_t>(std::max(ctx_->concurrency, 1), units);
   if (workers > 1) return ReadConcurrently(partitions, saved, slices, incremental, workers, whole_state, set_state, sink);
 
-  const PageSink to_sink = [&](std::vector<Json>& records, const RawPage* raw) -> Status {
-    if (raw != nullptr) return sink.raw_page(*raw->text, *raw->path, raw->count);
+  const PageSink to_sink = [&](std::vector<Json>& records, const RecordTexts* texts) -> Status {
+    if (texts != nullptr) return sink.record_texts(*texts);
     for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
     return Status::Ok();
   };
@@ -328,7 +390,7 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
     if (parts.cursor) SLUICE_RETURN_IF_ERROR(parts.cursor->Begin(incremental ? saved[p] : Json()));
     for (const Json& cursor_slice : slices[p]) {
       bool limit_reached = false;
-      SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.raw_page), pages, limits.max_pages,
+      SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.record_texts), pages, limits.max_pages,
                                        &limit_reached));
       if (limit_reached) return Status::Ok();
       if (parts.cursor && incremental) {
@@ -382,10 +444,10 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
   auto run = [&](Worker& w) {
     DatetimeCursor* cursor = w.stream->parts_->cursor ? &*w.stream->parts_->cursor : nullptr;
     // A page's records go to the sink together, so a partition's records stay in order.
-    const PageSink to_sink = [&](std::vector<Json>& records, const RawPage* raw) -> Status {
+    const PageSink to_sink = [&](std::vector<Json>& records, const RecordTexts* texts) -> Status {
       std::lock_guard<std::mutex> lock(mu);
       if (stop) return Status::Cancelled("another worker failed");
-      if (raw != nullptr) return sink.raw_page(*raw->text, *raw->path, raw->count);
+      if (texts != nullptr) return sink.record_texts(*texts);
       for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
       return Status::Ok();
     };
@@ -399,7 +461,7 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
       int64_t pages = 0;
       bool limit_reached = false;
       Status read = w.stream->ReadSlice(partitions[unit.partition], slices[unit.partition][unit.slice], saved[unit.partition], to_sink,
-                                        bool(sink.raw_page), pages, 0, &limit_reached);
+                                        bool(sink.record_texts), pages, 0, &limit_reached);
       if (!read.ok()) return fail(read);
       if (cursor == nullptr || !incremental) continue;
       std::lock_guard<std::mutex> lock(mu);

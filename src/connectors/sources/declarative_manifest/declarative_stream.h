@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -27,15 +28,20 @@
 
 namespace sluice {
 
+//! One page's records as JSON object texts in one buffer.
+struct RecordTexts {
+  const std::string* text = nullptr;  //!< readable up to its capacity(): at least simdjson's padding past size()
+  const std::vector<std::pair<size_t, size_t>>* spans = nullptr;  //!< [begin, end) of each record in `text`
+};
+
 struct RecordSink {
   //! Called per record (may move from it). An error stops the read. Called from Read's thread
   //! or, in a concurrent read, from its workers — never from two threads at once.
   std::function<Status(Json& record)> record;
-  //! Optional: a whole page whose records are, unchanged, the objects of the array at `path` in
-  //! `text` (the response body; the callee may grow its capacity for a parser's padding) —
-  //! `count` of them. Called instead of `record` for those pages (streams without a record
-  //! filter, transformations or cursor), so their records need not be rebuilt. Same threads.
-  std::function<Status(std::string& text, const std::vector<std::string>& path, size_t count)> raw_page;
+  //! Optional: a page's records as JSON texts, each the very text `record.dump()` gives of the
+  //! Json `record` would have received (fast_page.h) — called instead of `record` for pages of
+  //! streams without a record filter or transformations. Same threads as `record`.
+  std::function<Status(const RecordTexts& page)> record_texts;
   //! Called after each slice of an incremental read with the stream's whole state.
   std::function<Status(const Json& state)> checkpoint;
 };
@@ -72,18 +78,13 @@ class DeclarativeStream {
  private:
   struct Parts;
   //! Receives one page's records (after filter, transformations and the cursor's bounds) — or,
-  //! when `raw` is set, the page's text and where its unchanged records are (RecordSink::raw_page).
-  struct RawPage {
-    std::string* text;
-    const std::vector<std::string>* path;
-    size_t count;
-  };
-  using PageSink = std::function<Status(std::vector<Json>& records, const RawPage* raw)>;
+  //! when `texts` is set, their JSON texts (RecordSink::record_texts).
+  using PageSink = std::function<Status(std::vector<Json>& records, const RecordTexts* texts)>;
   DeclarativeStream() = default;
   //! One slice of one partition, page by page; `pages` counts requests, `max_pages` (0: none)
-  //! stops early with `*limit_reached`.
+  //! stops early with `*limit_reached`. `texts_ok`: on_page takes record texts (fast_page.h).
   Status ReadSlice(const Json& partition, const Json& cursor_slice, const Json& cursor_state, const PageSink& on_page,
-                   bool raw_ok, int64_t& pages, int64_t max_pages, bool* limit_reached);
+                   bool texts_ok, int64_t& pages, int64_t max_pages, bool* limit_reached);
   //! The units (partition × slice) on `workers` threads, each with its own copy of this stream.
   Status ReadConcurrently(const std::vector<Json>& partitions, const std::vector<Json>& saved,
                           const std::vector<std::vector<Json>>& slices, bool incremental, size_t workers, Json& whole_state,

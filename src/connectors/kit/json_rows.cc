@@ -1,0 +1,164 @@
+#include "connectors/kit/json_rows.h"
+
+#include <charconv>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <nlohmann/detail/conversions/to_chars.hpp>
+
+#include "protocol/codec.h"
+
+namespace sluice {
+
+Status JsonRows::AppendText(StreamBatcher& out, std::string_view text, size_t readable) {
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object object;
+  auto e = parser_.iterate(text.data(), text.size(), readable).get(doc);
+  if (!e) e = doc.get_object().get(object);
+  if (e) return Status::SystemError(fmt::format("a record could not be re-read: {}", simdjson::error_message(e)));
+  SLUICE_RETURN_IF_ERROR(AppendJsonObjectRow(object, out.batch(), ChangeReason::kSourceSerializationError));
+  return out.RowsFinished(1);
+}
+
+Status JsonRows::AppendJson(StreamBatcher& out, const Json& record) {
+  scratch_ = record.dump(-1, ' ', false, Json::error_handler_t::replace);
+  scratch_.reserve(scratch_.size() + simdjson::SIMDJSON_PADDING);
+  return AppendText(out, scratch_, scratch_.capacity());
+}
+
+namespace {
+
+// nlohmann's serializer::dump_escaped with ensure_ascii off, for valid UTF-8 (simdjson checked it).
+void DumpString(std::string_view s, std::string& out) {
+  out.push_back('"');
+  size_t run = 0;  // start of the bytes not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(u, 6);
+      }
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+template <typename T>
+void DumpInteger(T v, std::string& out) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+}  // namespace
+
+bool DumpDomAsJson(simdjson::dom::element value, std::string& out) {
+  using simdjson::dom::element_type;
+  switch (value.type()) {
+    case element_type::OBJECT: {
+      simdjson::dom::object object = DomAs<simdjson::dom::object>(value);
+      // nlohmann keeps one entry per key: an object repeating a key is not written the same way.
+      const bool few = object.size() <= 32;
+      std::unordered_set<std::string_view> seen;
+      out.push_back('{');
+      size_t i = 0;
+      for (auto it = object.begin(); it != object.end(); ++it, ++i) {
+        const std::string_view key = it.key();
+        if (few) {
+          size_t j = 0;
+          for (auto prev = object.begin(); j < i; ++prev, ++j) {
+            if (prev.key_length() == key.size() && prev.key() == key) return false;
+          }
+        } else if (!seen.insert(key).second) {
+          return false;
+        }
+        if (i > 0) out.push_back(',');
+        DumpString(key, out);
+        out.push_back(':');
+        if (!DumpDomAsJson(it.value(), out)) return false;
+      }
+      out.push_back('}');
+      return true;
+    }
+    case element_type::ARRAY: {
+      out.push_back('[');
+      bool first = true;
+      for (simdjson::dom::element item : DomAs<simdjson::dom::array>(value)) {
+        if (!first) out.push_back(',');
+        first = false;
+        if (!DumpDomAsJson(item, out)) return false;
+      }
+      out.push_back(']');
+      return true;
+    }
+    case element_type::STRING:
+      DumpString(DomAs<std::string_view>(value), out);
+      return true;
+    case element_type::INT64:
+      DumpInteger(DomAs<int64_t>(value), out);
+      return true;
+    case element_type::UINT64:
+      DumpInteger(DomAs<uint64_t>(value), out);
+      return true;
+    case element_type::DOUBLE: {
+      // simdjson gives finite doubles only (1e400 is its error), as nlohmann's printer needs.
+      char buf[64];
+      char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, DomAs<double>(value));
+      out.append(buf, end);
+      return true;
+    }
+    case element_type::BOOL:
+      out += DomAs<bool>(value) ? "true" : "false";
+      return true;
+    case element_type::NULL_VALUE:
+      out += "null";
+      return true;
+  }
+  return true;
+}
+
+Json DomToJson(simdjson::dom::element value) {
+  using simdjson::dom::element_type;
+  switch (value.type()) {
+    case element_type::OBJECT: {
+      Json out = Json::object();
+      for (auto field : DomAs<simdjson::dom::object>(value)) out[std::string(field.key)] = DomToJson(field.value);
+      return out;
+    }
+    case element_type::ARRAY: {
+      Json out = Json::array();
+      for (simdjson::dom::element item : DomAs<simdjson::dom::array>(value)) out.push_back(DomToJson(item));
+      return out;
+    }
+    case element_type::STRING:
+      return Json(std::string(DomAs<std::string_view>(value)));
+    case element_type::INT64: {
+      const int64_t v = DomAs<int64_t>(value);
+      return v >= 0 ? Json(static_cast<uint64_t>(v)) : Json(v);
+    }
+    case element_type::UINT64:
+      return Json(DomAs<uint64_t>(value));
+    case element_type::DOUBLE:
+      return Json(DomAs<double>(value));
+    case element_type::BOOL:
+      return Json(DomAs<bool>(value));
+    case element_type::NULL_VALUE:
+      return Json(nullptr);
+  }
+  return Json();
+}
+
+}  // namespace sluice
