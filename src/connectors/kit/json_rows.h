@@ -47,7 +47,8 @@ class JsonRows {
 //! first key's place — the caller takes its Json path for that document then.
 bool DumpDomAsJson(simdjson::dom::element value, std::string& out);
 //! The Json `Json::parse(t)` gives for the text simdjson parsed into `value` (non-negative
-//! integers unsigned, as nlohmann's parser makes them; a repeated key keeps its last value).
+//! integers unsigned, as nlohmann's parser makes them — "-0" too, a signed 0 to nlohmann; a
+//! repeated key keeps its last value).
 Json DomToJson(simdjson::dom::element value);
 //! `value` as T (one of the types simdjson's element holds: check type() first; else T{}).
 template <typename T>
