@@ -26,6 +26,69 @@ Status JsonRows::AppendJson(StreamBatcher& out, const Json& record) {
   return AppendText(out, scratch_, scratch_.capacity());
 }
 
+JsonRowsPipe::JsonRowsPipe(StreamBatcher& out, size_t max_pending)
+    : out_(out), max_pending_(max_pending < 1 ? 1 : max_pending), thread_([this] { Run(); }) {}
+
+JsonRowsPipe::~JsonRowsPipe() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+Status JsonRowsPipe::Submit(std::string& text, Spans& spans) {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [&] { return queue_.size() < max_pending_ || !error_.ok(); });
+  if (!error_.ok()) return error_;
+  Page page;
+  if (!spare_.empty()) {
+    page = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  page.text.swap(text);
+  page.spans.swap(spans);
+  queue_.push_back(std::move(page));
+  lock.unlock();
+  changed_.notify_all();
+  return Status::Ok();
+}
+
+Status JsonRowsPipe::Drain() {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [&] { return (queue_.empty() && !busy_) || !error_.ok(); });
+  return error_;
+}
+
+void JsonRowsPipe::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    changed_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (stop_) return;
+    Page page = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    changed_.notify_all();  // room for the next page
+    Status st;
+    for (const auto& [begin, end] : page.spans) {
+      st = rows_.AppendText(out_, std::string_view(page.text).substr(begin, end - begin), page.text.capacity() - begin);
+      if (!st.ok()) break;
+    }
+    lock.lock();
+    busy_ = false;
+    if (!st.ok() && error_.ok()) error_ = std::move(st);
+    page.text.clear();
+    page.spans.clear();
+    spare_.push_back(std::move(page));
+    changed_.notify_all();
+    if (!error_.ok()) {
+      queue_.clear();
+    }
+  }
+}
+
 namespace {
 
 // nlohmann's serializer::dump_escaped with ensure_ascii off, for valid UTF-8 (simdjson checked it).

@@ -14,8 +14,14 @@
 // DumpDomAsJson's text and the same record appended through AppendJson land identically.
 // Used by source-declarative-manifest (a page's records without an nlohmann DOM).
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -38,6 +44,44 @@ class JsonRows {
  private:
   simdjson::ondemand::parser parser_;
   std::string scratch_;
+};
+
+//! Pages of record texts appended on a thread of their own, so a source's reading thread
+//! fetches and parses the next page while the last one goes into the batch. Submit and Drain
+//! are called from one thread (or under the caller's lock); the batcher is used only by the
+//! pipe's thread between them, so the caller touches `out` (rows, checkpoints, Finish) only
+//! after Drain(). Keeps the pages' order.
+class JsonRowsPipe {
+ public:
+  //! Record spans: [begin, end) of each record's JSON object text in a page's text.
+  using Spans = std::vector<std::pair<size_t, size_t>>;
+  explicit JsonRowsPipe(StreamBatcher& out, size_t max_pending = 2);
+  ~JsonRowsPipe();
+  //! Queues a page (its text readable up to capacity(): simdjson's padding past size()); the
+  //! buffers are swapped for spare ones (their capacity kept). Waits while `max_pending` pages
+  //! are queued. Returns the pipe's first error (then nothing more is appended).
+  Status Submit(std::string& text, Spans& spans);
+  //! Waits until every queued page is in the batch; the first error.
+  Status Drain();
+
+ private:
+  struct Page {
+    std::string text;
+    Spans spans;
+  };
+  void Run();
+
+  StreamBatcher& out_;
+  const size_t max_pending_;
+  JsonRows rows_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<Page> queue_;   // waiting pages, oldest first
+  std::vector<Page> spare_;  // emptied pages, for their capacity
+  bool busy_ = false;        // the thread is appending a page it took
+  bool stop_ = false;
+  Status error_;
+  std::thread thread_;
 };
 
 //! Appends to `out` the text nlohmann's `Json::parse(t).dump(-1, ' ', false, replace)` gives for

@@ -110,6 +110,10 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
   return s;
 }
 
+Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Copy(BuildContext& ctx) const {
+  return DeclarativeStream::Make(ConfigReader(r_.json(), r_.path()), ctx);
+}
+
 std::optional<std::string> DeclarativeStream::cursor_field() const {
   if (parts_->cursor) return parts_->cursor->cursor_field();
   return std::nullopt;
@@ -390,8 +394,11 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
     if (parts.cursor) SLUICE_RETURN_IF_ERROR(parts.cursor->Begin(incremental ? saved[p] : Json()));
     for (const Json& cursor_slice : slices[p]) {
       bool limit_reached = false;
-      SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.record_texts), pages, limits.max_pages,
-                                       &limit_reached));
+      {
+        UnitSlot slot(*ctx_);
+        SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.record_texts), pages,
+                                         limits.max_pages, &limit_reached));
+      }
       if (limit_reached) return Status::Ok();
       if (parts.cursor && incremental) {
         set_state(partitions[p], parts.cursor->State());
@@ -429,7 +436,7 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
     auto w = std::make_unique<Worker>();
     w->ctx = *ctx_;
     w->ctx.interpolator = &w->interpolator;
-    SLUICE_ASSIGN_OR_RETURN(w->stream, DeclarativeStream::Make(ConfigReader(r_.json(), r_.path()), w->ctx));
+    SLUICE_ASSIGN_OR_RETURN(w->stream, Copy(w->ctx));
     workers.push_back(std::move(w));
   }
   std::mutex mu;  // guards the sink, whole_state and first_error
@@ -460,6 +467,7 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
       }
       int64_t pages = 0;
       bool limit_reached = false;
+      UnitSlot slot(*ctx_);
       Status read = w.stream->ReadSlice(partitions[unit.partition], slices[unit.partition][unit.slice], saved[unit.partition], to_sink,
                                         bool(sink.record_texts), pages, 0, &limit_reached);
       if (!read.ok()) return fail(read);

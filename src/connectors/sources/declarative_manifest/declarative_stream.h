@@ -29,9 +29,10 @@
 namespace sluice {
 
 //! One page's records as JSON object texts in one buffer.
+//! The callee may take both (swap them for other buffers): the read loop clears them per page.
 struct RecordTexts {
-  const std::string* text = nullptr;  //!< readable up to its capacity(): at least simdjson's padding past size()
-  const std::vector<std::pair<size_t, size_t>>* spans = nullptr;  //!< [begin, end) of each record in `text`
+  std::string* text = nullptr;  //!< readable up to its capacity(): at least simdjson's padding past size()
+  std::vector<std::pair<size_t, size_t>>* spans = nullptr;  //!< [begin, end) of each record in `text`
 };
 
 struct RecordSink {
@@ -57,6 +58,9 @@ class DeclarativeStream {
   //! bad fields are ConfigErrors naming their manifest path.
   static Result<std::unique_ptr<DeclarativeStream>> Make(ConfigReader r, BuildContext& ctx);
   ~DeclarativeStream();
+  //! A new instance of the same stream built with `ctx` (its own per-read state: a copy for
+  //! another thread, with its own interpolator in `ctx`).
+  Result<std::unique_ptr<DeclarativeStream>> Copy(BuildContext& ctx) const;
 
   const std::string& name() const { return name_; }
   //! Airbyte's primary key: a list of key paths (each a list of names).
