@@ -38,7 +38,7 @@ JsonRowsPipe::~JsonRowsPipe() {
   thread_.join();
 }
 
-Status JsonRowsPipe::Submit(std::string& text, Spans& spans) {
+Status JsonRowsPipe::Submit(std::vector<simdjson::dom::element>& records, std::shared_ptr<void> lease) {
   std::unique_lock lock(mu_);
   changed_.wait(lock, [&] { return queue_.size() < max_pending_ || !error_.ok(); });
   if (!error_.ok()) return error_;
@@ -47,8 +47,9 @@ Status JsonRowsPipe::Submit(std::string& text, Spans& spans) {
     page = std::move(spare_.back());
     spare_.pop_back();
   }
-  page.text.swap(text);
-  page.spans.swap(spans);
+  page.records.swap(records);
+  records.clear();
+  page.lease = std::move(lease);
   queue_.push_back(std::move(page));
   lock.unlock();
   changed_.notify_all();
@@ -72,20 +73,21 @@ void JsonRowsPipe::Run() {
     lock.unlock();
     changed_.notify_all();  // room for the next page
     Status st;
-    for (const auto& [begin, end] : page.spans) {
-      st = rows_.AppendText(out_, std::string_view(page.text).substr(begin, end - begin), page.text.capacity() - begin);
+    for (simdjson::dom::element record : page.records) {
+      text_.clear();
+      DumpDomRecord(record, text_);
+      text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);
+      st = rows_.AppendText(out_, text_, text_.capacity());
       if (!st.ok()) break;
     }
+    page.records.clear();
+    page.lease.reset();  // the document may be reused
     lock.lock();
     busy_ = false;
     if (!st.ok() && error_.ok()) error_ = std::move(st);
-    page.text.clear();
-    page.spans.clear();
     spare_.push_back(std::move(page));
     changed_.notify_all();
-    if (!error_.ok()) {
-      queue_.clear();
-    }
+    if (!error_.ok()) queue_.clear();
   }
 }
 
@@ -191,6 +193,13 @@ bool DumpDomAsJson(simdjson::dom::element value, std::string& out) {
       return true;
   }
   return true;
+}
+
+void DumpDomRecord(simdjson::dom::element value, std::string& out) {
+  const size_t begin = out.size();
+  if (DumpDomAsJson(value, out)) return;
+  out.resize(begin);
+  out += DomToJson(value).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 Json DomToJson(simdjson::dom::element value) {

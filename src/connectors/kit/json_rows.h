@@ -16,6 +16,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -46,34 +47,34 @@ class JsonRows {
   std::string scratch_;
 };
 
-//! Pages of record texts appended on a thread of their own, so a source's reading thread
-//! fetches and parses the next page while the last one goes into the batch. Submit and Drain
-//! are called from one thread (or under the caller's lock); the batcher is used only by the
-//! pipe's thread between them, so the caller touches `out` (rows, checkpoints, Finish) only
-//! after Drain(). Keeps the pages' order.
+//! Pages of records parsed by simdjson, appended on a thread of their own, so a source's
+//! reading thread fetches and parses the next page while the last one is written (DumpDomRecord)
+//! and goes into the batch. Submit and Drain are called from one thread (or under the caller's
+//! lock); the batcher is used only by the pipe's thread between them, so the caller touches `out`
+//! (rows, checkpoints, Finish) only after Drain(). Keeps the pages' order.
 class JsonRowsPipe {
  public:
-  //! Record spans: [begin, end) of each record's JSON object text in a page's text.
-  using Spans = std::vector<std::pair<size_t, size_t>>;
   explicit JsonRowsPipe(StreamBatcher& out, size_t max_pending = 2);
   ~JsonRowsPipe();
-  //! Queues a page (its text readable up to capacity(): simdjson's padding past size()); the
-  //! buffers are swapped for spare ones (their capacity kept). Waits while `max_pending` pages
-  //! are queued. Returns the pipe's first error (then nothing more is appended).
-  Status Submit(std::string& text, Spans& spans);
+  //! Queues a page's records (objects; the vector is swapped for a spare one). `lease` keeps
+  //! the document they point into alive and unchanged until the pipe drops it, once they are
+  //! appended. Waits while `max_pending` pages are queued. Returns the pipe's first error (then
+  //! nothing more is appended).
+  Status Submit(std::vector<simdjson::dom::element>& records, std::shared_ptr<void> lease);
   //! Waits until every queued page is in the batch; the first error.
   Status Drain();
 
  private:
   struct Page {
-    std::string text;
-    Spans spans;
+    std::vector<simdjson::dom::element> records;
+    std::shared_ptr<void> lease;
   };
   void Run();
 
   StreamBatcher& out_;
   const size_t max_pending_;
   JsonRows rows_;
+  std::string text_;
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<Page> queue_;   // waiting pages, oldest first
@@ -90,6 +91,10 @@ class JsonRowsPipe {
 //! `out` partly written) when an object repeats a key: nlohmann keeps the last value at the
 //! first key's place — the caller takes its Json path for that document then.
 bool DumpDomAsJson(simdjson::dom::element value, std::string& out);
+//! Appends the text `Json::parse(t).dump(-1, ' ', false, replace)` gives for the record
+//! (any value) simdjson parsed from t: DumpDomAsJson, or for an object repeating a key the dump
+//! of DomToJson (nlohmann's last value at the first key's place).
+void DumpDomRecord(simdjson::dom::element value, std::string& out);
 //! The Json `Json::parse(t)` gives for the text simdjson parsed into `value` (non-negative
 //! integers unsigned, as nlohmann's parser makes them — "-0" too, a signed 0 to nlohmann; a
 //! repeated key keeps its last value).

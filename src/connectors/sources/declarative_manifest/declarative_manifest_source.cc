@@ -336,8 +336,8 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource, 
     SLUICE_RETURN_IF_ERROR(batcher.Start());
     const bool incremental = cs.sync_mode == SyncMode::kIncremental && stream.cursor_field().has_value();
     const Json* saved = state.Find(cs.descriptor());
-    // Pages of record texts go into the batch on the pipe's thread while the next page is
-    // fetched; anything else touching the batcher waits for it first.
+    // Pages of simdjson records are written into the batch on the pipe's thread while the next
+    // page is fetched; anything else touching the batcher waits for it first.
     JsonRowsPipe pipe(batcher);
     JsonRows rows;
     RecordSink sink;
@@ -347,9 +347,9 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource, 
       if (out.cancelled()) return Status::Cancelled();
       return Status::Ok();
     };
-    // A page of unchanged records: their texts, as record.dump() would write them.
-    sink.record_texts = [&](const RecordTexts& page) -> Status {
-      SLUICE_RETURN_IF_ERROR(pipe.Submit(*page.text, *page.spans));
+    // A page of unchanged records as simdjson parsed them: written and appended by the pipe.
+    sink.record_elements = [&](const RecordElements& page) -> Status {
+      SLUICE_RETURN_IF_ERROR(pipe.Submit(*page.records, *page.lease));
       if (out.cancelled()) return Status::Cancelled();
       return Status::Ok();
     };

@@ -47,8 +47,7 @@ struct DeclarativeStream::Parts {
   bool fast = false;
   ResponseReads reads;
   FastPage page;
-  std::string texts;
-  std::vector<std::pair<size_t, size_t>> spans;
+  std::vector<simdjson::dom::element> found;
 };
 
 DeclarativeStream::~DeclarativeStream() = default;
@@ -207,7 +206,7 @@ Result<Json> DeclarativeStream::JsonSchema() {
 }
 
 Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_slice, const Json& cursor_state, const PageSink& on_page,
-                                    bool texts_ok, int64_t& pages, int64_t max_pages, bool* limit_reached) {
+                                    bool elements_ok, int64_t& pages, int64_t max_pages, bool* limit_reached) {
   Parts& parts = *parts_;
   Json slice = partition;
   for (auto it = cursor_slice.begin(); it != cursor_slice.end(); ++it) slice[it.key()] = it.value();
@@ -228,10 +227,10 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     bool ignored = false;
     Json body;
     // Streams whose records go out unchanged parse a page with simdjson (a body it refuses goes
-    // the Json way): the templates get the keys they read, the records are written as texts.
+    // the Json way): the templates get the keys they read, the records go to the sink as parsed.
     bool parsed_fast = false;
     HttpRequester::BodyDecoder decode;
-    if (texts_ok && parts.fast) {
+    if (elements_ok && parts.fast) {
       decode = [&](std::string& text) -> Json {
         parsed_fast = parts.page.Parse(text);
         if (parsed_fast) return parts.page.Response(parts.reads);
@@ -248,56 +247,39 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     const bool last_allowed = max_pages > 0 && pages >= max_pages;
     if (parsed_fast) {
       SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, parts.selector->RecordPath(vars));
-      const std::vector<simdjson::dom::element> found = parts.page.Locate(path);
-      parts.texts.clear();
-      parts.spans.clear();
-      bool same = true;
-      for (simdjson::dom::element record : found) {
-        const size_t begin = parts.texts.size();
-        if (!DumpDomAsJson(record, parts.texts)) {
-          same = false;  // a repeated key: nlohmann's object keeps the last value
-          break;
-        }
-        parts.spans.emplace_back(begin, parts.texts.size());
-        parts.texts.push_back(' ');
+      parts.found = parts.page.Locate(path);
+      std::vector<simdjson::dom::element>& found = parts.found;
+      const Json last_record = found.empty() ? Json() : DomToJson(found.back());
+      PageInfo page;
+      page.response = &response;
+      page.body = &body;
+      page.records = static_cast<int64_t>(found.size());
+      page.last_record = found.empty() ? nullptr : &last_record;
+      page.vars = &vars;
+      std::optional<Json> next;
+      if (!last_allowed) {
+        SLUICE_ASSIGN_OR_RETURN(next, parts.paginator->Next(page));
       }
-      if (same) {
-        const Json last_record = found.empty() ? Json() : DomToJson(found.back());
-        PageInfo page;
-        page.response = &response;
-        page.body = &body;
-        page.records = static_cast<int64_t>(found.size());
-        page.last_record = found.empty() ? nullptr : &last_record;
-        page.vars = &vars;
-        std::optional<Json> next;
-        if (!last_allowed) {
-          SLUICE_ASSIGN_OR_RETURN(next, parts.paginator->Next(page));
-        }
-        if (parts.cursor) {
-          const std::string& field = parts.cursor->cursor_field();
-          size_t kept = 0;
-          for (size_t i = 0; i < found.size(); ++i) {
-            simdjson::dom::element value;
-            Json v;
-            const bool has = DomAs<simdjson::dom::object>(found[i]).at_key(field).get(value) == simdjson::SUCCESS;
-            if (has) v = DomToJson(value);
-            if (parts.cursor->ObserveValue(has ? &v : nullptr)) parts.spans[kept++] = parts.spans[i];
-          }
-          parts.spans.resize(kept);
-        }
-        parts.texts.reserve(parts.texts.size() + simdjson::SIMDJSON_PADDING);
-        std::vector<Json> none;
-        const RecordTexts texts{&parts.texts, &parts.spans};
-        SLUICE_RETURN_IF_ERROR(on_page(none, &texts));
-        if (last_allowed) {
-          *limit_reached = true;
-          return Status::Ok();
-        }
-        if (!next) break;
-        continue;
+      if (parts.cursor) {
+        const std::string& field = parts.cursor->cursor_field();
+        std::erase_if(found, [&](simdjson::dom::element record) {
+          simdjson::dom::element value;
+          if (!FastPage::Field(record, field, value)) return !parts.cursor->ObserveValue(nullptr);
+          const Json v = DomToJson(value);
+          return !parts.cursor->ObserveValue(&v);
+        });
       }
-      SLUICE_ASSIGN_OR_RETURN(body, HttpRequester::Decode(response, url));
-    } else if (body.is_null()) {
+      const RecordElements elements{&found, &parts.page.lease()};
+      std::vector<Json> none;
+      SLUICE_RETURN_IF_ERROR(on_page(none, &elements));
+      if (last_allowed) {
+        *limit_reached = true;
+        return Status::Ok();
+      }
+      if (!next) break;
+      continue;
+    }
+    if (body.is_null()) {
       SLUICE_ASSIGN_OR_RETURN(body, HttpRequester::Decode(response, url));
     }
     // The records stay in the body (DpathExtractor: pointers) until the paginator has seen the
@@ -384,8 +366,8 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
   const size_t workers = limits.max_pages > 0 ? 1 : std::min<size_t>(std::max(ctx_->concurrency, 1), units);
   if (workers > 1) return ReadConcurrently(partitions, saved, slices, incremental, workers, whole_state, set_state, sink);
 
-  const PageSink to_sink = [&](std::vector<Json>& records, const RecordTexts* texts) -> Status {
-    if (texts != nullptr) return sink.record_texts(*texts);
+  const PageSink to_sink = [&](std::vector<Json>& records, const RecordElements* elements) -> Status {
+    if (elements != nullptr) return sink.record_elements(*elements);
     for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
     return Status::Ok();
   };
@@ -396,7 +378,7 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
       bool limit_reached = false;
       {
         UnitSlot slot(*ctx_);
-        SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.record_texts), pages,
+        SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.record_elements), pages,
                                          limits.max_pages, &limit_reached));
       }
       if (limit_reached) return Status::Ok();
@@ -451,10 +433,10 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
   auto run = [&](Worker& w) {
     DatetimeCursor* cursor = w.stream->parts_->cursor ? &*w.stream->parts_->cursor : nullptr;
     // A page's records go to the sink together, so a partition's records stay in order.
-    const PageSink to_sink = [&](std::vector<Json>& records, const RecordTexts* texts) -> Status {
+    const PageSink to_sink = [&](std::vector<Json>& records, const RecordElements* elements) -> Status {
       std::lock_guard<std::mutex> lock(mu);
       if (stop) return Status::Cancelled("another worker failed");
-      if (texts != nullptr) return sink.record_texts(*texts);
+      if (elements != nullptr) return sink.record_elements(*elements);
       for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
       return Status::Ok();
     };
@@ -469,7 +451,7 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
       bool limit_reached = false;
       UnitSlot slot(*ctx_);
       Status read = w.stream->ReadSlice(partitions[unit.partition], slices[unit.partition][unit.slice], saved[unit.partition], to_sink,
-                                        bool(sink.record_texts), pages, 0, &limit_reached);
+                                        bool(sink.record_elements), pages, 0, &limit_reached);
       if (!read.ok()) return fail(read);
       if (cursor == nullptr || !incremental) continue;
       std::lock_guard<std::mutex> lock(mu);

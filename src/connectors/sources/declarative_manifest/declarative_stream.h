@@ -22,27 +22,30 @@
 #include <utility>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "base/status.h"
 #include "connectors/kit/config_reader.h"
 #include "connectors/sources/declarative_manifest/build_context.h"
 
 namespace sluice {
 
-//! One page's records as JSON object texts in one buffer.
-//! The callee may take both (swap them for other buffers): the read loop clears them per page.
-struct RecordTexts {
-  std::string* text = nullptr;  //!< readable up to its capacity(): at least simdjson's padding past size()
-  std::vector<std::pair<size_t, size_t>>* spans = nullptr;  //!< [begin, end) of each record in `text`
+//! One page's records as simdjson parsed them (fast_page.h). The callee may take both (swap the
+//! vector, copy the lease): the records stay valid while the lease is held.
+struct RecordElements {
+  std::vector<simdjson::dom::element>* records = nullptr;
+  const std::shared_ptr<void>* lease = nullptr;
 };
 
 struct RecordSink {
   //! Called per record (may move from it). An error stops the read. Called from Read's thread
   //! or, in a concurrent read, from its workers — never from two threads at once.
   std::function<Status(Json& record)> record;
-  //! Optional: a page's records as JSON texts, each the very text `record.dump()` gives of the
-  //! Json `record` would have received (fast_page.h) — called instead of `record` for pages of
-  //! streams without a record filter or transformations. Same threads as `record`.
-  std::function<Status(const RecordTexts& page)> record_texts;
+  //! Optional: a page's records as simdjson parsed them, each to be written as
+  //! DumpDomRecord (kit/json_rows.h) writes it — the very text `record.dump()` gives of the Json
+  //! `record` would have received — called instead of `record` for pages of streams without a
+  //! record filter or transformations. Same threads as `record`.
+  std::function<Status(const RecordElements& page)> record_elements;
   //! Called after each slice of an incremental read with the stream's whole state.
   std::function<Status(const Json& state)> checkpoint;
 };
@@ -82,13 +85,13 @@ class DeclarativeStream {
  private:
   struct Parts;
   //! Receives one page's records (after filter, transformations and the cursor's bounds) — or,
-  //! when `texts` is set, their JSON texts (RecordSink::record_texts).
-  using PageSink = std::function<Status(std::vector<Json>& records, const RecordTexts* texts)>;
+  //! when `elements` is set, simdjson's parse of them (RecordSink::record_elements).
+  using PageSink = std::function<Status(std::vector<Json>& records, const RecordElements* elements)>;
   DeclarativeStream() = default;
   //! One slice of one partition, page by page; `pages` counts requests, `max_pages` (0: none)
-  //! stops early with `*limit_reached`. `texts_ok`: on_page takes record texts (fast_page.h).
+  //! stops early with `*limit_reached`. `elements_ok`: on_page takes simdjson records (fast_page.h).
   Status ReadSlice(const Json& partition, const Json& cursor_slice, const Json& cursor_state, const PageSink& on_page,
-                   bool texts_ok, int64_t& pages, int64_t max_pages, bool* limit_reached);
+                   bool elements_ok, int64_t& pages, int64_t max_pages, bool* limit_reached);
   //! The units (partition × slice) on `workers` threads, each with its own copy of this stream.
   Status ReadConcurrently(const std::vector<Json>& partitions, const std::vector<Json>& saved,
                           const std::vector<std::vector<Json>>& slices, bool incremental, size_t workers, Json& whole_state,

@@ -122,8 +122,32 @@ void ScanResponseReads(const Json& component, ResponseReads& reads) {
 }
 
 bool FastPage::Parse(std::string& body) {
+  lease_.reset();
+  std::shared_ptr<Document> doc;
+  for (const auto& d : documents_) {
+    if (!d->leased.load(std::memory_order_acquire)) {
+      doc = d;
+      break;
+    }
+  }
+  if (!doc) doc = documents_.emplace_back(std::make_shared<Document>());
+  doc->leased.store(true, std::memory_order_relaxed);
+  lease_ = std::shared_ptr<void>(nullptr, [doc](void*) { doc->leased.store(false, std::memory_order_release); });
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  return parser_.parse(body.data(), body.size(), false).get(root_) == simdjson::SUCCESS;
+  if (doc->parser.parse(body.data(), body.size(), false).get(root_) == simdjson::SUCCESS) return true;
+  lease_.reset();
+  return false;
+}
+
+bool FastPage::Field(simdjson::dom::element record, std::string_view key, simdjson::dom::element& value) {
+  bool found = false;
+  for (auto field : DomAs<simdjson::dom::object>(record)) {
+    if (field.key == key) {
+      value = field.value;
+      found = true;
+    }
+  }
+  return found;
 }
 
 Json FastPage::Response(const ResponseReads& reads) const {

@@ -10,10 +10,14 @@
 // `response.get(...)`, `response | length`, `{% set r = response %}`) reads it whole. The read
 // loop (declarative_stream.cc) takes this path for streams without a record filter or
 // transformations; a body simdjson refuses (not JSON, numbers beyond 64 bits or a double's
-// range, a BOM, nesting beyond 1024) or a record repeating a key goes the Json way, so records,
-// errors and leniencies stay nlohmann's. One FastPage per stream copy (one thread).
+// range, a BOM, nesting beyond 1024) goes the Json way, so records, errors and leniencies stay
+// nlohmann's. One FastPage per stream copy (one thread); its documents are leased to the record
+// sink, which may write them on another thread (kit JsonRowsPipe).
 
+#include <atomic>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <simdjson.h>
@@ -33,17 +37,29 @@ void ScanResponseReads(const Json& component, ResponseReads& reads);
 
 class FastPage {
  public:
-  //! Parses `body` (its capacity grown by simdjson's padding). False when simdjson refuses it.
+  //! Parses `body` (its capacity grown by simdjson's padding) into a document no lease holds.
+  //! False when simdjson refuses it.
   bool Parse(std::string& body);
   //! What the templates see as `response`: the keys `reads` names (all of the body when it reads
   //! it whole or the body is no object), as Json::parse would give them.
   Json Response(const ResponseReads& reads) const;
   //! The records RecordSelector::Locate would find at `path` in Json::parse(body): arrays' object
-  //! items, objects (not empty ones under a "*" path).
+  //! items, objects (not empty ones under a "*" path). They point into the last Parse's document.
   std::vector<simdjson::dom::element> Locate(const std::vector<std::string>& path) const;
+  //! The value of `key` in the object `record` as nlohmann reads it (a repeated key: its last
+  //! value); false when absent.
+  static bool Field(simdjson::dom::element record, std::string_view key, simdjson::dom::element& value);
+  //! Keeps the last Parse's document alive and unparsed-over while held (a record sink reading
+  //! its records on another thread): later Parses take another document.
+  const std::shared_ptr<void>& lease() const { return lease_; }
 
  private:
-  simdjson::dom::parser parser_;
+  struct Document {
+    simdjson::dom::parser parser;
+    std::atomic<bool> leased{false};
+  };
+  std::vector<std::shared_ptr<Document>> documents_;
+  std::shared_ptr<void> lease_;
   simdjson::dom::element root_;
 };
 
