@@ -93,34 +93,6 @@ void JsonRowsPipe::Run() {
 
 namespace {
 
-// nlohmann's serializer::dump_escaped with ensure_ascii off, for valid UTF-8 (simdjson checked it).
-void DumpString(std::string_view s, std::string& out) {
-  out.push_back('"');
-  size_t run = 0;  // start of the bytes not yet copied
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      default: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out.append(u, 6);
-      }
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
-
 template <typename T>
 void DumpInteger(T v, std::string& out) {
   char buf[24];
@@ -151,7 +123,7 @@ bool DumpDomAsJson(simdjson::dom::element value, std::string& out) {
           return false;
         }
         if (i > 0) out.push_back(',');
-        DumpString(key, out);
+        AppendJsonString(out, key);
         out.push_back(':');
         if (!DumpDomAsJson(it.value(), out)) return false;
       }
@@ -169,8 +141,8 @@ bool DumpDomAsJson(simdjson::dom::element value, std::string& out) {
       out.push_back(']');
       return true;
     }
-    case element_type::STRING:
-      DumpString(DomAs<std::string_view>(value), out);
+    case element_type::STRING:  // nlohmann's escapes (valid UTF-8: simdjson checked it)
+      AppendJsonString(out, DomAs<std::string_view>(value));
       return true;
     case element_type::INT64:
       DumpInteger(DomAs<int64_t>(value), out);

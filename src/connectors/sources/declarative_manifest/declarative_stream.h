@@ -8,7 +8,8 @@
 //              filter → transform → cursor bounds → records; next page token
 //       checkpoint (incremental: the cursor's state)
 //
-// Records go to a RecordSink; a page is the most held in memory (per worker). Read() is called
+// Records go to a RecordSink; a page is the most held in memory (per worker; a sink taking
+// record_elements may keep a few parsed pages by their leases). Read() is called
 // on one thread; with BuildContext::concurrency > 1 it runs the (partition, slice) units on that
 // many worker threads, each with its own copy of the stream, and calls the sink from them one
 // at a time (a page's records together, so each partition's records stay in order). An
