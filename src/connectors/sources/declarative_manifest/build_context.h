@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +63,26 @@ struct BuildContext {
   //! Workers reading a stream's partitions and slices at once: the manifest's concurrency_level
   //! (default_concurrency, at most max_concurrency); 1 without one.
   int concurrency = 1;
+  //! When a read runs several streams at once (declarative_manifest_source.cc): `concurrency`
+  //! permits shared by every (partition × slice) unit of the run's streams, so they read at most
+  //! that many units at a time between them. Null otherwise.
+  std::shared_ptr<std::counting_semaphore<>> unit_slots;
+};
+
+//! Holds one of BuildContext::unit_slots (none when it is null) for a unit's read.
+class UnitSlot {
+ public:
+  explicit UnitSlot(const BuildContext& ctx) : slots_(ctx.unit_slots.get()) {
+    if (slots_ != nullptr) slots_->acquire();
+  }
+  ~UnitSlot() {
+    if (slots_ != nullptr) slots_->release();
+  }
+  UnitSlot(const UnitSlot&) = delete;
+  UnitSlot& operator=(const UnitSlot&) = delete;
+
+ private:
+  std::counting_semaphore<>* slots_;
 };
 
 //! A component's `$parameters` (an empty object when it has none); every factory reads them.

@@ -153,8 +153,12 @@ void DatetimeCursor::Apply(const Json& slice, PreparedRequest& request) const {
 
 bool DatetimeCursor::Observe(const Json& record) {
   auto it = record.find(cursor_field_);
-  if (it == record.end() || it->is_null()) return true;  // the CDK keeps records without a cursor value
-  std::optional<int64_t> t = ParseCursorValue(*it);
+  return ObserveValue(it == record.end() ? nullptr : &*it);
+}
+
+bool DatetimeCursor::ObserveValue(const Json* value) {
+  if (value == nullptr || value->is_null()) return true;  // the CDK keeps records without a cursor value
+  std::optional<int64_t> t = ParseCursorValue(*value);
   if (!t) return true;
   if (*t < read_start_ || *t > end_) return false;
   if (!newest_ || *t > *newest_) newest_ = *t;

@@ -34,6 +34,8 @@ class DatetimeCursor {
   void Apply(const Json& slice, PreparedRequest& request) const;
   //! Whether `record` is within the read's bounds; tracks the newest cursor value.
   bool Observe(const Json& record);
+  //! As Observe, given the record's cursor field value (nullptr: the record has none).
+  bool ObserveValue(const Json* value);
   //! The state after the slices read so far.
   Json State() const;
   //! The newest cursor value Observe() accepted since Begin() (nullopt: none).

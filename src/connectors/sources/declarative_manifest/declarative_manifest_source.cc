@@ -12,9 +12,10 @@
 #include <fmt/format.h>
 
 #include "protocol/config_validator.h"
-#include <simdjson.h>
 
 #include "base/log.h"
+#include "connectors/kit/json_rows.h"
+#include "connectors/kit/parallel_streams.h"
 #include "connectors/kit/stream_batcher.h"
 #include "connectors/sdk/registry.h"
 #include "connectors/sources/declarative_manifest/api_budget.h"
@@ -67,6 +68,21 @@ Result<ManifestConfig> ParseConfig(const Json& raw) {
                                            "dynamic_streams)"));
   }
   return out;
+}
+
+//! Whether `key` is a key of an object anywhere in `value`.
+bool ContainsKey(const Json& value, const std::string& key) {
+  if (value.is_object()) {
+    if (value.contains(key)) return true;
+    for (const Json& v : value) {
+      if (ContainsKey(v, key)) return true;
+    }
+  } else if (value.is_array()) {
+    for (const Json& v : value) {
+      if (ContainsKey(v, key)) return true;
+    }
+  }
+  return false;
 }
 
 //! The per-call machinery: interpolator, transport, context.
@@ -272,9 +288,8 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource, 
     Runtime rt(c, &out);
     rt.ctx.update_config = Updater(raw, &out);
     SLUICE_ASSIGN_OR_RETURN(auto streams, BuildStreams(c, rt.ctx));
-    simdjson::ondemand::parser parser;
-    for (size_t i = 0; i < catalog.streams.size(); ++i) {
-      const ConfiguredStream& cs = catalog.streams[i];
+    std::vector<DeclarativeStream*> chosen;
+    for (const ConfiguredStream& cs : catalog.streams) {
       DeclarativeStream* stream = nullptr;
       for (auto& s : streams) {
         if (s->name() == cs.stream.name) stream = s.get();
@@ -283,70 +298,83 @@ class DeclarativeManifestSource final : public Source, public ConfigSpecSource, 
         return Status::ConfigError(fmt::format("stream '{}' of the catalog is not in the manifest", cs.descriptor().ToString()));
       }
       if (!cs.schema) return Status::SystemError("stream '" + cs.stream.name + "': the catalog is not bound");
-      StreamBatcher batcher(out, static_cast<uint32_t>(i), cs.schema);
-      SLUICE_RETURN_IF_ERROR(batcher.Start());
-      const bool incremental = cs.sync_mode == SyncMode::kIncremental && stream->cursor_field().has_value();
-      const Json* saved = state.Find(cs.descriptor());
-      std::string text;
-      RecordSink sink;
-      sink.record = [&](Json& record) -> Status {
-        text = record.dump(-1, ' ', false, Json::error_handler_t::replace);
-        simdjson::ondemand::document doc;
-        simdjson::ondemand::object object;
-        text.reserve(text.size() + simdjson::SIMDJSON_PADDING);
-        auto e = parser.iterate(text.data(), text.size(), text.capacity()).get(doc);
-        if (!e) e = doc.get_object().get(object);
-        if (e) return Status::SystemError(fmt::format("a record could not be re-read: {}", simdjson::error_message(e)));
-        SLUICE_RETURN_IF_ERROR(AppendJsonObjectRow(object, batcher.batch(), ChangeReason::kSourceSerializationError));
-        if (out.cancelled()) return Status::Cancelled();
-        return batcher.RowsFinished(1);
-      };
-      // A page of unchanged records: straight from its text into the batch (no record rebuilt).
-      sink.raw_page = [&](std::string& page, const std::vector<std::string>& path, size_t count) -> Status {
-        page.reserve(page.size() + simdjson::SIMDJSON_PADDING);
-        simdjson::ondemand::document doc;
-        auto e = parser.iterate(page.data(), page.size(), page.capacity()).get(doc);
-        simdjson::ondemand::value at;
-        simdjson::ondemand::array array;
-        if (!e) e = doc.get_value().get(at);
-        for (size_t i = 0; !e && i < path.size(); ++i) e = at.find_field_unordered(path[i]).get(at);
-        if (!e) e = at.get_array().get(array);
-        size_t rows = 0;
-        if (!e) for (auto item : array) {
-          simdjson::ondemand::object object;
-          e = item.get_object().get(object);
-          if (e) break;
-          SLUICE_RETURN_IF_ERROR(AppendJsonObjectRow(object, batcher.batch(), ChangeReason::kSourceSerializationError));
-          ++rows;
-          SLUICE_RETURN_IF_ERROR(batcher.RowsFinished(1));
-        }
-        if (e) return Status::SystemError(fmt::format("a page could not be re-read: {}", simdjson::error_message(e)));
-        if (rows != count) return Status::SystemError(fmt::format("a page re-read gave {} records instead of {}", rows, count));
-        if (out.cancelled()) return Status::Cancelled();
-        return Status::Ok();
-      };
-      auto checkpoint = [&](const Json& blob) {
-        StateMessage message;
-        message.type = StateType::kStream;
-        message.stream.descriptor = cs.descriptor();
-        message.stream.stream_state = blob;
-        return batcher.Checkpoint(std::move(message));
-      };
-      sink.checkpoint = checkpoint;
-      Status read = stream->Read(saved != nullptr ? *saved : Json(), incremental, sink);
-      if (read.ok()) {
-        // Full refresh: Airbyte's marker state; incremental: the last state again (covers the tail).
-        if (!incremental) {
-          read = checkpoint(Json{{"__ab_no_cursor_state_message", true}});
-        }
-        Log(LogLevel::kInfo, "stream '{}': {} records", cs.stream.name, batcher.rows());
-      }
-      SLUICE_RETURN_IF_ERROR(batcher.Finish(read.ok() ? read : read.WithContext(fmt::format("stream '{}'", cs.stream.name))));
+      chosen.push_back(stream);
     }
-    return Status::Ok();
+    // With a concurrency_level above 1 the streams are read at once too, on that many workers
+    // sharing that many unit permits — unless the config may be rewritten (refresh_token_updater:
+    // its CONTROL message goes out on this thread's emitter, which the workers must not use).
+    const size_t workers = std::min<size_t>(rt.ctx.concurrency, chosen.size());
+    if (workers <= 1 || ContainsKey(c.manifest, "refresh_token_updater")) {
+      for (size_t i = 0; i < chosen.size(); ++i) {
+        SLUICE_RETURN_IF_ERROR(ReadStream(*chosen[i], catalog.streams[i], static_cast<uint32_t>(i), state, out));
+      }
+      return Status::Ok();
+    }
+    rt.ctx.unit_slots = std::make_shared<std::counting_semaphore<>>(rt.ctx.concurrency);
+    ParallelStreams parallel(out, {.workers = workers});
+    return parallel.Run(
+        static_cast<uint32_t>(chosen.size()),
+        [&](size_t, uint32_t i, Emitter& emitter) -> Status {
+          // The worker's own copy of the stream and interpolator; transport, budget,
+          // authenticators and unit permits are the run's.
+          Interpolator interpolator;
+          BuildContext ctx = rt.ctx;
+          ctx.interpolator = &interpolator;
+          Result<std::unique_ptr<DeclarativeStream>> copy = chosen[i]->Copy(ctx);
+          if (!copy.ok()) return copy.status();
+          return ReadStream(**copy, catalog.streams[i], i, state, emitter);
+        },
+        [&](uint32_t i) { return catalog.streams[i].stream.name; });
   }
 
  private:
+  //! One stream of the catalog (index `index`) into `out`: STARTED, its batches and states, COMPLETE
+  //! or INCOMPLETE. On the thread that owns `out`.
+  static Status ReadStream(DeclarativeStream& stream, const ConfiguredStream& cs, uint32_t index, const StateStore& state,
+                           Emitter& out) {
+    StreamBatcher batcher(out, index, cs.schema);
+    SLUICE_RETURN_IF_ERROR(batcher.Start());
+    const bool incremental = cs.sync_mode == SyncMode::kIncremental && stream.cursor_field().has_value();
+    const Json* saved = state.Find(cs.descriptor());
+    // Pages of simdjson records are written into the batch on the pipe's thread while the next
+    // page is fetched; anything else touching the batcher waits for it first.
+    JsonRowsPipe pipe(batcher);
+    JsonRows rows;
+    RecordSink sink;
+    sink.record = [&](Json& record) -> Status {
+      SLUICE_RETURN_IF_ERROR(pipe.Drain());
+      SLUICE_RETURN_IF_ERROR(rows.AppendJson(batcher, record));
+      if (out.cancelled()) return Status::Cancelled();
+      return Status::Ok();
+    };
+    // A page of unchanged records as simdjson parsed them: written and appended by the pipe.
+    sink.record_elements = [&](const RecordElements& page) -> Status {
+      SLUICE_RETURN_IF_ERROR(pipe.Submit(*page.records, *page.lease));
+      if (out.cancelled()) return Status::Cancelled();
+      return Status::Ok();
+    };
+    auto checkpoint = [&](const Json& blob) -> Status {
+      SLUICE_RETURN_IF_ERROR(pipe.Drain());
+      StateMessage message;
+      message.type = StateType::kStream;
+      message.stream.descriptor = cs.descriptor();
+      message.stream.stream_state = blob;
+      return batcher.Checkpoint(std::move(message));
+    };
+    sink.checkpoint = checkpoint;
+    Status read = stream.Read(saved != nullptr ? *saved : Json(), incremental, sink);
+    const Status drained = pipe.Drain();
+    if (read.ok()) read = drained;
+    if (read.ok()) {
+      // Full refresh: Airbyte's marker state; incremental: the last state again (covers the tail).
+      if (!incremental) {
+        read = checkpoint(Json{{"__ab_no_cursor_state_message", true}});
+      }
+      Log(LogLevel::kInfo, "stream '{}': {} records", cs.stream.name, batcher.rows());
+    }
+    return batcher.Finish(read.ok() ? read : read.WithContext(fmt::format("stream '{}'", cs.stream.name)));
+  }
+
   //! The config-update function of one call (an OAuth refresh_token_updater writes the new tokens
   //! through it): the values go into the call's config — without the `__injected*` keys, which are
   //! the runner's, not the user's — and the whole config is reported: by Read through the Emitter

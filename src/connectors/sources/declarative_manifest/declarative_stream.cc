@@ -14,7 +14,9 @@
 
 #include "base/log.h"
 #include "connectors/kit/schema_inference.h"
+#include "connectors/kit/json_rows.h"
 #include "connectors/sources/declarative_manifest/datetime_cursor.h"
+#include "connectors/sources/declarative_manifest/fast_page.h"
 #include "connectors/sources/declarative_manifest/http_requester.h"
 #include "connectors/sources/declarative_manifest/paginator.h"
 #include "connectors/sources/declarative_manifest/partition_router.h"
@@ -40,6 +42,12 @@ struct DeclarativeStream::Parts {
   std::unique_ptr<RecordSelector> selector;
   std::optional<DatetimeCursor> cursor;
   std::unique_ptr<PartitionRouter> router;
+  // The page path without an nlohmann DOM of the records (fast_page.h): for streams whose
+  // records go out unchanged; `reads` is what the requester's and paginator's templates read.
+  bool fast = false;
+  ResponseReads reads;
+  FastPage page;
+  std::vector<simdjson::dom::element> found;
 };
 
 DeclarativeStream::~DeclarativeStream() = default;
@@ -84,6 +92,9 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
     SLUICE_ASSIGN_OR_RETURN(DatetimeCursor cursor, DatetimeCursor::Make(inc, ctx));
     parts.cursor = std::move(cursor);
   }
+  parts.fast = parts.selector->unchanged();
+  ScanResponseReads(retriever.Raw("requester"), parts.reads);
+  ScanResponseReads(retriever.Raw("paginator"), parts.reads);
   // Older manifests put the routers under retriever.stream_slicer.
   const char* router_key = retriever.Has("partition_router") ? "partition_router" : "stream_slicer";
   ParentReader parent = [&ctx](ConfigReader stream, const std::function<Status(const Json&, const Json&)>& on_record) -> Status {
@@ -96,6 +107,10 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
                                                               ctx, parent));
   SLUICE_RETURN_IF_ERROR(r.status());
   return s;
+}
+
+Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Copy(BuildContext& ctx) const {
+  return DeclarativeStream::Make(ConfigReader(r_.json(), r_.path()), ctx);
 }
 
 std::optional<std::string> DeclarativeStream::cursor_field() const {
@@ -191,7 +206,7 @@ Result<Json> DeclarativeStream::JsonSchema() {
 }
 
 Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_slice, const Json& cursor_state, const PageSink& on_page,
-                                    bool raw_ok, int64_t& pages, int64_t max_pages, bool* limit_reached) {
+                                    bool elements_ok, int64_t& pages, int64_t max_pages, bool* limit_reached) {
   Parts& parts = *parts_;
   Json slice = partition;
   for (auto it = cursor_slice.begin(); it != cursor_slice.end(); ++it) slice[it.key()] = it.value();
@@ -211,9 +226,59 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     const std::string url = request.UrlForMessages();
     bool ignored = false;
     Json body;
-    SLUICE_ASSIGN_OR_RETURN(HttpResponse response, parts.requester->Send(std::move(request), &ignored, &body));
+    // Streams whose records go out unchanged parse a page with simdjson (a body it refuses goes
+    // the Json way): the templates get the keys they read, the records go to the sink as parsed.
+    bool parsed_fast = false;
+    HttpRequester::BodyDecoder decode;
+    if (elements_ok && parts.fast) {
+      decode = [&](std::string& text) -> Json {
+        parsed_fast = parts.page.Parse(text);
+        if (parsed_fast) return parts.page.Response(parts.reads);
+        try {
+          return Json::parse(text);
+        } catch (const std::exception&) {
+          return Json();
+        }
+      };
+    }
+    SLUICE_ASSIGN_OR_RETURN(HttpResponse response, parts.requester->Send(std::move(request), &ignored, &body, decode));
     ++pages;
     if (ignored) break;
+    const bool last_allowed = max_pages > 0 && pages >= max_pages;
+    if (parsed_fast) {
+      SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, parts.selector->RecordPath(vars));
+      parts.found = parts.page.Locate(path);
+      std::vector<simdjson::dom::element>& found = parts.found;
+      const Json last_record = found.empty() ? Json() : DomToJson(found.back());
+      PageInfo page;
+      page.response = &response;
+      page.body = &body;
+      page.records = static_cast<int64_t>(found.size());
+      page.last_record = found.empty() ? nullptr : &last_record;
+      page.vars = &vars;
+      std::optional<Json> next;
+      if (!last_allowed) {
+        SLUICE_ASSIGN_OR_RETURN(next, parts.paginator->Next(page));
+      }
+      if (parts.cursor) {
+        const std::string& field = parts.cursor->cursor_field();
+        std::erase_if(found, [&](simdjson::dom::element record) {
+          simdjson::dom::element value;
+          if (!FastPage::Field(record, field, value)) return !parts.cursor->ObserveValue(nullptr);
+          const Json v = DomToJson(value);
+          return !parts.cursor->ObserveValue(&v);
+        });
+      }
+      const RecordElements elements{&found, &parts.page.lease()};
+      std::vector<Json> none;
+      SLUICE_RETURN_IF_ERROR(on_page(none, &elements));
+      if (last_allowed) {
+        *limit_reached = true;
+        return Status::Ok();
+      }
+      if (!next) break;
+      continue;
+    }
     if (body.is_null()) {
       SLUICE_ASSIGN_OR_RETURN(body, HttpRequester::Decode(response, url));
     }
@@ -234,26 +299,9 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     page.records = static_cast<int64_t>(count);
     page.last_record = count == 0 ? nullptr : in_place ? located.back() : &records.back();
     page.vars = &vars;
-    const bool last_allowed = max_pages > 0 && pages >= max_pages;
     std::optional<Json> next;
     if (!last_allowed) {
       SLUICE_ASSIGN_OR_RETURN(next, parts.paginator->Next(page));
-    }
-    if (raw_ok && in_place && !parts.cursor) {
-      // The records are the page's objects at a plain path, unchanged: the sink reads them from
-      // the page's text (when every item of the array there is an object).
-      SLUICE_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> plain, parts.selector->PlainPath(vars));
-      const Json* at = plain ? JsonAt(body, *plain) : nullptr;
-      if (at != nullptr && at->is_array() && at->size() == located.size()) {
-        const RawPage raw{&response.body, &*plain, located.size()};
-        SLUICE_RETURN_IF_ERROR(on_page(records, &raw));
-        if (last_allowed) {
-          *limit_reached = true;
-          return Status::Ok();
-        }
-        if (!next) break;
-        continue;
-      }
     }
     if (in_place) {
       records.reserve(located.size());
@@ -318,8 +366,8 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
   const size_t workers = limits.max_pages > 0 ? 1 : std::min<size_t>(std::max(ctx_->concurrency, 1), units);
   if (workers > 1) return ReadConcurrently(partitions, saved, slices, incremental, workers, whole_state, set_state, sink);
 
-  const PageSink to_sink = [&](std::vector<Json>& records, const RawPage* raw) -> Status {
-    if (raw != nullptr) return sink.raw_page(*raw->text, *raw->path, raw->count);
+  const PageSink to_sink = [&](std::vector<Json>& records, const RecordElements* elements) -> Status {
+    if (elements != nullptr) return sink.record_elements(*elements);
     for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
     return Status::Ok();
   };
@@ -328,8 +376,11 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
     if (parts.cursor) SLUICE_RETURN_IF_ERROR(parts.cursor->Begin(incremental ? saved[p] : Json()));
     for (const Json& cursor_slice : slices[p]) {
       bool limit_reached = false;
-      SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.raw_page), pages, limits.max_pages,
-                                       &limit_reached));
+      {
+        UnitSlot slot(*ctx_);
+        SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.record_elements), pages,
+                                         limits.max_pages, &limit_reached));
+      }
       if (limit_reached) return Status::Ok();
       if (parts.cursor && incremental) {
         set_state(partitions[p], parts.cursor->State());
@@ -367,7 +418,7 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
     auto w = std::make_unique<Worker>();
     w->ctx = *ctx_;
     w->ctx.interpolator = &w->interpolator;
-    SLUICE_ASSIGN_OR_RETURN(w->stream, DeclarativeStream::Make(ConfigReader(r_.json(), r_.path()), w->ctx));
+    SLUICE_ASSIGN_OR_RETURN(w->stream, Copy(w->ctx));
     workers.push_back(std::move(w));
   }
   std::mutex mu;  // guards the sink, whole_state and first_error
@@ -382,10 +433,10 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
   auto run = [&](Worker& w) {
     DatetimeCursor* cursor = w.stream->parts_->cursor ? &*w.stream->parts_->cursor : nullptr;
     // A page's records go to the sink together, so a partition's records stay in order.
-    const PageSink to_sink = [&](std::vector<Json>& records, const RawPage* raw) -> Status {
+    const PageSink to_sink = [&](std::vector<Json>& records, const RecordElements* elements) -> Status {
       std::lock_guard<std::mutex> lock(mu);
       if (stop) return Status::Cancelled("another worker failed");
-      if (raw != nullptr) return sink.raw_page(*raw->text, *raw->path, raw->count);
+      if (elements != nullptr) return sink.record_elements(*elements);
       for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
       return Status::Ok();
     };
@@ -398,8 +449,9 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
       }
       int64_t pages = 0;
       bool limit_reached = false;
+      UnitSlot slot(*ctx_);
       Status read = w.stream->ReadSlice(partitions[unit.partition], slices[unit.partition][unit.slice], saved[unit.partition], to_sink,
-                                        bool(sink.raw_page), pages, 0, &limit_reached);
+                                        bool(sink.record_elements), pages, 0, &limit_reached);
       if (!read.ok()) return fail(read);
       if (cursor == nullptr || !incremental) continue;
       std::lock_guard<std::mutex> lock(mu);

@@ -8,7 +8,8 @@
 //              filter → transform → cursor bounds → records; next page token
 //       checkpoint (incremental: the cursor's state)
 //
-// Records go to a RecordSink; a page is the most held in memory (per worker). Read() is called
+// Records go to a RecordSink; a page is the most held in memory (per worker; a sink taking
+// record_elements may keep a few parsed pages by their leases). Read() is called
 // on one thread; with BuildContext::concurrency > 1 it runs the (partition, slice) units on that
 // many worker threads, each with its own copy of the stream, and calls the sink from them one
 // at a time (a page's records together, so each partition's records stay in order). An
@@ -19,7 +20,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <simdjson.h>
 
 #include "base/status.h"
 #include "connectors/kit/config_reader.h"
@@ -27,15 +31,22 @@
 
 namespace sluice {
 
+//! One page's records as simdjson parsed them (fast_page.h). The callee may take both (swap the
+//! vector, copy the lease): the records stay valid while the lease is held.
+struct RecordElements {
+  std::vector<simdjson::dom::element>* records = nullptr;
+  const std::shared_ptr<void>* lease = nullptr;
+};
+
 struct RecordSink {
   //! Called per record (may move from it). An error stops the read. Called from Read's thread
   //! or, in a concurrent read, from its workers — never from two threads at once.
   std::function<Status(Json& record)> record;
-  //! Optional: a whole page whose records are, unchanged, the objects of the array at `path` in
-  //! `text` (the response body; the callee may grow its capacity for a parser's padding) —
-  //! `count` of them. Called instead of `record` for those pages (streams without a record
-  //! filter, transformations or cursor), so their records need not be rebuilt. Same threads.
-  std::function<Status(std::string& text, const std::vector<std::string>& path, size_t count)> raw_page;
+  //! Optional: a page's records as simdjson parsed them, each to be written as
+  //! DumpDomRecord (kit/json_rows.h) writes it — the very text `record.dump()` gives of the Json
+  //! `record` would have received — called instead of `record` for pages of streams without a
+  //! record filter or transformations. Same threads as `record`.
+  std::function<Status(const RecordElements& page)> record_elements;
   //! Called after each slice of an incremental read with the stream's whole state.
   std::function<Status(const Json& state)> checkpoint;
 };
@@ -51,6 +62,9 @@ class DeclarativeStream {
   //! bad fields are ConfigErrors naming their manifest path.
   static Result<std::unique_ptr<DeclarativeStream>> Make(ConfigReader r, BuildContext& ctx);
   ~DeclarativeStream();
+  //! A new instance of the same stream built with `ctx` (its own per-read state: a copy for
+  //! another thread, with its own interpolator in `ctx`).
+  Result<std::unique_ptr<DeclarativeStream>> Copy(BuildContext& ctx) const;
 
   const std::string& name() const { return name_; }
   //! Airbyte's primary key: a list of key paths (each a list of names).
@@ -72,18 +86,13 @@ class DeclarativeStream {
  private:
   struct Parts;
   //! Receives one page's records (after filter, transformations and the cursor's bounds) — or,
-  //! when `raw` is set, the page's text and where its unchanged records are (RecordSink::raw_page).
-  struct RawPage {
-    std::string* text;
-    const std::vector<std::string>* path;
-    size_t count;
-  };
-  using PageSink = std::function<Status(std::vector<Json>& records, const RawPage* raw)>;
+  //! when `elements` is set, simdjson's parse of them (RecordSink::record_elements).
+  using PageSink = std::function<Status(std::vector<Json>& records, const RecordElements* elements)>;
   DeclarativeStream() = default;
   //! One slice of one partition, page by page; `pages` counts requests, `max_pages` (0: none)
-  //! stops early with `*limit_reached`.
+  //! stops early with `*limit_reached`. `elements_ok`: on_page takes simdjson records (fast_page.h).
   Status ReadSlice(const Json& partition, const Json& cursor_slice, const Json& cursor_state, const PageSink& on_page,
-                   bool raw_ok, int64_t& pages, int64_t max_pages, bool* limit_reached);
+                   bool elements_ok, int64_t& pages, int64_t max_pages, bool* limit_reached);
   //! The units (partition × slice) on `workers` threads, each with its own copy of this stream.
   Status ReadConcurrently(const std::vector<Json>& partitions, const std::vector<Json>& saved,
                           const std::vector<std::vector<Json>>& slices, bool incremental, size_t workers, Json& whole_state,

@@ -336,7 +336,7 @@ Result<Json> HttpRequester::Decode(const HttpResponse& response, const std::stri
   }
 }
 
-Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored, Json* decoded_out) {
+Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored, Json* decoded_out, const BodyDecoder& decode) {
   *ignored = false;
   const std::string shown = request.method + " " + request.UrlForMessages();
   bool renewed = false;
@@ -376,9 +376,13 @@ Result<HttpResponse> HttpRequester::Send(PreparedRequest request, bool* ignored,
       why = sent.message();
     } else {
       Json decoded;
-      try {
-        decoded = Json::parse(response.body);
-      } catch (const std::exception&) {
+      if (decode) {
+        decoded = decode(response.body);
+      } else {
+        try {
+          decoded = Json::parse(response.body);
+        } catch (const std::exception&) {
+        }
       }
       std::string message;
       FailureType type = FailureType::kSystem;

@@ -12,6 +12,7 @@
 // One per stream (per worker in a concurrent read), used from one thread; the authenticator may
 // be shared by several, and is used under BuildContext::auth_lock.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,8 +79,11 @@ class HttpRequester {
   //! Signs and sends `request`, retrying per the error handler. OK with `*ignored` true when a
   //! filter said IGNORE. Errors name the URL (without its query) and status, never secrets.
   //! `decoded` (optional) receives the body as JSON when it parsed (null otherwise: then Decode
-  //! gives the error), so a page is parsed once.
-  Result<HttpResponse> Send(PreparedRequest request, bool* ignored, Json* decoded = nullptr);
+  //! gives the error), so a page is parsed once. `decode` (optional) replaces that parse: what
+  //! it returns is what the error handler's templates see as `response` and `decoded` receives
+  //! (the read loop's FastPage gives only the keys its templates read).
+  using BodyDecoder = std::function<Json(std::string& body)>;
+  Result<HttpResponse> Send(PreparedRequest request, bool* ignored, Json* decoded = nullptr, const BodyDecoder& decode = {});
   //! Decodes a response body as JSON (empty body: {}); a ConfigError naming the URL otherwise.
   static Result<Json> Decode(const HttpResponse& response, const std::string& url);
   const Json& parameters() const { return *parameters_; }

@@ -212,13 +212,6 @@ std::vector<const Json*> RecordSelector::RecordsAt(const std::vector<const Json*
   return records;
 }
 
-Result<std::optional<std::vector<std::string>>> RecordSelector::PlainPath(const Vars& in) {
-  if (header_rows_ || !condition_.is_null() || !transformations_.empty()) return std::optional<std::vector<std::string>>();
-  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, FieldPath(in));
-  if (std::find(path.begin(), path.end(), "*") != path.end()) return std::optional<std::vector<std::string>>();
-  return std::optional<std::vector<std::string>>(std::move(path));
-}
-
 Result<std::vector<const Json*>> RecordSelector::Locate(const Json& body, const Vars& in) {
   SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, FieldPath(in));
   std::vector<const Json*> found;

@@ -32,10 +32,12 @@ class RecordSelector {
   //! The DpathExtractor's records as pointers into `body` (locates() only): the read loop moves
   //! them out once the paginator has seen the page.
   Result<std::vector<const Json*>> Locate(const Json& body, const Vars& vars);
-  //! With no record filter and no transformations, the records are exactly the objects at
-  //! the field path: that path (templates rendered; nullopt with a wildcard, a filter,
-  //! transformations or HeaderRowsExtractor). Lets a page go to the batcher from its text.
-  Result<std::optional<std::vector<std::string>>> PlainPath(const Vars& vars);
+  //! True for a DpathExtractor without record filter or transformations: the records are
+  //! exactly the objects RecordPath locates, unchanged (so a page's records can be written from
+  //! its text: fast_page.h).
+  bool unchanged() const { return !header_rows_ && condition_.is_null() && transformations_.empty(); }
+  //! The extractor's field_path, its templates rendered ("*" wildcards kept).
+  Result<std::vector<std::string>> RecordPath(const Vars& vars) { return FieldPath(vars); }
   //! Filters and transforms `records` in place (vars: config, stream_state, stream_slice,
   //! next_page_token).
   Status FilterAndTransform(std::vector<Json>& records, const Vars& vars);
