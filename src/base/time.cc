@@ -110,13 +110,29 @@ struct Cursor {
 
 bool ParseDateAt(Cursor& c, int64_t& days) {
   int64_t y, m, d;
-  size_t start = c.i;
-  while (!c.Done() && c.Peek() >= '0' && c.Peek() <= '9') ++c.i;
-  size_t ylen = c.i - start;
-  if (ylen < 4 || ylen > 9) return false;
-  c.i = start;
-  if (!c.Digits(static_cast<int>(ylen), y)) return false;
-  if (!c.Eat('-') || !c.Digits(2, m) || !c.Eat('-') || !c.Digits(2, d)) return false;
+  const std::string_view s = c.s.substr(c.i);
+  const auto digit = [&](size_t k) { return static_cast<unsigned>(s[k] - '0') <= 9; };
+  const auto number = [&](size_t k, size_t n) {
+    int64_t v = 0;
+    for (size_t e = k + n; k < e; ++k) v = v * 10 + (s[k] - '0');
+    return v;
+  };
+  if (s.size() >= 10 && s[4] == '-' && s[7] == '-' && digit(0) && digit(1) && digit(2) && digit(3) && digit(5) &&
+      digit(6) && digit(8) && digit(9)) {
+    // "YYYY-MM-DD", the usual spelling (the protocol reader parses millions), read in place.
+    y = number(0, 4);
+    m = number(5, 2);
+    d = number(8, 2);
+    c.i += 10;
+  } else {
+    size_t start = c.i;
+    while (!c.Done() && c.Peek() >= '0' && c.Peek() <= '9') ++c.i;
+    size_t ylen = c.i - start;
+    if (ylen < 4 || ylen > 9) return false;
+    c.i = start;
+    if (!c.Digits(static_cast<int>(ylen), y)) return false;
+    if (!c.Eat('-') || !c.Digits(2, m) || !c.Eat('-') || !c.Digits(2, d)) return false;
+  }
   if (m < 1 || m > 12 || d < 1 || d > 31) return false;
   static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (d > kDaysIn[m - 1]) return false;

@@ -826,9 +826,10 @@ struct ProtocolReader::Impl {
     return stream;
   }
 
-  Status AppendRecord(int stream, od::object& data, int64_t emitted_at) {
+  // Appends the record's data to its stream's batch; the caller hands the batch over when it is
+  // full (FlushIfFull) once the record's emitted_at is known.
+  Status AppendRecord(int stream, od::object& data) {
     RecordBatch& batch = BatchFor(stream);
-    if (batch.num_rows() == 0) batch.set_emitted_at_ms(emitted_at);
     size_t unknown = 0;
     Status st = AppendJsonObjectRow(data, batch, ChangeReason::kPlatformSerializationError, &unknown);
     if (!st.ok()) return Invalid(st.message());
@@ -837,6 +838,13 @@ struct ProtocolReader::Impl {
       Log(LogLevel::kWarn, "stream {}: records carry fields not in the catalog's json_schema; they are dropped",
           catalog.streams[static_cast<size_t>(stream)].descriptor().ToString());
     }
+    return Status::Ok();
+  }
+
+  // A batch's emitted_at is its first record's.
+  Status FlushIfFull(int stream, int64_t emitted_at) {
+    RecordBatch& batch = pending[static_cast<size_t>(stream)];
+    if (batch.num_rows() == 1) batch.set_emitted_at_ms(emitted_at);
     // The byte size is a sum over the columns: looked at every 16 rows.
     if (batch.num_rows() >= options.batch_rows ||
         ((batch.num_rows() & 15) == 0 && batch.ByteSize() >= options.batch_bytes)) {
@@ -852,6 +860,7 @@ struct ProtocolReader::Impl {
     int64_t emitted_at = 0;
     std::string_view deferred_data;  // raw data object seen before the stream was known
     bool data_done = false;
+    int appended_to = -1;  // the stream whose batch got the data in place
     for (auto field : record) {
       std::string_view key;
       if (auto e = MessageKey(field, key)) {
@@ -880,7 +889,10 @@ struct ProtocolReader::Impl {
         // Parse in place when the stream is already known and its namespace cannot follow.
         const int stream = have_name ? ResolveEarly(name, ns) : -1;
         if (stream >= 0) {
-          SLUICE_RETURN_IF_ERROR(AppendRecord(stream, data, emitted_at));
+          const size_t rows = BatchFor(stream).num_rows();
+          SLUICE_RETURN_IF_ERROR(AppendRecord(stream, data));
+          // A skipped invalid record appended nothing.
+          if (BatchFor(stream).num_rows() > rows) appended_to = stream;
           data_done = true;
         } else {
           if (data.raw_json().get(deferred_data)) return Invalid("record.data is not valid JSON");
@@ -888,7 +900,7 @@ struct ProtocolReader::Impl {
       }
     }
     if (!have_name) return Invalid("record has no 'stream'");
-    if (data_done) return Status::Ok();
+    if (data_done) return appended_to >= 0 ? FlushIfFull(appended_to, emitted_at) : Status::Ok();
     const int stream = Resolve(name, ns);
     if (stream < 0) {
       return Invalid("record for stream '" + std::string(ns ? std::string(*ns) + "." : "") + std::string(name) +
@@ -900,7 +912,9 @@ struct ProtocolReader::Impl {
     if (data_parser.iterate(padded).get(doc)) return Invalid("record.data is not valid JSON");
     od::object data;
     if (doc.get_object().get(data)) return Invalid("record.data must be an object");
-    return AppendRecord(stream, data, emitted_at);
+    const size_t rows = BatchFor(stream).num_rows();
+    SLUICE_RETURN_IF_ERROR(AppendRecord(stream, data));
+    return BatchFor(stream).num_rows() > rows ? FlushIfFull(stream, emitted_at) : Status::Ok();
   }
 
   Status ParseNonRecord(std::string_view line) {

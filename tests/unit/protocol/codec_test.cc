@@ -397,6 +397,7 @@ TEST(CodecTest, ReadsBackTrickyLinesAndKeysSpelledAnyWay) {
   auto schema = std::make_shared<Schema>(fields);
   RecordBatch batch(schema, 0);
   for (size_t r = 0; r < 4; ++r) AppendTrickyRow(batch, r);
+  batch.set_emitted_at_ms(1700000000000);
   std::string lines;
   AppendRecordMessages(lines, batch, {"t", std::nullopt});
 
@@ -422,6 +423,8 @@ TEST(CodecTest, ReadsBackTrickyLinesAndKeysSpelledAnyWay) {
   ASSERT_EQ(c.batches.size(), 1u);
   const RecordBatch& back = c.batches[0];
   ASSERT_EQ(back.num_rows(), 4u);
+  // emitted_at follows data in the line; the batch still gets its first record's.
+  EXPECT_EQ(back.emitted_at_ms(), 1700000000000);
   for (size_t r = 0; r < 4; ++r) {
     for (size_t i = 0; i < columns.size(); ++i) {
       std::string a = "null", b = "null";
@@ -446,6 +449,7 @@ TEST(CodecTest, ReadsBackTrickyLinesAndKeysSpelledAnyWay) {
   ASSERT_EQ(c2.batches.size(), 1u);
   const RecordBatch& b2 = c2.batches[0];
   ASSERT_EQ(b2.num_rows(), 2u);
+  EXPECT_EQ(b2.emitted_at_ms(), 1);
   EXPECT_EQ(b2.column(at[0]).Int64(0), 5);  // the first "id" wins; the repeat is skipped
   EXPECT_EQ(b2.column(at[1]).Bytes(0), "v");
   EXPECT_EQ(b2.column(at[2]).Double(0), 2.5);
