@@ -251,7 +251,8 @@ void AppendValue(std::string& out, const Column& col, size_t row, bool json) {
 
 // Per-thread cache of a schema's `"name":` prefixes and the room its records take apart from
 // the variable-length values. It holds the schema, so a freed schema's address cannot be reused
-// by another while it is cached.
+// by another while it is cached. A reference stays valid until the thread asks for 8 other
+// schemas.
 struct RecordLayout {
   SchemaPtr schema;
   std::vector<std::string> prefixes;
@@ -264,9 +265,17 @@ struct RecordLayout {
 };
 
 const RecordLayout& LayoutFor(const SchemaPtr& schema_ptr) {
-  thread_local RecordLayout cache;
+  // A few schemas at once: records of several streams often come interleaved.
+  constexpr size_t kSlots = 8;
+  thread_local std::array<RecordLayout, kSlots> caches;
+  thread_local size_t next_slot = 0;
+  for (const RecordLayout& c : caches) {
+    if (c.schema == schema_ptr) return c;
+  }
+  RecordLayout& cache = caches[next_slot];
+  next_slot = (next_slot + 1) % kSlots;
   const Schema& schema = *schema_ptr;
-  if (cache.schema != schema_ptr) {
+  {
     cache.schema = schema_ptr;
     cache.prefixes.clear();
     cache.raw_keys.clear();
@@ -737,6 +746,225 @@ Status AppendJsonObjectRow(od::object& object, RecordBatch& batch, ChangeReason 
   return Status::Ok();
 }
 
+namespace {
+
+// ---- The record line fast path ----
+//
+// RECORD lines as encoders usually write them — compact {"type":"RECORD","record":{
+// ["namespace":"…",]"stream":"…","data":{…},"emitted_at":N}}, keys in the schema's order,
+// strings without escapes, values of their column's type — are read by a plain scan, without
+// simdjson (its per-line setup and per-value iteration were most of the reader's time). Anything else, and
+// every value the scan cannot take exactly as the simdjson path would (escapes, nested JSON,
+// binary, a number out of range, a value of another type), sends the whole line to the
+// simdjson path: the scan has no side effects until a line is known to be complete.
+
+// One value of a scanned record, in column order.
+struct ScannedValue {
+  enum Kind : uint8_t { kNull, kBool, kInt64, kInt32, kDouble, kBytes } kind;
+  int64_t i = 0;
+  double d = 0;
+  std::string_view bytes;
+};
+
+// Reads a compact line (no whitespace between tokens: a line with any goes to simdjson).
+class LineScanner {
+ public:
+  explicit LineScanner(std::string_view line) : p_(line.data()), end_(line.data() + line.size()) {}
+
+  bool AtEnd() const { return p_ == end_; }
+  // The next bytes are `text`.
+  template <size_t N>
+  bool Token(const char (&text)[N]) {
+    if (static_cast<size_t>(end_ - p_) < N - 1 || std::memcmp(p_, text, N - 1) != 0) return false;
+    p_ += N - 1;
+    return true;
+  }
+  // A key spelled exactly `raw` (as RecordLayout::raw_keys), then ':'.
+  bool Key(std::string_view raw) {
+    const size_t n = raw.size();
+    if (n == 0 || static_cast<size_t>(end_ - p_) < n + 3 || p_[0] != '"' || p_[n + 1] != '"' || p_[n + 2] != ':') {
+      return false;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (p_[i + 1] != raw[i]) return false;
+    }
+    p_ += n + 3;
+    return true;
+  }
+  // A string without escapes or control characters (UTF-8 is checked once for the line).
+  bool String(std::string_view& out) {
+    if (p_ == end_ || *p_ != '"') return false;
+    const char* start = p_ + 1;
+    const auto* quote = static_cast<const char*>(std::memchr(start, '"', static_cast<size_t>(end_ - start)));
+    if (quote == nullptr || !PlainText(start, quote)) return false;
+    out = std::string_view(start, static_cast<size_t>(quote - start));
+    p_ = quote + 1;
+    return true;
+  }
+  // A number as JSON's grammar has it; `integral` when it has no fraction and no exponent, then
+  // `value` holds it when it has at most 18 digits (else `integral` is false too).
+  bool Number(std::string_view& out, bool& integral, int64_t& value) {
+    const char* start = p_;
+    const bool negative = p_ != end_ && *p_ == '-';
+    if (negative) ++p_;
+    if (p_ == end_ || !IsDigit(*p_)) return false;
+    uint64_t v = 0;
+    const char* digits = p_;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ != end_ && IsDigit(*p_)) v = v * 10 + static_cast<uint64_t>(*p_++ - '0');
+    }
+    integral = p_ - digits <= 18;
+    value = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+    if (p_ != end_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      if (!Digits()) return false;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!Digits()) return false;
+    }
+    out = std::string_view(start, static_cast<size_t>(p_ - start));
+    return true;
+  }
+
+ private:
+  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+  // No backslash and no control character in [p, end), eight bytes at a time.
+  static bool PlainText(const char* p, const char* end) {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    for (; end - p >= 8; p += 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      const uint64_t y = x ^ (kOnes * '\\');  // zero bytes where x has '\\'
+      const uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;
+      const uint64_t backslash = (y - kOnes) & ~y & kHigh;
+      // Either test may flag a byte that is fine; the exact check decides then.
+      if ((below_space | backslash) != 0 && !PlainBytes(p, p + 8)) return false;
+    }
+    return PlainBytes(p, end);
+  }
+  static bool PlainBytes(const char* p, const char* end) {
+    for (; p != end; ++p) {
+      if (*p == '\\' || static_cast<uint8_t>(*p) < 0x20) return false;
+    }
+    return true;
+  }
+  bool Digits() {
+    const char* start = p_;
+    while (p_ != end_ && IsDigit(*p_)) ++p_;
+    return p_ != start;
+  }
+  const char* p_;
+  const char* end_;
+};
+
+// Scans one value of a column of `type`; false when the simdjson path must read it.
+bool ScanValue(LineScanner& in, TypeId type, ScannedValue& v) {
+  if (in.Token("null")) {
+    v.kind = ScannedValue::kNull;
+    return true;
+  }
+  std::string_view text;
+  bool integral = false;
+  int64_t whole = 0;
+  switch (type) {
+    case TypeId::kBoolean:
+      v.kind = ScannedValue::kBool;
+      v.i = in.Token("true") ? 1 : 0;
+      return v.i == 1 || in.Token("false");
+    case TypeId::kInteger:
+      if (!in.Number(text, integral, whole) || !integral) return false;
+      v.kind = ScannedValue::kInt64;
+      v.i = whole;
+      return true;
+    case TypeId::kNumber: {
+      // Correctly rounded, as simdjson's. Out of range, an underflow to zero or a subnormal is
+      // left to simdjson's own verdict.
+      if (!in.Number(text, integral, whole) || !ParseWhole(text, v.d)) return false;
+      v.kind = ScannedValue::kDouble;
+      const std::string_view mantissa = text.substr(0, text.find_first_of("eE"));
+      return std::isnormal(v.d) || (v.d == 0 && mantissa.find_first_of("123456789") == std::string_view::npos);
+    }
+    case TypeId::kDecimal:
+      v.kind = ScannedValue::kBytes;
+      return in.Number(v.bytes, integral, whole);
+    case TypeId::kString:
+      v.kind = ScannedValue::kBytes;
+      return in.String(v.bytes);
+    case TypeId::kDate: {
+      if (!in.String(text)) return false;
+      const auto d = ParseDate(text);
+      if (!d || *d < INT32_MIN || *d > INT32_MAX) return false;
+      v.kind = ScannedValue::kInt32;
+      v.i = *d;
+      return true;
+    }
+    case TypeId::kTimeNoTz:
+    case TypeId::kTimeTz: {
+      if (!in.String(text)) return false;
+      const auto t = ParseTime(text);
+      v.kind = ScannedValue::kInt64;
+      v.i = t.value_or(0);
+      return t.has_value();
+    }
+    case TypeId::kTimestampNoTz:
+    case TypeId::kTimestampTz: {
+      if (!in.String(text)) return false;
+      v.kind = ScannedValue::kInt64;
+      if (text == "infinity" || text == "-infinity") {
+        v.i = text[0] == '-' ? kMinusInfinityMicros : kInfinityMicros;
+        return true;
+      }
+      const auto t = ParseTimestamp(text);
+      v.i = t.value_or(0);
+      return t.has_value();
+    }
+    case TypeId::kBinary:
+    case TypeId::kJson: return false;
+  }
+  return false;
+}
+
+// Scans the data object of a record into `values` (column order; fields left out at the end
+// are null). False when the simdjson path must read the line.
+bool ScanData(LineScanner& in, const Schema& schema, const RecordLayout& layout, std::vector<ScannedValue>& values) {
+  values.clear();
+  if (!in.Token("{")) return false;
+  if (in.Token("}")) return true;
+  for (size_t i = 0; i < schema.num_fields(); ++i) {
+    if (!in.Key(layout.raw_keys[i])) return false;
+    values.emplace_back();
+    if (!ScanValue(in, schema.field(i).type, values.back())) return false;
+    if (in.Token("}")) return true;
+    if (!in.Token(",")) return false;
+  }
+  return false;  // more fields than the schema has
+}
+
+void AppendScanned(const std::vector<ScannedValue>& values, RecordBatch& batch) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    const ScannedValue& v = values[i];
+    Column& col = batch.column(i);
+    switch (v.kind) {
+      case ScannedValue::kNull: col.AppendNull(); break;
+      case ScannedValue::kBool: col.AppendBool(v.i != 0); break;
+      case ScannedValue::kInt64: col.AppendInt64(v.i); break;
+      case ScannedValue::kInt32: col.AppendInt32(static_cast<int32_t>(v.i)); break;
+      case ScannedValue::kDouble: col.AppendDouble(v.d); break;
+      case ScannedValue::kBytes: col.AppendBytes(v.bytes); break;
+    }
+  }
+  batch.FinishRow();
+}
+
+}  // namespace
+
 struct ProtocolReader::Impl {
   const ConfiguredCatalog& catalog;
   MessageHandler& handler;
@@ -751,9 +979,11 @@ struct ProtocolReader::Impl {
   int last_stream = -1;
   std::string last_name;
   std::optional<std::string> last_ns;
+  bool scan_records;                  // options.scan_records
+  std::vector<ScannedValue> scanned;  // the fast path's values of one record
 
   Impl(const ConfiguredCatalog& c, MessageHandler& h, ProtocolReaderOptions o)
-      : catalog(c), handler(h), options(o) {
+      : catalog(c), handler(h), options(o), scan_records(o.scan_records) {
     pending.resize(catalog.streams.size());
     warned_unknown.resize(catalog.streams.size());
     for (size_t i = 0; i < catalog.streams.size(); ++i) {
@@ -917,6 +1147,35 @@ struct ProtocolReader::Impl {
     return BatchFor(stream).num_rows() > rows ? FlushIfFull(stream, emitted_at) : Status::Ok();
   }
 
+  // The fast path (LineScanner above): true when it read the line, with the result in `st`.
+  bool TryScanRecord(std::string_view line, Status& st) {
+    LineScanner in(line);
+    std::string_view ns_text, name;
+    bool has_ns = false;
+    if (!in.Token("{\"type\":\"RECORD\",\"record\":{")) return false;
+    if (in.Token("\"namespace\":")) {
+      if (!in.String(ns_text) || !in.Token(",")) return false;
+      has_ns = true;
+    }
+    if (!in.Token("\"stream\":") || !in.String(name) || !in.Token(",\"data\":")) return false;
+    const std::optional<std::string_view> ns = has_ns ? std::optional<std::string_view>(ns_text) : std::nullopt;
+    const int stream = ResolveEarly(name, ns);
+    if (stream < 0) return false;
+    const SchemaPtr& schema = catalog.streams[static_cast<size_t>(stream)].schema;
+    if (!ScanData(in, *schema, LayoutFor(schema), scanned)) return false;
+    std::string_view emitted_text;
+    bool integral = false;
+    int64_t emitted_at = 0;
+    // Up to 15 digits: exact as the double the simdjson path reads it as.
+    if (!in.Token(",\"emitted_at\":") || !in.Number(emitted_text, integral, emitted_at) || !integral ||
+        emitted_text.size() > 15 || !in.Token("}}") || !in.AtEnd() || !simdjson::validate_utf8(line.data(), line.size())) {
+      return false;
+    }
+    AppendScanned(scanned, BatchFor(stream));
+    st = FlushIfFull(stream, emitted_at);
+    return true;
+  }
+
   Status ParseNonRecord(std::string_view line) {
     Json message;
     try {
@@ -943,6 +1202,8 @@ struct ProtocolReader::Impl {
     size_t lead = 0;
     while (lead < line.size() && (line[lead] == ' ' || line[lead] == '\t')) ++lead;
     if (lead == line.size()) return Status::Ok();  // blank line
+    Status scanned_status;
+    if (scan_records && TryScanRecord(line, scanned_status)) return scanned_status;
     // Fast path: only records go through simdjson; everything else is rare and goes to nlohmann.
     od::document doc;
     if (auto e = parser.iterate(data, line.size(), capacity).get(doc)) {

@@ -73,6 +73,9 @@ struct ProtocolReaderOptions {
   //! A line that is not JSON, or a RECORD for a stream not in the catalog: error (default) or
   //! skipped with a warning.
   bool skip_invalid_lines = false;
+  //! RECORD lines in the usual shape are read by a plain scan (codec.cc); false reads every
+  //! line with simdjson (tests compare the two).
+  bool scan_records = true;
 };
 
 //! Parses Airbyte-protocol JSON lines into batches and messages. Record fields not declared in
