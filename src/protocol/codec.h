@@ -80,7 +80,8 @@ struct ProtocolReaderOptions {
 
 //! Parses Airbyte-protocol JSON lines into batches and messages. Record fields not declared in
 //! the stream's schema are dropped and logged once per stream; a value that does not fit its
-//! column's type becomes null with a PLATFORM_SERIALIZATION_ERROR change.
+//! column's type becomes null with a PLATFORM_SERIALIZATION_ERROR change. A batch's
+//! emitted_at_ms is its first record's `emitted_at`.
 class ProtocolReader {
  public:
   //! `catalog` gives stream indexes and schemas; it must outlive the reader.

@@ -387,6 +387,16 @@ TEST(CodecTest, RecordLinesEqualAValueByValueReference) {
   EXPECT_EQ(text, "NaN");
 }
 
+// Reads `input` whole; the one batch it makes (an empty one, and a failure, if not one).
+RecordBatch ReadOneBatch(const ConfiguredCatalog& catalog, const std::string& input) {
+  Collector c;
+  ProtocolReader reader(catalog, c);
+  EXPECT_TRUE(reader.Feed(input).ok());
+  EXPECT_TRUE(reader.Finish().ok());
+  EXPECT_EQ(c.batches.size(), 1u);
+  return c.batches.size() == 1 ? std::move(c.batches[0]) : RecordBatch();
+}
+
 // Lines written by the line writer read back into the same values (the reader's raw key match
 // for the usual spelling, including a name that needs escapes), and keys spelled with other
 // escapes, out of order, unknown or repeated read as the generic path reads them.
@@ -416,12 +426,7 @@ TEST(CodecTest, ReadsBackTrickyLinesAndKeysSpelledAnyWay) {
     at.push_back(static_cast<size_t>(k));
     ASSERT_EQ(read_schema.field(at[i]).type, columns[i].field.type) << columns[i].field.name;
   }
-  Collector c;
-  ProtocolReader reader(*catalog, c);
-  ASSERT_TRUE(reader.Feed(lines).ok());
-  ASSERT_TRUE(reader.Finish().ok());
-  ASSERT_EQ(c.batches.size(), 1u);
-  const RecordBatch& back = c.batches[0];
+  const RecordBatch back = ReadOneBatch(*catalog, lines);
   ASSERT_EQ(back.num_rows(), 4u);
   // emitted_at follows data in the line; the batch still gets its first record's.
   EXPECT_EQ(back.emitted_at_ms(), 1700000000000);
@@ -436,18 +441,13 @@ TEST(CodecTest, ReadsBackTrickyLinesAndKeysSpelledAnyWay) {
   }
 
   // The same record, keys spelled with escapes, out of order, unknown and repeated.
-  Collector c2;
-  ProtocolReader reader2(*catalog, c2);
   const std::string odd =
       R"({"\u0074ype":"RECORD","rec\u006frd":{"\u0073tream":"t","d\u0061ta":{"ok":true,"\u0069d":5,)"
       R"("na\u0022me \u00e9\u0001":"v","nope":1,"id":6,"score":2.5},"emitted_at":1}})"
       "\n"
       R"({"type":"RECORD","record":{"data":{"na\"me é\u0001":"w","id":7},"stream":"t","emitted_at":2}})"
       "\n";
-  ASSERT_TRUE(reader2.Feed(odd).ok());
-  ASSERT_TRUE(reader2.Finish().ok());
-  ASSERT_EQ(c2.batches.size(), 1u);
-  const RecordBatch& b2 = c2.batches[0];
+  const RecordBatch b2 = ReadOneBatch(*catalog, odd);
   ASSERT_EQ(b2.num_rows(), 2u);
   EXPECT_EQ(b2.emitted_at_ms(), 1);
   EXPECT_EQ(b2.column(at[0]).Int64(0), 5);  // the first "id" wins; the repeat is skipped
