@@ -981,10 +981,20 @@ struct ProtocolReader::Impl {
   std::optional<std::string> last_ns;
   bool scan_records;                  // options.scan_records
   std::vector<ScannedValue> scanned;  // the fast path's values of one record
+  // Per stream: lines the scan tried and gave up on in the current window of kScanWindow; a
+  // stream whose lines mostly go to simdjson anyway (nested JSON, escapes) stops being scanned.
+  static constexpr uint32_t kScanWindow = 1024;
+  struct ScanCount {
+    uint32_t tries = 0;
+    uint32_t misses = 0;
+    bool off = false;
+  };
+  std::vector<ScanCount> scan_counts;
 
   Impl(const ConfiguredCatalog& c, MessageHandler& h, ProtocolReaderOptions o)
       : catalog(c), handler(h), options(o), scan_records(o.scan_records) {
     pending.resize(catalog.streams.size());
+    scan_counts.resize(catalog.streams.size());
     warned_unknown.resize(catalog.streams.size());
     for (size_t i = 0; i < catalog.streams.size(); ++i) {
       auto [it, inserted] = by_name.emplace(catalog.streams[i].stream.name, static_cast<int>(i));
@@ -1161,14 +1171,21 @@ struct ProtocolReader::Impl {
     const std::optional<std::string_view> ns = has_ns ? std::optional<std::string_view>(ns_text) : std::nullopt;
     const int stream = ResolveEarly(name, ns);
     if (stream < 0) return false;
+    ScanCount& count = scan_counts[static_cast<size_t>(stream)];
+    if (count.off) return false;
+    if (++count.tries == kScanWindow) {
+      count.off = count.misses > kScanWindow / 2;
+      count.tries = count.misses = 0;
+    }
     const SchemaPtr& schema = catalog.streams[static_cast<size_t>(stream)].schema;
-    if (!ScanData(in, *schema, LayoutFor(schema), scanned)) return false;
     std::string_view emitted_text;
     bool integral = false;
     int64_t emitted_at = 0;
     // Up to 15 digits: exact as the double the simdjson path reads it as.
-    if (!in.Token(",\"emitted_at\":") || !in.Number(emitted_text, integral, emitted_at) || !integral ||
-        emitted_text.size() > 15 || !in.Token("}}") || !in.AtEnd() || !simdjson::validate_utf8(line.data(), line.size())) {
+    if (!ScanData(in, *schema, LayoutFor(schema), scanned) || !in.Token(",\"emitted_at\":") ||
+        !in.Number(emitted_text, integral, emitted_at) || !integral || emitted_text.size() > 15 || !in.Token("}}") ||
+        !in.AtEnd() || !simdjson::validate_utf8(line.data(), line.size())) {
+      ++count.misses;
       return false;
     }
     AppendScanned(scanned, BatchFor(stream));
