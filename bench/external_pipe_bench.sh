@@ -97,16 +97,24 @@ check_copy() {  # the copy in benchdst has every row
   [ "$n" = "$ROWS" ] || { echo "$1: benchdst.public.$TABLE has $n rows, not $ROWS" >&2; exit 1; }
   psql -qAtX -d benchdst -c "drop table public.$TABLE"
 }
-secs_of() { local t0 t1; t0=$(date +%s.%N); "$@"; t1=$(date +%s.%N); python3 -c "print(f'{$t1 - $t0:.2f}')"; }
+# measure, plus the CPU seconds (user + system) of CMD and its children: "PEAK_RSS_MB SECONDS CPU".
+# On a shared machine CPU seconds move less with other work than wall time does.
+measure_cpu() {
+  /usr/bin/time -f "%M %e %U %S" -o time.out "$@" > cmd.out 2> cmd.err || { cat cmd.err >&2; return 1; }
+  read -r kb s u sy < time.out
+  echo "$((kb / 1024)) $s $(python3 -c "print(f'{$u + $sy:.2f}')")"
+}
+export SLUICE
 
 for TABLE in ${BENCH_TABLES:-users t}; do
+  export TABLE
   for f in inproc extsrc extdst; do sed "s/name: TABLE,/name: $TABLE,/" $f.yaml > ${f}_$TABLE.yaml; done
   [ -z "$REF" ] || for f in extsrc extdst; do sed "s|$SLUICE|$REF|" ${f}_$TABLE.yaml > ${f}_${TABLE}_ref.yaml; done
-  in_s=(); pipe_s=(); es_s=(); ed_s=(); rp_s=(); res_s=(); red_s=()
+  in_s=(); pipe_s=(); es_s=(); ed_s=(); rp_s=(); res_s=(); red_s=(); in_c=(); pipe_c=(); rp_c=()
   for round in $(seq "$ROUNDS"); do
-    read -r in_rss s < <(measure "$SLUICE" sync inproc_$TABLE.yaml --no-progress --state-file inproc.state); in_s+=("$s")
+    read -r in_rss s c < <(measure_cpu "$SLUICE" sync inproc_$TABLE.yaml --no-progress --state-file inproc.state); in_s+=("$s"); in_c+=("$c")
     check_copy "in process"
-    s=$(secs_of piped); pipe_s+=("$s")
+    read -r _ s c < <(measure_cpu bash -c "set -o pipefail; $(declare -f piped); piped"); pipe_s+=("$s"); pipe_c+=("$c")
     grep -q '"STATE"' pipe.out || { echo "piped: no STATE echoed" >&2; cat pipe.out >&2; exit 1; }
     check_copy "piped"
     read -r es_rss s < <(measure "$SLUICE" sync extsrc_$TABLE.yaml --no-progress --state-file extsrc.state); es_s+=("$s")
@@ -114,7 +122,8 @@ for TABLE in ${BENCH_TABLES:-users t}; do
     read -r ed_rss s < <(measure "$SLUICE" sync extdst_$TABLE.yaml --no-progress --state-file extdst.state); ed_s+=("$s")
     check_copy "external destination"
     if [ -n "$REF" ]; then  # the same paths with the reference binary, in the same round
-      s=$(secs_of piped "$REF"); rp_s+=("$s"); check_copy "piped (reference)"
+      read -r _ s c < <(measure_cpu bash -c "set -o pipefail; $(declare -f piped); piped $REF"); rp_s+=("$s"); rp_c+=("$c")
+      check_copy "piped (reference)"
       read -r _ s < <(measure "$REF" sync extsrc_${TABLE}_ref.yaml --no-progress --state-file r1.state); res_s+=("$s")
       check_copy "external source (reference)"
       read -r _ s < <(measure "$REF" sync extdst_${TABLE}_ref.yaml --no-progress --state-file r2.state); red_s+=("$s")
@@ -128,10 +137,13 @@ for TABLE in ${BENCH_TABLES:-users t}; do
   echo "  sync, source is a command connector         ${ES}s  $(rate "$ROWS" "$ES") rows/s  peak RSS ${es_rss} MB (parent)  → $(ratio "$ES" "$I")×"
   echo "  sync, destination is a command connector    ${ED}s  $(rate "$ROWS" "$ED") rows/s  peak RSS ${ed_rss} MB (parent)  → $(ratio "$ED" "$I")×"
   echo "  runs: in process ${in_s[*]} / piped ${pipe_s[*]} / external source ${es_s[*]} / external destination ${ed_s[*]}"
+  IC=$(best "${in_c[@]}"); PC=$(best "${pipe_c[@]}")
+  echo "  sluice CPU seconds (user + system, best): in process ${IC}s, read | write ${PC}s (both processes) → $(ratio "$PC" "$IC")×"
   if [ -n "$REF" ]; then
     RP=$(best "${rp_s[@]}"); RES=$(best "${res_s[@]}"); RED=$(best "${red_s[@]}")
     echo "  reference binary $REF, same rounds: piped ${RP}s → $(ratio "$RP" "$I")×, external source ${RES}s → $(ratio "$RES" "$I")×," \
-         "external destination ${RED}s → $(ratio "$RED" "$I")× (runs ${rp_s[*]} / ${res_s[*]} / ${red_s[*]})"
+         "external destination ${RED}s → $(ratio "$RED" "$I")× (runs ${rp_s[*]} / ${res_s[*]} / ${red_s[*]});" \
+         "read | write CPU $(best "${rp_c[@]}")s → $(ratio "$(best "${rp_c[@]}")" "$IC")×"
   fi
 done
 echo "   load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -32,9 +32,8 @@ void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 
 namespace {
 
-// Zero-padded to `width` digits (at most 24), written with one append: a timestamp has seven
-// of these, and per-character push_back was a tenth of the protocol encoder's time.
-void AppendDigits(std::string& out, uint64_t value, int width) {
+// Zero-padded to `width` digits (at most 24).
+char* WriteDigits(char* out, uint64_t value, int width) {
   char buf[24];
   char* end = buf + sizeof(buf);
   char* p = end;
@@ -43,43 +42,50 @@ void AppendDigits(std::string& out, uint64_t value, int width) {
     value /= 10;
   } while (value > 0 && p > buf);
   while (end - p < width && p > buf) *--p = '0';
-  out.append(p, static_cast<size_t>(end - p));
+  const auto n = static_cast<size_t>(end - p);
+  std::memcpy(out, p, n);
+  return out + n;
 }
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-// Appends the date part; returns true when the year is BC (the caller appends " BC" last).
-bool AppendDatePart(std::string& out, int64_t days) {
+// Writes the date part; sets `bc` when the year is BC (the caller writes " BC" last).
+char* WriteDatePart(char* p, int64_t days, bool& bc) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, y, m, d);
-  const bool bc = y <= 0;
-  AppendDigits(out, static_cast<uint64_t>(bc ? 1 - y : y), 4);
-  out.push_back('-');
-  AppendDigits(out, m, 2);
-  out.push_back('-');
-  AppendDigits(out, d, 2);
-  return bc;
+  bc = y <= 0;
+  p = WriteDigits(p, static_cast<uint64_t>(bc ? 1 - y : y), 4);
+  *p++ = '-';
+  p = WriteDigits(p, m, 2);
+  *p++ = '-';
+  return WriteDigits(p, d, 2);
 }
 
-void AppendTimePart(std::string& out, int64_t micros) {
+char* WriteTimePart(char* p, int64_t micros) {
   const int64_t secs = micros / kMicrosPerSecond;
   const int64_t frac = micros % kMicrosPerSecond;
-  AppendDigits(out, static_cast<uint64_t>(secs / 3600), 2);
-  out.push_back(':');
-  AppendDigits(out, static_cast<uint64_t>(secs / 60 % 60), 2);
-  out.push_back(':');
-  AppendDigits(out, static_cast<uint64_t>(secs % 60), 2);
+  p = WriteDigits(p, static_cast<uint64_t>(secs / 3600), 2);
+  *p++ = ':';
+  p = WriteDigits(p, static_cast<uint64_t>(secs / 60 % 60), 2);
+  *p++ = ':';
+  p = WriteDigits(p, static_cast<uint64_t>(secs % 60), 2);
   if (frac != 0) {
-    out.push_back('.');
+    *p++ = '.';
     int64_t f = frac;
     int width = 6;
     while (f % 10 == 0) {
       f /= 10;
       --width;
     }
-    AppendDigits(out, static_cast<uint64_t>(f), width);
+    p = WriteDigits(p, static_cast<uint64_t>(f), width);
   }
+  return p;
+}
+
+char* WriteBc(char* p) {
+  std::memcpy(p, " BC", 3);
+  return p + 3;
 }
 
 struct Cursor {
@@ -104,13 +110,29 @@ struct Cursor {
 
 bool ParseDateAt(Cursor& c, int64_t& days) {
   int64_t y, m, d;
-  size_t start = c.i;
-  while (!c.Done() && c.Peek() >= '0' && c.Peek() <= '9') ++c.i;
-  size_t ylen = c.i - start;
-  if (ylen < 4 || ylen > 9) return false;
-  c.i = start;
-  if (!c.Digits(static_cast<int>(ylen), y)) return false;
-  if (!c.Eat('-') || !c.Digits(2, m) || !c.Eat('-') || !c.Digits(2, d)) return false;
+  const std::string_view s = c.s.substr(c.i);
+  const auto digit = [&](size_t k) { return static_cast<unsigned>(s[k] - '0') <= 9; };
+  const auto number = [&](size_t k, size_t n) {
+    int64_t v = 0;
+    for (size_t e = k + n; k < e; ++k) v = v * 10 + (s[k] - '0');
+    return v;
+  };
+  if (s.size() >= 10 && s[4] == '-' && s[7] == '-' && digit(0) && digit(1) && digit(2) && digit(3) && digit(5) &&
+      digit(6) && digit(8) && digit(9)) {
+    // "YYYY-MM-DD", the usual spelling (the protocol reader parses millions), read in place.
+    y = number(0, 4);
+    m = number(5, 2);
+    d = number(8, 2);
+    c.i += 10;
+  } else {
+    size_t start = c.i;
+    while (!c.Done() && c.Peek() >= '0' && c.Peek() <= '9') ++c.i;
+    size_t ylen = c.i - start;
+    if (ylen < 4 || ylen > 9) return false;
+    c.i = start;
+    if (!c.Digits(static_cast<int>(ylen), y)) return false;
+    if (!c.Eat('-') || !c.Digits(2, m) || !c.Eat('-') || !c.Digits(2, d)) return false;
+  }
   if (m < 1 || m > 12 || d < 1 || d > 31) return false;
   static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (d > kDaysIn[m - 1]) return false;
@@ -187,13 +209,31 @@ int64_t ApplyBc(int64_t days) {
 
 }  // namespace
 
+char* WriteDate(char* p, int64_t days) {
+  bool bc;
+  p = WriteDatePart(p, days, bc);
+  return bc ? WriteBc(p) : p;
+}
+
+char* WriteTime(char* p, int64_t micros_of_day, bool utc) {
+  p = WriteTimePart(p, micros_of_day);
+  if (utc) *p++ = 'Z';
+  return p;
+}
+
 void AppendDate(std::string& out, int64_t days) {
-  if (AppendDatePart(out, days)) out += " BC";
+  char buf[kMaxDateText];
+  out.append(buf, WriteDate(buf, days));
 }
 
 void AppendTime(std::string& out, int64_t micros_of_day, bool utc) {
-  AppendTimePart(out, micros_of_day);
-  if (utc) out.push_back('Z');
+  char buf[kMaxTimeText];
+  out.append(buf, WriteTime(buf, micros_of_day, utc));
+}
+
+void AppendTimestamp(std::string& out, int64_t micros, bool utc) {
+  char buf[kMaxTimestampText];
+  out.append(buf, WriteTimestamp(buf, micros, utc));
 }
 
 namespace {
@@ -215,19 +255,18 @@ inline char* Put2(char* p, unsigned v) {
 
 }  // namespace
 
-void AppendTimestamp(std::string& out, int64_t micros, bool utc) {
+char* WriteTimestamp(char* p, int64_t micros, bool utc) {
   const int64_t days = FloorDiv(micros, kMicrosPerDay);
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, y, m, d);
   if (y >= 1 && y <= 9999) {
-    // The common case in one buffer and one append (the protocol writes millions of these);
-    // the same text as the general path below.
+    // The common case two digits at a time (the protocol writes millions of these); the same
+    // text as the general path below.
     const int64_t of_day = micros - days * kMicrosPerDay;
     const auto secs = static_cast<unsigned>(of_day / kMicrosPerSecond);
     auto frac = static_cast<unsigned>(of_day % kMicrosPerSecond);
-    char buf[32];
-    char* p = Put2(buf, static_cast<unsigned>(y / 100));
+    p = Put2(p, static_cast<unsigned>(y / 100));
     p = Put2(p, static_cast<unsigned>(y % 100));
     *p++ = '-';
     p = Put2(p, m);
@@ -252,14 +291,14 @@ void AppendTimestamp(std::string& out, int64_t micros, bool utc) {
       p += width;
     }
     if (utc) *p++ = 'Z';
-    out.append(buf, static_cast<size_t>(p - buf));
-    return;
+    return p;
   }
-  const bool bc = AppendDatePart(out, days);
-  out.push_back('T');
-  AppendTimePart(out, micros - days * kMicrosPerDay);
-  if (utc) out.push_back('Z');
-  if (bc) out += " BC";
+  bool bc;
+  p = WriteDatePart(p, days, bc);
+  *p++ = 'T';
+  p = WriteTimePart(p, micros - days * kMicrosPerDay);
+  if (utc) *p++ = 'Z';
+  return bc ? WriteBc(p) : p;
 }
 
 std::optional<int64_t> ParseDate(std::string_view text) {

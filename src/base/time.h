@@ -19,6 +19,14 @@ void CivilFromDays(int64_t days, int64_t& year, unsigned& month, unsigned& day);
 
 //! Appends "YYYY-MM-DD" (or "YYYY-MM-DD BC").
 void AppendDate(std::string& out, int64_t days);
+//! The same texts written at `p` (room for kMax*Text bytes); return the end. For encoders that
+//! write a whole line through one pointer (protocol/codec.cc).
+inline constexpr size_t kMaxDateText = 40;
+inline constexpr size_t kMaxTimeText = 48;
+inline constexpr size_t kMaxTimestampText = 72;
+char* WriteDate(char* p, int64_t days);
+char* WriteTime(char* p, int64_t micros_of_day, bool utc);
+char* WriteTimestamp(char* p, int64_t micros, bool utc);
 //! Appends "HH:MM:SS[.ffffff]" plus "Z" when `utc` is true.
 void AppendTime(std::string& out, int64_t micros_of_day, bool utc);
 //! Appends "YYYY-MM-DDTHH:MM:SS[.ffffff]" plus "Z" when `utc`; " BC" last for years <= 0.

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -39,107 +41,47 @@ inline bool NeedsEscapeOrCheck8(const char* p) {
   return ((x & kHigh) | below_space | has_zero(x ^ (kOnes * '"')) | has_zero(x ^ (kOnes * '\\'))) != 0;
 }
 
-void AppendDouble(std::string& out, double v, bool quote_specials) {
-  if (std::isnan(v) || std::isinf(v)) {
-    const char* text = std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity");
-    if (quote_specials) out.push_back('"');
-    out += text;
-    if (quote_specials) out.push_back('"');
-    return;
+// Output is written through a raw pointer into room reserved up front (one bound check per
+// line instead of one per piece; small pieces are fixed-size copies, not memcpy calls).
+
+// Room a JSON string literal of `n` bytes may take: every byte escaped as \u00XX, quotes.
+constexpr size_t JsonStringBound(size_t n) { return 6 * n + 2; }
+constexpr size_t Base64Size(size_t n) { return (n + 2) / 3 * 4; }
+constexpr size_t kMaxNumberText = 32;  // an int64, a shortest double, or "-Infinity", quoted
+
+inline char* Put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+template <size_t N>
+inline char* PutLiteral(char* p, const char (&s)[N]) {
+  std::memcpy(p, s, N - 1);
+  return p + N - 1;
+}
+
+// Appends to a std::string through a pointer: Reserve(n) gives room for n bytes at the end,
+// Commit(p) says where the writing stopped. The string is sized up in large steps (its bytes
+// past the committed end are scratch) and trimmed when the writer goes away.
+class RawOut {
+ public:
+  explicit RawOut(std::string& s) : s_(s), used_(s.size()) {}
+  ~RawOut() { s_.resize(used_); }
+  RawOut(const RawOut&) = delete;
+  RawOut& operator=(const RawOut&) = delete;
+  char* Reserve(size_t n) {
+    if (s_.size() - used_ < n) s_.resize(std::max(used_ + n, s_.size() + s_.size() / 2 + 4096));
+    return s_.data() + used_;
   }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, r.ptr);
-}
+  void Commit(const char* p) { used_ = static_cast<size_t>(p - s_.data()); }
 
-void AppendInt(std::string& out, int64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, r.ptr);
-}
-
-// Appends the text form of a non-null value; `json` adds quotes/escaping for string-like values.
-void AppendValue(std::string& out, const Column& col, size_t row, bool json) {
-  auto quoted = [&](auto&& write) {
-    if (json) out.push_back('"');
-    write();
-    if (json) out.push_back('"');
-  };
-  switch (col.type()) {
-    case TypeId::kBoolean: out += col.Bool(row) ? "true" : "false"; return;
-    case TypeId::kInteger: AppendInt(out, col.Int64(row)); return;
-    case TypeId::kNumber: AppendDouble(out, col.Double(row), json); return;
-    case TypeId::kDecimal: {
-      std::string_view v = col.Bytes(row);
-      const bool special = !v.empty() && !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9'));
-      if (special && json) {
-        AppendJsonString(out, v);
-      } else {
-        out.append(v);
-      }
-      return;
-    }
-    case TypeId::kString:
-      if (json) {
-        AppendJsonString(out, col.Bytes(row));
-      } else {
-        out.append(col.Bytes(row));
-      }
-      return;
-    case TypeId::kBinary: quoted([&] { AppendBase64(out, col.Bytes(row)); }); return;
-    case TypeId::kDate: quoted([&] { AppendDate(out, col.Int32(row)); }); return;
-    case TypeId::kTimeNoTz:
-    case TypeId::kTimeTz:
-      quoted([&] { AppendTime(out, col.Int64(row), col.type() == TypeId::kTimeTz); });
-      return;
-    case TypeId::kTimestampNoTz:
-    case TypeId::kTimestampTz: {
-      const int64_t v = col.Int64(row);
-      quoted([&] {
-        if (v == kInfinityMicros) {
-          out += "infinity";
-        } else if (v == kMinusInfinityMicros) {
-          out += "-infinity";
-        } else {
-          AppendTimestamp(out, v, col.type() == TypeId::kTimestampTz);
-        }
-      });
-      return;
-    }
-    case TypeId::kJson: out.append(col.Bytes(row)); return;
-  }
-}
-
-// Per-thread cache of `"name":` prefixes for the last schema written. It holds the schema, so
-// a freed schema's address cannot be reused by another while it is cached.
-struct FieldPrefixes {
-  SchemaPtr schema;
-  std::vector<std::string> prefixes;
+ private:
+  std::string& s_;
+  size_t used_;
 };
 
-const std::vector<std::string>& PrefixesFor(const SchemaPtr& schema_ptr) {
-  thread_local FieldPrefixes cache;
-  const Schema& schema = *schema_ptr;
-  if (cache.schema != schema_ptr) {
-    cache.schema = schema_ptr;
-    cache.prefixes.clear();
-    for (size_t i = 0; i < schema.num_fields(); ++i) {
-      std::string p = i == 0 ? "" : ",";
-      AppendJsonString(p, schema.field(i).name);
-      p.push_back(':');
-      cache.prefixes.push_back(std::move(p));
-    }
-  }
-  return cache.prefixes;
-}
-
-constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-}  // namespace
-
-void AppendJsonString(std::string& out, std::string_view s) {
+char* WriteJsonString(char* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
+  *out++ = '"';
   size_t run_start = 0;
   size_t i = 0;
   while (i < s.size()) {
@@ -159,47 +101,246 @@ void AppendJsonString(std::string& out, std::string_view s) {
         continue;
       }
     }
-    out.append(s.data() + run_start, i - run_start);
+    out = Put(out, s.substr(run_start, i - run_start));
     if (cls == 2) {
-      out += "\xEF\xBF\xBD";  // U+FFFD for an invalid byte
+      out = PutLiteral(out, "\xEF\xBF\xBD");  // U+FFFD for an invalid byte
     } else {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"': out = PutLiteral(out, "\\\""); break;
+        case '\\': out = PutLiteral(out, "\\\\"); break;
+        case '\n': out = PutLiteral(out, "\\n"); break;
+        case '\r': out = PutLiteral(out, "\\r"); break;
+        case '\t': out = PutLiteral(out, "\\t"); break;
+        case '\b': out = PutLiteral(out, "\\b"); break;
+        case '\f': out = PutLiteral(out, "\\f"); break;
         default:
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
+          out = PutLiteral(out, "\\u00");
+          *out++ = kHex[c >> 4];
+          *out++ = kHex[c & 15];
       }
     }
     ++i;
     run_start = i;
   }
-  out.append(s.data() + run_start, s.size() - run_start);
-  out.push_back('"');
+  out = Put(out, s.substr(run_start));
+  *out++ = '"';
+  return out;
+}
+
+constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char* WriteBase64(char* out, std::string_view bytes) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_t n = bytes.size();
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
+    *out++ = kBase64Alphabet[v >> 18];
+    *out++ = kBase64Alphabet[(v >> 12) & 63];
+    *out++ = kBase64Alphabet[(v >> 6) & 63];
+    *out++ = kBase64Alphabet[v & 63];
+  }
+  if (i < n) {
+    uint32_t v = p[i] << 16;
+    if (i + 1 < n) v |= p[i + 1] << 8;
+    *out++ = kBase64Alphabet[v >> 18];
+    *out++ = kBase64Alphabet[(v >> 12) & 63];
+    *out++ = i + 1 < n ? kBase64Alphabet[(v >> 6) & 63] : '=';
+    *out++ = '=';
+  }
+  return out;
+}
+
+char* WriteDouble(char* out, double v, bool quote_specials) {
+  if (std::isnan(v) || std::isinf(v)) {
+    if (quote_specials) *out++ = '"';
+    out = Put(out, std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"));
+    if (quote_specials) *out++ = '"';
+    return out;
+  }
+  return std::to_chars(out, out + kMaxNumberText, v).ptr;
+}
+
+char* WriteInt(char* out, int64_t v) { return std::to_chars(out, out + kMaxNumberText, v).ptr; }
+
+// The room WriteValue may take for a non-null value of a fixed-size type; 0 for the others.
+size_t FixedValueBound(TypeId type) {
+  switch (type) {
+    case TypeId::kBoolean:
+    case TypeId::kInteger:
+    case TypeId::kNumber: return kMaxNumberText;
+    case TypeId::kDate: return kMaxDateText + 2;
+    case TypeId::kTimeNoTz:
+    case TypeId::kTimeTz: return kMaxTimeText + 2;
+    case TypeId::kTimestampNoTz:
+    case TypeId::kTimestampTz: return kMaxTimestampText + 2;
+    case TypeId::kDecimal:
+    case TypeId::kString:
+    case TypeId::kBinary:
+    case TypeId::kJson: return 0;
+  }
+  return 0;
+}
+
+// The room WriteValue may take for a non-null value.
+size_t ValueBound(const Column& col, size_t row) {
+  switch (col.type()) {
+    case TypeId::kDecimal:
+    case TypeId::kString: return JsonStringBound(col.Bytes(row).size());
+    case TypeId::kBinary: return Base64Size(col.Bytes(row).size()) + 2;
+    case TypeId::kJson: return col.Bytes(row).size();
+    default: return FixedValueBound(col.type());
+  }
+}
+
+// Writes the text form of a non-null value (room: ValueBound); `json` adds quotes/escaping for
+// string-like values.
+char* WriteValue(char* out, const Column& col, size_t row, bool json) {
+  const auto open = [&] {
+    if (json) *out++ = '"';
+  };
+  const auto close = [&] {
+    if (json) *out++ = '"';
+    return out;
+  };
+  switch (col.type()) {
+    case TypeId::kBoolean: return col.Bool(row) ? PutLiteral(out, "true") : PutLiteral(out, "false");
+    case TypeId::kInteger: return WriteInt(out, col.Int64(row));
+    case TypeId::kNumber: return WriteDouble(out, col.Double(row), json);
+    case TypeId::kDecimal: {
+      std::string_view v = col.Bytes(row);
+      const bool special = !v.empty() && !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9'));
+      return special && json ? WriteJsonString(out, v) : Put(out, v);
+    }
+    case TypeId::kString: return json ? WriteJsonString(out, col.Bytes(row)) : Put(out, col.Bytes(row));
+    case TypeId::kBinary:
+      open();
+      out = WriteBase64(out, col.Bytes(row));
+      return close();
+    case TypeId::kDate:
+      open();
+      out = WriteDate(out, col.Int32(row));
+      return close();
+    case TypeId::kTimeNoTz:
+    case TypeId::kTimeTz:
+      open();
+      out = WriteTime(out, col.Int64(row), col.type() == TypeId::kTimeTz);
+      return close();
+    case TypeId::kTimestampNoTz:
+    case TypeId::kTimestampTz: {
+      const int64_t v = col.Int64(row);
+      open();
+      if (v == kInfinityMicros) {
+        out = PutLiteral(out, "infinity");
+      } else if (v == kMinusInfinityMicros) {
+        out = PutLiteral(out, "-infinity");
+      } else {
+        out = WriteTimestamp(out, v, col.type() == TypeId::kTimestampTz);
+      }
+      return close();
+    }
+    case TypeId::kJson: return Put(out, col.Bytes(row));
+  }
+  return out;
+}
+
+void AppendValue(std::string& out, const Column& col, size_t row, bool json) {
+  RawOut raw(out);
+  raw.Commit(WriteValue(raw.Reserve(ValueBound(col, row)), col, row, json));
+}
+
+// Per-thread cache of a schema's `"name":` prefixes and the room its records take apart from
+// the variable-length values. It holds the schema, so a freed schema's address cannot be reused
+// by another while it is cached. A reference stays valid until the thread asks for 8 other
+// schemas.
+struct RecordLayout {
+  SchemaPtr schema;
+  std::vector<std::string> prefixes;
+  //! Each field's name as JSON text spells it without escapes beyond the necessary (quotes left
+  //! out): the reader compares record keys with these before unescaping them. Empty when the
+  //! name is not valid UTF-8 (no JSON key can spell it).
+  std::vector<std::string_view> raw_keys;
+  std::vector<size_t> variable;  // columns whose room depends on the value
+  size_t fixed_bound = 0;        // braces, prefixes, fixed-width values (or null)
+};
+
+const RecordLayout& LayoutFor(const SchemaPtr& schema_ptr) {
+  // A few schemas at once: records of several streams often come interleaved.
+  constexpr size_t kSlots = 8;
+  thread_local std::array<RecordLayout, kSlots> caches;
+  thread_local size_t next_slot = 0;
+  for (const RecordLayout& c : caches) {
+    if (c.schema == schema_ptr) return c;
+  }
+  RecordLayout& cache = caches[next_slot];
+  next_slot = (next_slot + 1) % kSlots;
+  const Schema& schema = *schema_ptr;
+  {
+    cache.schema = schema_ptr;
+    cache.prefixes.clear();
+    cache.raw_keys.clear();
+    cache.variable.clear();
+    cache.fixed_bound = 2;
+    for (size_t i = 0; i < schema.num_fields(); ++i) {
+      std::string p = i == 0 ? "" : ",";
+      AppendJsonString(p, schema.field(i).name);
+      p.push_back(':');
+      cache.fixed_bound += p.size();
+      cache.prefixes.push_back(std::move(p));
+      const size_t fixed = FixedValueBound(schema.field(i).type);
+      cache.fixed_bound += std::max<size_t>(fixed, 4);  // 4: "null"
+      if (fixed == 0) cache.variable.push_back(i);
+    }
+    for (size_t i = 0; i < schema.num_fields(); ++i) {
+      const std::string& name = schema.field(i).name;
+      bool valid = true;
+      for (size_t k = 0; valid && k < name.size();) {
+        const size_t n = Utf8SequenceLength(name, k);
+        valid = n != 0;
+        k += n;
+      }
+      const std::string& p = cache.prefixes[i];
+      const size_t skip = i == 0 ? 1 : 2;  // [,]" … ":
+      cache.raw_keys.push_back(valid ? std::string_view(p).substr(skip, p.size() - skip - 2) : std::string_view());
+    }
+  }
+  return cache;
+}
+
+size_t RecordDataBound(const RecordLayout& layout, const RecordBatch& batch, size_t row) {
+  size_t n = layout.fixed_bound;
+  for (size_t i : layout.variable) {
+    const Column& c = batch.column(i);
+    if (!c.IsNull(row)) n += ValueBound(c, row);
+  }
+  return n;
+}
+
+char* WriteRecordData(char* out, const RecordLayout& layout, const RecordBatch& batch, size_t row) {
+  *out++ = '{';
+  for (size_t i = 0; i < batch.num_columns(); ++i) {
+    out = Put(out, layout.prefixes[i]);
+    const Column& c = batch.column(i);
+    out = c.IsNull(row) ? PutLiteral(out, "null") : WriteValue(out, c, row, true);
+  }
+  *out++ = '}';
+  return out;
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  RawOut raw(out);
+  raw.Commit(WriteJsonString(raw.Reserve(JsonStringBound(s.size())), s));
 }
 
 void AppendValueJson(std::string& out, const Column& column, size_t row) { AppendValue(out, column, row, true); }
 void AppendValueText(std::string& out, const Column& column, size_t row) { AppendValue(out, column, row, false); }
 
 void AppendRecordData(std::string& out, const RecordBatch& batch, size_t row) {
-  const auto& prefixes = PrefixesFor(batch.schema_ptr());
-  out.push_back('{');
-  for (size_t i = 0; i < batch.num_columns(); ++i) {
-    out += prefixes[i];
-    const Column& c = batch.column(i);
-    if (c.IsNull(row)) {
-      out += "null";
-    } else {
-      AppendValue(out, c, row, true);
-    }
-  }
-  out.push_back('}');
+  const RecordLayout& layout = LayoutFor(batch.schema_ptr());
+  RawOut raw(out);
+  raw.Commit(WriteRecordData(raw.Reserve(RecordDataBound(layout, batch, row)), layout, batch, row));
 }
 
 void AppendRecordMeta(std::string& out, const RecordBatch& batch, size_t row, size_t& cursor) {
@@ -224,6 +365,7 @@ void AppendRecordMeta(std::string& out, const RecordBatch& batch, size_t row, si
 }
 
 void AppendRecordMessages(std::string& out, const RecordBatch& batch, const StreamDescriptor& stream) {
+  // Everything before the data object and after it is the same for every line of the batch.
   std::string head = "{\"type\":\"RECORD\",\"record\":{";
   if (stream.namespace_) {
     head += "\"namespace\":";
@@ -233,21 +375,26 @@ void AppendRecordMessages(std::string& out, const RecordBatch& batch, const Stre
   head += "\"stream\":";
   AppendJsonString(head, stream.name);
   head += ",\"data\":";
-  std::string tail = ",\"emitted_at\":";
-  AppendInt(tail, batch.emitted_at_ms());
+  const std::string tail = ",\"emitted_at\":" + std::to_string(batch.emitted_at_ms());
+  const RecordLayout& layout = LayoutFor(batch.schema_ptr());
+  const size_t line_bound = head.size() + tail.size() + 3;
+  std::string meta;
   size_t cursor = 0;
+  RawOut raw(out);
   for (size_t row = 0; row < batch.num_rows(); ++row) {
-    out += head;
-    AppendRecordData(out, batch, row);
-    out += tail;
+    meta.clear();
     if (cursor < batch.changes().size() && batch.changes()[cursor].row <= row) {
-      const size_t before = out.size();
-      out += ",\"meta\":";
-      const size_t mark = out.size();
-      AppendRecordMeta(out, batch, row, cursor);
-      if (out.size() == mark) out.resize(before);
+      AppendRecordMeta(meta, batch, row, cursor);
     }
-    out += "}}\n";
+    char* p = raw.Reserve(line_bound + RecordDataBound(layout, batch, row) + meta.size() + 8);
+    p = Put(p, head);
+    p = WriteRecordData(p, layout, batch, row);
+    p = Put(p, tail);
+    if (!meta.empty()) {
+      p = PutLiteral(p, ",\"meta\":");
+      p = Put(p, meta);
+    }
+    raw.Commit(PutLiteral(p, "}}\n"));
   }
 }
 
@@ -279,24 +426,8 @@ Json StreamStatusMessage(const StreamDescriptor& stream, std::string_view status
 Json StateMessageJson(const StateMessage& state) { return Json{{"type", "STATE"}, {"state", state.ToJson()}}; }
 
 void AppendBase64(std::string& out, std::string_view bytes) {
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  size_t n = bytes.size();
-  size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    const uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    out.push_back(kBase64Alphabet[v >> 18]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 6) & 63]);
-    out.push_back(kBase64Alphabet[v & 63]);
-  }
-  if (i < n) {
-    uint32_t v = p[i] << 16;
-    if (i + 1 < n) v |= p[i + 1] << 8;
-    out.push_back(kBase64Alphabet[v >> 18]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < n ? kBase64Alphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
+  RawOut raw(out);
+  raw.Commit(WriteBase64(raw.Reserve(Base64Size(bytes.size())), bytes));
 }
 
 bool DecodeBase64(std::string_view text, std::string& out) {
@@ -531,6 +662,30 @@ simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
   return simdjson::SUCCESS;
 }
 
+// The key of a protocol message's field: compared raw with the one plain name the reader looks
+// for that starts with the same letter, unescaped only when that is not it (a key spelled with
+// escapes, or another key).
+template <size_t N>
+bool RawKeyIs(const od::raw_json_string& raw, const char (&name)[N]) {
+  return std::memcmp(raw.raw(), name, N - 1) == 0 && raw.raw()[N - 1] == '"';
+}
+
+simdjson::error_code MessageKey(simdjson::simdjson_result<od::field>& field, std::string_view& key) {
+  od::raw_json_string raw;
+  if (auto e = field.key().get(raw)) return e;
+  bool known = false;
+  switch (raw.raw()[0]) {  // a key is at least '"' before the padding: the bytes are there
+    case 't': known = RawKeyIs(raw, "type"), key = "type"; break;
+    case 'r': known = RawKeyIs(raw, "record"), key = "record"; break;
+    case 's': known = RawKeyIs(raw, "stream"), key = "stream"; break;
+    case 'd': known = RawKeyIs(raw, "data"), key = "data"; break;
+    case 'e': known = RawKeyIs(raw, "emitted_at"), key = "emitted_at"; break;
+    case 'n': known = RawKeyIs(raw, "namespace"), key = "namespace"; break;
+    default: break;
+  }
+  return known ? simdjson::SUCCESS : field.unescaped_key().get(key);
+}
+
 Status JsonError(simdjson::error_code e, std::string_view where) {
   return Status::ConfigError(std::string(where) + ": invalid JSON (" + simdjson::error_message(e) + ")");
 }
@@ -539,25 +694,37 @@ Status JsonError(simdjson::error_code e, std::string_view where) {
 
 Status AppendJsonObjectRow(od::object& object, RecordBatch& batch, ChangeReason reason, size_t* unknown_fields) {
   const Schema& schema = batch.schema();
+  const RecordLayout& layout = LayoutFor(batch.schema_ptr());
   const size_t row = batch.num_rows();
   size_t expected = 0;
-  for (auto field : object) {
+  for (auto result : object) {
+    if (auto e = result.error()) {
+      batch.AbandonRow();
+      return JsonError(e, "record");
+    }
+    // The field and its value are used in place: copying simdjson's small result structs
+    // back and forth was a tenth of the reader's time (stores read back at another width).
+    od::field&& field = std::move(result).value_unsafe();
+    const od::raw_json_string raw_key = field.key();
     std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) {
-      batch.AbandonRow();
-      return JsonError(e, "record");
-    }
     int index = -1;
-    if (expected < schema.num_fields() && schema.field(expected).name == key) {
+    // The usual case: the next field of the schema, spelled as the encoder spells it.
+    if (expected < schema.num_fields() && !layout.raw_keys[expected].empty() &&
+        raw_key.unsafe_is_equal(layout.raw_keys[expected])) {
       index = static_cast<int>(expected);
+      key = schema.field(expected).name;
     } else {
-      index = schema.IndexOf(key);
+      if (auto e = field.unescaped_key().get(key)) {
+        batch.AbandonRow();
+        return JsonError(e, "record");
+      }
+      if (expected < schema.num_fields() && schema.field(expected).name == key) {
+        index = static_cast<int>(expected);
+      } else {
+        index = schema.IndexOf(key);
+      }
     }
-    od::value value;
-    if (auto e = field.value().get(value)) {
-      batch.AbandonRow();
-      return JsonError(e, "record");
-    }
+    od::value& value = field.value();
     if (index < 0 || batch.column(static_cast<size_t>(index)).size() != row) {
       // Unknown (or duplicate) field: skip its value.
       if (unknown_fields) ++*unknown_fields;
@@ -579,6 +746,225 @@ Status AppendJsonObjectRow(od::object& object, RecordBatch& batch, ChangeReason 
   return Status::Ok();
 }
 
+namespace {
+
+// ---- The record line fast path ----
+//
+// RECORD lines as encoders usually write them — compact {"type":"RECORD","record":{
+// ["namespace":"…",]"stream":"…","data":{…},"emitted_at":N}}, keys in the schema's order,
+// strings without escapes, values of their column's type — are read by a plain scan, without
+// simdjson (its per-line setup and per-value iteration were most of the reader's time). Anything else, and
+// every value the scan cannot take exactly as the simdjson path would (escapes, nested JSON,
+// binary, a number out of range, a value of another type), sends the whole line to the
+// simdjson path: the scan has no side effects until a line is known to be complete.
+
+// One value of a scanned record, in column order.
+struct ScannedValue {
+  enum Kind : uint8_t { kNull, kBool, kInt64, kInt32, kDouble, kBytes } kind;
+  int64_t i = 0;
+  double d = 0;
+  std::string_view bytes;
+};
+
+// Reads a compact line (no whitespace between tokens: a line with any goes to simdjson).
+class LineScanner {
+ public:
+  explicit LineScanner(std::string_view line) : p_(line.data()), end_(line.data() + line.size()) {}
+
+  bool AtEnd() const { return p_ == end_; }
+  // The next bytes are `text`.
+  template <size_t N>
+  bool Token(const char (&text)[N]) {
+    if (static_cast<size_t>(end_ - p_) < N - 1 || std::memcmp(p_, text, N - 1) != 0) return false;
+    p_ += N - 1;
+    return true;
+  }
+  // A key spelled exactly `raw` (as RecordLayout::raw_keys), then ':'.
+  bool Key(std::string_view raw) {
+    const size_t n = raw.size();
+    if (n == 0 || static_cast<size_t>(end_ - p_) < n + 3 || p_[0] != '"' || p_[n + 1] != '"' || p_[n + 2] != ':') {
+      return false;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (p_[i + 1] != raw[i]) return false;
+    }
+    p_ += n + 3;
+    return true;
+  }
+  // A string without escapes or control characters (UTF-8 is checked once for the line).
+  bool String(std::string_view& out) {
+    if (p_ == end_ || *p_ != '"') return false;
+    const char* start = p_ + 1;
+    const auto* quote = static_cast<const char*>(std::memchr(start, '"', static_cast<size_t>(end_ - start)));
+    if (quote == nullptr || !PlainText(start, quote)) return false;
+    out = std::string_view(start, static_cast<size_t>(quote - start));
+    p_ = quote + 1;
+    return true;
+  }
+  // A number as JSON's grammar has it; `integral` when it has no fraction and no exponent, then
+  // `value` holds it when it has at most 18 digits (else `integral` is false too).
+  bool Number(std::string_view& out, bool& integral, int64_t& value) {
+    const char* start = p_;
+    const bool negative = p_ != end_ && *p_ == '-';
+    if (negative) ++p_;
+    if (p_ == end_ || !IsDigit(*p_)) return false;
+    uint64_t v = 0;
+    const char* digits = p_;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ != end_ && IsDigit(*p_)) v = v * 10 + static_cast<uint64_t>(*p_++ - '0');
+    }
+    integral = p_ - digits <= 18;
+    value = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+    if (p_ != end_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      if (!Digits()) return false;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!Digits()) return false;
+    }
+    out = std::string_view(start, static_cast<size_t>(p_ - start));
+    return true;
+  }
+
+ private:
+  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+  // No backslash and no control character in [p, end), eight bytes at a time.
+  static bool PlainText(const char* p, const char* end) {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    for (; end - p >= 8; p += 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      const uint64_t y = x ^ (kOnes * '\\');  // zero bytes where x has '\\'
+      const uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;
+      const uint64_t backslash = (y - kOnes) & ~y & kHigh;
+      // Either test may flag a byte that is fine; the exact check decides then.
+      if ((below_space | backslash) != 0 && !PlainBytes(p, p + 8)) return false;
+    }
+    return PlainBytes(p, end);
+  }
+  static bool PlainBytes(const char* p, const char* end) {
+    for (; p != end; ++p) {
+      if (*p == '\\' || static_cast<uint8_t>(*p) < 0x20) return false;
+    }
+    return true;
+  }
+  bool Digits() {
+    const char* start = p_;
+    while (p_ != end_ && IsDigit(*p_)) ++p_;
+    return p_ != start;
+  }
+  const char* p_;
+  const char* end_;
+};
+
+// Scans one value of a column of `type`; false when the simdjson path must read it.
+bool ScanValue(LineScanner& in, TypeId type, ScannedValue& v) {
+  if (in.Token("null")) {
+    v.kind = ScannedValue::kNull;
+    return true;
+  }
+  std::string_view text;
+  bool integral = false;
+  int64_t whole = 0;
+  switch (type) {
+    case TypeId::kBoolean:
+      v.kind = ScannedValue::kBool;
+      v.i = in.Token("true") ? 1 : 0;
+      return v.i == 1 || in.Token("false");
+    case TypeId::kInteger:
+      if (!in.Number(text, integral, whole) || !integral) return false;
+      v.kind = ScannedValue::kInt64;
+      v.i = whole;
+      return true;
+    case TypeId::kNumber: {
+      // Correctly rounded, as simdjson's. Out of range, an underflow to zero or a subnormal is
+      // left to simdjson's own verdict.
+      if (!in.Number(text, integral, whole) || !ParseWhole(text, v.d)) return false;
+      v.kind = ScannedValue::kDouble;
+      const std::string_view mantissa = text.substr(0, text.find_first_of("eE"));
+      return std::isnormal(v.d) || (v.d == 0 && mantissa.find_first_of("123456789") == std::string_view::npos);
+    }
+    case TypeId::kDecimal:
+      v.kind = ScannedValue::kBytes;
+      return in.Number(v.bytes, integral, whole);
+    case TypeId::kString:
+      v.kind = ScannedValue::kBytes;
+      return in.String(v.bytes);
+    case TypeId::kDate: {
+      if (!in.String(text)) return false;
+      const auto d = ParseDate(text);
+      if (!d || *d < INT32_MIN || *d > INT32_MAX) return false;
+      v.kind = ScannedValue::kInt32;
+      v.i = *d;
+      return true;
+    }
+    case TypeId::kTimeNoTz:
+    case TypeId::kTimeTz: {
+      if (!in.String(text)) return false;
+      const auto t = ParseTime(text);
+      v.kind = ScannedValue::kInt64;
+      v.i = t.value_or(0);
+      return t.has_value();
+    }
+    case TypeId::kTimestampNoTz:
+    case TypeId::kTimestampTz: {
+      if (!in.String(text)) return false;
+      v.kind = ScannedValue::kInt64;
+      if (text == "infinity" || text == "-infinity") {
+        v.i = text[0] == '-' ? kMinusInfinityMicros : kInfinityMicros;
+        return true;
+      }
+      const auto t = ParseTimestamp(text);
+      v.i = t.value_or(0);
+      return t.has_value();
+    }
+    case TypeId::kBinary:
+    case TypeId::kJson: return false;
+  }
+  return false;
+}
+
+// Scans the data object of a record into `values` (column order; fields left out at the end
+// are null). False when the simdjson path must read the line.
+bool ScanData(LineScanner& in, const Schema& schema, const RecordLayout& layout, std::vector<ScannedValue>& values) {
+  values.clear();
+  if (!in.Token("{")) return false;
+  if (in.Token("}")) return true;
+  for (size_t i = 0; i < schema.num_fields(); ++i) {
+    if (!in.Key(layout.raw_keys[i])) return false;
+    values.emplace_back();
+    if (!ScanValue(in, schema.field(i).type, values.back())) return false;
+    if (in.Token("}")) return true;
+    if (!in.Token(",")) return false;
+  }
+  return false;  // more fields than the schema has
+}
+
+void AppendScanned(const std::vector<ScannedValue>& values, RecordBatch& batch) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    const ScannedValue& v = values[i];
+    Column& col = batch.column(i);
+    switch (v.kind) {
+      case ScannedValue::kNull: col.AppendNull(); break;
+      case ScannedValue::kBool: col.AppendBool(v.i != 0); break;
+      case ScannedValue::kInt64: col.AppendInt64(v.i); break;
+      case ScannedValue::kInt32: col.AppendInt32(static_cast<int32_t>(v.i)); break;
+      case ScannedValue::kDouble: col.AppendDouble(v.d); break;
+      case ScannedValue::kBytes: col.AppendBytes(v.bytes); break;
+    }
+  }
+  batch.FinishRow();
+}
+
+}  // namespace
+
 struct ProtocolReader::Impl {
   const ConfiguredCatalog& catalog;
   MessageHandler& handler;
@@ -593,10 +979,22 @@ struct ProtocolReader::Impl {
   int last_stream = -1;
   std::string last_name;
   std::optional<std::string> last_ns;
+  bool scan_records;                  // options.scan_records
+  std::vector<ScannedValue> scanned;  // the fast path's values of one record
+  // Per stream: lines the scan tried and gave up on in the current window of kScanWindow; a
+  // stream whose lines mostly go to simdjson anyway (nested JSON, escapes) stops being scanned.
+  static constexpr uint32_t kScanWindow = 1024;
+  struct ScanCount {
+    uint32_t tries = 0;
+    uint32_t misses = 0;
+    bool off = false;
+  };
+  std::vector<ScanCount> scan_counts;
 
   Impl(const ConfiguredCatalog& c, MessageHandler& h, ProtocolReaderOptions o)
-      : catalog(c), handler(h), options(o) {
+      : catalog(c), handler(h), options(o), scan_records(o.scan_records) {
     pending.resize(catalog.streams.size());
+    scan_counts.resize(catalog.streams.size());
     warned_unknown.resize(catalog.streams.size());
     for (size_t i = 0; i < catalog.streams.size(); ++i) {
       auto [it, inserted] = by_name.emplace(catalog.streams[i].stream.name, static_cast<int>(i));
@@ -668,9 +1066,10 @@ struct ProtocolReader::Impl {
     return stream;
   }
 
-  Status AppendRecord(int stream, od::object& data, int64_t emitted_at) {
+  // Appends the record's data to its stream's batch; the caller hands the batch over when it is
+  // full (FlushIfFull) once the record's emitted_at is known.
+  Status AppendRecord(int stream, od::object& data) {
     RecordBatch& batch = BatchFor(stream);
-    if (batch.num_rows() == 0) batch.set_emitted_at_ms(emitted_at);
     size_t unknown = 0;
     Status st = AppendJsonObjectRow(data, batch, ChangeReason::kPlatformSerializationError, &unknown);
     if (!st.ok()) return Invalid(st.message());
@@ -679,7 +1078,16 @@ struct ProtocolReader::Impl {
       Log(LogLevel::kWarn, "stream {}: records carry fields not in the catalog's json_schema; they are dropped",
           catalog.streams[static_cast<size_t>(stream)].descriptor().ToString());
     }
-    if (batch.num_rows() >= options.batch_rows || batch.ByteSize() >= options.batch_bytes) {
+    return Status::Ok();
+  }
+
+  // A batch's emitted_at is its first record's.
+  Status FlushIfFull(int stream, int64_t emitted_at) {
+    RecordBatch& batch = pending[static_cast<size_t>(stream)];
+    if (batch.num_rows() == 1) batch.set_emitted_at_ms(emitted_at);
+    // The byte size is a sum over the columns: looked at every 16 rows.
+    if (batch.num_rows() >= options.batch_rows ||
+        ((batch.num_rows() & 15) == 0 && batch.ByteSize() >= options.batch_bytes)) {
       return FlushStream(static_cast<size_t>(stream));
     }
     return Status::Ok();
@@ -692,9 +1100,12 @@ struct ProtocolReader::Impl {
     int64_t emitted_at = 0;
     std::string_view deferred_data;  // raw data object seen before the stream was known
     bool data_done = false;
+    int appended_to = -1;  // the stream whose batch got the data in place
     for (auto field : record) {
       std::string_view key;
-      if (auto e = field.unescaped_key().get(key)) return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
+      if (auto e = MessageKey(field, key)) {
+        return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
+      }
       od::value v;
       if (auto e = field.value().get(v)) return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
       if (key == "stream") {
@@ -718,7 +1129,10 @@ struct ProtocolReader::Impl {
         // Parse in place when the stream is already known and its namespace cannot follow.
         const int stream = have_name ? ResolveEarly(name, ns) : -1;
         if (stream >= 0) {
-          SLUICE_RETURN_IF_ERROR(AppendRecord(stream, data, emitted_at));
+          const size_t rows = BatchFor(stream).num_rows();
+          SLUICE_RETURN_IF_ERROR(AppendRecord(stream, data));
+          // A skipped invalid record appended nothing.
+          if (BatchFor(stream).num_rows() > rows) appended_to = stream;
           data_done = true;
         } else {
           if (data.raw_json().get(deferred_data)) return Invalid("record.data is not valid JSON");
@@ -726,7 +1140,7 @@ struct ProtocolReader::Impl {
       }
     }
     if (!have_name) return Invalid("record has no 'stream'");
-    if (data_done) return Status::Ok();
+    if (data_done) return appended_to >= 0 ? FlushIfFull(appended_to, emitted_at) : Status::Ok();
     const int stream = Resolve(name, ns);
     if (stream < 0) {
       return Invalid("record for stream '" + std::string(ns ? std::string(*ns) + "." : "") + std::string(name) +
@@ -738,7 +1152,45 @@ struct ProtocolReader::Impl {
     if (data_parser.iterate(padded).get(doc)) return Invalid("record.data is not valid JSON");
     od::object data;
     if (doc.get_object().get(data)) return Invalid("record.data must be an object");
-    return AppendRecord(stream, data, emitted_at);
+    const size_t rows = BatchFor(stream).num_rows();
+    SLUICE_RETURN_IF_ERROR(AppendRecord(stream, data));
+    return BatchFor(stream).num_rows() > rows ? FlushIfFull(stream, emitted_at) : Status::Ok();
+  }
+
+  // The fast path (LineScanner above): true when it read the line, with the result in `st`.
+  bool TryScanRecord(std::string_view line, Status& st) {
+    LineScanner in(line);
+    std::string_view ns_text, name;
+    bool has_ns = false;
+    if (!in.Token("{\"type\":\"RECORD\",\"record\":{")) return false;
+    if (in.Token("\"namespace\":")) {
+      if (!in.String(ns_text) || !in.Token(",")) return false;
+      has_ns = true;
+    }
+    if (!in.Token("\"stream\":") || !in.String(name) || !in.Token(",\"data\":")) return false;
+    const std::optional<std::string_view> ns = has_ns ? std::optional<std::string_view>(ns_text) : std::nullopt;
+    const int stream = ResolveEarly(name, ns);
+    if (stream < 0) return false;
+    ScanCount& count = scan_counts[static_cast<size_t>(stream)];
+    if (count.off) return false;
+    if (++count.tries == kScanWindow) {
+      count.off = count.misses > kScanWindow / 2;
+      count.tries = count.misses = 0;
+    }
+    const SchemaPtr& schema = catalog.streams[static_cast<size_t>(stream)].schema;
+    std::string_view emitted_text;
+    bool integral = false;
+    int64_t emitted_at = 0;
+    // Up to 15 digits: exact as the double the simdjson path reads it as.
+    if (!ScanData(in, *schema, LayoutFor(schema), scanned) || !in.Token(",\"emitted_at\":") ||
+        !in.Number(emitted_text, integral, emitted_at) || !integral || emitted_text.size() > 15 || !in.Token("}}") ||
+        !in.AtEnd() || !simdjson::validate_utf8(line.data(), line.size())) {
+      ++count.misses;
+      return false;
+    }
+    AppendScanned(scanned, BatchFor(stream));
+    st = FlushIfFull(stream, emitted_at);
+    return true;
   }
 
   Status ParseNonRecord(std::string_view line) {
@@ -767,6 +1219,8 @@ struct ProtocolReader::Impl {
     size_t lead = 0;
     while (lead < line.size() && (line[lead] == ' ' || line[lead] == '\t')) ++lead;
     if (lead == line.size()) return Status::Ok();  // blank line
+    Status scanned_status;
+    if (scan_records && TryScanRecord(line, scanned_status)) return scanned_status;
     // Fast path: only records go through simdjson; everything else is rare and goes to nlohmann.
     od::document doc;
     if (auto e = parser.iterate(data, line.size(), capacity).get(doc)) {
@@ -778,7 +1232,9 @@ struct ProtocolReader::Impl {
     bool saw_type = false;
     for (auto field : top) {
       std::string_view key;
-      if (auto e = field.unescaped_key().get(key)) return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
+      if (auto e = MessageKey(field, key)) {
+        return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
+      }
       od::value v;
       if (auto e = field.value().get(v)) return Invalid(std::string("invalid JSON: ") + simdjson::error_message(e));
       if (key == "type") {

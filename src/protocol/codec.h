@@ -73,11 +73,15 @@ struct ProtocolReaderOptions {
   //! A line that is not JSON, or a RECORD for a stream not in the catalog: error (default) or
   //! skipped with a warning.
   bool skip_invalid_lines = false;
+  //! RECORD lines in the usual shape are read by a plain scan (codec.cc); false reads every
+  //! line with simdjson (tests compare the two).
+  bool scan_records = true;
 };
 
 //! Parses Airbyte-protocol JSON lines into batches and messages. Record fields not declared in
 //! the stream's schema are dropped and logged once per stream; a value that does not fit its
-//! column's type becomes null with a PLATFORM_SERIALIZATION_ERROR change.
+//! column's type becomes null with a PLATFORM_SERIALIZATION_ERROR change. A batch's
+//! emitted_at_ms is its first record's `emitted_at`.
 class ProtocolReader {
  public:
   //! `catalog` gives stream indexes and schemas; it must outlive the reader.

@@ -232,3 +232,328 @@ TEST(CodecTest, RejectsAnEmittedAtOutOfRange) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A value of every type, with the values that need care: escapes, invalid UTF-8, NaN and
+// ±Infinity, numerics with many digits, BC and far-future dates, ±infinity timestamps, bytes
+// with every padding length, nested JSON; a name that needs escaping; nulls.
+struct TrickyColumn {
+  Field field;
+  std::vector<std::string> json;  // expected JSON text per row, "null" for a null
+};
+
+std::string Quoted(std::string_view s) {
+  return Json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Fills `batch` (schema from `columns`) with `rows` rows, cycling through four value sets.
+std::vector<TrickyColumn> TrickyColumns() {
+  const std::string long_text = [] {
+    std::string s;
+    for (int i = 0; i < 300; ++i) s += i % 3 == 0 ? "\"\n" : (i % 3 == 1 ? "é\x01" : "plain text ");
+    return s;
+  }();
+  const std::string invalid("x\xff" "y", 3);
+  return {
+      {{"id", TypeId::kInteger}, {"-9223372036854775808", "0", "9223372036854775807", "null"}},
+      {{"na\"me é\x01", TypeId::kString},
+       {Quoted("Zoë 😀 \"q\" \\ \n\t\x01\x7f"), Quoted(invalid), Quoted(long_text), "null"}},
+      {{"score", TypeId::kNumber}, {"\"NaN\"", "\"-Infinity\"", "0.1", "null"}},
+      {{"big", TypeId::kDecimal}, {"-123456789012345678901234567890.000000001", "\"NaN\"", "1e+300", "null"}},
+      {{"ok", TypeId::kBoolean}, {"true", "false", "true", "null"}},
+      {{"born", TypeId::kDate}, {"\"1969-07-20\"", "\"0044-03-15 BC\"", "\"9999-12-31\"", "null"}},
+      {{"at", TypeId::kTimeNoTz}, {"\"12:34:56.789\"", "\"00:00:00\"", "\"23:59:59.000001\"", "null"}},
+      {{"at_tz", TypeId::kTimeTz}, {"\"00:00:00Z\"", "\"08:15:00.5Z\"", "\"23:59:59Z\"", "null"}},
+      {{"seen", TypeId::kTimestampTz},
+       {"\"2020-01-01T08:00:00.123456Z\"", "\"infinity\"", "\"0044-03-15T00:00:00Z BC\"", "null"}},
+      {{"local", TypeId::kTimestampNoTz}, {"\"1970-01-01T00:00:01.5\"", "\"-infinity\"", "\"12345-01-01T00:00:00\"", "null"}},
+      {{"blob", TypeId::kBinary}, {"\"\"", "\"AA==\"", "\"AAE=\"", "\"AAEC/w==\""}},
+      {{"doc", TypeId::kJson}, {R"({"a":[1,{"b":"é\n"}],"c":null})", "[]", "\"str\"", "null"}},
+  };
+}
+
+void AppendTrickyRow(RecordBatch& b, size_t set) {
+  const int64_t bc_days = DaysFromCivil(-43, 3, 15);
+  switch (set) {
+    case 0:
+      b.column(0).AppendInt64(INT64_MIN);
+      b.column(1).AppendBytes("Zoë 😀 \"q\" \\ \n\t\x01\x7f");
+      b.column(2).AppendDouble(std::nan(""));
+      b.column(3).AppendBytes("-123456789012345678901234567890.000000001");
+      b.column(4).AppendBool(true);
+      b.column(5).AppendInt32(-165);
+      b.column(6).AppendInt64(45296789000);
+      b.column(7).AppendInt64(0);
+      b.column(8).AppendInt64(*ParseTimestamp("2020-01-01T08:00:00.123456Z"));
+      b.column(9).AppendInt64(1500000);
+      b.column(10).AppendBytes("");
+      b.column(11).AppendBytes(R"({"a":[1,{"b":"é\n"}],"c":null})");
+      break;
+    case 1:
+      b.column(0).AppendInt64(0);
+      b.column(1).AppendBytes(std::string("x\xff" "y", 3));
+      b.column(2).AppendDouble(-HUGE_VAL);
+      b.column(3).AppendBytes("NaN");
+      b.column(4).AppendBool(false);
+      b.column(5).AppendInt32(static_cast<int32_t>(bc_days));
+      b.column(6).AppendInt64(0);
+      b.column(7).AppendInt64(29700500000);
+      b.column(8).AppendInt64(kInfinityMicros);
+      b.column(9).AppendInt64(kMinusInfinityMicros);
+      b.column(10).AppendBytes(std::string("\0", 1));
+      b.column(11).AppendBytes("[]");
+      b.AddChange("big", ChangeKind::kTruncated, ChangeReason::kSourceFieldSizeLimitation);
+      break;
+    case 2: {
+      std::string s;
+      for (int i = 0; i < 300; ++i) s += i % 3 == 0 ? "\"\n" : (i % 3 == 1 ? "é\x01" : "plain text ");
+      b.column(0).AppendInt64(INT64_MAX);
+      b.column(1).AppendBytes(s);
+      b.column(2).AppendDouble(0.1);
+      b.column(3).AppendBytes("1e+300");
+      b.column(4).AppendBool(true);
+      b.column(5).AppendInt32(static_cast<int32_t>(DaysFromCivil(9999, 12, 31)));
+      b.column(6).AppendInt64(86399000001);
+      b.column(7).AppendInt64(86399000000);
+      b.column(8).AppendInt64(bc_days * kMicrosPerDay);
+      b.column(9).AppendInt64(DaysFromCivil(12345, 1, 1) * kMicrosPerDay);
+      b.column(10).AppendBytes(std::string("\0\1", 2));
+      b.column(11).AppendBytes("\"str\"");
+      break;
+    }
+    default:
+      b.column(10).AppendBytes(std::string("\0\1\2\xff", 4));
+      b.AddChange("na\"me é\x01", ChangeKind::kNulled, ChangeReason::kPlatformSerializationError);
+      b.AddChange("doc", ChangeKind::kNulled, ChangeReason::kSourceSerializationError);
+  }
+  b.FinishRow();
+}
+
+std::string ExpectedMeta(const RecordBatch& b, size_t row) {
+  std::string out;
+  for (const RecordChange& ch : b.changes()) {
+    if (ch.row != row) continue;
+    out += out.empty() ? ",\"meta\":{\"changes\":[" : ",";
+    out += "{\"field\":" + Quoted(ch.field) + ",\"change\":\"" + std::string(ChangeKindName(ch.change)) +
+           "\",\"reason\":\"" + std::string(ChangeReasonName(ch.reason)) + "\"}";
+  }
+  return out.empty() ? out : out + "]}";
+}
+
+// The line writer (one bound check a line, values written through a pointer) gives exactly the
+// text of the values written one by one by an independent reference (nlohmann's string dump,
+// literal expectations for the rest), across many rows so its buffer grows mid-batch.
+TEST(CodecTest, RecordLinesEqualAValueByValueReference) {
+  const std::vector<TrickyColumn> columns = TrickyColumns();
+  std::vector<Field> fields;
+  for (const auto& c : columns) fields.push_back(c.field);
+  RecordBatch batch(std::make_shared<Schema>(fields), 0);
+  const size_t rows = 3001;
+  for (size_t r = 0; r < rows; ++r) AppendTrickyRow(batch, r % 4);
+  batch.set_emitted_at_ms(1700000000000);
+
+  std::string expected = "already here\n";
+  for (size_t r = 0; r < rows; ++r) {
+    std::string data = "{";
+    for (size_t i = 0; i < columns.size(); ++i) {
+      data += (i == 0 ? "" : ",") + Quoted(columns[i].field.name) + ":" + columns[i].json[r % 4];
+    }
+    data += "}";
+    if (r < 4) {
+      std::string one;
+      AppendRecordData(one, batch, r);
+      EXPECT_EQ(one, data) << "row " << r;
+      for (size_t i = 0; i < columns.size(); ++i) {
+        if (batch.column(i).IsNull(r)) continue;
+        std::string value;
+        AppendValueJson(value, batch.column(i), r);
+        EXPECT_EQ(value, columns[i].json[r]) << columns[i].field.name << " row " << r;
+      }
+    }
+    expected += R"({"type":"RECORD","record":{"namespace":"n\"s","stream":"t","data":)" + data +
+                R"(,"emitted_at":1700000000000)" + ExpectedMeta(batch, r) + "}}\n";
+  }
+  std::string out = "already here\n";
+  AppendRecordMessages(out, batch, {"t", "n\"s"});
+  EXPECT_EQ(out, expected);
+
+  std::string text;  // plain text: strings unquoted, NaN bare
+  AppendValueText(text, batch.column(1), 0);
+  EXPECT_EQ(text, "Zoë 😀 \"q\" \\ \n\t\x01\x7f");
+  text.clear();
+  AppendValueText(text, batch.column(2), 0);
+  EXPECT_EQ(text, "NaN");
+}
+
+// Reads `input` whole; the one batch it makes (an empty one, and a failure, if not one).
+RecordBatch ReadOneBatch(const ConfiguredCatalog& catalog, const std::string& input) {
+  Collector c;
+  ProtocolReader reader(catalog, c);
+  EXPECT_TRUE(reader.Feed(input).ok());
+  EXPECT_TRUE(reader.Finish().ok());
+  EXPECT_EQ(c.batches.size(), 1u);
+  return c.batches.size() == 1 ? std::move(c.batches[0]) : RecordBatch();
+}
+
+// Lines written by the line writer read back into the same values (the reader's raw key match
+// for the usual spelling, including a name that needs escapes), and keys spelled with other
+// escapes, out of order, unknown or repeated read as the generic path reads them.
+TEST(CodecTest, ReadsBackTrickyLinesAndKeysSpelledAnyWay) {
+  const std::vector<TrickyColumn> columns = TrickyColumns();
+  std::vector<Field> fields;
+  for (const auto& c : columns) fields.push_back(c.field);
+  auto schema = std::make_shared<Schema>(fields);
+  RecordBatch batch(schema, 0);
+  for (size_t r = 0; r < 4; ++r) AppendTrickyRow(batch, r);
+  batch.set_emitted_at_ms(1700000000000);
+  std::string lines;
+  AppendRecordMessages(lines, batch, {"t", std::nullopt});
+
+  auto catalog = ConfiguredCatalog::FromJson(Json{
+      {"streams",
+       Json::array({Json{{"stream", {{"name", "t"}, {"json_schema", schema->ToJsonSchema()}, {"supported_sync_modes", {"full_refresh"}}}},
+                         {"sync_mode", "full_refresh"},
+                         {"destination_sync_mode", "append"}}})}});
+  ASSERT_TRUE(catalog.ok()) << catalog.status().message();
+  const Schema& read_schema = *catalog->streams[0].schema;
+  ASSERT_EQ(read_schema.num_fields(), columns.size());
+  std::vector<size_t> at;  // the read schema's index of each column (its order may differ)
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const int k = read_schema.IndexOf(columns[i].field.name);
+    ASSERT_GE(k, 0) << columns[i].field.name;
+    at.push_back(static_cast<size_t>(k));
+    ASSERT_EQ(read_schema.field(at[i]).type, columns[i].field.type) << columns[i].field.name;
+  }
+  const RecordBatch back = ReadOneBatch(*catalog, lines);
+  ASSERT_EQ(back.num_rows(), 4u);
+  // emitted_at follows data in the line; the batch still gets its first record's.
+  EXPECT_EQ(back.emitted_at_ms(), 1700000000000);
+  for (size_t r = 0; r < 4; ++r) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      std::string a = "null", b = "null";
+      if (!batch.column(i).IsNull(r)) a.clear(), AppendValueJson(a, batch.column(i), r);
+      if (!back.column(at[i]).IsNull(r)) b.clear(), AppendValueJson(b, back.column(at[i]), r);
+      if (i == 1 && r == 1) a = Quoted("x\xEF\xBF\xBDy");  // invalid UTF-8 went out as U+FFFD
+      EXPECT_EQ(b, a) << columns[i].field.name << " row " << r;
+    }
+  }
+
+  // The same record, keys spelled with escapes, out of order, unknown and repeated.
+  const std::string odd =
+      R"({"\u0074ype":"RECORD","rec\u006frd":{"\u0073tream":"t","d\u0061ta":{"ok":true,"\u0069d":5,)"
+      R"("na\u0022me \u00e9\u0001":"v","nope":1,"id":6,"score":2.5},"emitted_at":1}})"
+      "\n"
+      R"({"type":"RECORD","record":{"data":{"na\"me é\u0001":"w","id":7},"stream":"t","emitted_at":2}})"
+      "\n";
+  const RecordBatch b2 = ReadOneBatch(*catalog, odd);
+  ASSERT_EQ(b2.num_rows(), 2u);
+  EXPECT_EQ(b2.emitted_at_ms(), 1);
+  EXPECT_EQ(b2.column(at[0]).Int64(0), 5);  // the first "id" wins; the repeat is skipped
+  EXPECT_EQ(b2.column(at[1]).Bytes(0), "v");
+  EXPECT_EQ(b2.column(at[2]).Double(0), 2.5);
+  EXPECT_TRUE(b2.column(at[4]).Bool(0));
+  EXPECT_EQ(b2.column(at[1]).Bytes(1), "w");
+  EXPECT_EQ(b2.column(at[0]).Int64(1), 7);
+  EXPECT_TRUE(b2.column(at[2]).IsNull(1));
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// What one reader made of some input: the status and the batches written back out as lines.
+std::string ReadAndWriteBack(const ConfiguredCatalog& catalog, const std::string& input, bool scan) {
+  Collector c;
+  ProtocolReader reader(catalog, c, {.scan_records = scan});
+  Status st = reader.Feed(input);
+  if (st.ok()) st = reader.Finish();
+  std::string out = st.ok() ? "ok\n" : "error: " + st.message() + "\n";
+  for (const RecordBatch& b : c.batches) {
+    out += "batch of stream " + std::to_string(b.stream()) + "\n";
+    AppendRecordMessages(out, b, catalog.streams[b.stream()].descriptor());
+  }
+  return out;
+}
+
+// The record line scan reads what simdjson reads, value for value, or leaves the line to it:
+// every line here gives the same status and the same batches (emitted_at, change notes) both
+// ways.
+TEST(CodecTest, RecordScanReadsWhatSimdjsonReads) {
+  auto catalog = ConfiguredCatalog::FromJson(Json::parse(R"({"streams":[
+    {"stream":{"name":"t","namespace":"public","json_schema":{"type":"object","properties":{
+        "id":{"type":"integer"},"name":{"type":"string"},"score":{"type":"number"},
+        "big":{"type":"number","airbyte_type":"big_number"},"ok":{"type":"boolean"},
+        "born":{"type":"string","format":"date"},"at":{"type":"string","format":"time","airbyte_type":"time_without_timezone"},
+        "seen":{"type":"string","format":"date-time","airbyte_type":"timestamp_with_timezone"},
+        "blob":{"type":"string","contentEncoding":"base64"},"doc":{"type":"object"}}},
+        "supported_sync_modes":["full_refresh"]},
+     "sync_mode":"full_refresh","destination_sync_mode":"append"}]})"));
+  ASSERT_TRUE(catalog.ok()) << catalog.status().message();
+  const std::string head = R"({"type":"RECORD","record":{"namespace":"public","stream":"t","data":)";
+  const std::string tail = R"(,"emitted_at":1700000000123}})";
+  const std::vector<std::string> datas = {
+      R"({"id":1,"name":"a b","score":1.5,"big":-12345678901234567890.1234567890,"ok":true,"born":"2020-01-01","at":"10:00:00.25","seen":"2020-01-01T00:00:00Z"})",
+      R"({"id":-0,"name":"","score":-0.0,"big":0,"ok":false,"born":"0044-03-15 BC","at":"23:59:59","seen":"infinity"})",
+      R"({"id":123456789012345678,"name":"Zoë 😀","score":1e300,"big":1E+5,"ok":null,"born":null,"at":null,"seen":"2020-01-01 10:00:00+02:00"})",
+      R"({"id":1234567890123456789,"score":2.2250738585072014e-308})",
+      R"({"id":9223372036854775808})",
+      R"({"id":1.0,"score":4.9e-324})",
+      R"({"id":1e2,"score":1e-400})",
+      R"({"id":"7","score":-1e-400})",
+      R"({"id":01})",
+      R"({"score":1e400})",
+      R"({"score":"NaN","name":"x"})",
+      R"({"score":1.})",
+      R"({"score":-})",
+      R"({"name":"a\"b\u00e9"})",
+      "{\"name\":\"tab\there\"}",
+      "{\"name\":\"bad \xff byte\"}",
+      R"({"name":5})",
+      R"({"name":{"a":1}})",
+      R"({"born":"2020-02-30","seen":"yesterday","at":"25:00:00"})",
+      R"({"ok":1})",
+      R"({"id":1,"id":2})",
+      R"({"name":"n","id":3})",
+      R"({"id":1,"nope":2})",
+      R"({"blob":"AAEC","doc":{"k":[1,2]}})",
+      R"({"id":1,"name":"a","score":1,"big":1,"ok":true,"born":"2020-01-01","at":"10:00:00","seen":"2020-01-01T00:00:00Z","blob":null,"doc":null})",
+      R"({})",
+      R"({"id":1,})",
+      R"({"id":1)",
+  };
+  std::vector<std::string> lines;
+  for (const std::string& d : datas) lines.push_back(head + d + tail);
+  // Other spellings of the envelope.
+  lines.push_back(R"({"type": "RECORD", "record": {"namespace": "public", "stream": "t", "data": {"id": 1, "name": "spaced"}, "emitted_at": 5}})");
+  lines.push_back(R"({"type":"RECORD","record":{"stream":"t","namespace":"public","data":{"id":2},"emitted_at":5}})");
+  lines.push_back(R"({"type":"RECORD","record":{"stream":"t","data":{"id":2},"emitted_at":5}})");
+  lines.push_back(R"({"type":"RECORD","record":{"namespace":null,"stream":"t","data":{"id":2},"emitted_at":5}})");
+  lines.push_back(R"({"type":"RECORD","record":{"namespace":"public","stream":"t","data":{"id":3},"emitted_at":1.5}})");
+  lines.push_back(R"({"type":"RECORD","record":{"namespace":"public","stream":"t","data":{"id":3},"emitted_at":12345678901234567}})");
+  lines.push_back(R"({"type":"RECORD","record":{"namespace":"public","stream":"t","data":{"id":3},"emitted_at":1e3}})");
+  lines.push_back(R"({"type":"RECORD","record":{"namespace":"public","stream":"t","data":{"id":4},"emitted_at":5,"meta":{"changes":[]}}})");
+  lines.push_back(R"({"type":"RECORD","record":{"namespace":"public","stream":"t","data":{"id":4},"emitted_at":5}}x)");
+  lines.push_back(R"({"type":"RECORD","record":{"namespace":"public","stream":"t","data":{"id":4},"emitted_at":5}})" "   \t\r");
+  lines.push_back(R"({"type":"RECORD","record":{"namespace":"public","stream":"u","data":{"id":4},"emitted_at":5}})");
+  lines.push_back(R"({"type":"RECORD","record":{"namespace":"pub\u006cic","stream":"t","data":{"id":5},"emitted_at":5}})");
+  lines.push_back(R"({"record":{"namespace":"public","stream":"t","data":{"id":6},"emitted_at":5},"type":"RECORD"})");
+  for (const std::string& line : lines) {
+    EXPECT_EQ(ReadAndWriteBack(*catalog, line + "\n", true), ReadAndWriteBack(*catalog, line + "\n", false)) << line;
+  }
+  // All at once: batches cut at the same rows, first records' emitted_at kept.
+  std::string all;
+  for (const std::string& line : lines) {
+    if (ReadAndWriteBack(*catalog, line + "\n", false).rfind("ok", 0) == 0) all += line + "\n";
+  }
+  // Nested JSON all along: the stream stops being scanned after a window of misses.
+  for (int i = 0; i < 1500; ++i) all += head + R"({"id":1,"doc":{"k":[1,2]}})" + tail + "\n";
+  for (int i = 0; i < 2000; ++i) all += head + datas[static_cast<size_t>(i % 3)] + tail + "\n";
+  EXPECT_EQ(ReadAndWriteBack(*catalog, all, true), ReadAndWriteBack(*catalog, all, false));
+}
+
+}  // namespace
+}  // namespace sluice
