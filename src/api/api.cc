@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "api/api_env.h"
+#include "api/connection_list.h"
 #include "api/custom_definitions.h"
 #include "api/public_api_shapes.h"
 #include "base/log.h"
@@ -36,10 +37,13 @@ Api::Api(const PlatformContext& context, ApiOptions options)
       auth_(context, AuthOptions{.no_auth = options.no_auth, .session_ttl_ms = options.session_ttl_ms}),
       connectors_(Registry::Builtins()),
       connection_lists_(std::make_unique<ListCache>(options.cache_answers)),
+      connection_fragments_(std::make_unique<ConnectionListFragments>()),
       job_stats_(std::make_unique<ListCache>(options.cache_answers)),
       custom_definitions_(std::make_unique<CustomDefinitions>()) {
-  ApiEnv env{context_, options_,      auth_,      connectors_,        routes_,
-             stopping_, *connection_lists_, *job_stats_, *custom_definitions_};
+  ApiEnv env{context_,           options_,   auth_,
+             connectors_,        routes_,    stopping_,
+             *connection_lists_, *connection_fragments_, *job_stats_,
+             *custom_definitions_};
   // The env is captured by value in handlers; it refers to members of this Api only.
   AddSystemRoutes(routes_, env);
   AddWorkspaceRoutes(routes_, env);

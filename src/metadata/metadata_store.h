@@ -161,6 +161,12 @@ class MetadataStore {
   //! Oldest first; all workspaces when `workspace_id` is nullopt (the scheduler's view).
   Result<std::vector<Connection>> ListConnections(const std::optional<std::string>& workspace_id,
                                                   bool include_deprecated = false);
+  //! The live (not deprecated) connections of `workspace_id`: id and updated_at, in
+  //! ListConnections' order (created_at, id). updated_at moves forward with every write of a
+  //! connection row (a write in the same millisecond adds 1), so (id, updated_at) names the
+  //! row's content: connections/list keeps each connection's answer by it. Reads the partial
+  //! index connections_live (migration 8) and the workspace's sources, never the deleted rows.
+  Result<std::vector<ConnectionVersion>> ListConnectionVersions(const std::string& workspace_id);
   //! A token that changes whenever a connection of the workspace (all when nullopt) is created,
   //! changed, deleted or has its consecutive_failures changed, by any process sharing the
   //! store: a cache of connection lists compares it. One aggregate query.

@@ -295,6 +295,14 @@ const std::vector<Migration>& Migrations() {
             " created_at BIGINT NOT NULL,"
             " updated_at BIGINT NOT NULL)"},
        }},
+      // connections/list reads the live connections in list order from this index (and their
+      // updated_at, the version of each answer fragment), never the deleted ones that pile up.
+      {8,
+       "index of live connections",
+       {
+           {"CREATE INDEX connections_live ON connections (created_at, id, updated_at, source_id)"
+            " WHERE status <> 'deprecated'"},
+       }},
   };
   return migrations;
 }

@@ -162,6 +162,7 @@ TEST_P(StreamGenerationsTest, MigrationThreeKeepsTheJobsOfAnOlderSchema) {
                           "ALTER TABLE connections DROP COLUMN schema_change",
                           "ALTER TABLE connections DROP COLUMN pending_catalog_diff",
                           "ALTER TABLE attempts DROP COLUMN schema_change",
+                          "DROP INDEX connections_live",  // migration 8
                           "DROP TABLE custom_source_definitions",  // migration 7
                           "DROP TABLE operations",  // migration 6
                           "ALTER TABLE connections DROP COLUMN operation_ids",

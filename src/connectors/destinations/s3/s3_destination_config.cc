@@ -410,4 +410,68 @@ Result<std::string> ExpandS3FileName(const S3DestinationConfig& config, uint64_t
   return out;
 }
 
+Result<std::string> S3FileNameGlob(const S3DestinationConfig& config) {
+  // Checks the pattern (unknown placeholders) the way the names are made.
+  SLUICE_RETURN_IF_ERROR(ExpandS3FileName(config, 1, 0, 0).status());
+  const std::string extension = S3FormatExtension(config);
+  const std::string pattern = config.file_name_pattern.empty() ? "{part_number}{format_extension}" : config.file_name_pattern;
+  std::string out;
+  bool has_part = false;
+  size_t extension_at = std::string::npos;
+  for (size_t i = 0; i < pattern.size();) {
+    if (pattern[i] != '{') {
+      out += pattern[i++];
+      continue;
+    }
+    const size_t close = pattern.find('}', i + 1);
+    const std::string_view name = std::string_view(pattern).substr(i + 1, close - i - 1);
+    if (name == "format_extension") {
+      extension_at = out.size();
+      out += extension;
+    } else {
+      has_part = has_part || name == "part_number";
+      if (out.empty() || out.back() != '*') out += '*';
+    }
+    i = close + 1;
+  }
+  if (!has_part) out.insert(extension_at == std::string::npos ? out.size() : extension_at, "*");
+  return out;
+}
+
+namespace {
+
+// `glob` and `text` have no '/': '*' is any run of characters (one backtrack point suffices).
+bool SegmentMatches(std::string_view glob, std::string_view text) {
+  size_t g = 0, t = 0, star = std::string_view::npos, star_t = 0;
+  while (t < text.size()) {
+    if (g < glob.size() && glob[g] == '*') {
+      star = g++;
+      star_t = t;
+    } else if (g < glob.size() && glob[g] == text[t]) {
+      ++g;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      g = star + 1;
+      t = ++star_t;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.size() && glob[g] == '*') ++g;
+  return g == glob.size();
+}
+
+}  // namespace
+
+bool S3KeyMatchesGlob(std::string_view glob, std::string_view key) {
+  for (;;) {
+    const size_t gs = glob.find('/'), ks = key.find('/');
+    if ((gs == std::string_view::npos) != (ks == std::string_view::npos)) return false;
+    if (!SegmentMatches(glob.substr(0, gs), key.substr(0, ks))) return false;
+    if (gs == std::string_view::npos) return true;
+    glob.remove_prefix(gs + 1);
+    key.remove_prefix(ks + 1);
+  }
+}
+
 }  // namespace sluice
