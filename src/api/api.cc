@@ -286,6 +286,11 @@ std::string GzipCompress(std::string_view data) {
 
 ListCache::Answer ListCache::GetOrBuild(const std::string& key, const std::function<std::string()>& version,
                                         const std::function<std::string()>& build) {
+  return GetOrBuildCompressed(key, version, [&build] { return Built{build(), std::nullopt}; });
+}
+
+ListCache::Answer ListCache::GetOrBuildCompressed(const std::string& key, const std::function<std::string()>& version,
+                                                  const std::function<Built()>& build) {
   const uint64_t arrived = generation_.load();  // the writes this answer must show
   std::optional<Entry> cached = Get(key, arrived);
   if (cached && SteadyMs() - cached->checked_at_ms < kVersionCheckMs) return cached->answer;
@@ -308,10 +313,11 @@ ListCache::Answer ListCache::GetOrBuild(const std::string& key, const std::funct
   entry.generation = generation_.load();
   entry.started_us = SteadyUs();
   entry.version = version();
-  std::string body = build();
+  Built built = build();
   entry.checked_at_ms = SteadyMs();
-  entry.answer.gzip = std::make_shared<const std::string>(GzipCompress(body));
-  entry.answer.body = std::make_shared<const std::string>(std::move(body));
+  entry.answer.gzip =
+      std::make_shared<const std::string>(built.gzip ? std::move(*built.gzip) : GzipCompress(built.body));
+  entry.answer.body = std::make_shared<const std::string>(std::move(built.body));
   if (enabled_) {
     std::lock_guard lock(mu_);
     Entry& kept = entries_[key];

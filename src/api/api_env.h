@@ -46,6 +46,16 @@ class ListCache {
   //! the build is seen next time).
   Answer GetOrBuild(const std::string& key, const std::function<std::string()>& version,
                     const std::function<std::string()>& build);
+  //! What a build may give: the body and, when it has it already, its gzip form (else the body
+  //! is compressed here).
+  struct Built {
+    std::string body;
+    std::optional<std::string> gzip;
+  };
+  //! GetOrBuild with a build that may give the gzip form too (connections/list assembles it
+  //! from compressed fragments).
+  Answer GetOrBuildCompressed(const std::string& key, const std::function<std::string()>& version,
+                              const std::function<Built()>& build);
   void Invalidate();
 
  private:

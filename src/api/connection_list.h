@@ -12,12 +12,15 @@
 // rows of the few that changed, and concatenates. The answer is byte-identical to a fresh
 // serialization of the same rows (tests/unit/api/connection_list_test.cc).
 //
-// Per workspace: Items() gives one workspace's objects, so an answer for a set of workspaces (a
-// caller limited to some) is the concatenation of each one's items, with no more work per item.
+// Per workspace: Live() gives one workspace's objects and Assemble() joins those of any number of
+// workspaces, so an answer for a set of workspaces (a caller limited to some) costs no more work
+// per connection than one workspace's.
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -29,36 +32,54 @@ namespace sluice {
 //! A connection as the Config API answers it (connections/get, list, create, update).
 Json ConnectionToApi(Connection c, bool include_catalog = true);
 
-//! Serialized connection objects by (id, updated_at). Thread-safe; one per Api (the
-//! connections/list ListCache serializes the builds anyway).
+//! Serialized connection objects by (id, updated_at), each also as a raw deflate chunk (level 1,
+//! ended by a sync flush, so chunks concatenate) with its CRC-32: the gzip form of an answer is
+//! the chunks between a gzip header and trailer (crc32_combine), as pigz joins blocks, so no
+//! build compresses more than the connections that changed. The price: each object is compressed
+//! on its own (no matches across objects), ~4x larger than one stream over the whole answer.
+//! Thread-safe; one per Api.
 class ConnectionListFragments {
  public:
-  //! The comma-separated JSON objects (no brackets) of the live connections of `workspace_id`,
-  //! in list order (created_at, id), with or without `syncCatalog`. Rows whose version is not
-  //! kept are read from the store (one GetConnection each, or one ListConnections when many: the
-  //! first build); the objects of connections that left the workspace's list are dropped.
-  //! Store failures throw ApiError (503/500) like Unwrap.
-  std::string Items(MetadataStore& store, const std::string& workspace_id, bool include_catalog);
-  //! A token of what Items() would show: the live connections' ids and updated_at (a hash).
+  struct Fragment {
+    std::string workspace_id;
+    int64_t updated_at = 0;
+    struct Form {
+      std::string json;     //!< the serialized object
+      std::string deflate;  //!< its raw deflate chunk (sync flush, not final)
+      uint32_t crc = 0;     //!< CRC-32 of json
+    };
+    Form with_catalog, without_catalog;
+  };
+  using Items = std::vector<std::shared_ptr<const Fragment>>;
+
+  //! The live connections of `workspace_id` in list order (created_at, id). Rows whose version
+  //! is not kept are read from the store (one GetConnection each, or one ListConnections when
+  //! many: the first build) and serialized; the objects of connections that left the
+  //! workspace's list are dropped. Store failures throw ApiError (503/500) like Unwrap.
+  Items Live(MetadataStore& store, const std::string& workspace_id);
+  //! A token of what Live() would give: the live connections' ids and updated_at (a hash).
   //! Cheap: the index only.
   static std::string Version(MetadataStore& store, const std::string& workspace_id);
   //! Connections kept (for tests).
   size_t size() const;
 
-  //! `{"connections":[items]}`.
-  static std::string Answer(const std::string& items);
+  //! `{"connections":[…]}` of the items of one or more workspaces (in the order given), with or
+  //! without `syncCatalog`, and its gzip form.
+  struct Answer {
+    std::string body;
+    std::string gzip;
+  };
+  static Answer Assemble(const std::vector<Items>& workspaces, bool include_catalog);
 
  private:
-  struct Fragment {
-    std::string workspace_id;
-    int64_t updated_at = 0;
-    std::string with_catalog;
-    std::string without_catalog;
-  };
   static std::shared_ptr<const Fragment> MakeFragment(Connection c);
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const Fragment>> fragments_;  // by connection id
 };
+
+//! `data` as a raw deflate chunk (level 1) ended by a sync flush: chunks concatenate into one
+//! deflate stream (GzipFromChunks).
+std::string DeflateChunk(std::string_view data);
 
 }  // namespace sluice

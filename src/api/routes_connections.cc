@@ -441,10 +441,11 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
         // changed since are read and serialized.
         auto version = [&] { return ConnectionListFragments::Version(env.store(), workspace_id); };
         auto build = [&] {
-          return ConnectionListFragments::Answer(
-              env.connection_fragments.Items(env.store(), workspace_id, include_catalog));
+          auto answer = ConnectionListFragments::Assemble({env.connection_fragments.Live(env.store(), workspace_id)},
+                                                          include_catalog);
+          return ListCache::Built{std::move(answer.body), std::move(answer.gzip)};
         };
-        return serve(env.connection_lists.GetOrBuild(key, version, build));
+        return serve(env.connection_lists.GetOrBuildCompressed(key, version, build));
       }));
 
   std::vector<FieldDoc> update_fields = {{"connectionId", "string", true, ""}};

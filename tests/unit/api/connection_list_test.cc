@@ -8,12 +8,37 @@
 
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
 #include <filesystem>
 
 #include "api/api.h"
 
 namespace sluice {
 namespace {
+
+// A gzip stream decompressed by zlib (every member; what HTTP clients do).
+std::string Gunzip(const std::string& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out(1 << 16, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  size_t done = 0;
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    if (done == out.size()) out.resize(out.size() * 2);
+    z.next_out = reinterpret_cast<Bytef*>(out.data() + done);
+    z.avail_out = static_cast<uInt>(out.size() - done);
+    rc = inflate(&z, Z_NO_FLUSH);
+    done = out.size() - z.avail_out;
+  }
+  EXPECT_EQ(rc, Z_STREAM_END) << "a complete gzip stream with a valid CRC and length";
+  EXPECT_EQ(z.avail_in, 0u) << "nothing after the trailer";
+  inflateEnd(&z);
+  out.resize(done);
+  return out;
+}
 
 class ConnectionListTest : public ::testing::Test {
  protected:
@@ -86,8 +111,9 @@ class ConnectionListTest : public ::testing::Test {
   void ExpectSame(const std::string& step) {
     for (const std::string& ws : {ws_, other_ws_}) {
       for (bool catalog : {true, false}) {
-        EXPECT_EQ(ConnectionListFragments::Answer(fragments_.Items(*store_, ws, catalog)), Fresh(ws, catalog))
-            << step << (catalog ? " (with catalogs)" : " (without catalogs)");
+        auto answer = ConnectionListFragments::Assemble({fragments_.Live(*store_, ws)}, catalog);
+        EXPECT_EQ(answer.body, Fresh(ws, catalog)) << step << (catalog ? " (with catalogs)" : " (without catalogs)");
+        EXPECT_EQ(Gunzip(answer.gzip), answer.body) << step;
       }
     }
   }
@@ -169,18 +195,30 @@ TEST_F(ConnectionListTest, UnchangedConnectionsAreNotSerializedAgain) {
   const std::string destination = NewActor(ActorKind::kDestination, ws_);
   std::vector<Connection> cs;
   for (int i = 0; i < 5; ++i) cs.push_back(NewConnection(source, destination, i));
-  const std::string before = fragments_.Items(*store_, ws_, true);
+  const std::string before = ConnectionListFragments::Assemble({fragments_.Live(*store_, ws_)}, true).body;
   const std::string version = ConnectionListFragments::Version(*store_, ws_);
   // A row changed behind the store's back (not through a write that moves updated_at) shows
   // that the kept fragment is served: this is the property that makes builds cheap.
   ASSERT_TRUE(store_->database().Exec("UPDATE connections SET name = 'sneaky' WHERE id = ?", {cs[1].connection_id}).ok());
-  EXPECT_EQ(fragments_.Items(*store_, ws_, true), before);
+  EXPECT_EQ(ConnectionListFragments::Assemble({fragments_.Live(*store_, ws_)}, true).body, before);
   EXPECT_EQ(ConnectionListFragments::Version(*store_, ws_), version);
   // A real write moves the version and shows the row's content.
   cs[1].name = "renamed";
   ASSERT_TRUE(store_->UpdateConnection(cs[1], now_).ok());
   EXPECT_NE(ConnectionListFragments::Version(*store_, ws_), version);
-  EXPECT_EQ(ConnectionListFragments::Answer(fragments_.Items(*store_, ws_, true)), Fresh(ws_, true));
+  EXPECT_EQ(ConnectionListFragments::Assemble({fragments_.Live(*store_, ws_)}, true).body, Fresh(ws_, true));
+}
+
+TEST_F(ConnectionListTest, AnswersForSeveralWorkspacesJoinTheirItems) {
+  NewConnection(NewActor(ActorKind::kSource, ws_), NewActor(ActorKind::kDestination, ws_), 1);
+  NewConnection(NewActor(ActorKind::kSource, other_ws_), NewActor(ActorKind::kDestination, other_ws_), 2);
+  auto both = ConnectionListFragments::Assemble({fragments_.Live(*store_, ws_), fragments_.Live(*store_, other_ws_)}, false);
+  const std::string a = Fresh(ws_, false), b = Fresh(other_ws_, false);
+  EXPECT_EQ(both.body, a.substr(0, a.size() - 2) + "," + b.substr(b.find('[') + 1));
+  EXPECT_EQ(Gunzip(both.gzip), both.body);
+  auto none = ConnectionListFragments::Assemble({}, true);
+  EXPECT_EQ(none.body, R"({"connections":[]})");
+  EXPECT_EQ(Gunzip(none.gzip), none.body);
 }
 
 TEST_F(ConnectionListTest, LiveConnectionsAreReadThroughThePartialIndex) {
