@@ -356,8 +356,18 @@ Result<std::optional<Connection>> MetadataStore::GetConnection(const std::string
 }
 
 Result<std::vector<Connection>> MetadataStore::ListConnections(const std::optional<std::string>& workspace_id,
-                                                               bool include_deprecated) {
+                                                               bool include_deprecated, bool include_catalogs) {
   std::string sql = std::string(kConnectionSelect) + "WHERE 1 = 1";
+  if (!include_catalogs) {
+    static const std::string without = [] {
+      std::string select = kConnectionSelect;
+      for (const char* column : {"c.sync_catalog", "c.pending_catalog_diff"}) {
+        select.replace(select.find(column), std::string_view(column).size(), "NULL");
+      }
+      return select;
+    }();
+    sql = without + "WHERE 1 = 1";
+  }
   SqlParams params;
   if (workspace_id) {
     sql += " AND s.workspace_id = ?";
