@@ -36,7 +36,8 @@ Json ConnectionToApi(Connection c, bool include_catalog = true);
 //! ended by a sync flush, so chunks concatenate) with its CRC-32: the gzip form of an answer is
 //! the chunks between a gzip header and trailer (crc32_combine), as pigz joins blocks, so no
 //! build compresses more than the connections that changed. The price: each object is compressed
-//! on its own (no matches across objects), ~4x larger than one stream over the whole answer.
+//! on its own (no matches across objects): for 200 near-identical connections ~5x smaller than
+//! the body instead of ~60x for one stream over the whole answer.
 //! Thread-safe; one per Api.
 class ConnectionListFragments {
  public:
