@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "api/api_env.h"
+#include "api/connection_list.h"
 #include "api/custom_definitions.h"
 #include "api/public_api_shapes.h"
 #include "api/workspace_scope.h"
@@ -37,10 +38,13 @@ Api::Api(const PlatformContext& context, ApiOptions options)
       auth_(context, AuthOptions{.no_auth = options.no_auth, .session_ttl_ms = options.session_ttl_ms}),
       connectors_(Registry::Builtins()),
       connection_lists_(std::make_unique<ListCache>(options.cache_answers)),
+      connection_fragments_(std::make_unique<ConnectionListFragments>()),
       job_stats_(std::make_unique<ListCache>(options.cache_answers)),
       custom_definitions_(std::make_unique<CustomDefinitions>()) {
-  ApiEnv env{context_, options_,      auth_,      connectors_,        routes_,
-             stopping_, *connection_lists_, *job_stats_, *custom_definitions_};
+  ApiEnv env{context_,           options_,   auth_,
+             connectors_,        routes_,    stopping_,
+             *connection_lists_, *connection_fragments_, *job_stats_,
+             *custom_definitions_};
   // The env is captured by value in handlers; it refers to members of this Api only.
   AddSystemRoutes(routes_, env);
   AddWorkspaceRoutes(routes_, env);
@@ -284,6 +288,11 @@ std::string GzipCompress(std::string_view data) {
 
 ListCache::Answer ListCache::GetOrBuild(const std::string& key, const std::function<std::string()>& version,
                                         const std::function<std::string()>& build) {
+  return GetOrBuildCompressed(key, version, [&build] { return Built{build(), std::nullopt}; });
+}
+
+ListCache::Answer ListCache::GetOrBuildCompressed(const std::string& key, const std::function<std::string()>& version,
+                                                  const std::function<Built()>& build) {
   const uint64_t arrived = generation_.load();  // the writes this answer must show
   std::optional<Entry> cached = Get(key, arrived);
   if (cached && SteadyMs() - cached->checked_at_ms < kVersionCheckMs) return cached->answer;
@@ -306,10 +315,11 @@ ListCache::Answer ListCache::GetOrBuild(const std::string& key, const std::funct
   entry.generation = generation_.load();
   entry.started_us = SteadyUs();
   entry.version = version();
-  std::string body = build();
+  Built built = build();
   entry.checked_at_ms = SteadyMs();
-  entry.answer.gzip = std::make_shared<const std::string>(GzipCompress(body));
-  entry.answer.body = std::make_shared<const std::string>(std::move(body));
+  entry.answer.gzip =
+      std::make_shared<const std::string>(built.gzip ? std::move(*built.gzip) : GzipCompress(built.body));
+  entry.answer.body = std::make_shared<const std::string>(std::move(built.body));
   if (enabled_) {
     std::lock_guard lock(mu_);
     Entry& kept = entries_[key];

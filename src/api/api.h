@@ -31,6 +31,7 @@ struct ApiOptions {
 };
 
 class ListCache;
+class ConnectionListFragments;
 class CustomDefinitions;
 
 class Api {
@@ -64,6 +65,7 @@ class Api {
   Json openapi_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<ListCache> connection_lists_;
+  std::unique_ptr<ConnectionListFragments> connection_fragments_;
   std::unique_ptr<ListCache> job_stats_;
   std::unique_ptr<CustomDefinitions> custom_definitions_;
 };

@@ -30,6 +30,8 @@ namespace sluice {
 //! writes/s, connections/list answered in seconds and its waiters held the API's threads). While
 //! one request rebuilds an answer whose store version moved, the others keep getting the previous
 //! one (a change made elsewhere shows within kVersionCheckMs anyway). Thread-safe.
+class ConnectionListFragments;  // api/connection_list.h
+
 class ListCache {
  public:
   struct Answer {
@@ -44,6 +46,16 @@ class ListCache {
   //! the build is seen next time).
   Answer GetOrBuild(const std::string& key, const std::function<std::string()>& version,
                     const std::function<std::string()>& build);
+  //! What a build may give: the body and, when it has it already, its gzip form (else the body
+  //! is compressed here).
+  struct Built {
+    std::string body;
+    std::optional<std::string> gzip;
+  };
+  //! GetOrBuild with a build that may give the gzip form too (connections/list assembles it
+  //! from compressed fragments).
+  Answer GetOrBuildCompressed(const std::string& key, const std::function<std::string()>& version,
+                              const std::function<Built()>& build);
   void Invalidate();
 
  private:
@@ -74,6 +86,7 @@ struct ApiEnv {
   const std::vector<Route>& routes;   //!< the whole table (the OpenAPI document, tests)
   const std::atomic<bool>& stopping;  //!< set when the server stops: long streams end
   ListCache& connection_lists;        //!< connections/list answers; writes call Invalidate()
+  ConnectionListFragments& connection_fragments;  //!< what connection_lists' answers are built from
   ListCache& job_stats;               //!< jobs/stats answers, by MetadataStore::FinishedJobsVersion
   CustomDefinitions& custom_definitions;  //!< custom source definitions as ConnectorDefinitions
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/api_env.h"
+#include "api/connection_list.h"
 #include "base/log.h"
 #include "connection/connector_runtime.h"
 #include "platform/job_streams.h"
@@ -13,36 +14,6 @@
 namespace sluice {
 
 namespace {
-
-Json ConnectionToApi(Connection c, bool include_catalog = true) {
-  Json out;
-  out["connectionId"] = c.connection_id;
-  out["name"] = c.name;
-  out["namespaceDefinition"] = c.namespace_definition;
-  out["namespaceFormat"] = c.namespace_format ? Json(*c.namespace_format) : Json();
-  out["prefix"] = c.prefix;
-  out["sourceId"] = c.source_id;
-  out["destinationId"] = c.destination_id;
-  out["workspaceId"] = c.workspace_id;
-  out["operationIds"] = c.operation_ids;
-  if (include_catalog) out["syncCatalog"] = std::move(c.sync_catalog);
-  out["scheduleType"] = ScheduleTypeName(c.schedule_type);
-  if (!c.schedule_data.is_null()) out["scheduleData"] = std::move(c.schedule_data);
-  if (c.schedule_type == ScheduleType::kBasic && out.contains("scheduleData") && out["scheduleData"].is_object() &&
-      out["scheduleData"].contains("basicSchedule")) {
-    out["schedule"] = out["scheduleData"]["basicSchedule"];  // Airbyte's legacy form
-  }
-  out["status"] = ConnectionStatusName(c.status);
-  out["resourceRequirements"] = std::move(c.resource_requirements);
-  out["notifySchemaChanges"] = c.notify_schema_changes;
-  out["nonBreakingChangesPreference"] = c.non_breaking_changes_preference;
-  out["breakingChange"] = c.schema_change == "breaking";
-  out["schemaChange"] = c.schema_change;
-  out["consecutiveFailures"] = c.consecutive_failures;
-  out["createdAt"] = c.created_at / 1000;
-  out["updatedAt"] = c.updated_at / 1000;
-  return out;
-}
 
 Connection LoadConnection(const ApiEnv& env, const Json& body) {
   std::string id = RequireString(body, "connectionId");
@@ -466,19 +437,15 @@ void AddConnectionRoutes(std::vector<Route>& routes, ApiEnv& env) {
           call.response.gzip_body = answer.gzip;
           return Json();
         };
-        auto version = [&] { return Unwrap(env.store().ConnectionsVersion(workspace_id)); };
+        // Built from the connections' kept fragments (api/connection_list.h): only rows that
+        // changed since are read and serialized.
+        auto version = [&] { return ConnectionListFragments::Version(env.store(), workspace_id); };
         auto build = [&] {
-          auto connections = Unwrap(env.store().ListConnections(workspace_id));
-          // Serialized one by one into the answer: no tree of the whole list is built.
-          std::string body = R"({"connections":[)";
-          for (size_t i = 0; i < connections.size(); ++i) {
-            if (i > 0) body += ',';
-            body += DumpJson(ConnectionToApi(std::move(connections[i]), include_catalog));
-          }
-          body += "]}";
-          return body;
+          auto answer = ConnectionListFragments::Assemble({env.connection_fragments.Live(env.store(), workspace_id)},
+                                                          include_catalog);
+          return ListCache::Built{std::move(answer.body), std::move(answer.gzip)};
         };
-        return serve(env.connection_lists.GetOrBuild(key, version, build));
+        return serve(env.connection_lists.GetOrBuildCompressed(key, version, build));
       }));
 
   std::vector<FieldDoc> update_fields = {{"connectionId", "string", true, ""}};

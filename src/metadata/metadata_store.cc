@@ -21,6 +21,7 @@ using store_internal::ForUpdate;
 using store_internal::InsertWorkspaceRow;
 using store_internal::JsonColumn;
 using store_internal::JsonParam;
+using store_internal::kBumpUpdatedAt;
 
 namespace {
 
@@ -249,7 +250,8 @@ namespace {
 // Deprecates one connection inside `tx`: cancels its waiting jobs, asks a running one to stop.
 Status DeprecateConnection(SqlSession& tx, const std::string& connection_id, int64_t now) {
   SLUICE_RETURN_IF_ERROR(
-      Execute(tx, "UPDATE connections SET status = 'deprecated', updated_at = ? WHERE id = ?", {now, connection_id}));
+      Execute(tx, fmt::format("UPDATE connections SET status = 'deprecated', {} WHERE id = ?", kBumpUpdatedAt),
+              {now, now, connection_id}));
   SLUICE_RETURN_IF_ERROR(Execute(tx,
                                  "UPDATE jobs SET status = 'cancelled', updated_at = ? "
                                  "WHERE connection_id = ? AND status IN ('pending', 'incomplete')",
@@ -383,8 +385,18 @@ Result<std::optional<Connection>> MetadataStore::GetConnection(const std::string
 }
 
 Result<std::vector<Connection>> MetadataStore::ListConnections(const std::optional<std::string>& workspace_id,
-                                                               bool include_deprecated) {
+                                                               bool include_deprecated, bool include_catalogs) {
   std::string sql = std::string(kConnectionSelect) + "WHERE 1 = 1";
+  if (!include_catalogs) {
+    static const std::string without = [] {
+      std::string select = kConnectionSelect;
+      for (const char* column : {"c.sync_catalog", "c.pending_catalog_diff"}) {
+        select.replace(select.find(column), std::string_view(column).size(), "NULL");
+      }
+      return select;
+    }();
+    sql = without + "WHERE 1 = 1";
+  }
   SqlParams params;
   if (workspace_id) {
     sql += " AND s.workspace_id = ?";
@@ -394,6 +406,23 @@ Result<std::vector<Connection>> MetadataStore::ListConnections(const std::option
   sql += " ORDER BY c.created_at, c.id";
   SLUICE_ASSIGN_OR_RETURN(SqlRows rows, db_->Query(sql, params));
   return AllRows(rows, ConnectionFromRow);
+}
+
+Result<std::vector<ConnectionVersion>> MetadataStore::ListConnectionVersions(const std::string& workspace_id) {
+  // The same condition as the partial index connections_live, so the planner can read it (the
+  // live rows only, in order) instead of every connection ever made. CROSS JOIN: SQLite then
+  // loops over the connections first (through that index) rather than over the workspace's
+  // sources and all their connections, deleted ones included, then sorting; PostgreSQL plans it
+  // like any join.
+  SLUICE_ASSIGN_OR_RETURN(SqlRows rows,
+                          db_->Query("SELECT c.id, c.updated_at FROM connections c CROSS JOIN actors s "
+                                     "WHERE s.id = c.source_id "
+                                     "AND c.status <> 'deprecated' AND s.workspace_id = ? ORDER BY c.created_at, c.id",
+                                     {workspace_id}));
+  std::vector<ConnectionVersion> out;
+  out.reserve(rows.size());
+  for (const SqlRow& row : rows) out.push_back({row.GetText(0), row.GetInt(1)});
+  return out;
 }
 
 Result<std::string> MetadataStore::ConnectionsVersion(const std::optional<std::string>& workspace_id) {
@@ -434,13 +463,13 @@ Result<std::optional<Connection>> MetadataStore::UpdateConnection(const Connecti
                 "namespace_definition = ?, namespace_format = ?, prefix = ?, resource_requirements = ?, "
                 "notify_schema_changes = ?, non_breaking_changes_preference = ?, schema_change = ?, "
                 "pending_catalog_diff = ?, operation_ids = ?, "
-                "consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END, updated_at = ? "
-                "WHERE id = ?",
+                "consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END, " +
+                    std::string(kBumpUpdatedAt) + " WHERE id = ?",
                 {c.name, ConnectionStatusName(c.status), ScheduleTypeName(c.schedule_type), JsonParam(c.schedule_data),
                  c.sync_catalog.dump(), c.namespace_definition, c.namespace_format, c.prefix,
                  JsonParam(c.resource_requirements), c.notify_schema_changes, c.non_breaking_changes_preference,
                  c.schema_change, JsonParam(c.pending_catalog_diff), OperationIdsParam(c).dump(), reactivated, now,
-                 c.connection_id}));
+                 now, c.connection_id}));
     SLUICE_RETURN_IF_ERROR(tx->Commit());
   }
   return GetConnection(c.connection_id);

@@ -163,8 +163,16 @@ class MetadataStore {
   //! Also returns deprecated (deleted) connections, whose jobs stay readable.
   Result<std::optional<Connection>> GetConnection(const std::string& connection_id);
   //! Oldest first; all workspaces when `workspace_id` is nullopt (the scheduler's view).
+  //! `include_catalogs` false leaves sync_catalog and pending_catalog_diff null (not read nor
+  //! parsed: the scheduler reloads the list after every change and needs only the schedules).
   Result<std::vector<Connection>> ListConnections(const std::optional<std::string>& workspace_id,
-                                                  bool include_deprecated = false);
+                                                  bool include_deprecated = false, bool include_catalogs = true);
+  //! The live (not deprecated) connections of `workspace_id`: id and updated_at, in
+  //! ListConnections' order (created_at, id). updated_at moves forward with every write of a
+  //! connection row (a write in the same millisecond adds 1), so (id, updated_at) names the
+  //! row's content: connections/list keeps each connection's answer by it. Reads the partial
+  //! index connections_live (migration 9) and the workspace's sources, never the deleted rows.
+  Result<std::vector<ConnectionVersion>> ListConnectionVersions(const std::string& workspace_id);
   //! A token that changes whenever a connection of the workspace (all when nullopt) is created,
   //! changed, deleted or has its consecutive_failures changed, by any process sharing the
   //! store: a cache of connection lists compares it. One aggregate query.

@@ -141,9 +141,8 @@ Status MetadataStore::SetJobFinished(SqlSession& tx, const Job& job, JobStatus s
                                  "UPDATE jobs SET status = ?, worker_id = NULL, lease_expires_at = NULL, "
                                  "updated_at = ? WHERE id = ?",
                                  {JobStatusName(status), now, job.id}));
-  // The row's updated_at moves with its failure count, so ConnectionsVersion sees the change;
-  // always forward, even when another machine's clock is behind.
-  constexpr const char* kBump = "updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END";
+  // The row's updated_at moves with its failure count, so ConnectionsVersion sees the change.
+  constexpr const char* kBump = store_internal::kBumpUpdatedAt;
   if (status == JobStatus::kFailed) {
     SLUICE_RETURN_IF_ERROR(Execute(
         tx, fmt::format("UPDATE connections SET consecutive_failures = consecutive_failures + 1, {} WHERE id = ?", kBump),

@@ -68,8 +68,9 @@ Result<bool> MetadataStore::DeleteOperation(const std::string& operation_id, int
         if (id != operation_id) kept.push_back(id);
       }
     }
-    SLUICE_RETURN_IF_ERROR(Execute(*tx, "UPDATE connections SET operation_ids = ?, updated_at = ? WHERE id = ?",
-                                   {kept.dump(), now, row.GetText(0)}));
+    SLUICE_RETURN_IF_ERROR(Execute(*tx, fmt::format("UPDATE connections SET operation_ids = ?, {} WHERE id = ?",
+                                               store_internal::kBumpUpdatedAt),
+                                   {kept.dump(), now, now, row.GetText(0)}));
   }
   SLUICE_ASSIGN_OR_RETURN(int64_t changed, tx->Exec("DELETE FROM operations WHERE id = ?", {operation_id}));
   if (changed == 0) return false;

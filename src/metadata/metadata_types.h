@@ -56,6 +56,13 @@ std::optional<ConnectionStatus> ParseConnectionStatus(std::string_view name);
 std::string_view ScheduleTypeName(ScheduleType type);
 std::optional<ScheduleType> ParseScheduleType(std::string_view name);
 
+//! A connection's id and the updated_at of its row (MetadataStore::ListConnectionVersions).
+struct ConnectionVersion {
+  std::string connection_id;
+  int64_t updated_at = 0;
+  bool operator==(const ConnectionVersion&) const = default;
+};
+
 struct Connection {
   std::string connection_id;
   std::string name;

@@ -306,6 +306,14 @@ const std::vector<Migration>& Migrations() {
             " workspace_id TEXT NOT NULL REFERENCES workspaces(id),"
             " PRIMARY KEY (user_id, workspace_id))"},
        }},
+      // connections/list reads the live connections in list order from this index (and their
+      // updated_at, the version of each answer fragment), never the deleted ones that pile up.
+      {9,
+       "index of live connections",
+       {
+           {"CREATE INDEX connections_live ON connections (created_at, id, updated_at, source_id)"
+            " WHERE status <> 'deprecated'"},
+       }},
   };
   return migrations;
 }

@@ -12,6 +12,12 @@
 
 namespace sluice::store_internal {
 
+//! `SET` clause of every write of a connection row: updated_at = now, or one more than it was when
+//! that is not later (two writes in one millisecond, or another machine's clock behind). Takes
+//! `now` twice. Every write moves it, so (id, updated_at) names a row's content
+//! (MetadataStore::ListConnectionVersions) and ConnectionsVersion sees every change.
+inline constexpr const char* kBumpUpdatedAt = "updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END";
+
 //! A JSON document as a TEXT parameter; a null document is SQL NULL.
 inline SqlValue JsonParam(const Json& value) {
   if (value.is_null()) return SqlValue();

@@ -48,7 +48,7 @@ Result<std::optional<absl::Time>> JobScheduler::ComputeNextDue(const std::string
 }
 
 Status JobScheduler::Refresh(absl::Time now) {
-  SLUICE_ASSIGN_OR_RETURN(std::vector<Connection> connections, store_.ListConnections(std::nullopt));
+  SLUICE_ASSIGN_OR_RETURN(std::vector<Connection> connections, store_.ListConnections(std::nullopt, false, /*include_catalogs=*/false));
   std::unordered_map<std::string, Entry> fresh;
   for (const Connection& c : connections) {
     if (c.status != ConnectionStatus::kActive || c.schedule_type == ScheduleType::kManual) continue;

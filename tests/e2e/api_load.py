@@ -349,8 +349,9 @@ class ApiLoad:
                                                             "fixed": False}
         elif route in ("connections/update", "connections/delete"):
             target = self._pick(self.connections, lambda v: not v["fixed"] and v["deleted"] is False)
-            if target is None:
-                return await self._issue("connections/create", due)
+            if target is None:  # every one busy: create one, or (at the population's bound) read instead
+                full = self._live_load_connections() >= self.max_load_connections
+                return await self._issue("health" if full else "connections/create", due)
             if route == "connections/update":
                 name = f"renamed {rng.randrange(1 << 30)}"
                 body = {"connectionId": target, "name": name}

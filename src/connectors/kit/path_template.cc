@@ -99,6 +99,10 @@ void PathTemplate::ExpandTo(const PathTemplateValues& values, std::string& out, 
     if (piece.variable < 0) continue;
     const bool varying = piece.variable >= kYear;
     if (varying && first_varying != nullptr && *first_varying == std::string::npos) *first_varying = out.size();
+    if (varying && values.varying_as_wildcard) {
+      out += '*';
+      continue;
+    }
     switch (static_cast<Variable>(piece.variable)) {
       case kNamespace: AppendSegmentSafe(out, values.stream.namespace_.value_or("")); break;
       case kStreamName: AppendSegmentSafe(out, values.stream.name); break;

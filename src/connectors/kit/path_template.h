@@ -40,6 +40,9 @@ struct PathTemplateValues {
   std::optional<std::string> source_namespace;
   int64_t sync_start_micros = 0;  //!< the time variables; µs since the epoch
   std::string uuid;               //!< ${UUID}; callers draw one per stream and run
+  //! Every variable that changes from run to run (time, epoch, UUID) expands to '*' instead: a
+  //! glob of the stream's paths in every run (destination-s3 finds earlier runs' uploads by it).
+  bool varying_as_wildcard = false;
 };
 
 class PathTemplate {

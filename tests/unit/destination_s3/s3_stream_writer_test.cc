@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 
 #include "../s3/fake_s3.h"
 #include "connectors/destinations/s3/s3_stream_writer.h"
@@ -127,6 +128,55 @@ TEST_F(S3StreamWriterTest, APartFailingBeforeTheCheckpointFailsItAndLeavesNoObje
   EXPECT_EQ(fake_->objects.count("data/users_1.parquet"), 0u);
   EXPECT_EQ(fake_->objects.size(), 1u);
   EXPECT_EQ(w->written_keys(), std::vector<std::string>{"data/users_0.parquet"});
+}
+
+TEST(S3KeyGlobTest, FileNameGlobsAndMatching) {
+  S3DestinationConfig c;
+  c.format = S3OutputFormat::kParquet;
+  c.file_name_pattern = "{date}_{timestamp}_{part_number}{format_extension}";
+  EXPECT_EQ(S3FileNameGlob(c).value(), "*_*_*.parquet");
+  c.file_name_pattern = "{sync_id}{format_extension}";  // no {part_number}: "_<part>" may follow
+  EXPECT_EQ(S3FileNameGlob(c).value(), "**.parquet");
+  c.file_name_pattern = "";
+  EXPECT_EQ(S3FileNameGlob(c).value(), "*.parquet");
+  c.file_name_pattern = "{nope}";
+  EXPECT_FALSE(S3FileNameGlob(c).ok());
+
+  EXPECT_TRUE(S3KeyMatchesGlob("data/users/*_*.parquet", "data/users/1700000000000_0.parquet"));
+  EXPECT_TRUE(S3KeyMatchesGlob("data/users/*_*.parquet", "data/users/_.parquet"));
+  EXPECT_FALSE(S3KeyMatchesGlob("data/users/*_*.parquet", "data/users/x/1_0.parquet")) << "'*' never crosses '/'";
+  EXPECT_FALSE(S3KeyMatchesGlob("data/users/*_*.parquet", "data/users/1_0.parquet.tmp"));
+  EXPECT_FALSE(S3KeyMatchesGlob("data/users/*_*.parquet", "data/users_old/1_0.parquet"));
+  EXPECT_TRUE(S3KeyMatchesGlob("a/*b*c", "a/bxbxc"));
+  EXPECT_FALSE(S3KeyMatchesGlob("a/*b*c", "a/bxbxcx"));
+}
+
+TEST_F(S3StreamWriterTest, OpenAbortsTheUploadsEarlierRunsLeftUnderItsPrefixOnly) {
+  config_.bucket_path = "data/${STREAM_NAME}";
+  config_.path_format = "${EPOCH}_";
+  S3StreamPlan plan;
+  plan.name = "users";
+  plan.mode = DestinationSyncMode::kOverwrite;
+  plan.schema = schema_;
+  plan.path.stream.name = "users";
+  plan.path.sync_start_micros = 1'800'000'000'000'000;
+  plan.key_base = ExpandS3ObjectPath(config_, plan.path, &plan.prefix).value();
+  ASSERT_EQ(plan.prefix, "data/users/");
+  ASSERT_EQ(plan.key_base, "data/users/1800000000000_");
+  // Left by killed runs (FakeS3 answers no Initiated time: they count as older than this run).
+  for (const char* key : {"data/users/1799999999000_0.parquet", "data/users/1799999998000_3.parquet"}) {
+    ASSERT_TRUE(client_->CreateMultipartUpload("bkt", key).ok());
+  }
+  // Not this stream's files: another name, a deeper folder, another stream's prefix.
+  for (const char* key : {"data/users/notes.txt", "data/users/sub/1_0.parquet", "data/users_v2/1_0.parquet"}) {
+    ASSERT_TRUE(client_->CreateMultipartUpload("bkt", key).ok());
+  }
+  auto w = S3StreamWriter::Open(config_, client_, std::move(plan));
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  std::set<std::string> left;
+  for (const auto& [id, upload] : fake_->uploads) left.insert(upload.key);
+  EXPECT_EQ(left, (std::set<std::string>{"data/users/notes.txt", "data/users/sub/1_0.parquet", "data/users_v2/1_0.parquet"}));
+  EXPECT_TRUE((*w)->Finish(StreamOutcome::kIncomplete).ok());
 }
 
 }  // namespace

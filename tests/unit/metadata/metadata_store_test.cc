@@ -210,6 +210,31 @@ TEST_P(EntitiesTest, ConnectionsCrud) {
   EXPECT_FALSE(deleted);
 }
 
+TEST_P(EntitiesTest, LiveConnectionVersionsMoveWithEveryWrite) {
+  Connection a = MakeConnection("a", kStart + 20);
+  Connection b = MakeConnection("b", kStart + 21);
+  Connection c = MakeConnection("c", kStart + 22);
+  SLUICE_ASSERT_OK_AND_ASSIGN(bool deleted, store().DeleteConnection(b.connection_id, kStart + 30));
+  ASSERT_TRUE(deleted);
+  const std::string ws = a.workspace_id;
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto live, store().ListConnectionVersions(ws));
+  EXPECT_EQ(live, (std::vector<ConnectionVersion>{{a.connection_id, kStart + 20}, {c.connection_id, kStart + 22}}))
+      << "the live ones, in list order";
+  // Two writes in the same millisecond (and one with a clock behind) still move updated_at.
+  a.name = "a2";
+  SLUICE_ASSERT_OK_AND_ASSIGN(auto updated, store().UpdateConnection(a, kStart + 40));
+  EXPECT_EQ(updated->updated_at, kStart + 40);
+  a.name = "a3";
+  SLUICE_ASSERT_OK_AND_ASSIGN(updated, store().UpdateConnection(a, kStart + 40));
+  EXPECT_EQ(updated->updated_at, kStart + 41);
+  SLUICE_ASSERT_OK_AND_ASSIGN(updated, store().UpdateConnection(a, kStart + 5));
+  EXPECT_EQ(updated->updated_at, kStart + 42);
+  SLUICE_ASSERT_OK_AND_ASSIGN(live, store().ListConnectionVersions(ws));
+  EXPECT_EQ(live, (std::vector<ConnectionVersion>{{a.connection_id, kStart + 42}, {c.connection_id, kStart + 22}}));
+  SLUICE_ASSERT_OK_AND_ASSIGN(live, store().ListConnectionVersions(NewUuid()));
+  EXPECT_TRUE(live.empty());
+}
+
 TEST_P(EntitiesTest, ContinuousScheduleIsStored) {
   // Migration 5 widened connections.schedule_type's CHECK in both dialects.
   Connection c = MakeConnection("CDC to warehouse");

@@ -162,6 +162,7 @@ TEST_P(StreamGenerationsTest, MigrationThreeKeepsTheJobsOfAnOlderSchema) {
                           "ALTER TABLE connections DROP COLUMN schema_change",
                           "ALTER TABLE connections DROP COLUMN pending_catalog_diff",
                           "ALTER TABLE attempts DROP COLUMN schema_change",
+                          "DROP INDEX connections_live",  // migration 9
                           "DROP TABLE user_workspaces",  // migration 8
                           "ALTER TABLE users DROP COLUMN all_workspaces",
                           "DROP TABLE custom_source_definitions",  // migration 7

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
+#include <optional>
 
 #include "base/time.h"
 #include "connectors/kit/config_reader.h"
@@ -356,16 +358,16 @@ Result<std::string> ExpandS3ObjectPath(const S3DestinationConfig& config, const 
 
 std::string S3FormatExtension(const S3DestinationConfig& config) { return "." + FileExtension(config); }
 
-Result<std::string> ExpandS3FileName(const S3DestinationConfig& config, uint64_t part, int64_t sync_id,
-                                     int64_t now_micros) {
+namespace {
+
+// file_name_pattern with each placeholder but {format_extension} replaced by `value(name)`
+// (nullopt: an unknown placeholder) and, when the pattern has no {part_number}, `part_suffix`
+// before the extension.
+Result<std::string> FillFileNamePattern(const S3DestinationConfig& config,
+                                        const std::function<std::optional<std::string>(std::string_view)>& value,
+                                        const std::string& part_suffix) {
   const std::string extension = S3FormatExtension(config);
   const std::string pattern = config.file_name_pattern.empty() ? "{part_number}{format_extension}" : config.file_name_pattern;
-  int64_t days = now_micros / kMicrosPerDay;
-  if (now_micros % kMicrosPerDay < 0) --days;
-  int64_t year;
-  unsigned month, day;
-  CivilFromDays(days, year, month, day);
-
   std::string out;
   bool has_part = false;
   size_t extension_at = std::string::npos;
@@ -379,22 +381,12 @@ Result<std::string> ExpandS3FileName(const S3DestinationConfig& config, uint64_t
       return Status::ConfigError(fmt::format("file_name_pattern: unterminated placeholder in '{}'", pattern));
     }
     const std::string_view name = std::string_view(pattern).substr(i + 1, close - i - 1);
-    if (name == "date") {
-      out += fmt::format("{:04}_{:02}_{:02}", year, month, day);
-    } else if (name == "date:yyyy_MM") {
-      out += fmt::format("{:04}_{:02}", year, month);
-    } else if (name == "timestamp" || name == "timestamp:millis") {
-      out += fmt::format("{}", now_micros / 1000);
-    } else if (name == "timestamp:micros") {
-      out += fmt::format("{}", now_micros);
-    } else if (name == "part_number") {
-      out += fmt::format("{}", part);
-      has_part = true;
-    } else if (name == "sync_id") {
-      out += fmt::format("{}", sync_id);
-    } else if (name == "format_extension") {
+    if (name == "format_extension") {
       extension_at = out.size();
       out += extension;
+    } else if (std::optional<std::string> v = value(name)) {
+      has_part = has_part || name == "part_number";
+      out += *v;
     } else {
       return Status::ConfigError(fmt::format(
           "file_name_pattern: unknown placeholder {{{}}}; known: {{date}} {{date:yyyy_MM}} {{timestamp}} "
@@ -403,11 +395,72 @@ Result<std::string> ExpandS3FileName(const S3DestinationConfig& config, uint64_t
     }
     i = close + 1;
   }
-  if (!has_part && part > 0) {
-    out.insert(extension_at == std::string::npos ? out.size() : extension_at, fmt::format("_{}", part));
-  }
+  if (!has_part) out.insert(extension_at == std::string::npos ? out.size() : extension_at, part_suffix);
   if (out.empty()) return Status::ConfigError("file_name_pattern: gives an empty file name");
   return out;
+}
+
+}  // namespace
+
+Result<std::string> ExpandS3FileName(const S3DestinationConfig& config, uint64_t part, int64_t sync_id,
+                                     int64_t now_micros) {
+  int64_t days = now_micros / kMicrosPerDay;
+  if (now_micros % kMicrosPerDay < 0) --days;
+  int64_t year;
+  unsigned month, day;
+  CivilFromDays(days, year, month, day);
+  auto value = [&](std::string_view name) -> std::optional<std::string> {
+    if (name == "date") return fmt::format("{:04}_{:02}_{:02}", year, month, day);
+    if (name == "date:yyyy_MM") return fmt::format("{:04}_{:02}", year, month);
+    if (name == "timestamp" || name == "timestamp:millis") return fmt::format("{}", now_micros / 1000);
+    if (name == "timestamp:micros") return fmt::format("{}", now_micros);
+    if (name == "part_number") return fmt::format("{}", part);
+    if (name == "sync_id") return fmt::format("{}", sync_id);
+    return std::nullopt;
+  };
+  return FillFileNamePattern(config, value, part > 0 ? fmt::format("_{}", part) : "");
+}
+
+Result<std::string> S3FileNameGlob(const S3DestinationConfig& config) {
+  // Unknown placeholders are errors as when the names are made.
+  SLUICE_RETURN_IF_ERROR(ExpandS3FileName(config, 1, 0, 0).status());
+  return FillFileNamePattern(config, [](std::string_view) { return std::optional<std::string>("*"); }, "*");
+}
+
+namespace {
+
+// `glob` and `text` have no '/': '*' is any run of characters (one backtrack point suffices).
+bool SegmentMatches(std::string_view glob, std::string_view text) {
+  size_t g = 0, t = 0, star = std::string_view::npos, star_t = 0;
+  while (t < text.size()) {
+    if (g < glob.size() && glob[g] == '*') {
+      star = g++;
+      star_t = t;
+    } else if (g < glob.size() && glob[g] == text[t]) {
+      ++g;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      g = star + 1;
+      t = ++star_t;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.size() && glob[g] == '*') ++g;
+  return g == glob.size();
+}
+
+}  // namespace
+
+bool S3KeyMatchesGlob(std::string_view glob, std::string_view key) {
+  for (;;) {
+    const size_t gs = glob.find('/'), ks = key.find('/');
+    if ((gs == std::string_view::npos) != (ks == std::string_view::npos)) return false;
+    if (!SegmentMatches(glob.substr(0, gs), key.substr(0, ks))) return false;
+    if (gs == std::string_view::npos) return true;
+    glob.remove_prefix(gs + 1);
+    key.remove_prefix(ks + 1);
+  }
 }
 
 }  // namespace sluice

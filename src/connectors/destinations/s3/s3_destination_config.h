@@ -66,4 +66,13 @@ std::string S3FormatExtension(const S3DestinationConfig& config);
 Result<std::string> ExpandS3FileName(const S3DestinationConfig& config, uint64_t part, int64_t sync_id,
                                      int64_t now_micros);
 
+//! The glob of every file name ExpandS3FileName can give (any part, sync, time): each placeholder
+//! but {format_extension} is '*' (one more '*' before the extension for the "_<part>" a pattern
+//! without {part_number} gets). Pattern errors as ExpandS3FileName's.
+Result<std::string> S3FileNameGlob(const S3DestinationConfig& config);
+
+//! Whether `key` matches `glob`, where '*' stands for any run of characters other than '/'
+//! (every other character for itself).
+bool S3KeyMatchesGlob(std::string_view glob, std::string_view key);
+
 }  // namespace sluice

@@ -23,9 +23,46 @@ Result<std::unique_ptr<S3StreamWriter>> S3StreamWriter::Open(const S3Destination
     if (w->existing_.insert(o.key).second) w->existing_order_.push_back(o.key);
     return Status::Ok();
   });
-  if (listed.ok()) return w;
+  if (listed.ok()) {
+    w->AbortEarlierUploads();
+    return w;
+  }
   w->MarkFinished();
   return listed.WithContext(fmt::format("stream '{}'", w->plan_.name));
+}
+
+void S3StreamWriter::AbortEarlierUploads() {
+  // Only under the stream's own fixed prefix: with none (a path starting with a time or UUID
+  // variable) the listing would be the whole bucket's, other writers' uploads included.
+  if (plan_.prefix.empty()) return;
+  PathTemplateValues any_run = plan_.path;
+  any_run.varying_as_wildcard = true;
+  auto base = ExpandS3ObjectPath(config_, any_run);
+  auto name = S3FileNameGlob(config_);
+  if (!base.ok() || !name.ok()) return;  // cannot happen: Begin expanded the same templates
+  const std::string glob = *base + *name;
+  auto uploads = client_->ListMultipartUploads(config_.bucket, plan_.prefix);
+  if (!uploads.ok()) {  // some S3-compatible servers cannot list uploads: nothing to clean then
+    Log(LogLevel::kWarn, "stream '{}': could not list the multipart uploads under s3://{}/{} to abort earlier attempts': {}",
+        plan_.name, config_.bucket, plan_.prefix, uploads.status().ToString());
+    return;
+  }
+  size_t aborted = 0;
+  for (const S3MultipartUpload& u : *uploads) {
+    // Started before this run began (this run's own start later) and named like this stream's files.
+    if (u.initiated_micros >= plan_.path.sync_start_micros || !S3KeyMatchesGlob(glob, u.key)) continue;
+    Status st = client_->AbortMultipartUpload(config_.bucket, u.key, u.upload_id);
+    if (st.ok()) {
+      ++aborted;
+    } else {
+      Log(LogLevel::kWarn, "stream '{}': could not abort the earlier upload of s3://{}/{}: {}", plan_.name,
+          config_.bucket, u.key, st.ToString());
+    }
+  }
+  if (aborted > 0) {
+    Log(LogLevel::kInfo, "stream '{}': aborted {} multipart uploads left in progress under s3://{}/{} by earlier attempts",
+        plan_.name, aborted, config_.bucket, plan_.prefix);
+  }
 }
 
 Result<std::unique_ptr<OutputStream>> S3StreamWriter::OpenFile(uint64_t part) {

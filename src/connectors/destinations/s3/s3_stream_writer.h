@@ -52,6 +52,12 @@ class S3StreamWriter final : public FileStreamWriter {
  private:
   S3StreamWriter(const S3DestinationConfig& config, std::shared_ptr<S3Client> client, S3StreamPlan plan);
 
+  //! Aborts the multipart uploads under plan_.prefix that earlier runs left in progress (a run
+  //! killed mid-upload never aborts its own): those initiated before this run's sync start whose
+  //! key matches the stream's key glob (bucket path + path format with the time and UUID
+  //! variables as '*', then the file name pattern's glob). Nothing without a fixed prefix.
+  //! Failures are logged, never fatal: the leftovers cost storage, not correctness.
+  void AbortEarlierUploads();
   Result<std::unique_ptr<OutputStream>> OpenFile(uint64_t part) override;
   Status FileClosed() override;
   Status RowGroupWritten() override;
