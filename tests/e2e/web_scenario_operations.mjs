@@ -17,12 +17,7 @@ export default async function operations(page, context, lib) {
   const listed = async () => (await call('operations/list', { connectionId: options.connectionId })).operations;
   const status = (text) => page.getByRole('status').filter({ hasText: text }).waitFor({ timeout: STEP_TIMEOUT });
 
-  await page.goto(`${base}/`);
-  await page.getByRole('heading', { name: 'Log in to sluice' }).waitFor();
-  await page.locator('#login-email').fill(options.email);
-  await page.locator('#login-password').fill(options.password);
-  await page.locator('#login-password').press('Enter');
-  await page.getByRole('heading', { name: 'Connections' }).waitFor({ timeout: STEP_TIMEOUT });
+  await lib.logIn(page);
   await page.goto(`${base}/connections/${options.connectionId}`);
   await page.getByRole('heading', { name: 'Normalization and operations' }).waitFor({ timeout: STEP_TIMEOUT });
 
