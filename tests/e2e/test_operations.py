@@ -18,7 +18,7 @@ import pytest
 
 from pg_server import pg  # noqa: F401  (session fixture)
 from sluice_server import register_secret, sluice_server
-from test_platform import all_log_lines, create_connection, create_destination, create_source, wait_job, workspace_id
+from test_platform import all_log_lines, create_connection, create_destination, create_source, wait_job
 
 
 class PostRecorder:
@@ -85,7 +85,7 @@ def write_project(root, model_sql):
 
 
 def create_operation(server, name, config):
-    return server.ok("operations/create", {"workspaceId": workspace_id(server), "name": name,
+    return server.ok("operations/create", {"workspaceId": server.workspace_id(), "name": name,
                                            "operatorConfiguration": config})["operationId"]
 
 

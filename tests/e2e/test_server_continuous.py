@@ -14,15 +14,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from conftest import wait_for
 from pg_server import pg  # noqa: F401  (session fixture)
 from sluice_server import external_workers, SLUICE, register_secret, sluice_server
-from test_platform import all_log_lines, attempt_children, create_destination, definition_id, wait_job, workspace_id
+from test_platform import all_log_lines, attempt_children, create_destination, wait_job
 from test_postgres_cdc import cdc_config, drop_slot, make_source
 from test_postgres_cdc_continuous import CONVERGE_S, INSERT_ORDERS, converges, equal
 
 
 def create_postgres_source(server, config, name):
     return server.ok("sources/create", {
-        "workspaceId": workspace_id(server), "name": name, "connectionConfiguration": config,
-        "sourceDefinitionId": definition_id(server, "source", "source-postgres")})["sourceId"]
+        "workspaceId": server.workspace_id(), "name": name, "connectionConfiguration": config,
+        "sourceDefinitionId": server.definition_id("source", "source-postgres")})["sourceId"]
 
 
 def dedup_catalog(server, source_id):
@@ -80,7 +80,7 @@ def test_continuous_connection_streams_until_cancelled(pg, tmp_path):
         connection_id = connection["connectionId"]
         assert connection["scheduleType"] == "continuous"
         assert server.ok("connections/get", {"connectionId": connection_id})["scheduleType"] == "continuous"
-        listed = server.ok("connections/list", {"workspaceId": workspace_id(server)})["connections"]
+        listed = server.ok("connections/list", {"workspaceId": server.workspace_id()})["connections"]
         assert [c["scheduleType"] for c in listed if c["connectionId"] == connection_id] == ["continuous"]
 
         # The scheduler starts one job; it catches up (snapshot) and keeps running.
