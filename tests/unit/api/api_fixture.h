@@ -15,6 +15,20 @@
 
 namespace sluice::testing_api {
 
+//! A source (source-faker) or destination (destination-dev-null) with an empty config in
+//! `workspace`, created at `now`; its id ("" after a failed expectation).
+inline std::string CreateTestActor(MetadataStore& store, ActorKind kind, const std::string& workspace, int64_t now) {
+  Actor a;
+  a.kind = kind;
+  a.workspace_id = workspace;
+  a.definition_name = kind == ActorKind::kSource ? "source-faker" : "destination-dev-null";
+  a.name = "actor";
+  a.configuration = "{}";
+  auto created = store.CreateActor(a, now);
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  return created.ok() ? created->id : "";
+}
+
 class ApiFixture : public ::testing::Test {
  protected:
   void SetUp() override {

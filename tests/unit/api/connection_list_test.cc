@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "api/api.h"
+#include "api_fixture.h"
 
 namespace sluice {
 namespace {
@@ -66,15 +67,7 @@ class ConnectionListTest : public ::testing::Test {
   }
 
   std::string NewActor(ActorKind kind, const std::string& ws) {
-    Actor a;
-    a.kind = kind;
-    a.workspace_id = ws;
-    a.definition_name = kind == ActorKind::kSource ? "source-faker" : "destination-dev-null";
-    a.name = "actor";
-    a.configuration = "{}";
-    auto created = store_->CreateActor(a, now_);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    return created.ok() ? created->id : "";
+    return testing_api::CreateTestActor(*store_, kind, ws, now_);
   }
 
   Connection NewConnection(const std::string& source, const std::string& destination, int i) {

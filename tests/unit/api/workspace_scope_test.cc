@@ -48,15 +48,7 @@ class WorkspaceScopeTest : public testing_api::ApiFixture {
     limited_.workspace_ids = {b_};
   }
   std::string MakeActor(ActorKind kind, const std::string& workspace) {
-    Actor a;
-    a.kind = kind;
-    a.workspace_id = workspace;
-    a.definition_name = kind == ActorKind::kSource ? "source-faker" : "destination-local";
-    a.name = "x";
-    a.configuration = "{}";
-    auto created = store_->CreateActor(a, 15);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    return created.ok() ? created->id : "";
+    return testing_api::CreateTestActor(*store_, kind, workspace, 15);
   }
 
   // An API key of a new user with `role`, limited to `workspaces` (all when empty).
