@@ -25,6 +25,9 @@ namespace sluice {
 
 namespace {
 
+// The destinations whose connection transform, sql and command operations use.
+bool IsPostgresDestination(std::string_view name) { return name == "destination-postgres" || name == "postgres"; }
+
 Status Bad(std::string_view path, std::string_view field, std::string_view message) {
   return Status::ConfigError(fmt::format("{}.{}: {}", path, field, message));
 }
@@ -185,16 +188,14 @@ Status RunDbt(const OperatorConfig& c, const OperationTarget& target) {
 // `database` when given.
 Result<PgConnectionConfig> DestinationConnection(const OperationTarget& target, std::string_view field,
                                                  std::unique_ptr<SshTunnel>& tunnel, std::string& schema) {
-  auto o = TransformOptionsForDestination(target.destination_name, target.destination_config, tunnel);
-  if (!o.ok()) {
-    if (target.destination_name != "destination-postgres" && target.destination_name != "postgres") {
-      return Status::ConfigError(fmt::format("operatorConfiguration.{}: runs against PostgreSQL; the destination is {}",
-                                             field, target.destination_name));
-    }
-    return o.status();
+  if (!IsPostgresDestination(target.destination_name)) {
+    return Status::ConfigError(fmt::format("operatorConfiguration.{}: runs against PostgreSQL; the destination is {}",
+                                           field, target.destination_name));
   }
-  schema = o->schema;
-  return *o->connection;
+  SLUICE_ASSIGN_OR_RETURN(TransformOptions o,
+                          TransformOptionsForDestination(target.destination_name, target.destination_config, tunnel));
+  schema = o.schema;
+  return *o.connection;
 }
 
 // "… (at character N)" of a statement's error → the line in the script (0 when not given).
@@ -251,7 +252,7 @@ Status RunSql(const OperatorConfig& c, const OperationTarget& target) {
 Result<std::vector<std::string>> DestinationEnvironment(const OperationTarget& target,
                                                         std::unique_ptr<SshTunnel>& tunnel) {
   std::vector<std::string> env;
-  if (target.destination_name != "destination-postgres" && target.destination_name != "postgres") return env;
+  if (!IsPostgresDestination(target.destination_name)) return env;
   std::string schema;
   SLUICE_ASSIGN_OR_RETURN(PgConnectionConfig c, DestinationConnection(target, "operatorCommand", tunnel, schema));
   env.push_back("PGHOST=" + c.host);
@@ -525,7 +526,7 @@ std::vector<std::string> OperatorSecretValues(const OperatorConfig& c) {
 
 Result<TransformOptions> TransformOptionsForDestination(const std::string& name, const Json& config,
                                                         std::unique_ptr<SshTunnel>& tunnel) {
-  if (name != "destination-postgres" && name != "postgres") {
+  if (!IsPostgresDestination(name)) {
     return Status::ConfigError(fmt::format(
         "transform: runs against PostgreSQL; the destination is {} (use destination-postgres or a profiles.yml)", name));
   }
