@@ -83,6 +83,31 @@ char* WriteTimePart(char* p, int64_t micros) {
   return p;
 }
 
+// "00".."99": two digits per table look-up.
+constexpr auto kDigitPairs = [] {
+  std::array<char, 200> t{};
+  for (int i = 0; i < 100; ++i) {
+    t[2 * i] = static_cast<char>('0' + i / 10);
+    t[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return t;
+}();
+
+inline char* Put2(char* p, unsigned v) {
+  std::memcpy(p, &kDigitPairs[2 * v], 2);
+  return p + 2;
+}
+
+// "YYYY-MM-DD" for years 1..9999, two digits at a time (the same text as WriteDatePart).
+inline char* WriteYmd(char* p, unsigned y, unsigned m, unsigned d) {
+  p = Put2(p, y / 100);
+  p = Put2(p, y % 100);
+  *p++ = '-';
+  p = Put2(p, m);
+  *p++ = '-';
+  return Put2(p, d);
+}
+
 char* WriteBc(char* p) {
   std::memcpy(p, " BC", 3);
   return p + 3;
@@ -210,6 +235,10 @@ int64_t ApplyBc(int64_t days) {
 }  // namespace
 
 char* WriteDate(char* p, int64_t days) {
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, y, m, d);
+  if (y >= 1 && y <= 9999) return WriteYmd(p, static_cast<unsigned>(y), m, d);  // the usual years
   bool bc;
   p = WriteDatePart(p, days, bc);
   return bc ? WriteBc(p) : p;
@@ -236,24 +265,6 @@ void AppendTimestamp(std::string& out, int64_t micros, bool utc) {
   out.append(buf, WriteTimestamp(buf, micros, utc));
 }
 
-namespace {
-
-// "00".."99": two digits per table look-up.
-constexpr auto kDigitPairs = [] {
-  std::array<char, 200> t{};
-  for (int i = 0; i < 100; ++i) {
-    t[2 * i] = static_cast<char>('0' + i / 10);
-    t[2 * i + 1] = static_cast<char>('0' + i % 10);
-  }
-  return t;
-}();
-
-inline char* Put2(char* p, unsigned v) {
-  std::memcpy(p, &kDigitPairs[2 * v], 2);
-  return p + 2;
-}
-
-}  // namespace
 
 char* WriteTimestamp(char* p, int64_t micros, bool utc) {
   const int64_t days = FloorDiv(micros, kMicrosPerDay);
@@ -266,12 +277,7 @@ char* WriteTimestamp(char* p, int64_t micros, bool utc) {
     const int64_t of_day = micros - days * kMicrosPerDay;
     const auto secs = static_cast<unsigned>(of_day / kMicrosPerSecond);
     auto frac = static_cast<unsigned>(of_day % kMicrosPerSecond);
-    p = Put2(p, static_cast<unsigned>(y / 100));
-    p = Put2(p, static_cast<unsigned>(y % 100));
-    *p++ = '-';
-    p = Put2(p, m);
-    *p++ = '-';
-    p = Put2(p, d);
+    p = WriteYmd(p, static_cast<unsigned>(y), m, d);
     *p++ = 'T';
     p = Put2(p, secs / 3600);
     *p++ = ':';
@@ -322,7 +328,51 @@ std::optional<int64_t> ParseTime(std::string_view text, bool* had_offset) {
   return micros;
 }
 
+namespace {
+
+// "YYYY-MM-DDTHH:MM:SS[.f…f][Z]" with at most 6 fraction digits and every field plainly in
+// range (no leap second, no 24:00, a year from 1): what WriteTimestamp writes, read in one
+// go. False for anything else, which the general parser then reads (or rejects).
+bool ParseCanonicalTimestamp(std::string_view s, int64_t& micros, bool& had_offset) {
+  const size_t n = s.size();
+  if (n < 19 || n > 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return false;
+  static constexpr int kDigitAt[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+  for (int k : kDigitAt) {
+    if (static_cast<unsigned>(s[static_cast<size_t>(k)] - '0') > 9) return false;
+  }
+  const auto two = [&](size_t k) { return static_cast<unsigned>((s[k] - '0') * 10 + (s[k + 1] - '0')); };
+  const unsigned y = two(0) * 100 + two(2), m = two(5), d = two(8), h = two(11), mi = two(14), sec = two(17);
+  size_t i = 19;
+  int64_t frac = 0;
+  if (i < n && s[i] == '.') {
+    const size_t first = ++i;
+    while (i < n && static_cast<unsigned>(s[i] - '0') <= 9) frac = frac * 10 + (s[i++] - '0');
+    const size_t digits = i - first;
+    if (digits == 0 || digits > 6) return false;
+    static constexpr int64_t kScale[] = {1, 100000, 10000, 1000, 100, 10, 1};
+    frac *= kScale[digits];
+  }
+  had_offset = i < n && s[i] == 'Z';
+  if (had_offset) ++i;
+  if (i != n) return false;
+  static constexpr unsigned kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y == 0 || m < 1 || m > 12 || d < 1 || d > kDaysIn[m - 1] || h > 23 || mi > 59 || sec > 59) return false;
+  if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
+  micros = DaysFromCivil(y, m, d) * kMicrosPerDay + ((h * 60 + mi) * 60 + sec) * kMicrosPerSecond + frac;
+  return true;
+}
+
+}  // namespace
+
 std::optional<int64_t> ParseTimestamp(std::string_view text, bool* had_offset) {
+  {
+    int64_t micros;
+    bool had;
+    if (ParseCanonicalTimestamp(text, micros, had)) {
+      if (had_offset) *had_offset = had;
+      return micros;
+    }
+  }
   Cursor c{text};
   int64_t days;
   if (!ParseDateAt(c, days)) return std::nullopt;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -49,9 +50,37 @@ constexpr size_t JsonStringBound(size_t n) { return 6 * n + 2; }
 constexpr size_t Base64Size(size_t n) { return (n + 2) / 3 * 4; }
 constexpr size_t kMaxNumberText = 32;  // an int64, a shortest double, or "-Infinity", quoted
 
+// Pieces of up to 32 bytes (field names, short values) are copied inline, as two overlapping
+// fixed-size copies, instead of through a call to memcpy: most pieces of a record are short.
 inline char* Put(char* p, std::string_view s) {
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
+  const char* src = s.data();
+  const size_t n = s.size();
+  if (n > 32) {
+    std::memcpy(p, src, n);
+  } else if (n >= 16) {
+    char a[16], b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(p, a, 16);
+    std::memcpy(p + n - 16, b, 16);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(p, &a, 8);
+    std::memcpy(p + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(p, &a, 4);
+    std::memcpy(p + n - 4, &b, 4);
+  } else if (n > 0) {
+    p[0] = src[0];
+    p[n / 2] = src[n / 2];
+    p[n - 1] = src[n - 1];
+  }
+  return p + n;
 }
 template <size_t N>
 inline char* PutLiteral(char* p, const char (&s)[N]) {
@@ -69,7 +98,10 @@ class RawOut {
   RawOut(const RawOut&) = delete;
   RawOut& operator=(const RawOut&) = delete;
   char* Reserve(size_t n) {
-    if (s_.size() - used_ < n) s_.resize(std::max(used_ + n, s_.size() + s_.size() / 2 + 4096));
+    // resize() zero-fills what it adds, and the room is trimmed again when the writer goes, so
+    // it is grown in 64 KiB steps past the need (not by half the string: that was zeroing half
+    // as much again as was written); the string's capacity still grows geometrically.
+    if (s_.size() - used_ < n) s_.resize(used_ + n + (64 << 10));
     return s_.data() + used_;
   }
   void Commit(const char* p) { used_ = static_cast<size_t>(p - s_.data()); }
@@ -758,14 +790,6 @@ namespace {
 // binary, a number out of range, a value of another type), sends the whole line to the
 // simdjson path: the scan has no side effects until a line is known to be complete.
 
-// One value of a scanned record, in column order.
-struct ScannedValue {
-  enum Kind : uint8_t { kNull, kBool, kInt64, kInt32, kDouble, kBytes } kind;
-  int64_t i = 0;
-  double d = 0;
-  std::string_view bytes;
-};
-
 // Reads a compact line (no whitespace between tokens: a line with any goes to simdjson).
 class LineScanner {
  public:
@@ -779,26 +803,50 @@ class LineScanner {
     p_ += N - 1;
     return true;
   }
-  // A key spelled exactly `raw` (as RecordLayout::raw_keys), then ':'.
-  bool Key(std::string_view raw) {
-    const size_t n = raw.size();
-    if (n == 0 || static_cast<size_t>(end_ - p_) < n + 3 || p_[0] != '"' || p_[n + 1] != '"' || p_[n + 2] != ':') {
-      return false;
+  // The next bytes are `text` (a field's `,"name":` prefix), compared inline a word at a time.
+  bool Piece(std::string_view text) {
+    const size_t n = text.size();
+    if (n == 0 || static_cast<size_t>(end_ - p_) < n) return false;
+    const char* t = text.data();
+    if (n >= 8) {
+      for (size_t i = 0; i + 8 < n; i += 8) {
+        if (Load8(p_ + i) != Load8(t + i)) return false;
+      }
+      if (Load8(p_ + n - 8) != Load8(t + n - 8)) return false;
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        if (p_[i] != t[i]) return false;
+      }
     }
-    for (size_t i = 0; i < n; ++i) {
-      if (p_[i + 1] != raw[i]) return false;
-    }
-    p_ += n + 3;
+    p_ += n;
     return true;
   }
-  // A string without escapes or control characters (UTF-8 is checked once for the line).
+  // A string without escapes or control characters (UTF-8 is checked once for the line): one
+  // pass eight bytes at a time for the closing quote, a backslash or a control character.
   bool String(std::string_view& out) {
     if (p_ == end_ || *p_ != '"') return false;
     const char* start = p_ + 1;
-    const auto* quote = static_cast<const char*>(std::memchr(start, '"', static_cast<size_t>(end_ - start)));
-    if (quote == nullptr || !PlainText(start, quote)) return false;
-    out = std::string_view(start, static_cast<size_t>(quote - start));
-    p_ = quote + 1;
+    const char* q = start;
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    for (; end_ - q >= 8; q += 8) {
+      const uint64_t x = Load8(q);
+      const uint64_t quote = x ^ (kOnes * '"');
+      const uint64_t backslash = x ^ (kOnes * '\\');
+      // The lowest flagged byte is exact (a false flag only ever follows a true one).
+      const uint64_t flags = ((quote - kOnes) & ~quote & kHigh) | ((backslash - kOnes) & ~backslash & kHigh) |
+                             ((x - kOnes * 0x20) & ~x & kHigh);
+      if (flags != 0) {
+        q += std::countr_zero(flags) >> 3;
+        break;
+      }
+    }
+    for (; q != end_ && *q != '"'; ++q) {
+      if (*q == '\\' || static_cast<uint8_t>(*q) < 0x20) return false;
+    }
+    if (q == end_) return false;
+    out = std::string_view(start, static_cast<size_t>(q - start));
+    p_ = q + 1;
     return true;
   }
   // A number as JSON's grammar has it; `integral` when it has no fraction and no exponent, then
@@ -834,26 +882,10 @@ class LineScanner {
 
  private:
   static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-  // No backslash and no control character in [p, end), eight bytes at a time.
-  static bool PlainText(const char* p, const char* end) {
-    constexpr uint64_t kOnes = 0x0101010101010101ULL;
-    constexpr uint64_t kHigh = 0x8080808080808080ULL;
-    for (; end - p >= 8; p += 8) {
-      uint64_t x;
-      std::memcpy(&x, p, 8);
-      const uint64_t y = x ^ (kOnes * '\\');  // zero bytes where x has '\\'
-      const uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;
-      const uint64_t backslash = (y - kOnes) & ~y & kHigh;
-      // Either test may flag a byte that is fine; the exact check decides then.
-      if ((below_space | backslash) != 0 && !PlainBytes(p, p + 8)) return false;
-    }
-    return PlainBytes(p, end);
-  }
-  static bool PlainBytes(const char* p, const char* end) {
-    for (; p != end; ++p) {
-      if (*p == '\\' || static_cast<uint8_t>(*p) < 0x20) return false;
-    }
-    return true;
+  static uint64_t Load8(const char* p) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    return x;
   }
   bool Digits() {
     const char* start = p_;
@@ -864,66 +896,74 @@ class LineScanner {
   const char* end_;
 };
 
-// Scans one value of a column of `type`; false when the simdjson path must read it.
-bool ScanValue(LineScanner& in, TypeId type, ScannedValue& v) {
+// Scans one value into `col` (appended at once; the caller takes the row back with
+// RecordBatch::AbandonRow when the line goes to simdjson after all). False when the simdjson
+// path must read it.
+bool ScanValue(LineScanner& in, Column& col) {
   if (in.Token("null")) {
-    v.kind = ScannedValue::kNull;
+    col.AppendNull();
     return true;
   }
   std::string_view text;
   bool integral = false;
   int64_t whole = 0;
-  switch (type) {
+  switch (col.type()) {
     case TypeId::kBoolean:
-      v.kind = ScannedValue::kBool;
-      v.i = in.Token("true") ? 1 : 0;
-      return v.i == 1 || in.Token("false");
+      if (in.Token("true")) {
+        col.AppendBool(true);
+        return true;
+      }
+      if (!in.Token("false")) return false;
+      col.AppendBool(false);
+      return true;
     case TypeId::kInteger:
       if (!in.Number(text, integral, whole) || !integral) return false;
-      v.kind = ScannedValue::kInt64;
-      v.i = whole;
+      col.AppendInt64(whole);
       return true;
     case TypeId::kNumber: {
       // Correctly rounded, as simdjson's. Out of range, an underflow to zero or a subnormal is
       // left to simdjson's own verdict.
-      if (!in.Number(text, integral, whole) || !ParseWhole(text, v.d)) return false;
-      v.kind = ScannedValue::kDouble;
+      double d;
+      if (!in.Number(text, integral, whole) || !ParseWhole(text, d)) return false;
       const std::string_view mantissa = text.substr(0, text.find_first_of("eE"));
-      return std::isnormal(v.d) || (v.d == 0 && mantissa.find_first_of("123456789") == std::string_view::npos);
+      if (!std::isnormal(d) && !(d == 0 && mantissa.find_first_of("123456789") == std::string_view::npos)) return false;
+      col.AppendDouble(d);
+      return true;
     }
     case TypeId::kDecimal:
-      v.kind = ScannedValue::kBytes;
-      return in.Number(v.bytes, integral, whole);
+      if (!in.Number(text, integral, whole)) return false;
+      col.AppendBytes(text);
+      return true;
     case TypeId::kString:
-      v.kind = ScannedValue::kBytes;
-      return in.String(v.bytes);
+      if (!in.String(text)) return false;
+      col.AppendBytes(text);
+      return true;
     case TypeId::kDate: {
       if (!in.String(text)) return false;
       const auto d = ParseDate(text);
       if (!d || *d < INT32_MIN || *d > INT32_MAX) return false;
-      v.kind = ScannedValue::kInt32;
-      v.i = *d;
+      col.AppendInt32(static_cast<int32_t>(*d));
       return true;
     }
     case TypeId::kTimeNoTz:
     case TypeId::kTimeTz: {
       if (!in.String(text)) return false;
       const auto t = ParseTime(text);
-      v.kind = ScannedValue::kInt64;
-      v.i = t.value_or(0);
-      return t.has_value();
+      if (!t) return false;
+      col.AppendInt64(*t);
+      return true;
     }
     case TypeId::kTimestampNoTz:
     case TypeId::kTimestampTz: {
       if (!in.String(text)) return false;
-      v.kind = ScannedValue::kInt64;
       if (text == "infinity" || text == "-infinity") {
-        v.i = text[0] == '-' ? kMinusInfinityMicros : kInfinityMicros;
+        col.AppendInt64(text[0] == '-' ? kMinusInfinityMicros : kInfinityMicros);
         return true;
       }
       const auto t = ParseTimestamp(text);
-      v.i = t.value_or(0);
-      return t.has_value();
+      if (!t) return false;
+      col.AppendInt64(*t);
+      return true;
     }
     case TypeId::kBinary:
     case TypeId::kJson: return false;
@@ -931,36 +971,19 @@ bool ScanValue(LineScanner& in, TypeId type, ScannedValue& v) {
   return false;
 }
 
-// Scans the data object of a record into `values` (column order; fields left out at the end
-// are null). False when the simdjson path must read the line.
-bool ScanData(LineScanner& in, const Schema& schema, const RecordLayout& layout, std::vector<ScannedValue>& values) {
-  values.clear();
+// Scans the data object of a record into the open row of `batch` (fields left out at the end
+// are null: FinishRow's). False when the simdjson path must read the line; the values appended
+// so far are then still in the row (the caller abandons it).
+bool ScanData(LineScanner& in, const RecordLayout& layout, RecordBatch& batch) {
   if (!in.Token("{")) return false;
   if (in.Token("}")) return true;
-  for (size_t i = 0; i < schema.num_fields(); ++i) {
-    if (!in.Key(layout.raw_keys[i])) return false;
-    values.emplace_back();
-    if (!ScanValue(in, schema.field(i).type, values.back())) return false;
+  for (size_t i = 0; i < batch.num_columns(); ++i) {
+    // `"name":`, or `,"name":` after the first: a key spelled as the encoder spells it.
+    if (layout.raw_keys[i].empty() || !in.Piece(layout.prefixes[i])) return false;
+    if (!ScanValue(in, batch.column(i))) return false;
     if (in.Token("}")) return true;
-    if (!in.Token(",")) return false;
   }
   return false;  // more fields than the schema has
-}
-
-void AppendScanned(const std::vector<ScannedValue>& values, RecordBatch& batch) {
-  for (size_t i = 0; i < values.size(); ++i) {
-    const ScannedValue& v = values[i];
-    Column& col = batch.column(i);
-    switch (v.kind) {
-      case ScannedValue::kNull: col.AppendNull(); break;
-      case ScannedValue::kBool: col.AppendBool(v.i != 0); break;
-      case ScannedValue::kInt64: col.AppendInt64(v.i); break;
-      case ScannedValue::kInt32: col.AppendInt32(static_cast<int32_t>(v.i)); break;
-      case ScannedValue::kDouble: col.AppendDouble(v.d); break;
-      case ScannedValue::kBytes: col.AppendBytes(v.bytes); break;
-    }
-  }
-  batch.FinishRow();
 }
 
 }  // namespace
@@ -979,8 +1002,7 @@ struct ProtocolReader::Impl {
   int last_stream = -1;
   std::string last_name;
   std::optional<std::string> last_ns;
-  bool scan_records;                  // options.scan_records
-  std::vector<ScannedValue> scanned;  // the fast path's values of one record
+  bool scan_records;  // options.scan_records
   // Per stream: lines the scan tried and gave up on in the current window of kScanWindow; a
   // stream whose lines mostly go to simdjson anyway (nested JSON, escapes) stops being scanned.
   static constexpr uint32_t kScanWindow = 1024;
@@ -1177,18 +1199,19 @@ struct ProtocolReader::Impl {
       count.off = count.misses > kScanWindow / 2;
       count.tries = count.misses = 0;
     }
-    const SchemaPtr& schema = catalog.streams[static_cast<size_t>(stream)].schema;
+    RecordBatch& batch = BatchFor(stream);
     std::string_view emitted_text;
     bool integral = false;
     int64_t emitted_at = 0;
     // Up to 15 digits: exact as the double the simdjson path reads it as.
-    if (!ScanData(in, *schema, LayoutFor(schema), scanned) || !in.Token(",\"emitted_at\":") ||
+    if (!ScanData(in, LayoutFor(batch.schema_ptr()), batch) || !in.Token(",\"emitted_at\":") ||
         !in.Number(emitted_text, integral, emitted_at) || !integral || emitted_text.size() > 15 || !in.Token("}}") ||
         !in.AtEnd() || !simdjson::validate_utf8(line.data(), line.size())) {
+      batch.AbandonRow();
       ++count.misses;
       return false;
     }
-    AppendScanned(scanned, BatchFor(stream));
+    batch.FinishRow();
     st = FlushIfFull(stream, emitted_at);
     return true;
   }

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 namespace sluice {
 namespace {
 
@@ -52,6 +56,54 @@ TEST(TimeTest, FastTimestampPathMatchesTheParts) {
   }
   EXPECT_EQ(Ts(DaysFromCivil(9999, 12, 31) * kMicrosPerDay + kMicrosPerDay - 1, true), "9999-12-31T23:59:59.999999Z");
   EXPECT_EQ(Ts(DaysFromCivil(10000, 1, 1) * kMicrosPerDay, true), "10000-01-01T00:00:00Z");
+}
+
+// Dates of years 1..9999 are written two digits at a time: the same text as the general form.
+TEST(TimeTest, FastDatePathMatchesPrintf) {
+  for (int64_t days = DaysFromCivil(1, 1, 1) - 800; days < DaysFromCivil(10000, 1, 1) + 800; days += 13) {
+    int64_t y;
+    unsigned m, d;
+    CivilFromDays(days, y, m, d);
+    char expected[64];
+    if (y >= 1) {
+      std::snprintf(expected, sizeof(expected), "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+    } else {
+      std::snprintf(expected, sizeof(expected), "%04lld-%02u-%02u BC", static_cast<long long>(1 - y), m, d);
+    }
+    std::string text;
+    AppendDate(text, days);
+    ASSERT_EQ(text, expected) << days;
+    ASSERT_EQ(ParseDate(text), days) << text;
+  }
+}
+
+// "YYYY-MM-DDTHH:MM:SS[.f][Z]" is read in one go; it must agree with the general parser (which
+// reads the same text with a space for the 'T') on every edge, accepted or not.
+TEST(TimeTest, CanonicalTimestampPathMatchesTheGeneralParser) {
+  const std::vector<std::string> texts = {
+      "2020-01-01T00:00:00Z", "2020-01-01T00:00:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z",
+      "2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z", "1900-02-29T00:00:00Z", "2000-02-29T00:00:00Z",
+      "2020-04-31T00:00:00Z", "2020-00-10T00:00:00Z", "2020-13-10T00:00:00Z", "2020-01-00T00:00:00Z",
+      "2020-01-32T00:00:00Z", "0000-01-01T00:00:00Z", "2020-01-01T24:00:00Z", "2020-01-01T23:60:00Z",
+      "2020-01-01T23:59:60Z", "2020-01-01T25:00:00Z", "2020-01-01T10:00:00.", "2020-01-01T10:00:00.5",
+      "2020-01-01T10:00:00.123456", "2020-01-01T10:00:00.1234567Z", "2020-01-01T10:00:00.000001Z",
+      "2020-01-01T10:00:00.12x", "2020-01-01T10:00:00Zx", "2020-01-01T10:00:00z", "2020-01-01T10:00:00+02:00",
+      "2020-01-01T10:00:00-0530", "2020-01-01T10:00:00Z BC", "2020-01-01T10:0a:00Z", "2020-1-01T10:00:00Z",
+      "20200-01-01T10:00:00Z", "2020-01-01T10:00", "2020-01-01T10:00:00 BC", "-020-01-01T10:00:00Z",
+  };
+  for (const std::string& text : texts) {
+    std::string general = text;
+    if (const size_t t = general.find('T'); t != std::string::npos) general[t] = ' ';
+    bool had = false, had_general = false;
+    const auto fast = ParseTimestamp(text, &had);
+    const auto slow = ParseTimestamp(general, &had_general);
+    EXPECT_EQ(fast, slow) << text;
+    if (fast && slow) {
+      EXPECT_EQ(had, had_general) << text;
+    }
+  }
+  EXPECT_EQ(ParseTimestamp("2020-01-01T00:00:00.5Z"), DaysFromCivil(2020, 1, 1) * kMicrosPerDay + 500000);
+  EXPECT_FALSE(ParseTimestamp("2023-02-29T12:00:00Z").has_value());
 }
 
 TEST(TimeTest, ParsesTimestampsWithOffsets) {

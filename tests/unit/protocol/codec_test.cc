@@ -541,6 +541,24 @@ TEST(CodecTest, RecordScanReadsWhatSimdjsonReads) {
   lines.push_back(R"({"type":"RECORD","record":{"namespace":"public","stream":"u","data":{"id":4},"emitted_at":5}})");
   lines.push_back(R"({"type":"RECORD","record":{"namespace":"pub\u006cic","stream":"t","data":{"id":5},"emitted_at":5}})");
   lines.push_back(R"({"record":{"namespace":"public","stream":"t","data":{"id":6},"emitted_at":5},"type":"RECORD"})");
+  // Lines the scan leaves late, after most of the row went into the batch (taken back).
+  const std::string full = R"({"id":1,"name":"a","score":1,"big":1,"ok":true,"born":"2020-01-01","at":"10:00:00","seen":"2020-01-01T00:00:00Z","blob":null,)";
+  lines.push_back(head + full + R"("doc":{"k":1}})" + tail);
+  lines.push_back(head + full + R"("doc":null,"extra":1})" + tail);
+  lines.push_back(head + R"({"id":1,"name":"a","score":1,"big":1,"ok":true,"born":"2020-01-01","at":"10:00:00","seen":"2020-02-30T00:00:00Z"})" + tail);
+  lines.push_back(head + R"({"id":1,"name":"a","score":1,"big":1,"ok":true,"born":"2020-01-01","at":"10:00:00","seen":"2020-01-01T24:00:00Z"})" + tail);
+  lines.push_back(head + R"({"id":1,"name":"a","score":1,"big":1,"ok":true,"born":"2020-01-01","at":"10:00:00","seen":"2020-01-01T00:00:00.1234567Z"})" + tail);
+  lines.push_back(head + R"({"id":1,"name":"a","score":1,"big":1,"ok":true,"born":"2020-01-01","at":"10:00:00","seen":"2020-01-01t00:00:00z"})" + tail);
+  // A quote, backslash escape or control character at every offset of a string (the scan looks
+  // at eight bytes at a time), and plain strings of every length around a word.
+  for (size_t k = 0; k < 20; ++k) {
+    const std::string run(k, 'x');
+    for (const std::string& odd : {std::string("\\\""), std::string("\\n"), std::string("\t"), std::string("\x01"), std::string("\x7f")}) {
+      lines.push_back(head + R"({"id":)" + std::to_string(k) + R"(,"name":")" + run + odd + run + R"("})" + tail);
+    }
+    lines.push_back(head + R"({"id":1,"name":")" + run + R"("})" + tail);
+    lines.push_back(head + R"({"id":1,"name":")" + run);  // no closing quote
+  }
   for (const std::string& line : lines) {
     EXPECT_EQ(ReadAndWriteBack(*catalog, line + "\n", true), ReadAndWriteBack(*catalog, line + "\n", false)) << line;
   }

@@ -49,6 +49,35 @@ TEST(RecordBatchTest, AbandonRowDropsPartialValues) {
   EXPECT_TRUE(b.changes().empty());
 }
 
+// AbandonRow truncates in place: at every position in a validity byte, with nulls before and in
+// the dropped row, the batch then reads as if the row had never been started.
+TEST(RecordBatchTest, AbandonRowAtEveryBitKeepsTheRowsBefore) {
+  RecordBatch b(TestSchema(), 0);
+  for (int64_t r = 0; r < 40; ++r) {
+    b.column(0).AppendInt64(100 + r);
+    b.column(1).AppendBytes("x" + std::to_string(r));
+    if (r % 3 == 0) b.column(2).AppendNull();
+    b.column(3).AppendBool(true);
+    b.AbandonRow();  // a partial row, taken back
+    b.column(0).AppendInt64(r);
+    if (r % 2 == 0) b.column(1).AppendBytes("row" + std::to_string(r));
+    b.FinishRow();
+  }
+  ASSERT_EQ(b.num_rows(), 40u);
+  for (size_t i = 0; i < b.num_columns(); ++i) ASSERT_EQ(b.column(i).size(), 40u);
+  EXPECT_EQ(b.column(0).null_count(), 0u);
+  EXPECT_EQ(b.column(1).null_count(), 20u);
+  EXPECT_EQ(b.column(2).null_count(), 40u);
+  EXPECT_EQ(b.column(3).null_count(), 40u);
+  for (size_t r = 0; r < 40; ++r) {
+    EXPECT_EQ(b.column(0).Int64(r), static_cast<int64_t>(r));
+    EXPECT_EQ(b.column(1).IsNull(r), r % 2 != 0);
+    EXPECT_EQ(b.column(1).Bytes(r), r % 2 == 0 ? "row" + std::to_string(r) : "");
+    EXPECT_TRUE(b.column(2).IsNull(r));
+    EXPECT_TRUE(b.column(3).IsNull(r));
+  }
+}
+
 TEST(RecordBatchTest, ClearKeepsSchemaAndEmptiesRows) {
   RecordBatch b(TestSchema(), 0);
   for (int i = 0; i < 1000; ++i) {
