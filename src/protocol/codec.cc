@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -796,6 +800,15 @@ class LineScanner {
   explicit LineScanner(std::string_view line) : p_(line.data()), end_(line.data() + line.size()) {}
 
   bool AtEnd() const { return p_ == end_; }
+  const char* pos() const { return p_; }
+  // The end of a line: blanks a line may end with (ParseLine's trim), then '\n'.
+  bool LineEnd() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r')) ++p_;
+    return Token("\n");
+  }
+  //! True once a string held a byte >= 0x80 (everything else a scan accepts is ASCII, so a line
+  //! without one needs no UTF-8 check).
+  bool non_ascii() const { return non_ascii_; }
   // The next bytes are `text`.
   template <size_t N>
   bool Token(const char (&text)[N]) {
@@ -829,20 +842,50 @@ class LineScanner {
     const char* q = start;
     constexpr uint64_t kOnes = 0x0101010101010101ULL;
     constexpr uint64_t kHigh = 0x8080808080808080ULL;
-    for (; end_ - q >= 8; q += 8) {
+    bool found = false;  // q is at a byte to look at one by one
+#if defined(__SSE2__)
+    // Sixteen bytes at a time: a signed compare with 0x20 flags control bytes and non-ASCII.
+    while (end_ - q >= 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+      __m128i below = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+      if (non_ascii_) below = _mm_and_si128(below, _mm_cmpgt_epi8(x, _mm_set1_epi8(-1)));
+      const __m128i hit = _mm_or_si128(below, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                                            _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+      if (mask == 0) {
+        q += 16;
+        continue;
+      }
+      q += std::countr_zero(mask);
+      if (static_cast<uint8_t>(*q) < 0x80) {
+        found = true;
+        break;
+      }
+      non_ascii_ = true;
+      ++q;
+    }
+#endif
+    uint64_t high = non_ascii_ ? 0 : kHigh;  // looked for until one is seen
+    while (!found && end_ - q >= 8) {
       const uint64_t x = Load8(q);
       const uint64_t quote = x ^ (kOnes * '"');
       const uint64_t backslash = x ^ (kOnes * '\\');
       // The lowest flagged byte is exact (a false flag only ever follows a true one).
       const uint64_t flags = ((quote - kOnes) & ~quote & kHigh) | ((backslash - kOnes) & ~backslash & kHigh) |
-                             ((x - kOnes * 0x20) & ~x & kHigh);
-      if (flags != 0) {
-        q += std::countr_zero(flags) >> 3;
-        break;
+                             ((x - kOnes * 0x20) & ~x & kHigh) | (x & high);
+      if (flags == 0) {
+        q += 8;
+        continue;
       }
+      q += std::countr_zero(flags) >> 3;
+      if (static_cast<uint8_t>(*q) < 0x80) break;
+      non_ascii_ = true;
+      high = 0;
+      ++q;
     }
     for (; q != end_ && *q != '"'; ++q) {
       if (*q == '\\' || static_cast<uint8_t>(*q) < 0x20) return false;
+      non_ascii_ |= static_cast<uint8_t>(*q) >= 0x80;
     }
     if (q == end_) return false;
     out = std::string_view(start, static_cast<size_t>(q - start));
@@ -861,6 +904,11 @@ class LineScanner {
     if (*p_ == '0') {
       ++p_;
     } else {
+      // Eight digits at a time while there are (past 19 digits `v` wraps, but it is not used).
+      while (end_ - p_ >= 8 && EightDigits(Load8(p_))) {
+        v = v * 100000000 + EightDigitsValue(Load8(p_));
+        p_ += 8;
+      }
       while (p_ != end_ && IsDigit(*p_)) v = v * 10 + static_cast<uint64_t>(*p_++ - '0');
     }
     integral = p_ - digits <= 18;
@@ -889,11 +937,25 @@ class LineScanner {
   }
   bool Digits() {
     const char* start = p_;
+    while (end_ - p_ >= 8 && EightDigits(Load8(p_))) p_ += 8;
     while (p_ != end_ && IsDigit(*p_)) ++p_;
     return p_ != start;
   }
+  // The usual SWAR tests on eight bytes read little-endian: all ASCII digits, and their value.
+  static bool EightDigits(uint64_t x) {
+    return ((x & 0xF0F0F0F0F0F0F0F0ULL) | (((x + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) ==
+           0x3333333333333333ULL;
+  }
+  static uint64_t EightDigitsValue(uint64_t x) {
+    x -= 0x3030303030303030ULL;
+    x = x * 10 + (x >> 8);  // pairs: each even byte holds two digits' value
+    return (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+            (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+           32;
+  }
   const char* p_;
   const char* end_;
+  bool non_ascii_ = false;
 };
 
 // Scans one value into `col` (appended at once; the caller takes the row back with
@@ -925,8 +987,10 @@ bool ScanValue(LineScanner& in, Column& col) {
       // left to simdjson's own verdict.
       double d;
       if (!in.Number(text, integral, whole) || !ParseWhole(text, d)) return false;
-      const std::string_view mantissa = text.substr(0, text.find_first_of("eE"));
-      if (!std::isnormal(d) && !(d == 0 && mantissa.find_first_of("123456789") == std::string_view::npos)) return false;
+      if (!std::isnormal(d)) {
+        const std::string_view mantissa = text.substr(0, text.find_first_of("eE"));
+        if (!(d == 0 && mantissa.find_first_of("123456789") == std::string_view::npos)) return false;
+      }
       col.AppendDouble(d);
       return true;
     }
@@ -994,7 +1058,7 @@ struct ProtocolReader::Impl {
   ProtocolReaderOptions options;
   od::parser parser;
   od::parser data_parser;  // for record data that came before its stream name
-  std::string buffer;      // unparsed input, with simdjson padding room
+  std::string buffer;      // the unfinished last line of earlier Feed calls
   uint64_t line_number = 0;
   std::vector<RecordBatch> pending;       // one open batch per stream (empty schema = none yet)
   std::vector<bool> warned_unknown;
@@ -1003,6 +1067,7 @@ struct ProtocolReader::Impl {
   std::string last_name;
   std::optional<std::string> last_ns;
   bool scan_records;  // options.scan_records
+  std::string scratch;  // a line copied out for simdjson's padding (ParseLines)
   // Per stream: lines the scan tried and gave up on in the current window of kScanWindow; a
   // stream whose lines mostly go to simdjson anyway (nested JSON, escapes) stops being scanned.
   static constexpr uint32_t kScanWindow = 1024;
@@ -1012,6 +1077,10 @@ struct ProtocolReader::Impl {
     bool off = false;
   };
   std::vector<ScanCount> scan_counts;
+
+  // Parses the complete lines in [p, end) (`end` follows a '\n'); `memory_end` bounds what may
+  // be read. On an error, `*stop` is where the lines not yet parsed begin.
+  Status ParseLines(const char* p, const char* end, const char* memory_end, const char** stop);
 
   Impl(const ConfiguredCatalog& c, MessageHandler& h, ProtocolReaderOptions o)
       : catalog(c), handler(h), options(o), scan_records(o.scan_records) {
@@ -1179,9 +1248,12 @@ struct ProtocolReader::Impl {
     return BatchFor(stream).num_rows() > rows ? FlushIfFull(stream, emitted_at) : Status::Ok();
   }
 
-  // The fast path (LineScanner above): true when it read the line, with the result in `st`.
-  bool TryScanRecord(std::string_view line, Status& st) {
-    LineScanner in(line);
+  // The fast path (LineScanner above): true when it read the record line at `begin`, with the
+  // result in `st`. With `newline`, the line is in [begin, limit) and ends at the first '\n',
+  // which must follow the record at once (the line needs no search for its end); `end` is then
+  // set past it. Without, the line is exactly [begin, limit).
+  bool TryScanRecord(const char* begin, const char* limit, bool newline, Status& st, const char** end = nullptr) {
+    LineScanner in(std::string_view(begin, static_cast<size_t>(limit - begin)));
     std::string_view ns_text, name;
     bool has_ns = false;
     if (!in.Token("{\"type\":\"RECORD\",\"record\":{")) return false;
@@ -1206,11 +1278,13 @@ struct ProtocolReader::Impl {
     // Up to 15 digits: exact as the double the simdjson path reads it as.
     if (!ScanData(in, LayoutFor(batch.schema_ptr()), batch) || !in.Token(",\"emitted_at\":") ||
         !in.Number(emitted_text, integral, emitted_at) || !integral || emitted_text.size() > 15 || !in.Token("}}") ||
-        !in.AtEnd() || !simdjson::validate_utf8(line.data(), line.size())) {
+        (in.non_ascii() && !simdjson::validate_utf8(begin, static_cast<size_t>(in.pos() - begin))) ||
+        !(newline ? in.LineEnd() : in.AtEnd())) {
       batch.AbandonRow();
       ++count.misses;
       return false;
     }
+    if (end != nullptr) *end = in.pos();
     batch.FinishRow();
     st = FlushIfFull(stream, emitted_at);
     return true;
@@ -1234,8 +1308,9 @@ struct ProtocolReader::Impl {
     return handler.OnOtherMessage(message);
   }
 
-  // `line` points into `buffer`, which has at least SIMDJSON_PADDING bytes of capacity after it.
-  Status ParseLine(const char* data, size_t len, size_t capacity) {
+  // `data` has at least SIMDJSON_PADDING readable bytes after the line (`capacity` from `data`).
+  // `scanned`: the scan already had this very line (and left it).
+  Status ParseLine(const char* data, size_t len, size_t capacity, bool scanned = false) {
     ++line_number;
     std::string_view line(data, len);
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
@@ -1243,7 +1318,10 @@ struct ProtocolReader::Impl {
     while (lead < line.size() && (line[lead] == ' ' || line[lead] == '\t')) ++lead;
     if (lead == line.size()) return Status::Ok();  // blank line
     Status scanned_status;
-    if (scan_records && TryScanRecord(line, scanned_status)) return scanned_status;
+    // A line the scan had in place (and left) is not scanned again.
+    if (scan_records && !scanned && TryScanRecord(line.data(), line.data() + line.size(), false, scanned_status)) {
+      return scanned_status;
+    }
     // Fast path: only records go through simdjson; everything else is rare and goes to nlohmann.
     od::document doc;
     if (auto e = parser.iterate(data, line.size(), capacity).get(doc)) {
@@ -1287,33 +1365,81 @@ ProtocolReader::~ProtocolReader() = default;
 
 uint64_t ProtocolReader::lines() const { return impl_->line_number; }
 
-Status ProtocolReader::Feed(std::string_view data) {
-  std::string& buf = impl_->buffer;
-  buf.append(data);
-  const size_t end = buf.rfind('\n');
-  if (end == std::string::npos) return Status::Ok();
-  // Room for simdjson to read past the end of the last line.
-  if (buf.capacity() < buf.size() + simdjson::SIMDJSON_PADDING) buf.reserve(buf.size() + simdjson::SIMDJSON_PADDING);
-  const size_t capacity_end = buf.capacity();
-  size_t start = 0;
-  while (start <= end) {
-    const size_t nl = buf.find('\n', start);
-    const Status st = impl_->ParseLine(buf.data() + start, nl - start, capacity_end - start);
+// Complete lines are read where they are: in the caller's data, or in `buffer` for a line that
+// spanned calls. A record line the scan takes needs no search for its end; any other line is
+// found with memchr and, when fewer than SIMDJSON_PADDING bytes follow it in that memory,
+// copied into `scratch` for simdjson.
+Status ProtocolReader::Impl::ParseLines(const char* p, const char* end, const char* memory_end, const char** stop) {
+  while (p < end) {
+    Status st;
+    const char* next = nullptr;
+    const bool tried = scan_records;
+    if (tried && TryScanRecord(p, end, true, st, &next)) {
+      ++line_number;
+    } else {
+      const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      const size_t len = static_cast<size_t>(nl - p);
+      next = nl + 1;
+      if (static_cast<size_t>(memory_end - p) >= len + simdjson::SIMDJSON_PADDING) {
+        st = ParseLine(p, len, static_cast<size_t>(memory_end - p), tried);
+      } else {
+        scratch.assign(p, len);
+        scratch.reserve(len + simdjson::SIMDJSON_PADDING);
+        st = ParseLine(scratch.data(), len, scratch.capacity(), tried);
+      }
+    }
     if (!st.ok()) {
-      buf.erase(0, nl + 1);
+      *stop = next;
       return st;
     }
-    start = nl + 1;
+    p = next;
   }
-  buf.erase(0, end + 1);
+  *stop = end;
+  return Status::Ok();
+}
+
+Status ProtocolReader::Feed(std::string_view data) {
+  Impl& im = *impl_;
+  std::string& buf = im.buffer;
+  const char* p = data.data();
+  const char* const end = p + data.size();
+  const char* stop = nullptr;
+  if (!buf.empty()) {  // finish the line begun in an earlier call
+    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', data.size()));
+    if (nl == nullptr) {
+      buf.append(data);
+      return Status::Ok();
+    }
+    buf.append(p, static_cast<size_t>(nl + 1 - p));
+    p = nl + 1;
+    if (buf.capacity() < buf.size() + simdjson::SIMDJSON_PADDING) buf.reserve(buf.size() + simdjson::SIMDJSON_PADDING);
+    const Status st = im.ParseLines(buf.data(), buf.data() + buf.size(), buf.data() + buf.capacity(), &stop);
+    buf.clear();
+    if (!st.ok()) {
+      buf.assign(p, end);  // what is left for another call
+      return st;
+    }
+  }
+  const char* last = p == end ? nullptr : static_cast<const char*>(memrchr(p, '\n', static_cast<size_t>(end - p)));
+  if (last != nullptr) {
+    const Status st = im.ParseLines(p, last + 1, end, &stop);
+    if (!st.ok()) {
+      buf.assign(stop, end);
+      return st;
+    }
+    p = last + 1;
+  }
+  buf.assign(p, end);
   return Status::Ok();
 }
 
 Status ProtocolReader::Finish() {
   std::string& buf = impl_->buffer;
   if (!buf.empty()) {
-    buf.push_back('\n');
-    SLUICE_RETURN_IF_ERROR(Feed(""));
+    std::string last = std::move(buf);
+    buf.clear();
+    last.push_back('\n');
+    SLUICE_RETURN_IF_ERROR(Feed(last));
   }
   return impl_->FlushAll();
 }

@@ -465,12 +465,19 @@ TEST(CodecTest, ReadsBackTrickyLinesAndKeysSpelledAnyWay) {
 namespace sluice {
 namespace {
 
+uint64_t out_lines_read = 0;  // ReadAndWriteBack's reader's line count
+
 // What one reader made of some input: the status and the batches written back out as lines.
-std::string ReadAndWriteBack(const ConfiguredCatalog& catalog, const std::string& input, bool scan) {
+// `piece`: the input is fed in pieces of that many bytes (0: all at once).
+std::string ReadAndWriteBack(const ConfiguredCatalog& catalog, const std::string& input, bool scan, size_t piece = 0) {
   Collector c;
   ProtocolReader reader(catalog, c, {.scan_records = scan});
-  Status st = reader.Feed(input);
+  Status st;
+  for (size_t at = 0; st.ok() && at < input.size(); at += piece == 0 ? input.size() : piece) {
+    st = reader.Feed(std::string_view(input).substr(at, piece == 0 ? input.size() : piece));
+  }
   if (st.ok()) st = reader.Finish();
+  out_lines_read = reader.lines();
   std::string out = st.ok() ? "ok\n" : "error: " + st.message() + "\n";
   for (const RecordBatch& b : c.batches) {
     out += "batch of stream " + std::to_string(b.stream()) + "\n";
@@ -551,11 +558,18 @@ TEST(CodecTest, RecordScanReadsWhatSimdjsonReads) {
   lines.push_back(head + R"({"id":1,"name":"a","score":1,"big":1,"ok":true,"born":"2020-01-01","at":"10:00:00","seen":"2020-01-01t00:00:00z"})" + tail);
   // A quote, backslash escape or control character at every offset of a string (the scan looks
   // at eight bytes at a time), and plain strings of every length around a word.
-  for (size_t k = 0; k < 20; ++k) {
+  for (size_t k = 0; k < 34; ++k) {
     const std::string run(k, 'x');
-    for (const std::string& odd : {std::string("\\\""), std::string("\\n"), std::string("\t"), std::string("\x01"), std::string("\x7f")}) {
+    for (const std::string& odd : {std::string("\\\""), std::string("\\n"), std::string("\t"), std::string("\x01"),
+                                   std::string("\x7f"), std::string("\xc3\xa9"), std::string("\xff"),
+                                   std::string("\xc3\xa9\x02"), std::string("\xc3\xa9\\\"\xc3")}) {
       lines.push_back(head + R"({"id":)" + std::to_string(k) + R"(,"name":")" + run + odd + run + R"("})" + tail);
     }
+    // Numbers of every length (read eight digits at a time), whole and with a fraction.
+    const std::string digits = std::string("98765432109876543210987654321").substr(0, k + 1);
+    lines.push_back(head + R"({"id":)" + digits + R"(,"score":)" + digits + R"(,"big":-)" + digits + "." + digits + "}" + tail);
+    lines.push_back(head + R"({"id":-)" + digits + R"(,"score":0.)" + digits + R"(e-)" + std::to_string(k) + "}" + tail);
+    lines.push_back(head + R"({"id":)" + digits + "a}" + tail);
     lines.push_back(head + R"({"id":1,"name":")" + run + R"("})" + tail);
     lines.push_back(head + R"({"id":1,"name":")" + run);  // no closing quote
   }
@@ -571,6 +585,42 @@ TEST(CodecTest, RecordScanReadsWhatSimdjsonReads) {
   for (int i = 0; i < 1500; ++i) all += head + R"({"id":1,"doc":{"k":[1,2]}})" + tail + "\n";
   for (int i = 0; i < 2000; ++i) all += head + datas[static_cast<size_t>(i % 3)] + tail + "\n";
   EXPECT_EQ(ReadAndWriteBack(*catalog, all, true), ReadAndWriteBack(*catalog, all, false));
+}
+
+// Lines are read where they are in the caller's data (a record the scan takes needs no search
+// for its end) or, across calls, from the reader's own buffer: any cut of the input, line
+// endings with blanks or CR, blank lines, a last line without '\n', and an invalid line (its
+// number in the error) read the same.
+TEST(CodecTest, InputCutAnywhereReadsTheSame) {
+  auto catalog = ConfiguredCatalog::FromJson(Json::parse(R"({"streams":[
+    {"stream":{"name":"t","json_schema":{"type":"object","properties":{
+        "id":{"type":"integer"},"name":{"type":"string"},"doc":{"type":"object"}}},
+        "supported_sync_modes":["full_refresh"]},
+     "sync_mode":"full_refresh","destination_sync_mode":"append"}]})"));
+  ASSERT_TRUE(catalog.ok()) << catalog.status().message();
+  const std::string rec = R"({"type":"RECORD","record":{"stream":"t","data":{"id":)";
+  std::string input;
+  for (int i = 0; i < 300; ++i) {
+    input += rec + std::to_string(i) + R"(,"name":"n)" + std::string(static_cast<size_t>(i % 40), 'x') + R"("},"emitted_at":)" +
+             std::to_string(1000 + i) + "}}";
+    input += i % 7 == 0 ? "\r\n" : i % 11 == 0 ? " \t\n" : "\n";
+    if (i % 50 == 0) input += "\n  \n";
+    if (i % 30 == 0) input += rec + R"(1,"doc":{"a":[1,2]}},"emitted_at":5}})" "\n";
+    if (i % 45 == 0) input += R"({"type":"STATE","state":{"type":"LEGACY","data":{"i":)" + std::to_string(i) + "}}}\n";
+  }
+  input += rec + R"(7,"name":"last"},"emitted_at":9}})";  // no '\n'
+  const std::string whole = ReadAndWriteBack(*catalog, input, true);
+  const uint64_t lines = out_lines_read;
+  EXPECT_EQ(whole.rfind("ok\n", 0), 0u) << whole.substr(0, 200);
+  EXPECT_EQ(whole, ReadAndWriteBack(*catalog, input, false));
+  for (size_t piece : {1, 2, 7, 64, 229, 4096}) {
+    EXPECT_EQ(ReadAndWriteBack(*catalog, input, true, piece), whole) << piece;
+    EXPECT_EQ(out_lines_read, lines) << piece;
+  }
+  const std::string bad = input.substr(0, 5000) + "\n{not json}\n" + input.substr(5000);
+  const std::string error = ReadAndWriteBack(*catalog, bad, true);
+  EXPECT_EQ(error.rfind("error: line ", 0), 0u) << error.substr(0, 200);
+  for (size_t piece : {1, 13, 4096}) EXPECT_EQ(ReadAndWriteBack(*catalog, bad, true, piece), error) << piece;
 }
 
 }  // namespace
