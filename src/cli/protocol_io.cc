@@ -58,24 +58,26 @@ class InputSource : public Source {
 // Records are buffered per stream in the destination, so a stream status can be printed after
 // every record before it.
 
+std::string_view View(const PodBuffer& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
 class OutputWriter : public StreamWriter {
  public:
-  OutputWriter(StreamDescriptor d, std::string& buffer) : descriptor_(std::move(d)), buffer_(buffer) {}
+  OutputWriter(StreamDescriptor d, PodBuffer& buffer) : descriptor_(std::move(d)), buffer_(buffer) {}
   Status Write(const RecordBatch& batch) override {
     AppendRecordMessages(buffer_, batch, descriptor_);
     if (buffer_.size() > (1 << 20)) return Flush();
     return Status::Ok();
   }
   Status Flush() override {
-    WriteStdout(buffer_);
-    buffer_.clear();
+    WriteStdout(View(buffer_));
+    buffer_.Clear();
     return Status::Ok();
   }
   Status Finish(StreamOutcome) override { return Flush(); }
 
  private:
   StreamDescriptor descriptor_;
-  std::string& buffer_;
+  PodBuffer& buffer_;  // RECORD lines: a PodBuffer grows without zero-filling
 };
 
 class OutputDestination : public ProtocolOutputDestination {
@@ -84,7 +86,7 @@ class OutputDestination : public ProtocolOutputDestination {
   Status Check(const Json&) override { return Status::Ok(); }
   Status Begin(const Json&, const ConfiguredCatalog& catalog) override {
     catalog_ = &catalog;
-    buffers_.assign(catalog.streams.size(), std::string());
+    buffers_.assign(catalog.streams.size(), PodBuffer());
     return Status::Ok();
   }
   Result<std::unique_ptr<StreamWriter>> Open(uint32_t stream) override {
@@ -97,16 +99,17 @@ class OutputDestination : public ProtocolOutputDestination {
   }
   void PrintStreamStatus(uint32_t stream, StreamStatus status) override {
     if (catalog_ == nullptr || stream >= buffers_.size()) return;
-    std::string out = std::move(buffers_[stream]);
-    buffers_[stream].clear();
-    out += SerializeMessage(StreamStatusMessage(catalog_->streams[stream].descriptor(), StreamStatusName(status)));
-    out += "\n";
-    WriteStdout(out);
+    PodBuffer& out = buffers_[stream];
+    const std::string line =
+        SerializeMessage(StreamStatusMessage(catalog_->streams[stream].descriptor(), StreamStatusName(status))) + "\n";
+    out.Append(line.data(), line.size());
+    WriteStdout(View(out));
+    out.Clear();
   }
 
  private:
   const ConfiguredCatalog* catalog_ = nullptr;
-  std::vector<std::string> buffers_;
+  std::vector<PodBuffer> buffers_;
 };
 
 }  // namespace

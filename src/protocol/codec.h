@@ -39,6 +39,9 @@ void AppendRecordData(std::string& out, const RecordBatch& batch, size_t row);
 void AppendRecordMeta(std::string& out, const RecordBatch& batch, size_t row, size_t& change_cursor);
 //! Appends every row of `batch` as RECORD message lines (each ending in '\n').
 void AppendRecordMessages(std::string& out, const RecordBatch& batch, const StreamDescriptor& stream);
+//! The same lines into a PodBuffer, which grows without zero-filling (a std::string zero-fills
+//! every byte it grows by before the lines are written over it): for the protocol pipes.
+void AppendRecordMessages(PodBuffer& out, const RecordBatch& batch, const StreamDescriptor& stream);
 
 //! One line (no trailing newline) for a non-record message.
 std::string SerializeMessage(const Json& message);

@@ -342,7 +342,7 @@ class ExternalWriter : public StreamWriter {
  private:
   ExternalDestination& dest_;
   StreamDescriptor descriptor_;
-  std::string buffer_;
+  PodBuffer buffer_;  // the batch's RECORD lines (grown without zero-filling)
 };
 
 class ExternalDestination : public Destination {
@@ -460,9 +460,9 @@ class ExternalDestination : public Destination {
 };
 
 Status ExternalWriter::Write(const RecordBatch& batch) {
-  buffer_.clear();
+  buffer_.Clear();
   AppendRecordMessages(buffer_, batch, descriptor_);
-  return dest_.Send(buffer_);
+  return dest_.Send(std::string_view(reinterpret_cast<const char*>(buffer_.data()), buffer_.size()));
 }
 
 }  // namespace

@@ -378,6 +378,11 @@ TEST(CodecTest, RecordLinesEqualAValueByValueReference) {
   std::string out = "already here\n";
   AppendRecordMessages(out, batch, {"t", "n\"s"});
   EXPECT_EQ(out, expected);
+  // The PodBuffer form (the protocol pipes') writes the same bytes.
+  PodBuffer pod;
+  pod.Append("already here\n", 13);
+  for (int twice = 0; twice < 2; ++twice) AppendRecordMessages(pod, batch, {"t", "n\"s"});
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(pod.data()), pod.size()), expected + expected.substr(13));
 
   std::string text;  // plain text: strings unquoted, NaN bare
   AppendValueText(text, batch.column(1), 0);
