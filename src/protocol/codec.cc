@@ -150,13 +150,13 @@ char* WriteJsonString(char* out, std::string_view s) {
     }
 #endif
     while (i + 8 <= s.size() && !NeedsEscapeOrCheck8(s.data() + i)) i += 8;
+    // The last few bytes: the last eight of a long enough string at once (overlapping bytes
+    // already seen), else one by one.
+    if (s.size() >= 8 && s.size() - i < 8 && !NeedsEscapeOrCheck8(s.data() + s.size() - 8)) break;
+    while (i < s.size() && kEscapeClass[static_cast<uint8_t>(s[i])] == 0) ++i;
     if (i >= s.size()) break;
     const uint8_t c = static_cast<uint8_t>(s[i]);
     const uint8_t cls = kEscapeClass[c];
-    if (cls == 0) {
-      ++i;
-      continue;
-    }
     if (cls == 2) {
       const size_t n = Utf8SequenceLength(s, i);
       if (n != 0) {
@@ -866,6 +866,8 @@ class LineScanner {
         if (Load8(p_ + i) != Load8(t + i)) return false;
       }
       if (Load8(p_ + n - 8) != Load8(t + n - 8)) return false;
+    } else if (n >= 4) {  // two overlapping words
+      if (Load4(p_) != Load4(t) || Load4(p_ + n - 4) != Load4(t + n - 4)) return false;
     } else {
       for (size_t i = 0; i < n; ++i) {
         if (p_[i] != t[i]) return false;
@@ -935,36 +937,40 @@ class LineScanner {
   // A number as JSON's grammar has it; `integral` when it has no fraction and no exponent, then
   // `value` holds it when it has at most 18 digits (else `integral` is false too).
   bool Number(std::string_view& out, bool& integral, int64_t& value) {
-    const char* start = p_;
-    const bool negative = p_ != end_ && *p_ == '-';
-    if (negative) ++p_;
-    if (p_ == end_ || !IsDigit(*p_)) return false;
+    // On locals (a member pointer went back to memory at every digit).
+    const char* p = p_;
+    const char* const end = end_;
+    const char* const start = p;
+    const bool negative = p != end && *p == '-';
+    if (negative) ++p;
+    if (p == end || !IsDigit(*p)) return false;
     uint64_t v = 0;
-    const char* digits = p_;
-    if (*p_ == '0') {
-      ++p_;
+    const char* const digits = p;
+    if (*p == '0') {
+      ++p;
     } else {
       // Eight digits at a time while there are (past 19 digits `v` wraps, but it is not used).
-      while (end_ - p_ >= 8 && EightDigits(Load8(p_))) {
-        v = v * 100000000 + EightDigitsValue(Load8(p_));
-        p_ += 8;
+      while (end - p >= 8 && EightDigits(Load8(p))) {
+        v = v * 100000000 + EightDigitsValue(Load8(p));
+        p += 8;
       }
-      while (p_ != end_ && IsDigit(*p_)) v = v * 10 + static_cast<uint64_t>(*p_++ - '0');
+      while (p != end && IsDigit(*p)) v = v * 10 + static_cast<uint64_t>(*p++ - '0');
     }
-    integral = p_ - digits <= 18;
+    integral = p - digits <= 18;
     value = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
-    if (p_ != end_ && *p_ == '.') {
+    if (p != end && *p == '.') {
       integral = false;
-      ++p_;
-      if (!Digits()) return false;
+      ++p;
+      if (!Digits(p, end)) return false;
     }
-    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+    if (p != end && (*p == 'e' || *p == 'E')) {
       integral = false;
-      ++p_;
-      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-      if (!Digits()) return false;
+      ++p;
+      if (p != end && (*p == '+' || *p == '-')) ++p;
+      if (!Digits(p, end)) return false;
     }
-    out = std::string_view(start, static_cast<size_t>(p_ - start));
+    out = std::string_view(start, static_cast<size_t>(p - start));
+    p_ = p;
     return true;
   }
 
@@ -975,11 +981,17 @@ class LineScanner {
     std::memcpy(&x, p, 8);
     return x;
   }
-  bool Digits() {
-    const char* start = p_;
-    while (end_ - p_ >= 8 && EightDigits(Load8(p_))) p_ += 8;
-    while (p_ != end_ && IsDigit(*p_)) ++p_;
-    return p_ != start;
+  static uint32_t Load4(const char* p) {
+    uint32_t x;
+    std::memcpy(&x, p, 4);
+    return x;
+  }
+  // Skips digits at `p`; false when there is none.
+  static bool Digits(const char*& p, const char* end) {
+    const char* start = p;
+    while (end - p >= 8 && EightDigits(Load8(p))) p += 8;
+    while (p != end && IsDigit(*p)) ++p;
+    return p != start;
   }
   // The usual SWAR tests on eight bytes read little-endian: all ASCII digits, and their value.
   static bool EightDigits(uint64_t x) {
