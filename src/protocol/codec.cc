@@ -949,12 +949,26 @@ class LineScanner {
     if (*p == '0') {
       ++p;
     } else {
-      // Eight digits at a time while there are (past 19 digits `v` wraps, but it is not used).
-      while (end - p >= 8 && EightDigits(Load8(p))) {
-        v = v * 100000000 + EightDigitsValue(Load8(p));
-        p += 8;
+      // Eight bytes at a time: the digits among them found at once, their value by the SWAR
+      // formula with the digits moved to the low end (past 19 digits `v` wraps, unused then).
+      static constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+      while (end - p >= 8) {
+        const uint64_t x = Load8(p);
+        const uint64_t other = NonDigits(x);
+        if (other == 0) {
+          v = v * 100000000 + EightDigitsValue(x);
+          p += 8;
+          continue;
+        }
+        const unsigned n = static_cast<unsigned>(std::countr_zero(other)) >> 3;  // digits before the first other byte
+        if (n > 0) {
+          v = v * kPow10[n] + EightDigitsValue((x << (8 * (8 - n))) | (0x3030303030303030ULL >> (8 * n)));
+          p += n;
+        }
+        goto digits_done;
       }
       while (p != end && IsDigit(*p)) v = v * 10 + static_cast<uint64_t>(*p++ - '0');
+    digits_done:;
     }
     integral = p - digits <= 18;
     value = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
@@ -989,9 +1003,24 @@ class LineScanner {
   // Skips digits at `p`; false when there is none.
   static bool Digits(const char*& p, const char* end) {
     const char* start = p;
-    while (end - p >= 8 && EightDigits(Load8(p))) p += 8;
+    while (end - p >= 8) {
+      const uint64_t other = NonDigits(Load8(p));
+      if (other != 0) {
+        p += std::countr_zero(other) >> 3;
+        return p != start;
+      }
+      p += 8;
+    }
     while (p != end && IsDigit(*p)) ++p;
     return p != start;
+  }
+  // The high bit of each byte of `x` (read little-endian) that is not an ASCII digit; exact up
+  // to the first such byte (the carries of x + 0x46… only run up from a flagged byte).
+  static uint64_t NonDigits(uint64_t x) {
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    const uint64_t above_nine = x | (x + 0x4646464646464646ULL);           // b >= 0x3A or b >= 0x80
+    const uint64_t below_zero = ~((x | kHigh) - 0x3030303030303030ULL);  // (b & 0x7F) < 0x30
+    return (above_nine | below_zero) & kHigh;
   }
   // The usual SWAR tests on eight bytes read little-endian: all ASCII digits, and their value.
   static bool EightDigits(uint64_t x) {
