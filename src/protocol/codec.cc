@@ -1142,6 +1142,7 @@ struct ProtocolReader::Impl {
   std::string buffer;      // the unfinished last line of earlier Feed calls
   uint64_t line_number = 0;
   std::vector<RecordBatch> pending;       // one open batch per stream (empty schema = none yet)
+  std::vector<std::vector<size_t>> last_sizes;  // per stream: its last batch's rows, then each column's bytes
   std::vector<bool> warned_unknown;
   std::unordered_map<std::string, int> by_name;  // stream name → index if unique, -2 if ambiguous
   int last_stream = -1;
@@ -1166,6 +1167,7 @@ struct ProtocolReader::Impl {
   Impl(const ConfiguredCatalog& c, MessageHandler& h, ProtocolReaderOptions o)
       : catalog(c), handler(h), options(o), scan_records(o.scan_records) {
     pending.resize(catalog.streams.size());
+    last_sizes.resize(catalog.streams.size());
     scan_counts.resize(catalog.streams.size());
     warned_unknown.resize(catalog.streams.size());
     for (size_t i = 0; i < catalog.streams.size(); ++i) {
@@ -1176,13 +1178,24 @@ struct ProtocolReader::Impl {
 
   RecordBatch& BatchFor(int stream) {
     RecordBatch& b = pending[static_cast<size_t>(stream)];
-    if (!b.schema_ptr()) b = RecordBatch(catalog.streams[static_cast<size_t>(stream)].schema, static_cast<uint32_t>(stream));
+    if (!b.schema_ptr()) {
+      b = RecordBatch(catalog.streams[static_cast<size_t>(stream)].schema, static_cast<uint32_t>(stream));
+      // Room for as much as the stream's last batch held: a new batch's columns would otherwise
+      // grow from nothing again (a dozen reallocations and copies each, new pages every time).
+      const std::vector<size_t>& sizes = last_sizes[static_cast<size_t>(stream)];
+      if (!sizes.empty()) {
+        for (size_t c = 0; c < b.num_columns(); ++c) b.column(c).Reserve(sizes[0], sizes[c + 1]);
+      }
+    }
     return b;
   }
 
   Status FlushStream(size_t i) {
     RecordBatch& b = pending[i];
     if (!b.schema_ptr() || b.num_rows() == 0) return Status::Ok();
+    std::vector<size_t>& sizes = last_sizes[i];
+    sizes.assign(1, b.num_rows());
+    for (size_t c = 0; c < b.num_columns(); ++c) sizes.push_back(b.column(c).bytes().size());
     RecordBatch out = std::move(b);
     b = RecordBatch();
     return handler.OnBatch(std::move(out));
