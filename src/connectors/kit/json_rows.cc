@@ -7,6 +7,7 @@
 #include <nlohmann/detail/conversions/to_chars.hpp>
 
 #include "protocol/codec.h"
+#include "protocol/json_column.h"
 
 namespace sluice {
 
@@ -18,6 +19,93 @@ Status JsonRows::AppendText(StreamBatcher& out, std::string_view text, size_t re
   if (e) return Status::SystemError(fmt::format("a record could not be re-read: {}", simdjson::error_message(e)));
   SLUICE_RETURN_IF_ERROR(AppendJsonObjectRow(object, out.batch(), ChangeReason::kSourceSerializationError));
   return out.RowsFinished(1);
+}
+
+namespace {
+
+// simdjson's DOM element seen as json_column.h's value view, its texts as DumpDomRecord writes
+// them (so a value lands as the text path would land it).
+struct DomValue {
+  simdjson::dom::element e;
+  std::string& scratch;
+
+  simdjson::error_code Kind(JsonKind& kind) {
+    using simdjson::dom::element_type;
+    switch (e.type()) {
+      case element_type::OBJECT: kind = JsonKind::kObject; break;
+      case element_type::ARRAY: kind = JsonKind::kArray; break;
+      case element_type::STRING: kind = JsonKind::kString; break;
+      case element_type::INT64:
+      case element_type::UINT64:
+      case element_type::DOUBLE: kind = JsonKind::kNumber; break;
+      case element_type::BOOL: kind = JsonKind::kBoolean; break;
+      case element_type::NULL_VALUE: kind = JsonKind::kNull; break;
+    }
+    return simdjson::SUCCESS;
+  }
+  simdjson::error_code Bool(bool& out) { return e.get(out); }
+  // An unsigned above INT64_MAX or a double is an error, as On-Demand's get_int64 on its text.
+  simdjson::error_code Int64(int64_t& out) { return e.get(out); }
+  simdjson::error_code Double(double& out) { return e.get(out); }
+  simdjson::error_code String(std::string_view& out) { return e.get(out); }
+  simdjson::error_code NumberText(std::string_view& out) { return JsonText(JsonKind::kNumber, out); }
+  simdjson::error_code JsonText(JsonKind, std::string_view& out) {
+    scratch.clear();
+    DumpDomRecord(e, scratch);
+    out = scratch;
+    return simdjson::SUCCESS;
+  }
+};
+
+enum class DomRow { kAppended, kRepeatedKey };
+
+// Appends `object`'s fields to the current row of `batch` by name and finishes the row, as
+// AppendJsonObjectRow does with the object's text. kRepeatedKey (the row abandoned) when a
+// column's key comes twice: nlohmann's dump keeps the last value, this walk the first.
+Result<DomRow> AppendDomObjectRow(simdjson::dom::object object, RecordBatch& batch, std::string& scratch) {
+  const Schema& schema = batch.schema();
+  const size_t row = batch.num_rows();
+  size_t expected = 0;
+  for (auto field : object) {
+    const std::string_view key = field.key;
+    int index = expected < schema.num_fields() && schema.field(expected).name == key
+                    ? static_cast<int>(expected)
+                    : schema.IndexOf(key);
+    if (index < 0) continue;  // a field the schema does not declare
+    Column& col = batch.column(static_cast<size_t>(index));
+    if (col.size() != row) {
+      batch.AbandonRow();
+      return DomRow::kRepeatedKey;
+    }
+    expected = static_cast<size_t>(index) + 1;
+    DomValue view{field.value, scratch};
+    bool fits;
+    if (auto e = AppendJsonValueAs(view, col, fits)) {
+      batch.AbandonRow();
+      return Status::SystemError(fmt::format("record field '{}': {}", key, simdjson::error_message(e)));
+    }
+    if (!fits) {
+      col.AppendNull();
+      batch.AddChange(schema.field(static_cast<size_t>(index)).name, ChangeKind::kNulled,
+                      ChangeReason::kSourceSerializationError);
+    }
+  }
+  batch.FinishRow();
+  return DomRow::kAppended;
+}
+
+}  // namespace
+
+Status JsonRows::AppendDom(StreamBatcher& out, simdjson::dom::element record) {
+  if (record.type() == simdjson::dom::element_type::OBJECT) {
+    SLUICE_ASSIGN_OR_RETURN(DomRow done,
+                            AppendDomObjectRow(DomAs<simdjson::dom::object>(record), out.batch(), scratch_));
+    if (done == DomRow::kAppended) return out.RowsFinished(1);
+  }
+  text_.clear();
+  DumpDomRecord(record, text_);
+  text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);
+  return AppendText(out, text_, text_.capacity());
 }
 
 Status JsonRows::AppendJson(StreamBatcher& out, const Json& record) {
@@ -74,10 +162,7 @@ void JsonRowsPipe::Run() {
     changed_.notify_all();  // room for the next page
     Status st;
     for (simdjson::dom::element record : page.records) {
-      text_.clear();
-      DumpDomRecord(record, text_);
-      text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);
-      st = rows_.AppendText(out_, text_, text_.capacity());
+      st = rows_.AppendDom(out_, record);
       if (!st.ok()) break;
     }
     page.records.clear();
