@@ -51,6 +51,21 @@ void Column::AppendNull() {
   ++null_count_;
 }
 
+void Column::TruncateTo(size_t rows) {
+  if (rows < size_) {
+    for (size_t r = rows; r < size_; ++r) null_count_ -= IsNull(r) ? 1 : 0;
+    validity_.Resize((rows + 7) / 8);
+    if ((rows & 7) != 0) validity_.data()[rows >> 3] &= static_cast<uint8_t>((1u << (rows & 7)) - 1);
+    if (IsVariableLength(type_)) {
+      offsets_.Resize((rows + 1) * 4);
+    } else {
+      values_.Resize(rows * static_cast<size_t>(FixedWidth(type_)));
+    }
+    size_ = rows;
+  }
+  if (IsVariableLength(type_)) DiscardUncommittedBytes();
+}
+
 void Column::Clear() {
   size_ = 0;
   null_count_ = 0;
@@ -86,28 +101,7 @@ RecordBatch::RecordBatch(SchemaPtr schema, uint32_t stream) : schema_(std::move(
 }
 
 void RecordBatch::AbandonRow() {
-  // Rebuilding the row is rare (a rejected input line), so truncate by copying the good rows.
-  for (size_t i = 0; i < columns_.size(); ++i) {
-    Column& c = columns_[i];
-    if (c.size() == num_rows_) {
-      if (IsVariableLength(c.type())) c.DiscardUncommittedBytes();
-      continue;
-    }
-    Column kept(c.type());
-    for (size_t r = 0; r < num_rows_; ++r) {
-      if (c.IsNull(r)) {
-        kept.AppendNull();
-        continue;
-      }
-      switch (FixedWidth(c.type())) {
-        case 0: kept.AppendBytes(c.Bytes(r)); break;
-        case 1: kept.AppendBool(c.Bool(r)); break;
-        case 4: kept.AppendInt32(c.Int32(r)); break;
-        default: kept.AppendInt64(c.Int64(r)); break;
-      }
-    }
-    c = std::move(kept);
-  }
+  for (Column& c : columns_) c.TruncateTo(num_rows_);
   while (!changes_.empty() && changes_.back().row == num_rows_) changes_.pop_back();
 }
 

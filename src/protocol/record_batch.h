@@ -106,6 +106,9 @@ class Column {
   //! Drops the bytes appended to bytes() since the last committed value.
   void DiscardUncommittedBytes() { data_.resize(Offset(size_)); }
 
+  //! Keeps the first `rows` values (fewer than size(): nothing removed) and drops uncommitted
+  //! bytes; O(removed rows). Keeps capacity.
+  void TruncateTo(size_t rows);
   //! Removes all rows; keeps capacity.
   void Clear();
   //! Makes room for `rows` values (and `data_bytes` of variable-length data) without regrowth.

@@ -41,7 +41,9 @@ class JsonRows {
   //! least text.size() + simdjson::SIMDJSON_PADDING (what follows the text may be anything).
   //! Text that is no JSON object is a SystemError ("a record could not be re-read").
   Status AppendText(StreamBatcher& out, std::string_view text, size_t readable);
-  //! Appends `record` (an object) as AppendText would its `dump()` (invalid UTF-8 replaced).
+  //! Appends `record` (an object) as AppendText would its `dump()` (invalid UTF-8 replaced):
+  //! values go from the Json straight into the columns; a record with a string that is not
+  //! valid UTF-8 (or not an object) takes the text path.
   Status AppendJson(StreamBatcher& out, const Json& record);
   //! Appends `record` (an object) as AppendText would DumpDomRecord's text of it, without the
   //! text: values go from the DOM into the columns (an object repeating a column's key takes the

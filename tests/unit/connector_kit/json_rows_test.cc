@@ -3,6 +3,7 @@
 // texts and on random documents — and JsonRowsPipe appending pages in order.
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -161,9 +162,40 @@ TEST(JsonRowsTest, RepeatedKeysAreLeftToNlohmann) {
   EXPECT_EQ(written, expected);
 }
 
+// The same batches: rows (as written out) and change notes. Returns the notes compared.
+size_t ExpectSameBatches(const testing::CollectingEmitter& got, const testing::CollectingEmitter& want, size_t rows) {
+  EXPECT_EQ(got.batches.size(), want.batches.size());
+  size_t seen = 0, changes = 0;
+  for (size_t b = 0; b < got.batches.size() && b < want.batches.size(); ++b) {
+    const RecordBatch& x = got.batches[b];
+    const RecordBatch& y = want.batches[b];
+    EXPECT_EQ(x.num_rows(), y.num_rows()) << "batch " << b;
+    for (size_t r = 0; r < x.num_rows() && r < y.num_rows(); ++r, ++seen) {
+      std::string dx, dy;
+      AppendRecordData(dx, x, r);
+      AppendRecordData(dy, y, r);
+      EXPECT_EQ(dx, dy) << "batch " << b << " row " << r;
+      for (size_t c = 0; c < x.num_columns(); ++c) {  // the bytes themselves (written out, bad UTF-8 is replaced)
+        if (!IsVariableLength(x.column(c).type()) || x.column(c).IsNull(r) || y.column(c).IsNull(r)) continue;
+        EXPECT_EQ(x.column(c).Bytes(r), y.column(c).Bytes(r)) << "batch " << b << " row " << r << " column " << c;
+      }
+    }
+    EXPECT_EQ(x.changes().size(), y.changes().size()) << "batch " << b;
+    for (size_t c = 0; c < x.changes().size() && c < y.changes().size(); ++c, ++changes) {
+      EXPECT_EQ(x.changes()[c].row, y.changes()[c].row);
+      EXPECT_EQ(x.changes()[c].field, y.changes()[c].field);
+      EXPECT_EQ(x.changes()[c].change, y.changes()[c].change);
+      EXPECT_EQ(x.changes()[c].reason, y.changes()[c].reason);
+    }
+  }
+  EXPECT_EQ(seen, rows);
+  return changes;
+}
+
 // Every column type, values of every JSON kind in many spellings, keys in any order, unknown
 // and repeated keys: AppendDom lands each record exactly as AppendText lands DumpDomRecord's
-// text of it — the same column values (as written out) and the same change notes.
+// text of it — the same column values (as written out) and the same change notes — and so does
+// AppendJson of nlohmann's parse of it.
 TEST(JsonRowsTest, DomRowsLandAsTheirTextWould) {
   auto schema = std::make_shared<const Schema>(std::vector<Field>{
       {"i", TypeId::kInteger, true, {}}, {"n", TypeId::kNumber, true, {}}, {"d", TypeId::kDecimal, true, {}},
@@ -180,10 +212,11 @@ TEST(JsonRowsTest, DomRowsLandAsTheirTextWould) {
       "\"\\u00e9\\n\\\"q\\\" \\ud83d\\ude00\"", "{\"x\": 1, \"x\": 2}"};
   constexpr size_t kNumValues = sizeof kValues / sizeof kValues[0];
   std::mt19937_64 rng(6122026);
-  testing::CollectingEmitter from_dom, from_text;
+  testing::CollectingEmitter from_dom, from_text, from_json;
   StreamBatcher dom_out(from_dom, 0, schema, {.max_rows = 97});
   StreamBatcher text_out(from_text, 0, schema, {.max_rows = 97});
-  JsonRows dom_rows, text_rows;
+  StreamBatcher json_out(from_json, 0, schema, {.max_rows = 97});
+  JsonRows dom_rows, text_rows, json_rows;
   simdjson::dom::parser parser;
   for (int r = 0; r < 3000; ++r) {
     std::vector<std::string> keys;
@@ -205,31 +238,44 @@ TEST(JsonRowsTest, DomRowsLandAsTheirTextWould) {
     DumpDomRecord(root, written);
     written.reserve(written.size() + simdjson::SIMDJSON_PADDING);
     ASSERT_TRUE(text_rows.AppendText(text_out, written, written.capacity()).ok()) << text;
+    ASSERT_TRUE(json_rows.AppendJson(json_out, Json::parse(text)).ok()) << text;
   }
   ASSERT_TRUE(dom_out.Finish(Status::Ok()).ok());
   ASSERT_TRUE(text_out.Finish(Status::Ok()).ok());
-  ASSERT_EQ(from_dom.batches.size(), from_text.batches.size());
-  size_t rows = 0, changes = 0;
-  for (size_t b = 0; b < from_dom.batches.size(); ++b) {
-    const RecordBatch& x = from_dom.batches[b];
-    const RecordBatch& y = from_text.batches[b];
-    ASSERT_EQ(x.num_rows(), y.num_rows());
-    for (size_t r = 0; r < x.num_rows(); ++r, ++rows) {
-      std::string dx, dy;
-      AppendRecordData(dx, x, r);
-      AppendRecordData(dy, y, r);
-      ASSERT_EQ(dx, dy) << "batch " << b << " row " << r;
-    }
-    ASSERT_EQ(x.changes().size(), y.changes().size()) << "batch " << b;
-    for (size_t c = 0; c < x.changes().size(); ++c, ++changes) {
-      EXPECT_EQ(x.changes()[c].row, y.changes()[c].row);
-      EXPECT_EQ(x.changes()[c].field, y.changes()[c].field);
-      EXPECT_EQ(x.changes()[c].change, y.changes()[c].change);
-      EXPECT_EQ(x.changes()[c].reason, y.changes()[c].reason);
-    }
+  ASSERT_TRUE(json_out.Finish(Status::Ok()).ok());
+  EXPECT_GT(ExpectSameBatches(from_dom, from_text, 3000), 1000u);  // many values do not fit: notes compared
+  ExpectSameBatches(from_json, from_text, 3000);
+}
+
+// Values only a Json built in code holds: NaN and infinities (dump() writes null), strings that
+// are not UTF-8 (dump() replaces the bytes), nested ones too — AppendJson lands them as their
+// dump's text.
+TEST(JsonRowsTest, JsonRecordsOfCodeLandAsTheirDump) {
+  auto schema = std::make_shared<const Schema>(std::vector<Field>{
+      {"n", TypeId::kNumber, true, {}}, {"d", TypeId::kDecimal, true, {}}, {"s", TypeId::kString, true, {}},
+      {"j", TypeId::kJson, true, {}}, {"i", TypeId::kInteger, true, {}}});
+  const std::string bad = "caf\xe9 \xff";
+  const std::vector<Json> records = {
+      {{"n", std::nan("")}, {"d", HUGE_VAL}, {"s", "ok"}, {"i", -HUGE_VAL}},
+      {{"s", bad}, {"n", 1.5}},
+      {{"j", {{"k", bad}}}, {"i", 3}},
+      {{"s", Json::array({1, bad})}, {"d", 2.50}},
+      {{bad, 1}, {"i", 4}},
+      {{"n", 18446744073709551615ull}, {"i", 18446744073709551615ull}, {"d", -7}, {"s", 0.1}},
+  };
+  testing::CollectingEmitter direct, text;
+  StreamBatcher direct_out(direct, 0, schema), text_out(text, 0, schema);
+  JsonRows rows;
+  for (const Json& record : records) {
+    ASSERT_TRUE(rows.AppendJson(direct_out, record).ok());
+    std::string written = Dumped(record);
+    written.reserve(written.size() + simdjson::SIMDJSON_PADDING);
+    ASSERT_TRUE(rows.AppendText(text_out, written, written.capacity()).ok());
   }
-  EXPECT_EQ(rows, 3000u);
-  EXPECT_GT(changes, 1000u);  // many values do not fit their column: the notes were compared
+  ASSERT_TRUE(direct_out.Finish(Status::Ok()).ok());
+  ASSERT_TRUE(text_out.Finish(Status::Ok()).ok());
+  ExpectSameBatches(direct, text, records.size());
+  EXPECT_EQ(direct.Rows()[1]["s"], "caf\ufffd \ufffd");  // replaced, as the dump replaces it
 }
 
 TEST(JsonRowsTest, DomRecordThatIsNoObjectIsAnError) {
