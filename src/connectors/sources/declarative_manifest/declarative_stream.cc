@@ -485,12 +485,15 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
   auto note_newest = [&](std::optional<int64_t> n) {
     if (n && (!global_newest || *n > *global_newest)) global_newest = n;
   };
+  Json last_checkpoint;  // per-partition: the state last checkpointed
   // After a slice: the stream's checkpoint (a global cursor checkpoints once, at the end).
   const std::function<Status(size_t, const Json&)> slice_done = [&](size_t p, const Json& cursor_state) -> Status {
     set_state(partitions[p], cursor_state);
     if (per_partition && use_global) return Status::Ok();
     if (!sink.checkpoint) return Status::Ok();
-    return sink.checkpoint(per_partition ? compose() : whole_state);
+    if (!per_partition) return sink.checkpoint(whole_state);
+    last_checkpoint = compose();
+    return sink.checkpoint(last_checkpoint);
   };
   // Each partition's saved cursor state and slices.
   std::vector<Json> saved;
@@ -542,7 +545,8 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
       const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began).count();
       lookback_seconds = (micros + 999'999) / 1'000'000;
     }
-    if (sink.checkpoint) SLUICE_RETURN_IF_ERROR(sink.checkpoint(compose()));
+    Json final_state = compose();
+    if (sink.checkpoint && final_state != last_checkpoint) SLUICE_RETURN_IF_ERROR(sink.checkpoint(final_state));
   }
   return Status::Ok();
 }

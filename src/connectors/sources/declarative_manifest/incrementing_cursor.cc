@@ -37,7 +37,7 @@ Result<IncrementingCursor> IncrementingCursor::Make(ConfigReader r, BuildContext
     std::optional<int64_t> start = AsInteger(raw);
     if (!start && raw.is_string()) {
       SLUICE_ASSIGN_OR_RETURN(std::string text, ctx.interpolator->Text(raw, vars, r.PathOf("start_value")));
-      start = AsInteger(Json(text));
+      start = text.empty() ? std::optional<int64_t>(0) : AsInteger(Json(text));  // an unset config value: from 0
       if (!start) return Status::ConfigError(fmt::format("manifest {}: '{}' is not an integer", r.PathOf("start_value"), text));
     }
     if (!start) return Status::ConfigError(fmt::format("manifest {}: expected an integer or a template giving one", r.PathOf("start_value")));

@@ -2,9 +2,10 @@
 // IncrementingCountCursor: incremental reads by an ever-increasing integer field (an id, a
 // sequence number). One slice per read, {"start": max(start_value, state)} (the CDK's slice key),
 // injected through start_value_option; records are never dropped (the API is trusted to answer
-// from the start value). The state is Airbyte's {cursor_field: the largest value seen, at least
-// the start}; a record whose value is not an integer (or a string of one) is kept and does not
-// move the state. The CDK refuses it beside a partition router, and so does the stream.
+// from the start value). start_value is an integer or a template giving one (empty: 0). The
+// state is Airbyte's {cursor_field: the largest value seen, at least the start}; a record whose
+// value is not an integer (or a string of one) is kept and does not move the state. The CDK
+// refuses it beside a partition router, and so does the stream.
 
 #include <optional>
 #include <string>
