@@ -194,6 +194,9 @@ TEST(ClientSideIncremental, PerPartitionStatesInTheCdkShape) {
       "states": [{"partition": {"region": "eu"}, "cursor": {"updated": "2024-03-02T00:00:00Z"}},
                  {"partition": {"region": "us"}, "cursor": {"updated": "2024-02-20T00:00:00Z"}}],
       "state": {"updated": "2024-03-02T00:00:00Z"}})j"));
+  // sluice's earlier shape (only "states"): a partition without one starts from start_datetime.
+  ReadRun earlier = Read(stream, bodies, J(R"j({"states": [{"partition": {"region": "us"}, "cursor": {"updated": "2024-02-01T00:00:00Z"}}]})j"));
+  EXPECT_EQ(Updated(earlier), (std::vector<std::string>{"2024-02-01T00:00:00Z", "2024-03-02T00:00:00Z", "2024-02-20T00:00:00Z"}));
   // A state in the cursor's own shape applies to every partition.
   ReadRun global = Read(stream, bodies, J(R"j({"updated": "2024-02-15T00:00:00Z"})j"));
   EXPECT_EQ(Updated(global), (std::vector<std::string>{"2024-03-02T00:00:00Z", "2024-02-20T00:00:00Z"}));

@@ -444,7 +444,8 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
       if (parts.cursor->ValueOf(g)) global_state = parts.cursor->StateOf(*parts.cursor->ValueOf(g));
       const Json& lb = saved_state.value("lookback_window", Json(0));
       if (lb.is_number()) lookback_seconds = lb.get<int64_t>();
-      if (!use_global && saved_state["states"].is_array()) states = saved_state["states"];
+      const Json& saved_states = saved_state.value("states", Json::array());
+      if (!use_global && saved_states.is_array()) states = saved_states;
     }
   }
   Json whole_state = per_partition ? Json::object() : saved_state;
