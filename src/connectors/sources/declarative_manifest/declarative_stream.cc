@@ -439,7 +439,8 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
     if (!saved_state.contains("states") && !saved_state.contains("state")) {
       if (parts.cursor->ValueOf(saved_state)) global_state = parts.cursor->StateOf(*parts.cursor->ValueOf(saved_state));
     } else {
-      use_global = use_global || saved_state.value("use_global_cursor", false);
+      const Json& flag = saved_state.value("use_global_cursor", Json(false));
+      use_global = use_global || (flag.is_boolean() && flag.get<bool>());
       const Json& g = saved_state.value("state", Json::object());
       if (parts.cursor->ValueOf(g)) global_state = parts.cursor->StateOf(*parts.cursor->ValueOf(g));
       const Json& lb = saved_state.value("lookback_window", Json(0));
