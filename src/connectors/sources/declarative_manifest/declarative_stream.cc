@@ -290,7 +290,7 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     }
     if (body.is_null()) {
       SLUICE_ASSIGN_OR_RETURN(body, parts.decoder->plain_json() ? HttpRequester::Decode(response, url)
-                                                                 : parts.decoder->DecodeResponse(response, fmt::format("stream '{}'", name_), url));
+                                                                 : parts.decoder->DecodeResponse(response, "", url));
     }
     // The records stay in the body (DpathExtractor: pointers) until the paginator has seen the
     // page, then are moved out: a page is parsed once and its records never copied.

@@ -681,7 +681,8 @@ Result<std::unique_ptr<ResponseDecoder>> ResponseDecoder::Make(const ConfigReade
 Result<Json> ResponseDecoder::DecodeResponse(const HttpResponse& response, std::string_view what, const std::string& url) const {
   Result<Json> decoded = Decode(response.body);
   if (decoded.ok()) return decoded;
-  return Status::SystemError(fmt::format("{}: {} answered a body its {} cannot read (HTTP {}, {} bytes): {}", what, url,
+  return Status::SystemError(fmt::format("{}{}{} answered a body its {} cannot read (HTTP {}, {} bytes): {}", what,
+                                         what.empty() ? "" : ": ", url,
                                          type_, response.status, response.body.size(), decoded.status().message()));
 }
 

@@ -62,8 +62,9 @@ class ResponseDecoder {
   //! Decodes `body`: one document, or (documents()) an array of them. An empty body is {} or [].
   //! Errors say what was wrong in the body (a short excerpt); the caller adds the stream and URL.
   Result<Json> Decode(std::string_view body) const;
-  //! Decode of a response to `what` ("stream 'x'") from `url` (shown without its query): errors
-  //! name both, the HTTP status and the decoder.
+  //! Decode of a response to `what` ("the login"; empty when the caller names it, as the source
+  //! names a stream) from `url` (shown without its query): errors name both, the HTTP status and
+  //! the decoder.
   Result<Json> DecodeResponse(const HttpResponse& response, std::string_view what, const std::string& url) const;
 
  private:
