@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/text.h"
 #include "connectors/sources/declarative_manifest/declarative_stream.h"
 #include "connectors/sources/declarative_manifest/decoders.h"
 #include "connectors/sources/declarative_manifest/manifest_resolver.h"
@@ -194,6 +195,7 @@ TEST(JsonlDecoderTest, LinesGzipAndErrors) {
   EXPECT_FALSE(gz_json->documents());
   EXPECT_EQ(*gz_json->Decode(Gzip(R"j({"data": [1], "next": "b"})j")), J(R"j({"data": [1], "next": "b"})j"));
   EXPECT_EQ(Decode(R"j({"type": "GzipJsonDecoder"})j", Gzip("[1, 2]")), J("[1, 2]"));
+  EXPECT_EQ(*gz_json->Decode(Gzip(R"j([{"id": 1}, {"id": 2}])j")), J(R"j([{"id": 1}, {"id": 2}])j"));  // the whole array
 }
 
 TEST(OtherDecodersTest, ItemsIterableAndParsers) {
@@ -278,6 +280,18 @@ TEST(DecoderConfigTest, ErrorsNameThePath) {
   EXPECT_NE(inner.find("$.streams[0].retriever.decoder.decoder"), std::string::npos) << inner;
   std::string parser = error(R"j({"type": "CompositeRawDecoder", "parser": {"type": "GzipParser", "inner_parser": {"type": "Nope"}}})j");
   EXPECT_NE(parser.find("$.streams[0].retriever.decoder.parser.inner_parser.type"), std::string::npos) << parser;
+}
+
+TEST(DecoderConfigTest, AMessageQuotingABinaryBodyIsText) {
+  auto d = Make(R"j({"type": "XmlDecoder"})j");
+  HttpResponse r;
+  r.status = 200;
+  r.body = Gzip("<feed><entry/></feed>");  // gzip where XML was expected
+  Result<Json> out = d->DecodeResponse(r, "", "http://api/feed.xml");
+  ASSERT_FALSE(out.ok());
+  const std::string m = out.status().message();
+  EXPECT_TRUE(m.starts_with("http://api/feed.xml answered a body its XmlDecoder cannot read (HTTP 200")) << m;
+  for (size_t i = 0; i < m.size(); i += Utf8SequenceLength(m, i)) ASSERT_GT(Utf8SequenceLength(m, i), 0u) << i;
 }
 
 //! Answers requests from a script and keeps the URLs asked.

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "base/text.h"
+
 namespace sluice {
 namespace {
 
@@ -28,6 +30,23 @@ std::string Excerpt(std::string_view text) {
     if (c == '\n' || c == '\r') c = ' ';
   }
   return text.size() > 120 ? s + "…" : s;
+}
+
+//! `text` with each byte that is not valid UTF-8 as '?' (a message may quote a binary body).
+std::string Printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) {
+      out += '?';
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
 }
 
 bool IsUtf8Name(std::string_view encoding) {
@@ -457,14 +476,15 @@ Result<Built> CsvOf(ConfigReader& r) {
   return Built{std::make_unique<CsvBodyParser>(encoding, delimiter, std::move(none)), true, false};
 }
 
-Result<Built> BuildParser(ConfigReader r);  // CompositeRawDecoder's parsers
+Result<Built> BuildParser(ConfigReader r, bool split);  // CompositeRawDecoder's parsers
 
-//! A decoder component (also a GzipDecoder's / ZipfileDecoder's inner `decoder`); `nested`: not
-//! the top level (a JsonDecoder inside is the CDK's JsonParser).
-Result<Built> BuildDecoder(ConfigReader r, bool nested) {
+//! A decoder component (also a GzipDecoder's / ZipfileDecoder's inner `decoder`). `top`: the
+//! stream's own (a JsonDecoder there takes the read loop's JSON paths); `split`: inside a zip,
+//! where a JSON file's top-level array is its items (the CDK's JsonParser), each a document.
+Result<Built> BuildDecoder(ConfigReader r, bool top, bool split) {
   const std::string type = r.json().is_null() ? "JsonDecoder" : r.String("type", "JsonDecoder");
   SLUICE_RETURN_IF_ERROR(r.status());
-  if (type == "JsonDecoder") return Built{std::make_unique<JsonBodyParser>("utf-8", nested), false, !nested};
+  if (type == "JsonDecoder") return Built{std::make_unique<JsonBodyParser>("utf-8", split), false, top};
   if (type == "XmlDecoder") return Built{std::make_unique<XmlParser>(), false, false};
   if (type == "JsonlDecoder") return Built{std::make_unique<JsonLinesParser>("utf-8"), true, false};
   if (type == "IterableDecoder") return Built{std::make_unique<LinesParser>(), true, false};
@@ -486,32 +506,33 @@ Result<Built> BuildDecoder(ConfigReader r, bool nested) {
   }
   if (type == "GzipJsonDecoder") {
     SLUICE_ASSIGN_OR_RETURN(std::string encoding, Encoding(r));
-    return Built{std::make_unique<GzipParser>(std::make_unique<JsonBodyParser>(encoding, nested)), false, false};
+    return Built{std::make_unique<GzipParser>(std::make_unique<JsonBodyParser>(encoding, split)), false, false};
   }
   if (type == "GzipDecoder") {
     if (!r.Has("decoder")) return Status::ConfigError(fmt::format("manifest {}: GzipDecoder needs a `decoder`", r.PathOf("decoder")));
-    SLUICE_ASSIGN_OR_RETURN(Built inner, BuildDecoder(r.Object("decoder"), true));
+    SLUICE_ASSIGN_OR_RETURN(Built inner, BuildDecoder(r.Object("decoder"), false, split));
     return Built{std::make_unique<GzipParser>(std::move(inner.parser)), inner.documents, false};
   }
   if (type == "ZipfileDecoder") {
     const char* key = r.Has("decoder") ? "decoder" : "parser";
     if (!r.Has(key)) return Status::ConfigError(fmt::format("manifest {}: ZipfileDecoder needs a `decoder`", r.PathOf("decoder")));
-    SLUICE_ASSIGN_OR_RETURN(Built inner, std::string(key) == "decoder" ? BuildDecoder(r.Object(key), true) : BuildParser(r.Object(key)));
+    SLUICE_ASSIGN_OR_RETURN(Built inner, std::string(key) == "decoder" ? BuildDecoder(r.Object(key), false, true)
+                                                                         : BuildParser(r.Object(key), true));
     return Built{std::make_unique<ZipParser>(std::move(inner.parser)), true, false};
   }
   if (type == "CompositeRawDecoder") {
     if (!r.Has("parser")) return Status::ConfigError(fmt::format("manifest {}: CompositeRawDecoder needs a `parser`", r.PathOf("parser")));
-    return BuildParser(r.Object("parser"));
+    return BuildParser(r.Object("parser"), split);
   }
   return Unsupported(r, "decoder", type, kDecoders);
 }
 
-Result<Built> BuildParser(ConfigReader r) {
+Result<Built> BuildParser(ConfigReader r, bool split) {
   const std::string type = r.String("type");
   SLUICE_RETURN_IF_ERROR(r.status());
   if (type == "JsonParser") {
     SLUICE_ASSIGN_OR_RETURN(std::string encoding, Encoding(r));
-    return Built{std::make_unique<JsonBodyParser>(encoding, false), false, false};
+    return Built{std::make_unique<JsonBodyParser>(encoding, split), false, false};
   }
   if (type == "JsonLineParser") {
     SLUICE_ASSIGN_OR_RETURN(std::string encoding, Encoding(r));
@@ -522,7 +543,7 @@ Result<Built> BuildParser(ConfigReader r) {
     if (!r.Has("inner_parser")) {
       return Status::ConfigError(fmt::format("manifest {}: GzipParser needs an `inner_parser`", r.PathOf("inner_parser")));
     }
-    SLUICE_ASSIGN_OR_RETURN(Built inner, BuildParser(r.Object("inner_parser")));
+    SLUICE_ASSIGN_OR_RETURN(Built inner, BuildParser(r.Object("inner_parser"), split));
     return Built{std::make_unique<GzipParser>(std::move(inner.parser)), inner.documents, false};
   }
   return Unsupported(r, "parser", type, "JsonParser, JsonLineParser, CsvParser, GzipParser");
@@ -669,7 +690,7 @@ Result<std::string> Gunzip(std::string_view bytes) {
 }  // namespace decoders_internal
 
 Result<std::unique_ptr<ResponseDecoder>> ResponseDecoder::Make(const ConfigReader& r) {
-  SLUICE_ASSIGN_OR_RETURN(Built built, BuildDecoder(r, false));
+  SLUICE_ASSIGN_OR_RETURN(Built built, BuildDecoder(r, true, false));
   std::unique_ptr<ResponseDecoder> d(new ResponseDecoder());
   d->type_ = r.json().is_object() ? r.json().value("type", "JsonDecoder") : "JsonDecoder";
   d->plain_json_ = built.plain_json;
@@ -681,9 +702,10 @@ Result<std::unique_ptr<ResponseDecoder>> ResponseDecoder::Make(const ConfigReade
 Result<Json> ResponseDecoder::DecodeResponse(const HttpResponse& response, std::string_view what, const std::string& url) const {
   Result<Json> decoded = Decode(response.body);
   if (decoded.ok()) return decoded;
+  const std::string why = Printable(decoded.status().message());
   return Status::SystemError(fmt::format("{}{}{} answered a body its {} cannot read (HTTP {}, {} bytes): {}", what,
                                          what.empty() ? "" : ": ", url,
-                                         type_, response.status, response.body.size(), decoded.status().message()));
+                                         type_, response.status, response.body.size(), why));
 }
 
 Result<std::unique_ptr<ResponseDecoder>> MakeRetrieverDecoder(const ConfigReader& retriever) {
