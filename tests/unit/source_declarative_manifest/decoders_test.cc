@@ -157,6 +157,8 @@ TEST(CsvDecoderTest, DelimiterEncodingAndValuesToNone) {
                    "a\tb\tc\n1\tNULL\t\n"),
             J(R"j([{"a": "1", "b": null, "c": null}])j"));
   EXPECT_EQ(Decode(R"j({"type": "CsvDecoder", "delimiter": ";"})j", "a;b\n\"x;y\";2\n"), J(R"j([{"a": "x;y", "b": "2"}])j"));
+  EXPECT_EQ(Decode(R"j({"type": "CsvDecoder", "delimiter": "\\x01"})j", "a\x01" "b\n1\x01" "2\n"), J(R"j([{"a": "1", "b": "2"}])j"));
+  EXPECT_EQ(Decode(R"j({"type": "CsvDecoder", "delimiter": "\\u007c"})j", "a|b\n1|2\n"), J(R"j([{"a": "1", "b": "2"}])j"));
   // latin-1 bytes become UTF-8; the same bytes as utf-8 are an error that names the encoding.
   EXPECT_EQ(Decode(R"j({"type": "CsvDecoder", "encoding": "latin-1"})j", "city\nS\xE3o Paulo\n"),
             J(R"j([{"city": "São Paulo"}])j"));

@@ -458,10 +458,19 @@ Result<std::string> Encoding(ConfigReader& r) {
 Result<char> Delimiter(ConfigReader& r) {
   std::string d = r.String("delimiter", ",");
   SLUICE_RETURN_IF_ERROR(r.status());
-  // Python's unicode_escape for a delimiter written with a backslash ("\\t").
-  if (d == "\\t") d = "\t";
-  else if (d == "\\n") d = "\n";
-  else if (d == "\\\\") d = "\\";
+  // Python's unicode_escape for a delimiter written with a backslash ("\\t", "\\x01", "\\u0001").
+  if (d.size() >= 2 && d[0] == '\\') {
+    const char e = d[1];
+    if (d.size() == 2 && (e == 't' || e == 'n' || e == 'r' || e == '\\')) {
+      d = e == 't' ? "\t" : e == 'n' ? "\n" : e == 'r' ? "\r" : "\\";
+    } else if ((e == 'x' && d.size() == 4) || (e == 'u' && d.size() == 6)) {
+      const std::string hex = d.substr(2);
+      if (hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
+        const unsigned long code = std::stoul(hex, nullptr, 16);
+        if (code < 0x80) d = std::string(1, static_cast<char>(code));
+      }
+    }
+  }
   if (d.size() != 1) {
     return Status::ConfigError(fmt::format("manifest {}: the delimiter must be one character (got '{}')", r.PathOf("delimiter"), d));
   }
