@@ -361,6 +361,23 @@ TEST(DecodedStreamTest, XmlPagesThroughCursorPagination) {
   EXPECT_EQ(f.transport->urls, (std::vector<std::string>{"http://api/feed", "http://api/feed?page=p2"}));
 }
 
+TEST(DecodedStreamTest, TheErrorHandlerSeesTheDecodedXml) {
+  StreamFixture f;
+  // A 200 whose XML says "busy" is retried by a predicate over the decoded response.
+  f.transport->replies = {Page(R"x(<error code="busy">try again</error>)x"), Page(R"x(<feed><entry id="1"/></feed>)x")};
+  Result<std::vector<Json>> records = f.Read(R"j({"name": "entries",
+      "retriever": {"type": "SimpleRetriever", "decoder": {"type": "XmlDecoder"},
+        "requester": {"url_base": "http://api", "path": "/feed",
+          "error_handler": {"type": "DefaultErrorHandler",
+            "backoff_strategies": [{"type": "ConstantBackoffStrategy", "backoff_time_in_seconds": 0.01}],
+            "response_filters": [{"action": "RETRY", "predicate": "{{ response.error['@code'] == 'busy' }}"}]}},
+        "record_selector": {"extractor": {"field_path": ["feed", "entry"]}}},
+      "schema_loader": {"type": "InlineSchemaLoader", "schema": {}}})j");
+  ASSERT_TRUE(records.ok()) << records.status().ToString();
+  EXPECT_EQ(*records, std::vector<Json>{J(R"j({"@id": "1"})j")});
+  EXPECT_EQ(f.transport->urls.size(), 2u);
+}
+
 TEST(DecodedStreamTest, JsonlDocumentsEachReadByTheFieldPath) {
   StreamFixture f;
   f.transport->replies = {Page("{\"data\": {\"id\": 1}}\n{\"data\": {\"id\": 2}}\n"), Page(Gzip("{\"data\": {\"id\": 3}}\n"))};
