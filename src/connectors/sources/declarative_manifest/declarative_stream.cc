@@ -17,6 +17,7 @@
 #include "connectors/kit/schema_inference.h"
 #include "connectors/kit/json_rows.h"
 #include "connectors/sources/declarative_manifest/datetime_cursor.h"
+#include "connectors/sources/declarative_manifest/decoders.h"
 #include "connectors/sources/declarative_manifest/fast_page.h"
 #include "connectors/sources/declarative_manifest/http_requester.h"
 #include "connectors/sources/declarative_manifest/incrementing_cursor.h"
@@ -91,6 +92,7 @@ struct DeclarativeStream::Parts {
   bool global_cursor = false;
   std::vector<LegacyStateMigration> migrations;
   std::unique_ptr<PartitionRouter> router;
+  std::unique_ptr<ResponseDecoder> decoder;  // the retriever's (decoders.h)
   // The page path without an nlohmann DOM of the records (fast_page.h): for streams whose
   // records go out unchanged; `reads` is what the requester's and paginator's templates read.
   bool fast = false;
@@ -148,7 +150,9 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
       return Unsupported(inc, "incremental sync", it, "DatetimeBasedCursor, IncrementingCountCursor");
     }
   }
-  parts.fast = parts.selector->unchanged();
+  SLUICE_ASSIGN_OR_RETURN(parts.decoder, MakeRetrieverDecoder(retriever));
+  parts.selector->set_documents(parts.decoder->documents());
+  parts.fast = parts.selector->unchanged() && parts.decoder->plain_json();
   ScanResponseReads(retriever.Raw("requester"), parts.reads);
   ScanResponseReads(retriever.Raw("paginator"), parts.reads);
   // Older manifests put the routers under retriever.stream_slicer.
@@ -323,7 +327,12 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     // the Json way): the templates get the keys they read, the records go to the sink as parsed.
     bool parsed_fast = false;
     HttpRequester::BodyDecoder decode;
-    if (elements_ok && parts.fast) {
+    if (!parts.decoder->plain_json()) {
+      decode = [&](std::string& text) -> Json {
+        Result<Json> decoded = parts.decoder->Decode(text);
+        return decoded.ok() ? std::move(*decoded) : Json();  // an error is reported below, for a success status
+      };
+    } else if (elements_ok && parts.fast) {
       decode = [&](std::string& text) -> Json {
         parsed_fast = parts.page.Parse(text);
         if (parsed_fast) return parts.page.Response(parts.reads);
@@ -373,7 +382,8 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
       continue;
     }
     if (body.is_null()) {
-      SLUICE_ASSIGN_OR_RETURN(body, HttpRequester::Decode(response, url));
+      SLUICE_ASSIGN_OR_RETURN(body, parts.decoder->plain_json() ? HttpRequester::Decode(response, url)
+                                                                 : parts.decoder->DecodeResponse(response, "", url));
     }
     // The records stay in the body (DpathExtractor: pointers) until the paginator has seen the
     // page, then are moved out: a page is parsed once and its records never copied.
