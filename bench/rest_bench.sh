@@ -14,7 +14,8 @@
 # (goal ≥ 10).
 #   bash bench/rest_bench.sh build/sluice        # BENCH_PAGES=1000 for a quick look
 # Environment: BENCH_PAGES (default 10000), BENCH_PAGE_SIZE (default 100), BENCH_ROUNDS (best of,
-# default 3), BENCH_KEEP=1 keeps the work folder.
+# default 3), BENCH_KEEP=1 keeps the work folder, BENCH_TRANSFORM=1 adds an AddFields transformation
+# to the stream (records then take the runtime's Json path instead of the simdjson page path).
 set -euo pipefail
 SLUICE=$(realpath "${1:-build/sluice}")
 PAGES=${BENCH_PAGES:-10000}
@@ -83,6 +84,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+TRANSFORMATIONS=""
+if [ -n "${BENCH_TRANSFORM:-}" ]; then
+  TRANSFORMATIONS='    transformations: [{type: AddFields, fields: [{path: [origin], value: "bench"}]}]'
+fi
 cat > manifest.yaml << YAML
 version: 6.7.0
 type: DeclarativeSource
@@ -103,6 +108,8 @@ streams:
           amount: {type: number}
           active: {type: boolean}
           tags: {type: array, items: {type: string}}
+          origin: {type: string}
+$TRANSFORMATIONS
     retriever:
       type: SimpleRetriever
       requester: {type: HttpRequester, url_base: "$BASE", path: /items, http_method: GET}

@@ -15,7 +15,7 @@ APT_PACKAGES=(
   libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   zlib1g-dev libzstd-dev libpq-dev libcurl4-openssl-dev libssl-dev libsnappy-dev
   libabsl-dev libsqlite3-dev libsodium-dev libcpp-httplib-dev libmariadb-dev libmongoc-dev libbson-dev
-  libssh2-1-dev
+  libssh2-1-dev libexpat1-dev libzip-dev
   mold
 )
 # What only the tests and benchmarks need: test frameworks, real servers, reference tools, the browser.

@@ -1,4 +1,5 @@
 #include "protocol/codec.h"
+#include "protocol/json_column.h"
 
 #include <simdjson.h>
 
@@ -529,27 +530,7 @@ bool DecodeBase64(std::string_view text, std::string& out) {
   return bits < 6;
 }
 
-// ---- Input --------------------------------------------------------------------------------
-
-namespace {
-
-namespace od = simdjson::ondemand;
-
-std::string_view TrimRight(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-// True when all of `text` is one number of type T, then set in `out`.
-template <typename T>
-bool ParseWhole(std::string_view text, T& out) {
-  const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
-  return r.ec == std::errc() && r.ptr == text.data() + text.size();
-}
-
-bool IsNumberText(std::string_view s) {
+bool json_column::IsNumberText(std::string_view s) {
   size_t i = 0;
   if (i < s.size() && s[i] == '-') ++i;
   size_t digits = 0;
@@ -571,6 +552,22 @@ bool IsNumberText(std::string_view s) {
   return i == s.size();
 }
 
+// ---- Input --------------------------------------------------------------------------------
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+std::string_view TrimRight(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+using json_column::ParseWhole;
+
+
 // The raw JSON text of any value (objects and arrays whole).
 simdjson::error_code RawJson(od::value& v, od::json_type type, std::string_view& out) {
   if (type == od::json_type::object) {
@@ -587,156 +584,38 @@ simdjson::error_code RawJson(od::value& v, od::json_type type, std::string_view&
   return simdjson::SUCCESS;
 }
 
-// Appends one JSON value to `col`. Returns false when it does not fit the column's type (the
-// caller appends null and notes the change); a malformed document is a simdjson error.
-simdjson::error_code AppendJsonValue(od::value& v, Column& col, bool& fits) {
-  fits = true;
-  od::json_type type;
-  if (auto e = v.type().get(type)) return e;
-  if (type == od::json_type::null) {
-    bool is_null;
-    if (auto e = v.is_null().get(is_null)) return e;
-    col.AppendNull();
-    return simdjson::SUCCESS;
-  }
-  std::string_view text;
-  switch (col.type()) {
-    case TypeId::kBoolean: {
-      if (type != od::json_type::boolean) break;
-      bool b;
-      if (auto e = v.get_bool().get(b)) return e;
-      col.AppendBool(b);
-      return simdjson::SUCCESS;
-    }
-    case TypeId::kInteger: {
-      if (type == od::json_type::number) {
-        int64_t i;
-        if (v.get_int64().get(i) == simdjson::SUCCESS) {
-          col.AppendInt64(i);
-          return simdjson::SUCCESS;
-        }
-        double d;
-        if (auto e = v.get_double().get(d)) return e;
-        if (std::floor(d) == d && std::fabs(d) < 9.2e18) {
-          col.AppendInt64(static_cast<int64_t>(d));
-          return simdjson::SUCCESS;
-        }
+// simdjson's On-Demand value seen as json_column.h's value view.
+struct OnDemandValue {
+  od::value& v;
+  od::json_type type{};
+
+  simdjson::error_code Kind(JsonKind& kind) {
+    if (auto e = v.type().get(type)) return e;
+    switch (type) {
+      case od::json_type::null: {
+        bool is_null;  // "nul" and the like are errors, not nulls
+        if (auto e = v.is_null().get(is_null)) return e;
+        kind = JsonKind::kNull;
         break;
       }
-      if (type == od::json_type::string) {
-        if (auto e = v.get_string().get(text)) return e;
-        int64_t i;
-        if (ParseWhole(text, i)) {
-          col.AppendInt64(i);
-          return simdjson::SUCCESS;
-        }
-      }
-      break;
+      case od::json_type::boolean: kind = JsonKind::kBoolean; break;
+      case od::json_type::number: kind = JsonKind::kNumber; break;
+      case od::json_type::string: kind = JsonKind::kString; break;
+      case od::json_type::object: kind = JsonKind::kObject; break;
+      case od::json_type::array: kind = JsonKind::kArray; break;
     }
-    case TypeId::kNumber: {
-      if (type == od::json_type::number) {
-        double d;
-        if (auto e = v.get_double().get(d)) return e;
-        col.AppendDouble(d);
-        return simdjson::SUCCESS;
-      }
-      if (type == od::json_type::string) {
-        if (auto e = v.get_string().get(text)) return e;
-        if (text == "NaN") {
-          col.AppendDouble(std::nan(""));
-          return simdjson::SUCCESS;
-        }
-        if (text == "Infinity" || text == "-Infinity") {
-          col.AppendDouble(text[0] == '-' ? -HUGE_VAL : HUGE_VAL);
-          return simdjson::SUCCESS;
-        }
-        double d;
-        if (ParseWhole(text, d)) {
-          col.AppendDouble(d);
-          return simdjson::SUCCESS;
-        }
-      }
-      break;
-    }
-    case TypeId::kDecimal: {
-      if (type == od::json_type::number) {
-        col.AppendBytes(TrimRight(v.raw_json_token()));
-        return simdjson::SUCCESS;
-      }
-      if (type == od::json_type::string) {
-        if (auto e = v.get_string().get(text)) return e;
-        if (IsNumberText(text) || text == "NaN" || text == "Infinity" || text == "-Infinity") {
-          col.AppendBytes(text);
-          return simdjson::SUCCESS;
-        }
-      }
-      break;
-    }
-    case TypeId::kString: {
-      if (type == od::json_type::string) {
-        if (auto e = v.get_string().get(text)) return e;
-        col.AppendBytes(text);
-        return simdjson::SUCCESS;
-      }
-      // Another JSON value in a string column keeps its JSON text: nothing is lost.
-      if (auto e = RawJson(v, type, text)) return e;
-      col.AppendBytes(text);
-      return simdjson::SUCCESS;
-    }
-    case TypeId::kBinary: {
-      if (type != od::json_type::string) break;
-      if (auto e = v.get_string().get(text)) return e;
-      std::string& bytes = col.bytes();
-      const size_t mark = bytes.size();
-      if (DecodeBase64(text, bytes)) {
-        col.CommitBytes();
-        return simdjson::SUCCESS;
-      }
-      bytes.resize(mark);
-      break;
-    }
-    case TypeId::kDate: {
-      if (type != od::json_type::string) break;
-      if (auto e = v.get_string().get(text)) return e;
-      if (auto d = ParseDate(text)) {
-        col.AppendInt32(static_cast<int32_t>(*d));
-        return simdjson::SUCCESS;
-      }
-      break;
-    }
-    case TypeId::kTimeNoTz:
-    case TypeId::kTimeTz: {
-      if (type != od::json_type::string) break;
-      if (auto e = v.get_string().get(text)) return e;
-      if (auto t = ParseTime(text)) {
-        col.AppendInt64(*t);
-        return simdjson::SUCCESS;
-      }
-      break;
-    }
-    case TypeId::kTimestampNoTz:
-    case TypeId::kTimestampTz: {
-      if (type != od::json_type::string) break;
-      if (auto e = v.get_string().get(text)) return e;
-      if (text == "infinity" || text == "-infinity") {
-        col.AppendInt64(text[0] == '-' ? kMinusInfinityMicros : kInfinityMicros);
-        return simdjson::SUCCESS;
-      }
-      if (auto t = ParseTimestamp(text)) {
-        col.AppendInt64(*t);
-        return simdjson::SUCCESS;
-      }
-      break;
-    }
-    case TypeId::kJson: {
-      if (auto e = RawJson(v, type, text)) return e;
-      col.AppendBytes(text);
-      return simdjson::SUCCESS;
-    }
+    return simdjson::SUCCESS;
   }
-  fits = false;
-  return simdjson::SUCCESS;
-}
+  simdjson::error_code Bool(bool& out) { return v.get_bool().get(out); }
+  simdjson::error_code Int64(int64_t& out) { return v.get_int64().get(out); }
+  simdjson::error_code Double(double& out) { return v.get_double().get(out); }
+  simdjson::error_code String(std::string_view& out) { return v.get_string().get(out); }
+  simdjson::error_code NumberText(std::string_view& out) {
+    out = TrimRight(v.raw_json_token());
+    return simdjson::SUCCESS;
+  }
+  simdjson::error_code JsonText(JsonKind, std::string_view& out) { return RawJson(v, type, out); }
+};
 
 // The key of a protocol message's field: compared raw with the one plain name the reader looks
 // for that starts with the same letter, unescaped only when that is not it (a key spelled with
@@ -809,7 +688,8 @@ Status AppendJsonObjectRow(od::object& object, RecordBatch& batch, ChangeReason 
     expected = static_cast<size_t>(index) + 1;
     Column& col = batch.column(static_cast<size_t>(index));
     bool fits;
-    if (auto e = AppendJsonValue(value, col, fits)) {
+    OnDemandValue view{value};
+    if (auto e = AppendJsonValueAs(view, col, fits)) {
       batch.AbandonRow();
       return JsonError(e, "record field '" + std::string(key) + "'");
     }

@@ -51,11 +51,10 @@ void Column::AppendNull() {
   ++null_count_;
 }
 
-void Column::Truncate(size_t rows) {
+void Column::TruncateTo(size_t rows) {
   if (rows < size_) {
     for (size_t r = rows; r < size_; ++r) null_count_ -= IsNull(r) ? 1 : 0;
     validity_.Resize((rows + 7) / 8);
-    // MarkValid ORs bits into the last byte: the bits past `rows` must be clear.
     if ((rows & 7) != 0) validity_.data()[rows >> 3] &= static_cast<uint8_t>((1u << (rows & 7)) - 1);
     if (IsVariableLength(type_)) {
       offsets_.Resize((rows + 1) * 4);
@@ -102,7 +101,7 @@ RecordBatch::RecordBatch(SchemaPtr schema, uint32_t stream) : schema_(std::move(
 }
 
 void RecordBatch::AbandonRow() {
-  for (Column& c : columns_) c.Truncate(num_rows_);
+  for (Column& c : columns_) c.TruncateTo(num_rows_);
   while (!changes_.empty() && changes_.back().row == num_rows_) changes_.pop_back();
 }
 

@@ -106,9 +106,9 @@ class Column {
   //! Drops the bytes appended to bytes() since the last committed value.
   void DiscardUncommittedBytes() { data_.resize(Offset(size_)); }
 
-  //! Keeps the first `rows` values (and drops uncommitted bytes); keeps capacity.
-  //! REQUIRES: rows <= size().
-  void Truncate(size_t rows);
+  //! Keeps the first `rows` values (fewer than size(): nothing removed) and drops uncommitted
+  //! bytes; O(removed rows). Keeps capacity.
+  void TruncateTo(size_t rows);
   //! Removes all rows; keeps capacity.
   void Clear();
   //! Makes room for `rows` values (and `data_bytes` of variable-length data) without regrowth.
@@ -220,9 +220,6 @@ class RecordBatch {
   void set_truncated_at_us(int64_t us) { truncated_at_us_ = us; }
 
   size_t ByteSize() const;
-  //! Keeps the first `rows` values (and drops uncommitted bytes); keeps capacity.
-  //! REQUIRES: rows <= size().
-  void Truncate(size_t rows);
   //! Removes all rows; keeps capacity.
   void Clear();
   //! Makes room for `rows` rows in every column (variable-length data is sized by the caller).

@@ -127,6 +127,15 @@ class ApiState:
         self.api_key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
         self.items_key = "items-key-1"
         self.client_id, self.client_secret = "client-abc", "secret-xyz"
+        # A project-management API (pm): projects, their tasks (answered whole: the API cannot
+        # filter by date, manifests filter on the client) and an activity log numbered by `seq`.
+        self.pm_token = "pm-token-1"
+        self.pm_projects = [{"id": 101, "name": "Apollo"}, {"id": 102, "name": "Gemini"}]
+        self.pm_tasks = {101: [{"id": f"t{i}", "title": f"Task {i}", "modified_at": f"2024-03-{i:02d}T09:00:00Z"}
+                               for i in range(1, 6)],
+                         102: [{"id": f"u{i}", "title": f"Task {i}", "modified_at": f"2024-02-{i * 5:02d}T09:00:00Z"}
+                               for i in range(1, 4)]}
+        self.pm_activities = [{"seq": i, "what": f"event {i}"} for i in range(1, 13)]
         self.refresh_tokens = {"refresh-0"}
         self.rotate = False
         self.token_lifetime = 3600
@@ -213,6 +222,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.token(body)
         if url.path == "/crm/contacts":
             return self.contacts(q)
+        if url.path.startswith("/pm/"):
+            return self.pm(url.path, q)
         return self.reply(404, {"error": "no such endpoint"})
 
     # ---- Stripe-like
@@ -459,6 +470,25 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(401, {"message": "token expired or invalid"})
         offset, limit = int(q.get("offset", 0)), int(q.get("limit", 10))
         return self.reply(200, {"results": self.api.contacts[offset: offset + limit], "total": len(self.api.contacts)})
+
+
+    # ---- project management: a bearer token; tasks and activities paged by page number
+    def pm(self, path, q):
+        if self.headers.get("Authorization") != f"Bearer {self.api.pm_token}":
+            return self.reply(401, {"message": "invalid token"})
+        parts = path.strip("/").split("/")
+        if parts == ["pm", "projects"]:
+            return self.reply(200, {"data": self.api.pm_projects})
+        if len(parts) == 4 and parts[:2] == ["pm", "projects"] and parts[3] == "tasks":
+            tasks = self.api.pm_tasks.get(int(parts[2]))
+            if tasks is None:
+                return self.reply(404, {"message": "no such project"})
+            page, size = int(q.get("page", 1)), 3
+            return self.reply(200, {"data": tasks[(page - 1) * size: page * size], "has_more": page * size < len(tasks)})
+        if parts == ["pm", "activities"]:
+            rows = [a for a in self.api.pm_activities if a["seq"] >= int(q.get("min_seq", 0))]
+            return self.reply(200, {"data": rows})
+        return self.reply(404, {"message": "no such endpoint"})
 
 
 class RestApiServer:

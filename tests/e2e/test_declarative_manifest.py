@@ -539,3 +539,94 @@ def test_server_masks_and_redacts_the_manifests_secrets(tmp_path, api):
         lines = "\n".join(line for a in job["attempts"] for line in a["logs"]["logLines"])
         assert "Stripe rejected the key **********" in lines, lines[-2000:]
         # (sluice_server scans every answer, its log and its data dir for both keys at exit.)
+
+
+# ---- incremental parts of public manifests: client-side filtering, counts, state migrations ---
+
+
+def pm_config(api, **extra):
+    return {"base_url": api.base, "api_token": api.api.pm_token, "start_date": "2024-01-01T00:00:00Z", **extra}
+
+
+def stream_state(summary, name):
+    state = json.loads(pathlib.Path(summary["state_file"]).read_text())
+    return next(m for m in state if m["stream"]["stream_descriptor"]["name"] == name)["stream"]["stream_state"]
+
+
+def records_of(summary, name):
+    return next(x for x in summary["streams"] if x["stream"] == name)["records"]
+
+
+def test_client_side_incremental_emits_only_newer_records_on_the_second_run(tmp_path, api):
+    """The task lists cannot be filtered by the API: every run reads them whole and keeps the
+    records from each project's state on (is_client_side_incremental), and the state is the CDK's
+    per-partition shape. The activity log asks from its saved sequence number."""
+    p = local_pipeline(tmp_path, "pm_tasks.yaml", pm_config(api),
+                       [{"name": "tasks", "mode": "Incremental | Append"},
+                        {"name": "activities", "mode": "Incremental | Append"}])
+    s1, _ = sync_json(p)
+    assert records_of(s1, "tasks") == 8 and records_of(s1, "activities") == 12
+    tasks = stream_state(s1, "tasks")
+    assert isinstance(tasks.pop("lookback_window"), int)
+    assert tasks == {"use_global_cursor": False,
+                     "states": [{"partition": {"project_id": 101, "parent_slice": {}},
+                                 "cursor": {"modified_at": "2024-03-05T09:00:00Z"}},
+                                {"partition": {"project_id": 102, "parent_slice": {}},
+                                 "cursor": {"modified_at": "2024-02-15T09:00:00Z"}}],
+                     "state": {"modified_at": "2024-03-05T09:00:00Z"}}
+    assert stream_state(s1, "activities") == {"seq": 12}
+    assert api.requests("/pm/activities")[0]["query"]["min_seq"] == "1"
+    # One task changed, two added; two more activities.
+    with api.api.lock:
+        api.api.pm_tasks[101][1]["modified_at"] = "2024-03-10T08:00:00Z"
+        api.api.pm_tasks[101].append({"id": "t6", "title": "Task 6", "modified_at": "2024-03-07T09:00:00Z"})
+        api.api.pm_tasks[102].append({"id": "u4", "title": "Task 4", "modified_at": "2024-02-20T09:00:00Z"})
+        api.api.pm_activities += [{"seq": 13, "what": "event 13"}, {"seq": 14, "what": "event 14"}]
+    before = len(api.requests("/pm/projects/101/tasks"))
+    s2, _ = sync_json(p)
+    # The API still answered every page of project 101's six tasks (two full pages, an empty third)...
+    assert len(api.requests("/pm/projects/101/tasks")) - before == 3
+    # ...but only the changed and new tasks, and those at the saved cursor (inclusive), go out.
+    out = record_data(tmp_path / "out" / "tasks")
+    second = out[8:]
+    assert sorted(t["id"] for t in second) == ["t2", "t5", "t6", "u3", "u4"]
+    assert records_of(s2, "tasks") == 5
+    assert {t["id"]: t["project_id"] for t in second}["u4"] == 102
+    tasks = stream_state(s2, "tasks")
+    assert [s["cursor"] for s in tasks["states"]] == [{"modified_at": "2024-03-10T08:00:00Z"},
+                                                      {"modified_at": "2024-02-20T09:00:00Z"}]
+    assert tasks["state"] == {"modified_at": "2024-03-10T08:00:00Z"}
+    # The activity log: from the saved sequence number (the API answers it again: at-least-once).
+    assert api.requests("/pm/activities")[-1]["query"]["min_seq"] == "12"
+    assert records_of(s2, "activities") == 3
+    assert stream_state(s2, "activities") == {"seq": 14}
+
+
+def test_legacy_per_partition_state_is_migrated(tmp_path, api):
+    """A state saved by an older connector version ({project id: {cursor: value}}) is migrated by
+    the manifest's LegacyToPerPartitionStateMigration: project 101 resumes from its value, project
+    102 (absent) reads from start_date, and the next state is the per-partition shape."""
+    p = local_pipeline(tmp_path, "pm_tasks.yaml", pm_config(api), [{"name": "tasks", "mode": "Incremental | Append"}])
+    s1, _ = sync_json(p)
+    assert records_of(s1, "tasks") == 8
+    state_file = pathlib.Path(s1["state_file"])
+    messages = json.loads(state_file.read_text())
+    for m in messages:
+        if m["stream"]["stream_descriptor"]["name"] == "tasks":
+            m["stream"]["stream_state"] = {"101": {"modified_at": "2024-03-04T00:00:00Z"}}
+    state_file.write_text(json.dumps(messages))
+    s2, _ = sync_json(p)
+    second = record_data(tmp_path / "out" / "tasks")[8:]
+    assert sorted(t["id"] for t in second) == ["t4", "t5", "u1", "u2", "u3"]
+    tasks = stream_state(s2, "tasks")
+    assert tasks["states"] == [{"partition": {"project_id": 101, "parent_slice": {}},
+                                "cursor": {"modified_at": "2024-03-05T09:00:00Z"}},
+                               {"partition": {"project_id": 102, "parent_slice": {}},
+                                "cursor": {"modified_at": "2024-02-15T09:00:00Z"}}]
+    # A CustomStateMigration is custom Python code: a config error naming its place.
+    manifest = yaml.safe_load((MANIFESTS / "pm_tasks.yaml").read_text())
+    manifest["streams"][1]["state_migrations"] = [{"type": "CustomStateMigration", "class_name": "source_pm.components.Fix"}]
+    msgs, _ = connector(tmp_path, "check", {"__injected_declarative_manifest": manifest, **pm_config(api)})
+    status = [m for m in msgs if m["type"] == "CONNECTION_STATUS"][0]["connectionStatus"]
+    assert status["status"] == "FAILED"
+    assert "$.streams[1].state_migrations[0]" in status["message"] and "source_pm.components.Fix" in status["message"], status

@@ -84,8 +84,19 @@ def test_login_forms_wizard_sync_logs_failure_cancel(ui_server, tmp_path):
     assert webhook_secret.encode() not in ui_server.log_path.read_bytes()
     assert notify["consecutiveFailureThreshold"] == 5 and notify["sendOnSuccess"] is False
     users = {u["email"]: u for u in s.post(f"{ui_server.url}/users/list", json={}).json()["users"]}
-    assert set(users) == {"airbyte@example.com", "ana@acme.example"}
+    assert set(users) == {"airbyte@example.com", "ana@acme.example", "lab@acme.example"}
     assert users["ana@acme.example"]["role"] == "analyst" and users["ana@acme.example"]["mustChangePassword"] is False
+    # The workspaces chosen in the users table: ana every one, lab only the second workspace.
+    lab_id = next(w["workspaceId"] for w in s.post(f"{ui_server.url}/workspaces/list", json={}).json()["workspaces"]
+                  if w["name"] == "Acme lab")
+    assert users["ana@acme.example"]["allWorkspaces"] is True
+    assert users["lab@acme.example"]["allWorkspaces"] is False and users["lab@acme.example"]["workspaceIds"] == [lab_id]
+    lab = ApiSession()
+    assert lab.post(f"{ui_server.url}/auth/login", json={"email": "lab@acme.example", "password": "initial-pass-4"}).status_code == 200
+    r = lab.post(f"{ui_server.url}/users/change_password", json={"currentPassword": "initial-pass-4", "newPassword": "lab-pass-12345"})
+    assert r.status_code == 200, r.text
+    r = lab.post(f"{ui_server.url}/workspaces/get", json={})
+    assert r.status_code == 200 and r.json()["workspaceId"] == lab_id, r.text
     analyst = ApiSession()
     r = analyst.post(f"{ui_server.url}/auth/login", json={"email": "ana@acme.example", "password": analyst_password})
     assert r.status_code == 200 and r.json()["user"]["name"] == "Ana Lyst"

@@ -459,6 +459,17 @@ async function mainScenario(page, context) {
   await page.getByLabel(/^Consecutive failures/).fill('5');
   await page.getByRole('button', { name: 'Save the notifications' }).click();
   await page.getByRole('status').filter({ hasText: 'Notifications saved.' }).waitFor({ timeout: STEP_TIMEOUT });
+  // A second workspace (made through the API from the page's session), so a user can be limited to one.
+  const lab = await page.evaluate(async () => {
+    const csrf = decodeURIComponent(document.cookie.split('; ').find((c) => c.startsWith('sluice_csrf=')).slice(12));
+    const r = await fetch('/api/v1/workspaces/create', {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Sluice-CSRF': csrf }, body: JSON.stringify({ name: 'Acme lab' }),
+    });
+    return r.json();
+  });
+  if (!lab.workspaceId) throw new Error(`workspaces/create: ${JSON.stringify(lab)}`);
+  await page.reload();
+  await page.getByLabel('Slack webhook URL').waitFor({ timeout: STEP_TIMEOUT });
   await page.locator('#new-user-email').fill('ana@acme.example');
   await page.locator('#new-user-name').fill('Ana Lyst');
   await page.locator('#new-user-role').selectOption({ label: 'Analyst' });
@@ -473,6 +484,27 @@ async function mainScenario(page, context) {
   await page.locator('tr[data-user-email="temp@acme.example"]').waitFor({ timeout: STEP_TIMEOUT });
   await page.getByLabel('Role: temp@acme.example').selectOption({ label: 'Data engineer' });
   await page.getByRole('status').filter({ hasText: 'temp@acme.example is now Data engineer.' }).waitFor({ timeout: STEP_TIMEOUT });
+  // temp's workspaces: none ticked is refused under the field; then only "Acme lab".
+  const tempRow = page.locator('tr[data-user-email="temp@acme.example"]');
+  if ((await tempRow.locator('[data-workspaces]').innerText()) !== 'Every workspace') throw new Error('a new user does not reach every workspace');
+  await page.getByRole('button', { name: 'Change the workspaces of temp@acme.example' }).click();
+  await tempRow.getByLabel('Every workspace, new ones too').uncheck();
+  allowHttpErrors = true;
+  await tempRow.getByRole('button', { name: 'Save the workspaces' }).click();
+  await tempRow.locator('.field-error').filter({ hasText: 'at least one workspace' }).waitFor({ timeout: STEP_TIMEOUT });
+  allowHttpErrors = false;
+  await tempRow.getByLabel('Acme lab').check();
+  await tempRow.getByRole('button', { name: 'Save the workspaces' }).click();
+  await page.getByRole('status').filter({ hasText: 'temp@acme.example now reaches: Acme lab.' }).waitFor({ timeout: STEP_TIMEOUT });
+  await tempRow.locator('[data-workspaces]').filter({ hasText: /^Acme lab$/ }).waitFor({ timeout: STEP_TIMEOUT });
+  // A user made for one workspace only, from the new-user form.
+  await page.locator('#new-user-email').fill('lab@acme.example');
+  await page.locator('#new-user-role').selectOption({ label: 'Analyst' });
+  await page.locator('#new-user-password').fill('initial-pass-4');
+  await page.locator('#new-user-access-all').uncheck();
+  await page.locator('form.new-user').getByLabel('Acme lab').check();
+  await page.getByRole('button', { name: 'Add the user' }).click();
+  await page.locator('tr[data-user-email="lab@acme.example"] [data-workspaces]').filter({ hasText: /^Acme lab$/ }).waitFor({ timeout: STEP_TIMEOUT });
   const settingsUnlabelled = await page.evaluate(() =>
     [...document.querySelectorAll('input, select, textarea')]
       .filter((el) => !el.labels?.length && !el.getAttribute('aria-label'))
@@ -494,12 +526,13 @@ async function mainScenario(page, context) {
     onSuccess: await page.getByLabel('A sync succeeds').isChecked(),
     anaRole: await page.getByLabel('Role: ana@acme.example').inputValue(),
     users: await page.locator('tr[data-user-email]').count(),
+    labAccess: await page.locator('tr[data-user-email="lab@acme.example"] [data-workspaces]').innerText(),
   };
   step('settings after a reload', after);
   if (after.name !== 'Acme analytics') throw new Error(`workspace name: ${after.name}`);
   if (after.url !== options.webhookMasked) throw new Error(`the webhook field shows ${after.url.includes(options.webhookSecret) ? 'the URL' : after.url}, not the masked URL`);
   if ((await page.content()).includes(options.webhookSecret)) throw new Error('the webhook URL is in the page');
-  if (after.threshold !== '5' || !after.onSuccess || after.anaRole !== 'analyst' || after.users !== 2) throw new Error(`settings lost: ${JSON.stringify(after)}`);
+  if (after.threshold !== '5' || !after.onSuccess || after.anaRole !== 'analyst' || after.users !== 3 || after.labAccess !== 'Acme lab') throw new Error(`settings lost: ${JSON.stringify(after)}`);
   // Saving again with the mask in the field keeps the stored URL (checked by the test through the API).
   await page.getByLabel('A sync succeeds').uncheck();
   await page.getByRole('button', { name: 'Save the notifications' }).click();

@@ -287,6 +287,9 @@ export interface ManagedUser extends User {
   userId: string;
   mustChangePassword: boolean;
   createdAt: number;
+  /** true: every workspace, new ones too; false: only workspaceIds. */
+  allWorkspaces: boolean;
+  workspaceIds: string[];
 }
 
 export const ROLES: { value: string; label: string }[] = [

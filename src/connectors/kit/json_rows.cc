@@ -1,12 +1,14 @@
 #include "connectors/kit/json_rows.h"
 
 #include <charconv>
+#include <cmath>
 #include <unordered_set>
 
 #include <fmt/format.h>
 #include <nlohmann/detail/conversions/to_chars.hpp>
 
 #include "protocol/codec.h"
+#include "protocol/json_column.h"
 
 namespace sluice {
 
@@ -20,7 +22,188 @@ Status JsonRows::AppendText(StreamBatcher& out, std::string_view text, size_t re
   return out.RowsFinished(1);
 }
 
+namespace {
+
+// simdjson's DOM element seen as json_column.h's value view, its texts as DumpDomRecord writes
+// them (so a value lands as the text path would land it).
+struct DomValue {
+  simdjson::dom::element e;
+  std::string& scratch;
+
+  simdjson::error_code Kind(JsonKind& kind) {
+    using simdjson::dom::element_type;
+    switch (e.type()) {
+      case element_type::OBJECT: kind = JsonKind::kObject; break;
+      case element_type::ARRAY: kind = JsonKind::kArray; break;
+      case element_type::STRING: kind = JsonKind::kString; break;
+      case element_type::INT64:
+      case element_type::UINT64:
+      case element_type::DOUBLE: kind = JsonKind::kNumber; break;
+      case element_type::BOOL: kind = JsonKind::kBoolean; break;
+      case element_type::NULL_VALUE: kind = JsonKind::kNull; break;
+    }
+    return simdjson::SUCCESS;
+  }
+  simdjson::error_code Bool(bool& out) { return e.get(out); }
+  // An unsigned above INT64_MAX or a double is an error, as On-Demand's get_int64 on its text.
+  simdjson::error_code Int64(int64_t& out) { return e.get(out); }
+  simdjson::error_code Double(double& out) { return e.get(out); }
+  simdjson::error_code String(std::string_view& out) { return e.get(out); }
+  simdjson::error_code NumberText(std::string_view& out) { return JsonText(JsonKind::kNumber, out); }
+  simdjson::error_code JsonText(JsonKind, std::string_view& out) {
+    scratch.clear();
+    DumpDomRecord(e, scratch);
+    out = scratch;
+    return simdjson::SUCCESS;
+  }
+};
+
+// nlohmann's Json seen as json_column.h's value view, its texts as `dump()` (invalid UTF-8
+// replaced) writes them — so a value lands as AppendJson's text would. A string that is not
+// valid UTF-8 (the dump would replace bytes in it) is kBadText: the caller takes the text path.
+struct NlohmannValue {
+  static constexpr auto kBadText = simdjson::UTF8_ERROR;
+  const Json& j;
+  std::string& scratch;
+
+  simdjson::error_code Kind(JsonKind& kind) {
+    switch (j.type()) {
+      case Json::value_t::object: kind = JsonKind::kObject; break;
+      case Json::value_t::array: kind = JsonKind::kArray; break;
+      case Json::value_t::string: kind = JsonKind::kString; break;
+      case Json::value_t::boolean: kind = JsonKind::kBoolean; break;
+      case Json::value_t::number_integer:
+      case Json::value_t::number_unsigned: kind = JsonKind::kNumber; break;
+      case Json::value_t::number_float:  // dump() writes NaN and infinities as null
+        kind = std::isfinite(j.get<double>()) ? JsonKind::kNumber : JsonKind::kNull;
+        break;
+      default: kind = JsonKind::kNull; break;  // null, discarded, binary (dump: not JSON text)
+    }
+    if (j.is_binary()) return kBadText;
+    return simdjson::SUCCESS;
+  }
+  simdjson::error_code Bool(bool& out) {
+    out = j.get<bool>();
+    return simdjson::SUCCESS;
+  }
+  simdjson::error_code Int64(int64_t& out) {
+    if (j.is_number_integer() && !j.is_number_unsigned()) {
+      out = j.get<int64_t>();
+      return simdjson::SUCCESS;
+    }
+    if (j.is_number_unsigned() && j.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)) {
+      out = static_cast<int64_t>(j.get<uint64_t>());
+      return simdjson::SUCCESS;
+    }
+    return simdjson::INCORRECT_TYPE;
+  }
+  simdjson::error_code Double(double& out) {
+    out = j.get<double>();
+    return simdjson::SUCCESS;
+  }
+  simdjson::error_code String(std::string_view& out) {
+    const std::string& text = j.get_ref<const std::string&>();
+    if (!simdjson::validate_utf8(text.data(), text.size())) return kBadText;
+    out = text;
+    return simdjson::SUCCESS;
+  }
+  simdjson::error_code NumberText(std::string_view& out) { return JsonText(JsonKind::kNumber, out); }
+  simdjson::error_code JsonText(JsonKind, std::string_view& out) {
+    scratch = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    out = scratch;
+    return simdjson::SUCCESS;
+  }
+};
+
+// Whether a record went straight into the batch, or must take the text path (row abandoned).
+enum class RowPath { kAppended, kNeedsText };
+
+// Appends `object`'s fields to the current row of `batch` by name and finishes the row, as
+// AppendJsonObjectRow does with the object's text. kNeedsText (the row abandoned) when a
+// column's key comes twice: nlohmann's dump keeps the last value, this walk the first.
+Result<RowPath> AppendDomObjectRow(simdjson::dom::object object, RecordBatch& batch, std::string& scratch) {
+  const Schema& schema = batch.schema();
+  const size_t row = batch.num_rows();
+  size_t expected = 0;
+  for (auto field : object) {
+    const std::string_view key = field.key;
+    int index = expected < schema.num_fields() && schema.field(expected).name == key
+                    ? static_cast<int>(expected)
+                    : schema.IndexOf(key);
+    if (index < 0) continue;  // a field the schema does not declare
+    Column& col = batch.column(static_cast<size_t>(index));
+    if (col.size() != row) {
+      batch.AbandonRow();
+      return RowPath::kNeedsText;
+    }
+    expected = static_cast<size_t>(index) + 1;
+    DomValue view{field.value, scratch};
+    bool fits;
+    if (auto e = AppendJsonValueAs(view, col, fits)) {
+      batch.AbandonRow();
+      return Status::SystemError(fmt::format("record field '{}': {}", key, simdjson::error_message(e)));
+    }
+    if (!fits) {
+      col.AppendNull();
+      batch.AddChange(schema.field(static_cast<size_t>(index)).name, ChangeKind::kNulled,
+                      ChangeReason::kSourceSerializationError);
+    }
+  }
+  batch.FinishRow();
+  return RowPath::kAppended;
+}
+
+// As AppendDomObjectRow for a Json object (keys unique, in dump()'s order). kNeedsText (the
+// row abandoned) for a key or string value that is not valid UTF-8: dump() would replace bytes.
+RowPath AppendJsonObjectFields(const Json& object, RecordBatch& batch, std::string& scratch) {
+  const Schema& schema = batch.schema();
+  size_t expected = 0;
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    const std::string& key = it.key();
+    int index = expected < schema.num_fields() && schema.field(expected).name == key
+                    ? static_cast<int>(expected)
+                    : schema.IndexOf(key);
+    if (index < 0) {
+      if (simdjson::validate_utf8(key.data(), key.size())) continue;  // a field the schema does not declare
+      batch.AbandonRow();
+      return RowPath::kNeedsText;
+    }
+    expected = static_cast<size_t>(index) + 1;
+    Column& col = batch.column(static_cast<size_t>(index));
+    NlohmannValue view{*it, scratch};
+    bool fits;
+    if (AppendJsonValueAs(view, col, fits) != simdjson::SUCCESS) {
+      batch.AbandonRow();
+      return RowPath::kNeedsText;
+    }
+    if (!fits) {
+      col.AppendNull();
+      batch.AddChange(schema.field(static_cast<size_t>(index)).name, ChangeKind::kNulled,
+                      ChangeReason::kSourceSerializationError);
+    }
+  }
+  batch.FinishRow();
+  return RowPath::kAppended;
+}
+
+}  // namespace
+
+Status JsonRows::AppendDom(StreamBatcher& out, simdjson::dom::element record) {
+  if (record.type() == simdjson::dom::element_type::OBJECT) {
+    SLUICE_ASSIGN_OR_RETURN(RowPath done,
+                            AppendDomObjectRow(DomAs<simdjson::dom::object>(record), out.batch(), scratch_));
+    if (done == RowPath::kAppended) return out.RowsFinished(1);
+  }
+  text_.clear();
+  DumpDomRecord(record, text_);
+  text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);
+  return AppendText(out, text_, text_.capacity());
+}
+
 Status JsonRows::AppendJson(StreamBatcher& out, const Json& record) {
+  if (record.is_object() && AppendJsonObjectFields(record, out.batch(), scratch_) == RowPath::kAppended) {
+    return out.RowsFinished(1);
+  }
   scratch_ = record.dump(-1, ' ', false, Json::error_handler_t::replace);
   scratch_.reserve(scratch_.size() + simdjson::SIMDJSON_PADDING);
   return AppendText(out, scratch_, scratch_.capacity());
@@ -74,10 +257,7 @@ void JsonRowsPipe::Run() {
     changed_.notify_all();  // room for the next page
     Status st;
     for (simdjson::dom::element record : page.records) {
-      text_.clear();
-      DumpDomRecord(record, text_);
-      text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);
-      st = rows_.AppendText(out_, text_, text_.capacity());
+      st = rows_.AppendDom(out_, record);
       if (!st.ok()) break;
     }
     page.records.clear();

@@ -6,12 +6,14 @@
 //   JsonRows rows;                        // one per thread (it owns a simdjson parser)
 //   rows.AppendJson(batcher, record);     // a record held as Json (dumped, then read back)
 //   rows.AppendText(batcher, text, n);    // a record's JSON text (n readable bytes from text)
+//   rows.AppendDom(batcher, element);     // a record simdjson's DOM parser read
 //
 //   DumpDomAsJson(element, out)   appends the text `Json::parse(original).dump()` would give
 //   DomToJson(element)            the Json `Json::parse(original)` would give
 //
-// Both rows paths end in AppendJsonObjectRow over the object's text, so a record appended from
-// DumpDomAsJson's text and the same record appended through AppendJson land identically.
+// Every rows path lands a record identically: AppendText and AppendJson through
+// AppendJsonObjectRow over the object's text, AppendDom straight from the DOM by the same value
+// rules (protocol/json_column.h) — as if DumpDomRecord's text were read, without writing it.
 // Used by source-declarative-manifest (a page's records without an nlohmann DOM).
 
 #include <condition_variable>
@@ -39,17 +41,24 @@ class JsonRows {
   //! least text.size() + simdjson::SIMDJSON_PADDING (what follows the text may be anything).
   //! Text that is no JSON object is a SystemError ("a record could not be re-read").
   Status AppendText(StreamBatcher& out, std::string_view text, size_t readable);
-  //! Appends `record` (an object) as AppendText would its `dump()` (invalid UTF-8 replaced).
+  //! Appends `record` (an object) as AppendText would its `dump()` (invalid UTF-8 replaced):
+  //! values go from the Json straight into the columns; a record with a string that is not
+  //! valid UTF-8 (or not an object) takes the text path.
   Status AppendJson(StreamBatcher& out, const Json& record);
+  //! Appends `record` (an object) as AppendText would DumpDomRecord's text of it, without the
+  //! text: values go from the DOM into the columns (an object repeating a column's key takes the
+  //! text path, for nlohmann's last-value rule). Not an object: AppendText's error.
+  Status AppendDom(StreamBatcher& out, simdjson::dom::element record);
 
  private:
   simdjson::ondemand::parser parser_;
-  std::string scratch_;
+  std::string scratch_;  // AppendJson's text; AppendDom's texts of single values
+  std::string text_;     // AppendDom's text of a record it cannot append from the DOM
 };
 
-//! Pages of records parsed by simdjson, appended on a thread of their own, so a source's
-//! reading thread fetches and parses the next page while the last one is written (DumpDomRecord)
-//! and goes into the batch. Submit and Drain are called from one thread (or under the caller's
+//! Pages of records parsed by simdjson, appended on a thread of their own (JsonRows::AppendDom),
+//! so a source's reading thread fetches and parses the next page while the last one goes into
+//! the batch. Submit and Drain are called from one thread (or under the caller's
 //! lock); the batcher is used only by the pipe's thread between them, so the caller touches `out`
 //! (rows, checkpoints, Finish) only after Drain(). Keeps the pages' order.
 class JsonRowsPipe {
@@ -74,7 +83,6 @@ class JsonRowsPipe {
   StreamBatcher& out_;
   const size_t max_pending_;
   JsonRows rows_;
-  std::string text_;
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<Page> queue_;   // waiting pages, oldest first

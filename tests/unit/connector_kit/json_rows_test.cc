@@ -2,6 +2,8 @@
 // (DumpDomAsJson, DumpDomRecord) and read as nlohmann's parser would (DomToJson) — on chosen
 // texts and on random documents — and JsonRowsPipe appending pages in order.
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -158,6 +160,136 @@ TEST(JsonRowsTest, RepeatedKeysAreLeftToNlohmann) {
   DumpDomRecord(root, written);  // the record path: nlohmann's dump of nlohmann's reading
   std::string expected = Dumped(Json::parse(wide));
   EXPECT_EQ(written, expected);
+}
+
+// The same batches: rows (as written out) and change notes. Returns the notes compared.
+size_t ExpectSameBatches(const testing::CollectingEmitter& got, const testing::CollectingEmitter& want, size_t rows) {
+  EXPECT_EQ(got.batches.size(), want.batches.size());
+  size_t seen = 0, changes = 0;
+  for (size_t b = 0; b < got.batches.size() && b < want.batches.size(); ++b) {
+    const RecordBatch& x = got.batches[b];
+    const RecordBatch& y = want.batches[b];
+    EXPECT_EQ(x.num_rows(), y.num_rows()) << "batch " << b;
+    for (size_t r = 0; r < x.num_rows() && r < y.num_rows(); ++r, ++seen) {
+      std::string dx, dy;
+      AppendRecordData(dx, x, r);
+      AppendRecordData(dy, y, r);
+      EXPECT_EQ(dx, dy) << "batch " << b << " row " << r;
+      for (size_t c = 0; c < x.num_columns(); ++c) {  // the bytes themselves (written out, bad UTF-8 is replaced)
+        if (!IsVariableLength(x.column(c).type()) || x.column(c).IsNull(r) || y.column(c).IsNull(r)) continue;
+        EXPECT_EQ(x.column(c).Bytes(r), y.column(c).Bytes(r)) << "batch " << b << " row " << r << " column " << c;
+      }
+    }
+    EXPECT_EQ(x.changes().size(), y.changes().size()) << "batch " << b;
+    for (size_t c = 0; c < x.changes().size() && c < y.changes().size(); ++c, ++changes) {
+      EXPECT_EQ(x.changes()[c].row, y.changes()[c].row);
+      EXPECT_EQ(x.changes()[c].field, y.changes()[c].field);
+      EXPECT_EQ(x.changes()[c].change, y.changes()[c].change);
+      EXPECT_EQ(x.changes()[c].reason, y.changes()[c].reason);
+    }
+  }
+  EXPECT_EQ(seen, rows);
+  return changes;
+}
+
+// Every column type, values of every JSON kind in many spellings, keys in any order, unknown
+// and repeated keys: AppendDom lands each record exactly as AppendText lands DumpDomRecord's
+// text of it — the same column values (as written out) and the same change notes — and so does
+// AppendJson of nlohmann's parse of it.
+TEST(JsonRowsTest, DomRowsLandAsTheirTextWould) {
+  auto schema = std::make_shared<const Schema>(std::vector<Field>{
+      {"i", TypeId::kInteger, true, {}}, {"n", TypeId::kNumber, true, {}}, {"d", TypeId::kDecimal, true, {}},
+      {"s", TypeId::kString, true, {}}, {"b", TypeId::kBinary, true, {}}, {"day", TypeId::kDate, true, {}},
+      {"t", TypeId::kTimeTz, true, {}}, {"ts", TypeId::kTimestampTz, true, {}}, {"ts0", TypeId::kTimestampNoTz, true, {}},
+      {"j", TypeId::kJson, true, {}}, {"ok", TypeId::kBoolean, true, {}}});
+  static const char* kValues[] = {
+      "1", "-0", "0", "1.0", "1E2", "1.5", "-2.25e-3", "9223372036854775807", "-9223372036854775808",
+      "9223372036854775808", "18446744073709551615", "1e300", "0.10", "123456789.123456789", "\"12\"", "\"-7\"",
+      "\"1.5\"", "\"1e3\"", "\"NaN\"", "\"Infinity\"", "\"-Infinity\"", "\"infinity\"", "\"abc\"", "\"\"",
+      "\"2024-01-02\"", "\"0044-03-15 BC\"", "\"12:00:00Z\"", "\"23:59:59.999999+05:30\"",
+      "\"2024-01-02T03:04:05.123456+02:00\"", "\"2024-01-02 03:04:05\"", "\"aGVsbG8=\"", "\"aGVsbG8\"",
+      "true", "false", "null", "{\"a\": [1, \"\\u00e9\"], \"b\": {}}", "[1, 2.50, null]", "[]",
+      "\"\\u00e9\\n\\\"q\\\" \\ud83d\\ude00\"", "{\"x\": 1, \"x\": 2}"};
+  constexpr size_t kNumValues = sizeof kValues / sizeof kValues[0];
+  std::mt19937_64 rng(6122026);
+  testing::CollectingEmitter from_dom, from_text, from_json;
+  StreamBatcher dom_out(from_dom, 0, schema, {.max_rows = 97});
+  StreamBatcher text_out(from_text, 0, schema, {.max_rows = 97});
+  StreamBatcher json_out(from_json, 0, schema, {.max_rows = 97});
+  JsonRows dom_rows, text_rows, json_rows;
+  simdjson::dom::parser parser;
+  for (int r = 0; r < 3000; ++r) {
+    std::vector<std::string> keys;
+    for (size_t f = 0; f < schema->num_fields(); ++f) {
+      if (rng() % 5 != 0) keys.push_back(schema->field(f).name);
+    }
+    if (rng() % 4 == 0) keys.push_back("unknown");
+    if (rng() % 10 == 0 && !keys.empty()) keys.push_back(keys[rng() % keys.size()]);  // a repeated key
+    std::shuffle(keys.begin(), keys.end(), rng);
+    std::string text = "{";
+    for (size_t k = 0; k < keys.size(); ++k) {
+      text += (k ? ", \"" : "\"") + keys[k] + "\": " + kValues[rng() % kNumValues];
+    }
+    text += "}";
+    simdjson::dom::element root;
+    ASSERT_TRUE(DomParse(parser, text, root)) << text;
+    ASSERT_TRUE(dom_rows.AppendDom(dom_out, root).ok()) << text;
+    std::string written;
+    DumpDomRecord(root, written);
+    written.reserve(written.size() + simdjson::SIMDJSON_PADDING);
+    ASSERT_TRUE(text_rows.AppendText(text_out, written, written.capacity()).ok()) << text;
+    ASSERT_TRUE(json_rows.AppendJson(json_out, Json::parse(text)).ok()) << text;
+  }
+  ASSERT_TRUE(dom_out.Finish(Status::Ok()).ok());
+  ASSERT_TRUE(text_out.Finish(Status::Ok()).ok());
+  ASSERT_TRUE(json_out.Finish(Status::Ok()).ok());
+  EXPECT_GT(ExpectSameBatches(from_dom, from_text, 3000), 1000u);  // many values do not fit: notes compared
+  ExpectSameBatches(from_json, from_text, 3000);
+}
+
+// Values only a Json built in code holds: NaN and infinities (dump() writes null), strings that
+// are not UTF-8 (dump() replaces the bytes), nested ones too — AppendJson lands them as their
+// dump's text.
+TEST(JsonRowsTest, JsonRecordsOfCodeLandAsTheirDump) {
+  auto schema = std::make_shared<const Schema>(std::vector<Field>{
+      {"n", TypeId::kNumber, true, {}}, {"d", TypeId::kDecimal, true, {}}, {"s", TypeId::kString, true, {}},
+      {"j", TypeId::kJson, true, {}}, {"i", TypeId::kInteger, true, {}}});
+  const std::string bad = "caf\xe9 \xff";
+  const std::vector<Json> records = {
+      {{"n", std::nan("")}, {"d", HUGE_VAL}, {"s", "ok"}, {"i", -HUGE_VAL}},
+      {{"s", bad}, {"n", 1.5}},
+      {{"j", {{"k", bad}}}, {"i", 3}},
+      {{"s", Json::array({1, bad})}, {"d", 2.50}},
+      {{bad, 1}, {"i", 4}},
+      {{"n", 18446744073709551615ull}, {"i", 18446744073709551615ull}, {"d", -7}, {"s", 0.1}},
+  };
+  testing::CollectingEmitter direct, text;
+  StreamBatcher direct_out(direct, 0, schema), text_out(text, 0, schema);
+  JsonRows rows;
+  for (const Json& record : records) {
+    ASSERT_TRUE(rows.AppendJson(direct_out, record).ok());
+    std::string written = Dumped(record);
+    written.reserve(written.size() + simdjson::SIMDJSON_PADDING);
+    ASSERT_TRUE(rows.AppendText(text_out, written, written.capacity()).ok());
+  }
+  ASSERT_TRUE(direct_out.Finish(Status::Ok()).ok());
+  ASSERT_TRUE(text_out.Finish(Status::Ok()).ok());
+  ExpectSameBatches(direct, text, records.size());
+  EXPECT_EQ(direct.Rows()[1]["s"], "caf\ufffd \ufffd");  // replaced, as the dump replaces it
+}
+
+TEST(JsonRowsTest, DomRecordThatIsNoObjectIsAnError) {
+  auto schema = std::make_shared<const Schema>(std::vector<Field>{{"i", TypeId::kInteger, true, {}}});
+  testing::CollectingEmitter sink;
+  StreamBatcher out(sink, 0, schema);
+  JsonRows rows;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_TRUE(DomParse(parser, "[1, 2]", root));
+  const Status st = rows.AppendDom(out, root);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("could not be re-read"), std::string::npos) << st.message();
+  EXPECT_EQ(out.rows(), 0u);
 }
 
 TEST(JsonRowsTest, PipeAppendsPagesInOrderAsTheJsonPathDoes) {

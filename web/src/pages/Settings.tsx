@@ -226,15 +226,114 @@ function NotificationsForm({ workspace, canEdit, onSaved }: { workspace: Workspa
   );
 }
 
+/** Which workspaces a user reaches: every one (new ones too), or the ones ticked. */
+interface WorkspaceAccess {
+  allWorkspaces: boolean;
+  workspaceIds: string[];
+}
+
+/** The API's fields for `access`: users/create and users/update take one or the other. */
+function accessBody(access: WorkspaceAccess): Record<string, unknown> {
+  return access.allWorkspaces ? { allWorkspaces: true } : { workspaceIds: access.workspaceIds };
+}
+
+function accessSummary(access: WorkspaceAccess, workspaces: Workspace[]): string {
+  if (access.allWorkspaces) return 'Every workspace';
+  const names = access.workspaceIds.map((id) => workspaces.find((w) => w.workspaceId === id)?.name ?? id);
+  return names.join(', ');
+}
+
+/** Checkboxes for a user's workspaces; `idPrefix` keeps the ids of several on one page apart. */
+function WorkspaceAccessFields({ idPrefix, legend, access, workspaces, onChange, error }: {
+  idPrefix: string;
+  legend: string;
+  access: WorkspaceAccess;
+  workspaces: Workspace[];
+  onChange: (access: WorkspaceAccess) => void;
+  error?: string;
+}) {
+  const toggle = (id: string, on: boolean) => {
+    const ids = access.workspaceIds.filter((x) => x !== id);
+    onChange({ allWorkspaces: false, workspaceIds: on ? [...ids, id] : ids });
+  };
+  return (
+    <fieldset className="group workspace-access" aria-describedby={error ? `${idPrefix}-error` : undefined}>
+      <legend>{legend}</legend>
+      <div className="field checkbox">
+        <input id={`${idPrefix}-all`} type="checkbox" checked={access.allWorkspaces}
+          onChange={(e) => onChange({ allWorkspaces: e.target.checked, workspaceIds: access.workspaceIds })} />
+        <label htmlFor={`${idPrefix}-all`}>Every workspace, new ones too</label>
+      </div>
+      {!access.allWorkspaces && workspaces.map((w) => (
+        <div className="field checkbox" key={w.workspaceId}>
+          <input id={`${idPrefix}-${w.workspaceId}`} type="checkbox" checked={access.workspaceIds.includes(w.workspaceId)}
+            onChange={(e) => toggle(w.workspaceId, e.target.checked)} />
+          <label htmlFor={`${idPrefix}-${w.workspaceId}`}>{w.name}</label>
+        </div>
+      ))}
+      {error && <p className="field-error" id={`${idPrefix}-error`}>{error}</p>}
+    </fieldset>
+  );
+}
+
+/** A user's workspaces in the users table: a summary, and a form to change them. */
+function WorkspaceAccessCell({ user, workspaces, onSaved, onError }: {
+  user: ManagedUser;
+  workspaces: Workspace[];
+  onSaved: (notice: string) => void;
+  onError: (err: unknown) => void;
+}) {
+  const [editing, setEditing] = useState<WorkspaceAccess | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!editing) return;
+    setError(null);
+    try {
+      await api('users/update', { userId: user.userId, ...accessBody(editing) });
+      setEditing(null);
+      onSaved(`${user.email} now reaches: ${accessSummary(editing, workspaces)}.`);
+    } catch (err) {
+      setError(err);
+      onError(err);
+    }
+  };
+  if (!editing) {
+    return (
+      <>
+        <span data-workspaces>{accessSummary(user, workspaces)}</span>{' '}
+        <button className="secondary small" aria-label={`Change the workspaces of ${user.email}`}
+          onClick={() => setEditing({ allWorkspaces: user.allWorkspaces, workspaceIds: user.workspaceIds })}>Change</button>
+      </>
+    );
+  }
+  const fieldMessage = fieldError(error, 'workspaceIds') ?? fieldError(error, 'allWorkspaces');
+  return (
+    <form onSubmit={save} aria-label={`Workspaces of ${user.email}`}>
+      <WorkspaceAccessFields idPrefix={`access-${user.userId}`} legend={`Workspaces of ${user.email}`} access={editing}
+        workspaces={workspaces} onChange={setEditing} error={fieldMessage} />
+      <div className="actions">
+        <button type="submit" className="small">Save the workspaces</button>
+        <button type="button" className="secondary small" onClick={() => { setEditing(null); setError(null); }}>Cancel</button>
+      </div>
+    </form>
+  );
+}
+
 function UsersSection({ me }: { me: Me }) {
   const [users, setUsers] = useState<ManagedUser[] | null>(null);
+  const [workspaces, setWorkspaces] = useState<Workspace[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState('');
 
   const load = useCallback(async () => {
     try {
-      const r = await api<{ users: ManagedUser[] }>('users/list');
+      const [r, w] = await Promise.all([
+        api<{ users: ManagedUser[] }>('users/list'),
+        api<{ workspaces: Workspace[] }>('workspaces/list'),
+      ]);
       setUsers(r.users);
+      setWorkspaces(w.workspaces);
     } catch (err) {
       setError(err);
     }
@@ -282,6 +381,7 @@ function UsersSection({ me }: { me: Me }) {
                 <th scope="col">Email</th>
                 <th scope="col">Name</th>
                 <th scope="col">Role</th>
+                <th scope="col">Workspaces</th>
                 <th scope="col">Password</th>
                 <th scope="col"><span className="visually-hidden">Actions</span></th>
               </tr>
@@ -298,6 +398,11 @@ function UsersSection({ me }: { me: Me }) {
                       ))}
                     </select>
                   </td>
+                  <td className="workspaces">
+                    <WorkspaceAccessCell user={u} workspaces={workspaces}
+                      onSaved={(text) => { setError(null); setNotice(text); load(); }}
+                      onError={() => setNotice('')} />
+                  </td>
                   <td className="muted">{u.mustChangePassword ? 'must change at next login' : 'set'}</td>
                   <td className="row-actions">
                     {u.userId !== me.user.userId ? (
@@ -312,16 +417,17 @@ function UsersSection({ me }: { me: Me }) {
           </table>
         </div>
       )}
-      <NewUserForm onCreated={(u) => { setNotice(`${u.email} added as ${roleLabel(u.role)}.`); load(); }} />
+      <NewUserForm workspaces={workspaces} onCreated={(u) => { setNotice(`${u.email} added as ${roleLabel(u.role)}.`); load(); }} />
     </>
   );
 }
 
-function NewUserForm({ onCreated }: { onCreated: (u: ManagedUser) => void }) {
+function NewUserForm({ workspaces, onCreated }: { workspaces: Workspace[]; onCreated: (u: ManagedUser) => void }) {
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [role, setRole] = useState('analyst');
   const [password, setPassword] = useState('');
+  const [access, setAccess] = useState<WorkspaceAccess>({ allWorkspaces: true, workspaceIds: [] });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -330,10 +436,13 @@ function NewUserForm({ onCreated }: { onCreated: (u: ManagedUser) => void }) {
     setBusy(true);
     setError(null);
     try {
-      const u = await api<ManagedUser>('users/create', { email: email.trim(), name: name.trim() || undefined, role, password });
+      const u = await api<ManagedUser>('users/create', {
+        email: email.trim(), name: name.trim() || undefined, role, password, ...accessBody(access),
+      });
       setEmail('');
       setName('');
       setPassword('');
+      setAccess({ allWorkspaces: true, workspaceIds: [] });
       onCreated(u);
     } catch (err) {
       setError(err);
@@ -344,6 +453,7 @@ function NewUserForm({ onCreated }: { onCreated: (u: ManagedUser) => void }) {
 
   const emailError = fieldError(error, 'email');
   const passwordError = fieldError(error, 'password');
+  const accessError = fieldError(error, 'workspaceIds') ?? fieldError(error, 'allWorkspaces');
   return (
     <form className="form card new-user" onSubmit={submit} aria-labelledby="new-user-title">
       <h3 id="new-user-title" className="card-title">Add a user</h3>
@@ -375,6 +485,8 @@ function NewUserForm({ onCreated }: { onCreated: (u: ManagedUser) => void }) {
           <p className="help" id="new-user-password-help">{passwordError ?? 'At least 8 characters; the user chooses a new one at first login.'}</p>
         </div>
       </div>
+      <WorkspaceAccessFields idPrefix="new-user-access" legend="Workspaces" access={access} workspaces={workspaces}
+        onChange={setAccess} error={accessError} />
       <ErrorBox error={error} />
       <div className="actions">
         <button type="submit" disabled={busy}>{busy ? 'Adding…' : 'Add the user'}</button>

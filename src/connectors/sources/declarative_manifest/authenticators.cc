@@ -260,13 +260,13 @@ class OAuth final : public Authenticator {
 class SessionToken final : public Authenticator {
  public:
   SessionToken(ConfigReader r, LoginFn login, std::vector<std::string> token_path, std::optional<IsoDuration> lifetime,
-               RequestOption option, std::string prefix)
+               RequestOption option, std::string prefix, std::shared_ptr<const ResponseDecoder> decoder)
       : r_(r), login_(std::move(login)), token_path_(std::move(token_path)), lifetime_(lifetime),
-        option_(std::move(option)), prefix_(std::move(prefix)) {}
+        option_(std::move(option)), prefix_(std::move(prefix)), decoder_(std::move(decoder)) {}
 
   Status Apply(PreparedRequest& request) override {
     if (token_.empty() || (expires_at_ != 0 && NowMicros() >= expires_at_)) {
-      SLUICE_ASSIGN_OR_RETURN(Json reply, login_(r_.Object("login_requester")));
+      SLUICE_ASSIGN_OR_RETURN(Json reply, login_(r_.Object("login_requester"), *decoder_));
       const Json* token = JsonAt(reply, token_path_);
       if (token == nullptr || token->is_null()) {
         return Status::ConfigError(fmt::format("the login response has no session token at {} (manifest {})",
@@ -291,6 +291,7 @@ class SessionToken final : public Authenticator {
   std::optional<IsoDuration> lifetime_;
   RequestOption option_;
   std::string prefix_;
+  std::shared_ptr<const ResponseDecoder> decoder_;
   std::string token_;
   int64_t expires_at_ = 0;
 };
@@ -474,7 +475,9 @@ Result<std::shared_ptr<Authenticator>> Make(ConfigReader r, BuildContext& ctx, c
     }
     if (!r.Has("login_requester")) r.Fail("login_requester", "is required");
     SLUICE_RETURN_IF_ERROR(r.status());
-    return std::shared_ptr<Authenticator>(std::make_shared<SessionToken>(r, login, token_path, lifetime, option, prefix));
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ResponseDecoder> decoder, ResponseDecoder::Make(ConfigReader(r.Raw("decoder"), r.PathOf("decoder"))));
+    return std::shared_ptr<Authenticator>(
+        std::make_shared<SessionToken>(r, login, token_path, lifetime, option, prefix, std::move(decoder)));
   }
   if (type == "SelectiveAuthenticator") {
     std::vector<std::string> selector = r.StringList("authenticator_selection_path");

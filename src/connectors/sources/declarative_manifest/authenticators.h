@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "connectors/kit/config_reader.h"
 #include "connectors/sources/declarative_manifest/build_context.h"
+#include "connectors/sources/declarative_manifest/decoders.h"
 #include "connectors/sources/declarative_manifest/request_options.h"
 
 namespace sluice {
@@ -28,8 +29,8 @@ class Authenticator {
 };
 
 //! Sends the login request of a SessionTokenAuthenticator (its `login_requester` component)
-//! and returns the decoded response body.
-using LoginFn = std::function<Result<Json>(ConfigReader login_requester)>;
+//! and returns the response body decoded by `decoder` (the authenticator's; its first document).
+using LoginFn = std::function<Result<Json>(ConfigReader login_requester, const ResponseDecoder& decoder)>;
 
 //! The authenticator component at `r` (null or absent: NoAuth). Equal components share one
 //! instance through ctx.authenticators. Unknown types are ConfigErrors naming the path.

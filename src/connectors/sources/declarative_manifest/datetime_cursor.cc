@@ -84,6 +84,8 @@ Result<DatetimeCursor> DatetimeCursor::Make(ConfigReader r, BuildContext& ctx) {
   c.end_field_ = eval(r.String("partition_field_end", "end_time"));
   if (r.Has("start_time_option")) c.start_option_ = RequestOption::Parse(r.Object("start_time_option"), eval);
   if (r.Has("end_time_option")) c.end_option_ = RequestOption::Parse(r.Object("end_time_option"), eval);
+  c.client_side_ = r.Bool("is_client_side_incremental", false);
+  c.global_substream_ = r.Bool("global_substream_cursor", false);
   SLUICE_RETURN_IF_ERROR(r.status());
   SLUICE_ASSIGN_OR_RETURN(std::optional<int64_t> start, EvalDatetime(r, "start_datetime", ctx, c.datetime_format_));
   if (!start) return Status::ConfigError(fmt::format("manifest {}: start_datetime is required (and must not be empty)", r.PathOf("start_datetime")));
@@ -122,6 +124,7 @@ Status DatetimeCursor::Begin(const Json& state) {
   }
   read_start_ = std::min(start_, end_);
   if (state_value_) read_start_ = std::max(read_start_, *state_value_);
+  filter_start_ = client_side_ ? read_start_ : AddDuration(read_start_, lookback_, -1);
   read_start_ = AddDuration(read_start_, lookback_, -1);
   return Status::Ok();
 }
@@ -151,27 +154,37 @@ void DatetimeCursor::Apply(const Json& slice, PreparedRequest& request) const {
   if (end_option_) end_option_->Apply(slice.value(end_field_, Json()), request);
 }
 
-bool DatetimeCursor::Observe(const Json& record) {
-  auto it = record.find(cursor_field_);
-  return ObserveValue(it == record.end() ? nullptr : &*it);
-}
-
 bool DatetimeCursor::ObserveValue(const Json* value) {
   if (value == nullptr || value->is_null()) return true;  // the CDK keeps records without a cursor value
   std::optional<int64_t> t = ParseCursorValue(*value);
   if (!t) return true;
-  if (*t < read_start_ || *t > end_) return false;
+  if (*t < filter_start_ || *t > end_) return false;
   if (!newest_ || *t > *newest_) newest_ = *t;
   return true;
 }
-
-Json DatetimeCursor::State() const { return StateFor(newest_); }
 
 Json DatetimeCursor::StateFor(std::optional<int64_t> newest) const {
   std::optional<int64_t> v = newest;
   if (state_value_ && (!v || *state_value_ > *v)) v = state_value_;
   if (!v) return Json::object();
-  return Json{{cursor_field_, FormatDatetime(*v, datetime_format_)}};
+  return StateOf(*v);
+}
+
+Json DatetimeCursor::StateOf(int64_t value) const { return Json{{cursor_field_, FormatDatetime(value, datetime_format_)}}; }
+
+std::optional<int64_t> DatetimeCursor::ValueOf(const Json& state) const {
+  if (!state.is_object()) return std::nullopt;
+  auto it = state.find(cursor_field_);
+  if (it == state.end()) return std::nullopt;
+  return ParseCursorValue(*it);
+}
+
+Json DatetimeCursor::StateMinusSeconds(const Json& state, int64_t seconds) const {
+  std::optional<int64_t> v = ValueOf(state);
+  if (!v || seconds <= 0) return state;
+  Json out = state;
+  out[cursor_field_] = FormatDatetime(*v - seconds * kMicrosPerSecond, datetime_format_);
+  return out;
 }
 
 }  // namespace sluice

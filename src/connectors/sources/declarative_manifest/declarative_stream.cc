@@ -2,6 +2,7 @@
 #include "connectors/sources/declarative_manifest/dynamic_streams.h"
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -16,8 +17,10 @@
 #include "connectors/kit/schema_inference.h"
 #include "connectors/kit/json_rows.h"
 #include "connectors/sources/declarative_manifest/datetime_cursor.h"
+#include "connectors/sources/declarative_manifest/decoders.h"
 #include "connectors/sources/declarative_manifest/fast_page.h"
 #include "connectors/sources/declarative_manifest/http_requester.h"
+#include "connectors/sources/declarative_manifest/incrementing_cursor.h"
 #include "connectors/sources/declarative_manifest/paginator.h"
 #include "connectors/sources/declarative_manifest/partition_router.h"
 #include "connectors/sources/declarative_manifest/record_selector.h"
@@ -34,14 +37,62 @@ Status Unsupported(const ConfigReader& r, std::string_view what, const std::stri
                                          supported));
 }
 
+// LegacyToPerPartitionStateMigration: a legacy {partition value: {cursor_field: v}} state
+// becomes {"states": [{"partition": {partition_field: value}, "cursor": {...}}]} — when the CDK's
+// should_migrate holds: not already migrated, one parent stream, every value an object whose
+// only key is the cursor field.
+struct LegacyStateMigration {
+  std::string partition_field;
+  std::string cursor_field;
+  size_t parents = 0;
+
+  Json Apply(const Json& state) const {
+    if (!state.is_object() || state.empty() || state.contains("states") || parents != 1) return state;
+    for (auto it = state.begin(); it != state.end(); ++it) {
+      if (!it->is_object() || it->size() != 1 || !it->contains(cursor_field)) return state;
+    }
+    Json states = Json::array();
+    for (auto it = state.begin(); it != state.end(); ++it) {
+      states.push_back(Json{{"partition", Json{{partition_field, it.key()}}}, {"cursor", it.value()}});
+    }
+    return Json{{"states", std::move(states)}};
+  }
+};
+
+// Whether a saved state's partition names the router's `partition`: equal, or equal but for a
+// missing empty "parent_slice" and values written as text ("13506132" for 13506132) — what a
+// migrated legacy state holds.
+bool SamePartition(const Json& saved, const Json& partition) {
+  if (saved == partition) return true;
+  if (!saved.is_object() || !partition.is_object()) return false;
+  for (auto it = saved.begin(); it != saved.end(); ++it) {
+    if (!partition.contains(it.key())) return false;
+  }
+  for (auto it = partition.begin(); it != partition.end(); ++it) {
+    auto s = saved.find(it.key());
+    if (s == saved.end()) {
+      if (it.key() == "parent_slice" && (it->is_null() || it->empty())) continue;
+      return false;
+    }
+    if (*s == *it) continue;
+    if (s->is_string() && (it->is_number_integer() || it->is_boolean()) && s->get<std::string>() == it->dump()) continue;
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 struct DeclarativeStream::Parts {
   std::unique_ptr<HttpRequester> requester;
   std::unique_ptr<Paginator> paginator;
   std::unique_ptr<RecordSelector> selector;
-  std::optional<DatetimeCursor> cursor;
+  std::unique_ptr<StreamCursor> cursor;
+  // DatetimeBasedCursor.global_substream_cursor: one state for every partition.
+  bool global_cursor = false;
+  std::vector<LegacyStateMigration> migrations;
   std::unique_ptr<PartitionRouter> router;
+  std::unique_ptr<ResponseDecoder> decoder;  // the retriever's (decoders.h)
   // The page path without an nlohmann DOM of the records (fast_page.h): for streams whose
   // records go out unchanged; `reads` is what the requester's and paginator's templates read.
   bool fast = false;
@@ -88,11 +139,20 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
   if (r.Has("incremental_sync")) {
     ConfigReader inc = r.Object("incremental_sync");
     const std::string it = inc.String("type");
-    if (it != "DatetimeBasedCursor") return Unsupported(inc, "incremental sync", it, "DatetimeBasedCursor");
-    SLUICE_ASSIGN_OR_RETURN(DatetimeCursor cursor, DatetimeCursor::Make(inc, ctx));
-    parts.cursor = std::move(cursor);
+    if (it == "DatetimeBasedCursor") {
+      SLUICE_ASSIGN_OR_RETURN(DatetimeCursor cursor, DatetimeCursor::Make(inc, ctx));
+      parts.global_cursor = cursor.global_substream();
+      parts.cursor = std::make_unique<DatetimeCursor>(std::move(cursor));
+    } else if (it == "IncrementingCountCursor") {
+      SLUICE_ASSIGN_OR_RETURN(IncrementingCursor cursor, IncrementingCursor::Make(inc, ctx));
+      parts.cursor = std::make_unique<IncrementingCursor>(std::move(cursor));
+    } else {
+      return Unsupported(inc, "incremental sync", it, "DatetimeBasedCursor, IncrementingCountCursor");
+    }
   }
-  parts.fast = parts.selector->unchanged();
+  SLUICE_ASSIGN_OR_RETURN(parts.decoder, MakeRetrieverDecoder(retriever));
+  parts.selector->set_documents(parts.decoder->documents());
+  parts.fast = parts.selector->unchanged() && parts.decoder->plain_json();
   ScanResponseReads(retriever.Raw("requester"), parts.reads);
   ScanResponseReads(retriever.Raw("paginator"), parts.reads);
   // Older manifests put the routers under retriever.stream_slicer.
@@ -105,6 +165,43 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
   };
   SLUICE_ASSIGN_OR_RETURN(parts.router, PartitionRouter::Make(ConfigReader(retriever.Raw(router_key), retriever.PathOf(router_key)),
                                                               ctx, parent));
+  if (parts.cursor && !parts.router->empty() && r.Object("incremental_sync").String("type", "") == "IncrementingCountCursor") {
+    return Status::ConfigError(fmt::format("manifest {}: an IncrementingCountCursor cannot be used with a partition router ({}), as in "
+                                           "Airbyte's CDK; use a DatetimeBasedCursor or drop the router",
+                                           r.PathOf("incremental_sync"), retriever.PathOf(router_key)));
+  }
+  for (ConfigReader m : r.Array("state_migrations")) {
+    const std::string mt = m.String("type", "");
+    if (mt == "CustomStateMigration" || (mt.empty() && m.Has("class_name"))) {
+      return Status::ConfigError(fmt::format("manifest {}: CustomStateMigration '{}' is custom Python code, which sluice cannot run; "
+                                             "remove it from state_migrations (a saved state must then be in the stream's own shape), "
+                                             "or use LegacyToPerPartitionStateMigration",
+                                             m.PathOf("type"), m.String("class_name", "")));
+    }
+    if (mt != "LegacyToPerPartitionStateMigration") {
+      return Unsupported(m, "state migration", mt, "LegacyToPerPartitionStateMigration");
+    }
+    const Json& router_json = retriever.Raw(router_key);
+    const bool substream = router_json.is_object() && router_json.value("type", "") == "SubstreamPartitionRouter";
+    if (!parts.cursor || r.Object("incremental_sync").String("type", "") != "DatetimeBasedCursor" || !substream) {
+      return Status::ConfigError(fmt::format("manifest {}: LegacyToPerPartitionStateMigration needs a DatetimeBasedCursor incremental_sync and a "
+                                             "SubstreamPartitionRouter at {}",
+                                             m.path(), retriever.PathOf(router_key)));
+    }
+    ConfigReader router(router_json, retriever.PathOf(router_key));
+    std::vector<ConfigReader> parents = router.Array("parent_stream_configs");
+    LegacyStateMigration migration;
+    migration.parents = parents.size();
+    migration.cursor_field = parts.cursor->cursor_field();
+    if (!parents.empty()) {
+      Vars mvars;
+      mvars.config = ctx.config;
+      mvars.parameters = &ParametersOf(m);
+      SLUICE_ASSIGN_OR_RETURN(migration.partition_field,
+                              ctx.interpolator->Text(parents[0].Raw("partition_field"), mvars, parents[0].PathOf("partition_field")));
+    }
+    parts.migrations.push_back(std::move(migration));
+  }
   SLUICE_RETURN_IF_ERROR(r.status());
   return s;
 }
@@ -230,7 +327,12 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
     // the Json way): the templates get the keys they read, the records go to the sink as parsed.
     bool parsed_fast = false;
     HttpRequester::BodyDecoder decode;
-    if (elements_ok && parts.fast) {
+    if (!parts.decoder->plain_json()) {
+      decode = [&](std::string& text) -> Json {
+        Result<Json> decoded = parts.decoder->Decode(text);
+        return decoded.ok() ? std::move(*decoded) : Json();  // an error is reported below, for a success status
+      };
+    } else if (elements_ok && parts.fast) {
       decode = [&](std::string& text) -> Json {
         parsed_fast = parts.page.Parse(text);
         if (parsed_fast) return parts.page.Response(parts.reads);
@@ -280,7 +382,8 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
       continue;
     }
     if (body.is_null()) {
-      SLUICE_ASSIGN_OR_RETURN(body, HttpRequester::Decode(response, url));
+      SLUICE_ASSIGN_OR_RETURN(body, parts.decoder->plain_json() ? HttpRequester::Decode(response, url)
+                                                                 : parts.decoder->DecodeResponse(response, "", url));
     }
     // The records stay in the body (DpathExtractor: pointers) until the paginator has seen the
     // page, then are moved out: a page is parsed once and its records never copied.
@@ -323,31 +426,86 @@ Status DeclarativeStream::ReadSlice(const Json& partition, const Json& cursor_sl
 
 Status DeclarativeStream::Read(const Json& state, bool incremental, const RecordSink& sink, ReadLimits limits) {
   Parts& parts = *parts_;
+  const auto began = std::chrono::steady_clock::now();
   const bool per_partition = parts.cursor && !parts.router->empty();
   SLUICE_ASSIGN_OR_RETURN(std::vector<Json> partitions, parts.router->Partitions());
-  // Per-partition state (Airbyte's {"states": [{"partition": ..., "cursor": ...}]}) when the
-  // stream has both partitions and a cursor; else the cursor's own state.
-  Json whole_state = incremental && state.is_object() ? state : Json::object();
+  Json saved_state = incremental && state.is_object() ? state : Json::object();
+  for (const LegacyStateMigration& m : parts.migrations) saved_state = m.Apply(saved_state);
+  // Per-partition state, as the CDK's ConcurrentPerPartitionCursor reads and writes it, when the
+  // stream has both partitions and a cursor:
+  //   {"use_global_cursor": false, "states": [{"partition": ..., "cursor": ...}],
+  //    "state": {cursor: v}, "lookback_window": seconds}
+  // "state" (the global cursor: the newest value over all partitions, written once the read has
+  // completed) starts the partitions "states" lacks, moved back by lookback_window (the last
+  // read's duration). With use_global_cursor (DatetimeBasedCursor.global_substream_cursor, or
+  // the saved state's flag) every partition starts from "state" and there are no "states". A
+  // saved state in the cursor's own shape ({cursor: v}) is a global state for every partition.
+  // Without partitions the state is the cursor's own.
+  bool use_global = parts.global_cursor;
+  Json global_state = Json::object();
+  int64_t lookback_seconds = 0;
+  Json states = Json::array();
+  if (per_partition && !saved_state.empty()) {
+    if (!saved_state.contains("states") && !saved_state.contains("state")) {
+      if (parts.cursor->ValueOf(saved_state)) global_state = parts.cursor->StateOf(*parts.cursor->ValueOf(saved_state));
+    } else {
+      const Json& flag = saved_state.value("use_global_cursor", Json(false));
+      use_global = use_global || (flag.is_boolean() && flag.get<bool>());
+      const Json& g = saved_state.value("state", Json::object());
+      if (parts.cursor->ValueOf(g)) global_state = parts.cursor->StateOf(*parts.cursor->ValueOf(g));
+      const Json& lb = saved_state.value("lookback_window", Json(0));
+      if (lb.is_number()) lookback_seconds = lb.get<int64_t>();
+      const Json& saved_states = saved_state.value("states", Json::array());
+      if (!use_global && saved_states.is_array()) states = saved_states;
+    }
+  }
+  Json whole_state = per_partition ? Json::object() : saved_state;
+  auto compose = [&]() {
+    Json out{{"use_global_cursor", use_global}};
+    if (!use_global) out["states"] = states;
+    if (!global_state.empty()) out["state"] = global_state;
+    out["lookback_window"] = lookback_seconds;
+    return out;
+  };
   auto state_of = [&](const Json& partition) -> Json {
     if (!per_partition) return whole_state;
-    for (const Json& s : whole_state.value("states", Json::array())) {
-      if (s.value("partition", Json()) == partition) return s.value("cursor", Json::object());
+    if (!use_global) {
+      for (const Json& s : states) {
+        if (s.is_object() && SamePartition(s.value("partition", Json()), partition)) return s.value("cursor", Json::object());
+      }
     }
-    return Json::object();
+    if (global_state.empty()) return Json::object();
+    return parts.cursor->StateMinusSeconds(global_state, lookback_seconds);
   };
   auto set_state = [&](const Json& partition, const Json& cursor_state) {
     if (!per_partition) {
       whole_state = cursor_state;
       return;
     }
-    if (!whole_state.contains("states")) whole_state["states"] = Json::array();
-    for (Json& s : whole_state["states"]) {
-      if (s.value("partition", Json()) == partition) {
+    if (use_global) return;
+    for (Json& s : states) {
+      if (s.is_object() && SamePartition(s.value("partition", Json()), partition)) {
+        s["partition"] = partition;  // a migrated partition takes the router's exact form
         s["cursor"] = cursor_state;
         return;
       }
     }
-    whole_state["states"].push_back(Json{{"partition", partition}, {"cursor", cursor_state}});
+    if (!cursor_state.empty()) states.push_back(Json{{"partition", partition}, {"cursor", cursor_state}});
+  };
+  // The newest cursor value of every record read (the next global state).
+  std::optional<int64_t> global_newest;
+  auto note_newest = [&](std::optional<int64_t> n) {
+    if (n && (!global_newest || *n > *global_newest)) global_newest = n;
+  };
+  Json last_checkpoint;  // per-partition: the state last checkpointed
+  // After a slice: the stream's checkpoint (a global cursor checkpoints once, at the end).
+  const std::function<Status(size_t, const Json&)> slice_done = [&](size_t p, const Json& cursor_state) -> Status {
+    set_state(partitions[p], cursor_state);
+    if (per_partition && use_global) return Status::Ok();
+    if (!sink.checkpoint) return Status::Ok();
+    if (!per_partition) return sink.checkpoint(whole_state);
+    last_checkpoint = compose();
+    return sink.checkpoint(last_checkpoint);
   };
   // Each partition's saved cursor state and slices.
   std::vector<Json> saved;
@@ -364,37 +522,51 @@ Status DeclarativeStream::Read(const Json& state, bool incremental, const Record
   size_t units = 0;
   for (const auto& s : slices) units += s.size();
   const size_t workers = limits.max_pages > 0 ? 1 : std::min<size_t>(std::max(ctx_->concurrency, 1), units);
-  if (workers > 1) return ReadConcurrently(partitions, saved, slices, incremental, workers, whole_state, set_state, sink);
-
-  const PageSink to_sink = [&](std::vector<Json>& records, const RecordElements* elements) -> Status {
-    if (elements != nullptr) return sink.record_elements(*elements);
-    for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
-    return Status::Ok();
-  };
-  int64_t pages = 0;
-  for (size_t p = 0; p < partitions.size(); ++p) {
-    if (parts.cursor) SLUICE_RETURN_IF_ERROR(parts.cursor->Begin(incremental ? saved[p] : Json()));
-    for (const Json& cursor_slice : slices[p]) {
-      bool limit_reached = false;
-      {
-        UnitSlot slot(*ctx_);
-        SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.record_elements), pages,
-                                         limits.max_pages, &limit_reached));
-      }
-      if (limit_reached) return Status::Ok();
-      if (parts.cursor && incremental) {
-        set_state(partitions[p], parts.cursor->State());
-        if (sink.checkpoint) SLUICE_RETURN_IF_ERROR(sink.checkpoint(whole_state));
+  if (workers > 1) {
+    SLUICE_RETURN_IF_ERROR(ReadConcurrently(partitions, saved, slices, incremental, workers, slice_done, note_newest, sink));
+  } else {
+    const PageSink to_sink = [&](std::vector<Json>& records, const RecordElements* elements) -> Status {
+      if (elements != nullptr) return sink.record_elements(*elements);
+      for (Json& record : records) SLUICE_RETURN_IF_ERROR(sink.record(record));
+      return Status::Ok();
+    };
+    int64_t pages = 0;
+    for (size_t p = 0; p < partitions.size(); ++p) {
+      if (parts.cursor) SLUICE_RETURN_IF_ERROR(parts.cursor->Begin(incremental ? saved[p] : Json()));
+      for (const Json& cursor_slice : slices[p]) {
+        bool limit_reached = false;
+        {
+          UnitSlot slot(*ctx_);
+          SLUICE_RETURN_IF_ERROR(ReadSlice(partitions[p], cursor_slice, saved[p], to_sink, bool(sink.record_elements), pages,
+                                           limits.max_pages, &limit_reached));
+        }
+        if (limit_reached) return Status::Ok();
+        if (parts.cursor && incremental) {
+          note_newest(parts.cursor->newest());
+          SLUICE_RETURN_IF_ERROR(slice_done(p, parts.cursor->State()));
+        }
       }
     }
+  }
+  if (per_partition && incremental) {
+    // The read completed: the global cursor moves to the newest value read, and lookback_window
+    // becomes the read's duration (whole seconds, rounded up), as the CDK's cursor does.
+    if (global_newest) {
+      std::optional<int64_t> g = parts.cursor->ValueOf(global_state);
+      global_state = parts.cursor->StateOf(g && *g > *global_newest ? *g : *global_newest);
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began).count();
+      lookback_seconds = (micros + 999'999) / 1'000'000;
+    }
+    Json final_state = compose();
+    if (sink.checkpoint && final_state != last_checkpoint) SLUICE_RETURN_IF_ERROR(sink.checkpoint(final_state));
   }
   return Status::Ok();
 }
 
 Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, const std::vector<Json>& saved,
                                            const std::vector<std::vector<Json>>& slices, bool incremental, size_t worker_count,
-                                           Json& whole_state, const std::function<void(const Json&, const Json&)>& set_state,
-                                           const RecordSink& sink) {
+                                           const std::function<Status(size_t, const Json&)>& slice_done,
+                                           const std::function<void(std::optional<int64_t>)>& note_newest, const RecordSink& sink) {
   struct Unit {
     size_t partition;
     size_t slice;
@@ -421,7 +593,7 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
     SLUICE_ASSIGN_OR_RETURN(w->stream, Copy(w->ctx));
     workers.push_back(std::move(w));
   }
-  std::mutex mu;  // guards the sink, whole_state and first_error
+  std::mutex mu;  // guards the sink, the caller's state (slice_done, note_newest) and first_error
   Status first_error;
   std::atomic<bool> stop{false};
   std::atomic<size_t> next{0};
@@ -431,7 +603,7 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
     stop = true;
   };
   auto run = [&](Worker& w) {
-    DatetimeCursor* cursor = w.stream->parts_->cursor ? &*w.stream->parts_->cursor : nullptr;
+    StreamCursor* cursor = w.stream->parts_->cursor.get();
     // A page's records go to the sink together, so a partition's records stay in order.
     const PageSink to_sink = [&](std::vector<Json>& records, const RecordElements* elements) -> Status {
       std::lock_guard<std::mutex> lock(mu);
@@ -456,15 +628,13 @@ Status DeclarativeStream::ReadConcurrently(const std::vector<Json>& partitions, 
       if (cursor == nullptr || !incremental) continue;
       std::lock_guard<std::mutex> lock(mu);
       if (stop) return;
+      note_newest(cursor->newest());
       const SliceProgress::Advance a = progress[unit.partition]->Complete(unit.slice, cursor->newest());
       if (!a.advanced) continue;
-      set_state(partitions[unit.partition], cursor->StateFor(a.newest));
-      if (sink.checkpoint) {
-        if (Status c = sink.checkpoint(whole_state); !c.ok()) {
-          if (first_error.ok()) first_error = c;
-          stop = true;
-          return;
-        }
+      if (Status c = slice_done(unit.partition, cursor->StateFor(a.newest)); !c.ok()) {
+        if (first_error.ok()) first_error = c;
+        stop = true;
+        return;
       }
     }
   };

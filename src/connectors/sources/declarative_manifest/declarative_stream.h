@@ -69,7 +69,8 @@ class DeclarativeStream {
   const std::string& name() const { return name_; }
   //! Airbyte's primary key: a list of key paths (each a list of names).
   const std::vector<std::vector<std::string>>& primary_key() const { return primary_key_; }
-  //! The incremental cursor field, when the stream has a DatetimeBasedCursor.
+  //! The incremental cursor field, when the stream has a cursor (DatetimeBasedCursor or
+  //! IncrementingCountCursor).
   std::optional<std::string> cursor_field() const;
   //! The stream's JSON Schema from its schema loader: InlineSchemaLoader, JsonFileSchemaLoader,
   //! or sluice's InferredSchemaLoader ({sample_pages: 1, sample_records: 1000}: reads the first
@@ -95,8 +96,9 @@ class DeclarativeStream {
                    bool elements_ok, int64_t& pages, int64_t max_pages, bool* limit_reached);
   //! The units (partition × slice) on `workers` threads, each with its own copy of this stream.
   Status ReadConcurrently(const std::vector<Json>& partitions, const std::vector<Json>& saved,
-                          const std::vector<std::vector<Json>>& slices, bool incremental, size_t workers, Json& whole_state,
-                          const std::function<void(const Json&, const Json&)>& set_state, const RecordSink& sink);
+                          const std::vector<std::vector<Json>>& slices, bool incremental, size_t workers,
+                          const std::function<Status(size_t, const Json&)>& slice_done,
+                          const std::function<void(std::optional<int64_t>)>& note_newest, const RecordSink& sink);
   Result<Json> InferSchema(ConfigReader& loader);
 
   std::string name_;

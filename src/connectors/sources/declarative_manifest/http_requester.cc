@@ -265,7 +265,7 @@ Result<std::unique_ptr<HttpRequester>> HttpRequester::Make(ConfigReader r, Build
   }
   std::unique_ptr<HttpRequester> q(new HttpRequester(r, ctx));
   q->parameters_ = &ParametersOf(r);
-  LoginFn login = [&ctx](ConfigReader login_requester) -> Result<Json> {
+  LoginFn login = [&ctx](ConfigReader login_requester, const ResponseDecoder& decoder) -> Result<Json> {
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<HttpRequester> l, HttpRequester::Make(login_requester, ctx));
     Vars vars;
     vars.config = ctx.config;
@@ -274,7 +274,10 @@ Result<std::unique_ptr<HttpRequester>> HttpRequester::Make(ConfigReader r, Build
     const std::string url = request.UrlForMessages();
     bool ignored = false;
     SLUICE_ASSIGN_OR_RETURN(HttpResponse response, l->Send(std::move(request), &ignored));
-    return Decode(response, url);
+    if (decoder.plain_json()) return Decode(response, url);
+    SLUICE_ASSIGN_OR_RETURN(Json reply, decoder.DecodeResponse(response, "the SessionTokenAuthenticator's login", url));
+    if (!decoder.documents()) return reply;
+    return reply.empty() ? Json::object() : reply[0];
   };
   SLUICE_ASSIGN_OR_RETURN(q->auth_, MakeAuthenticator(r.Object("authenticator"), ctx, login));
   SLUICE_ASSIGN_OR_RETURN(q->errors_, ErrorHandler::Parse(ConfigReader(r.Raw("error_handler"), r.PathOf("error_handler")), ctx));

@@ -83,13 +83,7 @@ Result<std::unique_ptr<RecordSelector>> RecordSelector::Make(ConfigReader r, Con
                                            extractor.PathOf("type"), et,
                                            et.starts_with("Custom") ? " (custom Python components cannot run in sluice)" : ""));
   }
-  if (extractor.Has("decoder")) {
-    const std::string dt = extractor.Object("decoder").String("type", "JsonDecoder");
-    if (dt != "JsonDecoder") {
-      return Status::ConfigError(fmt::format("manifest {}: unsupported decoder '{}'; supported: JsonDecoder",
-                                             extractor.Object("decoder").PathOf("type"), dt));
-    }
-  }
+  // The extractor's `decoder` is read by the stream with the retriever's (decoders.h).
   s->extractor_parameters_ = &ParametersOf(extractor);
   s->extractor_where_ = extractor.PathOf("field_path");
   const Json& fp = extractor.Raw("field_path");
@@ -165,10 +159,18 @@ Result<std::vector<std::string>> RecordSelector::FieldPath(const Vars& in) {
   return path;
 }
 
+void RecordSelector::Find(const Json& body, const std::vector<std::string>& path, std::vector<const Json*>& found) const {
+  if (documents_ && body.is_array()) {
+    for (const Json& document : body) DpathValues(document, path, 0, found);
+  } else {
+    DpathValues(body, path, 0, found);
+  }
+}
+
 Result<std::vector<Json>> RecordSelector::Extract(const Json& body, const Vars& in) {
   SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, FieldPath(in));
   std::vector<const Json*> found;
-  DpathValues(body, path, 0, found);
+  Find(body, path, found);
   std::vector<Json> records;
   if (header_rows_) {
     for (const Json* v : found) {
@@ -215,7 +217,7 @@ std::vector<const Json*> RecordSelector::RecordsAt(const std::vector<const Json*
 Result<std::vector<const Json*>> RecordSelector::Locate(const Json& body, const Vars& in) {
   SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> path, FieldPath(in));
   std::vector<const Json*> found;
-  DpathValues(body, path, 0, found);
+  Find(body, path, found);
   return RecordsAt(found, path);
 }
 

@@ -38,6 +38,9 @@ class RecordSelector {
   bool unchanged() const { return !header_rows_ && condition_.is_null() && transformations_.empty(); }
   //! The extractor's field_path, its templates rendered ("*" wildcards kept).
   Result<std::vector<std::string>> RecordPath(const Vars& vars) { return FieldPath(vars); }
+  //! Whether bodies are arrays of documents (a documents decoder: JSONL, CSV…), field_path then
+  //! applying to each document on its own (decoders.h). Set once, before the first page.
+  void set_documents(bool documents) { documents_ = documents; }
   //! Filters and transforms `records` in place (vars: config, stream_state, stream_slice,
   //! next_page_token).
   Status FilterAndTransform(std::vector<Json>& records, const Vars& vars);
@@ -45,6 +48,8 @@ class RecordSelector {
  private:
   //! The extractor's field_path, its templates rendered.
   Result<std::vector<std::string>> FieldPath(const Vars& vars);
+  //! The values at `path` in `body` (in each of its documents when documents_).
+  void Find(const Json& body, const std::vector<std::string>& path, std::vector<const Json*>& found) const;
   static std::vector<const Json*> RecordsAt(const std::vector<const Json*>& found, const std::vector<std::string>& path);
   struct AddedField {
     std::vector<std::string> path;
@@ -67,6 +72,7 @@ class RecordSelector {
   ConfigReader r_;
   BuildContext& ctx_;
   const Json* extractor_parameters_ = nullptr;
+  bool documents_ = false;        //!< bodies are arrays of documents (set_documents)
   bool header_rows_ = false;      //!< HeaderRowsExtractor (sluice's): rows of cells, the first one the header
   bool normalize_names_ = false;  //!< its header names as snake_case identifiers
   std::optional<std::vector<std::string>> header_;  //!< kept across pages
