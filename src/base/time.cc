@@ -394,6 +394,9 @@ std::optional<int64_t> ParseTimestamp(std::string_view text, bool* had_offset) {
   }
   if (ParseBc(c)) days = ApplyBc(days);
   if (!c.Done()) return std::nullopt;
+  // Years of up to 9 digits parse, but microseconds since 1970 only reach ±292,000 years.
+  constexpr int64_t kMaxDays = INT64_MAX / kMicrosPerDay - 2;
+  if (days > kMaxDays || days < -kMaxDays) return std::nullopt;
   if (had_offset) *had_offset = had;
   return days * kMicrosPerDay + micros + to_utc;
 }

@@ -104,6 +104,11 @@ TEST(TimeTest, CanonicalTimestampPathMatchesTheGeneralParser) {
   }
   EXPECT_EQ(ParseTimestamp("2020-01-01T00:00:00.5Z"), DaysFromCivil(2020, 1, 1) * kMicrosPerDay + 500000);
   EXPECT_FALSE(ParseTimestamp("2023-02-29T12:00:00Z").has_value());
+  // Years beyond what microseconds since 1970 hold are not a timestamp (found by fuzzing).
+  EXPECT_FALSE(ParseTimestamp("737808112-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseTimestamp("300000-01-01").has_value());
+  EXPECT_TRUE(ParseTimestamp("290000-01-01T00:00:00Z").has_value());
+  EXPECT_TRUE(ParseTimestamp("290000-01-01 BC").has_value());
 }
 
 TEST(TimeTest, ParsesTimestampsWithOffsets) {
