@@ -98,21 +98,24 @@ inline char* PutLiteral(char* p, const char (&s)[N]) {
 // past the committed end are scratch) and trimmed when the writer goes away.
 class StringOut {
  public:
-  explicit StringOut(std::string& s) : s_(s), used_(s.size()) {}
+  explicit StringOut(std::string& s) : s_(s), start_(s.size()), used_(s.size()) {}
   ~StringOut() { s_.resize(used_); }
   StringOut(const StringOut&) = delete;
   StringOut& operator=(const StringOut&) = delete;
   char* Reserve(size_t n) {
     // resize() zero-fills what it adds, and the room is trimmed again when the writer goes, so
-    // it is grown in 64 KiB steps past the need (not by half the string: that was zeroing half
-    // as much again as was written); the string's capacity still grows geometrically.
-    if (s_.size() - used_ < n) s_.resize(used_ + n + (64 << 10));
+    // the room past the need grows with what this writer has written, up to 64 KiB: a writer
+    // of one value (AppendJsonString) zeroes about its bound, one of a batch's lines 64 KiB at
+    // a time (not by half the string: that was zeroing half as much again as was written);
+    // the string's capacity still grows geometrically.
+    if (s_.size() - used_ < n) s_.resize(used_ + n + std::min<size_t>(64 << 10, used_ - start_));
     return s_.data() + used_;
   }
   void Commit(const char* p) { used_ = static_cast<size_t>(p - s_.data()); }
 
  private:
   std::string& s_;
+  size_t start_;  // the string's size when this writer began
   size_t used_;
 };
 
