@@ -25,17 +25,10 @@
 #include "connectors/sources/declarative_manifest/partition_router.h"
 #include "connectors/sources/declarative_manifest/record_selector.h"
 #include "connectors/sources/declarative_manifest/slice_progress.h"
+#include "connectors/sources/declarative_manifest/manifest_errors.h"
 
 namespace sluice {
 namespace {
-
-Status Unsupported(const ConfigReader& r, std::string_view what, const std::string& type, std::string_view supported) {
-  return Status::ConfigError(fmt::format("manifest {}: unsupported {} '{}'{}; supported: {}", r.PathOf("type"), what, type,
-                                         type.starts_with("Custom") || r.Has("class_name")
-                                             ? " (custom Python components cannot run in sluice)"
-                                             : "",
-                                         supported));
-}
 
 // LegacyToPerPartitionStateMigration: a legacy {partition value: {cursor_field: v}} state
 // becomes {"states": [{"partition": {partition_field: value}, "cursor": {...}}]} — when the CDK's
@@ -109,7 +102,7 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
   s->ctx_ = &ctx;
   s->parts_ = std::make_unique<Parts>();
   const std::string type = r.String("type", "DeclarativeStream");
-  if (type != "DeclarativeStream") return Unsupported(r, "stream type", type, "DeclarativeStream");
+  if (type != "DeclarativeStream") return UnsupportedComponent(r, "stream type", type, "DeclarativeStream");
   Vars vars;
   vars.config = ctx.config;
   vars.parameters = &ParametersOf(r);
@@ -130,7 +123,7 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
   }
   ConfigReader retriever = r.Object("retriever");
   const std::string rt = retriever.String("type", "SimpleRetriever");
-  if (rt != "SimpleRetriever") return Unsupported(retriever, "retriever", rt, "SimpleRetriever");
+  if (rt != "SimpleRetriever") return UnsupportedComponent(retriever, "retriever", rt, "SimpleRetriever");
   Parts& parts = *s->parts_;
   SLUICE_ASSIGN_OR_RETURN(parts.requester, HttpRequester::Make(retriever.Object("requester"), ctx));
   SLUICE_ASSIGN_OR_RETURN(parts.paginator, MakePaginator(ConfigReader(retriever.Raw("paginator"), retriever.PathOf("paginator")), ctx));
@@ -147,7 +140,7 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
       SLUICE_ASSIGN_OR_RETURN(IncrementingCursor cursor, IncrementingCursor::Make(inc, ctx));
       parts.cursor = std::make_unique<IncrementingCursor>(std::move(cursor));
     } else {
-      return Unsupported(inc, "incremental sync", it, "DatetimeBasedCursor, IncrementingCountCursor");
+      return UnsupportedComponent(inc, "incremental sync", it, "DatetimeBasedCursor, IncrementingCountCursor");
     }
   }
   SLUICE_ASSIGN_OR_RETURN(parts.decoder, MakeRetrieverDecoder(retriever));
@@ -179,7 +172,7 @@ Result<std::unique_ptr<DeclarativeStream>> DeclarativeStream::Make(ConfigReader 
                                              m.PathOf("type"), m.String("class_name", "")));
     }
     if (mt != "LegacyToPerPartitionStateMigration") {
-      return Unsupported(m, "state migration", mt, "LegacyToPerPartitionStateMigration");
+      return UnsupportedComponent(m, "state migration", mt, "LegacyToPerPartitionStateMigration");
     }
     const Json& router_json = retriever.Raw(router_key);
     const bool substream = router_json.is_object() && router_json.value("type", "") == "SubstreamPartitionRouter";
@@ -263,7 +256,7 @@ Result<Json> DeclarativeStream::JsonSchema() {
   if (type == "InferredSchemaLoader") return InferSchema(loader);
   if (type == "DynamicSchemaLoader") return DynamicSchema(loader, *ctx_);
   if (type != "JsonFileSchemaLoader") {
-    return Unsupported(loader, "schema loader", type,
+    return UnsupportedComponent(loader, "schema loader", type,
                        "InlineSchemaLoader, JsonFileSchemaLoader, DynamicSchemaLoader, InferredSchemaLoader (sluice's)");
   }
   Vars vars;

@@ -1,4 +1,5 @@
 #include "connectors/sources/declarative_manifest/decoders.h"
+#include "connectors/sources/declarative_manifest/manifest_errors.h"
 
 #include <expat.h>
 #include <iconv.h>
@@ -434,12 +435,6 @@ struct Built {
   bool plain_json = false;
 };
 
-Status Unsupported(const ConfigReader& r, std::string_view what, const std::string& type, std::string_view supported) {
-  return Status::ConfigError(fmt::format("manifest {}: unsupported {} '{}'{}; supported: {}", r.PathOf("type"), what, type,
-                                         type.starts_with("Custom") ? " (custom Python components cannot run in sluice)" : "",
-                                         supported));
-}
-
 constexpr std::string_view kDecoders =
     "JsonDecoder, JsonlDecoder, CsvDecoder, XmlDecoder, GzipDecoder, GzipJsonDecoder, ZipfileDecoder, JsonItemsDecoder, "
     "IterableDecoder, CompositeRawDecoder";
@@ -533,7 +528,7 @@ Result<Built> BuildDecoder(ConfigReader r, bool top, bool split) {
     if (!r.Has("parser")) return Status::ConfigError(fmt::format("manifest {}: CompositeRawDecoder needs a `parser`", r.PathOf("parser")));
     return BuildParser(r.Object("parser"), split);
   }
-  return Unsupported(r, "decoder", type, kDecoders);
+  return UnsupportedComponent(r, "decoder", type, kDecoders);
 }
 
 Result<Built> BuildParser(ConfigReader r, bool split) {
@@ -555,7 +550,7 @@ Result<Built> BuildParser(ConfigReader r, bool split) {
     SLUICE_ASSIGN_OR_RETURN(Built inner, BuildParser(r.Object("inner_parser"), split));
     return Built{std::make_unique<GzipParser>(std::move(inner.parser)), inner.documents, false};
   }
-  return Unsupported(r, "parser", type, "JsonParser, JsonLineParser, CsvParser, GzipParser");
+  return UnsupportedComponent(r, "parser", type, "JsonParser, JsonLineParser, CsvParser, GzipParser");
 }
 
 // ---- XML ----

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "connectors/sources/declarative_manifest/api_budget.h"
+#include "connectors/sources/declarative_manifest/manifest_errors.h"
 #include "template/py_datetime.h"
 
 namespace sluice {
@@ -111,10 +112,7 @@ Result<ErrorHandler> ErrorHandler::Parse(ConfigReader r, BuildContext& ctx) {
   } else if (type == "DefaultErrorHandler") {
     handlers.push_back(r);
   } else {
-    return Status::ConfigError(fmt::format("manifest {}: unsupported error handler type '{}'{}; supported: "
-                                           "DefaultErrorHandler, CompositeErrorHandler",
-                                           r.PathOf("type"), type,
-                                           type.starts_with("Custom") ? " (custom Python components cannot run in sluice)" : ""));
+    return UnsupportedComponent(r, "error handler type", type, "DefaultErrorHandler, CompositeErrorHandler");
   }
   bool first = true;
   for (ConfigReader& d : handlers) {
@@ -259,9 +257,7 @@ std::optional<double> ErrorHandler::BackoffSeconds(const HttpResponse& response,
 Result<std::unique_ptr<HttpRequester>> HttpRequester::Make(ConfigReader r, BuildContext& ctx) {
   const std::string type = r.String("type", "HttpRequester");
   if (type != "HttpRequester") {
-    return Status::ConfigError(fmt::format("manifest {}: unsupported requester type '{}'{}; supported: HttpRequester",
-                                           r.PathOf("type"), type,
-                                           type.starts_with("Custom") ? " (custom Python components cannot run in sluice)" : ""));
+    return UnsupportedComponent(r, "requester type", type, "HttpRequester");
   }
   std::unique_ptr<HttpRequester> q(new HttpRequester(r, ctx));
   q->parameters_ = &ParametersOf(r);

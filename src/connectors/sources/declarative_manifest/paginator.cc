@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "connectors/sources/declarative_manifest/http_requester.h"
+#include "connectors/sources/declarative_manifest/manifest_errors.h"
 
 namespace sluice {
 namespace {
@@ -47,10 +48,7 @@ class DefaultPaginator final : public Paginator {
       SLUICE_ASSIGN_OR_RETURN(Json start, ctx_.interpolator->Value(s.Raw("start_from_page"), vars, s.PathOf("start_from_page"), 1));
       start_page_ = start.is_number_integer() ? start.get<int64_t>() : 1;
     } else if (!type.empty()) {
-      return Status::ConfigError(fmt::format("manifest {}: unsupported pagination strategy '{}'{}; supported: "
-                                             "CursorPagination, OffsetIncrement, PageIncrement",
-                                             s.PathOf("type"), type,
-                                             type.starts_with("Custom") ? " (custom Python components cannot run in sluice)" : ""));
+      return UnsupportedComponent(s, "pagination strategy", type, "CursorPagination, OffsetIncrement, PageIncrement");
     }
     if (s.Has("page_size")) {
       SLUICE_ASSIGN_OR_RETURN(Json size, ctx_.interpolator->Value(s.Raw("page_size"), vars, s.PathOf("page_size")));
@@ -144,10 +142,7 @@ Result<std::unique_ptr<Paginator>> MakePaginator(ConfigReader r, BuildContext& c
     SLUICE_RETURN_IF_ERROR(p->Init());
     return std::unique_ptr<Paginator>(std::move(p));
   }
-  return Status::ConfigError(fmt::format("manifest {}: unsupported paginator type '{}'{}; supported: DefaultPaginator, "
-                                         "NoPagination",
-                                         r.PathOf("type"), type,
-                                         type.starts_with("Custom") ? " (custom Python components cannot run in sluice)" : ""));
+  return UnsupportedComponent(r, "paginator type", type, "DefaultPaginator, NoPagination");
 }
 
 }  // namespace sluice

@@ -6,6 +6,7 @@
 
 #include "base/text.h"
 #include "connectors/sources/declarative_manifest/record_selector.h"
+#include "connectors/sources/declarative_manifest/manifest_errors.h"
 
 namespace sluice {
 namespace {
@@ -63,10 +64,7 @@ Result<std::unique_ptr<PartitionRouter>> PartitionRouter::Make(ConfigReader r, B
         out->routers_.push_back(std::move(router));
       }
     } else {
-      return Status::ConfigError(fmt::format("manifest {}: unsupported partition router '{}'{}; supported: "
-                                             "ListPartitionRouter, SubstreamPartitionRouter",
-                                             p.PathOf("type"), type,
-                                             type.starts_with("Custom") ? " (custom Python components cannot run in sluice)" : ""));
+      return UnsupportedComponent(p, "partition router", type, "ListPartitionRouter, SubstreamPartitionRouter");
     }
     SLUICE_RETURN_IF_ERROR(p.status());
   }

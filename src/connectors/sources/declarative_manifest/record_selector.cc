@@ -1,4 +1,5 @@
 #include "connectors/sources/declarative_manifest/record_selector.h"
+#include "connectors/sources/declarative_manifest/manifest_errors.h"
 
 #include <cctype>
 #include <set>
@@ -78,10 +79,7 @@ Result<std::unique_ptr<RecordSelector>> RecordSelector::Make(ConfigReader r, Con
     s->header_rows_ = true;
     s->normalize_names_ = extractor.Bool("normalize_names", false);
   } else if (et != "DpathExtractor") {
-    return Status::ConfigError(fmt::format("manifest {}: unsupported extractor '{}'{}; supported: DpathExtractor, "
-                                           "HeaderRowsExtractor (sluice's)",
-                                           extractor.PathOf("type"), et,
-                                           et.starts_with("Custom") ? " (custom Python components cannot run in sluice)" : ""));
+    return UnsupportedComponent(extractor, "extractor", et, "DpathExtractor, HeaderRowsExtractor (sluice's)");
   }
   // The extractor's `decoder` is read by the stream with the retriever's (decoders.h).
   s->extractor_parameters_ = &ParametersOf(extractor);
@@ -136,9 +134,7 @@ Result<std::unique_ptr<RecordSelector>> RecordSelector::Make(ConfigReader r, Con
           x.pointers.push_back(std::move(path));
         }
       } else {
-        return Status::ConfigError(fmt::format("manifest {}: unsupported transformation '{}'{}; supported: AddFields, RemoveFields",
-                                               t.PathOf("type"), tt,
-                                               tt.starts_with("Custom") || t.Has("class_name") ? " (custom Python components cannot run in sluice)" : ""));
+        return UnsupportedComponent(t, "transformation", tt, "AddFields, RemoveFields");
       }
       SLUICE_RETURN_IF_ERROR(t.status());
       s->transformations_.push_back(std::move(x));
