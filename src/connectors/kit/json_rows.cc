@@ -118,81 +118,79 @@ struct NlohmannValue {
 // Whether a record went straight into the batch, or must take the text path (row abandoned).
 enum class RowPath { kAppended, kNeedsText };
 
-// Appends `object`'s fields to the current row of `batch` by name and finishes the row, as
-// AppendJsonObjectRow does with the object's text. kNeedsText (the row abandoned) when a
-// column's key comes twice: nlohmann's dump keeps the last value, this walk the first.
-Result<RowPath> AppendDomObjectRow(simdjson::dom::object object, RecordBatch& batch, std::string& scratch) {
-  const Schema& schema = batch.schema();
-  const size_t row = batch.num_rows();
-  size_t expected = 0;
-  for (auto field : object) {
-    const std::string_view key = field.key;
-    int index = expected < schema.num_fields() && schema.field(expected).name == key
-                    ? static_cast<int>(expected)
-                    : schema.IndexOf(key);
-    if (index < 0) continue;  // a field the schema does not declare
-    Column& col = batch.column(static_cast<size_t>(index));
-    if (col.size() != row) {
-      batch.AbandonRow();
-      return RowPath::kNeedsText;
-    }
-    expected = static_cast<size_t>(index) + 1;
-    DomValue view{field.value, scratch};
+// One record's fields into the current row of `batch` by name (typed by its schema), as
+// AppendJsonObjectRow appends them from the record's text; Finish() ends the row.
+class FieldsRow {
+ public:
+  explicit FieldsRow(RecordBatch& batch) : batch_(batch), schema_(batch.schema()), row_(batch.num_rows()) {}
+
+  //! Appends the field `key` (a view of json_column.h; unknown keys are skipped). False, with
+  //! the row abandoned, when a column's key comes a second time (nlohmann's dump keeps the last
+  //! value, this walk the first) or the view refuses the value (kBadText): the text path then.
+  template <typename View>
+  bool Add(std::string_view key, View& view) {
+    const int index = expected_ < schema_.num_fields() && schema_.field(expected_).name == key
+                          ? static_cast<int>(expected_)
+                          : schema_.IndexOf(key);
+    if (index < 0) return true;  // a field the schema does not declare
+    Column& col = batch_.column(static_cast<size_t>(index));
     bool fits;
-    if (auto e = AppendJsonValueAs(view, col, fits)) {
-      batch.AbandonRow();
-      return Status::SystemError(fmt::format("record field '{}': {}", key, simdjson::error_message(e)));
+    if (col.size() != row_ || AppendJsonValueAs(view, col, fits) != simdjson::SUCCESS) {
+      batch_.AbandonRow();
+      return false;
     }
+    expected_ = static_cast<size_t>(index) + 1;
     if (!fits) {
       col.AppendNull();
-      batch.AddChange(schema.field(static_cast<size_t>(index)).name, ChangeKind::kNulled,
-                      ChangeReason::kSourceSerializationError);
+      batch_.AddChange(schema_.field(static_cast<size_t>(index)).name, ChangeKind::kNulled,
+                       ChangeReason::kSourceSerializationError);
     }
+    return true;
   }
-  batch.FinishRow();
-  return RowPath::kAppended;
+  RowPath Finish() {
+    batch_.FinishRow();
+    return RowPath::kAppended;
+  }
+
+ private:
+  RecordBatch& batch_;
+  const Schema& schema_;
+  const size_t row_;
+  size_t expected_ = 0;
+};
+
+RowPath AppendDomObjectRow(simdjson::dom::object object, RecordBatch& batch, std::string& scratch) {
+  FieldsRow row(batch);
+  for (auto field : object) {
+    DomValue view{field.value, scratch};
+    if (!row.Add(field.key, view)) return RowPath::kNeedsText;
+  }
+  return row.Finish();
 }
 
-// As AppendDomObjectRow for a Json object (keys unique, in dump()'s order). kNeedsText (the
-// row abandoned) for a key or string value that is not valid UTF-8: dump() would replace bytes.
-RowPath AppendJsonObjectFields(const Json& object, RecordBatch& batch, std::string& scratch) {
-  const Schema& schema = batch.schema();
-  size_t expected = 0;
+// A Json object's keys are unique; a key or string value that is not valid UTF-8 takes the
+// text path, where dump() replaces the bytes.
+RowPath AppendNlohmannObjectRow(const Json& object, RecordBatch& batch, std::string& scratch) {
+  FieldsRow row(batch);
   for (auto it = object.begin(); it != object.end(); ++it) {
     const std::string& key = it.key();
-    int index = expected < schema.num_fields() && schema.field(expected).name == key
-                    ? static_cast<int>(expected)
-                    : schema.IndexOf(key);
-    if (index < 0) {
-      if (simdjson::validate_utf8(key.data(), key.size())) continue;  // a field the schema does not declare
-      batch.AbandonRow();
-      return RowPath::kNeedsText;
-    }
-    expected = static_cast<size_t>(index) + 1;
-    Column& col = batch.column(static_cast<size_t>(index));
     NlohmannValue view{*it, scratch};
-    bool fits;
-    if (AppendJsonValueAs(view, col, fits) != simdjson::SUCCESS) {
+    if (!simdjson::validate_utf8(key.data(), key.size())) {
       batch.AbandonRow();
       return RowPath::kNeedsText;
     }
-    if (!fits) {
-      col.AppendNull();
-      batch.AddChange(schema.field(static_cast<size_t>(index)).name, ChangeKind::kNulled,
-                      ChangeReason::kSourceSerializationError);
-    }
+    if (!row.Add(key, view)) return RowPath::kNeedsText;
   }
-  batch.FinishRow();
-  return RowPath::kAppended;
+  return row.Finish();
 }
 
 }  // namespace
 
 Status JsonRows::AppendDom(StreamBatcher& out, simdjson::dom::element record) {
   if (record.type() == simdjson::dom::element_type::OBJECT) {
-    SLUICE_ASSIGN_OR_RETURN(RowPath done,
-                            AppendDomObjectRow(DomAs<simdjson::dom::object>(record), out.batch(), scratch_));
-    if (done == RowPath::kAppended) return out.RowsFinished(1);
+    if (AppendDomObjectRow(DomAs<simdjson::dom::object>(record), out.batch(), scratch_) == RowPath::kAppended) {
+      return out.RowsFinished(1);
+    }
   }
   text_.clear();
   DumpDomRecord(record, text_);
@@ -201,7 +199,7 @@ Status JsonRows::AppendDom(StreamBatcher& out, simdjson::dom::element record) {
 }
 
 Status JsonRows::AppendJson(StreamBatcher& out, const Json& record) {
-  if (record.is_object() && AppendJsonObjectFields(record, out.batch(), scratch_) == RowPath::kAppended) {
+  if (record.is_object() && AppendNlohmannObjectRow(record, out.batch(), scratch_) == RowPath::kAppended) {
     return out.RowsFinished(1);
   }
   scratch_ = record.dump(-1, ' ', false, Json::error_handler_t::replace);
