@@ -1,4 +1,5 @@
 #include "io/input_stream.h"
+#include "unit/testing/zlib_util.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -34,19 +35,7 @@ class InputStreamTest : public ::testing::Test {
   fs::path dir_;
 };
 
-std::string Gzip(const std::string& data) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+using testing::Gzip;
 
 std::string Zstd(const std::string& data) {
   std::string out(ZSTD_compressBound(data.size()), '\0');

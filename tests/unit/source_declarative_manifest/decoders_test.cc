@@ -13,6 +13,8 @@
 #include "connectors/sources/declarative_manifest/declarative_stream.h"
 #include "connectors/sources/declarative_manifest/decoders.h"
 #include "connectors/sources/declarative_manifest/manifest_resolver.h"
+#include "unit/testing/zlib_util.h"
+#include "unit/source_declarative_manifest/scripted_transport.h"
 
 namespace sluice {
 namespace {
@@ -41,33 +43,8 @@ std::string DecodeError(const char* component, std::string_view body) {
   return out.ok() ? "" : out.status().message();
 }
 
-std::string Gzip(std::string_view data) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
-std::string RawDeflate(std::string_view data) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+using testing::Gzip;
+std::string RawDeflate(std::string_view data) { return testing::Deflate(data, -15); }
 
 void Le(std::string& out, uint32_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xFF);
@@ -296,19 +273,7 @@ TEST(DecoderConfigTest, AMessageQuotingABinaryBodyIsText) {
   for (size_t i = 0; i < m.size(); i += Utf8SequenceLength(m, i)) ASSERT_GT(Utf8SequenceLength(m, i), 0u) << i;
 }
 
-//! Answers requests from a script and keeps the URLs asked.
-class PagesTransport final : public HttpTransport {
- public:
-  std::deque<HttpResponse> replies;
-  std::vector<std::string> urls;
-  Status Send(const HttpRequest& request, HttpResponse& response) override {
-    urls.push_back(request.url);
-    if (replies.empty()) return Status::TransientError("no scripted reply");
-    response = replies.front();
-    replies.pop_front();
-    return Status::Ok();
-  }
-};
+using testing::ScriptedTransport;
 
 HttpResponse Page(std::string body) {
   HttpResponse r;
@@ -321,7 +286,7 @@ struct StreamFixture {
   Json config = J(R"j({"key": "secret-key"})j");
   Interpolator interpolator{1709618828000000};
   BuildContext ctx;
-  std::shared_ptr<PagesTransport> transport = std::make_shared<PagesTransport>();
+  std::shared_ptr<ScriptedTransport> transport = std::make_shared<ScriptedTransport>();
   Json manifest;
   StreamFixture() {
     ctx.config = &config;

@@ -12,6 +12,7 @@
 #include "connectors/kit/json_rows.h"
 #include "connectors/sources/declarative_manifest/declarative_stream.h"
 #include "connectors/sources/declarative_manifest/fast_page.h"
+#include "unit/source_declarative_manifest/scripted_transport.h"
 
 namespace sluice {
 namespace {
@@ -44,18 +45,7 @@ TEST(FastPageTest, ScanFindsTheResponseKeysTemplatesRead) {
   EXPECT_EQ(all.keys, (std::vector<std::string>{"a", "b"}));
 }
 
-class ScriptedTransport final : public HttpTransport {
- public:
-  std::deque<HttpResponse> replies;
-  std::vector<std::string> urls;
-  Status Send(const HttpRequest& request, HttpResponse& response) override {
-    urls.push_back(request.url);
-    if (replies.empty()) return Status::TransientError("no scripted reply");
-    response = replies.front();
-    replies.pop_front();
-    return Status::Ok();
-  }
-};
+using testing::ScriptedTransport;
 
 struct ReadOutput {
   std::vector<std::string> records;  // each record's text

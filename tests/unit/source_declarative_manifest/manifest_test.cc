@@ -17,6 +17,7 @@
 #include "protocol/config_update.h"
 #include "template/py_datetime.h"
 #include "connectors/sources/declarative_manifest/record_selector.h"
+#include "unit/source_declarative_manifest/scripted_transport.h"
 
 namespace sluice {
 namespace {
@@ -173,21 +174,7 @@ TEST(RecordSelectorTest, UnknownTransformationNamesItsPath) {
   EXPECT_NE(s.status().message().find("$.streams[0].transformations[0].type"), std::string::npos) << s.status().message();
 }
 
-//! Answers requests from a script and keeps what was sent.
-class ScriptedTransport final : public HttpTransport {
- public:
-  std::deque<HttpResponse> replies;
-  std::vector<HttpRequest> sent;
-  std::vector<std::string> bodies;
-  Status Send(const HttpRequest& request, HttpResponse& response) override {
-    sent.push_back(request);
-    bodies.emplace_back(request.body);
-    if (replies.empty()) return Status::TransientError("no scripted reply");
-    response = replies.front();
-    replies.pop_front();
-    return Status::Ok();
-  }
-};
+using testing::ScriptedTransport;
 
 HttpResponse Reply(long status, std::string body, std::vector<HttpHeader> headers = {}) {
   HttpResponse r;
