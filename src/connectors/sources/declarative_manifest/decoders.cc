@@ -4,7 +4,6 @@
 #include <expat.h>
 #include <iconv.h>
 #include <zip.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -13,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "base/text.h"
+#include "io/input_stream.h"
 
 namespace sluice {
 namespace {
@@ -657,38 +657,20 @@ Result<std::string> Gunzip(std::string_view bytes) {
   if (bytes.size() < 2 || static_cast<unsigned char>(bytes[0]) != 0x1f || static_cast<unsigned char>(bytes[1]) != 0x8b) {
     return std::string(bytes);
   }
-  z_stream z{};
-  if (inflateInit2(&z, 15 + 16) != Z_OK) return Status::SystemError("cannot start gzip decompression");
+  // io's gzip stream: concatenated members as one, a truncated or corrupt member an error.
+  std::unique_ptr<InputStream> in =
+      MakeDecompressingStream(MakeStringInputStream(std::string(bytes), "the body"), Compression::kGzip);
   std::string out;
   char buffer[65536];
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  z.avail_in = static_cast<uInt>(bytes.size());
-  int rc = Z_OK;
   while (true) {
-    z.next_out = reinterpret_cast<Bytef*>(buffer);
-    z.avail_out = sizeof buffer;
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.append(buffer, sizeof buffer - z.avail_out);
+    Result<size_t> n = in->Read(buffer, sizeof buffer);
+    if (!n.ok()) return Status::SystemError(fmt::format("the body is not valid gzip ({})", n.status().message()));
+    if (*n == 0) return out;
+    out.append(buffer, *n);
     if (out.size() > kMaxDecodedBytes) {
-      inflateEnd(&z);
       return Status::SystemError(fmt::format("the gzip body unpacks to more than {} bytes", kMaxDecodedBytes));
     }
-    if (rc == Z_STREAM_END) {
-      // Another member follows (gzip files may be concatenated), or the end.
-      if (z.avail_in >= 2 && z.next_in[0] == 0x1f && z.next_in[1] == 0x8b) {
-        inflateReset(&z);
-        continue;
-      }
-      break;
-    }
-    if (rc != Z_OK) {
-      std::string why = z.msg != nullptr ? z.msg : rc == Z_BUF_ERROR ? "the data ends early" : "corrupt data";
-      inflateEnd(&z);
-      return Status::SystemError(fmt::format("the body is not valid gzip: {}", why));
-    }
   }
-  inflateEnd(&z);
-  return out;
 }
 
 }  // namespace decoders_internal
