@@ -67,17 +67,11 @@ std::string IconvName(std::string_view encoding) {
   return e;
 }
 
-//! Index of the first byte that is not valid UTF-8, or npos.
+//! Index of the first byte that is not valid UTF-8 (base/text.h's rules), or npos.
 size_t InvalidUtf8At(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return i;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
-    }
-    if (n == 2 && c < 0xC2) return i;  // overlong
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) return i;
     i += n;
   }
   return std::string_view::npos;
