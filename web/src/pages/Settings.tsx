@@ -345,26 +345,30 @@ function UsersSection({ me }: { me: Me }) {
   const changeRole = async (u: ManagedUser, role: string) => {
     setError(null);
     setNotice('');
+    let done = '';
     try {
       await api('users/update', { userId: u.userId, role });
-      setNotice(`${u.email} is now ${roleLabel(role)}.`);
+      done = `${u.email} is now ${roleLabel(role)}.`;
     } catch (err) {
       setError(err);
     }
-    load();
+    await load();
+    setNotice(done);  // said once the table shows it
   };
 
   const remove = async (u: ManagedUser) => {
     if (!window.confirm(`Delete the user ${u.email}? Their sessions and API keys end.`)) return;
     setError(null);
     setNotice('');
+    let done = '';
     try {
       await api('users/delete', { userId: u.userId });
-      setNotice(`${u.email} deleted.`);
+      done = `${u.email} deleted.`;
     } catch (err) {
       setError(err);
     }
-    load();
+    await load();
+    setNotice(done);  // said once the table shows it
   };
 
   return (
@@ -400,7 +404,7 @@ function UsersSection({ me }: { me: Me }) {
                   </td>
                   <td className="workspaces">
                     <WorkspaceAccessCell user={u} workspaces={workspaces}
-                      onSaved={(text) => { setError(null); setNotice(text); load(); }}
+                      onSaved={async (text) => { setError(null); await load(); setNotice(text); }}
                       onError={() => setNotice('')} />
                   </td>
                   <td className="muted">{u.mustChangePassword ? 'must change at next login' : 'set'}</td>
@@ -417,7 +421,7 @@ function UsersSection({ me }: { me: Me }) {
           </table>
         </div>
       )}
-      <NewUserForm workspaces={workspaces} onCreated={(u) => { setNotice(`${u.email} added as ${roleLabel(u.role)}.`); load(); }} />
+      <NewUserForm workspaces={workspaces} onCreated={async (u) => { await load(); setNotice(`${u.email} added as ${roleLabel(u.role)}.`); }} />
     </>
   );
 }
